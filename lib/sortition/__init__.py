@@ -1,0 +1,1 @@
+"""The transparent, maximally fair stratified draw. Pure Python, no Streamlit."""
