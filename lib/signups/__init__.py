@@ -1,0 +1,1 @@
+"""Sign-ups: sources (Google Sheets, CSV, Excel), column mapping, validation and sync."""
