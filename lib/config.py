@@ -1,0 +1,24 @@
+"""Where things live, and settings read from the environment.
+
+KLEROTERION_DB       path of the DuckDB file (default: data/kleroterion.duckdb)
+KLEROTERION_DEMO     "1" (default) loads the embedded demo assembly into an empty database;
+                     "0" starts empty, for a real assembly
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DEMO_DIR = DATA_DIR / "demo"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("KLEROTERION_DB", str(DATA_DIR / "kleroterion.duckdb")))
+
+
+def demo_enabled() -> bool:
+    return os.environ.get("KLEROTERION_DEMO", "1").strip().lower() not in ("0", "false", "no", "off")

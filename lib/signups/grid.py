@@ -1,0 +1,157 @@
+"""A sheet of sign-ups as read from any source: a header row and text cells.
+
+Every source (Google Sheets, a CSV or Excel upload, a published CSV) becomes a ``Grid``:
+``headers`` (cleaned: blank headers named after their column letter, repeated ones
+numbered) and ``table``, an Arrow table with one text column per sheet column
+(``c0``, ``c1`` …) plus ``row_number``, the row's number in the sheet (header = 1).
+All cells stay text exactly as typed: "01234" keeps its leading zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from lib.errors import UserError
+
+
+class SheetFormatError(UserError):
+    pass
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA (as spreadsheets name columns)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def clean_headers(raw: list[str]) -> list[str]:
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(raw):
+        h = " ".join((h or "").split())
+        if not h:
+            h = f"Column {column_letter(i)}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h} ({seen[h]})"
+        else:
+            seen[h] = 1
+        out.append(h)
+    return out
+
+
+@dataclass
+class Grid:
+    headers: list[str]
+    table: pa.Table
+
+    @property
+    def row_count(self) -> int:
+        return self.table.num_rows
+
+    def column_values(self, header: str) -> list[str]:
+        return self.table.column(f"c{self.headers.index(header)}").to_pylist()
+
+
+def _check_header(raw_header: list[str], source: str) -> None:
+    if not raw_header or not any((h or "").strip() for h in raw_header):
+        raise SheetFormatError(
+            f"{source} has no column names: the first row must hold the questions "
+            "(for example Timestamp, Name, Age …). Check that you chose the right sheet.")
+
+
+def grid_from_rows(rows: list[list[str]], source: str = "The sheet") -> Grid:
+    """From a list of rows (e.g. gspread's get_all_values()); ragged rows are padded."""
+    if not rows:
+        raise SheetFormatError(f"{source} is empty: there is not even a header row.")
+    raw_header = [str(c) if c is not None else "" for c in rows[0]]
+    data = rows[1:]
+    width = max([len(raw_header)] + [len(r) for r in data]) if data else len(raw_header)
+    # Trailing header cells may be missing while data reaches further: name those columns too.
+    raw_header = raw_header + [""] * (width - len(raw_header))
+    _check_header(raw_header, source)
+    headers = clean_headers(raw_header)
+    padded = [r if len(r) == width else list(r) + [""] * (width - len(r)) for r in data]
+    columns = list(zip(*padded)) if padded else [()] * width
+    arrays = {f"c{i}": pa.array(["" if v is None else str(v) for v in col] if _needs_fix(col) else col,
+                                type=pa.string())
+              for i, col in enumerate(columns)}
+    arrays["row_number"] = pa.array(range(2, len(data) + 2), type=pa.int32())
+    return Grid(headers, pa.table(arrays))
+
+
+def _needs_fix(col) -> bool:
+    # get_all_values() gives str everywhere; other callers may pass None or numbers.
+    return not all(type(v) is str for v in col)
+
+
+def grid_from_csv_bytes(data: bytes, source: str = "The CSV file") -> Grid:
+    """Read a CSV upload. Fast path with Arrow; any irregular file falls back to Python's csv."""
+    text_encoding = "utf-8"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        text_encoding = "cp1252"   # what Excel writes for "CSV" on Windows
+    if not data.strip():
+        raise SheetFormatError(f"{source} is empty: there is not even a header row.")
+    try:
+        first = next(csv.reader(io.StringIO(data[:65536].decode(text_encoding, errors="replace"))))
+        width = len(first)
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, encoding=text_encoding,
+                                           block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        if table.num_columns != width:
+            raise ValueError("irregular")
+    except (pa.ArrowInvalid, ValueError, StopIteration):
+        rows = list(csv.reader(io.StringIO(data.decode(text_encoding, errors="replace"))))
+        return grid_from_rows(rows, source)
+    raw_header = [table.column(i)[0].as_py() for i in range(width)]
+    _check_header(raw_header, source)
+    body = table.slice(1)
+    arrays = {f"c{i}": body.column(i).combine_chunks() for i in range(width)}
+    arrays["row_number"] = pa.array(range(2, body.num_rows + 2), type=pa.int32())
+    return Grid(clean_headers(raw_header), pa.table(arrays))
+
+
+def grid_from_excel_bytes(data: bytes, source: str = "The Excel file", sheet: str | int = 0) -> Grid:
+    import openpyxl  # only needed for Excel uploads
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:
+        raise SheetFormatError(f"{source} could not be opened as an Excel workbook (.xlsx). "
+                               "Save it as .xlsx or CSV and upload it again.") from None
+    try:
+        ws = wb[sheet] if isinstance(sheet, str) else wb.worksheets[sheet]
+    except (KeyError, IndexError):
+        raise SheetFormatError(f"{source} has no sheet {sheet!r}. Sheets found: {', '.join(wb.sheetnames)}") from None
+    rows = [[_excel_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    wb.close()
+    while rows and not any(rows[-1]):
+        rows.pop()
+    return grid_from_rows(rows, source)
+
+
+def _excel_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
