@@ -264,7 +264,7 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
                 GROUP BY household_n HAVING count(*) > 1
             )
             SELECT h.row_number,
-                   array_to_string(list_filter(g.members, x -> x <> h.row_number), ', ') AS others
+                   array_to_string(list_filter(g.members, lambda x: x <> h.row_number), ', ') AS others
             FROM h JOIN g USING (household_n))
     """, [addr_col, addr_col])
 
