@@ -1,0 +1,36 @@
+"""The one module in lib/ that imports Streamlit: process-wide cached resources.
+
+``get_db()`` opens (and migrates) the DuckDB file once per server process; every page
+then takes a ``cursor()`` per operation through the ``Database`` methods.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import config
+from lib.db import Database, open_database
+
+
+@st.cache_resource(show_spinner=False)
+def _database(path: str, demo: bool) -> Database:
+    db = open_database(path)
+    if demo:
+        from lib.demo import load_demo
+
+        load_demo(db)
+    return db
+
+
+def get_db() -> Database:
+    return _database(str(config.db_path()), config.demo_enabled())
+
+
+def secrets_section(name: str) -> dict | None:
+    """A table of .streamlit/secrets.toml as a plain dict, or None when absent."""
+    try:
+        if name in st.secrets:
+            return {k: v for k, v in st.secrets[name].items()}
+    except (FileNotFoundError, KeyError, Exception):  # no secrets file at all
+        return None
+    return None

@@ -1,0 +1,41 @@
+"""Small helpers shared by the pages (not a page itself)."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Callable
+
+import streamlit as st
+
+from lib.errors import UserError
+from lib.resources import get_db
+
+log = logging.getLogger("kleroterion")
+
+
+def db():
+    return get_db()
+
+
+def run_page(body: Callable[[], None]) -> None:
+    """Run a page body; people see plain words, never a traceback."""
+    try:
+        body()
+    except UserError as e:
+        st.error(str(e))
+    except Exception:  # noqa: BLE001 - the last line of defence for the UI
+        log.error("Unexpected error on a page:\n%s", traceback.format_exc())
+        st.error("Something went wrong on our side and this page could not be shown. Nothing you saved was "
+                 "lost. Try again; if it keeps happening, tell the organisers (the details are in the "
+                 "server's log).")
+
+
+def flash(kind: str, message: str) -> None:
+    """Show a message on the next rerun (e.g. after a button press that reruns)."""
+    st.session_state.setdefault("_flash", []).append((kind, message))
+
+
+def show_flashes() -> None:
+    for kind, message in st.session_state.pop("_flash", []):
+        getattr(st, kind)(message)

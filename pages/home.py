@@ -1,0 +1,33 @@
+import streamlit as st
+
+from lib.settings import get_setting
+from lib.signups.store import signup_counts
+from pages.common import db, run_page
+
+
+def body() -> None:
+    assembly = get_setting(db(), "assembly", {}) or {}
+    st.title(assembly.get("name") or "Kleroterion")
+    st.markdown(
+        "Kleroterion helps a community run its own **citizens' assembly**: a group of residents "
+        "chosen by lot, like the community itself, who meet to talk things through and recommend "
+        "what to do. Everything here is done in the open, so anyone can check it was fair.")
+    if assembly.get("demo"):
+        st.info("This is the **demo assembly** (Riverside, a made-up town). Every name and number in it is "
+                "invented, so feel free to try everything.")
+    counts = signup_counts(db())
+    c1, c2, c3 = st.columns(3)
+    c1.metric("People signed up", counts["current"])
+    c2.metric("Ready for the draw", counts["eligible"])
+    c3.metric("Sign-ups with a problem to fix", counts["blocked"])
+    st.subheader("The steps")
+    st.markdown(
+        "1. **Sign-ups** come in through your sign-up form or sheet, and are checked.\n"
+        "2. **Quotas**: you set what the community looks like, and volunteers see who is still missing.\n"
+        "3. **The draw** picks the panel by lot, as fairly as possible, in public.\n"
+        "4. **Sessions**: you keep track of who comes and what support they need.\n"
+        "5. **Evaluation**: members help decide how the assembly is judged.")
+    st.page_link("pages/signups.py", label="Go to sign-ups", icon=":material/arrow_forward:")
+
+
+run_page(body)
