@@ -1,0 +1,54 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A fresh, migrated DuckDB file."""
+    from lib.db import open_database
+
+    database = open_database(tmp_path / "test.duckdb")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def demo_db(db):
+    """A database holding the embedded demo assembly."""
+    from lib.demo import load_demo
+
+    load_demo(db)
+    return db
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    """Environment for AppTest runs: a private database file, demo loaded on first use."""
+    monkeypatch.setenv("KLEROTERION_DB", str(tmp_path / "app.duckdb"))
+    monkeypatch.setenv("KLEROTERION_DEMO", "1")
+    # Each test gets its own database file; clear Streamlit's resource cache between tests.
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def shared_benchmarks() -> Path:
+    path = SHARED / "benchmarks"
+    if not path.is_dir():
+        pytest.fail(f"The shared benchmark instances are missing: expected {path} beside the repository.")
+    return path

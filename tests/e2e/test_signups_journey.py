@@ -1,0 +1,30 @@
+"""A newcomer starts the app, opens Sign-ups, brings in the demo sign-ups and sees the counts."""
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_signups_counts_in_the_browser(server, page):
+    page.goto(server.url)
+    wait_idle(page)
+    page.get_by_text("People signed up").wait_for()
+    # The demo is loaded on first start: 603 sign-ups, 7 of them with a problem.
+    assert page.get_by_test_id("stMetricValue").first.inner_text() == "603"
+
+    page.get_by_role("link", name="Sign-ups").first.click()
+    page.get_by_role("heading", name="Sign-ups").wait_for()
+    wait_idle(page)
+    page.get_by_role("tab", name="Demo sign-ups").click()
+    page.get_by_role("button", name="Bring in the demo sign-ups").click()
+    page.get_by_text(re.compile(r"Done: 603 sign-ups read, nothing changed")).wait_for()
+    metrics = [m.inner_text() for m in page.get_by_test_id("stMetricValue").all()]
+    assert metrics == ["603", "596", "7", "0"]
+    # Contact details are masked in the preview: no full email address appears anywhere on the page.
+    body = page.content()
+    assert "@example.org" not in body
+    page.screenshot(path=str(server.log_path.with_suffix(".png")), full_page=True)
