@@ -106,7 +106,7 @@ def grid_from_csv_bytes(data: bytes, source: str = "The CSV file") -> Grid:
     if not data.strip():
         raise SheetFormatError(f"{source} is empty: there is not even a header row.")
     try:
-        first = next(csv.reader(io.StringIO(data[:65536].decode(text_encoding, errors="replace"))))
+        first = next(csv.reader(io.StringIO(data[:65536].decode(text_encoding, errors="replace"), newline="")))
         width = len(first)
         table = pacsv.read_csv(
             io.BytesIO(data),
@@ -119,15 +119,25 @@ def grid_from_csv_bytes(data: bytes, source: str = "The CSV file") -> Grid:
         )
         if table.num_columns != width:
             raise ValueError("irregular")
-    except (pa.ArrowInvalid, ValueError, StopIteration):
-        rows = list(csv.reader(io.StringIO(data.decode(text_encoding, errors="replace"))))
-        return grid_from_rows(rows, source)
+    except (pa.ArrowInvalid, ValueError, StopIteration, csv.Error):
+        return grid_from_rows(_python_csv_rows(data.decode(text_encoding, errors="replace"), source), source)
     raw_header = [table.column(i)[0].as_py() for i in range(width)]
     _check_header(raw_header, source)
     body = table.slice(1)
     arrays = {f"c{i}": body.column(i).combine_chunks() for i in range(width)}
     arrays["row_number"] = pa.array(range(2, body.num_rows + 2), type=pa.int32())
     return Grid(clean_headers(raw_header), pa.table(arrays))
+
+
+def _python_csv_rows(text: str, source: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return list(reader)
+    except csv.Error as e:
+        raise SheetFormatError(
+            f"{source}, line {reader.line_num}: this line could not be read as CSV ({e}). "
+            "Open the file in your spreadsheet program, save it again as “CSV UTF-8”, and upload it again."
+        ) from None
 
 
 def grid_from_excel_bytes(data: bytes, source: str = "The Excel file", sheet: str | int = 0) -> Grid:

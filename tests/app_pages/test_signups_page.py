@@ -1,0 +1,81 @@
+"""The Sign-ups page, run through AppTest on the real app."""
+
+from __future__ import annotations
+
+from tests.app_pages.helpers import goto, open_app, texts
+
+SIGNUPS = "pages/signups.py"
+
+
+def metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_shows_demo_counts(app_env):
+    at = open_app()
+    assert metrics(at) == {"People signed up": "603", "Ready for the draw": "596",
+                           "Sign-ups with a problem to fix": "7"}
+    assert "demo assembly" in texts(at)
+
+
+def test_signups_page_shows_status_counts_problems_and_masked_preview(app_env):
+    at = goto(open_app(), SIGNUPS)
+    assert metrics(at) == {"Signed up": "603", "Ready for the draw": "596", "With a problem to fix": "7",
+                           "No longer in the sheet": "0"}
+    assert "603 sign-ups read, 603 new" in texts(at)
+    problems, preview = at.dataframe[0].value, at.dataframe[1].value
+    assert (problems["Importance"] == "Must fix").sum() == 7
+    assert problems["What to do"].str.match(r"^Row \d+, column “").all()
+    # The preview never shows a full email, phone number or name.
+    flat = " ".join(preview.astype(str).to_numpy().ravel())
+    assert "@example.org" not in flat and "07700" not in flat
+    assert preview["Email"].str.contains("•••").all()
+
+
+def test_demo_resync_reports_nothing_changed(app_env):
+    at = goto(open_app(), SIGNUPS)
+    [b for b in at.button if b.label == "Bring in the demo sign-ups"][0].click()
+    at.run()
+    assert not at.exception
+    assert "Done: 603 sign-ups read, nothing changed" in texts(at)
+
+
+def test_upload_with_new_columns_asks_for_mapping_then_syncs(app_env):
+    at = goto(open_app(), SIGNUPS)
+    csv = ("When,Who,Mail,Mobile,Street,Post code,Sex,Age group,Schooling,Ethnicity,Area,Disabled,Climate worry\n"
+           "01/10/2026 10:00,Ann New,ann@example.org,07700 900500,1 New St,RV1 1AA,Woman,25-34,Degree,White,"
+           "Old Town,No,Very worried\n")
+    at.file_uploader[0].set_value(("new.csv", csv.encode(), "text/csv"))
+    at.run()
+    [b for b in at.button if b.label == "Bring in sign-ups from this file"][0].click()
+    at.run()
+    assert not at.exception
+    # The saved column choices do not fit this file: the organiser is asked, nothing changed yet.
+    assert "Please check which column holds what" in texts(at)
+    assert metrics(at)["Signed up"] == "603"
+    choose = {"Gender": "Sex", "Age band": "Age group", "Highest qualification": "Schooling",
+              "Ethnic group": "Ethnicity", "Neighbourhood": "Area", "Disability": "Disabled",
+              "Worry about climate change": "Climate worry", "Email address": "Mail"}
+    for sb in at.selectbox:
+        if sb.label in choose:
+            sb.set_value(choose[sb.label])
+    [b for b in at.button if b.label == "Save and bring in"][0].click()
+    at.run()
+    assert not at.exception
+    assert "Done: 1 sign-ups read, 1 new" in texts(at)
+    # The sheet now holds one person: the 603 demo people are kept, marked as no longer in the sheet.
+    assert metrics(at) == {"Signed up": "1", "Ready for the draw": "1", "With a problem to fix": "0",
+                           "No longer in the sheet": "603"}
+
+
+def test_bad_upload_is_explained_and_loses_nothing(app_env):
+    at = goto(open_app(), SIGNUPS)
+    at.file_uploader[0].set_value(("broken.xlsx", b"this is not excel", "application/octet-stream"))
+    at.run()
+    [b for b in at.button if b.label == "Bring in sign-ups from this file"][0].click()
+    at.run()
+    assert not at.exception
+    errors = "\n".join(e.value for e in at.error)
+    assert "could not be opened as an Excel workbook" in errors
+    assert "Your sign-ups from before are unchanged" in errors
+    assert metrics(at)["Signed up"] == "603"
