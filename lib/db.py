@@ -7,7 +7,8 @@ through ``transaction()``: short, and retried when DuckDB reports a write-write 
 (two volunteers saving at once).
 
 Schema changes are numbered SQL files in ``lib/migrations`` (``001_initial.sql`` …),
-each applied once in its own transaction and recorded in ``schema_version``.
+each applied once, in number order, in its own transaction and recorded in
+``schema_version``. A number is never reused; a missing number is allowed.
 No foreign keys: DuckDB cannot alter or update tables that foreign keys point at.
 """
 
@@ -42,9 +43,10 @@ def migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, str]]:
         if not m:
             raise RuntimeError(f"migration file {path.name} must be named like 001_initial.sql")
         found.append((int(m.group(1)), m.group(2), path.read_text(encoding="utf-8")))
-    for expected, (version, name, _) in enumerate(found, start=1):
-        if version != expected:
-            raise RuntimeError(f"migrations must be numbered without gaps: expected {expected:03d}, found {version:03d}_{name}")
+    versions = [v for v, _n, _s in found]
+    if len(set(versions)) != len(versions):
+        dup = sorted(v for v in set(versions) if versions.count(v) > 1)
+        raise RuntimeError(f"two migration files share the number {dup[0]:03d}: give each its own number")
     return found
 
 
@@ -139,9 +141,9 @@ class Database:
                     " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
                     " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
                 )
-            current = self.schema_version()
+            done = {r[0] for r in self.query("SELECT version FROM schema_version")}
             for version, name, sql in migrations(directory):
-                if version <= current:
+                if version in done:
                     continue
 
                 def apply(cur, sql=sql, version=version, name=name):

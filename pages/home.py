@@ -27,7 +27,11 @@ def body() -> None:
         "3. **The draw** picks the panel by lot, as fairly as possible, in public.\n"
         "4. **Sessions**: you keep track of who comes and what support they need.\n"
         "5. **Evaluation**: members help decide how the assembly is judged.")
-    st.page_link("pages/signups.py", label="Go to sign-ups", icon=":material/arrow_forward:")
+    role = st.session_state.get("role", "public")
+    if role == "organiser":
+        st.page_link("pages/signups.py", label="Go to sign-ups", icon=":material/arrow_forward:")
+    elif role == "public":
+        st.caption("Organisers, volunteers and assembly members: use “Sign in” in the menu.")
 
 
 run_page(body)

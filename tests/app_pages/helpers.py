@@ -9,8 +9,11 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
-def open_app(timeout: float = 60) -> AppTest:
+def open_app(role: str | None = "organiser", timeout: float = 60) -> AppTest:
+    """The real app, signed in as ``role`` (None: a visitor who has not signed in)."""
     at = AppTest.from_file(APP, default_timeout=timeout)
+    if role:
+        at.session_state["role"] = role
     at.run()
     assert not at.exception, at.exception
     return at

@@ -79,3 +79,12 @@ def test_bad_upload_is_explained_and_loses_nothing(app_env):
     assert "could not be opened as an Excel workbook" in errors
     assert "Your sign-ups from before are unchanged" in errors
     assert metrics(at)["Signed up"] == "603"
+
+
+def test_volunteers_and_visitors_cannot_open_the_signups_page(app_env):
+    import pytest
+
+    for role in ("volunteer", None, "member"):
+        at = open_app(role)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(SIGNUPS)

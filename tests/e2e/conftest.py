@@ -113,3 +113,16 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
+def sign_in(page, base_url: str, role: str = "organiser") -> None:
+    """Sign in through the real sign-in page with the demo password for ``role``."""
+    from lib.auth import DEMO_PASSWORDS, ROLE_LABELS
+
+    page.goto(base_url + "/sign-in")
+    wait_idle(page)
+    page.get_by_text(ROLE_LABELS[role], exact=True).click()
+    page.locator("input[type=password]").fill(DEMO_PASSWORDS[role])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text(f"Signed in as {ROLE_LABELS[role]}").wait_for()
+    wait_idle(page)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import wait_idle
+from tests.e2e.conftest import sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -16,6 +16,7 @@ def test_demo_signups_counts_in_the_browser(server, page):
     # The demo is loaded on first start: 603 sign-ups, 7 of them with a problem.
     assert page.get_by_test_id("stMetricValue").first.inner_text() == "603"
 
+    sign_in(page, server.url, "organiser")
     page.get_by_role("link", name="Sign-ups").first.click()
     page.get_by_role("heading", name="Sign-ups").wait_for()
     wait_idle(page)
@@ -28,3 +29,13 @@ def test_demo_signups_counts_in_the_browser(server, page):
     body = page.content()
     assert "@example.org" not in body
     page.screenshot(path=str(server.log_path.with_suffix(".png")), full_page=True)
+
+
+def test_a_volunteer_cannot_open_signups_by_typing_its_address(server, page):
+    sign_in(page, server.url, "volunteer")
+    page.goto(server.url + "/signups")
+    wait_idle(page)
+    # Streamlit falls back to the start page: no sign-ups heading, no preview, no problem list.
+    page.get_by_text("People signed up").wait_for()
+    assert page.get_by_role("heading", name="Sign-ups").count() == 0
+    assert page.get_by_text("Problems to look at").count() == 0

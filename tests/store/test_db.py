@@ -21,11 +21,21 @@ def test_migrations_apply_once_and_are_recorded(tmp_path):
     assert db2.schema_version() == versions[-1]
 
 
-def test_a_gap_in_migration_numbers_is_refused(tmp_path):
+def test_a_reused_migration_number_is_refused(tmp_path):
+    (tmp_path / "001_a.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (tmp_path / "001_b.sql").write_text("CREATE TABLE b (x INTEGER);")
+    with pytest.raises(RuntimeError, match="share the number 001"):
+        migrations(tmp_path)
+
+
+def test_a_migration_added_later_with_a_lower_number_is_still_applied(tmp_path):
     (tmp_path / "001_a.sql").write_text("CREATE TABLE a (x INTEGER);")
     (tmp_path / "003_c.sql").write_text("CREATE TABLE c (x INTEGER);")
-    with pytest.raises(RuntimeError, match="expected 002"):
-        migrations(tmp_path)
+    db = Database(tmp_path / "g.duckdb")
+    assert db.migrate(tmp_path) == [1, 3]
+    (tmp_path / "002_b.sql").write_text("CREATE TABLE b (x INTEGER);")
+    assert db.migrate(tmp_path) == [2]
+    assert db.migrate(tmp_path) == []
 
 
 def test_a_failing_migration_leaves_the_schema_unchanged(tmp_path):
