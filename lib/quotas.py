@@ -1,0 +1,81 @@
+"""From population targets to quotas (min/max seats per value), and from the store to a
+selection ``Instance`` for the draw engine.
+
+Practitioners' rule: a value with population share s gets between floor(s·k) and
+ceil(s·k) seats on a panel of k, widened by ``slack`` seats on each side; a small group
+whose ideal number of seats is at least ``small_group_threshold`` (default half a seat)
+is guaranteed at least one seat.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lib.categories import Field, load_fields
+from lib.db import Database
+from lib.signups.store import pool_frame
+from lib.sortition.model import Instance, Person, Quota
+from lib.targets import Target
+
+MAX_FIELDS_ADVISED = 7
+
+
+@dataclass
+class QuotaRow:
+    field: str
+    value: str
+    share: float
+    ideal: float       # share × k
+    min: int
+    max: int
+
+    def as_quota(self) -> Quota:
+        return Quota(self.field, self.value, self.min, self.max)
+
+
+def derive_quotas(targets: list[Target], panel_size: int, *, slack: int = 0,
+                  small_group_threshold: float = 0.5) -> list[QuotaRow]:
+    rows = []
+    for t in targets:
+        ideal = t.share * panel_size
+        lo = max(0, math.floor(ideal + 1e-9) - slack)
+        hi = min(panel_size, math.ceil(ideal - 1e-9) + slack)
+        if ideal >= small_group_threshold and lo < 1:
+            lo = 1
+        hi = max(hi, lo)
+        rows.append(QuotaRow(t.field, t.value, t.share, ideal, lo, hi))
+    return rows
+
+
+def target_warnings(targets: list[Target], fields: list[Field], *, tolerance: float = 0.01) -> list[str]:
+    """Plain-language warnings about a set of targets."""
+    out = []
+    labels = {f.key: f.label for f in fields}
+    sums: dict[str, float] = {}
+    for t in targets:
+        sums[t.field] = sums.get(t.field, 0.0) + t.share
+    for key, total in sums.items():
+        if abs(total - 1.0) > tolerance:
+            out.append(f"The shares for {labels.get(key, key)} add up to {total * 100:.1f}%, not 100%. "
+                       "Check for a missing or mistyped group.")
+    missing = [f.label for f in fields if f.key not in sums]
+    if missing:
+        out.append(f"No targets yet for: {', '.join(missing)}. These will not be balanced in the draw.")
+    if len(sums) > MAX_FIELDS_ADVISED:
+        out.append(f"You are balancing {len(sums)} things at once. Each extra one makes the quotas harder to "
+                   f"meet and gives some people a smaller chance; most assemblies use {MAX_FIELDS_ADVISED} or fewer.")
+    return out
+
+
+def build_instance(db: Database, quotas: list[Quota], panel_size: int, *, one_per_household: bool = False,
+                   name: str = "assembly") -> Instance:
+    """The pool of eligible sign-ups (pseudonyms and answers only) with the given quotas."""
+    fields = [f.key for f in load_fields(db)]
+    frame = pool_frame(db, eligible_only=True)
+    people = []
+    for rec in frame.to_dict("records"):
+        feats = {f: (rec.get(f) or "") for f in fields}
+        people.append(Person(rec["person_id"], feats, rec.get("household_key") or None))
+    return Instance(people=people, quotas=list(quotas), panel_size=panel_size, name=name,
+                    one_per_household=one_per_household)
