@@ -69,8 +69,8 @@ CREATE TABLE person_values (
     person_id   VARCHAR NOT NULL,
     field       VARCHAR NOT NULL,
     raw         VARCHAR NOT NULL,           -- as typed in the sheet
-    value       VARCHAR,                    -- recognised canonical value, null if not recognised
-    PRIMARY KEY (person_id, field)
+    value       VARCHAR                     -- recognised canonical value, null if not recognised
+    -- (person_id, field) is unique by construction; no index, so a 50,000-row sync stays fast
 );
 
 -- Personal data, kept apart. Only organisers' screens and exports ever read this table.

@@ -13,8 +13,12 @@ import csv
 import io
 from dataclasses import dataclass
 
+import os
+import tempfile
+
+import duckdb
 import pyarrow as pa
-import pyarrow.csv as pacsv
+import pyarrow.compute as pc
 
 from lib.errors import UserError
 
@@ -94,43 +98,87 @@ def _needs_fix(col) -> bool:
     return not all(type(v) is str for v in col)
 
 
+def _sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
 def grid_from_csv_bytes(data: bytes, source: str = "The CSV file") -> Grid:
-    """Read a CSV upload. Fast path with Arrow; any irregular file falls back to Python's csv."""
-    text_encoding = "utf-8"
+    """Read a CSV upload with DuckDB's CSV reader (fast, order kept, every cell as text).
+
+    Files that are not UTF-8 (Excel on Windows writes cp1252) or that DuckDB cannot read
+    strictly go through Python's csv module instead, which accepts ragged rows.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        text_encoding = "cp1252"   # what Excel writes for "CSV" on Windows
     if not data.strip():
         raise SheetFormatError(f"{source} is empty: there is not even a header row.")
     try:
-        first = next(csv.reader(io.StringIO(data[:65536].decode(text_encoding, errors="replace"), newline="")))
-        width = len(first)
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, encoding=text_encoding,
-                                           block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(width)},
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-        if table.num_columns != width:
-            raise ValueError("irregular")
-    except (pa.ArrowInvalid, ValueError, StopIteration, csv.Error):
-        return grid_from_rows(_python_csv_rows(data.decode(text_encoding, errors="replace"), source), source)
-    raw_header = [table.column(i)[0].as_py() for i in range(width)]
+        text_head = data.decode("utf-8")[:65536]
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    # DuckDB's reader skips blank lines, which would shift sheet row numbers: files with
+    # blank lines (other than at the very end) take the Python path.
+    data = data.rstrip(b"\r\n") + b"\n"
+    has_blank_lines = b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n"))
+    if utf8 and not has_blank_lines:
+        delim = _sniff_delimiter(text_head)
+        try:
+            return _duckdb_csv(data, delim, source)
+        except (duckdb.Error, ValueError):
+            pass
+        text = data.decode("utf-8")
+    elif utf8:
+        text = data.decode("utf-8")
+        delim = _sniff_delimiter(text[:65536])
+    else:
+        text = data.decode("cp1252", errors="replace")   # what Excel writes for "CSV" on Windows
+        delim = _sniff_delimiter(text[:65536])
+    return grid_from_rows(_python_csv_rows(text, source, delim), source)
+
+
+def _duckdb_csv(data: bytes, delim: str, source: str) -> Grid:
+    with tempfile.TemporaryDirectory(prefix="kl-csv-") as tmp:
+        path = os.path.join(tmp, "upload.csv")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        con = duckdb.connect()
+        try:
+            table = con.sql(
+                "SELECT * FROM read_csv($path, all_varchar = true, header = false, null_padding = true, "
+                "delim = $delim, quote = '\"', escape = '\"', auto_detect = true)",
+                params={"path": path, "delim": delim}).to_arrow_table()
+        finally:
+            con.close()
+    # DuckDB sniffs the width from the first rows; a longer row further down must not be cut.
+    first_width = max(len(r) for r in csv.reader(io.StringIO(data[:65536].decode("utf-8", "replace"),
+                                                              newline=""), delimiter=delim)) if data else 0
+    if table.num_columns < first_width or table.num_rows == 0:
+        raise ValueError("irregular")
+    width = table.num_columns
+    cols = [pc.fill_null(table.column(i), "").combine_chunks() for i in range(width)]
+    raw_header = [c[0].as_py() for c in cols]
     _check_header(raw_header, source)
-    body = table.slice(1)
-    arrays = {f"c{i}": body.column(i).combine_chunks() for i in range(width)}
-    arrays["row_number"] = pa.array(range(2, body.num_rows + 2), type=pa.int32())
-    return Grid(clean_headers(raw_header), pa.table(arrays))
+    n = table.num_rows - 1
+    arrays = {f"c{i}": cols[i].slice(1) for i in range(width)}
+    arrays["row_number"] = pa.array(range(2, n + 2), type=pa.int32())
+    grid = Grid(clean_headers(raw_header), pa.table(arrays))
+    _check_no_row_lost(data, grid, delim)
+    return grid
 
 
-def _python_csv_rows(text: str, source: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _check_no_row_lost(data: bytes, grid: Grid, delim: str) -> None:
+    """Cheap guard: a strict reader must not silently drop or merge records."""
+    if b'"' not in data and b"\r" not in data.replace(b"\r\n", b""):
+        if grid.row_count + 1 != data.count(b"\n"):
+            raise ValueError("row count mismatch")
+
+
+def _python_csv_rows(text: str, source: str, delimiter: str = ",") -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return list(reader)
     except csv.Error as e:

@@ -6,29 +6,46 @@ probability; then, keeping everybody whose probability is pinned at that value f
 maximise the minimum over the others; repeat until every probability is fixed. Each
 stage is a linear programme over distributions of panels, solved by column generation.
 
-Here it runs over *types* of interchangeable people (``typespace.py``): a panel is a
-*composition* c (how many people of each type, ``0 <= c_t <= n_t``, ``sum c_t = k``,
-quotas met, at most one per multi-person household), and a person of type t is selected
-with probability ``E[c_t] / n_t``. The leximin probability vector is unique and
-symmetric, so working with types loses nothing.
+Here everything runs over *types* of interchangeable people (``typespace.py``): a panel
+is a *composition* c (how many people of each type: ``0 <= c_t <= n_t``, ``sum c_t =
+k``, quotas met, at most one per multi-person household) and a person of type t is
+selected with probability ``E[c_t] / n_t``. The leximin probability vector is unique
+and symmetric, so working with types loses nothing.
 
-Stage LP (restricted master, over the compositions found so far, solved by HiGHS)::
+How it is computed (all LPs and MIPs by HiGHS):
 
-    maximise  z
-    s.t.      sum_j lambda_j                      = 1        (dual mu)
-              sum_j c_jt lambda_j - n_t z        >= 0        t not fixed   (dual w_t >= 0)
-              sum_j c_jt lambda_j                >= n_t p_t  t fixed
-              lambda >= 0
+1. **Relaxed leximin (upper bounds).** Let Q be the polytope of *fractional*
+   compositions (same constraints, c real). Every distribution over panels has its
+   expected composition in Q, so the leximin over Q dominates the true one stage by
+   stage. It is a short sequence of small LPs over T + 1 variables (no column
+   generation): maximise z subject to ``x in Q``, ``x_t >= n_t z`` for open types and
+   ``x_t >= n_t p_t`` for fixed ones; fix every open type whose dual weight is
+   positive (complementary slackness: pinned in every optimum); repeat. Stage 1's
+   optimum is a proven upper bound on the minimum probability of *any* distribution.
 
-Pricing (HiGHS MIP, ``CompositionModel``): maximise ``sum_t w_t c_t`` over valid
-compositions. If the maximum V is at most mu (+1e-9), no composition can improve the
-stage and the stage is optimal. For any distribution meeting the fixed probabilities,
-``min_{t not fixed} pi_t <= V - sum_{t fixed} n_t p_t w_t`` when ``sum_{t not fixed}
-n_t w_t = 1``, so every pricing round also yields a proven upper bound: the first
-stage's bound is the certificate reported as ``Distribution.upper_bound`` / ``gap``.
+2. **Decomposition (column generation).** Find weights on integer compositions whose
+   mean is that relaxed leximin vector p*. Restricted master over the compositions
+   found so far::
 
-At a stage optimum, every type whose dual weight ``n_t w_t`` is positive is pinned at
-the stage value in every optimal solution (complementary slackness), so it is fixed.
+       maximise  z   (z <= 0)
+       s.t.      sum_j lambda_j = 1                                  (dual mu)
+                 sum_j c_jt lambda_j - n_t z >= n_t p*_t   for all t   (dual w_t >= 0)
+
+   New columns come from cheap heuristics first (one-person swaps from the columns in
+   the basis, and the LP relaxation of the pricing problem rounded by a tiny MIP), and
+   from the exact pricing MIP ``max_c w.c`` only when those find nothing. If z reaches
+   0, the distribution attains the upper bounds of step 1 in every stage, so it *is*
+   the leximin distribution, with the certificate ``gap = bound - min probability``.
+
+3. **Fallback: the paper's staged column generation.** When p* is not a mixture of
+   valid panels (the relaxation is not tight, typical only of tiny or very tight
+   instances), each stage is solved exactly: restricted master ``max z`` with fixed
+   probabilities, pricing MIP ``max_c sum_t w_t c_t``; the stage is optimal when the
+   pricing value V is at most mu (+1e-9), or as soon as z reaches the relaxed stage's
+   bound. Types are fixed by the master's dual weights (after a pricing proof) or by
+   the relaxed stage's (after a bound proof). For any distribution meeting the fixed
+   probabilities, ``min_{open} pi_t <= V - sum_{fixed} n_t p_t w_t`` when
+   ``sum_{open} n_t w_t = 1``; stage 1 of this bound is also part of the certificate.
 """
 
 from __future__ import annotations
@@ -44,17 +61,18 @@ import numpy as np
 from .feasibility import FeasibilityReport, InfeasibleQuotas, check_types  # noqa: F401  (re-exported)
 from .metrics import gini  # noqa: F401  (re-exported)
 from .model import Instance, InputError
-from .typespace import INF, CompositionModel, TypeSpace, build_types, new_highs
+from .typespace import INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, new_highs
 
-__all__ = ["Distribution", "leximin", "InfeasibleQuotas", "LeximinError", "gini"]
+__all__ = ["Distribution", "leximin", "InfeasibleQuotas", "LeximinError", "gini", "FeasibilityReport"]
 
-PRICING_TOL = 1e-9     # a composition improves the stage when its value exceeds mu by more than this
-FIX_TOL = 1e-8         # a type is pinned when its share n_t w_t of the dual weight exceeds this
+PRICING_TOL = 1e-9     # a composition improves the master when its reduced cost exceeds this
+FIX_TOL = 1e-7         # a type is pinned when its share n_t w_t of the dual weight exceeds this
 FIX_SLACK = 1e-10      # fixed probabilities are enforced as >= p - FIX_SLACK (numerical safety)
+DECOMP_TOL = 1e-9      # decomposition accepted when every type is within this of its target
 
 
 class LeximinError(InputError):
-    """The optimiser could not finish (for example a time limit before any panel was found)."""
+    """The optimiser could not finish (for example a time limit before any distribution)."""
 
 
 @dataclass
@@ -69,9 +87,11 @@ class Distribution:
     algorithm: str = "leximin"
     upper_bound: float = math.nan         # proven upper bound on the maximal minimum probability
     pricing_violation: float = 0.0        # largest pricing improvement left when a stage was accepted
-    complete: bool = True                 # False when a time limit cut the leximin refinement short
-    stages: int = 0
-    pricing_calls: int = 0
+    complete: bool = True                 # False when a time limit cut the computation short
+    stages: int = 0                       # leximin stages (distinct fixing rounds)
+    pricing_calls: int = 0                # exact pricing MIPs solved
+    columns: int = 0                      # compositions generated in total
+    method: str = ""                      # "relaxation+decomposition" or "staged column generation"
     type_probabilities: list[float] = field(default_factory=list)
     panel_size: int = 0
 
@@ -85,198 +105,457 @@ def distribution_from(ts: TypeSpace, comps: np.ndarray, weights: np.ndarray, *, 
     weights = np.asarray(weights, dtype=np.float64)
     weights = np.where(weights > 1e-13, weights, 0.0)
     keep = np.flatnonzero(weights)
+    if len(keep) == 0:
+        raise LeximinError("The optimiser returned an empty distribution.")
     comps = np.asarray(comps, dtype=np.int64)[keep]
     w = weights[keep] / math.fsum(weights[keep])
-    # merge duplicate compositions (can happen after rounding of solver output)
     merged: dict[tuple[int, ...], float] = {}
     for c, x in zip(comps, w):
         key = tuple(int(v) for v in c)
         merged[key] = merged.get(key, 0.0) + float(x)
-    order = sorted(merged)  # deterministic order
-    compositions = order
-    wl = [merged[c] for c in order]
-    total = math.fsum(wl)
-    wl = [x / total for x in wl]
+    compositions = sorted(merged)  # deterministic order
+    wl = np.array([merged[c] for c in compositions])
+    wl = wl / math.fsum(wl)
     C = np.array(compositions, dtype=np.float64).reshape(len(compositions), ts.T)
-    expected = np.array([math.fsum(float(C[j, t]) * wl[j] for j in range(len(wl))) for t in range(ts.T)])
+    expected = wl @ C
     type_prob = (expected / ts.sizes).tolist()
     probs = {pid: type_prob[t] for t, ids in enumerate(ts.members) for pid in ids}
-    mn = min(type_prob) if type_prob else 0.0
+    mn = min(type_prob)
     gap = upper_bound - mn if math.isfinite(upper_bound) else math.inf
     return Distribution(
-        types=list(ts.members), compositions=compositions, weights=wl, probabilities=probs,
+        types=list(ts.members), compositions=compositions, weights=wl.tolist(), probabilities=probs,
         min_probability=mn, gap=max(0.0, gap), seconds=seconds, algorithm=algorithm,
         upper_bound=upper_bound, type_probabilities=type_prob, panel_size=ts.k, **extra)
 
 
-class _Master:
-    """The restricted master LP of one leximin stage, kept in one HiGHS object across stages."""
+# --- step 1: the relaxed leximin ------------------------------------------------------
+
+class _Relaxed:
+    """Leximin stages over fractional compositions: an LP over (x_1..x_T, z)."""
 
     def __init__(self, ts: TypeSpace):
         self.ts = ts
         T = ts.T
+        n = ts.sizes.astype(np.float64)
         h = new_highs()
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        # column 0: z
-        h.addVars(1, np.array([0.0]), np.array([1.0]))
+        h.addVars(T + 1, np.zeros(T + 1), np.concatenate([n, [1.0]]))
+        h.changeColsCost(1, np.array([T], dtype=np.int32), np.array([1.0]))
+        rows = composition_rows(ts)
+        self.R = len(rows)
+        starts, idx, val = _csr([(r[2], r[3]) for r in rows])
+        h.addRows(self.R, np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), len(idx), starts, idx, val)
+        st = np.arange(T, dtype=np.int32) * 2
+        idx2 = np.empty(2 * T, dtype=np.int32)
+        idx2[0::2] = np.arange(T)
+        idx2[1::2] = T
+        val2 = np.empty(2 * T)
+        val2[0::2] = 1.0
+        val2[1::2] = -n
+        h.addRows(T, np.zeros(T), np.full(T, INF), 2 * T, st, idx2, val2)
+        self.h = h
+        self.n = n
+
+    def fix(self, t: int, p: float) -> None:
+        self.h.changeCoeff(self.R + t, self.ts.T, 0.0)
+        self.h.changeRowBounds(self.R + t, self.n[t] * max(0.0, p - FIX_SLACK), INF)
+
+    def solve(self, fixed: np.ndarray) -> tuple[float, np.ndarray]:
+        """Optimal z and the normalised dual shares y_t (sum over open types = 1)."""
+        h = self.h
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise LeximinError(f"The relaxed stage LP failed ({h.modelStatusToString(h.getModelStatus())}).")
+        sol = h.getSolution()
+        z = float(sol.col_value[self.ts.T])
+        y = np.abs(np.asarray(sol.row_dual)[self.R:]) * self.n
+        y[fixed] = 0.0
+        if z >= 1.0 - 1e-9 or y.sum() <= 0:  # every open type can be selected for sure
+            y = (~fixed).astype(np.float64)
+        return z, y / y.sum()
+
+
+# --- heuristic pricing ----------------------------------------------------------------
+
+class _LPPricer:
+    """max w.c over valid compositions, approximately: LP relaxation, then a MIP over
+    the few fractional coordinates (all others fixed to their LP values)."""
+
+    def __init__(self, ts: TypeSpace, exact: CompositionModel):
+        self.ts = ts
+        T = ts.T
+        h = new_highs()
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        h.addVars(T, np.zeros(T), ts.sizes.astype(np.float64))
+        rows = composition_rows(ts)
+        starts, idx, val = _csr([(r[2], r[3]) for r in rows])
+        h.addRows(len(rows), np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), len(idx), starts, idx, val)
+        self.h = h
+        self.exact = exact
+        self.all = np.arange(T, dtype=np.int32)
+        self.ub = ts.sizes.astype(np.float64)
+
+    def solve(self, w: np.ndarray) -> np.ndarray | None:
+        h = self.h
+        T = self.ts.T
+        h.changeColsCost(T, self.all, w)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.asarray(h.getSolution().col_value)
+        lo = np.floor(x + 1e-9)
+        hi = np.ceil(x - 1e-9)
+        if (lo == hi).all():
+            c = lo.astype(np.int64)
+            return c if self.ts.is_valid_composition(c) else None
+        m = self.exact
+        try:
+            for widen in (0, 1):
+                m.h.changeColsBounds(T, self.all, np.maximum(lo - widen, 0), np.minimum(hi + widen, self.ub))
+                m.set_time_limit(2.0)
+                try:
+                    res = m.solve(w, count=False)
+                except (TimeoutError, RuntimeError):
+                    res = None
+                if res is not None:
+                    return res[0]
+        finally:
+            m.h.changeColsBounds(T, self.all, np.zeros(T), self.ub)
+            m.set_time_limit(None)
+        return None
+
+
+class _Swaps:
+    """New columns by moving one seat from type a to type b in a column of the basis."""
+
+    def __init__(self, ts: TypeSpace):
+        self.ts = ts
+        F = len(ts.features)
+        qindex = {(q.feature, q.value): i for i, q in enumerate(ts.quotas)}
+        K = np.full((ts.T, F), -1, dtype=np.int64)
+        for t, key in enumerate(ts.keys):
+            for fi, (f, v) in enumerate(zip(ts.features, key)):
+                if v is not None:
+                    K[t, fi] = qindex[(f, v)]
+        self.K = K
+        self.has = K >= 0
+        self.Kc = np.where(K >= 0, K, 0)
+        self.in_household = np.zeros(ts.T, dtype=bool)
+        for hh in ts.households:
+            self.in_household[hh] = True
+        self.qmin = ts.qmin
+        self.qmax = ts.qmax
+
+    def columns(self, c: np.ndarray, w: np.ndarray, rc: float, per_column: int, tol: float) -> list[tuple[float, np.ndarray]]:
+        ts = self.ts
+        q = ts.A @ c
+        dec_ok = q > self.qmin
+        inc_ok = q < self.qmax
+        INC = ~self.has | inc_ok[self.Kc]          # (T, F): b's value may gain a seat
+        can_add = c < ts.sizes
+        if self.in_household.any():
+            can_add &= ~self.in_household       # keep it simple: no swaps into households
+        supp = np.flatnonzero(c)
+        order = supp[np.argsort(w[supp], kind="stable")][:per_column * 2]
+        out: list[tuple[float, np.ndarray]] = []
+        wmax_cand = np.where(can_add, w, -INF)
+        for a in order:
+            gain_floor = tol - rc + w[a]
+            if wmax_cand.max() <= gain_floor:
+                break
+            DEC = ~self.has[a] | dec_ok[self.Kc[a]]   # (F,): a's value may lose a seat
+            ok = ((self.K == self.K[a]) | (DEC[None, :] & INC)).all(axis=1)
+            cand = np.where(ok, wmax_cand, -INF)
+            cand[a] = -INF
+            b = int(np.argmax(cand))
+            if cand[b] > gain_floor:
+                c2 = c.copy()
+                c2[a] -= 1
+                c2[b] += 1
+                out.append((rc + float(w[b] - w[a]), c2))
+                if len(out) >= per_column:
+                    break
+        return out
+
+
+# --- the restricted master ------------------------------------------------------------
+
+class _Master:
+    """Restricted master LP: rows ``sum_j c_jt lambda_j - a_t n_t z >= n_t b_t``."""
+
+    def __init__(self, ts: TypeSpace, *, zlo: float, zhi: float):
+        self.ts = ts
+        T = ts.T
+        self.n = ts.sizes.astype(np.float64)
+        h = new_highs()
+        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        h.addVars(1, np.array([zlo]), np.array([zhi]))
         h.changeColsCost(1, np.array([0], dtype=np.int32), np.array([1.0]))
-        # row 0: sum lambda = 1 ; rows 1..T: sum_j c_jt lambda_j - n_t z >= 0
         h.addRows(1, np.array([1.0]), np.array([1.0]), 0, np.array([0], dtype=np.int32),
                   np.array([], dtype=np.int32), np.array([], dtype=np.float64))
-        starts = np.arange(T, dtype=np.int32)
-        idx = np.zeros(T, dtype=np.int32)
-        val = -ts.sizes.astype(np.float64)
-        h.addRows(T, np.zeros(T), np.full(T, INF), T, starts, idx, val)
+        h.addRows(T, np.zeros(T), np.full(T, INF), T, np.arange(T, dtype=np.int32),
+                  np.zeros(T, dtype=np.int32), -self.n)
         self.h = h
+        self.open = np.ones(T, dtype=bool)     # rows that carry z
         self.columns: list[np.ndarray] = []
         self.keys: set[bytes] = set()
 
-    def add(self, c: np.ndarray) -> bool:
-        key = c.astype(np.int64).tobytes()
-        if key in self.keys:
-            return False
-        self.keys.add(key)
-        nz = np.flatnonzero(c)
-        idx = np.concatenate([[0], nz + 1]).astype(np.int32)
-        val = np.concatenate([[1.0], c[nz].astype(np.float64)])
-        self.h.addCols(1, np.array([0.0]), np.array([0.0]), np.array([INF]), len(idx),
-                       np.array([0], dtype=np.int32), idx, val)
-        self.columns.append(c.astype(np.int64))
-        return True
+    def set_row(self, t: int, with_z: bool, b: float) -> None:
+        self.h.changeCoeff(1 + t, 0, -self.n[t] if with_z else 0.0)
+        self.h.changeRowBounds(1 + t, self.n[t] * b, INF)
+        self.open[t] = with_z
 
-    def fix(self, t: int, p: float) -> None:
-        self.h.changeCoeff(1 + t, 0, 0.0)
-        self.h.changeRowBounds(1 + t, float(self.ts.sizes[t]) * max(0.0, p - FIX_SLACK), INF)
+    def add(self, cs: list[np.ndarray]) -> int:
+        new = []
+        for c in cs:
+            key = c.astype(np.int64).tobytes()
+            if key not in self.keys:
+                self.keys.add(key)
+                new.append(c.astype(np.int64))
+        if not new:
+            return 0
+        starts, idx, val = [], [], []
+        for c in new:
+            nz = np.flatnonzero(c)
+            starts.append(len(idx))
+            idx.append(0)
+            idx.extend((nz + 1).tolist())
+            val.append(1.0)
+            val.extend(c[nz].astype(np.float64).tolist())
+        m = len(new)
+        self.h.addCols(m, np.zeros(m), np.zeros(m), np.full(m, INF), len(idx),
+                       np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32), np.array(val))
+        self.columns.extend(new)
+        return m
 
     def solve(self):
+        """(z, lambda, w, mu) with w >= 0 normalised so that sum over open rows n_t w_t = 1."""
         h = self.h
         h.run()
-        st = h.getModelStatus()
-        if st != highspy.HighsModelStatus.kOptimal:
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         sol = h.getSolution()
         z = float(sol.col_value[0])
         lam = np.asarray(sol.col_value[1:], dtype=np.float64)
         duals = np.asarray(sol.row_dual, dtype=np.float64)
-        return z, lam, duals
+        # HiGHS (maximisation): reduced cost of lambda_j is -(mu_raw + sum_t c_jt d_t) <= 0,
+        # so w = -d >= 0 and mu = mu_raw make "w.c <= mu" the dual constraint of every column.
+        w = np.maximum(-duals[1:], 0.0)
+        mu = float(duals[0])
+        s = float(np.dot(self.n[self.open], w[self.open]))
+        if s > 0:
+            w, mu = w / s, mu / s
+        return z, lam, w, mu, s
+
+    def reduced_costs(self, w: np.ndarray, mu: float) -> np.ndarray:
+        C = np.array(self.columns, dtype=np.float64)
+        return C @ w - mu
 
 
-class _Leximin:
+# --- the solver -----------------------------------------------------------------------
+
+class _Solver:
     def __init__(self, ts: TypeSpace, deadline: float | None, progress):
         self.ts = ts
         self.deadline = deadline
         self.progress = progress
-        self.pricing = CompositionModel(ts)
-        self.master = _Master(ts)
-        self.fixed = np.zeros(ts.T, dtype=bool)
-        self.pvals = np.zeros(ts.T)
+        self.exact = CompositionModel(ts)
+        self.lp_pricer = _LPPricer(ts, self.exact)
+        self.swaps = _Swaps(ts)
+        self.n = ts.sizes.astype(np.float64)
         self.upper_bound = math.inf
         self.max_violation = 0.0
         self.stages = 0
         self.complete = True
-        self.last_lam: np.ndarray | None = None
+        self.method = ""
+        self.all_columns: list[np.ndarray] = []
 
+    # -- utilities
     def remaining(self) -> float | None:
-        if self.deadline is None:
-            return None
-        return self.deadline - time.perf_counter()
+        return None if self.deadline is None else self.deadline - time.perf_counter()
 
-    def report(self, msg: str) -> None:
+    def check_time(self) -> None:
+        r = self.remaining()
+        if r is not None and r <= 0:
+            raise TimeoutError
+
+    def report(self, msg: str, frac: float) -> None:
         if self.progress is not None:
-            done = float(self.ts.sizes[self.fixed].sum()) / float(self.ts.sizes.sum())
-            self.progress(msg, done)
+            self.progress(msg, max(0.0, min(1.0, frac)))
 
-    def initial_columns(self, first: np.ndarray) -> None:
+    def exact_price(self, w: np.ndarray):
+        r = self.remaining()
+        self.exact.set_time_limit(r)
+        res = self.exact.solve(w)
+        self.exact.set_time_limit(None)
+        return res
+
+    def new_columns(self, master: _Master, lam: np.ndarray, w: np.ndarray, mu: float, *,
+                    budget: int = 400) -> list[np.ndarray]:
+        """Heuristic columns with positive reduced cost (swaps from the basis, LP pricing)."""
+        cols = master.columns
+        basis = np.flatnonzero(lam > 1e-12)
+        found: list[tuple[float, np.ndarray]] = []
+        per = 3 if len(basis) < 200 else 1
+        for j in basis:
+            c = cols[j]
+            rc = float(np.dot(w, c) - mu)
+            found.extend(self.swaps.columns(c, w, rc, per, PRICING_TOL))
+        c = self.lp_pricer.solve(w)
+        if c is not None:
+            v = float(np.dot(w, c) - mu)
+            if v > PRICING_TOL:
+                found.append((v, c))
+        found.sort(key=lambda x: -x[0])
+        return [c for _, c in found[:budget]]
+
+    # -- step 1
+    def relaxed_leximin(self) -> tuple[np.ndarray, list[float]]:
         ts = self.ts
-        self.master.add(first)
-        # a few diverse compositions: favour types not covered yet (multiplicative weights)
-        weights = 1.0 / ts.sizes.astype(np.float64)
-        covered = first > 0
-        rounds = min(3 + ts.T // 50, 20)
-        for _ in range(rounds):
-            if self.remaining() is not None and self.remaining() < 0:
-                return
-            res = self.pricing.solve(weights)
+        rel = _Relaxed(ts)
+        fixed = np.zeros(ts.T, dtype=bool)
+        p = np.zeros(ts.T)
+        values = []
+        total = float(self.n.sum())
+        while not fixed.all():
+            self.check_time()
+            z, y = rel.solve(fixed)
+            z = max(0.0, min(1.0, z))
+            if not values:
+                self.upper_bound = z
+            values.append(z)
+            newly = np.flatnonzero(~fixed & (y > FIX_TOL))
+            if len(newly) == 0:
+                newly = np.array([int(np.argmax(np.where(fixed, -1.0, y)))])
+            for t in newly:
+                fixed[t] = True
+                p[t] = z
+                rel.fix(int(t), z)
+            self.report(f"Upper bounds: stage {len(values)}, {int(fixed.sum())} of {ts.T} groups fixed "
+                        f"(lowest open probability {z:.6f})", 0.3 * float(self.n[fixed].sum()) / total)
+        self.relaxed = rel
+        return p, values
+
+    # -- step 2
+    def decompose(self, target: np.ndarray, seeds: list[np.ndarray]):
+        """Weights on compositions with mean composition n * target; None if impossible."""
+        ts = self.ts
+        m = _Master(ts, zlo=-1.0, zhi=0.0)
+        for t in range(ts.T):
+            m.set_row(t, True, max(0.0, target[t] - FIX_SLACK))
+        m.add(seeds)
+        self.decomp_master = m
+        rounds = 0
+        while True:
+            self.check_time()
+            res = m.solve()
             if res is None:
-                return
-            c = res[0]
-            self.master.add(c)
-            weights = np.where(c > 0, weights * 0.5, weights)
-            covered |= c > 0
-            if covered.all():
-                break
+                raise LeximinError("The decomposition LP failed.")
+            z, lam, w, mu, s = res
+            self.last = (m, lam)
+            rounds += 1
+            if z >= -DECOMP_TOL:
+                return m, lam
+            self.report(f"Building panels: {len(m.columns)} compositions, largest shortfall {-z:.2e}",
+                        0.3 + 0.7 * max(0.0, 1.0 - min(1.0, -z / max(1e-12, float(target.max())))))
+            cols = self.new_columns(m, lam, w, mu)
+            if cols and m.add(cols):
+                continue
+            priced = self.exact_price(w)
+            if priced is None:
+                raise LeximinError("No valid panel exists.")
+            c, value, bound = priced
+            # every distribution has min_t (pi_t - p*_t) <= bound - sum_t n_t w_t p*_t
+            if bound - float(np.dot(self.n * w, target)) < -1e-7:
+                return None  # p* is not a mixture of valid panels: the relaxation is not tight
+            if value - mu > PRICING_TOL and m.add([c]):
+                continue
+            return None  # numerically stuck: let the exact staged algorithm decide
 
-    def run(self) -> tuple[np.ndarray, np.ndarray]:
+    # -- step 3
+    def staged(self, seeds: list[np.ndarray]):
         ts = self.ts
-        n_t = ts.sizes.astype(np.float64)
-        while not self.fixed.all():
+        T = ts.T
+        m = _Master(ts, zlo=0.0, zhi=1.0)
+        m.add(seeds)
+        rel = _Relaxed(ts)
+        fixed = np.zeros(T, dtype=bool)
+        pvals = np.zeros(T)
+        total = float(self.n.sum())
+        self.stages = 0
+        while not fixed.all():
             self.stages += 1
-            stage_first = not self.fixed.any()
+            first = not fixed.any()
+            zq, yq = rel.solve(fixed)
             while True:
-                rem = self.remaining()
-                if rem is not None and rem <= 0:
-                    raise TimeoutError
-                res = self.master.solve()
+                self.check_time()
+                res = m.solve()
                 if res is None:
-                    raise LeximinError(f"The stage LP failed ({self.master.h.modelStatusToString(self.master.h.getModelStatus())}).")
-                z, lam, duals = res
-                self.last_lam = lam
-                mu_raw = duals[0]
-                w_raw = duals[1:]
-                # HiGHS reports duals of a maximisation with the opposite sign convention; normalise
-                unfixed = ~self.fixed
-                s = float(np.dot(n_t[unfixed], w_raw[unfixed]))
-                sign = 1.0 if s > 0 else -1.0
-                w = np.maximum(sign * w_raw, 0.0)
-                s = float(np.dot(n_t[unfixed], w[unfixed]))
-                if s <= 0:
-                    raise LeximinError("The stage LP returned no usable dual weights.")
-                w /= s
-                mu = -sign * mu_raw / s  # reduced cost of lambda_j: mu_raw + sum_t c_jt w_raw_t >= 0
-                fixed_term = float(np.dot(n_t[self.fixed] * self.pvals[self.fixed], w[self.fixed]))
-                if rem is not None:
-                    self.pricing.set_time_limit(rem)
-                priced = self.pricing.solve(w)
+                    raise LeximinError("The stage LP failed.")
+                z, lam, w, mu, s = res
+                self.last = (m, lam)
+                if z >= zq - 1e-9:  # reaches the relaxed bound: optimal, fix what the relaxation pins
+                    pin = yq
+                    break
+                cols = self.new_columns(m, lam, w, mu)
+                if cols and m.add(cols):
+                    continue
+                priced = self.exact_price(w)
                 if priced is None:
                     raise LeximinError("No valid panel exists.")
                 c, value, bound = priced
-                stage_bound = bound - fixed_term
-                if stage_first:
-                    self.upper_bound = min(self.upper_bound, stage_bound)
-                violation = value - mu
-                if violation > PRICING_TOL and self.master.add(c):
+                if first:
+                    self.upper_bound = min(self.upper_bound, bound)
+                if value - mu > PRICING_TOL and m.add([c]):
                     continue
-                self.max_violation = max(self.max_violation, max(0.0, violation))
+                self.max_violation = max(self.max_violation, max(0.0, value - mu))
+                pin = self.n * w
+                pin[fixed] = 0.0
                 break
-            # stage optimal: fix the types the dual pins at z
-            y = n_t * w
-            newly = np.flatnonzero(unfixed & (y > FIX_TOL))
-            if len(newly) == 0:
-                newly = np.array([int(np.argmax(np.where(unfixed, y, -1.0)))])
             zval = max(0.0, min(1.0, z))
+            newly = np.flatnonzero(~fixed & (pin > FIX_TOL))
+            if len(newly) == 0:
+                newly = np.array([int(np.argmax(np.where(fixed, -1.0, pin)))])
             for t in newly:
-                self.fixed[t] = True
-                self.pvals[t] = zval
-                self.master.fix(int(t), zval)
-            self.report(f"Stage {self.stages}: {int(self.fixed.sum())} of {ts.T} types fixed, "
-                        f"lowest open probability {zval:.6f}")
-        # final solve: all fixed; the LP finds the distribution
-        res = self.master.solve()
+                fixed[t] = True
+                pvals[t] = zval
+                m.set_row(int(t), False, max(0.0, zval - FIX_SLACK))
+                rel.fix(int(t), zval)
+            self.report(f"Stage {self.stages}: {int(fixed.sum())} of {T} groups fixed "
+                        f"(lowest open probability {zval:.6f})", float(self.n[fixed].sum()) / total)
+        res = m.solve()
         if res is None:
             raise LeximinError("The final LP failed.")
-        return np.array(self.master.columns), res[1]
+        return m, res[1]
+
+    def run(self, first: np.ndarray):
+        target, values = self.relaxed_leximin()
+        self.stages = len(set(round(v, 12) for v in values))
+        seeds = [first]
+        c = self.lp_pricer.solve(target)  # a composition close to the target
+        if c is not None:
+            seeds.append(c)
+        got = self.decompose(target, seeds)
+        if got is not None:
+            self.method = "relaxation+decomposition"
+            return got
+        self.method = "staged column generation"
+        return self.staged(list(self.decomp_master.columns))
 
 
 def leximin(instance: Instance, *, time_limit: float | None = None,
             progress: Callable[[str, float], None] | None = None) -> Distribution:
     """The leximin distribution over valid panels of ``instance``.
 
-    Raises ``InfeasibleQuotas`` (with the ``FeasibilityReport``) when no panel meets the
-    quotas. With ``time_limit`` (seconds), stops refining when time runs out and returns
-    the best distribution so far with ``complete=False``; ``gap`` still certifies the
-    minimum probability (it is exact once the first stage has finished).
+    Raises ``InfeasibleQuotas`` (carrying the ``FeasibilityReport``) when no panel meets
+    the quotas. With ``time_limit`` (seconds), returns the best distribution found when
+    time runs out, with ``complete=False``; ``gap`` then says how far its minimum
+    probability may be from the optimum. ``progress(message, fraction)`` is called
+    after each stage / round.
     """
     t0 = time.perf_counter()
     ts = build_types(instance)
@@ -284,23 +563,24 @@ def leximin(instance: Instance, *, time_limit: float | None = None,
     if not report.feasible:
         raise InfeasibleQuotas(report)
     deadline = None if time_limit is None else t0 + float(time_limit)
-    solver = _Leximin(ts, deadline, progress)
+    solver = _Solver(ts, deadline, progress)
     first = np.zeros(ts.T, dtype=np.int64)
     assert report.example is not None
     for pid in report.example:
         first[ts.type_of[pid]] += 1
     try:
-        solver.initial_columns(first)
-        comps, lam = solver.run()
+        master, lam = solver.run(first)
     except TimeoutError:
         solver.complete = False
-        if solver.last_lam is None:
-            raise LeximinError(f"The time limit of {time_limit} s ran out before the first distribution was found.") from None
-        comps = np.array(solver.master.columns[: len(solver.last_lam)])
-        lam = solver.last_lam
+        if getattr(solver, "last", None) is None:
+            raise LeximinError(f"The time limit of {time_limit} s ran out before a distribution was found.") from None
+        master, lam = solver.last
+    comps = np.array(master.columns[: len(lam)])
     dist = distribution_from(
-        ts, comps, lam, seconds=time.perf_counter() - t0, upper_bound=solver.upper_bound,
+        ts, comps, lam, seconds=0.0, upper_bound=solver.upper_bound,
         pricing_violation=solver.max_violation, complete=solver.complete, stages=solver.stages,
-        pricing_calls=solver.pricing.calls)
+        pricing_calls=solver.exact.calls, columns=len(master.columns), method=solver.method)
     dist.seconds = time.perf_counter() - t0
+    if progress is not None:
+        progress("Done", 1.0)
     return dist

@@ -221,7 +221,7 @@ class CompositionModel:
     def set_time_limit(self, seconds: float | None) -> None:
         self.h.setOptionValue("time_limit", INF if seconds is None else max(float(seconds), 0.01))
 
-    def solve(self, w: np.ndarray, *, start: np.ndarray | None = None):
+    def solve(self, w: np.ndarray, *, start: np.ndarray | None = None, count: bool = True):
         """Return (composition as int array, its value w@c, proven upper bound) or None if infeasible.
 
         The bound is HiGHS's MIP dual bound; equal to the value (up to 1e-9 relative)
@@ -235,8 +235,9 @@ class CompositionModel:
         if start is not None:
             h.setSolution(T, self._all, np.asarray(start, dtype=np.float64))
         h.run()
-        self.calls += 1
-        self.seconds += _time.perf_counter() - t0
+        if count:
+            self.calls += 1
+            self.seconds += _time.perf_counter() - t0
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return None
