@@ -27,6 +27,13 @@ class SheetFormatError(UserError):
     pass
 
 
+# Google Sheets holds at most 50,000 characters in a cell (Excel 32,767). A longer "cell"
+# in a CSV file means a quotation mark that is never closed has swallowed the lines after it.
+MAX_CELL = 50_000
+_TOO_LONG = (f"a cell there is longer than {MAX_CELL:,} characters, which usually means a quotation mark "
+             "that is opened and never closed")
+
+
 def column_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA (as spreadsheets name columns)."""
     letters = ""
@@ -160,6 +167,8 @@ def _duckdb_csv(data: bytes, delim: str, source: str) -> Grid:
         raise ValueError("irregular")
     width = table.num_columns
     cols = [pc.fill_null(table.column(i), "").combine_chunks() for i in range(width)]
+    if any((pc.max(pc.utf8_length(c)).as_py() or 0) > MAX_CELL for c in cols):
+        raise ValueError("overlong cell")   # the Python reader names the line
     raw_header = [c[0].as_py() for c in cols]
     _check_header(raw_header, source)
     n = table.num_rows - 1
@@ -177,15 +186,26 @@ def _check_no_row_lost(data: bytes, grid: Grid, delim: str) -> None:
             raise ValueError("row count mismatch")
 
 
+def _unreadable(source: str, line: int, why: str) -> SheetFormatError:
+    return SheetFormatError(
+        f"{source}, line {line}: this line could not be read as CSV ({why}). "
+        "Open the file in your spreadsheet program, save it again as “CSV UTF-8”, and upload it again.")
+
+
 def _python_csv_rows(text: str, source: str, delimiter: str = ",") -> list[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    start = 1          # the line where the record being read begins (a cell may span lines)
     try:
-        return list(reader)
+        for row in reader:
+            if row and max(map(len, row)) > MAX_CELL:
+                raise _unreadable(source, start, _TOO_LONG)
+            rows.append(row)
+            start = reader.line_num + 1
     except csv.Error as e:
-        raise SheetFormatError(
-            f"{source}, line {reader.line_num}: this line could not be read as CSV ({e}). "
-            "Open the file in your spreadsheet program, save it again as “CSV UTF-8”, and upload it again."
-        ) from None
+        why = _TOO_LONG if "field limit" in str(e) else str(e)
+        raise _unreadable(source, start, why) from None
+    return rows
 
 
 def grid_from_excel_bytes(data: bytes, source: str = "The Excel file", sheet: str | int = 0) -> Grid:

@@ -33,6 +33,11 @@ from lib.signups.mapping import CONTACT_ROLES, Mapping, check_mapping, field_rol
 
 _sync_lock = threading.Lock()
 
+# What counts as blank around an answer: exactly the characters Python's str.strip()
+# removes (tabs, line breaks, no-break and ideographic spaces, U+0085 …). DuckDB's trim()
+# only removes spaces, so a cell holding just a tab would count as an answer.
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
 
 class SyncError(UserError):
     pass
@@ -131,29 +136,45 @@ def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, s
         return result
 
 
+def _trimmed(grid: Grid, mapping: Mapping):
+    """The grid's mapped columns with surrounding whitespace removed (no NULLs), plus row_number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    used = {f"c{grid.headers.index(c)}" for c in mapping.columns.values() if c and c in grid.headers}
+    names, arrays = [], []
+    for name in grid.table.column_names:
+        if name in used:
+            arrays.append(pc.utf8_trim(pc.fill_null(grid.table.column(name), ""), characters=WHITESPACE))
+            names.append(name)
+    arrays.append(grid.table.column("row_number"))
+    names.append("row_number")
+    return pa.table(arrays, names=names)
+
+
 def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field], salt: str,
                          source_kind: str, source_label: str, actor: str | None) -> SyncResult:
     col_of = {h: f"c{i}" for i, h in enumerate(grid.headers)}
 
     def src(role: str) -> str:
         col = mapping.column(role)
-        return f"coalesce({col_of[col]}, '')" if col else "''"
+        return col_of[col] if col else "''"
 
     fkeys = [f.key for f in fields]
     fcols = [_q("f:" + k) for k in fkeys]
     mapped = [src(r) for r in ("id",) + CONTACT_ROLES] + [src(field_role(k)) for k in fkeys]
-    blank_test = " AND ".join(f"trim({e}) = ''" for e in mapped)
+    blank_test = " AND ".join(f"{e} = ''" for e in mapped)
 
     sync_id = cur.execute("SELECT nextval('sync_seq')").fetchall()[0][0]
-    cur.register("grid_in", grid.table)
+    cur.register("grid_in", _trimmed(grid, mapping))
     try:
         cur.execute(f"""
             CREATE OR REPLACE TEMP TABLE stage_raw AS
             SELECT row_number,
-                   trim({src('id')}) AS id_raw,
-                   trim({src('name')}) AS name, trim({src('email')}) AS email, trim({src('phone')}) AS phone,
-                   trim({src('address')}) AS address, trim({src('postcode')}) AS postcode,
-                   {', '.join(f"trim({src(field_role(k))}) AS {c}" for k, c in zip(fkeys, fcols))}
+                   {src('id')} AS id_raw,
+                   {src('name')} AS name, {src('email')} AS email, {src('phone')} AS phone,
+                   {src('address')} AS address, {src('postcode')} AS postcode,
+                   {', '.join(f"{src(field_role(k))} AS {c}" for k, c in zip(fkeys, fcols))}
             FROM grid_in WHERE NOT ({blank_test})
         """)
     finally:
