@@ -7,6 +7,8 @@ where needed):
 - ``manifest.json``: format, engine version, algorithm, M, panel size, created (the
   time the lottery was frozen), commitment, public number (normalised), draw hash,
   chosen panel index and the SHA-256 of every other member;
+- ``frozen.jsonl``: the committed text itself (``FrozenLottery.canonical_bytes``);
+  its SHA-256 is the commitment. The CSV files below are readable views of it;
 - ``pool.csv``: ``id``, one column per feature that carries a quota (sorted by name),
   ``household`` (pseudonymous, only filled when one person per household applies);
 - ``quotas.csv``: ``feature,value,min,max`` (the quotas the lottery was built for);
@@ -38,7 +40,7 @@ from typing import Iterable, Sequence
 
 from .ceremony import ENGINE_VERSION, Draw, sha256_hex
 from .model import InputError
-from .verify import BUNDLE_FORMAT, format_fraction, manifest_bytes, pack_zip, read_zip
+from .verify import BUNDLE_FORMAT, FROZEN_NAME, format_fraction, manifest_bytes, pack_zip, read_zip
 
 README_TEMPLATE = """\
 AUDIT BUNDLE OF A CITIZENS' ASSEMBLY DRAW
@@ -76,9 +78,19 @@ before and at the draw: that comparison is the part only you can do.
 docs/VERIFYING.md in the source code explains each check and gives the exact
 hash functions, so you can also write your own checker.
 
+Anyone can also check the heart of it by hand, with nothing but Python's hashlib:
+
+    import hashlib
+    hashlib.sha256(open("frozen.jsonl", "rb").read()).hexdigest()   # = the commitment
+    d = hashlib.sha256(b"kleroterion-draw-v1\n" + b"{commitment}\n"
+                       + {number_literal}.encode()).digest()
+    x = int.from_bytes(hashlib.sha256(d + bytes(8)).digest(), "big")
+    x % {M}   # = {index}, the chosen panel (see docs/VERIFYING.md for the rare exception)
+
 Files
 -----
 manifest.json      summary, and a SHA-256 fingerprint of every other file
+frozen.jsonl       the committed text: its SHA-256 is the commitment
 pool.csv           the pool: pseudonymous id, the answers the quotas count, household
 quotas.csv         feature, value, minimum, maximum
 lottery.csv        the {M} possible panels (panel number, id)
@@ -112,9 +124,9 @@ def bundle_members(draw: Draw, *, previous: bytes | None = None,
     fl = draw.lottery
     inst = fl.instance
     feats = sorted({f for p in inst.people for f in p.features})
-    members: dict[str, bytes] = {}
+    members: dict[str, bytes] = {FROZEN_NAME: fl.canonical_bytes()}
     members["pool.csv"] = csv_bytes(["id", *feats, "household"],
-                                    ([p.id, *(p.features.get(f, "") for f in feats], p.household or "")
+                                    ([p.id, *(p.features.get(f, "") for f in feats), p.household or ""]
                                      for p in sorted(inst.people, key=lambda p: p.id)))
     members["quotas.csv"] = csv_bytes(["feature", "value", "min", "max"],
                                       ([q.feature, q.value, q.min, q.max]
@@ -154,11 +166,12 @@ def bundle_members(draw: Draw, *, previous: bytes | None = None,
     else:
         what = f"draw ({fl.algorithm})"
     readme = README_TEMPLATE.format(what=what, M=fl.M, commitment=fl.commitment, public_number=draw.public_number,
-                                    index=draw.index, extra=extra)
+                                    number_literal=repr(draw.public_number), index=draw.index, extra=extra)
     if fl.algorithm == "legacy":
-        readme += ("\nNOTE: this draw used the LEGACY greedy algorithm, for comparison only. Its single panel\n"
-                   "was computed from the public number itself, so the commitment does not prove that the\n"
-                   "panel was fixed before the number was known.\n")
+        readme += ("\nNOTE: this draw used the LEGACY greedy algorithm, for comparison only: the list holds\n"
+                   f"{fl.M} panels drawn one by one by the old quota-filling method (driven by SHA-256, see\n"
+                   "docs/VERIFYING.md). It is less fair than the LEXIMIN lottery: some people's chances\n"
+                   "are much smaller than others'.\n")
     if extra_note:
         readme += "\n" + extra_note.rstrip("\n") + "\n"
     members["README.txt"] = readme.encode("utf-8")

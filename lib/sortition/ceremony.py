@@ -67,11 +67,6 @@ DRAW_DOMAIN = b"kleroterion-draw-v1\n"
 RANK_FORMAT = "sha256(seed + LF + id)"
 KINDS = ("draw", "replacement")
 
-# Unicode White_Space characters (the full list, so that other implementations agree).
-WHITESPACE = ("\u0009\u000a\u000b\u000c\u000d\u0020\u0085\u00a0\u1680"
-              "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-              "\u2028\u2029\u202f\u205f\u3000")
-_WS_RUN = re.compile("[" + re.escape(WHITESPACE) + "]+")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -92,18 +87,20 @@ def format_probability(p: float) -> str:
 # --- the public random number ------------------------------------------------------------
 
 def normalise_public_number(text: str) -> str:
-    """The public number as it enters the hash.
+    """The public number as it enters the hash: exactly
 
-    Unicode NFC normalisation, then leading and trailing whitespace removed, then every
-    run of whitespace inside replaced by one space (U+0020). Whitespace means the Unicode
-    ``White_Space`` characters listed in ``WHITESPACE``. Nothing else changes: letters
-    keep their case, leading zeros stay, punctuation stays. So ``"12 07 33 41"`` and
-    ``" 12  07\\t33 41 "`` are the same number, ``"12,07,33,41"`` is a different one.
+        " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+    i.e. Unicode NFKC normalisation (full-width digits become ordinary digits, and so
+    on), then lower case, then leading and trailing whitespace removed and every run of
+    whitespace inside replaced by one space (whitespace as in Python's ``str.split()``).
+    Nothing else changes: leading zeros stay, punctuation stays. So ``"12 07 33 41"``,
+    ``" 12  07\t33 41 "`` and ``"１２ ０７ ３３ ４１"`` are the same number,
+    ``"AB12"`` and ``"ab12"`` too, but ``"12,07,33,41"`` is a different one.
     """
     if not isinstance(text, str):
         raise InputError("the public random number must be text")
-    s = unicodedata.normalize("NFC", text)
-    s = _WS_RUN.sub(" ", s).strip(" ")
+    s = " ".join(unicodedata.normalize("NFKC", text).lower().split())
     if not s:
         raise InputError("the public random number is empty: type the number that was drawn in public")
     return s
@@ -332,6 +329,16 @@ class Draw:
     def commitment(self) -> str:
         return self.lottery.commitment
 
+    @property
+    def reserve_ids(self) -> list[str]:
+        """Everybody in the pool who was not chosen, in the order ``rank_by_hash(ids, draw hash)``.
+
+        A published, reproducible order for a reserve list (the replacement ceremony
+        itself draws replacements by a new lottery, not from this order).
+        """
+        chosen = set(self.panel)
+        return rank_by_hash([p.id for p in self.lottery.instance.people if p.id not in chosen], self.draw_hash)
+
 
 def freeze(instance: Instance, panels: Sequence[Sequence[str]], *, algorithm: str, created: str,
            targets: Mapping[str, float] | None = None, relaxation: Iterable = (),
@@ -351,10 +358,11 @@ def freeze(instance: Instance, panels: Sequence[Sequence[str]], *, algorithm: st
     plist = [tuple(sorted(str(i) for i in p)) for p in panels]
     if check_panels:
         seen: set[Panel] = set()
+        checker = PanelChecker(pub)
         for n, p in enumerate(plist):
             if p in seen:
                 continue
-            problems = pub.panel_problems(p)
+            problems = checker.problems(p)
             if problems:
                 raise InputError(f"panel {n} of the lottery is not valid: " + "; ".join(problems))
             seen.add(p)
@@ -371,49 +379,252 @@ def freeze(instance: Instance, panels: Sequence[Sequence[str]], *, algorithm: st
                          [QuotaChangeRecord.of(c) for c in relaxation], ctx)
 
 
+def _bad(lineno: int, what: str) -> InputError:
+    return InputError(f"the frozen lottery is not in the canonical format: line {lineno}: {what}")
+
+
+def _strs(lineno: int, values, n: int | None = None) -> list[str]:
+    if not isinstance(values, list) or (n is not None and len(values) != n) \
+            or not all(isinstance(v, str) for v in values):
+        raise _bad(lineno, "unexpected fields")
+    return values
+
+
+def _ints(lineno: int, values) -> list[int]:
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise _bad(lineno, "expected whole numbers")
+    return list(values)
+
+
 def parse_canonical(data: bytes) -> FrozenLottery:
     """Inverse of ``FrozenLottery.canonical_bytes`` (raises ``InputError`` on anything else)."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("the frozen lottery is not UTF-8 text") from None
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"the frozen lottery is not UTF-8 text (byte {e.start})") from None
     if not text.endswith("\n"):
         raise InputError("the frozen lottery must end with a line break")
     lines = text[:-1].split("\n")
-    try:
-        rows = [json.loads(line) for line in lines]
-    except json.JSONDecodeError as e:
-        raise InputError(f"the frozen lottery is not in the canonical format ({e.msg})") from None
+    rows = []
+    for n, line in enumerate(lines, start=1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise _bad(n, f"not JSON ({e.msg})") from None
     head = rows[0]
     if not isinstance(head, dict) or head.get("format") != LOTTERY_FORMAT:
         raise InputError(f"the frozen lottery does not start with a {LOTTERY_FORMAT} header")
-    quotas, people, relax, targets, drop, excl, panels = [], [], [], {}, [], [], []
-    for r in rows[1:]:
-        tag = r[0]
-        if tag == "quota":
-            quotas.append(Quota(r[1], r[2], int(r[3]), int(r[4])))
-        elif tag == "person":
-            people.append(Person(r[1], {f: v for f, v in r[3]}, r[2] or None))
-        elif tag == "relaxed":
-            relax.append(QuotaChangeRecord(r[1], r[2], *map(int, r[3:7])))
-        elif tag == "target":
-            targets[r[1]] = r[2]
-        elif tag == "dropout":
-            drop.append(r[1])
-        elif tag == "excluded":
-            excl.append(r[1])
-        elif tag == "panel":
-            panels.append(tuple(r[1:]))
-        else:
-            raise InputError(f"unknown line in the frozen lottery: {tag!r}")
-    inst = Instance(people=people, quotas=quotas, panel_size=int(head["panel_size"]),
-                    one_per_household=bool(head["one_per_household"]))
-    ctx = None
+    needed = {"algorithm": str, "created": str, "engine_version": str, "kind": str, "m": int,
+              "one_per_household": bool, "panel_size": int}
     if head.get("kind") == "replacement":
-        ctx = ReplacementContext(int(head["round"]), head["original_commitment"], head["previous_commitment"],
+        needed.update(original_commitment=str, previous_commitment=str, round=int)
+    for key, typ in needed.items():
+        if not isinstance(head.get(key), typ) or (typ is int and isinstance(head.get(key), bool)):
+            raise _bad(1, f"the header needs {key!r}")
+    if head["kind"] not in KINDS:
+        raise _bad(1, f"unknown kind {head['kind']!r}")
+    quotas, people, relax, targets, drop, excl, panels = [], [], [], {}, [], [], []
+    for n, r in enumerate(rows[1:], start=2):
+        if not isinstance(r, list) or not r or not isinstance(r[0], str):
+            raise _bad(n, "expected a list starting with a tag")
+        tag = r[0]
+        if tag == "quota" and len(r) == 5:
+            f, v = _strs(n, r[1:3])
+            quotas.append(Quota(f, v, *_ints(n, r[3:5])))
+        elif tag == "person" and len(r) == 4:
+            pid, hh = _strs(n, r[1:3])
+            if not isinstance(r[3], list):
+                raise _bad(n, "the features must be a list")
+            feats = dict(_strs(n, fv, 2) for fv in r[3])
+            people.append(Person(pid, feats, hh or None))
+        elif tag == "relaxed" and len(r) == 7:
+            f, v = _strs(n, r[1:3])
+            relax.append(QuotaChangeRecord(f, v, *_ints(n, r[3:7])))
+        elif tag == "target" and len(r) == 3:
+            pid, p = _strs(n, r[1:3])
+            targets[pid] = p
+        elif tag == "dropout" and len(r) == 2:
+            drop.append(_strs(n, r[1:2])[0])
+        elif tag == "excluded" and len(r) == 2:
+            excl.append(_strs(n, r[1:2])[0])
+        elif tag == "panel":
+            panels.append(tuple(_strs(n, r[1:])))
+        else:
+            raise _bad(n, f"unknown line {tag!r}")
+    if len(panels) != head["m"]:
+        raise InputError(f"the frozen lottery announces {head['m']} panels but lists {len(panels)}")
+    inst = Instance(people=people, quotas=quotas, panel_size=head["panel_size"],
+                    one_per_household=head["one_per_household"])
+    ctx = None
+    if head["kind"] == "replacement":
+        ctx = ReplacementContext(head["round"], head["original_commitment"], head["previous_commitment"],
                                  tuple(drop), tuple(excl))
+    elif drop or excl:
+        raise InputError("the frozen lottery of a draw lists dropouts: only replacement draws may")
     fl = FrozenLottery(inst, panels, head["algorithm"], head["created"], head["engine_version"],
                        targets or None, relax, ctx)
-    if fl.canonical_bytes() != data:
+    if fl.canonical_bytes() != bytes(data):
         raise InputError("the frozen lottery is not in the canonical format (re-writing it changes its bytes)")
     return fl
+
+
+# --- checking panels (standard library only, also used by the verifier) -----------------
+
+class PanelChecker:
+    """Fast quota checks of many panels of one instance."""
+
+    def __init__(self, instance: Instance):
+        self.instance = instance
+        self.k = instance.panel_size
+        self.quotas = list(instance.quotas)
+        index = {(q.feature, q.value): i for i, q in enumerate(self.quotas)}
+        feats = sorted({q.feature for q in self.quotas})
+        self.of: dict[str, list[int]] = {}
+        self.household: dict[str, str] = {}
+        for p in instance.people:
+            self.of[p.id] = [index[(f, p.features.get(f, ""))] for f in feats if (f, p.features.get(f, "")) in index]
+            if instance.one_per_household and p.household:
+                self.household[p.id] = p.household
+
+    def counts(self, panel: Iterable[str]) -> list[int]:
+        c = [0] * len(self.quotas)
+        for pid in panel:
+            for qi in self.of.get(pid, ()):
+                c[qi] += 1
+        return c
+
+    def problems(self, panel: Sequence[str]) -> list[str]:
+        """Plain-language reasons why ``panel`` is not valid (empty list = valid)."""
+        out: list[str] = []
+        if len(set(panel)) != len(panel):
+            twice = sorted({p for p in panel if list(panel).count(p) > 1})
+            out.append("it lists " + ", ".join(twice[:5]) + " more than once")
+        unknown = [p for p in panel if p not in self.of]
+        if unknown:
+            out.append("it lists people who are not in the pool: " + ", ".join(unknown[:5]))
+        if len(set(panel)) != self.k:
+            out.append(f"it has {len(set(panel))} members, not {self.k}")
+        for q, n in zip(self.quotas, self.counts(set(panel))):
+            if n < q.min:
+                out.append(f"{q.feature} = {q.value}: {n} selected, at least {q.min} needed")
+            elif n > q.max:
+                out.append(f"{q.feature} = {q.value}: {n} selected, at most {q.max} allowed")
+        if self.household:
+            seen: dict[str, str] = {}
+            for pid in sorted(set(panel)):
+                h = self.household.get(pid)
+                if h:
+                    if h in seen:
+                        out.append(f"{seen[h]} and {pid} are in the same household ({h})")
+                    seen[h] = pid
+        return out
+
+
+# --- a SHA-256 random stream (for the legacy lottery; not a library RNG) -------------------
+
+class HashStream:
+    """Deterministic random choices from SHA-256, for code that calls ``randrange``.
+
+    Number i of the stream is ``sha256(UTF-8(seed) + LF + i as 8-byte big-endian)`` read
+    as a 256-bit big-endian integer; ``randrange(n)`` takes the next number x, rejects it
+    when ``x >= 2^256 - (2^256 mod n)`` and otherwise returns ``x mod n``. Used to build
+    the M panels of a legacy lottery *before* the commitment, so that they too are a
+    documented function of public text.
+    """
+
+    def __init__(self, seed: str):
+        self.prefix = str(seed).encode("utf-8") + b"\n"
+        self.counter = 0
+
+    def _next(self) -> int:
+        x = int.from_bytes(hashlib.sha256(self.prefix + self.counter.to_bytes(8, "big")).digest(), "big")
+        self.counter += 1
+        return x
+
+    def randrange(self, n: int) -> int:
+        if n < 1:
+            raise ValueError("empty range")
+        limit = (1 << 256) - ((1 << 256) % n)
+        while True:
+            x = self._next()
+            if x < limit:
+                return x % n
+
+
+# --- who replaces whom (informational, recomputed by the verifier) ------------------------
+
+def match_replacements(instance: Instance, dropouts: Sequence[str], newcomers: Sequence[str],
+                       features: Sequence[str] | None = None) -> list[tuple[str, str, int]]:
+    """Pair each newcomer with the dropout whose seat they take: ``(new_id, replaces, shared)``.
+
+    Greedy by similarity: repeatedly take the pair with the most shared quota-feature
+    values (``shared``); ties go to the smallest (dropout id, newcomer id) by code point.
+    Unpaired people (when the counts differ) appear with ``""`` on the other side.
+    """
+    feats = sorted(features if features is not None else {q.feature for q in instance.quotas})
+    by = {p.id: p for p in instance.people}
+    left_d, left_n = sorted(dropouts), sorted(newcomers)
+    out: list[tuple[str, str, int]] = []
+    while left_d and left_n:
+        best = None
+        for d in left_d:
+            for n in left_n:
+                shared = sum(1 for f in feats if by[d].features.get(f, "") == by[n].features.get(f, ""))
+                key = (-shared, d, n)
+                if best is None or key < best:
+                    best = key
+        assert best is not None
+        out.append((best[2], best[1], -best[0]))
+        left_d.remove(best[1])
+        left_n.remove(best[2])
+    out.extend((n, "", 0) for n in left_n)
+    out.extend(("", d, 0) for d in left_d)
+    return out
+
+
+# --- the reserve pool of a replacement round ----------------------------------------------
+
+def replacement_instance(pool: Instance, quotas: Sequence[Quota], panel: Sequence[str], dropouts: Sequence[str],
+                         excluded: Sequence[str] = (), ever_selected: Iterable[str] = ()) -> tuple[Instance, list[str]]:
+    """The selection problem of a replacement round, and the members who stay.
+
+    - ``kept`` = the current ``panel`` minus the ``dropouts``;
+    - the reserve pool = everybody in ``pool`` never selected so far (``ever_selected``,
+      which includes the current panel and earlier dropouts), not ``excluded`` and, when
+      one person per household applies, not in a household of a kept member;
+    - each quota [min, max] becomes [max(0, min - c), max(0, max - c)] where c is the
+      number of kept members with that value, so kept + newcomers meets the quotas;
+    - the panel size is the number of dropouts.
+    Raises ``InputError`` when a dropout is not on the panel, or an excluded person is.
+    """
+    panel_set, drop, excl = set(panel), sorted(set(dropouts)), sorted(set(excluded))
+    if not drop:
+        raise InputError("name at least one panel member who dropped out")
+    not_on = [d for d in drop if d not in panel_set]
+    if not_on:
+        raise InputError("these people are not on the current panel, so they cannot drop out: " + ", ".join(not_on[:10]))
+    on = [e for e in excl if e in panel_set]
+    if on:
+        raise InputError("these people are on the current panel; list them as dropouts, not as excluded: "
+                         + ", ".join(on[:10]))
+    kept = sorted(panel_set - set(drop))
+    ever = set(ever_selected) | panel_set
+    by = {p.id: p for p in pool.people}
+    unknown = [e for e in excl if e not in by]
+    if unknown:
+        raise InputError("these excluded people are not in the pool: " + ", ".join(unknown[:10]))
+    blocked = {by[i].household for i in kept if by[i].household} if pool.one_per_household else set()
+    reserve = [p for p in sorted(pool.people, key=lambda p: p.id)
+               if p.id not in ever and p.id not in excl and not (p.household and p.household in blocked)]
+    counts = {(q.feature, q.value): 0 for q in quotas}
+    feats = sorted({q.feature for q in quotas})
+    for pid in kept:
+        for f in feats:
+            key = (f, by[pid].features.get(f, ""))
+            if key in counts:
+                counts[key] += 1
+    adjusted = [Quota(q.feature, q.value, max(0, q.min - counts[(q.feature, q.value)]),
+                      max(0, q.max - counts[(q.feature, q.value)])) for q in quotas]
+    inst = Instance(people=reserve, quotas=adjusted, panel_size=len(drop), name=pool.name,
+                    one_per_household=pool.one_per_household)
+    return inst, kept
