@@ -79,3 +79,23 @@ def build_instance(db: Database, quotas: list[Quota], panel_size: int, *, one_pe
         people.append(Person(rec["person_id"], feats, rec.get("household_key") or None))
     return Instance(people=people, quotas=list(quotas), panel_size=panel_size, name=name,
                     one_per_household=one_per_household)
+
+
+# --- quotas of a stored target version (added for the Targets page, quota board and draw) ------
+
+def quotas_for_version(db: Database, version: int | None = None, *, panel_size: int | None = None,
+                       slack: int | None = None, small_group_threshold: float | None = None) -> list[QuotaRow]:
+    """The quotas of a stored target version (the latest when None), with its own panel size and
+    rules unless overridden. Empty when there are no targets yet."""
+    from lib.targets import load_targets, version_info
+
+    info = version_info(db, version)
+    if info is None:
+        return []
+    k = panel_size if panel_size is not None else info.panel_size
+    if not k:
+        return []
+    return derive_quotas(load_targets(db, info.version), int(k),
+                         slack=info.slack if slack is None else slack,
+                         small_group_threshold=(info.small_group_threshold if small_group_threshold is None
+                                                else small_group_threshold))

@@ -94,3 +94,132 @@ def load_targets(db: Database, version: int | None = None) -> list[Target]:
                     "LEFT JOIN strat_fields f USING (field) LEFT JOIN strat_values v USING (field, value) "
                     "WHERE t.version = ? ORDER BY f.position, v.position", [version])
     return [Target(*r) for r in rows]
+
+
+# --- versions with their quota rules, history and freezing (added for the Targets page) ---------
+
+@dataclass
+class TargetVersion:
+    version: int
+    created_at: object
+    created_by: str | None
+    note: str | None
+    panel_size: int | None
+    frozen_at: object
+    frozen_by: str | None
+    slack: int = 0
+    small_group_threshold: float = 0.5
+    changes: str | None = None
+
+    @property
+    def frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+_VERSION_SQL = """
+    SELECT v.version, v.created_at, v.created_by, v.note, v.panel_size, v.frozen_at, v.frozen_by,
+           coalesce(r.slack, 0), coalesce(r.small_group_threshold, 0.5), r.changes
+    FROM target_versions v LEFT JOIN target_rules r USING (version)"""
+
+
+def version_info(db: Database, version: int | None = None) -> TargetVersion | None:
+    """One target version with its quota rules (the latest when ``version`` is None)."""
+    if version is None:
+        version = latest_version(db)
+        if version is None:
+            return None
+    rows = db.query(_VERSION_SQL + " WHERE v.version = ?", [version])
+    return TargetVersion(*rows[0]) if rows else None
+
+
+def all_versions(db: Database) -> list[TargetVersion]:
+    return [TargetVersion(*r) for r in db.query(_VERSION_SQL + " ORDER BY v.version DESC")]
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%".replace(".0%", "%")
+
+
+def describe_changes(old: list[Target], new: list[Target], old_info: TargetVersion | None, *,
+                     panel_size: int | None, slack: int, small_group_threshold: float,
+                     labels: dict[str, str] | None = None) -> str:
+    """What changed from one version to the next, in plain words (for the history table)."""
+    if old_info is None:
+        return "First version."
+    labels = labels or {}
+    parts: list[str] = []
+    before = {(t.field, t.value): t for t in old}
+    after = {(t.field, t.value): t for t in new}
+    for key, t in after.items():
+        name = f"{labels.get(t.field, t.field)} {t.value}"
+        o = before.get(key)
+        if o is None:
+            parts.append(f"{name} added at {_pct(t.share)}")
+        elif abs(o.share - t.share) > 1e-9:
+            parts.append(f"{name} {_pct(o.share)} → {_pct(t.share)}")
+        elif (o.source or "") != (t.source or ""):
+            parts.append(f"{name} source changed")
+    for key, o in before.items():
+        if key not in after:
+            parts.append(f"{labels.get(o.field, o.field)} {o.value} removed")
+    if (old_info.panel_size or None) != (panel_size or None):
+        parts.append(f"panel size {old_info.panel_size} → {panel_size}")
+    if old_info.slack != slack:
+        parts.append(f"slack {old_info.slack} → {slack}")
+    if abs(old_info.small_group_threshold - small_group_threshold) > 1e-9:
+        parts.append(f"small-group floor {old_info.small_group_threshold:g} → {small_group_threshold:g} seats")
+    if not parts:
+        return "No change to the numbers."
+    if len(parts) > 8:
+        return "; ".join(parts[:8]) + f"; and {len(parts) - 8} more changes."
+    return "; ".join(parts) + "."
+
+
+class TargetsFrozen(UserError):
+    pass
+
+
+def save_target_version(db: Database, targets: list[Target], *, panel_size: int, slack: int = 0,
+                        small_group_threshold: float = 0.5, note: str, actor: str | None,
+                        labels: dict[str, str] | None = None) -> int:
+    """Store a new target version together with its quota rules and a summary of the changes.
+
+    Refused (``TargetsFrozen``) when the latest version is frozen for a draw: frozen targets
+    can no longer change. ``note`` (why) and ``actor`` (who) are required.
+    """
+    note = (note or "").strip()
+    actor = (actor or "").strip()
+    if not note:
+        raise UserError("Please say in a few words why the targets change (for example “new census figures”). "
+                        "It is kept in the history so everyone can see why.")
+    if not actor:
+        raise UserError("Please give your name, so the history shows who changed the targets.")
+    if panel_size is None or int(panel_size) < 1:
+        raise UserError("The panel size must be at least 1.")
+    if slack < 0:
+        raise UserError("The slack cannot be negative.")
+    if not targets:
+        raise UserError("There are no targets to save: give at least one group its share.")
+    old_info = version_info(db)
+    if old_info is not None and old_info.frozen:
+        raise TargetsFrozen(f"The targets (version {old_info.version}) were frozen for the draw by "
+                            f"{old_info.frozen_by or 'an organiser'} and can no longer change.")
+    old = load_targets(db, old_info.version) if old_info else []
+    changes = describe_changes(old, targets, old_info, panel_size=int(panel_size), slack=int(slack),
+                               small_group_threshold=float(small_group_threshold), labels=labels)
+
+    def write(cur):
+        frozen = cur.execute("SELECT count(*) FROM target_versions WHERE frozen_at IS NOT NULL AND version = "
+                             "(SELECT max(version) FROM target_versions)").fetchall()[0][0]
+        if frozen:
+            raise TargetsFrozen("The targets were frozen for the draw a moment ago and can no longer change.")
+        version = cur.execute("SELECT coalesce(max(version), 0) + 1 FROM target_versions").fetchall()[0][0]
+        cur.execute("INSERT INTO target_versions (version, created_by, note, panel_size) VALUES (?, ?, ?, ?)",
+                    [version, actor, note, int(panel_size)])
+        cur.executemany("INSERT INTO targets (version, field, value, share, source) VALUES (?, ?, ?, ?, ?)",
+                        [[version, t.field, t.value, float(t.share), t.source] for t in targets])
+        cur.execute("INSERT INTO target_rules (version, slack, small_group_threshold, changes) VALUES (?, ?, ?, ?)",
+                    [version, int(slack), float(small_group_threshold), changes])
+        return version
+
+    return db.transaction(write)
