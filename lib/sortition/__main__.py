@@ -1,0 +1,8 @@
+"""``python -m lib.sortition draw|check|verify|replace ...`` (see ``cli.py``)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
