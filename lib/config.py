@@ -3,6 +3,8 @@
 KLEROTERION_DB       path of the DuckDB file (default: data/kleroterion.duckdb)
 KLEROTERION_DEMO     "1" (default) loads the embedded demo assembly into an empty database;
                      "0" starts empty, for a real assembly
+KLEROTERION_SHEETS_API_BASE  where the Google Sheets API is (default: Google's own); tests point
+                     it at the fake Sheets server on 127.0.0.1
 """
 
 from __future__ import annotations
@@ -22,3 +24,7 @@ def db_path() -> Path:
 
 def demo_enabled() -> bool:
     return os.environ.get("KLEROTERION_DEMO", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def sheets_api_base() -> str | None:
+    return os.environ.get("KLEROTERION_SHEETS_API_BASE", "").strip() or None

@@ -16,16 +16,23 @@ def grid_from_upload(name: str, data: bytes) -> Grid:
     return grid_from_csv_bytes(data, f"The file {name}")
 
 
-def grid_from_google_sheet(service_account_info: TMapping, spreadsheet: str, worksheet: str,
-                           api_base: str | None = None) -> Grid:
+def grid_from_google_sheet(service_account_info: TMapping, spreadsheet: str, worksheet: str | None,
+                           api_base: str | None = None, **client_options) -> Grid:
+    """Read a worksheet (None or "": the first tab) through the real gspread client.
+
+    ``api_base`` defaults to ``KLEROTERION_SHEETS_API_BASE`` (see lib.config); ``client_options``
+    go to ``make_client`` (timeout, retries, backoff).
+    """
+    from lib.config import sheets_api_base
     from lib.signups.sheets import SheetRef, fetch_values, make_client
 
-    client = make_client(dict(service_account_info), api_base=api_base)
-    rows = fetch_values(client, SheetRef(spreadsheet, worksheet))
-    return grid_from_rows(rows, f"The worksheet “{worksheet}”")
+    client = make_client(dict(service_account_info or {}), api_base=api_base or sheets_api_base(),
+                         **client_options)
+    rows = fetch_values(client, SheetRef(spreadsheet, worksheet or None))
+    return grid_from_rows(rows, f"The tab “{worksheet}”" if worksheet else "The sheet")
 
 
-def grid_from_published_csv(url: str) -> Grid:
-    from lib.signups.published_csv import fetch_published_csv
+def grid_from_published_csv(url: str, *, timeout: float = 30) -> Grid:
+    from lib.signups.published_csv import fetch_published_csv_bytes
 
-    return grid_from_rows(fetch_published_csv(url), "The published sheet")
+    return grid_from_csv_bytes(fetch_published_csv_bytes(url, timeout=timeout), "The published sheet")
