@@ -325,3 +325,28 @@ def public_table(comp: pd.DataFrame, *, organiser: bool = False) -> pd.DataFrame
         else:
             row[label] = f"{r.share * 100:.0f}% ({n})"
     return pd.DataFrame(list(rows.values()))
+
+
+def detail_table(comp: pd.DataFrame) -> pd.DataFrame:
+    """The table beside one field's chart (organisers): each stage's share and count, and for the
+    furthest stage the deviation in percentage points and the representation ratio."""
+    stages = [s for s in dict.fromkeys(comp["stage"]) if s != "population"]
+    last = stages[-1] if stages else None
+    rows = []
+    for (_pos, _value), grp in comp.sort_values("position").groupby(["position", "value"], sort=True):
+        by = {r.stage: r for r in grp.itertuples()}
+        any_r = next(iter(by.values()))
+        row = {"Group": any_r.value_label}
+        if "population" in by:
+            row["Community"] = f"{by['population'].share * 100:.1f}%"
+        for s in stages:
+            if s in by:
+                r = by[s]
+                n = 0 if pd.isna(r.count) else int(r.count)
+                row[stage_label(s)] = f"{r.share * 100:.1f}% ({n})"
+        if last and last in by and "population" in by:
+            r = by[last]
+            row[f"Points off ({stage_label(last)})"] = f"{r.deviation_pp:+.1f}"
+            row[f"Ratio ({stage_label(last)})"] = "–" if pd.isna(r.ratio) else f"{r.ratio:.2f}"
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,75 @@
+"""Quota board: for volunteers out recruiting, on a phone. Counts only, never names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from lib.quota_board import SAFETY_FACTOR, board_table, build_board, look_for_lines, shown_count
+from pages.common import db, run_page
+
+
+def _organiser() -> bool:
+    return st.session_state.get("role") == "organiser"
+
+
+@st.fragment(run_every=60)
+def live_board() -> None:
+    run_page(_board_body)
+
+
+def _board_body() -> None:
+    organiser = _organiser()
+    board = build_board(db())
+    top = st.columns([3, 1], vertical_alignment="center")
+    top[0].caption(f"Updated at {datetime.now():%H:%M:%S}. It refreshes by itself every minute.")
+    if top[1].button("Refresh now", icon=":material/refresh:", key="board_refresh"):
+        st.rerun(scope="fragment")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Signed up", shown_count(board.total_signups, organiser))
+    c2.metric("Ready for the draw", shown_count(board.total_eligible, organiser))
+    c3.metric("Seats on the panel", board.panel_size or "not set")
+    if not board.rows:
+        st.info("The organisers have not set up the questions yet, so there is nothing to count.")
+        return
+    if not board.has_targets:
+        st.info("The organisers have not set the targets yet: the board shows sign-ups only.")
+
+    st.subheader("Who to look for next")
+    lines = look_for_lines(board, organiser=organiser)
+    if lines:
+        st.markdown("\n".join(f"- {line}" for line in lines))
+    else:
+        st.success("Every group has enough sign-ups to be safe. Keep going: more sign-ups give everyone a fairer "
+                   "chance.")
+    with st.expander("What do the columns mean?"):
+        st.markdown(
+            "- **Signed up**: people of that kind who have signed up so far.\n"
+            "- **Share** and **Target**: their share of all sign-ups, and their share of the whole community.\n"
+            "- **Seats**: how many seats on the panel that group will get (fewest–most).\n"
+            f"- **Still needed**: how many more sign-ups of that kind to find *to be safe*. Not everyone can "
+            f"be picked and some people drop out, so we aim for {SAFETY_FACTOR} sign-ups ready for the draw for "
+            "every seat a group is sure to get.\n"
+            + ("" if organiser else "- Groups with fewer than 5 people are shown as “fewer than 5”, so nobody "
+               "can be recognised."))
+
+    st.subheader("Every group")
+    for f in dict.fromkeys((r.field, r.field_label) for r in board.rows):
+        rows = [r for r in board.rows if r.field == f[0]]
+        short = sum(1 for r in rows if r.still_needed > 0)
+        label = f"{f[1]} · {short} group{'s' if short != 1 else ''} still needed" if short else f"{f[1]} · all safe"
+        with st.expander(label, expanded=bool(short)):
+            st.dataframe(board_table(board, f[0], organiser=organiser), hide_index=True, width="stretch")
+
+
+def body() -> None:
+    st.title("Quota board")
+    st.caption("Who has signed up so far, compared with the community. Counts only: no names.")
+    if st.session_state.get("role") not in ("organiser", "volunteer"):
+        st.error("The quota board is for organisers and volunteers. Please sign in.")
+        return
+    live_board()
+
+
+run_page(body)

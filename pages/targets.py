@@ -1,0 +1,249 @@
+"""Targets and quotas: what the community looks like, and the seats each group gets on the panel."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lib.categories import load_fields
+from lib.errors import UserError
+from lib.quota_board import COUNTS_SQL
+from lib.quotas import MAX_FIELDS_ADVISED, derive_quotas, target_warnings
+from lib.settings import get_setting
+from lib.targets import Target, all_versions, load_targets, parse_targets_csv, save_target_version, version_info
+from pages.common import db, flash, run_page, show_flashes
+
+SHARE_COL, SOURCE_COL = "Share of the community (%)", "Source (e.g. census table and date)"
+
+
+def _freeze_function():
+    """The draw module's freeze, when it offers one (the draw page freezes the targets otherwise)."""
+    try:
+        from lib import draws
+    except ImportError:
+        return None
+    for name in ("freeze_targets", "freeze_target_version"):
+        fn = getattr(draws, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+def _pool_signature() -> tuple:
+    return tuple(db().query("SELECT count(*), count(*) FILTER (WHERE eligible), max(updated_at)::VARCHAR, "
+                            "(SELECT max(sync_id) FROM sync_log) FROM people WHERE removed_sync IS NULL")[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _feasibility(db_path: str, pool_sig: tuple, quotas: tuple, panel_size: int) -> dict:
+    """Whether the current pool can meet the quotas (cached per pool state and quotas)."""
+    from lib.quotas import build_instance
+    from lib.sortition.feasibility import check_feasibility
+    from lib.sortition.model import Quota
+
+    instance = build_instance(db(), [Quota(*q) for q in quotas], panel_size)
+    report = check_feasibility(instance)
+    return {"feasible": report.feasible, "diagnosis": list(report.diagnosis),
+            "relaxation": [c.describe() for c in report.relaxation], "seats": report.seats,
+            "relaxable": report.relaxable, "pool": len(instance.people)}
+
+
+def _editor_frame(fields, targets: list[Target]) -> pd.DataFrame:
+    have = {(t.field, t.value): t for t in targets}
+    rows = []
+    for f in fields:
+        for v in f.values:
+            t = have.get((f.key, v))
+            rows.append({"field": f.key, "value": v, "Question": f.label, "Group": f.value_labels.get(v, v),
+                         SHARE_COL: None if t is None else round(t.share * 100, 3),
+                         SOURCE_COL: "" if t is None else (t.source or "")})
+    return pd.DataFrame(rows)
+
+
+def _targets_from_editor(df: pd.DataFrame) -> tuple[list[Target], list[str]]:
+    out, errors = [], []
+    for r in df.to_dict("records"):
+        share = r.get(SHARE_COL)
+        if share is None or (isinstance(share, float) and pd.isna(share)):
+            continue
+        try:
+            share = float(share)
+        except (TypeError, ValueError):
+            errors.append(f"{r['Question']}, {r['Group']}: “{share}” is not a number.")
+            continue
+        if not 0 <= share <= 100:
+            errors.append(f"{r['Question']}, {r['Group']}: the share must be between 0 and 100 (it is {share:g}).")
+            continue
+        out.append(Target(r["field"], r["value"], share / 100.0, str(r.get(SOURCE_COL) or "").strip()))
+    return out, errors
+
+
+def _eligible_counts() -> dict:
+    return {(f, v): int(e) for f, v, _n, e in db().query(COUNTS_SQL)}
+
+
+def body() -> None:
+    st.title("Targets and quotas")
+    show_flashes()
+    if st.session_state.get("role") != "organiser":
+        st.error("Only organisers can set the targets.")
+        return
+    database = db()
+    fields = load_fields(database)
+    if not fields:
+        st.info("First describe the questions you balance on (age band, area …) and bring in sign-ups on the "
+                "Sign-ups page.")
+        return
+    info = version_info(database)
+    saved = load_targets(database, info.version) if info else []
+    labels = {f.key: f.label for f in fields}
+    frozen = bool(info and info.frozen)
+
+    if info is None:
+        st.info("No targets yet. Enter what the community looks like below, or upload them as a CSV file.")
+    elif frozen:
+        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {info.frozen_by or 'an organiser'} "
+                   f"on {info.frozen_at:%d %b %Y at %H:%M}. These targets can no longer change, so everybody can "
+                   "check the draw used exactly them.", icon=":material/lock:")
+    else:
+        st.caption(f"Version {info.version}, saved by {info.created_by or 'an organiser'} on "
+                   f"{info.created_at:%d %b %Y at %H:%M}: “{info.note or ''}”. Not frozen yet.")
+
+    # 1. Panel size and rules --------------------------------------------------------------
+    st.subheader("1. The panel")
+    assembly = get_setting(database, "assembly", {}) or {}
+    default_k = int((info.panel_size if info and info.panel_size else None) or assembly.get("panel_size") or 30)
+    c1, c2, c3 = st.columns(3)
+    k = int(c1.number_input("Panel size (people)", min_value=1, max_value=5000, value=default_k, step=1,
+                            disabled=frozen))
+    slack = int(c2.number_input("Extra room each way (seats)", min_value=0, max_value=10,
+                                value=int(info.slack if info else 0), step=1, disabled=frozen,
+                                help="0: each group gets the whole numbers just below and above its fair share of "
+                                     "seats. 1: one seat more room each way, which makes the quotas easier to meet."))
+    threshold = float(c3.number_input("Small groups: a seat for a fair share of at least", min_value=0.0,
+                                      max_value=1.0, value=float(info.small_group_threshold if info else 0.5),
+                                      step=0.1, format="%.1f", disabled=frozen,
+                                      help="A group whose fair share of seats is at least this (e.g. half a seat) "
+                                           "is guaranteed one seat. 0 guarantees a seat to every group with a "
+                                           "target above zero."))
+
+    # 2. The shares ------------------------------------------------------------------------
+    st.subheader("2. What the community looks like")
+    base = st.session_state.get("targets_upload") or saved
+    base_id = st.session_state.get("targets_upload_id", 0)
+    if not frozen:
+        with st.expander("Upload the shares as a CSV file instead"):
+            st.caption("Columns: field, value, share and optionally source. Shares as fractions (0.14) or "
+                       "percentages (14 or 14%). Field and value are the short names shown in the table below.")
+            upload = st.file_uploader("Targets file (CSV)", type=["csv"], key="targets_file")
+            if st.button("Use this file", disabled=upload is None):
+                try:
+                    text = upload.getvalue().decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    raise UserError(f"{upload.name} is not a text CSV file (save it as “CSV UTF-8” and try "
+                                    "again). The targets are unchanged.") from None
+                loaded = parse_targets_csv(text, fields, source=upload.name)
+                st.session_state["targets_upload"] = loaded
+                st.session_state["targets_upload_id"] = base_id + 1
+                flash("success", f"Read {len(loaded)} shares from {upload.name}. Check them below, then save.")
+                st.rerun()
+    frame = _editor_frame(fields, base)
+    edited = st.data_editor(
+        frame, key=f"targets_editor_{base_id}", hide_index=True, disabled=["Question", "Group"] if not frozen else True,
+        column_order=["Question", "Group", SHARE_COL, SOURCE_COL],
+        column_config={SHARE_COL: st.column_config.NumberColumn(min_value=0.0, max_value=100.0, format="%.1f"),
+                       SOURCE_COL: st.column_config.TextColumn(width="large")})
+    draft, errors = _targets_from_editor(edited)
+    for e in errors:
+        st.error(e)
+    for w in target_warnings(draft, fields):
+        st.warning(w)
+    if len({t.field for t in draft}) > MAX_FIELDS_ADVISED:
+        pass  # already in the warnings above
+
+    # 3. Seats per group ---------------------------------------------------------------------
+    st.subheader("3. Seats for each group")
+    quotas = derive_quotas(draft, k, slack=slack, small_group_threshold=threshold)
+    if not quotas:
+        st.info("Enter at least one share to see the seats.")
+    else:
+        eligible = _eligible_counts()
+        vlabels = {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values}
+        st.dataframe(pd.DataFrame([{
+            "Question": labels.get(q.field, q.field), "Group": vlabels.get((q.field, q.value), q.value),
+            "Community": f"{q.share * 100:.1f}%", "Fair share of seats": round(q.ideal, 2),
+            "Fewest seats": q.min, "Most seats": q.max,
+            "Ready for the draw": eligible.get((q.field, q.value), 0)} for q in quotas]),
+            hide_index=True, width="stretch")
+        min_total = {}
+        for q in quotas:
+            min_total[q.field] = min_total.get(q.field, 0) + q.min
+
+        # 4. Feasibility -----------------------------------------------------------------
+        st.subheader("4. Can the sign-ups so far meet these quotas?")
+        qkey = tuple((q.field, q.value, q.min, q.max) for q in quotas)
+        with st.spinner("Checking every possible panel …"):
+            res = _feasibility(database.path, _pool_signature(), qkey, k)
+        if res["feasible"]:
+            st.success(f"Yes: a panel of {k} that meets every quota can be drawn from the {res['pool']} people "
+                       "ready for the draw.", icon=":material/check_circle:")
+        else:
+            st.error("Not yet: no panel can meet all these quotas with the people ready for the draw. "
+                     + " ".join(res["diagnosis"]), icon=":material/error:")
+            if res["relaxation"]:
+                st.markdown("**Smallest change that would work** (or find more sign-ups of these kinds):\n"
+                            + "\n".join(f"- {c[0].upper() + c[1:]}" for c in res["relaxation"]))
+
+    # 5. Save and freeze ---------------------------------------------------------------------
+    st.subheader("5. Save")
+    if frozen:
+        st.info("The targets are frozen, so they cannot be saved again.")
+    else:
+        with st.form("save_targets"):
+            who = st.text_input("Your name", value=_signed_in_name(), max_chars=80)
+            why = st.text_input("Why are the targets changing?", max_chars=300,
+                                placeholder="e.g. census 2021 figures for the whole town")
+            go = st.form_submit_button(f"Save as version {(info.version + 1) if info else 1}", type="primary",
+                                       disabled=bool(errors))
+        if go:
+            v = save_target_version(database, draft, panel_size=k, slack=slack, small_group_threshold=threshold,
+                                    note=why, actor=who, labels={f.key: f.label for f in fields})
+            st.session_state.pop("targets_upload", None)
+            st.session_state["targets_upload_id"] = base_id + 1
+            flash("success", f"Saved as version {v}.")
+            st.rerun()
+        freeze = _freeze_function()
+        if info is not None and freeze is not None:
+            with st.popover("Freeze these targets for the draw", icon=":material/lock:"):
+                st.write(f"Freezing version {info.version} means it can never change again. Do this just before "
+                         "the draw, once everyone agrees.")
+                if st.button("Yes, freeze them", type="primary"):
+                    freeze(database, info.version, _signed_in_name() or "organiser")
+                    flash("success", f"Version {info.version} is frozen for the draw.")
+                    st.rerun()
+        elif info is not None:
+            st.caption("The targets are frozen on the draw page, when the draw starts.")
+
+    st.subheader("History")
+    hist = all_versions(database)
+    if hist:
+        st.dataframe(pd.DataFrame([{
+            "Version": h.version, "When": f"{h.created_at:%d %b %Y %H:%M}", "Who": h.created_by or "–",
+            "Why": h.note or "–", "What changed": h.changes or ("First version." if h.version == 1 else "–"),
+            "Panel size": h.panel_size,
+            "Frozen": f"{h.frozen_at:%d %b %Y %H:%M} by {h.frozen_by or '–'}" if h.frozen else "no"}
+            for h in hist]), hide_index=True, width="stretch")
+    else:
+        st.caption("Nothing saved yet.")
+
+
+def _signed_in_name() -> str:
+    try:
+        if getattr(st.user, "is_logged_in", False):
+            return str(st.user.get("name") or st.user.get("email") or "")
+    except Exception:  # noqa: BLE001 - no identity provider configured
+        pass
+    return ""
+
+
+run_page(body)

@@ -1,0 +1,88 @@
+"""Transparency, open to everyone: how the draw can be checked, and how representative the assembly is."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import charts
+from lib.representativeness import public_table
+from lib.transparency import VERIFY_COMMAND, _grouped, gather, report_html
+from pages.common import db, run_page
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _chance_spec(curve, equal_share: float | None) -> dict:
+    return charts.chance_chart(curve, equal_share=equal_share).to_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _public_table(frame):
+    return public_table(frame)
+
+
+def _bundle(draw_id) -> bytes | None:
+    try:
+        from lib.draws import draw_bundle
+    except ImportError:
+        return None
+    return draw_bundle(db(), draw_id)
+
+
+def body() -> None:
+    st.title("Transparency")
+    st.write("How the assembly's members were chosen, and how you can check it yourself. "
+             "This page shows no names or contact details, and groups of fewer than 5 people are not shown.")
+    data = gather(db())
+    draw = data.draw
+    published = draw is not None and draw.status in ("committed", "revealed") and draw.commitment
+    if not published:
+        st.info("The draw has not happened yet. Before it does, a *commitment* (a long code that locks in "
+                "everything about the draw) will appear here, then the public random number and the result. "
+                "Please come back after the draw meeting.", icon=":material/schedule:")
+    else:
+        st.header("The draw")
+        st.markdown("**1. The commitment**, published before the random number existed. It locks in who could be "
+                    "picked, the quotas and every possible panel.")
+        st.markdown(f"<div style='font-family:monospace;font-size:1.4rem;word-break:break-all;"
+                    f"background:#f4f4f4;padding:0.5rem'>{_grouped(draw.commitment)}</div>",
+                    unsafe_allow_html=True)
+        if draw.public_number:
+            st.markdown("**2. The public random number**, which nobody could know in advance:")
+            st.markdown(f"<div style='font-family:monospace;font-size:1.4rem;background:#f4f4f4;"
+                        f"padding:0.5rem'>{draw.public_number}</div>", unsafe_allow_html=True)
+        else:
+            st.markdown("**2. The public random number** has not been drawn yet.")
+        if getattr(draw, "rerun_of", None):
+            st.warning(f"This draw repeats draw {draw.rerun_of} on the same frozen inputs. Both are recorded.")
+        st.markdown("**3. Check it yourself.** Download the audit bundle and run this one command in the "
+                    "Kleroterion folder (it needs only Python):")
+        st.code(VERIFY_COMMAND, language="bash")
+        st.caption("It checks that the commitment matches the bundle, that the public number picks exactly the "
+                   "panel announced, and that the panel meets every quota.")
+        bundle = _bundle(draw.draw_id) if draw.status == "revealed" else None
+        if bundle:
+            st.download_button("Download the audit bundle (bundle.zip)", bundle, file_name="bundle.zip",
+                               mime="application/zip", icon=":material/download:", type="primary")
+        else:
+            st.caption("The audit bundle can be downloaded once the panel has been revealed.")
+
+    if not data.curve.empty:
+        st.header("Who got a chance")
+        left, right = st.columns([3, 2])
+        left.vega_lite_chart(_chance_spec(data.curve, data.equal_share), width="stretch")
+        right.dataframe(data.chances, hide_index=True, width="stretch")
+
+    st.header("How representative")
+    if not data.targets:
+        st.info("The community's targets have not been published yet.")
+    for f in data.fields:
+        sub = data.comp[data.comp["field"] == f.key]
+        if sub.empty:
+            continue
+        st.subheader(f.label)
+        st.dataframe(_public_table(sub), hide_index=True, width="stretch")
+    st.download_button("Download the transparency report (a printable page)", lambda: report_html(data),
+                       file_name="transparency-report.html", mime="text/html", icon=":material/print:")
+
+
+run_page(body)
