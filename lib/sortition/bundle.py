@@ -82,7 +82,7 @@ Anyone can also check the heart of it by hand, with nothing but Python's hashlib
 
     import hashlib
     hashlib.sha256(open("frozen.jsonl", "rb").read()).hexdigest()   # = the commitment
-    d = hashlib.sha256(b"kleroterion-draw-v1\n" + b"{commitment}\n"
+    d = hashlib.sha256(b"kleroterion-draw-v1\\n" + b"{commitment}\\n"
                        + {number_literal}.encode()).digest()
     x = int.from_bytes(hashlib.sha256(d + bytes(8)).digest(), "big")
     x % {M}   # = {index}, the chosen panel (see docs/VERIFYING.md for the rare exception)
