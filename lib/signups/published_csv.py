@@ -20,7 +20,6 @@ from lib.errors import UserError
 PUBLIC_WARNING = ("A sheet “published to the web” can be read by anyone who has the link — names, emails and "
                   "phone numbers included. Use it only if your group accepts that; a private sheet shared with "
                   "Kleroterion's service account (the Google Sheet tab) is safer.")
-KEEP = "Your sign-ups from the last good sync are kept."
 MAX_BYTES = 200 * 2**20
 
 
@@ -45,21 +44,21 @@ def fetch_published_csv_bytes(url: str, *, timeout: float = 30) -> bytes:
         resp = requests.get(url, timeout=timeout, stream=True, headers={"Accept": "text/csv, */*;q=0.5"})
     except requests.Timeout:
         raise PublishedCsvError(f"The published sheet did not answer within {timeout:g} seconds. "
-                                "Check the internet connection and try again. " + KEEP) from None
+                                "Check the internet connection and try again.") from None
     except requests.RequestException:
         raise PublishedCsvError("Kleroterion could not reach the published sheet: the computer seems to have no "
-                                "internet connection, or the link's website cannot be reached. " + KEEP) from None
+                                "internet connection, or the link's website cannot be reached.") from None
     with resp:
         if resp.status_code in (401, 403, 404, 410):
             raise PublishedCsvError(
                 f"The link does not lead to a published sheet (the website answered {resp.status_code}). "
-                "Check that the sheet is still published to the web and copy the link again. " + KEEP)
+                "Check that the sheet is still published to the web and copy the link again.")
         if resp.status_code == 429:
             raise PublishedCsvError("The website is refusing requests because too many were made (429) — wait a "
                                     "minute and sync again; your last good data is kept.")
         if resp.status_code >= 400:
             raise PublishedCsvError(f"The published sheet could not be read (the website answered "
-                                    f"{resp.status_code}). Try again in a few minutes. " + KEEP)
+                                    f"{resp.status_code}). Try again in a few minutes.")
         ctype = resp.headers.get("Content-Type", "").lower()
         chunks, size = [], 0
         try:
@@ -67,16 +66,16 @@ def fetch_published_csv_bytes(url: str, *, timeout: float = 30) -> bytes:
                 size += len(chunk)
                 if size > MAX_BYTES:
                     raise PublishedCsvError("The published sheet is larger than 200 MB, which is far more than a "
-                                            "sign-up sheet should be. Check the link. " + KEEP)
+                                            "sign-up sheet should be. Check the link.")
                 chunks.append(chunk)
         except requests.RequestException:
             raise PublishedCsvError("The connection broke while the published sheet was being read. "
-                                    "Try again. " + KEEP) from None
+                                    "Try again.") from None
     data = b"".join(chunks)
     if "html" in ctype or data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
         raise PublishedCsvError(
             "The link gives a web page, not a CSV file. When publishing, choose “Comma-separated values (.csv)” "
-            "instead of “Web page”, and copy the new link (it ends in output=csv). " + KEEP)
+            "instead of “Web page”, and copy the new link (it ends in output=csv).")
     return data
 
 

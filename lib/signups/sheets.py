@@ -41,7 +41,6 @@ GOOGLE_SHEETS_BASE = "https://sheets.googleapis.com"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 SECRETS_SECTION = "gcp_service_account"     # the table in .streamlit/secrets.toml
 RETRY_STATUSES = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.TOO_MANY_REQUESTS, 500, 502, 503, 504})
-KEEP = "Your sign-ups from the last good sync are kept."
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -204,15 +203,15 @@ def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing:
         return CredentialsError(
             f"Google did not accept the service account key in .streamlit/secrets.toml ({email}): "
             "the key may have been deleted or replaced, or copied incompletely. Create a new key for the "
-            "service account, put it in the [gcp_service_account] section, restart the app and try again. " + KEEP)
+            "service account, put it in the [gcp_service_account] section, restart the app and try again.")
     if isinstance(err, (requests.Timeout,)) or (isinstance(err, gexc.TransportError) and "timed out" in str(err).lower()):
         return NetworkError(
             f"Google Sheets did not answer within {getattr(client, 'kl_timeout', 30):g} seconds while {doing}. "
-            "Check the internet connection and try again in a minute. " + KEEP)
+            "Check the internet connection and try again in a minute.")
     if isinstance(err, (requests.ConnectionError, gexc.TransportError)):
         return NetworkError(
             f"Kleroterion could not reach Google Sheets while {doing}: the computer seems to have no internet "
-            "connection, or Google cannot be reached from it. Check the connection and try again. " + KEEP)
+            "connection, or Google cannot be reached from it. Check the connection and try again.")
     if isinstance(err, APIError):
         status = err.response.status_code
         if status == 429:
@@ -226,13 +225,13 @@ def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing:
         if status == 401:
             return CredentialsError(
                 f"Google did not accept the service account's sign-in ({email}). Check the "
-                "[gcp_service_account] section of .streamlit/secrets.toml, restart the app and try again. " + KEEP)
+                "[gcp_service_account] section of .streamlit/secrets.toml, restart the app and try again.")
         if status >= 500 or status == 408:
             return GoogleUnavailableError(
                 f"Google Sheets had a problem on its side (error {status}) several times in a row while {doing}. "
-                "This usually passes: try again in a few minutes. " + KEEP)
+                "This usually passes: try again in a few minutes.")
         return SheetsError(f"Google Sheets refused the request while {doing} (error {status}: "
-                           f"{err.error.get('message', '')}). " + KEEP)
+                           f"{err.error.get('message', '')}).")
     raise err
 
 
@@ -241,7 +240,7 @@ def _not_found(ref: SheetRef, email: str, status: int) -> SpreadsheetNotFoundErr
     return SpreadsheetNotFoundError(
         f"The spreadsheet {ref.spreadsheet.strip()} {what}. Check the address, and share the sheet with "
         f"{email} (in Google Sheets: Share, paste that address, choose Viewer — or Editor if the draw results "
-        "are to be written back). " + KEEP)
+        "are to be written back).")
 
 
 def _open(client: gspread.Client, ref: SheetRef) -> gspread.Spreadsheet:
@@ -267,7 +266,7 @@ def _find_worksheet(sh: gspread.Spreadsheet, title: str | None) -> gspread.Works
     names = ", ".join(f"“{ws.title}”" for ws in sheets)
     raise WorksheetMissingError(
         f"The spreadsheet “{sh.title}” has no tab called “{title}”. Its tabs are: {names}. "
-        "Type the tab's name exactly as it is shown at the bottom of the sheet. " + KEEP)
+        "Type the tab's name exactly as it is shown at the bottom of the sheet.")
 
 
 def _guard(client: gspread.Client, ref: SheetRef, doing: str, fn: Callable[[], Any]) -> Any:
@@ -279,7 +278,7 @@ def _guard(client: gspread.Client, ref: SheetRef, doing: str, fn: Callable[[], A
             gexc.GoogleAuthError) as e:
         raise _translate(e, client, ref, doing) from None
     except WorksheetNotFound:   # pragma: no cover - _find_worksheet looks tabs up itself
-        raise WorksheetMissingError(f"The spreadsheet has no tab called “{ref.worksheet}”. " + KEEP) from None
+        raise WorksheetMissingError(f"The spreadsheet has no tab called “{ref.worksheet}”.") from None
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -296,7 +295,7 @@ def fetch_values(client: gspread.Client, ref: SheetRef) -> list[list[str]]:
     if not values:
         raise EmptySheetError(
             f"The tab “{title}” is empty: it has not even a row of questions. Check that you chose the tab "
-            "that the form writes its answers to. " + KEEP)
+            "that the form writes its answers to.")
     return values
 
 

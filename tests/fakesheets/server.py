@@ -113,7 +113,7 @@ class FakeSheets:
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> "FakeSheets":
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
@@ -206,6 +206,14 @@ class FakeSheets:
         if claims.get("exp", 0) < time.time():
             return False, "Invalid JWT: Token must be a short-lived token and in a reasonable timeframe."
         return True, ""
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):   # a client that gave up (timeout tests)
+            super().handle_error(request, client_address)
 
 
 def _a1(range_: str) -> tuple[str, int, int, int | None, int | None]:

@@ -84,7 +84,6 @@ def test_spreadsheet_not_found_names_the_service_account_email(fake):
         fetch_values(client_for(fake), SheetRef(fake.url("nosuchsheet0123456789abcdef"), TAB))
     msg = str(e.value)
     assert "cannot be found" in msg and "kleroterion@test-project.iam.gserviceaccount.com" in msg
-    assert "last good sync are kept" in msg
 
 
 def test_a_sheet_not_shared_with_the_service_account_says_to_share_it(fake):
