@@ -1,0 +1,125 @@
+"""Check-in at the door (volunteers, on a phone): find a member by first name or pseudonym, mark them.
+
+Volunteers see first names and pseudonyms only, never a surname or a contact detail. A
+printable sign-in sheet is the fallback when phones fail; it can be typed in afterwards.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import participation as P
+from lib.errors import UserError
+from pages.common import db, flash, run_page, show_flashes
+
+BLANK = "—"
+BIG_BUTTONS = """<style>
+div[data-testid="stButton"] button, div[data-testid="stFormSubmitButton"] button {
+  min-height: 3.1rem; font-size: 1.1rem; }
+div[data-testid="stTextInput"] input { font-size: 1.2rem; min-height: 2.8rem; }
+</style>"""
+
+
+def actor() -> str:
+    role = st.session_state.get("role", "volunteer")
+    name = (st.session_state.get("checkin_actor") or "").strip()
+    return f"{role} {name}".strip()
+
+
+def _mark(session_id: int, person_id: str, first: str, mark: str) -> None:
+    try:
+        P.mark_attendance(db(), session_id, person_id, mark, actor(), source="door")
+        flash("success", f"{first or person_id} ({person_id}): {P.MARK_LABELS[mark].lower()}.")
+        st.session_state["checkin_search"] = ""
+    except UserError as e:
+        flash("error", str(e))
+
+
+def door(session: P.Session) -> None:
+    st.text_input("Find someone: first name or pseudonym", key="checkin_search",
+                  placeholder="For example Amira, or P-0042, or 42")
+    search = st.session_state.get("checkin_search", "")
+    roster = P.checkin_roster(db(), session.session_id, search)
+    if roster.empty:
+        st.warning("Nobody on the panel matches that. Check the spelling, or try the number on their badge "
+                   "(like P-0042). Not on the list? Write their name on the paper sheet and tell an organiser.")
+        return
+    if not search.strip():
+        # not yet marked first: that is who is still to arrive
+        roster = roster.assign(_done=roster["mark"].notna()).sort_values("_done", kind="stable")
+    shown = roster.head(40)
+    if len(roster) > len(shown):
+        st.caption(f"Showing {len(shown)} of {len(roster)}: type a name or number to find someone quickly.")
+    for r in shown.itertuples():
+        with st.container(border=True):
+            now = P.MARK_LABELS[r.mark] if isinstance(r.mark, str) else "not marked yet"
+            st.markdown(f"**{r.first_name or '(no first name)'}** · `{r.person_id}` — {now}")
+            cols = st.columns(4)
+            for col, m in zip(cols, P.MARKS):
+                col.button(P.MARK_LABELS[m], key=f"mark_{session.session_id}_{r.person_id}_{m}",
+                           type="primary" if r.mark == m else "secondary", use_container_width=True,
+                           on_click=_mark, args=(session.session_id, r.person_id, r.first_name, m))
+
+
+def paper(session: P.Session) -> None:
+    st.markdown("If phones or the internet fail, print the sheet, tick boxes at the door, and type the "
+                "ticks in here afterwards.")
+    st.download_button("Download the sign-in sheet to print", P.sign_in_sheet_html(db(), session.session_id),
+                       file_name=f"sign-in-sheet-session-{session.session_id}.html", mime="text/html",
+                       icon=":material/print:")
+    roster = P.checkin_roster(db(), session.session_id)
+    labels = [BLANK] + [P.MARK_LABELS[m] for m in P.MARKS]
+    by_label = {P.MARK_LABELS[m]: m for m in P.MARKS}
+    with st.form(f"sheet_{session.session_id}"):
+        st.markdown("**Type in the paper sheet.** Leave “—” for anyone without a tick.")
+        for r in roster.itertuples():
+            current = P.MARK_LABELS[r.mark] if isinstance(r.mark, str) else BLANK
+            st.radio(f"{r.first_name} · {r.person_id}", labels, index=labels.index(current), horizontal=True,
+                     key=f"sheet_{session.session_id}_{r.person_id}")
+        submitted = st.form_submit_button("Save the sheet", type="primary", use_container_width=True)
+    if submitted:
+        marks = {}
+        for r in roster.itertuples():
+            choice = st.session_state.get(f"sheet_{session.session_id}_{r.person_id}", BLANK)
+            if choice != BLANK and by_label[choice] != r.mark:
+                marks[r.person_id] = by_label[choice]
+        if not marks:
+            st.info("Nothing new to save: the marks are the same as before.")
+            return
+        n = P.mark_many(db(), session.session_id, marks, actor(), source="sheet")
+        flash("success", f"Saved {n} mark{'s' if n != 1 else ''} from the paper sheet.")
+        st.rerun()
+
+
+def body() -> None:
+    st.markdown(BIG_BUTTONS, unsafe_allow_html=True)
+    st.title("Check-in")
+    show_flashes()
+    sessions = P.list_sessions(db())
+    if not sessions:
+        st.info("No sessions have been scheduled yet. An organiser adds them on the Sessions page.")
+        return
+    if not P.current_members(db()):
+        st.info("Nobody is on the panel yet. Once the panel is drawn and an organiser starts tracking it, "
+                "members appear here.")
+        return
+    ids = [s.session_id for s in sessions]
+    labels = {s.session_id: s.label for s in sessions}
+    default = P.default_session(db())
+    if st.session_state.get("checkin_session") not in ids:
+        st.session_state["checkin_session"] = default.session_id if default else ids[-1]
+    sid = st.selectbox("Session", ids, format_func=lambda i: labels[i], key="checkin_session")
+    session = next(s for s in sessions if s.session_id == sid)
+    summary = P.session_summary(db(), sid)
+    c1, c2 = st.columns(2)
+    c1.metric("Checked in", f"{summary['attended']} of {len(P.current_members(db()))}")
+    c2.metric("Not marked yet", summary["unmarked"])
+    st.text_input("Your first name (optional, for the record of who marked whom)", key="checkin_actor")
+    t1, t2 = st.tabs(["At the door", "Paper sheet"])
+    with t1:
+        door(session)
+    with t2:
+        paper(session)
+
+
+run_page(body)
