@@ -1,0 +1,158 @@
+"""Representativeness measures by hand-computed examples, the stages read from the store, and the
+printable transparency report."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from lib.categories import Field, load_fields
+from lib.quotas import QuotaRow
+from lib.representativeness import (FAIR_LABEL, LEGACY_LABEL, chance_curve, chance_summary, chance_table,
+                                    collect_stages, comparison, counts_sql, deviation_pp, detail_table,
+                                    population_stage, public_table, representation_ratio, stage_from_counts, tvd,
+                                    tvd_table)
+from lib.signups.store import pool_frame
+from lib.targets import Target, load_targets
+
+AGE = Field("age", "Age band", values=["young", "old"], value_labels={"young": "Young", "old": "Old"})
+AREA = Field("area", "Area", values=["north", "south", "east"])
+
+
+def test_deviation_and_ratio_by_hand():
+    assert deviation_pp(0.12, 0.17) == pytest.approx(-5.0)
+    assert deviation_pp(0.30, 0.25) == pytest.approx(5.0)
+    assert representation_ratio(0.12, 0.16) == pytest.approx(0.75)
+    assert representation_ratio(0.05, 0.0) is None
+
+
+def test_total_variation_distance_by_hand():
+    # ½ (|0.5−0.7| + |0.5−0.2| + |0−0.1|) = ½ (0.2 + 0.3 + 0.1) = 0.3
+    assert tvd({"a": 0.5, "b": 0.5}, {"a": 0.7, "b": 0.2, "c": 0.1}) == pytest.approx(0.3)
+    assert tvd({"a": 0.4, "b": 0.6}, {"a": 0.4, "b": 0.6}) == 0
+    assert tvd({"a": 1.0}, {"b": 1.0}) == pytest.approx(1.0)
+
+
+def test_stage_frames_and_comparison():
+    stage = stage_from_counts({("age", "young"): 1, ("age", "old"): 3, ("area", "north"): 2}, [AGE, AREA])
+    assert stage.values.tolist() == [["age", "young", 1, 0.25], ["age", "old", 3, 0.75],
+                                     ["area", "north", 2, 1.0], ["area", "south", 0, 0.0], ["area", "east", 0, 0.0]]
+    pop = population_stage([Target("age", "young", 0.4), Target("age", "old", 0.6)], [AGE, AREA])
+    assert pop["share"].tolist() == [0.4, 0.6] and pop["count"].isna().all()
+    quotas = [QuotaRow("age", "young", 0.4, 4.0, 4, 4), QuotaRow("age", "old", 0.6, 6.0, 5, 7)]
+    comp = comparison({"population": pop, "signups": stage}, [AGE, AREA], quotas=quotas, panel_size=10)
+    young = comp[(comp.value == "young") & (comp.stage == "signups")].iloc[0]
+    assert young.value_label == "Young" and young.stage_label == "Signed up"
+    assert young.deviation_pp == pytest.approx(-15.0)           # 25% against 40%
+    assert young.ratio == pytest.approx(0.625)
+    old = comp[(comp.value == "old") & (comp.stage == "signups")].iloc[0]
+    assert (old.band_min, old.band_max) == (0.5, 0.7)           # 5 to 7 seats of 10
+    pop_row = comp[(comp.value == "old") & (comp.stage == "population")].iloc[0]
+    assert math.isnan(pop_row.deviation_pp) and pop_row.target == 0.6
+    # No target for area: no deviation, no band.
+    north = comp[(comp.value == "north")].iloc[0]
+    assert math.isnan(north.target) and math.isnan(north.band_min)
+
+    table = tvd_table({"population": pop, "signups": stage}, [AGE, AREA])
+    assert table.set_index("field")["Signed up"]["age"] == pytest.approx(0.15)   # ½(0.15 + 0.15)
+    assert math.isnan(table.set_index("field")["Signed up"]["area"])              # no targets
+
+    detail = detail_table(comp[comp.field == "age"])
+    assert detail.columns.tolist() == ["Group", "Community", "Signed up", "Points off (Signed up)",
+                                       "Ratio (Signed up)"]
+    assert detail.iloc[0].tolist() == ["Young", "40.0%", "25.0% (1)", "-15.0", "0.62"]
+
+
+def test_public_table_hides_small_groups_and_their_shares():
+    stage = stage_from_counts({("age", "young"): 3, ("age", "old"): 40}, [AGE])
+    pop = population_stage([Target("age", "young", 0.4), Target("age", "old", 0.6)], [AGE])
+    comp = comparison({"population": pop, "selected": stage}, [AGE])
+    public = public_table(comp)
+    assert public.to_dict("records") == [{"Group": "Young", "Community": "40%", "Selected": "fewer than 5"},
+                                         {"Group": "Old", "Community": "60%", "Selected": "93% (40)"}]
+    assert public_table(comp, organiser=True).iloc[0]["Selected"] == "7% (3)"
+
+
+def test_chance_curve_sorted_and_thinned():
+    probs = {f"p{i}": (i % 10) / 100 for i in range(1000)}
+    legacy = {f"p{i}": 0.05 for i in range(1000)}
+    curve = chance_curve(probs, legacy, max_points=101)
+    fair = curve[curve.method == FAIR_LABEL]
+    assert len(fair) == 101 and set(curve.method) == {FAIR_LABEL, LEGACY_LABEL}
+    assert fair.probability.is_monotonic_increasing
+    assert (fair.position.iloc[0], fair.position.iloc[-1]) == (0.0, 100.0)
+    assert (fair.probability.iloc[0], fair.probability.iloc[-1]) == (0.0, 0.09)   # lowest and highest kept
+    small = chance_curve({"a": 0.3, "b": 0.1, "c": 0.2}, None)
+    assert small.values.tolist() == [[FAIR_LABEL, 0.0, 0.1], [FAIR_LABEL, 50.0, 0.2], [FAIR_LABEL, 100.0, 0.3]]
+    assert chance_curve(None, None).empty
+
+
+def test_chance_summary_by_hand():
+    s = chance_summary({"a": 0.1, "b": 0.4, "c": 0.2, "d": 0.3}, panel_size=1)
+    assert (s.people, s.lowest, s.median, s.highest) == (4, 0.1, pytest.approx(0.25), 0.4)
+    assert s.equal_share == 0.25 and s.below_half_equal == 1       # only 0.1 < 0.125
+    table = chance_table({"a": 0.1, "b": 0.4, "c": 0.2, "d": 0.3}, {"a": 0.0, "b": 0.5, "c": 0.25, "d": 0.25}, 1)
+    assert table["Lowest chance"].tolist() == ["10.0%", "0.00%"]
+    assert table["People under half the equal chance"].tolist() == [1, 1]
+
+
+def test_counts_from_the_store_match_the_pool(demo_db):
+    fields = load_fields(demo_db)
+    pool = pool_frame(demo_db, eligible_only=True)
+    chosen = list(pool.person_id[:30])
+    counts = counts_sql(demo_db, person_ids=chosen)
+    for f in fields:
+        for v in f.values:
+            assert counts.get((f.key, v), 0) == int((pool[pool.person_id.isin(chosen)][f.key] == v).sum())
+    stages = collect_stages(demo_db, fields, load_targets(demo_db))
+    assert list(stages)[:3] == ["population", "signups", "eligible"]
+    assert stages["signups"].groupby("field")["share"].sum().round(9).eq(1).all()
+    assert int(stages["eligible"].query("field == 'gender'")["count"].sum()) == 596
+
+
+def _report_data(draw, comp, fields):
+    from lib.transparency import ReportData
+
+    targets = [Target("age", "young", 0.4, "Census 2021 <table 7>"), Target("age", "old", 0.6, "Census 2021")]
+    version = SimpleNamespace(version=2, created_by="Ann", note="census", frozen=True, panel_size=10, slack=0,
+                              small_group_threshold=0.5, frozen_at=datetime(2026, 11, 1, 18, 0), frozen_by="Bo")
+    probs = {f"P-{i}": 0.1 for i in range(100)}
+    return ReportData("Riverside & co", datetime(2026, 11, 2, tzinfo=timezone.utc), fields, version, targets,
+                      [QuotaRow("age", "young", 0.4, 4.0, 4, 4), QuotaRow("age", "old", 0.6, 6.0, 6, 6)], draw,
+                      comp, tvd_table({}, fields), chance_curve(probs, None), chance_table(probs, None, 10),
+                      equal_share=0.1)
+
+
+def test_transparency_report_is_one_printable_page_without_personal_data():
+    from lib.transparency import report_html
+
+    draw = SimpleNamespace(draw_id=3, status="revealed", commitment="ab" * 32, public_number="17 23 41",
+                           panel_size=10, rerun_of=None, selected_ids=["P-1", "P-2"])
+    stage = stage_from_counts({("age", "young"): 3, ("age", "old"): 7}, [AGE])
+    pop = population_stage([Target("age", "young", 0.4), Target("age", "old", 0.6)], [AGE])
+    comp = comparison({"population": pop, "selected": stage}, [AGE])
+    html = report_html(_report_data(draw, comp, [AGE]))
+    assert html.startswith("<!doctype html>") and "@media print" in html
+    assert "Riverside &amp; co" in html and "Census 2021 &lt;table 7&gt;" in html    # escaped
+    assert "abab abab" in html and "17 23 41" in html                                 # commitment, number
+    assert "python -m lib.sortition verify bundle.zip" in html
+    assert "<svg" in html and "<polyline" in html                                     # the chance curve
+    assert "fewer than 5" in html and "70% (7)" in html                               # 3 hidden, 7 shown
+    assert "P-1" not in html                                                          # no pseudonyms
+    assert "Frozen for the draw on 01 November 2026" in html
+    organiser = report_html(_report_data(draw, comp, [AGE]), organiser=True)
+    assert "30% (3)" in organiser
+
+
+def test_transparency_report_before_any_draw(demo_db):
+    from lib.transparency import build_report
+
+    html = build_report(demo_db)
+    assert "The draw has not taken place yet." in html
+    assert "Riverside census 2021 (synthetic)" in html
+    names = [n for (n,) in demo_db.query("SELECT name FROM contacts")]
+    emails = [e for (e,) in demo_db.query("SELECT email FROM contacts")]
+    assert not [x for x in names + emails if x and x in html]
