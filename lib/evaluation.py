@@ -650,12 +650,16 @@ def endorse(db: Database, session: MemberSession, round_id: int, question_ids: I
         if h in voters:
             raise UserError("You have already endorsed in this round; each member endorses once per round.")
         cur.execute("UPDATE eval_round_voters SET voters = ? WHERE round_id = ?", [sorted([*voters, h]), round_id])
-        for q in chosen:    # in question order, not the order the member saw
+        for q in chosen:
             cur.execute("INSERT INTO eval_endorsements (round_id, question_id) VALUES (?, ?)", [round_id, q])
+        # rows sorted by question: no trace of which endorsements came together or in what order
+        _rewrite_sorted(cur, "eval_endorsements", "round_id", round_id, "question_id")
         return len(chosen)
 
     with _WRITE_LOCK:
-        return db.transaction(write)
+        n = db.transaction(write)
+        _flush(db)
+    return n
 
 
 def close_due_rounds(db: Database, now: datetime | None = None) -> list[int]:
@@ -888,10 +892,35 @@ def _validate_answers(cur, wave_id: int, answers: Mapping[str, int]) -> list[tup
 
 
 def _insert_response(cur, wave_id: int, channel: str, answers: list[tuple[str, int]]) -> str:
+    """Add one response and rewrite the wave's rows sorted by their random response id.
+
+    A table keeps rows in the order they were added (DuckDB's ``rowid``), and that order would
+    say who answered first. So the wave's rows are rewritten, sorted by response id (random),
+    every time a response is added: the stored order then carries no information.
+    """
     rid = secrets.token_hex(12)   # random: derived from nothing about the member
     cur.executemany("INSERT INTO eval_responses (response_id, wave_id, channel, question_id, answer) "
                     "VALUES (?, ?, ?, ?, ?)", [[rid, wave_id, channel, q, v] for q, v in answers])
+    _rewrite_sorted(cur, "eval_responses", "wave_id", wave_id, "response_id, question_id")
     return rid
+
+
+def _rewrite_sorted(cur, table: str, key: str, value: int, order: str) -> None:
+    tmp = f"_kl_{table}_{secrets.token_hex(4)}"
+    cur.execute(f"CREATE TEMP TABLE {tmp} AS SELECT * FROM {table} WHERE {key} = ?", [value])
+    cur.execute(f"DELETE FROM {table} WHERE {key} = ?", [value])
+    cur.execute(f"INSERT INTO {table} SELECT * FROM {tmp} ORDER BY {order}")
+    cur.execute(f"DROP TABLE {tmp}")
+
+
+def _flush(db: Database) -> None:
+    """Write the change into the main database file at once (best effort), so the write-ahead
+    log does not keep a step-by-step record of who answered when."""
+    try:
+        with db.cursor() as cur:
+            cur.execute("CHECKPOINT")
+    except Exception:  # noqa: BLE001 - another write is running: it will checkpoint later
+        pass
 
 
 def submit_answers(db: Database, session: MemberSession, wave_id: int, answers: Mapping[str, int]) -> None:
@@ -910,6 +939,7 @@ def submit_answers(db: Database, session: MemberSession, wave_id: int, answers: 
 
     with _WRITE_LOCK:
         db.transaction(write)
+        _flush(db)
 
 
 def submit_paper_answers(db: Database, wave_id: int, answers: Mapping[str, int], actor: str = "volunteer") -> None:
@@ -921,6 +951,7 @@ def submit_paper_answers(db: Database, wave_id: int, answers: Mapping[str, int],
 
     with _WRITE_LOCK:
         db.transaction(write)
+        _flush(db)
 
 
 def mark_answered_on_paper(db: Database, wave_id: int, code: str, actor: str = "volunteer") -> None:
@@ -942,6 +973,7 @@ def mark_answered_on_paper(db: Database, wave_id: int, code: str, actor: str = "
 
     with _WRITE_LOCK:
         db.transaction(write)
+        _flush(db)
 
 
 def close_wave(db: Database, wave_id: int, actor: str = "organiser", *, members_first_days: int | None = None,
