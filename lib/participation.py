@@ -833,6 +833,11 @@ def panel_quotas(db: Database) -> list:
     from lib.targets import latest_version, load_targets
 
     draw = _revealed_draw(db)
+    frozen = getattr(draw, "quotas", None) if draw else None
+    if frozen:   # the quotas frozen with the draw (field, value, min, max), before any relaxation
+        from lib.sortition.model import Quota
+
+        return [Quota(str(f), str(v), int(lo), int(hi)) for f, v, lo, hi in frozen]
     version = getattr(draw, "target_version", None) if draw else None
     panel_size = getattr(draw, "panel_size", None) if draw else None
     if version is None:

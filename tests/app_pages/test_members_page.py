@@ -1,0 +1,77 @@
+"""The Members page (organisers), run through AppTest on the real app."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import participation as P
+from lib.signups.store import pool_frame
+from tests.app_pages.helpers import goto, open_app, texts
+
+MEMBERS = "pages/members.py"
+
+
+def enrol(n: int = 30) -> tuple:
+    from lib.resources import get_db
+
+    d = get_db()
+    ids = list(pool_frame(d)["person_id"][:n])
+    P.enrol_panel(d, ids, None, "organiser")
+    return d, ids
+
+
+def test_before_the_draw_the_organiser_is_told_to_draw_first(app_env):
+    at = goto(open_app(), MEMBERS)
+    assert "Nobody is on the panel yet" in texts(at)
+    assert not [b for b in at.button if b.label == "Start tracking the drawn panel"]
+
+
+def test_members_table_and_a_status_change(app_env):
+    at = open_app()
+    d, ids = enrol()
+    goto(at, MEMBERS)
+    m = {x.label: x.value for x in at.metric}
+    assert m["On the panel"] == "30" and m["Not yet confirmed"] == "30" and m["Withdrawn"] == "0"
+    table = [df.value for df in at.dataframe if "Pseudonym" in df.value.columns][0]
+    assert list(table["Pseudonym"]) == sorted(ids) and set(table["Status"]) == {"Selected"}
+    at.selectbox(key="member_pick").set_value(ids[0]).run()
+    # only the allowed next steps are offered
+    assert at.radio(key=f"member_new_{ids[0]}").options == ["Contacted", "Withdrawn"]
+    at.radio(key=f"member_new_{ids[0]}").set_value("contacted").run()
+    [b for b in at.button if b.label == "Save the change"][0].click().run()
+    assert not at.exception
+    assert f"{ids[0]} is now “Contacted”." in texts(at)
+    ev = P.member_events_frame(d, ids[0])
+    assert list(ev["status"]) == ["selected", "contacted"] and ev["actor"].iloc[-1] == "organiser"
+
+
+def test_withdrawal_without_reason_is_refused_then_shows_quota_breaks(app_env):
+    at = open_app()
+    d, ids = enrol()
+    goto(at, MEMBERS)
+    pid = ids[0]
+    at.selectbox(key="member_pick").set_value(pid).run()
+    at.radio(key=f"member_new_{pid}").set_value("withdrawn").run()
+    [b for b in at.button if b.label == "Save the change"][0].click().run()
+    assert f"Please say why {pid} is withdrawing" in texts(at)
+    assert pid in P.current_members(d)
+    at.text_input(key=f"member_reason_{pid}").input("Moved to another town").run()
+    [b for b in at.button if b.label == "Save the change"][0].click().run()
+    assert not at.exception
+    out = texts(at)
+    assert f"{pid} is now recorded as withdrawn." in out
+    expected = P.withdrawal_breaks(d, pid)
+    if expected:
+        assert f"Without {pid}, the panel no longer meets" in out
+        assert expected[0].message in out
+    else:
+        assert f"Without {pid}, every quota is still met." in out
+    assert f"Waiting for a replacement: {pid}." in out
+    assert pid not in P.current_members(d)
+
+
+def test_volunteers_cannot_open_members(app_env):
+    at = open_app("volunteer")
+    enrol()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(MEMBERS)
