@@ -202,3 +202,15 @@ def test_replacement_context_is_part_of_the_commitment():
     assert '"kind":"replacement"' in text and '"round":1' in text and '["dropout","bob"]' in text
     assert f'"original_commitment":"{GOLDEN_COMMITMENT}"' in text
     assert parse_canonical(a.canonical_bytes()).context == ctx
+
+
+def test_the_worked_example_in_verifying_md_runs_and_agrees_with_the_engine():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "VERIFYING.md").read_text(encoding="utf-8")
+    code = doc.split("## 5. Worked example", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec(compile(code, "VERIFYING.md", "exec"), scope)   # its own asserts check every step
+    fl = tiny_lottery()
+    assert scope["frozen"] == fl.canonical_bytes()
+    assert scope["index"] == fl.draw(" 12 07  33 ").index
