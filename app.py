@@ -35,6 +35,8 @@ PAGES = [
     ("Evaluation", "pages/evaluation_admin.py", "Evaluation", ":material/fact_check:", "evaluation", {O}),
     ("Evaluation", "pages/paper_answers.py", "Type in paper answers", ":material/edit_note:", "paper-answers",
      {O, V}),
+    ("Evaluation", "pages/question_wording.py", "Help with wording", ":material/edit:", "question-wording",
+     {O, V}),
     ("For members", "pages/member_questions.py", "Our questions", ":material/forum:", "our-questions", {M}),
     ("For members", "pages/member_survey.py", "Survey", ":material/assignment:", "survey", {M}),
     ("For members", "pages/results.py", "Results", ":material/insights:", "results", {O, M, P}),

@@ -46,7 +46,8 @@ def body() -> None:
             st.write("Member pages open once the panel has been drawn and access codes are printed.")
             return
         with st.form("member_signin"):
-            code = st.text_input("Your access code (on your card)", max_chars=20)
+            code = st.text_input("Your access code (on your card)", max_chars=20,
+                                 value=str(st.query_params.get("code", ""))[:20])  # from the card's QR link
             go = st.form_submit_button("Open my pages", type="primary")
         if go:
             from pages.common import db
