@@ -12,7 +12,15 @@ The ceremony has three steps, in this order:
 3. **Draw.** A public random number that nobody could know in advance (lottery balls
    drawn in the room, a national lottery result, dice) is typed in. ``select_index``
    turns (commitment, number) into one index in [0, M) by SHA-256; the panel at that
-   index is the panel.
+   index is the panel. The listed panels name people, not counts of a type (the
+   rounding expands types into members before the commitment), so nothing else is
+   left to choose; ``rank_by_hash`` orders people wherever an order is still needed
+   (the reserve list, ``Draw.reserve_ids``).
+
+Also here (all standard library): ``PanelChecker`` (fast quota checks of many panels),
+``HashStream`` (SHA-256 ``randrange`` for the legacy lottery), ``replacement_instance``
+(the reserve pool and adjusted quotas of a replacement round) and
+``match_replacements`` (who takes whose seat).
 
 Everything here is a documented SHA-256 function of public inputs; no library random
 number generator is used anywhere in this path. The exact byte formats are specified
