@@ -459,6 +459,13 @@ def parse_canonical(data: bytes) -> FrozenLottery:
             panels.append(tuple(_strs(n, r[1:])))
         else:
             raise _bad(n, f"unknown line {tag!r}")
+    ids = [p.id for p in people]
+    if len(set(ids)) != len(ids):
+        raise InputError("the frozen lottery lists somebody twice in the pool")
+    if len({(q.feature, q.value) for q in quotas}) != len(quotas):
+        raise InputError("the frozen lottery lists a quota twice")
+    if head["m"] < 1 or head["panel_size"] < 1:
+        raise InputError("the frozen lottery needs at least one panel of at least one person")
     if len(panels) != head["m"]:
         raise InputError(f"the frozen lottery announces {head['m']} panels but lists {len(panels)}")
     inst = Instance(people=people, quotas=quotas, panel_size=head["panel_size"],

@@ -225,6 +225,10 @@ def verify_bundle(data: bytes, *, name: str = "the bundle", commitment: str | No
         _verify(bytes(data), res, commitment, public_number, _depth)
     except RecursionError:  # pragma: no cover - bounded by MAX_CHAIN
         res.fail("the chain of replacement rounds is too long to check")
+    except InputError as e:
+        res.fail(str(e))
+    except Exception as e:  # noqa: BLE001 - a forged bundle must give FAIL, never a crash
+        res.fail(f"the bundle could not be checked: it is malformed ({type(e).__name__}: {e})")
     return res
 
 
@@ -492,6 +496,8 @@ def _verify_chain(fl: FrozenLottery, draw: Draw | None, previous: bytes | None, 
         if changed:
             res.fail("these people's answers differ from the original pool: " + ", ".join(changed[:10]))
             chain_ok = False
+    if got_ids != want_ids:
+        return None
     before = {(q.feature, q.value): (q.min, q.max) for q in expected.quotas}
     relaxed = {(c.feature, c.value): c for c in fl.relaxation}
     for q in fl.instance.quotas:

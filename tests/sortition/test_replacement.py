@@ -13,9 +13,9 @@ from lib.sortition.verify import pack_zip, verify_bundle
 
 
 def pool(one_per_household: bool = False) -> Instance:
-    """24 people: gender x age x region, k = 6 with tight quotas."""
+    """48 people: gender x age x region (8 of each gender-age pair), k = 6 with tight quotas."""
     people = []
-    for i in range(24):
+    for i in range(48):
         people.append(Person(f"r{i:02d}", {"gender": ["f", "m"][i % 2], "age": ["young", "mid", "old"][i % 3],
                                            "region": ["north", "south"][(i // 6) % 2]},
                              household=f"house{i // 2}" if one_per_household else None))
@@ -76,7 +76,7 @@ def test_changing_the_previous_draw_inside_a_replacement_bundle_fails(original):
     rd = prepare_replacement(data, [draw.panel[0]], M=20).draw("5")
     members = read_bundle(rd.bundle_bytes())
     prev = read_bundle(members["previous.zip"])
-    prev["panel.csv"] = prev["panel.csv"].replace(draw.panel[1].encode(), b"r23")
+    prev["panel.csv"] = prev["panel.csv"].replace(draw.panel[1].encode(), b"r47")
     members["previous.zip"] = pack_zip(prev)
     res = verify_bundle(pack_zip(members))
     assert not res.ok
