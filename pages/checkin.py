@@ -57,7 +57,7 @@ def door(session: P.Session) -> None:
             cols = st.columns(4)
             for col, m in zip(cols, P.MARKS):
                 col.button(P.MARK_LABELS[m], key=f"mark_{session.session_id}_{r.person_id}_{m}",
-                           type="primary" if r.mark == m else "secondary", use_container_width=True,
+                           type="primary" if r.mark == m else "secondary", width="stretch",
                            on_click=_mark, args=(session.session_id, r.person_id, r.first_name, m))
 
 
@@ -76,7 +76,7 @@ def paper(session: P.Session) -> None:
             current = P.MARK_LABELS[r.mark] if isinstance(r.mark, str) else BLANK
             st.radio(f"{r.first_name} · {r.person_id}", labels, index=labels.index(current), horizontal=True,
                      key=f"sheet_{session.session_id}_{r.person_id}")
-        submitted = st.form_submit_button("Save the sheet", type="primary", use_container_width=True)
+        submitted = st.form_submit_button("Save the sheet", type="primary", width="stretch")
     if submitted:
         marks = {}
         for r in roster.itertuples():

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import participation as P
+from lib.errors import UserError
 from pages.common import db, flash, run_page, show_flashes
 
 DRAW_PAGE = "pages/draw.py"
@@ -64,7 +65,7 @@ def members_table(names: dict[str, str]) -> None:
         "Replaces": m["replaces"].fillna(""),
         "Replaced by": m["replaced_by"].fillna(""),
     })
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def change_form(names: dict[str, str]) -> None:
@@ -81,7 +82,7 @@ def change_form(names: dict[str, str]) -> None:
         "Status": timeline["status"].map(P.status_label),
         "By": timeline["actor"].fillna(""),
         "Why / note": timeline["reason"].fillna(""),
-    }), hide_index=True, use_container_width=True)
+    }), hide_index=True, width="stretch")
     if not options:
         st.info(f"{pid} is “{P.status_label(current)}”: that is the last step, nothing can follow it.")
         return
@@ -94,13 +95,17 @@ def change_form(names: dict[str, str]) -> None:
         replaced_by = st.selectbox("Replaced by", candidates, format_func=lambda p: f"{p} · {names.get(p, '')}",
                                    key=f"member_repl_{pid}")
     if st.button("Save the change", type="primary", key="member_save"):
-        if new == P.WITHDRAWN:
-            breaks = P.record_withdrawal(db(), pid, reason, actor())
-            st.session_state["last_withdrawal"] = (pid, [b.__dict__ for b in breaks])
-            flash("success", f"{pid} is now recorded as withdrawn.")
-        else:
-            P.change_status(db(), pid, new, actor(), reason=reason, replaced_by=replaced_by)
-            flash("success", f"{pid} is now “{P.status_label(new)}”.")
+        try:
+            if new == P.WITHDRAWN:
+                breaks = P.record_withdrawal(db(), pid, reason, actor())
+                st.session_state["last_withdrawal"] = (pid, [b.__dict__ for b in breaks])
+                flash("success", f"{pid} is now recorded as withdrawn.")
+            else:
+                P.change_status(db(), pid, new, actor(), reason=reason, replaced_by=replaced_by)
+                flash("success", f"{pid} is now “{P.status_label(new)}”.")
+        except UserError as e:
+            st.error(str(e))
+            return
         st.rerun()
 
 
@@ -139,7 +144,7 @@ def body() -> None:
                 "Group": qs["field_label"] + ": " + qs["value_label"], "At least": qs["min"], "At most": qs["max"],
                 "On the panel now": qs["count"],
                 "": qs["state"].map({"ok": "✓ met", "short": "▼ too few", "over": "▲ too many"}),
-            }), hide_index=True, use_container_width=True)
+            }), hide_index=True, width="stretch")
         else:
             st.caption("No quotas yet: set the targets first.")
 

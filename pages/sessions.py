@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import participation as P
+from lib.errors import UserError
 from pages.common import db, flash, run_page, show_flashes
 
 
@@ -24,7 +25,11 @@ def schedule_form() -> None:
         start = c2.time_input("Starts at", value=time(10, 0))
         place = st.text_input("Where", placeholder="Riverside community centre, main hall")
         if st.form_submit_button("Add the session", type="primary"):
-            sid = P.schedule_session(db(), title, datetime.combine(day, start), place, actor())
+            try:
+                sid = P.schedule_session(db(), title, datetime.combine(day, start), place, actor())
+            except UserError as e:
+                st.error(str(e))
+                return
             flash("success", f"Session added (number {sid}). Volunteers can now check people in for it.")
             st.rerun()
 
@@ -36,7 +41,7 @@ def overview(sessions: list[P.Session]) -> None:
         rows.append({"Number": s.session_id, "Session": s.title, "When": s.starts_at.strftime("%a %d %b %Y %H:%M"),
                      "Where": s.place or "", "Present": sm["present"], "Late or part": sm["late"],
                      "Excused": sm["excused"], "Absent": sm["absent"], "Not marked": sm["unmarked"]})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def detail(sessions: list[P.Session]) -> None:
@@ -48,7 +53,7 @@ def detail(sessions: list[P.Session]) -> None:
     members = P.current_members(db())
     table = pd.DataFrame({"Pseudonym": sorted(set(members) | set(marks))})
     table["Mark"] = table["Pseudonym"].map(lambda p: P.MARK_LABELS.get(marks.get(p), "not marked"))
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
     st.page_link("pages/checkin.py", label="Mark or correct attendance on the Check-in page",
                  icon=":material/how_to_reg:")
     log = P.attendance_log_frame(db(), sid)
@@ -60,7 +65,7 @@ def detail(sessions: list[P.Session]) -> None:
                 "When": log["recorded_at"].dt.strftime("%d %b %H:%M:%S"), "Pseudonym": log["person_id"],
                 "Mark": log["mark"].map(P.MARK_LABELS), "By": log["actor"].fillna(""),
                 "How": log["source"].map({"door": "at the door", "sheet": "paper sheet", "organiser": "organiser"}),
-            }), hide_index=True, use_container_width=True)
+            }), hide_index=True, width="stretch")
     with st.expander("Cancel this session"):
         sure = st.checkbox("Yes, this session will not take place", key=f"cancel_sure_{sid}")
         if st.button("Cancel the session", disabled=not sure, key=f"cancel_{sid}"):

@@ -1,0 +1,110 @@
+"""The Support and stipends page (organisers), run through AppTest on the real app."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from lib import participation as P
+from lib.signups.store import pool_frame
+from tests.app_pages.helpers import goto, open_app, texts
+
+SUPPORT = "pages/support.py"
+
+
+def enrol(n: int = 12):
+    from lib.resources import get_db
+
+    d = get_db()
+    ids = list(pool_frame(d)["person_id"][:n])
+    P.enrol_panel(d, ids, None, "organiser", now=datetime.now(timezone.utc) - timedelta(days=5))
+    return d, ids
+
+
+def frame(at, column):
+    return [df.value for df in at.dataframe if column in df.value.columns][0]
+
+
+def submit(at, label):
+    [b for b in at.button if b.label == label][0].click().run()
+    assert not at.exception
+
+
+def test_needs_a_call_lists_who_and_why_with_a_phone_number_for_the_organiser(app_env):
+    at = open_app()
+    d, ids = enrol()
+    P.change_status(d, ids[0], "contacted", "organiser", now=datetime.now(timezone.utc) - timedelta(hours=72))
+    P.add_support_need(d, ids[1], "travel", "No bus on Sundays", "organiser")
+    goto(at, SUPPORT)
+    calls = frame(at, "Why")
+    assert list(calls["Pseudonym"]) == [ids[0], ids[1]]
+    assert calls["Why"].iloc[0] == "No reply since they were contacted 3 days ago"
+    assert calls["Why"].iloc[1] == "Support not sorted yet: travel"
+    phone = d.scalar("SELECT phone FROM contacts WHERE person_id = ?", [ids[0]])
+    assert calls["Phone"].iloc[0] == phone
+    assert "2 members to call." in texts(at)
+    risk = frame(at, "Higher than average")
+    assert risk["Higher than average"].iloc[0] == "▲ yes"
+    # logging the reply and sorting the support empties the list
+    at.selectbox(key="contact_member").set_value(ids[0])
+    at.selectbox(key="contact_outcome").set_value("they replied")
+    submit(at, "Save")
+    assert f"Contact with {ids[0]} logged." in texts(at)
+    at.selectbox(key="resolve_pick").set_value(f"{ids[1]}|travel")
+    submit(at, "Mark as sorted")
+    assert f"Travel for {ids[1]} is sorted." in texts(at)
+    assert "Nobody needs a call right now." in texts(at)
+
+
+def test_recording_a_support_need(app_env):
+    at = open_app()
+    d, ids = enrol()
+    goto(at, SUPPORT)
+    at.selectbox(key="need_member").set_value(ids[3])
+    at.selectbox(key="need_kind").set_value("childcare")
+    submit(at, "Save the need")
+    assert f"Childcare need recorded for {ids[3]}." in texts(at)
+    assert list(P.support_frame(d, open_only=True)["person_id"]) == [ids[3]]
+    # the same need twice is refused in plain words
+    at.selectbox(key="need_member").set_value(ids[3])
+    at.selectbox(key="need_kind").set_value("childcare")
+    submit(at, "Save the need")
+    assert f"{ids[3]} already has an open childcare need." in texts(at)
+
+
+def test_stipends_owed_paid_and_the_treasurer_file(app_env):
+    at = open_app()
+    d, ids = enrol()
+    sid = P.schedule_session(d, "Session 1", datetime(2026, 5, 9, 10), None, "organiser")
+    P.mark_many(d, sid, {ids[0]: "present", ids[1]: "late", ids[2]: "excused"}, "volunteer")
+    goto(at, SUPPORT)
+    amount = [t for t in at.text_input if t.label == "Amount per session attended"][0]
+    amount.input("30")
+    submit(at, "Save the amount")
+    assert {m.label: m.value for m in at.metric}["Owed in total"] == "£60.00"
+    at.selectbox(key="pay_member").set_value(ids[0])
+    [t for t in at.text_input if t.label == "Amount (£)"][0].input("20")
+    submit(at, "Save the payment")
+    m = {x.label: x.value for x in at.metric}
+    assert (m["Paid"], m["Still to pay"]) == ("£20.00", "£40.00")
+    table = frame(at, "Still to pay").set_index("Pseudonym")
+    assert table.loc[ids[0], "Still to pay"] == "£10.00" and table.loc[ids[2], "Owed"] == "£0.00"
+    assert P.stipends_frame(d).set_index("person_id").loc[ids[0], "paid"] == Decimal("20.00")
+    # a bad amount is refused in plain words
+    at.selectbox(key="pay_member").set_value(ids[1])
+    [t for t in at.text_input if t.label == "Amount (£)"][0].input("ten pounds")
+    submit(at, "Save the payment")
+    assert "The payment “ten pounds” is not a number." in texts(at)
+    # the treasurer file: pseudonyms only unless names are asked for, and then a plain warning
+    assert "The file lists pseudonyms only" in texts(at)
+    at.checkbox(key="export_names").check().run()
+    assert "This file will contain members' full names." in texts(at)
+
+
+def test_volunteers_cannot_open_support(app_env):
+    at = open_app("volunteer")
+    enrol()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(SUPPORT)
