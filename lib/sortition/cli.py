@@ -169,8 +169,10 @@ def read_instance(directory: str | Path):
         for v in sorted(values[f]):
             if (f, v) not in listed:
                 known = ", ".join(sorted(repr(x) for (g, x) in listed if g == f))
-                shown = "empty" if v == "" else repr(v)
-                raise InputError(f'column "{f}": {shown} has no row in categories.csv (its values there: {known}); '
+                if v == "":
+                    raise InputError(f'column "{f}": empty, but {f} has quotas (values: {known}); fill in the value',
+                                     file=str(people_path), line=where_value[(f, v)])
+                raise InputError(f'column "{f}": {v!r} has no row in categories.csv (its values there: {known}); '
                                  f"correct the value or add a row {f},{v},MIN,MAX to categories.csv",
                                  file=str(people_path), line=where_value[(f, v)])
     return load_instance(d)
@@ -263,6 +265,10 @@ def cmd_draw(args) -> int:
     report.update(seconds=round(time.perf_counter() - t0, 3), public_number=draw.public_number,
                   panel_index=draw.index, draw_hash=draw.draw_hash, bundle_sha256=digest, panel=list(draw.panel))
     _json(out / "report.json", report)
+    lex = report.get("leximin") or {}
+    if lex and not lex.get("complete", True):
+        print(f"Warning: the time limit cut the optimiser short; the lottery is valid but may be less fair than the "
+              f"best possible (the minimum chance may be up to {lex.get('gap', 0):.6f} lower).", file=sys.stderr)
     if prep.relaxation:
         print("Warning: no panel could meet the quotas as given, so the draw used the smallest relaxation:",
               file=sys.stderr)

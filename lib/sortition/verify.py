@@ -236,6 +236,8 @@ def verify_file(path, **kw) -> VerifyResult:
     from pathlib import Path
 
     p = Path(path)
+    if p.is_dir():
+        return verify_folder(p, **kw)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
@@ -251,8 +253,6 @@ def verify_file(path, **kw) -> VerifyResult:
 
 def _verify(data: bytes, res: VerifyResult, expected_commitment: str | None, expected_number: str | None,
             depth: int) -> None:
-    from .bundle import bundle_members  # late import: bundle imports this module
-
     members, problem = read_zip(data)
     if problem:
         res.fail(f"{res.name}: {problem}")
@@ -264,6 +264,29 @@ def _verify(data: bytes, res: VerifyResult, expected_commitment: str | None, exp
                  f"it was altered, or unpacked and re-zipped")
     else:
         res.good("the zip file is packed exactly as the engine packs it (no byte changed)")
+    _verify_members(members, res, expected_commitment, expected_number, depth)
+
+
+def verify_folder(path, *, commitment: str | None = None, public_number: str | None = None) -> VerifyResult:
+    """Check a bundle that was unpacked into a folder (every check except the zip packing)."""
+    from pathlib import Path
+
+    d = Path(path)
+    res = VerifyResult(str(d))
+    members = {f.name: f.read_bytes() for f in sorted(d.iterdir()) if f.is_file()}
+    res.good(f"read {len(members)} files from the folder (the zip packing itself cannot be checked this way)")
+    try:
+        _verify_members(members, res, commitment, public_number, 0)
+    except InputError as e:
+        res.fail(str(e))
+    except Exception as e:  # noqa: BLE001
+        res.fail(f"the bundle could not be checked: it is malformed ({type(e).__name__}: {e})")
+    return res
+
+
+def _verify_members(members: dict[str, bytes], res: VerifyResult, expected_commitment: str | None,
+                    expected_number: str | None, depth: int) -> None:
+    from .bundle import bundle_members  # late import: bundle imports this module
 
     m = _manifest(members, res)
     if m is None:
@@ -544,4 +567,4 @@ def _verify_chain(fl: FrozenLottery, draw: Draw | None, previous: bytes | None, 
 
 
 __all__ = ["BUNDLE_FORMAT", "FROZEN_NAME", "VerifyResult", "format_fraction", "manifest_bytes", "pack_zip",
-           "read_zip", "verify_bundle", "verify_file"]
+           "read_zip", "verify_bundle", "verify_file", "verify_folder"]

@@ -139,7 +139,7 @@ def test_impossible_quotas_are_explained_relaxed_or_refused(tmp_path):
     ("people.csv", "id,gender,age\nt1,f,young\n,m,old\n", "people.csv, line 3: column \"id\": empty"),
     ("people.csv", "name,gender,age\nt1,f,young\n", "people.csv, line 1: the first column must be \"id\""),
     ("people.csv", "id,gender,age\nt1,female,young\n", "people.csv, line 2: column \"gender\": 'female' has no row"),
-    ("people.csv", "id,gender,age\nt1,f,\n", "people.csv, line 2: column \"age\": empty has no row"),
+    ("people.csv", "id,gender,age\nt1,f,\n", "people.csv, line 2: column \"age\": empty, but age has quotas"),
     ("categories.csv", "feature,value,min,max\ngender,f,one,2\n", "categories.csv, line 2: column \"min\": 'one' is not"),
     ("categories.csv", "feature,value,min,max\nsex,f,1,2\n", "categories.csv, line 2: column \"feature\": 'sex' is not a column"),
     ("categories.csv", "feature,value,minimum,max\n", "categories.csv, line 1: missing column(s) min"),

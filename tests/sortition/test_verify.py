@@ -165,3 +165,16 @@ def test_verifier_runs_with_only_the_standard_library(tmp_path, good):
                          text=True, timeout=60)
     assert run.returncode == 1
     assert "FAIL  pool.csv" in run.stdout and "Traceback" not in run.stderr
+
+
+def test_an_unpacked_bundle_folder_can_be_verified_too(tmp_path, good):
+    from lib.sortition.verify import verify_file
+
+    for name, data in read_bundle(good).items():
+        (tmp_path / name).write_bytes(data)
+    res = verify_file(tmp_path)
+    assert res.ok, res.problems
+    (tmp_path / "quotas.csv").write_bytes((tmp_path / "quotas.csv").read_bytes().replace(b"gender,f,2,2", b"gender,f,0,4"))
+    res = verify_file(tmp_path)
+    assert any(p.startswith("quotas.csv was changed") for p in res.problems)
+    assert any(p.startswith("quotas.csv, line 5") for p in res.problems)
