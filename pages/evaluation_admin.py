@@ -1,0 +1,239 @@
+"""Evaluation (organisers): access cards, the core questionnaire, members' questions and their
+endorsement rounds, survey waves, publishing results, "you said, we did", and the log."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+import streamlit as st
+
+from lib import evaluation as ev
+from lib.access_cards import cards_html
+from lib.errors import UserError
+from lib.settings import get_setting
+from pages.common import db, flash, run_page, show_flashes
+from pages.eval_common import status_words, when
+
+ACTOR = "organiser"
+
+
+def _act(fn, success: str) -> bool:
+    try:
+        fn()
+    except UserError as e:
+        st.error(str(e))
+        return False
+    flash("success", success)
+    st.rerun()
+    return True
+
+
+def cards_tab() -> None:
+    s = ev.eval_settings(db())
+    st.markdown("Each member gets a personal **access code** on a printed card, with a QR code that opens the "
+                "members' sign-in page. Only a scrambled form (hash) of each code is stored, so **the cards can be "
+                "downloaded only right after they are made**: print them then.")
+    url = st.text_input("The app's web address (for the QR code)", value=s["app_url"] or "http://localhost:8501",
+                        help="The address members type in their browser to reach this app.")
+    if url.strip().rstrip("/") != s["app_url"]:
+        if st.button("Save the address"):
+            _act(lambda: ev.save_eval_settings(db(), app_url=url, actor=ACTOR), "Address saved.")
+    members = ev.current_members(db())
+    holders = set(ev.code_holders(db()))
+    if members:
+        missing = [m for m in members if m not in holders]
+        st.metric("Members with a card", f"{len(set(members) & holders)} of {len(members)}")
+        gone = sorted(holders - set(members))
+    else:
+        st.info("No member list is recorded yet (it comes from the Members page once the panel is drawn). "
+                "Until then, choose members by pseudonym.")
+        from lib.signups.store import pool_frame
+
+        pool = pool_frame(db())["person_id"].tolist()
+        missing = st.multiselect("Make cards for", [p for p in pool if p not in holders], key="cards_for")
+        gone = []
+        st.caption(f"{len(holders)} people hold a card.")
+    if missing and st.button(f"Make cards for {len(missing)} member(s) without one", type="primary"):
+        try:
+            st.session_state["new_cards"] = ev.issue_codes(db(), missing, ACTOR)
+        except UserError as e:
+            st.error(str(e))
+    if holders:
+        with st.expander("Replace a lost card"):
+            pid = st.selectbox("Member", sorted(holders), key="replace_pid")
+            if st.button("Make a new card (the old code stops working)"):
+                try:
+                    st.session_state["new_cards"] = ev.issue_codes(db(), [pid], ACTOR, replace=True)
+                except UserError as e:
+                    st.error(str(e))
+    if gone:
+        st.warning(f"{len(gone)} card(s) belong to people who are no longer members: {', '.join(gone)}.")
+        if st.button("Stop those codes"):
+            _act(lambda: ev.revoke_codes(db(), gone, ACTOR), "Those codes no longer work.")
+    new = st.session_state.get("new_cards")
+    if new:
+        name = (get_setting(db(), "assembly", {}) or {}).get("name", "")
+        st.success(f"{len(new)} new card(s) made. Download and print them now: the codes cannot be shown again.")
+        st.download_button("Download the cards to print", cards_html(new, url.strip().rstrip("/"), name),
+                           file_name="access-cards.html", mime="text/html", type="primary", icon=":material/print:")
+        if st.button("I have printed them: hide the codes"):
+            st.session_state.pop("new_cards", None)
+            st.rerun()
+
+
+def core_tab() -> None:
+    st.markdown("The core questions follow the three stages of the OECD *Evaluation Guidelines for Representative "
+                "Deliberative Processes* (2021). You may reword an item; every earlier wording is kept, and each "
+                "survey keeps the wording it asked.")
+    core = ev.questions_frame(db(), "core")
+    show = core.assign(stage=core["stage"].map(ev.STAGES),
+                       waves=core["waves"].map(lambda ws: ", ".join(ev.WAVE_KINDS[w] for w in ws)))
+    st.dataframe(show[["question_id", "stage", "wording", "version", "waves"]].rename(
+        columns={"question_id": "Item", "stage": "Stage", "wording": "Wording", "version": "Version",
+                 "waves": "Asked in"}), hide_index=True, width="stretch")
+    words = core.set_index("question_id")["wording"].to_dict()
+    qid = st.selectbox("Reword an item", list(words), format_func=lambda q: f"{q}: {words[q]}", key="core_pick")
+    with st.form("core_edit"):
+        text = st.text_area("New wording", value=words[qid], max_chars=ev.MAX_TEXT)
+        ok = st.form_submit_button("Save the new wording")
+    if ok:
+        _act(lambda: ev.edit_core_wording(db(), qid, text, ACTOR), f"{qid} reworded; the old wording is kept.")
+    with st.expander(f"Every wording of {qid}"):
+        st.dataframe(ev.wording_history(db(), qid), hide_index=True, width="stretch")
+
+
+def members_tab() -> None:
+    s = ev.eval_settings(db())
+    base = ev.adoption_base(db())
+    st.markdown(f"A members' question is adopted when at least **{s['share']:.0%}** of the members who attended "
+                f"the last session endorse it, up to **{s['limit']}** questions in all.")
+    if base.source != "members who attended the last session":
+        st.caption(f"No attendance is recorded yet, so the share is taken of the {base.count} {base.source}.")
+    else:
+        st.caption(f"{base.count} members attended the last session: "
+                   f"{ev.needed_endorsements(s['share'], base.count)} endorsements are needed.")
+    with st.expander("Change the agreed share, the limit or the members-first period"):
+        with st.form("eval_settings"):
+            share = st.slider("Agreed share (%)", 5, 100, int(round(s["share"] * 100)), step=5)
+            limit = st.number_input("Most members' questions in the surveys", 1, 20, s["limit"])
+            days = st.number_input("Days members see results before they can be published", 0, 90,
+                                   s["members_first_days"])
+            ok = st.form_submit_button("Save")
+        if ok:
+            _act(lambda: ev.save_eval_settings(db(), share=share / 100, limit=int(limit),
+                                               members_first_days=int(days), actor=ACTOR), "Saved.")
+    qs = ev.questions_frame(db(), "member")
+    if qs.empty:
+        st.info("No member has proposed a question yet. Members propose them on their “Our questions” page.")
+    else:
+        st.dataframe(qs.assign(status=qs["status"].map(status_words))[
+            ["question_id", "wording", "purpose", "status", "suggestion"]].rename(
+            columns={"question_id": "Question", "wording": "Wording", "purpose": "What they want to learn",
+                     "status": "Where it is", "suggestion": "Suggested wording (waiting)"}),
+            hide_index=True, width="stretch")
+    st.subheader("Endorsement round")
+    rnd = ev.open_round_now(db())
+    if rnd is not None:
+        voters = db().scalar("SELECT len(voters) FROM eval_round_voters WHERE round_id = ?", [rnd.round_id])
+        st.markdown(f"Round {rnd.round_id} is open until **{when(rnd.closes_at)}**. {voters} member(s) have "
+                    "endorsed so far (how many endorsed each question stays hidden until it closes).")
+        st.caption(f"Public seed for the lot: “{rnd.lot_seed}”")
+        if st.button("Close the round now and count", type="primary"):
+            _act(lambda: ev.close_round(db(), rnd.round_id, ACTOR), f"Round {rnd.round_id} closed and counted.")
+    else:
+        ready = int((qs["status"] == "ready").sum()) if not qs.empty else 0
+        st.caption(f"{ready} question(s) ready for a new round.")
+        with st.form("open_round"):
+            default = datetime.now().astimezone() + timedelta(days=7)
+            d = st.date_input("Closes on", value=default.date())
+            t = st.time_input("at", value=time(18, 0))
+            seed = st.text_input("Public seed for breaking ties (optional)",
+                                 help="Something nobody can steer and everybody can check, fixed now: e.g. the "
+                                      "date and a phrase read out at the session. Left empty, the round number and "
+                                      "today's date are used.")
+            ok = st.form_submit_button("Open the round", type="primary", disabled=ready == 0)
+        if ok:
+            closes = datetime.combine(d, t).astimezone()
+            _act(lambda: ev.open_round(db(), closes, ACTOR, lot_seed=seed), "Round opened. Members can endorse now.")
+    closed = [r for r in ev.rounds(db()) if r.status == "closed"]
+    for r in reversed(closed):
+        with st.expander(f"Round {r.round_id}: closed {when(r.closed_at)}, {r.needed} needed "
+                         f"({r.share:.0%} of {r.base} {r.base_source})"):
+            st.caption(f"Lot seed: “{r.lot_seed}”. Lot number = SHA-256(seed|question); smallest wins a tie.")
+            st.dataframe(ev.round_result(db(), r.round_id), hide_index=True, width="stretch")
+    obj = ev.objections_frame(db())
+    if not obj.empty:
+        st.subheader("Objections")
+        st.dataframe(obj, hide_index=True, width="stretch")
+    st.page_link("pages/question_wording.py", label="Suggest clearer wording for a members' question",
+                 icon=":material/edit:")
+
+
+def waves_tab() -> None:
+    st.markdown("Each survey has the core items for its moment plus the members' questions adopted when it opens. "
+                "Answers are anonymous; results show once a survey closes, to members first.")
+    with st.form("open_wave"):
+        kind = st.selectbox("Which survey", list(ev.WAVE_KINDS), format_func=ev.WAVE_KINDS.get)
+        label = st.text_input("Name (optional)", placeholder="e.g. After session 2")
+        ok = st.form_submit_button("Open this survey", type="primary")
+    if ok:
+        _act(lambda: ev.open_wave(db(), kind, label, ACTOR), "Survey opened. Members can answer it now.")
+    now = datetime.now(timezone.utc)
+    for w in reversed(ev.waves(db())):
+        with st.container(border=True):
+            st.markdown(f"**{w.label}** · {ev.WAVE_KINDS[w.kind]} · opened {when(w.opened_at)}")
+            c1, c2 = st.columns(2)
+            c1.metric("Members who answered", ev.answered_count(db(), w.wave_id))
+            c2.metric("Sets of answers stored", ev.response_count(db(), w.wave_id))
+            if w.status == "open":
+                if st.button("Close this survey", key=f"close_{w.wave_id}"):
+                    _act(lambda w=w: ev.close_wave(db(), w.wave_id, ACTOR),
+                         "Survey closed. Members can see the results now.")
+            elif w.published_at is None:
+                wait = w.members_first_until is not None and now < w.members_first_until
+                st.caption(f"Members see the results first, until {when(w.members_first_until)}." if wait
+                           else "Members have had their time with the results.")
+                if st.button("Publish the results", key=f"pub_{w.wave_id}", disabled=wait):
+                    _act(lambda w=w: ev.publish_wave(db(), w.wave_id, ACTOR), "Results published.")
+            else:
+                st.caption(f"Published {when(w.published_at)}.")
+
+
+def said_tab() -> None:
+    st.markdown("For each finding, record what members said and what the organisers did about it. Members and, "
+                "once results are published, everybody can read this.")
+    ws = [w for w in ev.waves(db()) if w.status == "closed"]
+    with st.form("you_said", clear_on_submit=True):
+        labels = {None: "(not tied to one survey)", **{w.wave_id: w.label for w in ws}}
+        wid = st.selectbox("Survey", list(labels), format_func=labels.get)
+        qid = st.text_input("Question number (optional)", placeholder="e.g. E5 or M2")
+        said = st.text_area("You said", max_chars=2000)
+        did = st.text_area("We did", max_chars=2000)
+        ok = st.form_submit_button("Add to the record", type="primary")
+    if ok:
+        _act(lambda: ev.add_you_said(db(), said, did, wave_id=wid, question_id=qid.strip().upper() or None,
+                                     actor=ACTOR), "Added.")
+    st.dataframe(ev.you_said_frame(db()), hide_index=True, width="stretch")
+
+
+def body() -> None:
+    st.title("Evaluation")
+    show_flashes()
+    ev.close_due_rounds(db())
+    tabs = st.tabs(["Access cards", "Core questions", "Members' questions", "Surveys", "You said, we did", "Log"])
+    with tabs[0]:
+        cards_tab()
+    with tabs[1]:
+        core_tab()
+    with tabs[2]:
+        members_tab()
+    with tabs[3]:
+        waves_tab()
+    with tabs[4]:
+        said_tab()
+    with tabs[5]:
+        st.caption("Everything that happened, in order. Who endorsed or answered what is never recorded.")
+        st.dataframe(ev.log_frame(db()), hide_index=True, width="stretch")
+
+
+run_page(body)

@@ -1,0 +1,148 @@
+"""Our questions: members propose their own survey questions, endorse them anonymously, and can
+object to a decision (which reopens the question for a new round)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import evaluation as ev
+from lib.errors import UserError
+from pages.common import db, flash, run_page, show_flashes
+from pages.eval_common import member_session, status_words, when
+
+
+def _act(fn, success: str) -> None:
+    try:
+        fn()
+    except UserError as e:
+        st.error(str(e))
+    else:
+        flash("success", success)
+        st.rerun()
+
+
+def endorse_section(session: ev.MemberSession) -> None:
+    st.subheader("Endorse questions")
+    rnd = ev.open_round_now(db())
+    if rnd is None:
+        st.info("No endorsement round is open right now. The organisers open one when new questions are ready.")
+        return
+    s = ev.eval_settings(db())
+    base = ev.adoption_base(db())
+    needed = ev.needed_endorsements(rnd.share, base.count)
+    st.markdown(f"Open until **{when(rnd.closes_at)}**. A question goes into the surveys if at least "
+                f"**{rnd.share:.0%}** of the {base.count} {base.source} endorse it (that is {needed} or more), up "
+                f"to {rnd.max_adopted} members' questions in all. How many endorsed each question is shown only "
+                "when the round closes.")
+    if base.source != "members who attended the last session":
+        st.caption(f"Note: the share is taken of the {base.source}.")
+    with st.expander("How the order and any tie are decided"):
+        st.markdown(
+            "Each member sees the questions in their own order, so none is favoured by coming first. If questions "
+            "with the same number of endorsements compete for the last place, a public lot decides: for each "
+            f"question we compute SHA-256 of “{rnd.lot_seed}|question number” and the smallest result wins. "
+            "The seed was fixed when the round opened, so nobody can steer it, and anyone can check it.")
+    if ev.has_endorsed(db(), session, rnd.round_id):
+        st.success("You have endorsed in this round. Thank you! Results appear when it closes.")
+        return
+    options = ev.round_options(db(), session, rnd.round_id)
+    with st.form(f"endorse_{rnd.round_id}"):
+        st.caption("Tick every question you would like in the surveys. You can endorse once in each round.")
+        ticks = {}
+        for o in options.itertuples():
+            ticks[o.question_id] = st.checkbox(f"{o.wording}", key=f"end_{rnd.round_id}_{o.question_id}",
+                                               help=f"What the member who proposed it wants to learn: {o.purpose}")
+        ok = st.form_submit_button("Endorse the ticked questions", type="primary", width="stretch")
+    if ok:
+        chosen = [q for q, t in ticks.items() if t]
+        _act(lambda: ev.endorse(db(), session, rnd.round_id, chosen),
+             f"Thank you: your endorsement of {len(chosen)} question(s) is saved, anonymously.")
+
+
+def propose_section(session: ev.MemberSession) -> None:
+    st.subheader("Propose a question")
+    st.markdown("What would you like the surveys to ask? Write it as a statement people can agree or disagree "
+                "with, for example “I felt comfortable asking the experts questions.”")
+    with st.form("propose", clear_on_submit=True):
+        wording = st.text_area("Your question", max_chars=ev.MAX_TEXT)
+        purpose = st.text_area("What do you want to learn from it?", max_chars=ev.MAX_TEXT)
+        ok = st.form_submit_button("Propose this question", type="primary")
+    if ok:
+        _act(lambda: ev.propose_question(db(), session, wording, purpose),
+             "Thank you: your question is saved. It goes into the next endorsement round.")
+
+
+def mine_section(session: ev.MemberSession) -> None:
+    mine = ev.my_questions(db(), session)
+    if mine.empty:
+        return
+    st.subheader("Your questions")
+    for q in mine.itertuples():
+        with st.container(border=True):
+            st.markdown(f"**{q.question_id}.** {q.wording}")
+            st.caption(status_words(q.status))
+            if q.status == "awaiting_proposer" and isinstance(q.suggestion, str):
+                st.markdown(f"A volunteer suggests clearer wording: **“{q.suggestion}”**. Use it?")
+                c1, c2 = st.columns(2)
+                if c1.button("Use the new wording", key=f"acc_{q.question_id}", type="primary"):
+                    _act(lambda q=q: ev.answer_suggestion(db(), session, q.question_id, True),
+                         "The new wording is used. Your first wording is kept in the record.")
+                if c2.button("Keep my wording", key=f"dec_{q.question_id}"):
+                    _act(lambda q=q: ev.answer_suggestion(db(), session, q.question_id, False),
+                         "Your wording is kept.")
+
+
+def decisions_section(session: ev.MemberSession) -> None:
+    closed = [r for r in ev.rounds(db()) if r.status == "closed"]
+    if not closed:
+        return
+    st.subheader("Decisions")
+    for rnd in reversed(closed):
+        res = ev.round_result(db(), rnd.round_id)
+        st.markdown(f"**Round {rnd.round_id}**, closed {when(rnd.closed_at)}: {rnd.needed} endorsement(s) needed "
+                    f"({rnd.share:.0%} of {rnd.base} {rnd.base_source}).")
+        table = res.assign(outcome=res["outcome"].map(ev.OUTCOME_WORDS),
+                           by_lot=res["by_lot"].map({True: "yes", False: ""}))
+        st.dataframe(table.rename(columns={"question_id": "Question", "wording": "Wording",
+                                           "endorsements": "Endorsements", "outcome": "Decision",
+                                           "by_lot": "Decided by lot", "lot_key": "Lot number (SHA-256)"}),
+                     hide_index=True, width="stretch")
+    qs = ev.questions_frame(db(), "member")
+    decided = qs[qs["status"].isin(["adopted", "not_adopted"])]
+    if decided.empty:
+        return
+    with st.expander("Object to a decision"):
+        st.markdown("Any member may object, with a reason. The question then goes back into the next round, and "
+                    "your reason is shown in the record (without your name).")
+        with st.form("object", clear_on_submit=True):
+            qid = st.selectbox("Question", decided["question_id"].tolist(),
+                               format_func=lambda i: f"{i}: {decided.set_index('question_id').loc[i, 'wording']}")
+            reason = st.text_area("Your reason", max_chars=ev.MAX_TEXT)
+            ok = st.form_submit_button("Object and reopen")
+        if ok:
+            _act(lambda: ev.object_to(db(), session, qid, reason),
+                 f"Your objection is recorded. {qid} goes back into the next round.")
+
+
+def body() -> None:
+    st.title("Our questions")
+    show_flashes()
+    session = member_session()
+    if session is None:
+        return
+    ev.close_due_rounds(db())
+    st.markdown("You, the members, help decide how this assembly is judged: propose questions for the surveys, "
+                "and endorse the ones you want asked.")
+    endorse_section(session)
+    propose_section(session)
+    mine_section(session)
+    decisions_section(session)
+    adopted = ev.questions_frame(db(), "member")
+    adopted = adopted[adopted["status"] == "adopted"]
+    if not adopted.empty:
+        st.subheader("Members' questions in the surveys")
+        for q in adopted.itertuples():
+            st.markdown(f"- **{q.question_id}.** {q.wording}")
+
+
+run_page(body)

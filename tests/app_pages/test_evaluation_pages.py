@@ -1,0 +1,215 @@
+"""The evaluation pages, for every role, through AppTest on the real app.py."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from lib import evaluation as ev
+from lib.signups.store import pool_frame
+from tests.app_pages.helpers import goto, open_app, texts
+
+ADMIN = "pages/evaluation_admin.py"
+PAPER = "pages/paper_answers.py"
+WORDING = "pages/question_wording.py"
+QUESTIONS = "pages/member_questions.py"
+SURVEY = "pages/member_survey.py"
+RESULTS = "pages/results.py"
+
+
+def database():
+    from lib.resources import get_db
+
+    return get_db()
+
+
+def with_codes(n=6):
+    d = database()
+    ids = pool_frame(d)["person_id"].tolist()[:n]
+    return d, ev.issue_codes(d, ids)
+
+
+def button(at, label):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r} in {[b.label for b in at.button]}"
+    return found[0]
+
+
+def everything(at) -> str:
+    return "\n".join([texts(at), *(str(b.label) for b in at.button), *(str(c.label) for c in at.checkbox),
+                      *(str(r.label) for r in at.radio), *(str(df.value) for df in at.dataframe)])
+
+
+def member_app(code: str):
+    """A member signs in on the real sign-in page with their access code."""
+    at = goto(open_app(None), "pages/signin.py")
+    [box] = [t for t in at.text_input if t.label.startswith("Your access code")]
+    box.input(code)
+    button(at, "Open my pages").click()
+    at.run()
+    assert at.session_state["role"] == "member", texts(at)
+    return at
+
+
+def test_organiser_makes_cards_and_a_wrong_code_is_refused(app_env):
+    at = goto(open_app("organiser"), ADMIN)
+    assert "Access cards" in [t.label for t in at.tabs]
+    d = database()
+    members = ev.current_members(d)
+    if not members:
+        pick = at.multiselect(key="cards_for")
+        pick.set_value(pick.options[:3]).run()
+    button(at, f"Make cards for {3 if not members else len(members)} member(s) without one").click()
+    at.run()
+    assert not at.exception
+    assert "new card(s) made" in texts(at)
+    assert len(ev.code_holders(d)) == (3 if not members else len(members))
+    codes = at.session_state["new_cards"]
+    assert ev.member_sign_in(d, next(iter(codes.values()))) is not None
+    # a wrong code on the sign-in page: plain message, no role
+    si = goto(open_app(None), "pages/signin.py")
+    [box] = [t for t in si.text_input if t.label.startswith("Your access code")]
+    box.input("WRONG-CODE-00")
+    button(si, "Open my pages").click()
+    si.run()
+    assert "That code was not recognised" in texts(si) and "role" not in si.session_state
+
+
+def test_organiser_rewords_a_core_item_and_runs_a_round_and_a_survey(app_env):
+    at = goto(open_app("organiser"), ADMIN)
+    d, codes = with_codes(4)
+    session = ev.member_sign_in(d, next(iter(codes.values())))
+    ev.propose_question(d, session, "The sessions started on time.", "whether timing matters")
+    at.selectbox(key="core_pick").set_value("E5").run()
+    [area] = [a for a in at.text_area if a.label == "New wording"]
+    area.input("We had enough time to talk things through.")
+    button(at, "Save the new wording").click()
+    at.run()
+    assert ev.wording_history(d, "E5")["version"].tolist() == [1, 2]
+    button(at, "Open the round").click()
+    at.run()
+    assert ev.open_round_now(d) is not None and "Round 1 is open" in texts(at)
+    for code in list(codes.values())[:2]:                    # 2 of the 4 card holders: half
+        ev.endorse(d, ev.member_sign_in(d, code), 1, ["M1"])
+    button(at, "Close the round now and count").click()
+    at.run()
+    assert ev.adopted_questions(d) == ["M1"]
+    assert "Round 1: closed" in "\n".join(e.label for e in at.expander)
+    [kind] = [s for s in at.selectbox if s.label == "Which survey"]
+    kind.set_value("pulse")
+    button(at, "Open this survey").click()
+    at.run()
+    [w] = ev.waves(d)
+    assert "M1" in ev.wave_questions(d, w.wave_id)["question_id"].tolist()
+    button(at, "Close this survey").click()
+    at.run()
+    assert ev.get_wave(d, w.wave_id).status == "closed"
+    assert button(at, "Publish the results").disabled          # members see them first
+    assert "Members see the results first" in texts(at)
+
+
+def test_a_member_proposes_accepts_wording_endorses_and_answers(app_env):
+    open_app(None)
+    d, codes = with_codes(6)
+    code = next(iter(codes.values()))
+    at = goto(member_app(code), QUESTIONS)
+    assert "No endorsement round is open" in texts(at)
+    [q, why] = at.text_area
+    q.input("The sessions started on time.")
+    why.input("Whether late starts put people off")
+    button(at, "Propose this question").click()
+    at.run()
+    assert "your question is saved" in texts(at)
+    ev.suggest_wording(d, "M1", "Sessions started and finished on time.", actor="volunteer")
+    at.run()
+    assert "A volunteer suggests clearer wording" in texts(at)
+    button(at, "Use the new wording").click()
+    at.run()
+    assert ev.questions_frame(d, "member").iloc[0]["wording"] == "Sessions started and finished on time."
+    ev.open_round(d, datetime.now(timezone.utc) + timedelta(days=1))
+    at.run()
+    [box] = at.checkbox
+    assert box.label == "Sessions started and finished on time."
+    box.check()
+    button(at, "Endorse the ticked questions").click()
+    at.run()
+    assert "You have endorsed in this round" in texts(at)
+    # the survey: answer once
+    ev.open_wave(d, "pulse", "After session 1")
+    goto(at, SURVEY)
+    assert "After session 1" in texts(at)
+    at.radio[0].set_value(4)
+    at.radio[1].set_value(0)
+    button(at, "Send my answers").click()
+    at.run()
+    assert "your answers to “After session 1” are saved" in texts(at)
+    assert "You have answered this survey" in texts(at)
+    assert ev.response_count(d, 1) == 1
+
+
+def test_a_volunteer_types_in_a_paper_form_ticks_a_card_and_suggests_wording(app_env):
+    at = open_app("volunteer")
+    d, codes = with_codes(3)
+    goto(at, PAPER)
+    assert "No survey is open" in texts(at)
+    w = ev.open_wave(d, "pulse")
+    at.run()
+    at.radio[0].set_value(5)
+    button(at, "Save this paper form").click()
+    at.run()
+    assert "Paper form saved" in texts(at)
+    assert d.query("SELECT DISTINCT channel FROM eval_responses") == [("paper",)]
+    [box] = [t for t in at.text_input if t.label.startswith("The access code")]
+    box.input(next(iter(codes.values())))
+    button(at, "Tick as answered on paper").click()
+    at.run()
+    assert "Card ticked" in texts(at) and ev.answered_count(d, w.wave_id) == 1
+    box = [t for t in at.text_input if t.label.startswith("The access code")][0]
+    box.input(next(iter(codes.values())))
+    button(at, "Tick as answered on paper").click()
+    at.run()
+    assert "already been used" in texts(at)
+    ev.propose_question(d, ev.member_sign_in(d, list(codes.values())[1]), "Food ok?", "catering")
+    goto(at, WORDING)
+    [area] = at.text_area
+    area.input("The food and drink at the sessions were good.")
+    button(at, "Suggest this wording").click()
+    at.run()
+    assert "Suggestion sent" in texts(at)
+    assert ev.questions_frame(d, "member").iloc[0]["status"] == "awaiting_proposer"
+
+
+def test_results_members_first_then_public_with_small_groups_hidden(app_env):
+    at = open_app("public")
+    d, codes = with_codes(6)
+    w = ev.open_wave(d, "pulse")
+    for i, code in enumerate(codes.values()):
+        ev.submit_answers(d, ev.member_sign_in(d, code), w.wave_id, {"E1": 1 + i % 5, **({"E2": 3} if i < 2 else {})})
+    goto(at, RESULTS)
+    assert "No results to show yet" in texts(at)
+    ev.close_wave(d, w.wave_id, members_first_days=3)
+    at.run()
+    assert "No results to show yet" in texts(at)            # the public waits for members
+    member = goto(member_app(next(iter(codes.values()))), RESULTS)
+    assert not member.exception
+    assert "For members only until" in texts(member)
+    assert "fewer than 5 answers" in texts(member) and "E2" in texts(member)
+    assert len(charts(member)) == 1
+    assert "People who answered: 6" in texts(member)
+    org = goto(open_app("organiser"), RESULTS)
+    assert len(charts(org)) == 1
+    ev.publish_wave(d, w.wave_id, now=datetime.now(timezone.utc) + timedelta(days=4))
+    ev.add_you_said(d, "Some of you felt rushed.", "Sessions now have a longer break.", wave_id=w.wave_id)
+    at.run()
+    assert "Published on" in texts(at) and "Sessions now have a longer break." in texts(at)
+    assert [b.label for b in at.get("download_button")] == ["Download the results (CSV)",
+                                                             "Download a printable report"]
+
+
+def test_member_pages_ask_for_a_code_when_signed_in_without_one(app_env):
+    for page in (QUESTIONS, SURVEY, RESULTS):
+        at = goto(open_app("member"), page)
+        assert "sign in with the access code" in texts(at).lower(), page
+
+
+def charts(at):
+    return at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
