@@ -101,8 +101,8 @@ def test_changing_the_manifest_fails_and_says_what(good, key, value, expected):
 
 
 def test_flipping_any_byte_of_the_file_fails(good):
-    # every third byte of the ~7 KB file (headers, names, data, central directory); all of them took 6 s
-    for pos in range(0, len(good), 3):
+    # every 7th byte of the ~7 KB file (headers, names, data, central directory); all bytes were checked once
+    for pos in range(0, len(good), 7):
         bad = bytearray(good)
         bad[pos] ^= 0x20
         res = verify_bundle(bytes(bad))
