@@ -15,7 +15,7 @@ where needed):
 - ``lottery.csv``: ``panel,id``, panels numbered from 0, ids sorted within a panel;
 - ``probabilities.csv``: ``id,appearances,probability,target_probability``; probability
   = appearances / M written with 12 decimals (rounded half up), target the probability
-  the algorithm aimed for (exact LEXIMIN, or the estimate for legacy), empty if unknown;
+  the algorithm aimed for (the exact LEXIMIN probability; empty for legacy);
 - ``panel.csv``: ``id``, the chosen panel;
 - ``relaxation.csv`` (only when quotas were relaxed):
   ``feature,value,old_min,old_max,new_min,new_max``;
