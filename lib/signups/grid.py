@@ -129,7 +129,9 @@ def grid_from_csv_bytes(data: bytes, source: str = "The CSV file") -> Grid:
         utf8 = False
     # DuckDB's reader skips blank lines, which would shift sheet row numbers: files with
     # blank lines (other than at the very end) take the Python path.
-    data = data.rstrip(b"\r\n") + b"\n"
+    # (The file's own line ending is kept for the last line too: DuckDB's reader refuses a file
+    # whose lines end partly in \r\n and partly in \n.)
+    data = data.rstrip(b"\r\n") + (b"\r\n" if b"\r\n" in data[:65536] else b"\n")
     has_blank_lines = b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n"))
     if utf8 and not has_blank_lines:
         delim = _sniff_delimiter(text_head)

@@ -136,65 +136,106 @@ def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, s
         return result
 
 
-def _trimmed(grid: Grid, mapping: Mapping):
-    """The grid's mapped columns with surrounding whitespace removed (no NULLs), plus row_number."""
+_STAGE_ROLES = (("id", "id_raw"), ("name", "name"), ("email", "email"), ("phone", "phone"),
+                ("address", "address"), ("postcode", "postcode"))
+
+
+def _stage_raw(grid: Grid, mapping: Mapping, fkeys: list[str]):
+    """Arrow: the mapped columns, trimmed (no NULLs), renamed to their roles, blank rows left out.
+
+    Done in Arrow (vectorised) rather than SQL: it is one pass over the grid, and Arrow's
+    trim takes the exact set of whitespace characters Python's ``str.strip()`` removes.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    used = {f"c{grid.headers.index(c)}" for c in mapping.columns.values() if c and c in grid.headers}
-    names, arrays = [], []
-    for name in grid.table.column_names:
-        if name in used:
-            arrays.append(pc.utf8_trim(pc.fill_null(grid.table.column(name), ""), characters=WHITESPACE))
-            names.append(name)
+    n = grid.row_count
+    empty = None
+    arrays, names, mask = [], [], None
+    for role, name in _STAGE_ROLES + tuple((field_role(k), "f:" + k) for k in fkeys):
+        col = mapping.column(role)
+        if col:
+            arr = pc.utf8_trim(pc.fill_null(grid.table.column(f"c{grid.headers.index(col)}"), ""),
+                               characters=WHITESPACE)
+            filled = pc.not_equal(arr, "")
+            mask = filled if mask is None else pc.or_(mask, filled)
+        else:
+            if empty is None:
+                empty = pa.array([""] * n, type=pa.string())
+            arr = empty
+        arrays.append(arr)
+        names.append(name)
     arrays.append(grid.table.column("row_number"))
     names.append("row_number")
-    return pa.table(arrays, names=names)
+    table = pa.table(arrays, names=names)
+    return table.filter(mask) if mask is not None else table.slice(0, 0)
+
+
+def _stage_values(cur, raw, fields: list[Field]):
+    """Arrow: (row_number, field, raw, value) for every row and field; value = the canonical answer
+    whose accepted spelling matches, or NULL. Each distinct answer is matched once (in SQL, with
+    kl_norm), then spread back to the rows through Arrow's dictionary encoding."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded, d_field, d_raw = [], [], []
+    for f in fields:
+        enc = pc.dictionary_encode(raw.column("f:" + f.key).combine_chunks())
+        encoded.append((f.key, len(d_raw), enc))
+        words = enc.dictionary.to_pylist()
+        d_field += [f.key] * len(words)
+        d_raw += words
+    cur.register("kl_distinct_answers", pa.table({"i": pa.array(range(len(d_raw)), pa.int64()),
+                                                  "field": pa.array(d_field, pa.string()),
+                                                  "raw": pa.array(d_raw, pa.string())}))
+    try:
+        found = dict(cur.execute("""
+            SELECT d.i, any_value(sp.value)
+            FROM kl_distinct_answers d JOIN spell sp ON sp.field = d.field AND sp.n = kl_norm(d.raw)
+            GROUP BY d.i""").fetchall())
+    finally:
+        cur.unregister("kl_distinct_answers")
+    canon = pa.array([found.get(i) for i in range(len(d_raw))], pa.string())
+    n = raw.num_rows
+    rn = raw.column("row_number")
+    parts = []
+    for key, offset, enc in encoded:
+        values = pc.take(canon.slice(offset, len(enc.dictionary)), enc.indices)
+        parts.append(pa.table({"row_number": rn, "field": pa.array([key] * n, pa.string()),
+                               "raw": raw.column("f:" + key), "value": values}))
+    if not parts:
+        return pa.table({"row_number": pa.array([], pa.int32()), "field": pa.array([], pa.string()),
+                         "raw": pa.array([], pa.string()), "value": pa.array([], pa.string())})
+    return pa.concat_tables(parts)
 
 
 def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field], salt: str,
                          source_kind: str, source_label: str, actor: str | None) -> SyncResult:
-    col_of = {h: f"c{i}" for i, h in enumerate(grid.headers)}
-
-    def src(role: str) -> str:
-        col = mapping.column(role)
-        return col_of[col] if col else "''"
-
     fkeys = [f.key for f in fields]
     fcols = [_q("f:" + k) for k in fkeys]
-    mapped = [src(r) for r in ("id",) + CONTACT_ROLES] + [src(field_role(k)) for k in fkeys]
-    blank_test = " AND ".join(f"{e} = ''" for e in mapped)
 
     sync_id = cur.execute("SELECT nextval('sync_seq')").fetchall()[0][0]
-    cur.register("grid_in", _trimmed(grid, mapping))
-    try:
-        cur.execute(f"""
-            CREATE OR REPLACE TEMP TABLE stage_raw AS
-            SELECT row_number,
-                   {src('id')} AS id_raw,
-                   {src('name')} AS name, {src('email')} AS email, {src('phone')} AS phone,
-                   {src('address')} AS address, {src('postcode')} AS postcode,
-                   {', '.join(f"{src(field_role(k))} AS {c}" for k, c in zip(fkeys, fcols))}
-            FROM grid_in WHERE NOT ({blank_test})
-        """)
-    finally:
-        cur.unregister("grid_in")
-    rows_read = cur.execute("SELECT count(*) FROM stage_raw").fetchall()[0][0]
+    raw = _stage_raw(grid, mapping, fkeys)
+    rows_read = raw.num_rows
     blank_rows = grid.row_count - rows_read
 
     all_cols = ["id_raw", "name", "email", "phone", "address", "postcode"] + fcols
-    cur.execute(f"""
+    cur.register("stage_raw", raw)
+    try:
+        cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE stage AS
         WITH s AS (
             SELECT *,
                    lower(email) AS email_n,
                    regexp_replace(phone, '[^0-9]', '', 'g') AS phone_n,
-                   CASE WHEN kl_norm(address) <> '' THEN kl_norm(address) || '|' || kl_norm(postcode) ELSE '' END
-                       AS household_n,
+                   -- kl_norm(address) || '|' || kl_norm(postcode) in one pass (chr(1) keeps them apart)
+                   regexp_replace(lower(strip_accents(nfc_normalize(address || chr(1) || postcode))),
+                                  '[^a-z0-9+\x01]', '', 'g') AS hh,
                    md5(concat_ws(chr(31), {', '.join(all_cols)})) AS row_hash
             FROM stage_raw
         ), k AS (
-            SELECT *,
+            SELECT * EXCLUDE (hh),
+                   CASE WHEN starts_with(hh, chr(1)) THEN '' ELSE replace(hh, chr(1), '|') END AS household_n,
                    CASE WHEN id_raw <> '' THEN 'id:' || id_raw
                         WHEN email_n <> '' THEN 'email:' || email_n
                         WHEN phone_n <> '' THEN 'phone:' || phone_n
@@ -206,6 +247,8 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
                CASE WHEN household_n <> '' THEN substr(sha256(? || household_n), 1, 16) END AS household_key
         FROM (SELECT *, row_number() OVER (PARTITION BY key0 ORDER BY row_number) AS rk FROM k)
     """, [salt])
+    finally:
+        cur.unregister("stage_raw")
 
     # --- stratification answers, long format, matched against the accepted spellings -----
     cur.execute("""
@@ -221,22 +264,16 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
         allowed = ", ".join(f.values[:8]) + (" …" if len(f.values) > 8 else "")
         cur.execute("INSERT INTO fmeta VALUES (?, ?, ?, ?, ?)",
                     ["f:" + f.key, f.key, mapping.column(field_role(f.key)), f.label, allowed])
-    cur.execute(f"""
-        CREATE OR REPLACE TEMP TABLE stage_values AS
-        WITH u AS (
-            UNPIVOT (SELECT row_number, {', '.join(fcols)} FROM stage) ON {', '.join(fcols)}
-            INTO NAME fname VALUE raw
-        ), d AS (
-            SELECT DISTINCT fname, raw FROM u
-        ), dm AS (
-            SELECT d.fname, d.raw, sp.value
-            FROM d JOIN fmeta m ON m.fname = d.fname
-            LEFT JOIN spell sp ON sp.field = m.field AND sp.n = kl_norm(d.raw)
-        )
-        SELECT u.row_number, m.field, u.raw, dm.value
-        FROM u JOIN fmeta m ON m.fname = u.fname
-        JOIN dm ON dm.fname = u.fname AND dm.raw = u.raw
-    """)
+    cur.execute("DROP TABLE IF EXISTS stage_values")
+    cur.register("stage_values", _stage_values(cur, raw, fields))   # an Arrow view: no copy
+    try:
+        return _sync_rest(cur, grid, mapping, sync_id, rows_read, blank_rows, source_kind, source_label, actor)
+    finally:
+        cur.unregister("stage_values")
+
+
+def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, blank_rows: int,
+               source_kind: str, source_label: str, actor: str | None) -> SyncResult:
 
     # --- problems -----------------------------------------------------------------
     email_col = mapping.column("email") or "email"
@@ -290,21 +327,19 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
     """, [addr_col, addr_col])
 
     # --- match rows to people and write ------------------------------------------------
+    base = cur.execute(
+        "SELECT coalesce(max(TRY_CAST(substr(person_id, 3) AS INTEGER)), 0) FROM people").fetchall()[0][0]
+    # New people get the next pseudonyms, in sheet order.
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE matched AS
         SELECT s.row_number, s.source_key, s.row_hash, s.household_key,
-               NOT EXISTS (SELECT 1 FROM found f WHERE f.row_number = s.row_number AND f.blocking) AS eligible,
-               p.person_id, p.row_hash AS old_hash, p.row_number AS old_row, p.eligible AS old_eligible,
+               s.row_number NOT IN (SELECT row_number FROM found WHERE blocking) AS eligible,
+               coalesce(p.person_id,
+                        printf('P-%04d', ? + row_number() OVER (PARTITION BY p.person_id IS NULL
+                                                                ORDER BY s.row_number))) AS person_id,
+               p.row_hash AS old_hash, p.row_number AS old_row, p.eligible AS old_eligible,
                p.household_key AS old_household, p.removed_sync
         FROM stage s LEFT JOIN people p ON p.source_key = s.source_key
-    """)
-    base = cur.execute(
-        "SELECT coalesce(max(TRY_CAST(substr(person_id, 3) AS INTEGER)), 0) FROM people").fetchall()[0][0]
-    cur.execute("""
-        UPDATE matched SET person_id = n.pid
-        FROM (SELECT source_key, printf('P-%04d', ? + row_number() OVER (ORDER BY row_number)) AS pid
-              FROM matched WHERE person_id IS NULL) n
-        WHERE matched.source_key = n.source_key
     """, [base])
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE changes AS
@@ -381,6 +416,6 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
     """, [sync_id, source_kind, source_label, result.rows_read, result.blank_rows, result.added, result.changed,
           result.removed, result.restored, result.unchanged, result.problems, result.blocking, result.message,
           actor])
-    for t in ("stage_raw", "stage", "spell", "fmeta", "stage_values", "found", "matched", "changes"):
+    for t in ("stage", "spell", "fmeta", "found", "matched", "changes"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
     return result
