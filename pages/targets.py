@@ -8,7 +8,7 @@ import streamlit as st
 from lib.categories import load_fields
 from lib.errors import UserError
 from lib.quota_board import COUNTS_SQL
-from lib.quotas import MAX_FIELDS_ADVISED, derive_quotas, target_warnings
+from lib.quotas import derive_quotas, target_warnings
 from lib.settings import get_setting
 from lib.targets import Target, all_versions, load_targets, parse_targets_csv, save_target_version, version_info
 from pages.common import db, flash, run_page, show_flashes
@@ -138,15 +138,19 @@ def body() -> None:
             upload = st.file_uploader("Targets file (CSV)", type=["csv"], key="targets_file")
             if st.button("Use this file", disabled=upload is None):
                 try:
-                    text = upload.getvalue().decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    raise UserError(f"{upload.name} is not a text CSV file (save it as “CSV UTF-8” and try "
-                                    "again). The targets are unchanged.") from None
-                loaded = parse_targets_csv(text, fields, source=upload.name)
-                st.session_state["targets_upload"] = loaded
-                st.session_state["targets_upload_id"] = base_id + 1
-                flash("success", f"Read {len(loaded)} shares from {upload.name}. Check them below, then save.")
-                st.rerun()
+                    try:
+                        text = upload.getvalue().decode("utf-8-sig")
+                    except UnicodeDecodeError:
+                        raise UserError(f"{upload.name} is not a text CSV file (save it as “CSV UTF-8” and try "
+                                        "again).") from None
+                    loaded = parse_targets_csv(text, fields, source=upload.name)
+                except UserError as e:
+                    st.error(f"{e} Nothing was changed.")
+                else:
+                    st.session_state["targets_upload"] = loaded
+                    st.session_state["targets_upload_id"] = base_id + 1
+                    flash("success", f"Read {len(loaded)} shares from {upload.name}. Check them below, then save.")
+                    st.rerun()
     frame = _editor_frame(fields, base)
     edited = st.data_editor(
         frame, key=f"targets_editor_{base_id}", hide_index=True, disabled=["Question", "Group"] if not frozen else True,
@@ -158,8 +162,6 @@ def body() -> None:
         st.error(e)
     for w in target_warnings(draft, fields):
         st.warning(w)
-    if len({t.field for t in draft}) > MAX_FIELDS_ADVISED:
-        pass  # already in the warnings above
 
     # 3. Seats per group ---------------------------------------------------------------------
     st.subheader("3. Seats for each group")
@@ -206,19 +208,24 @@ def body() -> None:
             go = st.form_submit_button(f"Save as version {(info.version + 1) if info else 1}", type="primary",
                                        disabled=bool(errors))
         if go:
-            v = save_target_version(database, draft, panel_size=k, slack=slack, small_group_threshold=threshold,
-                                    note=why, actor=who, labels={f.key: f.label for f in fields})
-            st.session_state.pop("targets_upload", None)
-            st.session_state["targets_upload_id"] = base_id + 1
-            flash("success", f"Saved as version {v}.")
-            st.rerun()
+            try:
+                v = save_target_version(database, draft, panel_size=k, slack=slack,
+                                        small_group_threshold=threshold, note=why, actor=who,
+                                        labels={f.key: f.label for f in fields})
+            except UserError as e:
+                st.error(str(e))
+            else:
+                st.session_state.pop("targets_upload", None)
+                st.session_state["targets_upload_id"] = base_id + 1
+                flash("success", f"Saved as version {v}.")
+                st.rerun()
         freeze = _freeze_function()
         if info is not None and freeze is not None:
             with st.popover("Freeze these targets for the draw", icon=":material/lock:"):
                 st.write(f"Freezing version {info.version} means it can never change again. Do this just before "
                          "the draw, once everyone agrees.")
                 if st.button("Yes, freeze them", type="primary"):
-                    freeze(database, info.version, _signed_in_name() or "organiser")
+                    freeze(database, info.version, actor=_signed_in_name() or "organiser")
                     flash("success", f"Version {info.version} is frozen for the draw.")
                     st.rerun()
         elif info is not None:
