@@ -17,6 +17,7 @@ import os
 import tempfile
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -91,12 +92,23 @@ def grid_from_rows(rows: list[list[str]], source: str = "The sheet") -> Grid:
     raw_header = raw_header + [""] * (width - len(raw_header))
     _check_header(raw_header, source)
     headers = clean_headers(raw_header)
-    padded = [r if len(r) == width else list(r) + [""] * (width - len(r)) for r in data]
-    columns = list(zip(*padded)) if padded else [()] * width
-    arrays = {f"c{i}": pa.array(["" if v is None else str(v) for v in col] if _needs_fix(col) else col,
-                                type=pa.string())
-              for i, col in enumerate(columns)}
-    arrays["row_number"] = pa.array(range(2, len(data) + 2), type=pa.int32())
+    if any(len(r) != width for r in data):
+        data = [r if len(r) == width else list(r) + [""] * (width - len(r)) for r in data]
+    n = len(data)
+    try:
+        # Fast path (get_all_values() gives text everywhere): Arrow converts the rows in one go,
+        # then each column is every width-th cell of the flattened rows.
+        flat = pa.array(data, type=pa.list_(pa.string())).flatten()
+        if flat.null_count:
+            flat = pc.fill_null(flat, "")
+        arrays = {f"c{i}": pc.take(flat, np.arange(i, n * width, width, dtype=np.int64)) for i in range(width)}
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        # Other callers may pass None, numbers or dates: every cell becomes its text.
+        columns = list(zip(*data)) if data else [()] * width
+        arrays = {f"c{i}": pa.array(["" if v is None else str(v) for v in col] if _needs_fix(col) else col,
+                                    type=pa.string())
+                  for i, col in enumerate(columns)}
+    arrays["row_number"] = pa.array(range(2, n + 2), type=pa.int32())
     return Grid(headers, pa.table(arrays))
 
 

@@ -192,3 +192,24 @@ def test_write_back_creates_a_tab_then_replaces_its_contents_as_plain_text(fake)
     assert fake.tab(key, TAB).rows == SHEET
     # And it reads back through the same client.
     assert fetch_values(client, SheetRef(key, "Selected panel"))[-1] == ["P-1201"]
+
+
+def test_the_guide_shows_the_exact_secrets_section_the_app_reads(fake):
+    """docs/GOOGLE_SHEETS.md's TOML is what the Sign-ups page looks up, and has what make_client needs."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from lib.signups.sheets import SECRETS_SECTION
+
+    root = Path(__file__).resolve().parents[2]
+    guide = (root / "docs" / "GOOGLE_SHEETS.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", guide, re.S).group(1)
+    parsed = tomllib.loads(block)
+    assert list(parsed) == [SECRETS_SECTION] == ["gcp_service_account"]
+    assert f'secrets_section("{SECRETS_SECTION}")' in (root / "pages" / "signups.py").read_text(encoding="utf-8")
+    # With a real key pasted into the guide's layout, the client works against the fake server.
+    info = dict(parsed[SECRETS_SECTION]) | {k: v for k, v in fake.service_account_info().items()
+                                             if k in ("private_key", "client_email")}
+    key = fake.add_spreadsheet(tabs={TAB: SHEET})
+    assert fetch_values(make_client(info, api_base=fake.base_url), SheetRef(key, TAB))[0] == SHEET[0]
