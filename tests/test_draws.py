@@ -18,11 +18,31 @@ from lib.targets import load_targets, save_target_version
 K = 10
 
 
+@pytest.fixture(scope="module")
+def small_template(tmp_path_factory):
+    """The demo assembly plus a target version for two fields and a panel of 10, built once."""
+    from lib.db import open_database
+    from lib.demo import load_demo
+
+    path = tmp_path_factory.mktemp("draws") / "template.duckdb"
+    database = open_database(path)
+    load_demo(database)
+    targets = [t for t in load_targets(database) if t.field in ("gender", "age")]
+    save_target_version(database, targets, panel_size=K, note="two fields for quick tests", actor="test")
+    database.close()
+    return path
+
+
 @pytest.fixture
-def small_db(demo_db):
-    targets = [t for t in load_targets(demo_db) if t.field in ("gender", "age")]
-    save_target_version(demo_db, targets, panel_size=K, note="two fields for quick tests", actor="test")
-    return demo_db
+def small_db(small_template, tmp_path):
+    import shutil
+
+    from lib.db import open_database
+
+    shutil.copy(small_template, tmp_path / "small.duckdb")
+    database = open_database(tmp_path / "small.duckdb")
+    yield database
+    database.close()
 
 
 def _compute(db, **kw):

@@ -15,19 +15,29 @@ DRAW = "pages/draw.py"
 K = 10
 
 
-@pytest.fixture
-def draw_env(app_env, monkeypatch):
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """The demo assembly plus a target version for two fields and a panel of 10, built once."""
     from lib.db import open_database
     from lib.demo import load_demo
     from lib.targets import load_targets, save_target_version
 
-    monkeypatch.setenv("KLEROTERION_DRAW_TIME_LIMIT", "30")
-    monkeypatch.setenv("KLEROTERION_LEGACY_SECONDS", "0.5")
-    database = open_database(app_env / "app.duckdb")
+    path = tmp_path_factory.mktemp("draw_page") / "template.duckdb"
+    database = open_database(path)
     load_demo(database)
     targets = [t for t in load_targets(database) if t.field in ("gender", "age")]
     save_target_version(database, targets, panel_size=K, note="two fields for quick tests", actor="test")
     database.close()
+    return path
+
+
+@pytest.fixture
+def draw_env(app_env, template, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("KLEROTERION_DRAW_TIME_LIMIT", "30")
+    monkeypatch.setenv("KLEROTERION_LEGACY_SECONDS", "0.5")
+    shutil.copy(template, app_env / "app.duckdb")
     return app_env
 
 
