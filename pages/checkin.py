@@ -111,15 +111,15 @@ def body() -> None:
     sid = st.selectbox("Session", ids, format_func=lambda i: labels[i], key="checkin_session")
     session = next(s for s in sessions if s.session_id == sid)
     summary = P.session_summary(db(), sid)
-    c1, c2 = st.columns(2)
-    c1.metric("Checked in", f"{summary['attended']} of {len(P.current_members(db()))}")
-    c2.metric("Not marked yet", summary["unmarked"])
-    st.text_input("Your first name (optional, for the record of who marked whom)", key="checkin_actor")
+    st.markdown(f"Checked in: {summary['attended']} of {len(P.current_members(db()))} · "
+                f"not marked yet: {summary['unmarked']}")
     t1, t2 = st.tabs(["At the door", "Paper sheet"])
     with t1:
         door(session)
     with t2:
         paper(session)
+    with st.expander("Who is checking people in?"):
+        st.text_input("Your first name (optional: it goes in the record of who marked whom)", key="checkin_actor")
 
 
 run_page(body)

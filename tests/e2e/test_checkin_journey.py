@@ -1,0 +1,109 @@
+"""A volunteer at the door checks a member in on a phone, in real Chromium against the real app."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from lib import participation as P
+from tests.e2e.conftest import StreamlitServer, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory):
+    """The demo assembly with 30 members enrolled and a session today, then the real app on it."""
+    from lib.db import open_database
+    from lib.demo import load_demo
+    from lib.signups.store import pool_frame
+
+    path = tmp_path_factory.mktemp("checkin") / "app.duckdb"
+    d = open_database(path)
+    load_demo(d)
+    ids = list(pool_frame(d)["person_id"][:30])
+    P.enrol_panel(d, ids, None, "organiser")
+    sid = P.schedule_session(d, "Session 1", datetime.now().replace(hour=10, minute=0, second=0, microsecond=0),
+                             "Town hall", "organiser")
+    names = dict(d.query("SELECT person_id, name FROM contacts WHERE list_contains(?, person_id)", [ids]))
+    contacts = d.query("SELECT name, email, phone FROM contacts WHERE list_contains(?, person_id)", [ids])
+    d.close()
+    srv = StreamlitServer(path)
+    yield srv, path, ids, sid, names, contacts
+    srv.stop()
+
+
+def open_menu_link(page, name: str) -> None:
+    """On a phone the menu is folded away: open it, follow the link, fold it away again."""
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    if expand.count() and expand.first.is_visible():
+        expand.first.click()
+    page.get_by_role("link", name=name).first.click()
+    wait_idle(page)
+    collapse = page.get_by_test_id("stSidebarCollapseButton")
+    if collapse.count() and collapse.first.is_visible():
+        collapse.first.click()
+
+
+def sign_in_on_phone(page, base_url: str, role: str) -> None:
+    """Sign in as a person on a phone does: from the start page, through the menu.
+
+    (Opening /sign-in directly in a mobile browser context shows Streamlit's "Page not found"
+    dialog on the first load, so the shared ``sign_in`` helper cannot be used here.)"""
+    from lib.auth import DEMO_PASSWORDS, ROLE_LABELS
+
+    page.goto(base_url)
+    wait_idle(page)
+    page.get_by_text("People signed up").wait_for()
+    open_menu_link(page, "Sign in")
+    page.get_by_role("heading", name="Sign in").wait_for()
+    page.get_by_text(ROLE_LABELS[role], exact=True).click()
+    page.locator("input[type=password]").fill(DEMO_PASSWORDS[role])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text(f"Signed in as {ROLE_LABELS[role]}").wait_for(state="attached")
+    wait_idle(page)
+
+
+def test_a_volunteer_checks_a_member_in_on_a_phone(assembly, phone):
+    srv, path, ids, sid, names, contacts = assembly
+    pid = ids[6]
+    first = P.first_name(names[pid])
+    sign_in_on_phone(phone, srv.url, "volunteer")
+    open_menu_link(phone, "Check-in")
+    phone.get_by_role("heading", name="Check-in").wait_for()
+    wait_idle(phone)
+    phone.get_by_text("0 of 30").wait_for()
+
+    search = phone.get_by_label("Find someone: first name or pseudonym")
+    search.fill(first)
+    search.press("Enter")
+    wait_idle(phone)
+    # the innermost block holding this member's pseudonym and the buttons is their card
+    card = (phone.get_by_test_id("stVerticalBlock").filter(has_text=pid)
+            .filter(has=phone.get_by_role("button", name="Present")).last)
+    card.get_by_role("button", name="Present").click()
+    phone.get_by_text(f"{first} ({pid}): present.").wait_for()
+    phone.get_by_text("1 of 30").wait_for()
+
+    # The buttons are big enough to hit with a thumb.
+    box = phone.get_by_role("button", name="Present").first.bounding_box()
+    assert box and box["height"] >= 44
+
+    # A volunteer sees first names and pseudonyms, never a surname or a contact detail.
+    body = phone.locator("body").inner_text()
+    for name, email, number in contacts:
+        assert name not in body and email not in body and number not in body
+    phone.screenshot(path=str(srv.log_path.with_suffix(".checkin.png")), full_page=True)
+
+    srv.stop()
+    from lib.db import Database
+
+    d = Database(path, read_only=True)
+    try:
+        assert P.session_marks(d, sid) == {pid: "present"}
+        log = P.attendance_log_frame(d, sid)
+        assert list(log["actor"]) == ["volunteer"] and list(log["source"]) == ["door"]
+    finally:
+        d.close()
