@@ -23,19 +23,17 @@ def likert_chart(diverging: pd.DataFrame, title: str = "") -> alt.Chart:
     domain = [ANSWERS[a] for a in SCALE]
     colours = [LIKERT_COLOURS[a] for a in SCALE]
     questions = list(dict.fromkeys(diverging["question"]))
-    bars = alt.Chart(diverging).mark_bar().encode(
+    return alt.Chart(diverging).mark_bar().encode(
         x=alt.X("start:Q", title="← disagree   % of those who gave a view   agree →",
-                scale=alt.Scale(domain=[-100, 100])),
+                scale=alt.Scale(domain=[-100, 100]), axis=alt.Axis(values=list(range(-100, 101, 25)))),
         x2="end:Q",
         y=alt.Y("question:N", sort=questions, title=None, axis=alt.Axis(labelLimit=420)),
         color=alt.Color("answer:N", scale=alt.Scale(domain=domain, range=colours), sort=domain,
-                        legend=alt.Legend(title="Answer", orient="bottom", columns=5)),
+                        legend=alt.Legend(title="Answer", orient="bottom", columns=3)),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("question:N", title="Question"), alt.Tooltip("answer:N", title="Answer"),
                  alt.Tooltip("count:Q", title="People"), alt.Tooltip("percent:Q", title="%", format=".0f")],
-    )
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000000").encode(x="x:Q")
-    return (bars + zero).properties(title=title, height=max(60, 34 * len(questions)))
+    ).properties(title=title, height=alt.Step(32))
 
 
 def _bar_html(row: pd.Series) -> str:
