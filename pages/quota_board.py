@@ -24,8 +24,8 @@ def _board_body() -> None:
     board = build_board(db())
     top = st.columns([3, 1], vertical_alignment="center")
     top[0].caption(f"Updated at {datetime.now():%H:%M:%S}. It refreshes by itself every minute.")
-    if top[1].button("Refresh now", icon=":material/refresh:", key="board_refresh"):
-        st.rerun(scope="fragment")
+    # Pressing the button reruns this fragment, which reads the counts afresh.
+    top[1].button("Refresh now", icon=":material/refresh:", key="board_refresh")
     c1, c2, c3 = st.columns(3)
     c1.metric("Signed up", shown_count(board.total_signups, organiser))
     c2.metric("Ready for the draw", shown_count(board.total_eligible, organiser))

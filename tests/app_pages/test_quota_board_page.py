@@ -1,0 +1,81 @@
+"""The Quota board page, run through AppTest on the real app."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.app_pages.helpers import goto, open_app, texts
+
+BOARD = "pages/quota_board.py"
+
+
+def _metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def _field_table(at, first_group):
+    return [d.value for d in at.dataframe if first_group in d.value["Group"].tolist()][0]
+
+
+def _keep_only_three_non_binary():
+    """Re-sync the demo sheet without all but 3 of its non-binary sign-ups (through the real sync)."""
+    from lib.config import DEMO_DIR
+    from lib.resources import get_db
+    from lib.signups.grid import grid_from_csv_bytes
+    from lib.signups.mapping import load_mapping
+    from lib.signups.sync import sync_grid
+
+    db = get_db()
+    drop = {r for (r,) in db.query(
+        "SELECT p.row_number FROM people p JOIN person_values v USING (person_id) "
+        "WHERE v.field = 'gender' AND v.value = 'Non-binary or other' ORDER BY p.row_number")[3:]}
+    assert len(drop) == 6
+    rows = list(csv.reader(io.StringIO((DEMO_DIR / "signups.csv").read_text(encoding="utf-8"))))
+    kept = [rows[0]] + [r for i, r in enumerate(rows[1:], start=2) if i not in drop]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(kept)
+    grid = grid_from_csv_bytes(buf.getvalue().encode(), "test sheet")
+    sync_grid(db, grid, load_mapping(db), source_kind="csv", source_label="test", actor="test")
+
+
+def test_volunteer_sees_counts_targets_and_who_to_look_for_but_no_names(app_env):
+    at = goto(open_app("volunteer"), BOARD)
+    assert _metrics(at) == {"Signed up": "603", "Ready for the draw": "596", "Seats on the panel": "30"}
+    page = texts(at)
+    assert "Who to look for next" in page
+    assert "**Age band: 16 to 24**: 14% of the community, only 4% of sign-ups" in page
+    assert "3 sign-ups ready for the draw for every seat" in page
+    age = _field_table(at, "16 to 24")
+    assert age.columns.tolist() == ["Group", "Signed up", "Share", "Target", "Seats", "Still needed"]
+    assert age.iloc[0].tolist() == ["16 to 24", "27", "4%", "14%", "4–5", "safe ✓"]
+    from lib.resources import get_db
+
+    names = {n for (n,) in get_db().query("SELECT name FROM contacts")}
+    shown = page + " ".join(" ".join(d.value.astype(str).to_numpy().ravel()) for d in at.dataframe)
+    assert not [n for n in names if n in shown]
+
+
+def test_small_groups_are_hidden_from_volunteers_not_organisers_and_refresh_picks_up_new_signups(app_env):
+    at = goto(open_app("volunteer"), BOARD)
+    _keep_only_three_non_binary()
+    # The board updates when a volunteer presses refresh (it also refreshes by itself every minute).
+    [b for b in at.button if b.label == "Refresh now"][0].click()
+    at.run()
+    assert not at.exception
+    assert _metrics(at)["Signed up"] == "597"
+    gender = _field_table(at, "Woman")
+    nb = gender[gender["Group"] == "Non-binary or other"].iloc[0]
+    assert (nb["Signed up"], nb["Share"]) == ("fewer than 5", "small")
+    org = goto(open_app("organiser"), BOARD)
+    nb = _field_table(org, "Woman").set_index("Group").loc["Non-binary or other"]
+    assert nb["Signed up"] == "3"
+
+
+@pytest.mark.parametrize("role", ["member", None])
+def test_the_public_and_members_cannot_open_the_quota_board(app_env, role):
+    at = open_app(role)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(BOARD)

@@ -1,0 +1,63 @@
+"""The public Transparency page, run through AppTest on the real app."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app_pages.drawn_demo import use_drawn_demo
+from tests.app_pages.helpers import goto, open_app, texts
+
+PAGE = "pages/transparency.py"
+
+
+def _everything_shown(at) -> str:
+    parts = [texts(at)]
+    parts += [str(c.value) for c in at.code]
+    parts += [" ".join(d.value.astype(str).to_numpy().ravel()) for d in at.dataframe]
+    return "\n".join(parts)
+
+
+def _personal_data():
+    from lib.resources import get_db
+
+    rows = get_db().query("SELECT name, email, phone, address FROM contacts")
+    return [x for r in rows for x in r if x]
+
+
+def test_before_the_draw_visitors_get_a_friendly_message_and_no_personal_data(app_env):
+    at = goto(open_app(None), PAGE)
+    shown = _everything_shown(at)
+    assert "The draw has not happened yet" in shown
+    assert "How representative" in shown
+    assert not [x for x in _personal_data() if x in shown]
+    assert [b.label for b in at.get("download_button")] == ["Download the transparency report (a printable page)"]
+
+
+def test_after_the_draw_anyone_sees_commitment_number_bundle_and_how_to_verify(app_env, tmp_path_factory):
+    use_drawn_demo(app_env, tmp_path_factory)
+    at = goto(open_app(None), PAGE)
+    from lib import draws
+    from lib.resources import get_db
+
+    rec = draws.revealed_draw(get_db())
+    shown = _everything_shown(at)
+    grouped = " ".join(rec.commitment[i:i + 4] for i in range(0, 64, 4))
+    assert grouped in shown
+    assert rec.public_number in shown
+    assert "python -m lib.sortition verify bundle.zip" in [c.value for c in at.code]
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download the audit bundle (bundle.zip)" in labels
+    # The chance curve and the panel's make-up, with small groups hidden.
+    assert len(at.get("vega_lite_chart")) == 1
+    gender = [d.value for d in at.dataframe if "Group" in d.value and "Woman" in d.value["Group"].tolist()][0]
+    assert "Selected" in gender.columns
+    assert gender.set_index("Group").loc["Non-binary or other", "Selected"] in ("fewer than 5", "0% (0)")
+    # No personal data and no pseudonyms of the people selected.
+    assert not [x for x in _personal_data() if x in shown]
+    assert not [p for p in rec.selected_ids if p in shown]
+
+
+@pytest.mark.parametrize("role", ["volunteer", "member", "organiser"])
+def test_every_role_can_open_the_transparency_page(app_env, role):
+    at = goto(open_app(role), PAGE)
+    assert "Transparency" in texts(at)
