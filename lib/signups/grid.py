@@ -180,7 +180,7 @@ def _duckdb_csv(data: bytes, delim: str, source: str) -> Grid:
     if table.num_columns < first_width or table.num_rows == 0:
         raise ValueError("irregular")
     width = table.num_columns
-    cols = [pc.fill_null(table.column(i), "").combine_chunks() for i in range(width)]
+    cols = [c if c.null_count == 0 else pc.fill_null(c, "") for c in table.columns]
     if any((pc.max(pc.utf8_length(c)).as_py() or 0) > MAX_CELL for c in cols):
         raise ValueError("overlong cell")   # the Python reader names the line
     raw_header = [c[0].as_py() for c in cols]

@@ -155,8 +155,8 @@ def _stage_raw(grid: Grid, mapping: Mapping, fkeys: list[str]):
     for role, name in _STAGE_ROLES + tuple((field_role(k), "f:" + k) for k in fkeys):
         col = mapping.column(role)
         if col:
-            arr = pc.utf8_trim(pc.fill_null(grid.table.column(f"c{grid.headers.index(col)}"), ""),
-                               characters=WHITESPACE)
+            arr = grid.table.column(f"c{grid.headers.index(col)}")
+            arr = pc.utf8_trim(arr if arr.null_count == 0 else pc.fill_null(arr, ""), characters=WHITESPACE)
             filled = pc.not_equal(arr, "")
             mask = filled if mask is None else pc.or_(mask, filled)
         else:
@@ -220,12 +220,13 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
     blank_rows = grid.row_count - rows_read
 
     all_cols = ["id_raw", "name", "email", "phone", "address", "postcode"] + fcols
+    # stage_raw (Arrow, registered as a view until the end) holds the answers and contacts;
+    # stage holds only what is computed from them, one row per non-blank sheet row.
     cur.register("stage_raw", raw)
-    try:
-        cur.execute(f"""
+    cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE stage AS
         WITH s AS (
-            SELECT *,
+            SELECT row_number, id_raw,
                    lower(email) AS email_n,
                    regexp_replace(phone, '[^0-9]', '', 'g') AS phone_n,
                    -- kl_norm(address) || '|' || kl_norm(postcode) in one pass (chr(1) keeps them apart)
@@ -234,7 +235,7 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
                    md5(concat_ws(chr(31), {', '.join(all_cols)})) AS row_hash
             FROM stage_raw
         ), k AS (
-            SELECT * EXCLUDE (hh),
+            SELECT row_number, email_n, phone_n, row_hash,
                    CASE WHEN starts_with(hh, chr(1)) THEN '' ELSE replace(hh, chr(1), '|') END AS household_n,
                    CASE WHEN id_raw <> '' THEN 'id:' || id_raw
                         WHEN email_n <> '' THEN 'email:' || email_n
@@ -242,13 +243,11 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
                         ELSE 'row:' || row_hash END AS key0
             FROM s
         )
-        SELECT *,
+        SELECT row_number, email_n, phone_n, household_n, row_hash,
                key0 || CASE WHEN rk > 1 THEN '#' || rk ELSE '' END AS source_key,
                CASE WHEN household_n <> '' THEN substr(sha256(? || household_n), 1, 16) END AS household_key
         FROM (SELECT *, row_number() OVER (PARTITION BY key0 ORDER BY row_number) AS rk FROM k)
     """, [salt])
-    finally:
-        cur.unregister("stage_raw")
 
     # --- stratification answers, long format, matched against the accepted spellings -----
     cur.execute("""
@@ -265,11 +264,12 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
         cur.execute("INSERT INTO fmeta VALUES (?, ?, ?, ?, ?)",
                     ["f:" + f.key, f.key, mapping.column(field_role(f.key)), f.label, allowed])
     cur.execute("DROP TABLE IF EXISTS stage_values")
-    cur.register("stage_values", _stage_values(cur, raw, fields))   # an Arrow view: no copy
     try:
+        cur.register("stage_values", _stage_values(cur, raw, fields))   # an Arrow view: no copy
         return _sync_rest(cur, grid, mapping, sync_id, rows_read, blank_rows, source_kind, source_label, actor)
     finally:
         cur.unregister("stage_values")
+        cur.unregister("stage_raw")
 
 
 def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, blank_rows: int,
@@ -387,7 +387,7 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
     cur.execute(f"""
         INSERT INTO contacts (person_id, name, email, phone, address, postcode)
         SELECT m.person_id, s.name, s.email, s.phone, s.address, s.postcode
-        FROM stage s JOIN matched m USING (row_number)
+        FROM stage_raw s JOIN matched m USING (row_number)
         WHERE m.person_id IN {rewrite}
     """)
     cur.execute("INSERT INTO sync_changes SELECT ?, person_id, change, row_number FROM changes", [sync_id])
