@@ -407,7 +407,8 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
     def lex_progress(message: str, fraction: float) -> None:
         elapsed = time.perf_counter() - t0
         frac = max(0.0, min(1.0, elapsed / limit)) if limit else 0.0
-        progress(0.05 + 0.65 * frac, "Finding the fairest lottery: " + str(message))
+        progress(0.05 + 0.65 * frac, f"Finding the fairest lottery ({_duration(elapsed)} so far; it stops after "
+                                     f"{_duration(limit)} at the latest)")
 
     progress(0.05, "Finding the fairest lottery")
     dist = leximin(work, time_limit=limit, progress=lex_progress)
@@ -429,6 +430,13 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
                 exact=dict(dist.probabilities), legacy=legacy, legacy_draws=legacy_draws, legacy_note=legacy_note,
                 min_probability=mn, gini=g, rounding_loss=lot.rounding_loss, gap=dist.gap,
                 complete=bool(dist.complete), seconds=time.perf_counter() - t0)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60:02d} s"
 
 
 def _options_hash(ihash: str, relaxation: list, M: int, extra: str = "") -> str:

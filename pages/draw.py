@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import draws
-from lib.privacy import safe_csv_bytes
+from lib.privacy import safe_csv_bytes, safe_dataframe
 from pages.common import db, flash, run_page, show_flashes
 
 STEPS = ["Check the quotas", "Compute the fair lottery", "Publish the commitment", "Enter the public number",
@@ -262,17 +262,22 @@ def _step_result(rec: draws.DrawRecord, prefix: str) -> None:
     d = db()
     st.success(f"The public number “{rec.public_number}” chose panel number {rec.panel_index} of {rec.m}.")
     fl, vl = _labels()
-    counts = draws.group_counts(rec, db=d)
-    counts = counts.assign(value=[vl.get((f, v), v) for f, v in zip(counts["field"], counts["value"])],
-                           field=counts["field"].map(lambda f: fl.get(f, f)))
-    counts.columns = ["Field", "Group", "On the panel", "At least", "At most", "Within quota"]
+    raw = draws.group_counts(rec, db=d)
+    counts = pd.DataFrame({
+        "Field": raw["field"].map(lambda f: fl.get(f, f)),
+        "Group": [vl.get((f, v), v) for f, v in zip(raw["field"], raw["value"])],
+        "On the panel": raw["selected"],
+        "Quota": [f"{lo}–{hi}" if lo != hi else str(lo) for lo, hi in zip(raw["min"], raw["max"])],
+        "Within quota": raw["within quota"].map({"yes": "✓ yes", "no": "✗ no"}),
+    })
     if rec.kind == "replacement":
         st.markdown(f"**New members**: {', '.join(rec.selected_ids)} (replacing {', '.join(rec.replaces)}).")
     st.markdown(f"**The panel** ({len(rec.panel_after)} people), by pseudonym:")
     st.write(", ".join(rec.panel_after))
     st.dataframe(counts, hide_index=True, width="stretch")
     names = st.toggle("Show names and contact details (organisers only)", key=f"{prefix}names")
-    st.dataframe(draws.selected_frame(d, rec, with_contacts=names), hide_index=True, width="stretch")
+    st.dataframe(safe_dataframe(draws.selected_frame(d, rec, with_contacts=names)), hide_index=True,
+                 width="stretch")
 
     st.divider()
     st.markdown("**Step 6: download and share**")

@@ -210,3 +210,48 @@ def test_replacement_round_through_the_page(draw_env):
     assert first.selected_ids[0] not in draws.current_panel(d)
     assert f"replacing {first.selected_ids[0]}" in texts(at)
     assert not at.exception
+
+
+def test_panel_and_reserve_are_written_back_to_the_google_sheet(draw_env, monkeypatch):
+    import csv
+
+    from lib.config import DEMO_DIR
+    from lib.settings import set_setting
+    from lib.signups.mapping import load_mapping
+    from lib.signups.sources import grid_from_google_sheet
+    from lib.signups.sync import sync_grid
+    from tests.fakesheets import FakeSheets
+
+    with FakeSheets() as fake:
+        monkeypatch.setenv("KLEROTERION_SHEETS_API_BASE", fake.base_url)
+        with open(DEMO_DIR / "signups.csv", newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        key = fake.add_spreadsheet(tabs={"Form responses 1": rows})
+        at = open_app("organiser")
+        at.secrets["gcp_service_account"] = fake.service_account_info()
+        d = _db()
+        # the sign-ups came from this Google Sheet
+        grid = grid_from_google_sheet(fake.service_account_info(), fake.url(key), "Form responses 1", fake.base_url)
+        sync_grid(d, grid, load_mapping(d), source_kind="google_sheet", source_label="sheet", actor="test")
+        set_setting(d, "sheet_source", {"spreadsheet": fake.url(key), "worksheet": "Form responses 1"})
+        draws.freeze_targets(d, actor="alex")
+        rec = draws.compute_draw(d, actor="alex", M=100, legacy_seconds=0)
+        draws.commit_draw(d, rec.draw_id, actor="alex")
+        rec = draws.reveal_draw(d, rec.draw_id, "5", actor="alex")
+        goto(at, DRAW)
+
+        fake.fail(403, times=10)                     # the service account may not write: plain error
+        _button(at, "d_sheet").click().run()
+        assert at.error and "Traceback" not in texts(at)
+        assert not draws.exports(d, rec.draw_id)
+
+        fake.failures.clear()
+        _button(at, "d_sheet").click().run()
+        assert "Written to the sheet" in texts(at)
+        panel = fake.tab(key, f"Selected panel (draw {rec.draw_id})").rows
+        reserve = fake.tab(key, f"Reserve list (draw {rec.draw_id})").rows
+        assert panel[0][:3] == ["Pseudonym", "Sheet row", "Name"]
+        assert [r[0] for r in panel[1:]] == rec.selected_ids
+        assert [r[1] for r in reserve[1:4]] == rec.reserve_ids[:3]
+        assert fake.tab(key, "Form responses 1").rows == rows        # the sign-ups are untouched
+        assert draws.exports(d, rec.draw_id)
