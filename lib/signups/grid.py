@@ -132,33 +132,33 @@ def grid_from_csv_bytes(data: bytes, source: str = "The CSV file") -> Grid:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.strip():
+    if not data or data.isspace():
         raise SheetFormatError(f"{source} is empty: there is not even a header row.")
+    # Only the first 64 KiB are decoded here: DuckDB checks that the whole file is UTF-8
+    # (and refuses it otherwise, which sends the file down the Python path below).
+    head = data[:65536]
     try:
-        text_head = data.decode("utf-8")[:65536]
-        utf8 = True
-    except UnicodeDecodeError:
-        utf8 = False
+        text_head = head.decode("utf-8")
+        head_utf8 = True
+    except UnicodeDecodeError as e:
+        head_utf8 = len(data) > len(head) and e.start >= len(head) - 3   # a character cut at the end
+        text_head = head[:e.start].decode("utf-8") if head_utf8 else ""
     # DuckDB's reader skips blank lines, which would shift sheet row numbers: files with
     # blank lines (other than at the very end) take the Python path.
     # (The file's own line ending is kept for the last line too: DuckDB's reader refuses a file
     # whose lines end partly in \r\n and partly in \n.)
-    data = data.rstrip(b"\r\n") + (b"\r\n" if b"\r\n" in data[:65536] else b"\n")
+    data = data.rstrip(b"\r\n") + (b"\r\n" if b"\r\n" in head else b"\n")
     has_blank_lines = b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n"))
-    if utf8 and not has_blank_lines:
-        delim = _sniff_delimiter(text_head)
+    if head_utf8 and not has_blank_lines:
         try:
-            return _duckdb_csv(data, delim, source)
+            return _duckdb_csv(data, _sniff_delimiter(text_head[:16384]), source)
         except (duckdb.Error, ValueError):
             pass
+    try:
         text = data.decode("utf-8")
-    elif utf8:
-        text = data.decode("utf-8")
-        delim = _sniff_delimiter(text[:65536])
-    else:
+    except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")   # what Excel writes for "CSV" on Windows
-        delim = _sniff_delimiter(text[:65536])
-    return grid_from_rows(_python_csv_rows(text, source, delim), source)
+    return grid_from_rows(_python_csv_rows(text, source, _sniff_delimiter(text[:65536])), source)
 
 
 def _duckdb_csv(data: bytes, delim: str, source: str) -> Grid:

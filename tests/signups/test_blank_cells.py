@@ -27,3 +27,10 @@ def test_an_unclosed_quote_is_named_by_line():
     data = b'Name,Note\nAnn,fine\nBo,"never closed\n' + b"more text\n" * 6000
     with pytest.raises(SheetFormatError, match=r"line 3: .*quotation mark"):
         grid_from_csv_bytes(data)
+
+
+def test_a_windows_encoded_character_far_down_the_file_is_read_not_lost():
+    data = b"Name,Town\n" + b"Ann,Leeds\n" * 10_000 + "Zoë,Café\n".encode("cp1252")
+    g = grid_from_csv_bytes(data)
+    assert g.row_count == 10_001 and g.column_values("Town")[-1] == "Café"
+    assert g.table.column("row_number").to_pylist()[-1] == 10_002
