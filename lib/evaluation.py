@@ -994,6 +994,7 @@ def close_wave(db: Database, wave_id: int, actor: str = "organiser", *, members_
              detail=f"members see the results first, for {days} day(s), until {until.date().isoformat()}")
 
     db.transaction(write)
+    _flush(db)
     return get_wave(db, wave_id)
 
 

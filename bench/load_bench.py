@@ -1,0 +1,315 @@
+"""Benchmark: 100 members answering a survey and 20 volunteers checking people in, at the same
+time, through the real app server.
+
+    .venv/bin/python -m bench.load_bench [--members 100] [--volunteers 20] [--concurrency 8]
+
+What it does
+* Prepares a DuckDB file: the demo assembly, a panel of ``--members`` members (lib.participation),
+  a session today, an access code per member, one open after-session survey (5 questions).
+* Baseline, in the same run: the same ``--members`` saves made directly with
+  ``lib.evaluation.submit_answers`` (and the check-ins with ``lib.participation.mark_attendance``)
+  on a copy of that file, no server.
+* Load: a real ``streamlit run`` on 127.0.0.1 and one Chromium (Playwright) with at most
+  ``--concurrency`` browser sessions open at once. Each member session signs in with its access
+  card link, opens the survey, answers every question and presses "Send my answers"; each
+  volunteer session signs in and checks in its share of the members (search by pseudonym, press
+  "Present"). Member and volunteer sessions are interleaved, so both kinds run at the same time.
+* Times: from pressing the button to the confirmation on screen (save an answer; check one
+  person in). Reports p50/p95/max and the ratio to the direct baseline.
+* Checks: afterwards, the database must hold exactly one response per member, the answers must
+  be exactly the ones clicked (per question and answer: nothing lost, nothing doubled), every
+  member checked in once as present, no browser step failed, and no error in the server log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from lib import evaluation as ev  # noqa: E402
+from lib.db import open_database  # noqa: E402
+from lib.demo import load_demo  # noqa: E402
+from lib.signups.store import pool_frame  # noqa: E402
+
+CHOICES = [5, 4, 3, 2, 1, 0]
+
+
+def answer_for(k: int, j: int) -> int:
+    """Member k's answer to question j (deterministic, so the stored answers can be checked)."""
+    return CHOICES[(k + j) % len(CHOICES)]
+
+
+def prepare(path: Path, members: int) -> dict:
+    from lib import participation as P
+
+    db = open_database(path)
+    load_demo(db)
+    ids = pool_frame(db)["person_id"].tolist()[:members]
+    P.enrol_panel(db, ids, None, "bench")
+    now = datetime.now()
+    sid = P.schedule_session(db, "Session 1", now.replace(hour=max(0, now.hour - 1), minute=0), "Town hall",
+                             "bench")
+    codes = ev.issue_codes(db, ids, "bench")
+    wave = ev.open_wave(db, "pulse", "After session 1")
+    questions = ev.wave_questions(db, wave.wave_id)["question_id"].tolist()
+    db.close()
+    return {"ids": ids, "codes": codes, "wave": wave.wave_id, "session": sid, "questions": questions}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(q * (len(s) - 1)))))
+    return s[k]
+
+
+def baseline(path: Path, setup: dict) -> tuple[list[float], list[float]]:
+    from lib import participation as P
+
+    db = open_database(path)
+    saves, checks = [], []
+    try:
+        for k, pid in enumerate(setup["ids"]):
+            session = ev.member_sign_in(db, setup["codes"][pid])
+            answers = {q: answer_for(k, j) for j, q in enumerate(setup["questions"])}
+            t0 = time.perf_counter()
+            ev.submit_answers(db, session, setup["wave"], answers)
+            saves.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            P.mark_attendance(db, setup["session"], pid, P.PRESENT, "volunteer")
+            checks.append(time.perf_counter() - t0)
+    finally:
+        db.close()
+    return saves, checks
+
+
+# --- the browser side ---------------------------------------------------------------------
+
+async def wait_idle(page, timeout: float = 120_000) -> None:
+    await page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    await page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                                 timeout=timeout)
+
+
+async def open_page(page, name: str) -> None:
+    await page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).first.click()
+    await page.get_by_role("heading", name=name).first.wait_for()
+    await wait_idle(page)
+
+
+async def member_task(browser, url: str, k: int, code: str, n_questions: int, out: dict) -> None:
+    ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
+    page = await ctx.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        await page.goto(f"{url}/sign-in?code={code}")
+        await wait_idle(page)
+        await page.get_by_role("tab", name="Assembly member").click()
+        box = page.get_by_label("Your access code (on your card)")
+        if await box.input_value() != code:
+            await box.fill(code)
+        await page.get_by_role("button", name="Open my pages").click()
+        await page.get_by_text("Signed in as Assembly member").wait_for()
+        await wait_idle(page)
+        await open_page(page, "Survey")
+        groups = page.get_by_role("radiogroup")
+        await page.get_by_role("button", name="Send my answers").wait_for()
+        for _ in range(480):                          # the page may still be drawing
+            if await groups.count() == n_questions:
+                break
+            await page.wait_for_timeout(250)
+        if await groups.count() != n_questions:
+            raise RuntimeError(f"expected {n_questions} questions, saw {await groups.count()}")
+        for j in range(n_questions):
+            await groups.nth(j).get_by_text(ev.ANSWERS[answer_for(k, j)], exact=True).click()
+        t0 = time.perf_counter()
+        await page.get_by_role("button", name="Send my answers").click()
+        await page.get_by_text("You have answered this survey").wait_for()
+        out["saves"].append(time.perf_counter() - t0)
+    except Exception as e:  # noqa: BLE001 - counted and reported
+        out["errors"].append(f"member {k}: {type(e).__name__}: {str(e).splitlines()[0]}")
+    finally:
+        await ctx.close()
+
+
+async def volunteer_task(browser, url: str, v: int, pids: list[str], out: dict) -> None:
+    from lib.auth import DEMO_PASSWORDS
+
+    ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
+    page = await ctx.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        await page.goto(f"{url}/sign-in")
+        await wait_idle(page)
+        await page.get_by_text("Volunteer", exact=True).click()
+        await page.locator("input[type=password]").fill(DEMO_PASSWORDS["volunteer"])
+        await page.get_by_role("button", name="Sign in", exact=True).click()
+        await page.get_by_text("Signed in as Volunteer").wait_for()
+        await wait_idle(page)
+        await open_page(page, "Check-in")
+        for pid in pids:
+            search = page.get_by_label("Find someone: first name or pseudonym")
+            await search.fill(pid)
+            await search.press("Enter")
+            present = page.get_by_role("button", name="Present", exact=True)
+            for _ in range(480):                      # until the list shows just that person
+                if await present.count() == 1:
+                    break
+                await page.wait_for_timeout(250)
+            if await present.count() != 1:
+                raise RuntimeError(f"searching {pid} showed {await present.count()} people")
+            t0 = time.perf_counter()
+            await present.first.click()
+            await page.get_by_text(f"({pid}): present").wait_for()
+            out["checks"].append(time.perf_counter() - t0)
+            await wait_idle(page)
+    except Exception as e:  # noqa: BLE001
+        out["errors"].append(f"volunteer {v}: {type(e).__name__}: {str(e).splitlines()[0]}")
+    finally:
+        await ctx.close()
+
+
+async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    from tests.e2e.conftest import CHROMIUM_ARGS, _chromium
+
+    out = {"saves": [], "checks": [], "errors": []}
+    ids = setup["ids"]
+    shares = [ids[i::volunteers] for i in range(volunteers)] if volunteers else []
+    jobs = []
+    for k, pid in enumerate(ids):
+        jobs.append(("member", k, pid))
+        if volunteers and k % max(1, len(ids) // volunteers) == 0 and len([j for j in jobs if j[0] == "vol"]) < volunteers:
+            jobs.append(("vol", len([j for j in jobs if j[0] == "vol"]), None))
+    while len([j for j in jobs if j[0] == "vol"]) < volunteers:
+        jobs.append(("vol", len([j for j in jobs if j[0] == "vol"]), None))
+    sem = asyncio.Semaphore(concurrency)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
+        # warm the server up (a fresh server shown a page address first says "page not found")
+        warm = await browser.new_page()
+        await warm.goto(url)
+        await warm.get_by_role("heading", name="The steps").wait_for(timeout=120_000)
+        await warm.close()
+
+        async def one(job):
+            async with sem:
+                kind, i, pid = job
+                if kind == "member":
+                    await member_task(browser, url, i, setup["codes"][pid], len(setup["questions"]), out)
+                else:
+                    await volunteer_task(browser, url, i, shares[i], out)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(j) for j in jobs))
+        out["wall"] = time.perf_counter() - t0
+        await browser.close()
+    return out
+
+
+def verify(path: Path, setup: dict, volunteers: int) -> list[str]:
+    from lib import participation as P
+
+    problems = []
+    db = open_database(path)
+    try:
+        w = setup["wave"]
+        n = len(setup["ids"])
+        if ev.answered_count(db, w) != n:
+            problems.append(f"{ev.answered_count(db, w)} members marked as answered, expected {n}")
+        if ev.response_count(db, w) != n:
+            problems.append(f"{ev.response_count(db, w)} responses stored, expected {n}")
+        got = Counter(db.query("SELECT question_id, answer FROM eval_responses WHERE wave_id = ?", [w]))
+        want = Counter((q, answer_for(k, j)) for k in range(n) for j, q in enumerate(setup["questions"]))
+        if got != want:
+            lost = sum((want - got).values())
+            extra = sum((got - want).values())
+            problems.append(f"answers differ from those clicked: {lost} missing, {extra} extra")
+        if volunteers:
+            marks = P.session_marks(db, setup["session"])
+            present = [p for p in setup["ids"] if marks.get(p) == P.PRESENT]
+            if len(present) != n:
+                problems.append(f"{len(present)} of {n} members checked in as present")
+            dup = db.scalar("SELECT count(*) - count(DISTINCT person_id) FROM attendance_log WHERE session_id = ?",
+                            [setup["session"]]) if db.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attendance_log'") else 0
+            if dup:
+                problems.append(f"{dup} check-in(s) recorded twice")
+    finally:
+        db.close()
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=100)
+    ap.add_argument("--volunteers", type=int, default=20)
+    ap.add_argument("--concurrency", type=int, default=8, help="browser sessions open at once")
+    args = ap.parse_args(argv)
+    checkin_page = (ROOT / "pages" / "checkin.py").exists()
+    volunteers = args.volunteers if checkin_page else 0
+    if not checkin_page:
+        print("pages/checkin.py does not exist yet: running the members only.")
+
+    from tests.e2e.conftest import StreamlitServer
+
+    tmp = Path(tempfile.mkdtemp(prefix="kl-load-"))
+    path = tmp / "app.duckdb"
+    print(f"Preparing {args.members} members, 1 session, 1 survey in {path} …", flush=True)
+    setup = prepare(path, args.members)
+    base_path = tmp / "baseline.duckdb"
+    shutil.copy(path, base_path)
+    print("Baseline: the same saves straight through lib.evaluation (no server) …", flush=True)
+    b_saves, b_checks = baseline(base_path, setup)
+    print(f"Load: streamlit run + Chromium, {args.members} members and {volunteers} volunteers, "
+          f"at most {args.concurrency} browser sessions at once …", flush=True)
+    srv = StreamlitServer(path)
+    try:
+        out = asyncio.run(run_load(srv.url, setup, volunteers, args.concurrency))
+    finally:
+        srv.stop()
+    log = srv.log_path.read_text(errors="replace")
+    server_errors = [line for line in log.splitlines() if "Traceback" in line or "Unexpected error" in line]
+    problems = verify(path, setup, volunteers)
+
+    def row(name, served, direct):
+        ratio = pct(served, .95) / pct(direct, .95) if served and direct else float("nan")
+        return (f"{name:<30} {len(served):>5} {pct(served, .5) * 1000:>9.0f} {pct(served, .95) * 1000:>9.0f} "
+                f"{(max(served) if served else float('nan')) * 1000:>9.0f} {pct(direct, .95) * 1000:>10.1f} "
+                f"{ratio:>8.0f}x")
+
+    print()
+    print(f"{'ms':<30} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9} {'direct p95':>10} {'p95 ratio':>9}")
+    print(row("Save a survey answer", out["saves"], b_saves))
+    if volunteers:
+        print(row("Check one person in", out["checks"], b_checks))
+    print(f"\nWall time under load: {out['wall']:.1f} s for {len(out['saves'])} saves and {len(out['checks'])} "
+          f"check-ins. Direct baseline (1 thread): saves p95 {pct(b_saves, .95) * 1000:.1f} ms, "
+          f"check-ins p95 {pct(b_checks, .95) * 1000:.1f} ms.")
+    ok = not (out["errors"] or server_errors or problems)
+    print("Browser steps failed:", len(out["errors"]))
+    for e in out["errors"][:10]:
+        print("  ", e)
+    print("Server log errors:", len(server_errors))
+    print("Data checks:", "all answers stored exactly once, every check-in recorded" if not problems else "")
+    for p in problems:
+        print("  PROBLEM:", p)
+    print("RESULT:", "OK" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
