@@ -68,6 +68,7 @@ __all__ = ["Distribution", "leximin", "InfeasibleQuotas", "LeximinError", "gini"
 PRICING_TOL = 1e-9     # a composition improves the master when its reduced cost exceeds this
 FIX_TOL = 1e-7         # a type is pinned when its share n_t w_t of the dual weight exceeds this
 FIX_SLACK = 1e-10      # fixed probabilities are enforced as >= p - FIX_SLACK (numerical safety)
+MASTER_SIMPLEX = 4       # primal simplex: adding columns keeps the basis primal feasible
 DECOMP_TOL = 1e-9      # decomposition accepted when every type is within this of its target
 
 
@@ -280,6 +281,7 @@ class _Swaps:
         return out
 
 
+
 # --- the restricted master ------------------------------------------------------------
 
 class _Master:
@@ -292,6 +294,7 @@ class _Master:
         h = new_highs()
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        h.setOptionValue("simplex_strategy", MASTER_SIMPLEX)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         h.addVars(1, np.array([zlo]), np.array([zhi]))
         h.changeColsCost(1, np.array([0], dtype=np.int32), np.array([1.0]))
