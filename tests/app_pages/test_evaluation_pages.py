@@ -213,3 +213,20 @@ def test_member_pages_ask_for_a_code_when_signed_in_without_one(app_env):
 
 def charts(at):
     return at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
+
+
+def test_each_role_reaches_only_its_evaluation_pages(app_env):
+    import pytest
+
+    allowed = {"organiser": {ADMIN, PAPER, WORDING, RESULTS},
+               "volunteer": {PAPER, WORDING},
+               "member": {QUESTIONS, SURVEY, RESULTS},
+               "public": {RESULTS}}
+    every = {ADMIN, PAPER, WORDING, QUESTIONS, SURVEY, RESULTS}
+    for role, pages in allowed.items():
+        at = open_app(role)
+        for page in sorted(every - pages):
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(page)
+        for page in sorted(pages):
+            at.switch_page(page)         # registered for this role (no error)
