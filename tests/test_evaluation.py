@@ -293,3 +293,25 @@ def test_results_are_suppressed_under_five_and_members_see_them_before_the_publi
     ev.add_you_said(db, "Half of you did not feel heard.", "We now use small groups first.", wave_id=w,
                     question_id="E1")
     assert ev.you_said_frame(db, [w])["we_did"].tolist() == ["We now use small groups first."]
+
+
+def test_saving_at_the_same_moment_loses_nothing_and_counts_nobody_twice(ten):
+    """Eight threads: the same member pressing 'send' four times at once, plus six other members."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    db, s, _ = ten
+    w = ev.open_wave(db, "pulse", now=T0).wave_id
+    jobs = [s[0]] * 4 + s[1:7]
+
+    def send(session):
+        try:
+            ev.submit_answers(db, session, w, {"E1": 4, "E2": 2})
+            return "saved"
+        except UserError as e:
+            return "refused" if "already answered" in str(e) else str(e)
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(send, jobs))
+    assert outcomes.count("saved") == 7 and outcomes.count("refused") == 3, outcomes
+    assert ev.answered_count(db, w) == 7 and ev.response_count(db, w) == 7
+    assert db.scalar("SELECT count(*) FROM eval_responses WHERE wave_id = ?", [w]) == 14
