@@ -60,7 +60,7 @@ def _board_body() -> None:
         short = sum(1 for r in rows if r.still_needed > 0)
         label = f"{f[1]} · {short} group{'s' if short != 1 else ''} still needed" if short else f"{f[1]} · all safe"
         with st.expander(label, expanded=bool(short)):
-            st.dataframe(board_table(board, f[0], organiser=organiser), hide_index=True, width="stretch")
+            st.table(board_table(board, f[0], organiser=organiser), hide_index=True, border="horizontal")
 
 
 def body() -> None:

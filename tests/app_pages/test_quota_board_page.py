@@ -17,7 +17,7 @@ def _metrics(at):
 
 
 def _field_table(at, first_group):
-    return [d.value for d in at.dataframe if first_group in d.value["Group"].tolist()][0]
+    return [t.value for t in at.table if first_group in t.value["Group"].tolist()][0]
 
 
 def _keep_only_three_non_binary():
@@ -54,7 +54,7 @@ def test_volunteer_sees_counts_targets_and_who_to_look_for_but_no_names(app_env)
     from lib.resources import get_db
 
     names = {n for (n,) in get_db().query("SELECT name FROM contacts")}
-    shown = page + " ".join(" ".join(d.value.astype(str).to_numpy().ravel()) for d in at.dataframe)
+    shown = page + " ".join(" ".join(t.value.astype(str).to_numpy().ravel()) for t in at.table)
     assert not [n for n in names if n in shown]
 
 
