@@ -463,3 +463,50 @@ def test_record_withdrawal_uses_the_quotas_of_the_targets(demo_db, panel):
     expected = [(f, v) for (f, v), r in before.iterrows() if own.get(f) == v and r["count"] - 1 < r["min"]]
     assert [(b.field, b.value) for b in breaks] == expected
     assert P.member_statuses(demo_db).set_index("person_id").loc[pid, "status"] == "withdrawn"
+
+
+# --- the draw (lib.draws): start tracking, frozen quotas, replacement rounds --------------------
+
+def record_revealed(db, draw_id, kind, selected, *, replaces=(), quotas=(), root_id=None):
+    """A draws row as lib.draws leaves it once revealed (computing a real LEXIMIN draw on the demo
+    takes minutes, too long for a unit test)."""
+    import json
+
+    db.query("""INSERT INTO draws (draw_id, kind, status, panel_size, algorithm, inputs_hash, options_hash, m,
+                pool_size, lottery, probabilities, quotas, relaxation, diagnosis, selected_ids, panel_after, replaces,
+                round, parent_id, root_id, commitment, public_number)
+                VALUES (?, ?, 'revealed', ?, 'leximin', 'x', 'y', 1, 600, ''::BLOB, '{}', ?, '[]', '[]', ?, ?, ?, ?, ?,
+                        ?, 'c', '12345')""",
+             [draw_id, kind, len(selected), json.dumps([list(q) for q in quotas]), list(selected), list(selected),
+              list(replaces), 0 if kind == "draw" else 1, root_id, root_id])
+
+
+def test_tracking_starts_from_the_revealed_draw_with_its_frozen_quotas(demo_db):
+    ids = list(pool_frame(demo_db)["person_id"][:30])
+    assert P.draw_panel_to_enrol(demo_db) is None
+    record_revealed(demo_db, 1, "draw", ids, quotas=[("gender", "Woman", 14, 16), ("age", "16-24", 4, 5)])
+    assert P.draw_panel_to_enrol(demo_db) == (1, ids)
+    P.enrol_panel(demo_db, ids, 1, "organiser")
+    assert P.draw_panel_to_enrol(demo_db) is None                 # already tracking
+    assert set(P.members_frame(demo_db)["draw_id"]) == {1}
+    status = P.quota_status(demo_db).set_index(["field", "value"])
+    assert list(status.index) == [("gender", "Woman"), ("age", "16-24")]
+    assert (status.loc[("age", "16-24"), "min"], status.loc[("age", "16-24"), "max"]) == (4, 5)
+
+
+def test_revealed_replacement_rounds_join_the_panel_replacing_the_dropouts(demo_db):
+    pool = list(pool_frame(demo_db)["person_id"])
+    ids, reserve = pool[:30], pool[30:32]
+    record_revealed(demo_db, 1, "draw", ids)
+    P.enrol_panel(demo_db, ids, 1, "organiser")
+    assert P.sync_replacements(demo_db, "organiser") == []
+    P.change_status(demo_db, ids[0], "withdrawn", "organiser", reason="moved away")
+    # the second dropout was never recorded as withdrawn here: the round still replaces them
+    record_revealed(demo_db, 2, "replacement", reserve, replaces=[ids[0], ids[1]], root_id=1)
+    assert P.sync_replacements(demo_db, "organiser") == [(ids[0], reserve[0]), (ids[1], reserve[1])]
+    assert P.sync_replacements(demo_db, "organiser") == []        # idempotent
+    m = P.members_frame(demo_db).set_index("person_id")
+    assert m.loc[ids[0], "replaced_by"] == reserve[0] and m.loc[reserve[1], "replaces"] == ids[1]
+    assert list(P.member_events_frame(demo_db, ids[1])["status"]) == ["selected", "withdrawn", "replaced"]
+    assert sorted(P.current_members(demo_db)) == sorted(ids[2:] + reserve)
+    assert P.awaiting_replacement(demo_db) == []

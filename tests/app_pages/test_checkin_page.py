@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 from lib import participation as P
-from lib.signups.store import pool_frame
 from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env, session_today  # noqa: F401
 
 CHECKIN = "pages/checkin.py"
 
 
-def enrol_demo_panel(n: int = 30, sessions: int = 1):
-    """The demo has no drawn panel: enrol the first n eligible sign-ups and schedule sessions today."""
-    from lib.resources import get_db
-
-    d = get_db()
-    ids = list(pool_frame(d)["person_id"][:n])
-    P.enrol_panel(d, ids, None, "organiser")
-    today = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0)
-    sids = [P.schedule_session(d, f"Session {i + 1}", today.replace(day=1) if i else today, "Town hall",
-                               "organiser") for i in range(sessions)]
-    return d, ids, sids
+def enrol_with_session(n: int = 30):
+    d, ids = enrol_demo_panel(n)
+    return d, ids, [session_today(d)]
 
 
 def demo_contacts(d, ids):
@@ -43,15 +33,15 @@ def button(at, label, n=0):
     return [b for b in at.button if b.label == label][n]
 
 
-def test_without_sessions_the_volunteer_is_told_what_to_do(app_env):
+def test_without_sessions_the_volunteer_is_told_what_to_do(fast_app_env):
     at = goto(open_app("volunteer"), CHECKIN)
     assert "No sessions have been scheduled yet" in texts(at)
 
 
 @pytest.mark.parametrize("role", ["volunteer", "organiser"])
-def test_search_by_first_name_and_check_in(app_env, role):
+def test_search_by_first_name_and_check_in(fast_app_env, role):
     at = open_app(role)
-    d, ids, [sid] = enrol_demo_panel()
+    d, ids, [sid] = enrol_with_session()
     goto(at, CHECKIN)
     assert "Checked in: 0 of 30" in texts(at)
     pid = ids[4]
@@ -68,9 +58,9 @@ def test_search_by_first_name_and_check_in(app_env, role):
     assert list(log["actor"]) == [role] and list(log["source"]) == ["door"]
 
 
-def test_volunteer_never_sees_a_surname_or_contact_detail(app_env):
+def test_volunteer_never_sees_a_surname_or_contact_detail(fast_app_env):
     at = open_app("volunteer")
-    d, ids, _ = enrol_demo_panel()
+    d, ids, _ = enrol_with_session()
     goto(at, CHECKIN)
     shown = everything(at)
     assert "P-0001" in shown
@@ -79,9 +69,9 @@ def test_volunteer_never_sees_a_surname_or_contact_detail(app_env):
         assert name not in shown and email not in shown and phone not in shown
 
 
-def test_paper_sheet_download_and_typing_it_in(app_env):
+def test_paper_sheet_download_and_typing_it_in(fast_app_env):
     at = open_app("volunteer")
-    d, ids, [sid] = enrol_demo_panel(n=8)
+    d, ids, [sid] = enrol_with_session(n=8)
     goto(at, CHECKIN)
     dl = [e for e in at.get("download_button")]
     assert dl, "the printable sign-in sheet should be offered"
@@ -96,8 +86,8 @@ def test_paper_sheet_download_and_typing_it_in(app_env):
     assert set(P.attendance_log_frame(d, sid)["source"]) == {"sheet"}
 
 
-def test_a_member_page_visitor_cannot_open_checkin(app_env):
+def test_a_member_page_visitor_cannot_open_checkin(fast_app_env):
     at = open_app("member")
-    enrol_demo_panel()
+    enrol_with_session()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(CHECKIN)

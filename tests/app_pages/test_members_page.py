@@ -7,26 +7,22 @@ import pytest
 from lib import participation as P
 from lib.signups.store import pool_frame
 from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env  # noqa: F401
 
 MEMBERS = "pages/members.py"
 
 
 def enrol(n: int = 30) -> tuple:
-    from lib.resources import get_db
-
-    d = get_db()
-    ids = list(pool_frame(d)["person_id"][:n])
-    P.enrol_panel(d, ids, None, "organiser")
-    return d, ids
+    return enrol_demo_panel(n)
 
 
-def test_before_the_draw_the_organiser_is_told_to_draw_first(app_env):
+def test_before_the_draw_the_organiser_is_told_to_draw_first(fast_app_env):
     at = goto(open_app(), MEMBERS)
     assert "Nobody is on the panel yet" in texts(at)
     assert not [b for b in at.button if b.label == "Start tracking the drawn panel"]
 
 
-def test_members_table_and_a_status_change(app_env):
+def test_members_table_and_a_status_change(fast_app_env):
     at = open_app()
     d, ids = enrol()
     goto(at, MEMBERS)
@@ -45,7 +41,7 @@ def test_members_table_and_a_status_change(app_env):
     assert list(ev["status"]) == ["selected", "contacted"] and ev["actor"].iloc[-1] == "organiser"
 
 
-def test_withdrawal_without_reason_is_refused_then_shows_quota_breaks(app_env):
+def test_withdrawal_without_reason_is_refused_then_shows_quota_breaks(fast_app_env):
     at = open_app()
     d, ids = enrol()
     goto(at, MEMBERS)
@@ -70,8 +66,24 @@ def test_withdrawal_without_reason_is_refused_then_shows_quota_breaks(app_env):
     assert pid not in P.current_members(d)
 
 
-def test_volunteers_cannot_open_members(app_env):
+def test_volunteers_cannot_open_members(fast_app_env):
     at = open_app("volunteer")
     enrol()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(MEMBERS)
+
+
+def test_start_tracking_the_drawn_panel(fast_app_env):
+    from tests.app_pages.participation_fixtures import app_db
+    from tests.test_participation import record_revealed
+
+    at = open_app()
+    d = app_db()
+    ids = list(pool_frame(d)["person_id"][:30])
+    record_revealed(d, 1, "draw", ids)
+    goto(at, MEMBERS)
+    assert "The draw (number 1) picked 30 people." in texts(at)
+    [b for b in at.button if b.label == "Start tracking the drawn panel"][0].click().run()
+    assert not at.exception
+    assert "30 members are now on the panel" in texts(at)
+    assert sorted(P.current_members(d)) == sorted(ids)

@@ -7,13 +7,13 @@ from datetime import date, datetime, time
 import pytest
 
 from lib import participation as P
-from lib.signups.store import pool_frame
 from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.participation_fixtures import app_db, demo_file, enrol_demo_panel, fast_app_env  # noqa: F401
 
 SESSIONS = "pages/sessions.py"
 
 
-def test_organiser_schedules_a_session(app_env):
+def test_organiser_schedules_a_session(fast_app_env):
     at = goto(open_app(), SESSIONS)
     assert "No sessions yet" in texts(at)
     at.text_input[0].input("Session 1: the facts")
@@ -23,25 +23,19 @@ def test_organiser_schedules_a_session(app_env):
     [b for b in at.button if b.label == "Add the session"][0].click().run()
     assert not at.exception
     assert "Session added (number 1)" in texts(at)
-    from lib.resources import get_db
-
-    [s] = P.list_sessions(get_db())
+    [s] = P.list_sessions(app_db())
     assert (s.title, s.starts_at, s.place) == ("Session 1: the facts", datetime(2026, 5, 9, 10, 30), "Town hall")
 
 
-def test_a_session_without_a_name_is_refused(app_env):
+def test_a_session_without_a_name_is_refused(fast_app_env):
     at = goto(open_app(), SESSIONS)
     [b for b in at.button if b.label == "Add the session"][0].click().run()
     assert "Please give the session a name" in texts(at)
 
 
-def test_attendance_overview_log_and_cancel(app_env):
+def test_attendance_overview_log_and_cancel(fast_app_env):
     at = open_app()
-    from lib.resources import get_db
-
-    d = get_db()
-    ids = list(pool_frame(d)["person_id"][:10])
-    P.enrol_panel(d, ids, None, "organiser")
+    d, ids = enrol_demo_panel(10)
     sid = P.schedule_session(d, "Session 1", datetime(2026, 5, 9, 10), None, "organiser")
     P.mark_many(d, sid, {ids[0]: "present", ids[1]: "late", ids[2]: "absent"}, "volunteer", source="sheet")
     P.mark_attendance(d, sid, ids[2], "excused", "volunteer")
@@ -58,7 +52,7 @@ def test_attendance_overview_log_and_cancel(app_env):
     assert P.list_sessions(d) == []
 
 
-def test_volunteers_cannot_open_sessions(app_env):
+def test_volunteers_cannot_open_sessions(fast_app_env):
     at = open_app("volunteer")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(SESSIONS)

@@ -8,19 +8,14 @@ from decimal import Decimal
 import pytest
 
 from lib import participation as P
-from lib.signups.store import pool_frame
 from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env  # noqa: F401
 
 SUPPORT = "pages/support.py"
 
 
 def enrol(n: int = 12):
-    from lib.resources import get_db
-
-    d = get_db()
-    ids = list(pool_frame(d)["person_id"][:n])
-    P.enrol_panel(d, ids, None, "organiser", now=datetime.now(timezone.utc) - timedelta(days=5))
-    return d, ids
+    return enrol_demo_panel(n, now=datetime.now(timezone.utc) - timedelta(days=5))
 
 
 def frame(at, column):
@@ -32,7 +27,7 @@ def submit(at, label):
     assert not at.exception
 
 
-def test_needs_a_call_lists_who_and_why_with_a_phone_number_for_the_organiser(app_env):
+def test_needs_a_call_lists_who_and_why_with_a_phone_number_for_the_organiser(fast_app_env):
     at = open_app()
     d, ids = enrol()
     P.change_status(d, ids[0], "contacted", "organiser", now=datetime.now(timezone.utc) - timedelta(hours=72))
@@ -58,7 +53,7 @@ def test_needs_a_call_lists_who_and_why_with_a_phone_number_for_the_organiser(ap
     assert "Nobody needs a call right now." in texts(at)
 
 
-def test_recording_a_support_need(app_env):
+def test_recording_a_support_need(fast_app_env):
     at = open_app()
     d, ids = enrol()
     goto(at, SUPPORT)
@@ -74,7 +69,7 @@ def test_recording_a_support_need(app_env):
     assert f"{ids[3]} already has an open childcare need." in texts(at)
 
 
-def test_stipends_owed_paid_and_the_treasurer_file(app_env):
+def test_stipends_owed_paid_and_the_treasurer_file(fast_app_env):
     at = open_app()
     d, ids = enrol()
     sid = P.schedule_session(d, "Session 1", datetime(2026, 5, 9, 10), None, "organiser")
@@ -103,7 +98,7 @@ def test_stipends_owed_paid_and_the_treasurer_file(app_env):
     assert "This file will contain members' full names." in texts(at)
 
 
-def test_volunteers_cannot_open_support(app_env):
+def test_volunteers_cannot_open_support(fast_app_env):
     at = open_app("volunteer")
     enrol()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
