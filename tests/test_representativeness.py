@@ -156,3 +156,31 @@ def test_transparency_report_before_any_draw(demo_db):
     names = [n for (n,) in demo_db.query("SELECT name FROM contacts")]
     emails = [e for (e,) in demo_db.query("SELECT email FROM contacts")]
     assert not [x for x in names + emails if x and x in html]
+
+
+def test_participation_stages_come_from_the_participation_records(demo_db):
+    from datetime import datetime as dt
+
+    from lib import participation as part
+
+    fields = load_fields(demo_db)
+    pool = pool_frame(demo_db, eligible_only=True)
+    panel = list(pool.person_id[:12])
+    part.enrol_panel(demo_db, panel, None, "test")
+    for pid in panel[:8]:                                   # 8 confirm, 2 of them drop out later
+        for status in ("contacted", "confirmed"):
+            part.change_status(demo_db, pid, status, "test")
+    for pid in panel[6:8]:
+        part.change_status(demo_db, pid, "withdrawn", "test", reason="moved away")
+    sid = part.schedule_session(demo_db, "Session 1", dt(2026, 12, 1, 18, 0), "Library", "test")
+    for pid, mark in zip(panel[:6], ["present", "present", "late", "absent", "excused", "present"]):
+        part.mark_attendance(demo_db, sid, pid, mark, "test")
+    stages = collect_stages(demo_db, fields, load_targets(demo_db))
+    assert [s for s in stages if s not in ("population", "signups", "eligible")] == \
+        ["confirmed", "attending:2026-12-01"]
+    assert int(stages["confirmed"].query("field == 'gender'")["count"].sum()) == 6
+    assert int(stages["attending:2026-12-01"].query("field == 'gender'")["count"].sum()) == 4  # present/late
+    attending = set(panel[:3]) | {panel[5]}
+    expect = (pool[pool.person_id.isin(attending)]["age"] == "65+").sum()
+    got = stages["attending:2026-12-01"].set_index(["field", "value"]).loc[("age", "65+"), "count"]
+    assert got == expect
