@@ -2,10 +2,30 @@ import streamlit as st
 
 from lib.settings import get_setting
 from lib.signups.store import signup_counts
-from pages.common import db, run_page
+from pages.common import db, flash, run_page, show_flashes
+
+
+def skip_ahead() -> None:
+    """Demo only: jump to a few weeks after the draw, so the later pages have something to show."""
+    from lib.demo_story import fast_forward, story_told
+    from lib.draws import revealed_draw
+
+    if story_told(db()) or revealed_draw(db()) is not None:
+        return
+    with st.expander("Demo: skip ahead to after the draw"):
+        st.write("This runs the real draw on the demo sign-ups, then invents a few weeks of the assembly: "
+                 "two sessions with attendance, one person who dropped out, support needs, stipends and a "
+                 "first survey. Use it to see the later pages. To try the draw yourself, use “The draw” "
+                 "instead.")
+        if st.button("Skip ahead", icon=":material/fast_forward:"):
+            with st.spinner("Drawing the panel and filling in the next few weeks… this can take a minute."):
+                summary = fast_forward(db())
+            flash("success", summary)
+            st.rerun()
 
 
 def body() -> None:
+    show_flashes()
     assembly = get_setting(db(), "assembly", {}) or {}
     st.title(assembly.get("name") or "Kleroterion")
     st.markdown(
@@ -30,6 +50,8 @@ def body() -> None:
     role = st.session_state.get("role", "public")
     if role == "organiser":
         st.page_link("pages/signups.py", label="Go to sign-ups", icon=":material/arrow_forward:")
+        if assembly.get("demo"):
+            skip_ahead()
     elif role == "public":
         st.caption("Organisers, volunteers and assembly members: use “Sign in” in the menu.")
 
