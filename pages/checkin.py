@@ -54,11 +54,12 @@ def door(session: P.Session) -> None:
         with st.container(border=True):
             now = P.MARK_LABELS[r.mark] if isinstance(r.mark, str) else "not marked yet"
             st.markdown(f"**{r.first_name or '(no first name)'}** · `{r.person_id}` — {now}")
-            cols = st.columns(4)
-            for col, m in zip(cols, P.MARKS):
-                col.button(P.MARK_LABELS[m], key=f"mark_{session.session_id}_{r.person_id}_{m}",
-                           type="primary" if r.mark == m else "secondary", width="stretch",
-                           on_click=_mark, args=(session.session_id, r.person_id, r.first_name, m))
+            # two big buttons a row on a phone, four on a wider screen
+            with st.container(horizontal=True, wrap=True, gap="small"):
+                for m in P.MARKS:
+                    st.button(P.MARK_LABELS[m], key=f"mark_{session.session_id}_{r.person_id}_{m}",
+                              type="primary" if r.mark == m else "secondary", width=145,
+                              on_click=_mark, args=(session.session_id, r.person_id, r.first_name, m))
 
 
 def paper(session: P.Session) -> None:
