@@ -261,3 +261,15 @@ def _grouped(hexstr: str) -> str:
 
 def build_report(db, *, organiser: bool = False) -> str:
     return report_html(gather(db), organiser=organiser)
+
+
+def public_view(data: ReportData) -> ReportData:
+    """What the public may see: a draw only once its commitment is published (a computed draw that
+    was never committed is the organisers' working state, not a public fact)."""
+    from dataclasses import replace
+
+    d = data.draw
+    if d is not None and d.status in ("committed", "revealed") and d.commitment:
+        return data
+    empty_curve = data.curve.iloc[0:0]
+    return replace(data, draw=None, curve=empty_curve, chances=data.chances.iloc[0:0], equal_share=None)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from lib import charts
 from lib.representativeness import public_table
-from lib.transparency import VERIFY_COMMAND, _grouped, gather, report_html
+from lib.transparency import VERIFY_COMMAND, _grouped, gather, public_view, report_html
 from pages.common import db, run_page
 
 
@@ -32,9 +32,9 @@ def body() -> None:
     st.title("Transparency")
     st.write("How the assembly's members were chosen, and how you can check it yourself. "
              "This page shows no names or contact details, and groups of fewer than 5 people are not shown.")
-    data = gather(db())
+    data = public_view(gather(db()))
     draw = data.draw
-    published = draw is not None and draw.status in ("committed", "revealed") and draw.commitment
+    published = draw is not None
     if not published:
         st.info("The draw has not happened yet. Before it does, a *commitment* (a long code that locks in "
                 "everything about the draw) will appear here, then the public random number and the result. "

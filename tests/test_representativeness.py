@@ -184,3 +184,18 @@ def test_participation_stages_come_from_the_participation_records(demo_db):
     expect = (pool[pool.person_id.isin(attending)]["age"] == "65+").sum()
     got = stages["attending:2026-12-01"].set_index(["field", "value"]).loc[("age", "65+"), "count"]
     assert got == expect
+
+
+def test_the_public_sees_a_draw_only_once_its_commitment_is_published():
+    from lib.transparency import public_view, report_html
+
+    stage = stage_from_counts({("age", "young"): 3, ("age", "old"): 7}, [AGE])
+    comp = comparison({"selected": stage}, [AGE])
+    computed = SimpleNamespace(draw_id=1, status="computed", commitment=None, public_number=None, panel_size=10,
+                               rerun_of=None)
+    hidden = public_view(_report_data(computed, comp, [AGE]))
+    assert hidden.draw is None and hidden.curve.empty and hidden.chances.empty
+    assert "The draw has not taken place yet." in report_html(hidden)
+    committed = SimpleNamespace(**{**vars(computed), "status": "committed", "commitment": "cd" * 32})
+    shown = public_view(_report_data(committed, comp, [AGE]))
+    assert shown.draw is committed and not shown.curve.empty
