@@ -74,8 +74,8 @@ def test_small_groups_are_hidden_from_volunteers_not_organisers_and_refresh_pick
     assert nb["Signed up"] == "3"
 
 
-@pytest.mark.parametrize("role", ["member", None])
-def test_the_public_and_members_cannot_open_the_quota_board(app_env, role):
-    at = open_app(role)
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(BOARD)
+def test_the_public_and_members_cannot_open_the_quota_board(app_env):
+    for role in ("member", None):
+        at = open_app(role)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(BOARD)

@@ -112,8 +112,8 @@ def test_freezing_makes_the_targets_read_only(app_env):
         save_target_version(get_db(), load_targets(get_db()), panel_size=30, note="sneaky", actor="X")
 
 
-@pytest.mark.parametrize("role", ["volunteer", "member", None])
-def test_only_organisers_can_reach_the_targets_page(app_env, role):
-    at = open_app(role)
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(TARGETS)
+def test_only_organisers_can_reach_the_targets_page(app_env):
+    for role in ("volunteer", "member", None):
+        at = open_app(role)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(TARGETS)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.app_pages.drawn_demo import use_drawn_demo
 from tests.app_pages.helpers import goto, open_app, texts
 
@@ -57,7 +55,7 @@ def test_after_the_draw_anyone_sees_commitment_number_bundle_and_how_to_verify(a
     assert not [p for p in rec.selected_ids if p in shown]
 
 
-@pytest.mark.parametrize("role", ["volunteer", "member", "organiser"])
-def test_every_role_can_open_the_transparency_page(app_env, role):
-    at = goto(open_app(role), PAGE)
-    assert "Transparency" in texts(at)
+def test_every_role_can_open_the_transparency_page(app_env):
+    for role in ("volunteer", "member", "organiser"):
+        at = goto(open_app(role), PAGE)
+        assert "How the assembly's members were chosen" in texts(at)
