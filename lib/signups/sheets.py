@@ -290,7 +290,7 @@ def fetch_values(client: gspread.Client, ref: SheetRef) -> list[list[str]]:
         return ws.title, ws.get_all_values(value_render_option=gspread.utils.ValueRenderOption.formatted)
 
     title, values = _guard(client, ref, "reading the sheet", read)
-    while values and not any(c.strip() if isinstance(c, str) else c for c in values[-1]):
+    while values and not any(values[-1]):      # an empty tab comes back as [[]]
         values.pop()
     if not values:
         raise EmptySheetError(
