@@ -172,11 +172,14 @@ def members_tab() -> None:
 def waves_tab() -> None:
     st.markdown("Each survey has the core items for its moment plus the members' questions adopted when it opens. "
                 "Answers are anonymous; results show once a survey closes, to members first.")
+    last = _last_session_title()
     with st.form("open_wave"):
         kind = st.selectbox("Which survey", list(ev.WAVE_KINDS), format_func=ev.WAVE_KINDS.get)
-        label = st.text_input("Name (optional)", placeholder="e.g. After session 2")
+        label = st.text_input("Name (optional)", placeholder=f"e.g. After {last or 'session 2'}")
         ok = st.form_submit_button("Open this survey", type="primary")
     if ok:
+        if kind == "pulse" and not label.strip() and last:
+            label = f"After {last}"
         _act(lambda: ev.open_wave(db(), kind, label, ACTOR), "Survey opened. Members can answer it now.")
     now = datetime.now(timezone.utc)
     for w in reversed(ev.waves(db())):
@@ -197,6 +200,16 @@ def waves_tab() -> None:
                     _act(lambda w=w: ev.publish_wave(db(), w.wave_id, ACTOR), "Results published.")
             else:
                 st.caption(f"Published {when(w.published_at)}.")
+
+
+def _last_session_title() -> str | None:
+    """The latest session with attendance recorded (participation module), for naming a pulse survey."""
+    part = ev._participation()
+    try:
+        session = part.last_recorded_session(db()) if part is not None else None
+    except Exception:  # noqa: BLE001 - participation not ready: no suggestion
+        return None
+    return session.title if session is not None else None
 
 
 def said_tab() -> None:
