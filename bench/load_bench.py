@@ -205,6 +205,8 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
         await warm.get_by_role("heading", name="The steps").wait_for(timeout=120_000)
         await warm.close()
 
+        done = [0]
+
         async def one(job):
             async with sem:
                 kind, i, pid = job
@@ -212,6 +214,9 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
                     await member_task(browser, url, i, setup["codes"][pid], len(setup["questions"]), out)
                 else:
                     await volunteer_task(browser, url, i, shares[i], out)
+                done[0] += 1
+                if done[0] % 10 == 0 or done[0] == len(jobs):
+                    print(f"  {done[0]}/{len(jobs)} browser sessions done ({len(out['errors'])} failed)", flush=True)
 
         t0 = time.perf_counter()
         await asyncio.gather(*(one(j) for j in jobs))
