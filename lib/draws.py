@@ -739,10 +739,11 @@ def get_job(db: Database, job_id: int) -> Job | None:
     if job is not None and job.status == "running":
         with _ACTIVE_LOCK:
             t = _ACTIVE.get((db.path, job.job_id))
-        if t is None or not t.is_alive():
+        if t is None or (t.ident is not None and not t.is_alive()):   # ident None: about to start
             # The thread is gone without finishing (the app was restarted while it ran).
+            # Only if it is still marked running: the thread may have finished a moment ago.
             _finish(db, job.job_id, "failed", error="The computation was interrupted (the app was restarted). "
-                                                    "Start it again.")
+                                                    "Start it again.", only_running=True)
             job = _job(db, "WHERE job_id = ?", [int(job_id)])
     return job
 
@@ -760,10 +761,12 @@ def running_job(db: Database, kind: str | None = None) -> Job | None:
     return job if job and job.status == "running" else None
 
 
-def _finish(db: Database, job_id: int, status: str, *, error: str | None = None, draw_id: int | None = None):
+def _finish(db: Database, job_id: int, status: str, *, error: str | None = None, draw_id: int | None = None,
+            only_running: bool = False):
     def write(cur):
         cur.execute("UPDATE draw_jobs SET status = ?, error = ?, draw_id = ?, finished_at = now(), updated_at = now(), "
-                    "progress = CASE WHEN ? = 'done' THEN 1.0 ELSE progress END WHERE job_id = ?",
+                    "progress = CASE WHEN ? = 'done' THEN 1.0 ELSE progress END WHERE job_id = ?"
+                    + (" AND status = 'running'" if only_running else ""),
                     [status, error, draw_id, status, job_id])
 
     db.transaction(write)

@@ -121,7 +121,22 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
     st.markdown(f"Targets **version {inputs.target_version}** (frozen"
                 f"{' by ' + inputs.frozen_by if inputs.frozen_by else ''}), a panel of **{inputs.panel_size}** "
                 f"people, drawn from **{len(pool.people)}** eligible sign-ups.")
-    report = draws.check_inputs(d, inputs)
+    households = st.toggle("At most one person per household", value=inputs.one_per_household, key="households",
+                           help="People who gave the same address count as one household; at most one of them "
+                                "can be on the panel.")
+    if households != inputs.one_per_household:
+        from lib.settings import set_setting
+
+        set_setting(d, "one_per_household", bool(households), _actor())
+        st.rerun()
+    # The check is quick for most pools; keep its answer for this exact pool and quotas.
+    key = draws.inputs_hash(pool)
+    cached = st.session_state.get("feasibility")
+    if cached and cached[0] == key:
+        report = cached[1]
+    else:
+        report = draws.check_inputs(d, inputs)
+        st.session_state["feasibility"] = (key, report)
     relaxation: list = []
     if report.feasible:
         st.success("Good news: panels that meet every quota exist.")
@@ -201,6 +216,18 @@ def _relaxation_note(rec: draws.DrawRecord) -> None:
     if rec.relaxation:
         st.warning("These quotas were relaxed so that a panel is possible: "
                    + "; ".join(c.get("change", "") for c in rec.relaxation) + ".")
+
+
+def _stale_warning(rec: draws.DrawRecord) -> None:
+    d = db()
+    inputs = draws.frozen_inputs(d)
+    try:
+        same = inputs is not None and draws.inputs_hash(draws.draw_instance(d, inputs)) == rec.inputs_hash
+    except Exception:  # noqa: BLE001 - e.g. no eligible sign-ups any more
+        same = False
+    if not same:
+        st.warning("The sign-ups or the quotas have changed since this lottery was computed. It does not include "
+                   "the changes. Press “Start again” below to compute a new one (nothing has been published yet).")
 
 
 def _rerun_note(rec: draws.DrawRecord) -> None:
@@ -455,6 +482,7 @@ def body() -> None:
             _rerun_note(rec)
             _relaxation_note(rec)
             if rec.status == "computed":
+                _stale_warning(rec)
                 _step_header(2)
                 st.success(f"The fair lottery is ready: {rec.m} equally likely panels of {rec.panel_size}, from "
                            f"{rec.pool_size} sign-ups. Here is each person's chance of being picked.")

@@ -183,6 +183,13 @@ def test_reveal_without_commitment_is_impossible_and_errors_are_plain(draw_env):
     assert not [t for t in at.text_input if t.key == "d_number"]     # no number before the commitment
     with pytest.raises(draws.DrawError):
         draws.reveal_draw(d, rec.draw_id, "1", actor="x")
+    assert "have changed since this lottery was computed" not in texts(at)
+    # the inputs change (one person per household from now on): the computed lottery is flagged as stale
+    from lib.settings import set_setting
+
+    set_setting(d, "one_per_household", True)
+    at.run()
+    assert "have changed since this lottery was computed" in texts(at)
 
 
 def test_replacement_round_through_the_page(draw_env):
