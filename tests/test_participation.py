@@ -206,6 +206,9 @@ def test_coming_to_a_session_makes_a_confirmed_member_active(demo_db, panel):
 def test_two_volunteers_saving_at_once_lose_and_duplicate_nothing(demo_db, panel):
     sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 10), None, "organiser")
     both = panel[:6]                       # both volunteers mark these (e.g. a paper sheet and the door)
+    for pid in both:                       # confirmed: turning up makes them "taking part", exactly once
+        P.change_status(demo_db, pid, "contacted", "o")
+        P.change_status(demo_db, pid, "confirmed", "o")
     mine = {0: panel[6:18], 1: panel[18:30]}
     barrier = threading.Barrier(2)
     errors = []
@@ -235,6 +238,9 @@ def test_two_volunteers_saving_at_once_lose_and_duplicate_nothing(demo_db, panel
         last = log[log["person_id"] == pid].sort_values("mark_id")["mark"].iloc[-1]
         assert by_pid[pid] == last
     assert P.session_summary(demo_db, sid)["attended"] == 30
+    events = P.member_events_frame(demo_db)
+    for pid in both:
+        assert list(events[events["person_id"] == pid]["status"]) == ["selected", "contacted", "confirmed", "active"]
 
 
 def test_attended_last_session_counts_present_and_late_at_the_latest_recorded_session(demo_db, panel):
