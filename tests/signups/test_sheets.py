@@ -213,3 +213,14 @@ def test_the_guide_shows_the_exact_secrets_section_the_app_reads(fake):
                                              if k in ("private_key", "client_email")}
     key = fake.add_spreadsheet(tabs={TAB: SHEET})
     assert fetch_values(make_client(info, api_base=fake.base_url), SheetRef(key, TAB))[0] == SHEET[0]
+
+
+def test_fake_server_speaks_the_other_calls_gspread_makes(fake):
+    """batchGet, append and a ranged read, through gspread itself, so the fake stays faithful."""
+    key = fake.add_spreadsheet(tabs={TAB: SHEET})
+    sh = client_for(fake).open_by_key(key)
+    ws = sh.worksheet(TAB)
+    ws.append_row(["01/09/2026 11:00:00", "New Person", "new@example.org", "", "09999", "Woman"])
+    assert ws.get("B6:E6") == [["New Person", "new@example.org", "", "09999"]]
+    got = sh.values_batch_get([f"'{TAB}'!A1:B1", f"'{TAB}'!E2:E3"])["valueRanges"]
+    assert [r["values"] for r in got] == [[["Timestamp", "Full name"]], [["01234"], ["00501"]]]
