@@ -230,13 +230,14 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
                    lower(email) AS email_n,
                    regexp_replace(phone, '[^0-9]', '', 'g') AS phone_n,
                    -- kl_norm(address) || '|' || kl_norm(postcode) in one pass (chr(1) keeps them apart)
-                   regexp_replace(lower(strip_accents(nfc_normalize(address || chr(1) || postcode))),
-                                  '[^a-z0-9+\x01]', '', 'g') AS hh,
+                   CASE WHEN address = '' THEN '' ELSE
+                       regexp_replace(lower(strip_accents(nfc_normalize(address || chr(1) || postcode))),
+                                      '[^a-z0-9+\x01]', '', 'g') END AS hh,
                    md5(concat_ws(chr(31), {', '.join(all_cols)})) AS row_hash
             FROM stage_raw
         ), k AS (
             SELECT row_number, email_n, phone_n, row_hash,
-                   CASE WHEN starts_with(hh, chr(1)) THEN '' ELSE replace(hh, chr(1), '|') END AS household_n,
+                   CASE WHEN hh = '' OR starts_with(hh, chr(1)) THEN '' ELSE replace(hh, chr(1), '|') END AS household_n,
                    CASE WHEN id_raw <> '' THEN 'id:' || id_raw
                         WHEN email_n <> '' THEN 'email:' || email_n
                         WHEN phone_n <> '' THEN 'phone:' || phone_n
