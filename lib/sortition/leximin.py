@@ -197,6 +197,7 @@ class _LPPricer:
         self.exact = exact
         self.all = np.arange(T, dtype=np.int32)
         self.ub = ts.sizes.astype(np.float64)
+        self.time_left = lambda: 2.0
 
     def solve(self, w: np.ndarray) -> np.ndarray | None:
         h = self.h
@@ -215,7 +216,7 @@ class _LPPricer:
         try:
             for widen in (0, 1):
                 m.h.changeColsBounds(T, self.all, np.maximum(lo - widen, 0), np.minimum(hi + widen, self.ub))
-                m.set_time_limit(2.0)
+                m.set_time_limit(min(2.0, self.time_left()))
                 try:
                     res = m.solve(w, count=False)
                 except (TimeoutError, RuntimeError):
@@ -304,8 +305,18 @@ class _Master:
                   np.zeros(T, dtype=np.int32), -self.n)
         self.h = h
         self.open = np.ones(T, dtype=bool)     # rows that carry z
+        self.zcoef = self.n.copy()             # row t reads sum_j c_jt lambda_j - zcoef_t z >= rhs
         self.columns: list[np.ndarray] = []
         self.keys: set[bytes] = set()
+
+    def set_scaled_target(self, x: np.ndarray) -> None:
+        """Rows ``sum_j c_jt lambda_j >= z x_t``: z is the share of the target x that is reached."""
+        T = self.ts.T
+        self.zcoef = np.asarray(x, dtype=np.float64).copy()
+        for t in range(T):
+            self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
+        self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), np.zeros(T), np.full(T, INF))
+        self.open[:] = True
 
     def set_row(self, t: int, with_z: bool, b: float) -> None:
         self.h.changeCoeff(1 + t, 0, -self.n[t] if with_z else 0.0)
@@ -349,7 +360,7 @@ class _Master:
         # so w = -d >= 0 and mu = mu_raw make "w.c <= mu" the dual constraint of every column.
         w = np.maximum(-duals[1:], 0.0)
         mu = float(duals[0])
-        s = float(np.dot(self.n[self.open], w[self.open]))
+        s = float(np.dot(self.zcoef[self.open], w[self.open]))
         if s > 0:
             w, mu = w / s, mu / s
         return z, lam, w, mu, s
@@ -368,6 +379,7 @@ class _Solver:
         self.progress = progress
         self.exact = CompositionModel(ts)
         self.lp_pricer = _LPPricer(ts, self.exact)
+        self.lp_pricer.time_left = lambda: max(0.01, self.remaining() if self.deadline is not None else 2.0)
         self.swaps = _Swaps(ts)
         self.n = ts.sizes.astype(np.float64)
         self.upper_bound = math.inf
@@ -416,6 +428,28 @@ class _Solver:
         found.sort(key=lambda x: -x[0])
         return [c for _, c in found[:budget]]
 
+    def covering_columns(self, target: np.ndarray, seeds: list[np.ndarray]) -> list[np.ndarray]:
+        """Panels that together include every type that can be selected at all.
+
+        Until every type appears in some column the master's value is 0 and its duals say
+        little, so column generation would add one column per round; a greedy cover
+        (maximise the number of types not covered yet) gets there in a few LP solves.
+        """
+        covered = np.zeros(self.ts.T, dtype=bool)
+        for c in seeds:
+            covered |= c > 0
+        covered |= target <= 0
+        out: list[np.ndarray] = []
+        while not covered.all():
+            self.check_time()
+            w = np.where(covered, 0.0, 1.0 + target)
+            c = self.lp_pricer.solve(w)
+            if c is None or not (~covered & (c > 0)).any():
+                break
+            out.append(c)
+            covered |= c > 0
+        return out
+
     # -- step 1
     def relaxed_leximin(self) -> tuple[np.ndarray, list[float]]:
         ts = self.ts
@@ -445,14 +479,17 @@ class _Solver:
 
     # -- step 2
     def decompose(self, target: np.ndarray, seeds: list[np.ndarray]):
-        """Weights on compositions with mean composition n * target; None if impossible."""
+        """Weights on compositions with mean composition n * target; None if impossible.
+
+        The master maximises the share z of the target reached by every type at once
+        (``sum_j c_jt lambda_j >= z n_t p*_t``), so a computation cut short by the time
+        limit still gives everybody at least z times their fair share.
+        """
         ts = self.ts
-        m = _Master(ts, zlo=-1.0, zhi=0.0)
-        for t in range(ts.T):
-            m.set_row(t, True, max(0.0, target[t] - FIX_SLACK))
+        m = _Master(ts, zlo=0.0, zhi=1.0)
+        m.set_scaled_target(self.n * np.maximum(0.0, target - FIX_SLACK))
         m.add(seeds)
         self.decomp_master = m
-        rounds = 0
         while True:
             self.check_time()
             res = m.solve()
@@ -460,11 +497,10 @@ class _Solver:
                 raise LeximinError("The decomposition LP failed.")
             z, lam, w, mu, s = res
             self.last = (m, lam)
-            rounds += 1
-            if z >= -DECOMP_TOL:
+            if z >= 1.0 - DECOMP_TOL:
                 return m, lam
-            self.report(f"Building panels: {len(m.columns)} compositions, largest shortfall {-z:.2e}",
-                        0.3 + 0.7 * max(0.0, 1.0 - min(1.0, -z / max(1e-12, float(target.max())))))
+            self.report(f"Building panels: {len(m.columns)} compositions, {100 * z:.2f}% of the fair shares reached",
+                        0.3 + 0.7 * max(0.0, z))
             cols = self.new_columns(m, lam, w, mu)
             if cols and m.add(cols):
                 continue
@@ -472,8 +508,9 @@ class _Solver:
             if priced is None:
                 raise LeximinError("No valid panel exists.")
             c, value, bound = priced
-            # every distribution has min_t (pi_t - p*_t) <= bound - sum_t n_t w_t p*_t
-            if bound - float(np.dot(self.n * w, target)) < -1e-7:
+            # with w normalised to w . (n p*) = 1, every distribution reaches at most the share
+            # max_c w.c <= bound of the target for some type
+            if bound < 1.0 - 1e-7:
                 return None  # p* is not a mixture of valid panels: the relaxation is not tight
             if value - mu > PRICING_TOL and m.add([c]):
                 continue
@@ -542,6 +579,7 @@ class _Solver:
         c = self.lp_pricer.solve(target)  # a composition close to the target
         if c is not None:
             seeds.append(c)
+        seeds.extend(self.covering_columns(target, seeds))
         got = self.decompose(target, seeds)
         if got is not None:
             self.method = "relaxation+decomposition"

@@ -1,0 +1,77 @@
+"""Rounding the LEXIMIN distribution to a uniform lottery over exactly M valid panels."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from lib.sortition.leximin import leximin
+from lib.sortition.model import Instance, InputError, Person, Quota, load_instance
+from lib.sortition.rounding import round_to_uniform
+from tests.conftest import shared_benchmarks
+from tests.sortition.test_leximin import tiny_instances, valid_panels
+
+
+def check_lottery(inst: Instance, dist, lot, M: int, bound: float) -> None:
+    assert len(lot.panels) == M == lot.M
+    for panel in lot.panels:
+        assert inst.panel_problems(panel) == [], panel
+    counts = dict.fromkeys(inst.ids, 0)
+    for panel in lot.panels:
+        for pid in panel:
+            counts[pid] += 1
+    # a person's chance in the lottery is simply (panels listing them) / M
+    for pid in inst.ids:
+        assert lot.probabilities[pid] == counts[pid] / M
+    loss = max(abs(dist.probabilities[p] - lot.probabilities[p]) for p in inst.ids)
+    assert lot.rounding_loss == pytest.approx(loss, abs=1e-12)
+    assert lot.loss_lower_bound <= lot.rounding_loss + 1e-12
+    assert lot.rounding_loss <= bound
+    assert lot.min_probability == min(lot.probabilities.values())
+    assert sum(lot.multiplicities) == M
+
+
+@pytest.mark.parametrize("name,bound", [("example_small_20", 1e-6), ("example_large_200", 1e-6),
+                                        ("sa_fixture_22", 3 / 1000)])
+def test_shared_instances_round_to_1000_valid_panels(name, bound):
+    inst = load_instance(shared_benchmarks() / "instances" / name)
+    dist = leximin(inst, time_limit=60)
+    lot = round_to_uniform(inst, dist, 1000, time_limit=2.0)
+    check_lottery(inst, dist, lot, 1000, bound)
+
+
+def test_rounding_is_deterministic():
+    inst = load_instance(shared_benchmarks() / "instances" / "example_small_20")
+    dist = leximin(inst)
+    a = round_to_uniform(inst, dist, 200)
+    b = round_to_uniform(inst, dist, 200)
+    assert a.panels == b.panels
+
+
+def test_households_stay_apart_in_every_listed_panel():
+    people = [Person(f"p{i}", {"g": "x" if i % 2 else "y"}, f"h{i // 3}") for i in range(12)]
+    inst = Instance(people, [Quota("g", "x", 1, 3), Quota("g", "y", 1, 3)], 4, one_per_household=True)
+    dist = leximin(inst)
+    lot = round_to_uniform(inst, dist, 100)
+    check_lottery(inst, dist, lot, 100, 2 / 100)
+
+
+def test_a_distribution_for_another_pool_is_refused():
+    inst = load_instance(shared_benchmarks() / "instances" / "example_small_20")
+    dist = leximin(inst)
+    other = Instance(inst.people[1:], inst.quotas, inst.panel_size)
+    with pytest.raises(InputError, match="different pool"):
+        round_to_uniform(other, dist, 10)
+    with pytest.raises(InputError, match="at least 1"):
+        round_to_uniform(inst, dist, 0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_instances())
+def test_random_tiny_instances_round_within_a_few_panels(inst):
+    if not valid_panels(inst):
+        return
+    dist = leximin(inst)
+    M = 60
+    lot = round_to_uniform(inst, dist, M, time_limit=2.0)
+    check_lottery(inst, dist, lot, M, 2 / M)
