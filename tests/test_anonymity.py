@@ -44,10 +44,15 @@ def _timestamps(db) -> list[tuple[str, str, datetime]]:
     return out
 
 
-@pytest.fixture
-def answered(demo_db):
-    """Eight members (pseudonyms from the pool) answer a wave one after another, in a known order."""
-    db = demo_db
+@pytest.fixture(scope="module")
+def answered(tmp_path_factory):
+    """Eight members (pseudonyms from the pool) answer a wave one after another, in a known order.
+    (One database for the module: the checks below only read it.)"""
+    from lib.db import open_database
+    from lib.demo import load_demo
+
+    db = open_database(tmp_path_factory.mktemp("anon") / "anon.duckdb")
+    load_demo(db)
     ids = pool_frame(db)["person_id"].tolist()[:8]
     codes = ev.issue_codes(db, ids)
     sessions = {pid: ev.member_sign_in(db, codes[pid]) for pid in ids}
@@ -61,8 +66,9 @@ def answered(demo_db):
         ev.submit_answers(db, sessions[pid], wave, pattern)
         ev.endorse(db, sessions[pid], rnd.round_id, [q])
     t_end = datetime.now(timezone.utc)
-    return {"db": db, "ids": ids, "codes": codes, "sessions": sessions, "wave": wave, "t": (t_start, t_end),
-            "before_seq": before_seq, "before_log": before_log, "round": rnd.round_id}
+    yield {"db": db, "ids": ids, "codes": codes, "sessions": sessions, "wave": wave, "t": (t_start, t_end),
+           "before_seq": before_seq, "before_log": before_log, "round": rnd.round_id}
+    db.close()
 
 
 def test_answer_rows_hold_nothing_but_a_random_id_the_wave_the_channel_and_the_answer(answered):
