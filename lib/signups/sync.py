@@ -161,7 +161,7 @@ def _stage_raw(grid: Grid, mapping: Mapping, fkeys: list[str]):
             mask = filled if mask is None else pc.or_(mask, filled)
         else:
             if empty is None:
-                empty = pa.array([""] * n, type=pa.string())
+                empty = pa.repeat(pa.scalar("", pa.string()), n)
             arr = empty
         arrays.append(arr)
         names.append(name)
@@ -201,7 +201,7 @@ def _stage_values(cur, raw, fields: list[Field]):
     parts = []
     for key, offset, enc in encoded:
         values = pc.take(canon.slice(offset, len(enc.dictionary)), enc.indices)
-        parts.append(pa.table({"row_number": rn, "field": pa.array([key] * n, pa.string()),
+        parts.append(pa.table({"row_number": rn, "field": pa.repeat(pa.scalar(key, pa.string()), n),
                                "raw": raw.column("f:" + key), "value": values}))
     if not parts:
         return pa.table({"row_number": pa.array([], pa.int32()), "field": pa.array([], pa.string()),
