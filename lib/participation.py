@@ -672,7 +672,7 @@ def _member_values(db: Database) -> pd.DataFrame:
         WHERE v.value IS NOT NULL""")
 
 
-def risk_by_group(db: Database, now: datetime | None = None) -> pd.DataFrame:
+def risk_by_group(db: Database, now: datetime | None = None, *, calls: pd.DataFrame | None = None) -> pd.DataFrame:
     """Which groups are most at risk of dropping out: per stratification value, members ever
     enrolled, how many withdrew, how many are on the "needs a call" list, and the share at risk
     ((withdrawn + needs a call) / enrolled). Sorted, riskiest first; ``above_average`` flags
@@ -684,7 +684,7 @@ def risk_by_group(db: Database, now: datetime | None = None) -> pd.DataFrame:
     members = member_statuses(db)
     if members.empty:
         return pd.DataFrame(columns=cols)
-    calls = set(needs_a_call(db, now)["person_id"])
+    calls = set((needs_a_call(db, now) if calls is None else calls)["person_id"])
     gone = set(members.loc[members["status"].isin(GONE), "person_id"])
     values = _member_values(db)
     fields = {f.key: f for f in load_fields(db)}
@@ -702,6 +702,30 @@ def risk_by_group(db: Database, now: datetime | None = None) -> pd.DataFrame:
     df["_pos"] = df["field"].map(lambda k: order.get(k, 99))
     return (df.sort_values(["share_at_risk", "at_risk", "_pos"], ascending=[False, False, True])
               .drop(columns="_pos").reset_index(drop=True))
+
+
+def call_list(db: Database, now: datetime | None = None, *, top: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The "needs a call" list, people in the groups most at risk first, and the risk table.
+
+    Returns (calls, risk): ``calls`` is :func:`needs_a_call` plus ``risk_groups`` (plain words:
+    which of the ``top`` riskiest groups, above the panel's average, the person belongs to),
+    sorted: at-risk groups first, then by the number of reasons; ``risk`` is :func:`risk_by_group`."""
+    calls = needs_a_call(db, now)
+    risk = risk_by_group(db, now, calls=calls)
+    if calls.empty:
+        return calls.assign(risk_groups=pd.Series(dtype=object)), risk
+    flagged = risk[risk["above_average"] & (risk["at_risk"] > 0)].head(top)
+    labels = {(r.field, r.value): f"{r.field_label}: {r.value_label}" for r in flagged.itertuples()}
+    values = _member_values(db)
+    values = values[values["person_id"].isin(set(calls["person_id"]))]
+    groups: dict[str, list[str]] = {}
+    for r in values.itertuples():
+        if (r.field, r.value) in labels:
+            groups.setdefault(r.person_id, []).append(labels[(r.field, r.value)])
+    calls = calls.assign(risk_groups=calls["person_id"].map(lambda p: "; ".join(groups.get(p, []))))
+    order = calls.assign(_g=calls["risk_groups"] != "", _n=calls["reasons"].str.count("; "))
+    order = order.sort_values(["_g", "_n", "person_id"], ascending=[False, False, True])
+    return order.drop(columns=["_g", "_n"]).reset_index(drop=True), risk
 
 
 # --- stipends ----------------------------------------------------------------------------------

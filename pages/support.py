@@ -34,12 +34,13 @@ def member_picker(key: str, names: dict[str, str], ids: list[str] | None = None)
 
 
 def calls_tab(names: dict[str, str]) -> None:
-    calls = P.needs_a_call(db())
+    calls, risk = P.call_list(db())
     if calls.empty:
         st.success("Nobody needs a call right now.")
     else:
-        st.markdown(f"**{len(calls)} member{'s' if len(calls) != 1 else ''} to call.** Log each call in "
-                    "“Contact log”: a reply takes them off the list.")
+        st.markdown(f"**{len(calls)} member{'s' if len(calls) != 1 else ''} to call.** People in the groups most "
+                    "at risk of dropping out come first. Log each call in “Contact log”: a reply takes them off "
+                    "the list.")
         details = P.contact_details(db(), list(calls["person_id"])).set_index("person_id")
         st.dataframe(pd.DataFrame({
             "Pseudonym": calls["person_id"],
@@ -47,11 +48,11 @@ def calls_tab(names: dict[str, str]) -> None:
             "Phone": calls["person_id"].map(lambda p: details["phone"].get(p, "")),
             "Status": calls["status"].map(P.status_label),
             "Why": calls["reasons"],
+            "Group at risk": calls["risk_groups"],
         }), hide_index=True, width="stretch")
     st.caption(f"Who is listed: contacted over {P.NO_REPLY_HOURS} hours ago with no reply yet; support not "
                "sorted yet; or missed the last session (absent or not marked) with no contact logged since.")
     st.subheader("Groups most at risk of dropping out")
-    risk = P.risk_by_group(db())
     if risk.empty:
         st.caption("Nobody on the panel yet.")
         return
@@ -145,9 +146,10 @@ def stipends_tab(names: dict[str, str]) -> None:
     st.dataframe(pd.DataFrame({
         "Pseudonym": df["person_id"], "Name": df["person_id"].map(lambda p: names.get(p, "")),
         "Status": df["status"].map(P.status_label), "Sessions attended": df["sessions_attended"],
-        "Owed": df["owed"].map(lambda x: f"{cur}{x:,.2f}"), "Paid": df["paid"].map(lambda x: f"{cur}{x:,.2f}"),
-        "Still to pay": df["balance"].map(lambda x: f"{cur}{x:,.2f}"),
-    }), hide_index=True, width="stretch")
+        "Owed": df["owed"].astype(float), "Paid": df["paid"].astype(float),
+        "Still to pay": df["balance"].astype(float),
+    }), hide_index=True, width="stretch",
+        column_config={c: st.column_config.NumberColumn(c, format=f"{cur}%.2f") for c in ("Owed", "Paid", "Still to pay")})
     with st.form("payment", clear_on_submit=True):
         st.markdown("**Record a payment**")
         pid = member_picker("pay_member", names, list(df["person_id"]))

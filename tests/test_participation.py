@@ -394,6 +394,25 @@ def test_groups_most_at_risk_come_first(demo_db, panel):
     assert not risk[(risk["field"] == "age") & (risk["value"] != "16-24")]["withdrawn"].any()
 
 
+def test_call_list_puts_people_in_the_groups_most_at_risk_first(demo_db, panel):
+    ages = dict(demo_db.query("SELECT person_id, value FROM person_values WHERE field = 'age' AND "
+                              "list_contains(?, person_id)", [panel]))
+    group = max(set(ages.values()), key=lambda v: list(ages.values()).count(v))
+    inside = [p for p in panel if ages.get(p) == group]
+    outside = [p for p in panel if ages.get(p) not in (None, group)]
+    for pid in inside[1:]:
+        P.change_status(demo_db, pid, "withdrawn", "o", reason="exams")
+    P.add_support_need(demo_db, inside[0], "travel", None, "o", now=T0)
+    P.change_status(demo_db, outside[0], "contacted", "o", now=T0)
+    P.add_support_need(demo_db, outside[0], "childcare", None, "o", now=T0)
+    calls, risk = P.call_list(demo_db, T0 + timedelta(days=3))
+    assert list(calls["person_id"]) == [inside[0], outside[0]]     # fewer reasons, but in a group at risk
+    top = risk.iloc[0]
+    assert (top["field"], top["value"]) == ("age", group)
+    assert f"Age band: {top['value_label']}" in calls["risk_groups"].iloc[0]
+    assert "Age band" not in calls["risk_groups"].iloc[1]
+
+
 # --- stipends ----------------------------------------------------------------------------------
 
 def test_stipend_arithmetic(demo_db, panel):
