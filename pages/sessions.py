@@ -16,9 +16,9 @@ def actor() -> str:
     return st.session_state.get("role", "organiser")
 
 
-def schedule_form() -> None:
-    with st.form("new_session", clear_on_submit=True):
-        st.markdown("**Schedule a session**")
+def schedule_form(expanded: bool) -> None:
+    with st.expander("Schedule a session", expanded=expanded, icon=":material/add:"), \
+            st.form("new_session", clear_on_submit=True):
         title = st.text_input("Name", placeholder="Session 1: learning about the issue")
         c1, c2 = st.columns(2)
         day = c1.date_input("Date", value=date.today(), format="DD/MM/YYYY")
@@ -47,8 +47,9 @@ def overview(sessions: list[P.Session]) -> None:
 def detail(sessions: list[P.Session]) -> None:
     ids = [s.session_id for s in sessions]
     labels = {s.session_id: s.label for s in sessions}
+    default = P.default_session(db())
     sid = st.selectbox("Look at one session", ids, format_func=lambda i: labels[i], key="sessions_pick",
-                       index=len(ids) - 1)
+                       index=ids.index(default.session_id) if default else len(ids) - 1)
     marks = P.session_marks(db(), sid)
     members = P.current_members(db())
     table = pd.DataFrame({"Pseudonym": sorted(set(members) | set(marks))})
@@ -77,8 +78,8 @@ def detail(sessions: list[P.Session]) -> None:
 def body() -> None:
     st.title("Sessions")
     show_flashes()
-    schedule_form()
     sessions = P.list_sessions(db())
+    schedule_form(expanded=not sessions)
     if not sessions:
         st.info("No sessions yet. Add the first one above.")
         return
