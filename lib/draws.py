@@ -410,8 +410,32 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
         progress(0.05 + 0.65 * frac, f"Finding the fairest lottery ({_duration(elapsed)} so far; it stops after "
                                      f"{_duration(limit)} at the latest)")
 
+    from lib.sortition.leximin import LeximinError
+
     progress(0.05, "Finding the fairest lottery")
-    dist = leximin(work, time_limit=limit, progress=lex_progress)
+    stop = threading.Event()
+
+    def heartbeat() -> None:   # the optimiser may be silent for a long time: keep the bar moving
+        while not stop.wait(1.0):
+            lex_progress("", 0.0)
+
+    ticker = threading.Thread(target=heartbeat, daemon=True)
+    ticker.start()
+    try:
+        attempt_limit = limit
+        for attempt in range(3):
+            try:
+                dist = leximin(work, time_limit=attempt_limit, progress=lex_progress)
+                break
+            except LeximinError:
+                # The time limit ran out before any lottery was found (a busy or slow computer):
+                # allow twice as long, twice at most, rather than give up.
+                if attempt == 2 or attempt_limit is None:
+                    raise
+                attempt_limit = attempt_limit * 2
+                limit = limit + attempt_limit
+    finally:
+        stop.set()
     progress(0.72, f"Listing {M} equally likely panels")
     lot = round_to_uniform(work, dist, M, time_limit=min(10.0, max(1.0, limit / 10)))
     progress(0.80, "Freezing the lottery")
@@ -788,11 +812,14 @@ def _start_job(db: Database, kind: str, actor: str | None, work: Callable[[Progr
     job_id = db.transaction(create)
     last = [0.0]
 
+    last_message = [""]
+
     def progress(fraction: float, message: str) -> None:
         now = time.monotonic()
-        if now - last[0] < 0.5 and fraction < 1.0:
+        if now - last[0] < 0.5 and fraction < 1.0 and message == last_message[0]:
             return
         last[0] = now
+        last_message[0] = message
 
         def write(cur):
             cur.execute("UPDATE draw_jobs SET progress = ?, message = ?, updated_at = now() WHERE job_id = ?",

@@ -117,6 +117,16 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
             flash("success", f"Target version {info.version} is frozen for the draw.")
             st.rerun()
         return
+    from lib.targets import latest_version
+
+    newest = latest_version(d)
+    if newest and newest > inputs.target_version:
+        st.info(f"There is a newer target version ({newest}) that is not frozen yet. The draw uses the frozen "
+                f"version {inputs.target_version} unless you freeze the newer one.")
+        if st.button(f"Freeze target version {newest} and use it", key="freeze_newer"):
+            draws.freeze_targets(d, newest, actor=_actor())
+            flash("success", f"Target version {newest} is frozen for the draw.")
+            st.rerun()
     pool = draws.draw_instance(d, inputs)
     st.markdown(f"Targets **version {inputs.target_version}** (frozen"
                 f"{' by ' + inputs.frozen_by if inputs.frozen_by else ''}), a panel of **{inputs.panel_size}** "

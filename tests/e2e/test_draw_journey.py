@@ -2,7 +2,7 @@
 audit bundle, and the stand-alone verifier (python -m lib.sortition verify) says PASS.
 
 The demo's panel of 30 from 596 sign-ups is used as it is. The optimiser's time limit is
-shortened (KLEROTERION_DRAW_TIME_LIMIT=8 s, greedy comparison 2 s) so that the journey
+shortened (KLEROTERION_DRAW_TIME_LIMIT=15 s, greedy comparison 2 s) so that the journey
 stays short: the lottery is then valid but may not be the very fairest one.
 """
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def draw_server(tmp_path_factory):
     srv = StreamlitServer(tmp_path_factory.mktemp("e2e_draw") / "app.duckdb",
-                          extra_env={"KLEROTERION_DRAW_TIME_LIMIT": "8", "KLEROTERION_LEGACY_SECONDS": "2"})
+                          extra_env={"KLEROTERION_DRAW_TIME_LIMIT": "15", "KLEROTERION_LEGACY_SECONDS": "2"})
     yield srv
     srv.stop()
 
