@@ -71,6 +71,10 @@ def test_a_volunteer_checks_a_member_in_on_a_phone(assembly, phone):
     pid = ids[6]
     first = P.first_name(names[pid])
     sign_in_on_phone(phone, srv.url, "volunteer")
+    # the volunteer's menu offers the check-in, never the members' or support pages
+    assert phone.get_by_role("link", name="Check-in").count() == 1
+    assert phone.get_by_role("link", name="Members").count() == 0
+    assert phone.get_by_role("link", name="Support and stipends").count() == 0
     open_menu_link(phone, "Check-in")
     phone.get_by_role("heading", name="Check-in").wait_for()
     wait_idle(phone)
