@@ -232,3 +232,32 @@ def test_people_frames_show_contacts_only_on_request(small_db):
     assert named["Name"].notna().all()
     reserve = draws.reserve_frame(small_db, rec)
     assert list(reserve["Pseudonym"][:5]) == rec.reserve_ids[:5] and reserve["Reserve rank"].iloc[0] == 1
+
+
+def test_people_who_left_the_sign_ups_are_kept_out_of_the_reserve(small_db):
+    import csv
+    import io
+
+    from lib.config import DEMO_DIR
+    from lib.signups.grid import grid_from_csv_bytes
+    from lib.signups.mapping import load_mapping
+    from lib.signups.sync import sync_grid
+
+    draws.freeze_targets(small_db, actor="alex")
+    first = _drawn(small_db)
+    gone = first.reserve_ids[0]
+    gone_row = small_db.scalar("SELECT row_number FROM people WHERE person_id = ?", [gone])
+    rows = list(csv.reader(io.StringIO((DEMO_DIR / "signups.csv").read_text(encoding="utf-8"))))
+    del rows[gone_row - 1]                                   # this person asked to be removed from the sheet
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    sync_grid(small_db, grid_from_csv_bytes(buf.getvalue().encode(), "sheet"), load_mapping(small_db),
+              source_kind="csv", source_label="sheet", actor="alex")
+    assert small_db.scalar("SELECT removed_sync IS NOT NULL FROM people WHERE person_id = ?", [gone])
+
+    r = draws.prepare_replacement(small_db, first.selected_ids[:1], "alex", M=100)
+    assert gone in r.excluded and gone not in r.probabilities
+    draws.commit_draw(small_db, r.draw_id, actor="alex")
+    r = draws.reveal_draw(small_db, r.draw_id, "8", actor="alex")
+    assert gone not in draws.current_panel(small_db)
+    assert verify_bundle(draws.draw_bundle(small_db, r.draw_id)).ok

@@ -192,6 +192,18 @@ def test_reveal_without_commitment_is_impossible_and_errors_are_plain(draw_env):
     assert "have changed since this lottery was computed" in texts(at)
 
 
+def test_a_failed_computation_is_explained_on_the_page(draw_env):
+    at = goto(open_app("organiser"), DRAW)
+    d = _db()
+    job_id = draws.start_draw_job(d, actor="alex", legacy_seconds=0)    # the targets are not frozen yet
+    assert draws.wait_for_job(d, job_id).status == "failed"
+    at.run()
+    errors = "\n".join(e.value for e in at.error)
+    assert "Freeze the targets" in errors and "Traceback" not in texts(at)
+    _button(at, f"dismiss_{job_id}").click().run()
+    assert "Freeze the targets" not in "\n".join(e.value for e in at.error)
+
+
 def test_replacement_round_through_the_page(draw_env):
     at = goto(open_app("organiser"), DRAW)
     d = _db()
