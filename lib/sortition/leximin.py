@@ -417,6 +417,7 @@ class _Solver:
         found: list[tuple[float, np.ndarray]] = []
         per = 3 if len(basis) < 200 else 1
         for j in basis:
+            self.check_time()
             c = cols[j]
             rc = float(np.dot(w, c) - mu)
             found.extend(self.swaps.columns(c, w, rc, per, PRICING_TOL))
