@@ -242,6 +242,36 @@ def funnel_frame(db: Database) -> pd.DataFrame:
     return df
 
 
+FUNNEL_STAGES = ("selected", "contacted", "confirmed", "attended", "completed", "withdrawn")
+
+
+def funnel_by_group(db: Database) -> pd.DataFrame:
+    """The dropout funnel by group, for the representativeness page: field, value, stage, count.
+
+    Stages (each person counted in every stage they ever reached): selected (everyone enrolled),
+    contacted, confirmed, attended (came to at least one session, present or late), completed,
+    withdrawn. Values come from the sign-up answers (``person_values``)."""
+    return db.query_df(f"""
+        WITH f AS (
+            SELECT person_id,
+                   true AS selected,
+                   bool_or(status IN ('contacted', 'confirmed', 'active', 'completed')) AS contacted,
+                   bool_or(status IN ('confirmed', 'active', 'completed')) AS confirmed,
+                   bool_or(status = 'completed') AS completed,
+                   bool_or(status = 'withdrawn') AS withdrawn
+            FROM member_events GROUP BY person_id),
+        a AS (SELECT DISTINCT c.person_id FROM ({_CURRENT_MARKS}) c JOIN assembly_sessions s USING (session_id)
+              WHERE c.mark IN ('present', 'late') AND s.cancelled_at IS NULL),
+        long AS (
+            UNPIVOT (SELECT f.*, a.person_id IS NOT NULL AS attended FROM f LEFT JOIN a USING (person_id))
+            ON selected, contacted, confirmed, attended, completed, withdrawn INTO NAME stage VALUE reached)
+        SELECT v.field, v.value, l.stage, count(*) FILTER (WHERE l.reached) AS count
+        FROM long l JOIN person_values v USING (person_id)
+        WHERE v.value IS NOT NULL
+        GROUP BY v.field, v.value, l.stage
+        ORDER BY v.field, v.value, list_position({list(FUNNEL_STAGES)}, l.stage)""")
+
+
 def status_counts(db: Database) -> dict[str, int]:
     counts = dict(db.query("SELECT status, count(*) FROM members GROUP BY status"))
     return {s: int(counts.get(s, 0)) for s in STATUSES}

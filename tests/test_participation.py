@@ -139,6 +139,30 @@ def test_replacement_is_enrolled_and_the_replaced_member_records_by_whom(demo_db
     assert f.loc[old, "withdrawn"] and f.loc[old, "replaced"] and not f.loc[old, "confirmed"]
 
 
+def test_dropout_funnel_by_group(demo_db, panel):
+    a, b, c = panel[0], panel[1], panel[2]
+    for pid in (a, b):
+        P.change_status(demo_db, pid, "contacted", "o")
+        P.change_status(demo_db, pid, "confirmed", "o")
+    sid = P.schedule_session(demo_db, "S1", datetime(2026, 3, 7, 10), None, "o")
+    P.mark_many(demo_db, sid, {a: "present", b: "absent"}, "v")
+    P.change_status(demo_db, b, "withdrawn", "o", reason="ill")
+    P.change_status(demo_db, c, "withdrawn", "o", reason="no reply")
+    f = P.funnel_by_group(demo_db)
+    assert list(f.columns) == ["field", "value", "stage", "count"]
+    genders = dict(demo_db.query("SELECT person_id, value FROM person_values WHERE field = 'gender' AND "
+                                 "list_contains(?, person_id)", [panel]))
+    g = genders[a]
+    got = f[(f["field"] == "gender") & (f["value"] == g)].set_index("stage")["count"]
+    assert list(got.index) == list(P.FUNNEL_STAGES)
+    expect = {"selected": sum(1 for p in panel if genders[p] == g),
+              "contacted": sum(1 for p in (a, b) if genders[p] == g),
+              "confirmed": sum(1 for p in (a, b) if genders[p] == g), "attended": 1, "completed": 0,
+              "withdrawn": sum(1 for p in (b, c) if genders[p] == g)}
+    assert got.to_dict() == expect
+    assert f[f["field"] == "gender"].groupby("stage")["count"].sum()["selected"] == 30
+
+
 def test_two_people_changing_one_member_at_once_cannot_both_succeed(demo_db, panel):
     pid = panel[4]
     barrier = threading.Barrier(2)
