@@ -53,7 +53,8 @@ def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart:
     df["Group"] = df["value_label"]
     df["People"] = df["count"]
     df = df[["Group", "Stage", "Share", "People", "target", "band_min", "band_max", "deviation_pp"]]
-    x = alt.X("Group:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=140))
+    x = alt.X("Group:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=-25 if len(order) > 3 else 0, labelLimit=150, labelOverlap=False))
     bars = alt.Chart(df).mark_bar().encode(
         x=x,
         xOffset=alt.XOffset("Stage:N", sort=domain),
@@ -67,7 +68,7 @@ def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart:
     layers = []
     band = df.dropna(subset=["band_min"]).drop_duplicates("Group")
     if len(band):
-        layers.append(alt.Chart(band).mark_bar(color=BAND_COLOUR, opacity=0.25).encode(
+        layers.append(alt.Chart(band).mark_bar(color=BAND_COLOUR, opacity=0.35).encode(
             x=x, y=alt.Y("band_min:Q", title="Share of people", axis=alt.Axis(format="%")), y2=alt.Y2("band_max:Q"),
             tooltip=[alt.Tooltip("Group:N"), alt.Tooltip("band_min:Q", title="Fewest seats (share)", format=".0%"),
                      alt.Tooltip("band_max:Q", title="Most seats (share)", format=".0%")],
@@ -126,4 +127,4 @@ def tvd_chart(table: pd.DataFrame) -> alt.Chart:
                         legend=alt.Legend(title=None, orient="bottom")),
         shape=alt.Shape("Stage:N", legend=None),
         tooltip=["Field:N", "Stage:N", alt.Tooltip("Distance:Q", format=".1%")],
-    ).properties(title=alt.Title("How far each stage is from the community, per question"), height=220)
+    ).properties(title=alt.Title("How far each stage is from the community, per question"), height=alt.Step(30))

@@ -79,7 +79,7 @@ def body() -> None:
             continue
         st.subheader(f.label)
         left, right = st.columns([3, 2])
-        left.vega_lite_chart(_spec("field", sub, f.label), width="stretch")
+        left.vega_lite_chart(_spec("field", sub, f.label), width="stretch", height=320)
         right.dataframe(_detail(sub), hide_index=True, width="stretch")
     st.caption("Points off: percentage points above (+) or below (−) the community's share. Ratio: 1.00 means "
                "exactly as in the community, 0.50 half as many as there should be.")
