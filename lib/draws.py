@@ -224,11 +224,27 @@ def draw_bundle(db: Database, draw_id: int) -> bytes | None:
     return bytes(data) if data is not None else None
 
 
+_LOTTERIES: dict[bytes, FrozenLottery] = {}
+_LOTTERIES_LOCK = threading.Lock()
+
+
 def frozen_lottery(db: Database, draw_id: int) -> FrozenLottery:
+    """The frozen lottery of a draw (parsed once per content, then kept in memory)."""
     data = db.scalar("SELECT lottery FROM draws WHERE draw_id = ?", [int(draw_id)])
     if data is None:
         raise DrawError(f"There is no draw number {draw_id}.")
-    return parse_canonical(bytes(data))
+    data = bytes(data)
+    key = hashlib.sha256(data).digest()
+    with _LOTTERIES_LOCK:
+        found = _LOTTERIES.get(key)
+    if found is not None:
+        return found
+    fl = parse_canonical(data)
+    with _LOTTERIES_LOCK:
+        if len(_LOTTERIES) >= 16:
+            _LOTTERIES.pop(next(iter(_LOTTERIES)))
+        _LOTTERIES[key] = fl
+    return fl
 
 
 # --- frozen inputs --------------------------------------------------------------------------
