@@ -161,6 +161,23 @@ def test_infeasible_quotas_raise_with_the_report():
     assert "at least 2 people with age = young, but only 1 signed up" in str(e.value)
 
 
+def test_when_the_fractional_bound_is_not_reachable_the_staged_algorithm_is_exact():
+    # three binary features: the best *fractional* compositions are not mixtures of panels,
+    # so the relaxation+decomposition shortcut must give way to staged column generation
+    rows = ["010", "011", "010", "000", "101", "110", "100", "010", "001"]
+    people = [Person(f"p{i}", {f"f{f}": f"v{r[f]}" for f in range(3)}) for i, r in enumerate(rows)]
+    quotas = [Quota("f0", "v0", 1, 1), Quota("f0", "v1", 1, 2), Quota("f1", "v0", 1, 2), Quota("f1", "v1", 1, 2),
+              Quota("f2", "v0", 0, 1), Quota("f2", "v1", 1, 2)]
+    inst = Instance(people, quotas, 2)
+    dist = leximin(inst)
+    check_distribution(inst, dist)
+    assert dist.method == "staged column generation"
+    ref = brute_leximin(inst)
+    for pid, p in ref.items():
+        assert dist.probabilities[pid] == pytest.approx(p, abs=TOL)
+    assert dist.min_probability <= dist.upper_bound + 1e-9
+
+
 @st.composite
 def tiny_instances(draw):
     n = draw(st.integers(4, 8))
