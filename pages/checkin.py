@@ -95,6 +95,9 @@ def paper(session: P.Session) -> None:
 def body() -> None:
     st.markdown(BIG_BUTTONS, unsafe_allow_html=True)
     st.title("Check-in")
+    if st.session_state.get("role") not in ("organiser", "volunteer"):   # the menu hides this page too; belt and braces
+        st.error("This page is for organisers and volunteers only. Sign in first.")
+        return
     show_flashes()
     sessions = P.list_sessions(db())
     if not sessions:

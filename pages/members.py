@@ -111,6 +111,9 @@ def change_form(names: dict[str, str]) -> None:
 
 def body() -> None:
     st.title("Members")
+    if st.session_state.get("role") not in ("organiser",):   # the menu hides this page too; belt and braces
+        st.error("This page is for organisers only. Sign in first.")
+        return
     show_flashes()
     for old, new in P.sync_replacements(db(), "replacement draw"):
         st.success(f"{new} has joined the panel, replacing {old} (from the replacement draw).")

@@ -77,6 +77,9 @@ def detail(sessions: list[P.Session]) -> None:
 
 def body() -> None:
     st.title("Sessions")
+    if st.session_state.get("role") not in ("organiser",):   # the menu hides this page too; belt and braces
+        st.error("This page is for organisers only. Sign in first.")
+        return
     show_flashes()
     sessions = P.list_sessions(db())
     schedule_form(expanded=not sessions)

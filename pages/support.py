@@ -176,6 +176,9 @@ def stipends_tab(names: dict[str, str]) -> None:
 
 def body() -> None:
     st.title("Support and stipends")
+    if st.session_state.get("role") not in ("organiser",):   # the menu hides this page too; belt and braces
+        st.error("This page is for organisers only. Sign in first.")
+        return
     show_flashes()
     if not P.current_members(db()) and P.member_statuses(db()).empty:
         st.info("Nobody is on the panel yet. Start tracking the drawn panel on the Members page.")
