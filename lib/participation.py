@@ -198,6 +198,9 @@ def change_status(db: Database, person_id: str, new_status: str, actor: str | No
                 raise UserError(f"{replaced_by} is not on the panel yet. Enrol the replacement first "
                                 "(replacements come from the replacement draw).")
         _set_status(cur, person_id, new_status, at, actor, reason=reason, replaced_by=replaced_by)
+        if new_status == REPLACED:
+            cur.execute("UPDATE members SET replaces = ? WHERE person_id = ? AND replaces IS NULL",
+                        [person_id, replaced_by])
 
     db.transaction(write)
 
@@ -991,7 +994,7 @@ def sync_replacements(db: Database, actor: str | None, *, now: datetime | None =
         pairs = dict(zip(newcomers, replaced))
         before = dict(db.query("SELECT person_id, status FROM members"))
         enrol_panel(db, newcomers, d.draw_id, actor, replaces=pairs, now=now)
-        done.extend((old, new) for new, old in pairs.items() if before.get(old) != REPLACED)
+        done.extend((old, new) for new, old in pairs.items() if before.get(old) not in (None, REPLACED))
     return done
 
 

@@ -163,6 +163,18 @@ def test_dropout_funnel_by_group(demo_db, panel):
     assert f[f["field"] == "gender"].groupby("stage")["count"].sum()["selected"] == 30
 
 
+def test_replacing_by_hand_records_both_sides(demo_db, panel):
+    old = panel[5]
+    new = [p for p in pool_frame(demo_db)["person_id"] if p not in panel][0]
+    P.enrol_panel(demo_db, [new], None, "organiser")
+    P.change_status(demo_db, old, "withdrawn", "organiser", reason="Moved away")
+    with pytest.raises(UserError, match="cannot replace themselves"):
+        P.change_status(demo_db, old, "replaced", "organiser", replaced_by=old)
+    P.change_status(demo_db, old, "replaced", "organiser", replaced_by=new)
+    m = P.members_frame(demo_db).set_index("person_id")
+    assert (m.loc[old, "status"], m.loc[old, "replaced_by"], m.loc[new, "replaces"]) == ("replaced", new, old)
+
+
 def test_two_people_changing_one_member_at_once_cannot_both_succeed(demo_db, panel):
     pid = panel[4]
     barrier = threading.Barrier(2)
