@@ -25,17 +25,21 @@ How it is computed (all LPs and MIPs by HiGHS):
 
 2. **Decomposition (column generation).** Find weights on integer compositions whose
    mean is that relaxed leximin vector p*. Restricted master over the compositions
-   found so far::
+   found so far (z is the share of everybody's target that is reached)::
 
-       maximise  z   (z <= 0)
+       maximise  z   (0 <= z <= 1)
        s.t.      sum_j lambda_j = 1                                  (dual mu)
-                 sum_j c_jt lambda_j - n_t z >= n_t p*_t   for all t   (dual w_t >= 0)
+                 sum_j c_jt lambda_j - n_t p*_t z >= 0     for all t   (dual w_t >= 0)
 
-   New columns come from cheap heuristics first (one-person swaps from the columns in
-   the basis, and the LP relaxation of the pricing problem rounded by a tiny MIP), and
-   from the exact pricing MIP ``max_c w.c`` only when those find nothing. If z reaches
-   0, the distribution attains the upper bounds of step 1 in every stage, so it *is*
-   the leximin distribution, with the certificate ``gap = bound - min probability``.
+   It starts from a greedy cover (a few panels that together include every type, so
+   that z > 0 from the first round). New columns come from cheap heuristics first
+   (one-person swaps from the columns in the basis, and the LP relaxation of the pricing
+   problem rounded by a tiny MIP), and from the exact pricing MIP ``max_c w.c`` only
+   when those find nothing. If z reaches 1, the distribution attains the upper bounds
+   of step 1 in every stage, so it *is* the leximin distribution, with the certificate
+   ``gap = bound - min probability``. When the time limit stops it earlier, every type
+   still has at least z times its leximin probability, and the gap says how far the
+   minimum may be from optimal.
 
 3. **Fallback: the paper's staged column generation.** When p* is not a mixture of
    valid panels (the relaxation is not tight, typical only of tiny or very tight
@@ -442,7 +446,9 @@ class _Solver:
         covered |= target <= 0
         out: list[np.ndarray] = []
         while not covered.all():
-            self.check_time()
+            r = self.remaining()
+            if r is not None and r <= 0:
+                break  # the master will report how far the columns found so far get
             w = np.where(covered, 0.0, 1.0 + target)
             c = self.lp_pricer.solve(w)
             if c is None or not (~covered & (c > 0)).any():
@@ -492,14 +498,15 @@ class _Solver:
         m.add(seeds)
         self.decomp_master = m
         while True:
-            self.check_time()
             res = m.solve()
             if res is None:
                 raise LeximinError("The decomposition LP failed.")
             z, lam, w, mu, s = res
             self.last = (m, lam)
+            self.share = z
             if z >= 1.0 - DECOMP_TOL:
                 return m, lam
+            self.check_time()
             self.report(f"Building panels: {len(m.columns)} compositions, {100 * z:.2f}% of the fair shares reached",
                         0.3 + 0.7 * max(0.0, z))
             cols = self.new_columns(m, lam, w, mu)
@@ -528,6 +535,7 @@ class _Solver:
         pvals = np.zeros(T)
         total = float(self.n.sum())
         self.stages = 0
+        self.share = 1.0
         while not fixed.all():
             self.stages += 1
             first = not fixed.any()
@@ -614,8 +622,9 @@ def leximin(instance: Instance, *, time_limit: float | None = None,
         master, lam = solver.run(first)
     except TimeoutError:
         solver.complete = False
-        if getattr(solver, "last", None) is None:
-            raise LeximinError(f"The time limit of {time_limit} s ran out before a distribution was found.") from None
+        if getattr(solver, "last", None) is None or getattr(solver, "share", 1.0) <= 0.0:
+            raise LeximinError(f"The time limit of {time_limit} s ran out before a lottery giving everybody a chance "
+                               "was found. Allow more time for the computation.") from None
         master, lam = solver.last
     comps = np.array(master.columns[: len(lam)])
     dist = distribution_from(
