@@ -286,7 +286,6 @@ class _Swaps:
         return out
 
 
-
 # --- the restricted master ------------------------------------------------------------
 
 class _Master:
