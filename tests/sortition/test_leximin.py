@@ -274,3 +274,20 @@ def test_demo_assembly_gives_a_valid_lottery_within_its_time_limit(db):
     assert dist.upper_bound == pytest.approx(6 / 185, abs=1e-9)
     # either solved, or stopped by the time limit with an honest gap
     assert dist.complete or (dist.gap > 0 and elapsed < 15 + 10)
+
+
+# --- the Gini coefficient used in every report --------------------------------------------------
+
+@given(st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_gini_matches_the_textbook_double_sum(values):
+    n = len(values)
+    total = sum(values)
+    expected = 0.0 if total <= 0 else sum(abs(a - b) for a in values for b in values) / (2 * n * total)
+    assert gini(values) == pytest.approx(expected, abs=1e-9)
+
+
+def test_gini_extremes():
+    assert gini({"a": 0.1, "b": 0.1}) == 0.0
+    assert gini([0.0, 0.0, 0.0, 1.0]) == pytest.approx(0.75)
+    assert gini([]) == 0.0
