@@ -151,21 +151,25 @@ def seats_text(row: BoardRow) -> str:
     return f"{row.min_seats}" if row.min_seats == row.max_seats else f"{row.min_seats}–{row.max_seats}"
 
 
+SHARE_COLUMN = "Share (target)"
+
+
 def board_table(board: Board, field_key: str, *, organiser: bool) -> pd.DataFrame:
-    """One field's rows as shown on the board (strings, so hidden counts stay hidden)."""
+    """One field's rows as shown on the board (strings, so hidden counts stay hidden). Five narrow
+    columns, so the table fits a phone: the share of sign-ups is shown with the target in brackets."""
     out = []
     for r in board.rows:
         if r.field != field_key:
             continue
+        target = "–" if r.target_share is None else f"{r.target_share * 100:.0f}%"
         out.append({
             "Group": r.value_label,
             "Signed up": shown_count(r.signups, organiser),
-            "Share": shown_share(r, organiser),
-            "Target": "–" if r.target_share is None else f"{r.target_share * 100:.0f}%",
+            SHARE_COLUMN: f"{shown_share(r, organiser)} ({target})",
             "Seats": seats_text(r),
             "Still needed": shown_still_needed(r, organiser),
         })
-    return pd.DataFrame(out, columns=["Group", "Signed up", "Share", "Target", "Seats", "Still needed"])
+    return pd.DataFrame(out, columns=["Group", "Signed up", SHARE_COLUMN, "Seats", "Still needed"])
 
 
 def look_for_lines(board: Board, *, organiser: bool, limit: int = LOOK_FOR_LIMIT) -> list[str]:

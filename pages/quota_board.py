@@ -46,7 +46,8 @@ def _board_body() -> None:
     with st.expander("What do the columns mean?"):
         st.markdown(
             "- **Signed up**: people of that kind who have signed up so far.\n"
-            "- **Share** and **Target**: their share of all sign-ups, and their share of the whole community.\n"
+            "- **Share (target)**: their share of all sign-ups, and in brackets their share of the whole "
+            "community.\n"
             "- **Seats**: how many seats on the panel that group will get (fewest–most).\n"
             f"- **Still needed**: how many more sign-ups of that kind to find *to be safe*. Not everyone can "
             f"be picked and some people drop out, so we aim for {SAFETY_FACTOR} sign-ups ready for the draw for "

@@ -66,10 +66,10 @@ def test_small_groups_are_hidden_from_volunteers_without_leaking_through_other_c
         r = row("Small", signups=n, eligible=n, min_seats=4, share=0.1, signup_share=n / 200)
         board = Board(1, 40, False, 200, 200, [r])
         t = board_table(board, "f", organiser=False).iloc[0]
-        shown.add((t["Signed up"], t["Share"], t["Still needed"]))
+        shown.add((t["Signed up"], t["Share (target)"], t["Still needed"]))
         org = board_table(board, "f", organiser=True).iloc[0]
         assert org["Signed up"] == str(n) and org["Still needed"] == f"{12 - n} more"
-    assert shown == {("fewer than 5", "small", "at least 8 more")}
+    assert shown == {("fewer than 5", "small (10%)", "at least 8 more")}
     # From 5 up, and for 0, the real figures are shown to everyone.
     r5 = row("Five", signups=5, eligible=5, min_seats=4, signup_share=5 / 200)
     t = board_table(Board(1, 40, False, 200, 200, [r5]), "f", organiser=False).iloc[0]

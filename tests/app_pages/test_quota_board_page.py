@@ -49,8 +49,8 @@ def test_volunteer_sees_counts_targets_and_who_to_look_for_but_no_names(app_env)
     assert "**Age band: 16 to 24**: 14% of the community, only 4% of sign-ups" in page
     assert "3 sign-ups ready for the draw for every seat" in page
     age = _field_table(at, "16 to 24")
-    assert age.columns.tolist() == ["Group", "Signed up", "Share", "Target", "Seats", "Still needed"]
-    assert age.iloc[0].tolist() == ["16 to 24", "27", "4%", "14%", "4–5", "safe ✓"]
+    assert age.columns.tolist() == ["Group", "Signed up", "Share (target)", "Seats", "Still needed"]
+    assert age.iloc[0].tolist() == ["16 to 24", "27", "4% (14%)", "4–5", "safe ✓"]
     from lib.resources import get_db
 
     names = {n for (n,) in get_db().query("SELECT name FROM contacts")}
@@ -68,7 +68,7 @@ def test_small_groups_are_hidden_from_volunteers_not_organisers_and_refresh_pick
     assert _metrics(at)["Signed up"] == "597"
     gender = _field_table(at, "Woman")
     nb = gender[gender["Group"] == "Non-binary or other"].iloc[0]
-    assert (nb["Signed up"], nb["Share"]) == ("fewer than 5", "small")
+    assert (nb["Signed up"], nb["Share (target)"]) == ("fewer than 5", "small (1%)")
     org = goto(open_app("organiser"), BOARD)
     nb = _field_table(org, "Woman").set_index("Group").loc["Non-binary or other"]
     assert nb["Signed up"] == "3"

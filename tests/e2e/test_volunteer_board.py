@@ -47,10 +47,13 @@ def test_volunteer_checks_the_quota_board_on_a_phone(server, phone):
     table = phone.get_by_test_id("stTable").filter(has_text="16 to 24")
     table.wait_for()
     row = table.locator("tr").filter(has_text="16 to 24").inner_text().split("\t")
-    assert [c.strip() for c in row] == ["16 to 24", "27", "4%", "14%", "4–5", "safe ✓"], row
+    assert [c.strip() for c in row] == ["16 to 24", "27", "4% (14%)", "4–5", "safe ✓"], row
     # Phone-sized: nothing wider than the screen, so no sideways scrolling of the page.
     width = phone.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, width
+    box = table.bounding_box()
+    inner = table.evaluate("t => t.scrollWidth")
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and inner <= box["width"] + 1, (box, inner)
     # Counts only: no names or email addresses anywhere on the page.
     body = phone.content()
     assert "@example.org" not in body and "Keith Morgan" not in body
