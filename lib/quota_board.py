@@ -121,6 +121,22 @@ def build_board(db: Database, *, version: int | None = None) -> Board:
 
 # --- what people see ---------------------------------------------------------------------
 
+def secondary_hidden(counts: dict, *, organiser: bool) -> set:
+    """Values to hide as well, so that a hidden small group cannot be worked out by subtraction.
+
+    When exactly one value of a field is hidden (1–4 people), anyone who knows the total (it is on
+    the start page) could subtract the other counts. So the smallest other non-zero count of that
+    field is hidden too ("not shown"): the subtraction then gives only the sum of the two.
+    """
+    if organiser:
+        return set()
+    primary = [v for v, n in counts.items() if 0 < n < SMALL_GROUP]
+    if len(primary) != 1:
+        return set()
+    others = sorted((n, str(v)) for v, n in counts.items() if v not in primary and n > 0)
+    return {next(v for v in counts if str(v) == others[0][1])} if others else set()
+
+
 def _hidden(n: int, organiser: bool) -> bool:
     return not organiser and 0 < n < SMALL_GROUP
 
@@ -158,10 +174,15 @@ def board_table(board: Board, field_key: str, *, organiser: bool) -> pd.DataFram
     """One field's rows as shown on the board (strings, so hidden counts stay hidden). Five narrow
     columns, so the table fits a phone: the share of sign-ups is shown with the target in brackets."""
     out = []
-    for r in board.rows:
-        if r.field != field_key:
-            continue
+    rows = [r for r in board.rows if r.field == field_key]
+    also_hidden = secondary_hidden({r.value: r.signups for r in rows}, organiser=organiser)
+    for r in rows:
         target = "–" if r.target_share is None else f"{r.target_share * 100:.0f}%"
+        if r.value in also_hidden:
+            out.append({"Group": r.value_label, "Signed up": "not shown", SHARE_COLUMN: f"– ({target})",
+                        "Seats": seats_text(r),
+                        "Still needed": "safe ✓" if r.still_needed == 0 else "more needed"})
+            continue
         out.append({
             "Group": r.value_label,
             "Signed up": shown_count(r.signups, organiser),

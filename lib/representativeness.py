@@ -308,9 +308,16 @@ def latest_chances(db):
 
 def public_table(comp: pd.DataFrame, *, organiser: bool = False) -> pd.DataFrame:
     """A wide table for people: one row per value, a share column per stage; counts under 5 are
-    hidden for non-organisers, and so is their share (it would give the count away)."""
+    hidden for non-organisers, and so is their share (it would give the count away). When only one
+    value of a field is hidden, the next smallest is "not shown" too, so it cannot be worked out by
+    subtracting the others from the total."""
     from lib.privacy import SMALL_GROUP
+    from lib.quota_board import secondary_hidden
 
+    also_hidden: set = set()
+    for (field, stage), grp in comp[comp["stage"] != "population"].groupby(["field", "stage"], sort=False):
+        counts = {v: (0 if pd.isna(n) else int(n)) for v, n in zip(grp["value"], grp["count"])}
+        also_hidden |= {(field, stage, v) for v in secondary_hidden(counts, organiser=organiser)}
     rows: dict[tuple, dict] = {}
     for r in comp.sort_values(["position"]).itertuples():
         row = rows.setdefault((r.field, r.value), {"Group": r.value_label})
@@ -322,6 +329,8 @@ def public_table(comp: pd.DataFrame, *, organiser: bool = False) -> pd.DataFrame
         label = stage_label(r.stage)
         if hidden:
             row[label] = "fewer than 5"
+        elif (r.field, r.stage, r.value) in also_hidden:
+            row[label] = "not shown"
         else:
             row[label] = f"{r.share * 100:.0f}% ({n})"
     return pd.DataFrame(list(rows.values()))

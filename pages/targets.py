@@ -35,13 +35,13 @@ def _pool_signature() -> tuple:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _feasibility(db_path: str, pool_sig: tuple, quotas: tuple, panel_size: int) -> dict:
+def _feasibility(db_path: str, pool_sig: tuple, quotas: tuple, panel_size: int, one_per_household: bool) -> dict:
     """Whether the current pool can meet the quotas (cached per pool state and quotas)."""
     from lib.quotas import build_instance
     from lib.sortition.feasibility import check_feasibility
     from lib.sortition.model import Quota
 
-    instance = build_instance(db(), [Quota(*q) for q in quotas], panel_size)
+    instance = build_instance(db(), [Quota(*q) for q in quotas], panel_size, one_per_household=one_per_household)
     report = check_feasibility(instance)
     return {"feasible": report.feasible, "diagnosis": list(report.diagnosis),
             "relaxation": [c.describe() for c in report.relaxation], "seats": report.seats,
@@ -185,7 +185,8 @@ def body() -> None:
         st.subheader("4. Can the sign-ups so far meet these quotas?")
         qkey = tuple((q.field, q.value, q.min, q.max) for q in quotas)
         with st.spinner("Checking every possible panel …"):
-            res = _feasibility(database.path, _pool_signature(), qkey, k)
+            res = _feasibility(database.path, _pool_signature(), qkey, k,
+                               bool(get_setting(database, "one_per_household", False)))
         if res["feasible"]:
             st.success(f"Yes: a panel of {k} that meets every quota can be drawn from the {res['pool']} people "
                        "ready for the draw.", icon=":material/check_circle:")

@@ -79,6 +79,17 @@ def test_small_groups_are_hidden_from_volunteers_without_leaking_through_other_c
     assert (t["Signed up"], t["Still needed"]) == ("0", "3 more")
 
 
+def test_a_lone_small_group_cannot_be_worked_out_by_subtraction():
+    rows = [row("Small", signups=3, eligible=3, min_seats=1, signup_share=0.03),
+            row("Mid", signups=20, eligible=20, min_seats=2, signup_share=0.2),
+            row("Big", signups=77, eligible=77, min_seats=7, signup_share=0.77)]
+    board = Board(1, 10, False, 100, 100, rows)
+    shown = board_table(board, "f", organiser=False).set_index("Group")
+    assert shown["Signed up"].tolist() == ["fewer than 5", "not shown", "77"]
+    assert shown.loc["Mid", "Still needed"] == "safe ✓"          # no number that gives 20 away
+    assert board_table(board, "f", organiser=True)["Signed up"].tolist() == ["3", "20", "77"]
+
+
 def test_board_without_targets_counts_only(db):
     from lib.categories import parse_fields_csv, save_fields
 

@@ -71,9 +71,17 @@ def test_public_table_hides_small_groups_and_their_shares():
     pop = population_stage([Target("age", "young", 0.4), Target("age", "old", 0.6)], [AGE])
     comp = comparison({"population": pop, "selected": stage}, [AGE])
     public = public_table(comp)
+    # With only two groups, showing the other one would give the hidden 3 away (total − 40): both go.
     assert public.to_dict("records") == [{"Group": "Young", "Community": "40%", "Selected": "fewer than 5"},
-                                         {"Group": "Old", "Community": "60%", "Selected": "93% (40)"}]
-    assert public_table(comp, organiser=True).iloc[0]["Selected"] == "7% (3)"
+                                         {"Group": "Old", "Community": "60%", "Selected": "not shown"}]
+    assert public_table(comp, organiser=True)["Selected"].tolist() == ["7% (3)", "93% (40)"]
+    # Three groups: the smallest other one is not shown either; two small groups protect each other.
+    one_small = comparison({"signups": stage_from_counts({("area", "north"): 2, ("area", "south"): 8,
+                                                          ("area", "east"): 30}, [AREA])}, [AREA])
+    assert public_table(one_small)["Signed up"].tolist() == ["fewer than 5", "not shown", "75% (30)"]
+    two_small = comparison({"signups": stage_from_counts({("area", "north"): 2, ("area", "south"): 4,
+                                                          ("area", "east"): 30}, [AREA])}, [AREA])
+    assert public_table(two_small)["Signed up"].tolist() == ["fewer than 5", "fewer than 5", "83% (30)"]
 
 
 def test_chance_curve_sorted_and_thinned():
@@ -140,11 +148,11 @@ def test_transparency_report_is_one_printable_page_without_personal_data():
     assert "abab abab" in html and "17 23 41" in html                                 # commitment, number
     assert "python -m lib.sortition verify bundle.zip" in html
     assert "<svg" in html and "<polyline" in html                                     # the chance curve
-    assert "fewer than 5" in html and "70% (7)" in html                               # 3 hidden, 7 shown
+    assert "fewer than 5" in html and "not shown" in html and "70% (7)" not in html   # 3 hidden, so 7 too
     assert "P-1" not in html                                                          # no pseudonyms
     assert "Frozen for the draw on 01 November 2026" in html
     organiser = report_html(_report_data(draw, comp, [AGE]), organiser=True)
-    assert "30% (3)" in organiser
+    assert "30% (3)" in organiser and "70% (7)" in organiser
 
 
 def test_transparency_report_before_any_draw(demo_db):
