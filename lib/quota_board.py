@@ -95,6 +95,19 @@ TOTALS_SQL = """
     SELECT count(*), count(*) FILTER (WHERE eligible) FROM people WHERE removed_sync IS NULL"""
 
 
+SIGNATURE_SQL = """
+    SELECT (SELECT max(sync_id) FROM sync_log), (SELECT count(*) FROM people),
+           (SELECT max(updated_at) FROM people)::VARCHAR, (SELECT max(version) FROM target_versions),
+           (SELECT count(frozen_at) FROM target_versions), (SELECT count(*) FROM strat_values),
+           (SELECT count(*) FROM target_rules)"""
+
+
+def board_signature(db: Database) -> tuple:
+    """A cheap fingerprint of everything the board shows: it changes whenever a sync, a target
+    version or the questions change, so a cached board can be reused until then."""
+    return tuple(db.query(SIGNATURE_SQL)[0])
+
+
 def build_board(db: Database, *, version: int | None = None) -> Board:
     """Counts per field and value, with the targets and seat band of the latest (or given) version."""
     fields = load_fields(db)

@@ -6,8 +6,14 @@ from datetime import datetime
 
 import streamlit as st
 
-from lib.quota_board import SAFETY_FACTOR, board_table, build_board, look_for_lines, shown_count
+from lib.quota_board import SAFETY_FACTOR, board_signature, board_table, build_board, look_for_lines, shown_count
 from pages.common import db, run_page
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _board(db_path: str, signature: tuple):
+    """The counts, computed once per state of the sign-ups and targets (see board_signature)."""
+    return build_board(db())
 
 
 def _organiser() -> bool:
@@ -21,7 +27,8 @@ def live_board() -> None:
 
 def _board_body() -> None:
     organiser = _organiser()
-    board = build_board(db())
+    database = db()
+    board = _board(database.path, board_signature(database))
     top = st.columns([3, 1], vertical_alignment="center")
     top[0].caption(f"Updated at {datetime.now():%H:%M:%S}. It refreshes by itself every minute.")
     # Pressing the button reruns this fragment, which reads the counts afresh.
