@@ -359,3 +359,40 @@ def detail_table(comp: pd.DataFrame) -> pd.DataFrame:
             row[f"Ratio ({stage_label(last)})"] = "–" if pd.isna(r.ratio) else f"{r.ratio:.2f}"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def funnel_table(funnel: pd.DataFrame, field: Field, stage_order: Sequence[str]) -> pd.DataFrame:
+    """One field's dropout funnel (from ``lib.participation.funnel_by_group``): a row per group, a
+    column per stage, and the share of those selected who are still on board (selected minus withdrawn)."""
+    sub = funnel[funnel["field"] == field.key]
+    if sub.empty:
+        return pd.DataFrame()
+    wide = sub.pivot_table(index="value", columns="stage", values="count", aggfunc="sum", fill_value=0)
+    cols = [s for s in stage_order if s in wide.columns]
+    wide = wide.reindex([v for v in field.values if v in wide.index])[cols]
+    out = pd.DataFrame({"Group": [field.value_labels.get(v, v) for v in wide.index]})
+    for c in cols:
+        out[c.capitalize()] = wide[c].astype(int).to_numpy()
+    if "selected" in cols and "withdrawn" in cols:
+        sel = wide["selected"].to_numpy()
+        kept = sel - wide["withdrawn"].to_numpy()
+        out["Still on board"] = [f"{k / s * 100:.0f}%" if s else "–" for k, s in zip(kept, sel)]
+    return out
+
+
+def funnel(db) -> tuple[pd.DataFrame | None, tuple]:
+    """(funnel frame, stage order) from lib.participation when it offers one; (None, ()) otherwise."""
+    try:
+        from lib import participation
+    except ImportError:
+        return None, ()
+    fn = getattr(participation, "funnel_by_group", None)
+    if fn is None:
+        return None, ()
+    try:
+        df = fn(db)
+    except Exception:  # noqa: BLE001 - participation tables may not exist in an old database
+        return None, ()
+    if df is None or df.empty or int(df["count"].sum()) == 0:
+        return None, ()
+    return df, tuple(getattr(participation, "FUNNEL_STAGES", ()))

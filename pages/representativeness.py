@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import charts
-from lib.representativeness import detail_table, stage_label
+from lib.representativeness import detail_table, funnel, funnel_table, stage_label
 from lib.transparency import gather, report_html
 from pages.common import db, run_page
 
@@ -83,6 +83,17 @@ def body() -> None:
         right.dataframe(_detail(sub), hide_index=True, width="stretch")
     st.caption("Points off: percentage points above (+) or below (−) the community's share. Ratio: 1.00 means "
                "exactly as in the community, 0.50 half as many as there should be.")
+
+    frame, order = funnel(db())
+    if frame is not None:
+        st.header("Who stays: the dropout funnel by group")
+        st.caption("How many people of each group reached each step, from being selected to completing the "
+                   "assembly. Groups that lose more people than others need extra support.")
+        for f in data.fields:
+            table = funnel_table(frame, f, order)
+            if not table.empty:
+                st.subheader(f.label)
+                st.dataframe(table, hide_index=True, width="stretch")
 
 
 run_page(body)

@@ -7,6 +7,8 @@ import math
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
+import pandas as pd
+
 import pytest
 
 from lib.categories import Field, load_fields
@@ -207,3 +209,16 @@ def test_the_public_sees_a_draw_only_once_its_commitment_is_published():
     committed = SimpleNamespace(**{**vars(computed), "status": "committed", "commitment": "cd" * 32})
     shown = public_view(_report_data(committed, comp, [AGE]))
     assert shown.draw is committed and not shown.curve.empty
+
+
+def test_funnel_table_by_hand():
+    from lib.representativeness import funnel_table
+
+    frame = pd.DataFrame([("age", "young", "selected", 10), ("age", "young", "confirmed", 7),
+                          ("age", "young", "withdrawn", 4), ("age", "old", "selected", 20),
+                          ("age", "old", "confirmed", 19), ("age", "old", "withdrawn", 1)],
+                         columns=["field", "value", "stage", "count"])
+    table = funnel_table(frame, AGE, ("selected", "confirmed", "withdrawn"))
+    assert table.to_dict("records") == [
+        {"Group": "Young", "Selected": 10, "Confirmed": 7, "Withdrawn": 4, "Still on board": "60%"},
+        {"Group": "Old", "Selected": 20, "Confirmed": 19, "Withdrawn": 1, "Still on board": "95%"}]
