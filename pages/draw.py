@@ -98,10 +98,6 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
 
     d = db()
     _step_header(1)
-    if new_after is not None:
-        st.warning(f"Draw {new_after.draw_id} on these sign-ups was already "
-                   f"{'revealed' if new_after.is_revealed else 'published'}. A new draw will be recorded as a "
-                   "**re-run** and shown as such to everyone, next to the first one.")
     inputs = draws.frozen_inputs(d)
     if inputs is None:
         info = version_info(d)
@@ -141,6 +137,15 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
         st.rerun()
     # The check is quick for most pools; keep its answer for this exact pool and quotas.
     key = draws.inputs_hash(pool)
+    if new_after is not None:
+        done = "revealed" if new_after.is_revealed else "published"
+        if key == new_after.inputs_hash:
+            st.warning(f"Draw {new_after.draw_id} on these same sign-ups and quotas was already {done}. A new draw "
+                       "will be recorded as a **re-run** and shown as such to everyone, next to the first one.")
+        else:
+            st.info(f"Draw {new_after.draw_id} was already {done}, but the sign-ups or the quotas have changed "
+                    "since. The new draw is recorded as a separate draw; the earlier one stays on record.")
+            new_after = None
     cached = st.session_state.get("feasibility")
     if cached and cached[0] == key:
         report = cached[1]
