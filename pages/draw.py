@@ -206,6 +206,16 @@ def _chances(rec: draws.DrawRecord) -> None:
                     f"With the fair lottery: **{s['fair_almost_none']}**.")
     if rec.legacy_note:
         st.caption(rec.legacy_note)
+    zero = sum(1 for p in rec.probabilities.values() if p <= 0)
+    if zero:
+        who = f"{zero} sign-up{'s have' if zero != 1 else ' has'} no chance at all in this lottery"
+        if rec.complete is False:
+            st.warning(f"{who}, because the computer ran out of time before finishing. Before publishing, press "
+                       "“Start again” and let it run longer (the time limit is the setting "
+                       "KLEROTERION_DRAW_TIME_LIMIT, in seconds).")
+        else:
+            st.info(f"{who}: no panel that meets the quotas can include them, or their chance is smaller than "
+                    f"1 in {rec.m}.")
     if rec.complete is False:
         st.caption(f"The computer stopped improving the lottery after {rec.seconds or 0:.0f} seconds (its time "
                    "limit). Every panel still meets the quotas; with more time the smallest chance might be up to "
