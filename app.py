@@ -64,12 +64,45 @@ def current_role() -> str:
     return P
 
 
+def requested_path() -> str:
+    """The page address the browser asked for (e.g. "check-in" from a bookmark), if known."""
+    try:
+        url = st.context.url or ""
+    except Exception:  # noqa: BLE001 - not in a browser session (e.g. AppTest)
+        return ""
+    from urllib.parse import urlparse
+
+    parts = [p for p in urlparse(url).path.split("/") if p]
+    return parts[-1] if parts else ""
+
+
+def locked_page(title: str, roles: set[str], role: str):
+    """Shown instead of "page not found" when someone opens a page their role may not see."""
+    names = sorted(auth.ROLE_LABELS[r].lower() + "s" for r in roles if r != P) or ["signed-in people"]
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    def body() -> None:
+        st.title(title)
+        if role == P:
+            st.info(f"“{title}” is for {who}. Please sign in first; then open it from the menu.")
+            st.page_link("pages/signin.py", label="Sign in", icon=":material/login:")
+        else:
+            st.warning(f"“{title}” is only for {who}, so it is not open to you. Use the menu for your pages.")
+    return body
+
+
 def pages_for(role: str) -> dict[str, list]:
     out: dict[str, list] = {}
+    wanted = requested_path()
     for section, path, title, icon, url, roles in PAGES:
-        if role in roles and (ROOT / path).exists():
+        if not (ROOT / path).exists():
+            continue
+        if role in roles:
             out.setdefault(section, []).append(
                 st.Page(path, title=title, icon=icon, url_path=url or None, default=(url == "")))
+        elif url and url == wanted and roles - {P}:
+            out.setdefault("", []).append(
+                st.Page(locked_page(title, roles, role), title=title, icon=":material/lock:", url_path=url))
     return out
 
 
@@ -94,6 +127,14 @@ try:
     get_db()
 except UserError as e:
     st.error(str(e))
+    st.stop()
+except Exception:  # noqa: BLE001 - never a traceback in the UI
+    import logging
+    import traceback
+
+    logging.getLogger("kleroterion").error("The database could not be opened:\n%s", traceback.format_exc())
+    st.error("The app could not open its database, so nothing can be shown right now. Nothing stored was "
+             "changed. Tell whoever runs the app: the details are in the server's log.")
     st.stop()
 
 role = current_role()

@@ -32,7 +32,7 @@ def body() -> None:
         if ok:
             if auth.check_password(who, password, hashes):
                 st.session_state["role"] = who
-                st.rerun()
+                st.switch_page("pages/home.py")  # land on the Overview with the new menu
             else:
                 st.error("That password is not right. Check it with the organisers and try again.")
         if (secrets_section("auth") or {}):
@@ -59,7 +59,7 @@ def body() -> None:
             else:
                 st.session_state["role"] = auth.MEMBER
                 st.session_state["member_session"] = session
-                st.rerun()
+                st.switch_page("pages/home.py")  # land on the Overview with the new menu
 
 
 run_page(body)

@@ -1,0 +1,40 @@
+"""Opening a page's address directly (a bookmark, a shared link) in a fresh browser."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import wait_idle
+from tests.e2e.test_checkin_journey import open_menu_link
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_bookmarked_volunteer_page_asks_to_sign_in_then_opens(server, phone):
+    from lib.auth import DEMO_PASSWORDS
+
+    phone.goto(server.url)          # the server has loaded the demo (its very first run is slow)
+    wait_idle(phone)
+    phone.get_by_text("People signed up").wait_for()
+    phone.goto(server.url + "/check-in")
+    wait_idle(phone)
+    phone.get_by_text("“Check-in” is for organisers and volunteers. Please sign in first").wait_for()
+    assert phone.get_by_text("Page not found").count() == 0
+
+    phone.get_by_test_id("stMain").get_by_role("link", name="Sign in").click()
+    wait_idle(phone)
+    phone.get_by_text("Volunteer", exact=True).click()
+    phone.locator("input[type=password]").fill(DEMO_PASSWORDS["volunteer"])
+    phone.get_by_role("button", name="Sign in", exact=True).click()
+    phone.get_by_text("Signed in as Volunteer").wait_for()
+    wait_idle(phone)
+    open_menu_link(phone, "Check-in")
+    phone.get_by_text("Please sign in first").wait_for(state="detached")
+
+
+def test_a_volunteer_cannot_open_an_organiser_page_by_its_address(server, page):
+    page.goto(server.url + "/members")
+    wait_idle(page)
+    page.get_by_text("“Members” is for organisers. Please sign in first").wait_for()
+    body = page.inner_text("body")
+    assert "P-0" not in body and "@" not in body
