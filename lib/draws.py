@@ -916,9 +916,15 @@ def fairness_summary(rec: DrawRecord) -> dict:
     out = {"people": len(fair), "fair_min": min(fair.values()) if fair else None,
            "fair_almost_none": sum(1 for p in fair.values() if p < ALMOST_NO_CHANCE),
            "legacy_min": None, "legacy_almost_none": None}
+    out["fair_none"] = sum(1 for p in fair.values() if p <= 0)
+    out["legacy_draws"] = rec.legacy_draws or 0
+    out["legacy_never"] = None
     if legacy:
         out["legacy_min"] = min(legacy.values())
-        out["legacy_almost_none"] = sum(1 for p in legacy.values() if p < ALMOST_NO_CHANCE)
+        out["legacy_never"] = sum(1 for p in legacy.values() if p <= 0)
+        # "Below 1 in 1,000" can only be told apart from "never picked" with enough trial draws.
+        if out["legacy_draws"] >= 1 / ALMOST_NO_CHANCE:
+            out["legacy_almost_none"] = sum(1 for p in legacy.values() if p < ALMOST_NO_CHANCE)
     return out
 
 

@@ -198,12 +198,24 @@ def _chances(rec: draws.DrawRecord) -> None:
     s = draws.fairness_summary(rec)
     c1, c2 = st.columns(2)
     c1.metric("Smallest chance in the fair lottery", draws.chance_text(s["fair_min"]))
-    c2.metric("Smallest chance with the usual greedy draw",
-              draws.chance_text(s["legacy_min"]) if s["legacy_min"] is not None else "not measured")
-    if s["legacy_almost_none"] is not None:
-        st.markdown(f"With the greedy draw many groups use, **{s['legacy_almost_none']}** of the "
-                    f"{s['people']} sign-ups would have almost no chance (less than 1 in 1,000). "
-                    f"With the fair lottery: **{s['fair_almost_none']}**.")
+    n = s["legacy_draws"]
+    if s["legacy_min"] is None:
+        greedy = "not measured"
+    elif s["legacy_min"] <= 0:
+        greedy = f"never picked in {n:,} trials"
+    else:
+        greedy = draws.chance_text(s["legacy_min"])
+    c2.metric("Smallest chance with the usual greedy draw", greedy)
+    if s["legacy_never"] is not None:
+        line = (f"In {n:,} trial runs of the greedy draw many groups use, **{s['legacy_never']}** of the "
+                f"{s['people']} sign-ups were never picked")
+        if s["legacy_almost_none"] is not None:
+            line += (f", and **{s['legacy_almost_none']}** had a chance below 1 in 1,000 (in the fair lottery: "
+                     f"**{s['fair_almost_none']}**)")
+        line += f". In the fair lottery, **{s['fair_none']}** have no chance at all."
+        st.markdown(line)
+        if n < 200:
+            st.caption(f"Only {n} trial runs fitted in the time allowed, so the greedy draw's figures are rough.")
     if rec.legacy_note:
         st.caption(rec.legacy_note)
     zero = sum(1 for p in rec.probabilities.values() if p <= 0)

@@ -261,3 +261,19 @@ def test_people_who_left_the_sign_ups_are_kept_out_of_the_reserve(small_db):
     r = draws.reveal_draw(small_db, r.draw_id, "8", actor="alex")
     assert gone not in draws.current_panel(small_db)
     assert verify_bundle(draws.draw_bundle(small_db, r.draw_id)).ok
+
+
+def test_fairness_summary_claims_only_what_the_trial_runs_can_show():
+    from datetime import datetime, timezone
+
+    def record(legacy_draws):
+        fair = {"a": 0.3, "b": 0.3, "c": 0.4, "d": 0.0}
+        legacy = {"a": 0.0, "b": 0.0005, "c": 0.9, "d": 0.0995}
+        return draws.DrawRecord(1, "draw", "computed", datetime.now(timezone.utc), None, 1, 1, "leximin", None, None,
+                                [], [], fair, legacy, 0.0, 0.2, None, [], None, legacy_draws=legacy_draws)
+
+    few = draws.fairness_summary(record(50))
+    assert (few["legacy_never"], few["fair_none"], few["legacy_almost_none"]) == (1, 1, None)
+    many = draws.fairness_summary(record(2000))
+    assert many["legacy_almost_none"] == 2 and many["fair_almost_none"] == 1
+    assert draws.chance_text(0.05) == "about 1 in 20 (5.0%)" and draws.chance_text(0) == "no chance at all (0%)"
