@@ -22,7 +22,7 @@ browser:
 	@bash scripts/ensure-chromium.sh
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
