@@ -20,12 +20,13 @@ from tests.e2e.conftest import CHROMIUM_ARGS, StreamlitServer, _chromium, sign_i
 
 OUT = ROOT / "docs" / "screenshots"
 
-# (file name, role, url path, viewport)
+# (file name, role, url path, viewport); "skip-ahead" runs the demo's "skip ahead" first
 SHOTS = [
     ("overview", "organiser", "", (1280, 900)),
     ("signups", "organiser", "signups", (1280, 1100)),
     ("targets", "organiser", "targets", (1280, 1100)),
     ("quota-board-phone", "volunteer", "quota-board", (390, 844)),
+    ("skip-ahead", "organiser", "", (1280, 900)),
     ("draw", "organiser", "draw", (1280, 1100)),
     ("representativeness", "organiser", "representativeness", (1280, 1100)),
     ("members", "organiser", "members", (1280, 900)),
@@ -33,6 +34,11 @@ SHOTS = [
     ("evaluation", "organiser", "evaluation", (1280, 1000)),
     ("transparency", None, "transparency", (1280, 1000)),
 ]
+
+
+TITLES = {"signups": "Sign-ups", "targets": "Targets and quotas", "quota-board": "Quota board",
+          "draw": "The draw", "representativeness": "How representative?", "members": "Members",
+          "check-in": "Check-in", "evaluation": "Evaluation", "transparency": "Transparency"}
 
 
 def main() -> int:
@@ -44,13 +50,39 @@ def main() -> int:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
+                warm = browser.new_page()          # the very first run loads the demo; let it finish
+                warm.goto(server.url)
+                warm.get_by_text("People signed up").wait_for(timeout=120_000)
+                warm.close()
                 for name, role, path, (w, h) in SHOTS:
                     ctx = browser.new_context(viewport={"width": w, "height": h}, device_scale_factor=1)
                     page = ctx.new_page()
                     page.set_default_timeout(60_000)
                     if role:
                         sign_in(page, server.url, role)
-                    page.goto(f"{server.url}/{path}")
+                    else:
+                        page.goto(server.url)
+                        wait_idle(page, 120_000)
+                    if name == "skip-ahead":
+                        page.get_by_text("Demo: skip ahead to after the draw").click()
+                        page.get_by_role("button", name="Skip ahead").click()
+                        page.get_by_text("This story is invented").wait_for(timeout=600_000)
+                        ctx.close()
+                        continue
+                    # Follow the menu (typing an address would start a new, signed-out session).
+                    if path:
+                        expand = page.get_by_test_id("stExpandSidebarButton")
+                        if expand.count() and expand.first.is_visible():
+                            expand.first.click()
+                        more = page.get_by_test_id("stSidebarNavViewButton")
+                        if more.count() and "more" in more.first.inner_text().lower():
+                            more.first.click()
+                        page.get_by_test_id("stSidebarNav").get_by_role("link", name=TITLES[path],
+                                                                         exact=True).first.click()
+                        wait_idle(page, 120_000)
+                        collapse = page.get_by_test_id("stSidebarCollapseButton")
+                        if w < 600 and collapse.count() and collapse.first.is_visible():
+                            collapse.first.click()
                     wait_idle(page, 120_000)
                     page.wait_for_timeout(1500)  # charts finish drawing
                     if "Page not found" in page.content():
