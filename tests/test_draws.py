@@ -11,6 +11,7 @@ import hashlib
 import pytest
 
 from lib import draws
+from tests.draw_fixtures import small_demo_template
 from lib.sortition.model import Quota
 from lib.sortition.verify import verify_bundle
 from lib.targets import load_targets, save_target_version
@@ -21,16 +22,7 @@ K = 10
 @pytest.fixture(scope="module")
 def small_template(tmp_path_factory):
     """The demo assembly plus a target version for two fields and a panel of 10, built once."""
-    from lib.db import open_database
-    from lib.demo import load_demo
-
-    path = tmp_path_factory.mktemp("draws") / "template.duckdb"
-    database = open_database(path)
-    load_demo(database)
-    targets = [t for t in load_targets(database) if t.field in ("gender", "age")]
-    save_target_version(database, targets, panel_size=K, note="two fields for quick tests", actor="test")
-    database.close()
-    return path
+    return small_demo_template(tmp_path_factory.mktemp("draws"), K)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lib import draws
+from tests.draw_fixtures import small_demo_template
 from tests.app_pages.helpers import goto, open_app, texts
 
 DRAW = "pages/draw.py"
@@ -20,17 +21,7 @@ K = 10
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """The demo assembly plus a target version for two fields and a panel of 10, built once."""
-    from lib.db import open_database
-    from lib.demo import load_demo
-    from lib.targets import load_targets, save_target_version
-
-    path = tmp_path_factory.mktemp("draw_page") / "template.duckdb"
-    database = open_database(path)
-    load_demo(database)
-    targets = [t for t in load_targets(database) if t.field in ("gender", "age")]
-    save_target_version(database, targets, panel_size=K, note="two fields for quick tests", actor="test")
-    database.close()
-    return path
+    return small_demo_template(tmp_path_factory.mktemp("draw_page"), K)
 
 
 @pytest.fixture
