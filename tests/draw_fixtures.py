@@ -1,10 +1,22 @@
-"""A small drawable assembly shared by the draw tests: the demo plus targets for two fields."""
+"""Demo database files built once and copied per test: the plain demo, and a small drawable one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 SMALL_PANEL = 10
+
+
+def demo_template(directory: Path) -> Path:
+    """A DuckDB file in ``directory`` holding the demo assembly; tests copy it instead of reloading."""
+    from lib.db import open_database
+    from lib.demo import load_demo
+
+    path = directory / "demo.duckdb"
+    database = open_database(path)
+    load_demo(database)
+    database.close()
+    return path
 
 
 def small_demo_template(directory: Path, panel_size: int = SMALL_PANEL) -> Path:

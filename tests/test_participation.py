@@ -13,6 +13,7 @@ import pytest
 from lib import participation as P
 from lib.errors import UserError
 from lib.signups.store import pool_frame
+from tests.draw_fixtures import demo_template as demo_template_file
 from lib.sortition.model import Quota
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -21,14 +22,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory):
     """The demo assembly loaded once per module; each test works on its own copy of the file."""
-    from lib.db import open_database
-    from lib.demo import load_demo
-
-    path = tmp_path_factory.mktemp("participation") / "demo.duckdb"
-    database = open_database(path)
-    load_demo(database)
-    database.close()
-    return path
+    return demo_template_file(tmp_path_factory.mktemp("participation"))
 
 
 @pytest.fixture

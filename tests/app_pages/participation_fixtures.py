@@ -14,18 +14,12 @@ import pytest
 
 from lib import participation as P
 from lib.signups.store import pool_frame
+from tests.draw_fixtures import demo_template
 
 
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory):
-    from lib.db import open_database
-    from lib.demo import load_demo
-
-    path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
-    d = open_database(path)
-    load_demo(d)
-    d.close()
-    return path
+    return demo_template(tmp_path_factory.mktemp("demo-template"))
 
 
 @pytest.fixture
