@@ -125,4 +125,31 @@ def sign_in(page, base_url: str, role: str = "organiser") -> None:
     page.locator("input[type=password]").fill(DEMO_PASSWORDS[role])
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_text(f"Signed in as {ROLE_LABELS[role]}").wait_for()
+    leave_sign_in_page(page)
+
+
+def leave_sign_in_page(page) -> None:
+    """After signing in, the app moves to the Overview with the new menu; wait for that move to
+    finish, or a click on the menu could land on the old one while it is being replaced."""
+    page.wait_for_url(lambda url: "/sign-in" not in url, timeout=30_000)
+    wait_idle(page)
+
+
+def open_page(page, name: str, timeout_s: float = 30.0) -> None:
+    """Open a page through the side menu (a reload would start a new session, signed out).
+    Long menus hide some pages behind "View more"; the menu may still be redrawing after a
+    sign-in, so keep looking until the link shows or the time runs out."""
+    import time
+
+    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).first
+    deadline = time.monotonic() + timeout_s
+    while not link.is_visible():
+        more = page.get_by_test_id("stSidebarNavViewButton")
+        if more.count() and "more" in more.first.inner_text().lower():
+            more.first.click()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the menu never showed a link to {name!r}")
+        page.wait_for_timeout(250)
+    link.click()
+    page.get_by_role("heading", name=name).first.wait_for()
     wait_idle(page)

@@ -18,7 +18,7 @@ from lib import evaluation as ev
 from lib.db import open_database
 from lib.demo import load_demo
 from lib.signups.store import pool_frame
-from tests.e2e.conftest import StreamlitServer, sign_in, wait_idle
+from tests.e2e.conftest import StreamlitServer, leave_sign_in_page, open_page, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -33,17 +33,7 @@ def member_sign_in(page, url: str, code: str) -> None:
     expect(box).to_have_value(code)                   # filled in from the link
     page.get_by_role("button", name="Open my pages").click()
     page.get_by_text("Signed in as Assembly member").wait_for()
-    wait_idle(page)
-
-
-def open_page(page, name: str) -> None:
-    """Through the menu (a reload would start a new session, signed out)."""
-    more = page.get_by_test_id("stSidebarNavViewButton")
-    if more.count() and "more" in more.first.inner_text().lower():
-        more.first.click()
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).first.click()
-    page.get_by_role("heading", name=name).first.wait_for()
-    wait_idle(page)
+    leave_sign_in_page(page)
 
 
 def start(path, page) -> StreamlitServer:
