@@ -110,7 +110,7 @@ def run_ours(inst: Instance, time_limit: float) -> dict:
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
     t1 = time.perf_counter()
-    lot = round_to_uniform(inst, dist, 1000, time_limit=5.0)
+    lot = round_to_uniform(inst, dist, 1000)
     return {"seconds": seconds, "cpu": cpu, "min": dist.min_probability, "bound": dist.upper_bound, "gap": dist.gap,
             "complete": dist.complete, "gini": gini(dist.probabilities), "method": dist.method,
             "rounding_loss": lot.rounding_loss, "rounding_seconds": time.perf_counter() - t1,

@@ -453,7 +453,7 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
     finally:
         stop.set()
     progress(0.72, f"Listing {M} equally likely panels")
-    lot = round_to_uniform(work, dist, M, time_limit=min(10.0, max(1.0, limit / 10)))
+    lot = round_to_uniform(work, dist, M)
     progress(0.80, "Freezing the lottery")
     fl = freeze(work, lot.panels, algorithm="leximin", created=_now_text(), targets=dist.probabilities,
                 relaxation=relaxation, context=context, pseudonymise_households=pseudonymise)

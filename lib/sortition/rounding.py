@@ -45,6 +45,9 @@ from .leximin import Distribution
 from .model import Instance, InputError, Panel
 from .typespace import INF, new_highs
 
+ROUNDING_SECONDS = 2.0   # the MIP's time cap: past it, improvements are a fraction of a panel in M
+ROUNDING_ABS_GAP = 0.05  # stop once the largest deviation is proven within 0.05 panel appearances
+
 
 @dataclass
 class UniformLottery:
@@ -85,8 +88,9 @@ def _multiplicities(C: np.ndarray, w: np.ndarray, n: np.ndarray, target: np.ndar
         return m, True
     # MIP: u_j binary for j in cand ; per type: q_t int, r_t int, d_t binary ; L
     nc = len(cand)
-    h = new_highs(mip_gap=1e-6, time_limit=time_limit)
+    h = new_highs(time_limit=time_limit)
     h.setOptionValue("mip_rel_gap", 1e-6)
+    h.setOptionValue("mip_abs_gap", ROUNDING_ABS_GAP)
     base_A = base @ C
     Tq = np.flatnonzero(n > 1)           # types whose members can differ
     ncol = nc + T + 2 * len(Tq) + 1      # u, q (all types), r and d (types with n>1), L
@@ -155,7 +159,7 @@ def _multiplicities(C: np.ndarray, w: np.ndarray, n: np.ndarray, target: np.ndar
 
 
 def round_to_uniform(instance: Instance, dist: Distribution, M: int = 1000, *,
-                     time_limit: float = 10.0) -> UniformLottery:
+                     time_limit: float = ROUNDING_SECONDS) -> UniformLottery:
     """Exactly ``M`` valid panels whose uniform mixture approximates ``dist`` (see module doc)."""
     if M < 1:
         raise InputError(f"The number of panels must be at least 1, not {M}.")
