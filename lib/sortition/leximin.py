@@ -74,6 +74,12 @@ FIX_TOL = 1e-7         # a type is pinned when its share n_t w_t of the dual wei
 FIX_SLACK = 1e-10      # fixed probabilities are enforced as >= p - FIX_SLACK (numerical safety)
 MASTER_SIMPLEX = 4       # primal simplex: adding columns keeps the basis primal feasible
 DECOMP_TOL = 1e-9      # decomposition accepted when every type is within this of its target
+COLUMN_BUDGET = 200    # heuristic columns added per round at most (or T / BUDGET_PER_TYPES if more)
+BUDGET_PER_TYPES = 4
+QUICK_MIP_GAP = 1e-3     # the rounding MIP of the heuristic pricer need not be optimal
+QUICK_MIP_SECONDS = 0.5
+SMOOTHING = 0.85       # weight of the previous smoothed prices in the heuristics' prices
+COLUMN_CAP = 3         # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
 class LeximinError(InputError):
@@ -99,6 +105,7 @@ class Distribution:
     method: str = ""                      # "relaxation+decomposition" or "staged column generation"
     type_probabilities: list[float] = field(default_factory=list)
     panel_size: int = 0
+    maximin_seconds: float = math.nan     # when the minimum probability was proven optimal (nan: not reached)
 
     def type_of(self) -> dict[str, int]:
         return {pid: t for t, ids in enumerate(self.types) for pid in ids}
@@ -202,6 +209,57 @@ class _LPPricer:
         self.all = np.arange(T, dtype=np.int32)
         self.ub = ts.sizes.astype(np.float64)
         self.time_left = lambda: 2.0
+        self.widen = True     # when rounding within floor/ceil fails, try the whole model within +-1
+        quota_rows = [r for r in rows if r[0] != -INF]          # panel size and quotas (not households)
+        self.rows = np.zeros((len(quota_rows), T))
+        for i, r in enumerate(quota_rows):
+            self.rows[i, r[2]] = r[3]
+        self.rlo = np.array([r[0] for r in quota_rows])
+        self.rhi = np.array([r[1] for r in quota_rows])
+        self.household_of = np.full(T, -1, dtype=np.int64)
+        for i, hh in enumerate(ts.households):
+            self.household_of[list(hh)] = i
+
+    def _round_small(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+        """Round the LP's point by a MIP over its few fractional coordinates only (each
+        goes to its floor or its ceiling), built afresh: much quicker than re-solving the
+        whole model with the other coordinates fixed."""
+        fr = np.flatnonzero(lo < hi)
+        if len(fr) > 200:
+            return None
+        base = self.rows @ lo
+        sub = self.rows[:, fr]
+        touched = np.flatnonzero(np.abs(sub).sum(axis=1) > 0)
+        untouched_ok = (base >= self.rlo - 1e-9) & (base <= self.rhi + 1e-9)
+        untouched_ok[touched] = True
+        if not untouched_ok.all():
+            return None
+        rlo = self.rlo[touched] - base[touched]
+        rhi = self.rhi[touched] - base[touched]
+        rows = [(rlo[i], rhi[i], np.flatnonzero(sub[r]), sub[r][np.flatnonzero(sub[r])])
+                for i, r in enumerate(touched)]
+        for hh in {self.household_of[t] for t in fr if self.household_of[t] >= 0}:
+            members = self.ts.households[hh]
+            used = float(lo[members].sum())
+            cols = np.flatnonzero(np.isin(fr, members))
+            rows.append((-INF, 1.0 - used, cols, np.ones(len(cols))))
+        h = new_highs(mip_gap=1e-6)
+        h.setOptionValue("time_limit", 1.0)
+        nf = len(fr)
+        h.addVars(nf, np.zeros(nf), (hi - lo)[fr])
+        h.changeColsIntegrality(nf, np.arange(nf, dtype=np.int32), np.ones(nf, dtype=np.uint8))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        h.changeColsCost(nf, np.arange(nf, dtype=np.int32), w[fr].astype(np.float64))
+        if rows:
+            starts, idx, val = _csr([(list(map(int, r[2])), list(map(float, r[3]))) for r in rows])
+            h.addRows(len(rows), np.array([r[0] for r in rows], dtype=np.float64),
+                      np.array([r[1] for r in rows], dtype=np.float64), len(idx), starts, idx, val)
+        h.run()
+        if h.getInfo().primal_solution_status != 2:
+            return None
+        c = lo.astype(np.int64)
+        c[fr] += np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
+        return c if self.ts.is_valid_composition(c) else None
 
     def solve(self, w: np.ndarray) -> np.ndarray | None:
         h = self.h
@@ -216,11 +274,14 @@ class _LPPricer:
         if (lo == hi).all():
             c = lo.astype(np.int64)
             return c if self.ts.is_valid_composition(c) else None
+        c = self._round_small(x, lo, hi, w)
+        if c is not None or not self.widen:
+            return c
         m = self.exact
         try:
             for widen in (0, 1):
                 m.h.changeColsBounds(T, self.all, np.maximum(lo - widen, 0), np.minimum(hi + widen, self.ub))
-                m.set_time_limit(min(2.0, self.time_left()))
+                m.set_time_limit(min(QUICK_MIP_SECONDS, self.time_left()))
                 try:
                     res = m.solve(w, count=False)
                 except (TimeoutError, RuntimeError):
@@ -286,6 +347,60 @@ class _Swaps:
         return out
 
 
+    def batch(self, C: np.ndarray, prices: np.ndarray, w: np.ndarray, mu: float, slots: int,
+              *, shortlist: int = 512, chunk: int = 512) -> list[tuple[float, np.ndarray]]:
+        """``columns`` for many columns at once (the rows of C), vectorised with numpy.
+
+        For each column, the ``slots`` members' types with the lowest ``prices`` give up a
+        seat to the highest-priced type (among the ``shortlist`` highest-priced types
+        overall) that keeps every quota met; kept when the result's reduced cost at the
+        true prices ``w`` is positive."""
+        ts = self.ts
+        if len(C) == 0:
+            return []
+        T, F = ts.T, self.K.shape[1]
+        L = min(T, shortlist)
+        cand_types = np.argsort(-prices, kind="stable")[:L]
+        Kc_b = self.Kc[cand_types]                # (L, F)
+        has_b = self.has[cand_types]
+        K_b = self.K[cand_types]
+        p_b = prices[cand_types]
+        hh_b = self.in_household[cand_types]
+        out: list[tuple[float, np.ndarray]] = []
+        At = ts.A.T if not hasattr(ts.A, "toarray") else ts.A.toarray().T
+        for lo in range(0, len(C), chunk):
+            Cb = C[lo:lo + chunk]
+            J = len(Cb)
+            rows = np.arange(J)
+            Q = Cb @ At                                   # (J, R) seats per quota value
+            dec_ok = Q > self.qmin
+            inc_ok = Q < self.qmax
+            can_add = (Cb[:, cand_types] < ts.sizes[cand_types]) & ~hh_b[None, :]
+            P = np.where(Cb > 0, prices[None, :], INF)
+            order = np.argsort(P, axis=1, kind="stable")[:, :slots]
+            base = Cb @ w - mu
+            for s in range(min(slots, T)):
+                a = order[:, s]
+                valid = Cb[rows, a] > 0
+                Ka, Kca, hasa = self.K[a], self.Kc[a], self.has[a]
+                ok = can_add & (cand_types[None, :] != a[:, None])
+                for f in range(F):
+                    dec = ~hasa[:, f] | dec_ok[rows, Kca[:, f]]                      # (J,)
+                    inc = ~has_b[None, :, f] | inc_ok[:, Kc_b[:, f]]                 # (J, L)
+                    ok &= (K_b[None, :, f] == Ka[:, f][:, None]) | (dec[:, None] & inc)
+                cand = np.where(ok, p_b[None, :], -INF)
+                bi = np.argmax(cand, axis=1)
+                good = valid & np.isfinite(cand[rows, bi])
+                b = cand_types[bi]
+                gain = base + w[b] - w[a]
+                for j in np.flatnonzero(good & (gain > PRICING_TOL)):
+                    c2 = Cb[j].copy()
+                    c2[a[j]] -= 1
+                    c2[b[j]] += 1
+                    out.append((float(gain[j]), c2))
+        return out
+
+
 # --- the restricted master ------------------------------------------------------------
 
 class _Master:
@@ -320,6 +435,37 @@ class _Master:
             self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
         self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), np.zeros(T), np.full(T, INF))
         self.open[:] = True
+
+    def set_rows(self, zcoef: np.ndarray, rhs: np.ndarray) -> None:
+        """Rows ``sum_j c_jt lambda_j - zcoef_t z >= rhs_t`` (open rows: ``zcoef_t > 0``)."""
+        T = self.ts.T
+        self.zcoef = np.asarray(zcoef, dtype=np.float64).copy()
+        for t in range(T):
+            self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
+        self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), np.asarray(rhs, dtype=np.float64),
+                                np.full(T, INF))
+        self.open = self.zcoef > 0
+
+    def purge(self, lam: np.ndarray, w: np.ndarray, mu: float, cap: int) -> np.ndarray:
+        """Keep the LP small: past ``cap`` columns, drop the non-basic ones with the most negative
+        reduced costs (down to 60% of the cap). The solution does not change; returns its
+        weights on the columns that remain."""
+        J = len(self.columns)
+        if J <= cap:
+            return lam
+        rc = self.reduced_costs(w, mu)
+        basic = np.array([int(x) for x in self.h.getBasis().col_status[1:]]) == int(highspy.HighsBasisStatus.kBasic)
+        rc[(lam > 0) | basic] = INF   # never drop a column in use (keeps the warm start valid)
+        drop = np.sort(np.argsort(rc, kind="stable")[: J - int(0.6 * cap)])
+        drop = drop[np.isfinite(rc[drop])]
+        if len(drop) == 0:
+            return lam
+        self.h.deleteCols(len(drop), (drop + 1).astype(np.int32))
+        keep = np.ones(J, dtype=bool)
+        keep[drop] = False
+        self.columns = [c for c, k in zip(self.columns, keep) if k]
+        self.keys = {c.tobytes() for c in self.columns}
+        return lam[keep]
 
     def set_row(self, t: int, with_z: bool, b: float) -> None:
         self.h.changeCoeff(1 + t, 0, -self.n[t] if with_z else 0.0)
@@ -381,7 +527,9 @@ class _Solver:
         self.deadline = deadline
         self.progress = progress
         self.exact = CompositionModel(ts)
-        self.lp_pricer = _LPPricer(ts, self.exact)
+        quick = CompositionModel(ts)          # the heuristic's own copy, with a looser gap
+        quick.h.setOptionValue("mip_rel_gap", QUICK_MIP_GAP)
+        self.lp_pricer = _LPPricer(ts, quick)
         self.lp_pricer.time_left = lambda: max(0.01, self.remaining() if self.deadline is not None else 2.0)
         self.swaps = _Swaps(ts)
         self.n = ts.sizes.astype(np.float64)
@@ -391,6 +539,9 @@ class _Solver:
         self.complete = True
         self.method = ""
         self.all_columns: list[np.ndarray] = []
+        self.smoothed: np.ndarray | None = None
+        self.maximin_seconds = math.nan          # when the minimum probability was proven optimal
+        self.t0 = time.perf_counter()
 
     # -- utilities
     def remaining(self) -> float | None:
@@ -413,24 +564,37 @@ class _Solver:
         return res
 
     def new_columns(self, master: _Master, lam: np.ndarray, w: np.ndarray, mu: float, *,
-                    budget: int = 400) -> list[np.ndarray]:
-        """Heuristic columns with positive reduced cost (swaps from the basis, LP pricing)."""
+                    budget: int = COLUMN_BUDGET) -> list[np.ndarray]:
+        """Heuristic columns with positive reduced cost (swaps from the basis, LP pricing).
+
+        Dual prices jump about from one round to the next, which makes column generation
+        zig-zag; so the heuristics also search with smoothed prices (a running average,
+        Wentges' smoothing) and keep what improves the master at the true prices."""
+        prev = self.smoothed
+        ws = w if prev is None or prev.shape != w.shape else SMOOTHING * prev + (1.0 - SMOOTHING) * w
+        self.smoothed = ws
         cols = master.columns
         basis = np.flatnonzero(lam > 1e-12)
         found: list[tuple[float, np.ndarray]] = []
         per = 3 if len(basis) < 200 else 1
-        for j in basis:
+        C = np.array([cols[j] for j in basis], dtype=np.int64).reshape(len(basis), self.ts.T)
+        for prices in ((w,) if ws is w else (w, ws)):
             self.check_time()
-            c = cols[j]
-            rc = float(np.dot(w, c) - mu)
-            found.extend(self.swaps.columns(c, w, rc, per, PRICING_TOL))
-        c = self.lp_pricer.solve(w)
-        if c is not None:
-            v = float(np.dot(w, c) - mu)
-            if v > PRICING_TOL:
-                found.append((v, c))
+            found.extend(self.swaps.batch(C, prices, w, mu, 2 * per))
+        want = max(budget, self.ts.T // BUDGET_PER_TYPES)
+        # the LP-and-small-MIP pricer is slow on large pools: only when the swaps found few
+        for prices in (() if len(found) >= want // 2 else (w,) if ws is w else (w, ws)):
+            self.lp_pricer.widen = False    # the whole-model fallback costs more than it brings here
+            try:
+                c = self.lp_pricer.solve(prices)
+            finally:
+                self.lp_pricer.widen = True
+            if c is not None:
+                v = float(np.dot(w, c) - mu)
+                if v > PRICING_TOL:
+                    found.append((v, c))
         found.sort(key=lambda x: -x[0])
-        return [c for _, c in found[:budget]]
+        return [c for _, c in found[:want]]
 
     def covering_columns(self, target: np.ndarray, seeds: list[np.ndarray]) -> list[np.ndarray]:
         """Panels that together include every type that can be selected at all.
@@ -484,44 +648,64 @@ class _Solver:
         return p, values
 
     # -- step 2
-    def decompose(self, target: np.ndarray, seeds: list[np.ndarray]):
+    def decompose(self, target: np.ndarray, seeds: list[np.ndarray], values: list[float]):
         """Weights on compositions with mean composition n * target; None if impossible.
 
-        The master maximises the share z of the target reached by every type at once
-        (``sum_j c_jt lambda_j >= z n_t p*_t``), so a computation cut short by the time
-        limit still gives everybody at least z times their fair share.
+        Level by level, following the relaxed stages' values v_1 < v_2 < ...: at level s
+        every type must reach ``min(p*_t, v_s)``. The master keeps what earlier levels
+        reached as a hard floor and maximises the share z of the step to the new level::
+
+            sum_j c_jt lambda_j >= n_t min(p*_t, v_{s-1}) + z n_t (min(p*_t, v_s) - min(p*_t, v_{s-1}))
+
+        Level 1 is the maximin problem (everybody at least the proven bound v_1) and has
+        much more room than the full decomposition, so the minimum probability is proven
+        optimal early; a computation cut short by the time limit keeps every level it
+        finished exactly, and z of the one it was working on.
         """
         ts = self.ts
         m = _Master(ts, zlo=0.0, zhi=1.0)
-        m.set_scaled_target(self.n * np.maximum(0.0, target - FIX_SLACK))
         m.add(seeds)
         self.decomp_master = m
-        while True:
-            res = m.solve()
-            if res is None:
-                raise LeximinError("The decomposition LP failed.")
-            z, lam, w, mu, s = res
-            self.last = (m, lam)
-            self.share = z
-            if z >= 1.0 - DECOMP_TOL:
-                return m, lam
-            self.check_time()
-            self.report(f"Building panels: {len(m.columns)} compositions, {100 * z:.2f}% of the fair shares reached",
-                        0.3 + 0.7 * max(0.0, z))
-            cols = self.new_columns(m, lam, w, mu)
-            if cols and m.add(cols):
-                continue
-            priced = self.exact_price(w)
-            if priced is None:
-                raise LeximinError("No valid panel exists.")
-            c, value, bound = priced
-            # with w normalised to w . (n p*) = 1, every distribution reaches at most the share
-            # max_c w.c <= bound of the target for some type
-            if bound < 1.0 - 1e-7:
-                return None  # p* is not a mixture of valid panels: the relaxation is not tight
-            if value - mu > PRICING_TOL and m.add([c]):
-                continue
-            return None  # numerically stuck: let the exact staged algorithm decide
+        cap = max(1000, COLUMN_CAP * ts.T)
+        goal = np.maximum(0.0, target - FIX_SLACK)
+        levels = sorted({round(v, 12) for v in values if v > 0}) or [float(goal.max())]
+        levels[-1] = max(levels[-1], float(goal.max()))
+        below = np.zeros(ts.T)
+        for s, v in enumerate(levels):
+            upto = np.minimum(goal, v)
+            m.set_rows(self.n * (upto - below), self.n * below)
+            self.smoothed = None
+            while True:
+                res = m.solve()
+                if res is None:
+                    raise LeximinError("The decomposition LP failed.")
+                z, lam, w, mu, _ = res
+                lam = m.purge(lam, w, mu, cap)
+                self.last = (m, lam)
+                self.share = z if s == 0 else 1.0
+                if z >= 1.0 - DECOMP_TOL:
+                    break
+                self.check_time()
+                self.report(f"Building panels: level {s + 1} of {len(levels)}, {len(m.columns)} compositions, "
+                            f"{100 * z:.2f}% of the way", 0.3 + 0.7 * (s + max(0.0, z)) / len(levels))
+                cols = self.new_columns(m, lam, w, mu)
+                if cols and m.add(cols):
+                    continue
+                priced = self.exact_price(w)
+                if priced is None:
+                    raise LeximinError("No valid panel exists.")
+                c, value, bound = priced
+                # with w normalised (sum over open rows of w_t * step_t = 1), every distribution
+                # reaches at most z <= bound - w.floor of this level's step
+                if bound - float(np.dot(w, self.n * below)) < 1.0 - 1e-7:
+                    return None  # p* is not a mixture of valid panels: the relaxation is not tight
+                if value - mu > PRICING_TOL and m.add([c]):
+                    continue
+                return None  # numerically stuck: let the exact staged algorithm decide
+            if s == 0:
+                self.maximin_seconds = time.perf_counter() - self.t0
+            below = upto
+        return m, lam
 
     # -- step 3
     def staged(self, seeds: list[np.ndarray]):
@@ -588,7 +772,7 @@ class _Solver:
         if c is not None:
             seeds.append(c)
         seeds.extend(self.covering_columns(target, seeds))
-        got = self.decompose(target, seeds)
+        got = self.decompose(target, seeds, values)
         if got is not None:
             self.method = "relaxation+decomposition"
             return got
@@ -629,7 +813,8 @@ def leximin(instance: Instance, *, time_limit: float | None = None,
     dist = distribution_from(
         ts, comps, lam, seconds=0.0, upper_bound=solver.upper_bound,
         pricing_violation=solver.max_violation, complete=solver.complete, stages=solver.stages,
-        pricing_calls=solver.exact.calls, columns=len(master.columns), method=solver.method)
+        pricing_calls=solver.exact.calls, columns=len(master.columns), method=solver.method,
+        maximin_seconds=solver.maximin_seconds)
     dist.seconds = time.perf_counter() - t0
     if progress is not None:
         progress("Done", 1.0)

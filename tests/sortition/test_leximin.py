@@ -291,3 +291,53 @@ def test_gini_extremes():
     assert gini({"a": 0.1, "b": 0.1}) == 0.0
     assert gini([0.0, 0.0, 0.0, 1.0]) == pytest.approx(0.75)
     assert gini([]) == 0.0
+
+
+# --- the engine's parts on a generated pool (165 types, 5 features, k = 20) ---------------------
+
+def generated_instance() -> Instance:
+    from bench.pools import generate_pool
+
+    return generate_pool(200, 5, 20)
+
+
+def test_levelled_decomposition_reaches_every_relaxed_stage_exactly():
+    from lib.sortition.leximin import _Solver
+    from lib.sortition.typespace import build_types
+
+    inst = generated_instance()
+    dist = leximin(inst, time_limit=120)
+    check_distribution(inst, dist)
+    assert dist.complete and dist.method == "relaxation+decomposition"
+    assert dist.gap <= 1e-6
+    # the minimum was proven optimal first, before the later levels were finished
+    assert 0 < dist.maximin_seconds <= dist.seconds
+    # every type gets its relaxed leximin value: the upper bound of each stage is reached
+    ts = build_types(inst)
+    target, values = _Solver(ts, None, None).relaxed_leximin()
+    assert len(set(round(v, 9) for v in values)) > 2   # several levels, not just the minimum
+    for pid, p in dist.probabilities.items():
+        assert p == pytest.approx(target[ts.type_of[pid]], abs=1e-7)
+
+
+def test_master_purge_keeps_the_solution_and_the_columns_in_use():
+    from lib.sortition.leximin import _LPPricer, _Master
+    from lib.sortition.typespace import CompositionModel, build_types
+
+    ts = build_types(generated_instance())
+    pricer = _LPPricer(ts, CompositionModel(ts))
+    rng = np.random.default_rng(7)
+    cols = [c for c in (pricer.solve(rng.random(ts.T)) for _ in range(150)) if c is not None]
+    assert len(cols) > 50 and all(ts.is_valid_composition(c) for c in cols)
+    master = _Master(ts, zlo=0.0, zhi=1.0)
+    master.set_scaled_target(np.full(ts.T, ts.k / ts.T))
+    master.add(cols)
+    z, lam, w, mu, _ = master.solve()
+    before = np.array(master.columns)
+    in_use = {master.columns[j].tobytes() for j in np.flatnonzero(lam > 0)}
+    kept = master.purge(lam, w, mu, cap=40)
+    assert len(master.columns) < len(cols) and len(kept) == len(master.columns)
+    assert in_use <= {c.tobytes() for c in master.columns}
+    z2, lam2, *_ = master.solve()
+    assert z2 == pytest.approx(z, abs=1e-9)
+    assert np.dot(kept, np.array(master.columns)) == pytest.approx(np.dot(lam, before), abs=1e-9)
