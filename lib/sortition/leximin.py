@@ -23,23 +23,31 @@ How it is computed (all LPs and MIPs by HiGHS):
    positive (complementary slackness: pinned in every optimum); repeat. Stage 1's
    optimum is a proven upper bound on the minimum probability of *any* distribution.
 
-2. **Decomposition (column generation).** Find weights on integer compositions whose
-   mean is that relaxed leximin vector p*. Restricted master over the compositions
-   found so far (z is the share of everybody's target that is reached)::
+2. **Decomposition (column generation), level by level.** Find weights on integer
+   compositions whose mean is that relaxed leximin vector p*. The relaxed stages' values
+   v_1 < v_2 < ... are taken as levels: at level s every type must reach
+   ``min(p*_t, v_s)``. Restricted master over the compositions found so far, with the
+   previous level as a hard floor and z the share of the step to the new level::
 
        maximise  z   (0 <= z <= 1)
-       s.t.      sum_j lambda_j = 1                                  (dual mu)
-                 sum_j c_jt lambda_j - n_t p*_t z >= 0     for all t   (dual w_t >= 0)
+       s.t.      sum_j lambda_j = 1                                            (dual mu)
+                 sum_j c_jt lambda_j - z step_t >= floor_t          for all t   (dual w_t >= 0)
 
-   It starts from a greedy cover (a few panels that together include every type, so
-   that z > 0 from the first round). New columns come from cheap heuristics first
-   (one-person swaps from the columns in the basis, and the LP relaxation of the pricing
-   problem rounded by a tiny MIP), and from the exact pricing MIP ``max_c w.c`` only
-   when those find nothing. If z reaches 1, the distribution attains the upper bounds
-   of step 1 in every stage, so it *is* the leximin distribution, with the certificate
-   ``gap = bound - min probability``. When the time limit stops it earlier, every type
-   still has at least z times its leximin probability, and the gap says how far the
-   minimum may be from optimal.
+   Level 1 is the maximin problem (everybody at least the proven bound v_1) and has much
+   more room than the full decomposition, so the minimum probability is proven optimal
+   early (``Distribution.maximin_seconds``). It starts from a greedy cover (a few panels
+   that together include every type, so that z > 0 from the first round). New columns
+   come from cheap heuristics first: one-seat swaps from the columns in the basis
+   (vectorised over the whole basis) and the LP relaxation of the pricing problem rounded
+   by a tiny MIP over its fractional coordinates, both also run at *smoothed* prices (a
+   running average of the duals, Wentges' smoothing, against the zig-zag of column
+   generation); the exact pricing MIP ``max_c w.c`` runs only when those find nothing.
+   The master keeps at most ``COLUMN_CAP`` columns per type (non-basic columns with the
+   worst reduced costs are dropped), so each LP stays quick. If z reaches 1 at the last
+   level, the distribution attains the upper bounds of step 1 in every stage, so it *is*
+   the leximin distribution, with the certificate ``gap = bound - min probability``.
+   When the time limit stops it earlier, every finished level holds exactly, and the gap
+   says how far the minimum may be from optimal.
 
 3. **Fallback: the paper's staged column generation.** When p* is not a mixture of
    valid panels (the relaxation is not tight, typical only of tiny or very tight
