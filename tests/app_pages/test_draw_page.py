@@ -284,3 +284,24 @@ def test_panel_and_reserve_are_written_back_to_the_google_sheet(draw_env, monkey
         assert [r[1] for r in reserve[1:4]] == rec.reserve_ids[:3]
         assert fake.tab(key, "Form responses 1").rows == rows        # the sign-ups are untouched
         assert draws.exports(d, rec.draw_id)
+
+
+def test_a_lottery_cut_short_by_the_time_limit_says_how_good_it_is(draw_env):
+    at = goto(open_app("organiser"), DRAW)
+    _button(at, "freeze").click().run()
+    _button(at, "compute").click().run()
+    _wait_job()
+    draw_id = draws.latest_draw(_db()).draw_id
+
+    def shown_with(gap: float) -> str:
+        _db().transaction(lambda cur: cur.execute("UPDATE draws SET complete = false, gap = ? WHERE draw_id = ?",
+                                                  [gap, draw_id]))
+        page = texts(goto(open_app("organiser"), DRAW))
+        assert "stopped improving the lottery" in page
+        return page
+
+    # the smallest chance already proven best: say so, rather than "might be higher"
+    page = shown_with(0.0)
+    assert "already the highest possible" in page and "percentage points higher" not in page
+    page = shown_with(0.012)
+    assert "up to 1.20 percentage points higher" in page and "already the highest possible" not in page
