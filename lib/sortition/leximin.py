@@ -228,7 +228,7 @@ class _LPPricer:
         for i, hh in enumerate(ts.households):
             self.household_of[list(hh)] = i
 
-    def _round_small(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    def _round_small(self, lo: np.ndarray, hi: np.ndarray, w: np.ndarray) -> np.ndarray | None:
         """Round the LP's point by a MIP over its few fractional coordinates only (each
         goes to its floor or its ceiling), built afresh: much quicker than re-solving the
         whole model with the other coordinates fixed."""
@@ -282,7 +282,7 @@ class _LPPricer:
         if (lo == hi).all():
             c = lo.astype(np.int64)
             return c if self.ts.is_valid_composition(c) else None
-        c = self._round_small(x, lo, hi, w)
+        c = self._round_small(lo, hi, w)
         if c is not None or not self.widen:
             return c
         m = self.exact
@@ -323,38 +323,6 @@ class _Swaps:
         self.qmin = ts.qmin
         self.qmax = ts.qmax
 
-    def columns(self, c: np.ndarray, w: np.ndarray, rc: float, per_column: int, tol: float) -> list[tuple[float, np.ndarray]]:
-        ts = self.ts
-        q = ts.A @ c
-        dec_ok = q > self.qmin
-        inc_ok = q < self.qmax
-        INC = ~self.has | inc_ok[self.Kc]          # (T, F): b's value may gain a seat
-        can_add = c < ts.sizes
-        if self.in_household.any():
-            can_add &= ~self.in_household       # keep it simple: no swaps into households
-        supp = np.flatnonzero(c)
-        order = supp[np.argsort(w[supp], kind="stable")][:per_column * 2]
-        out: list[tuple[float, np.ndarray]] = []
-        wmax_cand = np.where(can_add, w, -INF)
-        for a in order:
-            gain_floor = tol - rc + w[a]
-            if wmax_cand.max() <= gain_floor:
-                break
-            DEC = ~self.has[a] | dec_ok[self.Kc[a]]   # (F,): a's value may lose a seat
-            ok = ((self.K == self.K[a]) | (DEC[None, :] & INC)).all(axis=1)
-            cand = np.where(ok, wmax_cand, -INF)
-            cand[a] = -INF
-            b = int(np.argmax(cand))
-            if cand[b] > gain_floor:
-                c2 = c.copy()
-                c2[a] -= 1
-                c2[b] += 1
-                out.append((rc + float(w[b] - w[a]), c2))
-                if len(out) >= per_column:
-                    break
-        return out
-
-
     def batch(self, C: np.ndarray, prices: np.ndarray, w: np.ndarray, mu: float, slots: int,
               *, shortlist: int = 512, chunk: int = 512) -> list[tuple[float, np.ndarray]]:
         """``columns`` for many columns at once (the rows of C), vectorised with numpy.
@@ -375,12 +343,11 @@ class _Swaps:
         p_b = prices[cand_types]
         hh_b = self.in_household[cand_types]
         out: list[tuple[float, np.ndarray]] = []
-        At = ts.A.T if not hasattr(ts.A, "toarray") else ts.A.toarray().T
         for lo in range(0, len(C), chunk):
             Cb = C[lo:lo + chunk]
             J = len(Cb)
             rows = np.arange(J)
-            Q = Cb @ At                                   # (J, R) seats per quota value
+            Q = Cb @ ts.A.T                                   # (J, R) seats per quota value
             dec_ok = Q > self.qmin
             inc_ok = Q < self.qmax
             can_add = (Cb[:, cand_types] < ts.sizes[cand_types]) & ~hh_b[None, :]
@@ -437,12 +404,7 @@ class _Master:
 
     def set_scaled_target(self, x: np.ndarray) -> None:
         """Rows ``sum_j c_jt lambda_j >= z x_t``: z is the share of the target x that is reached."""
-        T = self.ts.T
-        self.zcoef = np.asarray(x, dtype=np.float64).copy()
-        for t in range(T):
-            self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
-        self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), np.zeros(T), np.full(T, INF))
-        self.open[:] = True
+        self.set_rows(x, np.zeros(self.ts.T))
 
     def set_rows(self, zcoef: np.ndarray, rhs: np.ndarray) -> None:
         """Rows ``sum_j c_jt lambda_j - zcoef_t z >= rhs_t`` (open rows: ``zcoef_t > 0``)."""
@@ -546,7 +508,6 @@ class _Solver:
         self.stages = 0
         self.complete = True
         self.method = ""
-        self.all_columns: list[np.ndarray] = []
         self.smoothed: np.ndarray | None = None
         self.maximin_seconds = math.nan          # when the minimum probability was proven optimal
         self.t0 = time.perf_counter()
@@ -603,6 +564,18 @@ class _Solver:
                     found.append((v, c))
         found.sort(key=lambda x: -x[0])
         return [c for _, c in found[:want]]
+
+    def price_round(self, master: _Master, lam: np.ndarray, w: np.ndarray, mu: float):
+        """One pricing round of column generation: heuristic columns first; only when they add
+        nothing, the exact pricing MIP. Returns None when columns were added, else the exact
+        pricing's ``(composition, value, proven bound)`` for the caller's stopping rule."""
+        cols = self.new_columns(master, lam, w, mu)
+        if cols and master.add(cols):
+            return None
+        priced = self.exact_price(w)
+        if priced is None:
+            raise LeximinError("No valid panel exists.")
+        return priced
 
     def covering_columns(self, target: np.ndarray, seeds: list[np.ndarray]) -> list[np.ndarray]:
         """Panels that together include every type that can be selected at all.
@@ -696,12 +669,9 @@ class _Solver:
                 self.check_time()
                 self.report(f"Building panels: level {s + 1} of {len(levels)}, {len(m.columns)} compositions, "
                             f"{100 * z:.2f}% of the way", 0.3 + 0.7 * (s + max(0.0, z)) / len(levels))
-                cols = self.new_columns(m, lam, w, mu)
-                if cols and m.add(cols):
-                    continue
-                priced = self.exact_price(w)
+                priced = self.price_round(m, lam, w, mu)
                 if priced is None:
-                    raise LeximinError("No valid panel exists.")
+                    continue
                 c, value, bound = priced
                 # with w normalised (sum over open rows of w_t * step_t = 1), every distribution
                 # reaches at most z <= bound - w.floor of this level's step
@@ -741,12 +711,9 @@ class _Solver:
                 if z >= zq - 1e-9:  # reaches the relaxed bound: optimal, fix what the relaxation pins
                     pin = yq
                     break
-                cols = self.new_columns(m, lam, w, mu)
-                if cols and m.add(cols):
-                    continue
-                priced = self.exact_price(w)
+                priced = self.price_round(m, lam, w, mu)
                 if priced is None:
-                    raise LeximinError("No valid panel exists.")
+                    continue
                 c, value, bound = priced
                 if first:
                     self.upper_bound = min(self.upper_bound, bound)
