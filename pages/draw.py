@@ -228,14 +228,14 @@ def _chances(rec: draws.DrawRecord) -> None:
         else:
             st.info(f"{who}: no panel that meets the quotas can include them, or their chance is smaller than "
                     f"1 in {rec.m}.")
-    if rec.complete is False and (rec.gap or 0) <= 1e-6:
+    if rec.complete is False:
+        gap = rec.gap or 0
+        outcome = ("Every panel meets the quotas and the smallest chance is already the highest possible; with more "
+                   "time, the chances just above it could have been evened out a little further." if gap <= 1e-6 else
+                   "Every panel still meets the quotas; with more time the smallest chance might be up to "
+                   f"{gap * 100:.2f} percentage points higher.")
         st.caption(f"The computer stopped improving the lottery after {rec.seconds or 0:.0f} seconds (its time "
-                   "limit). Every panel meets the quotas and the smallest chance is already the highest possible; "
-                   "with more time, the chances just above it could have been evened out a little further.")
-    elif rec.complete is False:
-        st.caption(f"The computer stopped improving the lottery after {rec.seconds or 0:.0f} seconds (its time "
-                   "limit). Every panel still meets the quotas; with more time the smallest chance might be up to "
-                   f"{(rec.gap or 0) * 100:.2f} percentage points higher.")
+                   f"limit). {outcome}")
     try:
         from lib.charts import chance_chart
         from lib.representativeness import chance_curve
