@@ -87,6 +87,7 @@ BUDGET_PER_TYPES = 4
 QUICK_MIP_GAP = 1e-3     # the rounding MIP of the heuristic pricer need not be optimal
 QUICK_MIP_SECONDS = 0.5
 SMOOTHING = 0.85       # weight of the previous smoothed prices in the heuristics' prices
+TIE_BREAK = 1e-3      # heuristics' prices: w + TIE_BREAK * max(w) * (relative shortfall from the level's target)
 COLUMN_CAP = 3         # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
@@ -399,6 +400,7 @@ class _Master:
         self.h = h
         self.open = np.ones(T, dtype=bool)     # rows that carry z
         self.zcoef = self.n.copy()             # row t reads sum_j c_jt lambda_j - zcoef_t z >= rhs
+        self.rhs = np.zeros(T)
         self.columns: list[np.ndarray] = []
         self.keys: set[bytes] = set()
 
@@ -410,6 +412,7 @@ class _Master:
         """Rows ``sum_j c_jt lambda_j - zcoef_t z >= rhs_t`` (open rows: ``zcoef_t > 0``)."""
         T = self.ts.T
         self.zcoef = np.asarray(zcoef, dtype=np.float64).copy()
+        self.rhs = np.asarray(rhs, dtype=np.float64).copy()
         for t in range(T):
             self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
         self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), np.asarray(rhs, dtype=np.float64),
@@ -441,6 +444,8 @@ class _Master:
         self.h.changeCoeff(1 + t, 0, -self.n[t] if with_z else 0.0)
         self.h.changeRowBounds(1 + t, self.n[t] * b, INF)
         self.open[t] = with_z
+        self.zcoef[t] = self.n[t] if with_z else 0.0
+        self.rhs[t] = self.n[t] * b
 
     def add(self, cs: list[np.ndarray]) -> int:
         new = []
@@ -543,16 +548,27 @@ class _Solver:
         ws = w if prev is None or prev.shape != w.shape else SMOOTHING * prev + (1.0 - SMOOTHING) * w
         self.smoothed = ws
         cols = master.columns
+        # The duals are zero on most types, and the heuristics pick among equal prices by
+        # index, the same few types every round. Break those ties by how far each type is
+        # from this level's target: seats are taken from the types furthest above it and
+        # given to the types furthest below (a tiny term: the true prices still decide).
+        used = np.flatnonzero(lam > 0)
+        pi = lam[used] @ np.array([cols[j] for j in used], dtype=np.float64).reshape(len(used), self.ts.T)
+        target = master.rhs + master.zcoef
+        shortfall = np.clip((target - pi) / np.maximum(target, 1e-12), -1.0, 1.0)
+        tie = TIE_BREAK * float(max(w.max(), 1e-12)) * shortfall
+        wt = w + tie
+        ws = ws + tie
         basis = np.flatnonzero(lam > 1e-12)
         found: list[tuple[float, np.ndarray]] = []
         per = 3 if len(basis) < 200 else 1
         C = np.array([cols[j] for j in basis], dtype=np.int64).reshape(len(basis), self.ts.T)
-        for prices in ((w,) if ws is w else (w, ws)):
+        for prices in ((wt,) if prev is None else (wt, ws)):
             self.check_time()
             found.extend(self.swaps.batch(C, prices, w, mu, 2 * per))
         want = max(budget, self.ts.T // BUDGET_PER_TYPES)
         # the LP-and-small-MIP pricer is slow on large pools: only when the swaps found few
-        for prices in (() if len(found) >= want // 2 else (w,) if ws is w else (w, ws)):
+        for prices in (() if len(found) >= want // 2 else (wt,) if prev is None else (wt, ws)):
             self.lp_pricer.widen = False    # the whole-model fallback costs more than it brings here
             try:
                 c = self.lp_pricer.solve(prices)
