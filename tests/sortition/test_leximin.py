@@ -341,3 +341,32 @@ def test_master_purge_keeps_the_solution_and_the_columns_in_use():
     z2, lam2, *_ = master.solve()
     assert z2 == pytest.approx(z, abs=1e-9)
     assert np.dot(kept, np.array(master.columns)) == pytest.approx(np.dot(lam, before), abs=1e-9)
+
+
+def test_heuristic_columns_take_the_seat_of_the_type_furthest_above_its_target():
+    """Most types have a dual price of zero; among them, the heuristics must offer the seat of
+    the type furthest above this level's target, not just the seats of the first few types."""
+    from lib.sortition.leximin import _Master, _Solver
+    from lib.sortition.typespace import build_types
+
+    colours = [f"colour {i:02d}" for i in range(12)]
+    inst = Instance(people=[Person(f"p{i:02d}", {"colour": c}) for i, c in enumerate(colours)],
+                    quotas=[Quota("colour", c, 0, 1) for c in colours], panel_size=8)
+    ts = build_types(inst)
+    solver = _Solver(ts, None, None)
+    master = _Master(ts, zlo=0.0, zhi=1.0)
+    seated = [ts.type_of[f"p{i:02d}"] for i in range(8)]
+    over = seated[-1]                    # the last of them is far above its target
+    first = np.zeros(ts.T, dtype=np.int64)
+    first[seated] = 1
+    master.add([first])
+    step = np.full(ts.T, 0.9)
+    step[over] = 0.05
+    master.set_rows(step, np.zeros(ts.T))
+    z, lam, w, mu, _ = master.solve()
+    assert (w[seated] == 0.0).all()
+    solver.lp_pricer.solve = lambda prices: None     # only the one-seat exchanges are under test here
+    cols = solver.new_columns(master, lam, w, mu)
+    assert cols and all(ts.is_valid_composition(c) for c in cols)
+    assert all(int(np.abs(c - first).sum()) == 2 for c in cols)
+    assert any(c[over] == 0 for c in cols), "the seat of the type furthest above its target was not offered"
