@@ -41,7 +41,9 @@ How it is computed (all LPs and MIPs by HiGHS):
    (vectorised over the whole basis) and the LP relaxation of the pricing problem rounded
    by a tiny MIP over its fractional coordinates, both also run at *smoothed* prices (a
    running average of the duals, Wentges' smoothing, against the zig-zag of column
-   generation); the exact pricing MIP ``max_c w.c`` runs only when those find nothing.
+   generation); ties between equal prices (most types have price 0) go to the types
+   furthest below the level's target, and seats are taken from the ones furthest above
+   it. The exact pricing MIP ``max_c w.c`` runs only when those find nothing.
    The master keeps at most ``COLUMN_CAP`` columns per type (non-basic columns with the
    worst reduced costs are dropped), so each LP stays quick. If z reaches 1 at the last
    level, the distribution attains the upper bounds of step 1 in every stage, so it *is*
@@ -545,7 +547,8 @@ class _Solver:
         zig-zag; so the heuristics also search with smoothed prices (a running average,
         Wentges' smoothing) and keep what improves the master at the true prices."""
         prev = self.smoothed
-        ws = w if prev is None or prev.shape != w.shape else SMOOTHING * prev + (1.0 - SMOOTHING) * w
+        smoothing = prev is not None and prev.shape == w.shape
+        ws = SMOOTHING * prev + (1.0 - SMOOTHING) * w if smoothing else w
         self.smoothed = ws
         cols = master.columns
         # The duals are zero on most types, and the heuristics pick among equal prices by
@@ -563,12 +566,12 @@ class _Solver:
         found: list[tuple[float, np.ndarray]] = []
         per = 3 if len(basis) < 200 else 1
         C = np.array([cols[j] for j in basis], dtype=np.int64).reshape(len(basis), self.ts.T)
-        for prices in ((wt,) if prev is None else (wt, ws)):
+        for prices in ((wt, ws) if smoothing else (wt,)):
             self.check_time()
             found.extend(self.swaps.batch(C, prices, w, mu, 2 * per))
         want = max(budget, self.ts.T // BUDGET_PER_TYPES)
         # the LP-and-small-MIP pricer is slow on large pools: only when the swaps found few
-        for prices in (() if len(found) >= want // 2 else (wt,) if prev is None else (wt, ws)):
+        for prices in (() if len(found) >= want // 2 else (wt, ws) if smoothing else (wt,)):
             self.lp_pricer.widen = False    # the whole-model fallback costs more than it brings here
             try:
                 c = self.lp_pricer.solve(prices)
