@@ -417,7 +417,7 @@ class _Master:
         self.rhs = np.asarray(rhs, dtype=np.float64).copy()
         for t in range(T):
             self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
-        self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), np.asarray(rhs, dtype=np.float64),
+        self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), self.rhs,
                                 np.full(T, INF))
         self.open = self.zcoef > 0
 
@@ -556,16 +556,18 @@ class _Solver:
         # from this level's target: seats are taken from the types furthest above it and
         # given to the types furthest below (a tiny term: the true prices still decide).
         used = np.flatnonzero(lam > 0)
-        pi = lam[used] @ np.array([cols[j] for j in used], dtype=np.float64).reshape(len(used), self.ts.T)
+        C_used = np.array([cols[j] for j in used], dtype=np.int64).reshape(len(used), self.ts.T)
+        pi = lam[used] @ C_used
         target = master.rhs + master.zcoef
         shortfall = np.clip((target - pi) / np.maximum(target, 1e-12), -1.0, 1.0)
         tie = TIE_BREAK * float(max(w.max(), 1e-12)) * shortfall
         wt = w + tie
         ws = ws + tie
-        basis = np.flatnonzero(lam > 1e-12)
+        in_basis = lam[used] > 1e-12
+        basis = used[in_basis]
         found: list[tuple[float, np.ndarray]] = []
         per = 3 if len(basis) < 200 else 1
-        C = np.array([cols[j] for j in basis], dtype=np.int64).reshape(len(basis), self.ts.T)
+        C = C_used[in_basis]
         for prices in ((wt, ws) if smoothing else (wt,)):
             self.check_time()
             found.extend(self.swaps.batch(C, prices, w, mu, 2 * per))
