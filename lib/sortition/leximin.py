@@ -680,6 +680,11 @@ class _Solver:
             while True:
                 res = m.solve()
                 if res is None:
+                    if s > 0:
+                        # the earlier levels' floors cannot all be met: the relaxed targets are a
+                        # hair above what panels reach (LP noise above FIX_SLACK); the staged
+                        # algorithm needs no targets
+                        return None
                     raise LeximinError("The decomposition LP failed.")
                 z, lam, w, mu, _ = res
                 lam = m.purge(lam, w, mu, cap)
