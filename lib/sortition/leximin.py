@@ -36,7 +36,11 @@ How it is computed (all LPs and MIPs by HiGHS):
    Level 1 is the maximin problem (everybody at least the proven bound v_1) and has much
    more room than the full decomposition, so the minimum probability is proven optimal
    early (``Distribution.maximin_seconds``). It starts from a greedy cover (a few panels
-   that together include every type, so that z > 0 from the first round). New columns
+   that together include every type, so that z > 0 from the first round) and, when the
+   minimum is set by one group with a fixed number of seats (all its members pinned at
+   the bound), from panels built on an equal-chance design over that group
+   (``_Solver.design_columns``): exactly fair inside the group by construction, which
+   column generation alone reaches only slowly. New columns
    come from cheap heuristics first: one-seat swaps from the columns in the basis
    (vectorised over the whole basis) and the LP relaxation of the pricing problem rounded
    by a tiny MIP over its fractional coordinates, both also run at *smoothed* prices (a
@@ -75,6 +79,7 @@ import numpy as np
 from .feasibility import FeasibilityReport, InfeasibleQuotas, check_types  # noqa: F401  (re-exported)
 from .metrics import gini  # noqa: F401  (re-exported)
 from .model import Instance, InputError
+from .systematic import equal_chance_samples, serpentine_order
 from .typespace import INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, new_highs
 
 __all__ = ["Distribution", "leximin", "InfeasibleQuotas", "LeximinError", "gini", "FeasibilityReport"]
@@ -90,6 +95,11 @@ QUICK_MIP_GAP = 1e-3     # the rounding MIP of the heuristic pricer need not be 
 QUICK_MIP_SECONDS = 0.5
 SMOOTHING = 0.85       # weight of the previous smoothed prices in the heuristics' prices
 TIE_BREAK = 1e-3      # heuristics' prices: w + TIE_BREAK * max(w) * (relative shortfall from the level's target)
+LOOSEN_SECONDS = 0.1      # time for the loosened rounding's MIP
+LOOSEN_EXTRA = 40         # absent types the loosened rounding may add (the best-priced)
+DESIGN_COMPLETIONS = 2    # completions per sample of the equal-chance design
+DESIGN_MIP_SECONDS = 1.0  # time for the quick MIP when a completion's LP cannot be rounded
+DESIGN_SHARE = 0.3     # the systematic-sampling seeds may use this share of the time left
 COLUMN_CAP = 3         # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
@@ -221,6 +231,7 @@ class _LPPricer:
         self.ub = ts.sizes.astype(np.float64)
         self.time_left = lambda: 2.0
         self.widen = True     # when rounding within floor/ceil fails, try the whole model within +-1
+        self.bounds = (np.zeros(T), self.ub)   # the LP's column bounds (callers that change them say so)
         quota_rows = [r for r in rows if r[0] != -INF]          # panel size and quotas (not households)
         self.rows = np.zeros((len(quota_rows), T))
         for i, r in enumerate(quota_rows):
@@ -231,7 +242,8 @@ class _LPPricer:
         for i, hh in enumerate(ts.households):
             self.household_of[list(hh)] = i
 
-    def _round_small(self, lo: np.ndarray, hi: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    def _round_small(self, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, *,
+                     seconds: float = 1.0) -> np.ndarray | None:
         """Round the LP's point by a MIP over its few fractional coordinates only (each
         goes to its floor or its ceiling), built afresh: much quicker than re-solving the
         whole model with the other coordinates fixed."""
@@ -255,7 +267,7 @@ class _LPPricer:
             cols = np.flatnonzero(np.isin(fr, members))
             rows.append((-INF, 1.0 - used, cols, np.ones(len(cols))))
         h = new_highs(mip_gap=1e-6)
-        h.setOptionValue("time_limit", 1.0)
+        h.setOptionValue("time_limit", seconds)
         nf = len(fr)
         h.addVars(nf, np.zeros(nf), (hi - lo)[fr])
         h.changeColsIntegrality(nf, np.arange(nf, dtype=np.int32), np.ones(nf, dtype=np.uint8))
@@ -272,7 +284,7 @@ class _LPPricer:
         c[fr] += np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
         return c if self.ts.is_valid_composition(c) else None
 
-    def solve(self, w: np.ndarray) -> np.ndarray | None:
+    def solve(self, w: np.ndarray, *, loosen: bool = False) -> np.ndarray | None:
         h = self.h
         T = self.ts.T
         h.changeColsCost(T, self.all, w)
@@ -286,6 +298,16 @@ class _LPPricer:
             c = lo.astype(np.int64)
             return c if self.ts.is_valid_composition(c) else None
         c = self._round_small(lo, hi, w)
+        if c is None and loosen:
+            # a wider box for the small MIP: every type on the LP's panel may also lose a seat,
+            # and the best-priced absent types may gain one (within the model's bounds)
+            blo, bhi = self.bounds
+            lo2 = np.maximum(np.where(x > 1e-9, lo - 1, lo), blo)
+            hi2 = hi.copy()
+            absent = np.flatnonzero((x <= 1e-9) & (bhi >= 1))
+            best = absent[np.argsort(-w[absent], kind="stable")[:LOOSEN_EXTRA]]
+            hi2[best] = 1.0
+            c = self._round_small(lo2, hi2, w, seconds=LOOSEN_SECONDS)
         if c is not None or not self.widen:
             return c
         m = self.exact
@@ -622,6 +644,118 @@ class _Solver:
             covered |= c > 0
         return out
 
+    def design_columns(self, target: np.ndarray, values: list[float]) -> list[np.ndarray]:
+        """Seeds for level 1 when its bound is one group's fixed number of seats.
+
+        Typically the bound is "exactly 30 seats for 1,775 people aged 65+": all of them must
+        get exactly 30/1775. That is the only quota that binds, so the optimal prices are
+        the same on every valid panel and give the column generation no direction: it finds
+        the balancing panels one by one. Instead, build a lottery that is exactly fair
+        inside the group directly: an equal-chance design (``systematic.py``) over the
+        group's members, listed in an order sorted by their other features, gives a few
+        dozen samples whose make-up is close to the group's; each sample is completed with
+        people outside the group to valid panels (``DESIGN_COMPLETIONS`` of them, by the LP
+        pricer with the group's part fixed, aimed at the others' targets not reached so
+        far). Any mixture that gives each sample its design weight, split among its
+        completions, is exactly fair inside the group. The master then mixes these with
+        everything else; nothing relies on every completion succeeding.
+        """
+        ts = self.ts
+        if not values:
+            return []
+        pinned = target == values[0]
+        exact = [i for i, q in enumerate(ts.quotas) if q.min == q.max and q.min > 0]
+        group = None
+        for qi in exact:
+            g = ts.A[qi] > 0
+            if pinned.any() and not (pinned & ~g).any() and pinned[g].all():
+                group = g
+                break
+        if group is None:
+            return []
+        members = np.flatnonzero(group)
+        seats = float(np.dot(target[members], self.n[members]))
+        if abs(seats - ts.quotas[qi].min) > 1e-6 or len(members) < 2:
+            return []
+        # order the group's people by their other features (exactly-fixed quotas first)
+        fixed_features = {ts.quotas[i].feature for i in exact} - {ts.quotas[qi].feature}
+        cols = sorted((j for j, f in enumerate(ts.features) if f != ts.quotas[qi].feature),
+                      key=lambda j: (ts.features[j] not in fixed_features, j))
+        vocab = [{} for _ in ts.features]
+        codes = np.array([[vocab[j].setdefault(ts.keys[t][j], len(vocab[j])) for j in cols] for t in members],
+                         dtype=np.int64).reshape(len(members), len(cols))
+        order = members[serpentine_order(codes)]
+        people = np.repeat(order, ts.sizes[order])
+        samples = equal_chance_samples(len(people), int(ts.quotas[qi].min))
+        if samples is None:
+            return []
+        T = ts.T
+        lp = self.lp_pricer
+        x = target * self.n
+        outside = ~group
+        covered = np.zeros(T)
+        done = 0.0
+        out: list[np.ndarray] = []
+        budget = time.perf_counter() + DESIGN_SHARE * (self.remaining() if self.deadline is not None else math.inf)
+        zeros, full = np.zeros(T), self.n.copy()
+        q = ts.quotas[qi]
+        self.report(f"Preparing panels that give everybody with {q.feature} {q.value} the same chance "
+                    f"({len(samples)} samples)", 0.3)
+        lp.widen = False
+        try:
+            for weight, positions in samples:
+                part = np.bincount(people[positions], minlength=T).astype(np.float64)
+                lo = np.where(group, part, 0.0)
+                hi = np.where(group, part, full)
+                lp.h.changeColsBounds(T, lp.all, lo, hi)
+                lp.bounds = (lo, hi)
+                share = weight / DESIGN_COMPLETIONS
+                got = 0
+                tries = 2 * DESIGN_COMPLETIONS
+                for attempt in range(tries + 1):
+                    if time.perf_counter() > budget:
+                        return out
+                    if got == DESIGN_COMPLETIONS or (attempt == tries and got):
+                        break
+                    # aim the completion at the targets outside the group not reached so far
+                    deficit = np.clip((x * (done + share) - covered) / np.maximum(x, 1e-12), -1.0, 1.0)
+                    prices = np.where(outside, 1.0 + deficit, 0.0)
+                    c = lp.solve(prices, loosen=True)
+                    if c is None and attempt == tries:
+                        # no completion of this sample yet (the LP's rounding failed every time):
+                        # the quick MIP near the LP's point
+                        c = self.complete_quickly(lo, hi, prices)
+                    if c is None or not np.array_equal(c[group], part[group].astype(np.int64)):
+                        continue
+                    covered += share * c
+                    done += share
+                    out.append(c)
+                    got += 1
+        finally:
+            lp.widen = True
+            lp.h.changeColsBounds(T, lp.all, zeros, full)
+            lp.bounds = (zeros, full)
+        return out
+
+    def complete_quickly(self, lo: np.ndarray, hi: np.ndarray, prices: np.ndarray) -> np.ndarray | None:
+        """A valid composition within the bounds, good for ``prices``: the quick MIP within one
+        of the LP pricer's last point (which must be the LP over the same bounds)."""
+        m = self.lp_pricer.exact
+        T = self.ts.T
+        x = np.asarray(self.lp_pricer.h.getSolution().col_value)
+        lo = np.maximum(np.floor(x + 1e-9) - 1, lo)
+        hi = np.minimum(np.ceil(x - 1e-9) + 1, hi)
+        m.h.changeColsBounds(T, self.lp_pricer.all, lo, hi)
+        m.set_time_limit(DESIGN_MIP_SECONDS)
+        try:
+            res = m.solve(prices, count=False)
+        except (TimeoutError, RuntimeError):
+            res = None
+        finally:
+            m.h.changeColsBounds(T, self.lp_pricer.all, np.zeros(T), self.n)
+            m.set_time_limit(None)
+        return None if res is None else res[0]
+
     # -- step 1
     def relaxed_leximin(self) -> tuple[np.ndarray, list[float]]:
         ts = self.ts
@@ -772,6 +906,7 @@ class _Solver:
         c = self.lp_pricer.solve(target)  # a composition close to the target
         if c is not None:
             seeds.append(c)
+        seeds.extend(self.design_columns(target, values))
         seeds.extend(self.covering_columns(target, seeds))
         got = self.decompose(target, seeds, values)
         if got is not None:

@@ -391,3 +391,27 @@ def test_targets_a_hair_above_what_panels_reach_fall_back_to_the_staged_algorith
     for pid, p in ref.items():
         assert dist.probabilities[pid] == pytest.approx(p, abs=TOL)
     assert dist.complete
+
+
+def test_seeds_alone_make_the_group_with_fixed_seats_exactly_fair():
+    """In the generated pool the bound is "exactly 4 seats for the people aged 65+": every one
+    of them must get exactly the bound. The equal-chance design's panels must allow that by
+    themselves (a mixture of them gives every member of the group exactly the bound)."""
+    from lib.sortition.leximin import _Master, _Solver
+    from lib.sortition.typespace import build_types
+
+    ts = build_types(generated_instance())
+    solver = _Solver(ts, None, None)
+    target, values = solver.relaxed_leximin()
+    group = np.array([key[ts.features.index("age")] == "65+" for key in ts.keys])
+    assert (target[group] == values[0]).all() and (target[~group] > values[0]).all()
+    seeds = solver.design_columns(target, values)
+    assert len(seeds) >= 10 and all(ts.is_valid_composition(c) for c in seeds)
+    master = _Master(ts, zlo=0.0, zhi=1.0)
+    master.add(seeds)
+    n = ts.sizes.astype(np.float64)
+    master.set_scaled_target(np.where(group, n * values[0], 0.0))
+    z, lam, *_ = master.solve()
+    assert z == pytest.approx(1.0, abs=1e-9)
+    chance = (lam @ np.array(master.columns, dtype=np.float64)) / n
+    assert np.abs(chance[group] - values[0]).max() <= 1e-9
