@@ -99,7 +99,7 @@ LOOSEN_SECONDS = 0.1      # time for the loosened rounding's MIP
 LOOSEN_EXTRA = 40         # absent types the loosened rounding may add (the best-priced)
 DESIGN_COMPLETIONS = 2    # completions per sample of the equal-chance design
 DESIGN_MIP_SECONDS = 1.0  # time for the quick MIP when a completion's LP cannot be rounded
-DESIGN_SHARE = 0.3     # the systematic-sampling seeds may use this share of the time left
+DESIGN_SHARE = 0.3        # the equal-chance design may use this share of the time left
 COLUMN_CAP = 3         # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
