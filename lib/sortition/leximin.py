@@ -97,7 +97,7 @@ SMOOTHING = 0.85       # weight of the previous smoothed prices in the heuristic
 TIE_BREAK = 1e-3      # heuristics' prices: w + TIE_BREAK * max(w) * (relative shortfall from the level's target)
 LOOSEN_SECONDS = 0.1      # time for the loosened rounding's MIP
 LOOSEN_EXTRA = 40         # absent types the loosened rounding may add (the best-priced)
-DESIGN_COMPLETIONS = 2    # completions per sample of the equal-chance design
+DESIGN_COMPLETIONS = 4    # completions per sample of the equal-chance design (if time allows)
 DESIGN_MIP_SECONDS = 1.0  # time for the quick MIP when a completion's LP cannot be rounded
 DESIGN_SHARE = 0.3        # the equal-chance design may use this share of the time left
 COLUMN_CAP = 3         # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
@@ -702,35 +702,34 @@ class _Solver:
         self.report(f"Preparing panels that give everybody with {q.feature} {q.value} the same chance "
                     f"({len(samples)} samples)", 0.3)
         lp.widen = False
+        parts = [np.bincount(people[positions], minlength=T).astype(np.float64) for _, positions in samples]
+        has = [False] * len(samples)
         try:
-            for weight, positions in samples:
-                part = np.bincount(people[positions], minlength=T).astype(np.float64)
-                lo = np.where(group, part, 0.0)
-                hi = np.where(group, part, full)
-                lp.h.changeColsBounds(T, lp.all, lo, hi)
-                lp.bounds = (lo, hi)
-                share = weight / DESIGN_COMPLETIONS
-                got = 0
-                tries = 2 * DESIGN_COMPLETIONS
-                for attempt in range(tries + 1):
+            # in passes, one completion per sample each, so that a time limit leaves every
+            # sample with a completion (a sample without one breaks the fairness inside the group)
+            for _ in range(DESIGN_COMPLETIONS):
+                for i, (weight, _) in enumerate(samples):
                     if time.perf_counter() > budget:
                         return out
-                    if got == DESIGN_COMPLETIONS or (attempt == tries and got):
-                        break
+                    part = parts[i]
+                    lo = np.where(group, part, 0.0)
+                    hi = np.where(group, part, full)
+                    lp.h.changeColsBounds(T, lp.all, lo, hi)
+                    lp.bounds = (lo, hi)
+                    share = weight / DESIGN_COMPLETIONS
                     # aim the completion at the targets outside the group not reached so far
                     deficit = np.clip((x * (done + share) - covered) / np.maximum(x, 1e-12), -1.0, 1.0)
                     prices = np.where(outside, 1.0 + deficit, 0.0)
                     c = lp.solve(prices, loosen=True)
-                    if c is None and attempt == tries:
-                        # no completion of this sample yet (the LP's rounding failed every time):
-                        # the quick MIP near the LP's point
+                    if c is None and not has[i]:
+                        # no completion of this sample yet (the LP's rounding failed): the quick
+                        # MIP near the LP's point
                         c = self.complete_quickly(lo, hi, prices)
-                    if c is None or not np.array_equal(c[group], part[group].astype(np.int64)):
-                        continue
-                    covered += share * c
-                    done += share
-                    out.append(c)
-                    got += 1
+                    if c is not None and np.array_equal(c[group], part[group].astype(np.int64)):
+                        covered += share * c
+                        done += share
+                        out.append(c)
+                        has[i] = True
         finally:
             lp.widen = True
             lp.h.changeColsBounds(T, lp.all, zeros, full)
