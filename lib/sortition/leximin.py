@@ -231,7 +231,7 @@ class _LPPricer:
         self.ub = ts.sizes.astype(np.float64)
         self.time_left = lambda: 2.0
         self.widen = True     # when rounding within floor/ceil fails, try the whole model within +-1
-        self.bounds = (np.zeros(T), self.ub)   # the LP's column bounds (callers that change them say so)
+        self.bounds = (np.zeros(T), self.ub)   # the LP's column bounds (change them with set_bounds)
         quota_rows = [r for r in rows if r[0] != -INF]          # panel size and quotas (not households)
         self.rows = np.zeros((len(quota_rows), T))
         for i, r in enumerate(quota_rows):
@@ -310,21 +310,35 @@ class _LPPricer:
             c = self._round_small(lo2, hi2, w, seconds=LOOSEN_SECONDS)
         if c is not None or not self.widen:
             return c
+        for widen in (0, 1):
+            c = self.mip_near(lo, hi, w, widen, min(QUICK_MIP_SECONDS, self.time_left()))
+            if c is not None:
+                return c
+        return None
+
+    def set_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Column bounds of the LP (and of the MIP fallback): e.g. a group's seats fixed."""
+        self.h.changeColsBounds(self.ts.T, self.all, lo, hi)
+        self.bounds = (lo, hi)
+
+    def mip_near(self, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, widen: int,
+                 seconds: float) -> np.ndarray | None:
+        """The quick MIP ``max w.c`` over valid compositions within ``widen`` of the box
+        [lo, hi] (and within the LP's bounds), stopped after ``seconds``; None if none found."""
         m = self.exact
+        T = self.ts.T
+        blo, bhi = self.bounds
         try:
-            for widen in (0, 1):
-                m.h.changeColsBounds(T, self.all, np.maximum(lo - widen, 0), np.minimum(hi + widen, self.ub))
-                m.set_time_limit(min(QUICK_MIP_SECONDS, self.time_left()))
-                try:
-                    res = m.solve(w, count=False)
-                except (TimeoutError, RuntimeError):
-                    res = None
-                if res is not None:
-                    return res[0]
+            m.h.changeColsBounds(T, self.all, np.maximum(lo - widen, blo), np.minimum(hi + widen, bhi))
+            m.set_time_limit(seconds)
+            try:
+                res = m.solve(w, count=False)
+            except (TimeoutError, RuntimeError):
+                res = None
         finally:
             m.h.changeColsBounds(T, self.all, np.zeros(T), self.ub)
             m.set_time_limit(None)
-        return None
+        return None if res is None else res[0]
 
 
 class _Swaps:
@@ -712,10 +726,7 @@ class _Solver:
                     if time.perf_counter() > budget:
                         return out
                     part = parts[i]
-                    lo = np.where(group, part, 0.0)
-                    hi = np.where(group, part, full)
-                    lp.h.changeColsBounds(T, lp.all, lo, hi)
-                    lp.bounds = (lo, hi)
+                    lp.set_bounds(np.where(group, part, 0.0), np.where(group, part, full))
                     share = weight / DESIGN_COMPLETIONS
                     # aim the completion at the targets outside the group not reached so far
                     deficit = np.clip((x * (done + share) - covered) / np.maximum(x, 1e-12), -1.0, 1.0)
@@ -723,8 +734,9 @@ class _Solver:
                     c = lp.solve(prices, loosen=True)
                     if c is None and not has[i]:
                         # no completion of this sample yet (the LP's rounding failed): the quick
-                        # MIP near the LP's point
-                        c = self.complete_quickly(lo, hi, prices)
+                        # MIP within one of the LP's point
+                        x_lp = np.asarray(lp.h.getSolution().col_value)
+                        c = lp.mip_near(np.floor(x_lp + 1e-9), np.ceil(x_lp - 1e-9), prices, 1, DESIGN_MIP_SECONDS)
                     if c is not None and np.array_equal(c[group], part[group].astype(np.int64)):
                         covered += share * c
                         done += share
@@ -732,28 +744,8 @@ class _Solver:
                         has[i] = True
         finally:
             lp.widen = True
-            lp.h.changeColsBounds(T, lp.all, zeros, full)
-            lp.bounds = (zeros, full)
+            lp.set_bounds(zeros, full)
         return out
-
-    def complete_quickly(self, lo: np.ndarray, hi: np.ndarray, prices: np.ndarray) -> np.ndarray | None:
-        """A valid composition within the bounds, good for ``prices``: the quick MIP within one
-        of the LP pricer's last point (which must be the LP over the same bounds)."""
-        m = self.lp_pricer.exact
-        T = self.ts.T
-        x = np.asarray(self.lp_pricer.h.getSolution().col_value)
-        lo = np.maximum(np.floor(x + 1e-9) - 1, lo)
-        hi = np.minimum(np.ceil(x - 1e-9) + 1, hi)
-        m.h.changeColsBounds(T, self.lp_pricer.all, lo, hi)
-        m.set_time_limit(DESIGN_MIP_SECONDS)
-        try:
-            res = m.solve(prices, count=False)
-        except (TimeoutError, RuntimeError):
-            res = None
-        finally:
-            m.h.changeColsBounds(T, self.lp_pricer.all, np.zeros(T), self.n)
-            m.set_time_limit(None)
-        return None if res is None else res[0]
 
     # -- step 1
     def relaxed_leximin(self) -> tuple[np.ndarray, list[float]]:
