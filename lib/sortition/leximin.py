@@ -40,7 +40,9 @@ How it is computed (all LPs and MIPs by HiGHS):
    minimum is set by one group with a fixed number of seats (all its members pinned at
    the bound), from panels built on an equal-chance design over that group
    (``_Solver.design_columns``): exactly fair inside the group by construction, which
-   column generation alone reaches only slowly. New columns
+   column generation alone reaches only slowly; in every round, the few samples of the
+   design worth most at the current prices are completed afresh (``design_pricing``),
+   which is what closes the last fraction of a percent. New columns
    come from cheap heuristics first: one-seat swaps from the columns in the basis
    (vectorised over the whole basis) and the LP relaxation of the pricing problem rounded
    by a tiny MIP over its fractional coordinates, both also run at *smoothed* prices (a
@@ -100,6 +102,7 @@ LOOSEN_EXTRA = 40         # absent types the loosened rounding may add (the best
 DESIGN_COMPLETIONS = 4    # completions per sample of the equal-chance design (if time allows)
 DESIGN_MIP_SECONDS = 1.0  # time for the quick MIP when a completion's LP cannot be rounded
 DESIGN_SHARE = 0.3        # the equal-chance design may use this share of the time left
+DESIGN_PRICED = 4         # samples of the design completed afresh at the current prices in each round
 COLUMN_CAP = 3         # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
@@ -552,6 +555,7 @@ class _Solver:
         self.complete = True
         self.method = ""
         self.smoothed: np.ndarray | None = None
+        self.design = None
         self.maximin_seconds = math.nan          # when the minimum probability was proven optimal
         self.t0 = time.perf_counter()
 
@@ -620,7 +624,50 @@ class _Solver:
                 if v > PRICING_TOL:
                     found.append((v, c))
         found.sort(key=lambda x: -x[0])
-        return [c for _, c in found[:want]]
+        return [c for _, c in found[:want]] + self.design_pricing(self.smoothed, w, mu)
+
+    def design_pricing(self, prices: np.ndarray, w: np.ndarray, mu: float) -> list[np.ndarray]:
+        """New completions of the equal-chance design's samples at the current prices.
+
+        Panels built on the design's samples keep everybody in the group at exactly the
+        same chance; panels from the other heuristics do not, and near the optimum the
+        master cannot trade the group's fairness against the other types' targets. So each
+        round, the ``DESIGN_PRICED`` samples worth most at the (smoothed) prices are
+        completed afresh, the prices outside the group aiming the completion at the types
+        the master is short of. This is what closes the last fraction of a percent.
+        """
+        if self.design is None:
+            return []
+        group, parts = self.design
+        score = np.array([float(prices[group] @ part[group]) for part in parts])
+        out = []
+        for i in np.argsort(-score, kind="stable")[:DESIGN_PRICED]:
+            self.check_time()
+            c = self.complete_sample(group, parts[i], prices)
+            if c is not None and float(np.dot(w, c) - mu) > PRICING_TOL:
+                out.append(c)
+        return out
+
+    def complete_sample(self, group: np.ndarray, part: np.ndarray, prices: np.ndarray, *,
+                        quick_mip: bool = False) -> np.ndarray | None:
+        """A valid panel with exactly ``part`` from the group, best at ``prices`` outside it:
+        the LP pricer with the group's seats fixed, its point rounded (loosened if need be);
+        with ``quick_mip``, the quick MIP near the LP's point when the rounding fails."""
+        lp = self.lp_pricer
+        prices = np.where(group, 0.0, prices)
+        lp.widen = False
+        lp.set_bounds(np.where(group, part, 0.0), np.where(group, part, self.n))
+        try:
+            c = lp.solve(prices, loosen=True)
+            if c is None and quick_mip:
+                x_lp = np.asarray(lp.h.getSolution().col_value)
+                c = lp.mip_near(np.floor(x_lp + 1e-9), np.ceil(x_lp - 1e-9), prices, 1, DESIGN_MIP_SECONDS)
+        finally:
+            lp.widen = True
+            lp.set_bounds(np.zeros(self.ts.T), self.n.copy())
+        if c is None or not np.array_equal(c[group], part[group].astype(np.int64)):
+            return None
+        return c
 
     def price_round(self, master: _Master, lam: np.ndarray, w: np.ndarray, mu: float):
         """One pricing round of column generation: heuristic columns first; only when they add
@@ -658,6 +705,18 @@ class _Solver:
             covered |= c > 0
         return out
 
+    def tight_order(self, v1: float, skip: str) -> list[int]:
+        """Feature indices (without ``skip``), the tightest first: a feature is tight when
+        giving everybody with one of its values the chance ``v1`` needs nearly all the
+        seats its quota allows (``max_v n_v v1 / max_v``)."""
+        ts = self.ts
+        tight = {f: 0.0 for f in ts.features}
+        people = ts.A @ self.n
+        for i, q in enumerate(ts.quotas):
+            if q.max > 0:
+                tight[q.feature] = max(tight[q.feature], float(people[i]) * v1 / q.max)
+        return sorted((j for j, f in enumerate(ts.features) if f != skip), key=lambda j: (-tight[ts.features[j]], j))
+
     def design_columns(self, target: np.ndarray, values: list[float]) -> list[np.ndarray]:
         """Seeds for level 1 when its bound is one group's fixed number of seats.
 
@@ -691,10 +750,8 @@ class _Solver:
         seats = float(np.dot(target[members], self.n[members]))
         if abs(seats - ts.quotas[qi].min) > 1e-6 or len(members) < 2:
             return []
-        # order the group's people by their other features (exactly-fixed quotas first)
-        fixed_features = {ts.quotas[i].feature for i in exact} - {ts.quotas[qi].feature}
-        cols = sorted((j for j, f in enumerate(ts.features) if f != ts.quotas[qi].feature),
-                      key=lambda j: (ts.features[j] not in fixed_features, j))
+        # order the group's people by their other features, the tightest first
+        cols = self.tight_order(values[0], ts.quotas[qi].feature)
         vocab = [{} for _ in ts.features]
         codes = np.array([[vocab[j].setdefault(ts.keys[t][j], len(vocab[j])) for j in cols] for t in members],
                          dtype=np.int64).reshape(len(members), len(cols))
@@ -704,47 +761,35 @@ class _Solver:
         if samples is None:
             return []
         T = ts.T
-        lp = self.lp_pricer
         x = target * self.n
         outside = ~group
         covered = np.zeros(T)
         done = 0.0
         out: list[np.ndarray] = []
         budget = time.perf_counter() + DESIGN_SHARE * (self.remaining() if self.deadline is not None else math.inf)
-        zeros, full = np.zeros(T), self.n.copy()
         q = ts.quotas[qi]
         self.report(f"Preparing panels that give everybody with {q.feature} {q.value} the same chance "
                     f"({len(samples)} samples)", 0.3)
-        lp.widen = False
         parts = [np.bincount(people[positions], minlength=T).astype(np.float64) for _, positions in samples]
         has = [False] * len(samples)
-        try:
-            # in passes, one completion per sample each, so that a time limit leaves every
-            # sample with a completion (a sample without one breaks the fairness inside the group)
-            for _ in range(DESIGN_COMPLETIONS):
-                for i, (weight, _) in enumerate(samples):
-                    if time.perf_counter() > budget:
-                        return out
-                    part = parts[i]
-                    lp.set_bounds(np.where(group, part, 0.0), np.where(group, part, full))
-                    share = weight / DESIGN_COMPLETIONS
-                    # aim the completion at the targets outside the group not reached so far
-                    deficit = np.clip((x * (done + share) - covered) / np.maximum(x, 1e-12), -1.0, 1.0)
-                    prices = np.where(outside, 1.0 + deficit, 0.0)
-                    c = lp.solve(prices, loosen=True)
-                    if c is None and not has[i]:
-                        # no completion of this sample yet (the LP's rounding failed): the quick
-                        # MIP within one of the LP's point
-                        x_lp = np.asarray(lp.h.getSolution().col_value)
-                        c = lp.mip_near(np.floor(x_lp + 1e-9), np.ceil(x_lp - 1e-9), prices, 1, DESIGN_MIP_SECONDS)
-                    if c is not None and np.array_equal(c[group], part[group].astype(np.int64)):
-                        covered += share * c
-                        done += share
-                        out.append(c)
-                        has[i] = True
-        finally:
-            lp.widen = True
-            lp.set_bounds(zeros, full)
+        self.design = (group, parts)      # column generation completes these samples afresh
+        # in passes, one completion per sample each, so that a time limit leaves every
+        # sample with a completion (a sample without one breaks the fairness inside the group)
+        for _ in range(DESIGN_COMPLETIONS):
+            for i, (weight, _) in enumerate(samples):
+                if time.perf_counter() > budget:
+                    return out
+                share = weight / DESIGN_COMPLETIONS
+                # aim the completion at the targets outside the group not reached so far
+                deficit = np.clip((x * (done + share) - covered) / np.maximum(x, 1e-12), -1.0, 1.0)
+                # no completion of this sample yet: the quick MIP if the LP's rounding fails
+                c = self.complete_sample(group, parts[i], np.where(outside, 1.0 + deficit, 0.0),
+                                         quick_mip=not has[i])
+                if c is not None:
+                    covered += share * c
+                    done += share
+                    out.append(c)
+                    has[i] = True
         return out
 
     # -- step 1

@@ -415,3 +415,65 @@ def test_seeds_alone_make_the_group_with_fixed_seats_exactly_fair():
     assert z == pytest.approx(1.0, abs=1e-9)
     chance = (lam @ np.array(master.columns, dtype=np.float64)) / n
     assert np.abs(chance[group] - values[0]).max() <= 1e-9
+
+
+def test_design_is_ordered_by_the_tightest_feature_first():
+    """The equal-chance design lists the group's people by their other features, the
+    tightest first: in the generated pools, a quota that needs nearly all its seats to give
+    everybody the bound (few seats for many people) must come before a loose one."""
+    from lib.sortition.leximin import _Solver
+    from lib.sortition.typespace import build_types
+
+    ts = build_types(generated_instance())
+    solver = _Solver(ts, None, None)
+    _, values = solver.relaxed_leximin()
+    v1 = values[0]
+    order = [ts.features[j] for j in solver.tight_order(v1, "age")]
+    assert "age" not in order and sorted(order) == sorted(f for f in ts.features if f != "age")
+    people = ts.A @ ts.sizes
+    tightness = {f: max(people[i] * v1 / q.max for i, q in enumerate(ts.quotas) if q.feature == f and q.max > 0)
+                 for f in order}
+    assert [tightness[f] for f in order] == sorted(tightness.values(), reverse=True)
+    assert tightness[order[0]] > tightness[order[-1]]
+
+
+def test_design_samples_completed_at_new_prices_keep_the_group_exactly_fair():
+    """In each round, column generation completes the design's samples afresh at its prices.
+    Every such panel must be valid, take exactly one sample's people from the group (so that
+    the group stays exactly fair), and favour the types the prices ask for."""
+    from lib.sortition.leximin import _Solver
+    from lib.sortition.typespace import build_types
+
+    ts = build_types(generated_instance())
+    solver = _Solver(ts, None, None)
+    target, values = solver.relaxed_leximin()
+    assert solver.design_columns(target, values)
+    group, parts = solver.design
+    wanted = np.flatnonzero(~group)[:3]
+    prices = np.zeros(ts.T)
+    prices[wanted] = 1.0
+    cols = solver.design_pricing(prices, prices, 0.0)
+    assert cols, "no completion improves a master whose dual price is 0"
+    part_keys = {p[group].astype(np.int64).tobytes() for p in parts}
+    for c in cols:
+        assert ts.is_valid_composition(c)
+        assert c[group].tobytes() in part_keys
+        assert c[wanted].sum() >= 1
+    # prices that no completion can beat are not priced in
+    assert solver.design_pricing(prices, prices, 1e9) == []
+    # the LP's bounds are back to the whole pool afterwards
+    lo, hi = solver.lp_pricer.bounds
+    assert (lo == 0).all() and (hi == ts.sizes).all()
+
+
+def test_a_thousand_person_pool_reaches_the_proven_bound():
+    """On the generated 1,000-person, 6-feature pool (the bound is set by "exactly 12 seats
+    for the 65+"), the lottery found within a generous time limit must reach the proven upper
+    bound on the minimum probability: the minimum is proven optimal."""
+    from bench.pools import generate_pool
+
+    inst = generate_pool(1000, 6, 60)
+    dist = leximin(inst, time_limit=20)
+    check_distribution(inst, dist)
+    assert dist.min_probability == pytest.approx(dist.upper_bound, abs=1e-9)
+    assert math.isfinite(dist.maximin_seconds)
