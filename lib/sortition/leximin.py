@@ -146,13 +146,15 @@ def distribution_from(ts: TypeSpace, comps: np.ndarray, weights: np.ndarray, *, 
     comps = np.asarray(comps, dtype=np.int64)[keep]
     w = weights[keep] / math.fsum(weights[keep])
     merged: dict[tuple[int, ...], float] = {}
+    rows: dict[tuple[int, ...], np.ndarray] = {}
     for c, x in zip(comps, w):
-        key = tuple(int(v) for v in c)
+        key = tuple(c.tolist())
         merged[key] = merged.get(key, 0.0) + float(x)
+        rows[key] = c
     compositions = sorted(merged)  # deterministic order
     wl = np.array([merged[c] for c in compositions])
     wl = wl / math.fsum(wl)
-    C = np.array(compositions, dtype=np.float64).reshape(len(compositions), ts.T)
+    C = np.array([rows[c] for c in compositions], dtype=np.float64).reshape(len(compositions), ts.T)
     expected = wl @ C
     type_prob = (expected / ts.sizes).tolist()
     probs = {pid: type_prob[t] for t, ids in enumerate(ts.members) for pid in ids}
