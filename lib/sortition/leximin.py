@@ -235,7 +235,6 @@ class _LPPricer:
         self.all = np.arange(T, dtype=np.int32)
         self.ub = ts.sizes.astype(np.float64)
         self.time_left = lambda: 2.0
-        self.widen = True     # when rounding within floor/ceil fails, try the whole model within +-1
         self.bounds = (np.zeros(T), self.ub)   # the LP's column bounds (change them with set_bounds)
         quota_rows = [r for r in rows if r[0] != -INF]          # panel size and quotas (not households)
         self.rows = np.zeros((len(quota_rows), T))
@@ -289,7 +288,11 @@ class _LPPricer:
         c[fr] += np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
         return c if self.ts.is_valid_composition(c) else None
 
-    def solve(self, w: np.ndarray, *, loosen: bool = False) -> np.ndarray | None:
+    def solve(self, w: np.ndarray, *, loosen: bool = False, widen: bool = True) -> np.ndarray | None:
+        """A valid composition good for ``w``, or None. When rounding the LP's point fails:
+        with ``loosen``, a wider rounding box; with ``widen``, the quick MIP of the whole
+        model within one of the LP's point (it costs more than it brings inside column
+        generation)."""
         h = self.h
         T = self.ts.T
         h.changeColsCost(T, self.all, w)
@@ -313,10 +316,10 @@ class _LPPricer:
             best = absent[np.argsort(-w[absent], kind="stable")[:LOOSEN_EXTRA]]
             hi2[best] = 1.0
             c = self._round_small(lo2, hi2, w, seconds=LOOSEN_SECONDS)
-        if c is not None or not self.widen:
+        if c is not None or not widen:
             return c
-        for widen in (0, 1):
-            c = self.mip_near(lo, hi, w, widen, min(QUICK_MIP_SECONDS, self.time_left()))
+        for by in (0, 1):
+            c = self.mip_near(lo, hi, w, by, min(QUICK_MIP_SECONDS, self.time_left()))
             if c is not None:
                 return c
         return None
@@ -325,6 +328,10 @@ class _LPPricer:
         """Column bounds of the LP (and of the MIP fallback): e.g. a group's seats fixed."""
         self.h.changeColsBounds(self.ts.T, self.all, lo, hi)
         self.bounds = (lo, hi)
+
+    def reset_bounds(self) -> None:
+        """Back to the whole pool: ``0 <= c_t <= n_t``."""
+        self.set_bounds(np.zeros(self.ts.T), self.ub)
 
     def mip_near(self, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, widen: int,
                  seconds: float) -> np.ndarray | None:
@@ -616,11 +623,7 @@ class _Solver:
         want = max(budget, self.ts.T // BUDGET_PER_TYPES)
         # the LP-and-small-MIP pricer is slow on large pools: only when the swaps found few
         for prices in (() if len(found) >= want // 2 else (wt, ws) if smoothing else (wt,)):
-            self.lp_pricer.widen = False    # the whole-model fallback costs more than it brings here
-            try:
-                c = self.lp_pricer.solve(prices)
-            finally:
-                self.lp_pricer.widen = True
+            c = self.lp_pricer.solve(prices, widen=False)
             if c is not None:
                 v = float(np.dot(w, c) - mu)
                 if v > PRICING_TOL:
@@ -657,16 +660,14 @@ class _Solver:
         with ``quick_mip``, the quick MIP near the LP's point when the rounding fails."""
         lp = self.lp_pricer
         prices = np.where(group, 0.0, prices)
-        lp.widen = False
         lp.set_bounds(np.where(group, part, 0.0), np.where(group, part, self.n))
         try:
-            c = lp.solve(prices, loosen=True)
+            c = lp.solve(prices, loosen=True, widen=False)
             if c is None and quick_mip:
                 x_lp = np.asarray(lp.h.getSolution().col_value)
                 c = lp.mip_near(np.floor(x_lp + 1e-9), np.ceil(x_lp - 1e-9), prices, 1, DESIGN_MIP_SECONDS)
         finally:
-            lp.widen = True
-            lp.set_bounds(np.zeros(self.ts.T), self.n.copy())
+            lp.reset_bounds()
         if c is None or not np.array_equal(c[group], part[group].astype(np.int64)):
             return None
         return c

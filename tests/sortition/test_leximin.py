@@ -365,7 +365,7 @@ def test_heuristic_columns_take_the_seat_of_the_type_furthest_above_its_target()
     master.set_rows(step, np.zeros(ts.T))
     z, lam, w, mu, _ = master.solve()
     assert (w[seated] == 0.0).all()
-    solver.lp_pricer.solve = lambda prices: None     # only the one-seat exchanges are under test here
+    solver.lp_pricer.solve = lambda prices, **_: None     # only the one-seat exchanges are under test here
     cols = solver.new_columns(master, lam, w, mu)
     assert cols and all(ts.is_valid_composition(c) for c in cols)
     assert all(int(np.abs(c - first).sum()) == 2 for c in cols)
