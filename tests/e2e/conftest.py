@@ -153,3 +153,27 @@ def open_page(page, name: str, timeout_s: float = 30.0) -> None:
     link.click()
     page.get_by_role("heading", name=name).first.wait_for()
     wait_idle(page)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser journey fails, add what the page showed and the end of the server's log
+    to the report: CI keeps only pytest's output, and a timeout alone does not say why."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when != "call" or not rep.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    for name, value in funcargs.items():
+        if name in ("page", "phone"):
+            try:
+                text = value.locator("body").inner_text(timeout=5_000)
+            except Exception as e:  # noqa: BLE001 - diagnostics only
+                text = f"(could not read the page: {e})"
+            rep.sections.append((f"what the page ({name}) showed", text[-4000:]))
+        elif isinstance(value, StreamlitServer):
+            try:
+                log = value.log_path.read_text(errors="replace")
+            except OSError as e:
+                log = f"(could not read the log: {e})"
+            rep.sections.append((f"server log ({name}), last lines", "\n".join(log.splitlines()[-80:])))

@@ -39,9 +39,11 @@ def test_organiser_runs_the_draw_and_the_bundle_verifies(draw_server, page, tmp_
     # 1. freeze the targets and check the quotas
     page.get_by_role("button", name=re.compile(r"Freeze target version \d+ for the draw")).click()
     page.get_by_text("panels that meet every quota exist").wait_for()
+    wait_idle(page)   # a click while the page is still being drawn can be lost
 
     # 2. compute the fair lottery (progress is shown while it runs)
     page.get_by_role("button", name="Compute the fair lottery").click()
+    page.get_by_text("The computer is working on it").wait_for()
     page.get_by_text("The fair lottery is ready").wait_for(timeout=120_000)
     page.get_by_text("Smallest chance in the fair lottery").wait_for()
     wait_idle(page)
@@ -62,6 +64,7 @@ def test_organiser_runs_the_draw_and_the_bundle_verifies(draw_server, page, tmp_
     # 4. the public random number
     page.get_by_label("The public random number").fill("17 03 42 08 11")
     page.get_by_text("This number was drawn in public, after the commitment was published").click()
+    wait_idle(page)
     page.get_by_role("button", name="Reveal the panel").click()
 
     # 5. the panel
