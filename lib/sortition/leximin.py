@@ -168,11 +168,23 @@ def distribution_from(ts: TypeSpace, comps: np.ndarray, weights: np.ndarray, *, 
 
 # --- step 1: the relaxed leximin ------------------------------------------------------
 
+def _run(h, seconds_left: float | None) -> None:
+    """``h.run()`` within the computation's time left: should a solve run on (HiGHS has no
+    limit of its own), it stops at the deadline and raises ``TimeoutError``, so that the
+    caller returns the best lottery found so far instead of hanging."""
+    if seconds_left is not None:
+        h.setOptionValue("time_limit", max(float(seconds_left), 0.0))   # 0: stops at once
+    h.run()
+    if seconds_left is not None and h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+        raise TimeoutError
+
+
 class _Relaxed:
     """Leximin stages over fractional compositions: an LP over (x_1..x_T, z)."""
 
-    def __init__(self, ts: TypeSpace):
+    def __init__(self, ts: TypeSpace, remaining: Callable[[], float | None] = lambda: None):
         self.ts = ts
+        self.remaining = remaining
         T = ts.T
         n = ts.sizes.astype(np.float64)
         h = new_highs()
@@ -203,7 +215,7 @@ class _Relaxed:
     def solve(self, fixed: np.ndarray) -> tuple[float, np.ndarray]:
         """Optimal z and the normalised dual shares y_t (sum over open types = 1)."""
         h = self.h
-        h.run()
+        _run(h, self.remaining())
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise LeximinError(f"The relaxed stage LP failed ({h.modelStatusToString(h.getModelStatus())}).")
         sol = h.getSolution()
@@ -234,7 +246,8 @@ class _LPPricer:
         self.exact = exact
         self.all = np.arange(T, dtype=np.int32)
         self.ub = ts.sizes.astype(np.float64)
-        self.time_left = lambda: 2.0
+        self.time_left = lambda: 2.0                              # for the quick MIP
+        self.remaining: Callable[[], float | None] = lambda: None  # the computation's time left
         self.bounds = (np.zeros(T), self.ub)   # the LP's column bounds (change them with set_bounds)
         quota_rows = [r for r in rows if r[0] != -INF]          # panel size and quotas (not households)
         self.rows = np.zeros((len(quota_rows), T))
@@ -296,7 +309,7 @@ class _LPPricer:
         h = self.h
         T = self.ts.T
         h.changeColsCost(T, self.all, w)
-        h.run()
+        _run(h, self.remaining())
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         x = np.asarray(h.getSolution().col_value)
@@ -432,8 +445,10 @@ class _Swaps:
 class _Master:
     """Restricted master LP: rows ``sum_j c_jt lambda_j - a_t n_t z >= n_t b_t``."""
 
-    def __init__(self, ts: TypeSpace, *, zlo: float, zhi: float):
+    def __init__(self, ts: TypeSpace, *, zlo: float, zhi: float,
+                 remaining: Callable[[], float | None] = lambda: None):
         self.ts = ts
+        self.remaining = remaining
         T = ts.T
         self.n = ts.sizes.astype(np.float64)
         h = new_highs()
@@ -523,7 +538,7 @@ class _Master:
     def solve(self):
         """(z, lambda, w, mu) with w >= 0 normalised so that sum over open rows n_t w_t = 1."""
         h = self.h
-        h.run()
+        _run(h, self.remaining())
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         sol = h.getSolution()
@@ -556,6 +571,7 @@ class _Solver:
         quick.h.setOptionValue("mip_rel_gap", QUICK_MIP_GAP)
         self.lp_pricer = _LPPricer(ts, quick)
         self.lp_pricer.time_left = lambda: max(0.01, self.remaining() if self.deadline is not None else 2.0)
+        self.lp_pricer.remaining = self.remaining
         self.swaps = _Swaps(ts)
         self.n = ts.sizes.astype(np.float64)
         self.upper_bound = math.inf
@@ -798,7 +814,7 @@ class _Solver:
     # -- step 1
     def relaxed_leximin(self) -> tuple[np.ndarray, list[float]]:
         ts = self.ts
-        rel = _Relaxed(ts)
+        rel = _Relaxed(ts, self.remaining)
         fixed = np.zeros(ts.T, dtype=bool)
         p = np.zeros(ts.T)
         values = []
@@ -838,7 +854,7 @@ class _Solver:
         finished exactly, and z of the one it was working on.
         """
         ts = self.ts
-        m = _Master(ts, zlo=0.0, zhi=1.0)
+        m = _Master(ts, zlo=0.0, zhi=1.0, remaining=self.remaining)
         m.add(seeds)
         self.decomp_master = m
         cap = max(1000, COLUMN_CAP * ts.T)
@@ -888,9 +904,9 @@ class _Solver:
     def staged(self, seeds: list[np.ndarray]):
         ts = self.ts
         T = ts.T
-        m = _Master(ts, zlo=0.0, zhi=1.0)
+        m = _Master(ts, zlo=0.0, zhi=1.0, remaining=self.remaining)
         m.add(seeds)
-        rel = _Relaxed(ts)
+        rel = _Relaxed(ts, self.remaining)
         fixed = np.zeros(T, dtype=bool)
         pvals = np.zeros(T)
         total = float(self.n.sum())

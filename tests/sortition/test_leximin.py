@@ -477,3 +477,26 @@ def test_a_thousand_person_pool_reaches_the_proven_bound():
     check_distribution(inst, dist)
     assert dist.min_probability == pytest.approx(dist.upper_bound, abs=1e-9)
     assert math.isfinite(dist.maximin_seconds)
+
+
+def test_a_solve_that_would_outlast_the_time_left_stops_at_the_deadline():
+    """HiGHS has no time limit of its own: each of the engine's LPs (the relaxation, the
+    master, the pricer) runs within the computation's time left, and a solve stopped there
+    raises TimeoutError (leximin then returns the best lottery so far) instead of running on.
+    Shown on the relaxation and the pricer, whose LPs are not solved by presolve alone."""
+    from bench.pools import generate_pool
+    from lib.sortition.leximin import _LPPricer, _Relaxed
+    from lib.sortition.typespace import CompositionModel, build_types
+
+    ts = build_types(generate_pool(1000, 6, 60))
+    no_time = lambda: 0.0  # noqa: E731
+    with pytest.raises(TimeoutError):
+        _Relaxed(ts, no_time).solve(np.zeros(ts.T, dtype=bool))
+    z, _ = _Relaxed(ts).solve(np.zeros(ts.T, dtype=bool))     # with time: solved
+    assert 0 < z <= 1
+    pricer = _LPPricer(ts, CompositionModel(ts))
+    c = pricer.solve(np.ones(ts.T))
+    assert c is not None and ts.is_valid_composition(c)
+    pricer.remaining = no_time
+    with pytest.raises(TimeoutError):
+        pricer.solve(np.linspace(1.0, 2.0, ts.T))      # new prices: a new solve
