@@ -90,6 +90,7 @@ PRICING_TOL = 1e-9     # a composition improves the master when its reduced cost
 FIX_TOL = 1e-7         # a type is pinned when its share n_t w_t of the dual weight exceeds this
 FIX_SLACK = 1e-10      # fixed probabilities are enforced as >= p - FIX_SLACK (numerical safety)
 MASTER_SIMPLEX = 4       # primal simplex: adding columns keeps the basis primal feasible
+MASTER_STALL_SECONDS = 20.0  # a master solve taking longer is started afresh with the dual simplex
 DECOMP_TOL = 1e-9      # decomposition accepted when every type is within this of its target
 COLUMN_BUDGET = 200    # heuristic columns added per round at most (or T / BUDGET_PER_TYPES if more)
 BUDGET_PER_TYPES = 4
@@ -168,14 +169,22 @@ def distribution_from(ts: TypeSpace, comps: np.ndarray, weights: np.ndarray, *, 
 
 # --- step 1: the relaxed leximin ------------------------------------------------------
 
-def _run(h, seconds_left: float | None) -> None:
+class _Stalled(Exception):
+    """A single solve took longer than its cap, well before the computation's deadline."""
+
+
+def _run(h, seconds_left: float | None, cap: float | None = None) -> None:
     """``h.run()`` within the computation's time left: should a solve run on (HiGHS has no
     limit of its own), it stops at the deadline and raises ``TimeoutError``, so that the
-    caller returns the best lottery found so far instead of hanging."""
-    if seconds_left is not None:
-        h.setOptionValue("time_limit", max(float(seconds_left), 0.0))   # 0: stops at once
+    caller returns the best lottery found so far instead of hanging. With ``cap``, a solve
+    stopped by the cap before the deadline raises ``_Stalled``."""
+    limits = [x for x in (seconds_left, cap) if x is not None]
+    if limits:
+        h.setOptionValue("time_limit", max(float(min(limits)), 0.0))   # 0: stops at once
     h.run()
-    if seconds_left is not None and h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+    if limits and h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+        if cap is not None and (seconds_left is None or cap < seconds_left):
+            raise _Stalled
         raise TimeoutError
 
 
@@ -449,6 +458,7 @@ class _Master:
                  remaining: Callable[[], float | None] = lambda: None):
         self.ts = ts
         self.remaining = remaining
+        self.restarts = 0            # solves started afresh after stalling (see solve)
         T = ts.T
         self.n = ts.sizes.astype(np.float64)
         h = new_highs()
@@ -538,7 +548,18 @@ class _Master:
     def solve(self):
         """(z, lambda, w, mu) with w >= 0 normalised so that sum over open rows n_t w_t = 1."""
         h = self.h
-        _run(h, self.remaining())
+        try:
+            _run(h, self.remaining(), MASTER_STALL_SECONDS)
+        except _Stalled:
+            # Never seen to take more than a few seconds: the primal simplex is stalling on a
+            # degenerate basis. Start afresh, once, with the dual simplex.
+            self.restarts += 1
+            h.clearSolver()
+            h.setOptionValue("simplex_strategy", 1)
+            try:
+                _run(h, self.remaining())
+            finally:
+                h.setOptionValue("simplex_strategy", MASTER_SIMPLEX)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         sol = h.getSolution()

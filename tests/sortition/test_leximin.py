@@ -500,3 +500,30 @@ def test_a_solve_that_would_outlast_the_time_left_stops_at_the_deadline():
     pricer.remaining = no_time
     with pytest.raises(TimeoutError):
         pricer.solve(np.linspace(1.0, 2.0, ts.T))      # new prices: a new solve
+
+
+def test_a_stalling_master_solve_is_started_afresh_and_the_lottery_is_still_exact(monkeypatch):
+    """Should a master solve take longer than its cap (a stalling primal simplex), it is started
+    afresh with the dual simplex: the computation carries on and its result is unchanged.
+    With a cap of 0 s every master solve takes that path."""
+    from lib.sortition import leximin as lx
+
+    inst = generated_instance()
+    plain = leximin(inst, time_limit=60)
+    restarts = []
+    solve = lx._Master.solve
+
+    def counting(self):
+        res = solve(self)
+        restarts.append(self.restarts)
+        return res
+
+    monkeypatch.setattr(lx, "MASTER_STALL_SECONDS", 0.0)
+    monkeypatch.setattr(lx._Master, "solve", counting)
+    dist = leximin(inst, time_limit=60)
+    assert max(restarts) > 0
+    check_distribution(inst, dist)
+    assert dist.complete and plain.complete
+    assert dist.min_probability == pytest.approx(plain.min_probability, abs=1e-9)
+    for pid, p in plain.probabilities.items():
+        assert dist.probabilities[pid] == pytest.approx(p, abs=1e-7)
