@@ -255,7 +255,6 @@ class _LPPricer:
         self.exact = exact
         self.all = np.arange(T, dtype=np.int32)
         self.ub = ts.sizes.astype(np.float64)
-        self.time_left = lambda: 2.0                              # for the quick MIP
         self.remaining: Callable[[], float | None] = lambda: None  # the computation's time left
         self.bounds = (np.zeros(T), self.ub)   # the LP's column bounds (change them with set_bounds)
         quota_rows = [r for r in rows if r[0] != -INF]          # panel size and quotas (not households)
@@ -341,7 +340,9 @@ class _LPPricer:
         if c is not None or not widen:
             return c
         for by in (0, 1):
-            c = self.mip_near(lo, hi, w, by, min(QUICK_MIP_SECONDS, self.time_left()))
+            left = self.remaining()
+            seconds = QUICK_MIP_SECONDS if left is None else min(QUICK_MIP_SECONDS, max(0.01, left))
+            c = self.mip_near(lo, hi, w, by, seconds)
             if c is not None:
                 return c
         return None
@@ -591,7 +592,6 @@ class _Solver:
         quick = CompositionModel(ts)          # the heuristic's own copy, with a looser gap
         quick.h.setOptionValue("mip_rel_gap", QUICK_MIP_GAP)
         self.lp_pricer = _LPPricer(ts, quick)
-        self.lp_pricer.time_left = lambda: max(0.01, self.remaining() if self.deadline is not None else 2.0)
         self.lp_pricer.remaining = self.remaining
         self.swaps = _Swaps(ts)
         self.n = ts.sizes.astype(np.float64)
