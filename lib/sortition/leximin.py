@@ -180,7 +180,8 @@ def _run(h, seconds_left: float | None, cap: float | None = None) -> None:
     stopped by the cap before the deadline raises ``_Stalled``."""
     limits = [x for x in (seconds_left, cap) if x is not None]
     if limits:
-        h.setOptionValue("time_limit", max(float(min(limits)), 0.0))   # 0: stops at once
+        # HiGHS's limit is on the instance's total run time over all its solves so far
+        h.setOptionValue("time_limit", h.getRunTime() + max(float(min(limits)), 0.0))   # + 0: stops at once
     h.run()
     if limits and h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
         if cap is not None and (seconds_left is None or cap < seconds_left):

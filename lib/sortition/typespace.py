@@ -219,7 +219,10 @@ class CompositionModel:
         self._all = np.arange(T, dtype=np.int32)
 
     def set_time_limit(self, seconds: float | None) -> None:
-        self.h.setOptionValue("time_limit", INF if seconds is None else max(float(seconds), 0.01))
+        """At most ``seconds`` for the next solve (None: no limit). HiGHS's own option limits
+        the instance's total run time over all its solves so far, so it is set from there."""
+        limit = INF if seconds is None else self.h.getRunTime() + max(float(seconds), 0.01)
+        self.h.setOptionValue("time_limit", limit)
 
     def solve(self, w: np.ndarray, *, start: np.ndarray | None = None, count: bool = True):
         """Return (composition as int array, its value w@c, proven upper bound) or None if infeasible.

@@ -527,3 +527,28 @@ def test_a_stalling_master_solve_is_started_afresh_and_the_lottery_is_still_exac
     assert dist.min_probability == pytest.approx(plain.min_probability, abs=1e-9)
     for pid, p in plain.probabilities.items():
         assert dist.probabilities[pid] == pytest.approx(p, abs=1e-7)
+
+
+def test_each_solve_gets_its_own_time_limit_not_a_share_of_the_total():
+    """HiGHS limits an instance's total run time over all its solves: a limit meant for one
+    solve must be counted from where the instance's clock stands, or, once the solves so far
+    add up to it, every later solve would stop at once (and a draw would end early)."""
+    from bench.pools import generate_pool
+    from lib.sortition.leximin import _LPPricer
+    from lib.sortition.typespace import CompositionModel, build_types
+
+    ts = build_types(generate_pool(1000, 6, 60))
+    rng = np.random.default_rng(3)
+    pricer = _LPPricer(ts, CompositionModel(ts))
+    while pricer.h.getRunTime() < 0.3:                         # solves without a limit first
+        pricer.solve(rng.random(ts.T), widen=False)
+    pricer.remaining = lambda: 0.2                             # less than the solves so far
+    pricer.solve(rng.random(ts.T), widen=False)                # a few ms: no TimeoutError
+    assert pricer.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    model = CompositionModel(ts)
+    while model.h.getRunTime() < 1.5:
+        model.solve(rng.random(ts.T))
+    model.set_time_limit(1.0)                                  # less than the solves so far
+    c, _, _ = model.solve(1.0 + 1e-3 * rng.random(ts.T))       # about 0.1 s: no TimeoutError
+    assert ts.is_valid_composition(c)
