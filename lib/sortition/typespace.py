@@ -50,6 +50,12 @@ def new_highs(*, mip_gap: float | None = None, time_limit: float | None = None, 
     return h
 
 
+def limit_next_solve(h, seconds: float | None) -> None:
+    """At most ``seconds`` for ``h``'s next solve (None: no limit). HiGHS's own option limits
+    the instance's total run time over all its solves so far, so it is set from there."""
+    h.setOptionValue("time_limit", INF if seconds is None else h.getRunTime() + float(seconds))
+
+
 def model_status_name(h) -> str:
     return h.modelStatusToString(h.getModelStatus())
 
@@ -219,10 +225,8 @@ class CompositionModel:
         self._all = np.arange(T, dtype=np.int32)
 
     def set_time_limit(self, seconds: float | None) -> None:
-        """At most ``seconds`` for the next solve (None: no limit). HiGHS's own option limits
-        the instance's total run time over all its solves so far, so it is set from there."""
-        limit = INF if seconds is None else self.h.getRunTime() + max(float(seconds), 0.01)
-        self.h.setOptionValue("time_limit", limit)
+        """At most ``seconds`` (at least 0.01) for the next solve; None: no limit."""
+        limit_next_solve(self.h, None if seconds is None else max(float(seconds), 0.01))
 
     def solve(self, w: np.ndarray, *, start: np.ndarray | None = None, count: bool = True):
         """Return (composition as int array, its value w@c, proven upper bound) or None if infeasible.

@@ -502,10 +502,12 @@ def test_a_solve_that_would_outlast_the_time_left_stops_at_the_deadline():
         pricer.solve(np.linspace(1.0, 2.0, ts.T))      # new prices: a new solve
 
 
-def test_a_stalling_master_solve_is_started_afresh_and_the_lottery_is_still_exact(monkeypatch):
+@pytest.mark.parametrize("time_limit", [60, None])
+def test_a_stalling_master_solve_is_started_afresh_and_the_lottery_is_still_exact(monkeypatch, time_limit):
     """Should a master solve take longer than its cap (a stalling primal simplex), it is started
     afresh with the dual simplex: the computation carries on and its result is unchanged.
-    With a cap of 0 s every master solve takes that path."""
+    With a cap of 0 s every master solve takes that path; without a time limit (the command
+    line's default) the cap must not carry over to the fresh start."""
     from lib.sortition import leximin as lx
 
     inst = generated_instance()
@@ -520,7 +522,7 @@ def test_a_stalling_master_solve_is_started_afresh_and_the_lottery_is_still_exac
 
     monkeypatch.setattr(lx, "MASTER_STALL_SECONDS", 0.0)
     monkeypatch.setattr(lx._Master, "solve", counting)
-    dist = leximin(inst, time_limit=60)
+    dist = leximin(inst, time_limit=time_limit)
     assert max(restarts) > 0
     check_distribution(inst, dist)
     assert dist.complete and plain.complete
