@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from typing import Callable
 
@@ -18,6 +19,15 @@ def db():
     return get_db()
 
 
+GENERIC_ERROR = "Something went wrong on our side and this page could not be shown."
+
+
+def strict_errors() -> bool:
+    """Under the test suite (KLEROTERION_STRICT=1) an unexpected error is raised, not hidden, so that a
+    broken page fails its tests instead of showing the friendly message below."""
+    return os.environ.get("KLEROTERION_STRICT") == "1"
+
+
 def run_page(body: Callable[[], None]) -> None:
     """Run a page body; people see plain words, never a traceback."""
     try:
@@ -26,7 +36,9 @@ def run_page(body: Callable[[], None]) -> None:
         st.error(str(e))
     except Exception:  # noqa: BLE001 - the last line of defence for the UI
         log.error("Unexpected error on a page:\n%s", traceback.format_exc())
-        st.error("Something went wrong on our side and this page could not be shown. Nothing you saved was "
+        if strict_errors():
+            raise
+        st.error(f"{GENERIC_ERROR} Nothing you saved was "
                  "lost. Try again; if it keeps happening, tell the organisers (the details are in the "
                  "server's log).")
 

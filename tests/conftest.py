@@ -14,6 +14,33 @@ if str(ROOT) not in sys.path:
 
 SHARED = ROOT.parent / "shared"
 
+# A page that raises an unexpected error must fail its test (and the browser journeys' server must
+# log it), never be hidden behind the friendly "Something went wrong" message (pages/common.run_page).
+os.environ["KLEROTERION_STRICT"] = "1"
+
+
+def _strict_apptest() -> None:
+    """Every AppTest run in the suite fails on an exception or on the generic error message, so a
+    test cannot pass over a broken page by forgetting to look (tests/app_pages/helpers.assert_ok)."""
+    from streamlit.testing.v1 import AppTest
+
+    if getattr(AppTest.run, "_kleroterion_strict", False):
+        return
+    plain_run = AppTest.run
+
+    def run(self, *args, **kwargs):
+        from tests.app_pages.helpers import assert_ok
+
+        result = plain_run(self, *args, **kwargs)
+        assert_ok(self)
+        return result
+
+    run._kleroterion_strict = True  # type: ignore[attr-defined]
+    AppTest.run = run  # type: ignore[method-assign]
+
+
+_strict_apptest()
+
 
 @pytest.fixture
 def db(tmp_path):

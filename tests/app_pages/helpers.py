@@ -9,21 +9,30 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
+GENERIC_ERROR = "Something went wrong on our side"
+
+
+def assert_ok(at: AppTest) -> AppTest:
+    """The run raised nothing and showed no "something went wrong" message (which hides an error)."""
+    assert not at.exception, at.exception
+    generic = [e.value for e in at.error if GENERIC_ERROR in str(e.value)]
+    assert not generic, generic
+    return at
+
+
 def open_app(role: str | None = "organiser", timeout: float = 60) -> AppTest:
     """The real app, signed in as ``role`` (None: a visitor who has not signed in)."""
     at = AppTest.from_file(APP, default_timeout=timeout)
     if role:
         at.session_state["role"] = role
     at.run()
-    assert not at.exception, at.exception
-    return at
+    return assert_ok(at)
 
 
 def goto(at: AppTest, page: str) -> AppTest:
     at.switch_page(page)
     at.run()
-    assert not at.exception, at.exception
-    return at
+    return assert_ok(at)
 
 
 def texts(at: AppTest) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lib import participation as P
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env, session_today  # noqa: F401
 
 CHECKIN = "pages/checkin.py"
@@ -50,7 +50,7 @@ def test_search_by_first_name_and_check_in(fast_app_env, role):
     assert len([b for b in at.button if b.label == "Present"]) == 1
     assert first in texts(at)
     button(at, "Present").click().run()
-    assert not at.exception
+    assert_ok(at)
     assert f"{first} ({pid}): present." in texts(at)
     assert "Checked in: 1 of 30" in texts(at)
     assert P.session_marks(d, sid) == {pid: "present"}
@@ -80,7 +80,7 @@ def test_paper_sheet_download_and_typing_it_in(fast_app_env):
     radios[f"sheet_{sid}_{ids[1]}"].set_value("Late or part")
     radios[f"sheet_{sid}_{ids[2]}"].set_value("Excused")
     [b for b in at.button if b.label == "Save the sheet"][0].click().run()
-    assert not at.exception
+    assert_ok(at)
     assert "Saved 3 marks from the paper sheet." in texts(at)
     assert P.session_marks(d, sid) == {ids[0]: "present", ids[1]: "late", ids[2]: "excused"}
     assert set(P.attendance_log_frame(d, sid)["source"]) == {"sheet"}

@@ -12,7 +12,7 @@ import pytest
 
 from lib import draws
 from tests.draw_fixtures import small_demo_template
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 DRAW = "pages/draw.py"
 K = 10
@@ -116,7 +116,7 @@ def test_whole_ceremony_step_by_step(draw_env):
     assert not any("Name" in f.columns for f in frames)
     at.toggle(key="d_names").set_value(True).run()
     assert any("Name" in df.value.columns for df in at.dataframe)
-    assert not at.exception
+    assert_ok(at)
 
     # a reload resumes at the revealed step
     again = goto(open_app("organiser"), DRAW)
@@ -238,7 +238,7 @@ def test_replacement_round_through_the_page(draw_env):
     assert rnd.status == "revealed"
     assert first.selected_ids[0] not in draws.current_panel(d)
     assert f"replacing {first.selected_ids[0]}" in texts(at)
-    assert not at.exception
+    assert_ok(at)
 
 
 def test_panel_and_reserve_are_written_back_to_the_google_sheet(draw_env, monkeypatch):

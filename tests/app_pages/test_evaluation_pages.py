@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from lib import evaluation as ev
 from lib.signups.store import pool_frame
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 ADMIN = "pages/evaluation_admin.py"
 PAPER = "pages/paper_answers.py"
@@ -60,7 +60,7 @@ def test_organiser_makes_cards_and_a_wrong_code_is_refused(app_env):
         pick.set_value(pick.options[:3]).run()
     button(at, f"Make cards for {3 if not members else len(members)} member(s) without one").click()
     at.run()
-    assert not at.exception
+    assert_ok(at)
     assert "new card(s) made" in texts(at)
     assert len(ev.code_holders(d)) == (3 if not members else len(members))
     codes = at.session_state["new_cards"]
@@ -190,7 +190,7 @@ def test_results_members_first_then_public_with_small_groups_hidden(app_env):
     at.run()
     assert "No results to show yet" in texts(at)            # the public waits for members
     member = goto(member_app(next(iter(codes.values()))), RESULTS)
-    assert not member.exception
+    assert_ok(member)
     assert "For members only until" in texts(member)
     assert "fewer than 5 answers" in texts(member) and "E2" in texts(member)
     assert len(charts(member)) == 1

@@ -6,7 +6,7 @@ import pytest
 
 from lib import participation as P
 from lib.signups.store import pool_frame
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env  # noqa: F401
 
 MEMBERS = "pages/members.py"
@@ -35,7 +35,7 @@ def test_members_table_and_a_status_change(fast_app_env):
     assert at.radio(key=f"member_new_{ids[0]}").options == ["Contacted", "Withdrawn"]
     at.radio(key=f"member_new_{ids[0]}").set_value("contacted").run()
     [b for b in at.button if b.label == "Save the change"][0].click().run()
-    assert not at.exception
+    assert_ok(at)
     assert f"{ids[0]} is now “Contacted”." in texts(at)
     ev = P.member_events_frame(d, ids[0])
     assert list(ev["status"]) == ["selected", "contacted"] and ev["actor"].iloc[-1] == "organiser"
@@ -53,7 +53,7 @@ def test_withdrawal_without_reason_is_refused_then_shows_quota_breaks(fast_app_e
     assert pid in P.current_members(d)
     at.text_input(key=f"member_reason_{pid}").input("Moved to another town").run()
     [b for b in at.button if b.label == "Save the change"][0].click().run()
-    assert not at.exception
+    assert_ok(at)
     out = texts(at)
     assert f"{pid} is now recorded as withdrawn." in out
     expected = P.withdrawal_breaks(d, pid)
@@ -84,6 +84,6 @@ def test_start_tracking_the_drawn_panel(fast_app_env):
     goto(at, MEMBERS)
     assert "The draw (number 1) picked 30 people." in texts(at)
     [b for b in at.button if b.label == "Start tracking the drawn panel"][0].click().run()
-    assert not at.exception
+    assert_ok(at)
     assert "30 members are now on the panel" in texts(at)
     assert sorted(P.current_members(d)) == sorted(ids)

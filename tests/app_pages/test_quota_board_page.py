@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 BOARD = "pages/quota_board.py"
 
@@ -64,7 +64,7 @@ def test_small_groups_are_hidden_from_volunteers_not_organisers_and_refresh_pick
     # The board updates when a volunteer presses refresh (it also refreshes by itself every minute).
     [b for b in at.button if b.label == "Refresh now"][0].click()
     at.run()
-    assert not at.exception
+    assert_ok(at)
     assert _metrics(at)["Signed up"] == "597"
     gender = _field_table(at, "Woman")
     nb = gender[gender["Group"] == "Non-binary or other"].iloc[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app_pages.drawn_demo import use_drawn_demo
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 PAGE = "pages/representativeness.py"
 
@@ -33,7 +33,7 @@ def test_before_the_draw_organisers_compare_signups_with_the_community(app_env):
 def test_after_the_draw_the_panel_and_the_chance_curve_are_shown(app_env, tmp_path_factory):
     use_drawn_demo(app_env, tmp_path_factory)
     at = goto(open_app(), PAGE)
-    assert not at.exception
+    assert_ok(at)
     assert len(at.get("vega_lite_chart")) == 1 + 1 + 7
     chances = [d.value for d in at.dataframe if "Method" in d.value][0]
     assert chances["Method"].tolist() == ["Fair lottery (this draw)", "Old-style draw (for comparison)"]

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 import pytest
 
 from lib import participation as P
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.app_pages.participation_fixtures import app_db, demo_file, enrol_demo_panel, fast_app_env  # noqa: F401
 
 SESSIONS = "pages/sessions.py"
@@ -21,7 +21,7 @@ def test_organiser_schedules_a_session(fast_app_env):
     at.time_input[0].set_value(time(10, 30))
     at.text_input[1].input("Town hall")
     [b for b in at.button if b.label == "Add the session"][0].click().run()
-    assert not at.exception
+    assert_ok(at)
     assert "Session added (number 1)" in texts(at)
     [s] = P.list_sessions(app_db())
     assert (s.title, s.starts_at, s.place) == ("Session 1: the facts", datetime(2026, 5, 9, 10, 30), "Town hall")

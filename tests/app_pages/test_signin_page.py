@@ -1,7 +1,7 @@
 """Sign-in: the demo passwords work, a wrong one is refused, each role gets its own pages."""
 
 from lib import auth
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 SIGNIN = "pages/signin.py"
 
@@ -17,7 +17,7 @@ def test_demo_screen_shows_the_demo_passwords_and_signs_in(app_env):
     at.text_input[0].set_value(auth.DEMO_PASSWORDS[auth.ORGANISER])
     [b for b in at.button if b.label == "Sign in"][0].click()
     at.run()
-    assert not at.exception
+    assert_ok(at)
     assert at.session_state["role"] == auth.ORGANISER
     goto(at, "pages/signups.py")   # now reachable
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 SIGNUPS = "pages/signups.py"
 
@@ -36,7 +36,7 @@ def test_demo_resync_reports_nothing_changed(app_env):
     at = goto(open_app(), SIGNUPS)
     [b for b in at.button if b.label == "Bring in the demo sign-ups"][0].click()
     at.run()
-    assert not at.exception
+    assert_ok(at)
     assert "Done: 603 sign-ups read, nothing changed" in texts(at)
 
 
@@ -49,7 +49,7 @@ def test_upload_with_new_columns_asks_for_mapping_then_syncs(app_env):
     at.run()
     [b for b in at.button if b.label == "Bring in sign-ups from this file"][0].click()
     at.run()
-    assert not at.exception
+    assert_ok(at)
     # The saved column choices do not fit this file: the organiser is asked, nothing changed yet.
     assert "Please check which column holds what" in texts(at)
     assert metrics(at)["Signed up"] == "603"
@@ -61,7 +61,7 @@ def test_upload_with_new_columns_asks_for_mapping_then_syncs(app_env):
             sb.set_value(choose[sb.label])
     [b for b in at.button if b.label == "Save and bring in"][0].click()
     at.run()
-    assert not at.exception
+    assert_ok(at)
     assert "Done: 1 sign-ups read, 1 new" in texts(at)
     # The sheet now holds one person: the 603 demo people are kept, marked as no longer in the sheet.
     assert metrics(at) == {"Signed up": "1", "Ready for the draw": "1", "With a problem to fix": "0",
@@ -74,7 +74,7 @@ def test_bad_upload_is_explained_and_loses_nothing(app_env):
     at.run()
     [b for b in at.button if b.label == "Bring in sign-ups from this file"][0].click()
     at.run()
-    assert not at.exception
+    assert_ok(at)
     errors = "\n".join(e.value for e in at.error)
     assert "could not be opened as an Excel workbook" in errors
     assert "Your sign-ups from before are unchanged" in errors

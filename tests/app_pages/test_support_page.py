@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from lib import participation as P
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env  # noqa: F401
 
 SUPPORT = "pages/support.py"
@@ -24,7 +24,7 @@ def frame(at, column):
 
 def submit(at, label):
     [b for b in at.button if b.label == label][0].click().run()
-    assert not at.exception
+    assert_ok(at)
 
 
 def test_needs_a_call_lists_who_and_why_with_a_phone_number_for_the_organiser(fast_app_env):

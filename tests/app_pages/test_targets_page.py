@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 TARGETS = "pages/targets.py"
 
@@ -22,7 +22,7 @@ def _upload(at, text, name="targets.csv"):
     at.run()
     _button(at, "Use this file").click()
     at.run()
-    assert not at.exception, at.exception
+    assert_ok(at)
 
 
 def test_organiser_sees_targets_seats_and_whether_the_pool_can_meet_them(app_env):
@@ -45,7 +45,7 @@ def test_a_bigger_panel_that_the_pool_cannot_fill_is_explained_with_the_smallest
     at = goto(open_app(), TARGETS)
     at.number_input[0].set_value(200)      # panel size: 16-24 then needs at least 28 seats, 27 are ready
     at.run()
-    assert not at.exception
+    assert_ok(at)
     errors = "\n".join(e.value for e in at.error)
     assert "Not yet: no panel can meet all these quotas" in errors
     assert "16-24" in errors
@@ -72,7 +72,7 @@ def test_upload_warns_then_save_records_who_what_and_why(app_env):
     at.text_input[1].set_value("New census")
     [b for b in at.button if b.label == "Save as version 2"][0].click()
     at.run()
-    assert not at.exception
+    assert_ok(at)
     assert "Saved as version 2." in texts(at)
     history = _frame(at, "Version")
     v2 = history[history["Version"] == 2].iloc[0]
@@ -95,7 +95,7 @@ def test_freezing_makes_the_targets_read_only(app_env):
     at = goto(open_app(), TARGETS)
     _button(at, "Yes, freeze them").click()
     at.run()
-    assert not at.exception
+    assert_ok(at)
     page = texts(at)
     assert "Version 1 is frozen for the draw." in page
     assert "Frozen for the draw" in page and "can no longer change" in page

@@ -52,6 +52,7 @@ class StreamlitServer:
             try:
                 with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
                     if r.status == 200:
+                        SERVERS.append(self)
                         return
             except OSError:
                 time.sleep(0.3)
@@ -64,6 +65,27 @@ class StreamlitServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self._log.close()
+
+    def hidden_errors(self) -> list[str]:
+        """Errors a page caught and showed as plain words (pages/common.run_page logs each one)."""
+        if not self._log.closed:
+            self._log.flush()
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if "Unexpected error on a page" in line or line.startswith("Traceback")]
+
+
+SERVERS: list[StreamlitServer] = []   # every server started by this worker, for the check below
+
+
+@pytest.fixture(autouse=True)
+def _no_hidden_page_errors():
+    """A browser journey fails when a page of any server it used hit an unexpected error, even one
+    the page hid behind "Something went wrong" and the journey did not look at."""
+    before = {id(s): len(s.hidden_errors()) for s in SERVERS}
+    yield
+    for srv in SERVERS:
+        errors = srv.hidden_errors()[before.get(id(srv), 0):]
+        assert not errors, "the server logged unexpected page errors:\n" + "\n".join(errors[:5])
 
 
 @pytest.fixture(scope="module")

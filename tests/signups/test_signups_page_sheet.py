@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from lib.config import DEMO_DIR
-from tests.app_pages.helpers import goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.fakesheets import FakeSheets
 
 SIGNUPS = "pages/signups.py"
@@ -36,7 +36,7 @@ def _bring_in(at, url: str, tab: str):
     [t for t in at.text_input if t.label == "The tab's name"][0].input(tab)
     [b for b in at.button if b.label == "Bring in sign-ups from the sheet"][0].click()
     at.run()
-    assert not at.exception, at.exception
+    assert_ok(at)
     return at
 
 

@@ -192,10 +192,27 @@ def test_rows_without_an_id_column_are_recognised_by_email(fdb):
                       "WHERE c.name = 'Sam Smith'") == 2   # moved from row 4 to row 2
 
 
-def test_household_key_is_a_salted_hash_not_the_address(fdb):
+def test_household_key_is_a_salted_hash_not_the_address(fdb, tmp_path):
+    import hashlib
+
+    from lib.db import open_database
+
     do_sync(fdb, BASE)
     key = fdb.scalar("SELECT household_key FROM people WHERE household_key IS NOT NULL")
     assert key and "mill" not in key.lower() and len(key) == 16
+    # not a plain hash of the address, which anyone could recompute from a list of addresses
+    normalised = "1milllane|rv11aa"
+    assert key != hashlib.sha256(normalised.encode()).hexdigest()[:16]
+    salt = fdb.scalar("SELECT value FROM settings WHERE key = 'household_salt'")
+    assert key == hashlib.sha256((salt.strip('"') + normalised).encode()).hexdigest()[:16]
+    # another assembly (another salt) gets another key for the same address
+    other = open_database(tmp_path / "other.duckdb")
+    try:
+        save_fields(other, parse_fields_csv(FIELDS_CSV))
+        do_sync(other, BASE)
+        assert other.scalar("SELECT household_key FROM people WHERE household_key IS NOT NULL") != key
+    finally:
+        other.close()
 
 
 def test_no_fields_configured_gives_a_clear_error(db):
