@@ -1,0 +1,39 @@
+"""Text that people typed, shown as plain text.
+
+Names, member-proposed questions, "you said, we did" notes, the assembly's name and public
+numbers come from people. Streamlit renders most strings as Markdown (images, links, colours,
+icons, maths) and ``unsafe_allow_html`` renders HTML, so such text must be escaped wherever it is
+put inside Markdown or HTML; otherwise a sign-up named ``![x](https://evil.example/t.png)`` loads an
+image on the volunteers' screens. Use :func:`md` for text inside Markdown (st.markdown,
+st.write, st.info, captions, labels, table cells rendered as Markdown) and :func:`html` for text
+inside HTML that the app builds itself (printable pages, unsafe_allow_html blocks).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import string
+
+_PUNCTUATION = frozenset(string.punctuation)
+
+
+def md(text: object) -> str:
+    """``text`` escaped for Markdown: every ASCII punctuation character gets a backslash (CommonMark
+    allows escaping any of them), so no link, image, emphasis, heading, list, table, maths, colour
+    or icon syntax survives, and bare web addresses are not turned into links. Line breaks stay."""
+    if text is None:
+        return ""
+    out = []
+    for ch in str(text):
+        if ch in _PUNCTUATION:
+            out.append("\\" + ch)
+        elif ch == "\r":
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def html(text: object) -> str:
+    """``text`` escaped for HTML (quotes too, so it is safe inside attributes)."""
+    return "" if text is None else _html.escape(str(text), quote=True)
