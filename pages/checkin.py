@@ -10,6 +10,7 @@ import streamlit as st
 
 from lib import participation as P
 from lib.errors import UserError
+from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
 
 BLANK = "—"
@@ -29,10 +30,10 @@ def actor() -> str:
 def _mark(session_id: int, person_id: str, first: str, mark: str) -> None:
     try:
         P.mark_attendance(db(), session_id, person_id, mark, actor(), source="door")
-        flash("success", f"{first or person_id} ({person_id}): {P.MARK_LABELS[mark].lower()}.")
+        flash("success", f"{md(first) if first else person_id} ({person_id}): {P.MARK_LABELS[mark].lower()}.")
         st.session_state["checkin_search"] = ""
     except UserError as e:
-        flash("error", str(e))
+        flash("error", md(e))
 
 
 def door(session: P.Session) -> None:
@@ -53,7 +54,7 @@ def door(session: P.Session) -> None:
     for r in shown.itertuples():
         with st.container(border=True):
             now = P.MARK_LABELS[r.mark] if isinstance(r.mark, str) else "not marked yet"
-            st.markdown(f"**{r.first_name or '(no first name)'}** · `{r.person_id}` — {now}")
+            st.markdown(f"**{md(r.first_name) if r.first_name else '(no first name)'}** · `{r.person_id}` — {now}")
             # two big buttons a row on a phone, four on a wider screen
             with st.container(horizontal=True, wrap=True, gap="small"):
                 for m in P.MARKS:
@@ -75,7 +76,7 @@ def paper(session: P.Session) -> None:
         st.markdown("**Type in the paper sheet.** Leave “—” for anyone without a tick.")
         for r in roster.itertuples():
             current = P.MARK_LABELS[r.mark] if isinstance(r.mark, str) else BLANK
-            st.radio(f"{r.first_name} · {r.person_id}", labels, index=labels.index(current), horizontal=True,
+            st.radio(f"{md(r.first_name)} · {r.person_id}", labels, index=labels.index(current), horizontal=True,
                      key=f"sheet_{session.session_id}_{r.person_id}")
         submitted = st.form_submit_button("Save the sheet", type="primary", width="stretch")
     if submitted:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import charts
+from lib.plaintext import md
 from lib.representativeness import public_table
 from lib.transparency import VERIFY_COMMAND, _grouped, gather, public_view, report_html
 from pages.common import db, run_page
@@ -48,8 +49,8 @@ def body() -> None:
                     unsafe_allow_html=True)
         if draw.public_number:
             st.markdown("**2. The public random number**, which nobody could know in advance:")
-            st.markdown(f"<div style='font-family:monospace;font-size:1.4rem;background:#f4f4f4;"
-                        f"padding:0.5rem'>{draw.public_number}</div>", unsafe_allow_html=True)
+            # typed by a person: shown as plain text (st.code renders nothing inside it), never as HTML
+            st.code(draw.public_number, language=None, wrap_lines=True)
         else:
             st.markdown("**2. The public random number** has not been drawn yet.")
         if getattr(draw, "rerun_of", None):
@@ -79,7 +80,7 @@ def body() -> None:
         sub = data.comp[data.comp["field"] == f.key]
         if sub.empty:
             continue
-        st.subheader(f.label)
+        st.subheader(md(f.label))
         st.dataframe(_public_table(sub), hide_index=True, width="stretch")
     st.download_button("Download the transparency report (a printable page)", lambda: report_html(data),
                        file_name="transparency-report.html", mime="text/html", icon=":material/print:")
