@@ -13,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from lib import draws
-from lib.privacy import safe_csv_bytes, safe_dataframe
+from lib.plaintext import md
+from lib.privacy import safe_csv_bytes
 from pages.common import db, flash, run_page, show_flashes
 
 STEPS = ["Check the quotas", "Compute the fair lottery", "Publish the commitment", "Enter the public number",
@@ -68,7 +69,7 @@ def _progress(job_id: int) -> None:
         st.rerun(scope="app")
         return
     st.progress(min(1.0, max(0.0, job.progress)), text=job.message or "Working…")
-    st.caption(f"Started by {job.started_by or 'an organiser'} at {job.started_at:%H:%M:%S}. You can leave this "
+    st.caption(f"Started by {md(job.started_by or 'an organiser')} at {job.started_at:%H:%M:%S}. You can leave this "
                "page and come back: the computation carries on, and the result is kept.")
 
 
@@ -156,7 +157,7 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
     if report.feasible:
         st.success("Good news: panels that meet every quota exist.")
     else:
-        st.warning("No panel can meet every quota as they stand. " + report.message())
+        st.warning("No panel can meet every quota as they stand. " + md(report.message()))
         if not report.relaxable or not report.relaxation:
             st.error("No change to the quotas can fix this (for example, the panel is larger than the pool). "
                      "Bring in more sign-ups or make the panel smaller on the Targets page.")
@@ -256,7 +257,7 @@ def _chances(rec: draws.DrawRecord) -> None:
 def _relaxation_note(rec: draws.DrawRecord) -> None:
     if rec.relaxation:
         st.warning("These quotas were relaxed so that a panel is possible: "
-                   + "; ".join(c.get("change", "") for c in rec.relaxation) + ".")
+                   + "; ".join(md(c.get("change", "")) for c in rec.relaxation) + ".")
 
 
 def _stale_warning(rec: draws.DrawRecord) -> None:
@@ -274,7 +275,7 @@ def _stale_warning(rec: draws.DrawRecord) -> None:
 def _rerun_note(rec: draws.DrawRecord) -> None:
     if rec.rerun_of:
         st.warning(f"⚠ This is a **re-run**: draw {rec.rerun_of} was already done on the same sign-ups and quotas. "
-                   "Both are kept and shown." + (f" Reason given: “{rec.note}”." if rec.note else ""))
+                   "Both are kept and shown." + (f" Reason given: “{md(rec.note)}”." if rec.note else ""))
 
 
 # --- steps 3 to 6 (shared by draws and replacement rounds) ---------------------------------------
@@ -328,7 +329,7 @@ def _assembly_name() -> str:
 
 def _step_result(rec: draws.DrawRecord, prefix: str) -> None:
     d = db()
-    st.success(f"The public number “{rec.public_number}” chose panel number {rec.panel_index} of {rec.m}.")
+    st.success(f"The public number “{md(rec.public_number)}” chose panel number {rec.panel_index} of {rec.m}.")
     fl, vl = _labels()
     raw = draws.group_counts(rec, db=d)
     counts = pd.DataFrame({
@@ -344,7 +345,7 @@ def _step_result(rec: draws.DrawRecord, prefix: str) -> None:
     st.write(", ".join(rec.panel_after))
     st.dataframe(counts, hide_index=True, width="stretch")
     names = st.toggle("Show names and contact details (organisers only)", key=f"{prefix}names")
-    st.dataframe(safe_dataframe(draws.selected_frame(d, rec, with_contacts=names)), hide_index=True,
+    st.dataframe(draws.selected_frame(d, rec, with_contacts=names), hide_index=True,   # a table: plain text
                  width="stretch")
 
     st.divider()
@@ -396,9 +397,9 @@ def _sheet_export(rec: draws.DrawRecord, prefix: str) -> None:
             msg = str(e) if isinstance(e, UserError) else ("The Google Sheet could not be written to. Nothing "
                                                             "in the app was changed. Try again, or download "
                                                             "the CSV files instead.")
-            st.error(msg)
+            st.error(md(msg))
             return
-        st.success("Written to the sheet: " + ", ".join(f"“{t}”" for t in titles) + ".")
+        st.success("Written to the sheet: " + ", ".join(f"“{md(t)}”" for t in titles) + ".")
 
 
 def _ceremony(rec: draws.DrawRecord, prefix: str, *, first_step: int = 3) -> None:
