@@ -6,8 +6,14 @@ Life of a draw (``DrawRecord.status``)::
     computed  -- the fair lottery (M panels) is ready; nothing is public yet
     committed -- its commitment (SHA-256 of the frozen lottery) has been published
     revealed  -- the public random number chose the panel; the audit bundle exists
+    withdrawn -- its commitment was replaced by a newer one before any reveal (in public)
 
-A draw cannot be revealed before it is committed, nor revealed twice. A second draw on
+A draw cannot be revealed before it is committed, nor revealed twice. There is at most one
+live commitment per slot (the main draw; the replacement round continuing a given draw):
+publishing another withdraws the live one, with a reason, and every commitment, withdrawal
+and reveal is appended to the public record (``draw_events``, a hash chain checked by
+``lib.sortition.record``), which the Transparency page lists in full. A public number is
+used once, for the live commitment only. A second draw on
 the same frozen inputs (pool, quotas, panel size) after one was committed or revealed is
 recorded with ``rerun_of`` pointing at the first, so the app can show it to everyone.
 
@@ -37,7 +43,7 @@ import os
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
 
@@ -80,7 +86,7 @@ def default_legacy_seconds() -> float:
 class DrawRecord:
     draw_id: int
     kind: str                 # "draw" | "replacement"
-    status: str               # "computed" | "committed" | "revealed"
+    status: str               # "computed" | "committed" | "revealed" | "withdrawn" (replaced before a reveal)
     created_at: datetime
     created_by: str | None
     target_version: int | None
@@ -486,7 +492,7 @@ def _options_hash(ihash: str, relaxation: list, M: int, extra: str = "") -> str:
 
 def _first_public(db: Database, kind: str, ihash: str, exclude: int | None = None) -> int | None:
     return db.scalar("SELECT min(draw_id) FROM draws WHERE kind = ? AND inputs_hash = ? "
-                     "AND status IN ('committed', 'revealed') AND draw_id IS DISTINCT FROM ?",
+                     "AND status IN ('committed', 'revealed', 'withdrawn') AND draw_id IS DISTINCT FROM ?",
                      [kind, ihash, exclude])
 
 
@@ -570,22 +576,122 @@ def _columns(cols: dict, *, kind, actor, target_version, panel_size, ihash, ohas
 
 # --- commit and reveal ------------------------------------------------------------------------
 
-def commit_draw(db: Database, draw_id: int, *, actor: str | None) -> DrawRecord:
-    """Step 3: publish the commitment. Committing twice returns the same record."""
+def slot_of(rec: DrawRecord) -> str:
+    """Where a commitment lives: one live commitment per slot (the main draw, or the replacement round
+    that continues one draw). See lib/sortition/record.py."""
+    return "draw" if rec.kind == "draw" else f"replacement:{rec.parent_id}"
+
+
+def _in_slot(slot: str) -> tuple[str, list]:
+    if slot == "draw":
+        return "kind = 'draw'", []
+    return "kind = 'replacement' AND parent_id = ?", [int(slot.split(":", 1)[1])]
+
+
+def live_commitment(db: Database, slot: str = "draw") -> DrawRecord | None:
+    """The published, not yet revealed (nor withdrawn) commitment of ``slot``: the only one that a public
+    number can reveal."""
+    where, params = _in_slot(slot)
+    found = _select(db, f"WHERE {where} AND status = 'committed'", params, order="draw_id DESC LIMIT 1")
+    return found[0] if found else None
+
+
+_EVENT_COLUMNS = "seq, at_utc, kind, slot, draw_id, commitment, public_number, reason, prev_hash, hash"
+
+
+def _event(row: tuple) -> dict:
+    seq, at, kind, slot, draw_id, commitment, number, reason, prev, h = row
+    return {"seq": seq, "at": at, "kind": kind, "slot": slot, "draw": draw_id, "commitment": commitment,
+            "public_number": number, "reason": reason, "prev": prev, "hash": h}
+
+
+def _append_event(cur, rec: DrawRecord, kind: str, *, commitment: str, public_number: str = "", reason: str = "",
+                  actor: str | None = None) -> dict:
+    from lib.sortition.record import new_event
+
+    last = cur.execute(f"SELECT {_EVENT_COLUMNS} FROM draw_events ORDER BY seq DESC LIMIT 1").fetchall()
+    ev = new_event(_event(last[0]) if last else None, at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   kind=kind, slot=slot_of(rec), draw=rec.draw_id, commitment=commitment,
+                   public_number=public_number, reason=reason)
+    cur.execute(f"INSERT INTO draw_events ({_EVENT_COLUMNS}, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [ev["seq"], ev["at"], ev["kind"], ev["slot"], ev["draw"], ev["commitment"], ev["public_number"],
+                 ev["reason"], ev["prev"], ev["hash"], actor])
+    return ev
+
+
+def public_record(db: Database) -> list[dict]:
+    """Every commitment, withdrawal and reveal so far, oldest first (the hash chain of
+    lib/sortition/record.py). Public: no names, no actors."""
+    return [_event(r) for r in db.query(f"SELECT {_EVENT_COLUMNS} FROM draw_events ORDER BY seq")]
+
+
+def public_record_file(db: Database) -> bytes:
+    """``record.json``: the public record, as anyone can check it with ``python -m lib.sortition
+    verify-record``."""
+    from lib.sortition.record import record_bytes
+
+    return record_bytes(public_record(db))
+
+
+def _earlier_in_slot(cur, rec: DrawRecord) -> str | None:
+    """Why publishing ``rec`` is a draw run again (a sentence), or None when it is the slot's first."""
+    where, params = _in_slot(slot_of(rec))
+    live = cur.execute(f"SELECT max(draw_id) FROM draws WHERE {where} AND status = 'committed' AND draw_id <> ?",
+                       [*params, rec.draw_id]).fetchall()[0][0]
+    if live is not None:
+        return (f"the commitment of draw {live} is already published; publishing this one withdraws it, in public, "
+                "and only this one can then be revealed")
+    revealed = cur.execute(f"SELECT max(draw_id) FROM draws WHERE {where} AND status = 'revealed'",
+                           params).fetchall()[0][0]
+    if revealed is not None:
+        return f"draw {revealed} was already revealed; this new draw will be shown to everyone beside it"
+    return None
+
+
+def rerun_notice(db: Database, rec: DrawRecord) -> str | None:
+    """For the draw page: why publishing ``rec`` needs a public reason, or None."""
+    with db.cursor() as cur:
+        return _earlier_in_slot(cur, rec)
+
+
+def commit_draw(db: Database, draw_id: int, *, actor: str | None, reason: str | None = None) -> DrawRecord:
+    """Step 3: publish the commitment. Committing twice returns the same record.
+
+    One live commitment per slot: publishing a commitment while another one of the same slot is
+    live withdraws that one in public, and needs a reason (``reason``, or the note given when the
+    lottery was computed); so does a new commitment after the slot was already revealed. Every
+    step is appended to the public record in the same transaction.
+    """
     rec = get_draw(db, draw_id)
     if rec is None:
         raise DrawError(f"There is no draw number {draw_id}.")
     if rec.is_committed:
         return rec
+    if rec.status == "withdrawn":
+        raise DrawError(f"The commitment of draw {draw_id} was withdrawn in public; it cannot be published again. "
+                        "Compute a new lottery.")
     commitment = frozen_lottery(db, draw_id).commitment
     rerun = rec.rerun_of or _first_public(db, rec.kind, rec.inputs_hash, exclude=rec.draw_id)
+    why = (reason or rec.note or "").strip()
+    where, params = _in_slot(slot_of(rec))
 
     def write(cur):
         status = cur.execute("SELECT status FROM draws WHERE draw_id = ?", [rec.draw_id]).fetchall()[0][0]
         if status != "computed":
             return
+        again = _earlier_in_slot(cur, rec)
+        if again and not why:
+            raise DrawError(f"Say why the draw is run again: {again}. Your reason is published on the "
+                            "Transparency page.")
+        live = cur.execute(f"SELECT draw_id, commitment FROM draws WHERE {where} AND status = 'committed' "
+                           "AND draw_id <> ?", [*params, rec.draw_id]).fetchall()
+        for old_id, old_commitment in live:
+            cur.execute("UPDATE draws SET status = 'withdrawn' WHERE draw_id = ?", [old_id])
+            _append_event(cur, replace(rec, draw_id=old_id), "withdrawal", commitment=old_commitment, reason=why,
+                          actor=actor)
         cur.execute("UPDATE draws SET status = 'committed', commitment = ?, committed_at = now(), committed_by = ?, "
                     "rerun_of = ? WHERE draw_id = ?", [commitment, actor, rerun, rec.draw_id])
+        _append_event(cur, rec, "commitment", commitment=commitment, reason=why if again else "", actor=actor)
 
     db.transaction(write)
     return get_draw(db, draw_id)  # type: ignore[return-value]
@@ -606,10 +712,17 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
     if rec.status == "revealed":
         raise DrawError(f"This draw was already revealed with the public number “{rec.public_number}”. "
                         "A draw is revealed only once.")
+    if rec.status == "withdrawn":
+        raise DrawError(f"The commitment of draw {draw_id} was withdrawn in public, so no number can reveal it. "
+                        "Only the live commitment can be revealed.")
     try:
         number = normalise_public_number(public_number or "")
     except InputError as e:
         raise DrawError(_sentence(str(e))) from None
+    used = db.scalar("SELECT min(draw_id) FROM draw_events WHERE kind = 'reveal' AND public_number = ?", [number])
+    if used is not None:
+        raise DrawError(f"The public number “{number}” was already used to reveal draw {used}. Each commitment "
+                        "needs its own number, drawn in public after that commitment was published.")
     fl = frozen_lottery(db, draw_id)
     draw = fl.draw(number)
     chosen = list(draw.panel)
@@ -635,12 +748,18 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
     def write(cur):
         status = cur.execute("SELECT status FROM draws WHERE draw_id = ?", [rec.draw_id]).fetchall()[0][0]
         if status != "committed":
-            raise DrawError("This draw was revealed a moment ago by somebody else. Reload the page.")
+            raise DrawError("This draw was revealed or withdrawn a moment ago by somebody else. Reload the page.")
+        if cur.execute("SELECT count(*) FROM draw_events WHERE kind = 'reveal' AND public_number = ?",
+                       [draw.public_number]).fetchall()[0][0]:
+            raise DrawError(f"The public number “{draw.public_number}” was used a moment ago for another draw. "
+                            "Reload the page.")
         cur.execute("UPDATE draws SET status = 'revealed', public_number = ?, draw_hash = ?, panel_index = ?, "
                     "selected_ids = ?, reserve_ids = ?, panel_after = ?, replaces = ?, bundle = ?, "
                     "revealed_at = now(), revealed_by = ? WHERE draw_id = ?",
                     [draw.public_number, draw.draw_hash, draw.index, selected, reserve, after, replaces, bundle,
                      actor, rec.draw_id])
+        _append_event(cur, rec, "reveal", commitment=rec.commitment or "", public_number=draw.public_number,
+                      actor=actor)
 
     db.transaction(write)
     return get_draw(db, draw_id)  # type: ignore[return-value]
@@ -1094,4 +1213,5 @@ __all__ = ["DrawRecord", "DrawError", "FrozenInputs", "Job", "latest_draw", "rev
            "current_panel", "draw_bundle", "get_draw", "freeze_targets", "frozen_inputs", "check_inputs",
            "compute_draw", "commit_draw", "reveal_draw", "prepare_replacement", "check_replacement",
            "start_draw_job", "start_replacement_job", "get_job", "last_job", "running_job", "chain_tip",
-           "replacement_rounds", "printable_lottery_html", "group_commitment", "write_to_sheet", "sheet_source"]
+           "replacement_rounds", "printable_lottery_html", "live_commitment", "slot_of", "public_record", "rerun_notice",
+           "public_record_file", "group_commitment", "write_to_sheet", "sheet_source"]

@@ -284,8 +284,18 @@ def _step_commit(rec: draws.DrawRecord, prefix: str) -> None:
     st.markdown("Next, publish the lottery's **commitment**: a fingerprint of the pool, the quotas and all "
                 f"{rec.m} panels. Once it is published, nobody (not even you) can change the lottery without "
                 "everyone noticing. Publish it *before* the public random number is drawn.")
+    again = draws.rerun_notice(db(), rec)
+    reason = ""
+    if again:
+        st.warning(f"This draw is run again: {again}. Everyone will see it on the Transparency page, with "
+                   "the reason you give here.")
+        reason = st.text_input("Why is the draw run again? (published)", value=rec.note or "",
+                               key=f"{prefix}commit_reason")
     if st.button("Publish the commitment", type="primary", key=f"{prefix}commit"):
-        draws.commit_draw(db(), rec.draw_id, actor=_actor())
+        if again and not reason.strip():
+            st.error("Please say why the draw is run again. The reason is published with the commitment.")
+            return
+        draws.commit_draw(db(), rec.draw_id, actor=_actor(), reason=reason.strip() or None)
         st.rerun()
 
 
@@ -404,6 +414,11 @@ def _sheet_export(rec: draws.DrawRecord, prefix: str) -> None:
 
 def _ceremony(rec: draws.DrawRecord, prefix: str, *, first_step: int = 3) -> None:
     """Steps 3 to 6 for a computed/committed/revealed record."""
+    if rec.status == "withdrawn":
+        live = draws.live_commitment(db(), draws.slot_of(rec))
+        st.warning(f"The commitment of draw {rec.draw_id} was withdrawn in public, so it can never be revealed."
+                   + (f" The live commitment is draw {live.draw_id}'s." if live else " Start a new draw below."))
+        return
     if rec.status == "computed":
         _step_header(first_step)
         _step_commit(rec, prefix)
@@ -440,7 +455,7 @@ def _replacements() -> None:
     st.markdown("When panel members drop out, draw replacements from the people who were not selected, through "
                 "the same public steps. The new members are chosen so that the panel meets the quotas again.")
     rounds = draws.replacement_rounds(d)
-    pending = [r for r in rounds if not r.is_revealed and r.parent_id == tip.draw_id]
+    pending = [r for r in rounds if r.status in ("computed", "committed") and r.parent_id == tip.draw_id]
     if _show_job("replacement"):
         return
     if pending:
@@ -492,7 +507,7 @@ def _history() -> None:
     with st.expander(f"Every draw so far ({len(records)})"):
         rows = [{"Draw": r.draw_id, "Kind": "replacement round " + str(r.round) if r.kind == "replacement" else "draw",
                  "Status": {"computed": "computed (not published)", "committed": "commitment published",
-                            "revealed": "revealed"}[r.status],
+                            "revealed": "revealed", "withdrawn": "commitment withdrawn"}.get(r.status, r.status),
                  "Created": f"{r.created_at:%d %b %Y %H:%M}", "By": r.created_by or "",
                  "Commitment": (r.commitment or "")[:16] + ("…" if r.commitment else ""),
                  "Public number": r.public_number or "",

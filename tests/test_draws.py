@@ -119,7 +119,9 @@ def test_a_second_draw_on_the_same_inputs_is_recorded_as_a_rerun(small_db):
     second = _compute(small_db)
     assert second.draw_id != first.draw_id
     assert second.rerun_of == first.draw_id
-    draws.commit_draw(small_db, second.draw_id, actor="alex")
+    with pytest.raises(draws.DrawError, match="Say why the draw is run again"):
+        draws.commit_draw(small_db, second.draw_id, actor="alex")
+    draws.commit_draw(small_db, second.draw_id, actor="alex", reason="the venue changed")
     draws.reveal_draw(small_db, second.draw_id, "5", actor="alex")
     assert draws.revealed_draw(small_db).draw_id == second.draw_id
     assert [d.rerun_of for d in draws.list_draws(small_db)] == [None, first.draw_id]
@@ -173,10 +175,15 @@ def test_replacement_chain_restores_the_panel_and_verifies(small_db):
     draws.commit_draw(small_db, stale.draw_id, actor="alex")
     r2 = draws.prepare_replacement(small_db, [panel[1]], "alex", M=100)
     assert r2.round == 2 and r2.parent_id == r1.draw_id
-    draws.commit_draw(small_db, r2.draw_id, actor="alex")
+    with pytest.raises(draws.DrawError, match="Say why"):               # one live commitment per round
+        draws.commit_draw(small_db, r2.draw_id, actor="alex")
+    draws.commit_draw(small_db, r2.draw_id, actor="alex", reason="a second member dropped out")
+    assert draws.get_draw(small_db, stale.draw_id).status == "withdrawn"
+    with pytest.raises(draws.DrawError, match="withdrawn"):
+        draws.reveal_draw(small_db, stale.draw_id, "32", actor="alex")
     draws.reveal_draw(small_db, r2.draw_id, "31", actor="alex")
-    with pytest.raises(draws.DrawError, match="panel has changed"):
-        draws.reveal_draw(small_db, stale.draw_id, "31", actor="alex")
+    with pytest.raises(draws.DrawError, match="withdrawn"):
+        draws.reveal_draw(small_db, stale.draw_id, "33", actor="alex")
     result = verify_bundle(draws.draw_bundle(small_db, r2.draw_id))
     assert result.ok, result.problems
     assert len(draws.current_panel(small_db)) == K

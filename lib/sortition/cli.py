@@ -2,7 +2,8 @@
 
     python -m lib.sortition draw INSTANCE_DIR --seed TEXT --out DIR [--algorithm leximin|legacy] [--panels M]
     python -m lib.sortition check INSTANCE_DIR
-    python -m lib.sortition verify BUNDLE [--commitment HEX] [--public-number TEXT]
+    python -m lib.sortition verify BUNDLE [--commitment HEX] [--public-number TEXT] [--record FILE [--record-head HEX]]
+    python -m lib.sortition verify-record RECORD [--head HEX]
     python -m lib.sortition replace BUNDLE --dropouts ID,ID --seed TEXT --out DIR [--exclude ID,ID]
 
 Exit status: 0 success (verify: PASS); 1 bad input (a message naming the file, line and
@@ -286,6 +287,29 @@ def cmd_verify(args) -> int:
 
     res = verify_file(args.bundle, commitment=args.commitment, public_number=args.public_number)
     sys.stdout.write(res.report())
+    ok = res.ok
+    if args.record:
+        rec = _check_record_file(args.record, head=args.record_head, commitment=res.info.get("commitment"),
+                                 public_number=res.info.get("public_number"))
+        ok = ok and rec.ok
+    return EXIT_OK if ok else EXIT_INPUT
+
+
+def _check_record_file(path: str, **kw):
+    from .record import check_record
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read the file ({e.strerror})", file=path) from None
+    res = check_record(data, **kw)
+    print(f"\nThe public record ({path}): {len(res.events)} event(s), head {res.head or '-'}")
+    print(res.report())
+    return res
+
+
+def cmd_verify_record(args) -> int:
+    res = _check_record_file(args.record, head=args.head)
     return EXIT_OK if res.ok else EXIT_INPUT
 
 
@@ -367,7 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("bundle")
     v.add_argument("--commitment", default=None, help="the commitment that was announced before the draw")
     v.add_argument("--public-number", default=None, help="the public random number that was drawn")
+    v.add_argument("--record", default=None, help="the public record (record.json): check that it reveals this "
+                   "bundle's commitment with its public number, and that every rule of the record holds")
+    v.add_argument("--record-head", default=None, help="the record's head as announced on the Transparency page")
     v.set_defaults(func=cmd_verify)
+    vr = sub.add_parser("verify-record", help="check the public record of every commitment, withdrawal and reveal")
+    vr.add_argument("record", help="record.json from the Transparency page")
+    vr.add_argument("--head", default=None, help="the record's head as announced (its last event's hash)")
+    vr.set_defaults(func=cmd_verify_record)
     r = sub.add_parser("replace", help="draw replacements for panel members who dropped out")
     r.add_argument("bundle", help="the bundle of the draw (or the last replacement round) to continue")
     r.add_argument("--dropouts", required=True, help="ids of the members who dropped out, comma-separated")
