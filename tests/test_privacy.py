@@ -11,8 +11,10 @@ def test_masking_hides_contact_details():
 
 
 def test_exports_neutralise_formulas():
-    for bad in ("=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tx"):
-        assert spreadsheet_safe(bad).startswith("'")
+    for bad in ("=HYPERLINK(\"x\")", "+A1", "-2+cmd|' /C calc'!A0", "@SUM(A1)", "\t=x", "\r=1+1"):
+        assert spreadsheet_safe(bad) == "'" + bad
+    for ordinary in ("+1", "-2", "+44 7700 900123", "\tx"):   # no formula can hide in these: left as they are
+        assert spreadsheet_safe(ordinary) == ordinary
     assert spreadsheet_safe("Zoë") == "Zoë" and spreadsheet_safe(3) == 3
     data = safe_csv_bytes(pd.DataFrame({"note": ["=1+1", "ok"]})).decode("utf-8-sig")
     assert data.splitlines() == ["note", "'=1+1", "ok"]
