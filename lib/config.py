@@ -5,6 +5,10 @@ KLEROTERION_DEMO     "1" (default) loads the embedded demo assembly into an empt
                      "0" starts empty, for a real assembly
 KLEROTERION_SHEETS_API_BASE  where the Google Sheets API is (default: Google's own); tests point
                      it at the fake Sheets server on 127.0.0.1
+KLEROTERION_PUBLISHED_CSV_ORIGINS  more places (scheme://host[:port], comma-separated) that the
+                     "published to the web" CSV source may read from, besides https://docs.google.com.
+                     They are trusted as they are (even on a private address): tests list their local
+                     server on 127.0.0.1 here; a real assembly needs nothing
 """
 
 from __future__ import annotations
@@ -28,3 +32,9 @@ def demo_enabled() -> bool:
 
 def sheets_api_base() -> str | None:
     return os.environ.get("KLEROTERION_SHEETS_API_BASE", "").strip() or None
+
+
+def published_csv_origins() -> list[str]:
+    """Extra origins the published-CSV source may read from (see KLEROTERION_PUBLISHED_CSV_ORIGINS)."""
+    raw = os.environ.get("KLEROTERION_PUBLISHED_CSV_ORIGINS", "")
+    return [o.strip().rstrip("/").lower() for o in raw.split(",") if o.strip()]

@@ -79,7 +79,8 @@ def test_a_changed_sheet_syncs_changes_and_keeps_removed_people(db, fake):
     assert sync(db, fake, key).summary().endswith("nothing changed.")
 
 
-def test_published_csv_is_read_with_leading_zeros_and_web_pages_are_refused(fake):
+def test_published_csv_is_read_with_leading_zeros_and_web_pages_are_refused(fake, monkeypatch):
+    monkeypatch.setenv("KLEROTERION_PUBLISHED_CSV_ORIGINS", fake.base_url)    # the fake Google, on 127.0.0.1
     key = fake.add_spreadsheet(tabs={TAB: [HEADER] + ROWS})
     url = f"{fake.base_url}/published/{key}?output=csv"
     assert fetch_published_csv(url)[1][5] == "01234"
