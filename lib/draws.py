@@ -1191,10 +1191,10 @@ def write_to_sheet(db: Database, client, rec: DrawRecord, *, actor: str | None) 
     sel_title, res_title = export_titles(rec)
     for title, df in ((sel_title, selected_frame(db, rec, with_contacts=True)),
                       (res_title, reserve_frame(db, rec, with_contacts=True))):
-        from lib.privacy import safe_dataframe
-
-        safe = safe_dataframe(df.astype(object).where(df.notna(), ""))
-        titles.append(write_worksheet(client, ref, title, list(safe.columns), safe.values.tolist()))
+        # Written in RAW mode (write_worksheet): Google stores each value as text and never runs it as a
+        # formula, so values go as they are: no apostrophe in front of "+44 …" or a name.
+        cells = df.astype(object).where(df.notna(), "")
+        titles.append(write_worksheet(client, ref, title, list(cells.columns), cells.values.tolist()))
 
     def write(cur):
         cur.execute("INSERT INTO draw_exports (draw_id, exported_by, target, detail) VALUES (?, ?, 'google_sheet', ?)",

@@ -291,14 +291,16 @@ def collect_stages(db, fields: Sequence[Field], targets: Iterable) -> dict[str, 
 
 
 def latest_chances(db):
-    """(draw record, probabilities, legacy probabilities) of the draw to show: the revealed main draw,
-    else the latest draw with probabilities; (None, None, None) when there is none."""
+    """(draw record, probabilities, legacy probabilities) of the draw to show: the live commitment of the
+    main draw, else the revealed main draw, else the latest draw with probabilities; (None, None, None)
+    when there is none."""
     try:
         from lib import draws
     except ImportError:
         return None, None, None
     try:
-        rec = draws.revealed_draw(db) or draws.latest_draw(db)
+        # a live commitment is newer than any reveal of its slot: it is the draw people wait for
+        rec = draws.live_commitment(db) or draws.revealed_draw(db) or draws.latest_draw(db)
     except Exception:  # noqa: BLE001
         return None, None, None
     if rec is None:

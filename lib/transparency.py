@@ -25,6 +25,61 @@ from lib.targets import Target, TargetVersion, load_targets, version_info
 VERIFY_COMMAND = "python -m lib.sortition verify bundle.zip"
 
 
+def verify_command(draw, head: str | None) -> str:
+    """The full check, with the values that were announced filled in: without ``--commitment`` and
+    ``--public-number`` a forged but self-consistent bundle would pass; ``--record`` adds the public
+    record of every commitment, withdrawal and reveal."""
+    import shlex
+
+    parts = [VERIFY_COMMAND]
+    if draw is not None and getattr(draw, "commitment", None):
+        parts.append(f"--commitment {draw.commitment}")
+    if draw is not None and getattr(draw, "public_number", None):
+        parts.append(f"--public-number {shlex.quote(draw.public_number)}")
+    if head:
+        parts.append(f"--record record.json --record-head {head}")
+    return " ".join(parts)
+
+
+_EVENT_WORDS = {"commitment": "Commitment published", "withdrawal": "Commitment withdrawn (never revealed)",
+                "reveal": "Revealed with the public random number"}
+
+
+def _slot_words(slot: str) -> str:
+    return "the draw" if slot == "draw" else "replacement round after draw " + slot.split(":", 1)[-1]
+
+
+def record_table(events: list[dict]) -> pd.DataFrame:
+    """The public record for people: one row per step, oldest first, in plain words."""
+    return pd.DataFrame([{"Step": e["seq"], "When (UTC)": e["at"].replace("T", " ").rstrip("Z"),
+                          "What happened": f"{_EVENT_WORDS.get(e['kind'], e['kind'])}: draw {e['draw']}",
+                          "For": _slot_words(e["slot"]), "Commitment": _grouped(e["commitment"][:16]) + " …",
+                          "Public number": e["public_number"], "Reason given": e["reason"]} for e in events],
+                        columns=["Step", "When (UTC)", "What happened", "For", "Commitment", "Public number",
+                                 "Reason given"])
+
+
+def record_notice(events: list[dict]) -> str | None:
+    """A plain warning when the draw was not simply committed once and revealed once, per slot."""
+    withdrawn = sum(e["kind"] == "withdrawal" for e in events)
+    revealed: dict[str, int] = {}
+    for e in events:
+        if e["kind"] == "reveal":
+            revealed[e["slot"]] = revealed.get(e["slot"], 0) + 1
+    again = sum(n - 1 for n in revealed.values())
+    committed_after = sum(1 for i, e in enumerate(events) if e["kind"] == "commitment" and any(
+        p["kind"] == "reveal" and p["slot"] == e["slot"] for p in events[:i]))
+    parts = []
+    if withdrawn:
+        parts.append(f"{withdrawn} published commitment(s) were withdrawn before any number revealed them")
+    if again or committed_after:
+        parts.append(f"the draw was run again {max(again, committed_after)} time(s) after a result was known")
+    if not parts:
+        return None
+    return ("Please note: " + "; ".join(parts) + ". Every step is listed below with the reason the organisers "
+            "gave, so that everyone can judge it.")
+
+
 @dataclass
 class ReportData:
     assembly: str
@@ -40,6 +95,7 @@ class ReportData:
     chances: pd.DataFrame
     equal_share: float | None = None
     notes: list[str] = field(default_factory=list)
+    record: list[dict] = field(default_factory=list)   # the public record (lib.draws.public_record)
 
 
 def gather(db) -> ReportData:
@@ -58,7 +114,9 @@ def gather(db) -> ReportData:
     comp = comparison(stages, fields, quotas=quotas, panel_size=panel_size)
     n = len(probs) if probs else 0
     assembly = (get_setting(db, "assembly", {}) or {}).get("name") or "Citizens' assembly"
-    return ReportData(
+    from lib.draws import public_record
+
+    return ReportData(record=public_record(db),
         assembly=assembly, generated_at=datetime.now(timezone.utc), fields=fields, version=version,
         targets=targets, quotas=quotas, draw=draw, comp=comp, tvd=tvd_table(stages, fields),
         curve=chance_curve(probs, legacy), chances=chance_table(probs, legacy, panel_size),
@@ -217,8 +275,19 @@ def report_html(data: ReportData, *, organiser: bool = False) -> str:
         if getattr(d, "rerun_of", None):
             out.append(f"<p><b>Note:</b> this draw repeats draw {_e(d.rerun_of)} on the same frozen inputs; "
                        "both are recorded.</p>")
-        out.append(f"<p>Anyone can check the draw: download the audit bundle from the public transparency page "
-                   f"and run <code>{_e(VERIFY_COMMAND)}</code>.</p>")
+        head = data.record[-1]["hash"] if data.record else None
+        out.append(f"<p>Anyone can check the draw: download the audit bundle and the public record "
+                   f"(record.json) from the public transparency page and run "
+                   f"<code>{_e(verify_command(d, head))}</code>.</p>")
+    if data.record:
+        out.append("<h3>Every public step of the draw (the public record)</h3>")
+        notice = record_notice(data.record)
+        if notice:
+            out.append(f"<p><b>{_e(notice)}</b></p>")
+        out.append(_table(record_table(data.record)))
+        out.append(f"<p class='muted'>The record's head (the fingerprint of its last step): "
+                   f"<code>{_e(data.record[-1]['hash'])}</code>. A record that ends anywhere else is not "
+                   "this one.</p>")
 
     # 4. Chances
     out.append("<h2>4. Who gets a chance</h2>")

@@ -7,7 +7,8 @@ import streamlit as st
 from lib import charts
 from lib.plaintext import md
 from lib.representativeness import public_table
-from lib.transparency import VERIFY_COMMAND, _grouped, gather, public_view, report_html
+from lib.transparency import (_grouped, gather, public_view, record_notice, record_table, report_html,
+                              verify_command)
 from pages.common import db, run_page
 
 
@@ -27,6 +28,24 @@ def _bundle(draw_id) -> bytes | None:
     except ImportError:
         return None
     return draw_bundle(db(), draw_id)
+
+
+def _public_record(events: list[dict]) -> None:
+    from lib.draws import public_record_file
+
+    st.header("Every public step of the draw")
+    st.markdown("Each commitment, each withdrawn commitment and each reveal is listed here for good, with the "
+                "time and any reason given. Each step carries the fingerprint of the one before it, so none can "
+                "be removed or changed later without everyone noticing.")
+    notice = record_notice(events)
+    if notice:
+        st.warning(notice, icon=":material/warning:")
+    st.dataframe(record_table(events), hide_index=True, width="stretch")
+    st.caption("The record's fingerprint now (its head). Write it down: a record that ends anywhere else is not "
+               "this one.")
+    st.code(events[-1]["hash"], language=None, wrap_lines=True)
+    st.download_button("Download the public record (record.json)", public_record_file(db()),
+                       file_name="record.json", mime="application/json", icon=":material/download:")
 
 
 def body() -> None:
@@ -55,17 +74,22 @@ def body() -> None:
             st.markdown("**2. The public random number** has not been drawn yet.")
         if getattr(draw, "rerun_of", None):
             st.warning(f"This draw repeats draw {draw.rerun_of} on the same frozen inputs. Both are recorded.")
-        st.markdown("**3. Check it yourself.** Download the audit bundle and run this one command in the "
-                    "Kleroterion folder (it needs only Python):")
-        st.code(VERIFY_COMMAND, language="bash")
-        st.caption("It checks that the commitment matches the bundle, that the public number picks exactly the "
-                   "panel announced, and that the panel meets every quota.")
+        head = data.record[-1]["hash"] if data.record else None
+        st.markdown("**3. Check it yourself.** Download the audit bundle and the public record (below), and run "
+                    "this one command in the Kleroterion folder (it needs only Python):")
+        st.code(verify_command(draw, head), language="bash", wrap_lines=True)
+        st.caption("It checks that the bundle is the one committed to before the number was drawn, that the "
+                   "public number picks exactly the panel announced, that the panel meets every quota, and that "
+                   "the public record shows no hidden second draw.")
         bundle = _bundle(draw.draw_id) if draw.status == "revealed" else None
         if bundle:
             st.download_button("Download the audit bundle (bundle.zip)", bundle, file_name="bundle.zip",
                                mime="application/zip", icon=":material/download:", type="primary")
         else:
             st.caption("The audit bundle can be downloaded once the panel has been revealed.")
+
+    if data.record:
+        _public_record(data.record)
 
     if not data.curve.empty:
         st.header("Who got a chance")

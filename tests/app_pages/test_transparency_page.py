@@ -42,7 +42,10 @@ def test_after_the_draw_anyone_sees_commitment_number_bundle_and_how_to_verify(a
     grouped = " ".join(rec.commitment[i:i + 4] for i in range(0, 64, 4))
     assert grouped in shown
     assert rec.public_number in shown
-    assert "python -m lib.sortition verify bundle.zip" in [c.value for c in at.code]
+    # the full command, with the announced values filled in (a forged self-consistent bundle fails it)
+    command = [c.value for c in at.code if c.value.startswith("python -m lib.sortition verify bundle.zip")]
+    assert len(command) == 1
+    assert f"--commitment {rec.commitment}" in command[0] and "--record record.json --record-head" in command[0]
     labels = [b.label for b in at.get("download_button")]
     assert "Download the audit bundle (bundle.zip)" in labels
     # The chance curve and the panel's make-up, with small groups hidden.
