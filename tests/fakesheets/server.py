@@ -106,6 +106,7 @@ class FakeSheets:
         self.failures: list[_Failure] = []
         self.delay = 0.0
         self.requests: list[tuple[str, str]] = []
+        self.value_input_options: list[str | None] = []   # valueInputOption of every values update
         self._lock = threading.Lock()
         self._next_sheet_id = 100
         self._httpd: ThreadingHTTPServer | None = None
@@ -417,6 +418,10 @@ def _handler(fake: FakeSheets):
             return out
 
         def _write(self, book: Book, rng: str, values: list[list], query: dict) -> None:
+            option = (query.get("valueInputOption") or [None])[0]
+            fake.value_input_options.append(option)
+            if option == "USER_ENTERED":      # as Google: a leading apostrophe only marks text, it is not kept
+                values = [[v[1:] if isinstance(v, str) and v.startswith("'") else v for v in row] for row in values]
             title, r0, c0, _r1, _c1 = _a1(rng)
             tab = self._tab(book, title)
             if tab is None:
