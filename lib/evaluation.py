@@ -7,10 +7,11 @@ The rules, in one place
   Representative Deliberative Processes* (2021): integrity of the process design, the
   deliberative experience, pathways to impact. 5-point agree/disagree plus "prefer not to
   say". The organiser may reword an item; every wording is kept (``eval_wordings``).
-* **Members' questions**: a member proposes a question and what they want to learn from it. A
+* **Members' questions**: a member proposes a question and what they want to learn from it. An
+  organiser checks it first (accepted, or not accepted with a reason the member sees). A
   volunteer (or organiser) may suggest clearer wording; it is used only if the proposer
   accepts it; both versions are kept. An organiser opens an endorsement **round** with a
-  closing time: every question that is ready goes in. Each member endorses any of them, once
+  closing time: every checked question that is ready goes in. Each member endorses any of them, once
   per round, anonymously. Tallies are not shown until the round closes. Each member sees the
   options in their own order: sorted by ``SHA-256(order_salt | token | question_id)``.
 * **Adoption**: ``needed = max(1, ceil(share × base))`` where ``base`` is the number of members
@@ -27,10 +28,14 @@ The rules, in one place
 * **Waves**: baseline, a short pulse after each session, end of process, follow-ups at 3 and
   12 months. A wave freezes its questions when it opens: the core items for that kind of
   wave plus the adopted members' questions.
-* **Anonymous answers**: who has answered a wave is a sorted list of hashes in one row per
-  wave (no order, no time, no channel); the answers are rows with a random response id, the
-  wave, the channel and the answer, inserted in question order, never in the order a member
-  saw them. See docs/EVALUATION.md.
+* **Anonymous answers** (see docs/EVALUATION.md): nothing is written to the database when a
+  member sends answers or endorsements. They wait in the server's memory and are written in
+  batches, in random order, at least ``BATCH`` (5) at a time (and the rest when the survey or
+  round closes). Who has answered is a sorted list of HMAC marks made with a key kept outside
+  the database, so the tokens in the database do not let anyone recompute them. Answers waiting
+  in memory are lost if the server stops abruptly; the member is then asked to answer again.
+* **Paper**: an organiser records how many paper cards were handed out for a survey; typed-in
+  paper forms are capped at that number and each keeps who typed it in.
 * **Results**: only for closed waves, only for questions with at least 5 answers (for everybody,
   organisers included: a small group's answers could be recognised). Members see them first;
   the organiser publishes after the members-first window.
@@ -38,18 +43,25 @@ The rules, in one place
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import hmac
+import logging
 import math
+import os
+import random
 import re
 import secrets
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Iterable, Mapping
 
 import pandas as pd
 
-from lib.db import Database
+from lib.db import Database, DatabaseBusy
 from lib.errors import UserError
 from lib.privacy import SMALL_GROUP
 from lib.settings import get_setting, set_setting
@@ -122,9 +134,16 @@ MAX_TEXT = 500
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: easy to read off a card
 _CODE_LENGTH = 10
 
-# Anonymous writes (answers, endorsements) are serialised inside the server process, so two
-# members saving at the same moment never fight over the one "who has answered" row.
-_WRITE_LOCK = threading.Lock()
+# Answers and endorsements wait in memory and are written at least BATCH at a time.
+BATCH = SMALL_GROUP
+PAPER_CARDS_MAX = 10_000
+
+KEY_ENV = "KLEROTERION_SURVEY_KEY"            # the key itself (hosting secrets), at least 32 characters
+KEY_FILE_ENV = "KLEROTERION_SURVEY_KEY_FILE"  # where the key file is (default: beside the database)
+KEY_SUFFIX = ".survey-key"
+
+_RNG = random.SystemRandom()   # which waiting entries go into a batch: unpredictable
+log = logging.getLogger("kleroterion")
 
 
 def _now(now: datetime | None = None) -> datetime:
@@ -246,16 +265,264 @@ def _check_active(cur, token: str) -> None:
                         "for a new card.")
 
 
-def answered_hash(token: str, wave_id: int) -> str:
-    return _sha(f"answered|{wave_id}|{token}")
+# --------------------------------------------------------------------------------------
+# The survey key, members' marks, and what waits in memory
+# --------------------------------------------------------------------------------------
+#
+# A member's mark ("has answered survey 3", "has endorsed in round 2", "proposed M4") is
+# HMAC-SHA256(key, "{purpose}|{scope}|{token}"). The key is kept OUTSIDE the database (a file
+# beside it, ``<database>.survey-key``, or the KLEROTERION_SURVEY_KEY setting), so someone holding
+# the database file, with every token in eval_access_codes and every access code, still cannot
+# tell whose mark is whose. Without the key the app cannot tell either: each list of marks
+# carries a check of the key that made it (``mark_check``), so a lost or replaced key is refused
+# in plain words instead of letting members answer twice.
+#
+# Answers and endorsements are not written when a member sends them: they wait in this process's
+# memory (``_State.waiting``) and are written in batches of at least BATCH, chosen at random among
+# those waiting, in random order, with random response ids. So the database file, its write-ahead
+# log and its free blocks only ever see whole batches.
+
+KEY_CHANGED = ("The app cannot check who has already {what}: the survey key (a file kept beside the "
+               "database, see docs/EVALUATION.md) is missing or has changed since this {thing} opened. Nothing "
+               "was saved. The organisers can put the key file back, or close this {thing} and open a new one.")
 
 
-def voter_hash(token: str, round_id: int) -> str:
-    return _sha(f"endorsed|{round_id}|{token}")
+def _hmac(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def proposer_hash(token: str) -> str:
-    return _sha(f"proposer|{token}")
+def _legacy_mark(purpose: str, scope: object, token: str) -> str:
+    """The marks before migration 007 (plain SHA-256 of the token: anyone with the database could
+    recompute them). Used only to convert old lists."""
+    if purpose == "proposer":
+        return _sha(f"proposer|{token}")
+    return _sha(f"{purpose}|{scope}|{token}")
+
+
+def survey_key_path(db: Database) -> Path | None:
+    """Where the survey key file is (None when the key comes from KLEROTERION_SURVEY_KEY, or the
+    database lives in memory)."""
+    if os.environ.get(KEY_ENV, "").strip():
+        return None
+    if os.environ.get(KEY_FILE_ENV, "").strip():
+        return Path(os.environ[KEY_FILE_ENV].strip())
+    if db.path == ":memory:":
+        return None
+    return Path(db.path + KEY_SUFFIX)
+
+
+def _load_key(db: Database) -> bytes:
+    env = os.environ.get(KEY_ENV, "").strip()
+    if env:
+        if len(env) < 32:
+            raise UserError(f"The setting {KEY_ENV} is too short: use at least 32 random characters.")
+        return hashlib.sha256(("kleroterion-survey-key|" + env).encode("utf-8")).digest()
+    path = survey_key_path(db)
+    if path is None:
+        return secrets.token_bytes(32)
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = secrets.token_hex(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            text = path.read_text(encoding="utf-8").strip()
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise UserError(f"The survey key file {path} is damaged (it should hold 64 letters and digits). Put back "
+                        "the copy you kept, or see docs/EVALUATION.md.")
+    return key
+
+
+@dataclass
+class _Waiting:
+    """One member's answers (or endorsements), or one paper form, waiting to be written."""
+    mark: str | None            # the member's mark; None for a paper form
+    items: tuple                # answers: ((question_id, answer), ...); endorsements: (question_id, ...)
+    channel: str = "online"
+    typed_by: str | None = None
+
+    def __repr__(self) -> str:   # never in a log or traceback
+        return "_Waiting(…)"
+
+
+class _State:
+    """Per database, in this process: the key and what waits in memory. Kept on the Database object
+    (which lives as long as the server process), not in this module, so reloading the module does
+    not drop waiting answers."""
+
+    def __init__(self, key: bytes):
+        self.key = key
+        self.lock = threading.RLock()
+        self.waiting: dict[tuple[str, int], list[_Waiting]] = {}
+
+    def __repr__(self) -> str:
+        return "_State(…)"
+
+
+_STATE_ATTR = "_kleroterion_survey_state"
+_STATE_LOCK = threading.Lock()
+
+
+def _state(db: Database) -> _State:
+    state = getattr(db, _STATE_ATTR, None)
+    if state is not None:
+        return state
+    with _STATE_LOCK:
+        state = getattr(db, _STATE_ATTR, None)
+        if state is None:
+            state = _State(_load_key(db))
+            _convert_legacy_marks(db, state.key)
+            setattr(db, _STATE_ATTR, state)
+            atexit.register(_save_at_exit, weakref.ref(db))
+    return state
+
+
+def member_mark(db: Database, purpose: str, scope: object, session: MemberSession | str) -> str:
+    """A member's mark: HMAC-SHA256(survey key, "{purpose}|{scope}|{token}"). ``purpose`` is
+    'answered' (scope: the survey), 'endorsed' (scope: the round) or 'proposer' (scope: '')."""
+    token = session if isinstance(session, str) else _session_token(session)
+    return _hmac(_state(db).key, f"{purpose}|{scope}|{token}")
+
+
+def _mark_check(key: bytes, kind: str, scope: int) -> str:
+    return _hmac(key, f"check|{kind}|{scope}")
+
+
+_MARK_TABLES = {"wave": ("eval_answered", "hashes", "wave_id"), "round": ("eval_round_voters", "voters", "round_id")}
+
+
+def _convert_legacy_marks(db: Database, key: bytes) -> None:
+    """Lists of marks made before migration 007 (SHA-256 of the token) become HMAC marks."""
+    def write(cur):
+        legacy = {kind: cur.execute(f"SELECT {idcol}, {col} FROM {table} WHERE mark_check IS NULL").fetchall()
+                  for kind, (table, col, idcol) in _MARK_TABLES.items()}
+        proposers = cur.execute("SELECT question_id, proposer_hash FROM eval_questions "
+                                "WHERE proposer_hash IS NOT NULL").fetchall()
+        tokens = [r[0] for r in cur.execute("SELECT DISTINCT token FROM eval_access_codes").fetchall()]
+        for kind, rows in legacy.items():
+            table, col, idcol = _MARK_TABLES[kind]
+            purpose = "answered" if kind == "wave" else "endorsed"
+            for scope, marks in rows:
+                new = {_legacy_mark(purpose, scope, t): _hmac(key, f"{purpose}|{scope}|{t}") for t in tokens}
+                converted = sorted(new.get(m) or _hmac(key, f"unknown|{scope}|{m}") for m in marks)
+                cur.execute(f"UPDATE {table} SET {col} = ?, mark_check = ? WHERE {idcol} = ?",
+                            [converted, _mark_check(key, kind, scope), scope])
+        old = {_legacy_mark("proposer", "", t): _hmac(key, f"proposer||{t}") for t in tokens}
+        for qid, h in proposers:
+            if h in old:
+                cur.execute("UPDATE eval_questions SET proposer_hash = ? WHERE question_id = ?", [old[h], qid])
+
+    needed = db.query("SELECT (SELECT count(*) FROM eval_answered WHERE mark_check IS NULL) + "
+                      "(SELECT count(*) FROM eval_round_voters WHERE mark_check IS NULL) + "
+                      "(SELECT count(*) FROM eval_questions WHERE proposer_hash IS NOT NULL)")[0][0]
+    if needed:
+        db.transaction(write)
+
+
+def _stored_marks(cur, key: bytes, kind: str, scope: int, *, check: bool = True) -> list[str]:
+    table, col, idcol = _MARK_TABLES[kind]
+    rows = cur.execute(f"SELECT {col}, mark_check FROM {table} WHERE {idcol} = ?", [scope]).fetchall()
+    if not rows:
+        return []
+    marks, mark_check = rows[0]
+    if check and mark_check != _mark_check(key, kind, scope):
+        raise UserError(KEY_CHANGED.format(what="answered" if kind == "wave" else "endorsed",
+                                           thing="survey" if kind == "wave" else "round"))
+    return list(marks)
+
+
+def _waiting_marks(state: _State, scope: tuple[str, int]) -> set[str]:
+    return {e.mark for e in state.waiting.get(scope, []) if e.mark}
+
+
+def _write_batch(cur, key: bytes, scope: tuple[str, int], entries: list[_Waiting]) -> None:
+    """Write waiting entries in one transaction: their marks into the sorted list, their answers
+    (or endorsements) in random order, each answer set under a fresh random id."""
+    kind, sid = scope
+    marks = {e.mark for e in entries if e.mark}
+    if marks:
+        table, col, idcol = _MARK_TABLES[kind]
+        stored = _stored_marks(cur, key, kind, sid)
+        cur.execute(f"UPDATE {table} SET {col} = ? WHERE {idcol} = ?", [sorted(set(stored) | marks), sid])
+    if kind == "wave":
+        rows = []
+        for e in entries:
+            rid = secrets.token_hex(12)            # random: derived from nothing about the member
+            rows.extend([rid, sid, e.channel, q, v, e.typed_by] for q, v in e.items)
+        rows.sort(key=lambda r: (r[0], r[3]))      # random order of answer sets, question order within
+        if rows:
+            cur.executemany("INSERT INTO eval_responses (response_id, wave_id, channel, question_id, answer, "
+                            "typed_by) VALUES (?, ?, ?, ?, ?, ?)", rows)
+    else:
+        rows = sorted([sid, q] for e in entries for q in e.items)   # by question: no grouping, no order
+        if rows:
+            cur.executemany("INSERT INTO eval_endorsements (round_id, question_id) VALUES (?, ?)", rows)
+
+
+def _add_waiting(db: Database, state: _State, scope: tuple[str, int], entry: _Waiting) -> None:
+    """Add an entry; once 2 × BATCH are waiting, write all but BATCH of them, chosen at random. (So a
+    batch always holds at least BATCH entries, and so does what is left for the closing.)"""
+    pool = state.waiting.setdefault(scope, [])
+    pool.append(entry)
+    if len(pool) < 2 * BATCH:
+        return
+    chosen = set(_RNG.sample(range(len(pool)), len(pool) - BATCH))
+    batch = [e for i, e in enumerate(pool) if i in chosen]
+    _RNG.shuffle(batch)
+    try:
+        db.transaction(lambda cur: _write_batch(cur, state.key, scope, batch))
+    except DatabaseBusy:
+        return   # they keep waiting and go with a later batch
+    state.waiting[scope] = [e for i, e in enumerate(pool) if i not in chosen]
+    _checkpoint(db)
+
+
+def waiting_count(db: Database, wave_id: int) -> int:
+    """Sets of answers (online and paper) waiting in memory for a survey, not yet in the database."""
+    state = _state(db)
+    with state.lock:
+        return sum(1 for e in state.waiting.get(("wave", wave_id), []) if e.items)
+
+
+def save_waiting(db: Database) -> int:
+    """Write what waits in memory wherever at least BATCH entries wait (never a smaller batch).
+    Called when the server stops normally; scripts that send answers call it before closing the
+    database. Returns how many entries are left waiting (they are lost if the process ends)."""
+    state = _state(db)
+    left = 0
+    with state.lock:
+        for scope, pool in list(state.waiting.items()):
+            if len(pool) < BATCH:
+                left += len(pool)
+                continue
+            batch = list(pool)
+            _RNG.shuffle(batch)
+            db.transaction(lambda cur, scope=scope, batch=batch: _write_batch(cur, state.key, scope, batch))
+            state.waiting[scope] = []
+    _checkpoint(db)
+    return left
+
+
+def _save_at_exit(ref) -> None:
+    db = ref()
+    if db is None or getattr(db, _STATE_ATTR, None) is None:
+        return
+    try:
+        left = save_waiting(db)
+    except Exception:  # noqa: BLE001 - the database is already closed: nothing more can be done
+        left = sum(len(p) for p in getattr(db, _STATE_ATTR).waiting.values())
+    if left:
+        log.warning("%d survey answer(s) or endorsement(s) were still waiting for a batch of %d and were not "
+                    "saved; those members will be asked to answer again.", left, BATCH)
 
 
 # --------------------------------------------------------------------------------------
@@ -398,7 +665,7 @@ def questions_frame(db: Database, kind: str | None = None) -> pd.DataFrame:
     where = "WHERE q.kind = ?" if kind else ""
     return db.query_df(f"""
         SELECT q.question_id, q.kind, q.stage, q.position, q.waves, q.purpose, q.status, q.round_id,
-               q.created_at,
+               q.created_at, q.check_state, q.check_reason,
                (SELECT w.wording FROM eval_wordings w WHERE w.question_id = q.question_id AND w.state = 'accepted'
                  ORDER BY w.version DESC LIMIT 1) AS wording,
                (SELECT max(w.version) FROM eval_wordings w WHERE w.question_id = q.question_id
@@ -441,13 +708,14 @@ def propose_question(db: Database, session: MemberSession, wording: str, purpose
     token = _session_token(session)
     text = _clean_text(wording, "your question")
     why = _clean_text(purpose, "what you want to learn from it")
+    mark = member_mark(db, "proposer", "", token)
 
     def write(cur):
         _check_active(cur, token)
         n = cur.execute("SELECT nextval('eval_member_q_seq')").fetchall()[0][0]
         qid = f"M{n}"
-        cur.execute("INSERT INTO eval_questions (question_id, kind, position, purpose, proposer_hash, status) "
-                    "VALUES (?, 'member', ?, ?, ?, 'ready')", [qid, 1000 + n, why, proposer_hash(token)])
+        cur.execute("INSERT INTO eval_questions (question_id, kind, position, purpose, proposer_hash, status, "
+                    "check_state) VALUES (?, 'member', ?, ?, ?, 'ready', 'waiting')", [qid, 1000 + n, why, mark])
         cur.execute("INSERT INTO eval_wordings (question_id, version, wording, author, state) "
                     "VALUES (?, 1, ?, 'proposer', 'accepted')", [qid, text])
         _log(cur, "member", "proposed", question_id=qid, detail=text)
@@ -465,6 +733,9 @@ def suggest_wording(db: Database, question_id: str, wording: str, actor: str = "
         if not rows or rows[0][0] != "member":
             raise UserError(f"{question_id} is not a members' question.")
         status = rows[0][1]
+        if cur.execute("SELECT check_state FROM eval_questions WHERE question_id = ?",
+                       [question_id]).fetchall()[0][0] == "declined":
+            raise UserError(f"{question_id} was not accepted by the organisers, so it does not need new wording.")
         if status == "awaiting_proposer":
             raise UserError(f"{question_id} already has a suggestion waiting for the member who proposed it.")
         if status == "in_round":
@@ -491,20 +762,21 @@ def my_questions(db: Database, session: MemberSession) -> pd.DataFrame:
     token = _session_token(session)
     df = questions_frame(db, "member")
     ids = {r[0] for r in db.query("SELECT question_id FROM eval_questions WHERE proposer_hash = ?",
-                                  [proposer_hash(token)])}
+                                  [member_mark(db, "proposer", "", token)])}
     return df[df["question_id"].isin(ids)].reset_index(drop=True)
 
 
 def answer_suggestion(db: Database, session: MemberSession, question_id: str, accept: bool) -> None:
     """The proposer accepts or declines the suggested wording. Both versions are kept."""
     token = _session_token(session)
+    mark = member_mark(db, "proposer", "", token)
 
     def write(cur):
         rows = cur.execute("SELECT proposer_hash, status FROM eval_questions WHERE question_id = ?",
                            [question_id]).fetchall()
         if not rows:
             raise UserError(f"There is no question {question_id}.")
-        if rows[0][0] != proposer_hash(token):
+        if rows[0][0] != mark:
             raise UserError("Only the member who proposed this question can accept or decline new wording.")
         if rows[0][1] != "awaiting_proposer":
             raise UserError("There is no suggestion waiting for this question.")
@@ -515,6 +787,37 @@ def answer_suggestion(db: Database, session: MemberSession, question_id: str, ac
         _log(cur, "member", "wording_accepted" if accept else "wording_declined", question_id=question_id)
 
     db.transaction(write)
+
+
+def check_question(db: Database, question_id: str, accept: bool, reason: str | None = None,
+                   actor: str = "organiser") -> None:
+    """The organisers' check of a member's question before it can be endorsed: accepted, or not
+    accepted with a reason the members see. A question not accepted can still be accepted later
+    (a mistake put right); an accepted one stays accepted."""
+    why = _clean_text(reason, "why the question is not accepted") if not accept else None
+
+    def write(cur):
+        rows = cur.execute("SELECT kind, check_state FROM eval_questions WHERE question_id = ?",
+                           [question_id]).fetchall()
+        if not rows or rows[0][0] != "member":
+            raise UserError(f"{question_id} is not a members' question.")
+        state = rows[0][1]
+        if state == "accepted":
+            raise UserError(f"{question_id} has already been accepted.")
+        if state == "declined" and not accept:
+            raise UserError(f"{question_id} has already been marked as not accepted.")
+        cur.execute("UPDATE eval_questions SET check_state = ?, check_reason = ?, checked_by = ? "
+                    "WHERE question_id = ?", ["accepted" if accept else "declined", why, actor, question_id])
+        _log(cur, actor, "question_accepted" if accept else "question_not_accepted", question_id=question_id,
+             detail=why)
+
+    db.transaction(write)
+
+
+def questions_to_check(db: Database) -> pd.DataFrame:
+    """Members' questions waiting for the organisers' check, oldest first."""
+    df = questions_frame(db, "member")
+    return df[df["check_state"] == "waiting"].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -564,21 +867,25 @@ def open_round(db: Database, closes_at: datetime, actor: str = "organiser", *, l
         raise UserError("The closing time must be in the future.")
     s = eval_settings(db)
     seed = " ".join(str(lot_seed or "").split())
+    key = _state(db).key
 
     def write(cur):
         if cur.execute("SELECT count(*) FROM eval_rounds WHERE status = 'open'").fetchall()[0][0]:
             raise UserError("A round is already open. Close it before opening another.")
         ready = [r[0] for r in cur.execute("SELECT question_id FROM eval_questions WHERE kind = 'member' AND "
-                                           "status = 'ready' ORDER BY position").fetchall()]
+                                           "status = 'ready' AND check_state = 'accepted' "
+                                           "ORDER BY position").fetchall()]
         if not ready:
-            raise UserError("No members' question is ready to be endorsed. (Questions with a wording suggestion "
-                            "wait until the member who proposed them accepts or declines it.)")
+            raise UserError("No members' question is ready to be endorsed. (Questions wait for the organisers' "
+                            "check, and questions with a wording suggestion wait until the member who proposed "
+                            "them accepts or declines it.)")
         rid = cur.execute("SELECT nextval('eval_round_seq')").fetchall()[0][0]
         seed_text = seed or f"Kleroterion endorsement round {rid}, opened {now.date().isoformat()}"
         cur.execute("INSERT INTO eval_rounds (round_id, opened_at, closes_at, opened_by, order_salt, lot_seed, share, "
                     "max_adopted, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open')",
                     [rid, now, closes_at, actor, f"round-{rid}", seed_text, s["share"], s["limit"]])
-        cur.execute("INSERT INTO eval_round_voters (round_id, voters) VALUES (?, [])", [rid])
+        cur.execute("INSERT INTO eval_round_voters (round_id, voters, mark_check) VALUES (?, [], ?)",
+                    [rid, _mark_check(key, "round", rid)])
         for qid in ready:
             version, _w = _current_version(cur, qid)
             cur.execute("INSERT INTO eval_round_questions (round_id, question_id, version) VALUES (?, ?, ?)",
@@ -618,48 +925,58 @@ def round_options(db: Database, session: MemberSession, round_id: int) -> pd.Dat
 
 
 def has_endorsed(db: Database, session: MemberSession, round_id: int) -> bool:
-    token = _session_token(session)
-    return bool(db.scalar("SELECT list_contains(voters, ?) FROM eval_round_voters WHERE round_id = ?",
-                          [voter_hash(token, round_id), round_id]))
+    """Whether this member has endorsed in the round (saved, or waiting in memory for a batch)."""
+    state = _state(db)
+    mark = member_mark(db, "endorsed", round_id, session)
+    with state.lock:
+        if mark in _waiting_marks(state, ("round", round_id)):
+            return True
+        with db.cursor() as cur:
+            return mark in _stored_marks(cur, state.key, "round", round_id, check=False)
 
 
 def endorse(db: Database, session: MemberSession, round_id: int, question_ids: Iterable[str],
             *, now: datetime | None = None) -> int:
-    """A member's endorsements in a round: once per round, anonymous. Returns how many were recorded."""
+    """A member's endorsements in a round: once per round, anonymous. Returns how many were recorded.
+
+    Nothing is written now: the endorsements wait in memory and are written with others, at least
+    BATCH members' at a time, or when the round closes."""
     token = _session_token(session)
     now = _now(now)
     chosen = sorted(set(question_ids))
     if not chosen:
         raise UserError("Tick at least one question to endorse it.")
-    h = voter_hash(token, round_id)
-
-    def write(cur):
-        _check_active(cur, token)
-        rows = cur.execute("SELECT status, closes_at FROM eval_rounds WHERE round_id = ?", [round_id]).fetchall()
-        if not rows:
-            raise UserError("That endorsement round does not exist.")
-        status, closes_at = rows[0]
-        if status != "open" or closes_at <= now:
-            raise UserError("This round has closed, so endorsements are no longer taken.")
-        in_round = {r[0] for r in cur.execute("SELECT question_id FROM eval_round_questions WHERE round_id = ?",
-                                              [round_id]).fetchall()}
-        stray = [q for q in chosen if q not in in_round]
-        if stray:
-            raise UserError(f"{', '.join(stray)} is not part of this round.")
-        voters = cur.execute("SELECT voters FROM eval_round_voters WHERE round_id = ?", [round_id]).fetchall()[0][0]
-        if h in voters:
+    state = _state(db)
+    mark = member_mark(db, "endorsed", round_id, token)
+    scope = ("round", round_id)
+    with state.lock:
+        with db.cursor() as cur:    # reads only
+            _check_active(cur, token)
+            rows = cur.execute("SELECT status, closes_at FROM eval_rounds WHERE round_id = ?", [round_id]).fetchall()
+            if not rows:
+                raise UserError("That endorsement round does not exist.")
+            status, closes_at = rows[0]
+            if status != "open" or closes_at <= now:
+                raise UserError("This round has closed, so endorsements are no longer taken.")
+            in_round = {r[0] for r in cur.execute("SELECT question_id FROM eval_round_questions WHERE round_id = ?",
+                                                  [round_id]).fetchall()}
+            stray = [q for q in chosen if q not in in_round]
+            if stray:
+                raise UserError(f"{', '.join(stray)} is not part of this round.")
+            stored = _stored_marks(cur, state.key, "round", round_id)
+        if mark in stored or mark in _waiting_marks(state, scope):
             raise UserError("You have already endorsed in this round; each member endorses once per round.")
-        cur.execute("UPDATE eval_round_voters SET voters = ? WHERE round_id = ?", [sorted([*voters, h]), round_id])
-        for q in chosen:
-            cur.execute("INSERT INTO eval_endorsements (round_id, question_id) VALUES (?, ?)", [round_id, q])
-        # rows sorted by question: no trace of which endorsements came together or in what order
-        _rewrite_sorted(cur, "eval_endorsements", "round_id", round_id, "question_id")
-        return len(chosen)
+        _add_waiting(db, state, scope, _Waiting(mark, tuple(chosen)))
+    return len(chosen)
 
-    with _WRITE_LOCK:
-        n = db.transaction(write)
-        _flush(db)
-    return n
+
+def endorsed_count(db: Database, round_id: int) -> int:
+    """How many members have endorsed in a round so far (saved or waiting)."""
+    state = _state(db)
+    with state.lock:
+        with db.cursor() as cur:
+            stored = _stored_marks(cur, state.key, "round", round_id, check=False)
+        return len(stored) + len(_waiting_marks(state, ("round", round_id)))
 
 
 def close_due_rounds(db: Database, now: datetime | None = None) -> list[int]:
@@ -676,6 +993,8 @@ def close_round(db: Database, round_id: int, actor: str = "organiser", *, now: d
     """Count the endorsements, adopt what reaches the threshold (up to the limit, ties by lot)."""
     now = _now(now)
     base = adoption_base(db)
+    state = _state(db)
+    scope = ("round", round_id)
 
     def write(cur):
         rows = cur.execute("SELECT status, share, max_adopted, lot_seed FROM eval_rounds WHERE round_id = ?",
@@ -685,6 +1004,10 @@ def close_round(db: Database, round_id: int, actor: str = "organiser", *, now: d
         status, share, max_adopted, seed = rows[0]
         if status != "open":
             raise UserError("This round is already closed.")
+        waiting = list(state.waiting.get(scope, []))
+        if waiting:   # the endorsements still waiting in memory, written before counting
+            _RNG.shuffle(waiting)
+            _write_batch(cur, state.key, scope, waiting)
         needed = needed_endorsements(share, base.count)
         tallies = dict(cur.execute("""
             SELECT rq.question_id, count(e.question_id) FROM eval_round_questions rq
@@ -707,7 +1030,10 @@ def close_round(db: Database, round_id: int, actor: str = "organiser", *, now: d
         _log(cur, actor, "round_closed", round_id=round_id,
              detail=f"base {base.count} ({base.source}); needed {needed}; {summary}")
 
-    db.transaction(write)
+    with state.lock:
+        db.transaction(write)
+        state.waiting.pop(scope, None)
+    _checkpoint(db)
     return round_result(db, round_id)
 
 
@@ -821,6 +1147,7 @@ def open_wave(db: Database, kind: str, label: str | None = None, actor: str = "o
     ensure_core(db)
     now = _now(now)
     name = " ".join(str(label or "").split()) or WAVE_KINDS[kind]
+    key = _state(db).key
 
     def write(cur):
         core = [r[0] for r in cur.execute("SELECT question_id FROM eval_questions WHERE kind = 'core' "
@@ -834,7 +1161,8 @@ def open_wave(db: Database, kind: str, label: str | None = None, actor: str = "o
             version, _w = _current_version(cur, qid)
             cur.execute("INSERT INTO eval_wave_questions (wave_id, question_id, version, position) VALUES (?, ?, ?, ?)",
                         [wid, qid, version, pos])
-        cur.execute("INSERT INTO eval_answered (wave_id, hashes) VALUES (?, [])", [wid])
+        cur.execute("INSERT INTO eval_answered (wave_id, hashes, mark_check) VALUES (?, [], ?)",
+                    [wid, _mark_check(key, "wave", wid)])
         _log(cur, actor, "wave_opened", wave_id=wid,
              detail=f"{name}: {len(core)} core and {len(members)} members' question(s)")
         return wid
@@ -852,17 +1180,40 @@ def wave_questions(db: Database, wave_id: int) -> pd.DataFrame:
 
 
 def answered_count(db: Database, wave_id: int) -> int:
-    return int(db.scalar("SELECT len(hashes) FROM eval_answered WHERE wave_id = ?", [wave_id]) or 0)
+    """Members who have answered a survey (online or on paper), saved or waiting in memory."""
+    state = _state(db)
+    with state.lock:
+        with db.cursor() as cur:
+            stored = _stored_marks(cur, state.key, "wave", wave_id, check=False)
+        return len(stored) + len(_waiting_marks(state, ("wave", wave_id)))
 
 
 def response_count(db: Database, wave_id: int) -> int:
+    """Sets of answers saved in the database (not counting those waiting in memory)."""
     return int(db.scalar("SELECT count(DISTINCT response_id) FROM eval_responses WHERE wave_id = ?", [wave_id]) or 0)
 
 
+def answer_counts(db: Database, wave_id: int) -> dict[str, int]:
+    """Sets of answers saved, by channel: {'online': n, 'paper': m}."""
+    got = dict(db.query("SELECT channel, count(DISTINCT response_id) FROM eval_responses WHERE wave_id = ? "
+                        "GROUP BY channel", [wave_id]))
+    return {"online": int(got.get("online", 0)), "paper": int(got.get("paper", 0))}
+
+
+def answer_state(db: Database, session: MemberSession, wave_id: int) -> str:
+    """'saved' (in the database), 'waiting' (in memory, written with the next batch) or 'none'."""
+    state = _state(db)
+    mark = member_mark(db, "answered", wave_id, session)
+    with state.lock:
+        if mark in _waiting_marks(state, ("wave", wave_id)):
+            return "waiting"
+        with db.cursor() as cur:
+            stored = _stored_marks(cur, state.key, "wave", wave_id, check=False)
+    return "saved" if mark in stored else "none"
+
+
 def has_answered(db: Database, session: MemberSession, wave_id: int) -> bool:
-    token = _session_token(session)
-    return bool(db.scalar("SELECT list_contains(hashes, ?) FROM eval_answered WHERE wave_id = ?",
-                          [answered_hash(token, wave_id), wave_id]))
+    return answer_state(db, session, wave_id) != "none"
 
 
 def _validate_answers(cur, wave_id: int, answers: Mapping[str, int]) -> list[tuple[str, int]]:
@@ -891,31 +1242,9 @@ def _validate_answers(cur, wave_id: int, answers: Mapping[str, int]) -> list[tup
     return sorted(clean)   # question order, never the order the member saw the questions
 
 
-def _insert_response(cur, wave_id: int, channel: str, answers: list[tuple[str, int]]) -> str:
-    """Add one response and rewrite the wave's rows sorted by their random response id.
-
-    A table keeps rows in the order they were added (DuckDB's ``rowid``), and that order would
-    say who answered first. So the wave's rows are rewritten, sorted by response id (random),
-    every time a response is added: the stored order then carries no information.
-    """
-    rid = secrets.token_hex(12)   # random: derived from nothing about the member
-    cur.executemany("INSERT INTO eval_responses (response_id, wave_id, channel, question_id, answer) "
-                    "VALUES (?, ?, ?, ?, ?)", [[rid, wave_id, channel, q, v] for q, v in answers])
-    _rewrite_sorted(cur, "eval_responses", "wave_id", wave_id, "response_id, question_id")
-    return rid
-
-
-def _rewrite_sorted(cur, table: str, key: str, value: int, order: str) -> None:
-    tmp = f"_kl_{table}_{secrets.token_hex(4)}"
-    cur.execute(f"CREATE TEMP TABLE {tmp} AS SELECT * FROM {table} WHERE {key} = ?", [value])
-    cur.execute(f"DELETE FROM {table} WHERE {key} = ?", [value])
-    cur.execute(f"INSERT INTO {table} SELECT * FROM {tmp} ORDER BY {order}")
-    cur.execute(f"DROP TABLE {tmp}")
-
-
-def _flush(db: Database) -> None:
-    """Write the change into the main database file at once (best effort), so the write-ahead
-    log does not keep a step-by-step record of who answered when."""
+def _checkpoint(db: Database) -> None:
+    """Move what was written into the main database file (best effort: DuckDB skips it while another
+    transaction is open; the log then holds whole batches only, never one member's answers)."""
     try:
         with db.cursor() as cur:
             cur.execute("CHECKPOINT")
@@ -924,62 +1253,130 @@ def _flush(db: Database) -> None:
 
 
 def submit_answers(db: Database, session: MemberSession, wave_id: int, answers: Mapping[str, int]) -> None:
-    """A member's answers to a wave: once per member per wave, stored with no link to the member."""
+    """A member's answers to a wave: once per member per wave, stored with no link to the member.
+
+    Nothing is written now: the answers (and the member's mark) wait in memory and are written with
+    others' in a batch of at least BATCH (see ``_add_waiting``), or when the survey closes."""
     token = _session_token(session)
-    h = answered_hash(token, wave_id)
+    state = _state(db)
+    mark = member_mark(db, "answered", wave_id, token)
+    scope = ("wave", wave_id)
+    with state.lock:
+        with db.cursor() as cur:    # reads only
+            _check_active(cur, token)
+            clean = _validate_answers(cur, wave_id, answers)
+            stored = _stored_marks(cur, state.key, "wave", wave_id)
+        if mark in stored or mark in _waiting_marks(state, scope):
+            raise UserError("You have already answered this survey. Each member answers once; thank you!")
+        _add_waiting(db, state, scope, _Waiting(mark, tuple(clean)))
+
+
+def paper_status(db: Database, wave_id: int) -> dict:
+    """Paper cards handed out for a survey, paper forms typed in (saved and waiting), how many more
+    can be typed in, and who typed them in ({who: count}, saved ones only)."""
+    state = _state(db)
+    with state.lock:
+        cards = int(db.scalar("SELECT coalesce(paper_cards, 0) FROM eval_waves WHERE wave_id = ?", [wave_id]) or 0)
+        saved = answer_counts(db, wave_id)["paper"]
+        waiting = [e for e in state.waiting.get(("wave", wave_id), []) if e.channel == "paper"]
+    by = dict(db.query("SELECT coalesce(typed_by, '(not recorded)'), count(DISTINCT response_id) FROM eval_responses "
+                       "WHERE wave_id = ? AND channel = 'paper' GROUP BY ALL ORDER BY 1", [wave_id]))
+    for e in waiting:
+        who = e.typed_by or "(not recorded)"
+        by[who] = by.get(who, 0) + 1
+    typed = saved + len(waiting)
+    return {"cards": cards, "typed": typed, "left": max(0, cards - typed), "by": by}
+
+
+def set_paper_cards(db: Database, wave_id: int, cards: int, actor: str = "organiser") -> int:
+    """Record how many paper cards were handed out for a survey: typed-in paper forms are capped at it."""
+    try:
+        n = int(cards)
+    except (TypeError, ValueError):
+        raise UserError("Write the number of paper cards handed out as a whole number, e.g. 12.") from None
+    if not 0 <= n <= PAPER_CARDS_MAX:
+        raise UserError(f"The number of paper cards must be between 0 and {PAPER_CARDS_MAX:,}.")
+    state = _state(db)
 
     def write(cur):
-        _check_active(cur, token)
-        clean = _validate_answers(cur, wave_id, answers)
-        hashes = cur.execute("SELECT hashes FROM eval_answered WHERE wave_id = ?", [wave_id]).fetchall()[0][0]
-        if h in hashes:
-            raise UserError("You have already answered this survey. Each member answers once; thank you!")
-        cur.execute("UPDATE eval_answered SET hashes = ? WHERE wave_id = ?", [sorted([*hashes, h]), wave_id])
-        _insert_response(cur, wave_id, "online", clean)
+        rows = cur.execute("SELECT status, coalesce(paper_cards, 0) FROM eval_waves WHERE wave_id = ?",
+                           [wave_id]).fetchall()
+        if not rows:
+            raise UserError("That survey does not exist.")
+        if rows[0][0] != "open":
+            raise UserError("This survey has closed; the number of paper cards can no longer change.")
+        typed = paper_status(db, wave_id)["typed"]
+        if n < typed:
+            raise UserError(f"{typed} paper form(s) have already been typed in for this survey, so the number of "
+                            f"cards handed out cannot be less than {typed}. Nothing was changed.")
+        if n == rows[0][1]:
+            raise UserError(f"The survey already records {n} paper card(s); nothing was changed.")
+        cur.execute("UPDATE eval_waves SET paper_cards = ? WHERE wave_id = ?", [n, wave_id])
+        _log(cur, actor, "paper_cards", wave_id=wave_id, detail=f"{n} paper card(s) handed out (was {rows[0][1]})")
+        return n
 
-    with _WRITE_LOCK:
-        db.transaction(write)
-        _flush(db)
+    with state.lock:
+        return db.transaction(write)
 
 
 def submit_paper_answers(db: Database, wave_id: int, answers: Mapping[str, int], actor: str = "volunteer") -> None:
     """Answers from a paper form, typed in by a volunteer. The form carries no name or code; the
-    member's card is ticked separately (``mark_answered_on_paper``)."""
-    def write(cur):
-        clean = _validate_answers(cur, wave_id, answers)
-        _insert_response(cur, wave_id, "paper", clean)
-
-    with _WRITE_LOCK:
-        db.transaction(write)
-        _flush(db)
+    member's card is ticked separately (``mark_answered_on_paper``). At most as many forms as paper
+    cards were handed out (``set_paper_cards``); each keeps who typed it in. Like online answers,
+    forms wait in memory and are written in batches."""
+    who = " ".join(str(actor or "").split())
+    if not who:
+        raise UserError("Please say who is typing in the forms (your name): each paper form is recorded with "
+                        "who typed it in.")
+    state = _state(db)
+    scope = ("wave", wave_id)
+    with state.lock:
+        with db.cursor() as cur:
+            clean = _validate_answers(cur, wave_id, answers)
+        paper = paper_status(db, wave_id)
+        if paper["cards"] == 0:
+            raise UserError("No paper cards are recorded as handed out for this survey, so paper forms cannot be "
+                            "typed in yet. Nothing was saved. An organiser records the number of cards handed out "
+                            "on the Evaluation page (Surveys).")
+        if paper["typed"] >= paper["cards"]:
+            raise UserError(f"All {paper['cards']} paper card(s) handed out for this survey have been typed in "
+                            f"already ({paper['typed']} of {paper['cards']}), so this form was not saved. If more "
+                            "cards were handed out, an organiser can change the number on the Evaluation page.")
+        _add_waiting(db, state, scope, _Waiting(None, tuple(clean), channel="paper", typed_by=who[:200]))
 
 
 def mark_answered_on_paper(db: Database, wave_id: int, code: str, actor: str = "volunteer") -> None:
-    """Tick a member's access code as 'answered on paper' for a wave, so they cannot answer twice."""
+    """Tick a member's access code as 'answered on paper' for a wave, so they cannot answer twice.
+    (Written at once: a tick says who answered on paper, not what; the forms wait for a batch.)"""
     session = member_sign_in(db, code)
     if session is None:
         raise UserError("That access code was not recognised. Check it against the card (letters and numbers).")
-    h = answered_hash(session.token, wave_id)
+    state = _state(db)
+    mark = member_mark(db, "answered", wave_id, session)
 
     def write(cur):
         rows = cur.execute("SELECT status FROM eval_waves WHERE wave_id = ?", [wave_id]).fetchall()
         if not rows or rows[0][0] != "open":
             raise UserError("This survey is not open.")
-        hashes = cur.execute("SELECT hashes FROM eval_answered WHERE wave_id = ?", [wave_id]).fetchall()[0][0]
-        if h in hashes:
+        marks = _stored_marks(cur, state.key, "wave", wave_id)
+        if mark in marks or mark in _waiting_marks(state, ("wave", wave_id)):
             raise UserError("This card has already been used for this survey (online or on paper). If the member "
                             "also filled in a paper form, please set that form aside: each member answers once.")
-        cur.execute("UPDATE eval_answered SET hashes = ? WHERE wave_id = ?", [sorted([*hashes, h]), wave_id])
+        cur.execute("UPDATE eval_answered SET hashes = ? WHERE wave_id = ?", [sorted([*marks, mark]), wave_id])
 
-    with _WRITE_LOCK:
+    with state.lock:
         db.transaction(write)
-        _flush(db)
+    _checkpoint(db)
 
 
 def close_wave(db: Database, wave_id: int, actor: str = "organiser", *, members_first_days: int | None = None,
                now: datetime | None = None) -> Wave:
+    """Close a survey: the answers still waiting in memory are written (in random order), then no
+    more answers are taken."""
     now = _now(now)
     days = eval_settings(db)["members_first_days"] if members_first_days is None else int(members_first_days)
+    state = _state(db)
+    scope = ("wave", wave_id)
 
     def write(cur):
         rows = cur.execute("SELECT status FROM eval_waves WHERE wave_id = ?", [wave_id]).fetchall()
@@ -987,14 +1384,20 @@ def close_wave(db: Database, wave_id: int, actor: str = "organiser", *, members_
             raise UserError("That survey does not exist.")
         if rows[0][0] != "open":
             raise UserError("This survey is already closed.")
+        waiting = list(state.waiting.get(scope, []))
+        if waiting:
+            _RNG.shuffle(waiting)
+            _write_batch(cur, state.key, scope, waiting)
         until = now + timedelta(days=days)
         cur.execute("UPDATE eval_waves SET status = 'closed', closed_at = ?, members_first_until = ? "
                     "WHERE wave_id = ?", [now, until, wave_id])
         _log(cur, actor, "wave_closed", wave_id=wave_id,
              detail=f"members see the results first, for {days} day(s), until {until.date().isoformat()}")
 
-    db.transaction(write)
-    _flush(db)
+    with state.lock:
+        db.transaction(write)
+        state.waiting.pop(scope, None)
+    _checkpoint(db)
     return get_wave(db, wave_id)
 
 

@@ -1,13 +1,20 @@
-"""Proof that survey answers (and endorsements) cannot be joined back to members from the database.
+"""Proof that survey answers (and endorsements) cannot be joined back to members, with the database
+file in hand.
 
-The adversary is an organiser with the whole database file, who also knows the order in
-which members answered (they watched people at the laptop) and every member's access code.
-We check every table and every column: no shared key, no timestamp, no sequence number and
-no stored order that would let them say whose answers a row holds.
+The adversary holds the database file, its write-ahead log (``.wal``) and its free blocks (old
+versions of rows that DuckDB leaves behind), every member's access code (they printed the cards),
+every token and person id in ``eval_access_codes``, and knows the order in which members answered
+(they watched people at the laptop). Another transaction (even a read) may be open while members
+answer, so DuckDB cannot checkpoint and the write-ahead log keeps everything that was written.
+
+What they must not find: any member identifier written while people answer, any stored order
+that follows the order people answered, any mark they can recompute, or any write finer than a
+batch of ``ev.BATCH`` members' answers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -44,6 +51,15 @@ def _timestamps(db) -> list[tuple[str, str, datetime]]:
     return out
 
 
+def _recomputable(token: str, wave: int, rnd: int | None = None) -> set[str]:
+    """Every mark someone could compute from what the database holds (a token), without the key."""
+    out = {hashlib.sha256(f"answered|{wave}|{token}".encode()).hexdigest(),
+           hashlib.sha256(f"proposer|{token}".encode()).hexdigest(), token}
+    if rnd is not None:
+        out.add(hashlib.sha256(f"endorsed|{rnd}|{token}".encode()).hexdigest())
+    return out
+
+
 @pytest.fixture(scope="module")
 def answered(tmp_path_factory):
     """Eight members (pseudonyms from the pool) answer a wave one after another, in a known order.
@@ -58,6 +74,7 @@ def answered(tmp_path_factory):
     sessions = {pid: ev.member_sign_in(db, codes[pid]) for pid in ids}
     wave = ev.open_wave(db, "pulse").wave_id
     q = ev.propose_question(db, sessions[ids[0]], "Was the venue easy to reach?", "access")
+    ev.check_question(db, q, True)
     rnd = ev.open_round(db, datetime.now(timezone.utc) + timedelta(days=1))
     before_seq = db.query("SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1")
     before_log = db.scalar("SELECT count(*) FROM eval_log")
@@ -66,17 +83,23 @@ def answered(tmp_path_factory):
         ev.submit_answers(db, sessions[pid], wave, pattern)
         ev.endorse(db, sessions[pid], rnd.round_id, [q])
     t_end = datetime.now(timezone.utc)
+    after_seq = db.query("SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1")
+    after_log = db.scalar("SELECT count(*) FROM eval_log")
+    ev.close_wave(db, wave, now=t_start - timedelta(days=1))
+    ev.close_round(db, rnd.round_id, now=t_start - timedelta(days=1))
     yield {"db": db, "ids": ids, "codes": codes, "sessions": sessions, "wave": wave, "t": (t_start, t_end),
-           "before_seq": before_seq, "before_log": before_log, "round": rnd.round_id}
+           "before_seq": before_seq, "before_log": before_log, "after_seq": after_seq, "after_log": after_log,
+           "round": rnd.round_id}
     db.close()
 
 
-def test_answer_rows_hold_nothing_but_a_random_id_the_wave_the_channel_and_the_answer(answered):
+def test_answer_rows_hold_nothing_but_a_random_id_the_wave_the_channel_the_answer_and_the_typist(answered):
     db = answered["db"]
     cols = db.query("SELECT column_name, data_type FROM information_schema.columns "
                     "WHERE table_name = 'eval_responses' ORDER BY ordinal_position")
-    assert [c for c, _t in cols] == ["response_id", "wave_id", "channel", "question_id", "answer"]
+    assert [c for c, _t in cols] == ["response_id", "wave_id", "channel", "question_id", "answer", "typed_by"]
     assert not [t for _c, t in cols if "TIME" in t or t == "DATE"]
+    assert db.query("SELECT DISTINCT typed_by FROM eval_responses WHERE channel = 'online'") == [(None,)]
     assert [c for c, _t in db.query("SELECT column_name, data_type FROM information_schema.columns "
                                     "WHERE table_name = 'eval_endorsements'")] == ["round_id", "question_id"]
 
@@ -94,38 +117,39 @@ def test_no_column_anywhere_shares_a_value_with_the_answers_except_wave_and_ques
         if table in ("eval_access_codes", "eval_answered", "eval_round_voters", "eval_questions", "people",
                      "contacts", "person_values"):
             member_side |= vals
-    # tokens, code hashes, answered hashes and person ids never appear in an answer row
+    # tokens, code hashes, marks and person ids never appear in an answer row
     tokens = {s.token for s in answered["sessions"].values()}
     for (table, col), vals in resp.items():
         if table == "eval_responses":
             assert not (vals & tokens) and not (vals & set(answered["ids"])), col
             if col not in ("wave_id", "question_id", "answer", "channel"):
                 assert not (vals & member_side), f"eval_responses.{col} shares values with member data"
-    # the who-has-answered list holds hashes that are neither tokens nor response ids
-    (hashes,) = db.query("SELECT hashes FROM eval_answered WHERE wave_id = ?", [answered["wave"]])[0]
-    assert len(hashes) == 8 and not (set(hashes) & (tokens | response_ids))
+    # the who-has-answered list holds marks that are neither tokens nor response ids
+    (marks,) = db.query("SELECT hashes FROM eval_answered WHERE wave_id = ?", [answered["wave"]])[0]
+    assert len(marks) == 8 and not (set(marks) & (tokens | response_ids))
 
 
 def test_answering_writes_no_timestamp_sequence_number_or_log_line_anywhere(answered):
     db = answered["db"]
     t_start, t_end = answered["t"]
-    # everything else was set up before t_start: any time stamp from t_start on was written while answering
+    # everything else was set up before t_start (closing is dated the day before): any time stamp
+    # from t_start on was written while answering
     during = [(t, c, v) for t, c, v in _timestamps(db)
-              if isinstance(v, datetime) and t_start <= v.astimezone(timezone.utc) <= t_end + timedelta(seconds=1)]
+              if isinstance(v, datetime) and t_start <= v.astimezone(timezone.utc) <= t_end]
     assert during == [], during
-    assert db.query("SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1") == answered["before_seq"]
-    assert db.scalar("SELECT count(*) FROM eval_log") == answered["before_log"]
+    assert answered["after_seq"] == answered["before_seq"]
+    assert answered["after_log"] == answered["before_log"]
 
 
 def test_stored_order_does_not_follow_the_order_people_answered(answered):
     """Known order: member 1 answered first, member 8 last, each with a distinct pattern. The rows as
-    stored (DuckDB's rowid) are sorted by the random response id, and the who-has-answered list is
-    sorted by hash: neither follows the answering order, so the order cannot link them."""
+    stored (DuckDB's rowid) are in the order of their random response ids, and the who-has-answered
+    list is sorted: neither follows the answering order, so the order cannot link them."""
     db = answered["db"]
     rows = db.query("SELECT rowid, response_id, question_id, answer FROM eval_responses WHERE wave_id = ? "
                     "ORDER BY rowid", [answered["wave"]])
     stored_ids = [r[1] for r in rows]
-    assert stored_ids == sorted(stored_ids)               # order = random id order, nothing else
+    assert stored_ids == sorted(stored_ids)               # one batch (at closing): random id order
     first_seen = list(dict.fromkeys(stored_ids))
     by_response = {}
     for _rowid, rid, qid, ans in rows:
@@ -133,33 +157,246 @@ def test_stored_order_does_not_follow_the_order_people_answered(answered):
     stored_patterns = [by_response[rid] for rid in first_seen]
     assert sorted(map(str, stored_patterns)) == sorted(map(str, PATTERNS))   # nothing lost
     assert stored_patterns != PATTERNS                    # (1 chance in 40,320 of matching by luck)
-    (hashes,) = db.query("SELECT hashes FROM eval_answered WHERE wave_id = ?", [answered["wave"]])[0]
-    assert list(hashes) == sorted(hashes)
-    known_order = [ev.answered_hash(answered["sessions"][pid].token, answered["wave"]) for pid in answered["ids"]]
-    assert list(hashes) != known_order
+    (marks,) = db.query("SELECT hashes FROM eval_answered WHERE wave_id = ?", [answered["wave"]])[0]
+    assert list(marks) == sorted(marks)
     endorsements = db.query("SELECT question_id FROM eval_endorsements ORDER BY rowid")
     assert [e[0] for e in endorsements] == sorted(e[0] for e in endorsements)
 
 
-def test_the_write_ahead_log_keeps_no_step_by_step_record(answered):
-    """Each anonymous save is checkpointed into the main file, so the .wal file does not keep the
-    sequence of inserts (which would show the order of answers)."""
+def test_the_write_ahead_log_is_empty_once_nothing_else_is_open(answered):
     wal = answered["db"].path + ".wal"
     assert not os.path.exists(wal) or os.path.getsize(wal) == 0
 
 
-def test_even_with_every_access_code_an_organiser_learns_only_who_answered_not_what(answered):
+def test_even_with_every_access_code_and_token_nobody_can_recompute_the_marks(answered):
+    """The tokens sit beside person ids in eval_access_codes, and the organisers printed the codes.
+    Before, SHA-256("answered|wave|token") was the mark, so anyone with the file could tell who had
+    answered. Now every mark needs the survey key, which is not in the database."""
     db = answered["db"]
-    # With the codes they can tell who has answered (for reminders) …
-    tokens = {pid: ev.member_sign_in(db, code).token for pid, code in answered["codes"].items()}
-    (hashes,) = db.query("SELECT hashes FROM eval_answered WHERE wave_id = ?", [answered["wave"]])[0]
-    assert {pid for pid, t in tokens.items() if ev.answered_hash(t, answered["wave"]) in hashes} == \
-        set(answered["ids"])
-    # … but no function of a token or code appears next to an answer: the only per-response value
-    # is the random id, and it is not a hash of any token with any of the public inputs.
-    resp_ids = {r[0] for r in db.query("SELECT DISTINCT response_id FROM eval_responses")}
-    candidates = set()
-    for t in tokens.values():
-        candidates |= {ev.answered_hash(t, answered["wave"]), ev.voter_hash(t, answered["round"]),
-                       ev.proposer_hash(t), t}
-    assert not any(c.startswith(r) or r in c for r in resp_ids for c in candidates)
+    stored_tokens = {t for (t,) in db.query("SELECT token FROM eval_access_codes")}
+    assert stored_tokens == {s.token for s in answered["sessions"].values()}
+    (marks,) = db.query("SELECT hashes FROM eval_answered WHERE wave_id = ?", [answered["wave"]])[0]
+    (voters,) = db.query("SELECT voters FROM eval_round_voters WHERE round_id = ?", [answered["round"]])[0]
+    proposers = {p for (p,) in db.query("SELECT proposer_hash FROM eval_questions WHERE proposer_hash IS NOT NULL")}
+    guesses = set()
+    for t in stored_tokens:
+        guesses |= _recomputable(t, answered["wave"], answered["round"])
+    for code in answered["codes"].values():
+        guesses |= {ev.normalise_code(code), ev.code_hash(code)}
+    assert len(marks) == 8 and len(voters) == 8 and len(proposers) == 1
+    assert not (set(marks) | set(voters) | proposers) & guesses
+    # the server, holding the key, still knows each member's own state (one answer per member)
+    assert all(ev.has_answered(db, s, answered["wave"]) for s in answered["sessions"].values())
+    key_path = ev.survey_key_path(db)
+    assert key_path is not None and key_path.exists() and str(key_path) != db.path
+    key_hex = key_path.read_text().strip()
+    data = _files(db)
+    assert key_hex.encode() not in data and bytes.fromhex(key_hex) not in data
+
+
+# --- the file in hand, under concurrent reads ------------------------------------------------
+
+MEMBERS = 17
+
+
+def _pattern(i: int) -> dict[str, int]:
+    """A pattern no other member has: E1..E3 spell i in base 6."""
+    return {"E1": i % 6, "E2": (i // 6) % 6, "E3": (i // 36) % 6 + 1, "E4": 4, "E5": 2}
+
+
+def _files(db) -> bytes:
+    out = b""
+    for path in (db.path, db.path + ".wal"):
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                out += f.read()
+    return out
+
+
+def _wal(db) -> bytes:
+    path = db.path + ".wal"
+    if not os.path.exists(path):
+        return b""
+    with open(path, "rb") as f:
+        return f.read()
+
+
+@pytest.fixture(scope="module")
+def file_in_hand(tmp_path_factory):
+    """17 members answer one after another while another cursor holds a transaction open (so DuckDB
+    cannot checkpoint). We keep a fingerprint of the files after every save."""
+    from lib.db import open_database
+
+    db = open_database(tmp_path_factory.mktemp("hand") / "hand.duckdb")
+    ids = [f"P-{i:04d}" for i in range(1, MEMBERS + 1)]
+    codes = ev.issue_codes(db, ids)
+    sessions = [ev.member_sign_in(db, codes[pid]) for pid in ids]
+    wave = ev.open_wave(db, "end").wave_id
+    db.query("CHECKPOINT")                       # the set-up is in the file; the log starts empty
+    setup = _files(db)
+    steps = []
+    with db.cursor() as reader:
+        reader.begin()
+        reader.execute("SELECT count(*) FROM eval_responses").fetchall()   # a read, left open
+        for i, session in enumerate(sessions):
+            before = hashlib.sha256(_files(db)).hexdigest()
+            ev.submit_answers(db, session, wave, _pattern(i))
+            after = hashlib.sha256(_files(db)).hexdigest()
+            steps.append((before != after, ev.response_count(db, wave)))
+        ev.close_wave(db, wave)
+        steps.append((True, ev.response_count(db, wave)))
+        wal = _wal(db)
+        assert len(wal) > 0, "the open read should have kept everything in the write-ahead log"
+        reader.rollback()
+    db.query("CHECKPOINT")
+    final = _files(db)
+    # ground truth (the test knows it; the adversary does not): response id -> who answered
+    by_rid = {}
+    for rid, qid, ans in db.query("SELECT response_id, question_id, answer FROM eval_responses"):
+        by_rid.setdefault(rid, {})[qid] = ans
+    who = {rid: next(i for i in range(MEMBERS) if {k: v for k, v in _pattern(i).items()} == pat)
+           for rid, pat in by_rid.items()}
+    yield {"db": db, "ids": ids, "codes": codes, "sessions": sessions, "wave": wave, "setup": setup,
+           "steps": steps, "wal": wal, "final": final, "who": who}
+    db.close()
+
+
+def test_saving_an_answer_writes_nothing_until_a_batch_of_at_least_five(file_in_hand):
+    """Before: every save wrote the member's mark and answers at once, so the log (or each old copy in
+    the file) showed one member at a time. Now a member's save leaves the files byte for byte as they
+    were, until a batch of at least ev.BATCH members' answers is written together."""
+    steps = file_in_hand["steps"]
+    stored = 0
+    batches = []
+    for changed, now_stored in steps:
+        if not changed:
+            assert now_stored == stored
+            continue
+        batches.append(now_stored - stored)
+        stored = now_stored
+    assert stored == MEMBERS
+    assert all(b >= ev.BATCH for b in batches), batches
+    assert len(batches) >= 2                       # some written while answering, the rest at closing
+    assert sum(not c for c, _n in steps) >= MEMBERS - len(batches)
+
+
+def test_no_member_identifier_is_written_while_people_answer(file_in_hand):
+    """The write-ahead log (everything written while members answered, since the open read stopped
+    every checkpoint) holds no access code, code hash, token, person id or recomputable mark of any
+    member; the file holds no recomputable mark, and no more copies of any member's identifiers than
+    before anyone answered."""
+    db, wal, setup, final = file_in_hand["db"], file_in_hand["wal"], file_in_hand["setup"], file_in_hand["final"]
+    assert len(file_in_hand["who"]) == MEMBERS
+    for pid, session in zip(file_in_hand["ids"], file_in_hand["sessions"]):
+        code = file_in_hand["codes"][pid]
+        identifiers = {pid, session.token, ev.normalise_code(code), code, ev.code_hash(code)}
+        recomputable = _recomputable(session.token, file_in_hand["wave"]) - {session.token}
+        for value in identifiers | recomputable:
+            assert value.encode() not in wal, f"the write-ahead log holds {value!r} of {pid}"
+        for value in recomputable:
+            assert value.encode() not in final, f"the file holds a mark of {pid} anyone can recompute"
+        for value in identifiers:
+            assert final.count(value.encode()) == setup.count(value.encode()), f"{pid}: {value!r} written again"
+
+
+def _order_found(data: bytes, who: dict[str, int]) -> list[int]:
+    """Members in the order their answers first appear in the bytes (what an adversary would read)."""
+    found = sorted((data.find(rid.encode()), member) for rid, member in who.items() if data.find(rid.encode()) >= 0)
+    return [member for _pos, member in found]
+
+
+def test_the_order_in_the_log_and_the_file_does_not_follow_the_order_people_answered(file_in_hand):
+    """The adversary reads the answer sets in the order they appear in the log (and in the file, free
+    blocks included) and guesses that the k-th belongs to the k-th member to answer. Before: 17 of 17
+    right. Now batches are chosen at random among those waiting and written in random order: about one
+    right guess by luck; more than 8 has a chance well under one in a million."""
+    who = file_in_hand["who"]
+    for name, data in (("write-ahead log", file_in_hand["wal"]), ("database file", file_in_hand["final"])):
+        order = _order_found(data, who)
+        assert sorted(order) == list(range(MEMBERS)), f"every answer set should be readable in the {name}"
+        assert order != list(range(MEMBERS)), name
+        right = sum(1 for k, member in enumerate(order) if k == member)
+        assert right <= 8, f"{right} of {MEMBERS} members' answers found in the order they answered ({name})"
+
+
+def test_a_member_can_answer_again_if_the_server_stops_before_their_answers_are_written(tmp_path):
+    """Answers waiting in memory are lost if the server stops abruptly (nothing about them was
+    written); the member's 'has answered' mark waits with them, so they may answer again."""
+    from lib.db import open_database
+
+    path = tmp_path / "crash.duckdb"
+    db = open_database(path)
+    codes = ev.issue_codes(db, ["P-0001", "P-0002"])
+    wave = ev.open_wave(db, "pulse").wave_id
+    s1 = ev.member_sign_in(db, codes["P-0001"])
+    ev.submit_answers(db, s1, wave, {"E1": 4})
+    assert ev.answer_state(db, s1, wave) == "waiting" and ev.answered_count(db, wave) == 1
+    assert ev.save_waiting(db) == 1             # fewer than a batch: never written on its own
+    db.close()                                  # the server stops (no closing of the survey)
+    db = open_database(path)
+    s1 = ev.member_sign_in(db, codes["P-0001"])
+    assert ev.answer_state(db, s1, wave) == "none" and ev.answered_count(db, wave) == 0
+    ev.submit_answers(db, s1, wave, {"E1": 5})
+    ev.close_wave(db, wave)
+    assert ev.response_count(db, wave) == 1 and ev.answer_state(db, s1, wave) == "saved"
+    db.close()
+
+
+def test_a_normal_stop_writes_a_full_batch_waiting_in_memory(tmp_path):
+    from lib.db import open_database
+
+    path = tmp_path / "stop.duckdb"
+    db = open_database(path)
+    ids = [f"P-{i:04d}" for i in range(1, 7)]
+    codes = ev.issue_codes(db, ids)
+    wave = ev.open_wave(db, "pulse").wave_id
+    for i, pid in enumerate(ids):
+        ev.submit_answers(db, ev.member_sign_in(db, codes[pid]), wave, {"E1": 1 + i % 5})
+    assert ev.response_count(db, wave) == 0 and ev.waiting_count(db, wave) == 6
+    assert ev.save_waiting(db) == 0
+    db.close()
+    db = open_database(path)
+    assert ev.response_count(db, wave) == 6 and ev.answered_count(db, wave) == 6
+    db.close()
+
+
+def test_a_lost_survey_key_is_refused_in_plain_words_not_a_second_answer(tmp_path):
+    from lib.db import open_database
+    from lib.errors import UserError
+
+    path = tmp_path / "key.duckdb"
+    db = open_database(path)
+    codes = ev.issue_codes(db, ["P-0001"])
+    wave = ev.open_wave(db, "pulse").wave_id
+    ev.mark_answered_on_paper(db, wave, codes["P-0001"])
+    db.close()
+    os.remove(str(path) + ev.KEY_SUFFIX)        # the key file is lost
+    db = open_database(path)
+    with pytest.raises(UserError, match="survey key"):
+        ev.submit_answers(db, ev.member_sign_in(db, codes["P-0001"]), wave, {"E1": 3})
+    assert ev.waiting_count(db, wave) == 0
+    db.close()
+
+
+def test_marks_made_before_the_key_are_converted_and_no_longer_recomputable(tmp_path):
+    """A database answered with the old marks (SHA-256 of the token) is converted when the app first
+    opens it with its key: the same members count as answered, and the old marks are gone."""
+    from lib.db import open_database
+
+    path = tmp_path / "old.duckdb"
+    db = open_database(path)
+    codes = ev.issue_codes(db, ["P-0001", "P-0002"])
+    tokens = {pid: ev.member_sign_in(db, c).token for pid, c in codes.items()}
+    old = sorted(hashlib.sha256(f"answered|1|{t}".encode()).hexdigest() for t in tokens.values())
+    db.query("INSERT INTO eval_waves (wave_id, kind, label, status, opened_at) VALUES (1, 'pulse', 'Old', 'open', "
+             "now())")
+    db.query("INSERT INTO eval_answered (wave_id, hashes) VALUES (1, ?)", [old[:1]])
+    db.close()
+    db = open_database(path)
+    assert ev.answered_count(db, 1) == 1          # the app's first look converts the list
+    (marks,) = db.query("SELECT hashes FROM eval_answered WHERE wave_id = 1")[0]
+    assert len(marks) == 1 and not set(marks) & set(old)
+    answered = [pid for pid, t in tokens.items() if ev.has_answered(db, ev.MemberSession(t), 1)]
+    assert answered == [pid for pid, t in tokens.items()
+                        if hashlib.sha256(f"answered|1|{t}".encode()).hexdigest() == old[0]]
+    db.close()

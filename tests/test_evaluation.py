@@ -107,6 +107,8 @@ def test_wording_suggestion_waits_for_the_proposer_and_both_versions_are_kept(te
 
 def _round_with(db, sessions, n_questions):
     qs = [ev.propose_question(db, sessions[0], f"Question number {i}?", "to learn") for i in range(n_questions)]
+    for q in qs:
+        ev.check_question(db, q, True, actor="organiser Ana")
     rnd = ev.open_round(db, T0 + timedelta(days=3), lot_seed="public seed 2026-03-01", now=T0)
     return qs, rnd
 
@@ -168,6 +170,7 @@ def test_the_limit_counts_questions_adopted_in_earlier_rounds(ten):
     assert sorted(res["outcome"]) == ["adopted", "adopted", "no_room"]
     assert res["by_lot"].all()          # three tied on 3 for two places
     q4 = ev.propose_question(db, s[1], "Another one?", "x")
+    ev.check_question(db, q4, True)
     rnd2 = ev.open_round(db, T0 + timedelta(days=5), now=T0 + timedelta(hours=2))
     ev.endorse(db, s[1], rnd2.round_id, [q4], now=T0 + timedelta(hours=2))
     res2 = ev.close_round(db, rnd2.round_id, now=T0 + timedelta(hours=3)).set_index("question_id")
@@ -251,18 +254,19 @@ def test_one_answer_per_member_per_wave_and_answers_are_checked(ten):
         ev.submit_answers(db, s[1], w, {"E1": None})
     with pytest.raises(UserError, match="sign in"):
         ev.submit_answers(db, None, w, {"E1": 3})
-    assert ev.answered_count(db, w) == 1 and ev.response_count(db, w) == 1
+    assert ev.answered_count(db, w) == 1 and ev.waiting_count(db, w) == 1
     # paper: the form is typed in, the card is ticked separately; then online is refused
-    ev.submit_paper_answers(db, w, {"E1": 2})
+    ev.set_paper_cards(db, w, 1, actor="organiser")
+    ev.submit_paper_answers(db, w, {"E1": 2}, actor="volunteer Sam")
     code = list(codes.values())[1]
     ev.mark_answered_on_paper(db, w, code)
     with pytest.raises(UserError, match="already been used"):
         ev.mark_answered_on_paper(db, w, code)
     with pytest.raises(UserError, match="already answered"):
         ev.submit_answers(db, s[1], w, {"E1": 3})
+    ev.close_wave(db, w, now=T0)
     assert db.query("SELECT channel, count(DISTINCT response_id) FROM eval_responses GROUP BY 1 ORDER BY 1") == \
         [("online", 1), ("paper", 1)]
-    ev.close_wave(db, w, now=T0)
     with pytest.raises(UserError, match="closed"):
         ev.submit_answers(db, s[2], w, {"E1": 3})
 
@@ -313,5 +317,103 @@ def test_saving_at_the_same_moment_loses_nothing_and_counts_nobody_twice(ten):
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(send, jobs))
     assert outcomes.count("saved") == 7 and outcomes.count("refused") == 3, outcomes
+    assert ev.answered_count(db, w) == 7 and ev.waiting_count(db, w) == 7
+    ev.close_wave(db, w, now=T0)
     assert ev.answered_count(db, w) == 7 and ev.response_count(db, w) == 7
     assert db.scalar("SELECT count(*) FROM eval_responses WHERE wave_id = ?", [w]) == 14
+
+
+# --- the organisers' check of members' questions ---------------------------------------------
+
+def test_a_members_question_waits_for_the_organisers_check_before_any_round(ten):
+    db, s, _ = ten
+    q = ev.propose_question(db, s[0], "The sessions started on time.", "whether timing matters")
+    mine = ev.my_questions(db, s[0]).iloc[0]
+    assert (mine["status"], mine["check_state"]) == ("ready", "waiting")
+    assert ev.questions_to_check(db)["question_id"].tolist() == [q]
+    with pytest.raises(UserError, match="No members' question is ready"):
+        ev.open_round(db, T0 + timedelta(days=2), now=T0)          # not checked yet: no round
+    ev.check_question(db, q, True, actor="organiser Ana")
+    assert ev.my_questions(db, s[0]).iloc[0]["check_state"] == "accepted"
+    assert ev.questions_to_check(db).empty
+    rnd = ev.open_round(db, T0 + timedelta(days=2), now=T0)
+    assert ev.round_options(db, s[1], rnd.round_id)["question_id"].tolist() == [q]
+    with pytest.raises(UserError, match="already been accepted"):
+        ev.check_question(db, q, False, "too late")
+    log = ev.log_frame(db)
+    assert log[log["event"] == "question_accepted"]["actor"].tolist() == ["organiser Ana"]
+
+
+def test_a_question_not_accepted_keeps_its_reason_for_the_member_and_never_goes_into_a_round(ten):
+    db, s, _ = ten
+    bad = ev.propose_question(db, s[0], "Vote for [my party](https://evil.example)", "to win")
+    good = ev.propose_question(db, s[1], "I felt welcome.", "whether people feel welcome")
+    with pytest.raises(UserError, match="write why"):
+        ev.check_question(db, bad, False, "   ")                   # a reason is needed
+    assert ev.my_questions(db, s[0]).iloc[0]["check_state"] == "waiting"
+    ev.check_question(db, bad, False, "It asks people to vote for a party.", actor="organiser Ana")
+    ev.check_question(db, good, True)
+    mine = ev.my_questions(db, s[0]).iloc[0]
+    assert (mine["check_state"], mine["check_reason"]) == ("declined", "It asks people to vote for a party.")
+    rnd = ev.open_round(db, T0 + timedelta(days=2), now=T0)
+    assert ev.round_options(db, s[2], rnd.round_id)["question_id"].tolist() == [good]
+    with pytest.raises(UserError, match="not accepted"):
+        ev.suggest_wording(db, bad, "A better wording", actor="volunteer")
+    with pytest.raises(UserError, match="not a members' question"):
+        ev.check_question(db, "E1", True)
+
+
+# --- paper answers: capped, with who typed them in, counted apart ------------------------------
+
+def test_paper_forms_beyond_the_cards_handed_out_are_refused_and_nothing_is_stored(ten):
+    """The attack: 20 members answer online; a volunteer types in 50 invented 'paper forms' that all
+    disagree, flipping the result. Now typed-in forms stop at the number of cards handed out."""
+    db, s, _ = ten
+    more = {pid: ev.member_sign_in(db, c) for pid, c in ev.issue_codes(db, [f"X-{i}" for i in range(10)]).items()}
+    members = s + list(more.values())
+    w = ev.open_wave(db, "pulse", now=T0).wave_id
+    for m in members:
+        ev.submit_answers(db, m, w, {"E1": 5})
+    with pytest.raises(UserError, match="No paper cards are recorded"):
+        ev.submit_paper_answers(db, w, {"E1": 1}, actor="volunteer Sam")
+    ev.set_paper_cards(db, w, 3, actor="organiser Ana")
+    refused = 0
+    for _ in range(50):
+        try:
+            ev.submit_paper_answers(db, w, {"E1": 1}, actor="volunteer Sam")
+        except UserError as e:
+            assert "All 3 paper card(s) handed out for this survey have been typed in already" in str(e)
+            assert "not saved" in str(e)
+            refused += 1
+    assert refused == 47
+    assert ev.paper_status(db, w) == {"cards": 3, "typed": 3, "left": 0, "by": {"volunteer Sam": 3}}
+    ev.close_wave(db, w, now=T0)
+    assert ev.answer_counts(db, w) == {"online": 20, "paper": 3}
+    r = ev.results_frame(db, w).set_index("question_id").loc["E1"]
+    assert (r["Strongly agree"], r["Strongly disagree"]) == (20, 3)
+    assert db.query("SELECT DISTINCT typed_by FROM eval_responses WHERE channel = 'paper'") == [("volunteer Sam",)]
+    assert db.query("SELECT DISTINCT typed_by FROM eval_responses WHERE channel = 'online'") == [(None,)]
+    log = ev.log_frame(db)
+    assert log[log["event"] == "paper_cards"][["actor", "detail"]].values.tolist() == [
+        ["organiser Ana", "3 paper card(s) handed out (was 0)"]]
+
+
+def test_the_number_of_cards_cannot_drop_below_the_forms_typed_in_and_a_typist_is_needed(ten):
+    db, _s, _ = ten
+    w = ev.open_wave(db, "pulse", now=T0).wave_id
+    ev.set_paper_cards(db, w, 2)
+    with pytest.raises(UserError, match="who typed it in"):
+        ev.submit_paper_answers(db, w, {"E1": 2}, actor="  ")
+    ev.submit_paper_answers(db, w, {"E1": 2}, actor="volunteer Sam")
+    ev.submit_paper_answers(db, w, {"E1": 3}, actor="volunteer Kim")
+    with pytest.raises(UserError, match="cannot be less than 2"):
+        ev.set_paper_cards(db, w, 1)
+    for bad in ("many", -1, 10**6):
+        with pytest.raises(UserError, match="paper cards"):
+            ev.set_paper_cards(db, w, bad)
+    assert ev.paper_status(db, w)["cards"] == 2
+    ev.set_paper_cards(db, w, 4)
+    assert ev.paper_status(db, w) == {"cards": 4, "typed": 2, "left": 2, "by": {"volunteer Kim": 1, "volunteer Sam": 1}}
+    ev.close_wave(db, w, now=T0)
+    with pytest.raises(UserError, match="closed"):
+        ev.set_paper_cards(db, w, 10)
