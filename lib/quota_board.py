@@ -207,12 +207,15 @@ def board_table(board: Board, field_key: str, *, organiser: bool) -> pd.DataFram
 
 
 def look_for_lines(board: Board, *, organiser: bool, limit: int = LOOK_FOR_LIMIT) -> list[str]:
+    """Markdown lines: the organisers' labels are escaped (lib.plaintext.md), so they show as typed."""
+    from lib.plaintext import md
+
     lines = []
     for r in board.look_for(limit):
         if r.still_needed > 0:
-            lines.append(f"**{r.field_label}: {r.value_label}**: {shown_still_needed(r, organiser)} "
+            lines.append(f"**{md(r.field_label)}: {md(r.value_label)}**: {shown_still_needed(r, organiser)} "
                          f"(aim for {r.goal}, the panel needs at least {r.min_seats})")
         else:
-            lines.append(f"**{r.field_label}: {r.value_label}**: {r.target_share * 100:.0f}% of the community, "
+            lines.append(f"**{md(r.field_label)}: {md(r.value_label)}**: {r.target_share * 100:.0f}% of the community, "
                          f"only {shown_share(r, organiser)} of sign-ups")
     return lines

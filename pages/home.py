@@ -1,5 +1,6 @@
 import streamlit as st
 
+from lib.plaintext import md
 from lib.settings import get_setting
 from lib.signups.store import signup_counts
 from pages.common import db, flash, run_page, show_flashes
@@ -27,7 +28,7 @@ def skip_ahead() -> None:
 def body() -> None:
     show_flashes()
     assembly = get_setting(db(), "assembly", {}) or {}
-    st.title(assembly.get("name") or "Kleroterion")
+    st.title(md(assembly.get("name")) or "Kleroterion")
     st.markdown(
         "Kleroterion helps a community run its own **citizens' assembly**: a group of residents "
         "chosen by lot, like the community itself, who meet to talk things through and recommend "

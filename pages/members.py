@@ -10,6 +10,7 @@ import streamlit as st
 
 from lib import participation as P
 from lib.errors import UserError
+from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
 
 DRAW_PAGE = "pages/draw.py"
@@ -50,7 +51,7 @@ def show_breaks(breaks: list[P.QuotaBreak], who: str | None = None) -> None:
     if breaks:
         head = f"Without {who}, the panel" if who else "The panel"
         st.warning(f"{head} no longer meets {len(breaks)} quota{'s' if len(breaks) != 1 else ''}:\n\n" +
-                   "\n".join(f"- {b.message}" for b in breaks))
+                   "\n".join(f"- {md(b.message)}" for b in breaks))
     elif who:
         st.success(f"Without {who}, every quota is still met.")
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from lib.plaintext import md
 from lib.quota_board import SAFETY_FACTOR, board_signature, board_table, build_board, look_for_lines, shown_count
 from pages.common import db, run_page
 
@@ -66,9 +67,11 @@ def _board_body() -> None:
     for f in dict.fromkeys((r.field, r.field_label) for r in board.rows):
         rows = [r for r in board.rows if r.field == f[0]]
         short = sum(1 for r in rows if r.still_needed > 0)
-        label = f"{f[1]} · {short} group{'s' if short != 1 else ''} still needed" if short else f"{f[1]} · all safe"
+        label = f"{md(f[1])} · {short} group{'s' if short != 1 else ''} still needed" if short else f"{md(f[1])} · all safe"
         with st.expander(label, expanded=bool(short)):
-            st.table(board_table(board, f[0], organiser=organiser), hide_index=True, border="horizontal")
+            table = board_table(board, f[0], organiser=organiser)
+            table["Group"] = table["Group"].map(md)          # st.table renders its cells as Markdown
+            st.table(table, hide_index=True, border="horizontal")
 
 
 def body() -> None:

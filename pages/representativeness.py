@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import charts
+from lib.plaintext import md
 from lib.representativeness import detail_table, funnel, funnel_table, stage_label
 from lib.transparency import gather, report_html
 from pages.common import db, run_page
@@ -77,7 +78,7 @@ def body() -> None:
         sub = comp[comp["field"] == f.key]
         if sub.empty:
             continue
-        st.subheader(f.label)
+        st.subheader(md(f.label))
         left, right = st.columns([3, 2])
         left.vega_lite_chart(_spec("field", sub, f.label), width="stretch", height=320)
         right.dataframe(_detail(sub), hide_index=True, width="stretch")
@@ -92,7 +93,7 @@ def body() -> None:
         for f in data.fields:
             table = funnel_table(frame, f, order)
             if not table.empty:
-                st.subheader(f.label)
+                st.subheader(md(f.label))
                 st.dataframe(table, hide_index=True, width="stretch")
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from lib import participation as P
 from lib.errors import UserError
+from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
 
 
@@ -28,7 +29,7 @@ def schedule_form(expanded: bool) -> None:
             try:
                 sid = P.schedule_session(db(), title, datetime.combine(day, start), place, actor())
             except UserError as e:
-                st.error(str(e))
+                st.error(md(e))
                 return
             flash("success", f"Session added (number {sid}). Volunteers can now check people in for it.")
             st.rerun()
@@ -71,7 +72,7 @@ def detail(sessions: list[P.Session]) -> None:
         sure = st.checkbox("Yes, this session will not take place", key=f"cancel_sure_{sid}")
         if st.button("Cancel the session", disabled=not sure, key=f"cancel_{sid}"):
             P.cancel_session(db(), sid, actor())
-            flash("success", f"{labels[sid]} is cancelled. Marks already saved are kept but no longer count.")
+            flash("success", f"{md(labels[sid])} is cancelled. Marks already saved are kept but no longer count.")
             st.rerun()
 
 

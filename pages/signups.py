@@ -8,6 +8,7 @@ import streamlit as st
 
 from lib.categories import load_fields
 from lib.errors import UserError
+from lib.plaintext import md
 from lib.settings import get_setting, set_setting
 from lib.signups import store
 from lib.signups.grid import Grid
@@ -37,12 +38,12 @@ def _fetch_and_sync(fetch, kind: str, label: str) -> None:
         grid = fetch()
     except UserError as e:
         record_failed_sync(db(), kind, label, str(e), actor="organiser")
-        flash("error", f"{e} Your sign-ups from before are unchanged.")
+        flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
         return
     try:
         _sync(grid, kind, label)
     except UserError as e:
-        flash("error", f"{e} Your sign-ups from before are unchanged.")
+        flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
 
 
 def status_banner() -> None:
@@ -53,9 +54,9 @@ def status_banner() -> None:
         return
     when = last["started_at"].strftime("%d %b %Y at %H:%M")
     if last["status"] == "ok":
-        st.success(f"Last brought in on {when}: {last['message']}")
+        st.success(f"Last brought in on {when}: {md(last['message'])}")
     else:
-        st.error(f"The last attempt, on {when}, did not work: {last['message']}")
+        st.error(f"The last attempt, on {when}, did not work: {md(last['message'])}")
         if good is not None:
             st.caption(f"The sign-ups from {good['started_at'].strftime('%d %b %Y at %H:%M')} are still here, "
                        "unchanged.")
@@ -141,7 +142,7 @@ def mapping_section() -> None:
             for f in fields:
                 role = field_role(f.key)
                 current = base.column(role)
-                chosen[role] = st.selectbox(f.label, options, index=options.index(current) if current in options else 0,
+                chosen[role] = st.selectbox(md(f.label), options, index=options.index(current) if current in options else 0,
                                             key=f"map_{role}")
             st.markdown("**Contact details and identity** (optional, kept private)")
             for role in ("id",) + CONTACT_ROLES:
@@ -156,7 +157,7 @@ def mapping_section() -> None:
             problems = check_mapping(new, headers, fields)
             if problems:
                 for p in problems:
-                    st.error(p)
+                    st.error(md(p))
                 return
             save_mapping(db(), new, actor="organiser")
             if pending:
@@ -166,7 +167,7 @@ def mapping_section() -> None:
                     result = sync_grid(db(), grid, new, source_kind=kind, source_label=label_, actor="organiser")
                     flash("success", f"Done: {result.summary()}")
                 except UserError as e:
-                    flash("error", f"{e} Your sign-ups from before are unchanged.")
+                    flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
             else:
                 flash("success", "Column choices saved.")
             st.rerun()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lib import participation as P
 from lib.errors import UserError
+from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
 
 
@@ -19,7 +20,7 @@ def attempt(action, success: str) -> None:
     try:
         action()
     except UserError as e:
-        st.error(str(e))
+        st.error(md(e))
         return
     flash("success", success)
     st.rerun()
@@ -60,7 +61,7 @@ def calls_tab(names: dict[str, str]) -> None:
     if not flagged.empty and flagged["at_risk"].sum():
         top = flagged.head(3)
         st.warning("Most at risk: " + "; ".join(
-            f"{r.field_label} {r.value_label} ({r.at_risk} of {r.enrolled})" for r in top.itertuples()) +
+            f"{md(r.field_label)} {md(r.value_label)} ({r.at_risk} of {r.enrolled})" for r in top.itertuples()) +
             ". Dropouts from these groups are the hardest to replace: call them first.")
     st.dataframe(pd.DataFrame({
         "Group": risk["field_label"] + ": " + risk["value_label"],
@@ -154,7 +155,7 @@ def stipends_tab(names: dict[str, str]) -> None:
         st.markdown("**Record a payment**")
         pid = member_picker("pay_member", names, list(df["person_id"]))
         c1, c2 = st.columns(2)
-        amount = c1.text_input(f"Amount ({cur})", placeholder="25.00")
+        amount = c1.text_input(f"Amount ({md(cur)})", placeholder="25.00")
         method = c2.text_input("How it was paid", placeholder="bank transfer, cash, voucher")
         note = st.text_input("Note")
         if st.form_submit_button("Save the payment", type="primary") and pid:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lib.categories import load_fields
 from lib.errors import UserError
+from lib.plaintext import md
 from lib.quota_board import COUNTS_SQL
 from lib.quotas import derive_quotas, target_warnings
 from lib.settings import get_setting
@@ -102,12 +103,12 @@ def body() -> None:
     if info is None:
         st.info("No targets yet. Enter what the community looks like below, or upload them as a CSV file.")
     elif frozen:
-        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {info.frozen_by or 'an organiser'} "
+        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {md(info.frozen_by or 'an organiser')} "
                    f"on {info.frozen_at:%d %b %Y at %H:%M}. These targets can no longer change, so everybody can "
                    "check the draw used exactly them.", icon=":material/lock:")
     else:
-        st.caption(f"Version {info.version}, saved by {info.created_by or 'an organiser'} on "
-                   f"{info.created_at:%d %b %Y at %H:%M}: “{info.note or ''}”. Not frozen yet.")
+        st.caption(f"Version {info.version}, saved by {md(info.created_by or 'an organiser')} on "
+                   f"{info.created_at:%d %b %Y at %H:%M}: “{md(info.note or '')}”. Not frozen yet.")
 
     # 1. Panel size and rules --------------------------------------------------------------
     st.subheader("1. The panel")
@@ -145,11 +146,11 @@ def body() -> None:
                                         "again).") from None
                     loaded = parse_targets_csv(text, fields, source=upload.name)
                 except UserError as e:
-                    st.error(f"{e} Nothing was changed.")
+                    st.error(f"{md(e)} Nothing was changed.")
                 else:
                     st.session_state["targets_upload"] = loaded
                     st.session_state["targets_upload_id"] = base_id + 1
-                    flash("success", f"Read {len(loaded)} shares from {upload.name}. Check them below, then save.")
+                    flash("success", f"Read {len(loaded)} shares from {md(upload.name)}. Check them below, then save.")
                     st.rerun()
     frame = _editor_frame(fields, base)
     edited = st.data_editor(
@@ -159,9 +160,9 @@ def body() -> None:
                        SOURCE_COL: st.column_config.TextColumn(width="large")})
     draft, errors = _targets_from_editor(edited)
     for e in errors:
-        st.error(e)
+        st.error(md(e))
     for w in target_warnings(draft, fields):
-        st.warning(w)
+        st.warning(md(w))
 
     # 3. Seats per group ---------------------------------------------------------------------
     st.subheader("3. Seats for each group")
@@ -192,10 +193,10 @@ def body() -> None:
                        "ready for the draw.", icon=":material/check_circle:")
         else:
             st.error("Not yet: no panel can meet all these quotas with the people ready for the draw. "
-                     + " ".join(res["diagnosis"]), icon=":material/error:")
+                     + md(" ".join(res["diagnosis"])), icon=":material/error:")
             if res["relaxation"]:
                 st.markdown("**Smallest change that would work** (or find more sign-ups of these kinds):\n"
-                            + "\n".join(f"- {c[0].upper() + c[1:]}" for c in res["relaxation"]))
+                            + "\n".join(f"- {md(c[0].upper() + c[1:])}" for c in res["relaxation"]))
 
     # 5. Save and freeze ---------------------------------------------------------------------
     st.subheader("5. Save")
@@ -214,7 +215,7 @@ def body() -> None:
                                         small_group_threshold=threshold, note=why, actor=who,
                                         labels={f.key: f.label for f in fields})
             except UserError as e:
-                st.error(str(e))
+                st.error(md(e))
             else:
                 st.session_state.pop("targets_upload", None)
                 st.session_state["targets_upload_id"] = base_id + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -42,4 +43,9 @@ def texts(at: AppTest) -> str:
                  "text"):
         parts.extend(str(e.value) for e in getattr(at, kind))
     parts.extend(f"{m.label}: {m.value}" for m in at.metric)
-    return "\n".join(parts)
+    return visible("\n".join(parts))
+
+
+def visible(markdown: str) -> str:
+    """What people see of a Markdown string whose text was escaped (lib.plaintext.md): "P\\-0042" is "P-0042"."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_pages.helpers import assert_ok, goto, open_app, texts
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts, visible
 
 TARGETS = "pages/targets.py"
 
@@ -46,7 +46,7 @@ def test_a_bigger_panel_that_the_pool_cannot_fill_is_explained_with_the_smallest
     at.number_input[0].set_value(200)      # panel size: 16-24 then needs at least 28 seats, 27 are ready
     at.run()
     assert_ok(at)
-    errors = "\n".join(e.value for e in at.error)
+    errors = visible("\n".join(e.value for e in at.error))
     assert "Not yet: no panel can meet all these quotas" in errors
     assert "16-24" in errors
     assert "Lower the minimum for age = 16-24 from 28 to 27" in texts(at)
@@ -84,7 +84,7 @@ def test_upload_warns_then_save_records_who_what_and_why(app_env):
 def test_a_wrong_targets_file_is_explained_and_nothing_changes(app_env):
     at = goto(open_app(), TARGETS)
     _upload(at, "field,value,share\nage,16-24,0.2\nage,Teenager,0.1\n", name="bad.csv")
-    errors = "\n".join(e.value for e in at.error)
+    errors = visible("\n".join(e.value for e in at.error))
     assert "bad.csv, line 3: “Teenager” is not a value of Age band" in errors
     editor = at.data_editor[0].value
     assert editor[editor["Group"] == "16 to 24"]["Share of the community (%)"].iloc[0] == pytest.approx(14.0)
