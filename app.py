@@ -42,11 +42,18 @@ PAGES = [
     ("For members", "pages/results.py", "Results", ":material/insights:", "results", {O, M, P}),
     ("Open to all", "pages/transparency.py", "Transparency", ":material/visibility:", "transparency", EVERYONE),
     ("Account", "pages/signin.py", "Sign in", ":material/login:", "sign-in", {P}),
+    ("Account", "pages/team.py", "Team accounts", ":material/manage_accounts:", "team", {O}),
 ]
 ROOT = Path(__file__).resolve().parent
 
 
 def current_role() -> str:
+    """The role of this browser session: signed in on the sign-in page, kept across a reload by the
+    signed sign-in cookie (pages/staff_session.py), or through an identity provider (st.login)."""
+    from pages import staff_session
+
+    staff_session.restore_from_cookie()
+    staff_session.still_valid()
     role = st.session_state.get("role")
     if role in auth.ROLES:
         return role
@@ -84,6 +91,7 @@ def locked_page(title: str, roles: set[str], role: str):
     def body() -> None:
         st.title(title)
         if role == P:
+            st.session_state["return_to"] = requested_path()   # back here after signing in
             st.info(f"“{title}” is for {who}. Please sign in first; then open it from the menu.")
             st.page_link("pages/signin.py", label="Sign in", icon=":material/login:")
         else:
@@ -107,18 +115,34 @@ def pages_for(role: str) -> dict[str, list]:
 
 
 def sidebar(role: str) -> None:
+    from lib.plaintext import md
+    from pages import staff_session
+
     with st.sidebar:
         if role != P:
-            st.caption(f"Signed in as **{auth.ROLE_LABELS[role]}**")
+            name = st.session_state.get("account_name")
+            st.caption(f"Signed in as **{md(name)}** ({auth.ROLE_LABELS[role]})" if name
+                       else f"Signed in as **{auth.ROLE_LABELS[role]}**")
             if st.button("Sign out", icon=":material/logout:"):
-                for key in ("role", "member_session"):
-                    st.session_state.pop(key, None)
+                staff_session.sign_out()
                 try:
                     if getattr(st.user, "is_logged_in", False):
                         st.logout()
                 except Exception:  # noqa: BLE001
                     pass
                 st.rerun()
+        staff_session.cookie_element()
+
+
+def go_back(pages: dict[str, list]) -> None:
+    """Right after signing in: open the page the person was on (e.g. a bookmarked Check-in)."""
+    wanted = st.session_state.pop("_go_to", None)
+    if not wanted:
+        return
+    for group in pages.values():
+        for pg in group:
+            if pg.url_path == wanted:
+                st.switch_page(pg)
 
 
 try:
@@ -139,4 +163,7 @@ except Exception:  # noqa: BLE001 - never a traceback in the UI
 
 role = current_role()
 sidebar(role)
-st.navigation(pages_for(role)).run()
+_pages = pages_for(role)
+_nav = st.navigation(_pages)
+go_back(_pages)
+_nav.run()

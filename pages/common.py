@@ -43,6 +43,22 @@ def run_page(body: Callable[[], None]) -> None:
                  "server's log).")
 
 
+def current_actor() -> str:
+    """Who is acting, for the record of who did what: "organiser:Sam Lee" when signed in with a
+    personal account, "organiser" with the group's shared password, the e-mail address with an
+    organisation account (st.login)."""
+    from lib.auth import actor_label
+
+    name = st.session_state.get("account_name")
+    if not name:
+        try:
+            if getattr(st.user, "is_logged_in", False) and st.user.get("email"):
+                name = str(st.user.get("email"))
+        except Exception:  # noqa: BLE001 - no login configured
+            pass
+    return actor_label(st.session_state.get("role"), name)
+
+
 def flash(kind: str, message: str) -> None:
     """Show a message on the next rerun (e.g. after a button press that reruns)."""
     st.session_state.setdefault("_flash", []).append((kind, message))

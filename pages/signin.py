@@ -1,65 +1,188 @@
-"""Sign in: organisers and volunteers with a password; members with their access code."""
+"""Sign in: organisers and volunteers with their own account (or the group's shared password);
+members with their access code; an invited person chooses their password."""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
-from lib import auth, config
-from lib.resources import secrets_section
-from pages.common import run_page
+from lib import accounts, auth
+from lib.errors import UserError
+from lib.plaintext import md
+from pages import staff_session
+from pages.common import db, flash, run_page, show_flashes
+
+log = logging.getLogger("kleroterion")
+
+STAFF_TAB, MEMBER_TAB, INVITE_TAB = "Organiser or volunteer", "Assembly member", "I have an invitation"
+
+
+def signed_in(signed: accounts.SignedIn) -> None:
+    staff_session.establish(signed)
+    st.session_state["_go_to"] = st.session_state.pop("return_to", None)   # back to the page they were on
+    st.switch_page("pages/home.py")  # the Overview with the new menu (app.py then opens that page)
+
+
+def staff_tab(creds: dict[str, auth.Credential]) -> None:
+    shared = [r for r in auth.STAFF_ROLES if creds[r].usable]
+    have_accounts = accounts.has_accounts(db())
+    if any(c.kind == "demo" for c in creds.values()):
+        st.info(f"**Demo passwords** — organiser: `{auth.DEMO_PASSWORDS[auth.ORGANISER]}`, "
+                f"volunteer: `{auth.DEMO_PASSWORDS[auth.VOLUNTEER]}`")
+    for cred in creds.values():
+        if cred.kind == "unsafe":
+            st.error(cred.unsafe_message())
+    organiser_way_in = (creds[auth.ORGANISER].usable or accounts.has_active_organiser(db())
+                        or staff_session.login_configured())
+    if not organiser_way_in:
+        setup_notice()
+    if not shared and not have_accounts:
+        return
+    with st.form("signin"):
+        if shared:
+            who = st.radio("I am", list(auth.STAFF_ROLES), format_func=lambda r: auth.ROLE_LABELS[r],
+                           horizontal=True)
+        else:
+            who = auth.ORGANISER
+        name = ""
+        if have_accounts or not shared:
+            name = st.text_input("Your name or e-mail", max_chars=200, autocomplete="username",
+                                 help="As it is written in your invitation.")
+            if shared:
+                st.caption("With your own account, leave “I am” as it is: your account knows your role. "
+                           "Leave your name empty if you use your group's shared password.")
+        password = st.text_input("Password", type="password", max_chars=200, autocomplete="current-password")
+        ok = st.form_submit_button("Sign in", type="primary")
+    st.caption("Forgotten your password? An organiser can send you a new invitation.")
+    if ok:
+        try:
+            result = accounts.sign_in(db(), staff_session.throttle(), identifier=name, password=password, role=who,
+                                      client=staff_session.client(), credentials=creds)
+        except UserError as e:
+            st.error(str(e))
+        else:
+            signed_in(result)
+
+
+def setup_notice() -> None:
+    """No organiser can sign in: the first one gets a one-time set-up code from the server's log."""
+    from lib.accounts import SETUP_HOURS, ensure_setup_invitation
+
+    key = db().path
+    if key not in accounts.setup_codes_logged:
+        code = ensure_setup_invitation(db())
+        accounts.setup_codes_logged.add(key)
+        if code:
+            log.warning("Kleroterion: no organiser can sign in yet. One-time set-up code for the first organiser "
+                        "(valid %d hours, until the app restarts): %s  On the sign-in page choose "
+                        "“I have an invitation” and type it, or open <the app's address>/sign-in?invite=%s",
+                        SETUP_HOURS, code, code)
+    st.warning("No organiser can sign in yet. Whoever runs the server: the server's log holds a one-time "
+               "set-up code for the first organiser. Choose “I have an invitation” above and type it. "
+               "(Or set a shared organiser password: see the README's Secrets section.)")
+
+
+def invitation_tab() -> None:
+    code = st.session_state.get("invite_code")
+    from_link = str(st.query_params.get("invite", ""))[:40]
+    if code is None and from_link and st.session_state.get("_invite_link_checked") != from_link:
+        st.session_state["_invite_link_checked"] = from_link      # checked (and counted) once, not every run
+        code, problem = check_code(from_link)
+        if problem:
+            st.error(problem)
+    if code is None:
+        with st.form("invite_code_form"):
+            typed = st.text_input("Your invitation code (four groups of four letters and digits)", max_chars=40)
+            go = st.form_submit_button("Continue", type="primary")
+        if go:
+            code, problem = check_code(typed)
+            if problem:
+                st.error(problem)
+                return
+            st.rerun()
+        return
+    pending = accounts.pending_invitation(db(), code)
+    if pending is None:
+        st.session_state.pop("invite_code", None)
+        st.error(accounts.INVALID_INVITATION)
+        return
+    if pending.name:
+        st.success(f"Welcome, {md(pending.name)}. You are invited as "
+                   f"**{auth.ROLE_LABELS[pending.role].lower()}**. Choose your password.")
+    else:
+        st.success("This is the set-up code for the first organiser. Type your name and choose your password.")
+    st.write(auth.PASSWORD_ADVICE)
+    with st.form("accept_form"):
+        name = None if pending.name else st.text_input("Your name (as your team knows you)", max_chars=80)
+        pw = st.text_input("New password", type="password", max_chars=200, autocomplete="new-password")
+        again = st.text_input("The same password again", type="password", max_chars=200,
+                              autocomplete="new-password")
+        go = st.form_submit_button("Set my password", type="primary")
+    if go:
+        try:
+            acct = accounts.accept(db(), code, pw, again, name=name)
+        except UserError as e:
+            st.error(str(e))
+            return
+        st.session_state.pop("invite_code", None)
+        if "invite" in st.query_params:
+            del st.query_params["invite"]
+        flash("success", f"Your password is set, {md(acct.name)}. Now sign in with your name "
+                         f"({md(acct.name)}) and your new password.")
+        st.rerun()
+
+
+def check_code(code: str) -> tuple[str | None, str | None]:
+    """A typed or linked invitation code, checked against guessing (per client, with back-off).
+    Returns (the code, None) or (None, what is wrong)."""
+    throttle, keys = staff_session.throttle(), [auth.invitation_key(staff_session.client())]
+    wait = throttle.begin(keys)
+    if wait > 0:
+        return None, auth.too_many_tries(wait)
+    if accounts.pending_invitation(db(), code) is None:
+        return None, accounts.INVALID_INVITATION
+    throttle.succeeded(keys, forget=())
+    st.session_state["invite_code"] = code
+    return code, None
+
+
+def member_tab() -> None:
+    try:
+        from lib.evaluation import member_sign_in  # provided by the evaluation module
+    except ImportError:
+        st.write("Member pages open once the panel has been drawn and access codes are printed.")
+        return
+    with st.form("member_signin"):
+        code = st.text_input("Your access code (on your card)", max_chars=20,
+                             value=str(st.query_params.get("code", ""))[:20])  # from the card's QR link
+        go = st.form_submit_button("Open my pages", type="primary")
+    if go:
+        session = member_sign_in(db(), code)
+        if session is None:
+            st.error("That code was not recognised. Check it against your card (letters and numbers, "
+                     "no spaces needed) or ask a volunteer.")
+        else:
+            st.session_state["role"] = auth.MEMBER
+            st.session_state["member_session"] = session
+            st.switch_page("pages/home.py")  # land on the Overview with the new menu
 
 
 def body() -> None:
     st.title("Sign in")
-    st.write("Organisers and volunteers sign in with the password the organisers gave them. "
-             "Assembly members use the access code on their card.")
-    auth_secrets = secrets_section("kleroterion_auth")
-    demo = config.demo_enabled() and not (auth_secrets or {}).get("organiser_password_hash")
-    hashes = auth.password_hashes(auth_secrets, demo=config.demo_enabled())
-    if demo:
-        st.info(f"**Demo passwords** — organiser: `{auth.DEMO_PASSWORDS[auth.ORGANISER]}`, "
-                f"volunteer: `{auth.DEMO_PASSWORDS[auth.VOLUNTEER]}`")
-    tab_staff, tab_member = st.tabs(["Organiser or volunteer", "Assembly member"])
+    show_flashes()
+    st.write("Organisers and volunteers sign in with their name and own password (or the group's shared "
+             "password). Assembly members use the access code on their card.")
+    creds = staff_session.credentials()
+    invited = bool(st.query_params.get("invite")) or "invite_code" in st.session_state
+    tab_staff, tab_member, tab_invite = st.tabs([STAFF_TAB, MEMBER_TAB, INVITE_TAB],
+                                                default=INVITE_TAB if invited else STAFF_TAB)
     with tab_staff:
-        if not hashes:
-            st.warning("No passwords are set up yet. An organiser runs `python -m lib.auth` and puts the "
-                       "result in `.streamlit/secrets.toml` (see the README).")
-        with st.form("signin"):
-            who = st.radio("I am", [auth.ORGANISER, auth.VOLUNTEER], format_func=lambda r: auth.ROLE_LABELS[r],
-                           horizontal=True)
-            password = st.text_input("Password", type="password")
-            ok = st.form_submit_button("Sign in", type="primary")
-        if ok:
-            if auth.check_password(who, password, hashes):
-                st.session_state["role"] = who
-                st.switch_page("pages/home.py")  # land on the Overview with the new menu
-            else:
-                st.error("That password is not right. Check it with the organisers and try again.")
-        if (secrets_section("auth") or {}):
-            st.divider()
-            if st.button("Sign in with your organisation's account"):
-                st.login()
+        staff_tab(creds)
     with tab_member:
-        try:
-            from lib.evaluation import member_sign_in  # provided by the evaluation module
-        except ImportError:
-            st.write("Member pages open once the panel has been drawn and access codes are printed.")
-            return
-        with st.form("member_signin"):
-            code = st.text_input("Your access code (on your card)", max_chars=20,
-                                 value=str(st.query_params.get("code", ""))[:20])  # from the card's QR link
-            go = st.form_submit_button("Open my pages", type="primary")
-        if go:
-            from pages.common import db
-
-            session = member_sign_in(db(), code)
-            if session is None:
-                st.error("That code was not recognised. Check it against your card (letters and numbers, "
-                         "no spaces needed) or ask a volunteer.")
-            else:
-                st.session_state["role"] = auth.MEMBER
-                st.session_state["member_session"] = session
-                st.switch_page("pages/home.py")  # land on the Overview with the new menu
+        member_tab()
+    with tab_invite:
+        invitation_tab()
 
 
 run_page(body)

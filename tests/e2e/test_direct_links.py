@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import wait_idle
+from tests.e2e.conftest import sign_in, wait_idle
 from tests.e2e.test_checkin_journey import open_menu_link
 
 pytestmark = pytest.mark.e2e
@@ -33,8 +33,16 @@ def test_a_bookmarked_volunteer_page_asks_to_sign_in_then_opens(server, phone):
 
 
 def test_a_volunteer_cannot_open_an_organiser_page_by_its_address(server, page):
+    """Signed in as a volunteer, typing the Members page's address (a new page load) keeps the
+    volunteer signed in, and the page says it is not open to volunteers, with no names or contacts."""
+    page.goto(server.url)           # a fresh server first answers a page address with "page not found"
+    wait_idle(page)
+    page.get_by_text("People signed up").wait_for()
+    sign_in(page, server.url, "volunteer")
     page.goto(server.url + "/members")
     wait_idle(page)
-    page.get_by_text("“Members” is for organisers. Please sign in first").wait_for()
+    page.get_by_text("“Members” is only for organisers, so it is not open to you").wait_for()
+    page.get_by_text("Signed in as Volunteer").wait_for()
+    assert page.get_by_text("Please sign in first").count() == 0
     body = page.inner_text("body")
     assert "P-0" not in body and "@" not in body
