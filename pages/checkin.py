@@ -12,6 +12,7 @@ from lib import participation as P
 from lib.errors import UserError
 from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
+from pages.common import current_actor
 
 BLANK = "—"
 BIG_BUTTONS = """<style>
@@ -22,6 +23,8 @@ div[data-testid="stTextInput"] input { font-size: 1.2rem; min-height: 2.8rem; }
 
 
 def actor() -> str:
+    if st.session_state.get("account_name"):
+        return current_actor()           # a personal account: the record carries its name
     role = st.session_state.get("role", "volunteer")
     name = (st.session_state.get("checkin_actor") or "").strip()
     return f"{role} {name}".strip()

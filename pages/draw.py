@@ -16,18 +16,14 @@ from lib import draws
 from lib.plaintext import md
 from lib.privacy import safe_csv_bytes
 from pages.common import db, flash, run_page, show_flashes
+from pages.common import current_actor
 
 STEPS = ["Check the quotas", "Compute the fair lottery", "Publish the commitment", "Enter the public number",
          "Reveal the panel", "Download and share"]
 
 
 def _actor() -> str:
-    try:
-        if getattr(st.user, "is_logged_in", False) and st.user.get("email"):
-            return str(st.user.get("email"))
-    except Exception:  # noqa: BLE001 - no login configured
-        pass
-    return "organiser"
+    return current_actor()
 
 
 def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:

@@ -12,13 +12,14 @@ from lib import participation as P
 from lib.errors import UserError
 from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
+from pages.common import current_actor
 
 DRAW_PAGE = "pages/draw.py"
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def actor() -> str:
-    return st.session_state.get("role", "organiser")
+    return current_actor()
 
 
 def draw_link(label: str = "Go to the replacement draw") -> None:

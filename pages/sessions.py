@@ -11,10 +11,11 @@ from lib import participation as P
 from lib.errors import UserError
 from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
+from pages.common import current_actor
 
 
 def actor() -> str:
-    return st.session_state.get("role", "organiser")
+    return current_actor()
 
 
 def schedule_form(expanded: bool) -> None:

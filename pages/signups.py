@@ -17,6 +17,7 @@ from lib.signups.mapping import (CONTACT_ROLES, ROLE_LABELS, Mapping, check_mapp
 from lib.signups.sources import UPLOAD_TYPES, grid_from_google_sheet, grid_from_published_csv, grid_from_upload
 from lib.signups.sync import record_failed_sync, sync_grid
 from pages.common import db, flash, run_page, show_flashes
+from pages.common import current_actor
 
 NOT_USED = "— not in the sheet —"
 
@@ -29,7 +30,7 @@ def _sync(grid: Grid, kind: str, label: str) -> None:
         st.session_state["pending"] = (grid, kind, label)
         flash("warning", "Please check which column holds what (below), then press “Save and bring in”.")
         return
-    result = sync_grid(db(), grid, mapping, source_kind=kind, source_label=label, actor="organiser")
+    result = sync_grid(db(), grid, mapping, source_kind=kind, source_label=label, actor=current_actor())
     flash("success", f"Done: {result.summary()}")
 
 
@@ -37,7 +38,7 @@ def _fetch_and_sync(fetch, kind: str, label: str) -> None:
     try:
         grid = fetch()
     except UserError as e:
-        record_failed_sync(db(), kind, label, str(e), actor="organiser")
+        record_failed_sync(db(), kind, label, str(e), actor=current_actor())
         flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
         return
     try:
@@ -83,7 +84,7 @@ def sources_section() -> None:
                 st.error("Paste the sheet's web address first.")
             else:
                 set_setting(db(), "sheet_source", {"spreadsheet": url.strip(), "worksheet": worksheet.strip()},
-                            "organiser")
+                            current_actor())
                 _fetch_and_sync(lambda: grid_from_google_sheet(creds, url.strip(), worksheet.strip(),
                                                                os.environ.get("KLEROTERION_SHEETS_API_BASE")),
                                 "google_sheet", f"{url.strip()} / {worksheet.strip()}")
@@ -159,12 +160,12 @@ def mapping_section() -> None:
                 for p in problems:
                     st.error(md(p))
                 return
-            save_mapping(db(), new, actor="organiser")
+            save_mapping(db(), new, actor=current_actor())
             if pending:
                 grid, kind, label_ = pending
                 del st.session_state["pending"]
                 try:
-                    result = sync_grid(db(), grid, new, source_kind=kind, source_label=label_, actor="organiser")
+                    result = sync_grid(db(), grid, new, source_kind=kind, source_label=label_, actor=current_actor())
                     flash("success", f"Done: {result.summary()}")
                 except UserError as e:
                     flash("error", f"{md(e)} Your sign-ups from before are unchanged.")

@@ -13,6 +13,7 @@ from lib.quotas import derive_quotas, target_warnings
 from lib.settings import get_setting
 from lib.targets import Target, all_versions, load_targets, parse_targets_csv, save_target_version, version_info
 from pages.common import db, flash, run_page, show_flashes
+from pages.common import current_actor
 
 SHARE_COL, SOURCE_COL = "Share of the community (%)", "Source (e.g. census table and date)"
 
@@ -227,7 +228,7 @@ def body() -> None:
                 st.write(f"Freezing version {info.version} means it can never change again. Do this just before "
                          "the draw, once everyone agrees.")
                 if st.button("Yes, freeze them", type="primary"):
-                    freeze(database, info.version, actor=_signed_in_name() or "organiser")
+                    freeze(database, info.version, actor=current_actor())
                     flash("success", f"Version {info.version} is frozen for the draw.")
                     st.rerun()
         elif info is not None:
@@ -247,6 +248,8 @@ def body() -> None:
 
 
 def _signed_in_name() -> str:
+    if st.session_state.get("account_name"):
+        return str(st.session_state["account_name"])
     try:
         if getattr(st.user, "is_logged_in", False):
             return str(st.user.get("name") or st.user.get("email") or "")
