@@ -10,11 +10,12 @@ import streamlit as st
 from lib import evaluation as ev
 from lib.access_cards import cards_html
 from lib.errors import UserError
+from lib.plaintext import md
 from lib.settings import get_setting
 from pages.common import db, flash, run_page, show_flashes
-from pages.eval_common import status_words, when
+from pages.eval_common import actor, status_words, when
 
-ACTOR = "organiser"
+ACTOR = actor("organiser")
 
 
 def _act(fn, success: str) -> bool:
@@ -123,10 +124,12 @@ def members_tab() -> None:
             _act(lambda: ev.save_eval_settings(db(), share=share / 100, limit=int(limit),
                                                members_first_days=int(days), actor=ACTOR), "Saved.")
     qs = ev.questions_frame(db(), "member")
+    check_section()
     if qs.empty:
         st.info("No member has proposed a question yet. Members propose them on their “Our questions” page.")
     else:
-        st.dataframe(qs.assign(status=qs["status"].map(status_words))[
+        where = [status_words(r.status, r.check_state, r.check_reason) for r in qs.itertuples()]
+        st.dataframe(qs.assign(status=where)[
             ["question_id", "wording", "purpose", "status", "suggestion"]].rename(
             columns={"question_id": "Question", "wording": "Wording", "purpose": "What they want to learn",
                      "status": "Where it is", "suggestion": "Suggested wording (waiting)"}),
@@ -134,15 +137,15 @@ def members_tab() -> None:
     st.subheader("Endorsement round")
     rnd = ev.open_round_now(db())
     if rnd is not None:
-        voters = db().scalar("SELECT len(voters) FROM eval_round_voters WHERE round_id = ?", [rnd.round_id])
+        voters = ev.endorsed_count(db(), rnd.round_id)
         st.markdown(f"Round {rnd.round_id} is open until **{when(rnd.closes_at)}**. {voters} member(s) have "
                     "endorsed so far (how many endorsed each question stays hidden until it closes).")
-        st.caption(f"Public seed for the lot: “{rnd.lot_seed}”")
+        st.caption(f"Public seed for the lot: “{md(rnd.lot_seed)}”")
         if st.button("Close the round now and count", type="primary"):
             _act(lambda: ev.close_round(db(), rnd.round_id, ACTOR), f"Round {rnd.round_id} closed and counted.")
     else:
-        ready = int((qs["status"] == "ready").sum()) if not qs.empty else 0
-        st.caption(f"{ready} question(s) ready for a new round.")
+        ready = int(((qs["status"] == "ready") & (qs["check_state"] == "accepted")).sum()) if not qs.empty else 0
+        st.caption(f"{ready} accepted question(s) ready for a new round.")
         with st.form("open_round"):
             default = datetime.now().astimezone() + timedelta(days=7)
             d = st.date_input("Closes on", value=default.date())
@@ -158,8 +161,8 @@ def members_tab() -> None:
     closed = [r for r in ev.rounds(db()) if r.status == "closed"]
     for r in reversed(closed):
         with st.expander(f"Round {r.round_id}: closed {when(r.closed_at)}, {r.needed} needed "
-                         f"({r.share:.0%} of {r.base} {r.base_source})"):
-            st.caption(f"Lot seed: “{r.lot_seed}”. Lot number = SHA-256(seed|question); smallest wins a tie.")
+                         f"({r.share:.0%} of {r.base} {md(r.base_source)})"):
+            st.caption(f"Lot seed: “{md(r.lot_seed)}”. Lot number = SHA-256(seed|question); smallest wins a tie.")
             st.dataframe(ev.round_result(db(), r.round_id), hide_index=True, width="stretch")
     obj = ev.objections_frame(db())
     if not obj.empty:
@@ -167,6 +170,50 @@ def members_tab() -> None:
         st.dataframe(obj, hide_index=True, width="stretch")
     st.page_link("pages/question_wording.py", label="Suggest clearer wording for a members' question",
                  icon=":material/edit:")
+
+
+def check_section() -> None:
+    """The organisers' check of members' questions: accepted, or not accepted with a reason the
+    member sees. Nothing goes into an endorsement round before it is accepted."""
+    waiting = ev.questions_to_check(db())
+    st.subheader("Questions to check")
+    if waiting.empty:
+        st.caption("No members' question is waiting for a check.")
+        return
+    st.markdown(f"{len(waiting)} question(s) from members wait for your check before members can endorse them. "
+                "Accept a question if it is about this assembly and can be asked of everyone; if not, say why in "
+                "plain words: the member who proposed it will read your reason.")
+    for q in waiting.itertuples():
+        with st.container(border=True):
+            st.markdown(f"**{q.question_id}.** {md(q.wording)}")
+            st.caption(f"What they want to learn: {md(q.purpose)}")
+            if st.button("Accept", key=f"accept_{q.question_id}", type="primary"):
+                _act(lambda q=q: ev.check_question(db(), q.question_id, True, actor=ACTOR),
+                     f"{q.question_id} accepted: it goes into the next endorsement round.")
+            with st.expander("Do not accept"):
+                with st.form(f"decline_{q.question_id}", clear_on_submit=True):
+                    reason = st.text_area("Why not (the member will see this)", max_chars=ev.MAX_TEXT)
+                    no = st.form_submit_button("Do not accept this question")
+                if no:
+                    _act(lambda q=q, reason=reason: ev.check_question(db(), q.question_id, False, reason, actor=ACTOR),
+                         f"{q.question_id} not accepted; the member who proposed it sees your reason.")
+
+
+def paper_cards(w: ev.Wave) -> None:
+    paper = ev.paper_status(db(), w.wave_id)
+    by = ", ".join(f"{md(who)}: {n}" for who, n in paper["by"].items())
+    st.caption(f"Paper cards handed out: {paper['cards']}. Paper forms typed in: {paper['typed']}"
+               + (f" (typed in by {by})" if by else "") + ".")
+    if w.status != "open":
+        return
+    with st.form(f"cards_{w.wave_id}"):
+        n = st.number_input("Paper cards handed out for this survey", min_value=0, max_value=ev.PAPER_CARDS_MAX,
+                            value=paper["cards"], step=1,
+                            help="Volunteers can type in at most this many paper forms for this survey.")
+        ok = st.form_submit_button("Save the number of paper cards")
+    if ok:
+        _act(lambda: ev.set_paper_cards(db(), w.wave_id, int(n), ACTOR),
+             f"Saved: {int(n)} paper card(s) handed out for “{md(w.label)}”.")
 
 
 def waves_tab() -> None:
@@ -184,10 +231,16 @@ def waves_tab() -> None:
     now = datetime.now(timezone.utc)
     for w in reversed(ev.waves(db())):
         with st.container(border=True):
-            st.markdown(f"**{w.label}** · {ev.WAVE_KINDS[w.kind]} · opened {when(w.opened_at)}")
-            c1, c2 = st.columns(2)
+            st.markdown(f"**{md(w.label)}** · {ev.WAVE_KINDS[w.kind]} · opened {when(w.opened_at)}")
+            counts = ev.answer_counts(db(), w.wave_id)
+            c1, c2, c3, c4 = st.columns(4)
             c1.metric("Members who answered", ev.answered_count(db(), w.wave_id))
-            c2.metric("Sets of answers stored", ev.response_count(db(), w.wave_id))
+            c2.metric("Answers stored: online", counts["online"])
+            c3.metric("Answers stored: paper", counts["paper"])
+            c4.metric("Waiting to be written", ev.waiting_count(db(), w.wave_id),
+                      help=f"Answers are written {ev.BATCH} or more at a time, in a shuffled order, and the rest "
+                           "when the survey closes, so nobody can tell whose answers were written when.")
+            paper_cards(w)
             if w.status == "open":
                 if st.button("Close this survey", key=f"close_{w.wave_id}"):
                     _act(lambda w=w: ev.close_wave(db(), w.wave_id, ACTOR),

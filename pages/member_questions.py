@@ -7,8 +7,9 @@ import streamlit as st
 
 from lib import evaluation as ev
 from lib.errors import UserError
+from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
-from pages.eval_common import member_session, status_words, when
+from pages.eval_common import member_session, question_status, when
 
 
 def _act(fn, success: str) -> None:
@@ -40,7 +41,7 @@ def endorse_section(session: ev.MemberSession) -> None:
         st.markdown(
             "Each member sees the questions in their own order, so none is favoured by coming first. If questions "
             "with the same number of endorsements compete for the last place, a public lot decides: for each "
-            f"question we compute SHA-256 of “{rnd.lot_seed}|question number” and the smallest result wins. "
+            f"question we compute SHA-256 of “{md(rnd.lot_seed)}|question number” and the smallest result wins. "
             "The seed was fixed when the round opened, so nobody can steer it, and anyone can check it.")
     if ev.has_endorsed(db(), session, rnd.round_id):
         st.success("You have endorsed in this round. Thank you! Results appear when it closes.")
@@ -50,26 +51,32 @@ def endorse_section(session: ev.MemberSession) -> None:
         st.caption("Tick every question you would like in the surveys. You can endorse once in each round.")
         ticks = {}
         for o in options.itertuples():
-            ticks[o.question_id] = st.checkbox(f"{o.wording}", key=f"end_{rnd.round_id}_{o.question_id}",
-                                               help=f"What the member who proposed it wants to learn: {o.purpose}")
+            ticks[o.question_id] = st.checkbox(md(o.wording), key=f"end_{rnd.round_id}_{o.question_id}",
+                                               help=f"What the member who proposed it wants to learn: "
+                                                    f"{md(o.purpose)}")
         ok = st.form_submit_button("Endorse the ticked questions", type="primary", width="stretch")
     if ok:
         chosen = [q for q, t in ticks.items() if t]
         _act(lambda: ev.endorse(db(), session, rnd.round_id, chosen),
-             f"Thank you: your endorsement of {len(chosen)} question(s) is saved, anonymously.")
+             f"Thank you: your endorsement of {len(chosen)} question(s) is received, anonymously. (Like survey "
+             f"answers, endorsements are written together, at least {ev.BATCH} members' at a time, or when the "
+             "round closes.)")
 
 
 def propose_section(session: ev.MemberSession) -> None:
     st.subheader("Propose a question")
     st.markdown("What would you like the surveys to ask? Write it as a statement people can agree or disagree "
-                "with, for example “I felt comfortable asking the experts questions.”")
+                "with, for example “I felt comfortable asking the experts questions.” The organisers check each "
+                "question before it can be endorsed (for example, that it is about this assembly and names "
+                "nobody); you will see their answer under “Your questions”.")
     with st.form("propose", clear_on_submit=True):
         wording = st.text_area("Your question", max_chars=ev.MAX_TEXT)
         purpose = st.text_area("What do you want to learn from it?", max_chars=ev.MAX_TEXT)
         ok = st.form_submit_button("Propose this question", type="primary")
     if ok:
         _act(lambda: ev.propose_question(db(), session, wording, purpose),
-             "Thank you: your question is saved. It goes into the next endorsement round.")
+             "Thank you: your question is saved. It is waiting for a check by the organisers; once accepted, it "
+             "goes into the next endorsement round.")
 
 
 def mine_section(session: ev.MemberSession) -> None:
@@ -79,10 +86,10 @@ def mine_section(session: ev.MemberSession) -> None:
     st.subheader("Your questions")
     for q in mine.itertuples():
         with st.container(border=True):
-            st.markdown(f"**{q.question_id}.** {q.wording}")
-            st.caption(status_words(q.status))
+            st.markdown(f"**{q.question_id}.** {md(q.wording)}")
+            st.caption(question_status(q))
             if q.status == "awaiting_proposer" and isinstance(q.suggestion, str):
-                st.markdown(f"A volunteer suggests clearer wording: **“{q.suggestion}”**. Use it?")
+                st.markdown(f"A volunteer suggests clearer wording: **“{md(q.suggestion)}”**. Use it?")
                 c1, c2 = st.columns(2)
                 if c1.button("Use the new wording", key=f"acc_{q.question_id}", type="primary"):
                     _act(lambda q=q: ev.answer_suggestion(db(), session, q.question_id, True),
@@ -100,7 +107,7 @@ def decisions_section(session: ev.MemberSession) -> None:
     for rnd in reversed(closed):
         res = ev.round_result(db(), rnd.round_id)
         st.markdown(f"**Round {rnd.round_id}**, closed {when(rnd.closed_at)}: {rnd.needed} endorsement(s) needed "
-                    f"({rnd.share:.0%} of {rnd.base} {rnd.base_source}).")
+                    f"({rnd.share:.0%} of {rnd.base} {md(rnd.base_source)}).")
         table = res.assign(outcome=res["outcome"].map(ev.OUTCOME_WORDS),
                            by_lot=res["by_lot"].map({True: "yes", False: ""}))
         st.dataframe(table.rename(columns={"question_id": "Question", "wording": "Wording",
@@ -142,7 +149,7 @@ def body() -> None:
     if not adopted.empty:
         st.subheader("Members' questions in the surveys")
         for q in adopted.itertuples():
-            st.markdown(f"- **{q.question_id}.** {q.wording}")
+            st.markdown(f"- **{q.question_id}.** {md(q.wording)}")
 
 
 run_page(body)

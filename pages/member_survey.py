@@ -6,8 +6,9 @@ import streamlit as st
 
 from lib import evaluation as ev
 from lib.errors import UserError
+from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
-from pages.eval_common import answer_radios, member_session
+from pages.eval_common import WAITING_NOTE, answer_radios, member_session
 
 
 def body() -> None:
@@ -19,14 +20,23 @@ def body() -> None:
     st.markdown("Your answers are **anonymous**: they are stored with no link to you, and nobody, not even the "
                 "organisers, can see who said what. Results are shown only for questions at least 5 people "
                 "answered. You can answer each survey once.")
+    with st.expander("How your answers are kept anonymous"):
+        st.markdown(WAITING_NOTE + " The database keeps only a scrambled mark saying that you have answered "
+                    "(made with a key that is not stored in the database), never which answers are yours.")
     open_waves = [w for w in ev.waves(db()) if w.status == "open"]
     if not open_waves:
         st.info("There is no survey to answer right now. You will be told when the next one opens.")
         return
     for wave in open_waves:
-        st.subheader(wave.label)
-        if ev.has_answered(db(), session, wave.wave_id):
+        st.subheader(md(wave.label))
+        state = ev.answer_state(db(), session, wave.wave_id)
+        if state == "saved":
             st.success("You have answered this survey. Thank you!")
+            continue
+        if state == "waiting":
+            st.success("You have answered this survey. Thank you! Your answers are waiting in the server's memory "
+                       f"to be written together with other members' answers (at least {ev.BATCH} at a time). If "
+                       "the server stops before then, they are lost and this page will ask you to answer again.")
             continue
         questions = ev.wave_questions(db(), wave.wave_id)
         st.caption(f"{len(questions)} questions. For each, choose how much you agree, or “Prefer not to say”.")
@@ -41,7 +51,7 @@ def body() -> None:
                 st.error(str(e))
                 continue
             note = (f" You left {len(missing)} question(s) blank; that is fine." if missing else "")
-            flash("success", f"Thank you: your answers to “{wave.label}” are saved.{note}")
+            flash("success", f"Thank you: your answers to “{md(wave.label)}” are received.{note}")
             st.rerun()
 
 

@@ -7,8 +7,9 @@ import streamlit as st
 
 from lib import evaluation as ev
 from lib.errors import UserError
+from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
-from pages.eval_common import status_words
+from pages.eval_common import actor, question_status
 
 
 def body() -> None:
@@ -23,11 +24,11 @@ def body() -> None:
         return
     for q in qs.itertuples():
         with st.container(border=True):
-            st.markdown(f"**{q.question_id}.** {q.wording}")
-            st.caption(f"What they want to learn: {q.purpose} · {status_words(q.status)}")
+            st.markdown(f"**{q.question_id}.** {md(q.wording)}")
+            st.caption(f"What they want to learn: {md(q.purpose)} · {question_status(q)}")
             if isinstance(q.suggestion, str):
-                st.caption(f"Suggested wording waiting: “{q.suggestion}”")
-    can = qs[qs["status"].isin(["ready", "not_adopted"])]
+                st.caption(f"Suggested wording waiting: “{md(q.suggestion)}”")
+    can = qs[qs["status"].isin(["ready", "not_adopted"]) & (qs["check_state"] != "declined")]
     if can.empty:
         st.caption("No question can take a suggestion right now (they are being endorsed, adopted, or already "
                    "have a suggestion waiting).")
@@ -39,7 +40,7 @@ def body() -> None:
         ok = st.form_submit_button("Suggest this wording", type="primary")
     if ok:
         try:
-            ev.suggest_wording(db(), qid, text, actor=st.session_state.get("role", "volunteer"))
+            ev.suggest_wording(db(), qid, text, actor=actor("volunteer"))
         except UserError as e:
             st.error(str(e))
         else:

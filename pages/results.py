@@ -9,6 +9,7 @@ import streamlit as st
 
 from lib import evaluation as ev
 from lib.evaluation_report import likert_chart, report_html
+from lib.plaintext import md
 from lib.privacy import SMALL_GROUP, safe_csv_bytes
 from lib.settings import get_setting
 from pages.common import db, run_page
@@ -49,6 +50,7 @@ def body() -> None:
     c1.metric("People who answered", ev.answered_count(db(), wid) if role == "organiser"
               else _count(ev.answered_count(db(), wid)))
     c2.metric("Questions shown", f"{int((~res['suppressed']).sum())} of {len(res)}")
+    st.caption(channels_line(wid, role))
     if not div.empty:
         st.altair_chart(likert_chart(div, title=wave.label), width="stretch")
     hidden = res[res["suppressed"]]
@@ -67,17 +69,29 @@ def body() -> None:
     else:
         for r in said.itertuples():
             with st.container(border=True):
-                st.markdown(f"**You said:** {r.you_said}")
-                st.markdown(f"**We did:** {r.we_did}")
-                st.caption(f"{r.survey or ''} {('· question ' + r.question_id) if isinstance(r.question_id, str) else ''}")
+                st.markdown(f"**You said:** {md(r.you_said)}")
+                st.markdown(f"**We did:** {md(r.we_did)}")
+                survey = md(r.survey) if isinstance(r.survey, str) else ""
+                question = f" · question {md(r.question_id)}" if isinstance(r.question_id, str) else ""
+                st.caption(f"{survey}{question}")
     name = (get_setting(db(), "assembly", {}) or {}).get("name", "")
     ids = [w.wave_id for w in visible]
     d1, d2 = st.columns(2)
     d1.download_button("Download the results (CSV)", safe_csv_bytes(ev.export_frame(db(), ids)),
                        file_name="evaluation-results.csv", mime="text/csv", icon=":material/download:")
-    sections = [(w.label, status_line(w), ev.results_frame(db(), w.wave_id)) for w in visible]
+    sections = [(w.label, f"{status_line(w)} {channels_line(w.wave_id, role)}", ev.results_frame(db(), w.wave_id))
+                for w in visible]
     d2.download_button("Download a printable report", report_html(name, sections, said),
                        file_name="evaluation-report.html", mime="text/html", icon=":material/print:")
+
+
+def channels_line(wave_id: int, role: str) -> str:
+    """Online and paper answers counted apart (paper forms are capped at the cards handed out)."""
+    counts = ev.answer_counts(db(), wave_id)
+    cards = ev.paper_status(db(), wave_id)["cards"]
+    show = (lambda n: str(n)) if role == "organiser" else _count
+    line = f"Answers given online: {show(counts['online'])}. Paper forms typed in: {show(counts['paper'])}"
+    return line + (f" (of {cards} paper card(s) handed out)." if cards else ".")
 
 
 def _count(n: int) -> str:

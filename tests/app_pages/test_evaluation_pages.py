@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from lib import evaluation as ev
+from lib.plaintext import md
 from lib.signups.store import pool_frame
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
@@ -79,6 +80,13 @@ def test_organiser_rewords_a_core_item_and_runs_a_round_and_a_survey(app_env):
     d, codes = with_codes(4)
     session = ev.member_sign_in(d, next(iter(codes.values())))
     ev.propose_question(d, session, "The sessions started on time.", "whether timing matters")
+    at.run()
+    assert "Questions to check" in texts(at) and "The sessions started on time." in texts(at)
+    assert button(at, "Open the round").disabled            # nothing accepted yet
+    button(at, "Accept").click()
+    at.run()
+    assert "M1 accepted" in texts(at)
+    assert ev.questions_frame(d, "member").iloc[0]["check_state"] == "accepted"
     at.selectbox(key="core_pick").set_value("E5").run()
     [area] = [a for a in at.text_area if a.label == "New wording"]
     area.input("We had enough time to talk things through.")
@@ -119,6 +127,8 @@ def test_a_member_proposes_accepts_wording_endorses_and_answers(app_env):
     button(at, "Propose this question").click()
     at.run()
     assert "your question is saved" in texts(at)
+    assert "Waiting for a check by the organisers" in texts(at)
+    ev.check_question(d, "M1", True)
     ev.suggest_wording(d, "M1", "Sessions started and finished on time.", actor="volunteer")
     at.run()
     assert "A volunteer suggests clearer wording" in texts(at)
@@ -128,7 +138,7 @@ def test_a_member_proposes_accepts_wording_endorses_and_answers(app_env):
     ev.open_round(d, datetime.now(timezone.utc) + timedelta(days=1))
     at.run()
     [box] = at.checkbox
-    assert box.label == "Sessions started and finished on time."
+    assert box.label == md("Sessions started and finished on time.")          # shown as plain text
     box.check()
     button(at, "Endorse the ticked questions").click()
     at.run()
@@ -141,8 +151,12 @@ def test_a_member_proposes_accepts_wording_endorses_and_answers(app_env):
     at.radio[1].set_value(0)
     button(at, "Send my answers").click()
     at.run()
-    assert "your answers to “After session 1” are saved" in texts(at)
+    assert "your answers to “After session 1” are received" in texts(at)
     assert "You have answered this survey" in texts(at)
+    # honest about where they are: waiting in memory for a batch, lost if the server stops first
+    assert "waiting in the server's memory" in texts(at) and "ask you to answer again" in texts(at)
+    assert ev.response_count(d, 1) == 0 and ev.waiting_count(d, 1) == 1
+    ev.close_wave(d, 1)
     assert ev.response_count(d, 1) == 1
 
 
@@ -153,11 +167,23 @@ def test_a_volunteer_types_in_a_paper_form_ticks_a_card_and_suggests_wording(app
     assert "No survey is open" in texts(at)
     w = ev.open_wave(d, "pulse")
     at.run()
+    assert "No paper cards are recorded as handed out" in texts(at) and not at.radio
+    ev.set_paper_cards(d, w.wave_id, 1)
+    at.run()
+    assert "0 of the 1 paper card(s)" in texts(at)
+    at.text_input(key="paper_typist").input("Sam")
     at.radio[0].set_value(5)
     button(at, "Save this paper form").click()
     at.run()
     assert "Paper form saved" in texts(at)
-    assert d.query("SELECT DISTINCT channel FROM eval_responses") == [("paper",)]
+    # the one card is typed in: the page says so in plain words and offers no form
+    assert "All 1 paper card(s) handed out for this survey have been typed in already" in texts(at)
+    assert not [b for b in at.button if b.label == "Save this paper form"]
+    assert ev.paper_status(d, w.wave_id)["by"] == {"volunteer:Sam": 1}
+    ev.close_wave(d, w.wave_id)
+    assert d.query("SELECT DISTINCT channel, typed_by FROM eval_responses") == [("paper", "volunteer:Sam")]
+    w = ev.open_wave(d, "pulse")
+    at.run()
     [box] = [t for t in at.text_input if t.label.startswith("The access code")]
     box.input(next(iter(codes.values())))
     button(at, "Tick as answered on paper").click()
@@ -168,7 +194,8 @@ def test_a_volunteer_types_in_a_paper_form_ticks_a_card_and_suggests_wording(app
     button(at, "Tick as answered on paper").click()
     at.run()
     assert "already been used" in texts(at)
-    ev.propose_question(d, ev.member_sign_in(d, list(codes.values())[1]), "Food ok?", "catering")
+    q = ev.propose_question(d, ev.member_sign_in(d, list(codes.values())[1]), "Food ok?", "catering")
+    ev.check_question(d, q, True)
     goto(at, WORDING)
     [area] = at.text_area
     area.input("The food and drink at the sessions were good.")
@@ -230,3 +257,114 @@ def test_each_role_reaches_only_its_evaluation_pages(app_env):
                 at.switch_page(page)
         for page in sorted(pages):
             at.switch_page(page)         # registered for this role (no error)
+
+
+# --- paper cards, the organisers' check, and members' text as plain text ---------------------
+
+def test_an_organiser_records_paper_cards_and_results_count_paper_and_online_apart(app_env):
+    at = goto(open_app("organiser"), ADMIN)
+    d, codes = with_codes(6)
+    w = ev.open_wave(d, "pulse", "After session 1")
+    at.run()
+    [n] = [x for x in at.number_input if x.label == "Paper cards handed out for this survey"]
+    n.set_value(2)
+    button(at, "Save the number of paper cards").click()
+    at.run()
+    assert "2 paper card(s) handed out" in texts(at)
+    assert ev.paper_status(d, w.wave_id)["cards"] == 2
+    log = ev.log_frame(d)
+    assert log[log["event"] == "paper_cards"]["actor"].tolist() == ["organiser"]
+    for i, code in enumerate(codes.values()):
+        ev.submit_answers(d, ev.member_sign_in(d, code), w.wave_id, {"E1": 1 + i % 5})
+    ev.submit_paper_answers(d, w.wave_id, {"E1": 2}, actor="volunteer:Sam")
+    ev.submit_paper_answers(d, w.wave_id, {"E1": 3}, actor="volunteer:Sam")
+    at.run()
+    assert "Paper forms typed in: 2 (typed in by volunteer:Sam: 2)" in texts(at)
+    ev.close_wave(d, w.wave_id)
+    org = goto(open_app("organiser"), RESULTS)
+    assert "Answers given online: 6. Paper forms typed in: 2 (of 2 paper card(s) handed out)." in texts(org)
+    member = goto(member_app(next(iter(codes.values()))), RESULTS)
+    assert "Answers given online: 6. Paper forms typed in: fewer than 5 (of 2 paper card(s) handed out)." in \
+        texts(member)
+
+
+def test_a_member_sees_that_their_question_waits_for_a_check_and_why_it_was_not_accepted(app_env):
+    open_app(None)
+    d, codes = with_codes(3)
+    code = next(iter(codes.values()))
+    ev.propose_question(d, ev.member_sign_in(d, code), "Which party will you vote for?", "politics")
+    member = goto(member_app(code), QUESTIONS)
+    assert "Waiting for a check by the organisers" in texts(member)
+    org = goto(open_app("organiser"), ADMIN)
+    [area] = [a for a in org.text_area if a.label == "Why not (the member will see this)"]
+    area.input("We do not ask how people vote: it is private.")
+    button(org, "Do not accept this question").click()
+    org.run()
+    assert "M1 not accepted" in texts(org)
+    member.run()
+    assert "Not accepted by the organisers: We do not ask how people vote: it is private." in texts(member)
+    assert not [b for b in org.button if b.label == "Accept"]          # nothing left to check
+    assert "Open the round" in [b.label for b in org.button] and button(org, "Open the round").disabled
+
+
+HOSTILE = "Click [here](https://evil.example/login) ![x](https://evil.example/t.png) <b>hi</b>"
+
+
+def _shown(at) -> list[str]:
+    """Every string the page hands to Streamlit's Markdown renderer."""
+    out = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error"):
+        out.extend(str(e.value) for e in getattr(at, kind))
+    out.extend(str(w.label) for w in [*at.checkbox, *at.radio, *at.button, *at.expander, *at.text_area])
+    out.extend(str(c.help) for c in at.checkbox if c.help)
+    out.extend(f"{m.label} {m.value}" for m in at.metric)
+    return out
+
+
+def assert_inert(at, where: str) -> None:
+    hits = [v for v in _shown(at) if "evil" in v]
+    assert hits, f"{where}: the member's text should be on the page"
+    for v in hits:
+        assert "](" not in v and "![" not in v and "<b>" not in v, f"{where}: live markup in {v!r}"
+        assert md("https://evil.example/login") in v or md("https://evil.example/t.png") in v, v
+
+
+def test_members_text_with_a_link_or_an_image_shows_as_plain_text_on_every_evaluation_page(app_env):
+    """A member's question, what they want to learn, a volunteer's wording, the survey's name and a
+    "you said, we did" entry, each carrying a Markdown link, an image and HTML: every evaluation page
+    shows them escaped (the Markdown element's value holds \\[, \\(, \\! …), so nothing loads or links."""
+    open_app(None)
+    d, codes = with_codes(5)
+    code = next(iter(codes.values()))
+    q = ev.propose_question(d, ev.member_sign_in(d, code), HOSTILE, "to learn " + HOSTILE)
+    assert_inert(goto(open_app("organiser"), ADMIN), "Evaluation: questions to check")
+    ev.check_question(d, q, True)
+    ev.suggest_wording(d, q, "Better: " + HOSTILE, actor="volunteer")
+    assert_inert(goto(open_app("volunteer"), WORDING), "Help with wording")
+    member = goto(member_app(code), QUESTIONS)
+    assert_inert(member, "Our questions: your questions and the suggestion")
+    ev.answer_suggestion(d, ev.member_sign_in(d, code), q, False)
+    ev.open_round(d, datetime.now(timezone.utc) + timedelta(days=1), lot_seed="seed " + HOSTILE)
+    member.run()
+    assert_inert(member, "Our questions: endorsing")
+    assert md(HOSTILE) in [c.label for c in member.checkbox]
+    for c in list(codes.values())[:3]:
+        ev.endorse(d, ev.member_sign_in(d, c), 1, [q])
+    ev.close_round(d, 1)
+    assert ev.adopted_questions(d) == [q]
+    member.run()
+    assert_inert(member, "Our questions: adopted")
+    w = ev.open_wave(d, "pulse", "After " + HOSTILE)
+    assert_inert(goto(open_app("organiser"), ADMIN), "Evaluation: surveys")
+    survey = goto(member_app(list(codes.values())[1]), SURVEY)
+    assert_inert(survey, "Survey")
+    assert any(md(HOSTILE) in r.label for r in survey.radio)
+    for i, c in enumerate(codes.values()):
+        ev.submit_answers(d, ev.member_sign_in(d, c), w.wave_id, {q: 1 + i % 5, "E1": 2})
+    ev.close_wave(d, w.wave_id)
+    ev.add_you_said(d, "You said " + HOSTILE, "We did " + HOSTILE, wave_id=w.wave_id)
+    assert_inert(goto(member_app(code), RESULTS), "Results")
+    paper = goto(open_app("volunteer"), PAPER)
+    ev.set_paper_cards(d, ev.open_wave(d, "pulse", "Paper " + HOSTILE).wave_id, 3)
+    paper.run()
+    assert_inert(paper, "Type in paper answers")
