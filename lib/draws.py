@@ -54,6 +54,7 @@ from lib.errors import UserError
 from lib.sortition.ceremony import (FrozenLottery, HashStream, ReplacementContext, canonical_json, freeze,
                                     parse_canonical, public_pool, rank_by_hash)
 from lib.sortition.model import InputError, Instance, Quota
+from lib.sortition.public import new_secret
 
 log = logging.getLogger("kleroterion.draws")
 
@@ -228,6 +229,38 @@ def draw_bundle(db: Database, draw_id: int) -> bytes | None:
     """The audit bundle (zip bytes) of a revealed draw or round; None before it is revealed."""
     data = db.scalar("SELECT bundle FROM draws WHERE draw_id = ?", [int(draw_id)])
     return bytes(data) if data is not None else None
+
+
+def public_bundle(db: Database, draw_id: int) -> bytes | None:
+    """The bundle anybody may download: only a public (v2) bundle, which names nobody. None before the
+    reveal, and None for a draw made before public bundles existed (its bundle lists everybody's answers)."""
+    data = draw_bundle(db, draw_id)
+    if data is None or not _is_public(data):
+        return None
+    return data
+
+
+def _is_public(data: bytes) -> bool:
+    from lib.sortition.bundle import manifest_of, read_bundle
+
+    try:
+        return manifest_of(read_bundle(data)).get("contents") == "public"
+    except InputError:
+        return False
+
+
+def auditors_bundle(db: Database, draw_id: int) -> bytes | None:
+    """The complete bundle (every answer per bundle id), for the auditors the members named: organisers
+    only. For a draw made before public bundles existed, its one (complete) bundle."""
+    row = db.query("SELECT audit_bundle, bundle FROM draws WHERE draw_id = ?", [int(draw_id)])
+    if not row:
+        return None
+    audit, bundle = row[0]
+    if audit is not None:
+        return bytes(audit)
+    if bundle is not None and not _is_public(bytes(bundle)):
+        return bytes(bundle)
+    return None
 
 
 _LOTTERIES: dict[bytes, FrozenLottery] = {}
@@ -418,7 +451,8 @@ def _fairness(probs: dict[str, float]) -> tuple[float, float]:
 
 
 def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | None, legacy_seconds: float,
-             context: ReplacementContext | None, progress: Progress, pseudonymise: bool) -> dict:
+             context: ReplacementContext | None, progress: Progress, pseudonymise: bool,
+             secret: str | None = None) -> dict:
     """LEXIMIN → M panels → freeze, plus the greedy comparison. Returns the record's columns."""
     from lib.sortition.leximin import leximin
     from lib.sortition.rounding import round_to_uniform
@@ -462,7 +496,7 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
     lot = round_to_uniform(work, dist, M)
     progress(0.80, "Freezing the lottery")
     fl = freeze(work, lot.panels, algorithm="leximin", created=_now_text(), targets=dist.probabilities,
-                relaxation=relaxation, context=context, pseudonymise_households=pseudonymise)
+                relaxation=relaxation, context=context, pseudonymise_households=pseudonymise, secret=secret)
     legacy = None
     legacy_draws = 0
     legacy_note = None
@@ -546,7 +580,7 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
     diagnosis = list(check_feasibility(pub).diagnosis) if changes else []
     cols = _prepare(work, relaxation=changes, M=M, time_limit=time_limit,
                     legacy_seconds=default_legacy_seconds() if legacy_seconds is None else legacy_seconds,
-                    context=None, progress=progress, pseudonymise=False)
+                    context=None, progress=progress, pseudonymise=False, secret=new_secret())
     draw_id = _insert(db, _columns(cols, kind="draw", actor=actor, target_version=inputs.target_version,
                                    panel_size=pub.panel_size, ihash=ihash, ohash=ohash,
                                    quotas=pub.quotas, changes=changes, diagnosis=diagnosis,
@@ -699,7 +733,7 @@ def commit_draw(db: Database, draw_id: int, *, actor: str | None, reason: str | 
 
 def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | None) -> DrawRecord:
     """Steps 4-5: the public random number chooses the panel; the audit bundle is stored."""
-    from lib.sortition.bundle import bundle_bytes
+    from lib.sortition.bundle import audit_bundle_bytes, bundle_bytes
     from lib.sortition.ceremony import match_replacements, normalise_public_number
 
     rec = get_draw(db, draw_id)
@@ -736,12 +770,14 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
         root_pool = frozen_lottery(db, root.draw_id).instance  # type: ignore[union-attr]
         matches = match_replacements(root_pool, rec.replaces, chosen)
         bundle = bundle_bytes(draw, previous=draw_bundle(db, parent.draw_id), replacements=matches)
+        audit = audit_bundle_bytes(draw, previous=auditors_bundle(db, parent.draw_id), replacements=matches)
         pairs = [(n, old) for n, old, _s in matches if n and old]
         selected = [n for n, _o in pairs] + sorted(set(chosen) - {n for n, _o in pairs})
         replaces = [o for _n, o in pairs] + sorted(set(rec.replaces) - {o for _n, o in pairs})
         after = sorted((set(parent.panel_after) - set(rec.replaces)) | set(chosen))
     else:
         bundle = bundle_bytes(draw)
+        audit = audit_bundle_bytes(draw)
         selected, replaces, after = chosen, rec.replaces, chosen
     reserve = rank_by_hash([p.id for p in fl.instance.people if p.id not in set(chosen)], draw.draw_hash)
 
@@ -754,9 +790,10 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
             raise DrawError(f"The public number “{draw.public_number}” was used a moment ago for another draw. "
                             "Reload the page.")
         cur.execute("UPDATE draws SET status = 'revealed', public_number = ?, draw_hash = ?, panel_index = ?, "
-                    "selected_ids = ?, reserve_ids = ?, panel_after = ?, replaces = ?, bundle = ?, "
+                    "selected_ids = ?, reserve_ids = ?, panel_after = ?, replaces = ?, bundle = ?, audit_bundle = ?, "
                     "revealed_at = now(), revealed_by = ? WHERE draw_id = ?",
                     [draw.public_number, draw.draw_hash, draw.index, selected, reserve, after, replaces, bundle,
+                     audit if fl.secret else None,
                      actor, rec.draw_id])
         _append_event(cur, rec, "reveal", commitment=rec.commitment or "", public_number=draw.public_number,
                       actor=actor)
@@ -853,7 +890,7 @@ def prepare_replacement(db: Database, dropout_ids: Sequence[str], actor: str | N
         work = report.relaxed_instance()
     try:
         cols = _prepare(work, relaxation=changes, M=M, time_limit=time_limit, legacy_seconds=0, context=ctx,
-                        progress=progress, pseudonymise=False)
+                        progress=progress, pseudonymise=False, secret=frozen_lottery(db, root.draw_id).secret)
     except InfeasibleQuotas as e:  # pragma: no cover - checked above
         raise DrawError(str(e)) from None
     draw_id = _insert(db, _columns(cols, kind="replacement", actor=actor, target_version=root.target_version,

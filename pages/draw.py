@@ -362,6 +362,16 @@ def _step_result(rec: draws.DrawRecord, prefix: str) -> None:
                        mime="application/zip", key=f"{prefix}bundle", type="primary", icon=":material/download:")
     st.caption(f"Anyone can check the draw with it: `python -m lib.sortition verify {name}-bundle.zip` "
                "(see docs/VERIFYING.md). Publish it on the transparency page.")
+    audit = draws.auditors_bundle(d, rec.draw_id)
+    if audit and audit != bundle:
+        st.download_button("Download the auditors' bundle (confidential: every answer)", audit,
+                           file_name=f"{name}-auditors-bundle.zip", mime="application/zip",
+                           key=f"{prefix}audit_bundle", icon=":material/lock:")
+        st.caption("Only for the auditors the members named. It holds every person's answers under a bundle id; "
+                   "never publish it. The bundle above names nobody and is the one for everyone.")
+    elif audit:
+        st.warning("This draw was made before public audit bundles existed: its bundle lists everybody's answers. "
+                   "Give it only to the auditors the members named; do not publish it.")
     c1, c2 = st.columns(2)
     c1.download_button("Selected panel (CSV)", safe_csv_bytes(draws.selected_frame(d, rec, with_contacts=names)),
                        file_name=f"{name}-panel.csv", mime="text/csv", key=f"{prefix}panel_csv")

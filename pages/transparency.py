@@ -23,11 +23,12 @@ def _public_table(frame):
 
 
 def _bundle(draw_id) -> bytes | None:
+    """Only the public bundle, which names nobody (never the auditors' complete one)."""
     try:
-        from lib.draws import draw_bundle
+        from lib.draws import public_bundle
     except ImportError:
         return None
-    return draw_bundle(db(), draw_id)
+    return public_bundle(db(), draw_id)
 
 
 def _public_record(events: list[dict]) -> None:
@@ -85,6 +86,9 @@ def body() -> None:
         if bundle:
             st.download_button("Download the audit bundle (bundle.zip)", bundle, file_name="bundle.zip",
                                mime="application/zip", icon=":material/download:", type="primary")
+        elif draw.status == "revealed":
+            st.caption("This draw was made before public audit bundles existed: its bundle lists everybody's "
+                       "answers, so only the auditors the members named receive it.")
         else:
             st.caption("The audit bundle can be downloaded once the panel has been revealed.")
 

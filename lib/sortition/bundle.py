@@ -191,8 +191,222 @@ def bundle_members(draw: Draw, *, previous: bytes | None = None,
 
 
 def bundle_bytes(draw: Draw, **kw) -> bytes:
-    """The bundle of ``draw`` as the bytes of one canonical zip file."""
+    """The bundle anybody may download, as the bytes of one canonical zip file.
+
+    A v2 lottery (frozen with a secret) gives the **public bundle** (``public_members``): no answers,
+    no door pseudonyms. A v1 lottery gives the old complete bundle (its commitment covers everybody's
+    answers, so nothing less can be checked): do not publish it; see ``audit_bundle_bytes``.
+    """
+    if draw.lottery.secret:
+        return pack_zip(public_members(draw, **kw))
     return pack_zip(bundle_members(draw, **kw))
+
+
+def audit_bundle_bytes(draw: Draw, **kw) -> bytes:
+    """The **auditors' bundle** (complete: every answer per bundle id), for the named auditors only.
+
+    For a v1 lottery this is the old complete bundle. ``previous`` is the auditors' bundle of the
+    draw a replacement round continues."""
+    if draw.lottery.secret:
+        return pack_zip(audit_members(draw, **kw))
+    return pack_zip(bundle_members(draw, **kw))
+
+
+# --- v2: the public bundle and the auditors' bundle --------------------------------------------
+
+BUNDLE_FORMAT_V2 = "kleroterion-bundle-v2"
+
+PUBLIC_README = """\
+{title}
+{underline}
+
+This is the {which} of a {what}. {who}
+
+How the draw worked
+-------------------
+1. Before the draw, the organisers froze the pool of volunteers, the quotas and a list of
+   {M} possible panels (the "lottery"). Every panel in that list meets every quota.
+2. They published a fingerprint of all of this, the commitment:
+       {commitment}
+   It is the SHA-256 of frozen.jsonl, a text that names nobody: each person appears only
+   under a random bundle id with two fingerprints (of their receipt and of their answers),
+   and each panel only with a fingerprint of its members and how many seats each large
+   group holds in it. Once published, nobody can change the pool, the answers, the quotas
+   or the list of panels without the fingerprint changing.
+3. Then a random number was drawn in public:
+       {public_number}
+   Together with the commitment it chooses panel number {index} out of the {M}
+   (counting from 0). Every panel in the list was equally likely to be chosen.
+
+How to check it
+---------------
+With Python 3.10 or newer and the Kleroterion source code, run from its folder:
+
+    python -m lib.sortition verify THIS_BUNDLE.zip --commitment <announced> --public-number "<announced>"
+
+If you were given a receipt (a code like b0123456789ab-0123...), add --receipt <your code>:
+it tells you whether you were in the pool and whether you were picked, and shows the
+answers that were recorded for you.
+
+docs/VERIFYING.md in the source code explains each check.
+
+What this bundle lets anybody check: the commitment, the panel chosen by the public number,
+that every listed panel meets every published quota, and each published group's average
+chance. {withheld}
+
+Files
+-----
+manifest.json      summary, and a SHA-256 fingerprint of every other file
+frozen.jsonl       the committed public text: its SHA-256 is the commitment
+groups.csv         each published group: quota, people in the pool, average seats and chance
+panel.csv          the chosen panel (bundle ids); its fingerprint is in frozen.jsonl
+{extra}"""
+
+AUDIT_EXTRA = """\
+audit.jsonl        AUDITORS ONLY: the complete lottery, every answer per bundle id
+salts.jsonl        AUDITORS ONLY: every person's and every panel's salt
+pool.csv, quotas.csv, lottery.csv, probabilities.csv (and relaxation.csv,
+replacements.csv): readable views of audit.jsonl
+"""
+
+ROUND_EXTRA = """\
+dropouts.csv       panel members (bundle ids) who dropped out and are replaced in this round
+excluded.csv       people (bundle ids) kept out of the reserve pool in this round
+previous.zip       the same kind of bundle for the draw this round continues (verified as well)
+"""
+
+
+def _what(fl) -> str:
+    if fl.context is not None:
+        return (f"replacement draw (round {fl.context.round}) that refills seats of the panel chosen in the draw "
+                f"with commitment {fl.context.original_commitment}")
+    return f"draw ({fl.algorithm})"
+
+
+def _v2_manifest(draw: Draw, contents: str, members: dict[str, bytes]) -> bytes:
+    from .public import _fl_key, panel_salt
+
+    fl = draw.lottery
+    m = {"format": BUNDLE_FORMAT_V2, "contents": contents, "kind": fl.kind, "engine_version": fl.engine_version,
+         "algorithm": fl.algorithm, "m": fl.M, "panel_size": fl.instance.panel_size,
+         "one_per_household": bool(fl.instance.one_per_household), "pool_size": len(fl.instance.people),
+         "created": fl.created, "commitment": fl.commitment, "public_number": draw.public_number,
+         "draw_hash": draw.draw_hash, "panel_index": draw.index,
+         "panel_salt": panel_salt(fl.secret, _fl_key(fl), draw.index),
+         "files": {name: sha256_hex(data) for name, data in sorted(members.items())}}
+    if fl.context is not None:
+        m["round"] = fl.context.round
+        m["original_commitment"] = fl.context.original_commitment
+        m["previous_commitment"] = fl.context.previous_commitment
+    return manifest_bytes(m)
+
+
+def groups_csv(pl) -> bytes:
+    from .public import group_chances
+
+    return csv_bytes(["feature", "value", "min", "max", "people_in_pool", "average_seats", "average_chance"],
+                     ([q.feature, q.value, q.min, q.max, q.pool, seats, chance]
+                      for q, _n, seats, chance in group_chances(pl)))
+
+
+def public_readme(pl, *, what: str, number: str, index: int, contents: str) -> bytes:
+    withheld = ""
+    if pl.withheld:
+        withheld = (f"The other {len(pl.withheld)} quota(s) are listed as \"withheld\" in frozen.jsonl: they "
+                    "concern groups so small that publishing them could identify people, so only the "
+                    "auditors check them.")
+    auditors = contents == "auditors"
+    extra = (ROUND_EXTRA if pl.kind == "replacement" else "") + (AUDIT_EXTRA if auditors else "")
+    title = ("AUDITORS' BUNDLE OF A CITIZENS' ASSEMBLY DRAW: CONFIDENTIAL" if auditors
+             else "PUBLIC AUDIT BUNDLE OF A CITIZENS' ASSEMBLY DRAW")
+    who = ("It holds every person's answers under a bundle id: it is for the auditors the members named, "
+           "and must not be published or shared." if auditors else
+           "It names nobody and holds nobody's answers, and anybody may have it.")
+    text = PUBLIC_README.format(title=title, underline="=" * len(title),
+                                which="auditors' bundle" if auditors else "public audit bundle", what=what,
+                                who=who, M=pl.M, commitment=pl.commitment, public_number=number, index=index,
+                                withheld=withheld, extra=extra)
+    return text.encode("utf-8")
+
+
+def public_members(draw: Draw, *, previous: bytes | None = None, replacements=None,
+                   extra_note: str = "") -> dict[str, bytes]:
+    """The members of the public bundle of a v2 draw (``previous``: the public bundle it continues)."""
+    from .public import parse_public, public_bytes
+
+    fl = draw.lottery
+    if not fl.secret:
+        raise InputError("a public bundle needs a lottery frozen in the public form (v2)")
+    text = public_bytes(fl)
+    pl = parse_public(text)
+    from .public import bundle_id
+
+    members: dict[str, bytes] = {FROZEN_NAME: text}
+    members["panel.csv"] = csv_bytes(["id"], ([b] for b in sorted(bundle_id(fl.secret, p) for p in draw.panel)))
+    members["groups.csv"] = groups_csv(pl)
+    if fl.context is not None:
+        if previous is None:
+            raise InputError("a replacement bundle needs the bundle of the draw it continues")
+        members.update(_round_files(pl))
+        members["previous.zip"] = bytes(previous)
+    members["README.txt"] = public_readme(pl, what=_what(fl), number=draw.public_number, index=draw.index,
+                                          contents="public")
+    members["manifest.json"] = _v2_manifest(draw, "public", members)
+    return members
+
+
+def _round_files(pl) -> dict[str, bytes]:
+    return {"dropouts.csv": csv_bytes(["id"], ([d] for d in pl.dropouts)),
+            "excluded.csv": csv_bytes(["id"], ([e] for e in pl.excluded))}
+
+
+def audit_members(draw: Draw, *, previous: bytes | None = None,
+                  replacements: Sequence[tuple[str, str, int]] | None = None, extra_note: str = "") -> dict[str, bytes]:
+    """The members of the auditors' bundle of a v2 draw: the public members plus the complete lottery
+    under bundle ids (``previous``: the auditors' bundle it continues)."""
+    from .public import audit_lottery, parse_public, public_bytes, salts_bytes
+
+    fl = draw.lottery
+    if not fl.secret:
+        raise InputError("an auditors' bundle in the v2 form needs a lottery frozen in the public form")
+    audit = audit_lottery(fl)
+    inner = Draw(audit, draw.public_number, draw.draw_hash, draw.index)
+    reps = None
+    if fl.context is not None:
+        if previous is None:
+            raise InputError("a replacement bundle needs the bundle of the draw it continues")
+        reps = replacements_by_bundle_id(audit, inner.panel, previous)
+    full = bundle_members(inner, previous=previous, replacements=reps)
+    pl = parse_public(public_bytes(fl))
+    members = {name: data for name, data in full.items() if name not in ("manifest.json", "README.txt", FROZEN_NAME)}
+    members["audit.jsonl"] = audit.canonical_bytes()
+    members["salts.jsonl"] = salts_bytes(fl)
+    members[FROZEN_NAME] = public_bytes(fl)
+    members["groups.csv"] = groups_csv(pl)
+    members["README.txt"] = public_readme(pl, what=_what(fl), number=draw.public_number, index=draw.index,
+                                          contents="auditors")
+    members["manifest.json"] = _v2_manifest(draw, "auditors", members)
+    return members
+
+
+def root_audit_pool(previous: bytes, depth: int = 0):
+    """The auditors' pool of the first draw of a chain, read from an auditors' bundle (following previous.zip)."""
+    from .ceremony import parse_canonical
+
+    members = read_bundle(previous)
+    if "previous.zip" in members and depth < 100:
+        return root_audit_pool(members["previous.zip"], depth + 1)
+    if "audit.jsonl" not in members:
+        raise InputError("the bundle this round continues is not an auditors' bundle")
+    return parse_canonical(members["audit.jsonl"]).instance
+
+
+def replacements_by_bundle_id(audit, chosen: Sequence[str], previous: bytes) -> list[tuple[str, str, int]]:
+    """Who takes whose seat, on bundle ids (the verifier recomputes exactly this)."""
+    from .ceremony import match_replacements
+
+    assert audit.context is not None
+    return match_replacements(root_audit_pool(previous), audit.context.dropouts, chosen)
 
 
 def write_bundle(draw: Draw, path: str | Path, **kw) -> str:
@@ -228,5 +442,5 @@ def manifest_of(members: dict[str, bytes]) -> dict:
         raise InputError("the bundle has no readable manifest.json") from None
 
 
-__all__ = ["bundle_members", "bundle_bytes", "write_bundle", "read_bundle", "manifest_of", "csv_bytes",
+__all__ = ["audit_bundle_bytes", "audit_members", "public_members", "bundle_members", "bundle_bytes", "write_bundle", "read_bundle", "manifest_of", "csv_bytes",
            "ENGINE_VERSION"]

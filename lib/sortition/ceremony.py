@@ -71,6 +71,11 @@ ENGINE_VERSION = "1.0"
 """Version of the draw engine's public formats; part of every commitment."""
 
 LOTTERY_FORMAT = "kleroterion-lottery-v1"
+PRIVATE_FORMAT = "kleroterion-lottery-v2"
+"""The organisers' stored text of a lottery whose commitment is public (``lib/sortition/public.py``):
+the v1 lines with door pseudonyms, plus a ``secret`` in the header from which the bundle ids and
+salts derive. It never leaves the organisers' database; the commitment is the SHA-256 of its
+public text (``public.public_bytes``), not of this text."""
 DRAW_DOMAIN = b"kleroterion-draw-v1\n"
 RANK_FORMAT = "sha256(seed + LF + id)"
 KINDS = ("draw", "replacement")
@@ -259,7 +264,9 @@ class FrozenLottery:
     targets: dict[str, str] | None = None          # id -> exact probability aimed for (12-decimal string)
     relaxation: list[QuotaChangeRecord] = field(default_factory=list)
     context: ReplacementContext | None = None
+    secret: str | None = None          # v2: 64 hex digits; bundle ids and salts derive from it (public.py)
     _bytes: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    _public: object = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def M(self) -> int:
@@ -274,6 +281,9 @@ class FrozenLottery:
         h = {"algorithm": self.algorithm, "created": self.created, "engine_version": self.engine_version,
              "format": LOTTERY_FORMAT, "kind": self.kind, "m": self.M,
              "one_per_household": bool(inst.one_per_household), "panel_size": inst.panel_size}
+        if self.secret:
+            h["format"] = PRIVATE_FORMAT
+            h["secret"] = self.secret
         if self.context:
             h["original_commitment"] = self.context.original_commitment
             h["previous_commitment"] = self.context.previous_commitment
@@ -307,6 +317,11 @@ class FrozenLottery:
 
     @property
     def commitment(self) -> str:
+        """v1: SHA-256 of the canonical text. v2 (with a secret): SHA-256 of the public text, which
+        names nobody (``public.public_bytes``), so that anybody can recompute it."""
+        if self.secret:
+            from .public import public_bytes
+            return sha256_hex(public_bytes(self))
         return sha256_hex(self.canonical_bytes())
 
     def draw(self, public_number: str) -> "Draw":
@@ -351,13 +366,19 @@ class Draw:
 def freeze(instance: Instance, panels: Sequence[Sequence[str]], *, algorithm: str, created: str,
            targets: Mapping[str, float] | None = None, relaxation: Iterable = (),
            context: ReplacementContext | None = None, pseudonymise_households: bool = True,
-           check_panels: bool = True) -> FrozenLottery:
+           check_panels: bool = True, secret: str | None = None) -> FrozenLottery:
     """Steps 1 and 2: freeze the inputs and the lottery; ``.commitment`` is what to publish.
 
     ``instance`` is the instance the lottery was computed for (quotas already relaxed,
     if they were); ``relaxation`` the ``QuotaChange`` list that was applied, if any.
     Raises ``InputError`` when a panel is not valid for the instance.
+
+    ``secret`` (64 hex digits, e.g. ``public.new_secret()``): freeze in the v2 form, whose commitment
+    is the SHA-256 of a public text that names nobody (``lib/sortition/public.py``); the same secret
+    for a replacement round as for its original draw keeps everybody's bundle id and receipt.
     """
+    if secret is not None:
+        secret = check_commitment(secret)
     if not panels:
         raise InputError("the lottery is empty: it needs at least one panel")
     if not algorithm or not isinstance(algorithm, str):
@@ -383,8 +404,12 @@ def freeze(instance: Instance, panels: Sequence[Sequence[str]], *, algorithm: st
         ctx = ReplacementContext(int(context.round), check_commitment(context.original_commitment),
                                  check_commitment(context.previous_commitment),
                                  tuple(sorted(context.dropouts)), tuple(sorted(context.excluded)))
-    return FrozenLottery(pub, plist, algorithm, str(created), ENGINE_VERSION, tg,
-                         [QuotaChangeRecord.of(c) for c in relaxation], ctx)
+    fl = FrozenLottery(pub, plist, algorithm, str(created), ENGINE_VERSION, tg,
+                       [QuotaChangeRecord.of(c) for c in relaxation], ctx, secret)
+    if secret is not None:
+        from .public import check_bundle_ids
+        check_bundle_ids(fl)
+    return fl
 
 
 def _bad(lineno: int, what: str) -> InputError:
@@ -420,10 +445,12 @@ def parse_canonical(data: bytes) -> FrozenLottery:
         except json.JSONDecodeError as e:
             raise _bad(n, f"not JSON ({e.msg})") from None
     head = rows[0]
-    if not isinstance(head, dict) or head.get("format") != LOTTERY_FORMAT:
+    if not isinstance(head, dict) or head.get("format") not in (LOTTERY_FORMAT, PRIVATE_FORMAT):
         raise InputError(f"the frozen lottery does not start with a {LOTTERY_FORMAT} header")
     needed = {"algorithm": str, "created": str, "engine_version": str, "kind": str, "m": int,
               "one_per_household": bool, "panel_size": int}
+    if head["format"] == PRIVATE_FORMAT:
+        needed["secret"] = str
     if head.get("kind") == "replacement":
         needed.update(original_commitment=str, previous_commitment=str, round=int)
     for key, typ in needed.items():
@@ -477,7 +504,7 @@ def parse_canonical(data: bytes) -> FrozenLottery:
     elif drop or excl:
         raise InputError("the frozen lottery of a draw lists dropouts: only replacement draws may")
     fl = FrozenLottery(inst, panels, head["algorithm"], head["created"], head["engine_version"],
-                       targets or None, relax, ctx)
+                       targets or None, relax, ctx, head.get("secret"))
     if fl.canonical_bytes() != bytes(data):
         raise InputError("the frozen lottery is not in the canonical format (re-writing it changes its bytes)")
     return fl

@@ -2,7 +2,8 @@
 
     python -m lib.sortition draw INSTANCE_DIR --seed TEXT --out DIR [--algorithm leximin|legacy] [--panels M]
     python -m lib.sortition check INSTANCE_DIR
-    python -m lib.sortition verify BUNDLE [--commitment HEX] [--public-number TEXT] [--record FILE [--record-head HEX]]
+    python -m lib.sortition verify BUNDLE [--commitment HEX] [--public-number TEXT] [--receipt CODE]
+                                          [--record FILE [--record-head HEX]]
     python -m lib.sortition verify-record RECORD [--head HEX]
     python -m lib.sortition replace BUNDLE --dropouts ID,ID --seed TEXT --out DIR [--exclude ID,ID]
 
@@ -285,7 +286,8 @@ def cmd_draw(args) -> int:
 def cmd_verify(args) -> int:
     from .verify import verify_file
 
-    res = verify_file(args.bundle, commitment=args.commitment, public_number=args.public_number)
+    res = verify_file(args.bundle, commitment=args.commitment, public_number=args.public_number,
+                      receipt=args.receipt)
     sys.stdout.write(res.report())
     ok = res.ok
     if args.record:
@@ -391,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("bundle")
     v.add_argument("--commitment", default=None, help="the commitment that was announced before the draw")
     v.add_argument("--public-number", default=None, help="the public random number that was drawn")
+    v.add_argument("--receipt", default=None, help="your receipt code (b... - ...): were you in the pool, and picked?")
     v.add_argument("--record", default=None, help="the public record (record.json): check that it reveals this "
                    "bundle's commitment with its public number, and that every rule of the record holds")
     v.add_argument("--record-head", default=None, help="the record's head as announced on the Transparency page")

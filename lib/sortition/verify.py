@@ -38,6 +38,11 @@ from .ceremony import (Draw, FrozenLottery, PanelChecker, check_commitment, draw
 from .model import InputError, Instance, Quota
 
 BUNDLE_FORMAT = "kleroterion-bundle-v1"
+BUNDLE_FORMAT_V2 = "kleroterion-bundle-v2"
+CONTENTS = {"public": "the PUBLIC bundle (names nobody; withheld quotas are for the auditors)",
+            "auditors": "the AUDITORS' bundle (complete: every answer per bundle id; confidential)",
+            "v1": "an old-format complete bundle (v1, made before public bundles existed; it lists every "
+                  "person's answers, so it is for the auditors only)"}
 FROZEN_NAME = "frozen.jsonl"
 MAX_CHAIN = 100
 
@@ -145,6 +150,8 @@ class VerifyResult:
         """The text printed by ``python -m lib.sortition verify``."""
         i = self.info
         lines = [f"Audit bundle: {self.name}"]
+        if i.get("contents") in CONTENTS:
+            lines.append(f"  checked: {CONTENTS[i['contents']]}")
         if i.get("kind"):
             what = "replacement round " + str(i.get("round")) if i["kind"] == "replacement" else "draw"
             lines.append(f"  {what}, algorithm {i.get('algorithm')}, {i.get('m')} panels listed, "
@@ -159,6 +166,8 @@ class VerifyResult:
             lines.append(f"  panel:         {', '.join(i['chosen'])}")
         if i.get("original_commitment"):
             lines.append(f"  continues the draw with commitment {i['original_commitment']}")
+        for text in i.get("receipt_lines", ()):
+            lines.append(f"  {text}")
         lines.append("")
         for text in self.passed:
             lines.append(f"ok    {text}")
@@ -211,6 +220,13 @@ def _manifest(members: dict[str, bytes], res: VerifyResult) -> dict | None:
     if bad:
         res.fail("manifest.json lacks or garbles these entries: " + ", ".join(bad))
         return None
+    if m["format"] == BUNDLE_FORMAT_V2:
+        more = {"contents": str, "panel_salt": str, "pool_size": int, "one_per_household": bool}
+        bad = [k for k, t in more.items() if not isinstance(m.get(k), t) or (t is int and isinstance(m.get(k), bool))]
+        if bad or m["contents"] not in ("public", "auditors"):
+            res.fail("manifest.json lacks or garbles these entries: " + ", ".join(bad or ["contents"]))
+            return None
+        return m
     if m["format"] != BUNDLE_FORMAT:
         res.fail(f"manifest.json: format {m['format']!r} is not {BUNDLE_FORMAT!r} (a different or newer verifier is needed)")
         return None
@@ -218,9 +234,13 @@ def _manifest(members: dict[str, bytes], res: VerifyResult) -> dict | None:
 
 
 def verify_bundle(data: bytes, *, name: str = "the bundle", commitment: str | None = None,
-                  public_number: str | None = None, _depth: int = 0) -> VerifyResult:
-    """Check an audit bundle (the zip file's bytes). Never raises on bad content."""
+                  public_number: str | None = None, receipt: str | None = None, _depth: int = 0) -> VerifyResult:
+    """Check an audit bundle (the zip file's bytes): public (v2), auditors' (v2) or old (v1).
+
+    ``receipt``: a person's receipt code; the result then says whether they were in the pool and
+    picked (``info["receipt_lines"]``). Never raises on bad content."""
     res = VerifyResult(name)
+    res.info["receipt_code"] = receipt
     try:
         _verify(bytes(data), res, commitment, public_number, _depth)
     except RecursionError:  # pragma: no cover - bounded by MAX_CHAIN
@@ -267,12 +287,14 @@ def _verify(data: bytes, res: VerifyResult, expected_commitment: str | None, exp
     _verify_members(members, res, expected_commitment, expected_number, depth)
 
 
-def verify_folder(path, *, commitment: str | None = None, public_number: str | None = None) -> VerifyResult:
+def verify_folder(path, *, commitment: str | None = None, public_number: str | None = None,
+                  receipt: str | None = None) -> VerifyResult:
     """Check a bundle that was unpacked into a folder (every check except the zip packing)."""
     from pathlib import Path
 
     d = Path(path)
     res = VerifyResult(str(d))
+    res.info["receipt_code"] = receipt
     members = {f.name: f.read_bytes() for f in sorted(d.iterdir()) if f.is_file()}
     res.good(f"read {len(members)} files from the folder (the zip packing itself cannot be checked this way)")
     try:
@@ -291,10 +313,26 @@ def _verify_members(members: dict[str, bytes], res: VerifyResult, expected_commi
     m = _manifest(members, res)
     if m is None:
         return
+    if m["format"] == BUNDLE_FORMAT_V2:
+        from .public_verify import verify_v2
+        verify_v2(members, m, res, expected_commitment, expected_number, depth)
+        return
+    res.info["contents"] = "v1"
+    if res.info.get("receipt_code"):
+        res.fail("this bundle was made before receipts existed (format v1), so a receipt cannot be checked in it")
     res.info.update(kind=m["kind"], algorithm=m["algorithm"], m=m["m"], panel_size=m["panel_size"],
                     commitment=m["commitment"], public_number=m["public_number"])
 
     # 2. fingerprints of the files
+    check_files(members, m, res)
+
+    # 3. the commitment
+    frozen = members.get(FROZEN_NAME)
+    _v1_rest(members, m, res, frozen, expected_commitment, expected_number, depth)
+
+
+def check_files(members: dict[str, bytes], m: dict, res: VerifyResult) -> bool:
+    """Every member's SHA-256 matches manifest.json, none missing, none added."""
     listed = m["files"]
     ok = True
     for fname in sorted(set(members) - {"manifest.json"}):
@@ -310,9 +348,12 @@ def _verify_members(members: dict[str, bytes], res: VerifyResult, expected_commi
         ok = False
     if ok:
         res.good(f"every file matches its SHA-256 fingerprint in manifest.json ({len(listed)} files)")
+    return ok
 
-    # 3. the commitment
-    frozen = members.get(FROZEN_NAME)
+
+def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, depth) -> None:
+    from .bundle import bundle_members  # late import: bundle imports this module
+
     if frozen is None:
         res.fail(f"{FROZEN_NAME} (the committed text) is missing, so the commitment cannot be checked")
         return
