@@ -450,23 +450,74 @@ def _fairness(probs: dict[str, float]) -> tuple[float, float]:
     return (min(probs.values()) if probs else 0.0), gini(probs)
 
 
+@dataclass
+class EngineState:
+    """What the draw page may know and steer of a running computation (kept in this process)."""
+    control: object | None = None            # lib.sortition.worker.WorkerControl, once the worker started
+    proven: bool = False                     # the smallest chance is proven the best possible
+    level: int = 0                           # the leximin level being evened out (1 = the minimum)
+    levels: int = 0
+    settle: float = 0.0                      # seconds after which it stops once the minimum is proven
+    started: float = field(default_factory=time.monotonic)
+    stopped: bool = False
+
+
+_ENGINES: dict[int, EngineState] = {}       # by the computing thread's id
+_ENGINES_LOCK = threading.Lock()
+
+
+def default_settle_seconds() -> float:
+    """Once the smallest chance is proven the best possible, the draw keeps evening out the other chances
+    for at most this long (KLEROTERION_DRAW_SETTLE, default 60 s); the organiser can stop it earlier or let
+    it work longer, up to the time limit."""
+    return float(os.environ.get("KLEROTERION_DRAW_SETTLE", "60"))
+
+
+def _level_of(message: str) -> tuple[int, int] | None:
+    import re
+
+    m = re.match(r"Building panels: level (\d+) of (\d+)", message or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | None, legacy_seconds: float,
              context: ReplacementContext | None, progress: Progress, pseudonymise: bool,
-             secret: str | None = None) -> dict:
-    """LEXIMIN → M panels → freeze, plus the greedy comparison. Returns the record's columns."""
-    from lib.sortition.leximin import leximin
+             secret: str | None = None, settle_after: float | None = None) -> dict:
+    """LEXIMIN → M panels → freeze, plus the greedy comparison. Returns the record's columns.
+
+    The optimiser runs in a worker process with a hard deadline (lib/sortition/worker.py), so a solver
+    that never returns cannot hang the draw; it stops by itself ``settle_after`` seconds into the
+    computation once the smallest chance is proven the best possible."""
+    from lib.sortition.leximin import LeximinError
     from lib.sortition.rounding import round_to_uniform
+    from lib.sortition.worker import leximin_in_worker
 
     t0 = time.perf_counter()
     limit = time_limit if time_limit is not None else default_time_limit()
+    settle = default_settle_seconds() if settle_after is None else settle_after
+    state = EngineState(settle=settle)
+    with _ENGINES_LOCK:
+        _ENGINES[threading.get_ident()] = state
 
     def lex_progress(message: str, fraction: float) -> None:
         elapsed = time.perf_counter() - t0
-        frac = max(0.0, min(1.0, elapsed / limit)) if limit else 0.0
-        progress(0.05 + 0.65 * frac, f"Finding the fairest lottery ({_duration(elapsed)} so far; it stops after "
-                                     f"{_duration(limit)} at the latest)")
-
-    from lib.sortition.leximin import LeximinError
+        lv = _level_of(message)
+        if lv is not None:
+            state.level, state.levels = lv
+            state.proven = state.proven or lv[0] >= 2
+        if message.startswith("Stage "):
+            state.proven = True
+        if state.proven:
+            end = min(limit, max(state.settle, elapsed + 1)) if limit else max(state.settle, elapsed + 1)
+            frac = max(0.0, min(1.0, elapsed / end))
+            where = (f"level {state.level} of about {state.levels}" if state.levels else "the later stages")
+            text = (f"The smallest chance is proven the best possible. Now evening out the other chances: {where} "
+                    f"({_duration(elapsed)} so far; it stops after {_duration(end)} at the latest)")
+        else:
+            frac = max(0.0, min(1.0, elapsed / limit)) if limit else 0.0
+            text = (f"Finding the best possible smallest chance ({_duration(elapsed)} so far; it stops after "
+                    f"{_duration(limit)} at the latest)")
+        progress(0.05 + 0.65 * frac, text)
 
     progress(0.05, "Finding the fairest lottery")
     stop = threading.Event()
@@ -475,23 +526,29 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
         while not stop.wait(1.0):
             lex_progress("", 0.0)
 
+    def started(control) -> None:
+        state.control = control
+
     ticker = threading.Thread(target=heartbeat, daemon=True)
     ticker.start()
     try:
         attempt_limit = limit
         for attempt in range(3):
             try:
-                dist = leximin(work, time_limit=attempt_limit, progress=lex_progress)
+                dist = leximin_in_worker(work, time_limit=attempt_limit, progress=lex_progress, settle_after=settle,
+                                         on_start=started, should_stop=lambda: state.stopped)
                 break
             except LeximinError:
                 # The time limit ran out before any lottery was found (a busy or slow computer):
                 # allow twice as long, twice at most, rather than give up.
-                if attempt == 2 or attempt_limit is None:
+                if attempt == 2 or attempt_limit is None or state.stopped:
                     raise
                 attempt_limit = attempt_limit * 2
                 limit = limit + attempt_limit
     finally:
         stop.set()
+        with _ENGINES_LOCK:
+            _ENGINES.pop(threading.get_ident(), None)
     progress(0.72, f"Listing {M} equally likely panels")
     lot = round_to_uniform(work, dist, M)
     progress(0.80, "Freezing the lottery")
@@ -957,6 +1014,39 @@ def running_job(db: Database, kind: str | None = None) -> Job | None:
     return job if job and job.status == "running" else None
 
 
+def engine_state(db: Database, job_id: int) -> EngineState | None:
+    """The running computation of ``job_id`` in this process (None when it is not running here)."""
+    with _ACTIVE_LOCK:
+        thread = _ACTIVE.get((db.path, job_id))
+    if thread is None:
+        return None
+    with _ENGINES_LOCK:
+        return _ENGINES.get(thread.ident or -1)
+
+
+def stop_job(db: Database, job_id: int) -> bool:
+    """Stop the computation now and keep the lottery found so far (True if it was running here)."""
+    state = engine_state(db, job_id)
+    if state is None:
+        return False
+    state.stopped = True
+    if state.control is not None:
+        state.control.stop()  # type: ignore[attr-defined]
+    return True
+
+
+def extend_job(db: Database, job_id: int, seconds: float) -> float | None:
+    """Let the computation even out the chances for ``seconds`` more (up to its time limit). Returns the
+    new settle time in seconds from its start, or None when it is not running here."""
+    state = engine_state(db, job_id)
+    if state is None:
+        return None
+    state.settle = max(state.settle, time.monotonic() - state.started) + float(seconds)
+    if state.control is not None:
+        state.control.set_settle_after(state.settle)  # type: ignore[attr-defined]
+    return state.settle
+
+
 def _finish(db: Database, job_id: int, status: str, *, error: str | None = None, draw_id: int | None = None,
             only_running: bool = False):
     def write(cur):
@@ -1250,5 +1340,5 @@ __all__ = ["DrawRecord", "DrawError", "FrozenInputs", "Job", "latest_draw", "rev
            "current_panel", "draw_bundle", "get_draw", "freeze_targets", "frozen_inputs", "check_inputs",
            "compute_draw", "commit_draw", "reveal_draw", "prepare_replacement", "check_replacement",
            "start_draw_job", "start_replacement_job", "get_job", "last_job", "running_job", "chain_tip",
-           "replacement_rounds", "printable_lottery_html", "live_commitment", "slot_of", "public_record", "rerun_notice",
+           "replacement_rounds", "printable_lottery_html", "live_commitment", "slot_of", "public_record", "stop_job", "extend_job", "engine_state", "rerun_notice",
            "public_record_file", "group_commitment", "write_to_sheet", "sheet_source"]

@@ -67,6 +67,17 @@ def _progress(job_id: int) -> None:
     st.progress(min(1.0, max(0.0, job.progress)), text=job.message or "Working…")
     st.caption(f"Started by {md(job.started_by or 'an organiser')} at {job.started_at:%H:%M:%S}. You can leave this "
                "page and come back: the computation carries on, and the result is kept.")
+    state = draws.engine_state(db(), job_id)
+    if state is not None and state.proven and not state.stopped:
+        st.caption("Nobody's chance can be made any higher at the bottom any more. The computer is now evening out "
+                   "the chances above it, which matters less. You can stop it now, or let it work longer.")
+        left, right = st.columns(2)
+        if left.button("Stop now and keep this lottery", key=f"stop_{job_id}", icon=":material/stop_circle:"):
+            draws.stop_job(db(), job_id)
+            st.toast("Stopping: the lottery found so far is kept.")
+        if right.button("Keep working 5 more minutes", key=f"extend_{job_id}", icon=":material/more_time:"):
+            draws.extend_job(db(), job_id, 300)
+            st.toast("It will keep evening out the chances for up to 5 more minutes.")
 
 
 def _show_job(kind: str) -> bool:
@@ -231,8 +242,10 @@ def _chances(rec: draws.DrawRecord) -> None:
                    "time, the chances just above it could have been evened out a little further." if gap <= 1e-6 else
                    "Every panel still meets the quotas; with more time the smallest chance might be up to "
                    f"{gap * 100:.2f} percentage points higher.")
-        st.caption(f"The computer stopped improving the lottery after {rec.seconds or 0:.0f} seconds (its time "
-                   f"limit). {outcome}")
+        why = ("once the smallest chance was proven the best possible, or when you stopped it" if gap <= 1e-6 else
+               "at its time limit")
+        st.caption(f"The computer stopped improving the lottery after {rec.seconds or 0:.0f} seconds ({why}). "
+                   f"{outcome}")
     try:
         from lib.charts import chance_chart
         from lib.representativeness import chance_curve

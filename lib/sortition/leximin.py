@@ -85,7 +85,7 @@ from .systematic import equal_chance_samples, serpentine_order
 from .typespace import (INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, limit_next_solve,
                         new_highs)
 
-__all__ = ["Distribution", "leximin", "InfeasibleQuotas", "LeximinError", "gini", "FeasibilityReport"]
+__all__ = ["Control", "Distribution", "leximin", "InfeasibleQuotas", "LeximinError", "gini", "FeasibilityReport"]
 
 PRICING_TOL = 1e-9     # a composition improves the master when its reduced cost exceeds this
 FIX_TOL = 1e-7         # a type is pinned when its share n_t w_t of the dual weight exceeds this
@@ -584,11 +584,34 @@ class _Master:
 
 # --- the solver -----------------------------------------------------------------------
 
+@dataclass
+class Control:
+    """How a running computation may be steered from outside (the draw page, a worker process).
+
+    ``should_stop()``: True stops it at the next check, keeping the best lottery found so far.
+    ``settle_after()``: seconds after which the computation stops by itself *once the minimum
+    probability is proven optimal* (None: only the time limit stops it); the later leximin levels
+    only even out the chances above that minimum. ``on_snapshot(dist)``: called with the lottery
+    found so far when a level is finished (at most every ``snapshot_every`` seconds, and always when
+    the minimum has just been proven), so that a caller that must abandon the computation (a
+    solver that does not return) still has the best valid lottery."""
+    should_stop: Callable[[], bool] | None = None
+    settle_after: Callable[[], float | None] | None = None
+    on_snapshot: Callable[["Distribution"], None] | None = None
+    snapshot_every: float = 2.0
+
+
+class _Settled(TimeoutError):
+    """The minimum is proven optimal and the settle time has passed, or a stop was requested."""
+
+
 class _Solver:
-    def __init__(self, ts: TypeSpace, deadline: float | None, progress):
+    def __init__(self, ts: TypeSpace, deadline: float | None, progress, control: Control | None = None):
         self.ts = ts
         self.deadline = deadline
         self.progress = progress
+        self.control = control or Control()
+        self._last_snapshot = -math.inf
         self.exact = CompositionModel(ts)
         quick = CompositionModel(ts)          # the heuristic's own copy, with a looser gap
         quick.h.setOptionValue("mip_rel_gap", QUICK_MIP_GAP)
@@ -614,6 +637,34 @@ class _Solver:
         r = self.remaining()
         if r is not None and r <= 0:
             raise TimeoutError
+        c = self.control
+        if c.should_stop is not None and c.should_stop():
+            raise _Settled
+        if c.settle_after is not None and not math.isnan(self.maximin_seconds):
+            after = c.settle_after()
+            if after is not None and time.perf_counter() - self.t0 >= after:
+                raise _Settled
+
+    def snapshot(self, *, force: bool = False) -> None:
+        """Hand the lottery found so far to ``control.on_snapshot`` (see Control)."""
+        c = self.control
+        now = time.perf_counter()
+        last = getattr(self, "last", None)
+        if c.on_snapshot is None or last is None or (not force and now - self._last_snapshot < c.snapshot_every):
+            return
+        self._last_snapshot = now
+        m, lam = last
+        c.on_snapshot(self.distribution(m, lam, complete=False))
+
+    def distribution(self, m, lam, *, complete: bool) -> "Distribution":
+        comps = np.array(m.columns[: len(lam)])
+        dist = distribution_from(
+            self.ts, comps, lam, seconds=0.0, upper_bound=self.upper_bound,
+            pricing_violation=self.max_violation, complete=complete, stages=self.stages,
+            pricing_calls=self.exact.calls, columns=len(m.columns), method=self.method,
+            maximin_seconds=self.maximin_seconds)
+        dist.seconds = time.perf_counter() - self.t0
+        return dist
 
     def report(self, msg: str, frac: float) -> None:
         if self.progress is not None:
@@ -919,6 +970,7 @@ class _Solver:
                 return None  # numerically stuck: let the exact staged algorithm decide
             if s == 0:
                 self.maximin_seconds = time.perf_counter() - self.t0
+            self.snapshot(force=(s == 0))
             below = upto
         return m, lam
 
@@ -969,6 +1021,9 @@ class _Solver:
                 pvals[t] = zval
                 m.set_row(int(t), False, max(0.0, zval - FIX_SLACK))
                 rel.fix(int(t), zval)
+            if first:
+                self.maximin_seconds = time.perf_counter() - self.t0
+            self.snapshot(force=first)
             self.report(f"Stage {self.stages}: {int(fixed.sum())} of {T} groups fixed "
                         f"(lowest open probability {zval:.6f})", float(self.n[fixed].sum()) / total)
         res = m.solve()
@@ -994,7 +1049,7 @@ class _Solver:
 
 
 def leximin(instance: Instance, *, time_limit: float | None = None,
-            progress: Callable[[str, float], None] | None = None) -> Distribution:
+            progress: Callable[[str, float], None] | None = None, control: Control | None = None) -> Distribution:
     """The leximin distribution over valid panels of ``instance``.
 
     Raises ``InfeasibleQuotas`` (carrying the ``FeasibilityReport``) when no panel meets
@@ -1009,7 +1064,7 @@ def leximin(instance: Instance, *, time_limit: float | None = None,
     if not report.feasible:
         raise InfeasibleQuotas(report)
     deadline = None if time_limit is None else t0 + float(time_limit)
-    solver = _Solver(ts, deadline, progress)
+    solver = _Solver(ts, deadline, progress, control)
     first = np.zeros(ts.T, dtype=np.int64)
     assert report.example is not None
     for pid in report.example:
@@ -1022,12 +1077,7 @@ def leximin(instance: Instance, *, time_limit: float | None = None,
             raise LeximinError(f"The time limit of {time_limit} s ran out before a lottery giving everybody a chance "
                                "was found. Allow more time for the computation.") from None
         master, lam = solver.last
-    comps = np.array(master.columns[: len(lam)])
-    dist = distribution_from(
-        ts, comps, lam, seconds=0.0, upper_bound=solver.upper_bound,
-        pricing_violation=solver.max_violation, complete=solver.complete, stages=solver.stages,
-        pricing_calls=solver.exact.calls, columns=len(master.columns), method=solver.method,
-        maximin_seconds=solver.maximin_seconds)
+    dist = solver.distribution(master, lam, complete=solver.complete)
     dist.seconds = time.perf_counter() - t0
     if progress is not None:
         progress("Done", 1.0)

@@ -131,8 +131,12 @@ def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = 
     if algorithm == "leximin":
         from .leximin import leximin
         from .rounding import round_to_uniform
+        from .worker import leximin_in_worker
 
-        dist = leximin(work, time_limit=time_limit, progress=progress)
+        if time_limit is None:
+            dist = leximin(work, progress=progress)
+        else:   # with a limit, in a worker process that is stopped at the limit even if the solver hangs
+            dist = leximin_in_worker(work, time_limit=time_limit, progress=progress)
         lot = round_to_uniform(work, dist, M)
         panels = lot.panels
         probs = dict(dist.probabilities)

@@ -1,0 +1,70 @@
+"""The draw page's controls over a running computation: it settles by itself once the smallest chance
+is proven the best possible, and the organiser can stop it (keeping the lottery) or let it work longer."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from lib import draws
+from lib.sortition.leximin import Control, leximin
+
+
+@pytest.fixture(scope="module")
+def pool():
+    from bench.pools import generate_pool
+
+    return generate_pool(1000, 6, 60, seed=3)
+
+
+def test_the_engine_settles_once_the_minimum_is_proven(pool):
+    t0 = time.monotonic()
+    dist = leximin(pool, time_limit=120, control=Control(settle_after=lambda: 0.0))
+    assert time.monotonic() - t0 < 60
+    assert dist.complete is False                            # the later levels were not finished
+    assert dist.min_probability == pytest.approx(dist.upper_bound, abs=1e-7)   # but the minimum is optimal
+    assert dist.maximin_seconds == dist.maximin_seconds      # (not NaN: it was proven)
+
+
+def test_stop_keeps_the_lottery_found_so_far_and_extend_lets_it_work_longer(pool):
+    db = type("FakeDb", (), {"path": "engine-control-test"})()
+    out: dict = {}
+
+    def work():
+        out["cols"] = draws._prepare(pool, relaxation=[], M=100, time_limit=300, legacy_seconds=0, context=None,
+                                     progress=lambda f, m: out.setdefault("messages", []).append(m),
+                                     pseudonymise=False, settle_after=1.0)
+
+    thread = threading.Thread(target=work)
+    with draws._ACTIVE_LOCK:
+        draws._ACTIVE[(db.path, 1)] = thread
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        state = None
+        while time.monotonic() < deadline:
+            state = draws.engine_state(db, 1)
+            if state is not None and state.control is not None:
+                break
+            time.sleep(0.05)
+        assert state is not None and state.control is not None
+        # let it work much longer than the 1-s settle time, then stop it by hand
+        assert draws.extend_job(db, 1, 600) >= 600
+        while time.monotonic() < deadline and not state.proven:
+            time.sleep(0.1)
+        assert state.proven
+        time.sleep(3)
+        assert thread.is_alive()                             # still evening out: it was extended
+        t_stop = time.monotonic()
+        assert draws.stop_job(db, 1)
+        thread.join(30)
+        assert not thread.is_alive() and time.monotonic() - t_stop < 15
+    finally:
+        with draws._ACTIVE_LOCK:
+            draws._ACTIVE.pop((db.path, 1), None)
+    cols = out["cols"]
+    assert cols["complete"] is False and cols["m"] == 100
+    assert any("proven the best possible" in m for m in out["messages"])
+    assert draws.engine_state(db, 1) is None                 # nothing left behind
