@@ -468,9 +468,10 @@ _ENGINES_LOCK = threading.Lock()
 
 def default_settle_seconds() -> float:
     """Once the smallest chance is proven the best possible, the draw keeps evening out the other chances
-    for at most this long (KLEROTERION_DRAW_SETTLE, default 60 s); the organiser can stop it earlier or let
+    for at most this long after its start (KLEROTERION_DRAW_SETTLE, default 50 s, so that with the rounding
+    the whole draw takes about a minute); the organiser can stop it earlier or let
     it work longer, up to the time limit."""
-    return float(os.environ.get("KLEROTERION_DRAW_SETTLE", "60"))
+    return float(os.environ.get("KLEROTERION_DRAW_SETTLE", "50"))
 
 
 def _level_of(message: str) -> tuple[int, int] | None:
@@ -529,6 +530,16 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
     def started(control) -> None:
         state.control = control
 
+    # The greedy draw's chances are estimated here while the worker process computes the fair lottery:
+    # this process only waits for it, so the comparison costs no extra time on a machine with two cores.
+    greedy: dict = {}
+
+    def compare() -> None:
+        if legacy_seconds > 0:
+            greedy["result"] = estimate_legacy(work, seconds=legacy_seconds)
+
+    comparison = threading.Thread(target=compare, daemon=True, name="kleroterion-greedy-estimate")
+    comparison.start()
     ticker = threading.Thread(target=heartbeat, daemon=True)
     ticker.start()
     try:
@@ -554,12 +565,11 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
     progress(0.80, "Freezing the lottery")
     fl = freeze(work, lot.panels, algorithm="leximin", created=_now_text(), targets=dist.probabilities,
                 relaxation=relaxation, context=context, pseudonymise_households=pseudonymise, secret=secret)
-    legacy = None
-    legacy_draws = 0
-    legacy_note = None
+    legacy, legacy_draws, legacy_note = None, 0, None
     if legacy_seconds > 0:
         progress(0.82, "Comparing with the greedy draw many groups use")
-        legacy, legacy_draws, legacy_note = estimate_legacy(work, seconds=legacy_seconds)
+        comparison.join()
+        legacy, legacy_draws, legacy_note = greedy.get("result", (None, 0, None))
     probs = dict(lot.probabilities)
     mn, g = _fairness(probs)
     progress(0.98, "Saving")
