@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from lib import participation as P
 from lib.plaintext import md
 from tests.app_pages.helpers import assert_ok, goto, open_app
@@ -107,10 +109,17 @@ def _set_value_label(d, label: str) -> None:
 
 # --- the public transparency page -------------------------------------------------------------------
 
-def test_public_number_and_assembly_name_are_plain_text_on_the_transparency_page(app_env, tmp_path_factory):
+@pytest.fixture(scope="module")
+def drawn_file(tmp_path_factory):
+    """The demo with a revealed draw, built before any test's app opens its own database."""
     from tests.app_pages.drawn_demo import drawn_demo_file
 
-    shutil.copyfile(drawn_demo_file(tmp_path_factory.getbasetemp()), app_env / "app.duckdb")
+    return drawn_demo_file(tmp_path_factory.getbasetemp())
+
+
+def test_public_number_and_assembly_name_are_plain_text_on_the_transparency_page(app_env, drawn_file):
+    (app_env / "app.duckdb.wal").unlink(missing_ok=True)
+    shutil.copyfile(drawn_file, app_env / "app.duckdb")
     at = open_app(None)
     d = _db()
     _sql(d, "UPDATE draws SET public_number = ? WHERE status = 'revealed'", [STYLE])
