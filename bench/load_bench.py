@@ -91,6 +91,7 @@ def baseline(path: Path, setup: dict) -> tuple[list[float], list[float]]:
             P.mark_attendance(db, setup["session"], pid, P.PRESENT, "volunteer")
             checks.append(time.perf_counter() - t0)
     finally:
+        ev.save_waiting(db)     # answers wait in memory for a batch (lib.evaluation): write them before closing
         db.close()
     return saves, checks
 

@@ -74,9 +74,14 @@ def test_member_designed_question_from_proposal_to_result(browser, assembly):
         member.get_by_label("What do you want to learn from it?").fill("Whether the evidence sessions work")
         member.get_by_role("button", name="Propose this question").click()
         member.get_by_text("your question is saved").wait_for()
-        # 2. The organiser opens an endorsement round.
+        member.get_by_text("Waiting for a check by the organisers").wait_for()
+        # 2. The organiser checks the question, then opens an endorsement round.
         sign_in(organiser, srv.url, "organiser")
         open_page(organiser, "Evaluation")
+        organiser.get_by_role("tab", name="Members' questions").click()
+        organiser.get_by_role("button", name="Accept", exact=True).click()
+        organiser.get_by_text("M1 accepted").wait_for()
+        wait_idle(organiser)
         organiser.get_by_role("tab", name="Members' questions").click()
         organiser.get_by_role("button", name="Open the round").click()
         organiser.get_by_text("Round opened. Members can endorse now.").wait_for()
@@ -114,6 +119,7 @@ def test_member_designed_question_from_proposal_to_result(browser, assembly):
     for i, code in enumerate(codes[2:7]):
         ev.submit_answers(db, ev.member_sign_in(db, code), wave.wave_id, {q: 1 + (i + j) % 5 for j, q in
                                                                           enumerate(asked)})
+    assert ev.save_waiting(db) == 0          # a full batch waits in memory: written before closing
     db.close()
 
     srv = start(path, organiser)
