@@ -400,3 +400,42 @@ def test_marks_made_before_the_key_are_converted_and_no_longer_recomputable(tmp_
     assert answered == [pid for pid, t in tokens.items()
                         if hashlib.sha256(f"answered|1|{t}".encode()).hexdigest() == old[0]]
     db.close()
+
+
+def test_endorsing_writes_nothing_until_a_batch_and_no_mark_anyone_can_recompute(tmp_path):
+    """Endorsements are anonymous too: with a read held open, an endorsement leaves the files as they
+    were until a batch of at least ev.BATCH members' endorsements is written, and the log never holds
+    a voter mark computable from a token."""
+    from lib.db import open_database
+
+    db = open_database(tmp_path / "endorse.duckdb")
+    ids = [f"P-{i:04d}" for i in range(1, 13)]
+    codes = ev.issue_codes(db, ids)
+    sessions = [ev.member_sign_in(db, codes[pid]) for pid in ids]
+    qs = [ev.propose_question(db, sessions[0], f"Question {i}?", "to learn") for i in range(3)]
+    for q in qs:
+        ev.check_question(db, q, True)
+    rnd = ev.open_round(db, datetime.now(timezone.utc) + timedelta(days=1)).round_id
+    db.query("CHECKPOINT")
+    changes = []
+    with db.cursor() as reader:
+        reader.begin()
+        reader.execute("SELECT count(*) FROM eval_endorsements").fetchall()
+        for i, s in enumerate(sessions):
+            before = hashlib.sha256(_files(db)).hexdigest()
+            ev.endorse(db, s, rnd, [qs[i % 3]] if i % 2 else qs[:2])
+            changes.append(before != hashlib.sha256(_files(db)).hexdigest())
+        waiting = len(sessions) - db.scalar("SELECT len(voters) FROM eval_round_voters WHERE round_id = ?", [rnd])
+        ev.close_round(db, rnd)
+        wal = _wal(db)
+        reader.rollback()
+    assert changes.count(True) == 1 and changes.index(True) == 2 * ev.BATCH - 1, changes
+    assert waiting == ev.BATCH + len(sessions) - 2 * ev.BATCH     # those waiting in memory until the close
+    assert ev.endorsed_count(db, rnd) == len(sessions)
+    for s in sessions:
+        for value in _recomputable(s.token, 0, rnd):
+            assert value.encode() not in wal
+    assert db.scalar("SELECT count(*) FROM eval_endorsements WHERE round_id = ?", [rnd]) == 6 * 1 + 6 * 2
+    (voters,) = db.query("SELECT voters FROM eval_round_voters WHERE round_id = ?", [rnd])[0]
+    assert len(voters) == len(sessions) and list(voters) == sorted(voters)
+    db.close()

@@ -417,3 +417,24 @@ def test_the_number_of_cards_cannot_drop_below_the_forms_typed_in_and_a_typist_i
     ev.close_wave(db, w, now=T0)
     with pytest.raises(UserError, match="closed"):
         ev.set_paper_cards(db, w, 10)
+
+
+def test_volunteers_typing_at_the_same_moment_cannot_pass_the_cap_together(ten):
+    from concurrent.futures import ThreadPoolExecutor
+
+    db, _s, _ = ten
+    w = ev.open_wave(db, "pulse", now=T0).wave_id
+    ev.set_paper_cards(db, w, 3)
+
+    def type_in(i):
+        try:
+            ev.submit_paper_answers(db, w, {"E1": 1 + i % 5}, actor=f"volunteer {i}")
+            return "saved"
+        except UserError as e:
+            return "refused" if "typed in already" in str(e) else str(e)
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(type_in, range(12)))
+    assert outcomes.count("saved") == 3 and outcomes.count("refused") == 9, outcomes
+    ev.close_wave(db, w, now=T0)
+    assert ev.answer_counts(db, w) == {"online": 0, "paper": 3}
