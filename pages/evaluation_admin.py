@@ -68,7 +68,7 @@ def cards_tab() -> None:
                 except UserError as e:
                     st.error(str(e))
     if gone:
-        st.warning(f"{len(gone)} card(s) belong to people who are no longer members: {', '.join(gone)}.")
+        st.warning(f"{len(gone)} card(s) belong to people who are no longer members: {md(', '.join(gone))}.")
         if st.button("Stop those codes"):
             _act(lambda: ev.revoke_codes(db(), gone, ACTOR), "Those codes no longer work.")
     new = st.session_state.get("new_cards")
