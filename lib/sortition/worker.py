@@ -3,27 +3,37 @@
 HiGHS runs in C. Every solve has a time limit (``leximin._run``), but a solve that ignores it
 (a solver bug, a stalled simplex that never checks its clock) would hold a thread for ever,
 and a thread cannot be stopped from outside. So the app and the command line run the
-computation in a separate process (``multiprocessing``'s *spawn* start method: a fresh
-interpreter, safe beside Streamlit's threads) and keep, in this process:
+computation in a separate process (``python -m lib.sortition.worker``, started with
+``subprocess``: a fresh interpreter that imports nothing of the caller's main program, so it
+is safe beside Streamlit's threads and from any script) and keep, in this process:
 
-- the lottery found so far: the child sends a *snapshot* (a valid ``Distribution``) each time
-  a leximin level is finished, and always as soon as the minimum probability is proven;
-- a hard deadline: ``time_limit + grace`` seconds after the start, a child that has not
+- the lottery found so far: the worker sends a *snapshot* (a valid ``Distribution``) each
+  time a leximin level is finished, and always as soon as the minimum probability is proven;
+- a hard deadline: ``time_limit + grace`` seconds after the start, a worker that has not
   answered is killed, and the last snapshot is returned (``complete=False``);
 - the controls: a stop request (keep the lottery found so far) and the settle time (stop by
-  itself once the minimum is proven and this many seconds have passed), both of which the
-  child reads at its next check.
+  itself once the minimum is proven and this many seconds have passed), which the worker
+  reads at its next check.
 
-``leximin_in_worker`` returns the same ``Distribution`` as ``leximin`` and raises the same
-errors (``InfeasibleQuotas``, ``LeximinError``).
+The two processes exchange length-prefixed pickles over the worker's standard input and
+output (the worker's own prints go to its standard error). ``leximin_in_worker`` returns the
+same ``Distribution`` as ``leximin`` and raises the same errors (``InfeasibleQuotas``,
+``LeximinError``).
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
 import time
-from typing import Callable
+from pathlib import Path
+from typing import BinaryIO, Callable
 
 from .leximin import Control, Distribution, LeximinError, leximin
 from .model import Instance
@@ -31,60 +41,120 @@ from .model import Instance
 GRACE_SECONDS = 5.0
 """How long past the time limit a worker may take to hand back its answer before it is killed."""
 
-_POLL = 0.1
+_ROOT = Path(__file__).resolve().parents[2]
+_HEADER = struct.Struct(">I")
 
 
-def _child(conn, instance: Instance, time_limit: float | None, stop, settle, test_stall_after: int | None) -> None:
-    """The worker's body: run leximin, stream progress and snapshots, send the result."""
-    from . import leximin as lx
+def _send(stream: BinaryIO, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
 
-    if test_stall_after is not None:      # tests only: a solver that never returns (see the module's tests)
+
+def _recv(stream: BinaryIO):
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(head)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+# --- the worker's side ------------------------------------------------------------------------
+
+def _serve() -> None:
+    """``python -m lib.sortition.worker``: one computation, asked for on standard input."""
+    out = os.fdopen(os.dup(1), "wb")          # the protocol's channel ...
+    os.dup2(2, 1)                              # ... and anything printed goes to standard error
+    inp = sys.stdin.buffer
+    request = _recv(inp)
+    instance, time_limit, settle, stall_after = (request["instance"], request["time_limit"], request["settle"],
+                                                 request.get("test_stall_after"))
+    stop = threading.Event()
+    settle_box = [settle]
+    lock = threading.Lock()
+
+    def controls() -> None:
+        while True:
+            try:
+                msg = _recv(inp)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                stop.set()                     # the caller is gone: finish quickly
+                return
+            if msg[0] == "stop":
+                stop.set()
+            elif msg[0] == "settle":
+                settle_box[0] = msg[1]
+
+    threading.Thread(target=controls, daemon=True).start()
+
+    def send(obj) -> None:
+        with lock:
+            _send(out, obj)
+
+    snapshots = [0]
+    if stall_after is not None:               # tests only: a solver that never returns
+        from . import leximin as lx
+
         plain_run = lx._run
-        sent = {"n": 0}
 
         def stuck(h, *a, **kw):
-            if sent["n"] >= test_stall_after:
+            if snapshots[0] >= stall_after:
                 while True:
                     time.sleep(3600)
             return plain_run(h, *a, **kw)
 
         lx._run = stuck
 
-    def progress(message: str, fraction: float) -> None:
-        conn.send(("progress", message, fraction))
-
     def on_snapshot(dist: Distribution) -> None:
-        conn.send(("snapshot", dist))
-        if test_stall_after is not None:
-            sent["n"] += 1
+        send(("snapshot", dist))
+        snapshots[0] += 1
 
-    control = Control(should_stop=stop.is_set,
-                      settle_after=lambda: None if math.isnan(settle.value) else settle.value,
-                      on_snapshot=on_snapshot)
+    control = Control(should_stop=stop.is_set, settle_after=lambda: settle_box[0], on_snapshot=on_snapshot)
     try:
-        dist = leximin(instance, time_limit=time_limit, progress=progress, control=control)
-        conn.send(("done", dist))
-    except BaseException as e:  # noqa: BLE001 - everything goes back to the parent
+        dist = leximin(instance, time_limit=time_limit, progress=lambda m, f: send(("progress", m, f)),
+                       control=control)
+        send(("done", dist))
+    except BaseException as e:  # noqa: BLE001 - everything goes back to the caller
         try:
-            conn.send(("error", e))
+            send(("error", e))
         except Exception:  # noqa: BLE001 - an exception that cannot be pickled
-            conn.send(("error", LeximinError(f"The computation failed: {type(e).__name__}: {e}")))
-    finally:
-        conn.close()
+            send(("error", LeximinError(f"The computation failed: {type(e).__name__}: {e}")))
+    out.close()
 
+
+# --- the caller's side ------------------------------------------------------------------------
 
 class WorkerControl:
     """Handles for a computation running in a worker: stop it, or change its settle time."""
 
-    def __init__(self, ctx) -> None:
-        self._stop = ctx.Event()
-        self._settle = ctx.Value("d", math.nan)
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self._proc = proc
+        self._lock = threading.Lock()
+
+    def _tell(self, msg) -> None:
+        with self._lock:
+            try:
+                _send(self._proc.stdin, msg)  # type: ignore[arg-type]
+            except (BrokenPipeError, OSError, ValueError):
+                pass                           # the worker has ended
 
     def stop(self) -> None:
-        self._stop.set()
+        self._tell(("stop",))
 
     def set_settle_after(self, seconds: float | None) -> None:
-        self._settle.value = math.nan if seconds is None else float(seconds)
+        self._tell(("settle", seconds))
+
+
+def _start(request: dict) -> subprocess.Popen:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    proc = subprocess.Popen([sys.executable, "-m", "lib.sortition.worker"], cwd=str(_ROOT), env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None)
+    _send(proc.stdin, request)  # type: ignore[arg-type]
+    return proc
 
 
 def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,
@@ -96,62 +166,77 @@ def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,
     """``leximin`` in a worker process that is killed ``grace`` seconds after ``time_limit``.
 
     ``on_start(control)`` receives the handles to stop the computation or change its settle time
-    while it runs; ``should_stop()`` is polled too (either stops it). Returns the finished
+    while it runs; ``should_stop()`` is polled too: once it says stop, the worker has ``grace``
+    seconds to hand back its lottery before the last snapshot is taken instead. Returns the finished
     lottery, or the best one found when it was stopped, timed out or killed (``complete=False``).
     """
-    ctx = mp.get_context("spawn")
-    control = WorkerControl(ctx)
-    control.set_settle_after(settle_after)
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, name="kleroterion-leximin",
-                       args=(child, instance, time_limit, control._stop, control._settle, _test_stall_after),
-                       daemon=True)
     t0 = time.monotonic()
-    proc.start()
-    child.close()
+    proc = _start({"instance": instance, "time_limit": time_limit, "settle": settle_after,
+                   "test_stall_after": _test_stall_after})
+    control = WorkerControl(proc)
+    inbox: queue.Queue = queue.Queue()
+
+    def reader() -> None:
+        try:
+            while True:
+                inbox.put(_recv(proc.stdout))  # type: ignore[arg-type]
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+            inbox.put(("eof",))
+
+    threading.Thread(target=reader, daemon=True, name="kleroterion-leximin-reader").start()
     if on_start is not None:
         on_start(control)
     hard = None if time_limit is None else t0 + float(time_limit) + grace
     best: Distribution | None = None
+    stopped_at: float | None = None
     try:
         while True:
-            if should_stop is not None and should_stop():
+            now = time.monotonic()
+            if stopped_at is None and should_stop is not None and should_stop():
                 control.stop()
-            if hard is not None and time.monotonic() > hard:
+                stopped_at = now
+            if hard is not None and now > hard:
                 break
+            if stopped_at is not None and best is not None and now > stopped_at + grace:
+                break          # asked to stop, and busy in a long step: keep the lottery found so far
             try:
-                ready = parent.poll(_POLL)
-            except (EOFError, OSError):
-                ready = False
-            if not ready:
-                if not proc.is_alive() and not parent.poll(0):
-                    raise LeximinError("The computation stopped unexpectedly (its process ended without an "
-                                       "answer). Try again; if it happens again, tell whoever runs the app.")
+                msg = inbox.get(timeout=0.1)
+            except queue.Empty:
                 continue
-            try:
-                msg = parent.recv()
-            except EOFError:
-                continue
-            if msg[0] == "progress" and progress is not None:
-                progress(msg[1], msg[2])
+            if msg[0] == "progress":
+                if progress is not None:
+                    progress(msg[1], msg[2])
             elif msg[0] == "snapshot":
                 best = msg[1]
             elif msg[0] == "done":
                 return msg[1]
             elif msg[0] == "error":
                 raise msg[1]
+            elif msg[0] == "eof":
+                if best is not None:
+                    break
+                raise LeximinError("The computation stopped unexpectedly (its process ended without an answer). "
+                                   "Try again; if it happens again, tell whoever runs the app.")
     finally:
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(2)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(2)
-        parent.close()
-    # the hard deadline passed: the solver did not return
+        if proc.poll() is None:
+            proc.kill()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+    # the hard deadline passed (the solver did not return), or the worker died after a snapshot
     if best is None:
         raise LeximinError(f"The computation did not answer within its time limit of {time_limit:g} s and was "
                            "stopped before it had found a lottery. Allow more time, or try again.")
     best.complete = False
     best.seconds = time.monotonic() - t0
     return best
+
+
+if __name__ == "__main__":
+    _serve()
