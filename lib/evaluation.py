@@ -1372,7 +1372,8 @@ def mark_answered_on_paper(db: Database, wave_id: int, code: str, actor: str = "
 def close_wave(db: Database, wave_id: int, actor: str = "organiser", *, members_first_days: int | None = None,
                now: datetime | None = None) -> Wave:
     """Close a survey: the answers still waiting in memory are written (in random order), then no
-    more answers are taken."""
+    more answers are taken. If fewer than BATCH sets of answers were given in all, none is kept
+    (only the members' marks): so few could be recognised, and no result would be shown anyway."""
     now = _now(now)
     days = eval_settings(db)["members_first_days"] if members_first_days is None else int(members_first_days)
     state = _state(db)
@@ -1385,14 +1386,23 @@ def close_wave(db: Database, wave_id: int, actor: str = "organiser", *, members_
         if rows[0][0] != "open":
             raise UserError("This survey is already closed.")
         waiting = list(state.waiting.get(scope, []))
+        stored = cur.execute("SELECT count(DISTINCT response_id) FROM eval_responses WHERE wave_id = ?",
+                             [wave_id]).fetchall()[0][0]
+        sets = sum(1 for e in waiting if e.items)
+        dropped = 0
+        if sets and stored + sets < BATCH:
+            waiting = [_Waiting(e.mark, ()) for e in waiting if e.mark]
+            dropped = sets
         if waiting:
             _RNG.shuffle(waiting)
             _write_batch(cur, state.key, scope, waiting)
         until = now + timedelta(days=days)
         cur.execute("UPDATE eval_waves SET status = 'closed', closed_at = ?, members_first_until = ? "
                     "WHERE wave_id = ?", [now, until, wave_id])
+        note = (f"; fewer than {BATCH} sets of answers were given, so those {dropped} were not kept (so few could "
+                "be recognised)" if dropped else "")
         _log(cur, actor, "wave_closed", wave_id=wave_id,
-             detail=f"members see the results first, for {days} day(s), until {until.date().isoformat()}")
+             detail=f"members see the results first, for {days} day(s), until {until.date().isoformat()}{note}")
 
     with state.lock:
         db.transaction(write)

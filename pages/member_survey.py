@@ -19,7 +19,8 @@ def body() -> None:
         return
     st.markdown("Your answers are **anonymous**: they are stored with no link to you, and nobody, not even the "
                 "organisers, can see who said what. Results are shown only for questions at least 5 people "
-                "answered. You can answer each survey once.")
+                "answered; if fewer than 5 people answer a survey, their answers are not kept at all. You can "
+                "answer each survey once.")
     with st.expander("How your answers are kept anonymous"):
         st.markdown(WAITING_NOTE + " The database keeps only a scrambled mark saying that you have answered "
                     "(made with a key that is not stored in the database), never which answers are yours.")

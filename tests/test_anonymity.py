@@ -337,8 +337,7 @@ def test_a_member_can_answer_again_if_the_server_stops_before_their_answers_are_
     s1 = ev.member_sign_in(db, codes["P-0001"])
     assert ev.answer_state(db, s1, wave) == "none" and ev.answered_count(db, wave) == 0
     ev.submit_answers(db, s1, wave, {"E1": 5})
-    ev.close_wave(db, wave)
-    assert ev.response_count(db, wave) == 1 and ev.answer_state(db, s1, wave) == "saved"
+    assert ev.answer_state(db, s1, wave) == "waiting"
     db.close()
 
 
@@ -438,4 +437,25 @@ def test_endorsing_writes_nothing_until_a_batch_and_no_mark_anyone_can_recompute
     assert db.scalar("SELECT count(*) FROM eval_endorsements WHERE round_id = ?", [rnd]) == 6 * 1 + 6 * 2
     (voters,) = db.query("SELECT voters FROM eval_round_voters WHERE round_id = ?", [rnd])[0]
     assert len(voters) == len(sessions) and list(voters) == sorted(voters)
+    db.close()
+
+
+def test_a_survey_answered_by_fewer_than_five_keeps_no_answers(tmp_path):
+    """With fewer than 5 sets of answers in a whole survey, the batch written at closing would be small
+    enough to recognise people (and no result would be shown anyway): only the marks are kept."""
+    from lib.db import open_database
+
+    db = open_database(tmp_path / "few.duckdb")
+    ids = [f"P-{i:04d}" for i in range(1, 5)]
+    codes = ev.issue_codes(db, ids)
+    wave = ev.open_wave(db, "pulse").wave_id
+    for i, pid in enumerate(ids[:3]):
+        ev.submit_answers(db, ev.member_sign_in(db, codes[pid]), wave, {"E1": 1 + i})
+    ev.set_paper_cards(db, wave, 1)
+    ev.submit_paper_answers(db, wave, {"E1": 5}, actor="volunteer:Sam")
+    ev.close_wave(db, wave)
+    assert ev.response_count(db, wave) == 0 and ev.answered_count(db, wave) == 3
+    assert db.scalar("SELECT count(*) FROM eval_responses") == 0
+    assert "so those 4 were not kept" in ev.log_frame(db)["detail"].iloc[-1]
+    assert all(r["suppressed"] for _, r in ev.results_frame(db, wave).iterrows())
     db.close()

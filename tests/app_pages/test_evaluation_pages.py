@@ -156,13 +156,15 @@ def test_a_member_proposes_accepts_wording_endorses_and_answers(app_env):
     # honest about where they are: waiting in memory for a batch, lost if the server stops first
     assert "waiting in the server's memory" in texts(at) and "ask you to answer again" in texts(at)
     assert ev.response_count(d, 1) == 0 and ev.waiting_count(d, 1) == 1
+    for c in list(codes.values())[1:5]:
+        ev.submit_answers(d, ev.member_sign_in(d, c), 1, {"E1": 2})
     ev.close_wave(d, 1)
-    assert ev.response_count(d, 1) == 1
+    assert ev.response_count(d, 1) == 5
 
 
 def test_a_volunteer_types_in_a_paper_form_ticks_a_card_and_suggests_wording(app_env):
     at = open_app("volunteer")
-    d, codes = with_codes(3)
+    d, codes = with_codes(6)
     goto(at, PAPER)
     assert "No survey is open" in texts(at)
     w = ev.open_wave(d, "pulse")
@@ -180,8 +182,11 @@ def test_a_volunteer_types_in_a_paper_form_ticks_a_card_and_suggests_wording(app
     assert "All 1 paper card(s) handed out for this survey have been typed in already" in texts(at)
     assert not [b for b in at.button if b.label == "Save this paper form"]
     assert ev.paper_status(d, w.wave_id)["by"] == {"volunteer:Sam": 1}
+    for c in list(codes.values())[2:6]:
+        ev.submit_answers(d, ev.member_sign_in(d, c), w.wave_id, {"E1": 2})
     ev.close_wave(d, w.wave_id)
-    assert d.query("SELECT DISTINCT channel, typed_by FROM eval_responses") == [("paper", "volunteer:Sam")]
+    assert d.query("SELECT DISTINCT channel, typed_by FROM eval_responses ORDER BY 1") == [
+        ("online", None), ("paper", "volunteer:Sam")]
     w = ev.open_wave(d, "pulse")
     at.run()
     [box] = [t for t in at.text_input if t.label.startswith("The access code")]
