@@ -10,6 +10,7 @@ from typing import Callable
 import streamlit as st
 
 from lib.errors import UserError
+from lib.plaintext import md
 from lib.resources import get_db
 
 log = logging.getLogger("kleroterion")
@@ -33,7 +34,7 @@ def run_page(body: Callable[[], None]) -> None:
     try:
         body()
     except UserError as e:
-        st.error(str(e))
+        st.error(md(str(e)))           # messages may repeat what somebody typed: plain text
     except Exception:  # noqa: BLE001 - the last line of defence for the UI
         log.error("Unexpected error on a page:\n%s", traceback.format_exc())
         if strict_errors():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_pages.helpers import GENERIC_ERROR, assert_ok
+from tests.app_pages.helpers import GENERIC_ERROR, assert_ok, visible
 
 
 def _broken_page():
@@ -22,7 +22,7 @@ def _plain_error_page():
     from pages.common import run_page
 
     def body():
-        raise UserError("The sheet has no column called Postcode.")
+        raise UserError("The sheet has no column called ![Postcode](http://127.0.0.1:9/x.png).")
 
     run_page(body)
 
@@ -48,4 +48,5 @@ def test_a_plain_error_for_the_user_is_not_a_failure(monkeypatch):
     at = AppTest.from_function(_plain_error_page)
     at.run()
     assert_ok(at)
-    assert [e.value for e in at.error] == ["The sheet has no column called Postcode."]
+    assert [visible(e.value) for e in at.error] == ["The sheet has no column called ![Postcode](http://127.0.0.1:9/x.png)."]
+    assert "\\!\\[Postcode\\]" in at.error[0].value        # shown as typed, not as an image
