@@ -98,6 +98,8 @@ def comparison(stages: Mapping[str, pd.DataFrame], fields: Sequence[Field], *, q
     pop = stages.get("population")
     target = {} if pop is None else {(r.field, r.value): r.share for r in pop.itertuples()}
     band = {}
+    quotas = list(quotas)
+    seats = {(q.field, q.value): (q.min, q.max) for q in quotas}
     if panel_size:
         band = {(q.field, q.value): (q.min / panel_size, q.max / panel_size) for q in quotas}
     labels = {f.key: f.label for f in fields}
@@ -118,9 +120,10 @@ def comparison(stages: Mapping[str, pd.DataFrame], fields: Sequence[Field], *, q
                 "ratio": (math.nan if t is None or stage == "population"
                           else (representation_ratio(r.share, t) or math.nan)),
                 "band_min": b[0], "band_max": b[1],
+                "quota_min": seats.get(key, (math.nan, math.nan))[0], "quota_max": seats.get(key, (math.nan, math.nan))[1],
             })
     cols = ["field", "field_label", "value", "value_label", "position", "stage", "stage_label", "count", "share",
-            "target", "deviation_pp", "ratio", "band_min", "band_max"]
+            "target", "deviation_pp", "ratio", "band_min", "band_max", "quota_min", "quota_max"]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -308,18 +311,46 @@ def latest_chances(db):
     return rec, dict(rec.probabilities or {}), (dict(rec.legacy_probabilities) if rec.legacy_probabilities else None)
 
 
+def quota_pins(stage: str, qmin, qmax) -> bool:
+    """True when the group's published quota leaves only one count between 1 and 4 at this stage, so that
+    "fewer than 5" would give the exact count away (the panel meets its quota; the pool holds at least
+    the minimum; confirmed, attending and completed are part of the panel). Such a cell is "not shown"
+    whatever its count, so that hiding it says nothing either. Quotas are public (and follow from the
+    published targets), so they cannot be hidden instead."""
+    from lib.privacy import SMALL_GROUP
+
+    if qmin is None or qmax is None or pd.isna(qmin) or pd.isna(qmax) or stage == "population":
+        return False
+    if stage == "selected":
+        lo, hi = int(qmin), int(qmax)
+    elif stage in ("signups", "eligible"):
+        lo, hi = int(qmin), SMALL_GROUP
+    else:
+        lo, hi = 0, int(qmax)
+    return len([n for n in range(1, SMALL_GROUP) if lo <= n <= hi]) == 1
+
+
 def public_table(comp: pd.DataFrame, *, organiser: bool = False) -> pd.DataFrame:
     """A wide table for people: one row per value, a share column per stage; counts under 5 are
-    hidden for non-organisers, and so is their share (it would give the count away). When only one
-    value of a field is hidden, the next smallest is "not shown" too, so it cannot be worked out by
-    subtracting the others from the total."""
+    hidden for non-organisers, and so is their share (it would give the count away). A group whose
+    quota would pin a hidden count (``quota_pins``) is "not shown" at that stage whatever its count.
+    When only one value of a field is hidden, the next smallest is "not shown" too, so it cannot be
+    worked out by subtracting the others from the total."""
     from lib.privacy import SMALL_GROUP
-    from lib.quota_board import secondary_hidden
+
+    def pinned(r) -> bool:
+        return not organiser and quota_pins(r.stage, getattr(r, "quota_min", None), getattr(r, "quota_max", None))
 
     also_hidden: set = set()
+    pins: set = set()
     for (field, stage), grp in comp[comp["stage"] != "population"].groupby(["field", "stage"], sort=False):
         counts = {v: (0 if pd.isna(n) else int(n)) for v, n in zip(grp["value"], grp["count"])}
-        also_hidden |= {(field, stage, v) for v in secondary_hidden(counts, organiser=organiser)}
+        pins |= {(field, stage, r.value) for r in grp.itertuples() if pinned(r)}
+        primary = {v for v, n in counts.items() if (not organiser and 0 < n < SMALL_GROUP) or (field, stage, v) in pins}
+        if len(primary) == 1 and not organiser:
+            others = sorted((n, str(v)) for v, n in counts.items() if v not in primary and n > 0)
+            if others:
+                also_hidden.add((field, stage, next(v for v in counts if str(v) == others[0][1])))
     rows: dict[tuple, dict] = {}
     for r in comp.sort_values(["position"]).itertuples():
         row = rows.setdefault((r.field, r.value), {"Group": r.value_label})
@@ -329,7 +360,9 @@ def public_table(comp: pd.DataFrame, *, organiser: bool = False) -> pd.DataFrame
         n = 0 if pd.isna(r.count) else int(r.count)
         hidden = not organiser and 0 < n < SMALL_GROUP
         label = stage_label(r.stage)
-        if hidden:
+        if (r.field, r.stage, r.value) in pins:
+            row[label] = "not shown"
+        elif hidden:
             row[label] = "fewer than 5"
         elif (r.field, r.stage, r.value) in also_hidden:
             row[label] = "not shown"
