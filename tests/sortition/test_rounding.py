@@ -111,3 +111,23 @@ def test_random_tiny_instances_round_within_a_few_panels(inst):
     M = 60
     lot = round_to_uniform(inst, dist, M, time_limit=2.0)
     check_lottery(inst, dist, lot, M, 2 / M)
+
+
+def test_the_lottery_keeps_the_smallest_chance_within_one_panel_of_the_best_possible():
+    """On a realistic pool the 1,000 panels give the least likely person at least floor(M p_min) - 1
+    appearances, and nobody strays more than two panels from their computed chance (the exchanges
+    between panels after the multiplicities; before them: 2 and 6 panels off)."""
+    import math
+
+    from bench.pools import generate_pool
+    from lib.sortition.leximin import Control
+
+    inst = generate_pool(1000, 6, 60, seed=1)
+    dist = leximin(inst, time_limit=120, control=Control(settle_after=lambda: 0.0))
+    M = 1000
+    lot = round_to_uniform(inst, dist, M, time_limit=2.0)
+    check_lottery(inst, dist, lot, M, 2.0 / M + 1e-9)
+    assert round(lot.min_probability * M) >= math.floor(M * dist.min_probability + 1e-9) - 1
+    worst_below = max(math.floor(M * dist.probabilities[p] + 1e-9) - round(lot.probabilities[p] * M)
+                      for p in inst.ids)
+    assert worst_below <= 1
