@@ -166,4 +166,7 @@ sidebar(role)
 _pages = pages_for(role)
 _nav = st.navigation(_pages)
 go_back(_pages)
-_nav.run()
+from pages.common import routed  # noqa: E402 - a page run outside the router is refused (pages/common.py)
+
+with routed():
+    _nav.run()

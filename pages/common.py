@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 import traceback
+from contextlib import contextmanager
 from typing import Callable
 
 import streamlit as st
@@ -29,8 +32,42 @@ def strict_errors() -> bool:
     return os.environ.get("KLEROTERION_STRICT") == "1"
 
 
+_router = threading.local()
+
+
+@contextmanager
+def routed():
+    """app.py runs the chosen page inside this. A page run any other way is refused by run_page: a
+    freshly started server whose first request is a page's address runs that file directly (Streamlit's
+    old "pages folder" mode, until app.py first calls st.navigation), with no sign-in check at all."""
+    _router.on = True
+    try:
+        yield
+    finally:
+        _router.on = False
+
+
+def _run_by_router() -> bool:
+    if getattr(_router, "on", False):
+        return True
+    # Streamlit's AppTest (the page tests, in the test process only) runs page files that way on every run;
+    # the tests set the role themselves. A real server never imports it.
+    return "streamlit.testing.v1.app_test" in sys.modules
+
+
 def run_page(body: Callable[[], None]) -> None:
     """Run a page body; people see plain words, never a traceback."""
+    if not _run_by_router():
+        try:   # leave that mode for good and run again through app.py, which checks who may see the page
+            from streamlit.runtime.pages_manager import PagesManager
+
+            if PagesManager.uses_pages_directory:
+                PagesManager.uses_pages_directory = False
+                st.rerun()
+        except ImportError:  # pragma: no cover - another Streamlit version
+            pass
+        st.warning("This page opens from Kleroterion's menu. [Go to the start page](./)")
+        return
     try:
         body()
     except UserError as e:

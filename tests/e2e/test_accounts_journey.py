@@ -13,6 +13,18 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "kettle orchard lantern"
 
 
+def test_a_freshly_started_server_does_not_open_an_organiser_page_by_its_address(server, page):
+    """The very first request to a new server, for an organiser page's address: Streamlit ran that file
+    directly (its old "pages folder" mode, until app.py first calls st.navigation), with no sign-in, so
+    the first visitor after a restart saw the organisers' Sign-ups page. Now it goes through the router."""
+    page.goto(server.url + "/signups")
+    wait_idle(page)
+    page.get_by_text("“Sign-ups” is for organisers. Please sign in first").wait_for()
+    body = page.inner_text("body")
+    assert "Bring in the latest sign-ups" not in body and "Ready for the draw" not in body, body[:2000]
+    assert page.get_by_role("button", name="Bring in the demo sign-ups").count() == 0
+
+
 def test_invite_accept_sign_in_and_reload_stays_signed_in_on_the_same_page(server, browser, page):
     page.goto(server.url)                     # a fresh server first answers a page address with "page not found"
     wait_idle(page)
