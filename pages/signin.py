@@ -29,7 +29,7 @@ def staff_tab(creds: dict[str, auth.Credential]) -> None:
     have_accounts = accounts.has_accounts(db())
     if any(c.kind == "demo" for c in creds.values()):
         st.info(f"**Demo passwords** — organiser: `{auth.DEMO_PASSWORDS[auth.ORGANISER]}`, "
-                f"volunteer: `{auth.DEMO_PASSWORDS[auth.VOLUNTEER]}`")
+                f"volunteer: `{auth.DEMO_PASSWORDS[auth.VOLUNTEER]}`. {staff_session.DEMO_ADVICE}")
     for cred in creds.values():
         if cred.kind == "unsafe":
             st.error(cred.unsafe_message())

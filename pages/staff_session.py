@@ -30,6 +30,13 @@ def login_configured() -> bool:
     return bool(secrets_section("auth"))
 
 
+DEMO_ENDED = ("The demo passwords have stopped working, because this database now holds real sign-ups (or a "
+              "password was set up), so you have been signed out. Sign in with your own account; if there is none "
+              "yet, the sign-in page says how the first organiser gets in.")
+DEMO_ADVICE = ("The demo passwords work only while the database holds nothing but the demo. Before you bring in "
+               "real sign-ups, invite yourself on “Team accounts” (or set a password, see the README), or you will "
+               "need the one-time set-up code from the server's log to get back in.")
+
 _warned: set[tuple[str, str]] = set()
 
 
@@ -132,7 +139,11 @@ def still_valid() -> None:
             sign_out()
             return
         if account_id is None and accounts.restore(db(), claims, credentials()) is None:
-            sign_out("The shared password was changed, so you have been signed out. Please sign in again.")
+            role = st.session_state.get("role")
+            if role in auth.STAFF_ROLES and claims.version == auth.Credential(role, "demo").fingerprint():
+                sign_out(DEMO_ENDED)
+            else:
+                sign_out("The shared password was changed, so you have been signed out. Please sign in again.")
 
 
 def cookie_element() -> None:

@@ -140,6 +140,8 @@ def shared_passwords() -> None:
              "“volunteer”; personal accounts say who.")
     for role in auth.STAFF_ROLES:
         st.write(f"- {auth.ROLE_LABELS[role]}s: {words[creds[role].kind]}")
+    if any(c.kind == "demo" for c in creds.values()):
+        st.warning(staff_session.DEMO_ADVICE)
 
 
 def body() -> None:

@@ -34,6 +34,8 @@ def attempt(at, password: str, role: str = auth.ORGANISER, name: str | None = No
     password_box(at).set_value(password)
     [b for b in at.button if b.label == "Sign in"][0].click()
     at.run()
+    if "role" in at.session_state:
+        at.run()      # AppTest learns the signed-in menu on a run after the sign-in (before switch_page)
     return assert_ok(at)
 
 
@@ -126,3 +128,24 @@ def test_guessing_in_new_sessions_is_still_throttled(app_env):
     at = attempt(signin_app(secrets), "the organisers' own password")
     assert "role" not in at.session_state
     assert "Please wait" in messages(at)
+
+
+def test_demo_sessions_end_when_real_sign_ups_come_in(app_env):
+    """Someone signed in with the public demo password must not stay signed in once the database
+    holds real people's sign-ups."""
+    from lib.demo import demo_signups_grid
+    from lib.resources import get_db
+    from lib.signups.mapping import load_mapping
+    from lib.signups.sync import sync_grid
+
+    assert "Before you bring in real sign-ups, invite yourself" in texts(goto(open_app("organiser"), "pages/team.py"))
+    at = attempt(signin_app(), auth.DEMO_PASSWORDS[auth.ORGANISER])
+    assert at.session_state["role"] == auth.ORGANISER
+    d = get_db()
+    sync_grid(d, demo_signups_grid(), load_mapping(d), source_kind="csv", source_label="ours.csv", actor="organiser")
+    at.run()                             # the organiser's next click
+    assert "role" not in at.session_state
+    assert "The demo passwords have stopped working" in texts(at)
+    at = signin_app()
+    assert auth.DEMO_PASSWORDS[auth.ORGANISER] not in texts(at)
+    assert "No organiser can sign in yet" in texts(at)

@@ -148,6 +148,17 @@ def sign_in(page, base_url: str, role: str = "organiser") -> None:
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_text(f"Signed in as {ROLE_LABELS[role]}").wait_for()
     leave_sign_in_page(page)
+    wait_for_sign_in_cookie(page)
+
+
+def wait_for_sign_in_cookie(page, timeout_s: float = 30.0) -> None:
+    """The browser keeps the sign-in in a cookie (set by a script on the page after signing in); a new
+    page load (a typed address, a reload) stays signed in only once it is there."""
+    deadline = time.monotonic() + timeout_s
+    while not [c for c in page.context.cookies() if c["name"] == "kleroterion_session"]:
+        if time.monotonic() > deadline:
+            raise AssertionError("the browser never received the sign-in cookie")
+        page.wait_for_timeout(100)
 
 
 def leave_sign_in_page(page) -> None:
