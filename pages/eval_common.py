@@ -36,11 +36,9 @@ def member_session() -> ev.MemberSession | None:
 def actor(default: str = "organiser") -> str:
     """Who is doing this, for the record: pages.common.current_actor() ("volunteer:Sam Lee" with a
     personal account, the role alone with a shared password)."""
-    try:
-        from pages.common import current_actor
-    except ImportError:   # an older pages/common.py: the role alone
-        return st.session_state.get("role", default)
-    return current_actor()
+    from pages.common import current_actor
+
+    return current_actor() or default
 
 
 def has_personal_name(who: str) -> bool:
