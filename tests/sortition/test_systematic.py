@@ -50,3 +50,24 @@ def test_serpentine_order_moves_one_step_at_a_time():
     assert sorted(map(tuple, ordered)) == sorted(map(tuple, grid))
     steps = np.abs(np.diff(ordered, axis=0)).sum(axis=1)
     assert (steps == 1).all()
+
+
+def test_serpentine_order_of_a_group_with_no_other_feature_keeps_the_order():
+    """Found by the rounding property test once it stopped skipping cases: a group set by the only
+    feature there is leaves no other feature to order by."""
+    import numpy as np
+
+    assert serpentine_order(np.zeros((3, 0), dtype=np.int64)).tolist() == [0, 1, 2]
+
+
+def test_leximin_on_a_one_feature_pool_with_a_pinned_group():
+    from lib.sortition.leximin import leximin
+    from lib.sortition.model import Instance, Person, Quota
+
+    people = [Person(f"p{i}", {"f0": "v0"}, "h0" if i >= 3 else None) for i in range(5)]
+    inst = Instance(people, [Quota("f0", "v0", 1, 1), Quota("f0", "v1", 0, 0)], 1, one_per_household=True)
+    dist = leximin(inst)
+    assert dist.complete
+    # four "households" (p0, p1, p2 alone and h0): p3 and p4 share theirs
+    assert abs(sum(dist.probabilities.values()) - 1) < 1e-9
+    assert min(dist.probabilities.values()) > 0
