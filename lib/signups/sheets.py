@@ -17,12 +17,20 @@
   (or empties it) and writes the header and rows as plain text (``RAW``: a cell that
   starts with "=" is never run as a formula).
 
+One sync has one deadline (``deadline`` seconds from ``make_client``, retries included): each
+request's timeouts are cut to the time left, the answer is read in pieces with the clock checked
+between them (a server sending a byte every few seconds cannot hold a sync for minutes), no retry
+starts after the deadline, and messages say the true time waited. An answer larger than
+``max_bytes`` is refused. A "200 OK" that is a web page rather than Google's JSON (a venue's
+Wi-Fi sign-in page catching the request) gets its own plain message.
+
 Every failure becomes a ``SheetsError`` (a ``lib.errors.UserError``) whose text says, in
 plain words, what happened and what to do.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -81,6 +89,20 @@ class EmptySheetError(SheetsError):
     pass
 
 
+class NotJsonError(SheetsError):
+    pass
+
+
+class SheetsDeadlineError(NetworkError):
+    pass
+
+
+CAPTIVE_PORTAL = ("The network returned a web page instead of the sheet: are you signed in to the venue's Wi-Fi? "
+                  "Open any website in your browser; if a sign-in or “accept the terms” page appears, complete it, "
+                  "then try again. (Kleroterion asked Google Sheets for the sign-ups, and something on the way "
+                  "answered with a web page.)")
+
+
 # --- the sheet a group uses -------------------------------------------------------------
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
@@ -111,32 +133,100 @@ class SheetRef:
 # --- the client -------------------------------------------------------------------------
 
 class BoundedRetryHTTPClient(HTTPClient):
-    """gspread's HTTP client with a configurable API base, a timeout and a bounded retry."""
+    """gspread's HTTP client with a configurable API base, timeouts, a bounded retry and a deadline."""
 
     api_base: str | None = None
     retries: int = 4
     backoff: float = 1.0
     max_wait: float = 16.0
+    deadline_seconds: float | None = None       # the whole sync, retries included
+    max_bytes: int | None = None
+    started: float = 0.0                        # time.monotonic() when the client was made
     sleep: Callable[[float], None] = staticmethod(time.sleep)
 
-    def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:
+    def remaining(self) -> float:
+        if self.deadline_seconds is None:
+            return float("inf")
+        return self.started + self.deadline_seconds - time.monotonic()
+
+    def _past_deadline(self) -> "SheetsDeadlineError":
+        from lib.signups.sources import deadline_message
+
+        return SheetsDeadlineError(deadline_message("The sheet", time.monotonic() - self.started,
+                                                    self.deadline_seconds or 0))
+
+    def request(self, method: str, endpoint: str, params=None, data=None, json=None, files=None,
+                headers=None) -> requests.Response:
         if self.api_base:
             endpoint = endpoint.replace(GOOGLE_SHEETS_BASE, self.api_base, 1)
         attempt = 0
         while True:
+            left = self.remaining()
+            if left <= 0:
+                raise self._past_deadline()
+            timeout = self.timeout if isinstance(self.timeout, (int, float)) and self.timeout else 30.0
+            timeout = max(0.05, min(float(timeout), left))
             try:
-                return super().request(method, endpoint, *args, **kwargs)
+                response = self.session.request(method=method, url=endpoint, json=json, params=params, data=data,
+                                                files=files, headers=headers, timeout=timeout, stream=True)
+                self._read_body(response)
+                if response.ok:
+                    self._check_json(response)
+                    return response
+                raise APIError(response)
             except APIError as err:
                 status = err.response.status_code
                 if status not in RETRY_STATUSES or attempt >= self.retries:
                     raise
                 wait = self._wait(attempt, err.response.headers.get("Retry-After"))
-            except (requests.ConnectionError, requests.Timeout):
+                last: BaseException = err
+            except (requests.ConnectionError, requests.Timeout) as err:
                 if attempt >= self.retries:
                     raise
                 wait = self._wait(attempt, None)
+                last = err
             attempt += 1
+            if wait >= self.remaining():
+                raise last                      # no time left for another try: the last failure says why
             self.sleep(wait)
+
+    def _read_body(self, response: requests.Response) -> None:
+        """Read the answer in pieces, checking the deadline and the size between them."""
+        from urllib3.exceptions import HTTPError as Urllib3Error, ReadTimeoutError
+
+        raw = response.raw
+        chunks, size = [], 0
+        try:
+            while True:
+                if self.remaining() <= 0:
+                    response.close()
+                    raise self._past_deadline()
+                chunk = raw.read1(1 << 16) if hasattr(raw, "read1") else raw.read(1 << 16)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if self.max_bytes is not None and size > self.max_bytes:
+                    response.close()
+                    from lib.signups.limits import megabytes
+
+                    raise SheetsError(f"Google Sheets sent more than {megabytes(self.max_bytes)} for this sheet, far "
+                                      "more than a sheet of sign-ups needs. Check that you chose the right tab.")
+                chunks.append(chunk)
+        except ReadTimeoutError:
+            raise requests.Timeout() from None
+        except Urllib3Error:
+            raise requests.ConnectionError() from None
+        response._content = b"".join(chunks)
+        response._content_consumed = True
+
+    @staticmethod
+    def _check_json(response: requests.Response) -> None:
+        ctype = response.headers.get("Content-Type", "").lower()
+        body = response.content.lstrip()[:1]
+        if response.status_code == 204 or not response.content:
+            return
+        if "json" not in ctype or body not in (b"{", b"["):
+            raise NotJsonError(CAPTIVE_PORTAL)
 
     def _wait(self, attempt: int, retry_after: str | None) -> float:
         wait = self.backoff * (2 ** attempt)
@@ -170,18 +260,51 @@ def _credentials(info: dict, api_base: str | None):
 
 
 def make_client(credentials_info: dict, *, api_base: str | None = None, timeout: float = 30,
-                retries: int = 4, backoff: float = 1.0, max_wait: float = 16.0) -> gspread.Client:
-    """The real gspread client for a service account, with a timeout and a bounded retry."""
+                retries: int = 4, backoff: float = 1.0, max_wait: float = 16.0, deadline: float | None = None,
+                max_bytes: int | None = None) -> gspread.Client:
+    """The real gspread client for a service account, with timeouts, a bounded retry and a deadline.
+
+    ``deadline``: seconds from now that everything this client does must end within (None: no
+    overall deadline, only the per-request ``timeout``)."""
     creds = _credentials(credentials_info, api_base)
     base = api_base.rstrip("/") if api_base else None
+    started = time.monotonic()
     cls = type("KleroterionHTTPClient", (BoundedRetryHTTPClient,),
                {"api_base": base, "retries": max(0, int(retries)), "backoff": float(backoff),
-                "max_wait": float(max_wait)})
+                "max_wait": float(max_wait), "deadline_seconds": deadline, "max_bytes": max_bytes,
+                "started": started})
     client = gspread.Client(auth=creds, http_client=cls)
     client.set_timeout(timeout)
     client.service_account_email = creds.service_account_email     # for messages
     client.kl_timeout = timeout
+    client.kl_started = started
+    client.kl_deadline = deadline
+    _bound_token_requests(creds, client)
     return client
+
+
+def _bound_token_requests(creds, client: gspread.Client) -> None:
+    """The sign-in (token) request goes through google-auth's own session: give it the same deadline."""
+    session = client.http_client.session
+    auth_request = getattr(session, "_auth_request", None)
+    if auth_request is None:
+        return
+    plain = auth_request.__call__
+
+    class _Bounded(type(auth_request)):
+        def __call__(self, url, method="GET", body=None, headers=None, timeout=None, **kwargs):
+            left = float("inf") if client.kl_deadline is None else \
+                client.kl_started + client.kl_deadline - time.monotonic()
+            if left <= 0:
+                raise requests.Timeout()
+            timeout = min(timeout or 120, left, client.kl_timeout or 30)
+            response = plain(url, method=method, body=body, headers=headers, timeout=timeout, **kwargs)
+            data = getattr(response, "data", b"") or b""
+            if getattr(response, "status", None) == 200 and data.lstrip()[:1] not in (b"{", b"["):
+                raise NotJsonError(CAPTIVE_PORTAL)      # a sign-in page where Google's token should be
+            return response
+
+    auth_request.__class__ = _Bounded
 
 
 def service_account_email(client: gspread.Client) -> str:
@@ -190,7 +313,8 @@ def service_account_email(client: gspread.Client) -> str:
 
 # --- turning failures into plain words --------------------------------------------------
 
-def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing: str) -> SheetsError:
+def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing: str,
+               started: float | None = None) -> SheetsError:
     from google.auth import exceptions as gexc
 
     email = service_account_email(client)
@@ -204,9 +328,21 @@ def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing:
             f"Google did not accept the service account key in .streamlit/secrets.toml ({email}): "
             "the key may have been deleted or replaced, or copied incompletely. Create a new key for the "
             "service account, put it in the [gcp_service_account] section, restart the app and try again.")
+    if isinstance(err, (json.JSONDecodeError, requests.exceptions.JSONDecodeError)) or (
+            isinstance(err, gexc.GoogleAuthError) and _looks_like_html(err)):
+        return NotJsonError(CAPTIVE_PORTAL)
     if isinstance(err, (requests.Timeout,)) or (isinstance(err, gexc.TransportError) and "timed out" in str(err).lower()):
+        now = time.monotonic()
+        in_all = now - getattr(client, "kl_started", now)
+        deadline = getattr(client, "kl_deadline", None)
+        if deadline is not None and in_all >= deadline - 0.5:
+            from lib.signups.sources import deadline_message
+
+            return SheetsDeadlineError(deadline_message("The sheet", in_all, deadline))
+        waited = now - (started if started is not None else now)
+        shown = f"{waited:.1f}" if waited < 10 else f"{waited:.0f}"
         return NetworkError(
-            f"Google Sheets did not answer within {getattr(client, 'kl_timeout', 30):g} seconds while {doing}. "
+            f"Google Sheets did not answer within {shown} seconds while {doing}. "
             "Check the internet connection and try again in a minute.")
     if isinstance(err, (requests.ConnectionError, gexc.TransportError)):
         return NetworkError(
@@ -232,7 +368,14 @@ def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing:
                 "This usually passes: try again in a few minutes.")
         return SheetsError(f"Google Sheets refused the request while {doing} (error {status}: "
                            f"{err.error.get('message', '')}).")
-    raise err
+    return SheetsError(f"Kleroterion could not read the answer from Google Sheets while {doing} (it was cut off or "
+                       "garbled on the way). Check the internet connection and try again in a minute.")
+
+
+def _looks_like_html(err: BaseException) -> bool:
+    text = " ".join(str(a) for a in getattr(err, "args", ()))
+    return "<html" in text.lower() or "<!doctype" in text.lower() or "JSONDecodeError" in text \
+        or "Expecting value" in text
 
 
 def _not_found(ref: SheetRef, email: str, status: int) -> SpreadsheetNotFoundError:
@@ -272,11 +415,12 @@ def _find_worksheet(sh: gspread.Spreadsheet, title: str | None) -> gspread.Works
 def _guard(client: gspread.Client, ref: SheetRef, doing: str, fn: Callable[[], Any]) -> Any:
     from google.auth import exceptions as gexc
 
+    started = time.monotonic()
     try:
         return fn()
     except (SheetsError, SpreadsheetNotFound, PermissionError, APIError, requests.RequestException,
-            gexc.GoogleAuthError) as e:
-        raise _translate(e, client, ref, doing) from None
+            gexc.GoogleAuthError, json.JSONDecodeError) as e:
+        raise _translate(e, client, ref, doing, started) from None
     except WorksheetNotFound:   # pragma: no cover - _find_worksheet looks tabs up itself
         raise WorksheetMissingError(f"The spreadsheet has no tab called “{ref.worksheet}”.") from None
 

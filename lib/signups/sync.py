@@ -13,6 +13,14 @@ answer in a stratification field, a duplicate of an earlier row) is simply not
 eligible for the draw until it is fixed. Several people at one address are flagged as a
 warning, not blocked.
 
+A sync that cannot empty the pool by mistake: a sheet with no sign-ups under its questions, or
+whose columns include none of the chosen ones, is refused; a sync that would mark more than a
+set share of the people signed up as no longer in the sheet (``retire_confirm_share``, default
+10%), or that would change anything while a draw is being prepared (targets frozen, a draw
+computed or committed but not revealed), stops with ``ConfirmationNeeded`` carrying the numbers;
+nothing changes until it is run again with ``confirmed=`` those numbers (or ``True``). Every
+failure, held sync and unexpected error is written to the sync log.
+
 Identity of a row across syncs (``source_key``): the mapped id/timestamp column if it
 is filled in, else the email address, else the phone number, else the row's content.
 A repeated key gets ``#2``, ``#3`` … in sheet order.
@@ -42,7 +50,69 @@ WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 
 class SyncError(UserError):
-    pass
+    logged = False          # True once written to the sync log
+
+
+class ConfirmationNeeded(SyncError):
+    """The sync would retire many people, or change the pool of a draw being prepared: ask first."""
+
+    def __init__(self, message: str, *, counts: tuple[int, int, int, int], pool: int, reason: str):
+        super().__init__(message)
+        self.counts = counts            # (added, changed, removed, restored), for ``confirmed=``
+        self.added, self.changed, self.removed, self.restored = counts
+        self.pool = pool
+        self.reason = reason            # "retire" or "draw"
+
+
+def retire_share(db: Database) -> float:
+    """The share of the pool a sync may retire without asking (setting, else lib.config)."""
+    from lib.config import retire_confirm_share
+
+    value = get_setting(db, "retire_confirm_share")
+    try:
+        return min(1.0, max(0.0, float(value))) if value is not None else retire_confirm_share()
+    except (TypeError, ValueError):
+        return retire_confirm_share()
+
+
+def draw_in_preparation(db: Database) -> str | None:
+    """Why the pool should not change unannounced now (a draw is being prepared), or None."""
+    from lib import draws
+
+    latest = draws.latest_draw(db)
+    if latest is not None and latest.status == "committed":
+        return "a draw's commitment has been published and the draw is not revealed yet"
+    if latest is not None and latest.status == "computed":
+        return "a draw has been computed and is not revealed yet"
+    frozen = draws.frozen_inputs(db)
+    if frozen is not None:
+        revealed = draws.revealed_draw(db)
+        if revealed is None or revealed.target_version != frozen.version:
+            return "the targets are frozen for a draw"
+    return None
+
+
+def _change_words(counts: tuple[int, int, int, int]) -> str:
+    words = [f"{n} {w}" for n, w in zip(counts, ("new", "changed", "no longer in the sheet", "back in the sheet")) if n]
+    return ", ".join(words) or "nothing changed"
+
+
+def _needs_confirmation(counts: tuple[int, int, int, int], pool: int, share: float,
+                        preparing: str | None) -> ConfirmationNeeded | None:
+    added, changed, removed, restored = counts
+    if pool and removed > share * pool:
+        pct = f"{100 * removed / pool:.0f}%"
+        return ConfirmationNeeded(
+            f"{removed} of the {pool} people signed up ({pct}) would be marked as no longer in the sheet, so they "
+            f"could not be drawn ({_change_words(counts)}). Nothing has been changed yet. If they really left the "
+            "sheet, confirm. If not, check that you chose the right file or tab: a wrong or half-copied sheet looks "
+            "exactly like this.", counts=counts, pool=pool, reason="retire")
+    if preparing and any(counts):
+        return ConfirmationNeeded(
+            f"A draw is being prepared ({preparing}), and bringing in this sheet would change the people it draws "
+            f"from: {_change_words(counts)}. Nothing has been changed yet. Confirm only if these changes should "
+            "count for the draw.", counts=counts, pool=pool, reason="draw")
+    return None
 
 
 @dataclass
@@ -60,6 +130,7 @@ class SyncResult:
     blocking: int = 0
     message: str = ""
     seconds: float = 0.0
+    confirmation: "ConfirmationNeeded | None" = None
 
     def summary(self) -> str:
         if self.status != "ok":
@@ -104,21 +175,54 @@ def record_failed_sync(db: Database, source_kind: str, source_label: str, messag
 
 
 def sync_from(db: Database, fetch: Callable[[], Grid], mapping: Mapping, *, source_kind: str,
-              source_label: str, actor: str | None = None) -> SyncResult:
-    """Fetch a grid and sync it. Any failure is logged and returned as a failed result; data is untouched."""
+              source_label: str, actor: str | None = None, confirmed=None) -> SyncResult:
+    """Fetch a grid and sync it. Any failure is logged and returned as a failed result; data is untouched.
+
+    A sync waiting for confirmation is a failed result whose ``confirmation`` holds the numbers.
+    An unexpected error (a bug) is logged too, then raised."""
     try:
         grid = fetch()
-        return sync_grid(db, grid, mapping, source_kind=source_kind, source_label=source_label, actor=actor)
+        return sync_grid(db, grid, mapping, source_kind=source_kind, source_label=source_label, actor=actor,
+                         confirmed=confirmed)
     except UserError as e:
-        return record_failed_sync(db, source_kind, source_label, str(e), actor)
+        if getattr(e, "logged", False):
+            result = SyncResult(sync_id=getattr(e, "sync_id", 0), status="failed", message=str(e))
+        else:
+            result = record_failed_sync(db, source_kind, source_label, str(e), actor)
+        result.confirmation = e if isinstance(e, ConfirmationNeeded) else None
+        return result
+    except Exception as e:
+        record_unexpected_failure(db, source_kind, source_label, e, actor)
+        raise
+
+
+def record_unexpected_failure(db: Database, source_kind: str, source_label: str, error: BaseException,
+                              actor: str | None = None) -> None:
+    """Log an error nobody expected (nothing was changed); the caller raises it on."""
+    try:
+        record_failed_sync(db, source_kind, source_label,
+                           f"An unexpected error stopped this sync ({type(error).__name__}); nothing was changed. "
+                           "The details are in the server's log.", actor)
+    except Exception:       # the database itself failed: the original error matters more
+        pass
+
+
+def _refuse(db: Database, error: SyncError, source_kind: str, source_label: str, actor: str | None,
+            prefix: str = "") -> SyncError:
+    error.sync_id = record_failed_sync(db, source_kind, source_label, prefix + str(error), actor).sync_id
+    error.logged = True
+    return error
 
 
 def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, source_label: str,
-              actor: str | None = None) -> SyncResult:
+              actor: str | None = None, confirmed=None) -> SyncResult:
     """Validate ``grid`` and bring the store in line with it, in one transaction.
 
     Raises ``SyncError`` (nothing written except the failure log) when the sheet cannot
-    be used at all, e.g. a mapped column is missing.
+    be used at all: a mapped column is missing, no sign-ups under the questions. Raises
+    ``ConfirmationNeeded`` (nothing written except the log) when the sync would retire more
+    than ``retire_share(db)`` of the pool or change the pool of a draw being prepared, unless
+    ``confirmed`` is True or equals the exception's ``counts`` (the numbers the organiser saw).
     """
     fields = load_fields(db)
     if not fields:
@@ -126,14 +230,33 @@ def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, s
                         "Set up the fields (for example age band, gender, area) first.")
     problems = check_mapping(mapping, grid.headers, fields)
     if problems:
-        msg = "The sheet does not match the saved column choices, so nothing was changed. " + " ".join(problems)
-        record_failed_sync(db, source_kind, source_label, msg, actor)
-        raise SyncError(msg)
+        chosen = [c for c in dict.fromkeys(mapping.columns.values()) if c]
+        present = set(grid.headers)
+        where = "file" if source_kind in ("csv", "excel", "ods", "upload") else "sheet"
+        if chosen and not any(c in present for c in chosen):
+            msg = (f"None of the columns chosen for this assembly are in this {where}: "
+                   + ", ".join(f"“{c}”" for c in chosen) + " are missing (its columns are: "
+                   + (", ".join(f"“{h}”" for h in grid.headers[:12]) + (" …" if len(grid.headers) > 12 else ""))
+                   + "). Nothing was changed and nobody was marked as gone. Check that you chose the right "
+                   f"{where} or tab. If the form itself changed, choose its new columns under “Which column holds "
+                   "what”.")
+        else:
+            msg = "The sheet does not match the saved column choices, so nothing was changed. " + " ".join(problems)
+        raise _refuse(db, SyncError(msg), source_kind, source_label, actor)
     salt = _household_salt(db)
+    share = retire_share(db)
+    preparing = draw_in_preparation(db)
     with _sync_lock:
         t0 = time.perf_counter()
-        result = db.transaction(
-            lambda cur: _sync_in_transaction(cur, grid, mapping, fields, salt, source_kind, source_label, actor))
+        try:
+            result = db.transaction(
+                lambda cur: _sync_in_transaction(cur, grid, mapping, fields, salt, source_kind, source_label, actor,
+                                                 share, preparing, confirmed))
+        except ConfirmationNeeded as e:
+            raise _refuse(db, e, source_kind, source_label, actor,
+                          "Not brought in, waiting for an organiser to confirm: ") from None
+        except SyncError as e:
+            raise _refuse(db, e, source_kind, source_label, actor) from None
         result.seconds = time.perf_counter() - t0
         return result
 
@@ -212,14 +335,21 @@ def _stage_values(cur, raw, fields: list[Field]):
 
 
 def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field], salt: str,
-                         source_kind: str, source_label: str, actor: str | None) -> SyncResult:
+                         source_kind: str, source_label: str, actor: str | None, share: float = 1.0,
+                         preparing: str | None = None, confirmed=None) -> SyncResult:
     fkeys = [f.key for f in fields]
     fcols = [_q("f:" + k) for k in fkeys]
 
-    sync_id = cur.execute("SELECT nextval('sync_seq')").fetchall()[0][0]
     raw = _stage_raw(grid, mapping, fkeys)
     rows_read = raw.num_rows
     blank_rows = grid.row_count - rows_read
+    if rows_read == 0:
+        pool = cur.execute("SELECT count(*) FROM people WHERE removed_sync IS NULL").fetchall()[0][0]
+        raise SyncError(
+            "The sheet has the questions in its first row but no sign-ups under them. Nothing was changed"
+            + (f": bringing it in would mark all {pool} people signed up as no longer in the sheet." if pool else ".")
+            + " Check that you chose the right file or tab.")
+    sync_id = cur.execute("SELECT nextval('sync_seq')").fetchall()[0][0]
 
     all_cols = ["id_raw", "name", "email", "phone", "address", "postcode"] + fcols
     # stage_raw (Arrow, registered as a view until the end) holds the answers and contacts;
@@ -269,14 +399,16 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
     cur.execute("DROP TABLE IF EXISTS stage_values")
     try:
         cur.register("stage_values", _stage_values(cur, raw, fields))   # an Arrow view: no copy
-        return _sync_rest(cur, grid, mapping, sync_id, rows_read, blank_rows, source_kind, source_label, actor)
+        return _sync_rest(cur, grid, mapping, sync_id, rows_read, blank_rows, source_kind, source_label, actor,
+                          share, preparing, confirmed)
     finally:
         cur.unregister("stage_values")
         cur.unregister("stage_raw")
 
 
 def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, blank_rows: int,
-               source_kind: str, source_label: str, actor: str | None) -> SyncResult:
+               source_kind: str, source_label: str, actor: str | None, share: float = 1.0,
+               preparing: str | None = None, confirmed=None) -> SyncResult:
 
     # --- problems -----------------------------------------------------------------
     email_col = mapping.column("email") or "email"
@@ -358,6 +490,13 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
         SELECT person_id, row_number, 'removed' FROM people
         WHERE removed_sync IS NULL AND source_key NOT IN (SELECT source_key FROM stage)
     """)
+    # Before anything is written: would this retire many people, or move a draw's pool? Then ask first.
+    planned = dict(cur.execute("SELECT change, count(*) FROM changes GROUP BY change").fetchall())
+    counts = tuple(int(planned.get(k, 0)) for k in ("added", "changed", "removed", "restored"))
+    pool = cur.execute("SELECT count(*) FROM people WHERE removed_sync IS NULL").fetchall()[0][0]
+    ask = _needs_confirmation(counts, pool, share, preparing)
+    if ask is not None and confirmed is not True and tuple(confirmed or ()) != counts:
+        raise ask
 
     cur.execute("""
         INSERT INTO people (person_id, source_key, row_number, row_hash, household_key, eligible, first_sync)

@@ -19,6 +19,10 @@ Every API call needs ``Authorization: Bearer <a token this server issued>``.
 
 Failures are scripted with ``fail(status, times=n, path=...)`` (404, 429, 500, …: the next
 ``n`` matching requests get that status) and ``delay`` (seconds before each API answer).
+Two more ways a network goes wrong: ``drip(seconds, path=...)`` sends every answer (token
+included) one byte every ``seconds`` (a stuck proxy or a very bad line), and
+``html_200(times=n, path=...)`` answers the next ``n`` matching requests with ``200 OK`` and
+an HTML page (a venue's Wi-Fi sign-in page, a "captive portal", catching the request).
 ``requests`` records (method, path) of every request, for assertions.
 """
 
@@ -36,6 +40,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+CAPTIVE_PORTAL = (b"<!DOCTYPE html><html><head><title>Welcome to the Town Hall Wi-Fi</title></head><body>"
+                  b"<h1>Welcome!</h1><p>Please accept the terms to use the Wi-Fi.</p>"
+                  b"<form method=post><button>Accept and connect</button></form></body></html>")
 
 _KEY_CACHE: dict[str, tuple[str, object]] = {}
 
@@ -105,6 +113,10 @@ class FakeSheets:
         self.tokens: set[str] = set()
         self.failures: list[_Failure] = []
         self.delay = 0.0
+        self.drip_seconds = 0.0                # > 0: answers are sent one byte every drip_seconds
+        self.drip_path: str | None = None
+        self.html_pages: list[_Failure] = []   # scripted "200 OK" web pages (captive portal)
+        self.stopping = threading.Event()
         self.requests: list[tuple[str, str]] = []
         self.value_input_options: list[str | None] = []   # valueInputOption of every values update
         self._lock = threading.Lock()
@@ -122,6 +134,7 @@ class FakeSheets:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()                    # a dripping answer stops at once
         if self._httpd:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -172,6 +185,22 @@ class FakeSheets:
     def fail(self, status: int, times: int = 1, path: str | None = None, retry_after: str | None = None) -> None:
         """The next ``times`` API requests (whose path contains ``path``, if given) get ``status``."""
         self.failures.append(_Failure(status, times, path, retry_after))
+
+    def drip(self, seconds: float, path: str | None = None) -> None:
+        """Send answers (whose path contains ``path``, if given) one byte every ``seconds``."""
+        self.drip_seconds, self.drip_path = seconds, path
+
+    def html_200(self, times: int = 1, path: str | None = None) -> None:
+        """The next ``times`` requests (whose path contains ``path``) get 200 OK and a web page."""
+        self.html_pages.append(_Failure(200, times, path, None))
+
+    def take_html(self, path: str) -> bool:
+        with self._lock:
+            for f in self.html_pages:
+                if f.times > 0 and (f.path is None or f.path in path):
+                    f.times -= 1
+                    return True
+        return False
 
     def _new_tab(self, title: str, rows: list[list[str]]) -> Tab:
         self._next_sheet_id += 1
@@ -259,14 +288,22 @@ def _handler(fake: FakeSheets):
             pass
 
         # --- plumbing ------------------------------------------------------------------
-        def _send(self, status: int, body: dict | None = None, headers: dict | None = None) -> None:
-            data = json.dumps(body if body is not None else {}).encode()
+        def _send(self, status: int, body: dict | None = None, headers: dict | None = None,
+                  raw: bytes | None = None, ctype: str = "application/json; charset=UTF-8") -> None:
+            data = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()
+            if fake.drip_seconds > 0 and (fake.drip_path is None or fake.drip_path in self.path):
+                for i in range(len(data)):           # a byte at a time, for as long as it takes
+                    if fake.stopping.wait(fake.drip_seconds):
+                        return
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                return
             self.wfile.write(data)
 
         def _error(self, status: int, message: str, reason: str, headers: dict | None = None) -> None:
@@ -290,6 +327,8 @@ def _handler(fake: FakeSheets):
             raw_path, query = parts.path, parse_qs(parts.query)
             body = self._body()
             fake.requests.append((method, unquote(raw_path)))
+            if fake.take_html(unquote(raw_path)):
+                return self._send(200, raw=CAPTIVE_PORTAL, ctype="text/html; charset=utf-8")
             if raw_path == "/token" and method == "POST":
                 return self._token(body)
             if raw_path.startswith("/published/") and method == "GET":

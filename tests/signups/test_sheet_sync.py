@@ -69,6 +69,9 @@ def test_sync_from_the_fake_sheet_then_failures_leave_the_last_good_data_untouch
 
 
 def test_a_changed_sheet_syncs_changes_and_keeps_removed_people(db, fake):
+    from lib.settings import set_setting
+
+    set_setting(db, "retire_confirm_share", 1.0)      # 1 of 4 leaving: no confirmation asked in this test
     save_fields(db, parse_fields_csv(FIELDS_CSV))
     key = fake.add_spreadsheet(tabs={TAB: [HEADER] + ROWS})
     sync(db, fake, key)

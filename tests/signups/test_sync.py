@@ -37,9 +37,9 @@ def mapping(fields_db) -> Mapping:
     return suggest_mapping(HEADER, load_fields(fields_db))
 
 
-def do_sync(db, rows, header=HEADER):
+def do_sync(db, rows, header=HEADER, confirmed=None):
     grid = grid_from_rows([header] + rows)
-    return sync_grid(db, grid, mapping(db), source_kind="test", source_label="test sheet")
+    return sync_grid(db, grid, mapping(db), source_kind="test", source_label="test sheet", confirmed=confirmed)
 
 
 BASE = [
@@ -80,7 +80,7 @@ def test_changed_removed_and_restored_rows_are_recorded(fdb):
     pid_sam = fdb.scalar("SELECT person_id FROM contacts WHERE name = 'Sam Smith'")
     changed = [BASE[0], row("01/09/2026 10:05:00", "Nguyễn Thị Minh Khai", "minh@example.org", "07700 900002",
                             "Woman", "60+")]
-    r = do_sync(fdb, changed)
+    r = do_sync(fdb, changed, confirmed=True)      # 1 of 3 leaving is more than a tenth: confirmed here
     assert (r.changed, r.removed, r.added) == (1, 1, 0)
     # Sam left the sheet: kept in the store (past draws keep their record), not eligible, answers kept.
     assert fdb.scalar("SELECT removed_sync IS NOT NULL FROM people WHERE person_id = ?", [pid_sam])

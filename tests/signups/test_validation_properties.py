@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lib.categories import load_fields, parse_fields_csv, save_fields
 from lib.db import open_database
 from lib.signups.grid import grid_from_csv_bytes, grid_from_rows
 from lib.signups.mapping import suggest_mapping
-from lib.signups.sync import sync_grid
+from lib.signups.sync import SyncError, sync_grid
 from tests.signups.test_sync import FIELDS_CSV, HEADER
 
 cell = st.one_of(
@@ -33,8 +34,13 @@ def test_any_cells_never_crash_and_never_lose_a_row(tmp_path_factory, rows):
     try:
         save_fields(db, parse_fields_csv(FIELDS_CSV))
         m = suggest_mapping(HEADER, load_fields(db))
-        r = sync_grid(db, grid_from_rows([HEADER] + rows), m, source_kind="t", source_label="t")
         non_blank = [i + 2 for i, row in enumerate(rows) if not _is_blank(row + [""] * 8)]
+        if not non_blank:         # no sign-ups under the questions: refused, nothing written
+            with pytest.raises(SyncError, match="no sign-ups under them"):
+                sync_grid(db, grid_from_rows([HEADER] + rows), m, source_kind="t", source_label="t")
+            assert db.scalar("SELECT count(*) FROM people") == 0
+            return
+        r = sync_grid(db, grid_from_rows([HEADER] + rows), m, source_kind="t", source_label="t")
         assert r.status == "ok"
         assert r.rows_read == len(non_blank)
         # every non-blank sheet row is a person in the store, with both answers recorded
