@@ -403,12 +403,8 @@ def restore(db: Database, claims: auth.TokenClaims, credentials: Mapping[str, au
 
 # --- the demo ----------------------------------------------------------------------------------
 def holds_demo_assembly(db: Database) -> bool:
-    """True while the database holds the embedded demo assembly and nothing real: the assembly is the
-    demo, and no sign-ups were ever brought in from anywhere but the demo."""
-    from lib.settings import get_setting
+    """True while the database was created as the demo and holds nothing real: the demo marker decides
+    (lib.demo.holds_only_demo), and no sign-ups were ever brought in from anywhere but the demo."""
+    from lib.demo import holds_only_demo
 
-    assembly = get_setting(db, "assembly") or {}
-    if not (isinstance(assembly, dict) and assembly.get("demo") is True):
-        return False
-    real = db.scalar("SELECT count(*) FROM sync_log WHERE source_kind <> 'demo' AND status = 'ok'")
-    return not real
+    return holds_only_demo(db)

@@ -35,8 +35,9 @@ def fast_forward(db: Database, *, time_limit: float = 60, now: datetime | None =
     from lib import draws, evaluation, participation as part
     from lib.errors import UserError
 
-    assembly = get_setting(db, "assembly") or {}
-    if not assembly.get("demo"):
+    from lib.demo import is_demo_database
+
+    if not is_demo_database(db):
         raise UserError("Skipping ahead only works on the demo assembly, never on a real one.")
     if story_told(db) or draws.revealed_draw(db) is not None:
         raise UserError("The demo has already been drawn; there is nothing to skip.")

@@ -16,9 +16,9 @@ from lib.db import Database, open_database
 def _database(path: str, demo: bool) -> Database:
     db = open_database(path)
     if demo:
-        from lib.demo import load_demo
+        from lib.demo import open_demo
 
-        load_demo(db)
+        open_demo(db)          # an empty database only: a real one is left alone (lib/demo.py)
     return db
 
 

@@ -390,6 +390,8 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
             UNION ALL SELECT field, value, kl_norm(label) FROM strat_values
             UNION ALL SELECT field, value, kl_norm(unnest(aliases)) FROM strat_values
         ) WHERE n <> ''
+        -- a blank answer counts as this answer, when the question says so (lib/categories.py)
+        UNION ALL SELECT field, blank_value, '' FROM strat_fields WHERE blank_value IS NOT NULL
     """)
     cur.execute("CREATE OR REPLACE TEMP TABLE fmeta (fname VARCHAR, field VARCHAR, header VARCHAR, label VARCHAR, allowed VARCHAR)")
     for f in fields:
