@@ -43,6 +43,7 @@ PAGES = [
     ("Open to all", "pages/transparency.py", "Transparency", ":material/visibility:", "transparency", EVERYONE),
     ("Account", "pages/signin.py", "Sign in", ":material/login:", "sign-in", {P}),
     ("Account", "pages/team.py", "Team accounts", ":material/manage_accounts:", "team", {O}),
+    ("Account", "pages/backup.py", "Backup and restore", ":material/backup:", "backup", {O}),
 ]
 ROOT = Path(__file__).resolve().parent
 
@@ -146,9 +147,12 @@ def go_back(pages: dict[str, list]) -> None:
 
 
 try:
+    import logging
+
+    from lib.backup import start_scheduled_backups
     from lib.resources import get_db
 
-    get_db()
+    start_scheduled_backups(get_db(), log=logging.getLogger("kleroterion").warning)   # KLEROTERION_BACKUP_DIR
 except UserError as e:
     st.error(str(e))
     st.stop()
