@@ -1,9 +1,16 @@
-"""Sign-ups: bring them in from the sheet, see what needs fixing, preview (contacts masked)."""
+"""Sign-ups: bring them in from the sheet, see what needs fixing, preview (contacts masked).
+
+Uploads show how the file reads before anything changes: the encoding (a choice when the guess is
+uncertain), the sheet of a workbook, and the first rows. A sync that would retire many people, or
+change the pool while a draw is being prepared, waits here for the organiser's confirmation.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
+import pandas as pd
 import streamlit as st
 
 from lib.categories import load_fields
@@ -14,12 +21,32 @@ from lib.signups import store
 from lib.signups.grid import Grid
 from lib.signups.mapping import (CONTACT_ROLES, ROLE_LABELS, Mapping, check_mapping, field_role,
                                  load_mapping, save_mapping, suggest_mapping)
-from lib.signups.sources import UPLOAD_TYPES, grid_from_google_sheet, grid_from_published_csv, grid_from_upload
-from lib.signups.sync import record_failed_sync, sync_grid
+from lib.signups.sources import (UPLOAD_TYPES, grid_from_google_sheet, grid_from_published_csv, grid_from_upload,
+                                 guess_upload_encoding, upload_kind, workbook_sheet_names)
+from lib.signups.sync import (ConfirmationNeeded, record_failed_sync, record_unexpected_failure, retire_share,
+                              sync_grid)
 from pages.common import db, flash, run_page, show_flashes
 from pages.common import current_actor
 
 NOT_USED = "— not in the sheet —"
+
+
+FILE_KINDS = {"csv": "csv", "xlsx": "excel", "ods": "ods"}
+
+
+def _run_sync(grid: Grid, mapping: Mapping, kind: str, label: str, confirmed=None) -> None:
+    """Sync; a sync that needs the organiser's confirmation is kept for the confirmation box."""
+    try:
+        result = sync_grid(db(), grid, mapping, source_kind=kind, source_label=label, actor=current_actor(),
+                           confirmed=confirmed)
+    except ConfirmationNeeded as e:
+        st.session_state["confirm"] = {"grid": grid, "mapping": mapping.to_json(), "kind": kind, "label": label,
+                                       "counts": e.counts, "message": str(e), "reason": e.reason}
+        return
+    except UserError as e:
+        flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
+        return
+    flash("success", f"Done: {md(result.summary())}")
 
 
 def _sync(grid: Grid, kind: str, label: str) -> None:
@@ -27,11 +54,16 @@ def _sync(grid: Grid, kind: str, label: str) -> None:
     fields = load_fields(db())
     mapping = load_mapping(db())
     if mapping is None or check_mapping(mapping, grid.headers, fields):
+        chosen = [c for c in (mapping.columns.values() if mapping else []) if c]
+        if chosen and not any(c in grid.headers for c in chosen):
+            try:        # refused (and logged) with the missing columns named; the organiser may still re-map
+                sync_grid(db(), grid, mapping, source_kind=kind, source_label=label, actor=current_actor())
+            except UserError as e:
+                flash("error", md(e))
         st.session_state["pending"] = (grid, kind, label)
         flash("warning", "Please check which column holds what (below), then press “Save and bring in”.")
         return
-    result = sync_grid(db(), grid, mapping, source_kind=kind, source_label=label, actor=current_actor())
-    flash("success", f"Done: {result.summary()}")
+    _run_sync(grid, mapping, kind, label)
 
 
 def _fetch_and_sync(fetch, kind: str, label: str) -> None:
@@ -41,10 +73,115 @@ def _fetch_and_sync(fetch, kind: str, label: str) -> None:
         record_failed_sync(db(), kind, label, str(e), actor=current_actor())
         flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
         return
+    except Exception as e:      # a bug: in the sync log too, then the page's own error handling
+        record_unexpected_failure(db(), kind, label, e, actor=current_actor())
+        raise
     try:
         _sync(grid, kind, label)
     except UserError as e:
         flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
+
+
+def confirmation_section() -> None:
+    """The held sync: its numbers, and a plain yes or no. Nothing changes until yes."""
+    held = st.session_state.get("confirm")
+    if not held:
+        return
+    what = "file" if held["kind"] in FILE_KINDS.values() else "sheet"
+    yes = (f"Yes, bring in the {what} and retire them" if held["reason"] == "retire"
+           else f"Yes, bring in the {what} with these changes")
+    with st.container(border=True):
+        st.subheader("Please confirm before anything changes")
+        st.warning(md(held["message"]))
+        c1, c2 = st.columns(2)
+        if c1.button(yes, type="primary", key="confirm_yes"):
+            del st.session_state["confirm"]
+            _run_sync(held["grid"], Mapping(dict(held["mapping"])), held["kind"], held["label"],
+                      confirmed=held["counts"])
+            st.rerun()
+        if c2.button("No, keep the sign-ups as they are", key="confirm_no"):
+            del st.session_state["confirm"]
+            record_failed_sync(db(), held["kind"], held["label"], "Not brought in: the organiser chose to keep the "
+                               "sign-ups as they were.", actor=current_actor())
+            flash("info", "Nothing was changed: the sign-ups are as they were.")
+            st.rerun()
+
+
+def _remember(key: tuple, make):
+    """Work done on an upload (guess, sheet names, preview) is kept for the next reruns of the page."""
+    cache = st.session_state.setdefault("_upload_cache", {})
+    if key not in cache:
+        if len(cache) > 8:
+            cache.clear()
+        try:
+            cache[key] = ("ok", make())
+        except UserError as e:
+            cache[key] = ("error", e)
+    status, value = cache[key]
+    if status == "error":
+        raise value
+    return value
+
+
+def _preview(grid: Grid, n: int = 5) -> pd.DataFrame:
+    part = grid.table.slice(0, n)
+    return pd.DataFrame({h: part.column(f"c{i}").to_pylist() for i, h in enumerate(grid.headers)})
+
+
+def upload_tab() -> None:
+    up = st.file_uploader("A CSV, Excel (.xlsx) or OpenDocument (.ods) file of the sign-ups, with the questions in "
+                          "the first row", type=list(UPLOAD_TYPES))
+    if up is None:
+        return
+    data = up.getvalue()
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    sheet = encoding = None
+    kind = "csv"
+    try:
+        kind = upload_kind(up.name, data)
+        if kind in ("xlsx", "ods"):
+            names = _remember(("sheets", digest), lambda: workbook_sheet_names(up.name, data))
+            if len(names) > 1:
+                sheet = st.selectbox("Which sheet holds the sign-ups?", names, key=f"sheet_{digest}")
+            else:
+                sheet = names[0] if names else None
+        else:
+            guess = _remember(("encoding", digest), lambda: guess_upload_encoding(data, up.name))
+            labels = [guess.label(c) for c in guess.options]
+            if not guess.certain:
+                st.warning(guess.note)
+            if len(labels) > 1:
+                chosen = st.selectbox("Letters in this file are read as", labels, key=f"enc_{digest}")
+                encoding = guess.options[labels.index(chosen)]
+            else:
+                encoding = guess.encoding
+                st.caption(f"Letters in this file are read as {labels[0] if labels else 'UTF-8'}.")
+        grid = _remember(("grid", digest, sheet, encoding),
+                         lambda: grid_from_upload(up.name, data, sheet=sheet, encoding=encoding))
+        st.caption(f"The first rows as Kleroterion reads them ({grid.row_count} rows in all). Check that names "
+                   "with accents look right before bringing the file in.")
+        st.dataframe(_preview(grid), hide_index=True, width="stretch")
+    except UserError as e:
+        st.error(f"{md(e)} Nothing has been brought in.")
+    if st.button("Bring in sign-ups from this file", type="primary"):
+        _fetch_and_sync(lambda: grid_from_upload(up.name, data, sheet=sheet, encoding=encoding),
+                        FILE_KINDS.get(kind, "csv"), up.name)
+        st.rerun()
+
+
+def safety_section() -> None:
+    with st.expander("Safety check before people are marked as gone", icon=":material/shield:"):
+        share = retire_share(db())
+        st.write("When bringing in a sheet would mark more than this share of the people signed up as no longer "
+                 "in the sheet, Kleroterion shows the numbers and waits for an organiser to confirm. While a draw "
+                 "is being prepared, any change to the sign-ups waits for a confirmation.")
+        with st.form("safety_form"):
+            pct = st.number_input("Ask first when more than this percentage would be marked as gone", min_value=0,
+                                  max_value=100, value=int(round(share * 100)), step=1)
+            if st.form_submit_button("Save"):
+                set_setting(db(), "retire_confirm_share", pct / 100, current_actor())
+                flash("success", f"Saved: Kleroterion asks first when more than {pct}% would be marked as gone.")
+                st.rerun()
 
 
 def status_banner() -> None:
@@ -90,13 +227,7 @@ def sources_section() -> None:
                                 "google_sheet", f"{url.strip()} / {worksheet.strip()}")
                 st.rerun()
     with tabs[1]:
-        up = st.file_uploader("A CSV or Excel (.xlsx) file of the sign-ups, with the questions in the first row",
-                              type=list(UPLOAD_TYPES))
-        if up is not None and st.button("Bring in sign-ups from this file", type="primary"):
-            data = up.getvalue()
-            kind = "excel" if up.name.lower().endswith(".xlsx") else "csv"
-            _fetch_and_sync(lambda: grid_from_upload(up.name, data), kind, up.name)
-            st.rerun()
+        upload_tab()
     with tabs[2]:
         try:
             from lib.signups.published_csv import PUBLIC_WARNING
@@ -164,11 +295,7 @@ def mapping_section() -> None:
             if pending:
                 grid, kind, label_ = pending
                 del st.session_state["pending"]
-                try:
-                    result = sync_grid(db(), grid, new, source_kind=kind, source_label=label_, actor=current_actor())
-                    flash("success", f"Done: {result.summary()}")
-                except UserError as e:
-                    flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
+                _run_sync(grid, new, kind, label_)
             else:
                 flash("success", "Column choices saved.")
             st.rerun()
@@ -185,8 +312,10 @@ def body() -> None:
     c3.metric("With a problem to fix", counts["blocked"])
     c4.metric("No longer in the sheet", counts["removed"])
 
+    confirmation_section()
     sources_section()
     mapping_section()
+    safety_section()
 
     st.subheader("Problems to look at")
     problems = store.problem_list(db())

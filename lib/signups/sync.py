@@ -87,7 +87,7 @@ def draw_in_preparation(db: Database) -> str | None:
     frozen = draws.frozen_inputs(db)
     if frozen is not None:
         revealed = draws.revealed_draw(db)
-        if revealed is None or revealed.target_version != frozen.version:
+        if revealed is None or revealed.target_version != frozen.target_version:
             return "the targets are frozen for a draw"
     return None
 

@@ -52,6 +52,7 @@ def test_upload_with_new_columns_asks_for_mapping_then_syncs(app_env):
     assert_ok(at)
     # The saved column choices do not fit this file: the organiser is asked, nothing changed yet.
     assert "Please check which column holds what" in texts(at)
+    assert "None of the columns chosen for this assembly are in this file" in texts(at)
     assert metrics(at)["Signed up"] == "603"
     choose = {"Gender": "Sex", "Age band": "Age group", "Highest qualification": "Schooling",
               "Ethnic group": "Ethnicity", "Neighbourhood": "Area", "Disability": "Disabled",
@@ -60,6 +61,12 @@ def test_upload_with_new_columns_asks_for_mapping_then_syncs(app_env):
         if sb.label in choose:
             sb.set_value(choose[sb.label])
     [b for b in at.button if b.label == "Save and bring in"][0].click()
+    at.run()
+    assert_ok(at)
+    # 603 of 603 would be marked as gone: asked first with the numbers (issue 11), then confirmed.
+    assert "603 of the 603 people signed up (100%) would be marked as no longer in the sheet" in texts(at)
+    assert metrics(at)["Signed up"] == "603"
+    [b for b in at.button if b.label == "Yes, bring in the file and retire them"][0].click()
     at.run()
     assert_ok(at)
     assert "Done: 1 sign-ups read, 1 new" in texts(at)

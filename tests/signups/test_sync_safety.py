@@ -126,6 +126,17 @@ def test_while_a_draw_is_being_prepared_any_change_asks_first(demo_db):
     assert tables(db) == before
     # Nothing changed at all: no question.
     assert sync_grid(db, grid, load_mapping(db), source_kind="csv", source_label="x").status == "ok"
+    before = tables(db)
+    rec = draws.compute_draw(db, actor="alex", M=100, legacy_seconds=0, time_limit=10)
+    with pytest.raises(ConfirmationNeeded, match="a draw has been computed and is not revealed yet"):
+        sync_grid(db, g2, load_mapping(db), source_kind="csv", source_label="x")
+    draws.commit_draw(db, rec.draw_id, actor="alex")
+    with pytest.raises(ConfirmationNeeded, match="commitment has been published"):
+        sync_grid(db, g2, load_mapping(db), source_kind="csv", source_label="x")
+    assert tables(db) == before
+    draws.reveal_draw(db, rec.draw_id, "5", actor="alex")
+    # Once the panel is drawn, a small change goes ahead (replacements draw from the sign-ups as they are).
+    assert sync_grid(db, g2, load_mapping(db), source_kind="csv", source_label="x").changed == 1
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
