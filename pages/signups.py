@@ -74,7 +74,8 @@ def _fetch_and_sync(fetch, kind: str, label: str) -> None:
         flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
         return
     except Exception as e:      # a bug: in the sync log too, then the page's own error handling
-        record_unexpected_failure(db(), kind, label, e, actor=current_actor())
+        if not getattr(e, "_kleroterion_logged", False):
+            record_unexpected_failure(db(), kind, label, e, actor=current_actor())
         raise
     try:
         _sync(grid, kind, label)
@@ -110,9 +111,9 @@ def confirmation_section() -> None:
 def _remember(key: tuple, make):
     """Work done on an upload (guess, sheet names, preview) is kept for the next reruns of the page."""
     cache = st.session_state.setdefault("_upload_cache", {})
+    if any(k[1] != key[1] for k in cache):      # another file: forget the last one's work (memory)
+        cache.clear()
     if key not in cache:
-        if len(cache) > 8:
-            cache.clear()
         try:
             cache[key] = ("ok", make())
         except UserError as e:

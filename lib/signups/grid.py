@@ -221,8 +221,11 @@ def _read_csv(text: str, source: str, delimiter: str, limits: Limits):
             if filled:
                 last_filled = count
             if count - 1 <= limits.rows:
-                if len(row) > limits.columns and any(c.strip() for c in row[limits.columns:]):
-                    raise too_many_columns(source, len(row), limits)
+                if len(row) > limits.columns:
+                    if any(c.strip() for c in row[limits.columns:]):
+                        raise too_many_columns(source, len(row), limits)
+                    filled_to = max((j + 1 for j, c in enumerate(row[:limits.columns]) if c.strip()), default=0)
+                    row = row[:max(filled_to, len(rows[0]) if rows else 0)]    # empty cells beyond: dropped
                 rows.append(row)
                 spans.append((start, end))
             start = end + 1

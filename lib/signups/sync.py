@@ -192,7 +192,8 @@ def sync_from(db: Database, fetch: Callable[[], Grid], mapping: Mapping, *, sour
         result.confirmation = e if isinstance(e, ConfirmationNeeded) else None
         return result
     except Exception as e:
-        record_unexpected_failure(db, source_kind, source_label, e, actor)
+        if not getattr(e, "_kleroterion_logged", False):
+            record_unexpected_failure(db, source_kind, source_label, e, actor)
         raise
 
 
@@ -200,6 +201,7 @@ def record_unexpected_failure(db: Database, source_kind: str, source_label: str,
                               actor: str | None = None) -> None:
     """Log an error nobody expected (nothing was changed); the caller raises it on."""
     try:
+        error._kleroterion_logged = True
         record_failed_sync(db, source_kind, source_label,
                            f"An unexpected error stopped this sync ({type(error).__name__}); nothing was changed. "
                            "The details are in the server's log.", actor)
@@ -226,8 +228,9 @@ def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, s
     """
     fields = load_fields(db)
     if not fields:
-        raise SyncError("No stratification fields are set up yet, so sign-ups cannot be checked. "
-                        "Set up the fields (for example age band, gender, area) first.")
+        raise _refuse(db, SyncError("No stratification fields are set up yet, so sign-ups cannot be checked. "
+                                    "Set up the fields (for example age band, gender, area) first."),
+                      source_kind, source_label, actor)
     problems = check_mapping(mapping, grid.headers, fields)
     if problems:
         chosen = [c for c in dict.fromkeys(mapping.columns.values()) if c]
@@ -257,6 +260,11 @@ def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, s
                           "Not brought in, waiting for an organiser to confirm: ") from None
         except SyncError as e:
             raise _refuse(db, e, source_kind, source_label, actor) from None
+        except UserError:
+            raise
+        except Exception as e:     # a bug or a database failure: nothing was written; logged, then raised
+            record_unexpected_failure(db, source_kind, source_label, e, actor)
+            raise
         result.seconds = time.perf_counter() - t0
         return result
 
