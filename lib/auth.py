@@ -234,6 +234,17 @@ def role_for_email(email: str | None, auth_secrets: Mapping | None) -> str | Non
     return None
 
 
+def role_for_identity(user: Mapping | None, auth_secrets: Mapping | None) -> str | None:
+    """The role of a person signed in through an identity provider (st.login): by their e-mail address,
+    and never when the provider says it has not confirmed that address (``email_verified`` false: some
+    providers let anyone type any address)."""
+    if not user:
+        return None
+    if str(user.get("email_verified", "")).strip().lower() in ("false", "0", "no"):
+        return None
+    return role_for_email(user.get("email"), auth_secrets)
+
+
 def actor_label(role: str | None, name: str | None = None) -> str:
     """What the record of who did what says: "organiser:Sam Lee" for an account, "organiser" for the
     shared password."""
@@ -243,8 +254,8 @@ def actor_label(role: str | None, name: str | None = None) -> str:
 
 
 # --- throttling ---------------------------------------------------------------------------------
-ACCOUNT, CLIENT, INVITATION = "account", "client", "invitation"
-FREE_TRIES = {ACCOUNT: 5, CLIENT: 10, INVITATION: 10}   # wrong tries in a row before the first wait
+ACCOUNT, CLIENT, INVITATION, MEMBER_CODE = "account", "client", "invitation", "member-code"
+FREE_TRIES = {ACCOUNT: 5, CLIENT: 10, INVITATION: 10, MEMBER_CODE: 10}   # wrong tries in a row before the first wait
 FIRST_WAIT = 30.0                        # seconds; doubles with every further wrong try
 LONGEST_WAIT = 15 * 60.0
 FORGET_AFTER = 60 * 60.0                 # a key with no wrong try for an hour starts afresh
@@ -367,6 +378,11 @@ def client_key(ip_address: str | None, headers: Mapping[str, str] | None = None)
 def invitation_key(client: tuple[str, str]) -> tuple[str, str]:
     """Wrong invitation codes from one client (the codes have 80 random bits; this stops a flood)."""
     return (INVITATION, client[1])
+
+
+def member_code_key(client: tuple[str, str]) -> tuple[str, str]:
+    """Members' access codes are guessed per client (a card's code is the member's only secret)."""
+    return (MEMBER_CODE, client[1])
 
 
 def wait_words(seconds: float) -> str:

@@ -251,6 +251,14 @@ def member_sign_in(db: Database, code: str | None) -> MemberSession | None:
     return MemberSession(rows[0][0]) if rows else None
 
 
+def member_session_for(db: Database, token: str | None) -> MemberSession | None:
+    """The member session behind a token kept in a "stay signed in" cookie, while its code still works."""
+    if not token:
+        return None
+    rows = db.query("SELECT count(*) FROM eval_access_codes WHERE token = ? AND revoked_at IS NULL", [str(token)])
+    return MemberSession(str(token)) if rows and rows[0][0] else None
+
+
 def _session_token(session: MemberSession | None) -> str:
     if not isinstance(session, MemberSession) or not session.token:
         raise UserError("Please sign in with the access code on your card first.")

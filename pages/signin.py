@@ -9,6 +9,7 @@ import streamlit as st
 
 from lib import accounts, auth
 from lib.errors import UserError
+from lib.evaluation import member_sign_in
 from lib.plaintext import md
 from pages import staff_session
 from pages.common import db, flash, run_page, show_flashes
@@ -24,7 +25,33 @@ def signed_in(signed: accounts.SignedIn) -> None:
     st.switch_page("pages/home.py")  # the Overview with the new menu (app.py then opens that page)
 
 
+ORG_BUTTON = "Sign in with your organisation's account"
+
+
+def organisation_account() -> None:
+    """The identity provider's button (st.login), when the group configured one (`[auth]` in the secrets)."""
+    if not staff_session.login_configured():
+        return
+    identity = staff_session.idp_identity()
+    if identity and not auth.role_for_identity(identity, staff_session.auth_secrets()):
+        email = md(str(identity.get("email") or "no e-mail address"))
+        if str(identity.get("email_verified", "")).strip().lower() in ("false", "0", "no"):
+            st.warning(f"Your organisation's account ({email}) says its e-mail address is not confirmed, so it "
+                       "cannot be used here. Confirm it with your organisation, or sign in with your name and password.")
+        else:
+            st.warning(f"You signed in with your organisation's account as {email}, but that address is not on this "
+                       "assembly's list of organisers or volunteers. Ask an organiser to add it, or sign in with your "
+                       "name and password.")
+        if st.button("Sign out of that account"):
+            st.logout()
+        return
+    if st.button(ORG_BUTTON, icon=":material/account_circle:"):
+        st.login()
+    st.caption("Or with your name and password:")
+
+
 def staff_tab(creds: dict[str, auth.Credential]) -> None:
+    organisation_account()
     shared = [r for r in auth.STAFF_ROLES if creds[r].usable]
     have_accounts = accounts.has_accounts(db())
     if any(c.kind == "demo" for c in creds.values()):
@@ -148,23 +175,23 @@ def check_code(code: str) -> tuple[str | None, str | None]:
 
 
 def member_tab() -> None:
-    try:
-        from lib.evaluation import member_sign_in  # provided by the evaluation module
-    except ImportError:
-        st.write("Member pages open once the panel has been drawn and access codes are printed.")
-        return
     with st.form("member_signin"):
         code = st.text_input("Your access code (on your card)", max_chars=20,
                              value=str(st.query_params.get("code", ""))[:20])  # from the card's QR link
         go = st.form_submit_button("Open my pages", type="primary")
     if go:
+        throttle, keys = staff_session.throttle(), [auth.member_code_key(staff_session.client())]
+        wait = throttle.begin(keys)
+        if wait > 0:
+            st.error(auth.too_many_tries(wait))
+            return
         session = member_sign_in(db(), code)
         if session is None:
             st.error("That code was not recognised. Check it against your card (letters and numbers, "
                      "no spaces needed) or ask a volunteer.")
         else:
-            st.session_state["role"] = auth.MEMBER
-            st.session_state["member_session"] = session
+            throttle.succeeded(keys, forget=())
+            staff_session.establish_member(session)
             st.switch_page("pages/home.py")  # land on the Overview with the new menu
 
 

