@@ -56,19 +56,20 @@ def current_role() -> str:
     staff_session.restore_from_cookie()
     staff_session.still_valid()
     role = st.session_state.get("role")
-    if role in auth.ROLES:
+    if role in auth.ROLES and not st.session_state.get("idp_email"):
         return role
-    # Signed in through an identity provider (st.login), if the group configured one.
-    try:
-        if getattr(st.user, "is_logged_in", False):
-            from lib.resources import secrets_section
+    # Signed in through an identity provider (st.login), if the group configured one: the role is worked out
+    # again on every run, so that an address taken off the lists loses its pages at once.
+    identity = staff_session.idp_identity()
+    from lib.resources import secrets_section
 
-            mapped = auth.role_for_email(st.user.get("email"), secrets_section("kleroterion_auth"))
-            if mapped:
-                st.session_state["role"] = mapped
-                return mapped
-    except Exception:  # noqa: BLE001 - no auth configured
-        pass
+    mapped = auth.role_for_identity(identity, secrets_section("kleroterion_auth"))
+    if mapped:
+        st.session_state["role"] = mapped
+        st.session_state["idp_email"] = str(identity.get("email"))
+        return mapped
+    if st.session_state.pop("idp_email", None):
+        st.session_state.pop("role", None)
     return P
 
 
@@ -121,7 +122,7 @@ def sidebar(role: str) -> None:
 
     with st.sidebar:
         if role != P:
-            name = st.session_state.get("account_name")
+            name = st.session_state.get("account_name") or st.session_state.get("idp_email")
             st.caption(f"Signed in as **{md(name)}** ({auth.ROLE_LABELS[role]})" if name
                        else f"Signed in as **{auth.ROLE_LABELS[role]}**")
             if st.button("Sign out", icon=":material/logout:"):
