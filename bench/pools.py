@@ -17,6 +17,10 @@ benchmarks use generated ones that look like real sign-ups:
 
 ``generate_pool(n, features, k, seed)`` always returns the same Instance for the same
 arguments (numpy's PCG64 with a fixed seed, no global state).
+
+A family of pools shaped like real assemblies (local, city, region, national, groups at their
+quota, households), each drawn for any seed, is in ``bench/shapes.py``; its benchmark is
+``python -m bench.leximin_shapes``.
 """
 
 from __future__ import annotations
