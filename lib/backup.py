@@ -51,6 +51,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import duckdb
+
 from lib.db import Database, migrations
 from lib.errors import UserError
 
@@ -61,7 +63,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 MIN_PASSPHRASE = 10
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 17, 8, 1      # about 0.3 s and 128 MB on a small server
 _SCRYPT_N_ALLOWED = range(14, 21)                  # 2**14 .. 2**20: a file cannot ask for more memory
-MAX_UNPACKED_BYTES_DEFAULT = 4 * 2 ** 30           # what a backup may unpack to (KLEROTERION_MAX_BACKUP_MB)
+MAX_UNPACKED_BYTES_DEFAULT = 2 ** 30               # what a backup may unpack to (KLEROTERION_MAX_BACKUP_MB)
+MAX_SEQUENCE = 10 ** 8                             # no real assembly numbers anything this far
 SURVEY_KEY_NAME = "survey-key"
 
 # Tables that a new, empty deployment may already have rows in: the layout record, settings, the sync log
@@ -355,7 +358,7 @@ def _manifest(raw: bytes, name: str) -> Manifest:
         files = {str(f): str(h) for f, h in m["files"].items()}
         if not all(_IDENT.match(x) for x in list(tables) + list(sequences)):
             raise bad
-        if any(c < 0 for c in tables.values()) or any(v < 0 or v > 2 ** 62 for v in sequences.values()):
+        if any(c < 0 for c in tables.values()) or any(v < 0 or v > MAX_SEQUENCE for v in sequences.values()):
             raise bad
         return Manifest(applied, str(m.get("created_at", "")), tables, sequences, files,
                         bool(m.get("survey_key")), str(m.get("assembly") or ""))
@@ -521,7 +524,11 @@ def restore_backup(db: Database, data: bytes, *, passphrase: str | None = None, 
                 cur.execute("UPDATE accounts SET token_epoch = token_epoch + ?", [epoch + 1])
                 signed_out["flag"] = True
 
-        db.transaction(restore, attempts=1)
+        try:
+            db.transaction(restore, attempts=1)
+        except duckdb.Error:   # e.g. a value of the wrong kind, or two rows with one key: all rolled back
+            raise BackupError(f"“{name}” does not match its own database layout, or its data is damaged. Nothing "
+                              "was changed.") from None
     migrated = db.migrate()
     key_state = _restore_survey_key(db, opened, restore_survey_key)
     return Restored(m.schema_version, dict(m.tables), m.created_at, m.assembly, key_state, signed_out["flag"],

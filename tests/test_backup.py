@@ -388,3 +388,32 @@ def test_command_line_backup_while_the_app_holds_the_database_says_what_to_do(dr
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "KLEROTERION_BACKUP_DIR" in r.stderr and "The app is running" in r.stderr
     assert not (tmp_path / "b.zip").exists()
+
+
+def test_data_that_breaks_the_tables_rules_is_refused_whole(source, empty):
+    """Two sign-ups with one pseudonym (a primary key twice), or words where a number belongs: refused in
+    plain words, and the tables already filled in the same restore are rolled back."""
+    def duplicate_person(manifest, files):
+        con = duckdb.connect()
+        path = Path(os.environ.get("TMPDIR", "/tmp")) / f"kl-dup-{os.getpid()}.parquet"
+        src = Path(os.environ.get("TMPDIR", "/tmp")) / f"kl-src-{os.getpid()}.parquet"
+        src.write_bytes(files["export/people.parquet"])
+        con.execute(f"COPY (SELECT * FROM read_parquet('{src}') UNION ALL (SELECT * FROM read_parquet('{src}') "
+                    f"LIMIT 1)) TO '{path}' (FORMAT PARQUET)")
+        files["export/people.parquet"] = path.read_bytes()
+        manifest["tables"]["people"] += 1
+        path.unlink()
+        src.unlink()
+
+    assert_refused(empty, rezip(backup.make_backup(source), duplicate_person), "does not match", "damaged")
+
+
+def test_a_sequence_far_beyond_any_assembly_is_refused_without_counting_to_it(source, empty):
+    import time
+
+    def huge(manifest, files):
+        manifest["sequences"]["person_seq"] = 2 ** 60
+
+    started = time.monotonic()
+    assert_refused(empty, rezip(backup.make_backup(source), huge), "not a Kleroterion backup")
+    assert time.monotonic() - started < 30
