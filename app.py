@@ -22,6 +22,7 @@ EVERYONE = {O, V, M, P}
 # (section, file, title, icon, url path, roles that may see it)
 PAGES = [
     ("", "pages/home.py", "Overview", ":material/home:", "", EVERYONE),
+    ("", "pages/setup.py", "Set up the assembly", ":material/construction:", "setup", {O}),
     ("Recruitment", "pages/signups.py", "Sign-ups", ":material/group_add:", "signups", {O}),
     ("Recruitment", "pages/targets.py", "Targets and quotas", ":material/tune:", "targets", {O}),
     ("Recruitment", "pages/quota_board.py", "Quota board", ":material/checklist:", "quota-board", {O, V}),

@@ -24,7 +24,7 @@ import pandas as pd
 from lib.categories import load_fields
 from lib.db import Database
 from lib.privacy import SMALL_GROUP, suppress_small
-from lib.quotas import derive_quotas
+from lib.quotas import quotas_for_version
 from lib.targets import load_targets, version_info
 
 SAFETY_FACTOR = 3
@@ -115,8 +115,7 @@ def build_board(db: Database, *, version: int | None = None) -> Board:
     targets = load_targets(db, info.version) if info else []
     quotas = {}
     if info and info.panel_size:
-        quotas = {(q.field, q.value): q for q in derive_quotas(
-            targets, info.panel_size, slack=info.slack, small_group_threshold=info.small_group_threshold)}
+        quotas = {(q.field, q.value): q for q in quotas_for_version(db, info.version)}   # shares or a quota table
     shares = {(t.field, t.value): t.share for t in targets}
     counts = {(f, v): (int(n), int(e)) for f, v, n, e in db.query(COUNTS_SQL)}
     total, total_eligible = db.query(TOTALS_SQL)[0]

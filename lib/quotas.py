@@ -87,7 +87,7 @@ def quotas_for_version(db: Database, version: int | None = None, *, panel_size: 
                        slack: int | None = None, small_group_threshold: float | None = None) -> list[QuotaRow]:
     """The quotas of a stored target version (the latest when None), with its own panel size and
     rules unless overridden. Empty when there are no targets yet."""
-    from lib.targets import load_targets, version_info
+    from lib.targets import load_seat_bands, load_targets, version_info
 
     info = version_info(db, version)
     if info is None:
@@ -95,6 +95,11 @@ def quotas_for_version(db: Database, version: int | None = None, *, panel_size: 
     k = panel_size if panel_size is not None else info.panel_size
     if not k:
         return []
+    bands = load_seat_bands(db, info.version)
+    if bands:          # an imported quota table: exactly its seats (the shares are only for the charts)
+        shares = {(t.field, t.value): t.share for t in load_targets(db, info.version)}
+        return [QuotaRow(b.field, b.value, shares.get((b.field, b.value), 0.0),
+                         shares.get((b.field, b.value), 0.0) * int(k), b.min, b.max) for b in bands]
     return derive_quotas(load_targets(db, info.version), int(k),
                          slack=info.slack if slack is None else slack,
                          small_group_threshold=(info.small_group_threshold if small_group_threshold is None

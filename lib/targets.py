@@ -179,13 +179,27 @@ class TargetsFrozen(UserError):
     pass
 
 
+@dataclass
+class SeatBand:
+    """Seats for one answer given directly (an imported quota table), not worked out from a share."""
+    field: str
+    value: str
+    min: int
+    max: int
+    min_flex: int | None = None
+    max_flex: int | None = None
+
+
 def save_target_version(db: Database, targets: list[Target], *, panel_size: int, slack: int = 0,
                         small_group_threshold: float = 0.5, note: str, actor: str | None,
-                        labels: dict[str, str] | None = None) -> int:
+                        labels: dict[str, str] | None = None, seats: list[SeatBand] | None = None,
+                        seats_source: str | None = None, changes: str | None = None) -> int:
     """Store a new target version together with its quota rules and a summary of the changes.
 
     Refused (``TargetsFrozen``) when the latest version is frozen for a draw: frozen targets
-    can no longer change. ``note`` (why) and ``actor`` (who) are required.
+    can no longer change. ``note`` (why) and ``actor`` (who) are required. With ``seats`` (an
+    imported quota table) the version's quotas are exactly those seats (``target_quotas``,
+    migration 011), stored in the same transaction.
     """
     note = (note or "").strip()
     actor = (actor or "").strip()
@@ -205,8 +219,9 @@ def save_target_version(db: Database, targets: list[Target], *, panel_size: int,
         raise TargetsFrozen(f"The targets (version {old_info.version}) were frozen for the draw by "
                             f"{old_info.frozen_by or 'an organiser'} and can no longer change.")
     old = load_targets(db, old_info.version) if old_info else []
-    changes = describe_changes(old, targets, old_info, panel_size=int(panel_size), slack=int(slack),
-                               small_group_threshold=float(small_group_threshold), labels=labels)
+    if changes is None:
+        changes = describe_changes(old, targets, old_info, panel_size=int(panel_size), slack=int(slack),
+                                   small_group_threshold=float(small_group_threshold), labels=labels)
 
     def write(cur):
         frozen = cur.execute("SELECT count(*) FROM target_versions WHERE frozen_at IS NOT NULL AND version = "
@@ -220,6 +235,61 @@ def save_target_version(db: Database, targets: list[Target], *, panel_size: int,
                         [[version, t.field, t.value, float(t.share), t.source] for t in targets])
         cur.execute("INSERT INTO target_rules (version, slack, small_group_threshold, changes) VALUES (?, ?, ?, ?)",
                     [version, int(slack), float(small_group_threshold), changes])
+        if seats:
+            cur.executemany("INSERT INTO target_quotas (version, field, value, min_seats, max_seats, min_flex, "
+                            "max_flex, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [[version, b.field, b.value, int(b.min), int(b.max), b.min_flex, b.max_flex,
+                              seats_source] for b in seats])
         return version
 
     return db.transaction(write)
+
+
+def load_seat_bands(db: Database, version: int) -> list[SeatBand]:
+    """The seats a version gives directly (an imported quota table); empty for a version of shares."""
+    rows = db.query("SELECT q.field, q.value, q.min_seats, q.max_seats, q.min_flex, q.max_flex FROM target_quotas q "
+                    "LEFT JOIN strat_fields f USING (field) LEFT JOIN strat_values v USING (field, value) "
+                    "WHERE q.version = ? ORDER BY f.position, v.position, q.field, q.value", [version])
+    return [SeatBand(*r) for r in rows]
+
+
+def seats_source(db: Database, version: int) -> str | None:
+    """The file a version's quota table came from (None for a version of shares)."""
+    return db.scalar("SELECT any_value(coalesce(source, '')) FROM target_quotas WHERE version = ?", [version])
+
+
+def copy_version(cur, *, actor: str | None, note: str, changes: str, only_known_answers: bool = True) -> int:
+    """Inside the caller's transaction: a new, unfrozen version with the latest version's numbers (its
+    shares, rules and any quota table), keeping only answers that are still questions' answers when
+    ``only_known_answers``. The version it starts from is not touched. Returns the new version."""
+    latest = cur.execute("SELECT max(version) FROM target_versions").fetchall()[0][0]
+    if latest is None:
+        raise UserError("There are no targets yet, so there is no version to start from.")
+    version = latest + 1
+    known = ("AND (field, value) IN (SELECT field, value FROM strat_values)" if only_known_answers else "")
+    cur.execute("INSERT INTO target_versions (version, created_by, note, panel_size) "
+                "SELECT ?, ?, ?, panel_size FROM target_versions WHERE version = ?", [version, actor, note, latest])
+    cur.execute(f"INSERT INTO targets (version, field, value, share, source) "
+                f"SELECT ?, field, value, share, source FROM targets WHERE version = ? {known}", [version, latest])
+    cur.execute("INSERT INTO target_rules (version, slack, small_group_threshold, changes) "
+                "SELECT ?, coalesce(any_value(r.slack), 0), coalesce(any_value(r.small_group_threshold), 0.5), ? "
+                "FROM (SELECT 1) LEFT JOIN target_rules r ON r.version = ?", [version, changes, latest])
+    cur.execute(f"INSERT INTO target_quotas (version, field, value, min_seats, max_seats, min_flex, max_flex, source) "
+                f"SELECT ?, field, value, min_seats, max_seats, min_flex, max_flex, source FROM target_quotas "
+                f"WHERE version = ? {known}", [version, latest])
+    return version
+
+
+def start_new_version(db: Database, *, actor: str | None, note: str) -> int:
+    """After a version was frozen for a draw: a new, unfrozen version with the same numbers, to change.
+    The frozen version stays exactly as it was (the draw's record uses it)."""
+    actor = (actor or "").strip()
+    if not actor:
+        raise UserError("Please give your name, so the history shows who started the new version.")
+    info = version_info(db)
+    if info is None:
+        raise UserError("There are no targets yet, so there is no version to start from.")
+    if not info.frozen:
+        raise UserError(f"Version {info.version} is not frozen: change it directly.")
+    return db.transaction(lambda cur: copy_version(
+        cur, actor=actor, note=note, changes=f"Started from version {info.version} (frozen for the draw)."))

@@ -69,6 +69,7 @@ def run_page(body: Callable[[], None]) -> None:
         st.warning("This page opens from Kleroterion's menu. [Go to the start page](./)")
         return
     try:
+        demo_banner()
         body()
     except UserError as e:
         st.error(md(str(e)))           # messages may repeat what somebody typed: plain text
@@ -79,6 +80,16 @@ def run_page(body: Callable[[], None]) -> None:
         st.error(f"{GENERIC_ERROR} Nothing you saved was "
                  "lost. Try again; if it keeps happening, tell the organisers (the details are in the "
                  "server's log).")
+
+
+def demo_banner() -> None:
+    """On every page of the demo database: these are made-up people (the marker in lib/demo.py)."""
+    from lib.demo import BANNER, MIXED_WARNING, is_demo_database, real_sign_ups_brought_in
+
+    if is_demo_database(db()):
+        st.info(BANNER, icon=":material/science:")
+        if real_sign_ups_brought_in(db()):
+            st.warning(MIXED_WARNING, icon=":material/warning:")
 
 
 def current_actor() -> str:

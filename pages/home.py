@@ -1,5 +1,8 @@
 import streamlit as st
 
+from lib.assembly_setup import needs_setup
+from lib.config import demo_enabled
+from lib.demo import is_demo_database
 from lib.plaintext import md
 from lib.settings import get_setting
 from lib.signups.store import signup_counts
@@ -33,9 +36,19 @@ def body() -> None:
         "Kleroterion helps a community run its own **citizens' assembly**: a group of residents "
         "chosen by lot, like the community itself, who meet to talk things through and recommend "
         "what to do. Everything here is done in the open, so anyone can check it was fair.")
-    if assembly.get("demo"):
-        st.info("This is the **demo assembly** (Riverside, a made-up town). Every name and number in it is "
-                "invented, so feel free to try everything.")
+    demo = is_demo_database(db())
+    role = st.session_state.get("role", "public")
+    if not demo and needs_setup(db()):
+        if role == "organiser":
+            st.warning("**This assembly is not set up yet.** Start here: give it a name and a panel size, then "
+                       "describe the questions the panel is balanced on. It takes a few minutes.",
+                       icon=":material/construction:")
+            st.page_link("pages/setup.py", label="Set up the assembly", icon=":material/arrow_forward:")
+        else:
+            st.info("This assembly is being set up by its organisers. Please come back a little later.")
+    elif not demo and role == "organiser" and demo_enabled():
+        st.caption("The demo is switched on for this app (KLEROTERION_DEMO), but this database holds your own "
+                   "assembly, so the demo was not loaded into it. Set KLEROTERION_DEMO=0 to stop this note.")
     counts = signup_counts(db())
     c1, c2, c3 = st.columns(3)
     c1.metric("People signed up", counts["current"])
@@ -48,10 +61,9 @@ def body() -> None:
         "3. **The draw** picks the panel by lot, as fairly as possible, in public.\n"
         "4. **Sessions**: you keep track of who comes and what support they need.\n"
         "5. **Evaluation**: members help decide how the assembly is judged.")
-    role = st.session_state.get("role", "public")
     if role == "organiser":
         st.page_link("pages/signups.py", label="Go to sign-ups", icon=":material/arrow_forward:")
-        if assembly.get("demo"):
+        if demo:
             skip_ahead()
     elif role == "public":
         st.caption("Organisers, volunteers and assembly members: use “Sign in” in the menu.")

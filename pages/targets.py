@@ -11,7 +11,8 @@ from lib.plaintext import md
 from lib.quota_board import COUNTS_SQL
 from lib.quotas import derive_quotas, target_warnings
 from lib.settings import get_setting
-from lib.targets import Target, all_versions, load_targets, parse_targets_csv, save_target_version, version_info
+from lib.targets import (Target, all_versions, load_seat_bands, load_targets, parse_targets_csv, save_target_version,
+                         seats_source, start_new_version, version_info)
 from pages.common import db, flash, run_page, show_flashes
 from pages.common import current_actor
 
@@ -93,10 +94,14 @@ def body() -> None:
     database = db()
     fields = load_fields(database)
     if not fields:
-        st.info("First describe the questions you balance on (age band, area …) and bring in sign-ups on the "
-                "Sign-ups page.")
+        st.info("First describe the questions the panel is balanced on (age band, area …) on the page "
+                "“Set up the assembly”.")
+        st.page_link("pages/setup.py", label="Set up the assembly", icon=":material/arrow_forward:")
         return
     info = version_info(database)
+    if info is not None and load_seat_bands(database, info.version) and not st.session_state.get("targets_use_shares"):
+        quota_table_version(database, fields, info)
+        return
     saved = load_targets(database, info.version) if info else []
     labels = {f.key: f.label for f in fields}
     frozen = bool(info and info.frozen)
@@ -203,6 +208,7 @@ def body() -> None:
     st.subheader("5. Save")
     if frozen:
         st.info("The targets are frozen, so they cannot be saved again.")
+        new_version_form(database, info)
     else:
         with st.form("save_targets"):
             who = st.text_input("Your name", value=_signed_in_name(), max_chars=80)
@@ -222,18 +228,92 @@ def body() -> None:
                 st.session_state["targets_upload_id"] = base_id + 1
                 flash("success", f"Saved as version {v}.")
                 st.rerun()
-        freeze = _freeze_function()
-        if info is not None and freeze is not None:
-            with st.popover("Freeze these targets for the draw", icon=":material/lock:"):
-                st.write(f"Freezing version {info.version} means it can never change again. Do this just before "
-                         "the draw, once everyone agrees.")
-                if st.button("Yes, freeze them", type="primary"):
-                    freeze(database, info.version, actor=current_actor())
-                    flash("success", f"Version {info.version} is frozen for the draw.")
-                    st.rerun()
-        elif info is not None:
-            st.caption("The targets are frozen on the draw page, when the draw starts.")
+        freeze_button(database, info)
 
+    history(database)
+
+
+def freeze_button(database, info) -> None:
+    freeze = _freeze_function()
+    if info is not None and freeze is not None:
+        with st.popover("Freeze these targets for the draw", icon=":material/lock:"):
+            st.write(f"Freezing version {info.version} means it can never change again. Do this just before "
+                     "the draw, once everyone agrees.")
+            if st.button("Yes, freeze them", type="primary"):
+                freeze(database, info.version, actor=current_actor())
+                flash("success", f"Version {info.version} is frozen for the draw.")
+                st.rerun()
+    elif info is not None:
+        st.caption("The targets are frozen on the draw page, when the draw starts.")
+
+
+def new_version_form(database, info) -> None:
+    """After the freeze: a new version to change, the frozen one kept exactly as it was."""
+    with st.expander("Change them anyway: start a new version", icon=":material/edit:"):
+        st.write(f"Version {info.version} stays exactly as it was frozen (the draw's record uses it). A new version "
+                 "starts with the same numbers; change it, then freeze it again before the draw.")
+        with st.form("new_target_version"):
+            who = st.text_input("Your name", value=_signed_in_name(), max_chars=80)
+            why = st.text_input("Why start a new version?", max_chars=300)
+            go = st.form_submit_button(f"Start version {info.version + 1}")
+        if go:
+            try:
+                v = start_new_version(database, actor=who, note=why.strip() or "New version after the freeze")
+            except UserError as e:
+                st.error(md(e))
+            else:
+                flash("success", f"Version {v} started from version {info.version}, which stays frozen.")
+                st.rerun()
+
+
+def quota_table_version(database, fields, info) -> None:
+    """The latest version is an imported quota table: its seats exactly, whether the pool can meet them."""
+    k = int(info.panel_size)
+    source = seats_source(database, info.version) or "a quota table"
+    if info.frozen:
+        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {md(info.frozen_by or 'an organiser')} "
+                   f"on {info.frozen_at:%d %b %Y at %H:%M}. These quotas can no longer change.", icon=":material/lock:")
+    else:
+        st.caption(f"Version {info.version}, saved by {md(info.created_by or 'an organiser')} on "
+                   f"{info.created_at:%d %b %Y at %H:%M}: “{md(info.note or '')}”. Not frozen yet.")
+    st.subheader(f"Seats for each group, from {md(source)}")
+    st.write(f"These fewest and most seats come straight from the quota table, for a panel of {k}. To change them, "
+             "bring a new table on “Set up the assembly” (step 3), or enter the community's shares instead.")
+    bands = load_seat_bands(database, info.version)
+    eligible = _eligible_counts()
+    flex = any(b.min_flex is not None or b.max_flex is not None for b in bands)
+    by_key = {f.key: f for f in fields}
+    st.dataframe(pd.DataFrame([{
+        "Question": by_key[b.field].label if b.field in by_key else b.field,
+        "Group": by_key[b.field].label_of(b.value) if b.field in by_key else b.value,
+        "Fewest seats": b.min, "Most seats": b.max,
+        **({"Fewest if relaxed": b.min_flex, "Most if relaxed": b.max_flex} if flex else {}),
+        "Ready for the draw": eligible.get((b.field, b.value), 0)} for b in bands]), hide_index=True, width="stretch")
+    st.subheader("Can the sign-ups so far meet these quotas?")
+    qkey = tuple((b.field, b.value, b.min, b.max) for b in bands)
+    with st.spinner("Checking every possible panel …"):
+        res = _feasibility(database.path, _pool_signature(), qkey, k,
+                           bool(get_setting(database, "one_per_household", False)))
+    if res["feasible"]:
+        st.success(f"Yes: a panel of {k} that meets every quota can be drawn from the {res['pool']} people "
+                   "ready for the draw.", icon=":material/check_circle:")
+    else:
+        st.error("Not yet: no panel can meet all these quotas with the people ready for the draw. "
+                 + md(" ".join(res["diagnosis"])), icon=":material/error:")
+        if res["relaxation"]:
+            st.markdown("**Smallest change that would work** (or find more sign-ups of these kinds):\n"
+                        + "\n".join(f"- {md(c[0].upper() + c[1:])}" for c in res["relaxation"]))
+    if info.frozen:
+        new_version_form(database, info)
+    else:
+        freeze_button(database, info)
+        if st.button("Enter the community's shares instead"):
+            st.session_state["targets_use_shares"] = True
+            st.rerun()
+    history(database)
+
+
+def history(database) -> None:
     st.subheader("History")
     hist = all_versions(database)
     if hist:
