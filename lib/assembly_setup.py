@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from lib.categories import (MAX_FILE_BYTES, MAX_TEXT, Field, FieldsError, check_fields, fields_csv_text,
-                            key_problem, load_fields, norm, norm_many, parse_fields_csv, write_fields)
+                            key_problem, load_fields, norm, norm_many, parse_fields_csv, unprotect, write_fields)
 from lib.db import Database
 from lib.errors import UserError
 from lib.settings import get_setting, read_setting, write_setting
@@ -341,14 +341,20 @@ def _rows(text: str, filename: str) -> tuple[list[str], list[tuple[int, dict[str
                 raise UserError(f"{filename}, row {n}: this row has more cells than the first row has column "
                                 f"names ({len(cells)} against {len(header)}). A value with a comma in it needs "
                                 "quotes around it.")
-        rows.append((n, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}))
+        if len(rows) >= 20_000:
+            raise UserError(f"{filename} has more than 20,000 rows: too many for this kind of file.")
+        rows.append((n, {h: (unprotect(cells[i].strip()) if i < len(cells) else "") for i, h in enumerate(header)
+                         if h}))
     return header, rows
 
 
 def _csv_text(rows: list[list]) -> str:
+    """CSV for a download; a cell a spreadsheet would run as a formula gets an apostrophe in front."""
+    from lib.privacy import spreadsheet_safe
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerows(rows)
+    w.writerows([[spreadsheet_safe(c) for c in r] for r in rows])
     return buf.getvalue()
 
 
@@ -380,7 +386,8 @@ def read_questions_file(data: bytes, filename: str) -> list[Field]:
     if kind == "fields":
         delimiter = max([",", ";", "\t"], key=text.lstrip("\ufeff").split("\n", 1)[0].count)
         if delimiter != ",":
-            text = _csv_text([list(header)] + [[r.get(h, "") for h in header if h] for _n, r in rows])
+            kept = [h for h in header if h]
+            text = _csv_text([kept] + [[r.get(h, "") for h in kept] for _n, r in rows])
         return parse_fields_csv(text, source=filename)
     if kind is None:
         raise UserError(f"{filename} is neither a questions file (columns field, value, …) nor a categories.csv "
@@ -522,12 +529,12 @@ def read_quota_table(data: bytes, filename: str, fields: list[Field], panel_size
                 value_by.setdefault((f.key, n), v)
     problems: list[str] = []
     bands: dict[tuple[str, str], tuple[SeatBand, int]] = {}
+    if len(rows) > 5000:
+        raise UserError(f"{filename} has {len(rows):,} rows: too many for a quota table.")
     feat_texts = [r.get(fcol, "") for _n, r in rows]
     val_texts = [r.get(vcol, "") for _n, r in rows]
     feat_norm = norm_many(feat_texts)
     val_norm = norm_many(val_texts)
-    if len(rows) > 5000:
-        raise UserError(f"{filename} has {len(rows):,} rows: too many for a quota table.")
     for (n, r), fn, vn in zip(rows, feat_norm, val_norm):
         feature, value = r.get(fcol, ""), r.get(vcol, "")
         f = field_by.get(feature) or (field_by.get("~" + fn) if fn else None)

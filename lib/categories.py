@@ -197,6 +197,10 @@ def _value_problems(f: Field, where: Where) -> list[str]:
         if not label.strip():
             out.append(f"{where(f.key, v, 'value_label')}: the answer's label is empty. Write the answer as "
                        "people should see it.")
+        for a in aliases:
+            if "|" in a:
+                out.append(f"{where(f.key, v, 'aliases')}: the other spelling “{a[:40]}” holds a “|”, which separates "
+                           "other spellings in a questions file. Write them without it.")
         for column, text in [("value", v), ("value_label", label)] + [("aliases", a) for a in aliases]:
             bad = _bad_text(text)
             if bad:
@@ -237,11 +241,21 @@ def check_fields(fields: list[Field], intro: str = "These questions cannot be sa
 
 
 # --- the fields file ---------------------------------------------------------------------------
+def unprotect(text: str) -> str:
+    """A cell as it was before ``spreadsheet_safe`` put an apostrophe in front of it for a download
+    (so that a spreadsheet does not run it as a formula): downloaded files read back the same."""
+    from lib.privacy import spreadsheet_safe
+
+    if text.startswith("'") and spreadsheet_safe(text[1:]) == "'" + text[1:]:
+        return text[1:]
+    return text
+
+
 def _cell(row: dict, name: str) -> str:
     v = row.get(name)
     if isinstance(v, list):      # more cells than headers
         v = ",".join(v)
-    return (v or "").strip()
+    return unprotect((v or "").strip())
 
 
 def parse_fields_csv(text: str, source: str = "the fields file") -> list[Field]:
@@ -308,7 +322,7 @@ def parse_fields_csv(text: str, source: str = "the fields file") -> list[Field]:
             continue
         aliases: list[str] = []
         for a in _cell(row, "aliases").split("|"):
-            a = a.strip()
+            a = unprotect(a.strip())
             if a and a not in aliases:
                 aliases.append(a)
         blank = _cell(row, "blank").lower()
@@ -343,14 +357,17 @@ def parse_fields_csv(text: str, source: str = "the fields file") -> list[Field]:
 
 
 def fields_csv_text(fields: list[Field]) -> str:
-    """The questions as a fields file (``parse_fields_csv`` reads it back to the same questions)."""
+    """The questions as a fields file (``parse_fields_csv`` reads it back to the same questions). A cell
+    that a spreadsheet would run as a formula gets an apostrophe in front (taken off again on reading)."""
+    from lib.privacy import spreadsheet_safe as safe
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(FIELD_COLUMNS)
     for f in fields:
         for v in f.values:
-            w.writerow([f.key, f.label, f.question, v, f.value_labels.get(v, v), "|".join(f.aliases.get(v, [])),
-                        "yes" if f.blank_value == v else ""])
+            w.writerow([safe(f.key), safe(f.label), safe(f.question), safe(v), safe(f.value_labels.get(v, v)),
+                        "|".join(safe(a) for a in f.aliases.get(v, [])), "yes" if f.blank_value == v else ""])
     return buf.getvalue()
 
 

@@ -327,3 +327,20 @@ def test_after_the_freeze_changed_questions_start_a_new_version_and_keep_the_fro
     assert version_info(real, 1).frozen and not version_info(real, 2).frozen
     assert ("region", "Autre") not in {(b.field, b.value) for b in load_seat_bands(real, 2)}
     assert draws.frozen_inputs(real).target_version == 1
+
+
+def test_downloads_never_carry_a_formula_and_still_read_back_the_same(db):
+    """An answer copied from somewhere else that a spreadsheet would run (=HYPERLINK…) is downloaded with
+    an apostrophe in front, and the downloaded file reads back to exactly the same questions."""
+    f = setup.build_field("area", "=HYPERLINK(\"http://evil.example\",\"Area\")", "@SUM(A1)",
+                          "North = +cmd /C calc!A0\nSouth", False)
+    setup.save_basics(db, "Northfield", 6, False, actor="o")
+    setup.save_questions(db, [f], actor="o")
+    fields = load_fields(db)
+    text = fields_csv_text(fields)
+    assert "'=HYPERLINK" in text and "'@SUM" in text and "'+cmd" in text
+    assert setup.read_questions_file(text.encode(), "fields.csv") == fields
+    cats = setup.categories_csv_text(fields, [], 6)
+    assert "\n" + "area,North,0,6" in cats
+    with pytest.raises(FieldsError, match="holds a “|”"):
+        setup.save_questions(db, [setup.build_field("area", "Area", "", "North = a|b\nSouth", False)], actor="o")
