@@ -19,11 +19,31 @@ def _database(path: str, demo: bool) -> Database:
         from lib.demo import open_demo
 
         open_demo(db)          # an empty database only: a real one is left alone (lib/demo.py)
+    _start_live_sync(db)       # a connected sheet is brought in by itself again after a restart
     return db
 
 
 def get_db() -> Database:
     return _database(str(config.db_path()), config.demo_enabled())
+
+
+def _start_live_sync(db: Database):
+    from lib.signups.live import start_if_connected
+    from lib.signups.sheets import SECRETS_SECTION
+
+    try:
+        return start_if_connected(db, credentials=secrets_section(SECRETS_SECTION))
+    except Exception:  # noqa: BLE001 - the app runs without it; the pages start it again
+        import logging
+
+        logging.getLogger("kleroterion").exception("Kleroterion: the automatic sync could not start")
+        return None
+
+
+def live_sync():
+    """The background sync of the connected sheet (lib/signups/live.py): started once per process when a
+    sheet is connected, and handed the current Google key. Pages showing sign-ups call it on every run."""
+    return _start_live_sync(get_db())
 
 
 def secrets_section(name: str) -> dict | None:

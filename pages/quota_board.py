@@ -1,4 +1,10 @@
-"""Quota board: for volunteers out recruiting, on a phone. Counts only, never names."""
+"""Quota board: for volunteers out recruiting, on a phone. Counts only, never names.
+
+It follows the sign-up sheet by itself: the server brings in new sign-ups every few minutes
+(lib/signups/live.py), and a small fragment here looks every WATCH_SECONDS at a cheap fingerprint of the
+sign-ups; when it changed, the page is drawn again. "Last synced N minutes ago" and the last failure, in
+plain words, come from the sync log.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,10 @@ import streamlit as st
 
 from lib.plaintext import md
 from lib.quota_board import SAFETY_FACTOR, board_signature, board_table, build_board, look_for_lines, shown_count
+from lib.signups.live import ago_words, live_status, source_words
 from pages.common import db, run_page
+
+WATCH_SECONDS = 10
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -21,7 +30,47 @@ def _organiser() -> bool:
     return st.session_state.get("role") == "organiser"
 
 
-@st.fragment(run_every=60)
+@st.fragment(run_every=WATCH_SECONDS)
+def sync_watch() -> None:
+    """Every few seconds: when did the sign-ups last come in, did the last try work, and is there
+    anything new? (One small query; the board is drawn again only when something changed.)"""
+    changed = False
+    try:
+        database = db()
+        seen = st.session_state.get("_board_seen")
+        changed = seen is not None and board_signature(database) != seen
+        if not changed:
+            sync_status_lines(live_status(database))
+    except Exception:  # noqa: BLE001 - a status line must never break the board
+        import logging
+
+        logging.getLogger("kleroterion").exception("Kleroterion: the quota board's sync status failed")
+        from pages.common import strict_errors
+
+        if strict_errors():
+            raise
+    if changed:
+        st.rerun()                                       # new sign-ups: draw the whole board again
+
+
+def sync_status_lines(status) -> None:
+    if status.last_ok_seconds is None:
+        st.caption("No sign-ups have been brought in yet.")
+    elif status.live:
+        st.caption(f"{status.synced_words()} New sign-ups come in from {md(source_words(status.source))} by "
+                   f"themselves, {status.settings.every_words}.")
+    else:
+        st.caption(f"{status.synced_words()} The board changes when an organiser brings in new sign-ups.")
+    if status.pending:
+        st.info("New changes from the sign-up sheet are waiting for an organiser to check them; until then the "
+                "counts below stay as they are.", icon=":material/hourglass_top:")
+    elif status.failure:
+        older = f" The counts below are from {ago_words(status.last_ok_seconds)}." \
+            if status.last_ok_seconds is not None else ""
+        st.warning(md(status.failure_words()) + older, icon=":material/sync_problem:")
+
+
+@st.fragment
 def live_board() -> None:
     run_page(_board_body)
 
@@ -29,9 +78,11 @@ def live_board() -> None:
 def _board_body() -> None:
     organiser = _organiser()
     database = db()
-    board = _board(database.path, board_signature(database))
+    signature = board_signature(database)
+    st.session_state["_board_seen"] = signature
+    board = _board(database.path, signature)
     top = st.columns([3, 1], vertical_alignment="center")
-    top[0].caption(f"Updated at {datetime.now():%H:%M:%S}. It refreshes by itself every minute.")
+    top[0].caption(f"Updated at {datetime.now():%H:%M:%S}. It changes by itself when new sign-ups come in.")
     # Pressing the button reruns this fragment, which reads the counts afresh.
     top[1].button("Refresh now", icon=":material/refresh:", key="board_refresh")
     c1, c2, c3 = st.columns(3)
@@ -80,6 +131,11 @@ def body() -> None:
     if st.session_state.get("role") not in ("organiser", "volunteer"):
         st.error("The quota board is for organisers and volunteers. Please sign in.")
         return
+    from lib.resources import live_sync
+
+    live_sync()                                   # the server keeps bringing in the connected sheet
+    st.session_state["_board_seen"] = board_signature(db())
+    sync_watch()
     live_board()
 
 

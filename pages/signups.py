@@ -3,6 +3,11 @@
 Uploads show how the file reads before anything changes: the encoding (a choice when the guess is
 uncertain), the sheet of a workbook, and the first rows. A sync that would retire many people, or
 change the pool while a draw is being prepared, waits here for the organiser's confirmation.
+
+Once sign-ups come from a Google Sheet or a published link, the server brings them in again by itself
+(lib/signups/live.py): the top of the page says when it last did, what went wrong last, and shows a
+confirmation that the automatic sync is waiting for. Only one sync runs at a time: a button pressed
+while another sync runs waits a little, then says so.
 """
 
 from __future__ import annotations
@@ -17,14 +22,15 @@ from lib.categories import load_fields
 from lib.errors import UserError
 from lib.plaintext import md
 from lib.settings import get_setting, set_setting
-from lib.signups import store
+from lib.signups import live, store
 from lib.signups.grid import Grid
 from lib.signups.mapping import (CONTACT_ROLES, ROLE_LABELS, Mapping, check_mapping, field_role,
                                  load_mapping, save_mapping, suggest_mapping)
 from lib.signups.sources import (UPLOAD_TYPES, grid_from_google_sheet, grid_from_published_csv, grid_from_upload,
                                  guess_upload_encoding, upload_kind, workbook_sheet_names)
-from lib.signups.sync import (ConfirmationNeeded, record_failed_sync, record_unexpected_failure, retire_share,
-                              sync_grid)
+from lib.signups.slot import SyncBusy, sync_slot
+from lib.signups.sync import (LIVE_KINDS, ConfirmationNeeded, record_failed_sync, record_unexpected_failure,
+                              retire_share, sync_grid)
 from pages.common import db, flash, run_page, show_flashes
 from pages.common import current_actor
 
@@ -34,14 +40,18 @@ NOT_USED = "— not in the sheet —"
 FILE_KINDS = {"csv": "csv", "xlsx": "excel", "ods": "ods"}
 
 
-def _run_sync(grid: Grid, mapping: Mapping, kind: str, label: str, confirmed=None) -> None:
+def _run_sync(grid: Grid, mapping: Mapping, kind: str, label: str, confirmed=None, source: dict | None = None) -> None:
     """Sync; a sync that needs the organiser's confirmation is kept for the confirmation box."""
     try:
-        result = sync_grid(db(), grid, mapping, source_kind=kind, source_label=label, actor=current_actor(),
-                           confirmed=confirmed)
+        with st.spinner("Waiting for the sync that is running now to finish…"):
+            result = sync_grid(db(), grid, mapping, source_kind=kind, source_label=label, actor=current_actor(),
+                               confirmed=confirmed, source=source, wait=live.MANUAL_WAIT_SECONDS)
     except ConfirmationNeeded as e:
         st.session_state["confirm"] = {"grid": grid, "mapping": mapping.to_json(), "kind": kind, "label": label,
-                                       "counts": e.counts, "message": str(e), "reason": e.reason}
+                                       "counts": e.counts, "message": str(e), "reason": e.reason, "source": source}
+        return
+    except SyncBusy as e:
+        flash("error", md(e))
         return
     except UserError as e:
         flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
@@ -49,7 +59,7 @@ def _run_sync(grid: Grid, mapping: Mapping, kind: str, label: str, confirmed=Non
     flash("success", f"Done: {md(result.summary())}")
 
 
-def _sync(grid: Grid, kind: str, label: str) -> None:
+def _sync(grid: Grid, kind: str, label: str, source: dict | None = None) -> None:
     """Sync a fetched grid, or ask for the column mapping first if it does not fit."""
     fields = load_fields(db())
     mapping = load_mapping(db())
@@ -60,13 +70,23 @@ def _sync(grid: Grid, kind: str, label: str) -> None:
                 sync_grid(db(), grid, mapping, source_kind=kind, source_label=label, actor=current_actor())
             except UserError as e:
                 flash("error", md(e))
-        st.session_state["pending"] = (grid, kind, label)
+        st.session_state["pending"] = (grid, kind, label, source)
         flash("warning", "Please check which column holds what (below), then press “Save and bring in”.")
         return
-    _run_sync(grid, mapping, kind, label)
+    _run_sync(grid, mapping, kind, label, source=source)
 
 
-def _fetch_and_sync(fetch, kind: str, label: str) -> None:
+def _fetch_and_sync(fetch, kind: str, label: str, source: dict | None = None) -> None:
+    """Read the sheet and bring it in, holding the sync slot throughout (one sync at a time: a running
+    one is waited for a little, then the organiser is told plainly)."""
+    try:
+        with st.spinner("Bringing in the sign-ups…"), sync_slot(db(), current_actor(), wait=live.MANUAL_WAIT_SECONDS):
+            _fetch_and_sync_now(fetch, kind, label, source)
+    except SyncBusy as e:
+        flash("error", md(e))
+
+
+def _fetch_and_sync_now(fetch, kind: str, label: str, source: dict | None) -> None:
     try:
         grid = fetch()
     except UserError as e:
@@ -78,7 +98,9 @@ def _fetch_and_sync(fetch, kind: str, label: str) -> None:
             record_unexpected_failure(db(), kind, label, e, actor=current_actor())
         raise
     try:
-        _sync(grid, kind, label)
+        _sync(grid, kind, label, source)
+    except SyncBusy:
+        raise
     except UserError as e:
         flash("error", f"{md(e)} Your sign-ups from before are unchanged.")
 
@@ -98,7 +120,7 @@ def confirmation_section() -> None:
         if c1.button(yes, type="primary", key="confirm_yes"):
             del st.session_state["confirm"]
             _run_sync(held["grid"], Mapping(dict(held["mapping"])), held["kind"], held["label"],
-                      confirmed=held["counts"])
+                      confirmed=held["counts"], source=held.get("source"))
             st.rerun()
         if c2.button("No, keep the sign-ups as they are", key="confirm_no"):
             del st.session_state["confirm"]
@@ -185,20 +207,155 @@ def safety_section() -> None:
                 st.rerun()
 
 
+def _sheet_key() -> dict | None:
+    from lib.resources import secrets_section
+    from lib.signups.sheets import SECRETS_SECTION
+
+    return secrets_section(SECRETS_SECTION)
+
+
+def _when(row: dict) -> str:
+    return row["started_at"].strftime("%d %b %Y at %H:%M")
+
+
+@st.fragment(run_every=30)
 def status_banner() -> None:
-    last = store.last_sync(db())
-    good = store.last_good_sync(db())
+    """When the sign-ups were last brought in, what went wrong last, and what the automatic sync is doing
+    (drawn again every 30 seconds, so "3 minutes ago" stays true)."""
+    try:
+        _status_banner()
+    except UserError as e:
+        st.error(md(e))
+
+
+def _status_banner() -> None:
+    database = db()
+    status = live.live_status(database)
+    last = store.last_sync(database)
+    good = store.last_good_sync(database)
     if last is None:
         st.info("No sign-ups have been brought in yet. Choose where they come from below.")
         return
-    when = last["started_at"].strftime("%d %b %Y at %H:%M")
-    if last["status"] == "ok":
-        st.success(f"Last brought in on {when}: {md(last['message'])}")
+    if good is not None:
+        text = f"Last synced {live.ago_words(status.last_ok_seconds)} (on {_when(good)}): {md(good['message'])}"
+        (st.success if last["status"] == "ok" else st.info)(text)
+    if status.running:
+        st.info(md(live.running_words(status.running)), icon=":material/sync:")
+    if status.pending:
+        pending_section(status.pending)
+    elif last["status"] != "ok":
+        st.error(md(status.failure_words()) + (
+            f" The sign-ups from {live.ago_words(status.last_ok_seconds)} are still here, unchanged."
+            if good is not None else ""))
+    if status.declined:
+        st.caption("You chose to keep the sign-ups as they were. The automatic sync asks again when the sheet "
+                   "changes.")
+    live_line(status)
+
+
+def live_line(status) -> None:
+    if status.live:
+        line = (f"New sign-ups are brought in from {md(live.source_words(status.source))} by themselves, "
+                f"{status.settings.every_words}.")
+        if status.failures_in_a_row:
+            line += (" After a failed try it waits longer each time (up to an hour), and goes back to "
+                     f"{status.settings.every_words} after a try that works.")
+        if status.next_seconds is not None and not status.running:
+            line += f" Next look {_in_words(status.next_seconds)}."
+        c1, c2 = st.columns([4, 1], vertical_alignment="center")
+        c1.caption(line)
+        if c2.button("Sync now", icon=":material/sync:", key="sync_now"):
+            _sync_now()
+    elif status.source:
+        st.caption(f"Bringing in new sign-ups from {md(live.source_words(status.source))} by themselves is "
+                   "switched off (see “Automatic updates” below).")
+    elif status.last_ok_kind and status.last_ok_kind not in LIVE_KINDS:
+        where = "are the demo's" if status.last_ok_kind == "demo" else "came from a file"
+        st.caption(f"These sign-ups {where}, so nothing is brought in by itself. Bring them in from a Google Sheet "
+                   "or a published link and they will be kept up to date automatically.")
+
+
+def _in_words(seconds: float) -> str:
+    if seconds < 60:
+        return "in less than a minute"
+    minutes = round(seconds / 60)
+    return "in about a minute" if minutes == 1 else f"in about {minutes} minutes"
+
+
+def _sync_now() -> None:
+    try:
+        with st.spinner("Bringing in the sign-ups…"):
+            result = live.sync_connected_now(db(), _sheet_key(), current_actor())
+    except UserError as e:
+        flash("error", md(e))
     else:
-        st.error(f"The last attempt, on {when}, did not work: {md(last['message'])}")
-        if good is not None:
-            st.caption(f"The sign-ups from {good['started_at'].strftime('%d %b %Y at %H:%M')} are still here, "
-                       "unchanged.")
+        _flash_result(result)
+    st.rerun()
+
+
+def _flash_result(result) -> None:
+    if result.status == "ok":
+        flash("success", f"Done: {md(result.summary())}")
+    elif result.confirmation is not None:
+        flash("warning", "Nothing has been changed yet: please confirm below.")
+    else:
+        flash("error", f"{md(result.message)} Your sign-ups from before are unchanged.")
+
+
+def pending_section(pending: dict) -> None:
+    """A sync (usually the automatic one) held for the organiser: the numbers, and a plain yes or no."""
+    counts = pending.get("counts") or [0, 0, 0, 0]
+    retire = pending.get("reason") == "retire"
+    with st.container(border=True):
+        st.subheader("The latest sign-ups are waiting for you")
+        st.warning(md(pending.get("message", "")))
+        st.caption(f"Found {live.ago_words(_age(pending.get('at')))} in {md(live.source_words(pending.get('source')))}. "
+                   "The sheet is read again when you answer, so the numbers are checked once more.")
+        c1, c2 = st.columns(2)
+        yes = f"Yes, bring them in ({counts[2]} no longer in the sheet)" if retire else "Yes, bring in these changes"
+        if c1.button(yes, type="primary", key="live_confirm_yes"):
+            try:
+                with st.spinner("Bringing in the sign-ups…"):
+                    result = live.confirm_pending(db(), _sheet_key(), current_actor())
+            except UserError as e:
+                flash("error", md(e))
+            else:
+                if result.confirmation is not None:
+                    flash("warning", "The sheet changed since these numbers were found, so nothing was changed. "
+                                     "Please look at the new numbers.")
+                else:
+                    _flash_result(result)
+            st.rerun()
+        if c2.button("No, keep the sign-ups as they are", key="live_confirm_no"):
+            live.decline_pending(db(), current_actor())
+            flash("info", "Nothing was changed: the sign-ups are as they were.")
+            st.rerun()
+
+
+def _age(text) -> float | None:
+    from datetime import datetime, timezone
+
+    try:
+        return (datetime.now(timezone.utc) - datetime.fromisoformat(str(text))).total_seconds()
+    except ValueError:
+        return None
+
+
+def automatic_section() -> None:
+    with st.expander("Automatic updates", icon=":material/update:"):
+        settings = live.live_settings(db())
+        st.write("Once sign-ups have come from a Google Sheet or a published link, Kleroterion brings in new ones "
+                 "by itself, so the quota board follows the form through the day. A change that needs your "
+                 "confirmation is never brought in by itself: it waits for you at the top of this page.")
+        with st.form("live_form"):
+            on = st.toggle("Bring in new sign-ups by themselves", value=settings.enabled)
+            minutes = st.number_input("How often, in minutes", min_value=live.PAGE_MIN_MINUTES, max_value=24 * 60,
+                                      value=max(live.PAGE_MIN_MINUTES, int(round(settings.seconds / 60))), step=1)
+            if st.form_submit_button("Save"):
+                saved = live.save_live_settings(db(), enabled=on, seconds=int(minutes) * 60, actor=current_actor())
+                flash("success", f"Saved: new sign-ups are brought in by themselves, {saved.every_words}." if on
+                      else "Saved: new sign-ups are brought in only when somebody presses a button.")
+                st.rerun()
 
 
 def sources_section() -> None:
@@ -225,7 +382,8 @@ def sources_section() -> None:
                             current_actor())
                 _fetch_and_sync(lambda: grid_from_google_sheet(creds, url.strip(), worksheet.strip(),
                                                                os.environ.get("KLEROTERION_SHEETS_API_BASE")),
-                                "google_sheet", f"{url.strip()} / {worksheet.strip()}")
+                                "google_sheet", f"{url.strip()} / {worksheet.strip()}",
+                                {"kind": "google_sheet", "spreadsheet": url.strip(), "worksheet": worksheet.strip()})
                 st.rerun()
     with tabs[1]:
         upload_tab()
@@ -242,7 +400,8 @@ def sources_section() -> None:
             if not link.strip():
                 st.error("Paste the link first.")
             else:
-                _fetch_and_sync(lambda: grid_from_published_csv(link.strip()), "published_csv", link.strip())
+                _fetch_and_sync(lambda: grid_from_published_csv(link.strip()), "published_csv", link.strip(),
+                                {"kind": "published_csv", "url": link.strip()})
                 st.rerun()
     with tabs[3]:
         st.write("The demo assembly's made-up sign-ups, to try things out.")
@@ -294,9 +453,9 @@ def mapping_section() -> None:
                 return
             save_mapping(db(), new, actor=current_actor())
             if pending:
-                grid, kind, label_ = pending
+                grid, kind, label_, source = pending
                 del st.session_state["pending"]
-                _run_sync(grid, new, kind, label_)
+                _run_sync(grid, new, kind, label_, source=source)
             else:
                 flash("success", "Column choices saved.")
             st.rerun()
@@ -305,6 +464,9 @@ def mapping_section() -> None:
 def body() -> None:
     st.title("Sign-ups")
     show_flashes()
+    from lib.resources import live_sync
+
+    live_sync()                                   # the server keeps bringing in the connected sheet
     status_banner()
     counts = store.signup_counts(db())
     c1, c2, c3, c4 = st.columns(4)
@@ -316,6 +478,7 @@ def body() -> None:
     confirmation_section()
     sources_section()
     mapping_section()
+    automatic_section()
     safety_section()
 
     st.subheader("Problems to look at")

@@ -40,8 +40,17 @@ from lib.errors import UserError
 from lib.settings import get_setting, set_setting
 from lib.signups.grid import Grid
 from lib.signups.mapping import CONTACT_ROLES, Mapping, check_mapping, field_role
+from lib.signups.slot import SyncBusy, sync_slot  # noqa: F401 - SyncBusy is part of this module's errors
 
 _sync_lock = threading.Lock()
+
+# The sheet the background sync keeps reading (lib/signups/live.py): written by every successful sync from a
+# Google Sheet or a published link that names its source, cleared by a successful sync from anything else
+# (a file, the demo): the sign-ups now come from there, and an automatic sync would undo them.
+LIVE_SOURCE = "live_source"
+LIVE_PENDING = "live_pending"     # a background sync waiting for an organiser's confirmation
+LIVE_KINDS = ("google_sheet", "published_csv")
+SLOT_WAIT = 30.0                  # seconds a sync waits for another one to finish before saying so
 
 # What counts as blank around an answer: exactly the characters Python's str.strip()
 # removes (tabs, line breaks, no-break and ideographic spaces, U+0085 …). DuckDB's trim()
@@ -175,15 +184,27 @@ def record_failed_sync(db: Database, source_kind: str, source_label: str, messag
 
 
 def sync_from(db: Database, fetch: Callable[[], Grid], mapping: Mapping, *, source_kind: str,
-              source_label: str, actor: str | None = None, confirmed=None) -> SyncResult:
+              source_label: str, actor: str | None = None, confirmed=None, source: dict | None = None,
+              wait: float = SLOT_WAIT) -> SyncResult:
     """Fetch a grid and sync it. Any failure is logged and returned as a failed result; data is untouched.
 
     A sync waiting for confirmation is a failed result whose ``confirmation`` holds the numbers.
-    An unexpected error (a bug) is logged too, then raised."""
+    An unexpected error (a bug) is logged too, then raised. Fetching and syncing hold the sync slot
+    (lib/signups/slot.py): another sync running now makes this one wait up to ``wait`` seconds, then
+    raise ``SyncBusy`` (nothing attempted, nothing logged)."""
+    with sync_slot(db, actor or source_kind, wait=wait):
+        return _sync_from(db, fetch, mapping, source_kind=source_kind, source_label=source_label, actor=actor,
+                          confirmed=confirmed, source=source)
+
+
+def _sync_from(db: Database, fetch: Callable[[], Grid], mapping: Mapping, *, source_kind: str,
+               source_label: str, actor: str | None, confirmed, source: dict | None) -> SyncResult:
     try:
         grid = fetch()
         return sync_grid(db, grid, mapping, source_kind=source_kind, source_label=source_label, actor=actor,
-                         confirmed=confirmed)
+                         confirmed=confirmed, source=source)
+    except SyncBusy:
+        raise
     except UserError as e:
         if getattr(e, "logged", False):
             result = SyncResult(sync_id=getattr(e, "sync_id", 0), status="failed", message=str(e))
@@ -217,7 +238,8 @@ def _refuse(db: Database, error: SyncError, source_kind: str, source_label: str,
 
 
 def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, source_label: str,
-              actor: str | None = None, confirmed=None) -> SyncResult:
+              actor: str | None = None, confirmed=None, source: dict | None = None,
+              wait: float = SLOT_WAIT) -> SyncResult:
     """Validate ``grid`` and bring the store in line with it, in one transaction.
 
     Raises ``SyncError`` (nothing written except the failure log) when the sheet cannot
@@ -225,7 +247,35 @@ def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, s
     ``ConfirmationNeeded`` (nothing written except the log) when the sync would retire more
     than ``retire_share(db)`` of the pool or change the pool of a draw being prepared, unless
     ``confirmed`` is True or equals the exception's ``counts`` (the numbers the organiser saw).
+
+    Only one sync runs at a time (lib/signups/slot.py): this one waits up to ``wait`` seconds for
+    another to finish, then raises ``SyncBusy`` (nothing attempted). ``source`` describes a Google Sheet
+    or published link (``{"kind": "google_sheet", "spreadsheet": …, "worksheet": …}`` or
+    ``{"kind": "published_csv", "url": …}``) for the background sync to keep reading once this succeeds.
     """
+    with sync_slot(db, actor or source_kind, wait=wait):
+        return _sync_grid(db, grid, mapping, source_kind=source_kind, source_label=source_label, actor=actor,
+                          confirmed=confirmed, source=source)
+
+
+def _remember_source(cur, source_kind: str, source: dict | None, actor: str | None) -> None:
+    """After a successful sync: which source the background sync reads now; no confirmation is waiting."""
+    import json
+
+    cur.execute("DELETE FROM settings WHERE key = ?", [LIVE_PENDING])
+    if source_kind in LIVE_KINDS:
+        if not source:
+            return
+        cur.execute("INSERT INTO settings (key, value, updated_by) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now(), "
+                    "updated_by = excluded.updated_by",
+                    [LIVE_SOURCE, json.dumps({**source, "kind": source_kind}, sort_keys=True), actor])
+    else:
+        cur.execute("DELETE FROM settings WHERE key = ?", [LIVE_SOURCE])
+
+
+def _sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, source_label: str,
+               actor: str | None, confirmed, source: dict | None) -> SyncResult:
     fields = load_fields(db)
     if not fields:
         raise _refuse(db, SyncError("No stratification fields are set up yet, so sign-ups cannot be checked. "
@@ -251,10 +301,14 @@ def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, s
     preparing = draw_in_preparation(db)
     with _sync_lock:
         t0 = time.perf_counter()
+        def work(cur):
+            done = _sync_in_transaction(cur, grid, mapping, fields, salt, source_kind, source_label, actor,
+                                        share, preparing, confirmed)
+            _remember_source(cur, source_kind, source, actor)
+            return done
+
         try:
-            result = db.transaction(
-                lambda cur: _sync_in_transaction(cur, grid, mapping, fields, salt, source_kind, source_label, actor,
-                                                 share, preparing, confirmed))
+            result = db.transaction(work)
         except ConfirmationNeeded as e:
             raise _refuse(db, e, source_kind, source_label, actor,
                           "Not brought in, waiting for an organiser to confirm: ") from None

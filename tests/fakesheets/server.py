@@ -23,7 +23,10 @@ Two more ways a network goes wrong: ``drip(seconds, path=...)`` sends every answ
 included) one byte every ``seconds`` (a stuck proxy or a very bad line), and
 ``html_200(times=n, path=...)`` answers the next ``n`` matching requests with ``200 OK`` and
 an HTML page (a venue's Wi-Fi sign-in page, a "captive portal", catching the request).
-``requests`` records (method, path) of every request, for assertions.
+``requests`` records (method, path) of every request, for assertions; ``timed`` adds when each
+started and ended (``time.monotonic()``) and its access token (each client, so each sync, signs in
+afresh: requests with one token are one sync's), and ``max_in_flight`` is the most requests ever
+being answered at the same moment.
 """
 
 from __future__ import annotations
@@ -119,6 +122,9 @@ class FakeSheets:
         self.stopping = threading.Event()
         self.requests: list[tuple[str, str]] = []
         self.value_input_options: list[str | None] = []   # valueInputOption of every values update
+        self.timed: list[tuple[str, str, float, float, str]] = []   # (method, path, started, ended, token)
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._next_sheet_id = 100
         self._httpd: ThreadingHTTPServer | None = None
@@ -323,6 +329,19 @@ def _handler(fake: FakeSheets):
             self._dispatch("PUT")
 
         def _dispatch(self, method: str) -> None:
+            started = time.monotonic()
+            with fake._lock:
+                fake.in_flight += 1
+                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+            try:
+                self._answer(method)
+            finally:
+                with fake._lock:
+                    fake.in_flight -= 1
+                    fake.timed.append((method, unquote(urlsplit(self.path).path), started, time.monotonic(),
+                                       self.headers.get("Authorization", "")[len("Bearer "):]))
+
+        def _answer(self, method: str) -> None:
             parts = urlsplit(self.path)
             raw_path, query = parts.path, parse_qs(parts.query)
             body = self._body()
