@@ -25,7 +25,7 @@ from lib.categories import load_fields
 from lib.db import Database
 from lib.privacy import SMALL_GROUP, suppress_small
 from lib.quotas import quotas_for_version
-from lib.targets import load_targets, version_info
+from lib.targets import load_seat_bands, load_targets, version_info
 
 SAFETY_FACTOR = 3
 """Aim for this many sign-ups ready for the draw per guaranteed seat."""
@@ -73,7 +73,7 @@ class Board:
 
     @property
     def has_targets(self) -> bool:
-        return any(r.target_share is not None for r in self.rows)
+        return any(r.target_share is not None or r.min_seats is not None for r in self.rows)
 
     def look_for(self, limit: int = LOOK_FOR_LIMIT) -> list[BoardRow]:
         """The groups recruitment should look for next: furthest from their safe goal first;
@@ -116,7 +116,8 @@ def build_board(db: Database, *, version: int | None = None) -> Board:
     quotas = {}
     if info and info.panel_size:
         quotas = {(q.field, q.value): q for q in quotas_for_version(db, info.version)}   # shares or a quota table
-    shares = {(t.field, t.value): t.share for t in targets}
+    # A quota table gives seats, not the community's shares: no share is shown as "the community's".
+    shares = {} if info and load_seat_bands(db, info.version) else {(t.field, t.value): t.share for t in targets}
     counts = {(f, v): (int(n), int(e)) for f, v, n, e in db.query(COUNTS_SQL)}
     total, total_eligible = db.query(TOTALS_SQL)[0]
     rows = []

@@ -38,12 +38,14 @@ def body() -> None:
         "what to do. Everything here is done in the open, so anyone can check it was fair.")
     demo = is_demo_database(db())
     role = st.session_state.get("role", "public")
-    if not demo and needs_setup(db()):
+    unset = not demo and needs_setup(db())
+    if unset:
         if role == "organiser":
             st.warning("**This assembly is not set up yet.** Start here: give it a name and a panel size, then "
                        "describe the questions the panel is balanced on. It takes a few minutes.",
                        icon=":material/construction:")
-            st.page_link("pages/setup.py", label="Set up the assembly", icon=":material/arrow_forward:")
+            if st.button("Set up the assembly", type="primary", icon=":material/arrow_forward:"):
+                st.switch_page("pages/setup.py")
         else:
             st.info("This assembly is being set up by its organisers. Please come back a little later.")
     elif not demo and role == "organiser" and demo_enabled():
@@ -61,7 +63,7 @@ def body() -> None:
         "3. **The draw** picks the panel by lot, as fairly as possible, in public.\n"
         "4. **Sessions**: you keep track of who comes and what support they need.\n"
         "5. **Evaluation**: members help decide how the assembly is judged.")
-    if role == "organiser":
+    if role == "organiser" and not unset:
         st.page_link("pages/signups.py", label="Go to sign-ups", icon=":material/arrow_forward:")
         if demo:
             skip_ahead()

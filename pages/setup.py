@@ -89,18 +89,6 @@ def _remove(key: str) -> None:
         st.session_state.pop(prefix + key, None)
 
 
-def _add() -> None:
-    label = st.session_state.get("new_question", "")
-    draft = [_current(f) for f in _draft()]
-    try:
-        q = setup.new_question(draft, label)
-    except UserError as e:
-        st.session_state["add_error"] = str(e)
-        return
-    st.session_state[DRAFT] = draft + [q]
-    st.session_state["new_question"] = ""
-
-
 def _question_box(i: int, f: Field, count: int) -> Field:
     with st.container(border=True):
         st.markdown(f"**Question {i + 1}**")
@@ -176,11 +164,18 @@ def step_questions() -> None:
     if not draft:
         st.info("No questions yet. Add the first one below, or bring them from a file above.")
 
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    c1.text_input("A new question", key="new_question", placeholder="e.g. Age band", max_chars=300)
-    c2.button("Add this question", on_click=_add, icon=":material/add:")
-    if st.session_state.get("add_error"):
-        st.error(md(st.session_state.pop("add_error")))
+    with st.form("add_question", clear_on_submit=True, border=False):
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        new_label = c1.text_input("A new question", placeholder="e.g. Age band", max_chars=300)
+        add = c2.form_submit_button("Add this question", icon=":material/add:")
+    if add:
+        try:
+            q = setup.new_question(built, new_label)
+        except UserError as e:
+            show_error(e)
+        else:
+            st.session_state[DRAFT] = built + [q]
+            st.rerun()
 
     changed = built != saved
     if changed and saved:

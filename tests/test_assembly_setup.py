@@ -247,8 +247,10 @@ def test_an_imported_quota_table_is_what_the_board_and_the_draw_use(real):
     v = setup.import_quota_table(real, QUOTAS.encode(), "categories.csv", actor="organiser:Sam")
     q = {(r.field, r.value): (r.min, r.max) for r in quotas_for_version(real, v)}
     assert q[("region", "IDF")] == (2, 3) and q[("gender", "Prefer not to say")] == (0, 1)
-    board = {(r.field, r.value): (r.min_seats, r.max_seats) for r in build_board(real).rows}
-    assert board[("region", "IDF")] == (2, 3)
+    board = build_board(real)
+    assert {(r.field, r.value): (r.min_seats, r.max_seats) for r in board.rows}[("region", "IDF")] == (2, 3)
+    # A quota table gives seats, not the community's shares: the board claims no share of the community.
+    assert board.has_targets and all(r.target_share is None for r in board.rows)
     draws.freeze_targets(real, v, actor="organiser:Sam")
     frozen = draws.frozen_inputs(real)
     assert {(x.feature, x.value): (x.min, x.max) for x in frozen.quotas} == q

@@ -81,7 +81,9 @@ def test_an_empty_real_database_points_the_organiser_to_set_up_not_the_demo(real
     assert "This assembly is not set up yet" in page
     assert "Riverside" not in page and "made-up" not in page          # no demo, no demo banner
     assert [m.value for m in at.metric][:1] == ["0"]
-    assert [p for p in at.get("page_link") if "Set up the assembly" in str(p.proto.label)]
+    button(at, "Set up the assembly").click()
+    at.run()
+    assert "1. The assembly" in texts(at)                     # the guided set-up opens at its first step
     visitor = open_app(None)
     assert "being set up by its organisers" in texts(visitor)
 
