@@ -295,3 +295,36 @@ def test_a_real_database_opened_with_the_demo_switched_on_stays_real(app_env):
     assert "made-up" not in page and "not set up yet" not in page
     assert "the demo was not loaded into it" in page
     assert [m.value for m in at.metric][0] == "0"
+
+
+def test_targets_page_of_an_empty_real_database_points_to_set_up_not_to_sign_ups(real_env):
+    """Before: it said to describe the questions "on the Sign-ups page", which has no such form."""
+    at = goto(open_app("organiser"), TARGETS)
+    page = texts(at)
+    assert "Sign-ups page" not in page
+    assert "on the page “Set up the assembly”" in page
+    assert [p for p in at.get("page_link") if "Set up the assembly" in str(p.proto.label)]
+
+
+def test_targets_page_starts_a_new_version_after_the_freeze_and_keeps_the_frozen_one(app_env):
+    from lib import draws
+
+    d = open_database(app_env / "app.duckdb")
+    from lib.demo import load_demo
+
+    load_demo(d)
+    draws.freeze_targets(d, actor="organiser")
+    d.close()
+    at = goto(open_app("organiser"), TARGETS)
+    assert "Frozen for the draw" in texts(at)
+    box(at, "Why start a new version?").set_value("The council published new census figures")
+    at = click(at, "Start version 2")
+    assert "Please give your name" in errors(at)                  # who did it goes in the history
+    box(at, "Your name").set_value("Sam Lee")
+    at = click(at, "Start version 2")
+    assert "Version 2 started from version 1, which stays frozen." in texts(at)
+    assert "Not frozen yet" in texts(at)
+    rows = peek(app_env, lambda db: db.query(
+        "SELECT version, frozen_at IS NOT NULL, (SELECT count(*) FROM targets t WHERE t.version = v.version) "
+        "FROM target_versions v ORDER BY 1"))
+    assert rows == [(1, True, 29), (2, False, 29)]
