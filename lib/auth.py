@@ -364,7 +364,7 @@ def client_key(ip_address: str | None, headers: Mapping[str, str] | None = None)
     """Who is trying, as well as we can tell. Streamlit gives no address for a connection from this
     machine; that is also how a reverse proxy on this machine connects, so then the proxy's
     X-Forwarded-For (its last entry, the one the proxy added) or X-Real-IP is used."""
-    if ip_address:
+    if isinstance(ip_address, str) and ip_address:
         return (CLIENT, ip_address)
     h = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
     forwarded = [p.strip() for p in h.get("x-forwarded-for", "").split(",") if p.strip()]

@@ -149,3 +149,30 @@ def test_demo_sessions_end_when_real_sign_ups_come_in(app_env):
     at = signin_app()
     assert auth.DEMO_PASSWORDS[auth.ORGANISER] not in texts(at)
     assert "No organiser can sign in yet" in texts(at)
+
+
+def test_guessing_members_access_codes_is_throttled_even_in_new_sessions(app_env):
+    """Ten wrong access codes, each from a new browser session: the next try is refused without a look
+    at the code, even a right one."""
+    from lib import evaluation as ev
+    from lib.resources import get_db
+    from lib.signups.store import pool_frame
+
+    d = get_db()
+    pid = pool_frame(d)["person_id"].tolist()[0]
+    code = ev.issue_codes(d, [pid], "organiser")[pid]
+
+    def try_code(value):
+        at = signin_app()
+        [box] = [t for t in at.text_input if t.label == "Your access code (on your card)"]
+        box.set_value(value)
+        [b for b in at.button if b.label == "Open my pages"][0].click()
+        at.run()
+        return at
+
+    for i in range(10):
+        at = try_code(f"WRONG{i:05d}")
+        assert "That code was not recognised" in messages(at)
+    at = try_code(code)
+    assert "Please wait" in messages(at)
+    assert "member_session" not in at.session_state

@@ -26,6 +26,11 @@ QUESTION = "I felt comfortable asking the experts questions."
 
 
 def member_sign_in(page, url: str, code: str) -> None:
+    page.goto(url)                                    # still signed in from before (the cookie)?
+    wait_idle(page)
+    page.get_by_role("heading", name="The steps").wait_for()
+    if page.get_by_text("Signed in as Assembly member").count():
+        return
     page.goto(f"{url}/sign-in?code={code}")          # the card's QR link
     wait_idle(page)
     page.get_by_role("tab", name="Assembly member").click()

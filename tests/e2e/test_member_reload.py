@@ -1,5 +1,5 @@
 """A member who reloads the page (pull-to-refresh on a phone, a bookmark) stays signed in, on the same
-page; a member whose code is stopped is signed out at once; and access codes cannot be guessed."""
+page (its guessing limit is an AppTest: tests/app_pages/test_signin_page.py)."""
 
 from __future__ import annotations
 
@@ -37,22 +37,5 @@ def test_a_member_stays_signed_in_across_a_reload(cards, phone):
         phone.get_by_text("Signed in as Assembly member").wait_for()
         assert "/survey" in phone.url
         assert phone.get_by_text("Please sign in first").count() == 0
-    finally:
-        srv.stop()
-
-
-def test_guessing_access_codes_is_slowed_down(cards, page):
-    path, _codes = cards
-    srv: StreamlitServer = start(path, page)
-    try:
-        page.goto(srv.url + "/sign-in")
-        wait_idle(page)
-        page.get_by_role("tab", name="Assembly member").click()
-        box = page.get_by_label("Your access code (on your card)")
-        for i in range(11):
-            box.fill(f"WRONG{i:05d}")
-            page.get_by_role("button", name="Open my pages").click()
-            wait_idle(page)
-        page.get_by_text("Please wait").first.wait_for()
     finally:
         srv.stop()
