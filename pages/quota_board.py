@@ -67,7 +67,7 @@ def sync_status_lines(status) -> None:
     elif status.failure:
         older = f" The counts below are from {ago_words(status.last_ok_seconds)}." \
             if status.last_ok_seconds is not None else ""
-        st.warning(md(status.failure_words()) + older, icon=":material/sync_problem:")
+        st.warning(md(status.failure_words(organiser=_organiser())) + older, icon=":material/sync_problem:")
 
 
 @st.fragment

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -169,11 +170,16 @@ class LiveStatus:
             return "No sign-ups have been brought in yet."
         return f"Last synced {ago_words(self.last_ok_seconds)}."
 
-    def failure_words(self) -> str | None:
+    def failure_words(self, *, organiser: bool = True) -> str | None:
+        """The last failure in plain words. Web addresses are left out for anyone but organisers: a sheet's
+        address (or a published link) can be all it takes to read everybody's contact details."""
         if not self.failure:
             return None
-        return f"The last try, {ago_words(self.failure_seconds)}, did not work: {self.failure}"
+        text = self.failure if organiser else _LINK.sub("(the sheet's address)", self.failure)
+        return f"The last try, {ago_words(self.failure_seconds)}, did not work: {text}"
 
+
+_LINK = re.compile(r"(?:https?://|www\.|docs\.google\.com)[^\s“”\"'<>]*", re.IGNORECASE)
 
 _LATEST_SQL = """
     SELECT status, message, source_kind, date_diff('millisecond', coalesce(finished_at, started_at), now()) / 1000.0

@@ -236,3 +236,16 @@ def test_the_organiser_chooses_how_often_or_switches_it_off(app_env):
     at.run()
     assert "Saved: new sign-ups are brought in only when somebody presses a button." in texts(at)
     assert not live.live_settings(db()).enabled
+
+
+def test_volunteers_see_the_last_failure_without_the_sheets_address(app_env):
+    link = "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit#gid=0"
+    _age_log(10, 1, f"The spreadsheet {link} is not shared with Kleroterion. Check the address, and share the sheet "
+                    "with kleroterion@example.iam.gserviceaccount.com.")
+    volunteer = goto(open_app("volunteer"), BOARD)
+    shown = texts(volunteer)
+    assert ("The last try, a minute ago, did not work: The spreadsheet (the sheet's address) is not shared with "
+            "Kleroterion.") in shown
+    assert "docs.google.com" not in shown and "1AbCdEfGhIjKlMnOpQrStUvWxYz" not in shown
+    organiser = goto(open_app(), BOARD)
+    assert link in texts(organiser)
