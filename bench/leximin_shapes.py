@@ -303,9 +303,9 @@ def summarise(rows: list[dict], shapes: list[str], objectives: list[str], checkp
                 bcell = ", ".join(bparts) + f" ({len(base)} seeds)"
                 rcell = ", ".join(rparts) or "–"
             range_people = f"{min(people)}-{max(people)}" if people else "–"
-            types = statistics.median([int(r["types"]) for r in ok]) if ok else math.nan
+            types = f'{statistics.median([int(r["types"]) for r in ok]):.0f}' if ok else "–"
             out.append("| " + " | ".join([
-                f"{key} {sh.name}", obj, range_people, str(sh.seats), str(sh.n_features), f"{types:.0f}",
+                f"{key} {sh.name}", obj, range_people, str(sh.seats), str(sh.n_features), types,
                 f"{len(rs)}" + (f" ({failed} failed)" if failed else ""),
                 f"{_secs(statistics.median(tmin), limit)} / {_secs(_pct(tmin, 0.9), limit)} / {_secs(max(tmin), limit)}",
                 f"{at_bound} of {len(rs)} ({min(shares):.4f})" if shares else "–",
@@ -367,7 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-limit", type=float, default=600.0, help="the baseline's time limit, s")
     ap.add_argument("--objectives", default="leximin", help="leximin and/or goldilocks (when the engine has it)")
     ap.add_argument("--out", default=str(RESULTS / "leximin_shapes"), help="path of the .md and .csv, no suffix")
+    ap.add_argument("--table-from", default=None, metavar="CSV",
+                    help="run nothing: write the table of the runs in this CSV (of an earlier run) to <out>.md")
     args = ap.parse_args(argv)
+    if args.table_from:
+        return _table_from(Path(args.table_from), Path(args.out), args.checkpoint)
 
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
     unknown = [s for s in shapes if s not in SHAPES]
@@ -414,12 +418,9 @@ def main(argv: list[str] | None = None) -> int:
                     fcsv.flush()
                     print(_line(row), flush=True)
     load1 = os.getloadavg()
-    many = len(seeds)
-    sample = "" if many >= DEFAULT_SEEDS else (f" **A sample: {many} seed{'s' if many != 1 else ''} per shape, "
-                                               f"not the {DEFAULT_SEEDS}-seed benchmark.**")
     header = [
-        f"LEXIMIN on pools shaped like real assemblies (bench/shapes.py), {started}, {os.cpu_count()} cores "
-        f"(shared: load average {load0[0]:.1f} at the start, {load1[0]:.1f} at the end).{sample}",
+        f"LEXIMIN on pools shaped like real assemblies (bench/shapes.py), {started}, "
+        + _machine(load0[0], load1[0]) + _sample(len(seeds)) + f" ({_engine_version()})",
         "",
         f"Seeds{' (fresh, from os.urandom)' if args.fresh else ''}: {', '.join(map(str, seeds))}. "
         f"Time limit {args.time_limit:.0f} s ({args.large_time_limit:.0f} s on the national shape); "
@@ -429,25 +430,76 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: python -m bench.leximin_shapes {' '.join(argv)}",
         "",
     ]
-    legend = [
-        "",
-        "Times are wall-clock seconds from the call to `leximin()` (pool generation excluded); \"> limit\": not "
-        "reached within the time limit (p90 and worst count such runs as never). \"minimum proven optimal at\": the "
-        "first lottery whose smallest chance equals the proven upper bound. \"at the bound after 25 s\": runs whose "
-        "lottery at 25 s had the proven optimal minimum; in brackets the lowest share min/bound at 25 s over the "
-        "runs. \"complete\": every LEXIMIN level finished. \"smallest chance / (k/n)\": the fairness of the minimum "
-        "against an equal chance for all (the published real pools: 0.26-0.59). \"rounding\": floor(1000 p_min) "
-        "minus the panels of the least likely person in the 1,000-panel lottery (0 or less is the best possible). "
-        "\"largest person deviation\": max over people of |1000 p_i - panels_i|; in brackets the floor no "
-        "1,000-panel lottery can beat. \"baseline s / ours to the minimum\": the baseline's MAXIMIN wall time "
-        "divided by our time to the proven minimum (\"≥\": the baseline did not finish).",
-    ]
-    table = "\n".join(header + summarise(rows, shapes, objectives, args.checkpoint) + legend)
+    table = "\n".join(header + summarise(rows, shapes, objectives, args.checkpoint) + LEGEND)
     print()
     print(table)
     out.with_suffix(".md").write_text(table + "\n", encoding="utf-8")
     print(f"\nwritten: {out.with_suffix('.md')} and {csv_path}")
     return 0
+
+
+def _machine(load_start: float, load_end: float) -> str:
+    cores = os.cpu_count() or 1
+    busy = " a busy shared machine," if max(load_start, load_end) > cores else ""
+    return (f"{cores} cores,{busy} load average {load_start:.1f} at the start and {load_end:.1f} at the end "
+            f"(timings on a loaded machine are longer than on an idle one).")
+
+
+def _engine_version() -> str:
+    """The last commit that changed lib/sortition (and whether the checkout differs from it)."""
+    try:
+        head = subprocess.run(["git", "log", "-1", "--format=%h", "--", "lib/sortition"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "lib/sortition"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "engine: unknown version"
+    return f"engine: lib/sortition as of commit {head or '?'}" + (", with uncommitted changes" if dirty else "")
+
+
+def _sample(many: int) -> str:
+    if many >= DEFAULT_SEEDS:
+        return ""
+    return f" **A sample: {many} seed{'s' if many != 1 else ''} per shape, not the {DEFAULT_SEEDS}-seed benchmark.**"
+
+
+def _table_from(path: Path, out: Path, checkpoint: float) -> int:
+    from bench.shapes import SHAPES
+
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    shapes = [k for k in SHAPES if any(r["shape"] == k for r in rows)]
+    objectives = list(dict.fromkeys(r.get("objective") or "leximin" for r in rows))
+    seeds = list(dict.fromkeys(r["seed"] for r in rows))
+    limits = sorted({_f(r.get("time_limit")) for r in rows if not math.isnan(_f(r.get("time_limit")))})
+    earlier = path.with_suffix(".md")
+    lines = earlier.read_text(encoding="utf-8").splitlines() if earlier.exists() else []
+    if any(line.startswith("| shape") for line in lines):
+        # the header of the table written by the run that made the CSV (its machine, load, command)
+        header = lines[:next(i for i, line in enumerate(lines) if line.startswith("| shape"))]
+    else:
+        header = [f"LEXIMIN on pools shaped like real assemblies (bench/shapes.py): the runs in {path.name} "
+                  f"(python -m bench.leximin_shapes --table-from).{_sample(len(seeds))}", "",
+                  f"Seeds: {', '.join(seeds)}. Time limits: {', '.join(f'{x:.0f} s' for x in limits)}.", ""]
+    table = "\n".join(header + summarise(rows, shapes, objectives, checkpoint) + LEGEND)
+    print(table)
+    out.with_suffix(".md").write_text(table + "\n", encoding="utf-8")
+    return 0
+
+
+LEGEND = [
+    "",
+    "Times are wall-clock seconds from the call to `leximin()` (pool generation excluded); \"> limit\": not "
+    "reached within the time limit (p90 and worst count such runs as never). \"minimum proven optimal at\": the "
+    "first lottery whose smallest chance equals the proven upper bound. \"at the bound after 25 s\": runs whose "
+    "lottery at 25 s had the proven optimal minimum; in brackets the lowest share min/bound at 25 s over the "
+    "runs. \"complete\": every LEXIMIN level finished. \"smallest chance / (k/n)\": the fairness of the minimum "
+    "against an equal chance for all (the published real pools: 0.26-0.59). \"rounding\": floor(1000 p_min) "
+    "minus the panels of the least likely person in the 1,000-panel lottery (0 or less is the best possible). "
+    "\"largest person deviation\": max over people of |1000 p_i - panels_i|; in brackets the floor no "
+    "1,000-panel lottery can beat. \"baseline s / ours to the minimum\": the baseline's MAXIMIN wall time "
+    "divided by our time to the proven minimum (\"≥\": the baseline did not finish).",
+]
 
 
 def _baseline(py, key: str, seed: int, tmp: Path, limit: float, row: dict) -> dict:

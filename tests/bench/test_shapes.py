@@ -118,3 +118,13 @@ def test_households_shape_has_shared_households_of_two_to_four(pools):
         # and the quotas still admit a panel with at most one person per household
         panel = check_feasibility(inst).example
         assert len({inst.person(pid).household for pid in panel}) == len(panel)
+
+
+@pytest.mark.parametrize("key", ["e", "f"])
+def test_written_instance_reads_back_the_same(key, pools, tmp_path):
+    from bench.shapes import write_instance
+    from lib.sortition.model import load_instance
+
+    inst = pools[(key, SEEDS[0])]
+    back = load_instance(write_instance(inst, tmp_path / inst.name))
+    assert _fingerprint(back) == _fingerprint(inst)
