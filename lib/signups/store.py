@@ -23,7 +23,9 @@ def last_syncs(db: Database, limit: int = 10) -> pd.DataFrame:
     return db.query_df("""
         SELECT sync_id AS "Sync", strftime(started_at, '%Y-%m-%d %H:%M') AS "When", source_kind AS "Source",
                status AS "Result", rows_read AS "Rows", added AS "New", changed AS "Changed",
-               removed AS "Removed", problems AS "Problems", message AS "Details"
+               removed AS "Removed", problems AS "Problems",
+               CASE WHEN actor = 'Automatic sync' THEN 'automatic' ELSE coalesce(actor, '') END AS "Who",
+               message AS "Details"
         FROM sync_log ORDER BY sync_id DESC LIMIT ?""", [limit])
 
 
