@@ -60,3 +60,18 @@ def test_one_run_measures_a_valid_lottery():
     assert row["rounding_loss_panels"] == row["floor_M_pmin"] - row["rounded_min_panels"]
     assert row["floor_M_pmin"] == math.floor(1000 * row["min_probability"] + 1e-9)
     assert row["max_deviation_panels"] >= row["deviation_floor_panels"] - 1e-9
+
+
+def test_a_run_that_never_answers_is_killed_and_recorded(monkeypatch):
+    import time
+
+    from bench.leximin_shapes import run_isolated
+
+    monkeypatch.setenv("BENCH_SHAPES_TEST_STALL", "1")
+    t0 = time.perf_counter()
+    row = run_isolated("a", 0, time_limit=1.0, checkpoint=1.0, objective="leximin", hard_extra=3.0)
+    assert time.perf_counter() - t0 < 20
+    assert row["status"] == "hung" and "killed" in row["error"]
+    # and the table says so instead of stopping
+    lines = summarise([row], ["a"], ["leximin"], 25.0)
+    assert any("a seed 0 (leximin): hung" in line for line in lines)
