@@ -43,7 +43,7 @@ FILE_KINDS = {"csv": "csv", "xlsx": "excel", "ods": "ods"}
 def _run_sync(grid: Grid, mapping: Mapping, kind: str, label: str, confirmed=None, source: dict | None = None) -> None:
     """Sync; a sync that needs the organiser's confirmation is kept for the confirmation box."""
     try:
-        with st.spinner("Waiting for the sync that is running now to finish…"):
+        with st.spinner("Bringing in the sign-ups…"):
             result = sync_grid(db(), grid, mapping, source_kind=kind, source_label=label, actor=current_actor(),
                                confirmed=confirmed, source=source, wait=live.MANUAL_WAIT_SECONDS)
     except ConfirmationNeeded as e:
