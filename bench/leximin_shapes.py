@@ -335,6 +335,11 @@ def summarise(rows: list[dict], shapes: list[str], objectives: list[str], checkp
                              f"{tc:.0f} s: {within} of {len(tcomp)} runs; least likely person within 1 panel of "
                              f"floor(M p_min): {in1} of {len(losses)} runs.")
             for r in rs:
+                bmin, omin = _f(r.get("baseline_min")), _f(r.get("min_probability"))
+                if r.get("baseline_status") == "ok" and not math.isnan(_f(r.get("min_proven_s"))) \
+                        and abs(bmin - omin) > 1e-6:
+                    notes.append(f"- {key} seed {r['seed']}: the baseline's minimum {bmin:.6f} differs from our "
+                                 f"proven optimal minimum {omin:.6f}")
                 if r.get("status") == "ok" and _f(r.get("min_probability")) <= 0:
                     notes.append(f"- {key} seed {r['seed']} ({obj}): somebody has no chance at all (minimum 0)")
                 if r.get("status") != "ok":
