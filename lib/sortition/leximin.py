@@ -217,17 +217,40 @@ class _Relaxed:
         h.addRows(T, np.zeros(T), np.full(T, INF), 2 * T, st, idx2, val2)
         self.h = h
         self.n = n
+        self.fixed_p: dict[int, float] = {}
+        self.slack = FIX_SLACK
 
     def fix(self, t: int, p: float) -> None:
         self.h.changeCoeff(self.R + t, self.ts.T, 0.0)
-        self.h.changeRowBounds(self.R + t, self.n[t] * max(0.0, p - FIX_SLACK), INF)
+        self.fixed_p[t] = p
+        self.h.changeRowBounds(self.R + t, self.n[t] * max(0.0, p - self.slack), INF)
+
+    def _loosen(self, slack: float) -> None:
+        """Fixed types' floors at ``p - slack``: after many stages, floors exactly at the values found
+        (less 1e-10) can leave the LP numerically infeasible (seen on city- and region-shaped pools)."""
+        self.slack = slack
+        for t, p in self.fixed_p.items():
+            self.h.changeRowBounds(self.R + t, self.n[t] * max(0.0, p - slack), INF)
 
     def solve(self, fixed: np.ndarray) -> tuple[float, np.ndarray]:
-        """Optimal z and the normalised dual shares y_t (sum over open types = 1)."""
+        """Optimal z and the normalised dual shares y_t (sum over open types = 1).
+
+        A stage that comes back numerically infeasible is solved again from scratch, then with the fixed
+        floors loosened by 1e-9, 1e-8 and 1e-7 in turn. The values found stay upper bounds up to that
+        tolerance; the decomposition aims at them less FIX_SLACK and accepts within DECOMP_TOL, and the
+        staged fallback needs no targets."""
         h = self.h
         _run(h, self.remaining())
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise LeximinError(f"The relaxed stage LP failed ({h.modelStatusToString(h.getModelStatus())}).")
+        retries = iter((None, 1e-9, 1e-8, 1e-7))
+        while h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            status = h.modelStatusToString(h.getModelStatus())
+            slack = next(retries, "give up")
+            if slack == "give up":
+                raise LeximinError(f"The relaxed stage LP failed ({status}).")
+            if slack is not None:
+                self._loosen(max(self.slack, slack))
+            h.clearSolver()
+            _run(h, self.remaining())
         sol = h.getSolution()
         z = float(sol.col_value[self.ts.T])
         y = np.abs(np.asarray(sol.row_dual)[self.R:]) * self.n
