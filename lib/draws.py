@@ -365,6 +365,24 @@ def inputs_hash(instance: Instance) -> str:
     return h.hexdigest()
 
 
+def stale_questions(db: Database, inputs: FrozenInputs) -> str | None:
+    """Why the frozen quotas no longer fit the questions (a sentence), or None when they do: the questions
+    or their answers were changed after the targets were frozen (the set-up page then starts a new target
+    version), so a quota may name an answer nobody can give any more."""
+    from lib.categories import load_fields
+
+    fields = {f.key: f for f in load_fields(db)}
+    for q in inputs.quotas:
+        f = fields.get(q.feature)
+        if f is None or q.value not in f.values:
+            what = (f"the question “{q.feature}”" if f is None else
+                    f"the answer “{q.value}” to “{f.label}”")
+            return (f"The questions changed after target version {inputs.target_version} was frozen: {what} no "
+                    "longer exists. Freeze the newer target version (step 1) so that the draw uses the questions "
+                    "as they are now.")
+    return None
+
+
 def check_inputs(db: Database, inputs: FrozenInputs | None = None):
     """Feasibility report (``lib.sortition.feasibility.FeasibilityReport``) for the frozen inputs."""
     from lib.sortition.feasibility import check_feasibility
@@ -372,6 +390,9 @@ def check_inputs(db: Database, inputs: FrozenInputs | None = None):
     inputs = inputs or frozen_inputs(db)
     if inputs is None:
         raise DrawError("Freeze the targets first (step 1).")
+    stale = stale_questions(db, inputs)
+    if stale:
+        raise DrawError(stale)
     return check_feasibility(draw_instance(db, inputs))
 
 
@@ -629,6 +650,9 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
         raise DrawError("Freeze the targets before the draw (step 1), so that nobody can change them afterwards.")
     if not isinstance(M, int) or M < 1:
         raise DrawError("The number of panels in the lottery must be a whole number of at least 1.")
+    stale = stale_questions(db, inputs)
+    if stale:
+        raise DrawError(stale)
     progress(0.01, "Reading the sign-ups")
     pub = draw_instance(db, inputs)
     ihash = inputs_hash(pub)

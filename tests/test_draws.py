@@ -277,3 +277,26 @@ def test_fairness_summary_claims_only_what_the_trial_runs_can_show():
     many = draws.fairness_summary(record(2000))
     assert many["legacy_almost_none"] == 2 and many["fair_almost_none"] == 1
     assert draws.chance_text(0.05) == "about 1 in 20 (5.0%)" and draws.chance_text(0) == "no chance at all (0%)"
+
+
+def test_no_draw_on_frozen_targets_whose_questions_changed_since(small_db):
+    """The set-up page lets organisers change a question after a freeze (starting a new target version):
+    the draw must not go on with the old frozen quotas, which may name answers that no longer exist."""
+    from lib.assembly_setup import save_questions
+    from lib.categories import load_fields
+
+    small_db.transaction(lambda cur: cur.execute("DELETE FROM settings WHERE key = 'demo_database'"))  # real now
+    draws.freeze_targets(small_db, actor="alex")
+    fields = load_fields(small_db)
+    gender = next(f for f in fields if f.key == "gender")
+    old = gender.values[0]
+    gender.values[0] = old + " (renamed)"
+    gender.value_labels = {(old + " (renamed)" if v == old else v): lab for v, lab in gender.value_labels.items()}
+    gender.aliases = {(old + " (renamed)" if v == old else v): a for v, a in gender.aliases.items()}
+    saved = save_questions(small_db, fields, actor="alex", new_version=True)
+    assert saved.new_version is not None
+    with pytest.raises(draws.DrawError, match="questions changed after target version"):
+        _compute(small_db)
+    with pytest.raises(draws.DrawError, match="Freeze the newer target version"):
+        draws.check_inputs(small_db)
+    assert draws.latest_draw(small_db) is None
