@@ -51,7 +51,8 @@ EXIT_OK, EXIT_INPUT, EXIT_CONFIRM = 0, 1, 3
 ACTOR = "command line"
 PROG = "python -m lib.cli"
 APP_RUNNING = ("The app is running with this database ({path}): stop it first, or use the app's own page{page}. "
-               "(DuckDB lets only one program open a database file at a time.)")
+               "(DuckDB lets only one program at a time open a database file: if the app is not running, another "
+               "command still is; wait for it to finish.)")
 
 
 class CliError(UserError):
@@ -70,14 +71,14 @@ def _read_file(path: str, what: str, limit: int | None = None) -> bytes:
         raise CliError(f"{path}: there is no such file ({what}). Check the name and the folder.")
     if p.is_dir():
         raise CliError(f"{path} is a folder; {what} must be a file.")
-    if limit is not None:
-        size = p.stat().st_size
-        if size > limit:
-            raise CliError(f"{path} is {size:,} bytes: too big for {what} (at most {limit:,}).")
     try:
-        return p.read_bytes()
+        with open(p, "rb") as f:            # read at most limit + 1 bytes: a device or a pipe cannot fill memory
+            data = f.read() if limit is None else f.read(limit + 1)
     except OSError as e:
         raise CliError(f"{path}: cannot read the file ({e.strerror or e}).") from None
+    if limit is not None and len(data) > limit:
+        raise CliError(f"{path} is too big for {what} (more than {limit:,} bytes).")
+    return data
 
 
 def _remove_database_files(path: Path) -> None:
@@ -109,6 +110,14 @@ def open_db(path: str, *, create: bool = False, read_only: bool = False, page: s
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CliError(f"{path} is not a Kleroterion database (DuckDB cannot open it: {first}). Check the path."
                        ) from None
+    try:
+        tables = {r[0] for r in db.query("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")}
+    except duckdb.Error:
+        tables = set()
+    if tables and "schema_version" not in tables:      # another program's database: leave it alone
+        db.close()
+        raise CliError(f"{path} is a DuckDB database, but not a Kleroterion one (it holds other tables: "
+                       f"{', '.join(sorted(tables)[:5])}). Nothing was changed. Check the path.")
     if not read_only:
         try:
             db.migrate()

@@ -75,7 +75,7 @@ _REGION = ["Île-de-France", "Paris", "Lyon", "Auvergne-Rhône-Alpes", "ailleurs
 def person(i: int) -> list[str]:
     return [f"2026-03-{1 + i // 20:02d} 10:{i % 60:02d}", f"{_FIRST[i % 10]} {_LAST[(i * 7) % 9]}",
             f"personne{i}@exemple.fr", f"07700 9001{i:02d}", f"93{i:03d}", _GENDER[i % 8], _AGE[(i * 5) % 6],
-            _REGION[(i * 3) % 6]]
+            _REGION[(i * 7 + 1) % 6]]
 
 
 ROWS = [person(i) for i in range(30)]
@@ -220,6 +220,21 @@ def test_export_in_the_sortition_foundation_format_holds_the_same_pool_and_quota
     assert 'id_column = "id"' in (sf / "settings.toml").read_text(encoding="utf-8")
 
 
+def test_an_answer_that_looks_like_a_formula_is_exported_spreadsheet_safe_and_still_drawn(tmp_path, files):
+    (files / "fields.csv").write_text(_edit(FIELDS, "region,Région,Où habitez-vous ?,Autre,",
+                                            "region,Région,Où habitez-vous ?,\"=HYPERLINK(\"\"http://x\"\")\","),
+                                      encoding="utf-8")
+    (files / "quotas.csv").write_text(_edit(QUOTAS, "Région,Autre,0,2", "Région,Autre région,0,2"), encoding="utf-8")
+    db = assembly(tmp_path, files)
+    out = tmp_path / "pool"
+    assert cli("export", "--db", db, "--out", out).returncode == 0
+    for name in ("people.csv", "categories.csv"):
+        cells = [c for row in csv.reader((out / name).open(encoding="utf-8")) for c in row]
+        assert "'=HYPERLINK(\"http://x\")" in cells and not any(c.startswith("=") for c in cells)
+    r = sortition("draw", out, "--seed", "1 2 3", "--out", tmp_path / "draw", "--panels", "50")
+    assert r.returncode == 0, r.stderr
+
+
 def test_targets_from_census_shares_and_households(tmp_path, files):
     db = tmp_path / "a.duckdb"
     r = cli("init", "--db", db, "--name", "Quartier Nord", "--panel-size", "6", "--fields", files / "fields.csv",
@@ -290,6 +305,26 @@ def test_a_sync_that_would_retire_many_stops_with_status_3_until_yes(tmp_path, f
     assert r.returncode == 0, r.stderr
     done = json.loads(r.stdout)
     assert (done["removed"], done["eligible"]) == (26, 5)
+
+
+def test_any_change_while_a_draw_is_being_prepared_waits_for_yes(tmp_path, files):
+    from lib.db import open_database
+    from lib.draws import freeze_targets
+
+    db = tmp_path / "a.duckdb"
+    assert init(db, files).returncode == 0
+    (files / "some.csv").write_text(csv_text([HEADER] + ROWS[:20]), encoding="utf-8")
+    assert cli("sync", "--db", db, "--file", files / "some.csv").returncode == 0
+    d = open_database(db)
+    freeze_targets(d, actor="test")
+    d.close()
+    (files / "more.csv").write_text(csv_text([HEADER] + ROWS[:21]), encoding="utf-8")
+    r = cli("sync", "--db", db, "--file", files / "more.csv", "--json")
+    assert r.returncode == 3 and json.loads(r.stdout)["reason"] == "draw"
+    assert "A draw is being prepared (the targets are frozen for a draw)" in r.stderr
+    assert query(db, "SELECT count(*) FROM people")[0][0] == 20
+    r = cli("sync", "--db", db, "--file", files / "more.csv", "--yes")
+    assert r.returncode == 0 and "1 new" in r.stdout
 
 
 def test_columns_from_a_mapping_file_and_plain_messages_when_they_cannot_be_guessed(tmp_path, files):
@@ -411,6 +446,9 @@ def test_while_the_app_holds_the_database_every_command_says_to_stop_it_first(tm
         for args in (["sync", "--db", db, "--file", files / "inscriptions.csv"],
                      ["export", "--db", db, "--out", tmp_path / "out"],
                      ["backup", "--db", db, "--out", tmp_path / "b.zip"],
+                     ["restore", "--db", db, "--from", files / "inscriptions.csv"],
+                     ["init", "--db", db, "--name", NAME, "--panel-size", "6", "--fields", files / "fields.csv",
+                      "--quotas", files / "quotas.csv"],
                      ["status", "--db", db]):
             r = cli(*args)
             assert r.returncode == 1, args
@@ -427,6 +465,19 @@ def test_nonsense_is_refused_in_plain_words(tmp_path, files):
     r = cli("status", "--db", not_a_db)
     assert r.returncode == 1 and "is not a Kleroterion database" in r.stderr
     assert not_a_db.read_bytes() == original
+    other = tmp_path / "other.duckdb"                 # another program's DuckDB file is left alone
+    import duckdb
+
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE invoices (n INTEGER)")
+    con.close()
+    for args in (["status", "--db", other], ["init", "--db", other, "--name", NAME, "--panel-size", "6", "--fields",
+                                             files / "fields.csv", "--quotas", files / "quotas.csv"]):
+        r = cli(*args)
+        assert r.returncode == 1 and "is a DuckDB database, but not a Kleroterion one" in r.stderr
+    con = duckdb.connect(str(other), read_only=True)
+    assert [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()] == ["invoices"]
+    con.close()
     r = cli("sync", "--db", tmp_path / "nowhere.duckdb", "--file", not_a_db)
     assert r.returncode == 1 and "There is no database at" in r.stderr
     assert not (tmp_path / "nowhere.duckdb").exists()
