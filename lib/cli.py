@@ -692,10 +692,13 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from lib.backup import _passphrase_from_env, max_unpacked_bytes, restore_backup
+    from lib.backup import _passphrase_from_env, is_encrypted, max_unpacked_bytes, restore_backup
 
     passphrase = _passphrase_from_env(args.passphrase_env)
     data = _read_file(args.source, "the backup", max_unpacked_bytes())
+    if passphrase is None and is_encrypted(data):
+        raise CliError(f"“{args.source}” is locked with a passphrase: put it in a setting (for example: read -s "
+                       "KL_PASS; export KL_PASS) and pass --passphrase-env KL_PASS. Nothing was changed.")
     path = Path(args.db)
     created = not path.exists()
     db = open_db(args.db, create=True, page=" (“Backup and restore”)")
@@ -721,6 +724,13 @@ def cmd_restore(args) -> int:
 
 
 # --- status ------------------------------------------------------------------------------------------
+def _when(ts) -> str:
+    try:
+        return ts.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+    except (AttributeError, TypeError, ValueError):
+        return str(ts)[:16]
+
+
 def cmd_status(args) -> int:
     from lib.assembly_setup import describe_version, load_basics
     from lib.categories import load_fields
@@ -742,7 +752,7 @@ def cmd_status(args) -> int:
     data = {"name": b.name, "demo": demo, "panel_size": b.panel_size, "one_per_household": b.one_per_household,
             "questions": [f.key for f in fields], "target_version": info.version if info else None,
             "frozen": bool(info and info.frozen), "signed_up": counts["current"], "eligible": counts["eligible"],
-            "last_sync": str(last["finished_at"]) if last else None}
+            "last_sync": _when(last["finished_at"]) if last else None}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
         return EXIT_OK

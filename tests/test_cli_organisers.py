@@ -503,7 +503,8 @@ def test_backup_then_restore_gives_back_every_table_and_refuses_a_wrong_passphra
     assert r.returncode == 1 and "The passphrase does not open" in r.stderr and "sauvegarde.zip" in r.stderr
     assert not copy.exists()
     r = cli("restore", "--db", copy, "--from", out, env=env)
-    assert r.returncode == 1 and "locked with a passphrase" in r.stderr and not copy.exists()
+    assert r.returncode == 1 and "locked with a passphrase" in r.stderr and "--passphrase-env" in r.stderr
+    assert not copy.exists()
 
     r = cli("restore", "--db", copy, "--from", out, "--passphrase-env", "KL_PASS", env=env)
     assert r.returncode == 0, r.stderr
