@@ -422,7 +422,7 @@ def choose_mapping(db, args, grid, fields, sheet_name: str):
                        f"nothing was brought in:\n{lines}\nIts columns are: {shown}. Write a mapping file (a CSV "
                        "with the header role,column and rows such as field:age,\"How old are you?\") and pass it "
                        "with --mapping.")
-    return guess, ("guessed from the headers (the columns chosen before are not all in this sheet)" if saved
+    return guess, ("guessed from the headers; the columns chosen before are not all in this sheet" if saved
                    else "guessed from the headers")
 
 

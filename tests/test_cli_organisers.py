@@ -181,6 +181,13 @@ def test_init_sync_from_a_file_and_the_google_sheet_export_then_draw_and_verify(
         assert r.returncode == 0, r.stderr
         assert "34 sign-ups read, 3 new" in r.stdout and "as chosen before" in r.stdout
         assert any(path.startswith("/v4/spreadsheets/" + key) for _m, path in fake.requests)
+        # The key may also come from GOOGLE_APPLICATION_CREDENTIALS; a file that is not a key is named plainly.
+        r = cli("sync", "--db", db, "--google-sheet", key, "--worksheet", TAB, "--json",
+                env={"KLEROTERION_SHEETS_API_BASE": fake.base_url, "GOOGLE_APPLICATION_CREDENTIALS": str(creds)})
+        assert r.returncode == 0 and json.loads(r.stdout)["added"] == 0, r.stderr
+        r = cli("sync", "--db", db, "--google-sheet", key, "--worksheet", TAB, "--credentials", files / "fields.csv",
+                env={"KLEROTERION_SHEETS_API_BASE": fake.base_url})
+        assert r.returncode == 1 and "fields.csv, line 1, column 1: this is not the JSON key file" in r.stderr
     assert query(db, "SELECT source_kind, actor FROM sync_log ORDER BY sync_id DESC LIMIT 1") == [
         ("google_sheet", "command line")]
 
@@ -325,6 +332,31 @@ def test_any_change_while_a_draw_is_being_prepared_waits_for_yes(tmp_path, files
     assert query(db, "SELECT count(*) FROM people")[0][0] == 20
     r = cli("sync", "--db", db, "--file", files / "more.csv", "--yes")
     assert r.returncode == 0 and "1 new" in r.stdout
+
+
+def test_a_file_in_a_windows_code_page_is_read_letter_for_letter_or_its_encoding_asked_for(tmp_path, files):
+    db = tmp_path / "a.duckdb"
+    assert init(db, files).returncode == 0
+    rows = [["2026-01-01 10:00", "Łukasz Żółć", "l@x.pl", "Homme", "jeune", "Paris"],
+            ["2026-01-02 10:00", "Zoë Dvořák", "z@x.cz", "Femme", "senior", "Lyon"]]
+    # Enough accented words to be sure: read at once, letter for letter.
+    (files / "excel.csv").write_bytes(csv_text([["Horodatage", "Full name", "Email address", "Genre", "Âge",
+                                                 "Région"]] + rows).encode("cp1250"))
+    r = cli("sync", "--db", db, "--file", files / "excel.csv")
+    assert r.returncode == 0, r.stderr
+    assert {n for (n,) in query(db, "SELECT name FROM contacts")} == {"Łukasz Żółć", "Zoë Dvořák"}
+    # Too few accented words to be sure: nothing is read until the encoding is chosen.
+    db = tmp_path / "b.duckdb"
+    assert init(db, files).returncode == 0
+    (files / "few.csv").write_bytes(csv_text([["Horodatage", "Full name", "Email address", "Genre", "Age",
+                                               "Region"]] + rows).encode("cp1250"))
+    r = cli("sync", "--db", db, "--file", files / "few.csv")
+    assert r.returncode == 1 and "cannot tell for sure which alphabet" in r.stderr
+    assert "--encoding cp1250 (Central European (Windows-1250): Łukasz, Żółć" in r.stderr
+    assert query(db, "SELECT count(*) FROM people")[0][0] == 0
+    r = cli("sync", "--db", db, "--file", files / "few.csv", "--encoding", "cp1250")
+    assert r.returncode == 0, r.stderr
+    assert {n for (n,) in query(db, "SELECT name FROM contacts")} == {"Łukasz Żółć", "Zoë Dvořák"}
 
 
 def test_columns_from_a_mapping_file_and_plain_messages_when_they_cannot_be_guessed(tmp_path, files):
