@@ -32,6 +32,22 @@ def _freeze_function():
     return None
 
 
+def _show_feasibility(database, qkey: tuple, k: int) -> None:
+    """Whether the sign-ups ready for the draw can meet these quotas, and the smallest change if not."""
+    with st.spinner("Checking every possible panel …"):
+        res = _feasibility(database.path, _pool_signature(), qkey, k,
+                           bool(get_setting(database, "one_per_household", False)))
+    if res["feasible"]:
+        st.success(f"Yes: a panel of {k} that meets every quota can be drawn from the {res['pool']} people "
+                   "ready for the draw.", icon=":material/check_circle:")
+    else:
+        st.error("Not yet: no panel can meet all these quotas with the people ready for the draw. "
+                 + md(" ".join(res["diagnosis"])), icon=":material/error:")
+        if res["relaxation"]:
+            st.markdown("**Smallest change that would work** (or find more sign-ups of these kinds):\n"
+                        + "\n".join(f"- {md(c[0].upper() + c[1:])}" for c in res["relaxation"]))
+
+
 def _pool_signature() -> tuple:
     return tuple(db().query("SELECT count(*), count(*) FILTER (WHERE eligible), max(updated_at)::VARCHAR, "
                             "(SELECT max(sync_id) FROM sync_log) FROM people WHERE removed_sync IS NULL")[0])
@@ -190,19 +206,7 @@ def body() -> None:
 
         # 4. Feasibility -----------------------------------------------------------------
         st.subheader("4. Can the sign-ups so far meet these quotas?")
-        qkey = tuple((q.field, q.value, q.min, q.max) for q in quotas)
-        with st.spinner("Checking every possible panel …"):
-            res = _feasibility(database.path, _pool_signature(), qkey, k,
-                               bool(get_setting(database, "one_per_household", False)))
-        if res["feasible"]:
-            st.success(f"Yes: a panel of {k} that meets every quota can be drawn from the {res['pool']} people "
-                       "ready for the draw.", icon=":material/check_circle:")
-        else:
-            st.error("Not yet: no panel can meet all these quotas with the people ready for the draw. "
-                     + md(" ".join(res["diagnosis"])), icon=":material/error:")
-            if res["relaxation"]:
-                st.markdown("**Smallest change that would work** (or find more sign-ups of these kinds):\n"
-                            + "\n".join(f"- {md(c[0].upper() + c[1:])}" for c in res["relaxation"]))
+        _show_feasibility(database, tuple((q.field, q.value, q.min, q.max) for q in quotas), k)
 
     # 5. Save and freeze ---------------------------------------------------------------------
     st.subheader("5. Save")
@@ -290,19 +294,7 @@ def quota_table_version(database, fields, info) -> None:
         **({"Fewest if relaxed": b.min_flex, "Most if relaxed": b.max_flex} if flex else {}),
         "Ready for the draw": eligible.get((b.field, b.value), 0)} for b in bands]), hide_index=True, width="stretch")
     st.subheader("Can the sign-ups so far meet these quotas?")
-    qkey = tuple((b.field, b.value, b.min, b.max) for b in bands)
-    with st.spinner("Checking every possible panel …"):
-        res = _feasibility(database.path, _pool_signature(), qkey, k,
-                           bool(get_setting(database, "one_per_household", False)))
-    if res["feasible"]:
-        st.success(f"Yes: a panel of {k} that meets every quota can be drawn from the {res['pool']} people "
-                   "ready for the draw.", icon=":material/check_circle:")
-    else:
-        st.error("Not yet: no panel can meet all these quotas with the people ready for the draw. "
-                 + md(" ".join(res["diagnosis"])), icon=":material/error:")
-        if res["relaxation"]:
-            st.markdown("**Smallest change that would work** (or find more sign-ups of these kinds):\n"
-                        + "\n".join(f"- {md(c[0].upper() + c[1:])}" for c in res["relaxation"]))
+    _show_feasibility(database, tuple((b.field, b.value, b.min, b.max) for b in bands), k)
     if info.frozen:
         new_version_form(database, info)
     else:
