@@ -32,22 +32,30 @@ def parse_targets_csv(text: str, fields: list[Field], source: str = "the targets
     known = {f.key: f for f in fields}
     out: list[Target] = []
     raw_shares: list[tuple[int, float, bool]] = []
+    first_line: dict[tuple[str, str], int] = {}
     for line, row in enumerate(reader, start=2):
         fkey, value = (row["field"] or "").strip(), (row["value"] or "").strip()
         if fkey not in known:
-            raise UserError(f"{source}, line {line}: there is no field “{fkey}”. "
+            raise UserError(f"{source}, line {line}: there is no field “{fkey}” (column “field”). "
                             f"Fields: {', '.join(known)}.")
         if value not in known[fkey].values:
             raise UserError(f"{source}, line {line}: “{value}” is not a value of {known[fkey].label} "
-                            f"({', '.join(known[fkey].values)}).")
+                            f"(column “value”; its values: {', '.join(known[fkey].values)}).")
+        if (fkey, value) in first_line:      # two shares for one answer: say so (it broke the save before)
+            raise UserError(f"{source}, line {line}: {fkey} = {value} is listed twice (first on line "
+                            f"{first_line[(fkey, value)]}; column “value”).")
+        first_line[(fkey, value)] = line
         text_share = (row["share"] or "").strip()
         is_pct = text_share.endswith("%")
         try:
             share = float(text_share.rstrip("%").strip())
         except ValueError:
-            raise UserError(f"{source}, line {line}: the share “{text_share}” is not a number.") from None
+            raise UserError(f"{source}, line {line}: the share “{text_share}” (column “share”) is not a number."
+                            ) from None
+        if not share == share or share in (float("inf"), float("-inf")):
+            raise UserError(f"{source}, line {line}: the share “{text_share}” (column “share”) is not a number.")
         if share < 0:
-            raise UserError(f"{source}, line {line}: the share cannot be negative.")
+            raise UserError(f"{source}, line {line}: the share (column “share”) cannot be negative.")
         raw_shares.append((len(out), share, is_pct))
         out.append(Target(fkey, value, share, (row.get("source") or "").strip()))
     if not out:

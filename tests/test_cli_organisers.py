@@ -439,7 +439,17 @@ def test_bad_input_leaves_an_existing_empty_database_exactly_as_it_was(tmp_path,
     (files / "targets.csv").write_text(TARGETS + "gender,Martienne,1%,\n", encoding="utf-8")
     r = cli("init", "--db", db, "--name", NAME, "--panel-size", "6", "--fields", files / "fields.csv", "--targets",
             files / "targets.csv")
-    assert r.returncode == 1 and "targets.csv, line 11: “Martienne” is not a value of Genre" in r.stderr
+    assert r.returncode == 1 and "targets.csv, line 11: “Martienne” is not a value of Genre (column “value”" \
+        in r.stderr
+    (files / "targets.csv").write_text(TARGETS + "gender,Femme,50%,\n", encoding="utf-8")
+    r = cli("init", "--db", db, "--name", NAME, "--panel-size", "6", "--fields", files / "fields.csv", "--targets",
+            files / "targets.csv")
+    assert r.returncode == 1, r.stderr
+    assert "targets.csv, line 11: gender = Femme is listed twice (first on line 2; column “value”)" in r.stderr
+    (files / "targets.csv").write_text(_edit(TARGETS, "gender,Homme,47%", "gender,Homme,nan"), encoding="utf-8")
+    r = cli("init", "--db", db, "--name", NAME, "--panel-size", "6", "--fields", files / "fields.csv", "--targets",
+            files / "targets.csv")
+    assert r.returncode == 1 and "targets.csv, line 3: the share “nan” (column “share”) is not a number" in r.stderr
     r = cli("init", "--db", db, "--name", "", "--panel-size", "0", "--fields", files / "fields.csv", "--quotas",
             files / "quotas.csv")
     assert r.returncode == 1 and "Give the assembly a name" in r.stderr and "between 1 and 5,000" in r.stderr
