@@ -190,6 +190,8 @@ def test_init_sync_from_a_file_and_the_google_sheet_export_then_draw_and_verify(
         assert r.returncode == 1 and "fields.csv, line 1, column 1: this is not the JSON key file" in r.stderr
     assert query(db, "SELECT source_kind, actor FROM sync_log ORDER BY sync_id DESC LIMIT 1") == [
         ("google_sheet", "command line")]
+    live = json.loads(query(db, "SELECT value FROM settings WHERE key = 'live_source'")[0][0])
+    assert (live["kind"], live["worksheet"]) == ("google_sheet", TAB)    # the app keeps this sheet in sync now
 
     out = tmp_path / "pool"
     r = cli("export", "--db", db, "--out", out)
