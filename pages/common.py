@@ -68,8 +68,18 @@ def run_page(body: Callable[[], None]) -> None:
             pass
         st.warning("This page opens from Kleroterion's menu. [Go to the start page](./)")
         return
-    try:
+
+    def page() -> None:
         demo_banner()
+        body()
+
+    show_errors(page)
+
+
+def show_errors(body: Callable[[], None]) -> None:
+    """Run part of a page (a fragment, which reruns on its own without app.py): plain words for people,
+    never a traceback; unexpected errors are logged (and raised under the test suite)."""
+    try:
         body()
     except UserError as e:
         st.error(md(str(e)))           # messages may repeat what somebody typed: plain text

@@ -15,7 +15,7 @@ import streamlit as st
 from lib.plaintext import md
 from lib.quota_board import SAFETY_FACTOR, board_signature, board_table, build_board, look_for_lines, shown_count
 from lib.signups.live import ago_words, live_status, source_words
-from pages.common import db, run_page
+from pages.common import db, run_page, show_errors
 
 WATCH_SECONDS = 10
 
@@ -72,7 +72,7 @@ def sync_status_lines(status) -> None:
 
 @st.fragment
 def live_board() -> None:
-    run_page(_board_body)
+    show_errors(_board_body)   # a fragment reruns by itself, without app.py's router: no router check here
 
 
 def _board_body() -> None:
