@@ -10,6 +10,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ROOT, StreamlitServer, open_page, wait_for_sign_in_cookie, wait_idle
 
@@ -122,7 +123,9 @@ def test_a_new_group_sets_up_its_own_assembly_and_draws_its_panel(real_server, p
 
     # 2. Three questions of our own.
     for label in ("Région", "Gender", "Age band"):
-        page.get_by_label("A new question").fill(label)
+        box = page.get_by_label("A new question")
+        expect(box).to_have_count(1, timeout=30_000)     # not the old page's box while a rerun redraws it
+        box.fill(label)
         page.get_by_role("button", name="Add this question").click()
         page.get_by_text(f"Question “{label}”: the question has no answers").wait_for()
         wait_idle(page)
