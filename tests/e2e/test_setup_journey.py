@@ -6,6 +6,8 @@ draw. Screenshots of the main steps go to docs/screenshots/setup-*.png."""
 
 from __future__ import annotations
 
+import os
+
 import re
 import time
 
@@ -53,6 +55,10 @@ def real_server(tmp_path_factory):
 
 
 def shot(page, name: str) -> None:
+    """The journey's screenshots for docs/screenshots/, only when asked (KLEROTERION_SCREENSHOTS=1): a test run
+    must not rewrite files in the repository."""
+    if os.environ.get("KLEROTERION_SCREENSHOTS") != "1":
+        return
     SHOTS.mkdir(parents=True, exist_ok=True)
     wait_idle(page)
     page.wait_for_timeout(1500)          # tables are drawn a moment after the page settles
