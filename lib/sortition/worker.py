@@ -1,4 +1,4 @@
-"""LEXIMIN in a worker process with a hard deadline: a draw can never hang.
+"""LEXIMIN (or Goldilocks, the request's ``objective``) in a worker process with a hard deadline: a draw can never hang.
 
 HiGHS runs in C. Every solve has a time limit (``leximin._run``), but a solve that ignores it
 (a solver bug, a stalled simplex that never checks its clock) would hold a thread for ever,
@@ -72,6 +72,7 @@ def _serve() -> None:
     request = _recv(inp)
     instance, time_limit, settle, stall_after = (request["instance"], request["time_limit"], request["settle"],
                                                  request.get("test_stall_after"))
+    objective = request.get("objective", "leximin")
     stop = threading.Event()
     settle_box = [settle]
     lock = threading.Lock()
@@ -114,8 +115,12 @@ def _serve() -> None:
 
     control = Control(should_stop=stop.is_set, settle_after=lambda: settle_box[0], on_snapshot=on_snapshot)
     try:
-        dist = leximin(instance, time_limit=time_limit, progress=lambda m, f: send(("progress", m, f)),
-                       control=control)
+        if objective == "goldilocks":
+            from .goldilocks import goldilocks as solve
+        else:
+            solve = leximin
+        dist = solve(instance, time_limit=time_limit, progress=lambda m, f: send(("progress", m, f)),
+                     control=control)
         send(("done", dist))
     except BaseException as e:  # noqa: BLE001 - everything goes back to the caller
         try:
@@ -157,12 +162,26 @@ def _start(request: dict) -> subprocess.Popen:
     return proc
 
 
+OBJECTIVES = ("leximin", "goldilocks")
+"""What the worker can compute: ``leximin.leximin`` or ``goldilocks.goldilocks`` (the request's ``objective``)."""
+
+
+def lottery_in_worker(instance: Instance, *, objective: str = "leximin", **kw) -> Distribution:
+    """``leximin_in_worker`` for either objective: "leximin" (``leximin.leximin``) or "goldilocks"
+    (``goldilocks.goldilocks``, gamma = 1); the same hard deadline, controls and snapshots."""
+    from .model import InputError
+
+    if objective not in OBJECTIVES:
+        raise InputError(f"unknown objective {objective!r}: use {' or '.join(OBJECTIVES)}")
+    return leximin_in_worker(instance, _objective=objective, **kw)
+
+
 def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,
                       progress: Callable[[str, float], None] | None = None,
                       settle_after: float | None = None, grace: float = GRACE_SECONDS,
                       on_start: Callable[[WorkerControl], None] | None = None,
                       should_stop: Callable[[], bool] | None = None,
-                      _test_stall_after: int | None = None) -> Distribution:
+                      _test_stall_after: int | None = None, _objective: str = "leximin") -> Distribution:
     """``leximin`` in a worker process that is killed ``grace`` seconds after ``time_limit``.
 
     ``on_start(control)`` receives the handles to stop the computation or change its settle time
@@ -172,7 +191,7 @@ def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,
     """
     t0 = time.monotonic()
     proc = _start({"instance": instance, "time_limit": time_limit, "settle": settle_after,
-                   "test_stall_after": _test_stall_after})
+                   "test_stall_after": _test_stall_after, "objective": _objective})
     control = WorkerControl(proc)
     inbox: queue.Queue = queue.Queue()
 
