@@ -504,15 +504,16 @@ def _level_of(message: str) -> tuple[int, int] | None:
 
 def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | None, legacy_seconds: float,
              context: ReplacementContext | None, progress: Progress, pseudonymise: bool,
-             secret: str | None = None, settle_after: float | None = None) -> dict:
-    """LEXIMIN → M panels → freeze, plus the greedy comparison. Returns the record's columns.
+             secret: str | None = None, settle_after: float | None = None, objective: str = "leximin") -> dict:
+    """LEXIMIN (or Goldilocks: ``objective``) → M panels → freeze, plus the greedy comparison. Returns the
+    record's columns.
 
     The optimiser runs in a worker process with a hard deadline (lib/sortition/worker.py), so a solver
     that never returns cannot hang the draw; it stops by itself ``settle_after`` seconds into the
     computation once the smallest chance is proven the best possible."""
     from lib.sortition.leximin import LeximinError
     from lib.sortition.rounding import round_to_uniform
-    from lib.sortition.worker import leximin_in_worker
+    from lib.sortition.worker import lottery_in_worker
 
     t0 = time.perf_counter()
     limit = time_limit if time_limit is not None else default_time_limit()
@@ -529,7 +530,11 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
             state.proven = state.proven or lv[0] >= 2
         if message.startswith("Stage "):
             state.proven = True
-        if state.proven:
+        if objective == "goldilocks":   # no levels: one balance between the smallest and the largest chance
+            frac = max(0.0, min(1.0, elapsed / limit)) if limit else 0.0
+            text = (f"Finding the most balanced lottery: nobody too unlikely, nobody nearly certain "
+                    f"({_duration(elapsed)} so far; it stops after {_duration(limit)} at the latest)")
+        elif state.proven:
             end = min(limit, max(state.settle, elapsed + 1)) if limit else max(state.settle, elapsed + 1)
             frac = max(0.0, min(1.0, elapsed / end))
             where = (f"level {state.level} of about {state.levels}" if state.levels else "the later stages")
@@ -567,8 +572,8 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
         attempt_limit = limit
         for attempt in range(3):
             try:
-                dist = leximin_in_worker(work, time_limit=attempt_limit, progress=lex_progress, settle_after=settle,
-                                         on_start=started, should_stop=lambda: state.stopped)
+                dist = lottery_in_worker(work, objective=objective, time_limit=attempt_limit, progress=lex_progress,
+                                         settle_after=settle, on_start=started, should_stop=lambda: state.stopped)
                 break
             except LeximinError:
                 # The time limit ran out before any lottery was found (a busy or slow computer):
@@ -584,7 +589,7 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
     progress(0.72, f"Listing {M} equally likely panels")
     lot = round_to_uniform(work, dist, M)
     progress(0.80, "Freezing the lottery")
-    fl = freeze(work, lot.panels, algorithm="leximin", created=_now_text(), targets=dist.probabilities,
+    fl = freeze(work, lot.panels, algorithm=objective, created=_now_text(), targets=dist.probabilities,
                 relaxation=relaxation, context=context, pseudonymise_households=pseudonymise, secret=secret)
     legacy, legacy_draws, legacy_note = None, 0, None
     if legacy_seconds > 0:
@@ -596,8 +601,11 @@ def _prepare(work: Instance, *, relaxation: list, M: int, time_limit: float | No
     progress(0.98, "Saving")
     return dict(lottery=fl.canonical_bytes(), m=fl.M, pool_size=len(work.people), probabilities=probs,
                 exact=dict(dist.probabilities), legacy=legacy, legacy_draws=legacy_draws, legacy_note=legacy_note,
-                min_probability=mn, gini=g, rounding_loss=lot.rounding_loss, gap=dist.gap,
-                complete=bool(dist.complete), seconds=time.perf_counter() - t0)
+                min_probability=mn, gini=g, rounding_loss=lot.rounding_loss,
+                # Goldilocks: how far its score may be from the best possible, as a share of it (not a chance)
+                gap=getattr(dist, "objective_gap", 0.0) / max(getattr(dist, "objective", 1.0), 1e-12)
+                if objective == "goldilocks" else dist.gap,
+                complete=bool(dist.complete), seconds=time.perf_counter() - t0, algorithm=objective)
 
 
 def _duration(seconds: float) -> str:
@@ -633,8 +641,13 @@ def _insert(db: Database, cols: dict) -> int:
 def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), M: int = DEFAULT_M,
                  time_limit: float | None = None, legacy_seconds: float | None = None,
                  progress: Progress | None = None, note: str | None = None,
-                 inputs: FrozenInputs | None = None) -> DrawRecord:
+                 inputs: FrozenInputs | None = None, objective: str = "leximin") -> DrawRecord:
     """Compute the fair lottery on the frozen inputs and record it (status ``computed``).
+
+    ``objective``: "leximin" (the smallest chances as large as possible) or "goldilocks" (nobody too
+    unlikely, nobody nearly certain; see lib/sortition/goldilocks.py), recorded as the draw's algorithm
+    and in its commitment. Both lotteries of the same inputs can be computed and kept side by side
+    (``alternatives``); the organiser publishes one (``choose_draw``).
 
     ``relaxation``: the quota changes the organiser accepted (dicts or ``QuotaChange``);
     required when the frozen quotas cannot be met. When a computed, not yet committed
@@ -650,6 +663,8 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
         raise DrawError("Freeze the targets before the draw (step 1), so that nobody can change them afterwards.")
     if not isinstance(M, int) or M < 1:
         raise DrawError("The number of panels in the lottery must be a whole number of at least 1.")
+    if objective not in OBJECTIVE_LABELS:
+        raise DrawError(f"Unknown kind of lottery {objective!r}: choose {' or '.join(OBJECTIVE_LABELS)}.")
     stale = stale_questions(db, inputs)
     if stale:
         raise DrawError(stale)
@@ -658,7 +673,7 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
     ihash = inputs_hash(pub)
     changes = quota_changes(relaxation)
     work, changes = _apply_relaxation(pub, changes)
-    ohash = _options_hash(ihash, changes, M)
+    ohash = _options_hash(ihash, changes, M, "" if objective == "leximin" else objective)
     same = _select(db, "WHERE kind = 'draw' AND status = 'computed' AND options_hash = ?", [ohash],
                    order="draw_id DESC LIMIT 1")
     if same:
@@ -671,7 +686,7 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
     diagnosis = list(check_feasibility(pub).diagnosis) if changes else []
     cols = _prepare(work, relaxation=changes, M=M, time_limit=time_limit,
                     legacy_seconds=default_legacy_seconds() if legacy_seconds is None else legacy_seconds,
-                    context=None, progress=progress, pseudonymise=False, secret=new_secret())
+                    context=None, progress=progress, pseudonymise=False, secret=new_secret(), objective=objective)
     draw_id = _insert(db, _columns(cols, kind="draw", actor=actor, target_version=inputs.target_version,
                                    panel_size=pub.panel_size, ihash=ihash, ohash=ohash,
                                    quotas=pub.quotas, changes=changes, diagnosis=diagnosis,
@@ -683,7 +698,8 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
 def _columns(cols: dict, *, kind, actor, target_version, panel_size, ihash, ohash, quotas, changes, diagnosis,
              rerun_of, note, **extra) -> dict:
     out = dict(kind=kind, status="computed", created_by=actor, target_version=target_version,
-               panel_size=panel_size, algorithm="leximin", inputs_hash=ihash, options_hash=ohash, m=cols["m"],
+               panel_size=panel_size, algorithm=cols.get("algorithm", "leximin"), inputs_hash=ihash, options_hash=ohash,
+               m=cols["m"],
                pool_size=cols["pool_size"], lottery=cols["lottery"], probabilities=json.dumps(cols["probabilities"]),
                exact_probabilities=json.dumps(cols["exact"]),
                legacy_probabilities=None if cols["legacy"] is None else json.dumps(cols["legacy"]),
@@ -697,6 +713,49 @@ def _columns(cols: dict, *, kind, actor, target_version, panel_size, ihash, ohas
                diagnosis=json.dumps(list(diagnosis)), rerun_of=rerun_of, note=note)
     out.update(extra)
     return out
+
+
+# --- which lottery: LEXIMIN or Goldilocks (issue 12, item 7) -------------------------------------
+
+OBJECTIVE_LABELS = {
+    "leximin": "Fairest for the least likely (LEXIMIN)",
+    "goldilocks": "Balanced: nobody too unlikely, nobody nearly certain (Goldilocks)",
+}
+"""The lotteries the organiser can choose between, in plain words, by the name recorded in the commitment."""
+
+
+def alternatives(db: Database, rec: DrawRecord) -> dict[str, DrawRecord]:
+    """The computed, unpublished lotteries on the same inputs, quota changes and number of panels as
+    ``rec`` (a main draw), the newest of each kind: {"leximin": ..., "goldilocks": ...}."""
+    found = _select(db, "WHERE kind = 'draw' AND status = 'computed' AND inputs_hash = ? AND m = ?",
+                    [rec.inputs_hash, rec.m], order="draw_id")
+    same = json.dumps(rec.relaxation, sort_keys=True)
+    return {r.algorithm: r for r in found if json.dumps(r.relaxation, sort_keys=True) == same}
+
+
+def choose_draw(db: Database, draw_id: int, *, actor: str | None) -> DrawRecord:
+    """The organiser chooses which computed lottery to publish: it becomes the current draw (the latest).
+    A lottery computed earlier is recorded again as a new, identical row (nothing is published, nothing
+    recomputed); the other one stays on record, unpublished."""
+    rec = get_draw(db, draw_id)
+    if rec is None or rec.kind != "draw":
+        raise DrawError(f"There is no draw number {draw_id}.")
+    if rec.status != "computed":
+        raise DrawError(f"Draw {draw_id} was already published; it cannot be chosen again.")
+    latest = latest_draw(db)
+    if latest is not None and latest.draw_id == rec.draw_id:
+        return rec
+
+    def write(cur):
+        names = [r[0] for r in cur.execute("SELECT column_name FROM information_schema.columns "
+                                           "WHERE table_name = 'draws' ORDER BY ordinal_position").fetchall()]
+        keep = [c for c in names if c not in ("draw_id", "created_at", "created_by")]
+        new_id = cur.execute("SELECT nextval('draw_seq')").fetchall()[0][0]
+        cur.execute(f"INSERT INTO draws (draw_id, created_by, {', '.join(keep)}) "
+                    f"SELECT ?, ?, {', '.join(keep)} FROM draws WHERE draw_id = ?", [new_id, actor, rec.draw_id])
+        return new_id
+
+    return get_draw(db, db.transaction(write))  # type: ignore[return-value]
 
 
 # --- commit and reveal ------------------------------------------------------------------------

@@ -236,7 +236,10 @@ def _chances(rec: draws.DrawRecord) -> None:
         else:
             st.info(f"{who}: no panel that meets the quotas can include them, or their chance is smaller than "
                     f"1 in {rec.m}.")
-    if rec.complete is False:
+    if rec.complete is False and rec.algorithm == "goldilocks":
+        st.caption(f"The computer stopped improving the lottery after {rec.seconds or 0:.0f} seconds. Every panel "
+                   f"meets the quotas; its balance is proven within {100 * (rec.gap or 0):.2f}% of the best possible.")
+    elif rec.complete is False:
         gap = rec.gap or 0
         outcome = ("Every panel meets the quotas and the smallest chance is already the highest possible; with more "
                    "time, the chances just above it could have been evened out a little further." if gap <= 1e-6 else
@@ -261,6 +264,46 @@ def _chances(rec: draws.DrawRecord) -> None:
         if rec.legacy_probabilities:
             df["Chance (greedy draw, estimate)"] = df["Pseudonym"].map(rec.legacy_probabilities)
         st.dataframe(df.sort_values("Chance (fair lottery)"), hide_index=True, width="stretch")
+
+
+def _which_lottery(rec: draws.DrawRecord) -> None:
+    """Both kinds of lottery side by side (smallest and largest chance) before the commitment; the organiser
+    chooses which one to publish (issue 12, item 7)."""
+    d = db()
+    alts = draws.alternatives(d, rec)
+    alts[rec.algorithm] = rec
+    labels = draws.OBJECTIVE_LABELS
+    st.subheader("Which lottery do you want to publish?")
+    st.markdown("There are two ways to make the lottery fair. The **fairest for the least likely** gives the "
+                "people with the smallest chance as big a chance as possible, but it can make a few people almost "
+                "sure to be picked: anyone in a rare group, or anyone who falsely claims to be, is then all but "
+                "certain to get a seat. The **balanced** lottery keeps everybody's chance close to the average from "
+                "both sides: nobody too unlikely, nobody nearly certain.")
+    rows = []
+    for key, label in labels.items():
+        r = alts.get(key)
+        probs = list(r.probabilities.values()) if r is not None else []
+        rows.append({"Lottery": label + (" (shown above)" if key == rec.algorithm else ""),
+                     "Smallest chance": draws.chance_text(min(probs)) if probs else "not computed yet",
+                     "Largest chance": draws.chance_text(max(probs)) if probs else "not computed yet",
+                     "People with more than a 50% chance": str(sum(1 for p in probs if p > 0.5)) if probs else ""})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    missing = [k for k in labels if k not in alts]
+    if missing:
+        other = missing[0]
+        st.caption("Compute the other lottery to compare them before you publish. Nothing is published until you "
+                   "press “Publish the commitment”.")
+        if st.button(f"Also compute: {labels[other]}", key=f"compute_{other}"):
+            draws.start_draw_job(d, actor=_actor(), relaxation=rec.relaxation, note=rec.note, objective=other,
+                                 time_limit=draws.default_time_limit())
+            st.rerun()
+        return
+    st.markdown(f"The lottery that will be published is **{labels[rec.algorithm]}**.")
+    for key, r in alts.items():
+        if key != rec.algorithm and st.button(f"Publish the other one instead: {labels[key]}", key=f"choose_{key}"):
+            draws.choose_draw(d, r.draw_id, actor=_actor())
+            flash("success", f"The lottery to publish is now: {labels[key]}.")
+            st.rerun()
 
 
 def _relaxation_note(rec: draws.DrawRecord) -> None:
@@ -563,6 +606,8 @@ def body() -> None:
                 st.success(f"The fair lottery is ready: {rec.m} equally likely panels of {rec.panel_size}, from "
                            f"{rec.pool_size} sign-ups. Here is each person's chance of being picked.")
                 _chances(rec)
+                if rec.kind == "draw":
+                    _which_lottery(rec)
                 st.divider()
             else:
                 with st.expander("Each person's chance in this lottery"):

@@ -1,6 +1,6 @@
 """Command line: reproduce a draw outside the app, on the shared benchmark format.
 
-    python -m lib.sortition draw INSTANCE_DIR --seed TEXT --out DIR [--algorithm leximin|legacy] [--panels M]
+    python -m lib.sortition draw INSTANCE_DIR --seed TEXT --out DIR [--algorithm leximin|goldilocks|legacy] [--panels M]
     python -m lib.sortition check INSTANCE_DIR
     python -m lib.sortition verify BUNDLE [--commitment HEX] [--public-number TEXT] [--receipt CODE]
                                           [--record FILE [--record-head HEX]]
@@ -268,7 +268,14 @@ def cmd_draw(args) -> int:
                   panel_index=draw.index, draw_hash=draw.draw_hash, bundle_sha256=digest, panel=list(draw.panel))
     _json(out / "report.json", report)
     lex = report.get("leximin") or {}
-    if lex and not lex.get("complete", True):
+    gold = report.get("goldilocks") or {}
+    if gold:
+        print(f"Goldilocks (gamma {gold['gamma']:g}): largest chance {gold['max_probability']:.6f}, score "
+              f"{gold['objective']:.6f} (proven at least {gold['objective_bound']:.6f}).")
+    if gold and not lex.get("complete", True):
+        print("Warning: the time limit cut the optimiser short; the lottery is valid but its balance may be less "
+              "good than the best possible (see the score and its proven bound above).", file=sys.stderr)
+    elif lex and not lex.get("complete", True):
         print(f"Warning: the time limit cut the optimiser short; the lottery is valid but may be less fair than the "
               f"best possible (the minimum chance may be up to {lex.get('gap', 0):.6f} lower).", file=sys.stderr)
     if prep.relaxation:
@@ -380,7 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("instance", help="folder with people.csv, categories.csv and instance.json")
     d.add_argument("--seed", required=True, help="the public random number, as text")
     d.add_argument("--out", required=True, help="folder for the results")
-    d.add_argument("--algorithm", choices=["leximin", "legacy"], default="leximin")
+    d.add_argument("--algorithm", choices=["leximin", "goldilocks", "legacy"], default="leximin",
+                   help="leximin (the smallest chances as large as possible), goldilocks (nobody too unlikely, "
+                        "nobody nearly certain; gamma = 1) or legacy (the greedy draw, for comparison)")
     d.add_argument("--panels", type=_panels, default=1000, help="M, the number of panels in the lottery (1000)")
     d.add_argument("--created", default="", help="text recorded as the freezing time (part of the commitment)")
     d.add_argument("--time-limit", type=float, default=None, help="seconds for the optimiser (default: none)")

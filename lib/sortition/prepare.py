@@ -5,8 +5,8 @@
 1. ``check_feasibility``: can any panel meet the quotas? If not, and ``relax`` is true,
    the smallest relaxation is applied (and recorded in the commitment); otherwise
    ``InfeasibleQuotas`` is raised with the plain-language diagnosis;
-2. the lottery: LEXIMIN (``leximin``) rounded to exactly M panels
-   (``round_to_uniform``), or, for comparison, M panels of the LEGACY greedy draw,
+2. the lottery: LEXIMIN (``leximin``) or Goldilocks (``goldilocks``: nobody too unlikely,
+   nobody nearly certain) rounded to exactly M panels (``round_to_uniform``), or, for comparison, M panels of the LEGACY greedy draw,
    each driven by a SHA-256 stream (``ceremony.HashStream``) seeded with a
    fingerprint of the public pool and quotas and the panel number;
 3. ``freeze``: the commitment to publish before the public number exists.
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from .ceremony import FrozenLottery, HashStream, ReplacementContext, canonical_json, freeze, public_pool
 from .model import InputError, Instance
 
-ALGORITHMS = ("leximin", "legacy")
+ALGORITHMS = ("leximin", "goldilocks", "legacy")
 DEFAULT_M = 1000
 
 
@@ -114,7 +114,7 @@ def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = 
     from .feasibility import InfeasibleQuotas, apply_relaxation, check_feasibility
 
     if algorithm not in ALGORITHMS:
-        raise InputError(f"unknown algorithm {algorithm!r}: use leximin or legacy")
+        raise InputError(f"unknown algorithm {algorithm!r}: use leximin, goldilocks or legacy")
     if not isinstance(M, int) or M < 1:
         raise InputError(f"the number of panels must be a whole number of at least 1, not {M!r}")
     t0 = time.perf_counter()
@@ -128,15 +128,16 @@ def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = 
         relaxation = list(report.relaxation)
         work = apply_relaxation(pub, relaxation)
     extra: dict = {}
-    if algorithm == "leximin":
+    if algorithm in ("leximin", "goldilocks"):
+        from .goldilocks import goldilocks
         from .leximin import leximin
         from .rounding import round_to_uniform
-        from .worker import leximin_in_worker
+        from .worker import lottery_in_worker
 
         if time_limit is None:
-            dist = leximin(work, progress=progress)
+            dist = (leximin if algorithm == "leximin" else goldilocks)(work, progress=progress)
         else:   # with a limit, in a worker process that is stopped at the limit even if the solver hangs
-            dist = leximin_in_worker(work, time_limit=time_limit, progress=progress)
+            dist = lottery_in_worker(work, objective=algorithm, time_limit=time_limit, progress=progress)
         lot = round_to_uniform(work, dist, M)
         panels = lot.panels
         probs = dict(dist.probabilities)
@@ -144,6 +145,11 @@ def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = 
         loss, lower = lot.rounding_loss, lot.loss_lower_bound
         extra["leximin"] = {"upper_bound": dist.upper_bound, "gap": dist.gap, "complete": dist.complete,
                             "method": dist.method, "seconds": round(dist.seconds, 3)}
+        if algorithm == "goldilocks":
+            extra["leximin"]["gap"] = 0.0        # Goldilocks lowers the minimum on purpose: no "gap" to report
+            extra["goldilocks"] = {"gamma": dist.gamma, "objective": dist.objective,
+                                   "objective_bound": dist.objective_bound, "max_probability": dist.max_probability,
+                                   "fair_share": dist.fair_share}
     else:
         panels = legacy_panels(work, M)
         counts = dict.fromkeys(work.ids, 0)
@@ -154,7 +160,7 @@ def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = 
         probs = dict(lottery_probs)
         loss = lower = 0.0
     frozen = freeze(work, panels, algorithm=algorithm, created=created,
-                    targets=probs if algorithm == "leximin" else None, relaxation=relaxation,
+                    targets=probs if algorithm != "legacy" else None, relaxation=relaxation,
                     context=context, pseudonymise_households=False)
     return PreparedLottery(frozen=frozen, instance=work, feasible=report.feasible, diagnosis=list(report.diagnosis),
                            relaxation=relaxation, probabilities=probs, lottery_probabilities=lottery_probs,

@@ -100,6 +100,8 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
     if m["m"] != pl.M:
         res.fail(f"manifest.json says there are {m['m']} panels, but {FROZEN_NAME} lists {pl.M}")
     res.info.update(kind=pl.kind, algorithm=head["algorithm"], m=pl.M, panel_size=pl.panel_size)
+    from .verify import check_objective
+    check_objective(head["algorithm"], res)
 
     # 2. the draw
     try:

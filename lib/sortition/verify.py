@@ -45,6 +45,25 @@ CONTENTS = {"public": "the PUBLIC bundle (names nobody; withheld quotas are for 
                   "person's answers, so it is for the auditors only)"}
 FROZEN_NAME = "frozen.jsonl"
 MAX_CHAIN = 100
+OBJECTIVES = {
+    "leximin": "LEXIMIN (the smallest chances as large as possible; Flanigan et al., Nature 2021)",
+    "goldilocks": "Goldilocks with gamma = 1 (nobody too unlikely, nobody nearly certain; Baharav and Flanigan, "
+                  "arXiv 2406.15009)",
+    "legacy": "the LEGACY greedy draw (for comparison only)",
+}
+"""The lottery objectives a commitment may name (its ``algorithm``); see docs/VERIFYING.md."""
+
+
+def check_objective(algorithm, res: "VerifyResult") -> None:
+    """The commitment names a known objective. Nobody can recompute the optimum from the bundle: what is
+    checked is that every listed panel is valid and that the chances are what the panels give."""
+    if algorithm in OBJECTIVES:
+        res.good(f"the lottery's objective, fixed in the commitment: {OBJECTIVES[algorithm]} (the checks below "
+                 "confirm the panels and the chances; whether they are the best possible for this objective "
+                 "cannot be checked from the bundle)")
+    else:
+        res.fail(f"the commitment names an unknown lottery objective {algorithm!r} (known: "
+                 f"{', '.join(sorted(OBJECTIVES))})")
 
 
 # --- small canonical formats -------------------------------------------------------------
@@ -393,6 +412,7 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
     if m["m"] != fl.M:
         res.fail(f"manifest.json says there are {m['m']} panels, but {FROZEN_NAME} lists {fl.M}")
     res.info.update(kind=fl.kind, algorithm=fl.algorithm, m=fl.M, panel_size=fl.instance.panel_size)
+    check_objective(fl.algorithm, res)
 
     # 5. the draw
     draw: Draw | None = None

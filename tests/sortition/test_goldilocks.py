@@ -9,7 +9,10 @@ optimum. It shares no code with the engine (no types, no relaxation, no column g
 
 from __future__ import annotations
 
+import json
 import math
+import zipfile
+from pathlib import Path
 
 import highspy
 import numpy as np
@@ -232,3 +235,67 @@ def test_the_worker_runs_goldilocks_with_a_hard_deadline(small_demo):
     check_distribution(small_demo, dist)
     with pytest.raises(InputError, match="objective"):
         lottery_in_worker(small_demo, objective="maximax", time_limit=5)
+
+
+# --- the command line, the commitment and the verifier -------------------------------------------
+
+OLD_BUNDLE = Path(__file__).parent / "data" / "bundle_v1_leximin_before_goldilocks.zip"
+
+
+def _tiny_dir(tmp_path: Path) -> Path:
+    from tests.sortition.test_cli import TINY_CATEGORIES, write_instance
+
+    people = "id,gender,age\n" + "".join(f"t{i},{'f' if i % 2 else 'm'},{'young' if i < 4 else 'old'}\n"
+                                        for i in range(8))
+    return write_instance(tmp_path / "tiny", people, TINY_CATEGORIES)
+
+
+def test_the_command_line_draws_goldilocks_and_the_verifier_names_it(tmp_path, capsys):
+    from lib.sortition.cli import main
+    from lib.sortition.verify import verify_file
+
+    inst_dir = _tiny_dir(tmp_path)
+    out = tmp_path / "gold"
+    assert main(["draw", str(inst_dir), "--seed", "7", "--out", str(out), "--algorithm", "goldilocks",
+                 "--panels", "40"]) == 0
+    printed = capsys.readouterr().out
+    assert "Goldilocks (gamma 1)" in printed and "(goldilocks)" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert report["algorithm"] == "goldilocks"
+    gold = report["goldilocks"]
+    assert gold["gamma"] == 1.0 and gold["objective"] == pytest.approx(gold["objective_bound"], rel=1e-6)
+    with zipfile.ZipFile(out / "bundle.zip") as z:
+        manifest = json.loads(z.read("manifest.json"))
+        assert manifest["algorithm"] == "goldilocks"
+        assert json.loads(z.read("frozen.jsonl").split(b"\n")[0])["algorithm"] == "goldilocks"  # in the commitment
+    res = verify_file(out / "bundle.zip")
+    assert res.ok, res.problems
+    text = res.report()
+    assert "Goldilocks with gamma = 1" in text and "PASS" in text
+    assert main(["verify", str(out / "bundle.zip")]) == 0
+
+
+def test_the_verifier_refuses_a_commitment_naming_an_unknown_objective(tmp_path):
+    from lib.sortition.bundle import bundle_bytes
+    from lib.sortition.ceremony import freeze
+    from lib.sortition.model import load_instance
+    from lib.sortition.verify import verify_bundle
+
+    inst = load_instance(_tiny_dir(tmp_path))
+    panels = [("t0", "t5", "t6"), ("t1", "t4", "t7"), ("t2", "t5", "t7"), ("t3", "t4", "t6")]
+    for name, ok in (("leximin", True), ("goldilocks", True), ("maximax", False)):
+        fl = freeze(inst, panels, algorithm=name, created="2026-01-01T00:00:00Z")
+        res = verify_bundle(bundle_bytes(fl.draw("12 34")))
+        assert res.ok is ok, (name, res.problems)
+        if not ok:
+            assert any("unknown lottery objective 'maximax'" in p for p in res.problems)
+
+
+def test_a_bundle_made_before_goldilocks_still_verifies():
+    """A v1 bundle written by the command line of the engine before this change (commit 4d1d6a9)."""
+    from lib.sortition.verify import verify_file
+
+    res = verify_file(OLD_BUNDLE)
+    assert res.ok, res.problems
+    assert res.info["algorithm"] == "leximin"
+    assert any("LEXIMIN" in line for line in res.passed)
