@@ -92,7 +92,7 @@ class DrawRecord:
     created_by: str | None
     target_version: int | None
     panel_size: int
-    algorithm: str            # "leximin" | "legacy"
+    algorithm: str            # "leximin" | "goldilocks" | "legacy"
     commitment: str | None    # 64 hex digits once committed
     public_number: str | None # once revealed
     selected_ids: list[str]   # person_ids, empty until revealed

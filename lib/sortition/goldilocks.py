@@ -8,7 +8,12 @@ and Transparent Sortition" (2024, arXiv 2406.15009), propose the *Goldilocks* ob
 which keeps every chance close to the fair share ``k/n`` (panel size over pool size) from
 *both* sides, and recommend its parameter gamma = 1 (``Goldilocks_1``).
 
-What is implemented here (docs/VERIFYING.md, section "Which lottery"): over all
+Source of the definition: the stored copies of the paper reachable here (its arXiv abstract page
+and two summaries) confirm the idea and the recommended gamma = 1, not the formula itself; the
+formula below is the one recalled from the paper and given in issue 12's brief (docs/VERIFYING.md,
+section 8, says so too).
+
+What is implemented here (docs/VERIFYING.md, section 8): over all
 distributions pi over valid panels, with ``p_i`` person i's chance of selection,
 
     minimise   Goldilocks_gamma(pi) = max_i p_i / (k/n)  +  gamma * (k/n) / min_i p_i
