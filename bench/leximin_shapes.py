@@ -35,10 +35,13 @@ f households) and every seed (default: 20 seeds, 0-19; ``--fresh``: N seeds draw
 
 Each of our runs is a separate process (``--one``) with a hard deadline (time limit + 25 s +
 60 s): a solver call that never returns is recorded as "hung" and the benchmark goes on.
-Runs are one at a time (the machine is shared). Objectives other than ``leximin`` (e.g.
-``goldilocks``, issue 12 item 7) run when ``leximin()`` takes an ``objective`` argument, and
-are skipped with a note otherwise; for every objective the table shows the smallest and
-the largest chance.
+Runs are one at a time (the machine is shared). ``--objectives leximin,goldilocks`` also runs
+``lib.sortition.goldilocks.goldilocks`` (issue 12 item 7: nobody too unlikely, nobody nearly
+certain; gamma = 1) on every pool; for every objective the table shows the smallest and the
+largest chance, and a second table puts both objectives side by side per pool, with the
+Goldilocks score of each lottery (``max p / (k/n) + (k/n) / min p``, lower is better) and the
+proven lower bound on the best score. For Goldilocks rows, "minimum proven optimal" and "at
+the bound after 25 s" do not apply (it lowers the minimum on purpose to lower the maximum).
 
 Writes ``<out>.md`` (the per-shape table, also printed, with the targets of issue 12 items 2,
 3 and 5 checked per shape) and ``<out>.csv`` (every run, written as the runs finish, so an
@@ -85,7 +88,8 @@ CSV_FIELDS = ["shape", "seed", "objective", "status", "people", "seats", "featur
               "checkpoint_source", "min_probability", "upper_bound", "gap", "max_probability", "mean_probability",
               "levels", "stages", "columns", "rounding_s", "floor_M_pmin", "rounded_min_panels",
               "rounding_loss_panels", "max_deviation_panels", "deviation_floor_panels", "panels_valid",
-              "baseline_status", "baseline_s", "baseline_cpu_s", "baseline_min", "baseline_ratio", "error"]
+              "baseline_status", "baseline_s", "baseline_cpu_s", "baseline_min", "baseline_ratio", "error",
+              "score", "score_bound", "rounded_max_panels"]
 
 
 # --- one run (in its own process) -----------------------------------------------------------
@@ -126,7 +130,11 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
     ts = build_types(inst)
     row: dict = {"shape": shape, "seed": seed, "objective": objective, "people": len(inst.people),
                  "seats": inst.panel_size, "features": len(inst.features()), "types": ts.T, "time_limit": time_limit}
-    kwargs = {} if objective == "leximin" else {"objective": objective}
+    if objective == "goldilocks":
+        from lib.sortition.goldilocks import goldilocks as solve
+    else:
+        solve = leximin
+    kwargs: dict = {}
     snaps: list[tuple[float, float, float, float]] = []   # (t, min, bound, engine's maximin_seconds)
     level1: list[tuple[float, float]] = []                 # (t, share of the way to the bound) while on level 1
     levels = [0, 0]                                         # highest level seen, levels announced
@@ -147,8 +155,8 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
 
     c0 = time.process_time()
     try:
-        dist = leximin(inst, time_limit=time_limit, progress=progress, control=Control(on_snapshot=on_snapshot),
-                       **kwargs)
+        dist = solve(inst, time_limit=time_limit, progress=progress, control=Control(on_snapshot=on_snapshot),
+                     **kwargs)
     except LeximinError as e:
         row.update(status="error", error=str(e)[:200], seconds=time.perf_counter() - t0,
                    cpu_s=time.process_time() - c0)
@@ -160,6 +168,10 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
                stages=dist.stages, columns=dist.columns, engine_maximin_s=dist.maximin_seconds,
                levels=(f"{dist.stages}/{dist.stages}" if dist.complete
                        else f"{levels[0]}/{levels[1]}" if levels[1] else ""))
+    from lib.sortition.goldilocks import objective_value
+
+    row["score"] = objective_value(dist.probabilities, inst.panel_size)
+    row["score_bound"] = getattr(dist, "objective_bound", "")
     proven = [s for s in snaps if not math.isnan(s[3])]
     if proven:
         row["min_proven_s"] = proven[0][0]
@@ -167,7 +179,9 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
         row["min_proven_s"] = dist.maximin_seconds
     # the share of the proven bound at the checkpoint
     before = [s for s in snaps if s[0] <= checkpoint]
-    if wall <= checkpoint:
+    if objective == "goldilocks":     # it lowers the minimum on purpose: no share of the maximin bound to report
+        share, source = math.nan, "not applicable (Goldilocks)"
+    elif wall <= checkpoint:
         share, source = _share(dist.min_probability, dist.upper_bound), "final lottery"
     elif before and not math.isnan(before[-1][3]):
         share, source = _share(before[-1][1], before[-1][2]), "snapshot"
@@ -175,11 +189,12 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
         share, source = level1[-1][1], "progress (level 1)"
     else:
         try:
-            d25 = leximin(inst, time_limit=checkpoint, **kwargs)
+            d25 = solve(inst, time_limit=checkpoint, **kwargs)
             share, source = _share(d25.min_probability, d25.upper_bound), f"run with a {checkpoint:.0f}-s limit"
         except LeximinError:
             share, source = 0.0, f"run with a {checkpoint:.0f}-s limit: no lottery"
-    row["share_at_checkpoint"] = min(1.0, share)
+    row["share_at_checkpoint"] = min(1.0, share) if not math.isnan(share) else ""
+
     row["checkpoint_source"] = source
     # the rounding to M panels
     t1 = time.perf_counter()
@@ -189,6 +204,7 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
     rounded_min = min(round(lot.probabilities[pid] * M) for pid in inst.ids)
     row.update(floor_M_pmin=floor_target, rounded_min_panels=rounded_min,
                rounding_loss_panels=floor_target - rounded_min, max_deviation_panels=lot.rounding_loss * M,
+               rounded_max_panels=max(round(lot.probabilities[pid] * M) for pid in inst.ids),
                deviation_floor_panels=lot.loss_lower_bound * M,
                panels_valid=len(lot.panels) == M and _panels_valid(inst, lot.panels))
     return row
@@ -276,7 +292,7 @@ def summarise(rows: list[dict], shapes: list[str], objectives: list[str], checkp
             tmin = [math.inf if math.isnan(x) else x for x in tmin] + [math.inf] * failed
             tcomp = [_f(r["seconds"]) if str(r.get("complete")) in ("True", "true", "1") else math.inf for r in ok]
             tcomp += [math.inf] * failed
-            shares = [_f(r.get("share_at_checkpoint")) for r in ok]
+            shares = [x for x in (_f(r.get("share_at_checkpoint")) for r in ok) if not math.isnan(x)]
             at_bound = sum(1 for s in shares if s >= 1 - 1e-6)
             losses = [_f(r.get("rounding_loss_panels")) for r in ok]
             devs = [_f(r.get("max_deviation_panels")) for r in ok]
@@ -315,6 +331,7 @@ def summarise(rows: list[dict], shapes: list[str], objectives: list[str], checkp
             out.append("| " + " | ".join([
                 f"{key} {sh.name}", obj, range_people, str(sh.seats), str(sh.n_features), types,
                 f"{len(rs)}" + (f" ({failed} failed)" if failed else ""),
+                "– (Goldilocks)" if obj == "goldilocks" else
                 f"{_secs(statistics.median(tmin), limit)} / {_secs(_pct(tmin, 0.9), limit)} / {_secs(max(tmin), limit)}",
                 f"{at_bound} of {len(rs)} ({min(shares):.4f})" if shares else "–",
                 comp,
@@ -396,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
 
     objectives = []
     for o in [o.strip() for o in args.objectives.split(",") if o.strip()]:
-        if o == "leximin" or "objective" in inspect.signature(leximin).parameters:
+        if o in ("leximin", "goldilocks") or "objective" in inspect.signature(leximin).parameters:
             objectives.append(o)
         else:
             print(f"objective {o!r}: the engine has no 'objective' argument yet; skipped", flush=True)
@@ -443,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: python -m bench.leximin_shapes {' '.join(argv)}",
         "",
     ]
-    table = "\n".join(header + summarise(rows, shapes, objectives, args.checkpoint) + LEGEND)
+    table = "\n".join(header + summarise(rows, shapes, objectives, args.checkpoint) + LEGEND
+                      + side_by_side(rows, shapes, objectives))
     print()
     print(table)
     out.with_suffix(".md").write_text(table + "\n", encoding="utf-8")
@@ -494,10 +512,48 @@ def _table_from(path: Path, out: Path, checkpoint: float) -> int:
         header = [f"LEXIMIN on pools shaped like real assemblies (bench/shapes.py): the runs in {path.name} "
                   f"(python -m bench.leximin_shapes --table-from).{_sample(len(seeds))}", "",
                   f"Seeds: {', '.join(seeds)}. Time limits: {', '.join(f'{x:.0f} s' for x in limits)}.", ""]
-    table = "\n".join(header + summarise(rows, shapes, objectives, checkpoint) + LEGEND)
+    table = "\n".join(header + summarise(rows, shapes, objectives, checkpoint) + LEGEND
+                      + side_by_side(rows, shapes, objectives))
     print(table)
     out.with_suffix(".md").write_text(table + "\n", encoding="utf-8")
     return 0
+
+
+def side_by_side(rows: list[dict], shapes: list[str], objectives: list[str]) -> list[str]:
+    """Per pool: LEXIMIN and Goldilocks, smallest and largest chance (exact, and in the 1,000-panel lottery),
+    and the Goldilocks score of each (issue 12 item 7). Empty unless both objectives ran."""
+    from bench.shapes import SHAPES
+
+    if not {"leximin", "goldilocks"} <= set(objectives):
+        return []
+    out = ["", "Both objectives side by side (chances exact / in the 1,000-panel lottery; score = "
+           "max p/(k/n) + (k/n)/min p, lower is better, 2 is everybody at k/n):", "",
+           "| shape | seed | k/n | LEXIMIN smallest | LEXIMIN largest | LEXIMIN score | Goldilocks smallest "
+           "| Goldilocks largest | Goldilocks score (proven best at least) | Goldilocks s, complete |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+
+    def cell(r: dict, key: str, panels: str) -> str:
+        x = _f(r.get(key))
+        return f"{x:.4f} / {_f(r.get(panels)) / M:.3f}" if not math.isnan(x) else "–"
+
+    for key in shapes:
+        seeds = list(dict.fromkeys(str(r["seed"]) for r in rows if r["shape"] == key))
+        for seed in seeds:
+            by = {r.get("objective") or "leximin": r for r in rows if r["shape"] == key and str(r["seed"]) == seed
+                  and r.get("status") == "ok"}
+            lx, gl = by.get("leximin"), by.get("goldilocks")
+            if lx is None or gl is None:
+                continue
+            bound = _f(gl.get("score_bound"))
+            out.append("| " + " | ".join([
+                f"{key} {SHAPES[key].name}", seed, f"{_f(lx['mean_probability']):.4f}",
+                cell(lx, "min_probability", "rounded_min_panels"), cell(lx, "max_probability", "rounded_max_panels"),
+                f"{_f(lx.get('score')):.3f}",
+                cell(gl, "min_probability", "rounded_min_panels"), cell(gl, "max_probability", "rounded_max_panels"),
+                f"{_f(gl.get('score')):.3f} ({bound:.3f})" if not math.isnan(bound) else f"{_f(gl.get('score')):.3f}",
+                f"{_f(gl['seconds']):.1f}, {'yes' if str(gl.get('complete')) in ('True', 'true', '1') else 'no'}",
+            ]) + " |")
+    return out
 
 
 LEGEND = [
@@ -534,10 +590,12 @@ def _baseline(py, key: str, seed: int, tmp: Path, limit: float, row: dict) -> di
 def _line(r: dict) -> str:
     if r.get("status") != "ok":
         return f"{r['shape']} seed {r['seed']} {r.get('objective')}: {r.get('status')} {r.get('error', '')}"
-    parts = [f"{r['shape']} seed {r['seed']} {r['objective']}: n={r['people']} types={r['types']}",
+    parts = [f"{r['shape']} seed {r['seed']} {r['objective']}: n={r['people']} types={r['types']}"
+             + (f", score {_f(r.get('score')):.4f} (proven best at least {_f(r.get('score_bound')):.4f})"
+                if r.get("objective") == "goldilocks" else ""),
              f"min proven {_secs(_f(r.get('min_proven_s')))} s",
              f"{'complete' if r.get('complete') else 'limit'} {r['seconds']:.1f} s (levels {r.get('levels')})",
-             f"at {CHECKPOINT:.0f} s {r['share_at_checkpoint']:.4f} ({r['checkpoint_source']})",
+             f"at {CHECKPOINT:.0f} s {_f(r.get('share_at_checkpoint')):.4f} ({r['checkpoint_source']})",
              f"min {r['min_probability']:.5f} bound {r['upper_bound']:.5f} max {r['max_probability']:.3f}",
              f"rounding loss {r['rounding_loss_panels']} panels, deviation {r['max_deviation_panels']:.2f} "
              f"(floor {r['deviation_floor_panels']:.2f}), valid {r['panels_valid']}"]

@@ -299,3 +299,20 @@ def test_a_bundle_made_before_goldilocks_still_verifies():
     assert res.ok, res.problems
     assert res.info["algorithm"] == "leximin"
     assert any("LEXIMIN" in line for line in res.passed)
+
+
+# --- the benchmark ------------------------------------------------------------------------------
+
+def test_the_benchmark_runs_goldilocks_and_sets_both_objectives_side_by_side():
+    from bench.leximin_shapes import run_one, side_by_side
+
+    gold = run_one("a", 0, 60.0, objective="goldilocks")
+    assert gold["status"] == "ok" and gold["objective"] == "goldilocks" and gold["panels_valid"]
+    assert gold["score"] >= gold["score_bound"] - 1e-9
+    assert gold["share_at_checkpoint"] == ""                 # no maximin share for Goldilocks
+    lex = dict(gold, objective="leximin", min_probability=0.0667, max_probability=1.0, score=23.0)
+    table = side_by_side([lex, gold], ["a"], ["leximin", "goldilocks"])
+    assert table and table[-1].startswith("| a local | 0 |")
+    cells = [c.strip() for c in table[-1].split("|")[1:-1]]
+    assert cells[4].startswith("1.0000") and cells[7].startswith(f"{gold['max_probability']:.4f}")
+    assert side_by_side([gold], ["a"], ["goldilocks"]) == []
