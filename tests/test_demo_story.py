@@ -21,7 +21,16 @@ def test_skip_ahead_draws_the_panel_and_fills_the_later_stages(demo_db):
     assert part.attended_last_session(demo_db) >= 15
     waves = evaluation.waves(demo_db)
     assert len(waves) == 1 and waves[0].status == "closed"
-    assert evaluation.response_count(demo_db, waves[0].wave_id) >= 20
+    # the story's members answer unless their own draw says not (lib/demo_story: about 85%); which members
+    # there are depends on the panel, which differs from run to run (each lottery has its own secret ids)
+    from lib.demo_story import _u
+
+    statuses = part.member_statuses(demo_db)
+    members = statuses[statuses["status"] != "withdrawn"]["person_id"].tolist()
+    assert len(members) == 29
+    answering = sum(1 for p in members if _u("answers", p) <= 0.85)
+    assert answering >= 15                                   # "answered by most"
+    assert evaluation.response_count(demo_db, waves[0].wave_id) == answering   # every answer was written
     assert story_told(demo_db)
     with pytest.raises(UserError, match="already been drawn"):
         fast_forward(demo_db)
