@@ -26,8 +26,7 @@ rounds are checked as for v1 bundles, on bundle ids.
 
 from __future__ import annotations
 
-from .ceremony import (Draw, check_commitment, draw_hash, index_from_hash, normalise_public_number,
-                       parse_canonical, sha256_hex)
+from .ceremony import Draw, draw_hash, index_from_hash, parse_canonical, sha256_hex
 from .model import InputError
 from .public import (PublicLottery, ids_hash, parse_public, parse_receipt, public_text, receipt_hash,
                      recover_answers)
@@ -46,7 +45,8 @@ def _csv_ids(data: bytes | None) -> list[str]:
 
 
 def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expected_number, depth: int) -> None:
-    from .verify import FROZEN_NAME, check_files, verify_bundle
+    from .verify import (FROZEN_NAME, check_commitment_of, check_files, check_header, check_objective,
+                         check_public_number, verify_bundle)
 
     contents = m["contents"]
     auditors = contents == "auditors"
@@ -64,28 +64,7 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
     if frozen is None:
         res.fail(f"{FROZEN_NAME} (the committed public text) is missing, so the commitment cannot be checked")
         return
-    actual = sha256_hex(frozen)
-    try:
-        claimed = check_commitment(m["commitment"])
-    except InputError as e:
-        res.fail(f"manifest.json: {e}")
-        claimed = ""
-    if actual == claimed:
-        res.good(f"the commitment is the SHA-256 of {FROZEN_NAME} (the public text)")
-    else:
-        res.fail(f"commitment mismatch: SHA-256 of {FROZEN_NAME} is {actual}, but manifest.json says "
-                 f"{claimed or m['commitment']!r}")
-    if expected_commitment is not None:
-        try:
-            exp = check_commitment(expected_commitment)
-        except InputError as e:
-            res.fail(f"the commitment you gave: {e}")
-        else:
-            if exp == actual:
-                res.good("the commitment is the one you gave (the announced one)")
-            else:
-                res.fail(f"the commitment is {actual}, not the one you gave ({exp}): this is not the announced draw")
-    res.info["commitment"] = actual
+    actual = check_commitment_of(frozen, m, res, expected_commitment, f"{FROZEN_NAME} (the public text)")
     try:
         pl = parse_public(frozen)
     except InputError as e:
@@ -93,35 +72,16 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
         return
     res.good(f"{FROZEN_NAME} is in the canonical format")
     head = pl.header
-    for key in ("kind", "algorithm", "created", "engine_version", "panel_size", "one_per_household", "pool_size",
-                "round", "original_commitment", "previous_commitment"):
-        if key in head and m.get(key) != head[key]:
-            res.fail(f"manifest.json says {key} = {m.get(key)!r}, but {FROZEN_NAME} says {head[key]!r}")
+    check_header(head, m, res)
     if m["m"] != pl.M:
         res.fail(f"manifest.json says there are {m['m']} panels, but {FROZEN_NAME} lists {pl.M}")
     res.info.update(kind=pl.kind, algorithm=head["algorithm"], m=pl.M, panel_size=pl.panel_size)
-    from .verify import check_objective
     check_objective(head["algorithm"], res)
 
     # 2. the draw
-    try:
-        number = normalise_public_number(m["public_number"])
-    except InputError as e:
-        res.fail(f"manifest.json: {e}")
+    number = check_public_number(m, res, expected_number)
+    if number is None:
         return
-    if number != m["public_number"]:
-        res.fail(f"manifest.json: the public number {m['public_number']!r} is not written in its normalised form "
-                 f"{number!r}")
-    if expected_number is not None:
-        try:
-            exp_n = normalise_public_number(expected_number)
-        except InputError as e:
-            res.fail(f"the public number you gave: {e}")
-        else:
-            if exp_n == number:
-                res.good("the public number is the one you gave")
-            else:
-                res.fail(f"the public number in the bundle is {number!r}, not the one you gave ({exp_n!r})")
     h = draw_hash(actual, number)
     idx = index_from_hash(h, pl.M)
     chosen = _csv_ids(members.get("panel.csv"))

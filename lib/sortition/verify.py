@@ -325,6 +325,70 @@ def verify_folder(path, *, commitment: str | None = None, public_number: str | N
     return res
 
 
+HEADER_KEYS = ("kind", "algorithm", "created", "engine_version", "panel_size", "one_per_household", "pool_size",
+               "round", "original_commitment", "previous_commitment")
+
+
+def check_commitment_of(frozen: bytes, m: dict, res: "VerifyResult", expected: str | None,
+                        what: str = FROZEN_NAME) -> str:
+    """The commitment is the SHA-256 of the committed text, as the manifest (and, if given, the announcement)
+    says. Returns the actual commitment (also in ``res.info``). Shared by both bundle formats."""
+    actual = sha256_hex(frozen)
+    try:
+        claimed = check_commitment(m["commitment"])
+    except InputError as e:
+        res.fail(f"manifest.json: {e}")
+        claimed = ""
+    if actual == claimed:
+        res.good(f"the commitment is the SHA-256 of {what}")
+    else:
+        res.fail(f"commitment mismatch: SHA-256 of {FROZEN_NAME} is {actual}, but manifest.json says "
+                 f"{claimed or m['commitment']!r}")
+    if expected is not None:
+        try:
+            exp = check_commitment(expected)
+        except InputError as e:
+            res.fail(f"the commitment you gave: {e}")
+        else:
+            if exp == actual:
+                res.good("the commitment is the one you gave (the announced one)")
+            else:
+                res.fail(f"the commitment is {actual}, not the one you gave ({exp}): this is not the announced draw")
+    res.info["commitment"] = actual
+    return actual
+
+
+def check_header(head: dict, m: dict, res: "VerifyResult") -> None:
+    """The manifest repeats the committed header's values (those the header has) unchanged."""
+    for key in HEADER_KEYS:
+        if key in head and m.get(key) != head[key]:
+            res.fail(f"manifest.json says {key} = {m.get(key)!r}, but {FROZEN_NAME} says {head[key]!r}")
+
+
+def check_public_number(m: dict, res: "VerifyResult", expected: str | None) -> str | None:
+    """The manifest's public number, normalised (None when it cannot be read), checked against the announced
+    one if given."""
+    try:
+        number = normalise_public_number(m["public_number"])
+    except InputError as e:
+        res.fail(f"manifest.json: {e}")
+        return None
+    if number != m["public_number"]:
+        res.fail(f"manifest.json: the public number {m['public_number']!r} is not written in its normalised form "
+                 f"{number!r}")
+    if expected is not None:
+        try:
+            exp_n = normalise_public_number(expected)
+        except InputError as e:
+            res.fail(f"the public number you gave: {e}")
+        else:
+            if exp_n == number:
+                res.good("the public number is the one you gave")
+            else:
+                res.fail(f"the public number in the bundle is {number!r}, not the one you gave ({exp_n!r})")
+    return number
+
+
 def _verify_members(members: dict[str, bytes], res: VerifyResult, expected_commitment: str | None,
                     expected_number: str | None, depth: int) -> None:
     from .bundle import bundle_members  # late import: bundle imports this module
@@ -376,27 +440,7 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
     if frozen is None:
         res.fail(f"{FROZEN_NAME} (the committed text) is missing, so the commitment cannot be checked")
         return
-    actual = sha256_hex(frozen)
-    try:
-        claimed = check_commitment(m["commitment"])
-    except InputError as e:
-        res.fail(f"manifest.json: {e}")
-        claimed = ""
-    if actual == claimed:
-        res.good(f"the commitment is the SHA-256 of {FROZEN_NAME}")
-    else:
-        res.fail(f"commitment mismatch: SHA-256 of {FROZEN_NAME} is {actual}, but manifest.json says {claimed or m['commitment']!r}")
-    if expected_commitment is not None:
-        try:
-            exp = check_commitment(expected_commitment)
-        except InputError as e:
-            res.fail(f"the commitment you gave: {e}")
-        else:
-            if exp == actual:
-                res.good("the commitment is the one you gave (the announced one)")
-            else:
-                res.fail(f"the commitment is {actual}, not the one you gave ({exp}): this is not the announced draw")
-    res.info["commitment"] = actual
+    actual = check_commitment_of(frozen, m, res, expected_commitment)
 
     try:
         fl = parse_canonical(frozen)
@@ -404,11 +448,7 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
         res.fail(f"{FROZEN_NAME}: {e}")
         return
     res.good(f"{FROZEN_NAME} is in the canonical format")
-    head = fl.header()
-    for key in ("kind", "algorithm", "created", "engine_version", "panel_size", "one_per_household", "round",
-                "original_commitment", "previous_commitment"):
-        if key in head and m.get(key) != head[key]:
-            res.fail(f"manifest.json says {key} = {m.get(key)!r}, but {FROZEN_NAME} says {head[key]!r}")
+    check_header(fl.header(), m, res)
     if m["m"] != fl.M:
         res.fail(f"manifest.json says there are {m['m']} panels, but {FROZEN_NAME} lists {fl.M}")
     res.info.update(kind=fl.kind, algorithm=fl.algorithm, m=fl.M, panel_size=fl.instance.panel_size)
@@ -417,25 +457,8 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
     # 5. the draw
     draw: Draw | None = None
     panel_reported = False
-    try:
-        number = normalise_public_number(m["public_number"])
-    except InputError as e:
-        res.fail(f"manifest.json: {e}")
-        number = None
+    number = check_public_number(m, res, expected_number)
     if number is not None:
-        if number != m["public_number"]:
-            res.fail(f"manifest.json: the public number {m['public_number']!r} is not written in its normalised form "
-                     f"{number!r}")
-        if expected_number is not None:
-            try:
-                exp_n = normalise_public_number(expected_number)
-            except InputError as e:
-                res.fail(f"the public number you gave: {e}")
-            else:
-                if exp_n == number:
-                    res.good("the public number is the one you gave")
-                else:
-                    res.fail(f"the public number in the bundle is {number!r}, not the one you gave ({exp_n!r})")
         h = draw_hash(actual, number)
         idx = index_from_hash(h, fl.M)
         draw = Draw(fl, number, h.hex(), idx)
