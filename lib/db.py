@@ -66,8 +66,19 @@ class Database:
             raise
         self._migrate_lock = threading.Lock()
 
-    def close(self) -> None:
-        self._con.close()
+    def close(self, wait_seconds: float = 10.0) -> None:
+        """Close the file. A background thread (the automatic sync, a draw) may be in the
+        middle of one short call on a cursor; DuckDB then refuses to close instead of
+        waiting, so wait for that call to end (bounded), then close."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                self._con.close()
+                return
+            except duckdb.Error as e:
+                if "busy" not in str(e).lower() or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     # --- access --------------------------------------------------------------------
     @contextmanager

@@ -113,3 +113,27 @@ def test_a_second_process_on_the_same_file_gets_a_clear_message(tmp_path):
                          cwd=str(__import__('pathlib').Path(__file__).resolve().parents[2]))
     db.close()
     assert "USERERROR" in out.stdout and "in use by another Kleroterion" in out.stdout
+
+
+def test_closing_waits_for_a_background_call_instead_of_failing(tmp_path):
+    """The automatic sync or a draw may be in the middle of a query when the app shuts
+    down; closing used to raise 'connection is busy' and leave the file open."""
+    db = open_database(tmp_path / "busy.duckdb")
+    result = {}
+    started = threading.Event()
+
+    def long_read():
+        with db.cursor() as cur:
+            started.set()
+            result["sum"] = cur.execute("SELECT sum(i * i) FROM range(200000000) t(i)").fetchone()[0]
+
+    thread = threading.Thread(target=long_read)
+    thread.start()
+    started.wait(5)
+    time.sleep(0.2)
+    db.close()              # must not raise while the other call runs
+    thread.join(30)
+    n = 200000000
+    assert result["sum"] == (n - 1) * n * (2 * n - 1) // 6      # the other call finished untouched
+    with duckdb.connect(str(tmp_path / "busy.duckdb")) as con:   # the file was really released
+        assert con.execute("SELECT 1").fetchone() == (1,)
