@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lib import auth
+from lib.access import auth
 from lib.errors import UserError
 
 st.set_page_config(page_title="Kleroterion", page_icon="🎲", layout="wide")

@@ -4,10 +4,10 @@ time, through the real app server.
     .venv/bin/python -m bench.load_bench [--members 100] [--volunteers 20] [--concurrency 8]
 
 What it does
-* Prepares a DuckDB file: the demo assembly, a panel of ``--members`` members (lib.participation),
+* Prepares a DuckDB file: the demo assembly, a panel of ``--members`` members (lib.assembly.participation),
   a session today, an access code per member, one open after-session survey (5 questions).
 * Baseline, in the same run: the same ``--members`` saves made directly with
-  ``lib.evaluation.submit_answers`` (and the check-ins with ``lib.participation.mark_attendance``)
+  ``lib.evaluation.survey.submit_answers`` (and the check-ins with ``lib.assembly.participation.mark_attendance``)
   on a copy of that file, no server.
 * Load: a real ``streamlit run`` on 127.0.0.1 and one Chromium (Playwright) with at most
   ``--concurrency`` browser sessions open at once. Each member session signs in with its access
@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lib import evaluation as ev  # noqa: E402
-from lib.db import open_database  # noqa: E402
-from lib.demo import load_demo  # noqa: E402
-from lib.signups.store import pool_frame  # noqa: E402
+from lib.evaluation import survey as ev  # noqa: E402
+from lib.store.db import open_database  # noqa: E402
+from lib.demo.load import load_demo  # noqa: E402
+from lib.recruitment.signups.store import pool_frame  # noqa: E402
 
 CHOICES = [5, 4, 3, 2, 1, 0]
 
@@ -51,7 +51,7 @@ def answer_for(k: int, j: int) -> int:
 
 
 def prepare(path: Path, members: int) -> dict:
-    from lib import participation as P
+    from lib.assembly import participation as P
 
     db = open_database(path)
     load_demo(db)
@@ -76,7 +76,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def baseline(path: Path, setup: dict) -> tuple[list[float], list[float]]:
-    from lib import participation as P
+    from lib.assembly import participation as P
 
     db = open_database(path)
     saves, checks = [], []
@@ -91,7 +91,7 @@ def baseline(path: Path, setup: dict) -> tuple[list[float], list[float]]:
             P.mark_attendance(db, setup["session"], pid, P.PRESENT, "volunteer")
             checks.append(time.perf_counter() - t0)
     finally:
-        ev.save_waiting(db)     # answers wait in memory for a batch (lib.evaluation): write them before closing
+        ev.save_waiting(db)     # answers wait in memory for a batch (lib.evaluation.survey): write them before closing
         db.close()
     return saves, checks
 
@@ -146,7 +146,7 @@ async def member_task(browser, url: str, k: int, code: str, n_questions: int, ou
 
 
 async def volunteer_task(browser, url: str, v: int, pids: list[str], out: dict) -> None:
-    from lib.auth import DEMO_PASSWORDS
+    from lib.access.auth import DEMO_PASSWORDS
 
     ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
     page = await ctx.new_page()
@@ -227,7 +227,7 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
 
 
 def verify(path: Path, setup: dict, volunteers: int) -> list[str]:
-    from lib import participation as P
+    from lib.assembly import participation as P
 
     problems = []
     db = open_database(path)
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     setup = prepare(path, args.members)
     base_path = tmp / "baseline.duckdb"
     shutil.copy(path, base_path)
-    print("Baseline: the same saves straight through lib.evaluation (no server) …", flush=True)
+    print("Baseline: the same saves straight through lib.evaluation.survey (no server) …", flush=True)
     b_saves, b_checks = baseline(base_path, setup)
     print(f"Load: streamlit run + Chromium, {args.members} members and {volunteers} volunteers, "
           f"at most {args.concurrency} browser sessions at once …", flush=True)

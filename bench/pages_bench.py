@@ -53,14 +53,14 @@ def app_pages() -> list[str]:
 
 def make_demo(path: Path, *, with_draw: bool) -> dict:
     sys.path.insert(0, str(ROOT))
-    from lib.db import open_database
-    from lib.demo import load_demo
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
 
     db = open_database(path)
     load_demo(db)
     info = {"signups": db.scalar("SELECT count(*) FROM people"), "draw": "none"}
     if with_draw:
-        from lib import draws
+        from lib.draws import records as draws
         from lib.sortition.leximin import LeximinError
 
         draws.freeze_targets(db, actor="bench")
@@ -84,14 +84,14 @@ def make_big(path: Path, rows: int) -> dict:
     """A pool of ``rows`` sign-ups with the demo's questions and targets, through the real sync."""
     sys.path.insert(0, str(ROOT))
     from bench.sync_bench import make_sheet
-    from lib.categories import load_fields, load_fields_file, save_fields
-    from lib.config import DEMO_DIR
-    from lib.db import open_database
-    from lib.settings import set_setting
-    from lib.signups.grid import grid_from_rows
-    from lib.signups.mapping import save_mapping, suggest_mapping
-    from lib.signups.sync import sync_grid
-    from lib.targets import parse_targets_csv, save_target_version
+    from lib.recruitment.categories import load_fields, load_fields_file, save_fields
+    from lib.store.config import DEMO_DIR
+    from lib.store.db import open_database
+    from lib.store.settings import set_setting
+    from lib.recruitment.signups.grid import grid_from_rows
+    from lib.recruitment.signups.mapping import save_mapping, suggest_mapping
+    from lib.recruitment.signups.sync import sync_grid
+    from lib.recruitment.targets import parse_targets_csv, save_target_version
 
     db = open_database(path)
     save_fields(db, load_fields_file(DEMO_DIR / "fields.csv"))

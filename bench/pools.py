@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from lib.sortition.model import Instance, Person, Quota
+from lib.sortition.audit.model import Instance, Person, Quota
 
 # (feature, [(value, population share, loading on latent A, loading on latent B, volunteer bias)])
 FEATURES: list[tuple[str, list[tuple[str, float, float, float, float]]]] = [

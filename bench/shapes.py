@@ -76,7 +76,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lib.sortition.model import Instance, Person, Quota
+from lib.sortition.audit.model import Instance, Person, Quota
 
 # A value: (name, census share, loading on settledness, on education/affluence, on concern, volunteer bias)
 Value = tuple[str, float, float, float, float, float]

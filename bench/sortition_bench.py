@@ -47,7 +47,7 @@ BASELINE_SPEC = "sortition-algorithms==0.12.15"
 from lib.sortition.legacy import _Prepared, legacy_draw  # noqa: E402
 from lib.sortition.leximin import LeximinError, leximin  # noqa: E402
 from lib.sortition.metrics import gini  # noqa: E402
-from lib.sortition.model import Instance, load_instance  # noqa: E402
+from lib.sortition.audit.model import Instance, load_instance  # noqa: E402
 from lib.sortition.rounding import round_to_uniform  # noqa: E402
 from lib.sortition.typespace import build_types  # noqa: E402
 
@@ -55,10 +55,10 @@ from lib.sortition.typespace import build_types  # noqa: E402
 # --- instances ---------------------------------------------------------------------------
 
 def demo_instance() -> Instance:
-    from lib.db import open_database
-    from lib.demo import DEMO_PANEL_SIZE, load_demo
-    from lib.quotas import build_instance, derive_quotas
-    from lib.targets import load_targets
+    from lib.store.db import open_database
+    from lib.demo.load import DEMO_PANEL_SIZE, load_demo
+    from lib.recruitment.quotas import build_instance, derive_quotas
+    from lib.recruitment.targets import load_targets
 
     with tempfile.TemporaryDirectory() as d:
         db = open_database(Path(d) / "demo.duckdb")

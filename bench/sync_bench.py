@@ -73,10 +73,10 @@ def _cpu() -> float:
 
 
 def _prepare_db(path: str):
-    from lib.categories import load_fields, load_fields_file, save_fields
-    from lib.config import DEMO_DIR
-    from lib.db import open_database
-    from lib.signups.mapping import save_mapping, suggest_mapping
+    from lib.recruitment.categories import load_fields, load_fields_file, save_fields
+    from lib.store.config import DEMO_DIR
+    from lib.store.db import open_database
+    from lib.recruitment.signups.mapping import save_mapping, suggest_mapping
 
     db = open_database(path)
     if not load_fields(db):
@@ -96,9 +96,9 @@ def op_floor(csv_path: str, db_path: str) -> dict:
 
 
 def op_csv_sync(csv_path: str, db_path: str) -> dict:
-    from lib.signups.grid import grid_from_csv_bytes
-    from lib.signups.mapping import load_mapping
-    from lib.signups.sync import sync_grid
+    from lib.recruitment.signups.grid import grid_from_csv_bytes
+    from lib.recruitment.signups.mapping import load_mapping
+    from lib.recruitment.signups.sync import sync_grid
 
     db, fields, save_mapping, suggest_mapping = _prepare_db(db_path)
     t0, c0 = time.perf_counter(), _cpu()
@@ -117,9 +117,9 @@ def op_csv_sync(csv_path: str, db_path: str) -> dict:
 
 def op_sheet_sync(csv_path: str, db_path: str) -> dict:
     """Fetch through the real gspread client from the fake Sheets server, then sync."""
-    from lib.signups.grid import grid_from_rows
-    from lib.signups.mapping import load_mapping
-    from lib.signups.sync import sync_grid
+    from lib.recruitment.signups.grid import grid_from_rows
+    from lib.recruitment.signups.mapping import load_mapping
+    from lib.recruitment.signups.sync import sync_grid
     from tests.fakesheets.bench_support import fetch_from_fake_server
 
     db, fields, save_mapping, suggest_mapping = _prepare_db(db_path)
@@ -153,7 +153,7 @@ def _child(op: str, csv_path: str, db_path: str, warm: bool) -> None:
     import pandas  # noqa: F401  (the app always has it loaded: Streamlit imports it)
     import pyarrow  # noqa: F401
 
-    import lib.signups.sync  # noqa: F401
+    import lib.recruitment.signups.sync  # noqa: F401
     if warm:   # a first sync to make the re-sync measured below an unchanged one
         OPS[op](csv_path, db_path)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -53,7 +53,7 @@ from typing import Callable
 
 import duckdb
 
-from lib.db import Database, migrations
+from lib.store.db import Database, migrations
 from lib.errors import UserError
 
 FORMAT = "kleroterion-backup"
@@ -187,7 +187,7 @@ def _assembly_name(cur) -> str:
 
 
 def _survey_key_bytes(db: Database) -> bytes | None:
-    from lib import evaluation
+    from lib.evaluation import survey as evaluation
 
     path = evaluation.survey_key_path(db)
     if path is None or not path.exists():
@@ -536,7 +536,7 @@ def restore_backup(db: Database, data: bytes, *, passphrase: str | None = None, 
 
 
 def _restore_survey_key(db: Database, opened: _Opened, wanted: bool) -> str:
-    from lib import evaluation
+    from lib.evaluation import survey as evaluation
 
     key = opened.files.get(SURVEY_KEY_NAME)
     if key is None:
@@ -638,7 +638,7 @@ def _passphrase_from_env(var: str | None) -> str | None:
 
 
 def _open_for_cli(path: str, *, read_only: bool) -> Database:
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     if read_only:
         if not Path(path).exists():

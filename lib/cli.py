@@ -8,8 +8,8 @@
     restore --db PATH --from FILE [--passphrase-env VAR]
     status  --db PATH [--json]
 
-It does what the app's pages do, with the same library functions (lib/assembly_setup.py, lib/signups/,
-lib/draws.py, lib/backup.py), so a script and the app can never disagree on what a file means.
+It does what the app's pages do, with the same library functions (lib/recruitment/assembly_setup.py, lib/recruitment/signups/,
+lib/draws/records.py, lib/backup.py), so a script and the app can never disagree on what a file means.
 
 Exit status: 0 done; 1 bad input or a refusal, with a plain message naming the file, the row and the
 column where there is one (and nothing changed); 3 a sync that waits for a confirmation (it would mark
@@ -94,7 +94,7 @@ def open_db(path: str, *, create: bool = False, read_only: bool = False, page: s
     ``create``), when the app holds it, or when it is not a DuckDB database."""
     import duckdb
 
-    from lib.db import Database
+    from lib.store.db import Database
 
     p = Path(path)
     if p.is_dir():
@@ -128,7 +128,7 @@ def open_db(path: str, *, create: bool = False, read_only: bool = False, page: s
 
 
 def _refuse_demo(db, what: str) -> None:
-    from lib.demo import is_demo_database
+    from lib.store.demo_marker import is_demo_database
 
     if is_demo_database(db):
         raise CliError(f"{db.path} is the demo database (made-up people), so {what}: demo and real data never "
@@ -137,10 +137,10 @@ def _refuse_demo(db, what: str) -> None:
 
 # --- init ------------------------------------------------------------------------------------------
 def cmd_init(args) -> int:
-    from lib.assembly_setup import basics_problems, decode_text, read_questions_file, read_quota_table
-    from lib.categories import MAX_FILE_BYTES
-    from lib.quotas import target_warnings
-    from lib.targets import parse_targets_csv
+    from lib.recruitment.assembly_setup import basics_problems, decode_text, read_questions_file, read_quota_table
+    from lib.recruitment.categories import MAX_FILE_BYTES
+    from lib.recruitment.quotas import target_warnings
+    from lib.recruitment.targets import parse_targets_csv
 
     # 1. Everything is read and checked before the database is even opened: bad input changes nothing.
     problems = basics_problems(args.name, args.panel_size)
@@ -181,7 +181,7 @@ def cmd_init(args) -> int:
 
 
 def _check_empty_for_init(db) -> None:
-    from lib.assembly_setup import load_basics
+    from lib.recruitment.assembly_setup import load_basics
     from lib.backup import assembly_summary
 
     _refuse_demo(db, "a real assembly cannot be set up in it")
@@ -196,8 +196,8 @@ def _check_empty_for_init(db) -> None:
 def _write_init(db, args, fields, table, targets, k: int) -> None:
     """Write the checked set-up with the app's own functions; if anything fails half-way, put the database
     back as it was (it held no assembly: only the rows written here, and the settings, are touched)."""
-    from lib.assembly_setup import save_basics, save_questions, save_quota_table
-    from lib.targets import save_target_version
+    from lib.recruitment.assembly_setup import save_basics, save_questions, save_quota_table
+    from lib.recruitment.targets import save_target_version
 
     settings_before = db.query("SELECT * FROM settings")
     try:
@@ -232,9 +232,9 @@ def _undo_init(db, settings_before: list[tuple]) -> None:
 
 
 def _print_init_summary(db, args, notes: list[str]) -> None:
-    from lib.assembly_setup import describe_version, load_basics
-    from lib.categories import load_fields
-    from lib.targets import version_info
+    from lib.recruitment.assembly_setup import describe_version, load_basics
+    from lib.recruitment.categories import load_fields
+    from lib.recruitment.targets import version_info
 
     b = load_basics(db)
     fields = load_fields(db)
@@ -278,8 +278,8 @@ def _credentials(path: str | None) -> dict:
         return info
     import tomllib
 
-    from lib.config import ROOT
-    from lib.signups.sheets import SECRETS_SECTION
+    from lib.store.config import ROOT
+    from lib.recruitment.signups.sheets import SECRETS_SECTION
 
     for folder in dict.fromkeys([Path.cwd(), ROOT]):
         secrets = folder / ".streamlit" / "secrets.toml"
@@ -299,8 +299,8 @@ def _credentials(path: str | None) -> dict:
 def _fetch_grid(args):
     """(grid, source_kind, source_label, source) from --file or --google-sheet."""
     if args.file:
-        from lib.config import max_unpacked_bytes
-        from lib.signups.sources import grid_from_upload, guess_upload_encoding, upload_kind
+        from lib.store.config import max_unpacked_bytes
+        from lib.recruitment.signups.sources import grid_from_upload, guess_upload_encoding, upload_kind
 
         name = Path(args.file).name
         data = _read_file(args.file, "the sign-ups file", max_unpacked_bytes())
@@ -319,7 +319,7 @@ def _fetch_grid(args):
             raise CliError(f"{args.file} is a workbook, whose letters need no --encoding: leave it out.")
         grid = grid_from_upload(name, data, sheet=args.sheet or None, encoding=args.encoding or None)
         return grid, FILE_KINDS.get(kind, "csv"), name, None
-    from lib.signups.sources import grid_from_google_sheet
+    from lib.recruitment.signups.sources import grid_from_google_sheet
 
     if not (args.worksheet or "").strip():
         raise CliError("--google-sheet needs --worksheet NAME: the tab that holds the sign-ups (e.g. "
@@ -333,8 +333,8 @@ def _fetch_grid(args):
 def read_mapping_file(path: str, headers: list[str], fields, sheet_name: str):
     """A mapping file (``role,column``) checked against the questions and the sheet's headers; every problem
     names the file, the row and the column."""
-    from lib.assembly_setup import decode_text
-    from lib.signups.mapping import CONTACT_ROLES, Mapping, check_mapping, field_role
+    from lib.recruitment.assembly_setup import decode_text
+    from lib.recruitment.signups.mapping import CONTACT_ROLES, Mapping, check_mapping, field_role
 
     name = Path(path).name
     text = decode_text(_read_file(path, "the mapping file", 1_000_000), name).lstrip("\ufeff")
@@ -406,7 +406,7 @@ def read_mapping_file(path: str, headers: list[str], fields, sheet_name: str):
 
 def choose_mapping(db, args, grid, fields, sheet_name: str):
     """(mapping, how): the mapping file, else the saved columns when they all fit, else a guess."""
-    from lib.signups.mapping import check_mapping, load_mapping, suggest_mapping
+    from lib.recruitment.signups.mapping import check_mapping, load_mapping, suggest_mapping
 
     if args.mapping:
         return read_mapping_file(args.mapping, grid.headers, fields, sheet_name), f"from {Path(args.mapping).name}"
@@ -434,7 +434,7 @@ def _problems(db) -> list[dict]:
 
 
 def _mapping_lines(mapping, fields) -> list[str]:
-    from lib.signups.mapping import ROLE_LABELS, field_role
+    from lib.recruitment.signups.mapping import ROLE_LABELS, field_role
 
     out = []
     for f in fields:
@@ -449,13 +449,13 @@ def _mapping_lines(mapping, fields) -> list[str]:
 
 
 def cmd_sync(args) -> int:
-    from lib.categories import load_fields
-    from lib.settings import set_setting
-    from lib.signups.live import MANUAL_WAIT_SECONDS
-    from lib.signups.mapping import save_mapping
-    from lib.signups.slot import sync_slot
-    from lib.signups.store import signup_counts
-    from lib.signups.sync import ConfirmationNeeded, record_failed_sync, record_unexpected_failure, sync_grid
+    from lib.recruitment.categories import load_fields
+    from lib.store.settings import set_setting
+    from lib.recruitment.signups.live import MANUAL_WAIT_SECONDS
+    from lib.recruitment.signups.mapping import save_mapping
+    from lib.recruitment.signups.slot import sync_slot
+    from lib.recruitment.signups.store import signup_counts
+    from lib.recruitment.signups.sync import ConfirmationNeeded, record_failed_sync, record_unexpected_failure, sync_grid
 
     if bool(args.file) == bool(args.google_sheet):
         raise CliError("Say where the sign-ups come from: --file FILE, or --google-sheet URL_OR_KEY --worksheet NAME "
@@ -529,12 +529,12 @@ def _held(db, args, e, counts: dict) -> int:
 # --- export ----------------------------------------------------------------------------------------
 def pool_and_quotas(db):
     """The pool ready for the draw (pseudonyms, households as H1, H2 …) and the quotas in force: those of the
-    latest target version, exactly as the draw uses them (``lib.draws.draw_instance``). Returns
+    latest target version, exactly as the draw uses them (``lib.draws.records.draw_instance``). Returns
     (instance, version info, inputs hash)."""
-    from lib.draws import FrozenInputs, draw_instance, frozen_inputs, inputs_hash, stale_questions
-    from lib.quotas import quotas_for_version
-    from lib.settings import get_setting
-    from lib.targets import version_info
+    from lib.draws.records import FrozenInputs, draw_instance, frozen_inputs, inputs_hash, stale_questions
+    from lib.recruitment.quotas import quotas_for_version
+    from lib.store.settings import get_setting
+    from lib.recruitment.targets import version_info
 
     info = version_info(db)
     if info is None or not info.panel_size:
@@ -555,7 +555,7 @@ def pool_and_quotas(db):
 def _complete_quotas(inst):
     """The quotas, plus a row 0..panel size for any answer someone in the pool gave that has no quota (the
     draw puts no limit on it; both formats need every answer in the pool listed)."""
-    from lib.sortition.model import Quota
+    from lib.sortition.audit.model import Quota
 
     have = {(q.feature, q.value) for q in inst.quotas}
     feats = sorted({q.feature for q in inst.quotas})
@@ -588,8 +588,8 @@ def _out_dir(path: str) -> Path:
 
 
 def cmd_export(args) -> int:
-    from lib.assembly_setup import load_basics
-    from lib.targets import load_seat_bands
+    from lib.recruitment.assembly_setup import load_basics
+    from lib.recruitment.targets import load_seat_bands
 
     db = open_db(args.db)
     try:
@@ -732,11 +732,11 @@ def _when(ts) -> str:
 
 
 def cmd_status(args) -> int:
-    from lib.assembly_setup import describe_version, load_basics
-    from lib.categories import load_fields
-    from lib.demo import is_demo_database
-    from lib.signups.store import last_good_sync, signup_counts
-    from lib.targets import version_info
+    from lib.recruitment.assembly_setup import describe_version, load_basics
+    from lib.recruitment.categories import load_fields
+    from lib.store.demo_marker import is_demo_database
+    from lib.recruitment.signups.store import last_good_sync, signup_counts
+    from lib.recruitment.targets import version_info
 
     db = open_db(args.db, read_only=True, page=" (Overview)")
     try:

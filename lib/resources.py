@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import config
-from lib.db import Database, open_database
+from lib.store import config
+from lib.store.db import Database, open_database
 
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str, demo: bool) -> Database:
     db = open_database(path)
     if demo:
-        from lib.demo import open_demo
+        from lib.demo.load import open_demo
 
-        open_demo(db)          # an empty database only: a real one is left alone (lib/demo.py)
+        open_demo(db)          # an empty database only: a real one is left alone (lib/demo/load.py)
     _start_live_sync(db)       # a connected sheet is brought in by itself again after a restart
     return db
 
@@ -28,8 +28,8 @@ def get_db() -> Database:
 
 
 def _start_live_sync(db: Database):
-    from lib.signups.live import start_if_connected
-    from lib.signups.sheets import SECRETS_SECTION
+    from lib.recruitment.signups.live import start_if_connected
+    from lib.recruitment.signups.sheets import SECRETS_SECTION
 
     try:
         return start_if_connected(db, credentials=secrets_section(SECRETS_SECTION))
@@ -41,7 +41,7 @@ def _start_live_sync(db: Database):
 
 
 def live_sync():
-    """The background sync of the connected sheet (lib/signups/live.py): started once per process when a
+    """The background sync of the connected sheet (lib/recruitment/signups/live.py): started once per process when a
     sheet is connected, and handed the current Google key. Pages showing sign-ups call it on every run."""
     return _start_live_sync(get_db())
 

@@ -93,8 +93,9 @@ def show_errors(body: Callable[[], None]) -> None:
 
 
 def demo_banner() -> None:
-    """On every page of the demo database: these are made-up people (the marker in lib/demo.py)."""
-    from lib.demo import BANNER, MIXED_WARNING, is_demo_database, real_sign_ups_brought_in
+    """On every page of the demo database: these are made-up people (the marker in lib/demo/load.py)."""
+    from lib.demo.load import BANNER, MIXED_WARNING
+    from lib.store.demo_marker import is_demo_database, real_sign_ups_brought_in
 
     if is_demo_database(db()):
         st.info(BANNER, icon=":material/science:")
@@ -106,7 +107,7 @@ def current_actor() -> str:
     """Who is acting, for the record of who did what: "organiser:Sam Lee" when signed in with a
     personal account, "organiser" with the group's shared password, the e-mail address with an
     organisation account (st.login)."""
-    from lib.auth import actor_label
+    from lib.access.auth import actor_label
 
     name = st.session_state.get("account_name")
     if not name:

@@ -2,7 +2,7 @@
 
 1 check the quotas → 2 compute the fair lottery → 3 publish the commitment → 4 enter the
 public random number → 5 reveal the panel → 6 download the audit bundle and lists.
-Every step is stored (lib/draws.py), so reloading the page comes back to the right step.
+Every step is stored (lib/draws/records.py), so reloading the page comes back to the right step.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import pandas as pd
 import streamlit as st
 
-from lib import draws
+from lib.draws import records as draws
 from lib.plaintext import md
 from lib.privacy import safe_csv_bytes
 from pages.common import db, flash, run_page, show_flashes
@@ -27,7 +27,7 @@ def _actor() -> str:
 
 
 def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
-    from lib.categories import load_fields
+    from lib.recruitment.categories import load_fields
 
     fields = load_fields(db())
     return ({f.key: f.label for f in fields},
@@ -102,7 +102,7 @@ def _show_job(kind: str) -> bool:
 # --- step 1 and 2 --------------------------------------------------------------------------------
 
 def _step_inputs(new_after: draws.DrawRecord | None) -> None:
-    from lib.targets import version_info
+    from lib.recruitment.targets import version_info
 
     d = db()
     _step_header(1)
@@ -121,7 +121,7 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
             flash("success", f"Target version {info.version} is frozen for the draw.")
             st.rerun()
         return
-    from lib.targets import latest_version
+    from lib.recruitment.targets import latest_version
 
     newest = latest_version(d)
     if newest and newest > inputs.target_version:
@@ -139,7 +139,7 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
                            help="People who gave the same address count as one household; at most one of them "
                                 "can be on the panel.")
     if households != inputs.one_per_household:
-        from lib.settings import set_setting
+        from lib.store.settings import set_setting
 
         set_setting(d, "one_per_household", bool(households), _actor())
         st.rerun()
@@ -250,8 +250,8 @@ def _chances(rec: draws.DrawRecord) -> None:
         st.caption(f"The computer stopped improving the lottery after {rec.seconds or 0:.0f} seconds ({why}). "
                    f"{outcome}")
     try:
-        from lib.charts import chance_chart
-        from lib.representativeness import chance_curve
+        from lib.reporting.charts import chance_chart
+        from lib.reporting.representativeness import chance_curve
 
         curve = chance_curve(rec.probabilities, rec.legacy_probabilities)
         st.altair_chart(chance_chart(curve, equal_share=rec.panel_size / max(1, rec.pool_size)),
@@ -384,7 +384,7 @@ def _step_number(rec: draws.DrawRecord, prefix: str) -> None:
 
 
 def _assembly_name() -> str:
-    from lib.settings import get_setting
+    from lib.store.settings import get_setting
 
     return (get_setting(db(), "assembly", {}) or {}).get("name") or "Citizens' assembly"
 
@@ -451,7 +451,7 @@ def _sheet_export(rec: draws.DrawRecord, prefix: str) -> None:
     if st.button(f"Write “{sel}” and “{res}” to the sign-up Google Sheet", key=f"{prefix}sheet"):
         try:
             from lib.resources import secrets_section
-            from lib.signups.sheets import make_client
+            from lib.recruitment.signups.sheets import make_client
         except ImportError:
             st.error("Writing to Google Sheets is not available in this version. Download the CSV files instead.")
             return
@@ -499,7 +499,7 @@ def _ceremony(rec: draws.DrawRecord, prefix: str, *, first_step: int = 3) -> Non
 
 def _withdrawn() -> list[str]:
     try:
-        from lib.participation import awaiting_replacement
+        from lib.assembly.participation import awaiting_replacement
     except ImportError:
         return []
     try:

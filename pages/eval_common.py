@@ -11,7 +11,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from lib import evaluation as ev
+from lib.evaluation import survey as ev
 from lib.plaintext import md
 
 ANSWER_CHOICES = [5, 4, 3, 2, 1, 0]   # agree first reads naturally; "prefer not to say" last

@@ -7,11 +7,11 @@ from datetime import datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from lib import evaluation as ev
-from lib.access_cards import cards_html
+from lib.evaluation import survey as ev
+from lib.assembly.access_cards import cards_html
 from lib.errors import UserError
 from lib.plaintext import md
-from lib.settings import get_setting
+from lib.store.settings import get_setting
 from pages.common import db, flash, run_page, show_flashes
 from pages.eval_common import actor, status_words, when
 
@@ -48,7 +48,7 @@ def cards_tab() -> None:
     else:
         st.info("No member list is recorded yet (it comes from the Members page once the panel is drawn). "
                 "Until then, choose members by pseudonym.")
-        from lib.signups.store import pool_frame
+        from lib.recruitment.signups.store import pool_frame
 
         pool = pool_frame(db())["person_id"].tolist()
         missing = st.multiselect("Make cards for", [p for p in pool if p not in holders], key="cards_for")

@@ -1,18 +1,18 @@
 import streamlit as st
 
-from lib.assembly_setup import needs_setup
-from lib.config import demo_enabled
-from lib.demo import is_demo_database
+from lib.recruitment.assembly_setup import needs_setup
+from lib.store.config import demo_enabled
+from lib.store.demo_marker import is_demo_database
 from lib.plaintext import md
-from lib.settings import get_setting
-from lib.signups.store import signup_counts
+from lib.store.settings import get_setting
+from lib.recruitment.signups.store import signup_counts
 from pages.common import db, flash, run_page, show_flashes
 
 
 def skip_ahead() -> None:
     """Demo only: jump to a few weeks after the draw, so the later pages have something to show."""
-    from lib.demo_story import fast_forward, story_told
-    from lib.draws import revealed_draw
+    from lib.demo.story import fast_forward, story_told
+    from lib.draws.records import revealed_draw
 
     if story_told(db()) or revealed_draw(db()) is not None:
         return

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import evaluation as ev
+from lib.evaluation import survey as ev
 from lib.errors import UserError
 from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes

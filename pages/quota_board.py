@@ -1,7 +1,7 @@
 """Quota board: for volunteers out recruiting, on a phone. Counts only, never names.
 
 It follows the sign-up sheet by itself: the server brings in new sign-ups every few minutes
-(lib/signups/live.py), and a small fragment here looks every WATCH_SECONDS at a cheap fingerprint of the
+(lib/recruitment/signups/live.py), and a small fragment here looks every WATCH_SECONDS at a cheap fingerprint of the
 sign-ups; when it changed, the page is drawn again. "Last synced N minutes ago" and the last failure, in
 plain words, come from the sync log.
 """
@@ -13,8 +13,8 @@ from datetime import datetime
 import streamlit as st
 
 from lib.plaintext import md
-from lib.quota_board import SAFETY_FACTOR, board_signature, board_table, build_board, look_for_lines, shown_count
-from lib.signups.live import ago_words, live_status, source_words
+from lib.recruitment.quota_board import SAFETY_FACTOR, board_signature, board_table, build_board, look_for_lines, shown_count
+from lib.recruitment.signups.live import ago_words, live_status, source_words
 from pages.common import db, run_page, show_errors
 
 WATCH_SECONDS = 10

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import charts
+from lib.reporting import charts
 from lib.plaintext import md
-from lib.representativeness import detail_table, funnel, funnel_table, stage_label
-from lib.transparency import gather, report_html
+from lib.reporting.representativeness import detail_table, funnel, funnel_table, stage_label
+from lib.reporting.transparency import gather, report_html
 from pages.common import db, run_page
 
 

@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from lib import evaluation as ev
-from lib.evaluation_report import likert_chart, report_html
+from lib.evaluation import survey as ev
+from lib.evaluation.report import likert_chart, report_html
 from lib.plaintext import md
 from lib.privacy import SMALL_GROUP, safe_csv_bytes
-from lib.settings import get_setting
+from lib.store.settings import get_setting
 from pages.common import db, run_page
 from pages.eval_common import when
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 import pandas as pd
 import streamlit as st
 
-from lib import participation as P
+from lib.assembly import participation as P
 from lib.errors import UserError
 from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes

@@ -1,17 +1,17 @@
 """Set up the assembly: a short guided flow for a group's own assembly (organisers only).
 
-The rules and checks live in lib/assembly_setup.py; this page only shows them."""
+The rules and checks live in lib/recruitment/assembly_setup.py; this page only shows them."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from lib import assembly_setup as setup
-from lib.categories import Field, FieldsError, fields_csv_text, fields_problems, load_fields
+from lib.recruitment import assembly_setup as setup
+from lib.recruitment.categories import Field, FieldsError, fields_csv_text, fields_problems, load_fields
 from lib.errors import UserError
 from lib.plaintext import md
-from lib.targets import version_info
+from lib.recruitment.targets import version_info
 from pages.common import current_actor, db, flash, run_page, show_flashes
 
 STEPS = ["1. The assembly", "2. The questions", "3. The targets", "4. Sign-ups and the draw"]
@@ -294,7 +294,7 @@ def body() -> None:
     if st.session_state.get("role") != "organiser":
         st.error("Only organisers can set up the assembly.")
         return
-    from lib.demo import is_demo_database
+    from lib.store.demo_marker import is_demo_database
 
     if is_demo_database(db()):
         st.info("This is the demo database, with made-up people, so your own assembly cannot be set up in it: "

@@ -7,9 +7,9 @@ import logging
 
 import streamlit as st
 
-from lib import accounts, auth
+from lib.access import accounts, auth
 from lib.errors import UserError
-from lib.evaluation import member_sign_in
+from lib.evaluation.survey import member_sign_in
 from lib.plaintext import md
 from pages import staff_session
 from pages.common import db, flash, run_page, show_flashes
@@ -94,7 +94,7 @@ def staff_tab(creds: dict[str, auth.Credential]) -> None:
 
 def setup_notice() -> None:
     """No organiser can sign in: the first one gets a one-time set-up code from the server's log."""
-    from lib.accounts import SETUP_HOURS, ensure_setup_invitation
+    from lib.access.accounts import SETUP_HOURS, ensure_setup_invitation
 
     key = db().path
     if key not in accounts.setup_codes_logged:

@@ -5,7 +5,7 @@ uncertain), the sheet of a workbook, and the first rows. A sync that would retir
 change the pool while a draw is being prepared, waits here for the organiser's confirmation.
 
 Once sign-ups come from a Google Sheet or a published link, the server brings them in again by itself
-(lib/signups/live.py): the top of the page says when it last did, what went wrong last, and shows a
+(lib/recruitment/signups/live.py): the top of the page says when it last did, what went wrong last, and shows a
 confirmation that the automatic sync is waiting for. Only one sync runs at a time: a button pressed
 while another sync runs waits a little, then says so.
 """
@@ -18,18 +18,18 @@ import os
 import pandas as pd
 import streamlit as st
 
-from lib.categories import load_fields
+from lib.recruitment.categories import load_fields
 from lib.errors import UserError
 from lib.plaintext import md
-from lib.settings import get_setting, set_setting
-from lib.signups import live, store
-from lib.signups.grid import Grid
-from lib.signups.mapping import (CONTACT_ROLES, ROLE_LABELS, Mapping, check_mapping, field_role,
+from lib.store.settings import get_setting, set_setting
+from lib.recruitment.signups import live, store
+from lib.recruitment.signups.grid import Grid
+from lib.recruitment.signups.mapping import (CONTACT_ROLES, ROLE_LABELS, Mapping, check_mapping, field_role,
                                  load_mapping, save_mapping, suggest_mapping)
-from lib.signups.sources import (UPLOAD_TYPES, grid_from_google_sheet, grid_from_published_csv, grid_from_upload,
+from lib.recruitment.signups.sources import (UPLOAD_TYPES, grid_from_google_sheet, grid_from_published_csv, grid_from_upload,
                                  guess_upload_encoding, upload_kind, workbook_sheet_names)
-from lib.signups.slot import SyncBusy, sync_slot
-from lib.signups.sync import (LIVE_KINDS, ConfirmationNeeded, record_failed_sync, record_unexpected_failure,
+from lib.recruitment.signups.slot import SyncBusy, sync_slot
+from lib.recruitment.signups.sync import (LIVE_KINDS, ConfirmationNeeded, record_failed_sync, record_unexpected_failure,
                               retire_share, sync_grid)
 from pages.common import db, flash, run_page, show_flashes
 from pages.common import current_actor
@@ -209,7 +209,7 @@ def safety_section() -> None:
 
 def _sheet_key() -> dict | None:
     from lib.resources import secrets_section
-    from lib.signups.sheets import SECRETS_SECTION
+    from lib.recruitment.signups.sheets import SECRETS_SECTION
 
     return secrets_section(SECRETS_SECTION)
 
@@ -389,7 +389,7 @@ def sources_section() -> None:
         upload_tab()
     with tabs[2]:
         try:
-            from lib.signups.published_csv import PUBLIC_WARNING
+            from lib.recruitment.signups.published_csv import PUBLIC_WARNING
         except ImportError:  # pragma: no cover - module ships with the app
             PUBLIC_WARNING = "Anyone with the link can read a published sheet."
         st.warning(PUBLIC_WARNING)
@@ -406,7 +406,7 @@ def sources_section() -> None:
     with tabs[3]:
         st.write("The demo assembly's made-up sign-ups, to try things out.")
         if st.button("Bring in the demo sign-ups"):
-            from lib.demo import DEMO_SOURCE_LABEL, demo_signups_grid
+            from lib.demo.load import DEMO_SOURCE_LABEL, demo_signups_grid
 
             _fetch_and_sync(demo_signups_grid, "demo", DEMO_SOURCE_LABEL)
             st.rerun()

@@ -1,5 +1,5 @@
 """The Streamlit side of signing in (not a page): who is signed in in this browser session, the
-"stay signed in" cookie, and signing out. The rules live in lib/auth.py and lib/accounts.py.
+"stay signed in" cookie, and signing out. The rules live in lib/access/auth.py and lib/access/accounts.py.
 
 Session state: ``role``; with a personal account also ``account_id``, ``account_name`` and
 ``account_version``; with a cookie ``session_token`` and ``session_claims``.
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from lib import accounts, auth, config
+from lib.access import accounts, auth
+from lib.store import config
 from lib.resources import secrets_section
 from pages.common import db, flash
 
@@ -112,7 +113,7 @@ def establish_member(session) -> None:
 
 
 def _member_from(claims):
-    from lib.evaluation import member_session_for
+    from lib.evaluation.survey import member_session_for
 
     if claims is None or claims.subject != MEMBER_SUBJECT or accounts.token_ended(db(), claims.token_id):
         return None

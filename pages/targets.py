@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib.categories import load_fields
+from lib.recruitment.categories import load_fields
 from lib.errors import UserError
 from lib.plaintext import md
-from lib.quota_board import COUNTS_SQL
-from lib.quotas import derive_quotas, target_warnings
-from lib.settings import get_setting
-from lib.targets import (Target, all_versions, load_seat_bands, load_targets, parse_targets_csv, save_target_version,
+from lib.recruitment.quota_board import COUNTS_SQL
+from lib.recruitment.quotas import derive_quotas, target_warnings
+from lib.store.settings import get_setting
+from lib.recruitment.targets import (Target, all_versions, load_seat_bands, load_targets, parse_targets_csv, save_target_version,
                          seats_source, start_new_version, version_info)
 from pages.common import db, flash, run_page, show_flashes
 from pages.common import current_actor
@@ -22,7 +22,7 @@ SHARE_COL, SOURCE_COL = "Share of the community (%)", "Source (e.g. census table
 def _freeze_function():
     """The draw module's freeze, when it offers one (the draw page freezes the targets otherwise)."""
     try:
-        from lib import draws
+        from lib.draws import records as draws
     except ImportError:
         return None
     for name in ("freeze_targets", "freeze_target_version"):
@@ -56,9 +56,9 @@ def _pool_signature() -> tuple:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _feasibility(db_path: str, pool_sig: tuple, quotas: tuple, panel_size: int, one_per_household: bool) -> dict:
     """Whether the current pool can meet the quotas (cached per pool state and quotas)."""
-    from lib.quotas import build_instance
+    from lib.recruitment.quotas import build_instance
     from lib.sortition.feasibility import check_feasibility
-    from lib.sortition.model import Quota
+    from lib.sortition.audit.model import Quota
 
     instance = build_instance(db(), [Quota(*q) for q in quotas], panel_size, one_per_household=one_per_household)
     report = check_feasibility(instance)

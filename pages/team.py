@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import streamlit as st
 
-from lib import accounts, auth
+from lib.access import accounts, auth
 from lib.errors import UserError
 from lib.plaintext import md
 from pages import staff_session

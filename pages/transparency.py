@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import charts
+from lib.reporting import charts
 from lib.plaintext import md
-from lib.representativeness import public_table
-from lib.transparency import (_grouped, gather, public_view, record_notice, record_table, report_html,
+from lib.reporting.representativeness import public_table
+from lib.reporting.transparency import (_grouped, gather, public_view, record_notice, record_table, report_html,
                               verify_command)
 from pages.common import db, run_page
 
@@ -25,14 +25,14 @@ def _public_table(frame):
 def _bundle(draw_id) -> bytes | None:
     """Only the public bundle, which names nobody (never the auditors' complete one)."""
     try:
-        from lib.draws import public_bundle
+        from lib.draws.records import public_bundle
     except ImportError:
         return None
     return public_bundle(db(), draw_id)
 
 
 def _public_record(events: list[dict]) -> None:
-    from lib.draws import public_record_file
+    from lib.draws.records import public_record_file
 
     st.header("Every public step of the draw")
     st.markdown("Each commitment, each withdrawn commitment and each reveal is listed here for good, with the "

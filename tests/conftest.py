@@ -45,7 +45,7 @@ _strict_apptest()
 @pytest.fixture
 def db(tmp_path):
     """A fresh, migrated DuckDB file."""
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     database = open_database(tmp_path / "test.duckdb")
     yield database
@@ -55,7 +55,7 @@ def db(tmp_path):
 @pytest.fixture
 def demo_db(db):
     """A database holding the embedded demo assembly."""
-    from lib.demo import load_demo
+    from lib.demo.load import load_demo
 
     load_demo(db)
     return db

@@ -9,8 +9,8 @@ SMALL_PANEL = 10
 
 def demo_template(directory: Path) -> Path:
     """A DuckDB file in ``directory`` holding the demo assembly; tests copy it instead of reloading."""
-    from lib.db import open_database
-    from lib.demo import load_demo
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
 
     path = directory / "demo.duckdb"
     database = open_database(path)
@@ -22,9 +22,9 @@ def demo_template(directory: Path) -> Path:
 def small_demo_template(directory: Path, panel_size: int = SMALL_PANEL) -> Path:
     """The demo assembly plus a target version for gender and age only and a panel of
     ``panel_size``, so that a fair lottery takes about a second. Returns the file's path."""
-    from lib.db import open_database
-    from lib.demo import load_demo
-    from lib.targets import load_targets, save_target_version
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
+    from lib.recruitment.targets import load_targets, save_target_version
 
     path = directory / "template.duckdb"
     database = open_database(path)

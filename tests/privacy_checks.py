@@ -10,7 +10,7 @@ import io
 import json
 import re
 
-from lib.sortition.bundle import read_bundle
+from lib.sortition.audit.bundle import read_bundle
 
 SMALL = 5
 HEX = re.compile(r"^[0-9a-f]{32}$|^[0-9a-f]{64}$")
@@ -53,7 +53,7 @@ def k_anonymity_problems(members: dict[str, bytes], inst) -> list[str]:
     hold at least 5 people. Counts of people (groups.csv, panel lines, quota lines): 0 or at least 5."""
     ids = {p.id for p in inst.people}
     try:
-        from lib.sortition.public import parse_public
+        from lib.sortition.audit.public import parse_public
 
         pub = parse_public(members["frozen.jsonl"])
     except Exception:  # noqa: BLE001 - an old (v1) bundle: its frozen text is not a public text

@@ -1,4 +1,4 @@
-"""Personal accounts (lib/accounts.py): invitations, sign-in by name, throttling before hashing,
+"""Personal accounts (lib/access/accounts.py): invitations, sign-in by name, throttling before hashing,
 revoking, cookies that end, the set-up code, and what counts as the demo."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lib import accounts, auth
+from lib.access import accounts, auth
 from lib.errors import UserError
 
 PASSWORD = "kettle orchard lantern"
@@ -222,9 +222,9 @@ def test_the_set_up_code_for_the_first_organiser(db):
 
 
 def test_the_demo_is_the_demo_only_until_real_sign_ups_come_in(demo_db):
-    from lib.demo import demo_signups_grid
-    from lib.signups.mapping import load_mapping
-    from lib.signups.sync import sync_grid
+    from lib.demo.load import demo_signups_grid
+    from lib.recruitment.signups.mapping import load_mapping
+    from lib.recruitment.signups.sync import sync_grid
 
     assert accounts.holds_demo_assembly(demo_db)
     sync_grid(demo_db, demo_signups_grid(), load_mapping(demo_db), source_kind="csv", source_label="ours.csv",
@@ -233,7 +233,7 @@ def test_the_demo_is_the_demo_only_until_real_sign_ups_come_in(demo_db):
 
 
 def test_an_empty_or_real_database_is_not_the_demo(db):
-    from lib.settings import set_setting
+    from lib.store.settings import set_setting
 
     assert not accounts.holds_demo_assembly(db)
     set_setting(db, "assembly", {"name": "Northfield", "demo": False})

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lib import evaluation as ev
-from lib.signups.store import pool_frame
+from lib.evaluation import survey as ev
+from lib.recruitment.signups.store import pool_frame
 
 # Eight members with answers different enough to be recognised if rows could be linked.
 PATTERNS = [{"E1": 1, "E2": 1}, {"E1": 2, "E2": 5}, {"E1": 3, "E2": 0}, {"E1": 4, "E2": 2},
@@ -64,8 +64,8 @@ def _recomputable(token: str, wave: int, rnd: int | None = None) -> set[str]:
 def answered(tmp_path_factory):
     """Eight members (pseudonyms from the pool) answer a wave one after another, in a known order.
     (One database for the module: the checks below only read it.)"""
-    from lib.db import open_database
-    from lib.demo import load_demo
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
 
     db = open_database(tmp_path_factory.mktemp("anon") / "anon.duckdb")
     load_demo(db)
@@ -225,7 +225,7 @@ def _wal(db) -> bytes:
 def file_in_hand(tmp_path_factory):
     """17 members answer one after another while another cursor holds a transaction open (so DuckDB
     cannot checkpoint). We keep a fingerprint of the files after every save."""
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     db = open_database(tmp_path_factory.mktemp("hand") / "hand.duckdb")
     ids = [f"P-{i:04d}" for i in range(1, MEMBERS + 1)]
@@ -322,7 +322,7 @@ def test_the_order_in_the_log_and_the_file_does_not_follow_the_order_people_answ
 def test_a_member_can_answer_again_if_the_server_stops_before_their_answers_are_written(tmp_path):
     """Answers waiting in memory are lost if the server stops abruptly (nothing about them was
     written); the member's 'has answered' mark waits with them, so they may answer again."""
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     path = tmp_path / "crash.duckdb"
     db = open_database(path)
@@ -342,7 +342,7 @@ def test_a_member_can_answer_again_if_the_server_stops_before_their_answers_are_
 
 
 def test_a_normal_stop_writes_a_full_batch_waiting_in_memory(tmp_path):
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     path = tmp_path / "stop.duckdb"
     db = open_database(path)
@@ -360,7 +360,7 @@ def test_a_normal_stop_writes_a_full_batch_waiting_in_memory(tmp_path):
 
 
 def test_a_lost_survey_key_is_refused_in_plain_words_not_a_second_answer(tmp_path):
-    from lib.db import open_database
+    from lib.store.db import open_database
     from lib.errors import UserError
 
     path = tmp_path / "key.duckdb"
@@ -380,7 +380,7 @@ def test_a_lost_survey_key_is_refused_in_plain_words_not_a_second_answer(tmp_pat
 def test_marks_made_before_the_key_are_converted_and_no_longer_recomputable(tmp_path):
     """A database answered with the old marks (SHA-256 of the token) is converted when the app first
     opens it with its key: the same members count as answered, and the old marks are gone."""
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     path = tmp_path / "old.duckdb"
     db = open_database(path)
@@ -405,7 +405,7 @@ def test_endorsing_writes_nothing_until_a_batch_and_no_mark_anyone_can_recompute
     """Endorsements are anonymous too: with a read held open, an endorsement leaves the files as they
     were until a batch of at least ev.BATCH members' endorsements is written, and the log never holds
     a voter mark computable from a token."""
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     db = open_database(tmp_path / "endorse.duckdb")
     ids = [f"P-{i:04d}" for i in range(1, 13)]
@@ -443,7 +443,7 @@ def test_endorsing_writes_nothing_until_a_batch_and_no_mark_anyone_can_recompute
 def test_a_survey_answered_by_fewer_than_five_keeps_no_answers(tmp_path):
     """With fewer than 5 sets of answers in a whole survey, the batch written at closing would be small
     enough to recognise people (and no result would be shown anyway): only the marks are kept."""
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     db = open_database(tmp_path / "few.duckdb")
     ids = [f"P-{i:04d}" for i in range(1, 5)]

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from lib import assembly_setup as setup
-from lib.categories import Field, FieldsError, fields_csv_text, load_fields, parse_fields_csv, save_fields
+from lib.recruitment import assembly_setup as setup
+from lib.recruitment.categories import Field, FieldsError, fields_csv_text, load_fields, parse_fields_csv, save_fields
 from lib.errors import UserError
-from lib.settings import get_setting
+from lib.store.settings import get_setting
 
 FIELDS = """field,field_label,question,value,value_label,aliases,blank
 region,Région,Dans quelle région habitez-vous ?,IDF,Île-de-France,idf|Paris region|Ile de France,
@@ -197,9 +197,9 @@ def test_categories_export_reads_back_as_the_same_questions_and_quotas(real):
 
 # --- a blank answer, and answers already brought in ----------------------------------------------------
 def _sync(db, csv_text: str):
-    from lib.signups.grid import grid_from_csv_bytes
-    from lib.signups.mapping import save_mapping, suggest_mapping
-    from lib.signups.sync import sync_grid
+    from lib.recruitment.signups.grid import grid_from_csv_bytes
+    from lib.recruitment.signups.mapping import save_mapping, suggest_mapping
+    from lib.recruitment.signups.sync import sync_grid
 
     grid = grid_from_csv_bytes(csv_text.encode(), "signups.csv")
     save_mapping(db, suggest_mapping(grid.headers, load_fields(db)))
@@ -224,7 +224,7 @@ def test_a_blank_answer_counts_as_prefer_not_to_say_only_where_the_question_says
 
 
 def test_a_new_spelling_counts_at_once_for_the_sign_ups_already_brought_in(real):
-    from lib.quota_board import build_board
+    from lib.recruitment.quota_board import build_board
 
     _sync(real, SIGNUPS)
     fields = load_fields(real)
@@ -240,9 +240,9 @@ def test_a_new_spelling_counts_at_once_for_the_sign_ups_already_brought_in(real)
 
 # --- targets from a quota table -------------------------------------------------------------------------
 def test_an_imported_quota_table_is_what_the_board_and_the_draw_use(real):
-    from lib import draws
-    from lib.quota_board import build_board
-    from lib.quotas import quotas_for_version
+    from lib.draws import records as draws
+    from lib.recruitment.quota_board import build_board
+    from lib.recruitment.quotas import quotas_for_version
 
     v = setup.import_quota_table(real, QUOTAS.encode(), "categories.csv", actor="organiser:Sam")
     q = {(r.field, r.value): (r.min, r.max) for r in quotas_for_version(real, v)}
@@ -306,8 +306,8 @@ def test_a_quota_table_needs_questions_and_a_panel_size_first(db):
 
 # --- after the freeze ------------------------------------------------------------------------------------
 def test_after_the_freeze_changed_questions_start_a_new_version_and_keep_the_frozen_one(real):
-    from lib import draws
-    from lib.targets import load_seat_bands, version_info
+    from lib.draws import records as draws
+    from lib.recruitment.targets import load_seat_bands, version_info
 
     v1 = setup.import_quota_table(real, QUOTAS.encode(), "categories.csv", actor="organiser:Sam")
     draws.freeze_targets(real, v1, actor="organiser:Sam")

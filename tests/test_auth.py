@@ -1,4 +1,4 @@
-"""The rules of signing in (lib/auth.py): hashes, the demo passwords, throttling, the cookie token."""
+"""The rules of signing in (lib/access/auth.py): hashes, the demo passwords, throttling, the cookie token."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from lib import auth
+from lib.access import auth
 
 SAFE = 200_000           # the least a stored hash may have (auth.MIN_ITERATIONS)
 
@@ -28,7 +28,7 @@ def test_a_hash_with_too_few_rounds_is_never_accepted(iterations):
     [cred] = [auth.role_credentials({"organiser_password_hash": weak}, demo_database=True)[auth.ORGANISER]]
     assert cred.kind == "unsafe" and not cred.usable
     assert not auth.check_shared_password(cred, "the right password")
-    assert "python -m lib.auth" in cred.unsafe_message()
+    assert "python -m lib.access.auth" in cred.unsafe_message()
 
 
 @pytest.mark.parametrize("stored", ["", "pbkdf2_sha256$600000$salt", "md5$600000$0123456789abcdef$" + "0" * 64,

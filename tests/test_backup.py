@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from lib import backup
-from lib.db import Database, open_database
+from lib.store.db import Database, open_database
 from lib.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +29,8 @@ PASS = "correct horse battery staple"
 def drawn_template(tmp_path_factory):
     """The demo assembly after a real draw, sessions, support, stipends and a closed survey: rows in almost
     every table (built once, copied per test)."""
-    from lib import evaluation
-    from lib.demo_story import fast_forward
+    from lib.evaluation import survey as evaluation
+    from lib.demo.story import fast_forward
     from tests.draw_fixtures import small_demo_template
 
     path = small_demo_template(tmp_path_factory.mktemp("backup-template"))
@@ -227,7 +227,7 @@ def test_a_zip_bomb_is_refused_before_it_fills_memory(source, empty, monkeypatch
 
 
 def test_a_backup_from_an_older_version_is_restored_and_brought_up_to_date(tmp_path):
-    from lib.config import MIGRATIONS_DIR
+    from lib.store.config import MIGRATIONS_DIR
 
     old_dir = tmp_path / "old-migrations"
     old_dir.mkdir()
@@ -252,7 +252,7 @@ def test_a_backup_from_an_older_version_is_restored_and_brought_up_to_date(tmp_p
 
 # --- what lives beside the database ----------------------------------------------------------------
 def test_the_survey_key_is_left_out_unless_asked_for_and_then_only_locked(source, tmp_path):
-    from lib import evaluation as ev
+    from lib.evaluation import survey as ev
 
     wave = ev.open_wave(source, "pulse")
     assert backup.open_surveys(source) == 1
@@ -299,7 +299,7 @@ def test_the_sign_in_key_is_never_in_a_backup(source):
 def test_someone_signed_in_to_the_empty_database_is_not_signed_in_as_a_restored_account(source, tmp_path):
     """The first organiser of a new deployment signs in (with the set-up code) before restoring. Their account
     number may also be a restored account's: the restore must not turn their session into that person's."""
-    from lib import accounts
+    from lib.access import accounts
 
     accounts.invite(source, "Restored Person", "volunteer", actor="test")
     data = backup.make_backup(source)

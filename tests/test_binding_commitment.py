@@ -13,9 +13,9 @@ import json
 
 import pytest
 
-from lib import draws
-from lib.settings import set_setting
-from lib.sortition.record import check_events, check_record, record_bytes
+from lib.draws import records as draws
+from lib.store.settings import set_setting
+from lib.sortition.audit.record import check_events, check_record, record_bytes
 from tests.test_draws import _compute, small_db, small_template  # noqa: F401 - fixtures
 
 NUMBER = "17 23 05 41 38 09"
@@ -112,7 +112,7 @@ def test_the_verifier_catches_a_record_that_hides_or_rewrites_a_step(small_db):
 
 
 def test_hand_made_records_that_break_the_rules_fail():
-    from lib.sortition.record import new_event
+    from lib.sortition.audit.record import new_event
 
     def chain(*specs):
         out = []

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 
-from lib import charts
-from lib.categories import Field
-from lib.quotas import QuotaRow
-from lib.representativeness import (FAIR_LABEL, LEGACY_LABEL, chance_curve, comparison, population_stage,
+from lib.reporting import charts
+from lib.recruitment.categories import Field
+from lib.recruitment.quotas import QuotaRow
+from lib.reporting.representativeness import (FAIR_LABEL, LEGACY_LABEL, chance_curve, comparison, population_stage,
                                     stage_from_counts, tvd_table)
-from lib.targets import Target
+from lib.recruitment.targets import Target
 
 AGE = Field("age", "Age band", values=["16-24", "25-64", "65+"],
             value_labels={"16-24": "16 to 24", "25-64": "25 to 64", "65+": "65 and over"})

@@ -119,7 +119,7 @@ def init(db: Path, files: Path, *extra: str, quotas: str = "quotas.csv") -> subp
 def snapshot(path: Path) -> dict[str, list]:
     """Every table's rows, read with a connection of this process (closed again at once)."""
     from lib import backup
-    from lib.db import Database
+    from lib.store.db import Database
 
     db = Database(path, read_only=True)
     try:
@@ -133,7 +133,7 @@ def snapshot(path: Path) -> dict[str, list]:
 
 
 def query(path: Path, sql: str) -> list[tuple]:
-    from lib.db import Database
+    from lib.store.db import Database
 
     db = Database(path, read_only=True)
     try:
@@ -317,8 +317,8 @@ def test_a_sync_that_would_retire_many_stops_with_status_3_until_yes(tmp_path, f
 
 
 def test_any_change_while_a_draw_is_being_prepared_waits_for_yes(tmp_path, files):
-    from lib.db import open_database
-    from lib.draws import freeze_targets
+    from lib.store.db import open_database
+    from lib.draws.records import freeze_targets
 
     db = tmp_path / "a.duckdb"
     assert init(db, files).returncode == 0
@@ -431,7 +431,7 @@ def test_bad_fields_and_quota_files_are_refused_naming_file_row_and_column(tmp_p
 
 
 def test_bad_input_leaves_an_existing_empty_database_exactly_as_it_was(tmp_path, files):
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     db = tmp_path / "empty.duckdb"
     open_database(db).close()
@@ -459,8 +459,8 @@ def test_bad_input_leaves_an_existing_empty_database_exactly_as_it_was(tmp_path,
 
 
 def test_init_only_into_an_empty_database_never_the_demo(tmp_path, files):
-    from lib.db import open_database
-    from lib.demo import load_demo
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
 
     db = tmp_path / "a.duckdb"
     assert init(db, files).returncode == 0
@@ -482,7 +482,7 @@ def test_init_only_into_an_empty_database_never_the_demo(tmp_path, files):
 
 
 def test_while_the_app_holds_the_database_every_command_says_to_stop_it_first(tmp_path, files):
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     db = assembly(tmp_path, files)
     app = open_database(db)           # this process plays the running app
@@ -577,7 +577,7 @@ def _rezip(data: bytes, change) -> bytes:
 
 
 def test_newer_damaged_or_truncated_backups_are_refused_and_change_nothing(tmp_path, files):
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     db = assembly(tmp_path, files)
     good = tmp_path / "good.zip"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from lib import accounts
-from lib.categories import Field, load_fields, save_fields
-from lib.settings import get_setting, set_setting
+from lib.access import accounts
+from lib.recruitment.categories import Field, load_fields, save_fields
+from lib.store.settings import get_setting, set_setting
 
 
 def _snapshot(db) -> dict:
@@ -25,7 +25,8 @@ NORTHFIELD = [Field("region", "Région", "Dans quelle région habitez-vous ?", [
 
 
 def test_the_demo_loads_into_an_empty_database_and_marks_it_as_the_demo(db):
-    from lib.demo import holds_only_demo, is_demo_database, load_demo
+    from lib.store.demo_marker import holds_only_demo, is_demo_database
+    from lib.demo.load import load_demo
 
     assert not is_demo_database(db)
     load_demo(db)
@@ -38,7 +39,7 @@ def test_the_demo_loads_into_an_empty_database_and_marks_it_as_the_demo(db):
 def test_questions_alone_are_never_overwritten_by_the_demo(db):
     """A group that has described its questions (no name or sign-ups yet) keeps them: today's code
     filled such a database with Riverside's questions, targets and 603 made-up people."""
-    from lib.demo import DemoRefused, load_demo
+    from lib.demo.load import DemoRefused, load_demo
 
     save_fields(db, NORTHFIELD)
     before = _snapshot(db)
@@ -49,7 +50,7 @@ def test_questions_alone_are_never_overwritten_by_the_demo(db):
 
 
 def test_a_real_assembly_is_never_overwritten_by_the_demo(db):
-    from lib.demo import DemoRefused, load_demo
+    from lib.demo.load import DemoRefused, load_demo
 
     save_fields(db, NORTHFIELD)
     set_setting(db, "assembly", {"name": "Assemblée de Northfield", "panel_size": 20})
@@ -61,7 +62,7 @@ def test_a_real_assembly_is_never_overwritten_by_the_demo(db):
 
 def test_an_account_alone_is_real_data_too(db):
     """The first organiser accepted the set-up code on an empty database: that database is real."""
-    from lib.demo import DemoRefused, database_state, load_demo
+    from lib.demo.load import DemoRefused, database_state, load_demo
 
     assert database_state(db) == "empty"
     accounts.ensure_setup_invitation(db)
@@ -72,7 +73,7 @@ def test_an_account_alone_is_real_data_too(db):
 
 
 def test_opening_a_real_database_with_the_demo_switched_on_keeps_it_real_and_says_why(db):
-    from lib.demo import database_state, open_demo
+    from lib.demo.load import database_state, open_demo
 
     save_fields(db, NORTHFIELD)
     set_setting(db, "assembly", {"name": "Northfield", "panel_size": 20})
@@ -84,7 +85,7 @@ def test_opening_a_real_database_with_the_demo_switched_on_keeps_it_real_and_say
 
 
 def test_loading_the_demo_twice_changes_nothing(demo_db):
-    from lib.demo import load_demo, open_demo
+    from lib.demo.load import load_demo, open_demo
 
     before = _snapshot(demo_db)
     assert load_demo(demo_db) is None
@@ -95,7 +96,7 @@ def test_loading_the_demo_twice_changes_nothing(demo_db):
 def test_the_marker_alone_says_demo_not_a_hand_written_assembly_setting(db):
     """Writing {"demo": true} into the assembly's settings does not make a database the demo (so the
     public demo passwords do not start working on it)."""
-    from lib.demo import is_demo_database
+    from lib.store.demo_marker import is_demo_database
 
     set_setting(db, "assembly", {"name": "Northfield", "demo": True, "panel_size": 20})
     assert not is_demo_database(db)
@@ -103,9 +104,10 @@ def test_the_marker_alone_says_demo_not_a_hand_written_assembly_setting(db):
 
 
 def test_real_sign_ups_in_the_demo_database_end_the_demo_passwords_but_not_the_banner(demo_db):
-    from lib.demo import database_state, demo_signups_grid, holds_only_demo, is_demo_database
-    from lib.signups.mapping import load_mapping
-    from lib.signups.sync import sync_grid
+    from lib.demo.load import database_state, demo_signups_grid
+    from lib.store.demo_marker import holds_only_demo, is_demo_database
+    from lib.recruitment.signups.mapping import load_mapping
+    from lib.recruitment.signups.sync import sync_grid
 
     sync_grid(demo_db, demo_signups_grid(), load_mapping(demo_db), source_kind="csv", source_label="ours.csv",
               actor="organiser")
@@ -119,9 +121,9 @@ def test_a_demo_database_from_before_the_marker_gets_it_from_the_migration(tmp_p
     """Databases made by an older version of the app (the demo said so only in its assembly setting)."""
     import shutil
 
-    from lib.config import MIGRATIONS_DIR
-    from lib.db import Database
-    from lib.demo import is_demo_database
+    from lib.store.config import MIGRATIONS_DIR
+    from lib.store.db import Database
+    from lib.store.demo_marker import is_demo_database
 
     old = tmp_path / "old_migrations"
     old.mkdir()

@@ -8,8 +8,10 @@ from lib.errors import UserError
 
 
 def test_skip_ahead_draws_the_panel_and_fills_the_later_stages(demo_db):
-    from lib import draws, evaluation, participation as part
-    from lib.demo_story import DEMO_PUBLIC_NUMBER, fast_forward, story_told
+    from lib.draws import records as draws
+    from lib.evaluation import survey as evaluation
+    from lib.assembly import participation as part
+    from lib.demo.story import DEMO_PUBLIC_NUMBER, fast_forward, story_told
 
     fast_forward(demo_db, time_limit=30)
     rec = draws.revealed_draw(demo_db)
@@ -23,7 +25,7 @@ def test_skip_ahead_draws_the_panel_and_fills_the_later_stages(demo_db):
     assert len(waves) == 1 and waves[0].status == "closed"
     # the story's members answer unless their own draw says not (lib/demo_story: about 85%); which members
     # there are depends on the panel, which differs from run to run (each lottery has its own secret ids)
-    from lib.demo_story import _u
+    from lib.demo.story import _u
 
     statuses = part.member_statuses(demo_db)
     members = statuses[statuses["status"] != "withdrawn"]["person_id"].tolist()
@@ -37,7 +39,7 @@ def test_skip_ahead_draws_the_panel_and_fills_the_later_stages(demo_db):
 
 
 def test_skip_ahead_refuses_a_real_assembly(db):
-    from lib.demo_story import fast_forward
+    from lib.demo.story import fast_forward
 
     with pytest.raises(UserError, match="only works on the demo"):
         fast_forward(db)

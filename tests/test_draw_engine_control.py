@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from lib import draws
+from lib.draws import records as draws
 from lib.sortition.leximin import Control, leximin
 
 

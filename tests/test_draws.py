@@ -1,4 +1,4 @@
-"""The draw records (lib/draws.py): computed → committed → revealed, re-runs, replacement chains.
+"""The draw records (lib/draws/records.py): computed → committed → revealed, re-runs, replacement chains.
 
 Runs the real engine on the demo pool (596 eligible sign-ups) with the targets for two
 fields (gender, age) and a panel of 10, so that each lottery takes about a second.
@@ -10,11 +10,11 @@ import hashlib
 
 import pytest
 
-from lib import draws
+from lib.draws import records as draws
 from tests.draw_fixtures import small_demo_template
-from lib.sortition.model import Quota
-from lib.sortition.verify import verify_bundle
-from lib.targets import load_targets, save_target_version
+from lib.sortition.audit.model import Quota
+from lib.sortition.audit.verify import verify_bundle
+from lib.recruitment.targets import load_targets, save_target_version
 
 K = 10
 
@@ -29,7 +29,7 @@ def small_template(tmp_path_factory):
 def small_db(small_template, tmp_path):
     import shutil
 
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     shutil.copy(small_template, tmp_path / "small.duckdb")
     database = open_database(tmp_path / "small.duckdb")
@@ -57,7 +57,7 @@ def test_no_draw_before_the_targets_are_frozen(small_db):
 
 
 def test_freezing_stops_target_changes(small_db):
-    from lib.targets import TargetsFrozen, version_info
+    from lib.recruitment.targets import TargetsFrozen, version_info
 
     v = draws.freeze_targets(small_db, actor="alex")
     info = version_info(small_db, v)
@@ -83,7 +83,7 @@ def test_lifecycle_computed_committed_revealed(small_db):
     committed = draws.commit_draw(small_db, rec.draw_id, actor="alex")
     lottery = draws.frozen_lottery(small_db, rec.draw_id)
     assert committed.status == "committed"
-    from lib.sortition.public import public_bytes   # the commitment is the SHA-256 of the public text (v2)
+    from lib.sortition.audit.public import public_bytes   # the commitment is the SHA-256 of the public text (v2)
     assert committed.commitment == hashlib.sha256(public_bytes(lottery)).hexdigest()
     assert draws.commit_draw(small_db, rec.draw_id, actor="x").commitment == committed.commitment  # idempotent
 
@@ -238,10 +238,10 @@ def test_people_who_left_the_sign_ups_are_kept_out_of_the_reserve(small_db):
     import csv
     import io
 
-    from lib.config import DEMO_DIR
-    from lib.signups.grid import grid_from_csv_bytes
-    from lib.signups.mapping import load_mapping
-    from lib.signups.sync import sync_grid
+    from lib.store.config import DEMO_DIR
+    from lib.recruitment.signups.grid import grid_from_csv_bytes
+    from lib.recruitment.signups.mapping import load_mapping
+    from lib.recruitment.signups.sync import sync_grid
 
     draws.freeze_targets(small_db, actor="alex")
     first = _drawn(small_db)
@@ -282,8 +282,8 @@ def test_fairness_summary_claims_only_what_the_trial_runs_can_show():
 def test_no_draw_on_frozen_targets_whose_questions_changed_since(small_db):
     """The set-up page lets organisers change a question after a freeze (starting a new target version):
     the draw must not go on with the old frozen quotas, which may name answers that no longer exist."""
-    from lib.assembly_setup import save_questions
-    from lib.categories import load_fields
+    from lib.recruitment.assembly_setup import save_questions
+    from lib.recruitment.categories import load_fields
 
     small_db.transaction(lambda cur: cur.execute("DELETE FROM settings WHERE key = 'demo_database'"))  # real now
     draws.freeze_targets(small_db, actor="alex")

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from lib import evaluation as ev
-from lib.access_cards import cards_html, sign_in_link
+from lib.evaluation import survey as ev
+from lib.assembly.access_cards import cards_html, sign_in_link
 from lib.errors import UserError
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
@@ -210,7 +210,7 @@ def test_an_objection_reopens_the_question_for_a_new_round_and_is_logged(ten):
 
 def test_attendance_at_the_last_session_is_the_base_when_known(ten, monkeypatch):
     db, _s, _ = ten
-    from lib import evaluation
+    from lib.evaluation import survey as evaluation
 
     class FakeParticipation:   # stands in for the other module's contract only (not our code)
         @staticmethod

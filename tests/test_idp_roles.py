@@ -3,7 +3,7 @@ address, and an address the provider says it has not confirmed gets no role."""
 
 from __future__ import annotations
 
-from lib import auth
+from lib.access import auth
 
 LISTS = {"organiser_emails": ["Chair@Example.org"], "volunteer_emails": ["door@example.org"]}
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from lib import participation as P
+from lib.assembly import participation as P
 from lib.errors import UserError
-from lib.signups.store import pool_frame
+from lib.recruitment.signups.store import pool_frame
 from tests.draw_fixtures import demo_template as demo_template_file
-from lib.sortition.model import Quota
+from lib.sortition.audit.model import Quota
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -27,7 +27,7 @@ def demo_template(tmp_path_factory):
 
 @pytest.fixture
 def demo_db(demo_template, tmp_path):
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo_template, path)
@@ -520,10 +520,10 @@ def test_record_withdrawal_uses_the_quotas_of_the_targets(demo_db, panel):
     assert P.member_statuses(demo_db).set_index("person_id").loc[pid, "status"] == "withdrawn"
 
 
-# --- the draw (lib.draws): start tracking, frozen quotas, replacement rounds --------------------
+# --- the draw (lib.draws.records): start tracking, frozen quotas, replacement rounds --------------------
 
 def record_revealed(db, draw_id, kind, selected, *, replaces=(), quotas=(), root_id=None):
-    """A draws row as lib.draws leaves it once revealed (computing a real LEXIMIN draw on the demo
+    """A draws row as lib.draws.records leaves it once revealed (computing a real LEXIMIN draw on the demo
     takes minutes, too long for a unit test)."""
     import json
 

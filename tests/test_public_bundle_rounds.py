@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from lib import draws
-from lib.sortition.bundle import read_bundle
-from lib.sortition.public import parse_public, receipt_code
-from lib.sortition.verify import verify_bundle
+from lib.draws import records as draws
+from lib.sortition.audit.bundle import read_bundle
+from lib.sortition.audit.public import parse_public, receipt_code
+from lib.sortition.audit.verify import verify_bundle
 from tests.draw_fixtures import small_demo_template
 from tests.privacy_checks import k_anonymity_problems
 
 
 @pytest.fixture
 def small_db(tmp_path):
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     path = small_demo_template(tmp_path, 10)
     database = open_database(path)

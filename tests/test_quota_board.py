@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lib.categories import load_fields
-from lib.quota_board import (SAFETY_FACTOR, Board, BoardRow, board_table, build_board, look_for_lines,
+from lib.recruitment.categories import load_fields
+from lib.recruitment.quota_board import (SAFETY_FACTOR, Board, BoardRow, board_table, build_board, look_for_lines,
                              shown_still_needed)
-from lib.signups.store import pool_frame
-from lib.targets import load_targets, save_target_version
+from lib.recruitment.signups.store import pool_frame
+from lib.recruitment.targets import load_targets, save_target_version
 
 
 def row(value="A", *, signups=10, eligible=10, min_seats=2, max_seats=3, share=0.2, signup_share=0.1, field="f"):
@@ -91,7 +91,7 @@ def test_a_lone_small_group_cannot_be_worked_out_by_subtraction():
 
 
 def test_board_without_targets_counts_only(db):
-    from lib.categories import parse_fields_csv, save_fields
+    from lib.recruitment.categories import parse_fields_csv, save_fields
 
     save_fields(db, parse_fields_csv("field,value\nage,young\nage,old\n"))
     board = build_board(db)

@@ -11,14 +11,14 @@ import pandas as pd
 
 import pytest
 
-from lib.categories import Field, load_fields
-from lib.quotas import QuotaRow
-from lib.representativeness import (FAIR_LABEL, LEGACY_LABEL, chance_curve, chance_summary, chance_table,
+from lib.recruitment.categories import Field, load_fields
+from lib.recruitment.quotas import QuotaRow
+from lib.reporting.representativeness import (FAIR_LABEL, LEGACY_LABEL, chance_curve, chance_summary, chance_table,
                                     collect_stages, comparison, counts_sql, deviation_pp, detail_table,
                                     population_stage, public_table, representation_ratio, stage_from_counts, tvd,
                                     tvd_table)
-from lib.signups.store import pool_frame
-from lib.targets import Target, load_targets
+from lib.recruitment.signups.store import pool_frame
+from lib.recruitment.targets import Target, load_targets
 
 AGE = Field("age", "Age band", values=["young", "old"], value_labels={"young": "Young", "old": "Old"})
 AREA = Field("area", "Area", values=["north", "south", "east"])
@@ -124,7 +124,7 @@ def test_counts_from_the_store_match_the_pool(demo_db):
 
 
 def _report_data(draw, comp, fields):
-    from lib.transparency import ReportData
+    from lib.reporting.transparency import ReportData
 
     targets = [Target("age", "young", 0.4, "Census 2021 <table 7>"), Target("age", "old", 0.6, "Census 2021")]
     version = SimpleNamespace(version=2, created_by="Ann", note="census", frozen=True, panel_size=10, slack=0,
@@ -137,7 +137,7 @@ def _report_data(draw, comp, fields):
 
 
 def test_transparency_report_is_one_printable_page_without_personal_data():
-    from lib.transparency import report_html
+    from lib.reporting.transparency import report_html
 
     draw = SimpleNamespace(draw_id=3, status="revealed", commitment="ab" * 32, public_number="17 23 41",
                            panel_size=10, rerun_of=None, selected_ids=["P-1", "P-2"])
@@ -158,7 +158,7 @@ def test_transparency_report_is_one_printable_page_without_personal_data():
 
 
 def test_transparency_report_before_any_draw(demo_db):
-    from lib.transparency import build_report
+    from lib.reporting.transparency import build_report
 
     html = build_report(demo_db)
     assert "The draw has not taken place yet." in html
@@ -171,7 +171,7 @@ def test_transparency_report_before_any_draw(demo_db):
 def test_participation_stages_come_from_the_participation_records(demo_db):
     from datetime import datetime as dt
 
-    from lib import participation as part
+    from lib.assembly import participation as part
 
     fields = load_fields(demo_db)
     pool = pool_frame(demo_db, eligible_only=True)
@@ -197,7 +197,7 @@ def test_participation_stages_come_from_the_participation_records(demo_db):
 
 
 def test_the_public_sees_a_draw_only_once_its_commitment_is_published():
-    from lib.transparency import public_view, report_html
+    from lib.reporting.transparency import public_view, report_html
 
     stage = stage_from_counts({("age", "young"): 3, ("age", "old"): 7}, [AGE])
     comp = comparison({"selected": stage}, [AGE])
@@ -212,7 +212,7 @@ def test_the_public_sees_a_draw_only_once_its_commitment_is_published():
 
 
 def test_funnel_table_by_hand():
-    from lib.representativeness import funnel_table
+    from lib.reporting.representativeness import funnel_table
 
     frame = pd.DataFrame([("age", "young", "selected", 10), ("age", "young", "confirmed", 7),
                           ("age", "young", "withdrawn", 4), ("age", "old", "selected", 20),

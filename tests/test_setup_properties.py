@@ -7,8 +7,8 @@ import string
 
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from lib import assembly_setup as setup
-from lib.categories import fields_csv_text, load_fields
+from lib.recruitment import assembly_setup as setup
+from lib.recruitment.categories import fields_csv_text, load_fields
 from lib.errors import UserError
 from tests.test_assembly_setup import FIELDS, QUOTAS, snapshot
 
@@ -79,7 +79,7 @@ def test_any_questions_file_is_imported_whole_or_not_at_all(db, data):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=files(QUOTA_HEADERS, QUOTAS))
 def test_any_quota_table_is_imported_whole_or_not_at_all(db, data):
-    from lib.quotas import quotas_for_version
+    from lib.recruitment.quotas import quotas_for_version
 
     if not load_fields(db):
         setup.save_basics(db, "Northfield", 6, False, actor="o")

@@ -1,4 +1,4 @@
-"""Writing the drawn panel back to the sign-up Google Sheet (lib.draws.write_to_sheet), against the
+"""Writing the drawn panel back to the sign-up Google Sheet (lib.draws.records.write_to_sheet), against the
 fake Google Sheets server: values are written in RAW mode, which Google never runs as formulas, so
 every cell holds exactly what the sign-up said: no apostrophe in front of a phone number or a name."""
 
@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from lib import draws
-from lib.signups.sheets import make_client
+from lib.draws import records as draws
+from lib.recruitment.signups.sheets import make_client
 from tests.draw_fixtures import small_demo_template
 from tests.fakesheets import FakeSheets
 
@@ -23,7 +23,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def drawn(template, tmp_path):
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     shutil.copy(template, tmp_path / "db.duckdb")
     db = open_database(tmp_path / "db.duckdb")
@@ -45,7 +45,7 @@ def test_write_back_stores_every_value_exactly_as_it_is(drawn):
     db.transaction(plant)
     with FakeSheets() as fake:
         key = fake.add_spreadsheet(tabs={"Form responses 1": [["Name"]]})
-        from lib.settings import set_setting
+        from lib.store.settings import set_setting
 
         set_setting(db, "sheet_source", {"spreadsheet": fake.url(key), "worksheet": "Form responses 1"}, "alex")
         client = make_client(fake.service_account_info(), api_base=fake.base_url)

@@ -13,9 +13,9 @@ import re
 
 import pandas as pd
 
-from lib.categories import Field
-from lib.quotas import QuotaRow
-from lib.representativeness import comparison, public_table, stage_from_counts
+from lib.recruitment.categories import Field
+from lib.recruitment.quotas import QuotaRow
+from lib.reporting.representativeness import comparison, public_table, stage_from_counts
 
 SMALL = 5
 
@@ -112,9 +112,9 @@ def test_organisers_still_see_every_count():
 
 
 def test_quotas_cannot_pin_a_count_on_the_demo_after_its_draw(app_env, tmp_path_factory):
-    from lib.categories import load_fields
+    from lib.recruitment.categories import load_fields
     from lib.resources import get_db
-    from lib.transparency import gather
+    from lib.reporting.transparency import gather
     from tests.app_pages.drawn_demo import use_drawn_demo
 
     use_drawn_demo(app_env, tmp_path_factory)

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from .model import InputError
+from lib.sortition.audit.model import InputError
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2
 
@@ -73,7 +73,7 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
 
 def read_instance(directory: str | Path):
     """The ``Instance`` in ``directory`` (shared benchmark format), or ``InputError`` saying exactly what is wrong."""
-    from .model import load_instance
+    from lib.sortition.audit.model import load_instance
 
     d = Path(directory)
     if not d.exists():
@@ -220,7 +220,7 @@ def _infeasible(report, out: Path | None, base: dict) -> int:
 # --- commands --------------------------------------------------------------------------------------
 
 def cmd_check(args) -> int:
-    from .feasibility import check_feasibility
+    from lib.sortition.feasibility import check_feasibility
 
     inst = read_instance(args.instance)
     report = check_feasibility(inst)
@@ -239,10 +239,10 @@ def cmd_check(args) -> int:
 
 
 def cmd_draw(args) -> int:
-    from .bundle import write_bundle
-    from .feasibility import InfeasibleQuotas
-    from .ceremony import normalise_public_number
-    from .prepare import prepare_lottery
+    from lib.sortition.audit.bundle import write_bundle
+    from lib.sortition.feasibility import InfeasibleQuotas
+    from lib.sortition.audit.ceremony import normalise_public_number
+    from lib.sortition.prepare import prepare_lottery
 
     t0 = time.perf_counter()
     inst = read_instance(args.instance)
@@ -291,7 +291,7 @@ def cmd_draw(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .verify import verify_file
+    from lib.sortition.audit.verify import verify_file
 
     res = verify_file(args.bundle, commitment=args.commitment, public_number=args.public_number,
                       receipt=args.receipt)
@@ -305,7 +305,7 @@ def cmd_verify(args) -> int:
 
 
 def _check_record_file(path: str, **kw):
-    from .record import check_record
+    from lib.sortition.audit.record import check_record
 
     try:
         data = Path(path).read_bytes()
@@ -329,9 +329,9 @@ def _ids(text: str | None) -> list[str]:
 
 
 def cmd_replace(args) -> int:
-    from .ceremony import normalise_public_number
-    from .feasibility import InfeasibleQuotas
-    from .replacement import prepare_replacement
+    from lib.sortition.audit.ceremony import normalise_public_number
+    from lib.sortition.feasibility import InfeasibleQuotas
+    from lib.sortition.replacement import prepare_replacement
 
     t0 = time.perf_counter()
     try:

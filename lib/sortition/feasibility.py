@@ -25,8 +25,8 @@ from dataclasses import dataclass, field, replace
 import highspy
 import numpy as np
 
-from .model import Instance, InputError, Panel, Quota
-from .typespace import INF, TypeSpace, _csr, build_types, composition_rows, new_highs
+from lib.sortition.audit.model import Instance, InputError, Panel, Quota
+from lib.sortition.typespace import INF, TypeSpace, _csr, build_types, composition_rows, new_highs
 
 
 @dataclass(frozen=True)

@@ -70,11 +70,11 @@ from typing import Callable
 import highspy
 import numpy as np
 
-from . import leximin as _lx
-from .feasibility import InfeasibleQuotas, check_types
-from .leximin import Control, Distribution, LeximinError, _LPPricer, _Relaxed, _Swaps, distribution_from
-from .model import Instance, InputError
-from .typespace import INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, new_highs
+from lib.sortition import leximin as _lx
+from lib.sortition.feasibility import InfeasibleQuotas, check_types
+from lib.sortition.leximin import Control, Distribution, LeximinError, _LPPricer, _Relaxed, _Swaps, distribution_from
+from lib.sortition.audit.model import Instance, InputError
+from lib.sortition.typespace import INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, new_highs
 
 __all__ = ["goldilocks", "GoldilocksDistribution", "OBJECTIVES", "DEFAULT_GAMMA", "objective_value"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 
-from .model import Instance, InputError, Panel
+from lib.sortition.audit.model import Instance, InputError, Panel
 
 
 class LegacyFailed(InputError):

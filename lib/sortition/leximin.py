@@ -78,11 +78,11 @@ from typing import Callable
 import highspy
 import numpy as np
 
-from .feasibility import FeasibilityReport, InfeasibleQuotas, check_types  # noqa: F401  (re-exported)
-from .metrics import gini  # noqa: F401  (re-exported)
-from .model import Instance, InputError
-from .systematic import equal_chance_samples, serpentine_order
-from .typespace import (INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, limit_next_solve,
+from lib.sortition.feasibility import FeasibilityReport, InfeasibleQuotas, check_types  # noqa: F401  (re-exported)
+from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
+from lib.sortition.audit.model import Instance, InputError
+from lib.sortition.systematic import equal_chance_samples, serpentine_order
+from lib.sortition.typespace import (INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, limit_next_solve,
                         new_highs)
 
 __all__ = ["Control", "Distribution", "leximin", "InfeasibleQuotas", "LeximinError", "gini", "FeasibilityReport"]

@@ -21,8 +21,8 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-from .ceremony import FrozenLottery, HashStream, ReplacementContext, canonical_json, freeze, public_pool
-from .model import InputError, Instance
+from lib.sortition.audit.ceremony import FrozenLottery, HashStream, ReplacementContext, canonical_json, freeze, public_pool
+from lib.sortition.audit.model import InputError, Instance
 
 ALGORITHMS = ("leximin", "goldilocks", "legacy")
 DEFAULT_M = 1000
@@ -56,7 +56,7 @@ class PreparedLottery:
 
     def stats(self) -> dict:
         """Plain numbers for reports (``report.json``, the app)."""
-        from .metrics import gini
+        from lib.sortition.metrics import gini
 
         probs = self.probabilities
         lot = self.lottery_probabilities
@@ -98,7 +98,7 @@ def pool_fingerprint(instance: Instance) -> str:
 
 def legacy_panels(instance: Instance, M: int) -> list[tuple[str, ...]]:
     """M panels of the greedy draw; panel i uses ``HashStream("kleroterion-legacy-v1 <fingerprint> <i>")``."""
-    from .legacy import _Prepared, legacy_draw
+    from lib.sortition.legacy import _Prepared, legacy_draw
 
     prep = _Prepared(instance)
     fp = pool_fingerprint(instance)
@@ -111,7 +111,7 @@ def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = 
                     context: ReplacementContext | None = None, pseudonymise_households: bool = True,
                     progress=None) -> PreparedLottery:
     """Steps 1-2 of the ceremony (see module doc). Raises ``InfeasibleQuotas`` or ``InputError``."""
-    from .feasibility import InfeasibleQuotas, apply_relaxation, check_feasibility
+    from lib.sortition.feasibility import InfeasibleQuotas, apply_relaxation, check_feasibility
 
     if algorithm not in ALGORITHMS:
         raise InputError(f"unknown algorithm {algorithm!r}: use leximin, goldilocks or legacy")
@@ -129,10 +129,10 @@ def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = 
         work = apply_relaxation(pub, relaxation)
     extra: dict = {}
     if algorithm in ("leximin", "goldilocks"):
-        from .goldilocks import goldilocks
-        from .leximin import leximin
-        from .rounding import round_to_uniform
-        from .worker import lottery_in_worker
+        from lib.sortition.goldilocks import goldilocks
+        from lib.sortition.leximin import leximin
+        from lib.sortition.rounding import round_to_uniform
+        from lib.sortition.worker import lottery_in_worker
 
         if time_limit is None:
             dist = (leximin if algorithm == "leximin" else goldilocks)(work, progress=progress)

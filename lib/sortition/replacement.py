@@ -26,11 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bundle import bundle_bytes
-from .ceremony import Draw, ReplacementContext, match_replacements, replacement_instance
-from .model import InputError, Instance
-from .prepare import DEFAULT_M, PreparedLottery, prepare_lottery
-from .verify import verify_bundle
+from lib.sortition.audit.bundle import bundle_bytes
+from lib.sortition.audit.ceremony import Draw, ReplacementContext, match_replacements, replacement_instance
+from lib.sortition.audit.model import InputError, Instance
+from lib.sortition.prepare import DEFAULT_M, PreparedLottery, prepare_lottery
+from lib.sortition.audit.verify import verify_bundle
 
 
 @dataclass
@@ -77,7 +77,7 @@ class ReplacementDraw:
         return bundle_bytes(self.draw, previous=self.prepared.previous_bundle, replacements=self.replacements)
 
     def write_bundle(self, path: str | Path) -> str:
-        from .ceremony import sha256_hex
+        from lib.sortition.audit.ceremony import sha256_hex
 
         data = self.bundle_bytes()
         Path(path).write_bytes(data)

@@ -52,9 +52,9 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from .leximin import Distribution
-from .model import Instance, InputError, Panel
-from .typespace import INF, new_highs
+from lib.sortition.leximin import Distribution
+from lib.sortition.audit.model import Instance, InputError, Panel
+from lib.sortition.typespace import INF, new_highs
 
 ROUNDING_SECONDS = 2.0   # the MIP's time cap: past it, improvements are a fraction of a panel in M
 ROUNDING_ABS_GAP = 0.05  # stop once the largest deviation is proven within 0.05 panel appearances
@@ -261,7 +261,7 @@ def round_to_uniform(instance: Instance, dist: Distribution, M: int = 1000, *,
     t_start = __import__("time").perf_counter()
     m, optimal = _multiplicities(C, w, n, target, M, time_limit / 2)
     # exchanges between the listed panels for the people the rounding left furthest below their chance
-    from .typespace import build_types
+    from lib.sortition.typespace import build_types
 
     ts = build_types(instance)
     order = {members: i for i, members in enumerate(ts.members)}

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .model import Instance, Quota
+from lib.sortition.audit.model import Instance, Quota
 
 try:  # highspy's private class avoids the banner and the Python callback machinery
     from highspy._core import _Highs as _HighsClass  # type: ignore[attr-defined]

@@ -35,8 +35,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from .leximin import Control, Distribution, LeximinError, leximin
-from .model import Instance
+from lib.sortition.leximin import Control, Distribution, LeximinError, leximin
+from lib.sortition.audit.model import Instance
 
 GRACE_SECONDS = 5.0
 """How long past the time limit a worker may take to hand back its answer before it is killed."""
@@ -97,7 +97,7 @@ def _serve() -> None:
 
     snapshots = [0]
     if stall_after is not None:               # tests only: a solver that never returns
-        from . import leximin as lx
+        from lib.sortition import leximin as lx
 
         plain_run = lx._run
 
@@ -116,7 +116,7 @@ def _serve() -> None:
     control = Control(should_stop=stop.is_set, settle_after=lambda: settle_box[0], on_snapshot=on_snapshot)
     try:
         if objective == "goldilocks":
-            from .goldilocks import goldilocks as solve
+            from lib.sortition.goldilocks import goldilocks as solve
         else:
             solve = leximin
         dist = solve(instance, time_limit=time_limit, progress=lambda m, f: send(("progress", m, f)),
@@ -169,7 +169,7 @@ OBJECTIVES = ("leximin", "goldilocks")
 def lottery_in_worker(instance: Instance, *, objective: str = "leximin", **kw) -> Distribution:
     """``leximin_in_worker`` for either objective: "leximin" (``leximin.leximin``) or "goldilocks"
     (``goldilocks.goldilocks``, gamma = 1); the same hard deadline, controls and snapshots."""
-    from .model import InputError
+    from lib.sortition.audit.model import InputError
 
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r}: use {' or '.join(OBJECTIVES)}")

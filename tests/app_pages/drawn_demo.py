@@ -14,9 +14,9 @@ _made: dict[str, Path] = {}
 
 def drawn_demo_file(base: Path) -> Path:
     if "file" not in _made:
-        from lib import draws
-        from lib.db import open_database
-        from lib.demo import load_demo
+        from lib.draws import records as draws
+        from lib.store.db import open_database
+        from lib.demo.load import load_demo
 
         path = base / "drawn_demo.duckdb"
         db = open_database(path)

@@ -9,8 +9,9 @@ import re
 
 import pytest
 
-from lib import auth, backup
-from lib.db import open_database
+from lib.access import auth
+from lib import backup
+from lib.store.db import open_database
 from tests.app_pages.helpers import goto, open_app, texts
 from tests.app_pages.test_signin_page import attempt
 from tests.app_pages.test_team_page import accept_in_browser, box, button, fresh_session

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import draws
+from lib.draws import records as draws
 from tests.draw_fixtures import small_demo_template
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
@@ -185,7 +185,7 @@ def test_a_second_commitment_before_the_number_withdraws_the_first(draw_env):
 
 
 def test_impossible_quotas_show_the_diagnosis_and_the_suggested_change(draw_env):
-    from lib.targets import load_targets, save_target_version
+    from lib.recruitment.targets import load_targets, save_target_version
 
     at = goto(open_app("organiser"), DRAW)
     d = _db()
@@ -219,7 +219,7 @@ def test_reveal_without_commitment_is_impossible_and_errors_are_plain(draw_env):
         draws.reveal_draw(d, rec.draw_id, "1", actor="x")
     assert "have changed since this lottery was computed" not in texts(at)
     # the inputs change (one person per household from now on): the computed lottery is flagged as stale
-    from lib.settings import set_setting
+    from lib.store.settings import set_setting
 
     set_setting(d, "one_per_household", True)
     at.run()
@@ -279,11 +279,11 @@ def test_replacement_round_through_the_page(draw_env):
 def test_panel_and_reserve_are_written_back_to_the_google_sheet(draw_env, monkeypatch):
     import csv
 
-    from lib.config import DEMO_DIR
-    from lib.settings import set_setting
-    from lib.signups.mapping import load_mapping
-    from lib.signups.sources import grid_from_google_sheet
-    from lib.signups.sync import sync_grid
+    from lib.store.config import DEMO_DIR
+    from lib.store.settings import set_setting
+    from lib.recruitment.signups.mapping import load_mapping
+    from lib.recruitment.signups.sources import grid_from_google_sheet
+    from lib.recruitment.signups.sync import sync_grid
     from tests.fakesheets import FakeSheets
 
     with FakeSheets() as fake:

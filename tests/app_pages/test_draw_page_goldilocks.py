@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from lib import draws
+from lib.draws import records as draws
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 DRAW = "pages/draw.py"
@@ -19,9 +19,9 @@ DRAW = "pages/draw.py"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    from lib.db import open_database
-    from lib.demo import load_demo
-    from lib.targets import load_targets, save_target_version
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
+    from lib.recruitment.targets import load_targets, save_target_version
 
     path = tmp_path_factory.mktemp("draw_goldilocks") / "template.duckdb"
     database = open_database(path)
@@ -111,7 +111,7 @@ def test_the_organiser_compares_both_lotteries_and_publishes_the_balanced_one(dr
     assert others and all(r.status == "computed" for r in others)
 
     # revealed: the public bundle names the objective and the verifier checks and reports it
-    from lib.sortition.verify import verify_bundle
+    from lib.sortition.audit.verify import verify_bundle
 
     draws.reveal_draw(_db(), rec.draw_id, "12 07 33 41", actor="test")
     res = verify_bundle(draws.public_bundle(_db(), rec.draw_id))

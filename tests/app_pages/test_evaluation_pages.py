@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from lib import evaluation as ev
+from lib.evaluation import survey as ev
 from lib.plaintext import md
-from lib.signups.store import pool_frame
+from lib.recruitment.signups.store import pool_frame
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 ADMIN = "pages/evaluation_admin.py"

@@ -29,7 +29,7 @@ def downloads(monkeypatch):
 
 
 def _pool():
-    from lib.quotas import build_instance
+    from lib.recruitment.quotas import build_instance
     from lib.resources import get_db
 
     return build_instance(get_db(), [], 1)
@@ -41,10 +41,10 @@ def test_the_public_download_identifies_nobody_and_verifies(app_env, tmp_path_fa
     files = dict(downloads)
     assert not [label for label in files if "auditor" in label.lower()]
     bundle = files["Download the audit bundle (bundle.zip)"]
-    from lib import draws
+    from lib.draws import records as draws
     from lib.resources import get_db
-    from lib.sortition.bundle import read_bundle
-    from lib.sortition.verify import verify_bundle
+    from lib.sortition.audit.bundle import read_bundle
+    from lib.sortition.audit.verify import verify_bundle
     from tests.privacy_checks import k_anonymity_problems
 
     rec = draws.revealed_draw(get_db())
@@ -65,7 +65,7 @@ def test_only_a_signed_in_organiser_gets_the_auditors_bundle(app_env, tmp_path_f
     files = dict(downloads)
     label = "Download the auditors' bundle (confidential: every answer)"
     assert label in files
-    from lib.sortition.verify import verify_bundle
+    from lib.sortition.audit.verify import verify_bundle
 
     res = verify_bundle(files[label])
     assert res.ok, res.problems

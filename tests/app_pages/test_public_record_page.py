@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib import draws
+from lib.draws import records as draws
 from tests.app_pages.helpers import goto, open_app, texts
 from tests.draw_fixtures import small_demo_template
 
@@ -22,7 +22,7 @@ def steered(app_env, template):
     import shutil
 
     from lib.resources import get_db
-    from lib.settings import set_setting
+    from lib.store.settings import set_setting
 
     shutil.copy(template, app_env / "app.duckdb")
     d = get_db()

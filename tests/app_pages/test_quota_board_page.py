@@ -24,11 +24,11 @@ def _field_table(at, first_group):
 
 def _keep_only_three_non_binary():
     """Re-sync the demo sheet without all but 3 of its non-binary sign-ups (through the real sync)."""
-    from lib.config import DEMO_DIR
+    from lib.store.config import DEMO_DIR
     from lib.resources import get_db
-    from lib.signups.grid import grid_from_csv_bytes
-    from lib.signups.mapping import load_mapping
-    from lib.signups.sync import sync_grid
+    from lib.recruitment.signups.grid import grid_from_csv_bytes
+    from lib.recruitment.signups.mapping import load_mapping
+    from lib.recruitment.signups.sync import sync_grid
 
     db = get_db()
     drop = {r for (r,) in db.query(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from lib.categories import load_fields
-from lib.db import open_database
+from lib.recruitment.categories import load_fields
+from lib.store.db import open_database
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts, visible
 from tests.test_assembly_setup import FIELDS, QUOTAS
 
@@ -104,7 +104,7 @@ def test_step_1_saves_name_panel_and_household_rule_and_refuses_a_blank_name(rea
     basics(at, households=True)
     assert "Saved: Assemblée de Northfield, a panel of 6." in texts(at)
     assert at.radio(key="setup_step").value.startswith("2.")
-    got = peek(real_env, lambda d: __import__("lib.assembly_setup", fromlist=["x"]).load_basics(d))
+    got = peek(real_env, lambda d: __import__("lib.recruitment.assembly_setup", fromlist=["x"]).load_basics(d))
     assert (got.name, got.panel_size, got.one_per_household) == ("Assemblée de Northfield", 6, True)
 
 
@@ -247,7 +247,8 @@ def test_step_3_shares_lead_to_the_targets_page(real_env):
 
 
 def test_after_the_freeze_changing_questions_asks_for_a_new_version(real_env):
-    from lib import assembly_setup, draws
+    from lib.recruitment import assembly_setup
+    from lib.draws import records as draws
 
     at = _ready(goto(open_app("organiser"), SETUP))
 
@@ -283,7 +284,7 @@ def test_the_demo_database_refuses_set_up_and_every_page_says_it_is_the_demo(app
 
 def test_a_real_database_opened_with_the_demo_switched_on_stays_real(app_env):
     """KLEROTERION_DEMO=1 (the default) on a database holding a real assembly: no demo, no banner."""
-    from lib import assembly_setup
+    from lib.recruitment import assembly_setup
 
     d = open_database(app_env / "app.duckdb")
     assembly_setup.save_basics(d, "Northfield", 6, False, actor="organiser")
@@ -307,10 +308,10 @@ def test_targets_page_of_an_empty_real_database_points_to_set_up_not_to_sign_ups
 
 
 def test_targets_page_starts_a_new_version_after_the_freeze_and_keeps_the_frozen_one(app_env):
-    from lib import draws
+    from lib.draws import records as draws
 
     d = open_database(app_env / "app.duckdb")
-    from lib.demo import load_demo
+    from lib.demo.load import load_demo
 
     load_demo(d)
     draws.freeze_targets(d, actor="organiser")

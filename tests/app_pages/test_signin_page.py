@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from lib import auth
+from lib.access import auth
 from tests.app_pages.helpers import APP, assert_ok, goto, open_app, texts
 
 SIGNIN = "pages/signin.py"
@@ -67,14 +67,14 @@ STRONG = auth.hash_password("the organisers' own password", iterations=200_000)
 def test_a_one_iteration_hash_in_the_secrets_is_refused_with_a_plain_message(app_env):
     weak = auth.hash_password("tiny iterations", iterations=1)
     at = signin_app({"kleroterion_auth": {"organiser_password_hash": weak}})
-    assert "not set up safely" in messages(at) and "python -m lib.auth" in messages(at)
+    assert "not set up safely" in messages(at) and "python -m lib.access.auth" in messages(at)
     assert not [t for t in at.text_input if t.label == "Password"]   # nothing to sign in with
     assert "role" not in at.session_state
 
 
 def test_a_weak_hash_beside_accounts_still_cannot_sign_in(app_env):
-    from lib import accounts
-    from lib.db import open_database
+    from lib.access import accounts
+    from lib.store.db import open_database
 
     d = open_database(app_env / "app.duckdb")
     _acct, code = accounts.invite(d, "Sam Lee", auth.VOLUNTEER, "organiser")
@@ -97,8 +97,8 @@ def test_the_volunteer_demo_password_does_not_work_once_an_organiser_hash_is_set
 def test_the_demo_passwords_do_not_work_on_a_real_assembly(app_env):
     """KLEROTERION_DEMO is on (the default) but the database holds a real assembly: no password is
     configured, so no one can sign in with a password (the first organiser uses the set-up code)."""
-    from lib.db import open_database
-    from lib.settings import set_setting
+    from lib.store.db import open_database
+    from lib.store.settings import set_setting
 
     d = open_database(app_env / "app.duckdb")
     set_setting(d, "assembly", {"name": "Northfield assembly", "panel_size": 40})
@@ -133,10 +133,10 @@ def test_guessing_in_new_sessions_is_still_throttled(app_env):
 def test_demo_sessions_end_when_real_sign_ups_come_in(app_env):
     """Someone signed in with the public demo password must not stay signed in once the database
     holds real people's sign-ups."""
-    from lib.demo import demo_signups_grid
+    from lib.demo.load import demo_signups_grid
     from lib.resources import get_db
-    from lib.signups.mapping import load_mapping
-    from lib.signups.sync import sync_grid
+    from lib.recruitment.signups.mapping import load_mapping
+    from lib.recruitment.signups.sync import sync_grid
 
     assert "Before you bring in real sign-ups, invite yourself" in texts(goto(open_app("organiser"), "pages/team.py"))
     at = attempt(signin_app(), auth.DEMO_PASSWORDS[auth.ORGANISER])
@@ -154,9 +154,9 @@ def test_demo_sessions_end_when_real_sign_ups_come_in(app_env):
 def test_guessing_members_access_codes_is_throttled_even_in_new_sessions(app_env):
     """Ten wrong access codes, each from a new browser session: the next try is refused without a look
     at the code, even a right one."""
-    from lib import evaluation as ev
+    from lib.evaluation import survey as ev
     from lib.resources import get_db
-    from lib.signups.store import pool_frame
+    from lib.recruitment.signups.store import pool_frame
 
     d = get_db()
     pid = pool_frame(d)["person_id"].tolist()[0]

@@ -106,7 +106,7 @@ def test_freezing_makes_the_targets_read_only(app_env):
     # Even a direct save is refused.
     from lib.errors import UserError
     from lib.resources import get_db
-    from lib.targets import load_targets, save_target_version
+    from lib.recruitment.targets import load_targets, save_target_version
 
     with pytest.raises(UserError, match="frozen"):
         save_target_version(get_db(), load_targets(get_db()), panel_size=30, note="sneaky", actor="X")

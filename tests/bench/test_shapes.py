@@ -65,7 +65,7 @@ def test_quotas_are_census_quotas_widened_only_when_needed(key, pools):
                                                                  census[(q.feature, q.value)].max)]
         if changed and not sh.at_quota:
             # widened: then the census quotas themselves admitted no panel
-            from lib.sortition.model import Instance
+            from lib.sortition.audit.model import Instance
 
             plain = Instance(people=inst.people, quotas=list(census.values()), panel_size=inst.panel_size,
                              one_per_household=inst.one_per_household)
@@ -123,7 +123,7 @@ def test_households_shape_has_shared_households_of_two_to_four(pools):
 @pytest.mark.parametrize("key", ["e", "f"])
 def test_written_instance_reads_back_the_same(key, pools, tmp_path):
     from bench.shapes import write_instance
-    from lib.sortition.model import load_instance
+    from lib.sortition.audit.model import load_instance
 
     inst = pools[(key, SEEDS[0])]
     back = load_instance(write_instance(inst, tmp_path / inst.name))

@@ -139,7 +139,7 @@ def wait_idle(page, timeout: float = 30_000) -> None:
 
 def sign_in(page, base_url: str, role: str = "organiser") -> None:
     """Sign in through the real sign-in page with the demo password for ``role``."""
-    from lib.auth import DEMO_PASSWORDS, ROLE_LABELS
+    from lib.access.auth import DEMO_PASSWORDS, ROLE_LABELS
 
     page.goto(base_url + "/sign-in")
     wait_idle(page)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from lib import participation as P
+from lib.assembly import participation as P
 from tests.e2e.conftest import StreamlitServer, leave_sign_in_page, wait_for_sign_in_cookie, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -16,9 +16,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory):
     """The demo assembly with 30 members enrolled and a session today, then the real app on it."""
-    from lib.db import open_database
-    from lib.demo import load_demo
-    from lib.signups.store import pool_frame
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
+    from lib.recruitment.signups.store import pool_frame
 
     path = tmp_path_factory.mktemp("checkin") / "app.duckdb"
     d = open_database(path)
@@ -52,7 +52,7 @@ def sign_in_on_phone(page, base_url: str, role: str) -> None:
 
     (Opening /sign-in directly in a mobile browser context shows Streamlit's "Page not found"
     dialog on the first load, so the shared ``sign_in`` helper cannot be used here.)"""
-    from lib.auth import DEMO_PASSWORDS, ROLE_LABELS
+    from lib.access.auth import DEMO_PASSWORDS, ROLE_LABELS
 
     page.goto(base_url)
     wait_idle(page)
@@ -105,7 +105,7 @@ def test_a_volunteer_checks_a_member_in_on_a_phone(assembly, phone):
     phone.screenshot(path=str(srv.log_path.with_suffix(".checkin.png")), full_page=True)
 
     srv.stop()
-    from lib.db import Database
+    from lib.store.db import Database
 
     d = Database(path, read_only=True)
     try:

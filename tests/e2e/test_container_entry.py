@@ -174,7 +174,7 @@ def test_the_images_command_starts_a_healthy_app_on_an_empty_real_database(brows
         db_file = data / "kleroterion.duckdb"
         assert db_file.stat().st_uid == NOBODY
         from lib import backup
-        from lib.db import Database, migrations
+        from lib.store.db import Database, migrations
 
         db = Database(db_file, read_only=True)
         try:

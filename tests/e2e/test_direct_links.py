@@ -10,7 +10,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_bookmarked_volunteer_page_asks_to_sign_in_then_opens(server, phone):
-    from lib.auth import DEMO_PASSWORDS
+    from lib.access.auth import DEMO_PASSWORDS
 
     phone.goto(server.url)          # the server has loaded the demo (its very first run is slow)
     wait_idle(phone)

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from lib.config import DEMO_DIR
+from lib.store.config import DEMO_DIR
 from tests.e2e.conftest import StreamlitServer, leave_sign_in_page, wait_idle
 from tests.fakesheets import FakeSheets
 
@@ -37,13 +37,13 @@ def fake():
 def build_assembly(path, fake) -> str:
     """A real assembly (the demo's questions and targets, but not the demo) whose sign-ups an organiser
     brought in from the fake Google Sheet, so the sheet is connected; automatic sync every 2 seconds."""
-    from lib.categories import load_fields, load_fields_file, save_fields
-    from lib.db import open_database
-    from lib.signups import live
-    from lib.signups.mapping import load_mapping, save_mapping, suggest_mapping
-    from lib.signups.sources import grid_from_google_sheet
-    from lib.signups.sync import sync_from
-    from lib.targets import parse_targets_csv, save_targets
+    from lib.recruitment.categories import load_fields, load_fields_file, save_fields
+    from lib.store.db import open_database
+    from lib.recruitment.signups import live
+    from lib.recruitment.signups.mapping import load_mapping, save_mapping, suggest_mapping
+    from lib.recruitment.signups.sources import grid_from_google_sheet
+    from lib.recruitment.signups.sync import sync_from
+    from lib.recruitment.targets import parse_targets_csv, save_targets
 
     db = open_database(path)
     save_fields(db, load_fields_file(DEMO_DIR / "fields.csv"))
@@ -66,7 +66,7 @@ def build_assembly(path, fake) -> str:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory, fake):
-    from lib.auth import MIN_ITERATIONS, hash_password
+    from lib.access.auth import MIN_ITERATIONS, hash_password
 
     folder = tmp_path_factory.mktemp("e2e_live")
     key = build_assembly(folder / "app.duckdb", fake)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from lib import evaluation as ev
-from lib.db import open_database
-from lib.demo import load_demo
-from lib.signups.store import pool_frame
+from lib.evaluation import survey as ev
+from lib.store.db import open_database
+from lib.demo.load import load_demo
+from lib.recruitment.signups.store import pool_frame
 from tests.e2e.conftest import StreamlitServer, wait_for_sign_in_cookie, wait_idle
 from tests.e2e.test_member_journey import member_sign_in, start
 

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lib import participation as P
+from lib.assembly import participation as P
 from tests.e2e.conftest import StreamlitServer, leave_sign_in_page, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -41,9 +41,9 @@ def tracker():
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory, tracker):
     """The demo with 8 members, one of them signed up as ``![x](<image>) Smith``, and a session today."""
-    from lib.db import open_database
-    from lib.demo import load_demo
-    from lib.signups.store import pool_frame
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
+    from lib.recruitment.signups.store import pool_frame
 
     image_url, _ = tracker
     path = tmp_path_factory.mktemp("plain-names") / "app.duckdb"
@@ -64,7 +64,7 @@ def assembly(tmp_path_factory, tracker):
 
 def _sign_in_as_volunteer(page, base_url: str) -> None:
     """From the start page through the menu, as a person does."""
-    from lib.auth import DEMO_PASSWORDS, ROLE_LABELS
+    from lib.access.auth import DEMO_PASSWORDS, ROLE_LABELS
 
     page.goto(base_url)
     wait_idle(page)

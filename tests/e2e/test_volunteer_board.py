@@ -12,7 +12,7 @@ SLOW = 90_000   # ms: the CI machine is shared; a busy moment must not fail the 
 def phone_sign_in(page, base_url: str, role: str = "volunteer") -> None:
     """Sign in through the real sign-in page. On a phone the sidebar (where "Signed in as" shows) is
     folded away, so wait for the start page instead."""
-    from lib.auth import DEMO_PASSWORDS, ROLE_LABELS
+    from lib.access.auth import DEMO_PASSWORDS, ROLE_LABELS
 
     page.goto(base_url)                    # the first visit also starts the app (and loads the demo)
     wait_idle(page, SLOW)

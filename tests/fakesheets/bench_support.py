@@ -1,5 +1,5 @@
 """For bench/sync_bench.py: serve rows from the fake Sheets server and read them back
-through the real gspread client, exactly as the app does (``lib.signups.sheets``).
+through the real gspread client, exactly as the app does (``lib.recruitment.signups.sheets``).
 
 The throw-away RSA key is made when this module is imported (the benchmark imports it
 before its clock starts); starting the server, signing in, and fetching are all timed.
@@ -7,7 +7,7 @@ before its clock starts); starting the server, signing in, and fetching are all 
 
 from __future__ import annotations
 
-from lib.signups.sheets import SheetRef, fetch_values, make_client
+from lib.recruitment.signups.sheets import SheetRef, fetch_values, make_client
 from tests.fakesheets.server import FakeSheets, throwaway_key
 
 TAB = "Form responses 1"

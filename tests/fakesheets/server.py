@@ -1,6 +1,6 @@
 """A fake Google Sheets v4 API on 127.0.0.1, for the real gspread client.
 
-It serves what Kleroterion's ``lib.signups.sheets`` uses, the way Google answers it:
+It serves what Kleroterion's ``lib.recruitment.signups.sheets`` uses, the way Google answers it:
 
 * ``POST /token``: the OAuth token endpoint for a service account. The JWT assertion is
   checked against the public key of the throw-away RSA key the tests generated

@@ -1,4 +1,4 @@
-"""Every background sync a test started is stopped after it (lib/signups/live.py)."""
+"""Every background sync a test started is stopped after it (lib/recruitment/signups/live.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,6 @@ import pytest
 @pytest.fixture(autouse=True)
 def _stop_background_syncs():
     yield
-    from lib.signups import live
+    from lib.recruitment.signups import live
 
     live.stop_all(timeout=30)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lib.categories import load_fields, parse_fields_csv, save_fields
-from lib.signups.grid import SheetFormatError, grid_from_csv_bytes, grid_from_rows
-from lib.signups.mapping import suggest_mapping
-from lib.signups.sync import sync_grid
+from lib.recruitment.categories import load_fields, parse_fields_csv, save_fields
+from lib.recruitment.signups.grid import SheetFormatError, grid_from_csv_bytes, grid_from_rows
+from lib.recruitment.signups.mapping import suggest_mapping
+from lib.recruitment.signups.sync import sync_grid
 from tests.signups.test_sync import FIELDS_CSV, HEADER
 
 

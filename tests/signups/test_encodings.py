@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.errors import UserError
-from lib.signups.sources import grid_from_upload, guess_upload_encoding
+from lib.recruitment.signups.sources import grid_from_upload, guess_upload_encoding
 
 POLISH = "Imię i nazwisko,Miasto\nŁukasz Wiśniewski,Kraków\nZofia Żółć,Łódź\nJoanna Ślęzak,Gdańsk\n"
 FRENCH = "Nom,Ville\nHélène Dupré,Besançon\nJérôme Noël,Saint-Étienne\nFrançoise Lefèvre,Orléans\n"

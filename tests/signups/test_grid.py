@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from lib.signups.grid import SheetFormatError, column_letter, grid_from_csv_bytes, grid_from_excel_bytes, grid_from_rows
+from lib.recruitment.signups.grid import SheetFormatError, column_letter, grid_from_csv_bytes, grid_from_excel_bytes, grid_from_rows
 
 
 def test_column_letters():

@@ -1,4 +1,4 @@
-"""The background sync (lib/signups/live.py) against the fake Google Sheets server: it brings in new rows
+"""The background sync (lib/recruitment/signups/live.py) against the fake Google Sheets server: it brings in new rows
 by itself, backs off after failures and keeps the last good data, never runs two syncs at once (across
 threads, sessions and processes), and never applies a change that needs an organiser's confirmation."""
 
@@ -13,15 +13,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lib.categories import load_fields, parse_fields_csv, save_fields
-from lib.settings import get_setting, set_setting
-from lib.signups import live
-from lib.signups.grid import grid_from_rows
-from lib.signups.mapping import save_mapping, suggest_mapping
-from lib.signups.slot import MARKER, PROCESS, SyncBusy
-from lib.signups.sources import grid_from_google_sheet
-from lib.signups.store import signup_counts
-from lib.signups.sync import LIVE_SOURCE, sync_from, sync_grid
+from lib.recruitment.categories import load_fields, parse_fields_csv, save_fields
+from lib.store.settings import get_setting, set_setting
+from lib.recruitment.signups import live
+from lib.recruitment.signups.grid import grid_from_rows
+from lib.recruitment.signups.mapping import save_mapping, suggest_mapping
+from lib.recruitment.signups.slot import MARKER, PROCESS, SyncBusy
+from lib.recruitment.signups.sources import grid_from_google_sheet
+from lib.recruitment.signups.store import signup_counts
+from lib.recruitment.signups.sync import LIVE_SOURCE, sync_from, sync_grid
 from tests.fakesheets import FakeSheets
 from tests.signups.test_sync_safety import FIELDS_CSV, HEADER, people
 
@@ -287,7 +287,7 @@ def test_bringing_in_a_file_stops_the_automatic_sync_from_the_sheet(db, fake):
 
 
 def test_the_thread_carries_on_after_an_unexpected_error_and_stops_when_the_database_closes(tmp_path, fake):
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     db = open_database(tmp_path / "closing.duckdb")
     connect(db, fake)

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from lib.config import DEMO_DIR
-from lib.signups import live
-from lib.signups.slot import AUTO_ACTOR, sync_slot
-from lib.signups.sync import record_failed_sync
+from lib.store.config import DEMO_DIR
+from lib.recruitment.signups import live
+from lib.recruitment.signups.slot import AUTO_ACTOR, sync_slot
+from lib.recruitment.signups.sync import record_failed_sync
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts, visible
 from tests.fakesheets import FakeSheets
 

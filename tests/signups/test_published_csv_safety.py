@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lib.signups.published_csv import PublishedCsvError, fetch_published_csv
+from lib.recruitment.signups.published_csv import PublishedCsvError, fetch_published_csv
 
 CSV = b"Name,Postcode\r\nZo\xc3\xab,01234\r\n"
 

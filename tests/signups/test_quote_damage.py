@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.categories import parse_fields_csv, save_fields
+from lib.recruitment.categories import parse_fields_csv, save_fields
 from lib.errors import UserError
-from lib.signups.grid import QuoteDamageError, grid_from_csv_bytes
-from lib.signups.mapping import suggest_mapping
-from lib.signups.store import signup_counts
-from lib.signups.sync import sync_from, sync_grid
+from lib.recruitment.signups.grid import QuoteDamageError, grid_from_csv_bytes
+from lib.recruitment.signups.mapping import suggest_mapping
+from lib.recruitment.signups.store import signup_counts
+from lib.recruitment.signups.sync import sync_from, sync_grid
 
 FIELDS_CSV = """field,field_label,question,value,value_label,aliases
 gender,Gender,Gender,Woman,Woman,female|f
@@ -37,7 +37,7 @@ def as_csv(rows) -> str:
 def test_a_stray_quote_that_swallows_ten_rows_is_reported_with_the_rows_named(db):
     save_fields(db, parse_fields_csv(FIELDS_CSV))
     good = as_csv([HEADER] + people(20)).encode()
-    from lib.categories import load_fields
+    from lib.recruitment.categories import load_fields
 
     m = suggest_mapping(HEADER, load_fields(db))
     assert sync_grid(db, grid_from_csv_bytes(good), m, source_kind="csv", source_label="a.csv").added == 20

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from lib.categories import load_fields, parse_fields_csv, save_fields
-from lib.signups.mapping import suggest_mapping
-from lib.signups.published_csv import PublishedCsvError, fetch_published_csv
-from lib.signups.sources import grid_from_google_sheet, grid_from_published_csv
-from lib.signups.store import signup_counts
-from lib.signups.sync import sync_from
+from lib.recruitment.categories import load_fields, parse_fields_csv, save_fields
+from lib.recruitment.signups.mapping import suggest_mapping
+from lib.recruitment.signups.published_csv import PublishedCsvError, fetch_published_csv
+from lib.recruitment.signups.sources import grid_from_google_sheet, grid_from_published_csv
+from lib.recruitment.signups.store import signup_counts
+from lib.recruitment.signups.sync import sync_from
 from tests.fakesheets import FakeSheets
 from tests.signups.test_sync import FIELDS_CSV, HEADER
 
@@ -69,7 +69,7 @@ def test_sync_from_the_fake_sheet_then_failures_leave_the_last_good_data_untouch
 
 
 def test_a_changed_sheet_syncs_changes_and_keeps_removed_people(db, fake):
-    from lib.settings import set_setting
+    from lib.store.settings import set_setting
 
     set_setting(db, "retire_confirm_share", 1.0)      # 1 of 4 leaving: no confirmation asked in this test
     save_fields(db, parse_fields_csv(FIELDS_CSV))

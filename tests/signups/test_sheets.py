@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from lib.signups.sheets import (BadAddressError, CredentialsError, EmptySheetError, GoogleUnavailableError,
+from lib.recruitment.signups.sheets import (BadAddressError, CredentialsError, EmptySheetError, GoogleUnavailableError,
                                 NetworkError, RateLimitedError, SheetRef, SpreadsheetNotFoundError,
                                 WorksheetMissingError, fetch_values, make_client, write_worksheet)
-from lib.signups.sources import grid_from_google_sheet
+from lib.recruitment.signups.sources import grid_from_google_sheet
 from tests.fakesheets import FakeSheets
 
 TAB = "Form responses 1"
@@ -107,7 +107,7 @@ def test_repeated_429_gives_up_after_the_bounded_retries_with_a_clear_message(fa
 
 
 def test_backoff_doubles_and_honours_retry_after_within_the_cap(fake):
-    from lib.signups.sheets import BoundedRetryHTTPClient
+    from lib.recruitment.signups.sheets import BoundedRetryHTTPClient
 
     c = BoundedRetryHTTPClient.__new__(BoundedRetryHTTPClient)
     c.backoff, c.max_wait = 0.5, 4.0
@@ -200,7 +200,7 @@ def test_the_guide_shows_the_exact_secrets_section_the_app_reads(fake):
     import tomllib
     from pathlib import Path
 
-    from lib.signups.sheets import SECRETS_SECTION
+    from lib.recruitment.signups.sheets import SECRETS_SECTION
 
     root = Path(__file__).resolve().parents[2]
     guide = (root / "docs" / "GOOGLE_SHEETS.md").read_text(encoding="utf-8")

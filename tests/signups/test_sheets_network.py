@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from lib.categories import load_fields, parse_fields_csv, save_fields
+from lib.recruitment.categories import load_fields, parse_fields_csv, save_fields
 from lib.errors import UserError
-from lib.signups.mapping import suggest_mapping
-from lib.signups.sources import grid_from_google_sheet
-from lib.signups.store import signup_counts
-from lib.signups.sync import sync_from
+from lib.recruitment.signups.mapping import suggest_mapping
+from lib.recruitment.signups.sources import grid_from_google_sheet
+from lib.recruitment.signups.store import signup_counts
+from lib.recruitment.signups.sync import sync_from
 from tests.fakesheets import FakeSheets
 from tests.signups.test_sync import FIELDS_CSV, HEADER
 
@@ -116,7 +116,7 @@ def test_google_sheet_values_are_held_to_the_limits(synced, fake, monkeypatch):
 
 def test_unexpected_failures_are_logged_too(synced, monkeypatch):
     db, key = synced
-    from lib.categories import load_fields
+    from lib.recruitment.categories import load_fields
 
     def broken():
         raise RuntimeError("something nobody expected")

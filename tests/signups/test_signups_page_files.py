@@ -8,7 +8,7 @@ import io
 
 import openpyxl
 
-from lib.config import DEMO_DIR
+from lib.store.config import DEMO_DIR
 from tests.app_pages.helpers import goto, open_app, texts
 
 SIGNUPS = "pages/signups.py"

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from lib.config import DEMO_DIR
+from lib.store.config import DEMO_DIR
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.fakesheets import FakeSheets
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lib.categories import parse_fields_csv, save_fields
-from lib.signups.grid import grid_from_rows
-from lib.signups.mapping import Mapping, suggest_mapping
-from lib.signups.store import pool_frame, problem_list, signup_counts
-from lib.signups.sync import SyncError, sync_from, sync_grid
+from lib.recruitment.categories import parse_fields_csv, save_fields
+from lib.recruitment.signups.grid import grid_from_rows
+from lib.recruitment.signups.mapping import Mapping, suggest_mapping
+from lib.recruitment.signups.store import pool_frame, problem_list, signup_counts
+from lib.recruitment.signups.sync import SyncError, sync_from, sync_grid
 
 FIELDS_CSV = """field,field_label,question,value,value_label,aliases
 gender,Gender,Gender,Woman,Woman,female|f
@@ -32,7 +32,7 @@ def fdb(db):
 
 
 def mapping(fields_db) -> Mapping:
-    from lib.categories import load_fields
+    from lib.recruitment.categories import load_fields
 
     return suggest_mapping(HEADER, load_fields(fields_db))
 
@@ -195,7 +195,7 @@ def test_rows_without_an_id_column_are_recognised_by_email(fdb):
 def test_household_key_is_a_salted_hash_not_the_address(fdb, tmp_path):
     import hashlib
 
-    from lib.db import open_database
+    from lib.store.db import open_database
 
     do_sync(fdb, BASE)
     key = fdb.scalar("SELECT household_key FROM people WHERE household_key IS NOT NULL")

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lib.categories import load_fields, parse_fields_csv, save_fields
+from lib.recruitment.categories import load_fields, parse_fields_csv, save_fields
 from lib.errors import UserError
-from lib.settings import set_setting
-from lib.signups.grid import grid_from_csv_bytes, grid_from_rows
-from lib.signups.mapping import suggest_mapping
-from lib.signups.store import signup_counts
-from lib.signups.sync import ConfirmationNeeded, SyncError, sync_from, sync_grid
+from lib.store.settings import set_setting
+from lib.recruitment.signups.grid import grid_from_csv_bytes, grid_from_rows
+from lib.recruitment.signups.mapping import suggest_mapping
+from lib.recruitment.signups.store import signup_counts
+from lib.recruitment.signups.sync import ConfirmationNeeded, SyncError, sync_from, sync_grid
 
 FIELDS_CSV = """field,field_label,question,value,value_label,aliases
 gender,Gender,Gender,Woman,Woman,female|f
@@ -109,9 +109,9 @@ def test_headers_matching_none_of_the_chosen_columns_are_refused_naming_them(poo
 
 
 def test_while_a_draw_is_being_prepared_any_change_asks_first(demo_db):
-    from lib import draws
-    from lib.demo import demo_signups_grid
-    from lib.signups.mapping import load_mapping
+    from lib.draws import records as draws
+    from lib.demo.load import demo_signups_grid
+    from lib.recruitment.signups.mapping import load_mapping
 
     db = demo_db
     draws.freeze_targets(db, actor="alex")

@@ -7,11 +7,11 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from lib.categories import load_fields, parse_fields_csv, save_fields
-from lib.db import open_database
-from lib.signups.grid import grid_from_csv_bytes, grid_from_rows
-from lib.signups.mapping import suggest_mapping
-from lib.signups.sync import SyncError, sync_grid
+from lib.recruitment.categories import load_fields, parse_fields_csv, save_fields
+from lib.store.db import open_database
+from lib.recruitment.signups.grid import grid_from_csv_bytes, grid_from_rows
+from lib.recruitment.signups.mapping import suggest_mapping
+from lib.recruitment.signups.sync import SyncError, sync_grid
 from tests.signups.test_sync import FIELDS_CSV, HEADER
 
 cell = st.one_of(

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from lib.errors import UserError
-from lib.signups.sources import grid_from_upload, workbook_sheet_names
+from lib.recruitment.signups.sources import grid_from_upload, workbook_sheet_names
 
 
 def xlsx(sheets: dict[str, list[list]]) -> bytes:
@@ -112,7 +112,7 @@ def test_an_ods_with_a_doctype_or_broken_xml_is_refused_plainly():
 # --- limits ------------------------------------------------------------------------------
 
 def test_default_limits_are_generous_for_real_assemblies():
-    from lib import config
+    from lib.store import config
 
     assert config.max_rows() == 50_000 and config.max_columns() == 200
     assert config.max_cell_chars() == 10_000 and config.max_unpacked_bytes() == 100 * 2**20

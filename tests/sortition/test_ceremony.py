@@ -11,10 +11,10 @@ import hashlib
 
 import pytest
 
-from lib.sortition.ceremony import (HashStream, ReplacementContext, draw_hash, freeze, index_from_hash,
+from lib.sortition.audit.ceremony import (HashStream, ReplacementContext, draw_hash, freeze, index_from_hash,
                                     normalise_public_number, parse_canonical, public_pool, rank_by_hash,
                                     replacement_instance, select_index)
-from lib.sortition.model import Instance, InputError, Person, Quota
+from lib.sortition.audit.model import Instance, InputError, Person, Quota
 
 
 def tiny() -> Instance:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lib.sortition.cli import main
-from lib.sortition.model import load_instance
+from lib.sortition.audit.model import load_instance
 from tests.conftest import shared_benchmarks
 
 ROOT = Path(__file__).resolve().parents[2]

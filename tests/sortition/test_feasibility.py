@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.sortition.feasibility import check_feasibility
-from lib.sortition.model import Instance, Person, Quota, load_instance
+from lib.sortition.audit.model import Instance, Person, Quota, load_instance
 from tests.conftest import shared_benchmarks
 
 

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from lib.sortition.feasibility import InfeasibleQuotas
 from lib.sortition.goldilocks import GoldilocksDistribution, goldilocks, objective_value
 from lib.sortition.leximin import leximin
-from lib.sortition.model import Instance, InputError, Person, Quota
+from lib.sortition.audit.model import Instance, InputError, Person, Quota
 from tests.sortition.test_leximin import check_distribution, expand, tiny_instances, valid_panels
 
 TOL = 1e-6
@@ -191,10 +191,10 @@ def small_demo():
     import tempfile
     from pathlib import Path
 
-    from lib.db import open_database
-    from lib.demo import load_demo
-    from lib.quotas import build_instance, derive_quotas
-    from lib.targets import load_targets
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
+    from lib.recruitment.quotas import build_instance, derive_quotas
+    from lib.recruitment.targets import load_targets
 
     with tempfile.TemporaryDirectory() as d:
         db = open_database(Path(d) / "demo.duckdb")
@@ -252,7 +252,7 @@ def _tiny_dir(tmp_path: Path) -> Path:
 
 def test_the_command_line_draws_goldilocks_and_the_verifier_names_it(tmp_path, capsys):
     from lib.sortition.cli import main
-    from lib.sortition.verify import verify_file
+    from lib.sortition.audit.verify import verify_file
 
     inst_dir = _tiny_dir(tmp_path)
     out = tmp_path / "gold"
@@ -276,10 +276,10 @@ def test_the_command_line_draws_goldilocks_and_the_verifier_names_it(tmp_path, c
 
 
 def test_the_verifier_refuses_a_commitment_naming_an_unknown_objective(tmp_path):
-    from lib.sortition.bundle import bundle_bytes
-    from lib.sortition.ceremony import freeze
-    from lib.sortition.model import load_instance
-    from lib.sortition.verify import verify_bundle
+    from lib.sortition.audit.bundle import bundle_bytes
+    from lib.sortition.audit.ceremony import freeze
+    from lib.sortition.audit.model import load_instance
+    from lib.sortition.audit.verify import verify_bundle
 
     inst = load_instance(_tiny_dir(tmp_path))
     panels = [("t0", "t5", "t6"), ("t1", "t4", "t7"), ("t2", "t5", "t7"), ("t3", "t4", "t6")]
@@ -293,7 +293,7 @@ def test_the_verifier_refuses_a_commitment_naming_an_unknown_objective(tmp_path)
 
 def test_a_bundle_made_before_goldilocks_still_verifies():
     """A v1 bundle written by the command line of the engine before this change (commit 4d1d6a9)."""
-    from lib.sortition.verify import verify_file
+    from lib.sortition.audit.verify import verify_file
 
     res = verify_file(OLD_BUNDLE)
     assert res.ok, res.problems

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from lib.sortition.legacy import LegacyFailed, legacy_draw, legacy_probabilities
 from lib.sortition.leximin import leximin
 from lib.sortition.metrics import gini
-from lib.sortition.model import Instance, Person, Quota, load_instance
+from lib.sortition.audit.model import Instance, Person, Quota, load_instance
 from tests.conftest import shared_benchmarks
 from tests.sortition.test_leximin import tiny_instances, valid_panels
 

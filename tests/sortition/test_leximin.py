@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from lib.sortition.feasibility import InfeasibleQuotas
 from lib.sortition.leximin import leximin
 from lib.sortition.metrics import gini
-from lib.sortition.model import Instance, Person, Quota, load_instance
+from lib.sortition.audit.model import Instance, Person, Quota, load_instance
 from tests.conftest import shared_benchmarks
 
 TOL = 1e-6
@@ -250,9 +250,9 @@ def test_sortition_algorithms_fixture_is_solved_with_a_certificate():
 # --- the demo assembly ------------------------------------------------------------------------
 
 def demo_instance(db):
-    from lib.demo import DEMO_PANEL_SIZE, load_demo
-    from lib.quotas import build_instance, derive_quotas
-    from lib.targets import load_targets
+    from lib.demo.load import DEMO_PANEL_SIZE, load_demo
+    from lib.recruitment.quotas import build_instance, derive_quotas
+    from lib.recruitment.targets import load_targets
 
     load_demo(db)
     rows = derive_quotas(load_targets(db), DEMO_PANEL_SIZE)

@@ -16,13 +16,13 @@ import zipfile
 
 import pytest
 
-from lib.sortition.bundle import audit_bundle_bytes, bundle_bytes, read_bundle
-from lib.sortition.ceremony import HashStream, freeze
+from lib.sortition.audit.bundle import audit_bundle_bytes, bundle_bytes, read_bundle
+from lib.sortition.audit.ceremony import HashStream, freeze
 from lib.sortition.legacy import legacy_draw
-from lib.sortition.model import Instance, Person, Quota
-from lib.sortition.public import (SMALL, audit_lottery, new_secret, parse_public, public_bytes, published_groups,
+from lib.sortition.audit.model import Instance, Person, Quota
+from lib.sortition.audit.public import (SMALL, audit_lottery, new_secret, parse_public, public_bytes, published_groups,
                                   receipt_code)
-from lib.sortition.verify import pack_zip, verify_bundle
+from lib.sortition.audit.verify import pack_zip, verify_bundle
 
 
 
@@ -30,9 +30,9 @@ from lib.sortition.verify import pack_zip, verify_bundle
 
 @pytest.fixture(scope="module")
 def demo_instance():
-    from lib.db import open_database
-    from lib.demo import load_demo
-    from lib.quotas import build_instance, quotas_for_version
+    from lib.store.db import open_database
+    from lib.demo.load import load_demo
+    from lib.recruitment.quotas import build_instance, quotas_for_version
 
     db = open_database(":memory:")
     load_demo(db)

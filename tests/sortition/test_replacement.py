@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from lib.sortition.bundle import bundle_bytes, read_bundle
-from lib.sortition.ceremony import PanelChecker, ReplacementContext, freeze, replacement_instance
-from lib.sortition.model import Instance, InputError, Person, Quota
+from lib.sortition.audit.bundle import bundle_bytes, read_bundle
+from lib.sortition.audit.ceremony import ReplacementContext, freeze, replacement_instance
+from lib.sortition.audit.model import PanelChecker
+from lib.sortition.audit.model import Instance, InputError, Person, Quota
 from lib.sortition.prepare import prepare_lottery
 from lib.sortition.replacement import prepare_replacement
-from lib.sortition.verify import pack_zip, verify_bundle
+from lib.sortition.audit.verify import pack_zip, verify_bundle
 
 
 def pool(one_per_household: bool = False) -> Instance:

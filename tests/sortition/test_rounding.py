@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.sortition.leximin import leximin
-from lib.sortition.model import Instance, InputError, Person, Quota, load_instance
+from lib.sortition.audit.model import Instance, InputError, Person, Quota, load_instance
 from lib.sortition.rounding import round_to_uniform
 from tests.conftest import shared_benchmarks
 from tests.sortition.test_leximin import valid_panels

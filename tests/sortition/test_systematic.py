@@ -62,7 +62,7 @@ def test_serpentine_order_of_a_group_with_no_other_feature_keeps_the_order():
 
 def test_leximin_on_a_one_feature_pool_with_a_pinned_group():
     from lib.sortition.leximin import leximin
-    from lib.sortition.model import Instance, Person, Quota
+    from lib.sortition.audit.model import Instance, Person, Quota
 
     people = [Person(f"p{i}", {"f0": "v0"}, "h0" if i >= 3 else None) for i in range(5)]
     inst = Instance(people, [Quota("f0", "v0", 1, 1), Quota("f0", "v1", 0, 0)], 1, one_per_household=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.sortition.model import Instance, Person, Quota, load_instance
+from lib.sortition.audit.model import Instance, Person, Quota, load_instance
 from lib.sortition.typespace import CompositionModel, build_types
 from tests.conftest import shared_benchmarks
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from lib.sortition.bundle import bundle_bytes, read_bundle
-from lib.sortition.ceremony import freeze
-from lib.sortition.model import Instance, Person, Quota
-from lib.sortition.verify import manifest_bytes, pack_zip, verify_bundle
+from lib.sortition.audit.bundle import bundle_bytes, read_bundle
+from lib.sortition.audit.ceremony import freeze
+from lib.sortition.audit.model import Instance, Person, Quota
+from lib.sortition.audit.verify import manifest_bytes, pack_zip, verify_bundle
 
 from .test_ceremony import GOLDEN_COMMITMENT, tiny_lottery
 
@@ -168,7 +168,7 @@ def test_verifier_runs_with_only_the_standard_library(tmp_path, good):
 
 
 def test_an_unpacked_bundle_folder_can_be_verified_too(tmp_path, good):
-    from lib.sortition.verify import verify_file
+    from lib.sortition.audit.verify import verify_file
 
     for name, data in read_bundle(good).items():
         (tmp_path / name).write_bytes(data)

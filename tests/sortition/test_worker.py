@@ -7,7 +7,7 @@ import time
 import pytest
 
 from lib.sortition.leximin import LeximinError, leximin
-from lib.sortition.model import load_instance
+from lib.sortition.audit.model import load_instance
 from lib.sortition.worker import leximin_in_worker
 from tests.conftest import shared_benchmarks
 

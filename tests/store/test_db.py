@@ -6,7 +6,7 @@ import time
 import duckdb
 import pytest
 
-from lib.db import Database, DatabaseBusy, migrations, open_database
+from lib.store.db import Database, DatabaseBusy, migrations, open_database
 
 
 def test_migrations_apply_once_and_are_recorded(tmp_path):
@@ -107,7 +107,7 @@ def test_a_second_process_on_the_same_file_gets_a_clear_message(tmp_path):
     path = tmp_path / "locked.duckdb"
     db = open_database(path)
     code = ("import sys; sys.path.insert(0, '.');\n"
-            "from lib.db import Database\nfrom lib.errors import UserError\n"
+            "from lib.store.db import Database\nfrom lib.errors import UserError\n"
             f"try:\n    Database({str(path)!r})\nexcept UserError as e:\n    print('USERERROR', e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(__import__('pathlib').Path(__file__).resolve().parents[2]))

@@ -1,0 +1,91 @@
+"""Survey results as pictures and a printable report: diverging Likert bar charts (Altair) and a
+self-contained HTML page. Pure Python (no Streamlit).
+
+Colours: ColorBrewer's PuOr diverging scheme (orange for disagree, purple for agree, grey for
+neither), which people with the common kinds of colour blindness can tell apart; the bars
+also sit left (disagree) or right (agree) of the zero line, so they read in black and white.
+"""
+
+from __future__ import annotations
+
+import html
+
+import altair as alt
+import pandas as pd
+
+from lib.evaluation.survey import ANSWERS, SCALE, SMALL_GROUP, STAGES
+
+LIKERT_COLOURS = {1: "#E66101", 2: "#FDB863", 3: "#BDBDBD", 4: "#B2ABD2", 5: "#5E3C99"}
+
+
+def likert_chart(diverging: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Diverging stacked bars: disagree to the left of 0, agree to the right, neither split at 0."""
+    domain = [ANSWERS[a] for a in SCALE]
+    colours = [LIKERT_COLOURS[a] for a in SCALE]
+    questions = list(dict.fromkeys(diverging["question"]))
+    return alt.Chart(diverging).mark_bar().encode(
+        x=alt.X("start:Q", title="← disagree   % of those who gave a view   agree →",
+                scale=alt.Scale(domain=[-100, 100]), axis=alt.Axis(values=list(range(-100, 101, 25)))),
+        x2="end:Q",
+        y=alt.Y("question:N", sort=questions, title=None, axis=alt.Axis(labelLimit=420)),
+        color=alt.Color("answer:N", scale=alt.Scale(domain=domain, range=colours), sort=domain,
+                        legend=alt.Legend(title="Answer", orient="bottom", columns=3)),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("question:N", title="Question"), alt.Tooltip("answer:N", title="Answer"),
+                 alt.Tooltip("count:Q", title="People"), alt.Tooltip("percent:Q", title="%", format=".0f")],
+    ).properties(title=title, height=alt.Step(32))
+
+
+def _bar_html(row: pd.Series) -> str:
+    counts = [int(row[ANSWERS[a]] or 0) for a in SCALE]
+    total = sum(counts)
+    if total == 0:
+        return "<i>only “prefer not to say”</i>"
+    parts = []
+    for a, c in zip(SCALE, counts):
+        if c:
+            pct = 100 * c / total
+            parts.append(f'<span title="{ANSWERS[a]}: {c}" style="display:inline-block;height:14px;'
+                         f'width:{pct:.1f}%;background:{LIKERT_COLOURS[a]}"></span>')
+    return f'<div style="width:260px;border:1px solid #999;line-height:0">{"".join(parts)}</div>'
+
+
+def report_html(assembly_name: str, sections: list[tuple[str, str, pd.DataFrame]],
+                you_said: pd.DataFrame) -> str:
+    """A printable report. ``sections``: (survey label, status line, results_frame) per wave."""
+    name = html.escape(assembly_name or "Citizens' assembly")
+    legend = " ".join(f'<span style="display:inline-block;width:12px;height:12px;background:{LIKERT_COLOURS[a]}">'
+                      f'</span> {ANSWERS[a]}' for a in SCALE)
+    body = []
+    for label, status, res in sections:
+        body.append(f"<h2>{html.escape(label)}</h2><p class='small'>{html.escape(status)}</p>")
+        rows = []
+        for _, r in res.iterrows():
+            stage = STAGES.get(r["stage"], "Members' question") if isinstance(r["stage"], str) else "Members' question"
+            if r["suppressed"]:
+                cells = (f"<td colspan='7'><i>Fewer than {SMALL_GROUP} answers: not shown, so nobody's answers can "
+                         "be recognised.</i></td><td></td>")
+            else:
+                cells = "".join(f"<td>{int(r[ANSWERS[a]])}</td>" for a in (*SCALE, 0)) + f"<td>{_bar_html(r)}</td>"
+            rows.append(f"<tr><td><b>{html.escape(str(r['question_id']))}</b> {html.escape(str(r['wording']))}"
+                        f"<div class='small'>{html.escape(stage)}</div></td><td>{int(r['answers'])}</td>{cells}</tr>")
+        head = "".join(f"<th>{html.escape(ANSWERS[a])}</th>" for a in (*SCALE, 0))
+        body.append(f"<table><tr><th>Question</th><th>Answers</th>{head}<th></th></tr>{''.join(rows)}</table>")
+    said = []
+    for _, r in you_said.iterrows():
+        said.append(f"<tr><td>{html.escape(str(r['survey'] or ''))}</td><td>{html.escape(str(r['you_said']))}</td>"
+                    f"<td>{html.escape(str(r['we_did']))}</td></tr>")
+    said_html = ("<table><tr><th>Survey</th><th>You said</th><th>We did</th></tr>" + "".join(said) + "</table>"
+                 if said else "<p>Nothing recorded yet.</p>")
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Evaluation results – {name}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;color:#111}} table{{border-collapse:collapse;margin-bottom:1.5em}}
+td,th{{border:1px solid #bbb;padding:4px 6px;font-size:10pt;vertical-align:top}} th{{background:#eee}}
+.small{{font-size:9pt;color:#444}} @media print{{h2{{page-break-before:auto}}}}</style></head><body>
+<h1>Evaluation results – {name}</h1>
+<p>Answers are anonymous: they are stored with no link to the member who gave them. Questions with fewer than
+{SMALL_GROUP} answers are not shown. Bars: share of those who gave a view (“prefer not to say” left out).</p>
+<p class="small">{legend}</p>
+{''.join(body)}
+<h2>You said, we did</h2>{said_html}
+</body></html>"""

@@ -1,0 +1,130 @@
+"""Altair chart builders for the representativeness page and the transparency page.
+
+Colours come from the Okabe–Ito palette, which people with the common kinds of colour
+blindness can tell apart; lines also differ in dash pattern, so the charts read in black
+and white too. Titles say in plain words what the chart shows. Every chart has a table
+beside it on the page (the same numbers), for screen readers and for people who prefer
+numbers.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from lib.reporting.representativeness import FAIR_LABEL, LEGACY_LABEL, STAGE_LABELS, stage_label
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+}
+_STAGE_COLOURS = ["#000000", "#E69F00", "#56B4E9", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#F0E442"]
+BAND_COLOUR = "#999999"
+
+
+def stage_colours(stages: list[str]) -> tuple[list[str], list[str]]:
+    """(domain, range) for the stage colour scale: the same stage always gets the same colour."""
+    fixed = ["population", "signups", "eligible", "selected", "confirmed"]
+    domain, colours = [], []
+    extra = 0
+    for s in stages:
+        if s in fixed:
+            c = _STAGE_COLOURS[fixed.index(s)]
+        else:
+            c = _STAGE_COLOURS[(5 + extra) % len(_STAGE_COLOURS)]
+            extra += 1
+        domain.append(stage_label(s))
+        colours.append(c)
+    return domain, colours
+
+
+def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart:
+    """Bars: each value's share at each stage, side by side, with the quota band drawn behind.
+
+    ``comp`` is ``lib.reporting.representativeness.comparison`` filtered to one field.
+    """
+    df = comp.copy()
+    stages = list(dict.fromkeys(df["stage"]))
+    domain, colours = stage_colours(stages)
+    order = list(df.sort_values("position")["value_label"].drop_duplicates())
+    df["Share"] = df["share"]
+    df["Stage"] = df["stage_label"]
+    df["Group"] = df["value_label"]
+    df["People"] = df["count"]
+    df = df[["Group", "Stage", "Share", "People", "target", "band_min", "band_max", "deviation_pp"]]
+    x = alt.X("Group:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=-25 if len(order) > 3 else 0, labelLimit=150, labelOverlap=False))
+    bars = alt.Chart(df).mark_bar().encode(
+        x=x,
+        xOffset=alt.XOffset("Stage:N", sort=domain),
+        y=alt.Y("Share:Q", title="Share of people", axis=alt.Axis(format="%")),
+        color=alt.Color("Stage:N", scale=alt.Scale(domain=domain, range=colours), sort=domain,
+                        legend=alt.Legend(title=None, orient="bottom")),
+        tooltip=[alt.Tooltip("Group:N"), alt.Tooltip("Stage:N"), alt.Tooltip("Share:Q", format=".1%"),
+                 alt.Tooltip("People:Q", format="d"), alt.Tooltip("deviation_pp:Q", title="Points off target",
+                                                                 format="+.1f")],
+    )
+    layers = []
+    band = df.dropna(subset=["band_min"]).drop_duplicates("Group")
+    if len(band):
+        layers.append(alt.Chart(band).mark_bar(color=BAND_COLOUR, opacity=0.35).encode(
+            x=x, y=alt.Y("band_min:Q", title="Share of people", axis=alt.Axis(format="%")), y2=alt.Y2("band_max:Q"),
+            tooltip=[alt.Tooltip("Group:N"), alt.Tooltip("band_min:Q", title="Fewest seats (share)", format=".0%"),
+                     alt.Tooltip("band_max:Q", title="Most seats (share)", format=".0%")],
+        ))
+    layers.append(bars)
+    return alt.layer(*layers).properties(
+        title=alt.Title(f"{field_label}: the community compared with each stage",
+                        subtitle="Grey band: the share of seats the quotas allow on the panel."
+                        if len(band) else ""),
+        height=260,
+    )
+
+
+def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> alt.LayerChart:
+    """The "who gets a chance" curve: every sign-up's chance of being picked, lowest to highest."""
+    methods = [m for m in (FAIR_LABEL, LEGACY_LABEL) if m in set(curve["method"])]
+    colours = {FAIR_LABEL: OKABE_ITO["blue"], LEGACY_LABEL: OKABE_ITO["vermillion"]}
+    dashes = {FAIR_LABEL: [1, 0], LEGACY_LABEL: [6, 4]}
+    df = curve.rename(columns={"method": "Method", "position": "Position", "probability": "Chance"})
+    lines = alt.Chart(df).mark_line(strokeWidth=2.5).encode(
+        x=alt.X("Position:Q", title="Sign-ups, from lowest to highest chance (% of sign-ups)",
+                scale=alt.Scale(domain=[0, 100])),
+        y=alt.Y("Chance:Q", title="Chance of being picked", axis=alt.Axis(format="%")),
+        color=alt.Color("Method:N", scale=alt.Scale(domain=methods, range=[colours[m] for m in methods]),
+                        legend=alt.Legend(title=None, orient="bottom")),
+        strokeDash=alt.StrokeDash("Method:N", scale=alt.Scale(domain=methods, range=[dashes[m] for m in methods]),
+                                  legend=None),
+        tooltip=[alt.Tooltip("Method:N"), alt.Tooltip("Position:Q", format=".0f", title="% of sign-ups below"),
+                 alt.Tooltip("Chance:Q", format=".2%")],
+    )
+    layers = [lines]
+    if equal_share:
+        rule = pd.DataFrame({"Chance": [equal_share], "label": ["Everyone equal"]})
+        layers.append(alt.Chart(rule).mark_rule(color=OKABE_ITO["black"], strokeDash=[2, 2]).encode(
+            y="Chance:Q", tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("Chance:Q", format=".2%")]))
+    return alt.layer(*layers).properties(
+        title=alt.Title("Who gets a chance: each sign-up's chance of being picked",
+                        subtitle="A flatter line is fairer: everyone's chance is closer to the same."),
+        height=300,
+    )
+
+
+def tvd_chart(table: pd.DataFrame) -> alt.Chart:
+    """Dots: for each field, how far each stage is from the community (total variation distance)."""
+    long = table.drop(columns=["field"]).melt(id_vars="Field", var_name="Stage", value_name="Distance").dropna()
+    stage_names = list(dict.fromkeys(long["Stage"]))
+    inverse = {label: key for key, label in STAGE_LABELS.items()}
+    keys = [inverse.get(n, "attending:" + n.removeprefix("Attending ")) for n in stage_names]
+    _domain, palette = stage_colours(["population"] + keys)
+    palette = palette[1:]
+    return alt.Chart(long).mark_point(filled=True, size=90).encode(
+        y=alt.Y("Field:N", title=None, sort=list(table["Field"])),
+        x=alt.X("Distance:Q", title="Distance from the community (0 = the same)", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domainMin=0)),
+        color=alt.Color("Stage:N", scale=alt.Scale(domain=stage_names, range=palette[:len(stage_names)]),
+                        legend=alt.Legend(title=None, orient="bottom")),
+        shape=alt.Shape("Stage:N", legend=None),
+        tooltip=["Field:N", "Stage:N", alt.Tooltip("Distance:Q", format=".1%")],
+    ).properties(title=alt.Title("How far each stage is from the community, per question"), height=alt.Step(30))

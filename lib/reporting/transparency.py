@@ -1,0 +1,344 @@
+"""The one-page transparency report: a self-contained, printable HTML page.
+
+It gathers the targets and their sources, the quotas, the draw's commitment and public
+number, the "who gets a chance" curve (drawn as inline SVG, so it prints and needs no
+internet) and the representativeness tables. Groups smaller than 5 are hidden unless the
+report is made for the organisers. No names, contacts or pseudonyms appear in it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from lib.recruitment.categories import Field, load_fields
+from lib.recruitment.quotas import QuotaRow, quotas_for_version
+from lib.reporting.representativeness import (chance_curve, chance_summary, chance_table, collect_stages, comparison,
+                                    latest_chances, public_table, tvd_table)
+from lib.store.settings import get_setting
+from lib.recruitment.targets import Target, TargetVersion, load_targets, version_info
+
+VERIFY_COMMAND = "python -m lib.sortition verify bundle.zip"
+
+
+def verify_command(draw, head: str | None) -> str:
+    """The full check, with the values that were announced filled in: without ``--commitment`` and
+    ``--public-number`` a forged but self-consistent bundle would pass; ``--record`` adds the public
+    record of every commitment, withdrawal and reveal."""
+    import shlex
+
+    parts = [VERIFY_COMMAND]
+    if draw is not None and getattr(draw, "commitment", None):
+        parts.append(f"--commitment {draw.commitment}")
+    if draw is not None and getattr(draw, "public_number", None):
+        parts.append(f"--public-number {shlex.quote(draw.public_number)}")
+    if head:
+        parts.append(f"--record record.json --record-head {head}")
+    return " ".join(parts)
+
+
+_EVENT_WORDS = {"commitment": "Commitment published", "withdrawal": "Commitment withdrawn (never revealed)",
+                "reveal": "Revealed with the public random number"}
+
+
+def _slot_words(slot: str) -> str:
+    return "the draw" if slot == "draw" else "replacement round after draw " + slot.split(":", 1)[-1]
+
+
+def record_table(events: list[dict]) -> pd.DataFrame:
+    """The public record for people: one row per step, oldest first, in plain words."""
+    return pd.DataFrame([{"Step": e["seq"], "When (UTC)": e["at"].replace("T", " ").rstrip("Z"),
+                          "What happened": f"{_EVENT_WORDS.get(e['kind'], e['kind'])}: draw {e['draw']}",
+                          "For": _slot_words(e["slot"]), "Commitment": _grouped(e["commitment"][:16]) + " …",
+                          "Public number": e["public_number"], "Reason given": e["reason"]} for e in events],
+                        columns=["Step", "When (UTC)", "What happened", "For", "Commitment", "Public number",
+                                 "Reason given"])
+
+
+def record_notice(events: list[dict]) -> str | None:
+    """A plain warning when the draw was not simply committed once and revealed once, per slot."""
+    withdrawn = sum(e["kind"] == "withdrawal" for e in events)
+    revealed: dict[str, int] = {}
+    for e in events:
+        if e["kind"] == "reveal":
+            revealed[e["slot"]] = revealed.get(e["slot"], 0) + 1
+    again = sum(n - 1 for n in revealed.values())
+    committed_after = sum(1 for i, e in enumerate(events) if e["kind"] == "commitment" and any(
+        p["kind"] == "reveal" and p["slot"] == e["slot"] for p in events[:i]))
+    parts = []
+    if withdrawn:
+        parts.append(f"{withdrawn} published commitment(s) were withdrawn before any number revealed them")
+    if again or committed_after:
+        parts.append(f"the draw was run again {max(again, committed_after)} time(s) after a result was known")
+    if not parts:
+        return None
+    return ("Please note: " + "; ".join(parts) + ". Every step is listed below with the reason the organisers "
+            "gave, so that everyone can judge it.")
+
+
+@dataclass
+class ReportData:
+    assembly: str
+    generated_at: datetime
+    fields: list[Field]
+    version: TargetVersion | None
+    targets: list[Target]
+    quotas: list[QuotaRow]
+    draw: object | None                      # a lib.draws.records.DrawRecord, when there is a draw
+    comp: pd.DataFrame
+    tvd: pd.DataFrame
+    curve: pd.DataFrame
+    chances: pd.DataFrame
+    equal_share: float | None = None
+    notes: list[str] = field(default_factory=list)
+    record: list[dict] = field(default_factory=list)   # the public record (lib.draws.records.public_record)
+
+
+def gather(db) -> ReportData:
+    """Everything the report shows, read from the store (and the draw module, when it exists)."""
+    fields = load_fields(db)
+    draw, probs, legacy = latest_chances(db)
+    version = None
+    if draw is not None and getattr(draw, "target_version", None):
+        version = version_info(db, draw.target_version)
+    if version is None:
+        version = version_info(db)
+    targets = load_targets(db, version.version) if version else []
+    panel_size = (getattr(draw, "panel_size", None) or (version.panel_size if version else None))
+    quotas = quotas_for_version(db, version.version, panel_size=panel_size) if version else []
+    stages = collect_stages(db, fields, targets)
+    comp = comparison(stages, fields, quotas=quotas, panel_size=panel_size)
+    n = len(probs) if probs else 0
+    assembly = (get_setting(db, "assembly", {}) or {}).get("name") or "Citizens' assembly"
+    from lib.draws.records import public_record
+
+    return ReportData(record=public_record(db),
+        assembly=assembly, generated_at=datetime.now(timezone.utc), fields=fields, version=version,
+        targets=targets, quotas=quotas, draw=draw, comp=comp, tvd=tvd_table(stages, fields),
+        curve=chance_curve(probs, legacy), chances=chance_table(probs, legacy, panel_size),
+        equal_share=(panel_size / n) if (n and panel_size) else None)
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111; max-width: 60rem;
+       margin: 1.5rem auto; padding: 0 1rem; line-height: 1.4; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-top: 1.6rem;
+       border-bottom: 2px solid #0B4F8A; } h3 { font-size: 1rem; margin-bottom: 0.3rem; }
+table { border-collapse: collapse; margin: 0.4rem 0 0.8rem; font-size: 0.9rem; }
+th, td { border: 1px solid #bbb; padding: 0.2rem 0.5rem; text-align: left; }
+th { background: #eef3f8; } td.num { text-align: right; }
+.hash { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 1.25rem; word-break: break-all;
+        letter-spacing: 0.05em; background: #f4f4f4; padding: 0.4rem; }
+.muted { color: #555; font-size: 0.85rem; }
+code { background: #f4f4f4; padding: 0.1rem 0.3rem; }
+@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } table, svg { break-inside: avoid; }
+               a { color: inherit; text-decoration: none; } }
+"""
+
+
+def _e(x) -> str:
+    return html.escape("" if x is None else str(x))
+
+
+def _table(df: pd.DataFrame, *, numeric: tuple[str, ...] = ()) -> str:
+    if df is None or df.empty:
+        return "<p class='muted'>Nothing to show yet.</p>"
+    head = "".join(f"<th scope='col'>{_e(c)}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for c, v in zip(df.columns, row):
+            if isinstance(v, float) and math.isnan(v):
+                v = "–"
+            cells.append(f"<td class='num'>{_e(v)}</td>" if c in numeric else f"<td>{_e(v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def chance_svg(curve: pd.DataFrame, *, equal_share: float | None = None, width: int = 640,
+               height: int = 260) -> str:
+    """The chance curve as a small inline SVG (Okabe–Ito blue solid, vermillion dashed)."""
+    from lib.reporting.charts import OKABE_ITO
+    from lib.reporting.representativeness import FAIR_LABEL, LEGACY_LABEL
+
+    if curve is None or curve.empty:
+        return "<p class='muted'>No draw has been computed yet.</p>"
+    left, right, top, bottom = 56, 12, 12, 40
+    w, h = width - left - right, height - top - bottom
+    top_p = max(float(curve["probability"].max()), equal_share or 0.0) or 1.0
+    ymax = top_p * 1.1
+
+    def xy(pos, p):
+        return left + w * pos / 100.0, top + h * (1 - p / ymax)
+
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
+             f"aria-label='Each sign-up&#39;s chance of being picked, sorted from lowest to highest'>",
+             f"<rect x='{left}' y='{top}' width='{w}' height='{h}' fill='none' stroke='#999'/>"]
+    for tick in (0.0, top_p / 2, top_p):
+        _x, y = xy(0, tick)
+        parts.append(f"<text x='{left - 6}' y='{y + 4:.1f}' font-size='11' text-anchor='end'>"
+                     f"{tick * 100:.1f}%</text>")
+    styles = {FAIR_LABEL: (OKABE_ITO["blue"], ""), LEGACY_LABEL: (OKABE_ITO["vermillion"], "6 4")}
+    legend_y = height - 8
+    lx = left
+    for method, grp in curve.groupby("method", sort=False):
+        colour, dash = styles.get(method, ("#000", ""))
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(a, b) for a, b in zip(grp["position"], grp["probability"])))
+        dash_attr = f" stroke-dasharray='{dash}'" if dash else ""
+        parts.append(f"<polyline fill='none' stroke='{colour}' stroke-width='2.5'{dash_attr} points='{pts}'/>")
+        parts.append(f"<line x1='{lx}' y1='{legend_y - 4}' x2='{lx + 24}' y2='{legend_y - 4}' stroke='{colour}' "
+                     f"stroke-width='2.5'{dash_attr}/><text x='{lx + 30}' y='{legend_y}' font-size='12'>"
+                     f"{_e(method)}</text>")
+        lx += 40 + 7 * len(method)
+    if equal_share:
+        _x, y = xy(0, equal_share)
+        parts.append(f"<line x1='{left}' y1='{y:.1f}' x2='{left + w}' y2='{y:.1f}' stroke='#000' "
+                     f"stroke-dasharray='2 2'/><text x='{left + w - 4}' y='{y - 4:.1f}' font-size='11' "
+                     f"text-anchor='end'>everyone equal: {equal_share * 100:.2f}%</text>")
+    parts.append(f"<text x='{left + w / 2}' y='{top + h + 16}' font-size='11' text-anchor='middle'>"
+                 "sign-ups, from lowest to highest chance</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _quota_table(data: ReportData) -> pd.DataFrame:
+    labels = {f.key: f.label for f in data.fields}
+    vlabels = {(f.key, v): f.value_labels.get(v, v) for f in data.fields for v in f.values}
+    return pd.DataFrame([{"Question": labels.get(q.field, q.field), "Group": vlabels.get((q.field, q.value), q.value),
+                          "Community": f"{q.share * 100:.1f}%", "Fair share of seats": f"{q.ideal:.1f}",
+                          "Fewest seats": q.min, "Most seats": q.max} for q in data.quotas])
+
+
+def _targets_table(data: ReportData) -> pd.DataFrame:
+    labels = {f.key: f.label for f in data.fields}
+    vlabels = {(f.key, v): f.value_labels.get(v, v) for f in data.fields for v in f.values}
+    return pd.DataFrame([{"Question": labels.get(t.field, t.field), "Group": vlabels.get((t.field, t.value), t.value),
+                          "Share of the community": f"{t.share * 100:.1f}%", "Source": t.source or "–"}
+                         for t in data.targets])
+
+
+def report_html(data: ReportData, *, organiser: bool = False) -> str:
+    """The printable page. ``organiser=False`` hides groups smaller than 5."""
+    d = data.draw
+    out = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+           f"<title>Transparency report – {_e(data.assembly)}</title>",
+           "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+           f"<style>{_CSS}</style></head><body>",
+           f"<h1>Transparency report: {_e(data.assembly)}</h1>",
+           f"<p class='muted'>Made on {data.generated_at:%d %B %Y at %H:%M} UTC by Kleroterion. "
+           "It shows how the assembly was chosen and how closely it matches the community. "
+           "It holds no names or contact details"
+           + ("" if organiser else ", and groups of fewer than 5 people are not shown") + ".</p>"]
+
+    # 1. Targets
+    out.append("<h2>1. What the community looks like (the targets)</h2>")
+    v = data.version
+    if v is None:
+        out.append("<p>No targets have been set yet.</p>")
+    else:
+        frozen = (f"Frozen for the draw on {v.frozen_at:%d %B %Y at %H:%M} by {_e(v.frozen_by or 'an organiser')}."
+                  if v.frozen else "Not frozen yet: the targets may still change before the draw.")
+        out.append(f"<p>Target version {v.version}, set by {_e(v.created_by or 'an organiser')} "
+                   f"({_e(v.note or 'no note')}). {frozen}</p>")
+        out.append(_table(_targets_table(data)))
+
+    # 2. Quotas
+    out.append("<h2>2. Seats for each group (the quotas)</h2>")
+    if data.quotas:
+        k = getattr(d, "panel_size", None) or (v.panel_size if v else None)
+        out.append(f"<p>Panel of <b>{k}</b> people. Each group gets between the whole numbers just below and just "
+                   f"above its fair share of seats (share × {k})"
+                   + (f", widened by {v.slack} seat(s) each way" if v and v.slack else "")
+                   + (f"; a group whose fair share is at least {v.small_group_threshold:g} seat is guaranteed one"
+                      if v else "") + ".</p>")
+        out.append(_table(_quota_table(data), numeric=("Fewest seats", "Most seats", "Fair share of seats")))
+    else:
+        out.append("<p>No quotas yet.</p>")
+
+    # 3. The draw
+    out.append("<h2>3. The draw</h2>")
+    if d is None:
+        out.append("<p>The draw has not taken place yet.</p>")
+    else:
+        out.append(f"<p>Draw number {_e(d.draw_id)}, {_e(_status_text(d.status))}.</p>")
+        if d.commitment:
+            out.append("<h3>The commitment (published before the random number existed)</h3>"
+                       f"<div class='hash'>{_e(_grouped(d.commitment))}</div>")
+        if d.public_number:
+            out.append(f"<h3>The public random number</h3><div class='hash'>{_e(d.public_number)}</div>")
+        if getattr(d, "rerun_of", None):
+            out.append(f"<p><b>Note:</b> this draw repeats draw {_e(d.rerun_of)} on the same frozen inputs; "
+                       "both are recorded.</p>")
+        head = data.record[-1]["hash"] if data.record else None
+        out.append(f"<p>Anyone can check the draw: download the audit bundle and the public record "
+                   f"(record.json) from the public transparency page and run "
+                   f"<code>{_e(verify_command(d, head))}</code>.</p>")
+    if data.record:
+        out.append("<h3>Every public step of the draw (the public record)</h3>")
+        notice = record_notice(data.record)
+        if notice:
+            out.append(f"<p><b>{_e(notice)}</b></p>")
+        out.append(_table(record_table(data.record)))
+        out.append(f"<p class='muted'>The record's head (the fingerprint of its last step): "
+                   f"<code>{_e(data.record[-1]['hash'])}</code>. A record that ends anywhere else is not "
+                   "this one.</p>")
+
+    # 4. Chances
+    out.append("<h2>4. Who gets a chance</h2>")
+    if data.curve.empty:
+        out.append("<p class='muted'>Shown once the fair lottery has been computed.</p>")
+    else:
+        out.append("<p>Each sign-up's chance of being picked, sorted from lowest to highest. The fair lottery "
+                   "keeps the lowest chance as high as the quotas allow.</p>")
+        out.append(chance_svg(data.curve, equal_share=data.equal_share))
+        out.append(_table(data.chances))
+
+    # 5. Representativeness
+    out.append("<h2>5. How representative: the community compared with each stage</h2>")
+    if not data.tvd.empty:
+        tv = data.tvd.drop(columns=["field"]).copy()
+        for c in tv.columns[1:]:
+            tv[c] = tv[c].map(lambda x: "–" if pd.isna(x) else f"{x * 100:.1f}%")
+        out.append("<p>Distance from the community for each question (0% = exactly like the community; it is the "
+                   "share of people who would have to be swapped to match it).</p>")
+        out.append(_table(tv))
+    for f in data.fields:
+        sub = data.comp[data.comp["field"] == f.key]
+        if sub.empty:
+            continue
+        out.append(f"<h3>{_e(f.label)}</h3>")
+        out.append(_table(public_table(sub, organiser=organiser)))
+    out.append("</body></html>")
+    return "".join(out)
+
+
+def _status_text(status: str) -> str:
+    return {"computed": "computed but not yet published", "committed": "commitment published, waiting for the "
+            "public random number", "revealed": "completed: the panel has been revealed"}.get(status, status)
+
+
+def _grouped(hexstr: str) -> str:
+    """'ab12cd…' in groups of 4, easier to read aloud."""
+    return " ".join(hexstr[i:i + 4] for i in range(0, len(hexstr), 4))
+
+
+def build_report(db, *, organiser: bool = False) -> str:
+    return report_html(gather(db), organiser=organiser)
+
+
+def public_view(data: ReportData) -> ReportData:
+    """What the public may see: a draw only once its commitment is published (a computed draw that
+    was never committed is the organisers' working state, not a public fact)."""
+    from dataclasses import replace
+
+    d = data.draw
+    if d is not None and d.status in ("committed", "revealed") and d.commitment:
+        return data
+    empty_curve = data.curve.iloc[0:0]
+    return replace(data, draw=None, curve=empty_curve, chances=data.chances.iloc[0:0], equal_share=None)

@@ -1,1 +1,0 @@
-"""Sign-ups: sources (Google Sheets, CSV, Excel), column mapping, validation and sync."""

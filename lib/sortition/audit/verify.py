@@ -1,0 +1,654 @@
+"""The verifier: re-derive a draw from its audit bundle and say PASS or what does not match.
+
+``python -m lib.sortition verify BUNDLE.zip`` calls ``verify_bundle``. This module and
+everything it imports (``model``, ``ceremony``, ``bundle``) use the Python standard
+library only: no HiGHS, no numpy, no database, no app. ``docs/VERIFYING.md`` describes
+each check in plain words.
+
+Checks, in order:
+
+1. the file is a readable zip, packed exactly as the engine packs it (``pack_zip``),
+   so that a change of any single byte of the file is noticed;
+2. ``manifest.json`` is readable and the SHA-256 of every member matches it;
+3. ``sha256(frozen.jsonl)`` is the commitment in the manifest (and the one you pass
+   with ``--commitment``, i.e. the one that was announced);
+4. ``frozen.jsonl`` is in the canonical format, and the readable files (pool, quotas,
+   lottery, probabilities, relaxation, dropouts) say exactly what it says;
+5. the public number (normalised) and the commitment choose the panel index and the
+   draw hash in the manifest, and ``panel.csv`` is that panel;
+6. every listed panel meets every quota (and the household rule), and has the right size;
+7. for a replacement round: ``previous.zip`` verifies too, the round continues it
+   (commitments, round number), the reserve pool and the adjusted quotas follow from
+   it, and who-replaces-whom is as computed;
+8. every file is byte for byte what the engine writes for this draw (README included).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+from lib.sortition.audit.ceremony import (Draw, FrozenLottery, check_commitment, draw_hash, index_from_hash,
+                       match_replacements, normalise_public_number, parse_canonical, replacement_instance,
+                       sha256_hex)
+from lib.sortition.audit.model import InputError, Instance, PanelChecker, Quota
+
+BUNDLE_FORMAT = "kleroterion-bundle-v1"
+BUNDLE_FORMAT_V2 = "kleroterion-bundle-v2"
+CONTENTS = {"public": "the PUBLIC bundle (names nobody; withheld quotas are for the auditors)",
+            "auditors": "the AUDITORS' bundle (complete: every answer per bundle id; confidential)",
+            "v1": "an old-format complete bundle (v1, made before public bundles existed; it lists every "
+                  "person's answers, so it is for the auditors only)"}
+FROZEN_NAME = "frozen.jsonl"
+MAX_CHAIN = 100
+OBJECTIVES = {
+    "leximin": "LEXIMIN (the smallest chances as large as possible; Flanigan et al., Nature 2021)",
+    "goldilocks": "Goldilocks with gamma = 1 (nobody too unlikely, nobody nearly certain; Baharav and Flanigan, "
+                  "arXiv 2406.15009)",
+    "legacy": "the LEGACY greedy draw (for comparison only)",
+}
+"""The lottery objectives a commitment may name (its ``algorithm``); see docs/VERIFYING.md."""
+
+
+def check_objective(algorithm, res: "VerifyResult") -> None:
+    """The commitment names a known objective. Nobody can recompute the optimum from the bundle: what is
+    checked is that every listed panel is valid and that the chances are what the panels give."""
+    if algorithm in OBJECTIVES:
+        res.good(f"the lottery's objective, fixed in the commitment: {OBJECTIVES[algorithm]} (the checks below "
+                 "confirm the panels and the chances; whether they are the best possible for this objective "
+                 "cannot be checked from the bundle)")
+    else:
+        res.fail(f"the commitment names an unknown lottery objective {algorithm!r} (known: "
+                 f"{', '.join(sorted(OBJECTIVES))})")
+
+
+# --- small canonical formats -------------------------------------------------------------
+
+def format_fraction(numerator: int, denominator: int, decimals: int = 12) -> str:
+    """``numerator / denominator`` with ``decimals`` decimals, rounded half up, exactly (integers only)."""
+    if denominator <= 0 or numerator < 0:
+        raise InputError("a fraction needs a positive denominator and a non-negative numerator")
+    scale = 10 ** decimals
+    q = (2 * numerator * scale + denominator) // (2 * denominator)
+    whole, frac = divmod(q, scale)
+    return f"{whole}.{frac:0{decimals}d}"
+
+
+def manifest_bytes(manifest: dict) -> bytes:
+    """JSON, keys sorted, two-space indent, non-ASCII as itself, LF at the end."""
+    return (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+
+
+# --- the canonical zip file ----------------------------------------------------------------
+
+_DOS_DATE = (0 << 9) | (1 << 5) | 1   # 1980-01-01
+_DOS_TIME = 0                         # 00:00:00
+_FLAGS = 0x0800                       # file names are UTF-8
+_VERSION = 20                         # 2.0
+_MADE_BY = (3 << 8) | _VERSION        # Unix, 2.0
+_MODE = (0o100644 << 16)              # regular file, rw-r--r--
+
+
+def pack_zip(members: dict[str, bytes]) -> bytes:
+    """The canonical zip of ``members``: stored (no compression), sorted by name, no extra fields.
+
+    Local header per member: signature ``PK\\x03\\x04``, version 20, flags 0x0800 (UTF-8
+    names), method 0, time 0, date 0x0021 (1980-01-01), CRC-32, sizes, name length,
+    extra length 0; then the name and the data. Then the central directory (version made
+    by 0x0314, same fields, external attributes 0o100644 << 16, offset of the local
+    header) and the end record, no comment. Everything little-endian, as in the ZIP
+    specification (APPNOTE.TXT).
+    """
+    out = bytearray()
+    central = bytearray()
+    names = sorted(members)
+    if len(names) > 0xFFFF:
+        raise InputError("too many files for one bundle")
+    for name in names:
+        data = bytes(members[name])
+        raw = name.encode("utf-8")
+        crc = zlib.crc32(data) & 0xFFFFFFFF
+        if len(data) > 0xFFFFFFFE or len(out) > 0xFFFFFFFE:
+            raise InputError("the bundle is too large for a plain zip file")
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, _VERSION, _FLAGS, 0, _DOS_TIME, _DOS_DATE,
+                           crc, len(data), len(data), len(raw), 0)
+        out += raw + data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, _MADE_BY, _VERSION, _FLAGS, 0, _DOS_TIME,
+                               _DOS_DATE, crc, len(data), len(data), len(raw), 0, 0, 0, 0, _MODE, offset)
+        central += raw
+    cd_offset = len(out)
+    out += central
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(names), len(names), len(central), cd_offset, 0)
+    return bytes(out)
+
+
+def read_zip(data: bytes) -> tuple[dict[str, bytes], str | None]:
+    """The members of a zip file, or a plain description of why it cannot be read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = z.namelist()
+            if len(set(names)) != len(names):
+                return {}, "the zip file holds two files with the same name"
+            members = {}
+            for name in names:
+                if name.endswith("/"):
+                    continue
+                members[name] = z.read(name)
+            return members, None
+    except zipfile.BadZipFile as e:
+        return {}, f"not a readable zip file ({e})"
+    except (zlib.error, EOFError, OSError, ValueError, NotImplementedError, KeyError, struct.error) as e:
+        return {}, f"the zip file is damaged ({e})"
+
+
+# --- results ----------------------------------------------------------------------------------
+
+@dataclass
+class VerifyResult:
+    name: str
+    problems: list[str] = field(default_factory=list)
+    passed: list[str] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def fail(self, text: str) -> None:
+        self.problems.append(text)
+
+    def good(self, text: str) -> None:
+        self.passed.append(text)
+
+    def report(self) -> str:
+        """The text printed by ``python -m lib.sortition verify``."""
+        i = self.info
+        lines = [f"Audit bundle: {self.name}"]
+        if i.get("contents") in CONTENTS:
+            lines.append(f"  checked: {CONTENTS[i['contents']]}")
+        if i.get("kind"):
+            what = "replacement round " + str(i.get("round")) if i["kind"] == "replacement" else "draw"
+            lines.append(f"  {what}, algorithm {i.get('algorithm')}, {i.get('m')} panels listed, "
+                         f"panel size {i.get('panel_size')}")
+        if i.get("commitment"):
+            lines.append(f"  commitment:    {i['commitment']}")
+        if i.get("public_number") is not None:
+            lines.append(f"  public number: {i['public_number']!r}")
+        if i.get("index") is not None:
+            lines.append(f"  chosen panel:  number {i['index']} (counting from 0) of {i.get('m')}")
+        if i.get("panel"):
+            lines.append(f"  panel:         {', '.join(i['chosen'])}")
+        if i.get("original_commitment"):
+            lines.append(f"  continues the draw with commitment {i['original_commitment']}")
+        for text in i.get("receipt_lines", ()):
+            lines.append(f"  {text}")
+        lines.append("")
+        for text in self.passed:
+            lines.append(f"ok    {text}")
+        for text in self.problems:
+            lines.append(f"FAIL  {text}")
+        lines.append("")
+        if self.ok:
+            lines.append("PASS")
+            lines.append("Now compare the commitment and the public number above with the ones that were announced "
+                         "before and at the draw (or pass them with --commitment and --public-number).")
+        else:
+            n = len(self.problems)
+            lines.append(f"FAIL: {n} problem{'s' if n != 1 else ''} found (listed above).")
+        return "\n".join(lines) + "\n"
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+def _first_difference(name: str, got: bytes, want: bytes, source: str) -> str:
+    g = got.decode("utf-8", "replace").split("\n")
+    w = want.decode("utf-8", "replace").split("\n")
+    for n, (a, b) in enumerate(zip(g, w), start=1):
+        if a != b:
+            return f"{name}, line {n}: the bundle has {_cut(a)!r}, but {source} gives {_cut(b)!r}"
+    if len(g) > len(w):
+        return f"{name}, line {len(w) + (0 if w[-1] == '' else 1)}: the bundle has extra lines that {source} does not give"
+    if len(g) < len(w):
+        return f"{name}: the bundle's file ends at line {len(g)}, but {source} gives {len(w) - len(g)} more line(s)"
+    return f"{name}: the bytes differ from what {source} gives (line ends or invisible characters)"
+
+
+def _cut(text: str, n: int = 120) -> str:
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def _manifest(members: dict[str, bytes], res: VerifyResult) -> dict | None:
+    raw = members.get("manifest.json")
+    if raw is None:
+        res.fail("manifest.json is missing from the bundle")
+        return None
+    try:
+        m = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        res.fail(f"manifest.json is not readable JSON ({e})")
+        return None
+    types = {"format": str, "kind": str, "algorithm": str, "m": int, "panel_size": int, "created": str,
+             "engine_version": str, "commitment": str, "public_number": str, "draw_hash": str,
+             "panel_index": int, "files": dict}
+    bad = [k for k, t in types.items() if not isinstance(m.get(k) if isinstance(m, dict) else None, t)]
+    if bad:
+        res.fail("manifest.json lacks or garbles these entries: " + ", ".join(bad))
+        return None
+    if m["format"] == BUNDLE_FORMAT_V2:
+        more = {"contents": str, "panel_salt": str, "pool_size": int, "one_per_household": bool}
+        bad = [k for k, t in more.items() if not isinstance(m.get(k), t) or (t is int and isinstance(m.get(k), bool))]
+        if bad or m["contents"] not in ("public", "auditors"):
+            res.fail("manifest.json lacks or garbles these entries: " + ", ".join(bad or ["contents"]))
+            return None
+        return m
+    if m["format"] != BUNDLE_FORMAT:
+        res.fail(f"manifest.json: format {m['format']!r} is not {BUNDLE_FORMAT!r} (a different or newer verifier is needed)")
+        return None
+    return m
+
+
+def verify_bundle(data: bytes, *, name: str = "the bundle", commitment: str | None = None,
+                  public_number: str | None = None, receipt: str | None = None, _depth: int = 0) -> VerifyResult:
+    """Check an audit bundle (the zip file's bytes): public (v2), auditors' (v2) or old (v1).
+
+    ``receipt``: a person's receipt code; the result then says whether they were in the pool and
+    picked (``info["receipt_lines"]``). Never raises on bad content."""
+    res = VerifyResult(name)
+    res.info["receipt_code"] = receipt
+    try:
+        _verify(bytes(data), res, commitment, public_number, _depth)
+    except RecursionError:  # pragma: no cover - bounded by MAX_CHAIN
+        res.fail("the chain of replacement rounds is too long to check")
+    except InputError as e:
+        res.fail(str(e))
+    except Exception as e:  # noqa: BLE001 - a forged bundle must give FAIL, never a crash
+        res.fail(f"the bundle could not be checked: it is malformed ({type(e).__name__}: {e})")
+    return res
+
+
+def verify_file(path, **kw) -> VerifyResult:
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        return verify_folder(p, **kw)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        res = VerifyResult(str(p))
+        res.fail(f"{p}: file not found")
+        return res
+    except OSError as e:
+        res = VerifyResult(str(p))
+        res.fail(f"{p}: cannot read the file ({e.strerror})")
+        return res
+    return verify_bundle(data, name=str(p), **kw)
+
+
+def _verify(data: bytes, res: VerifyResult, expected_commitment: str | None, expected_number: str | None,
+            depth: int) -> None:
+    members, problem = read_zip(data)
+    if problem:
+        res.fail(f"{res.name}: {problem}")
+        return
+    packed = pack_zip(members)
+    if packed != data:
+        at = next((i for i, (a, b) in enumerate(zip(packed, data)) if a != b), min(len(packed), len(data)))
+        res.fail(f"the zip file itself differs from the standard packing of its files (first at byte {at}): "
+                 f"it was altered, or unpacked and re-zipped")
+    else:
+        res.good("the zip file is packed exactly as the engine packs it (no byte changed)")
+    _verify_members(members, res, expected_commitment, expected_number, depth)
+
+
+def verify_folder(path, *, commitment: str | None = None, public_number: str | None = None,
+                  receipt: str | None = None) -> VerifyResult:
+    """Check a bundle that was unpacked into a folder (every check except the zip packing)."""
+    from pathlib import Path
+
+    d = Path(path)
+    res = VerifyResult(str(d))
+    res.info["receipt_code"] = receipt
+    members = {f.name: f.read_bytes() for f in sorted(d.iterdir()) if f.is_file()}
+    res.good(f"read {len(members)} files from the folder (the zip packing itself cannot be checked this way)")
+    try:
+        _verify_members(members, res, commitment, public_number, 0)
+    except InputError as e:
+        res.fail(str(e))
+    except Exception as e:  # noqa: BLE001
+        res.fail(f"the bundle could not be checked: it is malformed ({type(e).__name__}: {e})")
+    return res
+
+
+HEADER_KEYS = ("kind", "algorithm", "created", "engine_version", "panel_size", "one_per_household", "pool_size",
+               "round", "original_commitment", "previous_commitment")
+
+
+def check_commitment_of(frozen: bytes, m: dict, res: "VerifyResult", expected: str | None,
+                        what: str = FROZEN_NAME) -> str:
+    """The commitment is the SHA-256 of the committed text, as the manifest (and, if given, the announcement)
+    says. Returns the actual commitment (also in ``res.info``). Shared by both bundle formats."""
+    actual = sha256_hex(frozen)
+    try:
+        claimed = check_commitment(m["commitment"])
+    except InputError as e:
+        res.fail(f"manifest.json: {e}")
+        claimed = ""
+    if actual == claimed:
+        res.good(f"the commitment is the SHA-256 of {what}")
+    else:
+        res.fail(f"commitment mismatch: SHA-256 of {FROZEN_NAME} is {actual}, but manifest.json says "
+                 f"{claimed or m['commitment']!r}")
+    if expected is not None:
+        try:
+            exp = check_commitment(expected)
+        except InputError as e:
+            res.fail(f"the commitment you gave: {e}")
+        else:
+            if exp == actual:
+                res.good("the commitment is the one you gave (the announced one)")
+            else:
+                res.fail(f"the commitment is {actual}, not the one you gave ({exp}): this is not the announced draw")
+    res.info["commitment"] = actual
+    return actual
+
+
+def check_header(head: dict, m: dict, res: "VerifyResult") -> None:
+    """The manifest repeats the committed header's values (those the header has) unchanged."""
+    for key in HEADER_KEYS:
+        if key in head and m.get(key) != head[key]:
+            res.fail(f"manifest.json says {key} = {m.get(key)!r}, but {FROZEN_NAME} says {head[key]!r}")
+
+
+def check_public_number(m: dict, res: "VerifyResult", expected: str | None) -> str | None:
+    """The manifest's public number, normalised (None when it cannot be read), checked against the announced
+    one if given."""
+    try:
+        number = normalise_public_number(m["public_number"])
+    except InputError as e:
+        res.fail(f"manifest.json: {e}")
+        return None
+    if number != m["public_number"]:
+        res.fail(f"manifest.json: the public number {m['public_number']!r} is not written in its normalised form "
+                 f"{number!r}")
+    if expected is not None:
+        try:
+            exp_n = normalise_public_number(expected)
+        except InputError as e:
+            res.fail(f"the public number you gave: {e}")
+        else:
+            if exp_n == number:
+                res.good("the public number is the one you gave")
+            else:
+                res.fail(f"the public number in the bundle is {number!r}, not the one you gave ({exp_n!r})")
+    return number
+
+
+def _verify_members(members: dict[str, bytes], res: VerifyResult, expected_commitment: str | None,
+                    expected_number: str | None, depth: int) -> None:
+    from lib.sortition.audit.bundle import bundle_members  # late import: bundle imports this module
+
+    m = _manifest(members, res)
+    if m is None:
+        return
+    if m["format"] == BUNDLE_FORMAT_V2:
+        from lib.sortition.audit.public_verify import verify_v2
+        verify_v2(members, m, res, expected_commitment, expected_number, depth)
+        return
+    res.info["contents"] = "v1"
+    if res.info.get("receipt_code"):
+        res.fail("this bundle was made before receipts existed (format v1), so a receipt cannot be checked in it")
+    res.info.update(kind=m["kind"], algorithm=m["algorithm"], m=m["m"], panel_size=m["panel_size"],
+                    commitment=m["commitment"], public_number=m["public_number"])
+
+    # 2. fingerprints of the files
+    check_files(members, m, res)
+
+    # 3. the commitment
+    frozen = members.get(FROZEN_NAME)
+    _v1_rest(members, m, res, frozen, expected_commitment, expected_number, depth)
+
+
+def check_files(members: dict[str, bytes], m: dict, res: VerifyResult) -> bool:
+    """Every member's SHA-256 matches manifest.json, none missing, none added."""
+    listed = m["files"]
+    ok = True
+    for fname in sorted(set(members) - {"manifest.json"}):
+        if fname not in listed:
+            res.fail(f"{fname} is in the bundle but not listed in manifest.json (added afterwards?)")
+            ok = False
+        elif sha256_hex(members[fname]) != listed[fname]:
+            res.fail(f"{fname} was changed: its SHA-256 is {sha256_hex(members[fname])}, "
+                     f"manifest.json records {listed[fname]}")
+            ok = False
+    for fname in sorted(set(listed) - set(members)):
+        res.fail(f"{fname} is listed in manifest.json but missing from the bundle")
+        ok = False
+    if ok:
+        res.good(f"every file matches its SHA-256 fingerprint in manifest.json ({len(listed)} files)")
+    return ok
+
+
+def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, depth) -> None:
+    from lib.sortition.audit.bundle import bundle_members  # late import: bundle imports this module
+
+    if frozen is None:
+        res.fail(f"{FROZEN_NAME} (the committed text) is missing, so the commitment cannot be checked")
+        return
+    actual = check_commitment_of(frozen, m, res, expected_commitment)
+
+    try:
+        fl = parse_canonical(frozen)
+    except InputError as e:
+        res.fail(f"{FROZEN_NAME}: {e}")
+        return
+    res.good(f"{FROZEN_NAME} is in the canonical format")
+    check_header(fl.header(), m, res)
+    if m["m"] != fl.M:
+        res.fail(f"manifest.json says there are {m['m']} panels, but {FROZEN_NAME} lists {fl.M}")
+    res.info.update(kind=fl.kind, algorithm=fl.algorithm, m=fl.M, panel_size=fl.instance.panel_size)
+    check_objective(fl.algorithm, res)
+
+    # 5. the draw
+    draw: Draw | None = None
+    panel_reported = False
+    number = check_public_number(m, res, expected_number)
+    if number is not None:
+        h = draw_hash(actual, number)
+        idx = index_from_hash(h, fl.M)
+        draw = Draw(fl, number, h.hex(), idx)
+        res.info.update(index=idx, public_number=number, panel=True, chosen=list(draw.panel))
+        draw_ok = True
+        if m["draw_hash"] != h.hex():
+            res.fail(f"manifest.json: the draw hash should be {h.hex()} (from the commitment and the public number), "
+                     f"not {m['draw_hash']}")
+            draw_ok = False
+        if m["panel_index"] != idx:
+            res.fail(f"manifest.json says panel number {m['panel_index']} was chosen, but the public number "
+                     f"{number!r} chooses panel number {idx}")
+            draw_ok = False
+        got_panel = members.get("panel.csv", b"").decode("utf-8", "replace").split("\n")
+        got_ids = [x for x in got_panel[1:] if x != ""]
+        if sorted(got_ids) != sorted(draw.panel):
+            extra = sorted(set(got_ids) - set(draw.panel))
+            missing = sorted(set(draw.panel) - set(got_ids))
+            res.fail(f"panel.csv is not the chosen panel (number {idx}): "
+                     + (f"it lists {', '.join(extra[:10])} who should not be there" if extra else "")
+                     + ("; " if extra and missing else "")
+                     + (f"it omits {', '.join(missing[:10])}" if missing else "")
+                     + ("it lists somebody twice" if not extra and not missing else ""))
+            draw_ok = False
+        if draw_ok:
+            res.good(f"the public number chooses panel number {idx} of {fl.M}, and panel.csv is that panel")
+
+    # 6. quotas
+    checker = PanelChecker(fl.instance)
+    bad_panels = []
+    for n, p in enumerate(fl.panels):
+        pr = checker.problems(p)
+        if pr:
+            bad_panels.append(f"panel {n}: " + "; ".join(pr))
+    if bad_panels:
+        more = f" (and {len(bad_panels) - 5} more)" if len(bad_panels) > 5 else ""
+        res.fail(f"{len(bad_panels)} of the {fl.M} listed panels break the quotas: " + " | ".join(bad_panels[:5]) + more)
+    else:
+        res.good(f"all {fl.M} listed panels have {fl.instance.panel_size} members and meet every quota"
+                 + (" and the household rule" if fl.instance.one_per_household else ""))
+    quota_at = {(q.feature, q.value): q for q in fl.instance.quotas}
+    for c in fl.relaxation:
+        q = quota_at.get((c.feature, c.value))
+        if q is None or (q.min, q.max) != (c.new_min, c.new_max):
+            res.fail(f"{FROZEN_NAME}: the relaxed quota {c.feature} = {c.value} says [{c.new_min}, {c.new_max}] "
+                     f"but the quota line says {[q.min, q.max] if q else 'nothing'}")
+
+    # 7. replacement rounds
+    replacements = None
+    previous = members.get("previous.zip")
+    if fl.context is not None:
+        replacements = _verify_chain(fl, draw, previous, members, res, depth)
+    elif previous is not None:
+        res.fail("previous.zip is in the bundle of a first draw (only replacement rounds continue a draw)")
+    else:
+        res.info.update(pool=fl.instance, quotas=list(fl.instance.quotas),
+                        final_panel=list(draw.panel) if draw else [],
+                        ever=set(draw.panel) if draw else set(), round=0, root=actual)
+
+    # 4 and 8. the readable files and the README, byte for byte
+    if draw is not None:
+        try:
+            want = bundle_members(draw, previous=previous, replacements=replacements)
+        except InputError as e:
+            res.fail(f"the bundle cannot be re-created: {e}")
+            return
+        same = True
+        for fname in sorted(set(want) | set(members)):
+            if fname in ("manifest.json", FROZEN_NAME) or (fname == "panel.csv" and panel_reported):
+                continue  # checked above
+            if fname not in members:
+                res.fail(f"{fname} is missing from the bundle")
+                same = False
+            elif fname not in want:
+                res.fail(f"{fname} does not belong in this bundle")
+                same = False
+            elif members[fname] != want[fname]:
+                source = {"README.txt": "the engine's standard text", "panel.csv": "the draw",
+                          "previous.zip": "the previous draw"}.get(fname, f"the committed lottery ({FROZEN_NAME})")
+                res.fail(_first_difference(fname, members[fname], want[fname], source))
+                same = False
+        if members.get("manifest.json") != want.get("manifest.json") and not res.problems:
+            res.fail(_first_difference("manifest.json", members["manifest.json"], want["manifest.json"],
+                                       "the engine (for this draw)"))
+            same = False
+        if same:
+            res.good("pool, quotas, lottery, probabilities and README say exactly what the committed lottery says")
+
+
+def _verify_chain(fl: FrozenLottery, draw: Draw | None, previous: bytes | None, members: dict[str, bytes],
+                  res: VerifyResult, depth: int):
+    ctx = fl.context
+    assert ctx is not None
+    res.info["original_commitment"] = ctx.original_commitment
+    res.info["round"] = ctx.round
+    if previous is None:
+        res.fail("previous.zip (the bundle of the draw this round continues) is missing")
+        return None
+    if depth >= MAX_CHAIN:
+        res.fail("the chain of replacement rounds is too long to check")
+        return None
+    prev = verify_bundle(previous, name="previous.zip", _depth=depth + 1)
+    if not prev.ok:
+        for p in prev.problems:
+            res.fail(f"previous.zip: {p}")
+        return None
+    res.good(f"previous.zip (the draw this round continues) passes every check")
+    pi = prev.info
+    chain_ok = True
+    if ctx.previous_commitment != pi["commitment"]:
+        res.fail(f"this round says it continues the draw with commitment {ctx.previous_commitment}, "
+                 f"but previous.zip has commitment {pi['commitment']}")
+        chain_ok = False
+    if ctx.original_commitment != pi["root"]:
+        res.fail(f"this round names {ctx.original_commitment} as the original draw, but the chain starts at {pi['root']}")
+        chain_ok = False
+    if ctx.round != pi["round"] + 1:
+        res.fail(f"this is called round {ctx.round}, but previous.zip is round {pi['round']}")
+        chain_ok = False
+    root_pool: Instance = pi["pool"]
+    quotas: list[Quota] = pi["quotas"]
+    try:
+        expected, kept = replacement_instance(root_pool, quotas, pi["final_panel"], ctx.dropouts, ctx.excluded,
+                                              pi["ever"])
+    except InputError as e:
+        res.fail(f"the dropouts do not fit the previous panel: {e}")
+        return None
+    got_ids = [p.id for p in sorted(fl.instance.people, key=lambda p: p.id)]
+    want_ids = [p.id for p in expected.people]
+    if got_ids != want_ids:
+        extra = sorted(set(got_ids) - set(want_ids))
+        missing = sorted(set(want_ids) - set(got_ids))
+        res.fail("the reserve pool of this round is not everybody who was never selected and is not excluded: "
+                 + (f"it should not contain {', '.join(extra[:10])}" if extra else "")
+                 + ("; " if extra and missing else "")
+                 + (f"it lacks {', '.join(missing[:10])}" if missing else ""))
+        chain_ok = False
+    else:
+        by_root = {p.id: p for p in root_pool.people}
+        changed = [p.id for p in fl.instance.people
+                   if dict(p.features) != dict(by_root[p.id].features) or (p.household or None) != (by_root[p.id].household or None)]
+        if changed:
+            res.fail("these people's answers differ from the original pool: " + ", ".join(changed[:10]))
+            chain_ok = False
+    if got_ids != want_ids:
+        return None
+    before = {(q.feature, q.value): (q.min, q.max) for q in expected.quotas}
+    relaxed = {(c.feature, c.value): c for c in fl.relaxation}
+    for q in fl.instance.quotas:
+        key = (q.feature, q.value)
+        if key not in before:
+            res.fail(f"quota {q.feature} = {q.value} of this round is not a quota of the original draw")
+            chain_ok = False
+            continue
+        want = before[key]
+        c = relaxed.get(key)
+        if c is not None:
+            if (c.old_min, c.old_max) != want:
+                res.fail(f"relaxed quota {q.feature} = {q.value}: the adjusted quota was [{want[0]}, {want[1]}], "
+                         f"not [{c.old_min}, {c.old_max}]")
+                chain_ok = False
+        elif (q.min, q.max) != want:
+            res.fail(f"quota {q.feature} = {q.value} of this round is [{q.min}, {q.max}], but the original quota minus "
+                     f"the members who stay gives [{want[0]}, {want[1]}]")
+            chain_ok = False
+    if len(fl.instance.quotas) != len(before):
+        res.fail("this round does not carry every quota of the original draw")
+        chain_ok = False
+    if fl.instance.panel_size != len(ctx.dropouts):
+        res.fail(f"this round fills {fl.instance.panel_size} seats, but {len(ctx.dropouts)} people dropped out")
+        chain_ok = False
+    if chain_ok:
+        res.good(f"round {ctx.round} continues previous.zip: the reserve pool and the adjusted quotas follow "
+                 f"from the {len(kept)} members who stay")
+    if draw is None:
+        return None
+    final = sorted(set(kept) | set(draw.panel))
+    full = Instance(people=root_pool.people, quotas=quotas, panel_size=len(pi["final_panel"]),
+                    one_per_household=root_pool.one_per_household)
+    pr = PanelChecker(full).problems(final)
+    if pr and not fl.relaxation:
+        res.fail("the panel after this round does not meet the original quotas: " + "; ".join(pr))
+    elif pr:
+        res.good("the panel after this round meets the quotas except where this round relaxed them: " + "; ".join(pr))
+    else:
+        res.good(f"the panel after this round ({len(final)} members) meets every original quota")
+    res.info.update(pool=root_pool, quotas=quotas, final_panel=final, ever=set(pi["ever"]) | set(draw.panel),
+                    root=pi["root"])
+    return match_replacements(root_pool, ctx.dropouts, draw.panel)
+
+
+__all__ = ["BUNDLE_FORMAT", "FROZEN_NAME", "VerifyResult", "format_fraction", "manifest_bytes", "pack_zip",
+           "read_zip", "verify_bundle", "verify_file", "verify_folder"]
