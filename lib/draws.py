@@ -899,15 +899,16 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
     if rec.status == "withdrawn":
         raise DrawError(f"The commitment of draw {draw_id} was withdrawn in public, so no number can reveal it. "
                         "Only the live commitment can be revealed.")
-    try:
-        number = normalise_public_number(public_number or "")
+    fl = frozen_lottery(db, draw_id)
+    try:   # under the rule of the lottery's own engine version (fixed by its commitment)
+        number = normalise_public_number(public_number or "", engine_version=fl.engine_version)
     except InputError as e:
         raise DrawError(_sentence(str(e))) from None
-    used = db.scalar("SELECT min(draw_id) FROM draw_events WHERE kind = 'reveal' AND public_number = ?", [number])
+    used = _number_used(db.query("SELECT draw_id, public_number FROM draw_events WHERE kind = 'reveal' "
+                                 "ORDER BY seq"), number)
     if used is not None:
         raise DrawError(f"The public number “{number}” was already used to reveal draw {used}. Each commitment "
                         "needs its own number, drawn in public after that commitment was published.")
-    fl = frozen_lottery(db, draw_id)
     draw = fl.draw(number)
     chosen = list(draw.panel)
     if rec.kind == "replacement":
@@ -935,8 +936,8 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
         status = cur.execute("SELECT status FROM draws WHERE draw_id = ?", [rec.draw_id]).fetchall()[0][0]
         if status != "committed":
             raise DrawError("This draw was revealed or withdrawn a moment ago by somebody else. Reload the page.")
-        if cur.execute("SELECT count(*) FROM draw_events WHERE kind = 'reveal' AND public_number = ?",
-                       [draw.public_number]).fetchall()[0][0]:
+        if _number_used(cur.execute("SELECT draw_id, public_number FROM draw_events WHERE kind = 'reveal'")
+                        .fetchall(), draw.public_number) is not None:
             raise DrawError(f"The public number “{draw.public_number}” was used a moment ago for another draw. "
                             "Reload the page.")
         cur.execute("UPDATE draws SET status = 'revealed', public_number = ?, draw_hash = ?, panel_index = ?, "
@@ -950,6 +951,14 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
 
     db.transaction(write)
     return get_draw(db, draw_id)  # type: ignore[return-value]
+
+
+def _number_used(rows, number: str) -> int | None:
+    """The draw whose reveal used the same public number (its letters and digits, in any spelling), or None."""
+    from lib.sortition.ceremony import number_key
+
+    key = number_key(number)
+    return next((int(d) for d, n in rows if number_key(n or "") == key), None)
 
 
 def _sentence(text: str) -> str:
