@@ -393,7 +393,17 @@ def check_inputs(db: Database, inputs: FrozenInputs | None = None):
     stale = stale_questions(db, inputs)
     if stale:
         raise DrawError(stale)
-    return check_feasibility(draw_instance(db, inputs))
+    return check_feasibility(draw_instance(db, inputs), labels=feasibility_labels(db))
+
+
+def feasibility_labels(db: Database):
+    """The questions' and answers' labels as the organisers set them up, for infeasibility messages."""
+    from lib.categories import load_fields
+    from lib.sortition.feasibility import Labels
+
+    fields = load_fields(db)
+    return Labels({f.key: f.label for f in fields},
+                  {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values})
 
 
 def quota_changes(relaxation: Iterable) -> list:
@@ -679,11 +689,11 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
     if same:
         return same[0]
     progress(0.02, "Checking that the quotas can be met")
-    report = check_feasibility(work)
+    report = check_feasibility(work, labels=feasibility_labels(db))
     if not report.feasible:
         what = "The quotas cannot all be met" + (" even with the changes you accepted" if changes else "")
         raise DrawError(f"{what}: {report.message()} Go back to step 1 and accept or edit the suggested change.")
-    diagnosis = list(check_feasibility(pub).diagnosis) if changes else []
+    diagnosis = list(check_feasibility(pub, labels=feasibility_labels(db)).diagnosis) if changes else []
     cols = _prepare(work, relaxation=changes, M=M, time_limit=time_limit,
                     legacy_seconds=default_legacy_seconds() if legacy_seconds is None else legacy_seconds,
                     context=None, progress=progress, pseudonymise=False, secret=new_secret(), objective=objective)
@@ -1015,7 +1025,7 @@ def check_replacement(db: Database, dropout_ids: Sequence[str], excluded: Sequen
     from lib.sortition.feasibility import check_feasibility
 
     _root, _tip, inst, _kept, _ctx, _d, _e = _replacement_problem(db, dropout_ids, excluded)
-    return check_feasibility(inst)
+    return check_feasibility(inst, labels=feasibility_labels(db))
 
 
 def prepare_replacement(db: Database, dropout_ids: Sequence[str], actor: str | None, *,
@@ -1039,7 +1049,7 @@ def prepare_replacement(db: Database, dropout_ids: Sequence[str], actor: str | N
     if same:
         return same[0]
     progress(0.02, "Checking that the quotas can be met")
-    report = check_feasibility(inst)
+    report = check_feasibility(inst, labels=feasibility_labels(db))
     changes: list = []
     work = inst
     if not report.feasible:

@@ -60,10 +60,13 @@ def _feasibility(db_path: str, pool_sig: tuple, quotas: tuple, panel_size: int, 
     from lib.sortition.feasibility import check_feasibility
     from lib.sortition.model import Quota
 
+    from lib.draws import feasibility_labels
+
     instance = build_instance(db(), [Quota(*q) for q in quotas], panel_size, one_per_household=one_per_household)
-    report = check_feasibility(instance)
+    labels = feasibility_labels(db())      # the questions and answers as set up, not their keys
+    report = check_feasibility(instance, labels=labels)
     return {"feasible": report.feasible, "diagnosis": list(report.diagnosis),
-            "relaxation": [c.describe() for c in report.relaxation], "seats": report.seats,
+            "relaxation": [c.describe(labels) for c in report.relaxation], "seats": report.seats,
             "relaxable": report.relaxable, "pool": len(instance.people)}
 
 
