@@ -960,6 +960,13 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
                       actor=actor)
 
     db.transaction(write)
+    if rec.kind == "replacement":     # the newcomers join the tracked panel now: the door finds them at once
+        from lib import participation
+
+        try:
+            participation.sync_replacements(db, actor or "replacement draw")
+        except UserError:             # e.g. somebody left the sign-ups: the Members page says so
+            pass
     return get_draw(db, draw_id)  # type: ignore[return-value]
 
 
@@ -1255,6 +1262,19 @@ def group_commitment(commitment: str | None, size: int = 4) -> str:
     """'3f9a0c…' -> '3f9a 0c…': groups of four hex digits, easy to read aloud."""
     c = (commitment or "").strip()
     return " ".join(c[i:i + size] for i in range(0, len(c), size))
+
+
+def commitment_html(commitment: str | None, *, font_size: str = "2rem", size: int = 4) -> str:
+    """The commitment in groups of four hex digits for a page: each group one inline block that never breaks
+    across lines (``white-space: nowrap``), so a phone wraps between groups, never inside one ("325b 1 / f77")."""
+    from lib.plaintext import html as plain
+
+    groups = group_commitment(commitment, size).split()
+    spans = " ".join(f"<span class='kl-group' data-testid='commitment-group' style='display: inline-block; "
+                     f"white-space: nowrap; margin-right: .45em'>{plain(g)}</span>" for g in groups)
+    return ("<div data-testid='commitment' lang='en' style='font-family: ui-monospace, Menlo, Consolas, monospace; "
+            f"font-size: {font_size}; line-height: 1.5; letter-spacing: .04em; padding: .6rem .8rem; "
+            f"border: 2px solid; border-radius: .4rem;'>{spans}</div>")
 
 
 def chance_text(p: float | None) -> str:

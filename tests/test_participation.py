@@ -202,8 +202,62 @@ def test_marking_is_idempotent_and_the_last_mark_wins_with_every_write_logged(de
     P.mark_attendance(demo_db, sid, panel[0], "Late or part", "v2")
     assert P.session_marks(demo_db, sid) == {panel[0]: "late"}
     log = P.attendance_log_frame(demo_db, sid)
-    assert list(log["mark"]) == ["present", "present", "late"] and list(log["actor"]) == ["v1", "v1", "v2"]
+    # the same mark again records nothing; a correction is a new row
+    assert list(log["mark"]) == ["present", "late"] and list(log["actor"]) == ["v1", "v2"]
     assert len(P.attendance_frame(demo_db)) == 1
+
+
+def test_checking_someone_in_twice_records_once_and_says_when(demo_db, panel):
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 18), "Library", "organiser")
+    at = datetime(2026, 3, 7, 18, 2).astimezone()
+    first = P.mark_attendance(demo_db, sid, panel[0], "present", "volunteer Ana", now=at)
+    again = P.mark_attendance(demo_db, sid, panel[0], "present", "volunteer Bo", now=at + timedelta(minutes=3))
+    assert first.recorded and first.outcome == "recorded"
+    assert not again.recorded and again.outcome == "already"
+    assert (again.mark, again.time, again.actor) == ("present", "18:02", "volunteer Ana")
+    log = P.attendance_log_frame(demo_db, sid)
+    assert len(log) == 1 and list(log["actor"]) == ["volunteer Ana"]
+    # a paper sheet saying the same thing records nothing new either
+    assert P.mark_many(demo_db, sid, {panel[0]: "present", panel[1]: "present"}, "v") == 1
+    assert len(P.attendance_log_frame(demo_db, sid)) == 2
+
+
+def test_a_stale_or_replayed_tap_never_overwrites_a_newer_mark(demo_db, panel):
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 18), None, "organiser")
+    # volunteer A's list shows panel[0] unmarked; meanwhile volunteer B marks them late
+    P.mark_attendance(demo_db, sid, panel[0], "late", "volunteer B", seen=None)
+    stale = P.mark_attendance(demo_db, sid, panel[0], "absent", "volunteer A", seen=None)
+    assert stale.outcome == "changed_meanwhile" and (stale.mark, stale.actor) == ("late", "volunteer B")
+    assert P.session_marks(demo_db, sid) == {panel[0]: "late"}
+    # the same correction made on an up-to-date list goes through
+    fixed = P.mark_attendance(demo_db, sid, panel[0], "absent", "volunteer A", seen="late")
+    assert fixed.recorded and P.session_marks(demo_db, sid) == {panel[0]: "absent"}
+    assert list(P.attendance_log_frame(demo_db, sid)["mark"]) == ["late", "absent"]
+
+
+def test_many_volunteers_checking_the_same_person_in_at_once_record_one_check_in(demo_db, panel):
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 18), None, "organiser")
+    people = panel[:5]
+    errors = []
+    for pid in people:
+        barrier = threading.Barrier(4)
+
+        def tap(k, pid=pid, barrier=barrier):
+            barrier.wait()
+            try:
+                P.mark_attendance(demo_db, sid, pid, "present", f"volunteer {k}")
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+        threads = [threading.Thread(target=tap, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    log = P.attendance_log_frame(demo_db, sid)
+    assert sorted(log["person_id"]) == sorted(people), log      # one record each, nobody lost
+    assert P.session_summary(demo_db, sid)["present"] == len(people)
 
 
 def test_marks_are_checked_and_a_bad_sheet_saves_nothing(demo_db, panel):
