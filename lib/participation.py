@@ -730,7 +730,8 @@ def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: i
     - **support**: a support need not sorted yet;
     - **missed a session**: at the latest session with attendance recorded they were marked
       absent or not marked at all (excused does not count), they were on the panel before it
-      started, and nobody has logged a contact with them since it started.
+      started, and nobody has logged a contact with them since it started; and, whatever the clock
+      and whenever they joined, anyone whose latest mark is **absent** (until a contact is logged).
     Only members still expected to take part are listed (not completed, withdrawn or replaced)."""
     at = _now(now)
     members = db.query_df("SELECT person_id, status, since, enrolled_at FROM members "
@@ -746,6 +747,15 @@ def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: i
     last = last_recorded_session(db, at)
     marks = session_marks(db, last.session_id) if last else {}
     last_start = last.starts_at.astimezone() if last else None   # naive local -> aware
+    # Each member's latest mark (by session), when it is Absent: a clear sign, whatever the clock
+    # says of the session (marked at the door before its start time) and whenever they joined.
+    sessions = {s.session_id: s for s in list_sessions(db)}
+    latest_absent = {pid: (sid, rec_at) for pid, mark, sid, rec_at in db.query("""
+        SELECT n.person_id, arg_max(n.mark, s.starts_at), arg_max(n.session_id, s.starts_at),
+               arg_max(n.recorded_at, s.starts_at)
+        FROM attendance_now n JOIN assembly_sessions s USING (session_id)
+        WHERE s.cancelled_at IS NULL AND n.recorded_at <= ?
+        GROUP BY n.person_id""", [at]) if mark == ABSENT and sid in sessions}
 
     def contacts_since(pid: str, since, replies_only: bool) -> bool:
         c = contacts[contacts["person_id"] == pid]
@@ -774,6 +784,14 @@ def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: i
                 missed = True
                 reasons.append(f"Missed {last.title} ({last.starts_at:%d %b})" +
                                (" (no mark)" if mark is None else ""))
+        if not missed and pid in latest_absent:
+            sid, marked_at = latest_absent[pid]
+            sess = sessions[sid]
+            start = sess.starts_at.astimezone()
+            if not contacts_since(pid, min(start, marked_at), False):
+                missed = True
+                reasons.append(f"{'Missed' if start <= at else 'Marked absent for'} {sess.title} "
+                               f"({sess.starts_at:%d %b})")
         if reasons:
             out.append([pid, r.status, "; ".join(reasons), no_reply, bool(needs), missed])
     return pd.DataFrame(out, columns=cols)

@@ -455,6 +455,36 @@ def test_missing_the_last_recorded_session(demo_db, panel):
     assert P.needs_a_call(demo_db, start.astimezone() - timedelta(days=1)).empty
 
 
+def test_a_member_marked_absent_needs_a_call_at_once(demo_db, panel):
+    """An Absent mark is a clear sign: the member is on the call list as soon as they are marked,
+    even when the session is still to come by the clock (the door's default session is today's,
+    else the next one) or they joined the panel after it started (a replacement)."""
+    start = datetime(2026, 3, 14, 18, 30)                   # the next session, local time
+    s1 = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 18, 30), None, "o")
+    s2 = P.schedule_session(demo_db, "Session 2", start, None, "o")
+    P.mark_many(demo_db, s1, {p: "present" for p in panel}, "v", now=datetime(2026, 3, 7, 18, 40).astimezone())
+    early = start.astimezone() - timedelta(hours=3)         # marked at the door before the clock says it started
+    P.mark_attendance(demo_db, s2, panel[0], "absent", "v", now=early)
+    P.mark_attendance(demo_db, s2, panel[1], "excused", "v", now=early)
+    calls = P.needs_a_call(demo_db, early + timedelta(minutes=5)).set_index("person_id")
+    assert list(calls.index) == [panel[0]]
+    assert calls.loc[panel[0], "missed_session"]
+    assert calls.loc[panel[0], "reasons"] == "Marked absent for Session 2 (14 Mar)"
+    # after the session, the absent member is still there, the others (no mark yet) too
+    later = start.astimezone() + timedelta(hours=4)
+    calls = P.needs_a_call(demo_db, later).set_index("person_id")
+    assert calls.loc[panel[0], "reasons"] == "Missed Session 2 (14 Mar)"
+    # a replacement enrolled after the session started and marked absent is listed too
+    new = [p for p in pool_frame(demo_db)["person_id"] if p not in panel][0]
+    P.enrol_panel(demo_db, [new], None, "o", now=later)
+    P.mark_attendance(demo_db, s2, new, "absent", "v", now=later + timedelta(minutes=1))
+    calls = P.needs_a_call(demo_db, later + timedelta(minutes=2)).set_index("person_id")
+    assert new in calls.index and calls.loc[new, "missed_session"]
+    # a contact logged after the mark takes them off; coming to the next session too
+    P.log_contact(demo_db, panel[0], "phone", "spoke with them", None, "o", now=later + timedelta(hours=1))
+    assert panel[0] not in set(P.needs_a_call(demo_db, later + timedelta(hours=2))["person_id"])
+
+
 def test_newcomers_enrolled_after_a_session_did_not_miss_it(demo_db, panel):
     start = datetime(2026, 3, 7, 10)
     sid = P.schedule_session(demo_db, "Session 1", start, None, "o")
