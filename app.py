@@ -42,6 +42,7 @@ PAGES = [
     ("For members", "pages/member_survey.py", "Survey", ":material/assignment:", "survey", {M}),
     ("For members", "pages/results.py", "Results", ":material/insights:", "results", {O, M, P}),
     ("Open to all", "pages/transparency.py", "Transparency", ":material/visibility:", "transparency", EVERYONE),
+    ("Open to all", "pages/projector.py", "The draw, live (projector)", ":material/cast:", "projector", EVERYONE),
     ("Account", "pages/signin.py", "Sign in", ":material/login:", "sign-in", {P}),
     ("Account", "pages/team.py", "Team accounts", ":material/manage_accounts:", "team", {O}),
     ("Account", "pages/backup.py", "Backup and restore", ":material/backup:", "backup", {O}),

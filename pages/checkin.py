@@ -80,7 +80,7 @@ def door(session: P.Session) -> None:
     for r in shown.itertuples():
         with st.container(border=True, key=f"checkin_row_{r.person_id}"):
             now = P.MARK_LABELS[r.mark] if isinstance(r.mark, str) else "not marked yet"
-            st.markdown(f"**{md(r.first_name) if r.first_name else '(no first name)'}** · `{r.person_id}` — {now}")
+            st.markdown(f"**{md(r.first_name) if r.first_name else P.NO_NAME}** · `{r.person_id}` — {now}")
             # two big buttons a row on a phone, four on a wider screen
             with st.container(horizontal=True, wrap=True, gap="small"):
                 for m in P.MARKS:

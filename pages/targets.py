@@ -246,6 +246,9 @@ def freeze_button(database, info) -> None:
         with st.popover("Freeze these targets for the draw", icon=":material/lock:"):
             st.write(f"Freezing version {info.version} means it can never change again. Do this just before "
                      "the draw, once everyone agrees.")
+            st.write("What can still change: sign-ups keep coming in until the lottery is computed, and if the "
+                     "targets turn out wrong you can start a new version and freeze that one instead, until the "
+                     "draw's commitment is published.")
             if st.button("Yes, freeze them", type="primary"):
                 freeze(database, info.version, actor=current_actor())
                 flash("success", f"Version {info.version} is frozen for the draw.")

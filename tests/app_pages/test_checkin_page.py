@@ -186,3 +186,17 @@ def test_a_tap_on_an_out_of_date_list_does_not_overwrite_another_volunteers_mark
     assert P.session_marks(d, sid) == {pid: "late"}
     button(at, "Absent").click().run()                      # the list now shows "late": a deliberate change
     assert P.session_marks(d, sid) == {pid: "absent"}
+
+
+def test_the_door_shows_the_first_name_never_a_surname_first_or_an_email(fast_app_env):
+    at = open_app("volunteer")
+    d, ids, _ = enrol_with_session(10)
+    d.query("UPDATE contacts SET name = ? WHERE person_id = ?", ["O'Brien, Mary", ids[0]])
+    d.query("UPDATE contacts SET name = ? WHERE person_id = ?", ["kwame.asante@example.org", ids[1]])
+    goto(at, CHECKIN)
+    find(at, ids[0])
+    assert "**Mary** · " in "\n".join(str(m.value) for m in at.markdown)
+    assert "O'Brien" not in everything(at) and "O\\'Brien" not in everything(at)
+    find(at, ids[1])
+    shown = everything(at)
+    assert "(no name given)" in shown and "kwame" not in shown.lower() and "example.org" not in shown
