@@ -20,6 +20,7 @@ run: $(STAMP)
 
 browser:
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-axe.sh
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -42,6 +42,7 @@ PAGES = [
     ("For members", "pages/member_survey.py", "Survey", ":material/assignment:", "survey", {M}),
     ("For members", "pages/results.py", "Results", ":material/insights:", "results", {O, M, P}),
     ("Open to all", "pages/transparency.py", "Transparency", ":material/visibility:", "transparency", EVERYONE),
+    ("Open to all", "pages/projector.py", "The draw, live (projector)", ":material/cast:", "projector", EVERYONE),
     ("Account", "pages/signin.py", "Sign in", ":material/login:", "sign-in", {P}),
     ("Account", "pages/team.py", "Team accounts", ":material/manage_accounts:", "team", {O}),
     ("Account", "pages/backup.py", "Backup and restore", ":material/backup:", "backup", {O}),
@@ -137,6 +138,16 @@ def sidebar(role: str) -> None:
         staff_session.cookie_element()
 
 
+def menu_on() -> None:
+    """.streamlit/config.toml turns Streamlit's own side menu off (client.showSidebarNavigation = false):
+    on a freshly started server it listed the pages folder's source files ("app", "checkin", "common", …)
+    for the seconds of the first run, until st.navigation. Our menu is turned on here, just before it."""
+    from streamlit import config
+
+    if config.get_option("client.showSidebarNavigation") is False:
+        config.set_option("client.showSidebarNavigation", True)
+
+
 def go_back(pages: dict[str, list]) -> None:
     """Right after signing in: open the page the person was on (e.g. a bookmarked Check-in)."""
     wanted = st.session_state.pop("_go_to", None)
@@ -170,6 +181,7 @@ except Exception:  # noqa: BLE001 - never a traceback in the UI
 role = current_role()
 sidebar(role)
 _pages = pages_for(role)
+menu_on()
 _nav = st.navigation(_pages)
 go_back(_pages)
 from pages.common import routed  # noqa: E402 - a page run outside the router is refused (pages/common.py)

@@ -11,7 +11,7 @@ import streamlit as st
 from lib.assembly import participation as P
 from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import db, flash, run_page, show_errors, show_flashes
 from pages.common import current_actor
 
 BLANK = "—"
@@ -30,16 +30,39 @@ def actor() -> str:
     return f"{role} {name}".strip()
 
 
-def _mark(session_id: int, person_id: str, first: str, mark: str) -> None:
+def _mark(session_id: int, person_id: str, first: str, mark: str, seen: str | None = None) -> None:
+    # Recorded once per person and session (lib.assembly.participation): a double tap or a replayed click
+    # is told "already", and a tap on a list that is out of date never overwrites a newer mark.
+    who = f"{md(first) if first else person_id} ({person_id})"
     try:
-        P.mark_attendance(db(), session_id, person_id, mark, actor(), source="door")
-        flash("success", f"{md(first) if first else person_id} ({person_id}): {P.MARK_LABELS[mark].lower()}.")
-        st.session_state["checkin_search"] = ""
+        done = P.mark_attendance(db(), session_id, person_id, mark, actor(), source="door", seen=seen)
     except UserError as e:
         flash("error", md(e))
+        return
+    label = P.MARK_LABELS[done.mark].lower()
+    if done.outcome == "changed_meanwhile":   # the list stays on this person, now up to date
+        flash("warning", f"{who} was marked {label} at {done.time} by someone else just now, so your tap was "
+                         f"not saved. If they should be marked {P.MARK_LABELS[mark].lower()}, tap it again.")
+        return
+    if done.outcome == "recorded":
+        flash("success", f"{who}: {label}.")
+    else:
+        flash("info", f"{who} was already marked {label} at {done.time}. Nothing new was recorded.")
+    st.session_state["checkin_search"] = ""
+
+
+@st.fragment
+def door_fragment(session: P.Session) -> None:
+    """The door list on its own: a search or a tap reruns only this part of the page, not the whole app
+    (a fragment reruns by itself, without app.py's router, hence show_errors rather than run_page)."""
+    show_errors(lambda: door(session))
 
 
 def door(session: P.Session) -> None:
+    show_flashes()                      # the confirmation of a tap, right above the list it came from
+    summary = P.session_summary(db(), session.session_id)
+    st.markdown(f"Checked in: {summary['attended']} of {len(P.current_members(db()))} · "
+                f"not marked yet: {summary['unmarked']}")
     st.text_input("Find someone: first name or pseudonym", key="checkin_search",
                   placeholder="For example Amira, or P-0042, or 42")
     search = st.session_state.get("checkin_search", "")
@@ -55,15 +78,16 @@ def door(session: P.Session) -> None:
     if len(roster) > len(shown):
         st.caption(f"Showing {len(shown)} of {len(roster)}: type a name or number to find someone quickly.")
     for r in shown.itertuples():
-        with st.container(border=True):
+        with st.container(border=True, key=f"checkin_row_{r.person_id}"):
             now = P.MARK_LABELS[r.mark] if isinstance(r.mark, str) else "not marked yet"
-            st.markdown(f"**{md(r.first_name) if r.first_name else '(no first name)'}** · `{r.person_id}` — {now}")
+            st.markdown(f"**{md(r.first_name) if r.first_name else P.NO_NAME}** · `{r.person_id}` — {now}")
             # two big buttons a row on a phone, four on a wider screen
             with st.container(horizontal=True, wrap=True, gap="small"):
                 for m in P.MARKS:
                     st.button(P.MARK_LABELS[m], key=f"mark_{session.session_id}_{r.person_id}_{m}",
                               type="primary" if r.mark == m else "secondary", width=145,
-                              on_click=_mark, args=(session.session_id, r.person_id, r.first_name, m))
+                              on_click=_mark, args=(session.session_id, r.person_id, r.first_name, m,
+                                                     r.mark if isinstance(r.mark, str) else None))
 
 
 def paper(session: P.Session) -> None:
@@ -107,6 +131,10 @@ def body() -> None:
     if not sessions:
         st.info("No sessions have been scheduled yet. An organiser adds them on the Sessions page.")
         return
+    try:   # newcomers of a revealed replacement draw can be checked in without anyone opening Members
+        P.sync_replacements(db(), "replacement draw")
+    except UserError:
+        pass   # the Members page tells the organiser what is wrong
     if not P.current_members(db()):
         st.info("Nobody is on the panel yet. Once the panel is drawn and an organiser starts tracking it, "
                 "members appear here.")
@@ -118,12 +146,10 @@ def body() -> None:
         st.session_state["checkin_session"] = default.session_id if default else ids[-1]
     sid = st.selectbox("Session", ids, format_func=lambda i: labels[i], key="checkin_session")
     session = next(s for s in sessions if s.session_id == sid)
-    summary = P.session_summary(db(), sid)
-    st.markdown(f"Checked in: {summary['attended']} of {len(P.current_members(db()))} · "
-                f"not marked yet: {summary['unmarked']}")
-    t1, t2 = st.tabs(["At the door", "Paper sheet"])
+    # a kept tab: after saving the paper sheet the page stays on it (without a key it jumped back to the first)
+    t1, t2 = st.tabs(["At the door", "Paper sheet"], key="checkin_tab", on_change="rerun")
     with t1:
-        door(session)
+        door_fragment(session)
     with t2:
         paper(session)
     with st.expander("Who is checking people in?"):

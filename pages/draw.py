@@ -18,8 +18,7 @@ from lib.privacy import safe_csv_bytes
 from pages.common import db, flash, run_page, show_flashes
 from pages.common import current_actor
 
-STEPS = ["Check the quotas", "Compute the fair lottery", "Publish the commitment", "Enter the public number",
-         "Reveal the panel", "Download and share"]
+from lib.sortition.ceremony_steps import STEPS, CeremonyStep, ceremony_step, step as step_at  # noqa: F401
 
 
 def _actor() -> str:
@@ -34,26 +33,21 @@ def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
             {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values})
 
 
-def _step_header(current: int) -> None:
+def _step_header(current: int | CeremonyStep) -> None:
+    """The step's title, progress and the list of steps, from lib.sortition.ceremony_steps (the stored state)."""
+    s = current if isinstance(current, CeremonyStep) else step_at(current)
     marks = []
-    for i, name in enumerate(STEPS, start=1):
-        if i < current:
-            marks.append(f"~~{i}. {name}~~ ✓")
-        elif i == current:
-            marks.append(f"**{i}. {name}**")
-        else:
-            marks.append(f"{i}. {name}")
-    st.subheader(f"Step {current} of {len(STEPS)}: {STEPS[current - 1]}")
-    st.progress((current - 1) / len(STEPS))
+    for i, name, state in s.marks():
+        marks.append(f"~~{i}. {name}~~ ✓" if state == "done" else f"**{i}. {name}**" if state == "now" else
+                     f"{i}. {name}")
+    st.subheader(s.title)
+    st.progress(s.progress)
     st.caption(" → ".join(marks))
 
 
-def _big_code(text: str) -> None:
-    st.markdown(
-        "<div style='font-family: ui-monospace, Menlo, Consolas, monospace; font-size: clamp(1.2rem, 4.5vw, 2.2rem);"
-        " line-height: 1.5; word-spacing: .35em; letter-spacing: .04em; padding: .6rem .8rem; border: 2px solid;"
-        f" border-radius: .4rem; overflow-wrap: anywhere;' data-testid='commitment'>{text}</div>",
-        unsafe_allow_html=True)
+def _big_code(commitment: str | None) -> None:
+    """The commitment in groups of four that never break across lines (each group is one inline block)."""
+    st.markdown(draws.commitment_html(commitment, font_size="clamp(1.2rem, 4.5vw, 2.2rem)"), unsafe_allow_html=True)
 
 
 # --- progress of a background computation -------------------------------------------------------
@@ -116,10 +110,8 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
         st.markdown(f"The draw uses the **latest targets (version {info.version})**, for a panel of "
                     f"**{info.panel_size or '?'}** people. Before the draw they are *frozen*: nobody can change "
                     "them afterwards, and everyone can see which targets were used.")
-        if st.button(f"Freeze target version {info.version} for the draw", type="primary", key="freeze"):
-            draws.freeze_targets(d, info.version, actor=_actor())
-            flash("success", f"Target version {info.version} is frozen for the draw.")
-            st.rerun()
+        _freeze_with_confirmation(info.version, f"Freeze target version {info.version} for the draw", "freeze",
+                                  primary=True)
         return
     from lib.recruitment.targets import latest_version
 
@@ -127,10 +119,7 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
     if newest and newest > inputs.target_version:
         st.info(f"There is a newer target version ({newest}) that is not frozen yet. The draw uses the frozen "
                 f"version {inputs.target_version} unless you freeze the newer one.")
-        if st.button(f"Freeze target version {newest} and use it", key="freeze_newer"):
-            draws.freeze_targets(d, newest, actor=_actor())
-            flash("success", f"Target version {newest} is frozen for the draw.")
-            st.rerun()
+        _freeze_with_confirmation(newest, f"Freeze target version {newest} and use it", "freeze_newer")
     pool = draws.draw_instance(d, inputs)
     st.markdown(f"Targets **version {inputs.target_version}** (frozen"
                 f"{' by ' + inputs.frozen_by if inputs.frozen_by else ''}), a panel of **{inputs.panel_size}** "
@@ -164,7 +153,7 @@ def _step_inputs(new_after: draws.DrawRecord | None) -> None:
     if report.feasible:
         st.success("Good news: panels that meet every quota exist.")
     else:
-        st.warning("No panel can meet every quota as they stand. " + md(report.message()))
+        st.warning("No panel can meet every quota as they stand. " + md(report.message()))   # labels, not keys
         if not report.relaxable or not report.relaxation:
             st.error("No change to the quotas can fix this (for example, the panel is larger than the pool). "
                      "Bring in more sign-ups or make the panel smaller on the Targets page.")
@@ -258,6 +247,10 @@ def _chances(rec: draws.DrawRecord) -> None:
                         width="stretch")
     except ImportError:  # pragma: no cover - the chart module ships with the app
         pass
+    else:
+        from lib.reporting.charts import chance_explanation
+
+        st.markdown(chance_explanation(rec.probabilities, panel_size=rec.panel_size, pool_size=rec.pool_size))
     with st.expander("The numbers behind the chart"):
         df = pd.DataFrame({"Pseudonym": list(rec.probabilities),
                            "Chance (fair lottery)": list(rec.probabilities.values())})
@@ -306,10 +299,18 @@ def _which_lottery(rec: draws.DrawRecord) -> None:
             st.rerun()
 
 
+def _changes_text(rec: draws.DrawRecord) -> str:
+    """The relaxed quotas in words, naming questions and answers by their labels."""
+    labels = draws.feasibility_labels(db())
+    try:
+        return "; ".join(md(c.describe(labels)) for c in draws.quota_changes(rec.relaxation))
+    except (KeyError, TypeError, ValueError):     # an old record without the numbers: its stored words
+        return "; ".join(md(c.get("change", "")) for c in rec.relaxation)
+
+
 def _relaxation_note(rec: draws.DrawRecord) -> None:
     if rec.relaxation:
-        st.warning("These quotas were relaxed so that a panel is possible: "
-                   + "; ".join(md(c.get("change", "")) for c in rec.relaxation) + ".")
+        st.warning("These quotas were relaxed so that a panel is possible: " + _changes_text(rec) + ".")
 
 
 def _stale_warning(rec: draws.DrawRecord) -> None:
@@ -354,7 +355,7 @@ def _step_commit(rec: draws.DrawRecord, prefix: str) -> None:
 def _commitment_block(rec: draws.DrawRecord, prefix: str) -> None:
     st.markdown("**The commitment**. Read it aloud, put it on your website and in the room, before the public "
                 "number is drawn:")
-    _big_code(draws.group_commitment(rec.commitment))
+    _big_code(rec.commitment)
     page = draws.printable_lottery_html(rec, draws.frozen_lottery(db(), rec.draw_id), title=_assembly_name())
     st.download_button("Download the printable page (every panel by pseudonym)", page.encode("utf-8"),
                        file_name=f"lottery-{prefix}{rec.draw_id}.html", mime="text/html", key=f"{prefix}print",
@@ -366,7 +367,7 @@ def _step_number(rec: draws.DrawRecord, prefix: str) -> None:
         "Now get a **random number that nobody could know in advance**, in public. Good ways:\n"
         "- numbered balls drawn from a bag, or dice rolled, in the room, by a member of the public;\n"
         "- a lottery result published *after* the commitment (for example the next national lottery draw).\n\n"
-        "Type it exactly as announced. Spaces do not matter, but every digit does.")
+        + _number_rule(rec))
     with st.form(f"{prefix}number_form"):
         number = st.text_input("The public random number", key=f"{prefix}number",
                                placeholder="for example: 12 07 33 41 05")
@@ -381,6 +382,49 @@ def _step_number(rec: draws.DrawRecord, prefix: str) -> None:
             return
         draws.reveal_draw(db(), rec.draw_id, number, actor=_actor())
         st.rerun()
+
+
+def _number_rule(rec: draws.DrawRecord) -> str:
+    """How the number is read, under the rule this lottery was committed with (its engine version)."""
+    try:
+        version = draws.frozen_lottery(db(), rec.draw_id).engine_version
+    except Exception:  # noqa: BLE001 - the sentence is only help; the reveal itself checks again
+        version = None
+    if version == "1.0":
+        return ("Type it exactly as announced, with the same spaces and punctuation: this draw was committed before "
+                "spaces stopped mattering, so “12 07 33” and “120733” would be different numbers.")
+    return ("Type it as announced. Spaces, commas, dots and dashes between the groups do not matter "
+            "(“17 23 05”, “17-23-05” and “172305” are the same number), but every digit does, zeros included.")
+
+
+def _freeze_with_confirmation(version: int, label: str, key: str, *, primary: bool = False) -> None:
+    """Freezing the targets asks first, saying what freezing means and what can still change."""
+    d = db()
+    asking = st.session_state.get("confirm_freeze") == (key, version)
+    if not asking:
+        if st.button(label, type="primary" if primary else "secondary", key=key, icon=":material/lock:"):
+            st.session_state["confirm_freeze"] = (key, version)
+            st.rerun()
+        return
+    with st.container(border=True):
+        st.markdown(f"**Freeze target version {version}?**")
+        st.markdown(
+            f"- Version {version} can **never change again**. Everyone can see that the draw used it, and the "
+            "quotas it gives are written into the draw's public record.\n"
+            "- **What can still change:** sign-ups keep coming in until you compute the lottery (step 2); the "
+            "“one person per household” rule can still be switched; and if the targets turn out wrong, you can "
+            "start a new version on the Targets page and freeze that one instead, until the commitment is "
+            "published.\n"
+            "- Do this once everyone agrees on the targets, just before the draw.")
+        yes, no = st.columns(2)
+        if yes.button(f"Yes, freeze version {version}", type="primary", key=f"{key}_confirm"):
+            st.session_state.pop("confirm_freeze", None)
+            draws.freeze_targets(d, version, actor=_actor())
+            flash("success", f"Target version {version} is frozen for the draw.")
+            st.rerun()
+        if no.button("Not yet", key=f"{key}_cancel"):
+            st.session_state.pop("confirm_freeze", None)
+            st.rerun()
 
 
 def _assembly_name() -> str:
@@ -481,15 +525,13 @@ def _ceremony(rec: draws.DrawRecord, prefix: str, *, first_step: int = 3) -> Non
         st.warning(f"The commitment of draw {rec.draw_id} was withdrawn in public, so it can never be revealed."
                    + (f" The live commitment is draw {live.draw_id}'s." if live else " Start a new draw below."))
         return
+    _step_header(ceremony_step(rec.status))
     if rec.status == "computed":
-        _step_header(first_step)
         _step_commit(rec, prefix)
     elif rec.status == "committed":
-        _step_header(first_step + 1)
         _commitment_block(rec, prefix)
         _step_number(rec, prefix)
     else:
-        _step_header(first_step + 2)
         with st.expander("The commitment and the printable page"):
             _commitment_block(rec, prefix)
         _step_result(rec, prefix)
@@ -526,7 +568,7 @@ def _replacements() -> None:
         _rerun_note(rec)
         if rec.relaxation:
             st.warning("The people left could not meet every quota, so these were relaxed: "
-                       + "; ".join(c.get("change", "") for c in rec.relaxation) + ".")
+                       + _changes_text(rec) + ".")
         st.caption(f"Reserve pool: {rec.pool_size} people. Smallest chance among them: "
                    f"{draws.chance_text(rec.min_probability)}.")
         _ceremony(rec, f"r{rec.draw_id}_")

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 import streamlit as st
 
 from lib.evaluation import survey as ev
+from lib.assembly import participation
 from lib.assembly.access_cards import cards_html
 from lib.errors import UserError
 from lib.plaintext import md
@@ -256,12 +257,8 @@ def waves_tab() -> None:
 
 
 def _last_session_title() -> str | None:
-    """The latest session with attendance recorded (participation module), for naming a pulse survey."""
-    part = ev._participation()
-    try:
-        session = part.last_recorded_session(db()) if part is not None else None
-    except Exception:  # noqa: BLE001 - participation not ready: no suggestion
-        return None
+    """The latest session with attendance recorded (lib.assembly.participation), for naming a pulse survey."""
+    session = participation.last_recorded_session(db())
     return session.title if session is not None else None
 
 

@@ -13,7 +13,8 @@ from datetime import datetime
 import streamlit as st
 
 from lib.plaintext import md
-from lib.recruitment.quota_board import SAFETY_FACTOR, board_signature, board_table, build_board, look_for_lines, shown_count
+from lib.recruitment.quota_board import (SAFETY_FACTOR, below_share_lines, board_signature, board_table, build_board,
+                             look_for_lines, shown_count)
 from lib.recruitment.signups.live import ago_words, live_status, source_words
 from pages.common import db, run_page, show_errors
 
@@ -102,6 +103,10 @@ def _board_body() -> None:
     else:
         st.success("Every group has enough sign-ups to be safe. Keep going: more sign-ups give everyone a fairer "
                    "chance.")
+    welcome = below_share_lines(board, organiser=organiser)
+    if welcome:
+        st.markdown("**Safe, but still fewer than their share of the community** (more of them are welcome):\n"
+                    + "\n".join(f"- {line}" for line in welcome))
     with st.expander("What do the columns mean?"):
         st.markdown(
             "- **Signed up**: people of that kind who have signed up so far.\n"
@@ -118,8 +123,7 @@ def _board_body() -> None:
     for f in dict.fromkeys((r.field, r.field_label) for r in board.rows):
         rows = [r for r in board.rows if r.field == f[0]]
         short = sum(1 for r in rows if r.still_needed > 0)
-        label = f"{md(f[1])} · {short} group{'s' if short != 1 else ''} still needed" if short else f"{md(f[1])} · all safe"
-        with st.expander(label, expanded=bool(short)):
+        with st.expander(f"{md(f[1])} · {board.field_status(f[0])}", expanded=bool(short)):
             table = board_table(board, f[0], organiser=organiser)
             table["Group"] = table["Group"].map(md)          # st.table renders its cells as Markdown
             st.table(table, hide_index=True, border="horizontal")

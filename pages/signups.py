@@ -461,6 +461,38 @@ def mapping_section() -> None:
             st.rerun()
 
 
+def preview_section() -> None:
+    """Every sign-up, a page at a time, with a search by pseudonym or row (it used to stop at 200 rows
+    without saying so)."""
+    st.subheader("Preview")
+    st.caption("Names and contact details are hidden here. Everyone is known by a pseudonym (P-0001 …).")
+    left, right = st.columns([3, 1])
+    search = left.text_input("Find a sign-up: pseudonym or row number of the sheet", key="preview_search",
+                             placeholder="For example P-0042, or 42")
+    total = store.preview_count(db(), search)
+    pages = max(1, -(-total // store.PREVIEW_PAGE))
+    page = 1
+    if pages > 1:
+        if not 1 <= int(st.session_state.get("preview_page") or 1) <= pages:   # e.g. fewer pages after a search
+            st.session_state["preview_page"] = 1
+        st.session_state.setdefault("preview_page", 1)
+        page = int(right.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1,
+                                      key="preview_page"))
+    start = (page - 1) * store.PREVIEW_PAGE
+    rows = store.preview(db(), offset=start, search=search)
+    found = f" matching “{md(search.strip())}”" if search.strip() else ""
+    if rows.empty:
+        st.info(f"No sign-up{found}. Search by pseudonym (like P-0042) or by the row number in the sheet."
+                if found else "No sign-ups yet.")
+        return
+    if total > len(rows):
+        st.caption(f"Showing sign-ups {start + 1}–{start + len(rows)} of {total}{found}. Choose another page, "
+                   "or search by pseudonym or row number.")
+    else:
+        st.caption(f"Showing all {total} sign-ups{found}.")
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
 def body() -> None:
     st.title("Sign-ups")
     show_flashes()
@@ -494,9 +526,7 @@ def body() -> None:
         st.dataframe(shown, hide_index=True, width="stretch",
                      column_config={"What to do": st.column_config.TextColumn(width="large")})
 
-    st.subheader("Preview")
-    st.caption("Names and contact details are hidden here. Everyone is known by a pseudonym (P-0001 …).")
-    st.dataframe(store.preview(db(), limit=200), hide_index=True, width="stretch")
+    preview_section()
 
     with st.expander("History of bringing in sign-ups", icon=":material/history:"):
         st.dataframe(store.last_syncs(db(), 20), hide_index=True, width="stretch")

@@ -60,10 +60,13 @@ def _feasibility(db_path: str, pool_sig: tuple, quotas: tuple, panel_size: int, 
     from lib.sortition.feasibility import check_feasibility
     from lib.sortition.audit.model import Quota
 
+    from lib.draws.records import feasibility_labels
+
     instance = build_instance(db(), [Quota(*q) for q in quotas], panel_size, one_per_household=one_per_household)
-    report = check_feasibility(instance)
+    labels = feasibility_labels(db())      # the questions and answers as set up, not their keys
+    report = check_feasibility(instance, labels=labels)
     return {"feasible": report.feasible, "diagnosis": list(report.diagnosis),
-            "relaxation": [c.describe() for c in report.relaxation], "seats": report.seats,
+            "relaxation": [c.describe(labels) for c in report.relaxation], "seats": report.seats,
             "relaxable": report.relaxable, "pool": len(instance.people)}
 
 
@@ -243,6 +246,9 @@ def freeze_button(database, info) -> None:
         with st.popover("Freeze these targets for the draw", icon=":material/lock:"):
             st.write(f"Freezing version {info.version} means it can never change again. Do this just before "
                      "the draw, once everyone agrees.")
+            st.write("What can still change: sign-ups keep coming in until the lottery is computed, and if the "
+                     "targets turn out wrong you can start a new version and freeze that one instead, until the "
+                     "draw's commitment is published.")
             if st.button("Yes, freeze them", type="primary"):
                 freeze(database, info.version, actor=current_actor())
                 flash("success", f"Version {info.version} is frozen for the draw.")

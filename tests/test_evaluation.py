@@ -126,7 +126,7 @@ def test_threshold_is_the_agreed_share_of_the_base(ten):
     assert res.loc[q1, "outcome"] == "adopted" and res.loc[q1, "endorsements"] == 5
     assert res.loc[q2, "outcome"] == "not_enough" and res.loc[q2, "endorsements"] == 4
     assert ev.needed_endorsements(0.5, 9) == 5 and ev.needed_endorsements(0.5, 10) == 5
-    assert ev.needed_endorsements(0.5, 0) == 1
+    assert ev.needed_endorsements(0.5, 0) == 2          # never fewer than 2: nobody adopts a question alone
 
 
 def test_tallies_stay_hidden_until_the_round_closes_and_each_member_endorses_once(ten):
@@ -172,7 +172,8 @@ def test_the_limit_counts_questions_adopted_in_earlier_rounds(ten):
     q4 = ev.propose_question(db, s[1], "Another one?", "x")
     ev.check_question(db, q4, True)
     rnd2 = ev.open_round(db, T0 + timedelta(days=5), now=T0 + timedelta(hours=2))
-    ev.endorse(db, s[1], rnd2.round_id, [q4], now=T0 + timedelta(hours=2))
+    for m in s[1:3]:                    # two members: enough (the proposer alone never is)
+        ev.endorse(db, m, rnd2.round_id, [q4], now=T0 + timedelta(hours=2))
     res2 = ev.close_round(db, rnd2.round_id, now=T0 + timedelta(hours=3)).set_index("question_id")
     assert res2.loc[q4, "outcome"] == "no_room"
     assert len(ev.adopted_questions(db)) == 2
@@ -208,17 +209,19 @@ def test_an_objection_reopens_the_question_for_a_new_round_and_is_logged(ten):
         ev.object_to(db, s[7], q1, "again")
 
 
-def test_attendance_at_the_last_session_is_the_base_when_known(ten, monkeypatch):
-    db, _s, _ = ten
-    from lib.evaluation import survey as evaluation
+def test_attendance_at_the_last_session_is_the_base_when_known(demo_db):
+    """Through the real lib.assembly.participation (no stand-in: a broken participation module must fail here,
+    not quietly change the threshold)."""
+    from lib.assembly import participation as P
+    from lib.recruitment.signups.store import pool_frame
 
-    class FakeParticipation:   # stands in for the other module's contract only (not our code)
-        @staticmethod
-        def attended_last_session(_db):
-            return 4
-
-    monkeypatch.setattr(evaluation, "_participation", lambda: FakeParticipation)
-    base = ev.adoption_base(db)
+    panel = pool_frame(demo_db)["person_id"].tolist()[:6]
+    P.enrol_panel(demo_db, panel, None, "organiser", now=T0)
+    assert ev.adoption_base(demo_db) == ev.Base(6, "current members (no session attendance is recorded yet)")
+    sid = P.schedule_session(demo_db, "Session 1", T0 - timedelta(days=1), None, "organiser", now=T0)
+    for pid in panel[:4]:
+        P.mark_attendance(demo_db, sid, pid, "present", "volunteer")
+    base = ev.adoption_base(demo_db)
     assert (base.count, base.source) == (4, "members who attended the last session")
 
 

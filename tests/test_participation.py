@@ -202,8 +202,62 @@ def test_marking_is_idempotent_and_the_last_mark_wins_with_every_write_logged(de
     P.mark_attendance(demo_db, sid, panel[0], "Late or part", "v2")
     assert P.session_marks(demo_db, sid) == {panel[0]: "late"}
     log = P.attendance_log_frame(demo_db, sid)
-    assert list(log["mark"]) == ["present", "present", "late"] and list(log["actor"]) == ["v1", "v1", "v2"]
+    # the same mark again records nothing; a correction is a new row
+    assert list(log["mark"]) == ["present", "late"] and list(log["actor"]) == ["v1", "v2"]
     assert len(P.attendance_frame(demo_db)) == 1
+
+
+def test_checking_someone_in_twice_records_once_and_says_when(demo_db, panel):
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 18), "Library", "organiser")
+    at = datetime(2026, 3, 7, 18, 2).astimezone()
+    first = P.mark_attendance(demo_db, sid, panel[0], "present", "volunteer Ana", now=at)
+    again = P.mark_attendance(demo_db, sid, panel[0], "present", "volunteer Bo", now=at + timedelta(minutes=3))
+    assert first.recorded and first.outcome == "recorded"
+    assert not again.recorded and again.outcome == "already"
+    assert (again.mark, again.time, again.actor) == ("present", "18:02", "volunteer Ana")
+    log = P.attendance_log_frame(demo_db, sid)
+    assert len(log) == 1 and list(log["actor"]) == ["volunteer Ana"]
+    # a paper sheet saying the same thing records nothing new either
+    assert P.mark_many(demo_db, sid, {panel[0]: "present", panel[1]: "present"}, "v") == 1
+    assert len(P.attendance_log_frame(demo_db, sid)) == 2
+
+
+def test_a_stale_or_replayed_tap_never_overwrites_a_newer_mark(demo_db, panel):
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 18), None, "organiser")
+    # volunteer A's list shows panel[0] unmarked; meanwhile volunteer B marks them late
+    P.mark_attendance(demo_db, sid, panel[0], "late", "volunteer B", seen=None)
+    stale = P.mark_attendance(demo_db, sid, panel[0], "absent", "volunteer A", seen=None)
+    assert stale.outcome == "changed_meanwhile" and (stale.mark, stale.actor) == ("late", "volunteer B")
+    assert P.session_marks(demo_db, sid) == {panel[0]: "late"}
+    # the same correction made on an up-to-date list goes through
+    fixed = P.mark_attendance(demo_db, sid, panel[0], "absent", "volunteer A", seen="late")
+    assert fixed.recorded and P.session_marks(demo_db, sid) == {panel[0]: "absent"}
+    assert list(P.attendance_log_frame(demo_db, sid)["mark"]) == ["late", "absent"]
+
+
+def test_many_volunteers_checking_the_same_person_in_at_once_record_one_check_in(demo_db, panel):
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 18), None, "organiser")
+    people = panel[:5]
+    errors = []
+    for pid in people:
+        barrier = threading.Barrier(4)
+
+        def tap(k, pid=pid, barrier=barrier):
+            barrier.wait()
+            try:
+                P.mark_attendance(demo_db, sid, pid, "present", f"volunteer {k}")
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+        threads = [threading.Thread(target=tap, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    log = P.attendance_log_frame(demo_db, sid)
+    assert sorted(log["person_id"]) == sorted(people), log      # one record each, nobody lost
+    assert P.session_summary(demo_db, sid)["present"] == len(people)
 
 
 def test_marks_are_checked_and_a_bad_sheet_saves_nothing(demo_db, panel):
@@ -399,6 +453,36 @@ def test_missing_the_last_recorded_session(demo_db, panel):
     assert panel[26] not in set(P.needs_a_call(demo_db, after + timedelta(hours=2))["person_id"])
     # a session in the future does not count yet
     assert P.needs_a_call(demo_db, start.astimezone() - timedelta(days=1)).empty
+
+
+def test_a_member_marked_absent_needs_a_call_at_once(demo_db, panel):
+    """An Absent mark is a clear sign: the member is on the call list as soon as they are marked,
+    even when the session is still to come by the clock (the door's default session is today's,
+    else the next one) or they joined the panel after it started (a replacement)."""
+    start = datetime(2026, 3, 14, 18, 30)                   # the next session, local time
+    s1 = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 18, 30), None, "o")
+    s2 = P.schedule_session(demo_db, "Session 2", start, None, "o")
+    P.mark_many(demo_db, s1, {p: "present" for p in panel}, "v", now=datetime(2026, 3, 7, 18, 40).astimezone())
+    early = start.astimezone() - timedelta(hours=3)         # marked at the door before the clock says it started
+    P.mark_attendance(demo_db, s2, panel[0], "absent", "v", now=early)
+    P.mark_attendance(demo_db, s2, panel[1], "excused", "v", now=early)
+    calls = P.needs_a_call(demo_db, early + timedelta(minutes=5)).set_index("person_id")
+    assert list(calls.index) == [panel[0]]
+    assert calls.loc[panel[0], "missed_session"]
+    assert calls.loc[panel[0], "reasons"] == "Marked absent for Session 2 (14 Mar)"
+    # after the session, the absent member is still there, the others (no mark yet) too
+    later = start.astimezone() + timedelta(hours=4)
+    calls = P.needs_a_call(demo_db, later).set_index("person_id")
+    assert calls.loc[panel[0], "reasons"] == "Missed Session 2 (14 Mar)"
+    # a replacement enrolled after the session started and marked absent is listed too
+    new = [p for p in pool_frame(demo_db)["person_id"] if p not in panel][0]
+    P.enrol_panel(demo_db, [new], None, "o", now=later)
+    P.mark_attendance(demo_db, s2, new, "absent", "v", now=later + timedelta(minutes=1))
+    calls = P.needs_a_call(demo_db, later + timedelta(minutes=2)).set_index("person_id")
+    assert new in calls.index and calls.loc[new, "missed_session"]
+    # a contact logged after the mark takes them off; coming to the next session too
+    P.log_contact(demo_db, panel[0], "phone", "spoke with them", None, "o", now=later + timedelta(hours=1))
+    assert panel[0] not in set(P.needs_a_call(demo_db, later + timedelta(hours=2))["person_id"])
 
 
 def test_newcomers_enrolled_after_a_session_did_not_miss_it(demo_db, panel):

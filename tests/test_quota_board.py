@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lib.recruitment.categories import load_fields
-from lib.recruitment.quota_board import (SAFETY_FACTOR, Board, BoardRow, board_table, build_board, look_for_lines,
-                             shown_still_needed)
+from lib.recruitment.quota_board import (SAFETY_FACTOR, Board, BoardRow, below_share_lines, board_table, build_board,
+                             look_for_lines, shown_still_needed)
 from lib.recruitment.signups.store import pool_frame
 from lib.recruitment.targets import load_targets, save_target_version
 
@@ -51,12 +51,32 @@ def test_still_needed_is_three_times_the_minimum_minus_the_ready_signups(demo_db
     assert "16 to 24**: 15 more (aim for 42" in "\n".join(look_for_lines(board, organiser=False))
 
 
-def test_when_every_group_is_safe_look_for_the_most_under_represented():
+def test_when_every_group_is_safe_none_is_to_look_for_and_the_under_represented_are_listed_apart():
     rows = [row("A", share=0.5, signup_share=0.1, min_seats=1), row("B", share=0.3, signup_share=0.25, min_seats=1),
             row("C", share=0.2, signup_share=0.65, min_seats=1)]
     board = Board(1, 10, False, 100, 100, rows)
-    assert [r.value for r in board.look_for()] == ["A", "B"]      # C is over-represented
-    assert look_for_lines(board, organiser=False)[0] == "**Field: A**: 50% of the community, only 10% of sign-ups"
+    # "Who to look for next" beside "Field · all safe" contradicted itself (issue 15): a safe group is not
+    # one to look for; the under-represented safe groups are listed apart, as safe.
+    assert board.look_for() == [] and look_for_lines(board, organiser=False) == []
+    assert board.field_status("f") == "all safe"
+    assert [r.value for r in board.below_share()] == ["A", "B"]      # C is over-represented
+    assert below_share_lines(board, organiser=False)[0] == "**Field: A**: 50% of the community, only 10% of sign-ups"
+
+
+def test_a_group_to_look_for_is_never_in_a_field_called_all_safe():
+    import itertools
+
+    for eligible_a, eligible_b, min_a, share_a in itertools.product((0, 2, 3, 9), (0, 3, 30), (0, 1, 3), (0.1, 0.6)):
+        rows = [row("A", eligible=eligible_a, min_seats=min_a, share=share_a, signup_share=0.2),
+                row("B", eligible=eligible_b, min_seats=1, share=1 - share_a, signup_share=0.8)]
+        board = Board(1, 10, False, 100, 100, rows)
+        listed = {r.value for r in board.look_for()}
+        if listed:
+            assert board.field_status("f") != "all safe"
+            assert board.field_status("f") == f"{len(listed)} group{'s' if len(listed) != 1 else ''} still needed"
+        else:
+            assert board.field_status("f") == "all safe"
+        assert not listed & {r.value for r in board.below_share()}
 
 
 def test_small_groups_are_hidden_from_volunteers_without_leaking_through_other_columns():

@@ -222,3 +222,22 @@ def test_funnel_table_by_hand():
     assert table.to_dict("records") == [
         {"Group": "Young", "Selected": 10, "Confirmed": 7, "Withdrawn": 4, "Still on board": "60%"},
         {"Group": "Old", "Selected": 20, "Confirmed": 19, "Withdrawn": 1, "Still on board": "95%"}]
+
+
+def test_every_public_table_has_one_column_order_whichever_group_or_stage_comes_first():
+    """Issue 15: the Transparency tables changed column order from table to table. A first group without a
+    target put "Community" after the stages; stages listed in another order moved theirs."""
+    pop = population_stage([Target("age", "old", 0.6)], [AGE])            # no target for "young", the first group
+    signups = stage_from_counts({("age", "young"): 10, ("age", "old"): 30}, [AGE])
+    selected = stage_from_counts({("age", "young"): 5, ("age", "old"): 15}, [AGE])
+    want = ["Group", "Community", "Signed up", "Selected"]
+    for stages in ({"population": pop, "signups": signups, "selected": selected},
+                   {"selected": selected, "signups": signups, "population": pop},
+                   {"signups": signups, "population": pop, "selected": selected}):
+        for organiser in (False, True):
+            assert public_table(comparison(stages, [AGE]), organiser=organiser).columns.tolist() == want
+    area_pop = population_stage([Target("area", "north", 0.5), Target("area", "south", 0.5)], [AREA])
+    area = stage_from_counts({("area", "north"): 20, ("area", "south"): 20}, [AREA])
+    tables = [public_table(comparison({"population": pop, "signups": signups, "selected": selected}, [AGE])),
+              public_table(comparison({"signups": area, "population": area_pop}, [AREA]))]
+    assert [t.columns.tolist() for t in tables] == [want, ["Group", "Community", "Signed up"]]

@@ -25,6 +25,7 @@ that the rules can be tested with a fixed clock.
 from __future__ import annotations
 
 import html
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -162,7 +163,8 @@ def enrol_panel(db: Database, person_ids: Iterable[str], draw_id: int | None, ac
                         reason=f"Replaced by {new}" + (f" (replacement draw {draw_id})" if draw_id else ""))
         return added
 
-    return db.transaction(write)
+    # Two pages syncing a replacement at the same moment: the second retries and finds it done.
+    return _in_one_transaction(db, write)
 
 
 def change_status(db: Database, person_id: str, new_status: str, actor: str | None, *, reason: str | None = None,
@@ -365,7 +367,34 @@ def _check_session(cur, session_id: int) -> None:
         raise UserError("That session was cancelled, so nobody can be marked for it.")
 
 
-def _write_marks(cur, session_id: int, marks: Mapping[str, str], actor, source, at) -> None:
+@dataclass
+class MarkResult:
+    """What one check-in did. ``recorded``: a new mark was saved. Otherwise nothing was written:
+    ``already`` (the person already had this very mark: a double tap, a rerun, two volunteers at
+    once) or ``changed_meanwhile`` (somebody else gave them another mark after the volunteer's
+    list was shown, so the tap is not applied over it). ``mark``, ``at`` and ``actor`` describe
+    the mark the person has now."""
+    person_id: str
+    mark: str
+    at: datetime
+    actor: str | None
+    outcome: str            # "recorded" | "already" | "changed_meanwhile"
+
+    @property
+    def recorded(self) -> bool:
+        return self.outcome == "recorded"
+
+    @property
+    def time(self) -> str:
+        """The time of the mark on the venue's clock, like 18:02."""
+        return _local_naive(self.at).strftime("%H:%M")
+
+
+_UNSEEN = object()
+
+
+def _write_marks(cur, session_id: int, marks: Mapping[str, str], actor, source, at,
+                 seen: Mapping[str, str | None] | None = None) -> list[MarkResult]:
     _check_session(cur, session_id)
     ids = list(marks)
     rows = cur.execute("SELECT person_id, status FROM members WHERE list_contains(?, person_id)", [ids]).fetchall()
@@ -378,12 +407,51 @@ def _write_marks(cur, session_id: int, marks: Mapping[str, str], actor, source, 
     if gone:
         raise UserError(f"{', '.join(gone[:10])} withdrew from the assembly, so they cannot be marked. "
                         "Ask an organiser if they have come back. Nothing was saved.")
-    cur.executemany("INSERT INTO attendance_log (session_id, person_id, mark, recorded_at, actor, source) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", [[session_id, p, m, at, actor, source] for p, m in marks.items()])
-    # Turning up makes a confirmed member "taking part".
+    current = {r[0]: r[1:] for r in cur.execute(
+        "SELECT person_id, mark, recorded_at, actor FROM attendance_now WHERE session_id = ? "
+        "AND list_contains(?, person_id)", [session_id, ids]).fetchall()}
+    results, new = [], {}
     for p, m in marks.items():
+        now_mark = current.get(p)
+        if now_mark and now_mark[0] == m:
+            results.append(MarkResult(p, m, now_mark[1], now_mark[2], "already"))
+            continue
+        expected = (seen or {}).get(p, _UNSEEN)
+        if expected is not _UNSEEN and now_mark and now_mark[0] != expected:
+            results.append(MarkResult(p, now_mark[0], now_mark[1], now_mark[2], "changed_meanwhile"))
+            continue
+        mark_id = cur.execute("INSERT INTO attendance_log (session_id, person_id, mark, recorded_at, actor, source) "
+                              "VALUES (?, ?, ?, ?, ?, ?) RETURNING mark_id",
+                              [session_id, p, m, at, actor, source]).fetchall()[0][0]
+        # The primary key (session_id, person_id) of attendance_now is what stops a second record:
+        # a concurrent insert of the same key fails, and the retry finds the mark already there.
+        if now_mark:
+            cur.execute("UPDATE attendance_now SET mark = ?, mark_id = ?, recorded_at = ?, actor = ? "
+                        "WHERE session_id = ? AND person_id = ?", [m, mark_id, at, actor, session_id, p])
+        else:
+            cur.execute("INSERT INTO attendance_now (session_id, person_id, mark, mark_id, recorded_at, actor) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", [session_id, p, m, mark_id, at, actor])
+        new[p] = m
+        results.append(MarkResult(p, m, at, actor, "recorded"))
+    # Turning up makes a confirmed member "taking part".
+    for p, m in new.items():
         if m in ATTENDED and status[p] == CONFIRMED:
             _set_status(cur, p, ACTIVE, at, actor, reason="Came to a session")
+    return results
+
+
+def _in_one_transaction(db: Database, fn):
+    """``db.transaction(fn)``, also retrying when a row this transaction inserts was committed by
+    somebody else after it began (DuckDB reports that as a constraint error, not a conflict)."""
+    import duckdb
+
+    for attempt in range(6):
+        try:
+            return db.transaction(fn)
+        except duckdb.ConstraintException:
+            if attempt == 5:
+                raise
+            time.sleep(0.01 * (attempt + 1))
 
 
 def _clean_mark(mark: str) -> str:
@@ -396,27 +464,39 @@ def _clean_mark(mark: str) -> str:
 
 
 def mark_attendance(db: Database, session_id: int, person_id: str, mark: str, actor: str | None, *,
-                    source: str = "door", now: datetime | None = None) -> None:
-    """Record one mark. Every call is logged; the latest mark per person and session counts."""
-    mark_many(db, session_id, {person_id: mark}, actor, source=source, now=now)
+                    source: str = "door", now: datetime | None = None, seen=_UNSEEN) -> MarkResult:
+    """Record one mark, once: giving a person the mark they already have records nothing and
+    says when they got it (``MarkResult.outcome == "already"``); a different mark is a
+    correction, logged as a new row (the latest mark counts). ``seen``: the mark the volunteer
+    saw on screen (None: not marked yet); when given and somebody else changed the mark since,
+    nothing is written (``"changed_meanwhile"``), so a stale list or a replayed tap never
+    overwrites a newer mark."""
+    pid = str(person_id).strip()
+    clean = _clean_mark(mark)
+    expected = {} if seen is _UNSEEN else {pid: seen}
+    at = _now(now)
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    return _in_one_transaction(db, lambda cur: _write_marks(cur, int(session_id), {pid: clean}, actor, source, at,
+                                                            expected))[0]
 
 
 def mark_many(db: Database, session_id: int, marks: Mapping[str, str], actor: str | None, *,
               source: str = "sheet", now: datetime | None = None) -> int:
-    """Record several marks at once (a typed-in paper sheet): all saved, or none. Returns how many."""
+    """Record several marks at once (a typed-in paper sheet): all saved, or none. Returns how many
+    were new (a mark the person already has is not recorded again)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     clean = {str(p).strip(): _clean_mark(m) for p, m in marks.items() if str(p).strip()}
     if not clean:
         return 0
     at = _now(now)
-    db.transaction(lambda cur: _write_marks(cur, int(session_id), clean, actor, source, at))
-    return len(clean)
+    results = _in_one_transaction(db, lambda cur: _write_marks(cur, int(session_id), clean, actor, source, at))
+    return sum(r.recorded for r in results)
 
 
 _CURRENT_MARKS = """
-    SELECT session_id, person_id, arg_max(mark, mark_id) AS mark, max(recorded_at) AS recorded_at
-    FROM attendance_log GROUP BY session_id, person_id"""
+    SELECT session_id, person_id, mark, recorded_at FROM attendance_now"""
 
 
 def attendance_frame(db: Database, *, include_cancelled: bool = False) -> pd.DataFrame:
@@ -463,10 +543,54 @@ def attended_last_session(db: Database) -> int | None:
 
 # --- first names for the door (the only contact-derived data volunteers see) ------------------
 
+_TITLES = frozenset("""mr mrs ms miss mx master dr doctor prof professor rev revd reverend fr father sr sra srta
+    sir dame lord lady cllr councillor hon herr frau fräulein mme mlle mevr dhr med dipl ing""".split())
+_SUFFIXES = frozenset("jr jnr junior sr snr senior ii iii iv phd md mbe obe esq".split())
+_EDGE_PUNCTUATION = "\"'“”‘’«»„‚()[]{}<>.,;:!?*/\\|_~`^#"
+NO_NAME = "(no name given)"
+
+
+def _name_words(text: str) -> list[str]:
+    words = []
+    for w in text.split():
+        w = w.strip(_EDGE_PUNCTUATION)
+        if not w or "@" in w or any(c.isdigit() or c.isnumeric() for c in w):
+            continue                      # part of an email address or a phone number: never shown
+        if not any(c.isalpha() for c in w):
+            continue
+        words.append(w)
+    return words
+
+
+def _drop_titles(words: list[str]) -> list[str]:
+    i = 0
+    while i < len(words) and words[i].casefold().rstrip(".") in _TITLES:
+        i += 1
+    return words[i:]
+
+
 def first_name(full_name: str | None) -> str:
-    """The first word of a name, nothing else ('Rosa Thị Minh' -> 'Rosa')."""
-    parts = str(full_name or "").strip().split()
-    return parts[0].strip(",;") if parts else ""
+    """The first name in a name as people type it, or "" when none can be shown safely.
+
+    'Rosa Thị Minh' -> 'Rosa'; 'O'Brien, Mary' -> 'Mary' (the register's "Surname, First");
+    'Mrs Mary Smith' -> 'Mary'; 'Mary Smith, Jr.' -> 'Mary'; 'Łukasz Nowak' -> 'Łukasz'. Nothing
+    from an email address or a phone number is ever returned ('mary.smith@example.org' -> ''),
+    nor a word with a digit in it, so a contact detail typed in the name column stays hidden."""
+    text = unicodedata.normalize("NFC", str(full_name or ""))
+    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)   # odd spaces, controls
+    if "," in text:
+        before, after = text.split(",", 1)
+        after_words = _drop_titles(_name_words(after.replace(",", " ")))
+        if after_words and not all(w.casefold().rstrip(".") in _SUFFIXES for w in after_words):
+            return after_words[0]          # "Surname, First"
+        text = before
+    words = _drop_titles(_name_words(text))
+    return words[0] if words else ""
+
+
+def first_name_or_placeholder(full_name: str | None) -> str:
+    """:func:`first_name`, or "(no name given)" when there is none to show."""
+    return first_name(full_name) or NO_NAME
 
 
 def _fold(text: str) -> str:
@@ -650,7 +774,8 @@ def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: i
     - **support**: a support need not sorted yet;
     - **missed a session**: at the latest session with attendance recorded they were marked
       absent or not marked at all (excused does not count), they were on the panel before it
-      started, and nobody has logged a contact with them since it started.
+      started, and nobody has logged a contact with them since it started; and, whatever the clock
+      and whenever they joined, anyone whose latest mark is **absent** (until a contact is logged).
     Only members still expected to take part are listed (not completed, withdrawn or replaced)."""
     at = _now(now)
     members = db.query_df("SELECT person_id, status, since, enrolled_at FROM members "
@@ -666,6 +791,15 @@ def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: i
     last = last_recorded_session(db, at)
     marks = session_marks(db, last.session_id) if last else {}
     last_start = last.starts_at.astimezone() if last else None   # naive local -> aware
+    # Each member's latest mark (by session), when it is Absent: a clear sign, whatever the clock
+    # says of the session (marked at the door before its start time) and whenever they joined.
+    sessions = {s.session_id: s for s in list_sessions(db)}
+    latest_absent = {pid: (sid, rec_at) for pid, mark, sid, rec_at in db.query("""
+        SELECT n.person_id, arg_max(n.mark, s.starts_at), arg_max(n.session_id, s.starts_at),
+               arg_max(n.recorded_at, s.starts_at)
+        FROM attendance_now n JOIN assembly_sessions s USING (session_id)
+        WHERE s.cancelled_at IS NULL AND n.recorded_at <= ?
+        GROUP BY n.person_id""", [at]) if mark == ABSENT and sid in sessions}
 
     def contacts_since(pid: str, since, replies_only: bool) -> bool:
         c = contacts[contacts["person_id"] == pid]
@@ -694,6 +828,14 @@ def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: i
                 missed = True
                 reasons.append(f"Missed {last.title} ({last.starts_at:%d %b})" +
                                (" (no mark)" if mark is None else ""))
+        if not missed and pid in latest_absent:
+            sid, marked_at = latest_absent[pid]
+            sess = sessions[sid]
+            start = sess.starts_at.astimezone()
+            if not contacts_since(pid, min(start, marked_at), False):
+                missed = True
+                reasons.append(f"{'Missed' if start <= at else 'Marked absent for'} {sess.title} "
+                               f"({sess.starts_at:%d %b})")
         if reasons:
             out.append([pid, r.status, "; ".join(reasons), no_reply, bool(needs), missed])
     return pd.DataFrame(out, columns=cols)
@@ -976,24 +1118,31 @@ def draw_panel_to_enrol(db: Database):
 
 
 def sync_replacements(db: Database, actor: str | None, *, now: datetime | None = None) -> list[tuple[str, str]]:
-    """Enrol the people chosen by revealed replacement draws (``lib.draws.records``), recording whom each
-    replaces (pairs in the draw's order). Idempotent. Returns (replaced, newcomer) pairs newly recorded."""
+    """Enrol the people chosen by revealed replacement draws (``lib.draws``), recording whom each
+    replaces (pairs in the draw's order). Idempotent, and cheap when there is nothing to do (one
+    read), so that every place that lists the panel (the door, the Members page) can call it and
+    nobody has to open the Members page first. Returns (replaced, newcomer) pairs newly recorded."""
     try:
-        from lib.draws import records as draws
-        records = draws.list_draws(db)
-    except Exception:  # noqa: BLE001 - no draws module or tables yet
+        rounds = db.query("SELECT draw_id, selected_ids, replaces FROM draws "
+                          "WHERE kind = 'replacement' AND status = 'revealed' ORDER BY draw_id")
+    except Exception:  # noqa: BLE001 - no draws table yet
         return []
-    if not db.scalar("SELECT count(*) FROM members"):
+    if not rounds:
+        return []
+    status = dict(db.query("SELECT person_id, status FROM members"))
+    if not status:
         return []
     done = []
-    for d in sorted(records, key=lambda r: r.draw_id):
-        if getattr(d, "kind", None) != "replacement" or getattr(d, "status", None) != "revealed":
+    for draw_id, selected, replaced in rounds:
+        newcomers = list(selected or [])
+        pairs = dict(zip(newcomers, list(replaced or [])))
+        pending = any(p not in status for p in newcomers) or \
+            any(status.get(old) not in (None, REPLACED) for old in pairs.values())
+        if not pending:
             continue
-        newcomers = list(d.selected_ids or [])
-        replaced = list(getattr(d, "replaces", None) or [])
-        pairs = dict(zip(newcomers, replaced))
-        before = dict(db.query("SELECT person_id, status FROM members"))
-        enrol_panel(db, newcomers, d.draw_id, actor, replaces=pairs, now=now)
+        before = dict(status)
+        enrol_panel(db, newcomers, draw_id, actor, replaces=pairs, now=now)
+        status = dict(db.query("SELECT person_id, status FROM members"))
         done.extend((old, new) for new, old in pairs.items() if before.get(old) not in (None, REPLACED))
     return done
 

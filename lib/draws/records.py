@@ -393,7 +393,17 @@ def check_inputs(db: Database, inputs: FrozenInputs | None = None):
     stale = stale_questions(db, inputs)
     if stale:
         raise DrawError(stale)
-    return check_feasibility(draw_instance(db, inputs))
+    return check_feasibility(draw_instance(db, inputs), labels=feasibility_labels(db))
+
+
+def feasibility_labels(db: Database):
+    """The questions' and answers' labels as the organisers set them up, for infeasibility messages."""
+    from lib.recruitment.categories import load_fields
+    from lib.sortition.feasibility import Labels
+
+    fields = load_fields(db)
+    return Labels({f.key: f.label for f in fields},
+                  {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values})
 
 
 def quota_changes(relaxation: Iterable) -> list:
@@ -679,11 +689,11 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
     if same:
         return same[0]
     progress(0.02, "Checking that the quotas can be met")
-    report = check_feasibility(work)
+    report = check_feasibility(work, labels=feasibility_labels(db))
     if not report.feasible:
         what = "The quotas cannot all be met" + (" even with the changes you accepted" if changes else "")
         raise DrawError(f"{what}: {report.message()} Go back to step 1 and accept or edit the suggested change.")
-    diagnosis = list(check_feasibility(pub).diagnosis) if changes else []
+    diagnosis = list(check_feasibility(pub, labels=feasibility_labels(db)).diagnosis) if changes else []
     cols = _prepare(work, relaxation=changes, M=M, time_limit=time_limit,
                     legacy_seconds=default_legacy_seconds() if legacy_seconds is None else legacy_seconds,
                     context=None, progress=progress, pseudonymise=False, secret=new_secret(), objective=objective)
@@ -899,15 +909,16 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
     if rec.status == "withdrawn":
         raise DrawError(f"The commitment of draw {draw_id} was withdrawn in public, so no number can reveal it. "
                         "Only the live commitment can be revealed.")
-    try:
-        number = normalise_public_number(public_number or "")
+    fl = frozen_lottery(db, draw_id)
+    try:   # under the rule of the lottery's own engine version (fixed by its commitment)
+        number = normalise_public_number(public_number or "", engine_version=fl.engine_version)
     except InputError as e:
         raise DrawError(_sentence(str(e))) from None
-    used = db.scalar("SELECT min(draw_id) FROM draw_events WHERE kind = 'reveal' AND public_number = ?", [number])
+    used = _number_used(db.query("SELECT draw_id, public_number FROM draw_events WHERE kind = 'reveal' "
+                                 "ORDER BY seq"), number)
     if used is not None:
         raise DrawError(f"The public number “{number}” was already used to reveal draw {used}. Each commitment "
                         "needs its own number, drawn in public after that commitment was published.")
-    fl = frozen_lottery(db, draw_id)
     draw = fl.draw(number)
     chosen = list(draw.panel)
     if rec.kind == "replacement":
@@ -935,8 +946,8 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
         status = cur.execute("SELECT status FROM draws WHERE draw_id = ?", [rec.draw_id]).fetchall()[0][0]
         if status != "committed":
             raise DrawError("This draw was revealed or withdrawn a moment ago by somebody else. Reload the page.")
-        if cur.execute("SELECT count(*) FROM draw_events WHERE kind = 'reveal' AND public_number = ?",
-                       [draw.public_number]).fetchall()[0][0]:
+        if _number_used(cur.execute("SELECT draw_id, public_number FROM draw_events WHERE kind = 'reveal'")
+                        .fetchall(), draw.public_number) is not None:
             raise DrawError(f"The public number “{draw.public_number}” was used a moment ago for another draw. "
                             "Reload the page.")
         cur.execute("UPDATE draws SET status = 'revealed', public_number = ?, draw_hash = ?, panel_index = ?, "
@@ -949,7 +960,22 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
                       actor=actor)
 
     db.transaction(write)
+    if rec.kind == "replacement":     # the newcomers join the tracked panel now: the door finds them at once
+        from lib.assembly import participation
+
+        try:
+            participation.sync_replacements(db, actor or "replacement draw")
+        except UserError:             # e.g. somebody left the sign-ups: the Members page says so
+            pass
     return get_draw(db, draw_id)  # type: ignore[return-value]
+
+
+def _number_used(rows, number: str) -> int | None:
+    """The draw whose reveal used the same public number (its letters and digits, in any spelling), or None."""
+    from lib.sortition.audit.ceremony import number_key
+
+    key = number_key(number)
+    return next((int(d) for d, n in rows if number_key(n or "") == key), None)
 
 
 def _sentence(text: str) -> str:
@@ -1006,7 +1032,7 @@ def check_replacement(db: Database, dropout_ids: Sequence[str], excluded: Sequen
     from lib.sortition.feasibility import check_feasibility
 
     _root, _tip, inst, _kept, _ctx, _d, _e = _replacement_problem(db, dropout_ids, excluded)
-    return check_feasibility(inst)
+    return check_feasibility(inst, labels=feasibility_labels(db))
 
 
 def prepare_replacement(db: Database, dropout_ids: Sequence[str], actor: str | None, *,
@@ -1030,7 +1056,7 @@ def prepare_replacement(db: Database, dropout_ids: Sequence[str], actor: str | N
     if same:
         return same[0]
     progress(0.02, "Checking that the quotas can be met")
-    report = check_feasibility(inst)
+    report = check_feasibility(inst, labels=feasibility_labels(db))
     changes: list = []
     work = inst
     if not report.feasible:
@@ -1236,6 +1262,19 @@ def group_commitment(commitment: str | None, size: int = 4) -> str:
     """'3f9a0c…' -> '3f9a 0c…': groups of four hex digits, easy to read aloud."""
     c = (commitment or "").strip()
     return " ".join(c[i:i + size] for i in range(0, len(c), size))
+
+
+def commitment_html(commitment: str | None, *, font_size: str = "2rem", size: int = 4) -> str:
+    """The commitment in groups of four hex digits for a page: each group one inline block that never breaks
+    across lines (``white-space: nowrap``), so a phone wraps between groups, never inside one ("325b 1 / f77")."""
+    from lib.plaintext import html as plain
+
+    groups = group_commitment(commitment, size).split()
+    spans = " ".join(f"<span class='kl-group' data-testid='commitment-group' style='display: inline-block; "
+                     f"white-space: nowrap; margin-right: .45em'>{plain(g)}</span>" for g in groups)
+    return ("<div data-testid='commitment' lang='en' style='font-family: ui-monospace, Menlo, Consolas, monospace; "
+            f"font-size: {font_size}; line-height: 1.5; letter-spacing: .04em; padding: .6rem .8rem; "
+            f"border: 2px solid; border-radius: .4rem;'>{spans}</div>")
 
 
 def chance_text(p: float | None) -> str:

@@ -9,6 +9,7 @@ also sit left (disagree) or right (agree) of the zero line, so they read in blac
 from __future__ import annotations
 
 import html
+import textwrap
 
 import altair as alt
 import pandas as pd
@@ -18,29 +19,66 @@ from lib.evaluation.survey import ANSWERS, SCALE, SMALL_GROUP, STAGES
 LIKERT_COLOURS = {1: "#E66101", 2: "#FDB863", 3: "#BDBDBD", 4: "#B2ABD2", 5: "#5E3C99"}
 
 
-def likert_chart(diverging: pd.DataFrame, title: str = "") -> alt.Chart:
-    """Diverging stacked bars: disagree to the left of 0, agree to the right, neither split at 0."""
+WRAP = 40          # characters per line of a question above its bar: fits a 390-px phone screen
+_LINE, _BAR, _GAP = 17, 22, 16   # pixels: a line of question text, a bar, the space between questions
+
+
+def wrap_lines(text: str, width: int = WRAP) -> list[str]:
+    """Text cut into lines of at most ``width`` characters (long words broken too), for chart text."""
+    return textwrap.wrap(" ".join(str(text).split()), width=width, break_long_words=True) or [""]
+
+
+def likert_chart(diverging: pd.DataFrame, title: str = "") -> alt.LayerChart:
+    """Diverging stacked bars: disagree to the left of 0, agree to the right, neither split at 0.
+
+    Made for phones as well as desktops: each question's text (its number in the survey and its
+    wording, wrapped) sits above its own full-width bar instead of in a y-axis label that would take
+    the width, so the chart fits the screen at any width (it takes its container's width)."""
     domain = [ANSWERS[a] for a in SCALE]
     colours = [LIKERT_COLOURS[a] for a in SCALE]
     questions = list(dict.fromkeys(diverging["question"]))
-    return alt.Chart(diverging).mark_bar().encode(
-        x=alt.X("start:Q", title="← disagree   % of those who gave a view   agree →",
-                scale=alt.Scale(domain=[-100, 100]), axis=alt.Axis(values=list(range(-100, 101, 25)))),
+    rows, top = [], 0
+    for q in questions:
+        lines = wrap_lines(q)
+        bar_top = top + len(lines) * _LINE + 4
+        rows.append({"question": q, "text": "\n".join(lines), "text_top": top, "bar_top": bar_top,
+                     "bar_bottom": bar_top + _BAR})
+        top = bar_top + _BAR + _GAP
+    height = max(top - _GAP, 1)
+    layout = pd.DataFrame(rows, columns=["question", "text", "text_top", "bar_top", "bar_bottom"])
+    bars_df = diverging.merge(layout[["question", "bar_top", "bar_bottom"]], on="question", how="left")
+    y_scale = alt.Scale(domain=[height, 0], nice=False, zero=False)   # pixels from the top
+    x_scale = alt.Scale(domain=[-100, 100], nice=False)
+    bars = alt.Chart(bars_df).mark_bar().encode(
+        x=alt.X("start:Q", scale=x_scale,
+                title=["← disagree                    agree →", "% of those who gave a view"],
+                axis=alt.Axis(values=[-100, -50, 0, 50, 100], labelExpr="abs(datum.value) + '%'")),
         x2="end:Q",
-        y=alt.Y("question:N", sort=questions, title=None, axis=alt.Axis(labelLimit=420)),
+        y=alt.Y("bar_top:Q", scale=y_scale, axis=None),
+        y2="bar_bottom:Q",
         color=alt.Color("answer:N", scale=alt.Scale(domain=domain, range=colours), sort=domain,
-                        legend=alt.Legend(title="Answer", orient="bottom", columns=3)),
+                        legend=alt.Legend(title="Answer", orient="bottom", columns=2, labelLimit=0)),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("question:N", title="Question"), alt.Tooltip("answer:N", title="Answer"),
                  alt.Tooltip("count:Q", title="People"), alt.Tooltip("percent:Q", title="%", format=".0f")],
-    ).properties(title=title, height=alt.Step(32))
+    )
+    zero = alt.Chart(pd.DataFrame({"start": [0], "bar_top": [0], "bar_bottom": [height]})).mark_rule(
+        color="#666").encode(x=alt.X("start:Q", scale=x_scale), y=alt.Y("bar_top:Q", scale=y_scale, axis=None),
+                             y2="bar_bottom:Q")
+    text = alt.Chart(layout).mark_text(align="left", baseline="top", lineBreak="\n", fontSize=13,
+                                       lineHeight=_LINE, color="#111").encode(
+        x=alt.datum(-100), y=alt.Y("text_top:Q", scale=y_scale, axis=None), text="text:N")
+    chart = alt.layer(bars, zero, text).properties(height=height, width="container")
+    if title:
+        chart = chart.properties(title=alt.Title(wrap_lines(title), anchor="start"))
+    return chart
 
 
 def _bar_html(row: pd.Series) -> str:
     counts = [int(row[ANSWERS[a]] or 0) for a in SCALE]
     total = sum(counts)
-    if total == 0:
-        return "<i>only “prefer not to say”</i>"
+    if total < SMALL_GROUP:     # never a bar from fewer than 5 real answers, whoever built the row
+        return ""
     parts = []
     for a, c in zip(SCALE, counts):
         if c:
@@ -63,12 +101,14 @@ def report_html(assembly_name: str, sections: list[tuple[str, str, pd.DataFrame]
         for _, r in res.iterrows():
             stage = STAGES.get(r["stage"], "Members' question") if isinstance(r["stage"], str) else "Members' question"
             if r["suppressed"]:
-                cells = (f"<td colspan='7'><i>Fewer than {SMALL_GROUP} answers: not shown, so nobody's answers can "
-                         "be recognised.</i></td><td></td>")
+                answers = ""
+                cells = (f"<td colspan='7'><i>Fewer than {SMALL_GROUP} people gave a view (“prefer not to say” does "
+                         "not count): not shown, so nobody's answers can be recognised.</i></td><td></td>")
             else:
+                answers = str(int(r["answers"]))
                 cells = "".join(f"<td>{int(r[ANSWERS[a]])}</td>" for a in (*SCALE, 0)) + f"<td>{_bar_html(r)}</td>"
-            rows.append(f"<tr><td><b>{html.escape(str(r['question_id']))}</b> {html.escape(str(r['wording']))}"
-                        f"<div class='small'>{html.escape(stage)}</div></td><td>{int(r['answers'])}</td>{cells}</tr>")
+            rows.append(f"<tr><td><b>{int(r['position'])}.</b> {html.escape(str(r['wording']))}"
+                        f"<div class='small'>{html.escape(stage)}</div></td><td>{answers}</td>{cells}</tr>")
         head = "".join(f"<th>{html.escape(ANSWERS[a])}</th>" for a in (*SCALE, 0))
         body.append(f"<table><tr><th>Question</th><th>Answers</th>{head}<th></th></tr>{''.join(rows)}</table>")
     said = []
@@ -83,8 +123,9 @@ def report_html(assembly_name: str, sections: list[tuple[str, str, pd.DataFrame]
 td,th{{border:1px solid #bbb;padding:4px 6px;font-size:10pt;vertical-align:top}} th{{background:#eee}}
 .small{{font-size:9pt;color:#444}} @media print{{h2{{page-break-before:auto}}}}</style></head><body>
 <h1>Evaluation results – {name}</h1>
-<p>Answers are anonymous: they are stored with no link to the member who gave them. Questions with fewer than
-{SMALL_GROUP} answers are not shown. Bars: share of those who gave a view (“prefer not to say” left out).</p>
+<p>Answers are anonymous: they are stored with no link to the member who gave them. Questions that fewer than
+{SMALL_GROUP} people answered on the agree/disagree scale are not shown (“prefer not to say” does not count).
+Questions are numbered as in each survey. Bars: share of those who gave a view (“prefer not to say” left out).</p>
 <p class="small">{legend}</p>
 {''.join(body)}
 <h2>You said, we did</h2>{said_html}

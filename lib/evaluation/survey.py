@@ -14,8 +14,9 @@ The rules, in one place
   closing time: every checked question that is ready goes in. Each member endorses any of them, once
   per round, anonymously. Tallies are not shown until the round closes. Each member sees the
   options in their own order: sorted by ``SHA-256(order_salt | token | question_id)``.
-* **Adoption**: ``needed = max(1, ceil(share × base))`` where ``base`` is the number of members
-  who attended the last session (``lib.assembly.participation.attended_last_session``); when that is not
+* **Adoption**: ``needed = max(MIN_ENDORSEMENTS, ceil(share × base))`` (``MIN_ENDORSEMENTS`` = 2: the
+  proposer cannot adopt their own question alone, even when one member attended) where ``base``
+  is the number of members who attended the last session (``lib.assembly.participation.attended_last_session``); when that is not
   known, the number of current members; when there is no member list, the number of members
   holding an access code. Questions with at least ``needed`` endorsements are adopted, most
   endorsed first, until ``max_adopted`` members' questions are adopted in all. Questions with
@@ -36,8 +37,10 @@ The rules, in one place
   in memory are lost if the server stops abruptly; the member is then asked to answer again.
 * **Paper**: an organiser records how many paper cards were handed out for a survey; typed-in
   paper forms are capped at that number and each keeps who typed it in.
-* **Results**: only for closed waves, only for questions with at least 5 answers (for everybody,
-  organisers included: a small group's answers could be recognised). Members see them first;
+* **Results**: only for closed waves, only for questions with at least 5 *real* answers, i.e. on the
+  agree/disagree scale ("prefer not to say" and blanks do not count), for everybody, organisers
+  included: a small group's answers could be recognised, and four "prefer not to say" beside one
+  real answer would show that one answer as 100%. Members see them first;
   the organiser publishes after the members-first window.
 """
 
@@ -61,6 +64,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from lib.assembly import participation
 from lib.store.db import Database, DatabaseBusy
 from lib.errors import UserError
 from lib.privacy import SMALL_GROUP
@@ -537,23 +541,9 @@ def _save_at_exit(ref) -> None:
 # Members, settings, the log
 # --------------------------------------------------------------------------------------
 
-def _participation():
-    try:
-        from lib.assembly import participation  # written by the participation module (migration 004)
-        return participation
-    except Exception:  # noqa: BLE001 - not there yet, or broken: the evaluation still works
-        return None
-
-
-def current_members(db: Database) -> list[str] | None:
-    """Person ids of the current members, from lib.assembly.participation; None when not available."""
-    part = _participation()
-    if part is None or not hasattr(part, "current_members"):
-        return None
-    try:
-        return list(part.current_members(db))
-    except Exception:  # noqa: BLE001
-        return None
+def current_members(db: Database) -> list[str]:
+    """Person ids of the current members (lib.assembly.participation)."""
+    return list(participation.current_members(db))
 
 
 @dataclass(frozen=True)
@@ -564,13 +554,7 @@ class Base:
 
 def adoption_base(db: Database) -> Base:
     """How many members the agreed share is taken of, and where that number comes from."""
-    part = _participation()
-    attended = None
-    if part is not None and hasattr(part, "attended_last_session"):
-        try:
-            attended = part.attended_last_session(db)
-        except Exception:  # noqa: BLE001
-            attended = None
+    attended = participation.attended_last_session(db)
     if attended is not None:
         return Base(int(attended), "members who attended the last session")
     members = current_members(db)
@@ -580,8 +564,32 @@ def adoption_base(db: Database) -> Base:
                 "members holding an access code (no session attendance or member list is recorded yet)")
 
 
+MIN_ENDORSEMENTS = 2
+"""However few members the share is taken of, a question needs at least this many endorsements: the
+member who proposed it cannot adopt it alone."""
+
+
 def needed_endorsements(share: float, base: int) -> int:
-    return max(1, math.ceil(share * base - 1e-9))
+    """The agreed share of the base, rounded up, and never fewer than MIN_ENDORSEMENTS."""
+    return max(MIN_ENDORSEMENTS, math.ceil(share * base - 1e-9))
+
+
+def members_words(n: int, what: str = "member") -> str:
+    """'1 member', '2 members' (also '1 endorsement', '3 endorsements')."""
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+def adoption_rule_words(share: float, base: Base, limit: int) -> str:
+    """The adoption rule in plain words, with this base's numbers (Markdown; holds no text people typed)."""
+    needed = needed_endorsements(share, base.count)
+    who = base.source.split(" (")[0]               # e.g. "members who attended the last session"
+    if base.count == 1:
+        who = who.replace("members", "member", 1)
+    return (f"A members' question goes into the surveys when at least {share:.0%} of the {base.count} {who} "
+            f"endorse it, and never fewer than {MIN_ENDORSEMENTS} members, so nobody can adopt their own question "
+            f"alone. Now that means **{members_words(needed, 'endorsement')} or more**. At most {limit} members' "
+            "questions go into the surveys in all; if more qualify, the most endorsed go in first (a public lot "
+            "decides a tie).")
 
 
 def eval_settings(db: Database) -> dict:
@@ -1086,6 +1094,21 @@ def round_result(db: Database, round_id: int) -> pd.DataFrame:
         ORDER BY rq.outcome = 'adopted' DESC, rq.endorsements DESC, rq.lot_key""", [round_id])
 
 
+def round_result_table(result: pd.DataFrame, *, codes: bool = False) -> pd.DataFrame:
+    """A closed round's result (``round_result``) for people to read: plain column names, the
+    question's wording (its code M1, M2 … only with ``codes``, for the organisers, who use them), and
+    "Decided by lot" only when the lot decided something. The lot numbers stay out of the table."""
+    by_lot = result["by_lot"].fillna(False).astype(bool)
+    out = pd.DataFrame({"Question": result["wording"],
+                        "Endorsements": result["endorsements"].fillna(0).astype(int),
+                        "Decision": result["outcome"].map(OUTCOME_WORDS).fillna("")})
+    if codes:
+        out.insert(0, "Code", result["question_id"])
+    if by_lot.any():
+        out["Decided by lot"] = by_lot.map({True: "yes", False: ""})
+    return out.reset_index(drop=True)
+
+
 def object_to(db: Database, session: MemberSession, question_id: str, reason: str) -> None:
     """A member objects to a decision, with a reason: the question is reopened for the next round."""
     token = _session_token(session)
@@ -1455,11 +1478,32 @@ def visible_waves(db: Database, role: str) -> list[Wave]:
 # Results
 # --------------------------------------------------------------------------------------
 
-def results_frame(db: Database, wave_id: int) -> pd.DataFrame:
-    """Per question of a wave: counts per answer, n, and whether the result is suppressed.
+def real_answers(per: Mapping[int, int]) -> int:
+    """Answers on the agree/disagree scale ("prefer not to say" and blanks left out): what a shown
+    breakdown is based on, so what the small-numbers rule counts."""
+    return sum(int(per.get(a, 0) or 0) for a in SCALE)
 
-    Questions answered by fewer than 5 members are suppressed for everybody (counts set to
-    missing): in a group that small, answers could be traced to people.
+
+def question_result(per: Mapping[int, int]) -> dict:
+    """One question's result from its counts per answer (0 = prefer not to say): ``answers`` (all),
+    ``views`` (real answers), ``suppressed`` (fewer than SMALL_GROUP real answers) and a count per
+    answer label, each None when suppressed."""
+    views = real_answers(per)
+    suppressed = views < SMALL_GROUP
+    row = {"answers": sum(int(n or 0) for a, n in per.items() if a in ANSWERS), "views": views,
+           "suppressed": suppressed}
+    for a, label in ANSWERS.items():
+        row[label] = None if suppressed else int(per.get(a, 0) or 0)
+    return row
+
+
+def results_frame(db: Database, wave_id: int) -> pd.DataFrame:
+    """Per question of a wave: its number in the survey (``position``), counts per answer, n, and
+    whether the result is suppressed.
+
+    Questions with fewer than 5 real answers (``views``: "prefer not to say" does not count) are
+    suppressed for everybody (counts set to missing): in a group that small, answers could be traced
+    to people.
     """
     qs = wave_questions(db, wave_id)
     counts = db.query_df("SELECT question_id, answer, count(*) AS n FROM eval_responses WHERE wave_id = ? "
@@ -1468,14 +1512,15 @@ def results_frame(db: Database, wave_id: int) -> pd.DataFrame:
     for _, q in qs.iterrows():
         c = counts[counts["question_id"] == q["question_id"]]
         per = {int(a): int(n) for a, n in zip(c["answer"], c["n"])}
-        total = sum(per.values())
-        suppressed = total < SMALL_GROUP
-        row = {"question_id": q["question_id"], "position": q["position"], "wording": q["wording"],
-               "kind": q["kind"], "stage": q["stage"], "answers": total, "suppressed": suppressed}
-        for a, label in ANSWERS.items():
-            row[label] = None if suppressed else per.get(a, 0)
-        rows.append(row)
-    return pd.DataFrame(rows)
+        rows.append({"question_id": q["question_id"], "position": q["position"], "wording": q["wording"],
+                     "kind": q["kind"], "stage": q["stage"], **question_result(per)})
+    return pd.DataFrame(rows, columns=["question_id", "position", "wording", "kind", "stage", "answers", "views",
+                                       "suppressed", *ANSWERS.values()])
+
+
+def question_label(position, wording: str) -> str:
+    """A question as members see it in the survey: its number there and its wording ("3. We had …")."""
+    return f"{int(position)}. {wording}"
 
 
 def diverging_frame(results: pd.DataFrame) -> pd.DataFrame:
@@ -1485,14 +1530,14 @@ def diverging_frame(results: pd.DataFrame) -> pd.DataFrame:
     for _, r in results.iterrows():
         if r["suppressed"]:
             continue
-        counts = [r[ANSWERS[a]] or 0 for a in SCALE]
+        counts = [int(r[ANSWERS[a]] or 0) for a in SCALE]
         total = sum(counts)
-        if total == 0:
+        if total < SMALL_GROUP:      # never a breakdown of fewer than 5 real answers, whoever built the frame
             continue
         pct = [100.0 * c / total for c in counts]
         start = -(pct[0] + pct[1] + pct[2] / 2)
         for a, p in zip(SCALE, pct):
-            out.append({"question_id": r["question_id"], "question": f"{r['question_id']}. {r['wording']}",
+            out.append({"question_id": r["question_id"], "question": question_label(r["position"], r["wording"]),
                         "answer": ANSWERS[a], "order": a, "percent": round(p, 1),
                         "start": start, "end": start + p, "count": counts[a - 1]})
             start += p
@@ -1509,10 +1554,14 @@ def export_frame(db: Database, wave_ids: Iterable[int]) -> pd.DataFrame:
         if r.empty:
             continue
         r.insert(0, "survey", w.label)
-        r["answers"] = [a if not s else f"fewer than {SMALL_GROUP}" for a, s in zip(r["answers"], r["suppressed"])]
-        frames.append(r.drop(columns=["position", "kind", "suppressed"]))
+        r.insert(1, "number", r.pop("position").astype(int))       # as numbered in that survey
+        few = f"fewer than {SMALL_GROUP}"
+        r["answers"] = [few if s and a < SMALL_GROUP else a for a, s in zip(r["answers"], r["suppressed"])]
+        r["views"] = [few if s else v for v, s in zip(r["views"], r["suppressed"])]
+        frames.append(r.drop(columns=["kind", "suppressed"]))
     if not frames:
-        return pd.DataFrame(columns=["survey", "question_id", "wording", "stage", "answers", *ANSWERS.values()])
+        return pd.DataFrame(columns=["survey", "number", "question_id", "wording", "stage", "answers", "views",
+                                     *ANSWERS.values()])
     return pd.concat(frames, ignore_index=True)
 
 

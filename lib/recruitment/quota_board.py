@@ -76,13 +76,22 @@ class Board:
         return any(r.target_share is not None or r.min_seats is not None for r in self.rows)
 
     def look_for(self, limit: int = LOOK_FOR_LIMIT) -> list[BoardRow]:
-        """The groups recruitment should look for next: furthest from their safe goal first;
-        when every group is safe, the most under-represented against the community."""
+        """The groups recruitment should look for next: those not yet safe, furthest from their safe goal
+        first. A safe group is never listed here (the board's "all safe" would contradict it)."""
         short = [r for r in self.rows if r.still_needed > 0]
-        if short:
-            return sorted(short, key=lambda r: (r.coverage, -r.still_needed, r.field_label, r.value))[:limit]
-        under = [r for r in self.rows if r.target_share and r.signup_share < r.target_share]
-        return sorted(under, key=lambda r: (r.signup_share / r.target_share, r.field_label))[:limit]
+        return sorted(short, key=lambda r: (r.coverage, -r.still_needed, r.field_label, r.value))[:limit]
+
+    def below_share(self, limit: int = LOOK_FOR_LIMIT) -> list[BoardRow]:
+        """Safe groups whose share of the sign-ups is still below their share of the community, the
+        most under-represented first: welcome, but not needed to be safe."""
+        under = [r for r in self.rows if r.still_needed == 0 and r.target_share and r.signup_share < r.target_share]
+        return sorted(under, key=lambda r: (r.signup_share / r.target_share, r.field_label, r.value))[:limit]
+
+    def field_status(self, field_key: str) -> str:
+        """The words beside a field's name on the board: "all safe" only when none of its groups is
+        listed under "Who to look for next"."""
+        short = sum(1 for r in self.rows if r.field == field_key and r.still_needed > 0)
+        return f"{short} group{'s' if short != 1 else ''} still needed" if short else "all safe"
 
 
 COUNTS_SQL = """
@@ -210,12 +219,13 @@ def look_for_lines(board: Board, *, organiser: bool, limit: int = LOOK_FOR_LIMIT
     """Markdown lines: the organisers' labels are escaped (lib.plaintext.md), so they show as typed."""
     from lib.plaintext import md
 
-    lines = []
-    for r in board.look_for(limit):
-        if r.still_needed > 0:
-            lines.append(f"**{md(r.field_label)}: {md(r.value_label)}**: {shown_still_needed(r, organiser)} "
-                         f"(aim for {r.goal}, the panel needs at least {r.min_seats})")
-        else:
-            lines.append(f"**{md(r.field_label)}: {md(r.value_label)}**: {r.target_share * 100:.0f}% of the community, "
-                         f"only {shown_share(r, organiser)} of sign-ups")
-    return lines
+    return [f"**{md(r.field_label)}: {md(r.value_label)}**: {shown_still_needed(r, organiser)} "
+            f"(aim for {r.goal}, the panel needs at least {r.min_seats})" for r in board.look_for(limit)]
+
+
+def below_share_lines(board: Board, *, organiser: bool, limit: int = LOOK_FOR_LIMIT) -> list[str]:
+    """Markdown lines for the safe groups still below their share of the community (Board.below_share)."""
+    from lib.plaintext import md
+
+    return [f"**{md(r.field_label)}: {md(r.value_label)}**: {r.target_share * 100:.0f}% of the community, "
+            f"only {shown_share(r, organiser)} of sign-ups" for r in board.below_share(limit)]

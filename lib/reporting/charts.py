@@ -83,17 +83,31 @@ def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart:
 
 
 def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> alt.LayerChart:
-    """The "who gets a chance" curve: every sign-up's chance of being picked, lowest to highest."""
+    """The "who gets a chance" curve: every sign-up's chance of being picked, lowest to highest.
+
+    The y axis is stretched near zero (a symmetric-log scale) so that the point of the chart, the
+    smallest chances (a few percent in the fair lottery, none at all for some in the greedy draw), is
+    visible although people in scarce groups can have chances near 100%; the top of the axis is the
+    highest chance, so nobody is cut off. The legend sits above the chart, one full label a line.
+    """
     methods = [m for m in (FAIR_LABEL, LEGACY_LABEL) if m in set(curve["method"])]
     colours = {FAIR_LABEL: OKABE_ITO["blue"], LEGACY_LABEL: OKABE_ITO["vermillion"]}
     dashes = {FAIR_LABEL: [1, 0], LEGACY_LABEL: [6, 4]}
     df = curve.rename(columns={"method": "Method", "position": "Position", "probability": "Chance"})
+    top = float(max([*df["Chance"].tolist(), equal_share or 0.0, 0.01]))
+    top = min(1.0, top)
+    # symlog: linear below the constant, logarithmic above; the constant near the smallest chances
+    small = [float(p) for p in df["Chance"] if p > 0]
+    constant = min(0.02, max(0.001, (min(small) if small else 0.01) / 2, (equal_share or 0.0) / 10))
+    ticks = [t for t in (0, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0) if t <= top + 1e-9]
+    y_scale = alt.Scale(type="symlog", constant=constant, domain=[0, top], nice=False)
     lines = alt.Chart(df).mark_line(strokeWidth=2.5).encode(
         x=alt.X("Position:Q", title="Sign-ups, from lowest to highest chance (% of sign-ups)",
                 scale=alt.Scale(domain=[0, 100])),
-        y=alt.Y("Chance:Q", title="Chance of being picked", axis=alt.Axis(format="%")),
+        y=alt.Y("Chance:Q", title="Chance of being picked (stretched near 0)", scale=y_scale,
+                axis=alt.Axis(format="%", values=ticks)),
         color=alt.Color("Method:N", scale=alt.Scale(domain=methods, range=[colours[m] for m in methods]),
-                        legend=alt.Legend(title=None, orient="bottom")),
+                        legend=alt.Legend(title=None, orient="top", direction="vertical", labelLimit=0)),
         strokeDash=alt.StrokeDash("Method:N", scale=alt.Scale(domain=methods, range=[dashes[m] for m in methods]),
                                   legend=None),
         tooltip=[alt.Tooltip("Method:N"), alt.Tooltip("Position:Q", format=".0f", title="% of sign-ups below"),
@@ -103,12 +117,30 @@ def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> al
     if equal_share:
         rule = pd.DataFrame({"Chance": [equal_share], "label": ["Everyone equal"]})
         layers.append(alt.Chart(rule).mark_rule(color=OKABE_ITO["black"], strokeDash=[2, 2]).encode(
-            y="Chance:Q", tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("Chance:Q", format=".2%")]))
+            y=alt.Y("Chance:Q", scale=y_scale),
+            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("Chance:Q", format=".2%")]))
     return alt.layer(*layers).properties(
         title=alt.Title("Who gets a chance: each sign-up's chance of being picked",
-                        subtitle="A flatter line is fairer: everyone's chance is closer to the same."),
+                        subtitle=["Look at the left end: the people with the smallest chance.",
+                                  "Dotted line: everyone's chance if all were equal."]),
         height=300,
     )
+
+
+def chance_explanation(probabilities, *, panel_size: int, pool_size: int) -> str:
+    """Plain words under the chance chart: the equal share, and why a few people have high chances."""
+    probs = [float(p) for p in (probabilities or {}).values()]
+    equal = panel_size / max(1, pool_size)
+    text = (f"If everybody had the same chance, it would be {equal:.1%} ({panel_size} seats for {pool_size} "
+            "sign-ups): the dotted line. What makes a lottery fair is its left end: nobody should be left with "
+            "almost no chance. The axis is stretched near zero so that small chances can be told apart.")
+    over = sum(1 for p in probs if p > 0.5)
+    if over:
+        text += (f" {over} {'people have' if over != 1 else 'person has'} more than a 1 in 2 chance. That is "
+                 "not a mistake: they belong to groups with few volunteers against their quota. For example, "
+                 "when the quotas keep 3 seats for young people and only 5 young people signed up, each of them "
+                 "has a 3 in 5 chance. The quotas need them on the panel so that it looks like the community.")
+    return text
 
 
 def tvd_chart(table: pd.DataFrame) -> alt.Chart:

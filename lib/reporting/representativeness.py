@@ -368,7 +368,24 @@ def public_table(comp: pd.DataFrame, *, organiser: bool = False) -> pd.DataFrame
             row[label] = "not shown"
         else:
             row[label] = f"{r.share * 100:.0f}% ({n})"
-    return pd.DataFrame(list(rows.values()))
+    table = pd.DataFrame(list(rows.values()))
+    # One column order for every table, whichever group comes first (a first group without a target, or
+    # stages listed in another order, moved "Community" after the stages in one table and not the next):
+    # the group, the community, then the stages as people go through them.
+    order = ["Group", "Community"] + [stage_label(s) for s in stage_order(comp["stage"])]
+    return table[[c for c in order if c in table.columns] + [c for c in table.columns if c not in order]]
+
+
+def stage_order(stages: Iterable[str]) -> list[str]:
+    """Stages in the order people go through them: the community, sign-ups, ready, selected, confirmed,
+    completed, then each session's attendance (in the order given); any other stage after those."""
+    seen = list(dict.fromkeys(stages))
+
+    def key(s: str):
+        if s in BASE_STAGES:
+            return (0, BASE_STAGES.index(s))
+        return (1 if s.startswith("attending:") else 2, seen.index(s))
+    return sorted(seen, key=key)
 
 
 def detail_table(comp: pd.DataFrame) -> pd.DataFrame:

@@ -219,7 +219,7 @@ def _targets_table(data: ReportData) -> pd.DataFrame:
     labels = {f.key: f.label for f in data.fields}
     vlabels = {(f.key, v): f.value_labels.get(v, v) for f in data.fields for v in f.values}
     return pd.DataFrame([{"Question": labels.get(t.field, t.field), "Group": vlabels.get((t.field, t.value), t.value),
-                          "Share of the community": f"{t.share * 100:.1f}%", "Source": t.source or "–"}
+                          "Community": f"{t.share * 100:.1f}%", "Source": t.source or "–"}
                          for t in data.targets])
 
 

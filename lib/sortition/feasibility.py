@@ -21,12 +21,35 @@ smallest change to the quotas that makes a panel possible.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Mapping
 
 import highspy
 import numpy as np
 
 from lib.sortition.audit.model import Instance, InputError, Panel, Quota
 from lib.sortition.typespace import INF, TypeSpace, _csr, build_types, composition_rows, new_highs
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How the organisers named the questions and answers, for messages people read: ``fields`` maps a
+    feature key to its label ("age" -> "Age band"), ``values`` a (key, value) pair to the answer's label
+    (("age", "16-24") -> "16 to 24"). Without labels, messages name the keys as ``feature = value``."""
+
+    fields: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    given: bool = True
+
+    def field_name(self, feature: str) -> str:
+        return str(self.fields.get(feature, feature))
+
+    def group(self, feature: str, value: str) -> str:
+        if not self.given:
+            return f"{feature} = {value}"
+        return f"{self.field_name(feature)} “{self.values.get((feature, value), value)}”"
+
+
+KEYS = Labels(given=False)
 
 
 @dataclass(frozen=True)
@@ -38,12 +61,13 @@ class QuotaChange:
     new_min: int
     new_max: int
 
-    def describe(self) -> str:
+    def describe(self, labels: Labels | None = None) -> str:
+        g = (labels or KEYS).group(self.feature, self.value)
         parts = []
         if self.new_min != self.old_min:
-            parts.append(f"lower the minimum for {self.feature} = {self.value} from {self.old_min} to {self.new_min}")
+            parts.append(f"lower the minimum for {g} from {self.old_min} to {self.new_min}")
         if self.new_max != self.old_max:
-            parts.append(f"raise the maximum for {self.feature} = {self.value} from {self.old_max} to {self.new_max}")
+            parts.append(f"raise the maximum for {g} from {self.old_max} to {self.new_max}")
         return " and ".join(parts)
 
     @property
@@ -198,15 +222,16 @@ def _conflict(ts: TypeSpace, prefer_keep: set[int]) -> list[int]:
     return sorted(kept)
 
 
-def _quota_text(q: Quota) -> str:
+def _quota_text(q: Quota, lb: Labels = KEYS) -> str:
+    g = lb.group(q.feature, q.value)
     if q.min == q.max:
-        return f"{q.feature} = {q.value} (exactly {q.min})"
+        return f"{g} (exactly {q.min})"
     if q.min == 0:
-        return f"{q.feature} = {q.value} (at most {q.max})"
-    return f"{q.feature} = {q.value} (between {q.min} and {q.max})"
+        return f"{g} (at most {q.max})"
+    return f"{g} (between {q.min} and {q.max})"
 
 
-def _simple_causes(ts: TypeSpace) -> list[str]:
+def _simple_causes(ts: TypeSpace, lb: Labels = KEYS) -> list[str]:
     inst, k = ts.instance, ts.k
     out: list[str] = []
     n = len(inst.people)
@@ -224,27 +249,30 @@ def _simple_causes(ts: TypeSpace) -> list[str]:
         have = int(ts.sizes[cols].sum()) if cols else 0
         avail = _households_available(ts, cols)
         if have == 0:
-            out.append(f"The quotas ask for at least {_people(q.min)} with {q.feature} = {q.value}, "
-                       f"but nobody in the pool has that value.")
+            out.append(f"The quotas ask for at least {_people(q.min)} with {lb.group(q.feature, q.value)}, "
+                       f"but nobody in the pool has that {'answer' if lb.given else 'value'}.")
         elif have < q.min:
-            out.append(f"The quotas ask for at least {_people(q.min)} with {q.feature} = {q.value}, "
+            out.append(f"The quotas ask for at least {_people(q.min)} with {lb.group(q.feature, q.value)}, "
                        f"but only {have} signed up.")
         elif avail < q.min:
-            out.append(f"The quotas ask for at least {_people(q.min)} with {q.feature} = {q.value}; {have} signed "
+            out.append(f"The quotas ask for at least {_people(q.min)} with {lb.group(q.feature, q.value)}; {have} signed "
                        f"up, but only {avail} can be selected because at most one person per household may be "
                        f"selected.")
-    for f in ts.features:
-        qs = [(qi, q) for qi, q in enumerate(ts.quotas) if q.feature == f]
+    for key in ts.features:
+        f = lb.field_name(key)
+        qs = [(qi, q) for qi, q in enumerate(ts.quotas) if q.feature == key]
         smin = sum(q.min for _, q in qs)
         if smin > k:
             out.append(f"The minimums for {f} add up to {smin}, more than the panel size of {k}.")
         smax = sum(q.max for _, q in qs)
-        fpos = ts.features.index(f)
+        fpos = ts.features.index(key)
         other = int(sum(int(ts.sizes[t]) for t in range(ts.T) if ts.keys[t][fpos] is None))
         if smax + other < k:
             if other:
                 out.append(f"The maximums for {f} add up to {smax}, and {_people(other)} in the pool "
-                           f"{'has' if other == 1 else 'have'} a {f} without a quota; together that is fewer than "
+                           f"{'has' if other == 1 else 'have'} "
+                           f"{('an answer to “' + f + '” that has no quota') if lb.given else 'a ' + f + ' without a quota'}"
+                           "; together that is fewer than "
                            f"the panel size of {k}.")
             else:
                 out.append(f"The maximums for {f} add up to {smax}, fewer than the panel size of {k}.")
@@ -260,15 +288,17 @@ def _simple_causes(ts: TypeSpace) -> list[str]:
     return out
 
 
-def check_feasibility(instance: Instance) -> FeasibilityReport:
-    """Decide whether a valid panel exists; explain why not and propose the smallest relaxation."""
+def check_feasibility(instance: Instance, *, labels: Labels | None = None) -> FeasibilityReport:
+    """Decide whether a valid panel exists; explain why not and propose the smallest relaxation.
+    ``labels``: name the questions and answers as the organisers set them up (else by their keys)."""
     ts = build_types(instance)
-    return check_types(ts)
+    return check_types(ts, labels=labels)
 
 
-def check_types(ts: TypeSpace) -> FeasibilityReport:
+def check_types(ts: TypeSpace, *, labels: Labels | None = None) -> FeasibilityReport:
     instance = ts.instance
-    simple = _simple_causes(ts)
+    lb = labels or KEYS
+    simple = _simple_causes(ts, lb)
     if not simple:
         m = _FeasModel(ts)
         if m.feasible():
@@ -290,11 +320,11 @@ def check_types(ts: TypeSpace) -> FeasibilityReport:
         conflict = [ts.quotas[qi] for qi in _conflict(ts, prefer)]
         if conflict:
             diagnosis.append("No single quota explains it, but these quotas cannot all be met at once: "
-                             + "; ".join(_quota_text(q) for q in conflict) + ".")
+                             + "; ".join(_quota_text(q, lb) for q in conflict) + ".")
         else:  # only panel size / households remain
             diagnosis.append("No panel of this size meets the household rule together with the quotas.")
     if relaxation:
         seats = sum(c.seats for c in relaxation)
         diagnosis.append(f"The smallest change that makes a panel possible ({seats} seat{'s' if seats != 1 else ''} "
-                         f"in total): " + "; ".join(c.describe() for c in relaxation) + ".")
+                         f"in total): " + "; ".join(c.describe(lb) for c in relaxation) + ".")
     return FeasibilityReport(False, diagnosis, relaxation, instance, conflict=conflict)

@@ -91,3 +91,112 @@ def test_a_member_page_visitor_cannot_open_checkin(fast_app_env):
     enrol_with_session()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(CHECKIN)
+
+
+# --- replacements at the door, and a check-in recorded once (issue 15) -------------------------
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory):
+    from tests.draw_fixtures import small_demo_template
+
+    return small_demo_template(tmp_path_factory.mktemp("small-demo"))
+
+
+def find(at, text):
+    at.text_input(key="checkin_search").input(text).run()
+    return at
+
+
+def test_a_revealed_replacement_is_found_at_the_door_without_opening_the_members_page(app_env, small_file):
+    import shutil
+
+    from lib.draws import records as draws
+    from tests.app_pages.participation_fixtures import app_db
+
+    shutil.copy(small_file, app_env / "app.duckdb")
+    at = open_app("volunteer")
+    d = app_db()
+    draws.freeze_targets(d, actor="organiser")
+    rec = draws.compute_draw(d, actor="organiser", M=100, time_limit=30, legacy_seconds=0.3)
+    draws.commit_draw(d, rec.draw_id, actor="organiser")
+    first = draws.reveal_draw(d, rec.draw_id, "12 07 33 41", actor="organiser")
+    P.enrol_panel(d, first.selected_ids, first.draw_id, "organiser")     # "Start tracking the drawn panel"
+    dropout = first.selected_ids[0]
+    P.record_withdrawal(d, dropout, "Moved away", "organiser")
+    r = draws.prepare_replacement(d, [dropout], "organiser", M=100, time_limit=30)
+    draws.commit_draw(d, r.draw_id, actor="organiser")
+    newcomer = draws.reveal_draw(d, r.draw_id, "777", actor="organiser").selected_ids[0]
+    sid = session_today(d)
+    goto(at, CHECKIN)                                       # nobody has opened the Members page
+    find(at, newcomer)
+    assert "Nobody on the panel matches that" not in texts(at)
+    assert newcomer in texts(at)
+    button(at, "Present").click().run()
+    assert P.session_marks(d, sid) == {newcomer: "present"}
+    find(at, dropout)                                       # the member replaced is no longer on the list
+    assert "Nobody on the panel matches that" in texts(at)
+
+
+def test_a_replacement_revealed_before_this_fix_is_found_at_the_door_too(fast_app_env):
+    """A database where a replacement round was revealed but its newcomer never enrolled (the sync
+    ran only on the Members page): the door enrols them when it opens."""
+    at = open_app("volunteer")
+    d, ids = enrol_demo_panel(10)
+    from lib.recruitment.signups.store import pool_frame
+
+    newcomer = [p for p in pool_frame(d)["person_id"] if p not in ids][0]
+    P.record_withdrawal(d, ids[3], "Moved away", "organiser")
+    d.query("""INSERT INTO draws (draw_id, kind, status, panel_size, algorithm, inputs_hash, options_hash, m,
+               pool_size, lottery, probabilities, quotas, relaxation, diagnosis, selected_ids, panel_after, replaces,
+               round, parent_id, root_id, commitment, public_number)
+               VALUES (2, 'replacement', 'revealed', 1, 'leximin', 'x', 'y', 1, 600, ''::BLOB, '{}', '[]', '[]',
+                       '[]', ?, ?, ?, 1, 1, 1, 'c', '12345')""", [[newcomer], [newcomer], [ids[3]]])
+    assert newcomer not in P.current_members(d)
+    session_today(d)
+    goto(at, CHECKIN)
+    find(at, newcomer)
+    assert newcomer in texts(at) and len([b for b in at.button if b.label == "Present"]) == 1
+    assert P.members_frame(d).set_index("person_id").loc[ids[3], "replaced_by"] == newcomer
+
+
+def test_a_second_tap_records_nothing_and_says_since_when(fast_app_env):
+    at = open_app("volunteer")
+    d, ids, [sid] = enrol_with_session(10)
+    goto(at, CHECKIN)
+    pid = ids[2]
+    find(at, pid)
+    button(at, "Present").click().run()
+    find(at, pid)                                           # the same tap again (a double tap, a replayed click)
+    button(at, "Present").click().run()
+    shown = texts(at)
+    assert f"({pid}) was already marked present at " in shown and "Nothing new was recorded." in shown
+    assert len(P.attendance_log_frame(d, sid)) == 1
+    assert "Checked in: 1 of 10" in shown
+
+
+def test_a_tap_on_an_out_of_date_list_does_not_overwrite_another_volunteers_mark(fast_app_env):
+    at = open_app("volunteer")
+    d, ids, [sid] = enrol_with_session(10)
+    goto(at, CHECKIN)
+    pid = ids[5]
+    find(at, pid)                                           # shown as not marked yet
+    P.mark_attendance(d, sid, pid, "late", "volunteer at the other door")
+    button(at, "Absent").click().run()
+    assert "by someone else just now, so your tap was not saved" in texts(at)
+    assert P.session_marks(d, sid) == {pid: "late"}
+    button(at, "Absent").click().run()                      # the list now shows "late": a deliberate change
+    assert P.session_marks(d, sid) == {pid: "absent"}
+
+
+def test_the_door_shows_the_first_name_never_a_surname_first_or_an_email(fast_app_env):
+    at = open_app("volunteer")
+    d, ids, _ = enrol_with_session(10)
+    d.query("UPDATE contacts SET name = ? WHERE person_id = ?", ["O'Brien, Mary", ids[0]])
+    d.query("UPDATE contacts SET name = ? WHERE person_id = ?", ["kwame.asante@example.org", ids[1]])
+    goto(at, CHECKIN)
+    find(at, ids[0])
+    assert "**Mary** · " in "\n".join(str(m.value) for m in at.markdown)
+    assert "O'Brien" not in everything(at) and "O\\'Brien" not in everything(at)
+    find(at, ids[1])
+    shown = everything(at)
+    assert "(no name given)" in shown and "kwame" not in shown.lower() and "example.org" not in shown

@@ -66,6 +66,7 @@ def _pct(text: str) -> float:
 def test_the_organiser_compares_both_lotteries_and_publishes_the_balanced_one(draw_env):
     at = goto(open_app("organiser"), DRAW)
     at.button(key="freeze").click().run()
+    at.button(key="freeze_confirm").click().run()     # freezing asks first
     at.button(key="compute").click().run()
     _wait_job()
     at.run()

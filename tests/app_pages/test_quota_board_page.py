@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -48,6 +49,10 @@ def test_volunteer_sees_counts_targets_and_who_to_look_for_but_no_names(app_env)
     assert _metrics(at) == {"Signed up": "603", "Ready for the draw": "596", "Seats on the panel": "30"}
     page = texts(at)
     assert "Who to look for next" in page
+    # Every group of the demo is safe: the board says so, and lists 16 to 24 apart as safe but under its share
+    # (it used to list it as the group to look for next, beside "Age band · all safe").
+    assert "Every group has enough sign-ups to be safe" in page
+    assert "Safe, but still fewer than their share of the community" in page
     assert "**Age band: 16 to 24**: 14% of the community, only 4% of sign-ups" in page
     assert "3 sign-ups ready for the draw for every seat" in page
     age = _field_table(at, "16 to 24")
@@ -81,3 +86,24 @@ def test_the_public_and_members_cannot_open_the_quota_board(app_env):
         at = open_app(role)
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(BOARD)
+
+
+def test_no_group_to_look_for_sits_in_a_field_marked_all_safe(app_env):
+    """Issue 15: "Who to look for next: 16 to 24" beside "Age band · all safe". Whatever the board lists
+    under "Who to look for next", that group's field is not called "all safe", and the other way round."""
+    from lib.resources import get_db
+    from lib.recruitment.targets import load_targets, save_target_version
+
+    for panel_size in (30, 100):           # 30: every demo group safe; 100: some groups short
+        save_target_version(get_db(), load_targets(get_db()), panel_size=panel_size, note="test", actor="test")
+        at = goto(open_app("volunteer"), BOARD)
+        # the list under "Who to look for next": lines "- **Field: Group**: ..." of the element that starts with one
+        look_for = [line for m in at.markdown if re.match(r"- \*\*[^*]+: [^*]+\*\*:", m.value)
+                    for line in m.value.splitlines()]
+        safe_fields = {e.label.split(" · ")[0] for e in at.expander if e.label.endswith(" · all safe")}
+        listed_fields = {visible(line)[4:].split(":")[0] for line in look_for}
+        assert not listed_fields & safe_fields, (listed_fields, safe_fields)
+        if panel_size == 100:
+            assert listed_fields and "Age band" in listed_fields
+        else:
+            assert not look_for and "Age band" in safe_fields

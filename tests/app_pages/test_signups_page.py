@@ -95,3 +95,38 @@ def test_volunteers_and_visitors_cannot_open_the_signups_page(app_env):
         at = open_app(role)
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(SIGNUPS)
+
+
+def _preview(at):
+    return [d.value for d in at.dataframe if {"Pseudonym", "Status", "Email"} <= set(d.value.columns)][0]
+
+
+def test_the_preview_says_how_many_it_shows_and_reaches_every_sign_up(app_env):
+    """Issue 15: the preview stopped at 200 rows without saying so. It says "sign-ups 1–200 of 603",
+    shows the next pages, and finds a sign-up past the first 200 by pseudonym or row number."""
+    from lib.resources import get_db
+
+    every = [p for (p,) in get_db().query(
+        "SELECT person_id FROM people ORDER BY removed_sync IS NOT NULL, row_number, person_id")]
+    assert len(every) == 603
+    at = goto(open_app(), SIGNUPS)
+    assert "Showing sign-ups 1–200 of 603" in texts(at)
+    assert _preview(at)["Pseudonym"].tolist() == every[:200]
+    seen = []
+    for page in (1, 2, 3, 4):
+        at.number_input(key="preview_page").set_value(page).run()
+        assert_ok(at)
+        seen += _preview(at)["Pseudonym"].tolist()
+    assert seen == every                                   # every sign-up once, in order
+    assert "Showing sign-ups 601–603 of 603" in texts(at)
+    # a search by pseudonym or by row, past the first 200; the masking is the same as before
+    last = every[-1]
+    row = get_db().scalar("SELECT row_number FROM people WHERE person_id = ?", [last])
+    for search in (last, str(row)):
+        at.text_input(key="preview_search").set_value(search).run()
+        assert_ok(at)
+        found = _preview(at)
+        assert last in found["Pseudonym"].tolist()
+        assert found["Email"].str.contains("•••").all()
+    at.text_input(key="preview_search").set_value("P-99999").run()
+    assert "No sign-up matching “P-99999”" in texts(at)

@@ -48,8 +48,8 @@ def test_a_bigger_panel_that_the_pool_cannot_fill_is_explained_with_the_smallest
     assert_ok(at)
     errors = visible("\n".join(e.value for e in at.error))
     assert "Not yet: no panel can meet all these quotas" in errors
-    assert "16-24" in errors
-    assert "Lower the minimum for age = 16-24 from 28 to 27" in texts(at)
+    assert "Age band “16 to 24”" in errors and "age = 16-24" not in errors    # the labels set up, not keys
+    assert "Lower the minimum for Age band “16 to 24” from 28 to 27" in texts(at)
 
 
 def test_upload_warns_then_save_records_who_what_and_why(app_env):

@@ -63,3 +63,14 @@ def test_every_role_can_open_the_transparency_page(app_env):
     for role in ("volunteer", "member", "organiser"):
         at = goto(open_app(role), PAGE)
         assert "How the assembly's members were chosen" in texts(at)
+
+
+def test_the_how_representative_tables_share_one_column_order(app_env, tmp_path_factory):
+    """Issue 15: after the draw, some fields' tables read "Signed up, Ready for the draw, Selected" and
+    others "Signed up, Selected, Ready for the draw"."""
+    use_drawn_demo(app_env, tmp_path_factory)
+    at = goto(open_app(None), PAGE)
+    tables = [d.value for d in at.dataframe if "Group" in d.value.columns and "Community" in d.value.columns]
+    assert len(tables) >= 5
+    want = ["Group", "Community", "Signed up", "Ready for the draw", "Selected"]
+    assert [t.columns.tolist() for t in tables] == [want] * len(tables)

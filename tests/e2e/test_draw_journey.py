@@ -38,6 +38,7 @@ def test_organiser_runs_the_draw_and_the_bundle_verifies(draw_server, page, tmp_
 
     # 1. freeze the targets and check the quotas
     page.get_by_role("button", name=re.compile(r"Freeze target version \d+ for the draw")).click()
+    page.get_by_role("button", name=re.compile(r"Yes, freeze version \d+")).click()     # freezing asks first
     page.get_by_text("panels that meet every quota exist").wait_for()
     wait_idle(page)   # a click while the page is still being drawn can be lost
 
@@ -79,9 +80,10 @@ def test_organiser_runs_the_draw_and_the_bundle_verifies(draw_server, page, tmp_
     assert bundle.name.endswith("-bundle.zip")
     page.screenshot(path=str(draw_server.log_path.with_suffix(".draw.png")), full_page=True)
 
-    run = subprocess.run([sys.executable, "-m", "lib.sortition", "verify", str(bundle)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    # with the values as announced: the commitment in the grouped form shown, the number as read out
+    run = subprocess.run([sys.executable, "-m", "lib.sortition", "verify", str(bundle), "--commitment", shown,
+                          "--public-number", "17 03 42 08 11"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PASS" in run.stdout
     assert commitment in run.stdout
-    assert "17 03 42 08 11" in run.stdout
+    assert "1703420811" in run.stdout

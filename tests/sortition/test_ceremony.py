@@ -26,13 +26,14 @@ def tiny() -> Instance:
     return Instance(people, quotas, 2)
 
 
-def tiny_lottery():
+def tiny_lottery(**kw):
     return freeze(tiny(), [("dan", "cleo"), ("ann", "bob"), ("ann", "dan")], algorithm="leximin",
-                  created="2026-01-01T00:00:00Z", targets={"ann": 2 / 3, "bob": 1 / 3, "cleo": 1 / 3, "dan": 2 / 3})
+                  created="2026-01-01T00:00:00Z", targets={"ann": 2 / 3, "bob": 1 / 3, "cleo": 1 / 3, "dan": 2 / 3},
+                  **kw)
 
 
 GOLDEN_BYTES = (
-    b'{"algorithm":"leximin","created":"2026-01-01T00:00:00Z","engine_version":"1.0",'
+    b'{"algorithm":"leximin","created":"2026-01-01T00:00:00Z","engine_version":"1.1",'
     b'"format":"kleroterion-lottery-v1","kind":"draw","m":3,"one_per_household":false,"panel_size":2}\n'
     b'["quota","age","young",1,2]\n'
     b'["quota","gender","f",1,1]\n'
@@ -49,8 +50,10 @@ GOLDEN_BYTES = (
     b'["panel","ann","bob"]\n'
     b'["panel","ann","dan"]\n'
 )
-GOLDEN_COMMITMENT = "bc9eff8de3b37702fa21e4fc9eff048377487e4721d43b6c19270d75fcad033b"
-GOLDEN_DRAW_HASH = "6c87f33b3f4fea09b3968e0ab3b9dbbe2ea60623fdb4c7acd21a66fdc01813c7"
+GOLDEN_COMMITMENT = "9fc042dec2ffe41e379dab3e6f08dd6e43cdd4807c2b7e2738dbd5c7da805812"
+GOLDEN_COMMITMENT_1_0 = "bc9eff8de3b37702fa21e4fc9eff048377487e4721d43b6c19270d75fcad033b"   # the same lottery under engine 1.0
+GOLDEN_DRAW_HASH = "d5787cec424c7c6c4a50cea1cfbad6ec8bc005e1f94f5b9fc65c94401b607a9b"
+GOLDEN_DRAW_HASH_1_0 = "6c87f33b3f4fea09b3968e0ab3b9dbbe2ea60623fdb4c7acd21a66fdc01813c7"
 
 
 def test_canonical_bytes_and_commitment_are_the_documented_golden_values():
@@ -63,15 +66,26 @@ def test_canonical_bytes_and_commitment_are_the_documented_golden_values():
 
 
 def test_selection_function_matches_hand_computation_with_hashlib():
-    d = hashlib.sha256(b"kleroterion-draw-v1\n" + GOLDEN_COMMITMENT.encode("ascii") + b"\n" + b"12 07 33").digest()
+    d = hashlib.sha256(b"kleroterion-draw-v1\n" + GOLDEN_COMMITMENT.encode("ascii") + b"\n" + b"120733").digest()
     assert d.hex() == GOLDEN_DRAW_HASH
     x = int.from_bytes(hashlib.sha256(d + (0).to_bytes(8, "big")).digest(), "big")
     assert x < 2**256 - (2**256 % 3)           # no rejection for this number
-    assert x % 3 == 1
-    assert select_index(GOLDEN_COMMITMENT, "12 07 33", 3) == 1
+    assert x % 3 == 2
+    assert select_index(GOLDEN_COMMITMENT, "12 07 33", 3) == 2
     draw = tiny_lottery().draw("  12 07  33 ")
-    assert (draw.index, draw.panel, draw.draw_hash, draw.public_number) == (1, ("ann", "bob"), GOLDEN_DRAW_HASH, "12 07 33")
+    assert (draw.index, draw.panel, draw.draw_hash, draw.public_number) == (2, ("ann", "dan"), GOLDEN_DRAW_HASH, "120733")
     assert select_index(GOLDEN_COMMITMENT, "12 07 33", 1000) == x % 1000
+
+
+def test_selection_under_engine_1_0_keeps_the_old_golden_values():
+    fl = tiny_lottery(engine_version="1.0")
+    assert fl.canonical_bytes() == GOLDEN_BYTES.replace(b'"engine_version":"1.1"', b'"engine_version":"1.0"')
+    assert fl.commitment == GOLDEN_COMMITMENT_1_0
+    d = hashlib.sha256(b"kleroterion-draw-v1\n" + GOLDEN_COMMITMENT_1_0.encode("ascii") + b"\n" + b"12 07 33").digest()
+    assert d.hex() == GOLDEN_DRAW_HASH_1_0
+    draw = fl.draw("  12 07  33 ")
+    assert (draw.index, draw.panel, draw.draw_hash, draw.public_number) == (1, ("ann", "bob"), GOLDEN_DRAW_HASH_1_0,
+                                                                           "12 07 33")
 
 
 def test_the_same_inputs_give_the_same_commitment_in_any_input_order():
@@ -89,15 +103,19 @@ def test_the_same_inputs_give_the_same_commitment_in_any_input_order():
 
 @pytest.mark.parametrize("text", ["12 07 33", "  12 07  33 ", "12\t07\n33", "\u00a012 07\u300033", "１２ ０７ ３３"])
 def test_public_number_whitespace_and_width_normalise_to_the_same_number(text):
-    assert normalise_public_number(text) == "12 07 33"
-    assert select_index(GOLDEN_COMMITMENT, text, 3) == 1
+    assert normalise_public_number(text) == "120733"
+    assert normalise_public_number(text, engine_version="1.0") == "12 07 33"
+    assert select_index(GOLDEN_COMMITMENT, text, 3) == 2
 
 
-def test_public_number_case_is_ignored_but_punctuation_and_zeros_are_not():
-    assert normalise_public_number("AbC 0042") == "abc 0042"
+def test_public_number_case_and_separators_are_ignored_but_zeros_are_not():
+    assert normalise_public_number("AbC 0042") == "abc0042"
     assert draw_hash(GOLDEN_COMMITMENT, "ABC") == draw_hash(GOLDEN_COMMITMENT, "abc")
-    assert draw_hash(GOLDEN_COMMITMENT, "12,07,33") != draw_hash(GOLDEN_COMMITMENT, "12 07 33")
+    assert draw_hash(GOLDEN_COMMITMENT, "12,07,33") == draw_hash(GOLDEN_COMMITMENT, "12 07 33")
     assert draw_hash(GOLDEN_COMMITMENT, "042") != draw_hash(GOLDEN_COMMITMENT, "42")
+    # engine 1.0 kept punctuation
+    assert (draw_hash(GOLDEN_COMMITMENT, "12,07,33", engine_version="1.0")
+            != draw_hash(GOLDEN_COMMITMENT, "12 07 33", engine_version="1.0"))
     for empty in ["", "   ", "\t\n"]:
         with pytest.raises(InputError, match="empty"):
             normalise_public_number(empty)
@@ -181,9 +199,9 @@ def test_households_are_pseudonymised_in_order_of_their_first_member():
 
 
 def test_reserve_order_and_replacement_problem():
-    fl = tiny_lottery()
+    fl = tiny_lottery(engine_version="1.0")    # "12 07 33" picks {ann, bob} under the 1.0 rule
     draw = fl.draw("12 07 33")
-    assert draw.reserve_ids == rank_by_hash(["cleo", "dan"], GOLDEN_DRAW_HASH)
+    assert draw.reserve_ids == rank_by_hash(["cleo", "dan"], GOLDEN_DRAW_HASH_1_0)
     sub, kept = replacement_instance(fl.instance, fl.instance.quotas, draw.panel, ["bob"])
     assert kept == ["ann"]
     assert sorted(p.id for p in sub.people) == ["cleo", "dan"]

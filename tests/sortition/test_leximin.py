@@ -572,3 +572,27 @@ def test_the_upper_bounds_survive_many_stages_on_city_and_region_pools(shape, se
     assert len(values) > 10 and p.min() > 0
     # the stages' values never go down, and every type ends fixed at a value at most 1
     assert all(b >= a - 1e-7 for a, b in zip(values, values[1:])) and p.max() <= 1 + 1e-9
+
+
+def test_the_minimum_is_worked_on_before_the_later_relaxed_stages():
+    """Level 1 (the maximin) needs only the relaxation's first stage: the later stages come after the
+    minimum is proven, and the lottery still reaches every relaxed stage exactly."""
+    from lib.sortition.leximin import Control, _Solver
+    from lib.sortition.typespace import build_types
+
+    inst = generated_instance()
+    events: list[str] = []
+    dist = leximin(inst, time_limit=120, progress=lambda msg, frac: events.append(msg),
+                   control=Control(on_snapshot=lambda d: events.append(
+                       "proven" if math.isfinite(d.maximin_seconds) else "snapshot")))
+    check_distribution(inst, dist)
+    assert dist.complete and dist.method == "relaxation+decomposition"
+    stages = [i for i, e in enumerate(events) if e.startswith("Upper bounds: stage")]
+    assert len(stages) > 2
+    proven = events.index("proven")
+    assert stages[0] < proven < stages[1]            # stage 1, then the minimum, then stages 2, 3, ...
+    assert all(not e.startswith("Building panels: level 2") for e in events[:proven])
+    target, values = _Solver(build_types(inst), None, None).relaxed_leximin()
+    ts = build_types(inst)
+    for pid, p in dist.probabilities.items():
+        assert p == pytest.approx(target[ts.type_of[pid]], abs=1e-7)

@@ -67,16 +67,40 @@ def pool_frame(db: Database, *, eligible_only: bool = True, include_removed: boo
     return db.query_df(sql, [f.key for f in fields])
 
 
-def preview(db: Database, limit: int = 200) -> pd.DataFrame:
-    """Organisers' preview: pseudonym, status and answers, with contact details masked."""
+PREVIEW_PAGE = 200
+"""Rows of the sign-ups preview shown at once (the page offers the next ones and a search)."""
+
+
+def _preview_filter(search: str) -> tuple[str, list]:
+    """A search by pseudonym ("P-0042", "0042") or sheet row number ("42"): never by name or contact, so the
+    preview gives nothing away that it does not show."""
+    text = (search or "").strip()
+    if not text:
+        return "TRUE", []
+    if text.isdigit():
+        return "(p.row_number = ? OR p.person_id ILIKE ?)", [int(text), f"%{text}%"]
+    return "p.person_id ILIKE ?", [f"%{text}%"]
+
+
+def preview_count(db: Database, search: str = "") -> int:
+    """How many sign-ups the preview has (matching ``search``), removed ones included."""
+    where, params = _preview_filter(search)
+    return int(db.scalar(f"SELECT count(*) FROM people p WHERE {where}", params))
+
+
+def preview(db: Database, limit: int = PREVIEW_PAGE, *, offset: int = 0, search: str = "") -> pd.DataFrame:
+    """Organisers' preview: pseudonym, status and answers, with contact details masked; ``limit`` rows from
+    ``offset`` in sheet order (removed sign-ups last), only those matching ``search`` if given."""
     fields = load_fields(db)
+    where, params = _preview_filter(search)
     answers = ", ".join(f'max(v.raw) FILTER (WHERE v.field = ?) AS "f{i}"' for i in range(len(fields)))
     df = db.query_df(f"""
         SELECT p.person_id, p.row_number, p.eligible, p.removed_sync IS NOT NULL AS removed,
                c.name, c.email, c.phone, {answers or 'NULL AS none'}
         FROM people p LEFT JOIN contacts c USING (person_id) LEFT JOIN person_values v USING (person_id)
-        GROUP BY ALL ORDER BY p.removed_sync IS NOT NULL, p.row_number LIMIT ?""",
-                     [f.key for f in fields] + [limit])
+        WHERE {where}
+        GROUP BY ALL ORDER BY p.removed_sync IS NOT NULL, p.row_number, p.person_id LIMIT ? OFFSET ?""",
+                     [f.key for f in fields] + params + [limit, max(0, offset)])
     out = pd.DataFrame({
         "Pseudonym": df["person_id"],
         "Row": df["row_number"],

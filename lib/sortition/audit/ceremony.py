@@ -67,8 +67,9 @@ from typing import Iterable, Mapping, Sequence
 
 from lib.sortition.audit.model import Instance, InputError, Panel, PanelChecker, Person, Quota
 
-ENGINE_VERSION = "1.0"
-"""Version of the draw engine's public formats; part of every commitment."""
+ENGINE_VERSION = "1.1"
+"""Version of the draw engine's public formats; part of every commitment. 1.1 (issue 15): only the letters
+and digits of the public number count (``normalise_public_number``); 1.0 lotteries keep their rule."""
 
 LOTTERY_FORMAT = "kleroterion-lottery-v1"
 PRIVATE_FORMAT = "kleroterion-lottery-v2"
@@ -99,40 +100,77 @@ def format_probability(p: float) -> str:
 
 # --- the public random number ------------------------------------------------------------
 
-def normalise_public_number(text: str) -> str:
-    """The public number as it enters the hash: exactly
+NUMBER_RULES = {"1.0": "spaces", "1.1": "letters-and-digits"}
+"""Which rule turns the typed public number into the text that enters the hash, by the engine version
+written in the committed header (so the rule is fixed before the number exists): 1.0 kept punctuation and
+one space between groups; from 1.1 only the letters and digits count."""
+
+
+def normalise_public_number(text: str, *, engine_version: str = ENGINE_VERSION) -> str:
+    """The public number as it enters the hash, under the rule of the lottery's engine version.
+
+    Engine 1.1 (every lottery committed since issue 15), exactly::
+
+        "".join(c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum())
+
+    i.e. Unicode NFKC normalisation (full-width digits become ordinary digits, and so on),
+    lower case, then only letters and digits are kept (Python's ``str.isalnum``): spaces,
+    commas, dots, dashes, slashes and every other sign people put between the groups of a
+    number when they read it out do not count; every digit does, leading zeros included.
+    So ``"17 23 05 41 38 09"``, ``"172305413809"``, ``"17-23-05-41-38-09"`` and
+    ``"１７ ２３ ０５ ４１ ３８ ０９"`` are the same number (``"172305413809"``), ``"AB12"``
+    and ``"ab 12"`` too, but ``"17 23 5 41 38 9"`` is a different one.
+
+    Engine 1.0 (lotteries committed before), exactly::
 
         " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
-    i.e. Unicode NFKC normalisation (full-width digits become ordinary digits, and so
-    on), then lower case, then leading and trailing whitespace removed and every run of
-    whitespace inside replaced by one space (whitespace as in Python's ``str.split()``).
-    Nothing else changes: leading zeros stay, punctuation stays. So ``"12 07 33 41"``,
-    ``" 12  07\t33 41 "`` and ``"１２ ０７ ３３ ４１"`` are the same number,
-    ``"AB12"`` and ``"ab12"`` too, but ``"12,07,33,41"`` is a different one.
+    whitespace at both ends removed and each run inside replaced by one space; punctuation kept.
     """
     if not isinstance(text, str):
         raise InputError("the public random number must be text")
-    s = " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    rule = NUMBER_RULES.get(str(engine_version))
+    if rule is None:
+        raise InputError(f"this lottery was made by engine version {engine_version!r}, which this program does not "
+                         f"know (it knows {', '.join(NUMBER_RULES)}): use a newer version of Kleroterion to check it")
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if rule == "spaces":
+        s = " ".join(folded.split())
+    else:
+        s = "".join(c for c in folded if c.isalnum())
     if not s:
+        if folded.strip():
+            raise InputError("the public random number has no digits or letters: type the number that was drawn "
+                             "in public")
         raise InputError("the public random number is empty: type the number that was drawn in public")
     return s
 
 
-def draw_hash(commitment_hex: str, public_number: str) -> bytes:
+def number_key(text: str) -> str:
+    """What makes two public numbers "the same number" for the rule that a number is used once: its letters and
+    digits (the 1.1 rule), whatever rule each lottery used, so that "12 07 33" once used cannot come back as
+    "120733". Returns "" for text with no letters or digits."""
+    return "".join(c for c in unicodedata.normalize("NFKC", str(text)).lower() if c.isalnum())
+
+
+def draw_hash(commitment_hex: str, public_number: str, *, engine_version: str = ENGINE_VERSION) -> bytes:
     """``sha256(b"kleroterion-draw-v1\\n" + commitment + b"\\n" + normalised number)`` (32 bytes).
 
-    ``commitment`` is the 64 lowercase hex digits as ASCII, the number is UTF-8.
+    ``commitment`` is the 64 lowercase hex digits as ASCII, the number is UTF-8, normalised under the
+    rule of ``engine_version`` (``normalise_public_number``).
     """
     c = check_commitment(commitment_hex)
-    number = normalise_public_number(public_number)
+    number = normalise_public_number(public_number, engine_version=engine_version)
     return hashlib.sha256(DRAW_DOMAIN + c.encode("ascii") + b"\n" + number.encode("utf-8")).digest()
 
 
 def check_commitment(commitment_hex: str) -> str:
-    c = str(commitment_hex).strip().lower()
+    """The commitment as 64 lowercase hex digits. Accepts it as people copy it from the app or a poster:
+    grouped by spaces (any whitespace, line breaks included) and in upper or lower case."""
+    c = "".join(unicodedata.normalize("NFKC", str(commitment_hex)).split()).lower()
     if not _HEX64.fullmatch(c):
-        raise InputError(f"a commitment is 64 hexadecimal digits, not {commitment_hex!r}")
+        raise InputError(f"a commitment is 64 hexadecimal digits (0-9 and a-f; spaces between groups do not "
+                         f"matter), not {commitment_hex!r}")
     return c
 
 
@@ -163,9 +201,9 @@ def index_from_hash(h: bytes, M: int, *, nbytes: int = 32) -> int:
         i += 1
 
 
-def select_index(commitment_hex: str, public_number: str, M: int) -> int:
+def select_index(commitment_hex: str, public_number: str, M: int, *, engine_version: str = ENGINE_VERSION) -> int:
     """Which of the M committed panels the public number chooses (see ``draw_hash``, ``index_from_hash``)."""
-    return index_from_hash(draw_hash(commitment_hex, public_number), M)
+    return index_from_hash(draw_hash(commitment_hex, public_number, engine_version=engine_version), M)
 
 
 def rank_by_hash(ids: Iterable[str], seed_text: str) -> list[str]:
@@ -326,8 +364,8 @@ class FrozenLottery:
 
     def draw(self, public_number: str) -> "Draw":
         """Step 3: the public number chooses one of the committed panels."""
-        number = normalise_public_number(public_number)
-        h = draw_hash(self.commitment, number)
+        number = normalise_public_number(public_number, engine_version=self.engine_version)
+        h = draw_hash(self.commitment, number, engine_version=self.engine_version)
         idx = index_from_hash(h, self.M)
         return Draw(self, number, h.hex(), idx)
 
@@ -366,7 +404,8 @@ class Draw:
 def freeze(instance: Instance, panels: Sequence[Sequence[str]], *, algorithm: str, created: str,
            targets: Mapping[str, float] | None = None, relaxation: Iterable = (),
            context: ReplacementContext | None = None, pseudonymise_households: bool = True,
-           check_panels: bool = True, secret: str | None = None) -> FrozenLottery:
+           check_panels: bool = True, secret: str | None = None,
+           engine_version: str = ENGINE_VERSION) -> FrozenLottery:
     """Steps 1 and 2: freeze the inputs and the lottery; ``.commitment`` is what to publish.
 
     ``instance`` is the instance the lottery was computed for (quotas already relaxed,
@@ -404,7 +443,7 @@ def freeze(instance: Instance, panels: Sequence[Sequence[str]], *, algorithm: st
         ctx = ReplacementContext(int(context.round), check_commitment(context.original_commitment),
                                  check_commitment(context.previous_commitment),
                                  tuple(sorted(context.dropouts)), tuple(sorted(context.excluded)))
-    fl = FrozenLottery(pub, plist, algorithm, str(created), ENGINE_VERSION, tg,
+    fl = FrozenLottery(pub, plist, algorithm, str(created), engine_version, tg,
                        [QuotaChangeRecord.of(c) for c in relaxation], ctx, secret)
     if secret is not None:
         from lib.sortition.audit.public import check_bundle_ids

@@ -79,10 +79,10 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
     check_objective(head["algorithm"], res)
 
     # 2. the draw
-    number = check_public_number(m, res, expected_number)
+    number = check_public_number(m, res, expected_number, head["engine_version"])
     if number is None:
         return
-    h = draw_hash(actual, number)
+    h = draw_hash(actual, number, engine_version=head["engine_version"])
     idx = index_from_hash(h, pl.M)
     chosen = _csv_ids(members.get("panel.csv"))
     res.info.update(index=idx, public_number=number, panel=True, chosen=chosen)

@@ -20,8 +20,10 @@ library only:
    give a reason. A withdrawn commitment can never be revealed.
 3. **A public number is used once, for the live commitment.** A ``reveal`` names the
    commitment it reveals, which must be the live one of its slot, and its public number
-   (normalised as in :func:`lib.sortition.audit.ceremony.normalise_public_number`) may not have
-   been used by any earlier reveal.
+   may not have been used by any earlier reveal, in any spelling: two numbers are the same
+   when their letters and digits are (NFKC, lower case, only ``str.isalnum`` characters kept:
+   ``"17 23 05"``, ``"17-23-05"`` and ``"172305"`` are one number), whatever rule each
+   lottery's engine version used to turn its number into the hash.
 4. **Draws again are in plain view.** A new commitment in a slot that was already revealed
    (the draw run again after its result was known) must give a reason; the verifier
    reports every such event, so "the draw was run twice" can never be hidden.
@@ -40,11 +42,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass, field
 
 RECORD_FORMAT = "kleroterion-record-v1"
 KINDS = ("commitment", "withdrawal", "reveal")
 FIELDS = ("seq", "at", "kind", "slot", "draw", "commitment", "public_number", "reason", "prev")
+
+
+def number_key(text: str) -> str:
+    """Letters and digits of a public number (same as ``ceremony.number_key``; repeated so this module stays
+    a standalone standard-library file)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", str(text)).lower() if c.isalnum())
 
 
 def canonical(event: dict) -> bytes:
@@ -145,10 +154,11 @@ def check_events(events: list[dict]) -> RecordCheck:
                 res.problems.append(f"{where}: reveals {c[:12]}…, which is not the live commitment of '{slot}'")
             if not number:
                 res.problems.append(f"{where}: a reveal without a public number")
-            elif number in used_numbers:
+            elif number_key(number) in used_numbers:
                 res.problems.append(f"{where}: the public number {number!r} was already used by event "
-                                    f"{used_numbers[number]}; each reveal needs a number drawn after its commitment")
-            used_numbers.setdefault(number, i)
+                                    f"{used_numbers[number_key(number)]}; each reveal needs a number drawn after its "
+                                    "commitment")
+            used_numbers.setdefault(number_key(number), i)
             live.pop(slot, None)
             revealed_slots.add(slot)
         else:
@@ -174,11 +184,11 @@ def check_record(data: bytes, *, head: str | None = None, commitment: str | None
     res = check_events(doc["events"])
     if res.ok and doc.get("head") != res.head:
         res.problems.append("the record's 'head' is not the hash of its last event")
-    if head is not None and res.head != head.strip().lower().replace(" ", ""):
+    if head is not None and res.head != "".join(str(head).split()).lower():
         res.problems.append(f"the record ends at {res.head[:16]}…, not at the announced head {head[:16]}…: "
                             "events are missing or were changed")
     if commitment is not None:
-        c = commitment.strip().lower().replace(" ", "")
+        c = "".join(str(commitment).split()).lower()
         reveals = [e for e in res.events if e.get("kind") == "reveal" and e.get("commitment") == c]
         if not reveals:
             res.problems.append(f"the record holds no reveal of commitment {c[:12]}…")

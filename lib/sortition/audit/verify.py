@@ -365,11 +365,13 @@ def check_header(head: dict, m: dict, res: "VerifyResult") -> None:
             res.fail(f"manifest.json says {key} = {m.get(key)!r}, but {FROZEN_NAME} says {head[key]!r}")
 
 
-def check_public_number(m: dict, res: "VerifyResult", expected: str | None) -> str | None:
+def check_public_number(m: dict, res: "VerifyResult", expected: str | None,
+                        engine_version: str = "1.0") -> str | None:
     """The manifest's public number, normalised (None when it cannot be read), checked against the announced
-    one if given."""
+    one if given. The rule is the one of the committed header's ``engine_version`` (1.0: spaces; 1.1: only
+    letters and digits count), never the manifest's, so it was fixed before the number existed."""
     try:
-        number = normalise_public_number(m["public_number"])
+        number = normalise_public_number(m["public_number"], engine_version=engine_version)
     except InputError as e:
         res.fail(f"manifest.json: {e}")
         return None
@@ -378,7 +380,7 @@ def check_public_number(m: dict, res: "VerifyResult", expected: str | None) -> s
                  f"{number!r}")
     if expected is not None:
         try:
-            exp_n = normalise_public_number(expected)
+            exp_n = normalise_public_number(expected, engine_version=engine_version)
         except InputError as e:
             res.fail(f"the public number you gave: {e}")
         else:
@@ -457,9 +459,9 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
     # 5. the draw
     draw: Draw | None = None
     panel_reported = False
-    number = check_public_number(m, res, expected_number)
+    number = check_public_number(m, res, expected_number, fl.engine_version)
     if number is not None:
-        h = draw_hash(actual, number)
+        h = draw_hash(actual, number, engine_version=fl.engine_version)
         idx = index_from_hash(h, fl.M)
         draw = Draw(fl, number, h.hex(), idx)
         res.info.update(index=idx, public_number=number, panel=True, chosen=list(draw.panel))
