@@ -7,7 +7,6 @@ not offered cannot be opened by typing its address either.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import streamlit as st
 
@@ -47,7 +46,6 @@ PAGES = [
     ("Account", "pages/team.py", "Team accounts", ":material/manage_accounts:", "team", {O}),
     ("Account", "pages/backup.py", "Backup and restore", ":material/backup:", "backup", {O}),
 ]
-ROOT = Path(__file__).resolve().parent
 
 
 def current_role() -> str:
@@ -107,8 +105,6 @@ def pages_for(role: str) -> dict[str, list]:
     out: dict[str, list] = {}
     wanted = requested_path()
     for section, path, title, icon, url, roles in PAGES:
-        if not (ROOT / path).exists():
-            continue
         if role in roles:
             out.setdefault(section, []).append(
                 st.Page(path, title=title, icon=icon, url_path=url or None, default=(url == "")))

@@ -72,6 +72,7 @@ seats, features, types, groups at their quota, people sharing a household).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np

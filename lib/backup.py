@@ -41,7 +41,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import tempfile
 import threading
 import time
@@ -368,7 +367,7 @@ def _manifest(raw: bytes, name: str) -> Manifest:
         raise bad from None
 
 
-def open_backup(data: bytes, passphrase: str | None = None, *, name: str = "the backup") -> _Opened:
+def open_backup(data: bytes, passphrase: str | None = None, *, name: str = "the backup") -> _Opened:  # noqa: C901 - each way a backup file can be wrong gets its own plain message
     """Check a backup file completely (passphrase, zip, every file's checksum, the database layout) without
     touching any database. Raises BackupError with a plain message."""
     if is_encrypted(data):
@@ -476,7 +475,7 @@ def _fill(cur, table: str, path: Path, expected_rows: int, name: str) -> None:
         raise BackupError(NOT_A_BACKUP.format(name=name))
 
 
-def restore_backup(db: Database, data: bytes, *, passphrase: str | None = None, name: str = "the backup",
+def restore_backup(db: Database, data: bytes, *, passphrase: str | None = None, name: str = "the backup",  # noqa: C901 - the restore's steps in order, each refusing with its own message
                    restore_survey_key: bool = True) -> Restored:
     """Restore a backup into ``db``, which must hold no assembly. One transaction: on any refusal or failure
     the database is exactly as it was. Then the migrations newer than the backup are applied."""

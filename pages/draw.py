@@ -95,7 +95,7 @@ def _show_job(kind: str) -> bool:
 
 # --- step 1 and 2 --------------------------------------------------------------------------------
 
-def _step_inputs(new_after: draws.DrawRecord | None) -> None:
+def _step_inputs(new_after: draws.DrawRecord | None) -> None:  # noqa: C901 - page under rework on main (issue 15: the draw step state); split there
     from lib.recruitment.targets import version_info
 
     d = db()
@@ -238,19 +238,12 @@ def _chances(rec: draws.DrawRecord) -> None:
                "at its time limit")
         st.caption(f"The computer stopped improving the lottery after {rec.seconds or 0:.0f} seconds ({why}). "
                    f"{outcome}")
-    try:
-        from lib.reporting.charts import chance_chart
-        from lib.reporting.representativeness import chance_curve
+    from lib.reporting.charts import chance_chart, chance_explanation
+    from lib.reporting.representativeness import chance_curve
 
-        curve = chance_curve(rec.probabilities, rec.legacy_probabilities)
-        st.altair_chart(chance_chart(curve, equal_share=rec.panel_size / max(1, rec.pool_size)),
-                        width="stretch")
-    except ImportError:  # pragma: no cover - the chart module ships with the app
-        pass
-    else:
-        from lib.reporting.charts import chance_explanation
-
-        st.markdown(chance_explanation(rec.probabilities, panel_size=rec.panel_size, pool_size=rec.pool_size))
+    curve = chance_curve(rec.probabilities, rec.legacy_probabilities)
+    st.altair_chart(chance_chart(curve, equal_share=rec.panel_size / max(1, rec.pool_size)), width="stretch")
+    st.markdown(chance_explanation(rec.probabilities, panel_size=rec.panel_size, pool_size=rec.pool_size))
     with st.expander("The numbers behind the chart"):
         df = pd.DataFrame({"Pseudonym": list(rec.probabilities),
                            "Chance (fair lottery)": list(rec.probabilities.values())})
@@ -493,12 +486,9 @@ def _sheet_export(rec: draws.DrawRecord, prefix: str) -> None:
     if done:
         st.caption(f"Written to the Google Sheet on {done[-1][0]:%d %b %Y at %H:%M}: {done[-1][3]}.")
     if st.button(f"Write “{sel}” and “{res}” to the sign-up Google Sheet", key=f"{prefix}sheet"):
-        try:
-            from lib.resources import secrets_section
-            from lib.recruitment.signups.sheets import make_client
-        except ImportError:
-            st.error("Writing to Google Sheets is not available in this version. Download the CSV files instead.")
-            return
+        from lib.recruitment.signups.sheets import make_client
+        from lib.resources import secrets_section
+
         creds = secrets_section("gcp_service_account")
         if not creds:
             st.error("Kleroterion has no Google service account key, so it cannot write to the sheet. "
@@ -540,17 +530,15 @@ def _ceremony(rec: draws.DrawRecord, prefix: str, *, first_step: int = 3) -> Non
 # --- replacements ----------------------------------------------------------------------------------
 
 def _withdrawn() -> list[str]:
-    try:
-        from lib.assembly.participation import awaiting_replacement
-    except ImportError:
-        return []
+    from lib.assembly.participation import awaiting_replacement
+
     try:
         return awaiting_replacement(db())
     except Exception:  # noqa: BLE001 - participation tables may not exist yet
         return []
 
 
-def _replacements() -> None:
+def _replacements() -> None:  # noqa: C901 - page under rework on main (issue 15); split there
     d = db()
     tip = draws.chain_tip(d)
     if tip is None:

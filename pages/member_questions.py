@@ -28,7 +28,7 @@ def endorse_section(session: ev.MemberSession) -> None:
     if rnd is None:
         st.info("No endorsement round is open right now. The organisers open one when new questions are ready.")
         return
-    s = ev.eval_settings(db())
+    ev.eval_settings(db())
     base = ev.adoption_base(db())
     needed = ev.needed_endorsements(rnd.share, base.count)
     st.markdown(f"Open until **{when(rnd.closes_at)}**. A question goes into the surveys if at least "

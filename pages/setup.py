@@ -134,7 +134,7 @@ def _frozen_confirmation() -> bool:
                        key="setup_new_version")
 
 
-def step_questions() -> None:
+def step_questions() -> None:  # noqa: C901 - page under rework on main (issue 15); split there
     database = db()
     saved = load_fields(database)
     st.write("These are the questions the panel is balanced on (for example age band, gender, area). For each, "

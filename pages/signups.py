@@ -388,10 +388,8 @@ def sources_section() -> None:
     with tabs[1]:
         upload_tab()
     with tabs[2]:
-        try:
-            from lib.recruitment.signups.published_csv import PUBLIC_WARNING
-        except ImportError:  # pragma: no cover - module ships with the app
-            PUBLIC_WARNING = "Anyone with the link can read a published sheet."
+        from lib.recruitment.signups.published_csv import PUBLIC_WARNING
+
         st.warning(PUBLIC_WARNING)
         with st.form("published_form"):
             link = st.text_input("The “published to the web” CSV link")

@@ -19,19 +19,6 @@ from pages.common import current_actor
 SHARE_COL, SOURCE_COL = "Share of the community (%)", "Source (e.g. census table and date)"
 
 
-def _freeze_function():
-    """The draw module's freeze, when it offers one (the draw page freezes the targets otherwise)."""
-    try:
-        from lib.draws import records as draws
-    except ImportError:
-        return None
-    for name in ("freeze_targets", "freeze_target_version"):
-        fn = getattr(draws, name, None)
-        if callable(fn):
-            return fn
-    return None
-
-
 def _show_feasibility(database, qkey: tuple, k: int) -> None:
     """Whether the sign-ups ready for the draw can meet these quotas, and the smallest change if not."""
     with st.spinner("Checking every possible panel …"):
@@ -104,7 +91,7 @@ def _eligible_counts() -> dict:
     return {(f, v): int(e) for f, v, _n, e in db().query(COUNTS_SQL)}
 
 
-def body() -> None:
+def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split there
     st.title("Targets and quotas")
     show_flashes()
     if st.session_state.get("role") != "organiser":
@@ -241,8 +228,9 @@ def body() -> None:
 
 
 def freeze_button(database, info) -> None:
-    freeze = _freeze_function()
-    if info is not None and freeze is not None:
+    from lib.draws.records import freeze_targets
+
+    if info is not None:
         with st.popover("Freeze these targets for the draw", icon=":material/lock:"):
             st.write(f"Freezing version {info.version} means it can never change again. Do this just before "
                      "the draw, once everyone agrees.")
@@ -250,11 +238,9 @@ def freeze_button(database, info) -> None:
                      "targets turn out wrong you can start a new version and freeze that one instead, until the "
                      "draw's commitment is published.")
             if st.button("Yes, freeze them", type="primary"):
-                freeze(database, info.version, actor=current_actor())
+                freeze_targets(database, info.version, actor=current_actor())
                 flash("success", f"Version {info.version} is frozen for the draw.")
                 st.rerun()
-    elif info is not None:
-        st.caption("The targets are frozen on the draw page, when the draw starts.")
 
 
 def new_version_form(database, info) -> None:

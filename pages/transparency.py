@@ -24,10 +24,8 @@ def _public_table(frame):
 
 def _bundle(draw_id) -> bytes | None:
     """Only the public bundle, which names nobody (never the auditors' complete one)."""
-    try:
-        from lib.draws.records import public_bundle
-    except ImportError:
-        return None
+    from lib.draws.records import public_bundle
+
     return public_bundle(db(), draw_id)
 
 

@@ -1,5 +1,8 @@
 """Screenshot: the demo's draw in the app with default settings (time to 'The fair lottery is ready')."""
-import re, sys, time, tempfile
+import re
+import sys
+import time
+import tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from playwright.sync_api import sync_playwright
@@ -11,12 +14,16 @@ try:
         b = p.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
         page = b.new_context(viewport={"width": 1280, "height": 1000}).new_page()
         page.set_default_timeout(60_000)
-        page.goto(srv.url); wait_idle(page); page.get_by_text("People signed up").wait_for()
+        page.goto(srv.url)
+        wait_idle(page)
+        page.get_by_text("People signed up").wait_for()
         sign_in(page, srv.url, "organiser")
         page.get_by_role("link", name="The draw").first.click()
-        page.get_by_role("heading", name="The draw").first.wait_for(); wait_idle(page)
+        page.get_by_role("heading", name="The draw").first.wait_for()
+        wait_idle(page)
         page.get_by_role("button", name=re.compile(r"Freeze target version \d+ for the draw")).click()
-        page.get_by_text("panels that meet every quota exist").wait_for(); wait_idle(page)
+        page.get_by_text("panels that meet every quota exist").wait_for()
+        wait_idle(page)
         t0 = time.monotonic()
         page.get_by_role("button", name="Compute the fair lottery").click()
         page.get_by_text("The computer is working on it").wait_for()

@@ -60,7 +60,6 @@ def k_anonymity_problems(members: dict[str, bytes], inst) -> list[str]:
         pub = None
     else:
         ids |= {p[0] for p in pub.people}
-    answers = {v for p in inst.people for v in p.features.values() if v}
     problems = []
     groups: dict[tuple, int] = {}
     for name, row in published_rows(members):

@@ -285,7 +285,7 @@ def test_no_member_identifier_is_written_while_people_answer(file_in_hand):
     every checkpoint) holds no access code, code hash, token, person id or recomputable mark of any
     member; the file holds no recomputable mark, and no more copies of any member's identifiers than
     before anyone answered."""
-    db, wal, setup, final = file_in_hand["db"], file_in_hand["wal"], file_in_hand["setup"], file_in_hand["final"]
+    _, wal, setup, final = file_in_hand["db"], file_in_hand["wal"], file_in_hand["setup"], file_in_hand["final"]
     assert len(file_in_hand["who"]) == MEMBERS
     for pid, session in zip(file_in_hand["ids"], file_in_hand["sessions"]):
         code = file_in_hand["codes"][pid]

@@ -137,7 +137,7 @@ def generate() -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
             address, postcode = rng.choice(addresses)
         else:
             address = f"{rng.randint(1, 140)} {rng.choice(STREETS)}"
-            postcode = f"{AREA_POSTCODE[p['area']]} {rng.randint(0, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+            postcode = f"{AREA_POSTCODE[p['area']]} {rng.randint(0, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"  # noqa: E501 - one row of the demo data, read whole
             addresses.append((address, postcode))
         while True:
             phone = f"07700 900{rng.randint(0, 999):03d}"

@@ -765,7 +765,7 @@ def last_recorded_session(db: Database, now: datetime | None = None) -> Session 
     return get_session(db, rows[0][0]) if rows else None
 
 
-def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: int = NO_REPLY_HOURS) -> pd.DataFrame:
+def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: int = NO_REPLY_HOURS) -> pd.DataFrame:  # noqa: C901 - one rule per reason a member needs a call, read in order
     """Members to call, with the reasons in plain words: person_id, status, reasons, no_reply,
     open_support, missed_session. Rules:
 
@@ -1014,10 +1014,8 @@ class QuotaBreak:
 
 
 def _revealed_draw(db: Database):
-    try:
-        from lib.draws import records as draws
-    except ImportError:
-        return None
+    from lib.draws import records as draws  # draws imports this module (allowed upward call, see reveal_draw)
+
     try:
         return draws.revealed_draw(db)
     except Exception:  # noqa: BLE001 - the draws tables may not exist yet in an older database
@@ -1029,7 +1027,7 @@ def panel_quotas(db: Database) -> list:
     draw's frozen target version and panel size; before a draw, the latest frozen (else latest)
     target version. Empty when there are no targets."""
     from lib.recruitment import quotas as q
-    from lib.recruitment.targets import latest_version, load_targets
+    from lib.recruitment.targets import latest_version
 
     draw = _revealed_draw(db)
     frozen = getattr(draw, "quotas", None) if draw else None
@@ -1044,14 +1042,7 @@ def panel_quotas(db: Database) -> list:
             or latest_version(db)
     if version is None:
         return []
-    if hasattr(q, "quotas_for_version"):
-        return q.quotas_for_version(db, version, panel_size=panel_size)
-    if panel_size is None:
-        panel_size = db.scalar("SELECT panel_size FROM target_versions WHERE version = ?", [version]) or \
-            (get_setting(db, "assembly", {}) or {}).get("panel_size")
-    if not panel_size:
-        return []
-    return q.derive_quotas(load_targets(db, version), int(panel_size))
+    return q.quotas_for_version(db, version, panel_size=panel_size)
 
 
 def quota_status(db: Database, members: Iterable[str] | None = None, quotas: list | None = None) -> pd.DataFrame:

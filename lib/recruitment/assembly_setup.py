@@ -491,7 +491,7 @@ def _int_cell(text: str) -> int | None:
     return None
 
 
-def read_quota_table(data: bytes, filename: str, fields: list[Field], panel_size: int) -> QuotaTable:
+def read_quota_table(data: bytes, filename: str, fields: list[Field], panel_size: int) -> QuotaTable:  # noqa: C901 - a file parser: one plain message per way a cell can be wrong
     """Fewest and most seats per answer from a Sortition Foundation categories.csv. Raises ``FieldsError``
     naming the file, the row and the column of every problem: a question or an answer that is not set up
     here, a number that is not a whole number, min above max, a question whose minimums add up to more

@@ -123,7 +123,7 @@ def key_problem(key: str) -> str | None:
 Where = Callable[..., str]
 
 
-def fields_problems(fields: list[Field], where: Where | None = None) -> list[str]:
+def fields_problems(fields: list[Field], where: Where | None = None) -> list[str]:  # noqa: C901 - one plain message per way a question can be wrong
     """Everything wrong with a set of questions, in plain words, each saying where it is.
 
     ``where(key, value=None, column=None)`` says where a question (or one of its answers, and which
@@ -175,7 +175,7 @@ def fields_problems(fields: list[Field], where: Where | None = None) -> list[str
     return out
 
 
-def _value_problems(f: Field, where: Where) -> list[str]:
+def _value_problems(f: Field, where: Where) -> list[str]:  # noqa: C901 - one plain message per way an answer can be wrong
     out: list[str] = []
     # Every spelling of every answer: (value, column, text)
     spellings: list[tuple[str, str, str]] = []
@@ -258,7 +258,7 @@ def _cell(row: dict, name: str) -> str:
     return unprotect((v or "").strip())
 
 
-def parse_fields_csv(text: str, source: str = "the fields file") -> list[Field]:
+def parse_fields_csv(text: str, source: str = "the fields file") -> list[Field]:  # noqa: C901 - a file parser: one plain message per way a row can be wrong
     """Read a fields file (see the module's docstring). Raises ``FieldsError`` naming the file, the row
     and the column of every problem, or ``UserError`` when it is not such a file at all."""
     text = text.lstrip("\ufeff")

@@ -148,7 +148,7 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f}%".replace(".0%", "%")
 
 
-def describe_changes(old: list[Target], new: list[Target], old_info: TargetVersion | None, *,
+def describe_changes(old: list[Target], new: list[Target], old_info: TargetVersion | None, *,  # noqa: C901 - one sentence per kind of change between two target versions
                      panel_size: int | None, slack: int, small_group_threshold: float,
                      labels: dict[str, str] | None = None) -> str:
     """What changed from one version to the next, in plain words (for the history table)."""

@@ -3,8 +3,11 @@
 from lib import public_face
 
 __all__ = ["collect_stages", "comparison", "tvd_table", "field_chart", "chance_chart", "build_report"]
-__getattr__ = public_face(__name__, {
-    "representativeness": ("collect_stages", "comparison", "tvd_table"),
-    "charts": ("field_chart", "chance_chart"),
-    "transparency": ("build_report",),
-})
+__getattr__ = public_face(
+    __name__,
+    {
+        "representativeness": ("collect_stages", "comparison", "tvd_table"),
+        "charts": ("field_chart", "chance_chart"),
+        "transparency": ("build_report",),
+    },
+)

@@ -25,6 +25,8 @@ from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from lib.assembly import participation
+from lib.draws import records as draws
 from lib.recruitment.categories import Field
 
 STAGE_COLUMNS = ["field", "value", "count", "share"]
@@ -238,26 +240,15 @@ def counts_sql(db, *, eligible_only: bool = False, person_ids: Sequence[str] | N
 def selected_ids(db) -> list[str] | None:
     """The current panel: the revealed draw's selection with replacements applied (None: no draw yet)."""
     try:
-        from lib.draws import records as draws
-    except ImportError:
-        return None
-    try:
         if draws.revealed_draw(db) is None:
             return None
-        panel = getattr(draws, "current_panel", None)
-        if panel is not None:
-            return list(panel(db))
-        return list(draws.revealed_draw(db).selected_ids)
+        return list(draws.current_panel(db))
     except Exception:  # noqa: BLE001 - the draws tables may not exist yet in an old database
         return None
 
 
 def participation_groups(db) -> dict[str, list[str]]:
-    """Stage -> person_ids from lib.assembly.participation, when it exists: confirmed, attending:<session>, completed."""
-    try:
-        from lib.assembly import participation
-    except ImportError:
-        return {}
+    """Stage -> person_ids from lib.assembly.participation: confirmed, attending:<session>, completed."""
     out: dict[str, list[str]] = {}
     try:
         statuses = participation.member_statuses(db)
@@ -297,10 +288,6 @@ def latest_chances(db):
     """(draw record, probabilities, legacy probabilities) of the draw to show: the live commitment of the
     main draw, else the revealed main draw, else the latest draw with probabilities; (None, None, None)
     when there is none."""
-    try:
-        from lib.draws import records as draws
-    except ImportError:
-        return None, None, None
     try:
         # a live commitment is newer than any reveal of its slot: it is the draw people wait for
         rec = draws.live_commitment(db) or draws.revealed_draw(db) or draws.latest_draw(db)
@@ -433,18 +420,11 @@ def funnel_table(funnel: pd.DataFrame, field: Field, stage_order: Sequence[str])
 
 
 def funnel(db) -> tuple[pd.DataFrame | None, tuple]:
-    """(funnel frame, stage order) from lib.assembly.participation when it offers one; (None, ()) otherwise."""
+    """(funnel frame, stage order) from lib.assembly.participation; (None, ()) before anyone is tracked."""
     try:
-        from lib.assembly import participation
-    except ImportError:
-        return None, ()
-    fn = getattr(participation, "funnel_by_group", None)
-    if fn is None:
-        return None, ()
-    try:
-        df = fn(db)
+        df = participation.funnel_by_group(db)
     except Exception:  # noqa: BLE001 - participation tables may not exist in an old database
         return None, ()
     if df is None or df.empty or int(df["count"].sum()) == 0:
         return None, ()
-    return df, tuple(getattr(participation, "FUNNEL_STAGES", ()))
+    return df, tuple(participation.FUNNEL_STAGES)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from lib.recruitment.categories import Field, load_fields
 from lib.recruitment.quotas import QuotaRow, quotas_for_version
-from lib.reporting.representativeness import (chance_curve, chance_summary, chance_table, collect_stages, comparison,
+from lib.reporting.representativeness import (chance_curve, chance_table, collect_stages, comparison,
                                     latest_chances, public_table, tvd_table)
 from lib.store.settings import get_setting
 from lib.recruitment.targets import Target, TargetVersion, load_targets, version_info
@@ -223,7 +223,7 @@ def _targets_table(data: ReportData) -> pd.DataFrame:
                          for t in data.targets])
 
 
-def report_html(data: ReportData, *, organiser: bool = False) -> str:
+def report_html(data: ReportData, *, organiser: bool = False) -> str:  # noqa: C901 - the report's sections in reading order
     """The printable page. ``organiser=False`` hides groups smaller than 5."""
     d = data.draw
     out = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",

@@ -72,7 +72,10 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def read_instance(directory: str | Path):
-    """The ``Instance`` in ``directory`` (shared benchmark format), or ``InputError`` saying exactly what is wrong."""
+    """The ``Instance`` in ``directory`` (shared benchmark format), or ``InputError`` saying exactly what is wrong.
+
+    Each file is checked in turn (instance.json, people.csv, categories.csv), then every value of a
+    feature with quotas must have its row in categories.csv; ``load_instance`` then reads the folder."""
     from lib.sortition.audit.model import load_instance
 
     d = Path(directory)
@@ -81,7 +84,14 @@ def read_instance(directory: str | Path):
     if not d.is_dir():
         raise InputError("not a folder (expected a folder holding people.csv, categories.csv and instance.json)",
                          file=str(d))
-    meta_path = d / "instance.json"
+    _check_meta(d / "instance.json")
+    header, values, where_value = _check_people(d / "people.csv")
+    listed = _check_categories(d / "categories.csv", header, values)
+    _check_every_value_listed(d / "people.csv", values, where_value, listed)
+    return load_instance(d)
+
+
+def _check_meta(meta_path: Path) -> None:
     try:
         meta = json.loads(_decode(meta_path))
     except json.JSONDecodeError as e:
@@ -97,7 +107,9 @@ def read_instance(directory: str | Path):
         raise InputError(f'"panel_size" must be a whole number of at least 1, not {meta.get("panel_size")!r}',
                          file=str(meta_path))
 
-    people_path = d / "people.csv"
+
+def _check_people(people_path: Path) -> tuple[list[str], dict[str, set[str]], dict[tuple[str, str], int]]:
+    """people.csv: (header, the values seen in each column, the first line of each (column, value))."""
     rows = _rows(people_path)
     hline, header = rows[0]
     header = [h.strip() for h in header]
@@ -126,8 +138,11 @@ def read_instance(directory: str | Path):
             v = cell.strip()
             values[h].add(v)
             where_value.setdefault((h, v), line)
+    return header, values, where_value
 
-    cat_path = d / "categories.csv"
+
+def _check_categories(cat_path: Path, header: list[str], values: dict[str, set[str]]) -> dict[tuple[str, str], int]:
+    """categories.csv: the line of each listed (feature, value)."""
     crows = _rows(cat_path)
     chl, cheader = crows[0]
     cheader = [h.strip() for h in cheader]
@@ -148,26 +163,32 @@ def read_instance(directory: str | Path):
             cols = ", ".join(h for h in header[1:] if h != "household") or "none"
             raise InputError(f'column "feature": {f!r} is not a column of people.csv (its columns: {cols})',
                              file=str(cat_path), line=line)
-        bounds = []
-        for c in ("min", "max"):
-            cell = row[col[c]].strip()
-            try:
-                n = int(cell)
-            except ValueError:
-                raise InputError(f'column "{c}": {cell!r} is not a whole number', file=str(cat_path),
-                                 line=line) from None
-            if n < 0:
-                raise InputError(f'column "{c}": {n} is negative', file=str(cat_path), line=line)
-            bounds.append(n)
-        if bounds[0] > bounds[1]:
-            raise InputError(f"{f} = {v}: the minimum ({bounds[0]}) is larger than the maximum ({bounds[1]})",
+        lo, hi = (_bound(row[col[c]].strip(), c, cat_path, line) for c in ("min", "max"))
+        if lo > hi:
+            raise InputError(f"{f} = {v}: the minimum ({lo}) is larger than the maximum ({hi})",
                              file=str(cat_path), line=line)
         if (f, v) in listed:
             raise InputError(f"{f} = {v} is listed twice (first on line {listed[(f, v)]})", file=str(cat_path),
                              line=line)
         listed[(f, v)] = line
-    quota_features = {f for f, _ in listed}
-    for f in sorted(quota_features):
+    return listed
+
+
+def _bound(cell: str, column: str, cat_path: Path, line: int) -> int:
+    try:
+        n = int(cell)
+    except ValueError:
+        raise InputError(f'column "{column}": {cell!r} is not a whole number', file=str(cat_path),
+                         line=line) from None
+    if n < 0:
+        raise InputError(f'column "{column}": {n} is negative', file=str(cat_path), line=line)
+    return n
+
+
+def _check_every_value_listed(people_path: Path, values: dict[str, set[str]],
+                              where_value: dict[tuple[str, str], int], listed: dict[tuple[str, str], int]) -> None:
+    """Every value of a feature that has quotas has its row in categories.csv."""
+    for f in sorted({f for f, _ in listed}):
         for v in sorted(values[f]):
             if (f, v) not in listed:
                 known = ", ".join(sorted(repr(x) for (g, x) in listed if g == f))
@@ -177,7 +198,6 @@ def read_instance(directory: str | Path):
                 raise InputError(f'column "{f}": {v!r} has no row in categories.csv (its values there: {known}); '
                                  f"correct the value or add a row {f},{v},MIN,MAX to categories.csv",
                                  file=str(people_path), line=where_value[(f, v)])
-    return load_instance(d)
 
 
 # --- output files --------------------------------------------------------------------------------

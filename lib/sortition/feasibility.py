@@ -20,7 +20,7 @@ smallest change to the quotas that makes a panel possible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import highspy
@@ -231,7 +231,7 @@ def _quota_text(q: Quota, lb: Labels = KEYS) -> str:
     return f"{g} (between {q.min} and {q.max})"
 
 
-def _simple_causes(ts: TypeSpace, lb: Labels = KEYS) -> list[str]:
+def _simple_causes(ts: TypeSpace, lb: Labels = KEYS) -> list[str]:  # noqa: C901 - one plain explanation per simple cause of impossible quotas
     inst, k = ts.instance, ts.k
     out: list[str] = []
     n = len(inst.people)

@@ -302,7 +302,6 @@ class _Solver:
     def cover(self, first: np.ndarray) -> list[np.ndarray]:
         """Panels that together include every type any valid panel can include; marks the others
         ``excluded`` (proven by the exact MIP: no valid panel has any of them)."""
-        ts = self.ts
         covered = first > 0
         out = [first]
         while not covered.all():

@@ -68,7 +68,7 @@ class _Prepared:
                 for i in g:
                     self.household_of[i] = [j for j in g if j != i]
 
-    def attempt(self, rng: random.Random) -> list[int] | None:
+    def attempt(self, rng: random.Random) -> list[int] | None:  # noqa: C901 - the greedy draw's steps, kept as the original algorithm reads
         inst = self.instance
         Q = len(self.quotas)
         mins = [q.min for q in self.quotas]

@@ -946,7 +946,7 @@ class _Solver:
         return p.copy(), list(values)
 
     # -- step 2
-    def decompose(self, target: np.ndarray, seeds: list[np.ndarray], values: list[float],
+    def decompose(self, target: np.ndarray, seeds: list[np.ndarray], values: list[float],  # noqa: C901 - leximin.py is being reworked on main (issue 12); split there
                   more: Callable[[], tuple[np.ndarray, list[float]]] | None = None):
         """Weights on compositions with mean composition n * target; None if impossible.
 

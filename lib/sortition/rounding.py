@@ -46,7 +46,6 @@ singleton types.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import highspy

@@ -23,7 +23,6 @@ same ``Distribution`` as ``leximin`` and raises the same errors (``InfeasibleQuo
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
 import queue
@@ -64,7 +63,7 @@ def _recv(stream: BinaryIO):
 
 # --- the worker's side ------------------------------------------------------------------------
 
-def _serve() -> None:
+def _serve() -> None:  # noqa: C901 - the worker's message loop: one branch per request kind
     """``python -m lib.sortition.worker``: one computation, asked for on standard input."""
     out = os.fdopen(os.dup(1), "wb")          # the protocol's channel ...
     os.dup2(2, 1)                              # ... and anything printed goes to standard error
@@ -176,7 +175,7 @@ def lottery_in_worker(instance: Instance, *, objective: str = "leximin", **kw) -
     return leximin_in_worker(instance, _objective=objective, **kw)
 
 
-def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,
+def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,  # noqa: C901 - the deadline, stop and snapshot handling of one worker, in one place
                       progress: Callable[[str, float], None] | None = None,
                       settle_after: float | None = None, grace: float = GRACE_SECONDS,
                       on_start: Callable[[WorkerControl], None] | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from lib.store.db import Database
 from lib.store.settings import get_setting
 
-DEMO_MARKER = "demo_database"          # the setting that says "this database was created as the demo"
+DEMO_MARKER = "demo_database"  # the setting that says "this database was created as the demo"
 
 
 def is_demo_database(db: Database) -> bool:

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.recruitment.categories import load_fields, parse_fields_csv, save_fields
-from lib.errors import UserError
 from lib.store.settings import set_setting
 from lib.recruitment.signups.grid import grid_from_csv_bytes, grid_from_rows
 from lib.recruitment.signups.mapping import suggest_mapping

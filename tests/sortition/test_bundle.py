@@ -12,7 +12,7 @@ import pytest
 
 from lib.sortition.audit.bundle import bundle_bytes, manifest_of, read_bundle, write_bundle
 from lib.sortition.audit.model import InputError
-from lib.sortition.audit.verify import format_fraction, pack_zip
+from lib.sortition.audit.formats import format_fraction, pack_zip
 
 from .test_ceremony import GOLDEN_COMMITMENT, tiny_lottery
 

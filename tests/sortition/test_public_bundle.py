@@ -8,11 +8,7 @@ depend on how the panels were found.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
-import zipfile
 
 import pytest
 
@@ -20,9 +16,10 @@ from lib.sortition.audit.bundle import audit_bundle_bytes, bundle_bytes, read_bu
 from lib.sortition.audit.ceremony import HashStream, freeze
 from lib.sortition.legacy import legacy_draw
 from lib.sortition.audit.model import Instance, Person, Quota
-from lib.sortition.audit.public import (SMALL, audit_lottery, new_secret, parse_public, public_bytes, published_groups,
+from lib.sortition.audit.public import (audit_lottery, new_secret, parse_public, public_bytes, published_groups,
                                   receipt_code)
-from lib.sortition.audit.verify import pack_zip, verify_bundle
+from lib.sortition.audit.formats import pack_zip
+from lib.sortition.audit.verify import verify_bundle
 
 
 

@@ -93,7 +93,7 @@ def test_a_manifest_that_claims_the_old_rule_for_a_new_lottery_is_refused():
     """The rule comes from the committed text, not from the manifest: rewriting the manifest's engine
     version (to pick a panel with another spelling) breaks the check of the committed header."""
     from lib.sortition.audit.bundle import bundle_bytes
-    from lib.sortition.audit.verify import manifest_bytes, pack_zip, read_zip
+    from lib.sortition.audit.formats import manifest_bytes, pack_zip, read_zip
 
     fl = _lottery()
     members, _ = read_zip(bundle_bytes(fl.draw("172305413809")))

@@ -10,7 +10,8 @@ from lib.sortition.audit.model import PanelChecker
 from lib.sortition.audit.model import Instance, InputError, Person, Quota
 from lib.sortition.prepare import prepare_lottery
 from lib.sortition.replacement import prepare_replacement
-from lib.sortition.audit.verify import pack_zip, verify_bundle
+from lib.sortition.audit.formats import pack_zip
+from lib.sortition.audit.verify import verify_bundle
 
 
 def pool(one_per_household: bool = False) -> Instance:

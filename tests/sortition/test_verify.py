@@ -12,9 +12,10 @@ import pytest
 from lib.sortition.audit.bundle import bundle_bytes, read_bundle
 from lib.sortition.audit.ceremony import freeze
 from lib.sortition.audit.model import Instance, Person, Quota
-from lib.sortition.audit.verify import manifest_bytes, pack_zip, verify_bundle
+from lib.sortition.audit.formats import manifest_bytes, pack_zip
+from lib.sortition.audit.verify import verify_bundle
 
-from .test_ceremony import GOLDEN_COMMITMENT, tiny_lottery
+from .test_ceremony import GOLDEN_COMMITMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -247,7 +246,7 @@ def _lines(first: int, last: int) -> str:
     return f"line {first} of the file" if first == last else f"lines {first} to {last} of the file"
 
 
-def _check_quote_damage(text: str, rows: list[list[str]], spans: list[tuple[int, int]], n_lines: int,
+def _check_quote_damage(text: str, rows: list[list[str]], spans: list[tuple[int, int]], n_lines: int,  # noqa: C901 - one check per kind of damage a spreadsheet's quoting can do
                         source: str, short_rows_ok: bool = False) -> None:
     """Refuse a file whose rows were merged or split by a quotation mark (see the module text)."""
     if not rows:

@@ -38,7 +38,7 @@ from lib.store.db import Database
 from lib.errors import UserError
 from lib.store.settings import get_setting, set_setting
 from lib.recruitment.signups.grid import Grid
-from lib.recruitment.signups.mapping import Mapping, load_mapping
+from lib.recruitment.signups.mapping import load_mapping
 from lib.recruitment.signups.slot import AUTO_ACTOR, SyncBusy, ago_words, busy_message, holder, running_words, sync_slot
 from lib.recruitment.signups.sync import (LIVE_KINDS, LIVE_PENDING, LIVE_SOURCE, ConfirmationNeeded, SyncResult,
                               draw_in_preparation, record_failed_sync, retire_share, sync_from)

@@ -313,7 +313,7 @@ def service_account_email(client: gspread.Client) -> str:
 
 # --- turning failures into plain words --------------------------------------------------
 
-def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing: str,
+def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing: str,  # noqa: C901 - maps each Google API error to its own plain message
                started: float | None = None) -> SheetsError:
     from google.auth import exceptions as gexc
 

@@ -7,7 +7,8 @@ the last good data stays exactly as it was and the failure is written to the syn
 Validation is set-based: the columns are trimmed and blank rows left out in Arrow, each
 distinct answer is matched against the accepted spellings once, and everything else runs
 as a handful of SQL statements inside DuckDB (no Python loop over rows), so a 50,000-row
-sheet is checked in well under a second (``python -m bench.sync_bench``). Every problem names the sheet row, the column, the value and what to do. Rows
+sheet is checked in well under a second (``python -m bench.sync_bench``). Every problem names the sheet
+row, the column, the value and what to do. Rows
 with problems are kept and shown; a row with a *blocking* problem (empty or unknown
 answer in a stratification field, a duplicate of an earlier row) is simply not
 eligible for the draw until it is fixed. Several people at one address are flagged as a
@@ -39,7 +40,7 @@ from lib.store.db import Database
 from lib.errors import UserError
 from lib.store.settings import get_setting, set_setting
 from lib.recruitment.signups.grid import Grid
-from lib.recruitment.signups.mapping import CONTACT_ROLES, Mapping, check_mapping, field_role
+from lib.recruitment.signups.mapping import Mapping, check_mapping, field_role
 from lib.recruitment.signups.slot import SyncBusy, sync_slot  # noqa: F401 - SyncBusy is part of this module's errors
 
 _sync_lock = threading.Lock()

@@ -78,7 +78,7 @@ def xlsx_sheet_names(data: bytes, source: str = "The Excel file", limits: Limits
         wb.close()
 
 
-def grid_from_xlsx(data: bytes, source: str = "The Excel file", sheet: str | int | None = 0,
+def grid_from_xlsx(data: bytes, source: str = "The Excel file", sheet: str | int | None = 0,  # noqa: C901 - a reader for the workbook's cell types, each handled where it is met
                    limits: Limits | None = None) -> Grid:
     from openpyxl.utils import range_boundaries
 
@@ -165,7 +165,7 @@ class _OdsReader:
     def where(self) -> str:
         return f"{self.source}, sheet “{self.names[-1]}”" if self.names else self.source
 
-    def start(self, name: str, attrs: dict) -> None:
+    def start(self, name: str, attrs: dict) -> None:  # noqa: C901 - a SAX handler: one branch per element of the spreadsheet format
         ns, _, local = name.rpartition(" ")
         if self.skip:
             if ns == _OFFICE and local == "annotation":
@@ -202,7 +202,7 @@ class _OdsReader:
             elif local == "line-break":
                 self._add("\n")
 
-    def end(self, name: str) -> None:
+    def end(self, name: str) -> None:  # noqa: C901 - a SAX handler: one branch per element of the spreadsheet format
         ns, _, local = name.rpartition(" ")
         if self.skip:
             if ns == _OFFICE and local == "annotation":

@@ -7,13 +7,29 @@ lottery (``ceremony``), the audit and public bundles (``bundle``, ``public``), t
 
 from lib import public_face
 
-__all__ = ["Instance", "Quota", "Person", "InputError", "load_instance", "PanelChecker", "FrozenLottery",
-           "draw_hash", "normalise_public_number", "write_bundle", "read_bundle", "verify_bundle",
-           "verify_file", "check_record"]
-__getattr__ = public_face(__name__, {
-    "model": ("Instance", "Quota", "Person", "InputError", "load_instance", "PanelChecker"),
-    "ceremony": ("FrozenLottery", "draw_hash", "normalise_public_number"),
-    "bundle": ("write_bundle", "read_bundle"),
-    "verify": ("verify_bundle", "verify_file"),
-    "record": ("check_record",),
-})
+__all__ = [
+    "Instance",
+    "Quota",
+    "Person",
+    "InputError",
+    "load_instance",
+    "PanelChecker",
+    "FrozenLottery",
+    "draw_hash",
+    "normalise_public_number",
+    "write_bundle",
+    "read_bundle",
+    "verify_bundle",
+    "verify_file",
+    "check_record",
+]
+__getattr__ = public_face(
+    __name__,
+    {
+        "model": ("Instance", "Quota", "Person", "InputError", "load_instance", "PanelChecker"),
+        "ceremony": ("FrozenLottery", "draw_hash", "normalise_public_number"),
+        "bundle": ("write_bundle", "read_bundle"),
+        "verify": ("verify_bundle", "verify_file"),
+        "record": ("check_record",),
+    },
+)

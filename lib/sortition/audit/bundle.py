@@ -40,7 +40,7 @@ from typing import Iterable, Sequence
 
 from lib.sortition.audit.ceremony import ENGINE_VERSION, Draw, sha256_hex
 from lib.sortition.audit.model import InputError
-from lib.sortition.audit.verify import BUNDLE_FORMAT, FROZEN_NAME, format_fraction, manifest_bytes, pack_zip, read_zip
+from lib.sortition.audit.formats import BUNDLE_FORMAT, FROZEN_NAME, format_fraction, manifest_bytes, pack_zip, read_zip
 
 README_TEMPLATE = """\
 AUDIT BUNDLE OF A CITIZENS' ASSEMBLY DRAW
@@ -292,7 +292,7 @@ def _v2_manifest(draw: Draw, contents: str, members: dict[str, bytes]) -> bytes:
          "one_per_household": bool(fl.instance.one_per_household), "pool_size": len(fl.instance.people),
          "created": fl.created, "commitment": fl.commitment, "public_number": draw.public_number,
          "draw_hash": draw.draw_hash, "panel_index": draw.index,
-         "panel_salt": panel_salt(fl.secret, _fl_key(fl), draw.index),
+         "panel_salt": panel_salt(fl.secret, _fl_key(fl), draw.index),  # type: ignore[arg-type]  # v2 lotteries have a secret
          "files": {name: sha256_hex(data) for name, data in sorted(members.items())}}
     if fl.context is not None:
         m["round"] = fl.context.round
@@ -442,5 +442,5 @@ def manifest_of(members: dict[str, bytes]) -> dict:
         raise InputError("the bundle has no readable manifest.json") from None
 
 
-__all__ = ["audit_bundle_bytes", "audit_members", "public_members", "bundle_members", "bundle_bytes", "write_bundle", "read_bundle", "manifest_of", "csv_bytes",
-           "ENGINE_VERSION"]
+__all__ = ["audit_bundle_bytes", "audit_members", "public_members", "bundle_members", "bundle_bytes", "write_bundle",
+           "read_bundle", "manifest_of", "csv_bytes", "ENGINE_VERSION"]

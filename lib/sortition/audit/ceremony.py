@@ -338,8 +338,9 @@ class FrozenLottery:
             yield canonical_json(["person", p.id, p.household or "", feats])
         for c in sorted(self.relaxation, key=lambda c: (c.feature, c.value)):
             yield canonical_json(["relaxed", c.feature, c.value, c.old_min, c.old_max, c.new_min, c.new_max])
-        for pid in sorted(self.targets or {}):
-            yield canonical_json(["target", pid, self.targets[pid]])
+        targets = self.targets or {}
+        for pid in sorted(targets):
+            yield canonical_json(["target", pid, targets[pid]])
         if self.context:
             for pid in sorted(self.context.dropouts):
                 yield canonical_json(["dropout", pid])
@@ -468,7 +469,7 @@ def _ints(lineno: int, values) -> list[int]:
     return list(values)
 
 
-def parse_canonical(data: bytes) -> FrozenLottery:
+def parse_canonical(data: bytes) -> FrozenLottery:  # noqa: C901 - a format parser: one plain message per way the frozen lottery can be wrong
     """Inverse of ``FrozenLottery.canonical_bytes`` (raises ``InputError`` on anything else)."""
     try:
         text = bytes(data).decode("utf-8")

@@ -189,7 +189,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def load_instance(directory: str | Path) -> Instance:
+def load_instance(directory: str | Path) -> Instance:  # noqa: C901 - a format parser: one plain message per way the files can be wrong
     """Read an instance in the shared benchmark format (people.csv, categories.csv, instance.json).
 
     Raises ``InputError`` naming the file, line and problem.

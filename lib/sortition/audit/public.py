@@ -47,7 +47,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from lib.sortition.audit.ceremony import FrozenLottery, QuotaChangeRecord, ReplacementContext, canonical_json, sha256_hex
 from lib.sortition.audit.model import InputError, Instance, Person
@@ -93,7 +93,7 @@ def receipt_hash(bid: str, salt: str) -> str:
     return sha256_hex(f"{RECEIPT_DOMAIN}\n{bid}\n{salt}".encode("utf-8"))
 
 
-def answers_hash(bid: str, salt: str, features: dict) -> str:
+def answers_hash(bid: str, salt: str, features: Mapping[str, str]) -> str:
     feats = [[f, features[f]] for f in sorted(features)]
     return sha256_hex(canonical_json([ANSWERS_DOMAIN, bid, salt, feats]).encode("utf-8"))
 
@@ -231,7 +231,7 @@ def public_bytes(fl: FrozenLottery) -> bytes:
     return data
 
 
-def public_text(audit: FrozenLottery, salts: bytes) -> bytes:
+def public_text(audit: FrozenLottery, salts: bytes) -> bytes:  # noqa: C901 - writes the public text's sections in the documented order
     """The public text, from the auditors' two texts alone (so auditors can recompute it)."""
     people_salt, panel_salts = parse_salts(salts)
     inst = audit.instance
@@ -331,7 +331,7 @@ def _bad(n: int, what: str) -> InputError:
     return InputError(f"the public lottery is not in the canonical format: line {n}: {what}")
 
 
-def parse_public(data: bytes) -> PublicLottery:
+def parse_public(data: bytes) -> PublicLottery:  # noqa: C901 - a format parser: one plain message per way the public text can be wrong
     """Read the public text back (raises ``InputError`` on anything but the exact canonical text)."""
     try:
         text = bytes(data).decode("utf-8")
@@ -417,7 +417,7 @@ def _write_public(pl: PublicLottery) -> bytes:
 
 def group_chances(pl: PublicLottery) -> list[tuple[PublicQuota, int, str, str]]:
     """Per published group: (quota, seats over all panels, average seats, average chance), exact decimals."""
-    from lib.sortition.audit.verify import format_fraction
+    from lib.sortition.audit.formats import format_fraction
 
     out = []
     for i, q in enumerate(pl.quotas):
@@ -427,7 +427,7 @@ def group_chances(pl: PublicLottery) -> list[tuple[PublicQuota, int, str, str]]:
     return out
 
 
-def recover_answers(pl: PublicLottery, bid: str, salt: str, values: dict[str, Sequence[str]],
+def recover_answers(pl: PublicLottery, bid: str, salt: str, values: Mapping[str, Sequence[str]],
                     limit: int = 2_000_000) -> dict | None:
     """The answers committed for ``bid`` (tried against every combination of ``values``), or None."""
     target = next((a for b, _r, a in pl.people if b == bid), None)

@@ -25,25 +25,21 @@ Checks, in order:
 
 from __future__ import annotations
 
-import io
 import json
-import struct
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 
+from lib.sortition.audit.bundle import bundle_members
 from lib.sortition.audit.ceremony import (Draw, FrozenLottery, check_commitment, draw_hash, index_from_hash,
                        match_replacements, normalise_public_number, parse_canonical, replacement_instance,
                        sha256_hex)
+from lib.sortition.audit.formats import (BUNDLE_FORMAT, BUNDLE_FORMAT_V2, FROZEN_NAME, format_fraction,
+                                         manifest_bytes, pack_zip, read_zip)
 from lib.sortition.audit.model import InputError, Instance, PanelChecker, Quota
 
-BUNDLE_FORMAT = "kleroterion-bundle-v1"
-BUNDLE_FORMAT_V2 = "kleroterion-bundle-v2"
 CONTENTS = {"public": "the PUBLIC bundle (names nobody; withheld quotas are for the auditors)",
             "auditors": "the AUDITORS' bundle (complete: every answer per bundle id; confidential)",
             "v1": "an old-format complete bundle (v1, made before public bundles existed; it lists every "
                   "person's answers, so it is for the auditors only)"}
-FROZEN_NAME = "frozen.jsonl"
 MAX_CHAIN = 100
 OBJECTIVES = {
     "leximin": "LEXIMIN (the smallest chances as large as possible; Flanigan et al., Nature 2021)",
@@ -64,86 +60,6 @@ def check_objective(algorithm, res: "VerifyResult") -> None:
     else:
         res.fail(f"the commitment names an unknown lottery objective {algorithm!r} (known: "
                  f"{', '.join(sorted(OBJECTIVES))})")
-
-
-# --- small canonical formats -------------------------------------------------------------
-
-def format_fraction(numerator: int, denominator: int, decimals: int = 12) -> str:
-    """``numerator / denominator`` with ``decimals`` decimals, rounded half up, exactly (integers only)."""
-    if denominator <= 0 or numerator < 0:
-        raise InputError("a fraction needs a positive denominator and a non-negative numerator")
-    scale = 10 ** decimals
-    q = (2 * numerator * scale + denominator) // (2 * denominator)
-    whole, frac = divmod(q, scale)
-    return f"{whole}.{frac:0{decimals}d}"
-
-
-def manifest_bytes(manifest: dict) -> bytes:
-    """JSON, keys sorted, two-space indent, non-ASCII as itself, LF at the end."""
-    return (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
-
-
-# --- the canonical zip file ----------------------------------------------------------------
-
-_DOS_DATE = (0 << 9) | (1 << 5) | 1   # 1980-01-01
-_DOS_TIME = 0                         # 00:00:00
-_FLAGS = 0x0800                       # file names are UTF-8
-_VERSION = 20                         # 2.0
-_MADE_BY = (3 << 8) | _VERSION        # Unix, 2.0
-_MODE = (0o100644 << 16)              # regular file, rw-r--r--
-
-
-def pack_zip(members: dict[str, bytes]) -> bytes:
-    """The canonical zip of ``members``: stored (no compression), sorted by name, no extra fields.
-
-    Local header per member: signature ``PK\\x03\\x04``, version 20, flags 0x0800 (UTF-8
-    names), method 0, time 0, date 0x0021 (1980-01-01), CRC-32, sizes, name length,
-    extra length 0; then the name and the data. Then the central directory (version made
-    by 0x0314, same fields, external attributes 0o100644 << 16, offset of the local
-    header) and the end record, no comment. Everything little-endian, as in the ZIP
-    specification (APPNOTE.TXT).
-    """
-    out = bytearray()
-    central = bytearray()
-    names = sorted(members)
-    if len(names) > 0xFFFF:
-        raise InputError("too many files for one bundle")
-    for name in names:
-        data = bytes(members[name])
-        raw = name.encode("utf-8")
-        crc = zlib.crc32(data) & 0xFFFFFFFF
-        if len(data) > 0xFFFFFFFE or len(out) > 0xFFFFFFFE:
-            raise InputError("the bundle is too large for a plain zip file")
-        offset = len(out)
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, _VERSION, _FLAGS, 0, _DOS_TIME, _DOS_DATE,
-                           crc, len(data), len(data), len(raw), 0)
-        out += raw + data
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, _MADE_BY, _VERSION, _FLAGS, 0, _DOS_TIME,
-                               _DOS_DATE, crc, len(data), len(data), len(raw), 0, 0, 0, 0, _MODE, offset)
-        central += raw
-    cd_offset = len(out)
-    out += central
-    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(names), len(names), len(central), cd_offset, 0)
-    return bytes(out)
-
-
-def read_zip(data: bytes) -> tuple[dict[str, bytes], str | None]:
-    """The members of a zip file, or a plain description of why it cannot be read."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = z.namelist()
-            if len(set(names)) != len(names):
-                return {}, "the zip file holds two files with the same name"
-            members = {}
-            for name in names:
-                if name.endswith("/"):
-                    continue
-                members[name] = z.read(name)
-            return members, None
-    except zipfile.BadZipFile as e:
-        return {}, f"not a readable zip file ({e})"
-    except (zlib.error, EOFError, OSError, ValueError, NotImplementedError, KeyError, struct.error) as e:
-        return {}, f"the zip file is damaged ({e})"
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -393,8 +309,6 @@ def check_public_number(m: dict, res: "VerifyResult", expected: str | None,
 
 def _verify_members(members: dict[str, bytes], res: VerifyResult, expected_commitment: str | None,
                     expected_number: str | None, depth: int) -> None:
-    from lib.sortition.audit.bundle import bundle_members  # late import: bundle imports this module
-
     m = _manifest(members, res)
     if m is None:
         return
@@ -436,9 +350,7 @@ def check_files(members: dict[str, bytes], m: dict, res: VerifyResult) -> bool:
     return ok
 
 
-def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, depth) -> None:
-    from lib.sortition.audit.bundle import bundle_members  # late import: bundle imports this module
-
+def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, depth) -> None:  # noqa: C901 - the v1 bundle's checks in the order docs/VERIFYING.md lists them
     if frozen is None:
         res.fail(f"{FROZEN_NAME} (the committed text) is missing, so the commitment cannot be checked")
         return
@@ -550,7 +462,7 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
             res.good("pool, quotas, lottery, probabilities and README say exactly what the committed lottery says")
 
 
-def _verify_chain(fl: FrozenLottery, draw: Draw | None, previous: bytes | None, members: dict[str, bytes],
+def _verify_chain(fl: FrozenLottery, draw: Draw | None, previous: bytes | None, members: dict[str, bytes],  # noqa: C901 - the replacement chain's checks in the documented order
                   res: VerifyResult, depth: int):
     ctx = fl.context
     assert ctx is not None
@@ -567,7 +479,7 @@ def _verify_chain(fl: FrozenLottery, draw: Draw | None, previous: bytes | None, 
         for p in prev.problems:
             res.fail(f"previous.zip: {p}")
         return None
-    res.good(f"previous.zip (the draw this round continues) passes every check")
+    res.good("previous.zip (the draw this round continues) passes every check")
     pi = prev.info
     chain_ok = True
     if ctx.previous_commitment != pi["commitment"]:
