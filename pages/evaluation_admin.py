@@ -283,7 +283,8 @@ def body() -> None:
     st.title("Evaluation")
     show_flashes()
     ev.close_due_rounds(db())
-    tabs = st.tabs(["Access cards", "Core questions", "Members' questions", "Surveys", "You said, we did", "Log"])
+    tabs = st.tabs(["Access cards", "Core questions", "Members' questions", "Surveys", "You said, we did", "Log"],
+                   key="evaluation_tab", on_change="rerun")   # kept after a save
     with tabs[0]:
         cards_tab()
     with tabs[1]:

@@ -360,7 +360,8 @@ def automatic_section() -> None:
 
 def sources_section() -> None:
     st.subheader("Bring in the latest sign-ups")
-    tabs = st.tabs(["Google Sheet", "Upload a file", "Published sheet link", "Demo sign-ups"])
+    tabs = st.tabs(["Google Sheet", "Upload a file", "Published sheet link", "Demo sign-ups"],
+                   key="signups_source_tab", on_change="rerun")   # kept after bringing sign-ups in
     with tabs[0]:
         saved = get_setting(db(), "sheet_source", {}) or {}
         from lib.resources import secrets_section
