@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench install browser demo-data clean
+.PHONY: run test bench install browser demo-data clean messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The app's words in other languages (lib/i18n.py): find every _("..."), N_("...") and ngettext(...) in the code
+# (babel.cfg), add the new ones to each lib/locale/<lang>/LC_MESSAGES/messages.po, then translate them there.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ -k ngettext:1,2 --no-location \
+		--sort-output --project=Kleroterion -o lib/locale/messages.pot .
+	$(BIN)/pybabel update -i lib/locale/messages.pot -d lib/locale -D messages --no-fuzzy-matching \
+		--width 100 --ignore-obsolete
+	@rm -f lib/locale/messages.pot
 
 demo-data: $(STAMP)
 	$(BIN)/python data/demo/generate_demo.py
