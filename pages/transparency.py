@@ -64,9 +64,9 @@ def body() -> None:
         st.header("The draw")
         st.markdown("**1. The commitment**, published before the random number existed. It locks in who could be "
                     "picked, the quotas and every possible panel.")
-        st.markdown(f"<div style='font-family:monospace;font-size:1.4rem;word-break:break-all;"
-                    f"background:#f4f4f4;padding:0.5rem'>{_grouped(draw.commitment)}</div>",
-                    unsafe_allow_html=True)
+        from lib.draws import commitment_html   # groups of four that never break across lines
+
+        st.markdown(commitment_html(draw.commitment, font_size="1.4rem"), unsafe_allow_html=True)
         if draw.public_number:
             st.markdown("**2. The public random number**, which nobody could know in advance:")
             # typed by a person: shown as plain text (st.code renders nothing inside it), never as HTML
