@@ -121,3 +121,24 @@ def test_every_string_in_the_code_is_translated(lang):
     in_code = code_messages()
     stale = [m for m in entries if m not in in_code]
     assert not stale, f"entries no longer in the code (run `make messages`): {stale}"
+
+
+# --- access cards ------------------------------------------------------------------------------------------
+
+def test_access_cards_print_in_spanish_and_their_link_opens_the_sign_in_page_in_spanish():
+    from lib.access_cards import cards_html, sign_in_link
+
+    page = cards_html({"P-0001": "ABCD-EFGH-JK"}, "https://assembly.example.org", "Riverside", "es")
+    assert '<html lang="es">' in page
+    for spanish in ("Su código de acceso personal a las páginas de los miembros:",
+                    "Guarde esta tarjeta para usted.", "Para repartir: P-0001", "Escanee el cuadrado",
+                    "Imprima esta página"):
+        assert spanish in page, spanish
+    for english in ("Your personal access code", "Keep this card", "For handing out", "Scan the square",
+                    "Print this page"):
+        assert english not in page, english
+    assert sign_in_link("https://assembly.example.org/", "ABCD", "es") == \
+        "https://assembly.example.org/sign-in?code=ABCD&lang=es"
+    english = cards_html({"P-0001": "ABCD-EFGH-JK"}, "https://assembly.example.org", "Riverside")
+    assert '<html lang="en">' in english and "Keep this card to yourself." in english
+    assert sign_in_link("https://assembly.example.org", "ABCD") == "https://assembly.example.org/sign-in?code=ABCD"
