@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench install browser demo-data clean
+.PHONY: run test lint bench install browser demo-data clean messages
 
 # Files kept in ruff's format. The rest of the tree is not reformatted in one sweep (it would collide
 # with every open branch): add a file here when you next rework it, after `ruff format <file>`.
@@ -41,6 +41,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The app's words in other languages (lib/i18n.py): find every _("..."), N_("...") and ngettext(...) in the code
+# (babel.cfg), add the new ones to each lib/locale/<lang>/LC_MESSAGES/messages.po, then translate them there.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ -k ngettext:1,2 --no-location \
+		--sort-output --project=Kleroterion -o lib/locale/messages.pot .
+	$(BIN)/pybabel update -i lib/locale/messages.pot -d lib/locale -D messages --no-fuzzy-matching \
+		--width 100 --ignore-obsolete
+	@rm -f lib/locale/messages.pot
 
 demo-data: $(STAMP)
 	$(BIN)/python data/demo/generate_demo.py

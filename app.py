@@ -101,13 +101,22 @@ def locked_page(title: str, roles: set[str], role: str):
     return body
 
 
+def menu_title(title: str, role: str) -> str:
+    """Members and visitors read the menu in their language (pages/language.py)."""
+    if role not in (M, P):
+        return title
+    from pages.language import menu_title as translated
+
+    return translated(title)
+
+
 def pages_for(role: str) -> dict[str, list]:
     out: dict[str, list] = {}
     wanted = requested_path()
     for section, path, title, icon, url, roles in PAGES:
         if role in roles:
-            out.setdefault(section, []).append(
-                st.Page(path, title=title, icon=icon, url_path=url or None, default=(url == "")))
+            out.setdefault(menu_title(section, role), []).append(
+                st.Page(path, title=menu_title(title, role), icon=icon, url_path=url or None, default=(url == "")))
         elif url and url == wanted and roles - {P}:
             out.setdefault("", []).append(
                 st.Page(locked_page(title, roles, role), title=title, icon=":material/lock:", url_path=url))
@@ -119,11 +128,15 @@ def sidebar(role: str) -> None:
     from pages import staff_session
 
     with st.sidebar:
+        if role in (M, P):
+            from pages.language import picker
+
+            picker()   # members and visitors: "Language / Idioma"
         if role != P:
             name = st.session_state.get("account_name") or st.session_state.get("idp_email")
             st.caption(f"Signed in as **{md(name)}** ({auth.ROLE_LABELS[role]})" if name
                        else f"Signed in as **{auth.ROLE_LABELS[role]}**")
-            if st.button("Sign out", icon=":material/logout:"):
+            if st.button(menu_title("Sign out", role), icon=":material/logout:"):
                 staff_session.sign_out()
                 try:
                     if getattr(st.user, "is_logged_in", False):
@@ -180,6 +193,10 @@ _pages = pages_for(role)
 menu_on()
 _nav = st.navigation(_pages)
 go_back(_pages)
+if role in (M, P):
+    from pages.language import keep_in_address
+
+    keep_in_address()   # ?lang=es again after a move between pages (which drops the address's parameters)
 from pages.common import routed  # noqa: E402 - a page run outside the router is refused (pages/common.py)
 
 with routed():

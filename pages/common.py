@@ -119,6 +119,16 @@ def current_actor() -> str:
     return actor_label(st.session_state.get("role"), name)
 
 
+def rerun_here() -> None:
+    """st.rerun of only the fragment this runs in when the run is that fragment's own (a tap inside it):
+    the rest of the page and app.py are not run again. In a whole-page run (or under AppTest, which always
+    runs the whole page) a fragment-scoped rerun is not allowed, so the page reruns."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    st.rerun(scope="fragment" if ctx is not None and ctx.fragment_ids_this_run else "app")
+
+
 def flash(kind: str, message: str) -> None:
     """Show a message on the next rerun (e.g. after a button press that reruns)."""
     st.session_state.setdefault("_flash", []).append((kind, message))

@@ -18,7 +18,7 @@ from lib.privacy import safe_csv_bytes
 from pages.common import db, flash, run_page, show_flashes
 from pages.common import current_actor
 
-from lib.sortition.ceremony_steps import STEPS, CeremonyStep, ceremony_step, step as step_at  # noqa: F401
+from lib.draws.ceremony_steps import STEPS, CeremonyStep, ceremony_step, step as step_at  # noqa: F401
 
 
 def _actor() -> str:
@@ -34,7 +34,7 @@ def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
 
 
 def _step_header(current: int | CeremonyStep) -> None:
-    """The step's title, progress and the list of steps, from lib.sortition.ceremony_steps (the stored state)."""
+    """The step's title, progress and the list of steps, from lib.draws.ceremony_steps (the stored state)."""
     s = current if isinstance(current, CeremonyStep) else step_at(current)
     marks = []
     for i, name, state in s.marks():

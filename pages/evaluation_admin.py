@@ -76,7 +76,11 @@ def cards_tab() -> None:  # noqa: C901 - page under rework on main (issue 15); s
     if new:
         name = (get_setting(db(), "assembly", {}) or {}).get("name", "")
         st.success(f"{len(new)} new card(s) made. Download and print them now: the codes cannot be shown again.")
-        st.download_button("Download the cards to print", cards_html(new, url.strip().rstrip("/"), name),
+        from lib.i18n import LANGUAGES
+
+        lang = st.selectbox("Language of the cards", list(LANGUAGES), format_func=LANGUAGES.get, key="cards_lang",
+                            help="The QR code then opens the sign-in page in that language too.")
+        st.download_button("Download the cards to print", cards_html(new, url.strip().rstrip("/"), name, lang),
                            file_name="access-cards.html", mime="text/html", type="primary", icon=":material/print:")
         if st.button("I have printed them: hide the codes"):
             st.session_state.pop("new_cards", None)
@@ -283,7 +287,8 @@ def body() -> None:
     st.title("Evaluation")
     show_flashes()
     ev.close_due_rounds(db())
-    tabs = st.tabs(["Access cards", "Core questions", "Members' questions", "Surveys", "You said, we did", "Log"])
+    tabs = st.tabs(["Access cards", "Core questions", "Members' questions", "Surveys", "You said, we did", "Log"],
+                   key="evaluation_tab", on_change="rerun")   # kept after a save
     with tabs[0]:
         cards_tab()
     with tabs[1]:

@@ -7,6 +7,7 @@ from lib.plaintext import md
 from lib.store.settings import get_setting
 from lib.recruitment.signups.store import signup_counts
 from pages.common import db, flash, run_page, show_flashes
+from pages.language import _
 
 
 def skip_ahead() -> None:
@@ -32,10 +33,10 @@ def body() -> None:
     show_flashes()
     assembly = get_setting(db(), "assembly", {}) or {}
     st.title(md(assembly.get("name")) or "Kleroterion")
-    st.markdown(
+    st.markdown(_(
         "Kleroterion helps a community run its own **citizens' assembly**: a group of residents "
         "chosen by lot, like the community itself, who meet to talk things through and recommend "
-        "what to do. Everything here is done in the open, so anyone can check it was fair.")
+        "what to do. Everything here is done in the open, so anyone can check it was fair."))
     demo = is_demo_database(db())
     role = st.session_state.get("role", "public")
     unset = not demo and needs_setup(db())
@@ -47,28 +48,28 @@ def body() -> None:
             if st.button("Set up the assembly", type="primary", icon=":material/arrow_forward:"):
                 st.switch_page("pages/setup.py")
         else:
-            st.info("This assembly is being set up by its organisers. Please come back a little later.")
+            st.info(_("This assembly is being set up by its organisers. Please come back a little later."))
     elif not demo and role == "organiser" and demo_enabled():
         st.caption("The demo is switched on for this app (KLEROTERION_DEMO), but this database holds your own "
                    "assembly, so the demo was not loaded into it. Set KLEROTERION_DEMO=0 to stop this note.")
     counts = signup_counts(db())
     c1, c2, c3 = st.columns(3)
-    c1.metric("People signed up", counts["current"])
-    c2.metric("Ready for the draw", counts["eligible"])
-    c3.metric("Sign-ups with a problem to fix", counts["blocked"])
-    st.subheader("The steps")
+    c1.metric(_("People signed up"), counts["current"])
+    c2.metric(_("Ready for the draw"), counts["eligible"])
+    c3.metric(_("Sign-ups with a problem to fix"), counts["blocked"])
+    st.subheader(_("The steps"))
     st.markdown(
-        "1. **Sign-ups** come in through your sign-up form or sheet, and are checked.\n"
-        "2. **Quotas**: you set what the community looks like, and volunteers see who is still missing.\n"
-        "3. **The draw** picks the panel by lot, as fairly as possible, in public.\n"
-        "4. **Sessions**: you keep track of who comes and what support they need.\n"
-        "5. **Evaluation**: members help decide how the assembly is judged.")
+        _("1. **Sign-ups** come in through your sign-up form or sheet, and are checked.") + "\n" +
+        _("2. **Quotas**: you set what the community looks like, and volunteers see who is still missing.") + "\n" +
+        _("3. **The draw** picks the panel by lot, as fairly as possible, in public.") + "\n" +
+        _("4. **Sessions**: you keep track of who comes and what support they need.") + "\n" +
+        _("5. **Evaluation**: members help decide how the assembly is judged."))
     if role == "organiser" and not unset:
         st.page_link("pages/signups.py", label="Go to sign-ups", icon=":material/arrow_forward:")
         if demo:
             skip_ahead()
     elif role == "public":
-        st.caption("Organisers, volunteers and assembly members: use “Sign in” in the menu.")
+        st.caption(_("Organisers, volunteers and assembly members: use “Sign in” in the menu."))
 
 
 run_page(body)

@@ -10,6 +10,12 @@ from lib.errors import UserError
 from lib.plaintext import md
 from pages.common import db, flash, run_page, show_flashes
 from pages.eval_common import member_session, question_status, when
+from pages.language import _, current_language, ngettext
+
+
+def in_language(question_id: str, wording: str) -> str:
+    """A question in the member's language when an organiser translated it, else as it was written."""
+    return ev.translation_of(db(), question_id, current_language()) or wording
 
 
 def _act(fn, success: str) -> None:
@@ -23,10 +29,10 @@ def _act(fn, success: str) -> None:
 
 
 def endorse_section(session: ev.MemberSession) -> None:
-    st.subheader("Endorse questions")
+    st.subheader(_("Endorse questions"))
     rnd = ev.open_round_now(db())
     if rnd is None:
-        st.info("No endorsement round is open right now. The organisers open one when new questions are ready.")
+        st.info(_("No endorsement round is open right now. The organisers open one when new questions are ready."))
         return
     ev.eval_settings(db())
     base = ev.adoption_base(db())
@@ -37,73 +43,79 @@ def endorse_section(session: ev.MemberSession) -> None:
                 "when the round closes.")
     if base.source != "members who attended the last session":
         st.caption(f"Note: the share is taken of the {base.source}.")
-    with st.expander("How the order and any tie are decided"):
-        st.markdown(
+    with st.expander(_("How the order and any tie are decided")):
+        st.markdown(_(
             "Each member sees the questions in their own order, so none is favoured by coming first. If questions "
             "with the same number of endorsements compete for the last place, a public lot decides: for each "
-            f"question we compute SHA-256 of “{md(rnd.lot_seed)}|question number” and the smallest result wins. "
-            "The seed was fixed when the round opened, so nobody can steer it, and anyone can check it.")
+            "question we compute SHA-256 of “{seed}|question number” and the smallest result wins. The seed was "
+            "fixed when the round opened, so nobody can steer it, and anyone can check it.").format(
+            seed=md(rnd.lot_seed)))
     if ev.has_endorsed(db(), session, rnd.round_id):
-        st.success("You have endorsed in this round. Thank you! Results appear when it closes.")
+        st.success(_("You have endorsed in this round. Thank you! Results appear when it closes."))
         return
     options = ev.round_options(db(), session, rnd.round_id)
     with st.form(f"endorse_{rnd.round_id}"):
-        st.caption("Tick every question you would like in the surveys. You can endorse once in each round.")
+        st.caption(_("Tick every question you would like in the surveys. You can endorse once in each round."))
         ticks = {}
         for o in options.itertuples():
-            ticks[o.question_id] = st.checkbox(md(o.wording), key=f"end_{rnd.round_id}_{o.question_id}",
-                                               help=f"What the member who proposed it wants to learn: "
-                                                    f"{md(o.purpose)}")
-        ok = st.form_submit_button("Endorse the ticked questions", type="primary", width="stretch")
+            ticks[o.question_id] = st.checkbox(md(in_language(o.question_id, o.wording)),
+                                               key=f"end_{rnd.round_id}_{o.question_id}",
+                                               help=_("What the member who proposed it wants to learn: {purpose}")
+                                               .format(purpose=md(o.purpose)))
+        ok = st.form_submit_button(_("Endorse the ticked questions"), type="primary", width="stretch")
     if ok:
         chosen = [q for q, t in ticks.items() if t]
         _act(lambda: ev.endorse(db(), session, rnd.round_id, chosen),
-             f"Thank you: your endorsement of {len(chosen)} question(s) is received, anonymously. (Like survey "
-             f"answers, endorsements are written together, at least {ev.BATCH} members' at a time, or when the "
-             "round closes.)")
+             ngettext("Thank you: your endorsement of {n} question is received, anonymously. (Like survey answers, "
+                      "endorsements are written together, at least {batch} members' at a time, or when the round "
+                      "closes.)",
+                      "Thank you: your endorsement of {n} questions is received, anonymously. (Like survey "
+                      "answers, endorsements are written together, at least {batch} members' at a time, or when "
+                      "the round closes.)", len(chosen)).format(n=len(chosen), batch=ev.BATCH))
 
 
 def propose_section(session: ev.MemberSession) -> None:
-    st.subheader("Propose a question")
-    st.markdown("What would you like the surveys to ask? Write it as a statement people can agree or disagree "
-                "with, for example “I felt comfortable asking the experts questions.” The organisers check each "
-                "question before it can be endorsed (for example, that it is about this assembly and names "
-                "nobody); you will see their answer under “Your questions”.")
+    st.subheader(_("Propose a question"))
+    st.markdown(_("What would you like the surveys to ask? Write it as a statement people can agree or disagree "
+                  "with, for example “I felt comfortable asking the experts questions.” The organisers check each "
+                  "question before it can be endorsed (for example, that it is about this assembly and names "
+                  "nobody); you will see their answer under “Your questions”."))
     with st.form("propose", clear_on_submit=True):
-        wording = st.text_area("Your question", max_chars=ev.MAX_TEXT)
-        purpose = st.text_area("What do you want to learn from it?", max_chars=ev.MAX_TEXT)
-        ok = st.form_submit_button("Propose this question", type="primary")
+        wording = st.text_area(_("Your question"), max_chars=ev.MAX_TEXT)
+        purpose = st.text_area(_("What do you want to learn from it?"), max_chars=ev.MAX_TEXT)
+        ok = st.form_submit_button(_("Propose this question"), type="primary")
     if ok:
         _act(lambda: ev.propose_question(db(), session, wording, purpose),
-             "Thank you: your question is saved. It is waiting for a check by the organisers; once accepted, it "
-             "goes into the next endorsement round.")
+             _("Thank you: your question is saved. It is waiting for a check by the organisers; once accepted, "
+               "it goes into the next endorsement round."))
 
 
 def mine_section(session: ev.MemberSession) -> None:
     mine = ev.my_questions(db(), session)
     if mine.empty:
         return
-    st.subheader("Your questions")
+    st.subheader(_("Your questions"))
     for q in mine.itertuples():
         with st.container(border=True):
             st.markdown(f"**{q.question_id}.** {md(q.wording)}")
             st.caption(question_status(q))
             if q.status == "awaiting_proposer" and isinstance(q.suggestion, str):
-                st.markdown(f"A volunteer suggests clearer wording: **“{md(q.suggestion)}”**. Use it?")
+                st.markdown(_("A volunteer suggests clearer wording: **“{wording}”**. Use it?").format(
+                    wording=md(q.suggestion)))
                 c1, c2 = st.columns(2)
-                if c1.button("Use the new wording", key=f"acc_{q.question_id}", type="primary"):
+                if c1.button(_("Use the new wording"), key=f"acc_{q.question_id}", type="primary"):
                     _act(lambda q=q: ev.answer_suggestion(db(), session, q.question_id, True),
-                         "The new wording is used. Your first wording is kept in the record.")
-                if c2.button("Keep my wording", key=f"dec_{q.question_id}"):
+                         _("The new wording is used. Your first wording is kept in the record."))
+                if c2.button(_("Keep my wording"), key=f"dec_{q.question_id}"):
                     _act(lambda q=q: ev.answer_suggestion(db(), session, q.question_id, False),
-                         "Your wording is kept.")
+                         _("Your wording is kept."))
 
 
 def decisions_section(session: ev.MemberSession) -> None:
     closed = [r for r in ev.rounds(db()) if r.status == "closed"]
     if not closed:
         return
-    st.subheader("Decisions")
+    st.subheader(_("Decisions"))
     for rnd in reversed(closed):
         res = ev.round_result(db(), rnd.round_id)
         st.markdown(f"**Round {rnd.round_id}**, closed {when(rnd.closed_at)}: {rnd.needed} endorsement(s) needed "
@@ -118,28 +130,28 @@ def decisions_section(session: ev.MemberSession) -> None:
     decided = qs[qs["status"].isin(["adopted", "not_adopted"])]
     if decided.empty:
         return
-    with st.expander("Object to a decision"):
-        st.markdown("Any member may object, with a reason. The question then goes back into the next round, and "
-                    "your reason is shown in the record (without your name).")
+    with st.expander(_("Object to a decision")):
+        st.markdown(_("Any member may object, with a reason. The question then goes back into the next round, "
+                      "and your reason is shown in the record (without your name)."))
         with st.form("object", clear_on_submit=True):
             qid = st.selectbox("Question", decided["question_id"].tolist(),
                                format_func=lambda i: f"{i}: {decided.set_index('question_id').loc[i, 'wording']}")
-            reason = st.text_area("Your reason", max_chars=ev.MAX_TEXT)
-            ok = st.form_submit_button("Object and reopen")
+            reason = st.text_area(_("Your reason"), max_chars=ev.MAX_TEXT)
+            ok = st.form_submit_button(_("Object and reopen"))
         if ok:
             _act(lambda: ev.object_to(db(), session, qid, reason),
-                 f"Your objection is recorded. {qid} goes back into the next round.")
+                 _("Your objection is recorded. {question} goes back into the next round.").format(question=qid))
 
 
 def body() -> None:
-    st.title("Our questions")
+    st.title(_("Our questions"))
     show_flashes()
     session = member_session()
     if session is None:
         return
     ev.close_due_rounds(db())
-    st.markdown("You, the members, help decide how this assembly is judged: propose questions for the surveys, "
-                "and endorse the ones you want asked.")
+    st.markdown(_("You, the members, help decide how this assembly is judged: propose questions for the surveys, "
+                  "and endorse the ones you want asked."))
     endorse_section(session)
     propose_section(session)
     mine_section(session)
@@ -147,9 +159,9 @@ def body() -> None:
     adopted = ev.questions_frame(db(), "member")
     adopted = adopted[adopted["status"] == "adopted"]
     if not adopted.empty:
-        st.subheader("Members' questions in the surveys")
+        st.subheader(_("Members' questions in the surveys"))
         for q in adopted.itertuples():
-            st.markdown(f"- **{q.question_id}.** {md(q.wording)}")
+            st.markdown(f"- **{q.question_id}.** {md(in_language(q.question_id, q.wording))}")
 
 
 run_page(body)

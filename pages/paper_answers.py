@@ -38,7 +38,8 @@ def body() -> None:
     st.markdown("Paper forms carry **no name and no code**. Type in each form as it is, then put it in the "
                 "“done” pile. Tick members' cards separately (second tab), in any order, so forms and cards "
                 "cannot be matched up.")
-    t1, t2 = st.tabs(["Type in a paper form", "Tick a card as answered on paper"])
+    t1, t2 = st.tabs(["Type in a paper form", "Tick a card as answered on paper"], key="paper_tab",
+                     on_change="rerun")   # kept after a save
     with t1:
         paper = ev.paper_status(db(), wid)
         if paper["cards"] == 0:

@@ -10,13 +10,15 @@ import streamlit as st
 from lib.access import accounts, auth
 from lib.errors import UserError
 from lib.evaluation.survey import member_sign_in
+from lib.i18n import N_
 from lib.plaintext import md
 from pages import staff_session
 from pages.common import db, flash, run_page, show_flashes
+from pages.language import _
 
 log = logging.getLogger("kleroterion")
 
-STAFF_TAB, MEMBER_TAB, INVITE_TAB = "Organiser or volunteer", "Assembly member", "I have an invitation"
+STAFF_TAB, MEMBER_TAB, INVITE_TAB = N_("Organiser or volunteer"), N_("Assembly member"), N_("I have an invitation")
 
 
 def signed_in(signed: accounts.SignedIn) -> None:
@@ -176,9 +178,9 @@ def check_code(code: str) -> tuple[str | None, str | None]:
 
 def member_tab() -> None:
     with st.form("member_signin"):
-        code = st.text_input("Your access code (on your card)", max_chars=20,
+        code = st.text_input(_("Your access code (on your card)"), max_chars=20,
                              value=str(st.query_params.get("code", ""))[:20])  # from the card's QR link
-        go = st.form_submit_button("Open my pages", type="primary")
+        go = st.form_submit_button(_("Open my pages"), type="primary")
     if go:
         throttle, keys = staff_session.throttle(), [auth.member_code_key(staff_session.client())]
         wait = throttle.begin(keys)
@@ -187,8 +189,8 @@ def member_tab() -> None:
             return
         session = member_sign_in(db(), code)
         if session is None:
-            st.error("That code was not recognised. Check it against your card (letters and numbers, "
-                     "no spaces needed) or ask a volunteer.")
+            st.error(_("That code was not recognised. Check it against your card (letters and numbers, "
+                       "no spaces needed) or ask a volunteer."))
         else:
             throttle.succeeded(keys, forget=())
             staff_session.establish_member(session)
@@ -196,14 +198,14 @@ def member_tab() -> None:
 
 
 def body() -> None:
-    st.title("Sign in")
+    st.title(_("Sign in"))
     show_flashes()
-    st.write("Organisers and volunteers sign in with their name and own password (or the group's shared "
-             "password). Assembly members use the access code on their card.")
+    st.write(_("Organisers and volunteers sign in with their name and own password (or the group's shared "
+               "password). Assembly members use the access code on their card."))
     creds = staff_session.credentials()
     invited = bool(st.query_params.get("invite")) or "invite_code" in st.session_state
-    tab_staff, tab_member, tab_invite = st.tabs([STAFF_TAB, MEMBER_TAB, INVITE_TAB],
-                                                default=INVITE_TAB if invited else STAFF_TAB)
+    tab_staff, tab_member, tab_invite = st.tabs([_(STAFF_TAB), _(MEMBER_TAB), _(INVITE_TAB)],
+                                                default=_(INVITE_TAB) if invited else _(STAFF_TAB))
     with tab_staff:
         staff_tab(creds)
     with tab_member:

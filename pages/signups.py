@@ -360,7 +360,8 @@ def automatic_section() -> None:
 
 def sources_section() -> None:
     st.subheader("Bring in the latest sign-ups")
-    tabs = st.tabs(["Google Sheet", "Upload a file", "Published sheet link", "Demo sign-ups"])
+    tabs = st.tabs(["Google Sheet", "Upload a file", "Published sheet link", "Demo sign-ups"],
+                   key="signups_source_tab", on_change="rerun")   # kept after bringing sign-ups in
     with tabs[0]:
         saved = get_setting(db(), "sheet_source", {}) or {}
         from lib.resources import secrets_section
@@ -512,6 +513,12 @@ def body() -> None:
     safety_section()
 
     st.subheader("Problems to look at")
+    st.caption("**Must fix**: that person is not in the draw until the sheet is corrected: an empty or unknown "
+               "answer, the same person twice (the same email address, or the same phone number and name), or no "
+               "email, phone or address at all, so nobody could tell them they were drawn. **Check**: they stay in "
+               "the draw; have a look anyway: people who live together often share an address and a landline, so a "
+               "shared address or a phone shared under another name is fine (with “one person per household”, the "
+               "draw picks at most one person per address); someone with only an address can be told by post.")
     problems = store.problem_list(db())
     if problems.empty:
         st.write("No problems found. 🎉")

@@ -186,7 +186,8 @@ def body() -> None:
         st.info("Nobody is on the panel yet. Start tracking the drawn panel on the Members page.")
         return
     names = dict(db().query("SELECT person_id, name FROM contacts WHERE person_id IN (SELECT person_id FROM members)"))
-    t1, t2, t3, t4 = st.tabs(["Needs a call", "Support needs", "Contact log", "Stipends"])
+    t1, t2, t3, t4 = st.tabs(["Needs a call", "Support needs", "Contact log", "Stipends"],
+                             key="support_tab", on_change="rerun")   # kept after a save
     with t1:
         calls_tab(names)
     with t2:

@@ -7,9 +7,10 @@ import streamlit as st
 from lib.reporting import charts
 from lib.plaintext import md
 from lib.reporting.representativeness import public_table
-from lib.reporting.transparency import (_grouped, gather, public_view, record_notice, record_table, report_html,
+from lib.reporting.transparency import (gather, public_view, record_notice, record_table, report_html,
                               verify_command)
 from pages.common import db, run_page
+from pages.language import _, table_in_language
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -32,83 +33,84 @@ def _bundle(draw_id) -> bytes | None:
 def _public_record(events: list[dict]) -> None:
     from lib.draws.records import public_record_file
 
-    st.header("Every public step of the draw")
-    st.markdown("Each commitment, each withdrawn commitment and each reveal is listed here for good, with the "
-                "time and any reason given. Each step carries the fingerprint of the one before it, so none can "
-                "be removed or changed later without everyone noticing.")
+    st.header(_("Every public step of the draw"))
+    st.markdown(_("Each commitment, each withdrawn commitment and each reveal is listed here for good, with the "
+                  "time and any reason given. Each step carries the fingerprint of the one before it, so none can "
+                  "be removed or changed later without everyone noticing."))
     notice = record_notice(events)
     if notice:
         st.warning(notice, icon=":material/warning:")
-    st.dataframe(record_table(events), hide_index=True, width="stretch")
-    st.caption("The record's fingerprint now (its head). Write it down: a record that ends anywhere else is not "
-               "this one.")
+    st.dataframe(table_in_language(record_table(events)), hide_index=True, width="stretch")
+    st.caption(_("The record's fingerprint now (its head). Write it down: a record that ends anywhere else is not "
+                 "this one."))
     st.code(events[-1]["hash"], language=None, wrap_lines=True)
-    st.download_button("Download the public record (record.json)", public_record_file(db()),
+    st.download_button(_("Download the public record (record.json)"), public_record_file(db()),
                        file_name="record.json", mime="application/json", icon=":material/download:")
 
 
 def body() -> None:
-    st.title("Transparency")
-    st.write("How the assembly's members were chosen, and how you can check it yourself. "
-             "This page shows no names or contact details, and groups of fewer than 5 people are not shown.")
+    st.title(_("Transparency"))
+    st.write(_("How the assembly's members were chosen, and how you can check it yourself. "
+               "This page shows no names or contact details, and groups of fewer than 5 people are not shown."))
     data = public_view(gather(db()))
     draw = data.draw
     published = draw is not None
     if not published:
-        st.info("The draw has not happened yet. Before it does, a *commitment* (a long code that locks in "
-                "everything about the draw) will appear here, then the public random number and the result. "
-                "Please come back after the draw meeting.", icon=":material/schedule:")
+        st.info(_("The draw has not happened yet. Before it does, a *commitment* (a long code that locks in "
+                  "everything about the draw) will appear here, then the public random number and the result. "
+                  "Please come back after the draw meeting."), icon=":material/schedule:")
     else:
-        st.header("The draw")
-        st.markdown("**1. The commitment**, published before the random number existed. It locks in who could be "
-                    "picked, the quotas and every possible panel.")
-        st.markdown(f"<div style='font-family:monospace;font-size:1.4rem;word-break:break-all;"
-                    f"background:#f4f4f4;padding:0.5rem'>{_grouped(draw.commitment)}</div>",
-                    unsafe_allow_html=True)
+        st.header(_("The draw"))
+        st.markdown(_("**1. The commitment**, published before the random number existed. It locks in who could "
+                      "be picked, the quotas and every possible panel."))
+        from lib.draws.records import commitment_html   # groups of four that never break across lines
+
+        st.markdown(commitment_html(draw.commitment, font_size="1.4rem"), unsafe_allow_html=True)
         if draw.public_number:
-            st.markdown("**2. The public random number**, which nobody could know in advance:")
+            st.markdown(_("**2. The public random number**, which nobody could know in advance:"))
             # typed by a person: shown as plain text (st.code renders nothing inside it), never as HTML
             st.code(draw.public_number, language=None, wrap_lines=True)
         else:
-            st.markdown("**2. The public random number** has not been drawn yet.")
+            st.markdown(_("**2. The public random number** has not been drawn yet."))
         if getattr(draw, "rerun_of", None):
-            st.warning(f"This draw repeats draw {draw.rerun_of} on the same frozen inputs. Both are recorded.")
+            st.warning(_("This draw repeats draw {draw} on the same frozen inputs. Both are recorded.").format(
+                draw=draw.rerun_of))
         head = data.record[-1]["hash"] if data.record else None
-        st.markdown("**3. Check it yourself.** Download the audit bundle and the public record (below), and run "
-                    "this one command in the Kleroterion folder (it needs only Python):")
+        st.markdown(_("**3. Check it yourself.** Download the audit bundle and the public record (below), and "
+                      "run this one command in the Kleroterion folder (it needs only Python):"))
         st.code(verify_command(draw, head), language="bash", wrap_lines=True)
-        st.caption("It checks that the bundle is the one committed to before the number was drawn, that the "
-                   "public number picks exactly the panel announced, that the panel meets every quota, and that "
-                   "the public record shows no hidden second draw.")
+        st.caption(_("It checks that the bundle is the one committed to before the number was drawn, that the "
+                     "public number picks exactly the panel announced, that the panel meets every quota, and that "
+                     "the public record shows no hidden second draw."))
         bundle = _bundle(draw.draw_id) if draw.status == "revealed" else None
         if bundle:
-            st.download_button("Download the audit bundle (bundle.zip)", bundle, file_name="bundle.zip",
+            st.download_button(_("Download the audit bundle (bundle.zip)"), bundle, file_name="bundle.zip",
                                mime="application/zip", icon=":material/download:", type="primary")
         elif draw.status == "revealed":
-            st.caption("This draw was made before public audit bundles existed: its bundle lists everybody's "
-                       "answers, so only the auditors the members named receive it.")
+            st.caption(_("This draw was made before public audit bundles existed: its bundle lists everybody's "
+                         "answers, so only the auditors the members named receive it."))
         else:
-            st.caption("The audit bundle can be downloaded once the panel has been revealed.")
+            st.caption(_("The audit bundle can be downloaded once the panel has been revealed."))
 
     if data.record:
         _public_record(data.record)
 
     if not data.curve.empty:
-        st.header("Who got a chance")
+        st.header(_("Who got a chance"))
         left, right = st.columns([3, 2])
         left.vega_lite_chart(_chance_spec(data.curve, data.equal_share), width="stretch")
-        right.dataframe(data.chances, hide_index=True, width="stretch")
+        right.dataframe(table_in_language(data.chances), hide_index=True, width="stretch")
 
-    st.header("How representative")
+    st.header(_("How representative"))
     if not data.targets:
-        st.info("The community's targets have not been published yet.")
+        st.info(_("The community's targets have not been published yet."))
     for f in data.fields:
         sub = data.comp[data.comp["field"] == f.key]
         if sub.empty:
             continue
         st.subheader(md(f.label))
-        st.dataframe(_public_table(sub), hide_index=True, width="stretch")
-    st.download_button("Download the transparency report (a printable page)", lambda: report_html(data),
+        st.dataframe(table_in_language(_public_table(sub)), hide_index=True, width="stretch")
+    st.download_button(_("Download the transparency report (a printable page)"), lambda: report_html(data),
                        file_name="transparency-report.html", mime="text/html", icon=":material/print:")
 
 

@@ -52,7 +52,8 @@ def likert_chart(diverging: pd.DataFrame, title: str = "") -> alt.LayerChart:
     bars = alt.Chart(bars_df).mark_bar().encode(
         x=alt.X("start:Q", scale=x_scale,
                 title=["← disagree                    agree →", "% of those who gave a view"],
-                axis=alt.Axis(values=[-100, -50, 0, 50, 100], labelExpr="abs(datum.value) + '%'")),
+                axis=alt.Axis(values=[-100, -50, 0, 50, 100], labelExpr="abs(datum.value) + '%'",
+                              labelFlush=True, grid=False)),
         x2="end:Q",
         y=alt.Y("bar_top:Q", scale=y_scale, axis=None),
         y2="bar_bottom:Q",
@@ -62,13 +63,15 @@ def likert_chart(diverging: pd.DataFrame, title: str = "") -> alt.LayerChart:
         tooltip=[alt.Tooltip("question:N", title="Question"), alt.Tooltip("answer:N", title="Answer"),
                  alt.Tooltip("count:Q", title="People"), alt.Tooltip("percent:Q", title="%", format=".0f")],
     )
-    zero = alt.Chart(pd.DataFrame({"start": [0], "bar_top": [0], "bar_bottom": [height]})).mark_rule(
-        color="#666").encode(x=alt.X("start:Q", scale=x_scale), y=alt.Y("bar_top:Q", scale=y_scale, axis=None),
-                             y2="bar_bottom:Q")
+    zero = alt.Chart(layout.assign(start=0, bar_top=layout["bar_top"] - 3, bar_bottom=layout["bar_bottom"] + 3)
+                     ).mark_rule(color="#444").encode(      # the zero line at each bar, not across the text
+        x=alt.X("start:Q", scale=x_scale), y=alt.Y("bar_top:Q", scale=y_scale, axis=None), y2="bar_bottom:Q")
     text = alt.Chart(layout).mark_text(align="left", baseline="top", lineBreak="\n", fontSize=13,
                                        lineHeight=_LINE, color="#111").encode(
         x=alt.datum(-100), y=alt.Y("text_top:Q", scale=y_scale, axis=None), text="text:N")
-    chart = alt.layer(bars, zero, text).properties(height=height, width="container")
+    chart = alt.layer(bars, zero, text).properties(
+        height=height, width="container",
+        usermeta={"embedOptions": {"renderer": "svg"}})   # text stays text: screen readers, zoom, browser tests
     if title:
         chart = chart.properties(title=alt.Title(wrap_lines(title), anchor="start"))
     return chart

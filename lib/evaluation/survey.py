@@ -67,6 +67,7 @@ import pandas as pd
 from lib.assembly import participation
 from lib.store.db import Database, DatabaseBusy
 from lib.errors import UserError
+from lib.i18n import N_
 from lib.privacy import SMALL_GROUP
 from lib.store.settings import get_setting, set_setting
 
@@ -75,13 +76,15 @@ from lib.store.settings import get_setting, set_setting
 # --------------------------------------------------------------------------------------
 
 STAGES = {
-    "design": "Integrity of the process design",
-    "deliberation": "The deliberative experience",
-    "impact": "Pathways to impact",
+    "design": N_("Integrity of the process design"),
+    "deliberation": N_("The deliberative experience"),
+    "impact": N_("Pathways to impact"),
 }
 
-ANSWERS = {1: "Strongly disagree", 2: "Disagree", 3: "Neither agree nor disagree", 4: "Agree",
-           5: "Strongly agree", 0: "Prefer not to say"}
+# Marked for translation (lib/i18n.py): pages show them with gettext; results and exports key on the
+# numbers 0-5, never on these words, so answers given in every language count together.
+ANSWERS = {1: N_("Strongly disagree"), 2: N_("Disagree"), 3: N_("Neither agree nor disagree"), 4: N_("Agree"),
+           5: N_("Strongly agree"), 0: N_("Prefer not to say")}
 SCALE = (1, 2, 3, 4, 5)
 
 WAVE_KINDS = {
@@ -95,39 +98,39 @@ WAVE_KINDS = {
 ALL_WAVES = list(WAVE_KINDS)
 # (id, stage, wording, purpose, wave kinds)
 CORE_QUESTIONS: list[tuple[str, str, str, str, list[str]]] = [
-    ("D1", "design", "The purpose of this assembly and the question we were asked were explained clearly.",
+    ("D1", "design", N_("The purpose of this assembly and the question we were asked were explained clearly."),
      "Was the remit clear?", ["baseline", "end"]),
-    ("D2", "design", "The way members of this assembly were chosen was fair.",
+    ("D2", "design", N_("The way members of this assembly were chosen was fair."),
      "Do members trust the selection?", ["baseline", "end"]),
-    ("D3", "design", "The members of this assembly are a good mix of people from our community.",
+    ("D3", "design", N_("The members of this assembly are a good mix of people from our community."),
      "Do members see the panel as representative?", ["baseline", "end"]),
-    ("D4", "design", "The organisers are open about who runs and pays for this assembly.",
+    ("D4", "design", N_("The organisers are open about who runs and pays for this assembly."),
      "Is the process transparent?", ["baseline", "end"]),
-    ("D5", "design", "I know what will happen to our recommendations.",
+    ("D5", "design", N_("I know what will happen to our recommendations."),
      "Is the link to decision-makers clear?", ["baseline", "end"]),
-    ("E1", "deliberation", "I had enough chances to say what I think.",
+    ("E1", "deliberation", N_("I had enough chances to say what I think."),
      "Could everyone take part?", ["pulse", "end"]),
-    ("E2", "deliberation", "Other members listened to me with respect.",
+    ("E2", "deliberation", N_("Other members listened to me with respect."),
      "Was the atmosphere respectful?", ["pulse", "end"]),
-    ("E3", "deliberation", "The information we were given was clear and balanced.",
+    ("E3", "deliberation", N_("The information we were given was clear and balanced."),
      "Was the evidence good enough?", ["pulse", "end"]),
-    ("E4", "deliberation", "We heard from a wide range of views.",
+    ("E4", "deliberation", N_("We heard from a wide range of views."),
      "Was the range of perspectives wide?", ["end"]),
-    ("E5", "deliberation", "We had enough time to talk things through properly.",
+    ("E5", "deliberation", N_("We had enough time to talk things through properly."),
      "Was there enough time?", ["pulse", "end"]),
-    ("E6", "deliberation", "The people running the sessions did not take sides.",
+    ("E6", "deliberation", N_("The people running the sessions did not take sides."),
      "Was facilitation neutral?", ["pulse", "end"]),
-    ("E7", "deliberation", "Our recommendations show what the assembly really thinks.",
+    ("E7", "deliberation", N_("Our recommendations show what the assembly really thinks."),
      "Do the outputs reflect the deliberation?", ["end"]),
-    ("I1", "impact", "The decision-makers have given a clear public answer to our recommendations.",
+    ("I1", "impact", N_("The decision-makers have given a clear public answer to our recommendations."),
      "Was there a response?", ["end", "followup3", "followup12"]),
-    ("I2", "impact", "Our recommendations are being acted on.",
+    ("I2", "impact", N_("Our recommendations are being acted on."),
      "Is there influence on decisions?", ["followup3", "followup12"]),
-    ("I3", "impact", "Taking part has made me more interested in what happens in our community.",
+    ("I3", "impact", N_("Taking part has made me more interested in what happens in our community."),
      "Effect on members", ["end", "followup3", "followup12"]),
-    ("I4", "impact", "I would take part in an assembly like this again.",
+    ("I4", "impact", N_("I would take part in an assembly like this again."),
      "Would members do it again?", ["end", "followup3", "followup12"]),
-    ("I5", "impact", "I would recommend an assembly like this to other people in our community.",
+    ("I5", "impact", N_("I would recommend an assembly like this to other people in our community."),
      "Would members recommend it?", ["end", "followup3", "followup12"]),
 ]
 
@@ -641,8 +644,9 @@ def log_frame(db: Database) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 def ensure_core(db: Database) -> None:
-    """Put the core questionnaire in place (once)."""
+    """Put the core questionnaire in place (once), with its first wording in every language."""
     if db.scalar("SELECT count(*) FROM eval_questions WHERE kind = 'core'"):
+        ensure_core_translations(db)
         return
 
     def write(cur):
@@ -653,6 +657,32 @@ def ensure_core(db: Database) -> None:
                         "VALUES (?, 'core', ?, ?, ?, ?, 'core')", [qid, stage, pos, waves, purpose])
             cur.execute("INSERT INTO eval_wordings (question_id, version, wording, author, state) "
                         "VALUES (?, 1, ?, 'core', 'accepted')", [qid, wording])
+
+    db.transaction(write)
+    ensure_core_translations(db)
+
+
+def ensure_core_translations(db: Database) -> None:
+    """The core questions' first wording (version 1) in each language from its catalogue (lib/locale), stored
+    per language like any translation (migration 012); written once per language, never over an organiser's."""
+    from lib.i18n import DEFAULT, LANGUAGES, gettext
+
+    langs = [lang for lang in LANGUAGES if lang != DEFAULT]
+    have = {r[0] for r in db.query("SELECT DISTINCT lang FROM eval_wording_translations WHERE translated_by = 'core'")}
+    todo = [lang for lang in langs if lang not in have]
+    if not todo:
+        return
+
+    def write(cur):
+        for lang in todo:
+            for qid, _stage, wording, _purpose, _waves in CORE_QUESTIONS:
+                text = gettext(lang, wording)
+                if text == wording or cur.execute(
+                        "SELECT count(*) FROM eval_wording_translations WHERE question_id = ? AND version = 1 "
+                        "AND lang = ?", [qid, lang]).fetchall()[0][0]:
+                    continue
+                cur.execute("INSERT INTO eval_wording_translations (question_id, version, lang, wording, "
+                            "translated_by) VALUES (?, 1, ?, ?, 'core')", [qid, lang, text])
 
     db.transaction(write)
 
@@ -1080,8 +1110,8 @@ def decide(tallies: Mapping[str, int], *, needed: int, room: int, lot_seed: str)
     return out
 
 
-OUTCOME_WORDS = {"adopted": "Adopted", "not_enough": "Not enough endorsements",
-                 "no_room": "Enough endorsements, but the limit was reached"}
+OUTCOME_WORDS = {"adopted": N_("Adopted"), "not_enough": N_("Not enough endorsements"),
+                 "no_room": N_("Enough endorsements, but the limit was reached")}
 
 
 def round_result(db: Database, round_id: int) -> pd.DataFrame:
@@ -1587,3 +1617,108 @@ def you_said_frame(db: Database, wave_ids: Iterable[int] | None = None) -> pd.Da
         keep = set(wave_ids)
         df = df[df["wave_id"].isna() | df["wave_id"].isin(keep)].reset_index(drop=True)
     return df
+
+
+# --------------------------------------------------------------------------------------
+# Languages (migration 012): question wordings per language, a member's chosen language
+# --------------------------------------------------------------------------------------
+
+def _languages() -> dict[str, str]:
+    from lib.i18n import LANGUAGES
+
+    return LANGUAGES
+
+
+def set_translation(db: Database, question_id: str, lang: str, wording: str, actor: str = "organiser") -> int:
+    """The wording of a question's current accepted version in ``lang`` (replacing an earlier
+    translation of that version). Returns the version translated."""
+    if lang not in _languages():
+        raise UserError(f"Choose one of the languages offered: {', '.join(_languages().values())}.")
+    text = _clean_text(wording, "the translation")
+
+    def write(cur):
+        version, _w = _current_version(cur, question_id)
+        cur.execute("DELETE FROM eval_wording_translations WHERE question_id = ? AND version = ? AND lang = ?",
+                    [question_id, version, lang])
+        cur.execute("INSERT INTO eval_wording_translations (question_id, version, lang, wording, translated_by) "
+                    "VALUES (?, ?, ?, ?, ?)", [question_id, version, lang, text, actor])
+        _log(cur, actor, "translated", question_id=question_id, detail=f"{lang}, version {version}: {text}")
+        return version
+
+    return db.transaction(write)
+
+
+def translation_of(db: Database, question_id: str, lang: str) -> str | None:
+    """The translation of a question's current accepted wording, if there is one."""
+    rows = db.query("SELECT t.wording FROM eval_wording_translations t WHERE t.question_id = ? AND t.lang = ? "
+                    "AND t.version = (SELECT max(w.version) FROM eval_wordings w WHERE w.question_id = t.question_id "
+                    "AND w.state = 'accepted')", [question_id, lang])
+    return rows[0][0] if rows else None
+
+
+def localise(db: Database, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` (question_id, version, wording) with each wording in ``lang`` where a translation of that
+    exact version exists: adds ``original`` (the wording as written) and ``translated`` (False: shown in
+    its original wording). English is the language the core was written in, so it always counts as
+    translated; members' questions written in another language may still have an English translation."""
+    out = frame.copy()
+    out["original"] = out["wording"]
+    out["translated"] = True
+    if out.empty:
+        return out
+    found = {(q, int(v)): w for q, v, w in db.query(
+        "SELECT question_id, version, wording FROM eval_wording_translations WHERE lang = ?", [lang])}
+    words, done = [], []
+    for q, v, w in zip(out["question_id"], out["version"], out["wording"]):
+        t = found.get((q, int(v))) if v == v and v is not None else None
+        words.append(t or w)
+        done.append(t is not None or lang == "en")
+    out["wording"] = words
+    out["translated"] = done
+    return out
+
+
+def wave_questions_in(db: Database, wave_id: int, lang: str) -> pd.DataFrame:
+    """A wave's questions (wave_questions) in ``lang``, falling back to the wording asked."""
+    qs = wave_questions(db, wave_id)
+    versions = dict(db.query("SELECT question_id, version FROM eval_wave_questions WHERE wave_id = ?", [wave_id]))
+    qs = qs.assign(version=[versions.get(q) for q in qs["question_id"]])
+    return localise(db, qs, lang)
+
+
+def _lang_key(session: MemberSession | str) -> str:
+    token = _session_token(session) if isinstance(session, MemberSession) else str(session)
+    return _sha("language|" + token)
+
+
+def member_language(db: Database, session: MemberSession | None) -> str | None:
+    """The language a member chose (on any device), or None."""
+    if session is None:
+        return None
+    rows = db.query("SELECT lang FROM member_languages WHERE token_hash = ?", [_lang_key(session)])
+    return rows[0][0] if rows and rows[0][0] in _languages() else None
+
+
+def set_member_language(db: Database, session: MemberSession, lang: str) -> None:
+    """Remember a member's language with a hash of their token (nothing else: it is never stored with
+    their answers, so it cannot help anyone tell whose answers are whose)."""
+    if lang not in _languages():
+        raise UserError(f"Choose one of the languages offered: {', '.join(_languages().values())}.")
+    key = _lang_key(session)
+
+    def write(cur):
+        cur.execute("DELETE FROM member_languages WHERE token_hash = ?", [key])
+        cur.execute("INSERT INTO member_languages (token_hash, lang) VALUES (?, ?)", [key, lang])
+
+    db.transaction(write)
+
+
+def results_in(db: Database, wave_id: int, lang: str) -> pd.DataFrame:
+    """results_frame with each question's wording in ``lang`` where translated (the counts are the same in
+    every language: answers are stored by question and answer number)."""
+    res = results_frame(db, wave_id)
+    if res.empty:
+        return res
+    versions = dict(db.query("SELECT question_id, version FROM eval_wave_questions WHERE wave_id = ?", [wave_id]))
+    out = localise(db, res.assign(version=[versions.get(q) for q in res["question_id"]]), lang)
+    return out.drop(columns=["version", "original", "translated"])

@@ -133,7 +133,7 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-
 table { border-collapse: collapse; margin: 0.4rem 0 0.8rem; font-size: 0.9rem; }
 th, td { border: 1px solid #bbb; padding: 0.2rem 0.5rem; text-align: left; }
 th { background: #eef3f8; } td.num { text-align: right; }
-.hash { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 1.25rem; word-break: break-all;
+.hash { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 1.25rem; word-break: normal;
         letter-spacing: 0.05em; background: #f4f4f4; padding: 0.4rem; }
 .muted { color: #555; font-size: 0.85rem; }
 code { background: #f4f4f4; padding: 0.1rem 0.3rem; }

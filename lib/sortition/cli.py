@@ -420,8 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
     v = sub.add_parser("verify", help="verify an audit bundle (PASS or what does not match)")
     v.add_argument("bundle")
-    v.add_argument("--commitment", default=None, help="the commitment that was announced before the draw")
-    v.add_argument("--public-number", default=None, help="the public random number that was drawn")
+    v.add_argument("--commitment", default=None, help="the commitment that was announced before the draw "
+                   "(64 hex digits; spaces between groups and capitals do not matter)")
+    v.add_argument("--public-number", default=None, help="the public random number that was drawn (since engine "
+                   "1.1 only its letters and digits count: '17 23 05' is '172305')")
     v.add_argument("--receipt", default=None, help="your receipt code (b... - ...): were you in the pool, and picked?")
     v.add_argument("--record", default=None, help="the public record (record.json): check that it reveals this "
                    "bundle's commitment with its public number, and that every rule of the record holds")

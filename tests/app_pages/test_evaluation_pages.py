@@ -287,9 +287,9 @@ def test_an_organiser_records_paper_cards_and_results_count_paper_and_online_apa
     assert "Paper forms typed in: 2 (typed in by volunteer:Sam: 2)" in texts(at)
     ev.close_wave(d, w.wave_id)
     org = goto(open_app("organiser"), RESULTS)
-    assert "Answers given online: 6. Paper forms typed in: 2 (of 2 paper card(s) handed out)." in texts(org)
+    assert "Answers given online: 6. Paper forms typed in: 2 (of 2 paper cards handed out)." in texts(org)
     member = goto(member_app(next(iter(codes.values()))), RESULTS)
-    assert "Answers given online: 6. Paper forms typed in: fewer than 5 (of 2 paper card(s) handed out)." in \
+    assert "Answers given online: 6. Paper forms typed in: fewer than 5 (of 2 paper cards handed out)." in \
         texts(member)
 
 

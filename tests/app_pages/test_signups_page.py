@@ -130,3 +130,37 @@ def test_the_preview_says_how_many_it_shows_and_reaches_every_sign_up(app_env):
         assert found["Email"].str.contains("•••").all()
     at.text_input(key="preview_search").set_value("P-99999").run()
     assert "No sign-up matching “P-99999”" in texts(at)
+
+
+def test_a_sign_up_nobody_can_contact_is_not_ready_for_the_draw_and_the_levels_are_explained(app_env):
+    """Issue 15: a row with neither email nor phone (nor address) was "Ready for the draw" with no
+    warning; a phone shared under another name was "must fix" while a shared address was "check"."""
+    at = goto(open_app(), SIGNUPS)
+    head = "When,Who,Mail,Mobile,Street,Post code,Sex,Age group,Schooling,Ethnicity,Area,Disabled,Climate worry\n"
+    answers = "Woman,25-34,Degree,White,Old Town,No,Very worried"
+    csv = (head
+           + f"01/10/2026 10:00,Ann New,ann@example.org,07700 900500,1 New St,RV1 1AA,{answers}\n"
+           + f"01/10/2026 10:01,Bo New,bo@example.org,07700 900500,1 New St,RV1 1AA,{answers}\n"
+           + f"01/10/2026 10:02,Cy Nocontact,,,,,{answers}\n")
+    at.file_uploader[0].set_value(("new.csv", csv.encode(), "text/csv"))
+    at.run()
+    [b for b in at.button if b.label == "Bring in sign-ups from this file"][0].click()
+    at.run()
+    choose = {"Gender": "Sex", "Age band": "Age group", "Highest qualification": "Schooling",
+              "Ethnic group": "Ethnicity", "Neighbourhood": "Area", "Disability": "Disabled",
+              "Worry about climate change": "Climate worry", "Email address": "Mail", "Name": "Who",
+              "Phone number": "Mobile", "Home address": "Street", "Postcode": "Post code"}
+    for sb in at.selectbox:
+        if sb.label in choose:
+            sb.set_value(choose[sb.label])
+    [b for b in at.button if b.label == "Save and bring in"][0].click()
+    at.run()
+    [b for b in at.button if b.label == "Yes, bring in the file and retire them"][0].click()
+    at.run()
+    problems = [d.value for d in at.dataframe if "Importance" in d.value.columns][0].set_index("Row")
+    assert metrics(at)["Signed up"] == "3" and metrics(at)["Ready for the draw"] == "2"
+    assert problems.loc[4, "Importance"] == "Must fix"
+    assert "nobody could tell this person they were drawn" in problems.loc[4, "What to do"]
+    assert set(problems.loc[[3], "Importance"]) == {"Check"}     # Ann and Bo share a landline and an address
+    assert "under another name" in " ".join(problems["What to do"])
+    assert "people who live together often share an address and a landline" in texts(at)

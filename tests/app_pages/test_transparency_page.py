@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.app_pages.drawn_demo import use_drawn_demo
 from tests.app_pages.helpers import goto, open_app, texts
 
@@ -40,7 +42,12 @@ def test_after_the_draw_anyone_sees_commitment_number_bundle_and_how_to_verify(a
     rec = draws.revealed_draw(get_db())
     shown = _everything_shown(at)
     grouped = " ".join(rec.commitment[i:i + 4] for i in range(0, 64, 4))
-    assert grouped in shown
+    assert grouped in " ".join(re.sub(r"<[^>]+>", " ", shown).split())
+    # each group of four is one block that never breaks across lines (it wrapped mid-group: "325b 1 / f77")
+    html = "\n".join(str(m.value) for m in at.markdown)
+    assert re.findall(r"<span class='kl-group'[^>]*white-space: nowrap[^>]*>([0-9a-f]{4})</span>", html) == \
+        grouped.split()
+    assert "break-all" not in html
     assert rec.public_number in shown
     # the full command, with the announced values filled in (a forged self-consistent bundle fails it)
     command = [c.value for c in at.code if c.value.startswith("python -m lib.sortition verify bundle.zip")]

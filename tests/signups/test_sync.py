@@ -112,14 +112,52 @@ def test_problems_name_row_column_value_and_what_to_do(fdb):
     assert "Row 5, column “Age”: “25 to 35” is not one of the expected answers for age band (16-29, 30-59, 60+)" in msgs
     assert "Row 6, column “Gender”: the answer is empty" in msgs
     assert "Row 7, column “Email”: the same email address as row 2" in msgs
-    assert "Row 8, column “Phone”: the same phone number as row 4" in msgs
+    # Sam's twin shares the landline under another name: a check, like a shared address (issue 15)
+    assert "Row 8, column “Phone”: the same phone number as row 4, under another name" in msgs
     assert "Row 9, column “Address”: the same address as row 2" in msgs
     blocking = set(problems.loc[problems["Importance"] == "Must fix", "Row"])
-    assert blocking == {5, 6, 7, 8}
-    # Problem rows are kept, just not eligible; the shared address is only a warning.
-    assert signup_counts(fdb) == {"current": 8, "eligible": 4, "blocked": 4, "removed": 0}
+    assert blocking == {5, 6, 7}
+    # Problem rows are kept, just not eligible; a shared address or landline is only a warning.
+    assert signup_counts(fdb) == {"current": 8, "eligible": 5, "blocked": 3, "removed": 0}
     # Contact details never appear in the problem list.
     assert "zoe@example.org" not in msgs.lower() and "900099" not in msgs
+
+
+def test_a_sign_up_nobody_can_contact_must_be_fixed_one_reachable_by_post_is_a_check(fdb):
+    rows = BASE + [
+        row("02/09/2026 09:00:00", "Noor Nocontact", "", "", "Woman", "30-59"),
+        row("02/09/2026 09:01:00", "Pat Post", " ", "  ", "Man", "60+", "5 High Street", "RV2 2BB"),
+    ]
+    do_sync(fdb, rows)
+    problems = problem_list(fdb).set_index("Row")
+    assert problems.loc[5, "Importance"] == "Must fix"
+    assert ("Row 5: no email address, phone number or postal address, so nobody could tell this person they "
+            "were drawn") in problems.loc[5, "What to do"]
+    assert problems.loc[6, "Importance"] == "Check"
+    assert "Row 6: no email address or phone number: if drawn, they can only be told by post" in \
+        problems.loc[6, "What to do"]
+    assert signup_counts(fdb) == {"current": 5, "eligible": 4, "blocked": 1, "removed": 0}
+    assert "Noor" not in "".join(problems["What to do"]) and "High Street" not in "".join(problems["What to do"])
+
+
+def test_a_shared_phone_is_a_check_like_a_shared_address_the_same_person_twice_must_be_fixed(fdb):
+    rows = BASE + [
+        row("02/09/2026 09:00:00", "Alex Smith", "alex@example.org", "07700 900003", "Woman", "60+"),
+        row("02/09/2026 09:01:00", "sam  SMITH", "sam.s@example.org", "(07700) 900-003", "Man", "60+"),
+        row("02/09/2026 09:02:00", "", "nobody@example.org", "07700 900002", "Man", "30-59"),
+    ]
+    do_sync(fdb, rows)
+    problems = problem_list(fdb).set_index("Row")
+    # Sam's partner on the same landline: both kept, worth a check
+    assert problems.loc[5, "Importance"] == "Check"
+    assert "Row 5, column “Phone”: the same phone number as row 4, under another name" in problems.loc[5, "What to do"]
+    assert "People who live together often share a landline and an address" in problems.loc[5, "What to do"]
+    # the same name (spelt a little differently) and the same phone: the same person twice
+    assert problems.loc[6, "Importance"] == "Must fix"
+    assert "Row 6, column “Phone”: the same phone number and name as row 4" in problems.loc[6, "What to do"]
+    # no name to tell them apart: treated as the same person, as before
+    assert problems.loc[7, "Importance"] == "Must fix"
+    assert signup_counts(fdb) == {"current": 6, "eligible": 4, "blocked": 2, "removed": 0}
 
 
 def test_fixing_a_problem_in_the_sheet_makes_the_person_eligible(fdb):

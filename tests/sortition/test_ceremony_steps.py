@@ -1,10 +1,10 @@
-"""The ceremony's step from the stored state (lib/sortition/ceremony_steps.py)."""
+"""The ceremony's step from the stored state (lib/draws/ceremony_steps.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from lib.sortition.ceremony_steps import STEPS, ceremony_step, step
+from lib.draws.ceremony_steps import STEPS, ceremony_step, step
 
 
 def test_each_stored_state_gives_its_step():

@@ -424,6 +424,8 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
             SELECT row_number, id_raw,
                    lower(email) AS email_n,
                    regexp_replace(phone, '[^0-9]', '', 'g') AS phone_n,
+                   -- the name, to tell the same person twice from people sharing a phone
+                   regexp_replace(lower(strip_accents(nfc_normalize(name))), '[^a-z0-9]', '', 'g') AS name_n,
                    -- kl_norm(address) || '|' || kl_norm(postcode) in one pass (chr(1) keeps them apart)
                    CASE WHEN address = '' THEN '' ELSE
                        regexp_replace(lower(strip_accents(nfc_normalize(address || chr(1) || postcode))),
@@ -431,7 +433,7 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
                    md5(concat_ws(chr(31), {', '.join(all_cols)})) AS row_hash
             FROM stage_raw
         ), k AS (
-            SELECT row_number, email_n, phone_n, row_hash,
+            SELECT row_number, email_n, phone_n, name_n, row_hash,
                    CASE WHEN hh = '' OR starts_with(hh, chr(1)) THEN '' ELSE replace(hh, chr(1), '|') END AS household_n,
                    CASE WHEN id_raw <> '' THEN 'id:' || id_raw
                         WHEN email_n <> '' THEN 'email:' || email_n
@@ -439,7 +441,7 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
                         ELSE 'row:' || row_hash END AS key0
             FROM s
         )
-        SELECT row_number, email_n, phone_n, household_n, row_hash,
+        SELECT row_number, email_n, phone_n, name_n, household_n, row_hash,
                key0 || CASE WHEN rk > 1 THEN '#' || rk ELSE '' END AS source_key,
                CASE WHEN household_n <> '' THEN substr(sha256(? || household_n), 1, 16) END AS household_key
         FROM (SELECT *, row_number() OVER (PARTITION BY key0 ORDER BY row_number) AS rk FROM k)
@@ -493,20 +495,63 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
         FROM stage_values v JOIN fmeta m ON m.field = v.field
         WHERE v.value IS NULL
     """)
-    for kind, col, ncol, what in (("duplicate_email", email_col, "email_n", "email address"),
-                                  ("duplicate_phone", phone_col, "phone_n", "phone number")):
-        cur.execute(f"""
-            INSERT INTO found
-            SELECT row_number, ?, '', ?, true,
-                   printf('Row %d, column “%s”: the same {what} as row %d, so probably the same person '
-                          'signed up twice. Only row %d can be in the draw. If they are different people, '
-                          'correct the {what} on the sheet.', row_number, ?, first_row, first_row)
-            FROM (SELECT row_number, {ncol},
-                         min(row_number) OVER (PARTITION BY {ncol}) AS first_row
-                  FROM stage WHERE {ncol} <> '')
-            WHERE row_number > first_row
-              AND row_number NOT IN (SELECT row_number FROM found WHERE kind = 'duplicate_email')
-        """, [col, kind, col])
+    # The levels (issue 15): "must fix" (blocking: not in the draw until the sheet is corrected) is
+    # for a row that cannot be drawn fairly: an empty or unknown answer, the same person twice
+    # (the same email address; or the same phone number with the same name, or no name to tell
+    # them apart), or nobody could tell them they were drawn (no email, phone or address).
+    # "Check" (kept in the draw) is for what is often right: people who live together share an
+    # address and often a landline, so a shared address and a phone shared under another name
+    # are both checks; so is a sign-up reachable only by post.
+    cur.execute("""
+        INSERT INTO found
+        SELECT row_number, ?, '', 'duplicate_email', true,
+               printf('Row %d, column “%s”: the same email address as row %d, so probably the same person '
+                      'signed up twice. Only row %d can be in the draw. If they are different people, '
+                      'correct the email address on the sheet.', row_number, ?, first_row, first_row)
+        FROM (SELECT row_number, min(row_number) OVER (PARTITION BY email_n) AS first_row
+              FROM stage WHERE email_n <> '')
+        WHERE row_number > first_row
+    """, [email_col, email_col])
+    cur.execute("""
+        INSERT INTO found
+        SELECT s.row_number, ?, '', 'duplicate_phone', true,
+               printf('Row %d, column “%s”: the same phone number %s as row %d, so probably the same '
+                      'person signed up twice. Only row %d can be in the draw. If they are different people, '
+                      'correct the phone number or the name on the sheet.', s.row_number, ?,
+                      CASE WHEN bool_and(e.name_n = s.name_n AND s.name_n <> '') THEN 'and name'
+                           ELSE 'and no name to tell them apart' END, min(e.row_number), min(e.row_number))
+        FROM stage s JOIN stage e ON e.phone_n = s.phone_n AND e.row_number < s.row_number
+             AND (e.name_n = s.name_n OR e.name_n = '' OR s.name_n = '')
+        WHERE s.phone_n <> '' AND s.row_number NOT IN (SELECT row_number FROM found WHERE kind = 'duplicate_email')
+        GROUP BY s.row_number
+    """, [phone_col, phone_col])
+    cur.execute("""
+        INSERT INTO found
+        SELECT row_number, ?, '', 'shared_phone', false,
+               printf('Row %d, column “%s”: the same phone number as row %s, under another name. People who '
+                      'live together often share a landline and an address, so both are kept. If it is the same '
+                      'person twice, delete one of the rows; if the number was typed wrong, correct it.',
+                      row_number, ?, others)
+        FROM (
+            WITH h AS (SELECT row_number, phone_n FROM stage
+                       WHERE phone_n <> '' AND row_number NOT IN (SELECT row_number FROM found WHERE kind LIKE 'duplicate%')),
+                 g AS (SELECT phone_n, list(row_number ORDER BY row_number) AS members FROM h
+                       GROUP BY phone_n HAVING count(*) > 1)
+            SELECT h.row_number, array_to_string(list_filter(g.members, lambda x: x <> h.row_number), ', ') AS others
+            FROM h JOIN g USING (phone_n))
+    """, [phone_col, phone_col])
+    cur.execute("""
+        INSERT INTO found
+        SELECT row_number, ?, '', 'no_contact', household_n = '',
+               CASE WHEN household_n = ''
+                    THEN printf('Row %d: no email address, phone number or postal address, so nobody could tell '
+                                'this person they were drawn. Add one on the sheet, then sync again; until then '
+                                'they are not in the draw.', row_number)
+                    ELSE printf('Row %d: no email address or phone number: if drawn, they can only be told by post, '
+                                'at their address. Allow time for a letter, or add a phone number or email '
+                                'address on the sheet.', row_number) END
+        FROM stage WHERE email_n = '' AND phone_n = ''
+    """, [email_col])
     cur.execute("""
         INSERT INTO found
         SELECT row_number, ?, '', 'shared_address', false,

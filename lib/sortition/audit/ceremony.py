@@ -111,10 +111,12 @@ def normalise_public_number(text: str, *, engine_version: str = ENGINE_VERSION) 
 
     Engine 1.1 (every lottery committed since issue 15), exactly::
 
-        "".join(c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum())
+        "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c
+                for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum())
 
     i.e. Unicode NFKC normalisation (full-width digits become ordinary digits, and so on),
-    lower case, then only letters and digits are kept (Python's ``str.isalnum``): spaces,
+    lower case, then only letters and digits are kept (Python's ``str.isalnum``), every decimal
+    digit of any script written as its ASCII digit ("١٢" is "12"): spaces,
     commas, dots, dashes, slashes and every other sign people put between the groups of a
     number when they read it out do not count; every digit does, leading zeros included.
     So ``"17 23 05 41 38 09"``, ``"172305413809"``, ``"17-23-05-41-38-09"`` and
@@ -137,7 +139,7 @@ def normalise_public_number(text: str, *, engine_version: str = ENGINE_VERSION) 
     if rule == "spaces":
         s = " ".join(folded.split())
     else:
-        s = "".join(c for c in folded if c.isalnum())
+        s = number_key(folded)
     if not s:
         if folded.strip():
             raise InputError("the public random number has no digits or letters: type the number that was drawn "
@@ -150,7 +152,8 @@ def number_key(text: str) -> str:
     """What makes two public numbers "the same number" for the rule that a number is used once: its letters and
     digits (the 1.1 rule), whatever rule each lottery used, so that "12 07 33" once used cannot come back as
     "120733". Returns "" for text with no letters or digits."""
-    return "".join(c for c in unicodedata.normalize("NFKC", str(text)).lower() if c.isalnum())
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c
+                   for c in unicodedata.normalize("NFKC", str(text)).lower() if c.isalnum())
 
 
 def draw_hash(commitment_hex: str, public_number: str, *, engine_version: str = ENGINE_VERSION) -> bytes:

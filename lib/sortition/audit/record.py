@@ -53,7 +53,8 @@ FIELDS = ("seq", "at", "kind", "slot", "draw", "commitment", "public_number", "r
 def number_key(text: str) -> str:
     """Letters and digits of a public number (same as ``ceremony.number_key``; repeated so this module stays
     a standalone standard-library file)."""
-    return "".join(c for c in unicodedata.normalize("NFKC", str(text)).lower() if c.isalnum())
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c
+                   for c in unicodedata.normalize("NFKC", str(text)).lower() if c.isalnum())
 
 
 def canonical(event: dict) -> bytes:
