@@ -12,8 +12,10 @@ from importlib import import_module
 from typing import Any, Callable
 
 
-def public_face(package: str, where: dict[str, tuple[str, ...]]) -> Callable[[str], Any]:
-    """The package's ``__getattr__``: ``where`` maps each submodule to the public names it defines."""
+def public_face(package: str, where: dict[str, tuple[str, ...]]) -> tuple[list[str], Callable[[str], Any]]:
+    """``(__all__, __getattr__)`` for a package: ``where`` maps each submodule to the public names it defines.
+
+    Written once per package: ``__all__, __getattr__ = public_face(__name__, {"db": ("Database", ...)})``."""
     home = {name: module for module, names in where.items() for name in names}
 
     def __getattr__(name: str) -> Any:
@@ -21,4 +23,4 @@ def public_face(package: str, where: dict[str, tuple[str, ...]]) -> Callable[[st
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         return getattr(import_module(f"{package}.{home[name]}"), name)
 
-    return __getattr__
+    return list(home), __getattr__

@@ -45,7 +45,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lib.errors import UserError
+from lib.errors import UserError, run_command
 
 EXIT_OK, EXIT_INPUT, EXIT_CONFIRM = 0, 1, 3
 ACTOR = "command line"
@@ -840,31 +840,19 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="replace")
         except (AttributeError, ValueError):
             pass
-    parser = build_parser()
-    args = None
-    try:
-        args = parser.parse_args(argv)
-        if not getattr(args, "command", None):
-            parser.print_help(sys.stderr)
-            return EXIT_INPUT
-        return int(args.func(args))
-    except UserError as e:
-        if getattr(args, "json", False):
-            print(json.dumps({"status": "failed", "message": str(e)}, ensure_ascii=False, indent=1))
-        print(str(e), file=sys.stderr)
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
-    except SystemExit as e:            # --help
-        return int(e.code or 0) if isinstance(e.code, int) else EXIT_INPUT
-    except Exception as e:  # noqa: BLE001 - never a traceback for people
-        if os.environ.get("KLEROTERION_DEBUG", "").strip() not in ("", "0"):
-            raise
-        print(f"Something unexpected went wrong ({type(e).__name__}). This is a bug in Kleroterion: please report it "
-              "with the command you ran. Run it again with KLEROTERION_DEBUG=1 to see the details.", file=sys.stderr)
-        return EXIT_INPUT
+    return run_command(build_parser(), argv, plain=(UserError,), on_plain=_say_plainly, bug=_bug_message,
+                       exit_input=EXIT_INPUT)
 
+
+def _say_plainly(e: BaseException, args) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps({"status": "failed", "message": str(e)}, ensure_ascii=False, indent=1))
+    print(str(e), file=sys.stderr)
+
+
+def _bug_message(e: Exception) -> str:
+    return (f"Something unexpected went wrong ({type(e).__name__}). This is a bug in Kleroterion: please report it "
+            "with the command you ran. Run it again with KLEROTERION_DEBUG=1 to see the details.")
 
 if __name__ == "__main__":
     raise SystemExit(main())

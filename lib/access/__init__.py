@@ -5,20 +5,7 @@ Sits above the demo package: the demo passwords work only while the database hol
 
 from lib import public_face
 
-__all__ = [
-    "hash_password",
-    "verify_password",
-    "role_credentials",
-    "issue_token",
-    "read_token",
-    "Account",
-    "invite",
-    "accept",
-    "sign_in",
-    "still_signed_in",
-    "list_accounts",
-]
-__getattr__ = public_face(
+__all__, __getattr__ = public_face(
     __name__,
     {
         "auth": ("hash_password", "verify_password", "role_credentials", "issue_token", "read_token"),

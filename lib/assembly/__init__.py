@@ -3,18 +3,7 @@ stipends, replacements, and the members' printable access cards."""
 
 from lib import public_face
 
-__all__ = [
-    "enrol_panel",
-    "current_members",
-    "member_statuses",
-    "attendance_frame",
-    "attended_last_session",
-    "checkin_roster",
-    "awaiting_replacement",
-    "sync_replacements",
-    "cards_html",
-]
-__getattr__ = public_face(
+__all__, __getattr__ = public_face(
     __name__,
     {
         "participation": (

@@ -3,8 +3,7 @@ says "this is the demo" is read in lib.store.demo_marker), and the demo's "skip 
 
 from lib import public_face
 
-__all__ = ["load_demo", "open_demo", "database_state", "fast_forward"]
-__getattr__ = public_face(
+__all__, __getattr__ = public_face(
     __name__,
     {
         "load": ("load_demo", "open_demo", "database_state"),

@@ -3,21 +3,7 @@ they give, the volunteers' live board, and setting up a group's own assembly."""
 
 from lib import public_face
 
-__all__ = [
-    "Field",
-    "load_fields",
-    "save_fields",
-    "load_targets",
-    "save_target_version",
-    "latest_version",
-    "derive_quotas",
-    "build_instance",
-    "quotas_for_version",
-    "build_board",
-    "progress",
-    "needs_setup",
-]
-__getattr__ = public_face(
+__all__, __getattr__ = public_face(
     __name__,
     {
         "categories": ("Field", "load_fields", "save_fields"),

@@ -2,8 +2,7 @@
 
 from lib import public_face
 
-__all__ = ["collect_stages", "comparison", "tvd_table", "field_chart", "chance_chart", "build_report"]
-__getattr__ = public_face(
+__all__, __getattr__ = public_face(
     __name__,
     {
         "representativeness": ("collect_stages", "comparison", "tvd_table"),

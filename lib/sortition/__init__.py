@@ -9,19 +9,7 @@ Nothing here is imported eagerly: ``python -m lib.sortition verify`` must not lo
 
 from lib import public_face
 
-__all__ = [
-    "prepare_lottery",
-    "PreparedLottery",
-    "check_feasibility",
-    "InfeasibleQuotas",
-    "leximin",
-    "goldilocks",
-    "legacy_draw",
-    "round_to_uniform",
-    "lottery_in_worker",
-    "prepare_replacement",
-]
-__getattr__ = public_face(
+__all__, __getattr__ = public_face(
     __name__,
     {
         "prepare": ("prepare_lottery", "PreparedLottery"),

@@ -18,11 +18,11 @@ import argparse
 import csv
 import io
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
+from lib.errors import run_command
 from lib.sortition.audit.model import InputError
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2
@@ -449,25 +449,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        if not getattr(args, "command", None):
-            parser.print_help(sys.stderr)
-            return EXIT_INPUT
-        return int(args.func(args))
-    except InputError as e:
-        print(f"Error: {e}", file=sys.stderr)
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
-    except SystemExit as e:  # --help
-        return int(e.code or 0) if isinstance(e.code, int) else EXIT_INPUT
-    except Exception as e:  # noqa: BLE001 - never a traceback for people
-        if os.environ.get("KLEROTERION_DEBUG"):
-            raise
-        print(f"Error: something unexpected went wrong ({type(e).__name__}: {e}). This is a bug in Kleroterion; "
-              f"please report it with the command you ran. Set KLEROTERION_DEBUG=1 to see the details.",
-              file=sys.stderr)
-        return EXIT_INPUT
+    return run_command(build_parser(), argv, plain=(InputError,), on_plain=_say_plainly, bug=_bug_message,
+                       exit_input=EXIT_INPUT)
+
+
+def _say_plainly(e: BaseException, args) -> None:
+    print(f"Error: {e}", file=sys.stderr)
+
+
+def _bug_message(e: Exception) -> str:
+    return (f"Error: something unexpected went wrong ({type(e).__name__}: {e}). This is a bug in Kleroterion; "
+            "please report it with the command you ran. Set KLEROTERION_DEBUG=1 to see the details.")

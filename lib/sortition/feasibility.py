@@ -26,6 +26,7 @@ from typing import Mapping
 import highspy
 import numpy as np
 
+from lib.sortition.audit.ceremony import QuotaChangeRecord
 from lib.sortition.audit.model import Instance, InputError, Panel, Quota
 from lib.sortition.typespace import INF, TypeSpace, _csr, build_types, composition_rows, new_highs
 
@@ -53,13 +54,8 @@ KEYS = Labels(given=False)
 
 
 @dataclass(frozen=True)
-class QuotaChange:
-    feature: str
-    value: str
-    old_min: int
-    old_max: int
-    new_min: int
-    new_max: int
+class QuotaChange(QuotaChangeRecord):
+    """A relaxed quota (the fields the commitment records, ``ceremony.QuotaChangeRecord``), worded for people."""
 
     def describe(self, labels: Labels | None = None) -> str:
         g = (labels or KEYS).group(self.feature, self.value)

@@ -240,16 +240,18 @@ class _Solver:
         return None if self.deadline is None else self.deadline - time.perf_counter()
 
     def check_time(self) -> None:
-        r = self.remaining()
-        if r is not None and r <= 0:
+        """TimeoutError (keep the best lottery so far) at the deadline, on a stop request, or once settled."""
+        r, c = self.remaining(), self.control
+        if (r is not None and r <= 0) or (c.should_stop is not None and c.should_stop()) or self._settled():
             raise TimeoutError
+
+    def _settled(self) -> bool:
+        """Close enough to the bound (SETTLE_GAP) and the settle time has passed."""
         c = self.control
-        if c.should_stop is not None and c.should_stop():
-            raise TimeoutError
-        if c.settle_after is not None and self.best is not None and self.gap() <= SETTLE_GAP:
-            after = c.settle_after()
-            if after is not None and time.perf_counter() - self.t0 >= after:
-                raise TimeoutError
+        if c.settle_after is None or self.best is None or self.gap() > SETTLE_GAP:
+            return False
+        after = c.settle_after()
+        return after is not None and time.perf_counter() - self.t0 >= after
 
     def gap(self) -> float:
         if self.best is None or not math.isfinite(self.bound) or not math.isfinite(self.best[0]):

@@ -5,18 +5,7 @@ Lowest layer of the app: imports nothing from the other packages (see docs/adr/0
 
 from lib import public_face
 
-__all__ = [
-    "Database",
-    "DatabaseBusy",
-    "open_database",
-    "get_setting",
-    "set_setting",
-    "db_path",
-    "MIGRATIONS_DIR",
-    "is_demo_database",
-    "holds_only_demo",
-]
-__getattr__ = public_face(
+__all__, __getattr__ = public_face(
     __name__,
     {
         "db": ("Database", "DatabaseBusy", "open_database"),

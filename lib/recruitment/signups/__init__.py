@@ -3,8 +3,7 @@ validation, and the sync into the store (one sync at a time per slot)."""
 
 from lib import public_face
 
-__all__ = ["pool_frame", "SheetRef", "fetch_values", "write_worksheet", "Grid", "Mapping"]
-__getattr__ = public_face(
+__all__, __getattr__ = public_face(
     __name__,
     {
         "store": ("pool_frame",),

@@ -7,23 +7,7 @@ lottery (``ceremony``), the audit and public bundles (``bundle``, ``public``), t
 
 from lib import public_face
 
-__all__ = [
-    "Instance",
-    "Quota",
-    "Person",
-    "InputError",
-    "load_instance",
-    "PanelChecker",
-    "FrozenLottery",
-    "draw_hash",
-    "normalise_public_number",
-    "write_bundle",
-    "read_bundle",
-    "verify_bundle",
-    "verify_file",
-    "check_record",
-]
-__getattr__ = public_face(
+__all__, __getattr__ = public_face(
     __name__,
     {
         "model": ("Instance", "Quota", "Person", "InputError", "load_instance", "PanelChecker"),

@@ -42,6 +42,18 @@ from lib.sortition.audit.ceremony import ENGINE_VERSION, Draw, sha256_hex
 from lib.sortition.audit.model import InputError
 from lib.sortition.audit.formats import BUNDLE_FORMAT, FROZEN_NAME, format_fraction, manifest_bytes, pack_zip, read_zip
 
+# Shared by both bundles' READMEs (the text is part of the bundle: change it only with the format).
+_DRAWN_AND_HOW_TO_CHECK = """\
+3. Then a random number was drawn in public:
+       {public_number}
+   Together with the commitment it chooses panel number {index} out of the {M}
+   (counting from 0). Every panel in the list was equally likely to be chosen.
+
+How to check it
+---------------
+With Python 3.10 or newer and the Kleroterion source code, run from its folder:
+"""
+
 README_TEMPLATE = """\
 AUDIT BUNDLE OF A CITIZENS' ASSEMBLY DRAW
 =========================================
@@ -59,15 +71,7 @@ How the draw worked
        {commitment}
    Once published, nobody can change the pool, the quotas or the list of panels
    without the fingerprint changing.
-3. Then a random number was drawn in public:
-       {public_number}
-   Together with the commitment it chooses panel number {index} out of the {M}
-   (counting from 0). Every panel in the list was equally likely to be chosen.
-
-How to check it
----------------
-With Python 3.10 or newer and the Kleroterion source code, run from its folder:
-
+""" + _DRAWN_AND_HOW_TO_CHECK + """
     python -m lib.sortition verify THIS_BUNDLE.zip
 
 It re-computes the commitment from the files, the chosen panel from the public
@@ -233,15 +237,7 @@ How the draw worked
    and each panel only with a fingerprint of its members and how many seats each large
    group holds in it. Once published, nobody can change the pool, the answers, the quotas
    or the list of panels without the fingerprint changing.
-3. Then a random number was drawn in public:
-       {public_number}
-   Together with the commitment it chooses panel number {index} out of the {M}
-   (counting from 0). Every panel in the list was equally likely to be chosen.
-
-How to check it
----------------
-With Python 3.10 or newer and the Kleroterion source code, run from its folder:
-
+""" + _DRAWN_AND_HOW_TO_CHECK + """
     python -m lib.sortition verify THIS_BUNDLE.zip --commitment <announced> --public-number "<announced>"
 
 If you were given a receipt (a code like b0123456789ab-0123...), add --receipt <your code>:

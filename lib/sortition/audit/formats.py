@@ -68,41 +68,15 @@ def pack_zip(members: dict[str, bytes]) -> bytes:
         if len(data) > 0xFFFFFFFE or len(out) > 0xFFFFFFFE:
             raise InputError("the bundle is too large for a plain zip file")
         offset = len(out)
-        out += struct.pack(
-            "<IHHHHHIIIHH",
-            0x04034B50,
-            _VERSION,
-            _FLAGS,
-            0,
-            _DOS_TIME,
-            _DOS_DATE,
-            crc,
-            len(data),
-            len(data),
-            len(raw),
-            0,
-        )
+        # fmt: off
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, _VERSION, _FLAGS, 0, _DOS_TIME, _DOS_DATE,
+                           crc, len(data), len(data), len(raw), 0)
+        # fmt: on
         out += raw + data
-        central += struct.pack(
-            "<IHHHHHHIIIHHHHHII",
-            0x02014B50,
-            _MADE_BY,
-            _VERSION,
-            _FLAGS,
-            0,
-            _DOS_TIME,
-            _DOS_DATE,
-            crc,
-            len(data),
-            len(data),
-            len(raw),
-            0,
-            0,
-            0,
-            0,
-            _MODE,
-            offset,
-        )
+        # fmt: off
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, _MADE_BY, _VERSION, _FLAGS, 0, _DOS_TIME,
+                               _DOS_DATE, crc, len(data), len(data), len(raw), 0, 0, 0, 0, _MODE, offset)
+        # fmt: on
         central += raw
     cd_offset = len(out)
     out += central

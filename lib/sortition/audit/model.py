@@ -166,6 +166,10 @@ class PanelChecker:
                     seen[h] = pid
         return out
 
+    def problems_of_each(self, panels: Iterable[Sequence[str]]) -> list[str]:
+        """"panel n: reasons" for every panel of ``panels`` (numbered from 0) that is not valid."""
+        return [f"panel {n}: " + "; ".join(pr) for n, p in enumerate(panels) if (pr := self.problems(p))]
+
 
 # --- the shared benchmark format ------------------------------------------------------
 

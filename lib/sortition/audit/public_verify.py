@@ -46,8 +46,8 @@ def _csv_ids(data: bytes | None) -> list[str]:
 
 def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expected_number, depth: int) -> None:  # noqa: C901 - the verifier's checks in the order docs/VERIFYING.md lists them
     from lib.sortition.audit.formats import FROZEN_NAME
-    from lib.sortition.audit.verify import (check_commitment_of, check_files, check_header, check_objective,
-                                            check_public_number, verify_bundle)
+    from lib.sortition.audit.verify import (check_commitment_of, check_draw, check_files, check_header, check_objective,
+                                            check_public_number, parse_frozen, verify_bundle)
 
     contents = m["contents"]
     auditors = contents == "auditors"
@@ -66,12 +66,9 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
         res.fail(f"{FROZEN_NAME} (the committed public text) is missing, so the commitment cannot be checked")
         return
     actual = check_commitment_of(frozen, m, res, expected_commitment, f"{FROZEN_NAME} (the public text)")
-    try:
-        pl = parse_public(frozen)
-    except InputError as e:
-        res.fail(f"{FROZEN_NAME}: {e}")
+    pl = parse_frozen(frozen, parse_public, res)
+    if pl is None:
         return
-    res.good(f"{FROZEN_NAME} is in the canonical format")
     head = pl.header
     check_header(head, m, res)
     if m["m"] != pl.M:
@@ -87,15 +84,7 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
     idx = index_from_hash(h, pl.M)
     chosen = _csv_ids(members.get("panel.csv"))
     res.info.update(index=idx, public_number=number, panel=True, chosen=chosen)
-    draw_ok = True
-    if m["draw_hash"] != h.hex():
-        res.fail(f"manifest.json: the draw hash should be {h.hex()} (from the commitment and the public number), "
-                 f"not {m['draw_hash']}")
-        draw_ok = False
-    if m["panel_index"] != idx:
-        res.fail(f"manifest.json says panel number {m['panel_index']} was chosen, but the public number "
-                 f"{number!r} chooses panel number {idx}")
-        draw_ok = False
+    draw_ok = check_draw(m, h, idx, number, res)
     pool_ids = {p[0] for p in pl.people}
     if chosen != sorted(set(chosen)) or len(chosen) != pl.panel_size or not set(chosen) <= pool_ids:
         res.fail(f"panel.csv must list {pl.panel_size} different bundle ids of the pool, sorted")
@@ -268,9 +257,8 @@ def _check_round_public(pl: PublicLottery, chosen: list[str], pi: dict, res) -> 
 
 def _check_auditors(members, pl: PublicLottery, frozen: bytes, number: str, h: bytes, idx: int, previous,  # noqa: C901 - one verifier check per file of the auditors' bundle
                     depth: int, res) -> None:
-    from lib.sortition.audit.bundle import bundle_members
     from lib.sortition.audit.model import PanelChecker
-    from lib.sortition.audit.verify import _verify_chain
+    from lib.sortition.audit.verify import _verify_chain, rebuilt
 
     audit, salts = members.get("audit.jsonl"), members.get("salts.jsonl")
     if audit is None or salts is None:
@@ -292,12 +280,7 @@ def _check_auditors(members, pl: PublicLottery, frozen: bytes, number: str, h: b
         return
     res.good("the public text is exactly what audit.jsonl and salts.jsonl give: every fingerprint and every "
              "published count is true")
-    checker = PanelChecker(fl.instance)
-    bad = []
-    for n, p in enumerate(fl.panels):
-        pr = checker.problems(p)
-        if pr:
-            bad.append(f"panel {n}: " + "; ".join(pr))
+    bad = PanelChecker(fl.instance).problems_of_each(fl.panels)
     if bad:
         res.fail(f"{len(bad)} of the {fl.M} listed panels break the quotas: " + " | ".join(bad[:5]))
     else:
@@ -310,10 +293,8 @@ def _check_auditors(members, pl: PublicLottery, frozen: bytes, number: str, h: b
         res.info.update(commitment=sha256_hex(frozen))
     else:
         res.info.update(pool=fl.instance, quotas=list(fl.instance.quotas))
-    try:
-        want = bundle_members(draw, previous=previous, replacements=replacements)
-    except InputError as e:
-        res.fail(f"the bundle cannot be re-created: {e}")
+    want = rebuilt(draw, previous, replacements, res)
+    if want is None:
         return
     same = True
     for fname in sorted(AUDIT_FILES - {"audit.jsonl", "salts.jsonl"}) + sorted(ROUND_FILES - {"previous.zip"}) \

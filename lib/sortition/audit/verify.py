@@ -281,6 +281,40 @@ def check_header(head: dict, m: dict, res: "VerifyResult") -> None:
             res.fail(f"manifest.json says {key} = {m.get(key)!r}, but {FROZEN_NAME} says {head[key]!r}")
 
 
+def parse_frozen(frozen: bytes, parse, res: "VerifyResult"):
+    """``parse(frozen)``, saying in ``res`` whether the committed text is in the canonical format (None if not)."""
+    try:
+        parsed = parse(frozen)
+    except InputError as e:
+        res.fail(f"{FROZEN_NAME}: {e}")
+        return None
+    res.good(f"{FROZEN_NAME} is in the canonical format")
+    return parsed
+
+
+def rebuilt(draw: Draw, previous: bytes | None, replacements, res: "VerifyResult") -> dict[str, bytes] | None:
+    """The bundle's files as the writer makes them from the committed lottery (None: said in ``res``)."""
+    try:
+        return bundle_members(draw, previous=previous, replacements=replacements)
+    except InputError as e:
+        res.fail(f"the bundle cannot be re-created: {e}")
+        return None
+
+
+def check_draw(m: dict, h: bytes, idx: int, number: str, res: "VerifyResult") -> bool:
+    """The manifest's draw hash and panel number are those the commitment and the public number give."""
+    ok = True
+    if m["draw_hash"] != h.hex():
+        res.fail(f"manifest.json: the draw hash should be {h.hex()} (from the commitment and the public number), "
+                 f"not {m['draw_hash']}")
+        ok = False
+    if m["panel_index"] != idx:
+        res.fail(f"manifest.json says panel number {m['panel_index']} was chosen, but the public number "
+                 f"{number!r} chooses panel number {idx}")
+        ok = False
+    return ok
+
+
 def check_public_number(m: dict, res: "VerifyResult", expected: str | None,
                         engine_version: str = "1.0") -> str | None:
     """The manifest's public number, normalised (None when it cannot be read), checked against the announced
@@ -355,13 +389,9 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
         res.fail(f"{FROZEN_NAME} (the committed text) is missing, so the commitment cannot be checked")
         return
     actual = check_commitment_of(frozen, m, res, expected_commitment)
-
-    try:
-        fl = parse_canonical(frozen)
-    except InputError as e:
-        res.fail(f"{FROZEN_NAME}: {e}")
+    fl = parse_frozen(frozen, parse_canonical, res)
+    if fl is None:
         return
-    res.good(f"{FROZEN_NAME} is in the canonical format")
     check_header(fl.header(), m, res)
     if m["m"] != fl.M:
         res.fail(f"manifest.json says there are {m['m']} panels, but {FROZEN_NAME} lists {fl.M}")
@@ -377,15 +407,7 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
         idx = index_from_hash(h, fl.M)
         draw = Draw(fl, number, h.hex(), idx)
         res.info.update(index=idx, public_number=number, panel=True, chosen=list(draw.panel))
-        draw_ok = True
-        if m["draw_hash"] != h.hex():
-            res.fail(f"manifest.json: the draw hash should be {h.hex()} (from the commitment and the public number), "
-                     f"not {m['draw_hash']}")
-            draw_ok = False
-        if m["panel_index"] != idx:
-            res.fail(f"manifest.json says panel number {m['panel_index']} was chosen, but the public number "
-                     f"{number!r} chooses panel number {idx}")
-            draw_ok = False
+        draw_ok = check_draw(m, h, idx, number, res)
         got_panel = members.get("panel.csv", b"").decode("utf-8", "replace").split("\n")
         got_ids = [x for x in got_panel[1:] if x != ""]
         if sorted(got_ids) != sorted(draw.panel):
@@ -401,12 +423,7 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
             res.good(f"the public number chooses panel number {idx} of {fl.M}, and panel.csv is that panel")
 
     # 6. quotas
-    checker = PanelChecker(fl.instance)
-    bad_panels = []
-    for n, p in enumerate(fl.panels):
-        pr = checker.problems(p)
-        if pr:
-            bad_panels.append(f"panel {n}: " + "; ".join(pr))
+    bad_panels = PanelChecker(fl.instance).problems_of_each(fl.panels)
     if bad_panels:
         more = f" (and {len(bad_panels) - 5} more)" if len(bad_panels) > 5 else ""
         res.fail(f"{len(bad_panels)} of the {fl.M} listed panels break the quotas: " + " | ".join(bad_panels[:5]) + more)
@@ -434,10 +451,8 @@ def _v1_rest(members, m, res, frozen, expected_commitment, expected_number, dept
 
     # 4 and 8. the readable files and the README, byte for byte
     if draw is not None:
-        try:
-            want = bundle_members(draw, previous=previous, replacements=replacements)
-        except InputError as e:
-            res.fail(f"the bundle cannot be re-created: {e}")
+        want = rebuilt(draw, previous, replacements, res)
+        if want is None:
             return
         same = True
         for fname in sorted(set(want) | set(members)):
