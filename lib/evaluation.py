@@ -218,9 +218,11 @@ def issue_codes(db: Database, person_ids: Iterable[str], actor: str | None = "or
             cur.execute("INSERT INTO eval_access_codes (code_hash, person_id, token, issued_by) VALUES (?, ?, ?, ?)",
                         [code_hash(codes[pid]), pid, token, actor])
             out[pid] = format_code(codes[pid])
-        if out:
+        if out and replace:       # named, so that a card made for somebody else's seat is seen in the log
             _log(cur, actor or "organiser", "codes_issued",
-                 detail=f"{len(out)} access code(s) {'replaced' if replace else 'made'}")
+                 detail=f"new access card for {', '.join(sorted(out))}: the old code no longer works")
+        elif out:
+            _log(cur, actor or "organiser", "codes_issued", detail=f"{len(out)} access code(s) made")
         return out
 
     return db.transaction(write)
