@@ -126,13 +126,9 @@ def core_tab() -> None:
 def members_tab() -> None:
     s = ev.eval_settings(db())
     base = ev.adoption_base(db())
-    st.markdown(f"A members' question is adopted when at least **{s['share']:.0%}** of the members who attended "
-                f"the last session endorse it, up to **{s['limit']}** questions in all.")
+    st.markdown(ev.adoption_rule_words(s["share"], base, s["limit"]))     # plain words, this base's numbers
     if base.source != "members who attended the last session":
         st.caption(f"No attendance is recorded yet, so the share is taken of the {base.count} {base.source}.")
-    else:
-        st.caption(f"{base.count} members attended the last session: "
-                   f"{ev.needed_endorsements(s['share'], base.count)} endorsements are needed.")
     with st.expander("Change the agreed share, the limit or the members-first period"):
         with st.form("eval_settings"):
             share = st.slider("Agreed share (%)", 5, 100, int(round(s["share"] * 100)), step=5)
@@ -183,7 +179,8 @@ def members_tab() -> None:
         with st.expander(f"Round {r.round_id}: closed {when(r.closed_at)}, {r.needed} needed "
                          f"({r.share:.0%} of {r.base} {md(r.base_source)})"):
             st.caption(f"Lot seed: “{md(r.lot_seed)}”. Lot number = SHA-256(seed|question); smallest wins a tie.")
-            st.dataframe(ev.round_result(db(), r.round_id), hide_index=True, width="stretch")
+            st.dataframe(ev.round_result_table(ev.round_result(db(), r.round_id), codes=True), hide_index=True,
+                         width="stretch")
     obj = ev.objections_frame(db())
     if not obj.empty:
         st.subheader("Objections")
