@@ -1577,6 +1577,23 @@ def diverging_frame(results: pd.DataFrame) -> pd.DataFrame:
                                       "count"])
 
 
+def results_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The shown questions of a results frame for people to read: numbered as in the survey, plain
+    column names, no internal codes or flags. Suppressed questions are left out entirely."""
+    shown = results[~results["suppressed"].astype(bool)]
+    out = pd.DataFrame({
+        "No.": shown["position"].astype(int),
+        "Question": shown["wording"],
+        "Part of the process": [STAGES.get(s, "Members' question") if isinstance(s, str) else "Members' question"
+                                for s in shown["stage"]],
+        "Answers": shown["answers"].astype(int),
+        "Gave a view": shown["views"].astype(int),
+    })
+    for label in ANSWERS.values():
+        out[label] = shown[label].astype(int)
+    return out.reset_index(drop=True)
+
+
 def export_frame(db: Database, wave_ids: Iterable[int]) -> pd.DataFrame:
     """Aggregated results for a CSV export (suppressed questions show no counts)."""
     frames = []
