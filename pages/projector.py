@@ -12,7 +12,7 @@ import streamlit as st
 
 from lib import draws
 from lib.plaintext import html as plain, md
-from lib.projector import COMMITTED, REVEALED, projector_view
+from lib.projector import COMMITTED, REVEALED, fingerprint, projector_view
 from pages.common import db, run_page, show_errors
 
 POLL_SECONDS = 2.0
@@ -42,7 +42,11 @@ def live() -> None:
 
 
 def _live_body() -> None:
-    view = projector_view(db())
+    d = db()
+    view = st.session_state.get("_projector_view")
+    if view is None or view.fingerprint != fingerprint(d):      # one small query when nothing happened
+        view = projector_view(d)
+        st.session_state["_projector_view"] = view
     st.markdown(f"<div data-testid='projector' data-stage='{view.stage}'>"
                 f"<h2 style='font-size: clamp(1.6rem, 4vw, 3rem)'>{plain(view.heading)}</h2></div>",
                 unsafe_allow_html=True)
