@@ -649,3 +649,19 @@ def test_revealed_replacement_rounds_join_the_panel_replacing_the_dropouts(demo_
     assert list(P.member_events_frame(demo_db, ids[1])["status"]) == ["selected", "withdrawn", "replaced"]
     assert sorted(P.current_members(demo_db)) == sorted(ids[2:] + reserve)
     assert P.awaiting_replacement(demo_db) == []
+
+
+def test_marks_saved_before_migration_013_are_the_current_marks_after_it(demo_db, panel):
+    """A database from before check-ins were recorded once: its log (duplicates and corrections
+    included) gives the same current marks once migration 013 has run."""
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 10), None, "o")
+    demo_db.query("DROP TABLE attendance_now")
+    demo_db.query("DELETE FROM schema_version WHERE version = 13")
+    rows = [(panel[0], "present"), (panel[0], "present"), (panel[1], "absent"), (panel[1], "late"), (panel[2], "excused")]
+    for i, (pid, mark) in enumerate(rows):
+        demo_db.query("INSERT INTO attendance_log (session_id, person_id, mark, recorded_at, actor, source) "
+                      "VALUES (?, ?, ?, ?, 'v', 'door')", [sid, pid, mark, T0 + timedelta(minutes=i)])
+    assert demo_db.migrate() == [13]
+    assert P.session_marks(demo_db, sid) == {panel[0]: "present", panel[1]: "late", panel[2]: "excused"}
+    again = P.mark_attendance(demo_db, sid, panel[1], "late", "v2")
+    assert again.outcome == "already" and again.at == T0 + timedelta(minutes=3)
