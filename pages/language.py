@@ -95,12 +95,14 @@ def keep_in_address(lang: str | None = None) -> None:
 
 
 def picker() -> str:
-    """The language picker ("Language / Idioma": English / Español). Returns the language in use."""
+    """The language picker ("Language / Idioma": English | Español), at the top of every member and visitor
+    page. Returns the language in use."""
     lang = current_language()
     keep_in_address(lang)
     st.session_state["_lang_picker"] = lang
-    st.radio(i18n.picker_label(), list(i18n.LANGUAGES), format_func=i18n.language_label,
-             key="_lang_picker", horizontal=True, on_change=_chosen)
+    # a segmented control, not a radio: the page's own radios (the survey's questions) stay the page's
+    st.segmented_control(i18n.picker_label(), list(i18n.LANGUAGES), format_func=i18n.language_label,
+                         key="_lang_picker", required=True, on_change=_chosen)
     return lang
 
 
