@@ -154,3 +154,16 @@ def test_the_public_transparency_page_in_spanish_from_a_link(app_env):
     for english in ("How the assembly's members were chosen", "The draw has not happened yet",
                     "How representative", "Transparency\n"):
         assert english not in page, english
+
+
+def test_the_projector_in_spanish_before_the_draw(app_env):
+    at = open_app(None)
+    at.query_params["lang"] = "es"
+    at.run()
+    goto(at, "pages/projector.py")
+    page = "\n".join([everything(at), *(str(m.value) for m in at.markdown)])
+    for spanish in ("el sorteo, en directo", "El sorteo todavía no ha empezado",
+                    "El compromiso aparecerá aquí en cuanto los organizadores lo publiquen"):
+        assert spanish in page, spanish
+    for english in ("the draw, live", "The draw has not started yet", "The commitment will appear here"):
+        assert english not in page, english
