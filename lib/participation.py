@@ -632,7 +632,7 @@ def sign_in_sheet_html(db: Database, session_id: int) -> str:
         raise UserError(f"There is no session number {session_id}.")
     roster = checkin_roster(db, session_id)
     rows = "\n".join(
-        f"<tr><td>{html.escape(r.first_name)}</td><td class=id>{html.escape(r.person_id)}</td>"
+        f"<tr><td>{html.escape(r.first_name or NO_NAME)}</td><td class=id>{html.escape(r.person_id)}</td>"
         + "<td class=box>☐</td>" * len(MARKS) + "</tr>"
         for r in roster.itertuples())
     heads = "".join(f"<th>{html.escape(MARK_LABELS[m])}</th>" for m in MARKS)

@@ -397,6 +397,16 @@ def test_sign_in_sheet_lists_first_names_and_pseudonyms_only(demo_db, panel):
     assert page.count("☐") == 30 * 4
 
 
+def test_the_sign_in_sheet_never_prints_an_email_given_as_a_name(demo_db, panel):
+    demo_db.query("UPDATE contacts SET name = 'kwame.asante@example.org' WHERE person_id = ?", [panel[0]])
+    demo_db.query("UPDATE contacts SET name = 'Asante, Kwame' WHERE person_id = ?", [panel[1]])
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 10), None, "o")
+    page = P.sign_in_sheet_html(demo_db, sid)
+    assert "kwame.asante" not in page and "Asante" not in page
+    assert f"<tr><td>(no name given)</td><td class=id>{panel[0]}</td>" in page
+    assert f"<tr><td>Kwame</td><td class=id>{panel[1]}</td>" in page
+
+
 # --- needs a call, with a fixed clock ----------------------------------------------------------
 
 def test_no_reply_for_48_hours_since_contacted(demo_db, panel):
