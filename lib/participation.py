@@ -577,7 +577,8 @@ def first_name(full_name: str | None) -> str:
     from an email address or a phone number is ever returned ('mary.smith@example.org' -> ''),
     nor a word with a digit in it, so a contact detail typed in the name column stays hidden."""
     text = unicodedata.normalize("NFC", str(full_name or ""))
-    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)   # odd spaces, controls
+    # odd spaces and control characters split words; joiners (ZWJ, ZWNJ: part of Persian or Indic names) stay
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Zs", "Zl", "Zp") else c for c in text)
     if "," in text:
         before, after = text.split(",", 1)
         after_words = _drop_titles(_name_words(after.replace(",", " ")))
