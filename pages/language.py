@@ -124,8 +124,12 @@ _TABLE_WORDS = [i18n.N_("Step"), i18n.N_("When (UTC)"), i18n.N_("What happened")
                 i18n.N_("People under half the equal chance"), i18n.N_("Group"), i18n.N_("Community"),
                 i18n.N_("Community (target)"), i18n.N_("Signed up"), i18n.N_("Ready for the draw"),
                 i18n.N_("Selected"), i18n.N_("Confirmed"), i18n.N_("Completed"),
-                i18n.N_("fewer than 5"), i18n.N_("not shown")]
-_CELL_WORDS = {"fewer than 5", "not shown"}
+                i18n.N_("fewer than 5"), i18n.N_("not shown"),
+                # the survey results' table (lib.evaluation.results_table)
+                i18n.N_("No."), i18n.N_("Question"), i18n.N_("Part of the process"), i18n.N_("Answers"),
+                i18n.N_("Gave a view"), i18n.N_("Members' question")]
+_CELL_WORDS = {"fewer than 5", "not shown", "Members' question", "Integrity of the process design",
+               "The deliberative experience", "Pathways to impact"}
 
 
 def table_in_language(frame):

@@ -14,7 +14,7 @@ from lib.privacy import SMALL_GROUP, safe_csv_bytes
 from lib.settings import get_setting
 from pages.common import db, run_page
 from pages.eval_common import when
-from pages.language import _, current_language, ngettext
+from pages.language import _, current_language, ngettext, table_in_language, translator
 
 
 def status_line(w: ev.Wave) -> str:
@@ -55,7 +55,7 @@ def body() -> None:
                                                                      total=len(res)))
     st.caption(channels_line(wid, role))
     if not div.empty:
-        st.altair_chart(likert_chart(div, title=wave.label), width="stretch")
+        st.altair_chart(likert_chart(div, title=wave.label, tr=translator()), width="stretch")
     hidden = res[res["suppressed"]]
     if not hidden.empty:
         st.warning(ngettext("{n} question had fewer than {small} real answers (“Prefer not to say” does not count), "
@@ -65,7 +65,7 @@ def body() -> None:
                             "count), so their results are not shown to anyone (with so few, answers could be "
                             "recognised): questions {numbers}.", len(hidden)).format(
             n=len(hidden), small=SMALL_GROUP, numbers=", ".join(str(int(p)) for p in hidden["position"])))
-    table = ev.results_table(res).rename(columns=lambda c: _(c))   # numbered as in the survey, plain names
+    table = table_in_language(ev.results_table(res))   # numbered as in the survey, plain names
     with st.expander(_("The numbers behind the chart")):
         st.dataframe(table, hide_index=True, width="stretch")
     said = ev.you_said_frame(db(), [w.wave_id for w in visible])

@@ -105,6 +105,11 @@ def test_answers_given_in_spanish_and_in_english_count_together(app_env):
     assert "Results of the anonymous surveys" not in page and "People who answered" not in page
     tables = "\n".join(df.value.to_csv() for df in at.dataframe)
     assert E1_ES in tables and E1_EN not in tables         # the numbers behind the chart, in Spanish
+    headings = [c for df in at.dataframe for c in df.value.columns]
+    assert {"Pregunta", "De acuerdo", "Muy de acuerdo"} <= set(headings) and "Agree" not in headings
+    [chart] = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
+    spec = str(chart.proto.spec) + str([d for d in getattr(chart.proto, "datasets", [])])
+    assert "Muy de acuerdo" in spec and "Respuesta" in spec and "Strongly agree" not in spec
 
 
 def test_a_members_question_without_translation_says_so_until_an_organiser_translates_it(app_env):
