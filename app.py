@@ -128,10 +128,6 @@ def sidebar(role: str) -> None:
     from pages import staff_session
 
     with st.sidebar:
-        if role in (M, P):
-            from pages.language import picker
-
-            picker()   # members and visitors: "Language / Idioma"
         if role != P:
             name = st.session_state.get("account_name") or st.session_state.get("idp_email")
             st.caption(f"Signed in as **{md(name)}** ({auth.ROLE_LABELS[role]})" if name
@@ -194,9 +190,9 @@ menu_on()
 _nav = st.navigation(_pages)
 go_back(_pages)
 if role in (M, P):
-    from pages.language import keep_in_address
+    from pages.language import picker
 
-    keep_in_address()   # ?lang=es again after a move between pages (which drops the address's parameters)
+    picker()   # members and visitors: "Language / Idioma" at the top of every page (a phone hides the side menu)
 from pages.common import routed  # noqa: E402 - a page run outside the router is refused (pages/common.py)
 
 with routed():

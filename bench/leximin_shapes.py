@@ -84,7 +84,7 @@ LEVEL1 = re.compile(r"level 1 of \d+\b.*?([0-9.]+)% of the way")
 LEVEL = re.compile(r"level (\d+) of (?:about )?(\d+)")
 
 CSV_FIELDS = ["shape", "seed", "objective", "status", "people", "seats", "features", "types", "time_limit",
-              "min_proven_s", "engine_maximin_s", "complete", "seconds", "cpu_s", "share_at_checkpoint",
+              "min_proven_s", "min_proven_cpu_s", "engine_maximin_s", "complete", "seconds", "cpu_s", "share_at_checkpoint",
               "checkpoint_source", "min_probability", "upper_bound", "gap", "max_probability", "mean_probability",
               "levels", "stages", "columns", "rounding_s", "floor_M_pmin", "rounded_min_panels",
               "rounding_loss_panels", "max_deviation_panels", "deviation_floor_panels", "panels_valid",
@@ -135,13 +135,14 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
     else:
         solve = leximin
     kwargs: dict = {}
-    snaps: list[tuple[float, float, float, float]] = []   # (t, min, bound, engine's maximin_seconds)
+    snaps: list[tuple[float, float, float, float, float]] = []   # (t, min, bound, engine's maximin_seconds, cpu)
     level1: list[tuple[float, float]] = []                 # (t, share of the way to the bound) while on level 1
     levels = [0, 0]                                         # highest level seen, levels announced
     t0 = time.perf_counter()
 
     def on_snapshot(d) -> None:
-        snaps.append((time.perf_counter() - t0, d.min_probability, d.upper_bound, d.maximin_seconds))
+        snaps.append((time.perf_counter() - t0, d.min_probability, d.upper_bound, d.maximin_seconds,
+                      time.process_time() - c0))
 
     def progress(msg: str, frac: float) -> None:
         t = time.perf_counter() - t0
@@ -175,6 +176,7 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
     proven = [s for s in snaps if not math.isnan(s[3])]
     if proven:
         row["min_proven_s"] = proven[0][0]
+        row["min_proven_cpu_s"] = proven[0][4]
     elif not math.isnan(dist.maximin_seconds):
         row["min_proven_s"] = dist.maximin_seconds
     # the share of the proven bound at the checkpoint
@@ -268,15 +270,20 @@ def _f(x) -> float:
         return math.nan
 
 
+def _cpu(x: float) -> str:
+    """Processor seconds of the run's process (not proven within the limit, or not recorded: '–')."""
+    return "–" if math.isinf(x) or math.isnan(x) else f"{x:.1f}"
+
+
 def summarise(rows: list[dict], shapes: list[str], objectives: list[str], checkpoint: float) -> list[str]:
     from bench.shapes import SHAPES
 
     out = ["| shape | objective | people | k | feat. | types (median) | runs | minimum proven optimal at, s: "
-           "median / p90 / worst | at the bound after 25 s (lowest share) | complete, s: median / p90 "
+           "median / p90 / worst | processor time to it, s: median / worst | at the bound after 25 s (lowest share) | complete, s: median / p90 "  # noqa: E501 - a table header, read whole
            "| smallest chance / (k/n), median | largest chance, median / max | rounding: least likely person "
            "below floor(M p_min), panels: median / worst | largest person deviation, panels: median / worst "
            "(floor) | panels valid | baseline MAXIMIN s | baseline s / ours to the minimum |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     notes: list[str] = []
     for key in shapes:
         sh = SHAPES[key]
@@ -290,6 +297,8 @@ def summarise(rows: list[dict], shapes: list[str], objectives: list[str], checkp
             people = [int(r["people"]) for r in ok]
             tmin = [_f(r.get("min_proven_s")) for r in ok]
             tmin = [math.inf if math.isnan(x) else x for x in tmin] + [math.inf] * failed
+            cmin = [_f(r.get("min_proven_cpu_s")) for r in ok]
+            cmin = [math.inf if math.isnan(x) else x for x in cmin] + [math.inf] * failed
             tcomp = [_f(r["seconds"]) if str(r.get("complete")) in ("True", "true", "1") else math.inf for r in ok]
             tcomp += [math.inf] * failed
             shares = [x for x in (_f(r.get("share_at_checkpoint")) for r in ok) if not math.isnan(x)]
@@ -333,6 +342,8 @@ def summarise(rows: list[dict], shapes: list[str], objectives: list[str], checkp
                 f"{len(rs)}" + (f" ({failed} failed)" if failed else ""),
                 "– (Goldilocks)" if obj == "goldilocks" else
                 f"{_secs(statistics.median(tmin), limit)} / {_secs(_pct(tmin, 0.9), limit)} / {_secs(max(tmin), limit)}",
+                "–" if obj == "goldilocks" or not ok else
+                f"{_cpu(statistics.median(cmin))} / {_cpu(max(cmin))}",
                 f"{at_bound} of {len(rs)} ({min(shares):.4f})" if shares else "–",
                 comp,
                 f"{statistics.median(ratio_min):.3f}" if ok else "–",
@@ -560,7 +571,9 @@ LEGEND = [
     "",
     "Times are wall-clock seconds from the call to `leximin()` (pool generation excluded); \"> limit\": not "
     "reached within the time limit (p90 and worst count such runs as never). \"minimum proven optimal at\": the "
-    "first lottery whose smallest chance equals the proven upper bound. \"at the bound after 25 s\": runs whose "
+    "first lottery whose smallest chance equals the proven upper bound. \"processor time to it\": the processor "
+    "seconds the run's process had used by then (all its threads; does not grow with the machine's load, unlike "
+    "the wall-clock times). \"at the bound after 25 s\": runs whose "
     "lottery at 25 s had the proven optimal minimum; in brackets the lowest share min/bound at 25 s over the "
     "runs. \"complete\": every LEXIMIN level finished. \"smallest chance / (k/n)\": the fairness of the minimum "
     "against an equal chance for all (the published real pools: 0.26-0.59). \"rounding\": floor(1000 p_min) "

@@ -349,6 +349,8 @@ def _commitment_block(rec: draws.DrawRecord, prefix: str) -> None:
     st.markdown("**The commitment**. Read it aloud, put it on your website and in the room, before the public "
                 "number is drawn:")
     _big_code(rec.commitment)
+    st.page_link("pages/projector.py", label="Show the ceremony on the room's screen: the projector page (no "
+                 "sign-in; it follows this page by itself)", icon=":material/cast:")
     page = draws.printable_lottery_html(rec, draws.frozen_lottery(db(), rec.draw_id), title=_assembly_name())
     st.download_button("Download the printable page (every panel by pseudonym)", page.encode("utf-8"),
                        file_name=f"lottery-{prefix}{rec.draw_id}.html", mime="text/html", key=f"{prefix}print",

@@ -10,6 +10,7 @@ import streamlit as st
 from lib.evaluation import survey as ev
 from lib.assembly import participation
 from lib.assembly.access_cards import cards_html
+from lib.assembly import public_url
 from lib.errors import UserError
 from lib.plaintext import md
 from lib.store.settings import get_setting
@@ -34,9 +35,18 @@ def cards_tab() -> None:  # noqa: C901 - page under rework on main (issue 15); s
     s = ev.eval_settings(db())
     st.markdown("Each member gets a personal **access code** on a printed card, with a QR code that opens the "
                 "members' sign-in page. Only a scrambled form (hash) of each code is stored, so **the cards can be "
-                "downloaded only right after they are made**: print them then.")
-    url = st.text_input("The app's web address (for the QR code)", value=s["app_url"] or "http://localhost:8501",
+                "downloaded only right after they are made**: print them then. A member who lost their card gets "
+                "a new one (below): their old code then stops working.")
+    # the saved address, else the server's KLEROTERION_PUBLIC_URL, else the address this browser uses; never
+    # a made-up localhost (lib/assembly/public_url.py)
+    chosen = public_url.choose(s["app_url"], st.context.url, page_path="evaluation")
+    url = st.text_input("The app's web address (for the QR code)", value=chosen.url,
                         help="The address members type in their browser to reach this app.")
+    if chosen.source in ("configured", "browser") and public_url.clean(url) == chosen.url:
+        st.caption(f"Filled in from {public_url.SOURCE_WORDS[chosen.source]}. Save it to keep it.")
+    address_problem = public_url.problem(url)
+    if address_problem:
+        st.warning(address_problem)
     if url.strip().rstrip("/") != s["app_url"]:
         if st.button("Save the address"):
             _act(lambda: ev.save_eval_settings(db(), app_url=url, actor=ACTOR), "Address saved.")
@@ -61,7 +71,12 @@ def cards_tab() -> None:  # noqa: C901 - page under rework on main (issue 15); s
         except UserError as e:
             st.error(str(e))
     if holders:
-        with st.expander("Replace a lost card"):
+        with st.expander("Print a member's card again (lost or never printed)"):
+            st.caption("A code cannot be shown twice (only its scrambled form is kept), so the member gets a new "
+                       "code and the old one stops working. The change is written in the log below. If they already "
+                       "answered a survey that is still open, that answer still counts and stays anonymous, and "
+                       "they cannot answer it a second time: nobody, organisers included, can see which answers "
+                       "were theirs.")
             pid = st.selectbox("Member", sorted(holders), key="replace_pid")
             if st.button("Make a new card (the old code stops working)"):
                 try:
@@ -111,13 +126,9 @@ def core_tab() -> None:
 def members_tab() -> None:
     s = ev.eval_settings(db())
     base = ev.adoption_base(db())
-    st.markdown(f"A members' question is adopted when at least **{s['share']:.0%}** of the members who attended "
-                f"the last session endorse it, up to **{s['limit']}** questions in all.")
+    st.markdown(ev.adoption_rule_words(s["share"], base, s["limit"]))     # plain words, this base's numbers
     if base.source != "members who attended the last session":
         st.caption(f"No attendance is recorded yet, so the share is taken of the {base.count} {base.source}.")
-    else:
-        st.caption(f"{base.count} members attended the last session: "
-                   f"{ev.needed_endorsements(s['share'], base.count)} endorsements are needed.")
     with st.expander("Change the agreed share, the limit or the members-first period"):
         with st.form("eval_settings"):
             share = st.slider("Agreed share (%)", 5, 100, int(round(s["share"] * 100)), step=5)
@@ -168,7 +179,8 @@ def members_tab() -> None:
         with st.expander(f"Round {r.round_id}: closed {when(r.closed_at)}, {r.needed} needed "
                          f"({r.share:.0%} of {r.base} {md(r.base_source)})"):
             st.caption(f"Lot seed: “{md(r.lot_seed)}”. Lot number = SHA-256(seed|question); smallest wins a tie.")
-            st.dataframe(ev.round_result(db(), r.round_id), hide_index=True, width="stretch")
+            st.dataframe(ev.round_result_table(ev.round_result(db(), r.round_id), codes=True), hide_index=True,
+                         width="stretch")
     obj = ev.objections_frame(db())
     if not obj.empty:
         st.subheader("Objections")

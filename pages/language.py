@@ -95,12 +95,14 @@ def keep_in_address(lang: str | None = None) -> None:
 
 
 def picker() -> str:
-    """The language picker ("Language / Idioma": English / Español). Returns the language in use."""
+    """The language picker ("Language / Idioma": English | Español), at the top of every member and visitor
+    page. Returns the language in use."""
     lang = current_language()
     keep_in_address(lang)
     st.session_state["_lang_picker"] = lang
-    st.radio(i18n.picker_label(), list(i18n.LANGUAGES), format_func=i18n.language_label,
-             key="_lang_picker", horizontal=True, on_change=_chosen)
+    # a segmented control, not a radio: the page's own radios (the survey's questions) stay the page's
+    st.segmented_control(i18n.picker_label(), list(i18n.LANGUAGES), format_func=i18n.language_label,
+                         key="_lang_picker", required=True, on_change=_chosen)
     return lang
 
 
@@ -122,8 +124,12 @@ _TABLE_WORDS = [i18n.N_("Step"), i18n.N_("When (UTC)"), i18n.N_("What happened")
                 i18n.N_("People under half the equal chance"), i18n.N_("Group"), i18n.N_("Community"),
                 i18n.N_("Community (target)"), i18n.N_("Signed up"), i18n.N_("Ready for the draw"),
                 i18n.N_("Selected"), i18n.N_("Confirmed"), i18n.N_("Completed"),
-                i18n.N_("fewer than 5"), i18n.N_("not shown")]
-_CELL_WORDS = {"fewer than 5", "not shown"}
+                i18n.N_("fewer than 5"), i18n.N_("not shown"),
+                # the survey results' table (lib.evaluation.survey.results_table)
+                i18n.N_("No."), i18n.N_("Question"), i18n.N_("Part of the process"), i18n.N_("Answers"),
+                i18n.N_("Gave a view"), i18n.N_("Members' question")]
+_CELL_WORDS = {"fewer than 5", "not shown", "Members' question", "Integrity of the process design",
+               "The deliberative experience", "Pathways to impact"}
 
 
 def table_in_language(frame):

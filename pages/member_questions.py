@@ -28,6 +28,20 @@ def _act(fn, success: str) -> None:
         st.rerun()
 
 
+def rule_words(share: float, base: ev.Base, limit: int) -> str:
+    """The adoption rule in plain words, with this round's numbers (lib.evaluation.survey.needed_endorsements)."""
+    needed = ev.needed_endorsements(share, base.count)
+    if base.source == "members who attended the last session":
+        of = ngettext("{count} member who attended the last session", "{count} members who attended the last "
+                      "session", base.count).format(count=base.count)
+    else:
+        of = f"{base.count} {_(base.source)}"
+    return _("A question goes into the surveys if at least **{share:.0%}** of the {of} endorse it, and never fewer "
+             "than {least} members, so nobody can adopt their own question alone: that is **{needed} or more**. "
+             "Up to {limit} members' questions go into the surveys in all.").format(
+        share=share, of=of, least=ev.MIN_ENDORSEMENTS, needed=needed, limit=limit)
+
+
 def endorse_section(session: ev.MemberSession) -> None:
     st.subheader(_("Endorse questions"))
     rnd = ev.open_round_now(db())
@@ -36,13 +50,11 @@ def endorse_section(session: ev.MemberSession) -> None:
         return
     ev.eval_settings(db())
     base = ev.adoption_base(db())
-    needed = ev.needed_endorsements(rnd.share, base.count)
-    st.markdown(f"Open until **{when(rnd.closes_at)}**. A question goes into the surveys if at least "
-                f"**{rnd.share:.0%}** of the {base.count} {base.source} endorse it (that is {needed} or more), up "
-                f"to {rnd.max_adopted} members' questions in all. How many endorsed each question is shown only "
-                "when the round closes.")
+    st.markdown(_("Open until **{closes}**.").format(closes=when(rnd.closes_at)) + " " + rule_words(
+        rnd.share, base, rnd.max_adopted) + " " + _("How many endorsed each question is shown only when the round "
+                                                   "closes."))
     if base.source != "members who attended the last session":
-        st.caption(f"Note: the share is taken of the {base.source}.")
+        st.caption(_("Note: the share is taken of the {source}.").format(source=_(base.source)))
     with st.expander(_("How the order and any tie are decided")):
         st.markdown(_(
             "Each member sees the questions in their own order, so none is favoured by coming first. If questions "
@@ -80,14 +92,22 @@ def propose_section(session: ev.MemberSession) -> None:
                   "with, for example “I felt comfortable asking the experts questions.” The organisers check each "
                   "question before it can be endorsed (for example, that it is about this assembly and names "
                   "nobody); you will see their answer under “Your questions”."))
-    with st.form("propose", clear_on_submit=True):
-        wording = st.text_area(_("Your question"), max_chars=ev.MAX_TEXT)
-        purpose = st.text_area(_("What do you want to learn from it?"), max_chars=ev.MAX_TEXT)
+    n = st.session_state.get("propose_form", 0)       # a new form (empty boxes) only after a save
+    with st.form(f"propose_{n}", clear_on_submit=False):   # a refused proposal keeps what was typed
+        wording = st.text_area(_("Your question"), max_chars=ev.MAX_TEXT, key=f"propose_wording_{n}")
+        purpose = st.text_area(_("What do you want to learn from it?"), max_chars=ev.MAX_TEXT,
+                               key=f"propose_purpose_{n}")
         ok = st.form_submit_button(_("Propose this question"), type="primary")
     if ok:
-        _act(lambda: ev.propose_question(db(), session, wording, purpose),
-             _("Thank you: your question is saved. It is waiting for a check by the organisers; once accepted, "
-               "it goes into the next endorsement round."))
+        try:
+            ev.propose_question(db(), session, wording, purpose)
+        except UserError as e:
+            st.error(str(e))
+            return
+        st.session_state["propose_form"] = n + 1
+        flash("success", _("Thank you: your question is saved. It is waiting for a check by the organisers; once "
+                           "accepted, it goes into the next endorsement round."))
+        st.rerun()
 
 
 def mine_section(session: ev.MemberSession) -> None:
@@ -120,12 +140,7 @@ def decisions_section(session: ev.MemberSession) -> None:
         res = ev.round_result(db(), rnd.round_id)
         st.markdown(f"**Round {rnd.round_id}**, closed {when(rnd.closed_at)}: {rnd.needed} endorsement(s) needed "
                     f"({rnd.share:.0%} of {rnd.base} {md(rnd.base_source)}).")
-        table = res.assign(outcome=res["outcome"].map(ev.OUTCOME_WORDS),
-                           by_lot=res["by_lot"].map({True: "yes", False: ""}))
-        st.dataframe(table.rename(columns={"question_id": "Question", "wording": "Wording",
-                                           "endorsements": "Endorsements", "outcome": "Decision",
-                                           "by_lot": "Decided by lot", "lot_key": "Lot number (SHA-256)"}),
-                     hide_index=True, width="stretch")
+        st.dataframe(ev.round_result_table(res), hide_index=True, width="stretch")   # plain columns, no codes
     qs = ev.questions_frame(db(), "member")
     decided = qs[qs["status"].isin(["adopted", "not_adopted"])]
     if decided.empty:

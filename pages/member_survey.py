@@ -7,7 +7,7 @@ import streamlit as st
 from lib.evaluation import survey as ev
 from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import db, flash, rerun_here, run_page, show_errors, show_flashes
 from pages.eval_common import answer_radios, member_session, waiting_note
 from pages.language import _, current_language, ngettext
 
@@ -31,17 +31,30 @@ def body() -> None:
         st.info(_("There is no survey to answer right now. You will be told when the next one opens."))
         return
     for wave in open_waves:
+        survey_fragment(session, wave)
+
+
+@st.fragment
+def survey_fragment(session: ev.MemberSession, wave: ev.Wave) -> None:
+    """One survey on its own: sending it reruns only this part of the page, not the whole app (faster on a
+    busy server). A fragment reruns without app.py's router, hence show_errors rather than run_page."""
+    show_errors(lambda: one_survey(session, wave))
+
+
+def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
+    if True:   # (the body of the former loop over the open surveys)
+        show_flashes()
         st.subheader(md(wave.label))
         state = ev.answer_state(db(), session, wave.wave_id)
         if state == "saved":
             st.success(_("You have answered this survey. Thank you!"))
-            continue
+            return
         if state == "waiting":
             st.success(_("You have answered this survey. Thank you! Your answers are waiting in the server's "
                          "memory to be written together with other members' answers (at least {batch} at a "
                          "time). If the server stops before then, they are lost and this page will ask you to "
                          "answer again.").format(batch=ev.BATCH))
-            continue
+            return
         questions = ev.wave_questions_in(db(), wave.wave_id, current_language())
         st.caption(ngettext("{n} question. Choose how much you agree, or “Prefer not to say”.",
                             "{n} questions. For each, choose how much you agree, or “Prefer not to say”.",
@@ -49,19 +62,42 @@ def body() -> None:
         with st.form(f"survey_{wave.wave_id}"):
             answers = answer_radios(questions, f"w{wave.wave_id}")
             sent = st.form_submit_button(_("Send my answers"), type="primary", width="stretch")
-        if sent:
-            missing = [q for q, a in answers.items() if a is None]
-            try:
-                ev.submit_answers(db(), session, wave.wave_id, answers)
-            except UserError as e:
-                st.error(str(e))
-                continue
-            note = (" " + ngettext("You left {n} question blank; that is fine.",
-                                   "You left {n} questions blank; that is fine.", len(missing)).format(n=len(missing))
-                    if missing else "")
-            flash("success", _("Thank you: your answers to “{survey}” are received.").format(survey=md(wave.label))
-                  + note)
-            st.rerun()
+        missing = [q for q, a in answers.items() if a is None]
+        confirm = f"survey_confirm_{wave.wave_id}"      # asking "send anyway?" (answers stay in the form)
+        if sent and missing and len(missing) < len(answers):
+            st.session_state[confirm] = True
+        elif sent:
+            st.session_state.pop(confirm, None)
+            send(session, wave, answers, missing)
+            return
+        if st.session_state.get(confirm) and missing:
+            numbers = ", ".join(str(int(q.position)) for q in questions.itertuples() if answers.get(q.question_id)
+                                is None)
+            st.warning(_("You have not answered {n} of {total} questions. Send anyway?").format(
+                n=len(missing), total=len(answers)) + " " + _("Not answered: {numbers}. You can answer each "
+                                                               "survey only once.").format(numbers=numbers))
+            c1, c2 = st.columns(2)
+            if c1.button(_("Send anyway"), key=f"survey_send_anyway_{wave.wave_id}", type="primary",
+                         width="stretch"):
+                st.session_state.pop(confirm, None)
+                send(session, wave, answers, missing)
+            if c2.button(_("Go back"), key=f"survey_go_back_{wave.wave_id}", width="stretch"):
+                st.session_state.pop(confirm, None)
+                rerun_here()
+
+
+def send(session: ev.MemberSession, wave: ev.Wave, answers: dict, missing: list) -> None:
+    """Send a member's answers: a thank-you and a fresh page, or the reason in plain words."""
+    try:
+        ev.submit_answers(db(), session, wave.wave_id, answers)
+    except UserError as e:
+        st.error(str(e))
+        return
+    note = (" " + ngettext("You left {n} question blank; that is fine.",
+                           "You left {n} questions blank; that is fine.", len(missing)).format(n=len(missing))
+            if missing else "")
+    flash("success", _("Thank you: your answers to “{survey}” are received.").format(survey=md(wave.label)) + note)
+    rerun_here()
 
 
 run_page(body)

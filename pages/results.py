@@ -14,7 +14,7 @@ from lib.privacy import SMALL_GROUP, safe_csv_bytes
 from lib.store.settings import get_setting
 from pages.common import db, run_page
 from pages.eval_common import when
-from pages.language import _, current_language, ngettext
+from pages.language import _, current_language, ngettext, table_in_language, translator
 
 
 def status_line(w: ev.Wave) -> str:
@@ -55,17 +55,17 @@ def body() -> None:
                                                                      total=len(res)))
     st.caption(channels_line(wid, role))
     if not div.empty:
-        st.altair_chart(likert_chart(div, title=wave.label), width="stretch")
+        st.altair_chart(likert_chart(div, title=wave.label, tr=translator()), width="stretch")
     hidden = res[res["suppressed"]]
     if not hidden.empty:
-        st.warning(ngettext("{n} question had fewer than {small} answers, so its results are not shown to anyone "
-                            "(with so few, answers could be recognised): {ids}.",
-                            "{n} questions had fewer than {small} answers, so their results are not shown to "
-                            "anyone (with so few, answers could be recognised): {ids}.", len(hidden)).format(
-            n=len(hidden), small=SMALL_GROUP, ids=", ".join(hidden["question_id"])))
-    table = res[~res["suppressed"]].drop(columns=["position", "kind", "suppressed"])
-    table = table.assign(stage=table["stage"].map(lambda s: ev.STAGES.get(s, "Members' question")
-                                                 if isinstance(s, str) else "Members' question"))
+        st.warning(ngettext("{n} question had fewer than {small} real answers (“Prefer not to say” does not count), "
+                            "so its results are not shown to anyone (with so few, answers could be recognised): "
+                            "question {numbers}.",
+                            "{n} questions had fewer than {small} real answers (“Prefer not to say” does not "
+                            "count), so their results are not shown to anyone (with so few, answers could be "
+                            "recognised): questions {numbers}.", len(hidden)).format(
+            n=len(hidden), small=SMALL_GROUP, numbers=", ".join(str(int(p)) for p in hidden["position"])))
+    table = table_in_language(ev.results_table(res))   # numbered as in the survey, plain names
     with st.expander(_("The numbers behind the chart")):
         st.dataframe(table, hide_index=True, width="stretch")
     said = ev.you_said_frame(db(), [w.wave_id for w in visible])

@@ -78,7 +78,7 @@ def body() -> None:
         head = data.record[-1]["hash"] if data.record else None
         st.markdown(_("**3. Check it yourself.** Download the audit bundle and the public record (below), and "
                       "run this one command in the Kleroterion folder (it needs only Python):"))
-        st.code(verify_command(draw, head), language="bash", wrap_lines=True)
+        st.code(verify_command(draw, head), language=None, wrap_lines=True)   # no colouring: its colours fail contrast
         st.caption(_("It checks that the bundle is the one committed to before the number was drawn, that the "
                      "public number picks exactly the panel announced, that the panel meets every quota, and that "
                      "the public record shows no hidden second draw."))

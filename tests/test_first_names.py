@@ -32,6 +32,8 @@ from lib.assembly import participation as P
     ("José\u00a0García", "José"),                   # a non-breaking space between the names
     ("Zoe\u0308 Smith", "Zoë"),                     # decomposed accents come out composed
     ("Ngozi\tOkafor\n", "Ngozi"),
+    ("مهر\u200cناز رضایی", "مهر\u200cناز"),             # a zero-width non-joiner inside a Persian name stays
+    ("Anna\u2028Berg", "Anna"),                     # a line separator splits words like a space
     ("“Mary” Smith", "Mary"),
     ("mary.smith@example.org", ""),                 # an email: nothing of it is shown
     ("Mary Smith <mary.smith@example.org>", "Mary"),

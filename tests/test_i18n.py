@@ -142,3 +142,48 @@ def test_access_cards_print_in_spanish_and_their_link_opens_the_sign_in_page_in_
     english = cards_html({"P-0001": "ABCD-EFGH-JK"}, "https://assembly.example.org", "Riverside")
     assert '<html lang="en">' in english and "Keep this card to yourself." in english
     assert sign_in_link("https://assembly.example.org", "ABCD") == "https://assembly.example.org/sign-in?code=ABCD"
+
+
+# --- no text built in SQL ----------------------------------------------------------------------------------
+
+TRANSLATED_MODULES = ["lib/evaluation/survey.py", "lib/evaluation/report.py", "lib/reporting/transparency.py",
+                      "lib/reporting/representativeness.py", "lib/assembly/access_cards.py", "lib/i18n.py"]
+
+
+def sql_strings(path: Path) -> list[str]:
+    """Every string constant in a module that reads as SQL (the pieces of a query written across lines are
+    joined by Python, so each piece is checked)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        else:
+            continue
+        if re.search(r"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\b", text):
+            out.append(text)
+    return out
+
+
+@pytest.mark.parametrize("module", TRANSLATED_MODULES)
+def test_no_words_for_people_are_built_in_sql(module):
+    """Words people read come from Python (and gettext), never from a query: a query that glues text
+    together (`'…' || x`) or answers with a sentence (`THEN 'Must fix'`) could not be translated."""
+    found = sql_strings(ROOT / module)
+    assert found or module not in ("lib/evaluation/survey.py", "lib/reporting/representativeness.py")
+    for sql in found:
+        assert not re.search(r"'[^']*'\s*\|\||\|\|\s*'[^']*'", sql), f"{module}: text glued in SQL: {sql}"
+        assert not re.search(r"\b(THEN|ELSE)\s+'[^']*[A-Za-z]{2,}[^']*'", sql), f"{module}: words in SQL: {sql}"
+
+
+def test_the_sql_check_sees_words_built_in_sql(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text('Q = "SELECT CASE WHEN blocking THEN \'Must fix\' ELSE \'Check\' END FROM x"\n'
+                   'R = f"SELECT \'draw \' || {1} FROM y"\n', encoding="utf-8")
+    found = sql_strings(bad)
+    assert any(re.search(r"\b(THEN|ELSE)\s+'[^']*[A-Za-z]{2,}[^']*'", q) for q in found)
+    assert any(re.search(r"'[^']*'\s*\|\||\|\|\s*'[^']*'", r) for r in found)

@@ -397,6 +397,16 @@ def test_sign_in_sheet_lists_first_names_and_pseudonyms_only(demo_db, panel):
     assert page.count("☐") == 30 * 4
 
 
+def test_the_sign_in_sheet_never_prints_an_email_given_as_a_name(demo_db, panel):
+    demo_db.query("UPDATE contacts SET name = 'kwame.asante@example.org' WHERE person_id = ?", [panel[0]])
+    demo_db.query("UPDATE contacts SET name = 'Asante, Kwame' WHERE person_id = ?", [panel[1]])
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 10), None, "o")
+    page = P.sign_in_sheet_html(demo_db, sid)
+    assert "kwame.asante" not in page and "Asante" not in page
+    assert f"<tr><td>(no name given)</td><td class=id>{panel[0]}</td>" in page
+    assert f"<tr><td>Kwame</td><td class=id>{panel[1]}</td>" in page
+
+
 # --- needs a call, with a fixed clock ----------------------------------------------------------
 
 def test_no_reply_for_48_hours_since_contacted(demo_db, panel):
@@ -649,3 +659,19 @@ def test_revealed_replacement_rounds_join_the_panel_replacing_the_dropouts(demo_
     assert list(P.member_events_frame(demo_db, ids[1])["status"]) == ["selected", "withdrawn", "replaced"]
     assert sorted(P.current_members(demo_db)) == sorted(ids[2:] + reserve)
     assert P.awaiting_replacement(demo_db) == []
+
+
+def test_marks_saved_before_migration_013_are_the_current_marks_after_it(demo_db, panel):
+    """A database from before check-ins were recorded once: its log (duplicates and corrections
+    included) gives the same current marks once migration 013 has run."""
+    sid = P.schedule_session(demo_db, "Session 1", datetime(2026, 3, 7, 10), None, "o")
+    demo_db.query("DROP TABLE attendance_now")
+    demo_db.query("DELETE FROM schema_version WHERE version = 13")
+    rows = [(panel[0], "present"), (panel[0], "present"), (panel[1], "absent"), (panel[1], "late"), (panel[2], "excused")]
+    for i, (pid, mark) in enumerate(rows):
+        demo_db.query("INSERT INTO attendance_log (session_id, person_id, mark, recorded_at, actor, source) "
+                      "VALUES (?, ?, ?, ?, 'v', 'door')", [sid, pid, mark, T0 + timedelta(minutes=i)])
+    assert demo_db.migrate() == [13]
+    assert P.session_marks(demo_db, sid) == {panel[0]: "present", panel[1]: "late", panel[2]: "excused"}
+    again = P.mark_attendance(demo_db, sid, panel[1], "late", "v2")
+    assert again.outcome == "already" and again.at == T0 + timedelta(minutes=3)

@@ -577,7 +577,8 @@ def first_name(full_name: str | None) -> str:
     from an email address or a phone number is ever returned ('mary.smith@example.org' -> ''),
     nor a word with a digit in it, so a contact detail typed in the name column stays hidden."""
     text = unicodedata.normalize("NFC", str(full_name or ""))
-    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)   # odd spaces, controls
+    # odd spaces and control characters split words; joiners (ZWJ, ZWNJ: part of Persian or Indic names) stay
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Zs", "Zl", "Zp") else c for c in text)
     if "," in text:
         before, after = text.split(",", 1)
         after_words = _drop_titles(_name_words(after.replace(",", " ")))
@@ -632,7 +633,7 @@ def sign_in_sheet_html(db: Database, session_id: int) -> str:
         raise UserError(f"There is no session number {session_id}.")
     roster = checkin_roster(db, session_id)
     rows = "\n".join(
-        f"<tr><td>{html.escape(r.first_name)}</td><td class=id>{html.escape(r.person_id)}</td>"
+        f"<tr><td>{html.escape(r.first_name or NO_NAME)}</td><td class=id>{html.escape(r.person_id)}</td>"
         + "<td class=box>☐</td>" * len(MARKS) + "</tr>"
         for r in roster.itertuples())
     heads = "".join(f"<th>{html.escape(MARK_LABELS[m])}</th>" for m in MARKS)

@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 
 from lib.evaluation.survey import ANSWERS, SCALE, SMALL_GROUP, STAGES
+from lib.i18n import N_
 
 LIKERT_COLOURS = {1: "#E66101", 2: "#FDB863", 3: "#BDBDBD", 4: "#B2ABD2", 5: "#5E3C99"}
 
@@ -28,13 +29,17 @@ def wrap_lines(text: str, width: int = WRAP) -> list[str]:
     return textwrap.wrap(" ".join(str(text).split()), width=width, break_long_words=True) or [""]
 
 
-def likert_chart(diverging: pd.DataFrame, title: str = "") -> alt.LayerChart:
+def likert_chart(diverging: pd.DataFrame, title: str = "", tr=None) -> alt.LayerChart:
     """Diverging stacked bars: disagree to the left of 0, agree to the right, neither split at 0.
 
     Made for phones as well as desktops: each question's text (its number in the survey and its
     wording, wrapped) sits above its own full-width bar instead of in a y-axis label that would take
-    the width, so the chart fits the screen at any width (it takes its container's width)."""
-    domain = [ANSWERS[a] for a in SCALE]
+    the width, so the chart fits the screen at any width (it takes its container's width).
+
+    ``tr`` (gettext for the reader's language, lib/i18n.py) puts the answers, axis and legend in it."""
+    tr = tr or (lambda text: text)
+    domain = [tr(ANSWERS[a]) for a in SCALE]
+    diverging = diverging.assign(answer=diverging["answer"].map(tr)) if not diverging.empty else diverging
     colours = [LIKERT_COLOURS[a] for a in SCALE]
     questions = list(dict.fromkeys(diverging["question"]))
     rows, top = [], 0
@@ -51,17 +56,18 @@ def likert_chart(diverging: pd.DataFrame, title: str = "") -> alt.LayerChart:
     x_scale = alt.Scale(domain=[-100, 100], nice=False)
     bars = alt.Chart(bars_df).mark_bar().encode(
         x=alt.X("start:Q", scale=x_scale,
-                title=["← disagree                    agree →", "% of those who gave a view"],
+                title=[tr(N_("← disagree                    agree →")), tr(N_("% of those who gave a view"))],
                 axis=alt.Axis(values=[-100, -50, 0, 50, 100], labelExpr="abs(datum.value) + '%'",
                               labelFlush=True, grid=False)),
         x2="end:Q",
         y=alt.Y("bar_top:Q", scale=y_scale, axis=None),
         y2="bar_bottom:Q",
         color=alt.Color("answer:N", scale=alt.Scale(domain=domain, range=colours), sort=domain,
-                        legend=alt.Legend(title="Answer", orient="bottom", columns=2, labelLimit=0)),
+                        legend=alt.Legend(title=tr(N_("Answer")), orient="bottom", columns=2, labelLimit=0)),
         order=alt.Order("order:Q"),
-        tooltip=[alt.Tooltip("question:N", title="Question"), alt.Tooltip("answer:N", title="Answer"),
-                 alt.Tooltip("count:Q", title="People"), alt.Tooltip("percent:Q", title="%", format=".0f")],
+        tooltip=[alt.Tooltip("question:N", title=tr(N_("Question"))),
+                 alt.Tooltip("answer:N", title=tr(N_("Answer"))),
+                 alt.Tooltip("count:Q", title=tr(N_("People"))), alt.Tooltip("percent:Q", title="%", format=".0f")],
     )
     zero = alt.Chart(layout.assign(start=0, bar_top=layout["bar_top"] - 3, bar_bottom=layout["bar_bottom"] + 3)
                      ).mark_rule(color="#444").encode(      # the zero line at each bar, not across the text

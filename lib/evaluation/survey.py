@@ -218,9 +218,11 @@ def issue_codes(db: Database, person_ids: Iterable[str], actor: str | None = "or
             cur.execute("INSERT INTO eval_access_codes (code_hash, person_id, token, issued_by) VALUES (?, ?, ?, ?)",
                         [code_hash(codes[pid]), pid, token, actor])
             out[pid] = format_code(codes[pid])
-        if out:
+        if out and replace:       # named, so that a card made for somebody else's seat is seen in the log
             _log(cur, actor or "organiser", "codes_issued",
-                 detail=f"{len(out)} access code(s) {'replaced' if replace else 'made'}")
+                 detail=f"new access card for {', '.join(sorted(out))}: the old code no longer works")
+        elif out:
+            _log(cur, actor or "organiser", "codes_issued", detail=f"{len(out)} access code(s) made")
         return out
 
     return db.transaction(write)
@@ -1573,6 +1575,23 @@ def diverging_frame(results: pd.DataFrame) -> pd.DataFrame:
             start += p
     return pd.DataFrame(out, columns=["question_id", "question", "answer", "order", "percent", "start", "end",
                                       "count"])
+
+
+def results_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The shown questions of a results frame for people to read: numbered as in the survey, plain
+    column names, no internal codes or flags. Suppressed questions are left out entirely."""
+    shown = results[~results["suppressed"].astype(bool)]
+    out = pd.DataFrame({
+        "No.": shown["position"].astype(int),
+        "Question": shown["wording"],
+        "Part of the process": [STAGES.get(s, "Members' question") if isinstance(s, str) else "Members' question"
+                                for s in shown["stage"]],
+        "Answers": shown["answers"].astype(int),
+        "Gave a view": shown["views"].astype(int),
+    })
+    for label in ANSWERS.values():
+        out[label] = shown[label].astype(int)
+    return out.reset_index(drop=True)
 
 
 def export_frame(db: Database, wave_ids: Iterable[int]) -> pd.DataFrame:

@@ -99,13 +99,13 @@ def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> al
     # symlog: linear below the constant, logarithmic above; the constant near the smallest chances
     small = [float(p) for p in df["Chance"] if p > 0]
     constant = min(0.02, max(0.001, (min(small) if small else 0.01) / 2, (equal_share or 0.0) / 10))
-    ticks = [t for t in (0, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0) if t <= top + 1e-9]
+    ticks = [t for t in (0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0) if t <= top + 1e-9]
     y_scale = alt.Scale(type="symlog", constant=constant, domain=[0, top], nice=False)
     lines = alt.Chart(df).mark_line(strokeWidth=2.5).encode(
-        x=alt.X("Position:Q", title="Sign-ups, from lowest to highest chance (% of sign-ups)",
+        x=alt.X("Position:Q", title="% of sign-ups, lowest to highest chance",
                 scale=alt.Scale(domain=[0, 100])),
-        y=alt.Y("Chance:Q", title="Chance of being picked (stretched near 0)", scale=y_scale,
-                axis=alt.Axis(format="%", values=ticks)),
+        y=alt.Y("Chance:Q", title="Chance of being picked", scale=y_scale,
+                axis=alt.Axis(format="%", values=ticks, labelOverlap=False)),
         color=alt.Color("Method:N", scale=alt.Scale(domain=methods, range=[colours[m] for m in methods]),
                         legend=alt.Legend(title=None, orient="top", direction="vertical", labelLimit=0)),
         strokeDash=alt.StrokeDash("Method:N", scale=alt.Scale(domain=methods, range=[dashes[m] for m in methods]),
@@ -122,8 +122,9 @@ def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> al
     return alt.layer(*layers).properties(
         title=alt.Title("Who gets a chance: each sign-up's chance of being picked",
                         subtitle=["Look at the left end: the people with the smallest chance.",
-                                  "Dotted line: everyone's chance if all were equal."]),
-        height=300,
+                                  "Dotted line: everyone's chance if all were equal.",
+                                  "The scale is stretched near 0% so that small chances show."]),
+        height=380,
     )
 
 

@@ -176,10 +176,14 @@ def _repair(rows: np.ndarray, n: np.ndarray, target: np.ndarray, Aq: np.ndarray,
     whose own gap stays smaller than that. A seat moves only when the panel still meets every quota
     (``Aq``: the quota x type 0/1 matrix) and the household rule, so every panel stays valid. Stops
     when every type is within one appearance per member, when no exchange helps the type furthest
-    off, or after ``seconds``."""
+    off, or after ``seconds`` of this thread's computing time (not wall-clock time: on a busy machine
+    the exchanges got a fraction of a processor for their 2 s and stopped half-way, the least likely
+    person 2-3 panels below ``floor(M p_min)`` instead of 1). It needs a fraction of a second: each
+    exchange lowers the largest gap (among types not stuck) and raises no other gap to it, or a type is
+    marked stuck, so the loop ends by itself."""
     import time
 
-    deadline = time.perf_counter() + seconds
+    deadline = time.thread_time() + seconds
     rows = rows.copy()
     M, T = rows.shape
     A = rows.sum(axis=0).astype(np.float64)
@@ -218,7 +222,7 @@ def _repair(rows: np.ndarray, n: np.ndarray, target: np.ndarray, Aq: np.ndarray,
             return True
         return False
 
-    while time.perf_counter() < deadline:
+    while time.thread_time() < deadline:
         dev = A / nf - target                           # appearances per member above (+) or below (-) target
         gap = np.where(stuck, -np.inf, np.abs(dev))
         x = int(np.argmax(gap))
@@ -257,7 +261,7 @@ def round_to_uniform(instance: Instance, dist: Distribution, M: int = 1000, *,
     w = w / w.sum()
     exact_type = (w @ C) / n
     target = M * exact_type
-    t_start = __import__("time").perf_counter()
+    t_start = __import__("time").thread_time()
     m, optimal = _multiplicities(C, w, n, target, M, time_limit / 2)
     # exchanges between the listed panels for the people the rounding left furthest below their chance
     from lib.sortition.typespace import build_types
@@ -270,7 +274,7 @@ def round_to_uniform(instance: Instance, dist: Distribution, M: int = 1000, *,
         pos = {int(p): j for j, p in enumerate(perm)}
         households = [[pos[int(x)] for x in g] for g in ts.households]
         rows = np.repeat(C, m, axis=0)
-        spent = __import__("time").perf_counter() - t_start
+        spent = __import__("time").thread_time() - t_start
         rows = _repair(rows, n, target, Aq, ts.qmin, ts.qmax, households, max(0.2, time_limit - spent))
         C, inverse = np.unique(rows, axis=0, return_inverse=True)
         m = np.bincount(inverse.ravel(), minlength=len(C)).astype(np.int64)

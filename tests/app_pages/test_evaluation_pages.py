@@ -151,6 +151,9 @@ def test_a_member_proposes_accepts_wording_endorses_and_answers(app_env):
     at.radio[1].set_value(0)
     button(at, "Send my answers").click()
     at.run()
+    assert "You have not answered 3 of 5 questions. Send anyway?" in texts(at)      # asked first
+    button(at, "Send anyway").click()
+    at.run()
     assert "your answers to “After session 1” are received" in texts(at)
     assert "You have answered this survey" in texts(at)
     # honest about where they are: waiting in memory for a batch, lost if the server stops first
@@ -224,7 +227,7 @@ def test_results_members_first_then_public_with_small_groups_hidden(app_env):
     member = goto(member_app(next(iter(codes.values()))), RESULTS)
     assert_ok(member)
     assert "For members only until" in texts(member)
-    assert "fewer than 5 answers" in texts(member) and "E2" in texts(member)
+    assert "fewer than 5 real answers" in texts(member) and "questions 2, 3, 4, 5." in texts(member)   # as numbered
     assert len(charts(member)) == 1
     assert "People who answered: 6" in texts(member)
     org = goto(open_app("organiser"), RESULTS)
@@ -373,3 +376,51 @@ def test_members_text_with_a_link_or_an_image_shows_as_plain_text_on_every_evalu
     ev.set_paper_cards(d, ev.open_wave(d, "pulse", "Paper " + HOSTILE).wave_id, 3)
     paper.run()
     assert_inert(paper, "Type in paper answers")
+
+
+# --- access cards: the real address, and printing a member's card again (issue 15) --------------
+
+ADDRESS = "The app's web address (for the QR code)"
+
+
+def address_box(at):
+    [box] = [t for t in at.text_input if t.label == ADDRESS]
+    return box
+
+
+def test_cards_use_the_configured_address_never_a_made_up_localhost(app_env, monkeypatch):
+    at = goto(open_app("organiser"), ADMIN)
+    assert "localhost" not in address_box(at).value                  # nothing configured: no made-up address
+    assert "Type the web address members will use" in texts(at)
+    monkeypatch.setenv("KLEROTERION_PUBLIC_URL", "https://assembly.example.org/")
+    at = goto(open_app("organiser"), ADMIN)
+    assert address_box(at).value == "https://assembly.example.org"
+    assert "Filled in from the address set on the server (KLEROTERION_PUBLIC_URL)" in texts(at)
+    assert "only works on the computer" not in texts(at)
+    # an address that only the server itself can open is warned about, saved or typed
+    address_box(at).input("http://localhost:8501").run()
+    assert "http://localhost:8501 only works on the computer that runs Kleroterion" in texts(at)
+
+
+def test_an_organiser_prints_a_members_card_again_the_old_code_stops_and_one_answer_stays_one(app_env):
+    d, codes = with_codes(3)
+    pid, old = sorted(codes.items())[0]
+    wave = ev.open_wave(d, "baseline", "Baseline survey")
+    first = ev.member_sign_in(d, old)
+    answers = {q: 1 for q in ev.wave_questions(d, wave.wave_id)["question_id"]}
+    ev.submit_answers(d, first, wave.wave_id, answers)
+    ev.save_waiting(d)
+    at = goto(open_app("organiser"), ADMIN)
+    assert "Print a member's card again" in texts(at) or any(
+        e.label.startswith("Print a member's card again") for e in at.expander)
+    at.selectbox(key="replace_pid").set_value(pid).run()
+    button(at, "Make a new card (the old code stops working)").click()
+    at.run()
+    new = at.session_state["new_cards"]
+    assert list(new) == [pid] and new[pid] != old
+    assert ev.member_sign_in(d, old) is None                          # the lost card no longer opens anything
+    again = ev.member_sign_in(d, new[pid])
+    assert again is not None and ev.has_answered(d, again, wave.wave_id)   # still one answer per member
+    log = ev.log_frame(d)
+    assert f"new access card for {pid}: the old code no longer works" in log["detail"].tolist()
+    assert "stays anonymous" in texts(at)

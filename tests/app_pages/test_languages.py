@@ -35,7 +35,7 @@ def button(at, label):
 
 
 def choose_language(at, lang: str):
-    at.radio(key="_lang_picker").set_value(lang).run()
+    at.segmented_control(key="_lang_picker").set_value(lang).run()
     return assert_ok(at)
 
 
@@ -105,6 +105,11 @@ def test_answers_given_in_spanish_and_in_english_count_together(app_env):
     assert "Results of the anonymous surveys" not in page and "People who answered" not in page
     tables = "\n".join(df.value.to_csv() for df in at.dataframe)
     assert E1_ES in tables and E1_EN not in tables         # the numbers behind the chart, in Spanish
+    headings = [c for df in at.dataframe for c in df.value.columns]
+    assert {"Pregunta", "De acuerdo", "Muy de acuerdo"} <= set(headings) and "Agree" not in headings
+    [chart] = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
+    spec = str(chart.proto.spec) + str([d for d in getattr(chart.proto, "datasets", [])])
+    assert "Muy de acuerdo" in spec and "Respuesta" in spec and "Strongly agree" not in spec
 
 
 def test_a_members_question_without_translation_says_so_until_an_organiser_translates_it(app_env):
@@ -153,4 +158,17 @@ def test_the_public_transparency_page_in_spanish_from_a_link(app_env):
         assert spanish in page, spanish
     for english in ("How the assembly's members were chosen", "The draw has not happened yet",
                     "How representative", "Transparency\n"):
+        assert english not in page, english
+
+
+def test_the_projector_in_spanish_before_the_draw(app_env):
+    at = open_app(None)
+    at.query_params["lang"] = "es"
+    at.run()
+    goto(at, "pages/projector.py")
+    page = "\n".join([everything(at), *(str(m.value) for m in at.markdown)])
+    for spanish in ("el sorteo, en directo", "El sorteo todavía no ha empezado",
+                    "El compromiso aparecerá aquí en cuanto los organizadores lo publiquen"):
+        assert spanish in page, spanish
+    for english in ("the draw, live", "The draw has not started yet", "The commitment will appear here"):
         assert english not in page, english

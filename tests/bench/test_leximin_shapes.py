@@ -30,17 +30,18 @@ def _row(seed, **kw):
 
 
 def test_table_counts_runs_that_never_got_there_as_never():
-    rows = [_row(0), _row(1, min_proven_s=5.0, seconds=60.0, complete=False, share_at_checkpoint=0.98,
-                           rounding_loss_panels=3),
+    rows = [_row(0, min_proven_cpu_s=0.8), _row(1, min_proven_s=5.0, min_proven_cpu_s=1.5, seconds=60.0, complete=False,
+                           share_at_checkpoint=0.98, rounding_loss_panels=3),
             {"shape": "a", "seed": 2, "objective": "leximin", "status": "hung", "error": "killed", "time_limit": 60.0}]
     lines = summarise(rows, ["a"], ["leximin"], 25.0)
     row = next(line for line in lines if line.startswith("| a local"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[6] == "3 (1 failed)"
     assert cells[7] == "5.0 / > 60 / > 60"                 # median of 2, 5, never; p90 and worst: never
-    assert cells[8] == "1 of 3 (0.9800)"
-    assert cells[9] == "not within the limit, 2 of 3 runs"
-    assert cells[12] == "2 / 3"
+    assert cells[8] == "1.5 / –"                           # processor time: median of 0.8, 1.5, never
+    assert cells[9] == "1 of 3 (0.9800)"
+    assert cells[10] == "not within the limit, 2 of 3 runs"
+    assert cells[13] == "2 / 3"
     text = "\n".join(lines)
     assert "minimum proven in ≤ 10 s at p90: no" in text
     assert "least likely person within 1 panel of floor(M p_min): 1 of 2 runs" in text
@@ -55,6 +56,7 @@ def test_one_run_measures_a_valid_lottery():
     assert 0 < row["share_at_checkpoint"] <= 1.0
     if not math.isnan(row.get("min_proven_s", math.nan)):
         assert row["min_proven_s"] <= row["seconds"] + 1e-6
+        assert 0 < row["min_proven_cpu_s"] <= row["cpu_s"] + 1e-6
         assert row["min_probability"] >= row["upper_bound"] - 1e-6
     # the rounding loss is measured against floor(M p_min)
     assert row["rounding_loss_panels"] == row["floor_M_pmin"] - row["rounded_min_panels"]

@@ -156,3 +156,19 @@ def test_the_app_reveals_the_same_panel_for_any_spelling_and_refuses_the_digits_
     for spelling in ("172305413809", "17-23-05-41-38-09"):
         with pytest.raises(draws.DrawError, match="already used"):
             draws.reveal_draw(small_db, b.draw_id, spelling, actor="sam")
+
+
+def test_the_record_head_is_accepted_grouped_and_in_capitals(tmp_path):
+    from lib.sortition.cli import main
+    from lib.sortition.audit.record import record_bytes
+
+    a = new_event(None, at="2026-01-01T00:00:00Z", kind="commitment", slot="draw", draw=1, commitment="a" * 64)
+    b = new_event(a, at="2026-01-01T00:01:00Z", kind="reveal", slot="draw", draw=1, commitment="a" * 64,
+                  public_number="172305413809")
+    path = tmp_path / "record.json"
+    path.write_bytes(record_bytes([a, b]))
+    grouped = " ".join(b["hash"][i:i + 4] for i in range(0, 64, 4)).upper()
+    assert main(["verify-record", str(path), "--head", grouped]) == 0
+    assert main(["verify-record", str(path), "--head", "\n".join(grouped.split(" ", 8))]) == 0
+    wrong = grouped[:-1] + ("0" if grouped[-1] != "0" else "1")
+    assert main(["verify-record", str(path), "--head", wrong]) != 0
