@@ -30,7 +30,10 @@ def _member_session():
 
 def current_language() -> str:
     """The language chosen in this session, else the one in the address, else a member's stored
-    preference, else English. A member who signs in after the page fell back to English gets their own."""
+    preference, else English. A member who signs in after the page fell back to English gets their own.
+    Organisers and volunteers read English (their pages are not translated, and they have no picker)."""
+    if st.session_state.get("role") in ("organiser", "volunteer"):
+        return i18n.DEFAULT
     lang = st.session_state.get(KEY)
     member = _member_session()
     from_link = st.query_params.get(KEY)

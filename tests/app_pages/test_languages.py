@@ -172,3 +172,13 @@ def test_the_projector_in_spanish_before_the_draw(app_env):
         assert spanish in page, spanish
     for english in ("the draw, live", "The draw has not started yet", "The commitment will appear here"):
         assert english not in page, english
+
+
+def test_an_organiser_who_browsed_in_spanish_reads_english_after_signing_in(app_env):
+    """Organiser pages are not translated and have no picker: the shared pages (Overview, Results,
+    Transparency) must not stay in the Spanish the person chose as a visitor."""
+    at = choose_language(open_app(None), "es")
+    assert "Los pasos" in texts(at)
+    at.session_state["role"] = "organiser"          # as after signing in
+    goto(at, TRANSPARENCY)
+    assert "How the assembly's members were chosen" in texts(at) and "Transparencia" not in texts(at)
