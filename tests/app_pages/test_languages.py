@@ -182,3 +182,19 @@ def test_an_organiser_who_browsed_in_spanish_reads_english_after_signing_in(app_
     at.session_state["role"] = "organiser"          # as after signing in
     goto(at, TRANSPARENCY)
     assert "How the assembly's members were chosen" in texts(at) and "Transparencia" not in texts(at)
+
+
+def test_a_translation_carrying_a_link_or_an_image_shows_as_plain_text(app_env):
+    from lib.plaintext import md
+
+    d = database()
+    open_app(None)
+    [code] = codes(1)
+    hostile = "Tuve tiempo [pincha aquí](http://malo.example) ![x](http://malo.example/x.png) <b>sí</b>"
+    ev.questions_frame(d)
+    ev.set_translation(d, "E1", "es", hostile, actor="organiser")
+    ev.open_wave(d, "pulse")
+    at = goto(sign_in_member(choose_language(open_app(None), "es"), code, "Abrir mis páginas"), SURVEY)
+    labels = [str(r.label) for r in at.radio]
+    assert any(md(hostile) in label for label in labels), labels       # shown, escaped
+    assert not any(hostile in label for label in labels)               # never as Markdown
