@@ -17,7 +17,9 @@ import pandas as pd
 from lib.evaluation import ANSWERS, SCALE, SMALL_GROUP, STAGES
 from lib.i18n import N_
 
-LIKERT_COLOURS = {1: "#E66101", 2: "#FDB863", 3: "#BDBDBD", 4: "#B2ABD2", 5: "#5E3C99"}
+# Disagree in browns and oranges, agree in purples, "neither" grey: each at least 3:1 on white (WCAG's
+# minimum for graphics) and neighbours apart for colour-blind readers too (tests/test_chart_colours.py).
+LIKERT_COLOURS = {1: "#7F3B08", 2: "#E66101", 3: "#858585", 4: "#B860F8", 5: "#542788"}
 
 
 WRAP = 40          # characters per line of a question above its bar: fits a 390-px phone screen
