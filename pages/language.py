@@ -112,7 +112,8 @@ def picker() -> str:
 # The menu's words (app.py's PAGES and sections), for members and visitors.
 _MENU = [i18n.N_("Overview"), i18n.N_("For members"), i18n.N_("Our questions"), i18n.N_("Survey"),
          i18n.N_("Results"), i18n.N_("Open to all"), i18n.N_("Transparency"), i18n.N_("Account"),
-         i18n.N_("Sign in"), i18n.N_("Sign out"), i18n.N_("The draw, live (projector)")]
+         i18n.N_("Sign in"), i18n.N_("Sign out"), i18n.N_("The draw, live (projector)"),
+         i18n.N_("Signed in as **Assembly member**")]
 
 
 def menu_title(title: str) -> str:

@@ -198,3 +198,21 @@ def test_a_translation_carrying_a_link_or_an_image_shows_as_plain_text(app_env):
     labels = [str(r.label) for r in at.radio]
     assert any(md(hostile) in label for label in labels), labels       # shown, escaped
     assert not any(hostile in label for label in labels)               # never as Markdown
+
+
+def test_the_side_menu_says_who_is_signed_in_in_the_members_language(app_env):
+    [code] = codes(1)
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_pages.helpers import APP
+
+    open_app(None)
+    at = AppTest.from_file(APP, default_timeout=60)   # app.py's first run draws the side menu
+    at.session_state["role"] = "member"
+    at.session_state["member_session"] = ev.member_sign_in(database(), code)
+    at.session_state["lang"] = "es"
+    at.session_state["_lang_from"] = "chosen"
+    at.run()
+    side = [str(c.value) for c in at.sidebar.caption]
+    assert "Ha entrado como **miembro de la asamblea**" in side, side
+    assert [b.label for b in at.sidebar.button] == ["Salir"]
