@@ -38,11 +38,14 @@ def test_sending_after_one_of_the_questions_asks_first_and_keeps_the_answers(app
     button(at, "Send my answers").click()
     at.run()
     assert f"You have not answered {n - 2} of {n} questions. Send anyway?" in texts(at)
+    at.radio[2].set_value(0)                       # one more answer chosen while asked: it must go too
     button(at, "Send anyway").click()
     at.run()
     assert_ok(at)
     assert "are received" in texts(at) and "You have answered this survey" in texts(at)
     assert ev.waiting_count(d, w.wave_id) == 1
+    [sent] = ev._state(d).waiting[("wave", w.wave_id)]       # waiting in memory for a batch (read only)
+    assert len(sent.items) == 3
 
 
 def test_a_survey_answered_in_full_is_sent_without_asking(app_env):
