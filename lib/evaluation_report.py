@@ -47,7 +47,7 @@ def likert_chart(diverging: pd.DataFrame, title: str = "", tr=None) -> alt.Layer
     rows, top = [], 0
     for q in questions:
         lines = wrap_lines(q)
-        bar_top = top + len(lines) * _LINE + 4
+        bar_top = top + len(lines) * _LINE + 7
         rows.append({"question": q, "text": "\n".join(lines), "text_top": top, "bar_top": bar_top,
                      "bar_bottom": bar_top + _BAR})
         top = bar_top + _BAR + _GAP

@@ -46,21 +46,22 @@ def boxes(page, selector: str) -> list[dict]:
     })""")
 
 
-def test_the_results_chart_fits_a_phone_and_cuts_no_label(closed_survey, phone):
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_results_chart_fits_a_phone_and_cuts_no_label(closed_survey, phone, lang):
     path, code, shown = closed_survey
     assert shown >= 10
     srv: StreamlitServer = start(path, phone)
     try:
         member_sign_in(phone, srv.url, code)
         wait_for_sign_in_cookie(phone)
-        phone.goto(srv.url + "/results")
+        phone.goto(srv.url + "/results" + ("" if lang == "en" else f"?lang={lang}"))   # Spanish labels are longer
         wait_idle(phone)
         chart = phone.locator("[data-testid='stVegaLiteChart'] svg.marks").first
         chart.wait_for()
         out = ROOT / "bench" / "results"
         out.mkdir(parents=True, exist_ok=True)
         phone.get_by_test_id("stMetric").first.evaluate("e => e.scrollIntoView({block: 'start'})")
-        phone.screenshot(path=str(out / "phone_results.png"))                   # what the phone shows
+        phone.screenshot(path=str(out / ("phone_results.png" if lang == "en" else f"phone_results_{lang}.png")))
         svg = chart.evaluate("e => {const r = e.getBoundingClientRect(); return {x: r.left, right: r.right}}")
         assert 0 <= svg["x"] and svg["right"] <= WIDTH, svg                       # the chart itself fits
         sel = "[data-testid='stVegaLiteChart'] svg.marks"
