@@ -35,7 +35,7 @@ def button(at, label):
 
 
 def choose_language(at, lang: str):
-    at.segmented_control(key="_lang_picker").set_value(lang).run()
+    at.selectbox(key="_lang_picker").set_value(lang).run()
     return assert_ok(at)
 
 
