@@ -99,12 +99,15 @@ def _open(page, base: str, title: str, url: str, *, by_menu: bool) -> None:
     wait_idle(page, SLOW)
 
 
-def report(rows: list[tuple[str, str, str, axe.AxeResult]]) -> str:
+def report(rows: list[tuple[str, str, str, axe.AxeResult]], seconds: float) -> str:
     lines = ["# Accessibility check: axe-core on every page", "",
              f"axe-core {axe.version()} (npm, pinned in tests/e2e/axe-core), WCAG 2.1 A and AA rules "
              f"({', '.join(axe.WCAG_TAGS)}), run by tests/e2e/test_accessibility.py on the demo assembly after "
              "'Skip ahead'. Counts are elements failing a rule, by impact. \"Excluded\": elements drawn by "
              "Streamlit itself that fail a rule we cannot fix from the app (listed below the table).", "",
+             f"{len(rows)} page views checked in {seconds:.0f} s (one server, one browser; the demo's "
+             f"'Skip ahead' before it not counted; load average {os.getloadavg()[0]:.1f} on "
+             f"{os.cpu_count()} processors at the end).", "",
              "| Page | Seen as | Screen | Critical | Serious | Moderate | Minor | Excluded |",
              "|---|---|---|---:|---:|---:|---:|---:|"]
     for title, role, size, res in rows:
@@ -120,6 +123,7 @@ def test_every_page_has_no_serious_accessibility_violation(browser, assembly, tm
     path, code = assembly
     pages = app_pages()
     srv = StreamlitServer(path)
+    started = time.monotonic()
     rows, problems = [], []
     try:
         first = browser.new_context(viewport=SIZES["desktop"])
@@ -155,7 +159,7 @@ def test_every_page_has_no_serious_accessibility_violation(browser, assembly, tm
                 phone.close()
     finally:
         srv.stop()
-    text = report(rows)
+    text = report(rows, time.monotonic() - started)
     (tmp_path / "accessibility.md").write_text(text)
     print(text)
     if os.environ.get("KLEROTERION_A11Y_REPORT") == "1":
