@@ -24,6 +24,7 @@ from lib.categories import load_fields, load_fields_file, save_fields
 from lib.config import DEMO_DIR
 from lib.db import Database
 from lib.errors import UserError
+from lib.i18n import N_
 from lib.settings import get_setting, set_setting
 from lib.signups.grid import grid_from_csv_bytes
 from lib.signups.mapping import save_mapping, suggest_mapping
@@ -37,8 +38,8 @@ DEMO_NAME = "Riverside climate assembly (demo)"
 DEMO_SOURCE_LABEL = "Demo: Riverside climate assembly sign-ups (data/demo/signups.csv)"
 DEMO_MARKER = "demo_database"          # the setting that says "this database was created as the demo"
 EMPTY, DEMO, REAL = "empty", "demo", "real"
-BANNER = ("This is the Riverside demo assembly: made-up people and made-up numbers, so you can try "
-          "everything safely. Nothing here is a real assembly.")
+BANNER = N_("This is the Riverside demo assembly: made-up people and made-up numbers, so you can try "
+            "everything safely. Nothing here is a real assembly.")   # members and visitors read it in their language
 MIXED_WARNING = ("Real sign-ups were brought into this demo database. It still holds the demo's made-up "
                  "questions and targets, so do not run a real assembly here: start the app with "
                  "KLEROTERION_DEMO=0 and a new, empty database, then use “Set up the assembly”.")

@@ -156,8 +156,9 @@ def test_the_public_transparency_page_in_spanish_from_a_link(app_env):
     for spanish in ("Transparencia", "Cómo se eligió a los miembros de la asamblea",
                     "El sorteo todavía no se ha hecho", "¿Hasta qué punto es representativa?"):
         assert spanish in page, spanish
+    assert "Esta es la asamblea de demostración de Riverside" in page        # the demo's banner too
     for english in ("How the assembly's members were chosen", "The draw has not happened yet",
-                    "How representative", "Transparency\n"):
+                    "How representative", "Transparency\n", "This is the Riverside demo assembly"):
         assert english not in page, english
 
 
