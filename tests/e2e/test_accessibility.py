@@ -37,7 +37,8 @@ def app_pages() -> list[tuple[str, str, set[str]]]:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PAGES" for t in node.targets):
             names = {"O": "organiser", "V": "volunteer", "M": "member", "P": "public"}
             names["EVERYONE"] = set(names.values())
-            rows = eval(compile(ast.Expression(node.value), "app.py", "eval"), {"__builtins__": {}}, names)  # noqa: S307
+            code = compile(ast.Expression(node.value), "app.py", "eval")
+            rows = eval(code, {"__builtins__": {}}, names)  # noqa: S307 - app.py's own list of literals
             return [(title, url, set(roles)) for _s, path, title, _i, url, roles in rows if (ROOT / path).exists()]
     raise AssertionError("app.py has no PAGES list")
 
