@@ -113,8 +113,8 @@ def report_html(assembly_name: str, sections: list[tuple[str, str, pd.DataFrame]
             stage = STAGES.get(r["stage"], "Members' question") if isinstance(r["stage"], str) else "Members' question"
             if r["suppressed"]:
                 answers = ""
-                cells = (f"<td colspan='7'><i>Fewer than {SMALL_GROUP} people gave a view (“prefer not to say” does "
-                         "not count): not shown, so nobody's answers can be recognised.</i></td><td></td>")
+                cells = (f"<td colspan='7'><i>Fewer than {SMALL_GROUP} people gave a view (“prefer not to say” "
+                         "does not count): not shown, so nobody's answers can be recognised.</i></td><td></td>")
             else:
                 answers = str(int(r["answers"]))
                 cells = "".join(f"<td>{int(r[ANSWERS[a]])}</td>" for a in (*SCALE, 0)) + f"<td>{_bar_html(r)}</td>"

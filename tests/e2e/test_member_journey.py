@@ -151,7 +151,7 @@ def test_member_designed_question_from_proposal_to_result(browser, assembly):
         member_sign_in(member, srv.url, codes[0])
         open_page(member, "Survey")
         member.get_by_text(QUESTION).first.wait_for()
-        groups = member.get_by_test_id("stForm").first.get_by_role("radiogroup")   # the survey form, not the language picker
+        groups = member.get_by_test_id("stForm").first.get_by_role("radiogroup")   # the form, not the language picker
         assert groups.count() == len(asked)
         for i in range(groups.count()):
             groups.nth(i).get_by_text("Agree", exact=True).click()

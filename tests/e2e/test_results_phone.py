@@ -73,7 +73,8 @@ def test_the_results_chart_fits_a_phone_and_cuts_no_label(closed_survey, phone, 
         questions = [t for t in labels if re.match(r"\d+\. \S", t["text"])]
         assert len(questions) >= shown                                            # each question's text is there
         for t in labels:
-            assert 0 <= t["x"] and t["right"] <= min(WIDTH, svg["right"]) + 1, (t["text"], t, svg)   # not cut (1 px: glyph edge)
+            # not cut at either side (1 px: a glyph's edge)
+            assert 0 <= t["x"] and t["right"] <= min(WIDTH, svg["right"]) + 1, (t["text"], t, svg)
             assert not t["text"].endswith("…"), t                                 # not shortened either
     finally:
         srv.stop()
