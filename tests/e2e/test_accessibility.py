@@ -98,6 +98,9 @@ def _open(page, base: str, title: str, url: str, *, by_menu: bool) -> None:
     wait_idle(page, SLOW)
     page.locator('[data-testid="stMain"] h1').first.wait_for()
     wait_idle(page, SLOW)
+    # Streamlit answers an address it does not know with the start page under a "Page not found" box:
+    # that would be checked in place of the page
+    assert page.get_by_role("dialog").filter(has_text="Page not found").count() == 0, f"{title}: page not found"
 
 
 def report(rows: list[tuple[str, str, str, axe.AxeResult]], seconds: float) -> str:
