@@ -131,7 +131,7 @@ def sidebar(role: str) -> None:
         if role != P:
             name = st.session_state.get("account_name") or st.session_state.get("idp_email")
             st.caption(f"Signed in as **{md(name)}** ({auth.ROLE_LABELS[role]})" if name
-                       else f"Signed in as **{auth.ROLE_LABELS[role]}**")
+                       else menu_title(f"Signed in as **{auth.ROLE_LABELS[role]}**", role))
             if st.button(menu_title("Sign out", role), icon=":material/logout:"):
                 staff_session.sign_out()
                 try:

@@ -149,9 +149,11 @@ def body() -> None:
     # a kept tab: after saving the paper sheet the page stays on it (without a key it jumped back to the first)
     t1, t2 = st.tabs(["At the door", "Paper sheet"], key="checkin_tab", on_change="rerun")
     with t1:
-        door_fragment(session)
+        if t1.open:                      # only the open tab is drawn: the paper sheet is a radio per member,
+            door_fragment(session)       # which made every run of the door's page slow (1.3 s of 1.4 s)
     with t2:
-        paper(session)
+        if t2.open:
+            paper(session)
     with st.expander("Who is checking people in?"):
         st.text_input("Your first name (optional: it goes in the record of who marked whom)", key="checkin_actor")
 

@@ -98,7 +98,9 @@ def demo_banner() -> None:
     from lib.store.demo_marker import is_demo_database, real_sign_ups_brought_in
 
     if is_demo_database(db()):
-        st.info(BANNER, icon=":material/science:")
+        from pages.language import _
+
+        st.info(_(BANNER), icon=":material/science:")
         if real_sign_ups_brought_in(db()):
             st.warning(MIXED_WARNING, icon=":material/warning:")
 

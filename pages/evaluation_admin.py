@@ -285,7 +285,7 @@ def said_tab() -> None:
     with st.form("you_said", clear_on_submit=True):
         labels = {None: "(not tied to one survey)", **{w.wave_id: w.label for w in ws}}
         wid = st.selectbox("Survey", list(labels), format_func=labels.get)
-        qid = st.text_input("Question number (optional)", placeholder="e.g. E5 or M2")
+        qid = st.text_input("Question number (optional)", placeholder="e.g. 5, as numbered in that survey")
         said = st.text_area("You said", max_chars=2000)
         did = st.text_area("We did", max_chars=2000)
         ok = st.form_submit_button("Add to the record", type="primary")

@@ -117,7 +117,7 @@ def mine_section(session: ev.MemberSession) -> None:
     st.subheader(_("Your questions"))
     for q in mine.itertuples():
         with st.container(border=True):
-            st.markdown(f"**{q.question_id}.** {md(q.wording)}")
+            st.markdown(f"**{md(q.wording)}**")      # by its wording: members never see the code M1
             st.caption(question_status(q))
             if q.status == "awaiting_proposer" and isinstance(q.suggestion, str):
                 st.markdown(_("A volunteer suggests clearer wording: **“{wording}”**. Use it?").format(
@@ -150,12 +150,12 @@ def decisions_section(session: ev.MemberSession) -> None:
                       "and your reason is shown in the record (without your name)."))
         with st.form("object", clear_on_submit=True):
             qid = st.selectbox("Question", decided["question_id"].tolist(),
-                               format_func=lambda i: f"{i}: {decided.set_index('question_id').loc[i, 'wording']}")
+                               format_func=lambda i: decided.set_index("question_id").loc[i, "wording"])
             reason = st.text_area(_("Your reason"), max_chars=ev.MAX_TEXT)
             ok = st.form_submit_button(_("Object and reopen"))
         if ok:
             _act(lambda: ev.object_to(db(), session, qid, reason),
-                 _("Your objection is recorded. {question} goes back into the next round.").format(question=qid))
+                 _("Your objection is recorded. The question goes back into the next round."))
 
 
 def body() -> None:
@@ -176,7 +176,7 @@ def body() -> None:
     if not adopted.empty:
         st.subheader(_("Members' questions in the surveys"))
         for q in adopted.itertuples():
-            st.markdown(f"- **{q.question_id}.** {md(in_language(q.question_id, q.wording))}")
+            st.markdown(f"- {md(in_language(q.question_id, q.wording))}")
 
 
 run_page(body)

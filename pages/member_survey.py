@@ -59,31 +59,35 @@ def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
         st.caption(ngettext("{n} question. Choose how much you agree, or “Prefer not to say”.",
                             "{n} questions. For each, choose how much you agree, or “Prefer not to say”.",
                             len(questions)).format(n=len(questions)))
+        confirm = f"survey_confirm_{wave.wave_id}"      # asking "send anyway?" (the answers stay in the form)
         with st.form(f"survey_{wave.wave_id}"):
             answers = answer_radios(questions, f"w{wave.wave_id}")
-            sent = st.form_submit_button(_("Send my answers"), type="primary", width="stretch")
-        missing = [q for q, a in answers.items() if a is None]
-        confirm = f"survey_confirm_{wave.wave_id}"      # asking "send anyway?" (answers stay in the form)
+            missing = [q for q, a in answers.items() if a is None]
+            asking = bool(st.session_state.get(confirm)) and bool(missing)
+            anyway = back = sent = False
+            if asking:   # inside the form, so an answer chosen now is sent too
+                numbers = ", ".join(str(int(q.position)) for q in questions.itertuples()
+                                    if answers.get(q.question_id) is None)
+                st.warning(_("You have not answered {n} of {total} questions. Send anyway?").format(
+                    n=len(missing), total=len(answers)) + " " + _("Not answered: {numbers}. You can answer each "
+                                                                   "survey only once.").format(numbers=numbers))
+                c1, c2 = st.columns(2)
+                with c1:
+                    anyway = st.form_submit_button(_("Send anyway"), type="primary", width="stretch")
+                with c2:
+                    back = st.form_submit_button(_("Go back"), width="stretch")
+            else:
+                sent = st.form_submit_button(_("Send my answers"), type="primary", width="stretch")
+        missing = [q for q, a in answers.items() if a is None]      # as submitted by the button pressed
         if sent and missing and len(missing) < len(answers):
             st.session_state[confirm] = True
-        elif sent:
+            rerun_here()                                 # draw the question inside the form
+        elif sent or anyway:
             st.session_state.pop(confirm, None)
             send(session, wave, answers, missing)
-            return
-        if st.session_state.get(confirm) and missing:
-            numbers = ", ".join(str(int(q.position)) for q in questions.itertuples() if answers.get(q.question_id)
-                                is None)
-            st.warning(_("You have not answered {n} of {total} questions. Send anyway?").format(
-                n=len(missing), total=len(answers)) + " " + _("Not answered: {numbers}. You can answer each "
-                                                               "survey only once.").format(numbers=numbers))
-            c1, c2 = st.columns(2)
-            if c1.button(_("Send anyway"), key=f"survey_send_anyway_{wave.wave_id}", type="primary",
-                         width="stretch"):
-                st.session_state.pop(confirm, None)
-                send(session, wave, answers, missing)
-            if c2.button(_("Go back"), key=f"survey_go_back_{wave.wave_id}", width="stretch"):
-                st.session_state.pop(confirm, None)
-                rerun_here()
+        elif back:
+            st.session_state.pop(confirm, None)
+            rerun_here()
 
 
 def send(session: ev.MemberSession, wave: ev.Wave, answers: dict, missing: list) -> None:

@@ -98,7 +98,7 @@ def _live_body() -> None:
     st.markdown("<div data-testid='projector'><div class='kl-label'>" + plain(_(
         "Check it yourself, with the audit bundle and the public record from the Transparency page:"))
         + "</div></div>", unsafe_allow_html=True)
-    st.code(view.command or "", language="bash", wrap_lines=True)
+    st.code(view.command or "", language=None, wrap_lines=True)   # no colouring: its colours fail contrast
 
 
 def body() -> None:

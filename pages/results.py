@@ -58,8 +58,8 @@ def body() -> None:
         st.altair_chart(likert_chart(div, title=wave.label, tr=translator()), width="stretch")
     hidden = res[res["suppressed"]]
     if not hidden.empty:
-        st.warning(ngettext("{n} question had fewer than {small} real answers (“Prefer not to say” does not count), "
-                            "so its results are not shown to anyone (with so few, answers could be recognised): "
+        st.warning(ngettext("{n} question had fewer than {small} real answers (“Prefer not to say” does not "
+                            "count), so its results are not shown to anyone (with so few, answers could be recognised): "
                             "question {numbers}.",
                             "{n} questions had fewer than {small} real answers (“Prefer not to say” does not "
                             "count), so their results are not shown to anyone (with so few, answers could be "

@@ -53,7 +53,8 @@ def calls_tab(names: dict[str, str]) -> None:
             "Group at risk": calls["risk_groups"],
         }), hide_index=True, width="stretch")
     st.caption(f"Who is listed: contacted over {P.NO_REPLY_HOURS} hours ago with no reply yet; support not "
-               "sorted yet; or missed the last session (absent or not marked) with no contact logged since.")
+               "sorted yet; missed the last session (absent or not marked); or marked absent, as soon as a "
+               "volunteer marks them, even before the session starts. They stay listed until a contact is logged.")
     st.subheader("Groups most at risk of dropping out")
     if risk.empty:
         st.caption("Nobody on the panel yet.")

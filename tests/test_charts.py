@@ -12,7 +12,7 @@ from lib.recruitment.targets import Target
 
 AGE = Field("age", "Age band", values=["16-24", "25-64", "65+"],
             value_labels={"16-24": "16 to 24", "25-64": "25 to 64", "65+": "65 and over"})
-OKABE = set(charts.OKABE_ITO.values())
+PALETTE = set(charts.CHART_PALETTE.values())
 
 
 def _comp(with_quotas=True):
@@ -36,7 +36,8 @@ def test_field_chart_bars_per_stage_with_the_quota_band_behind():
     assert "Grey band" in spec["title"]["subtitle"]
     band, bars = spec["layer"]
     # The band: one grey, see-through bar per group from the fewest to the most seats (as shares of 10).
-    assert band["mark"]["color"] == charts.BAND_COLOUR and band["mark"]["opacity"] < 0.5
+    assert band["mark"]["color"] == charts.BAND_COLOUR and band["mark"]["fillOpacity"] < 0.5
+    assert band["mark"]["stroke"] == charts.BAND_EDGE
     assert (band["encoding"]["y"]["field"], band["encoding"]["y2"]["field"]) == ("band_min", "band_max")
     rows = {r["Group"]: (r["band_min"], r["band_max"]) for r in _dataset(spec, band)}
     assert rows == {"16 to 24": (0.2, 0.2), "25 to 64": (0.5, 0.5), "65 and over": (0.3, 0.4)}
@@ -47,7 +48,7 @@ def test_field_chart_bars_per_stage_with_the_quota_band_behind():
     assert enc["y"]["field"] == "Share" and enc["y"]["axis"]["format"] == "%"
     assert enc["color"]["scale"]["domain"] == ["Community (target)", "Signed up", "Selected"]
     colours = enc["color"]["scale"]["range"]
-    assert set(colours) <= OKABE and len(set(colours)) == 3
+    assert set(colours) <= PALETTE and len(set(colours)) == 3
     values = {(r["Group"], r["Stage"]): r["Share"] for r in _dataset(spec, bars)}
     assert values[("16 to 24", "Signed up")] == 0.05 and values[("65 and over", "Selected")] == 0.3
 
@@ -90,4 +91,4 @@ def test_tvd_chart_one_dot_per_field_and_stage():
     # Sign-ups: ½(|0.05−0.2| + |0.5−0.5| + |0.45−0.3|) = 0.15; selected equals the targets: 0.
     assert got == {("Age band", "Signed up"): 0.15, ("Age band", "Selected"): 0.0}
     assert spec["encoding"]["x"]["axis"]["format"] == "%"
-    assert set(spec["encoding"]["color"]["scale"]["range"]) <= OKABE
+    assert set(spec["encoding"]["color"]["scale"]["range"]) <= PALETTE

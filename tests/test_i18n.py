@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,8 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}   # as in the Makefile's 
 
 def _code_dirs(path: str) -> bool:
     """Only the app's own folders are walked (babel.cfg names app.py, pages/ and lib/)."""
-    rel = Path(path).resolve().relative_to(ROOT).parts
+    rel = Path(os.path.relpath(path, ROOT)).parts      # not resolve(): .venv may be a link elsewhere
+    rel = () if rel == (".",) else rel
     return not rel or rel[0] in ("pages", "lib")
 
 

@@ -6,9 +6,11 @@ Everything is appended, nothing is overwritten:
   completed, or withdrawn (with a reason) → replaced (by whom). ``members`` holds each
   member's current status as a projection, updated in the same transaction as the event, so
   two people changing one member at the same moment cannot both succeed against a stale status.
-- **Sessions and attendance** (``assembly_sessions``, ``attendance_log``): every mark is a
-  new row; the latest row per (session, person) is the mark. Two volunteers saving at once
-  both get their row, nothing is lost or counted twice.
+- **Sessions and attendance** (``assembly_sessions``, ``attendance_log``, ``attendance_now``):
+  a check-in is recorded once per person and session. ``attendance_now`` holds the current mark,
+  keyed by (session, person), written in the same transaction as the ``attendance_log`` row, so a
+  double tap, a replayed click or two volunteers saving the same mark at once record one row (the
+  others are told when it was recorded); a different mark is a correction, logged as a new row.
 - **Keeping people on board**: support needs (``support_events``), the contact log and the
   "needs a call" list, with the groups most at risk of dropping out.
 - **Stipends**: a fixed amount per session attended (setting ``stipend``), payments recorded.

@@ -25,6 +25,7 @@ from lib.recruitment.categories import load_fields, load_fields_file, save_field
 from lib.store.config import DEMO_DIR
 from lib.store.db import Database
 from lib.errors import UserError
+from lib.i18n import N_
 from lib.store.demo_marker import DEMO_MARKER, is_demo_database
 from lib.store.settings import get_setting, set_setting
 from lib.recruitment.signups.grid import grid_from_csv_bytes
@@ -38,8 +39,8 @@ DEMO_PANEL_SIZE = 30
 DEMO_NAME = "Riverside climate assembly (demo)"
 DEMO_SOURCE_LABEL = "Demo: Riverside climate assembly sign-ups (data/demo/signups.csv)"
 EMPTY, DEMO, REAL = "empty", "demo", "real"
-BANNER = ("This is the Riverside demo assembly: made-up people and made-up numbers, so you can try "
-          "everything safely. Nothing here is a real assembly.")
+BANNER = N_("This is the Riverside demo assembly: made-up people and made-up numbers, so you can try "
+            "everything safely. Nothing here is a real assembly.")   # members and visitors read it in their language
 MIXED_WARNING = ("Real sign-ups were brought into this demo database. It still holds the demo's made-up "
                  "questions and targets, so do not run a real assembly here: start the app with "
                  "KLEROTERION_DEMO=0 and a new, empty database, then use “Set up the assembly”.")

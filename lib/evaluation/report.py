@@ -17,7 +17,9 @@ import pandas as pd
 from lib.evaluation.survey import ANSWERS, SCALE, SMALL_GROUP, STAGES
 from lib.i18n import N_
 
-LIKERT_COLOURS = {1: "#E66101", 2: "#FDB863", 3: "#BDBDBD", 4: "#B2ABD2", 5: "#5E3C99"}
+# Disagree in browns and oranges, agree in purples, "neither" grey: each at least 3:1 on white (WCAG's
+# minimum for graphics) and neighbours apart for colour-blind readers too (tests/test_chart_colours.py).
+LIKERT_COLOURS = {1: "#7F3B08", 2: "#E66101", 3: "#858585", 4: "#B860F8", 5: "#542788"}
 
 
 WRAP = 40          # characters per line of a question above its bar: fits a 390-px phone screen
@@ -45,7 +47,7 @@ def likert_chart(diverging: pd.DataFrame, title: str = "", tr=None) -> alt.Layer
     rows, top = [], 0
     for q in questions:
         lines = wrap_lines(q)
-        bar_top = top + len(lines) * _LINE + 4
+        bar_top = top + len(lines) * _LINE + 7
         rows.append({"question": q, "text": "\n".join(lines), "text_top": top, "bar_top": bar_top,
                      "bar_bottom": bar_top + _BAR})
         top = bar_top + _BAR + _GAP
@@ -111,8 +113,8 @@ def report_html(assembly_name: str, sections: list[tuple[str, str, pd.DataFrame]
             stage = STAGES.get(r["stage"], "Members' question") if isinstance(r["stage"], str) else "Members' question"
             if r["suppressed"]:
                 answers = ""
-                cells = (f"<td colspan='7'><i>Fewer than {SMALL_GROUP} people gave a view (“prefer not to say” does "
-                         "not count): not shown, so nobody's answers can be recognised.</i></td><td></td>")
+                cells = (f"<td colspan='7'><i>Fewer than {SMALL_GROUP} people gave a view (“prefer not to say” "
+                         "does not count): not shown, so nobody's answers can be recognised.</i></td><td></td>")
             else:
                 answers = str(int(r["answers"]))
                 cells = "".join(f"<td>{int(r[ANSWERS[a]])}</td>" for a in (*SCALE, 0)) + f"<td>{_bar_html(r)}</td>"

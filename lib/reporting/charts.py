@@ -1,10 +1,10 @@
 """Altair chart builders for the representativeness page and the transparency page.
 
-Colours come from the Okabe–Ito palette, which people with the common kinds of colour
-blindness can tell apart; lines also differ in dash pattern, so the charts read in black
-and white too. Titles say in plain words what the chart shows. Every chart has a table
-beside it on the page (the same numbers), for screen readers and for people who prefer
-numbers.
+Colours come from CHART_PALETTE: Okabe and Ito's colour-blind-safe palette where its colours
+reach 3:1 contrast on white (WCAG's minimum for graphics), other colours where they do not;
+lines also differ in dash pattern, so the charts read in black and white too. Titles say in
+plain words what the chart shows. Every chart has a table beside it on the page (the same
+numbers), for screen readers and for people who prefer numbers.
 """
 
 from __future__ import annotations
@@ -19,8 +19,20 @@ OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
     "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
 }
-_STAGE_COLOURS = ["#000000", "#E69F00", "#56B4E9", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#F0E442"]
-BAND_COLOUR = "#999999"
+# What the charts draw with. Okabe-Ito's orange, sky blue and yellow reach only 2.25, 2.31 and 1.32:1
+# on white, and darkening them makes them look alike to colour-blind readers (orange and yellow turn
+# the same olive), so they are replaced by a brown, a violet and a greyish mauve, chosen so that every
+# colour reaches 3:1 on white and every two stay as far apart for protanopes, deuteranopes and
+# tritanopes as Okabe-Ito's own closest pair (tests/test_chart_colours.py simulates it).
+CHART_PALETTE = {
+    "black": "#000000", "brown": "#873C1E", "violet": "#691ED2", "blue": OKABE_ITO["blue"],
+    "bluish_green": OKABE_ITO["bluish_green"], "reddish_purple": OKABE_ITO["reddish_purple"],
+    "vermillion": OKABE_ITO["vermillion"], "mauve": "#694B5A",
+}
+_STAGE_COLOURS = [CHART_PALETTE[c] for c in ("black", "brown", "violet", "blue", "bluish_green", "reddish_purple",
+                                             "vermillion", "mauve")]
+BAND_COLOUR = "#999999"   # the quota band's light fill, behind the bars ...
+BAND_EDGE = "#6B6B6B"     # ... and its outline, which keeps 5.3:1 on white
 
 
 def stage_colours(stages: list[str]) -> tuple[list[str], list[str]]:
@@ -68,7 +80,8 @@ def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart:
     layers = []
     band = df.dropna(subset=["band_min"]).drop_duplicates("Group")
     if len(band):
-        layers.append(alt.Chart(band).mark_bar(color=BAND_COLOUR, opacity=0.35).encode(
+        layers.append(alt.Chart(band).mark_bar(color=BAND_COLOUR, fillOpacity=0.35, stroke=BAND_EDGE,
+                                               strokeWidth=1).encode(
             x=x, y=alt.Y("band_min:Q", title="Share of people", axis=alt.Axis(format="%")), y2=alt.Y2("band_max:Q"),
             tooltip=[alt.Tooltip("Group:N"), alt.Tooltip("band_min:Q", title="Fewest seats (share)", format=".0%"),
                      alt.Tooltip("band_max:Q", title="Most seats (share)", format=".0%")],

@@ -35,7 +35,7 @@ def button(at, label):
 
 
 def choose_language(at, lang: str):
-    at.segmented_control(key="_lang_picker").set_value(lang).run()
+    at.selectbox(key="_lang_picker").set_value(lang).run()
     return assert_ok(at)
 
 
@@ -156,8 +156,9 @@ def test_the_public_transparency_page_in_spanish_from_a_link(app_env):
     for spanish in ("Transparencia", "Cómo se eligió a los miembros de la asamblea",
                     "El sorteo todavía no se ha hecho", "¿Hasta qué punto es representativa?"):
         assert spanish in page, spanish
+    assert "Esta es la asamblea de demostración de Riverside" in page        # the demo's banner too
     for english in ("How the assembly's members were chosen", "The draw has not happened yet",
-                    "How representative", "Transparency\n"):
+                    "How representative", "Transparency\n", "This is the Riverside demo assembly"):
         assert english not in page, english
 
 
@@ -172,3 +173,47 @@ def test_the_projector_in_spanish_before_the_draw(app_env):
         assert spanish in page, spanish
     for english in ("the draw, live", "The draw has not started yet", "The commitment will appear here"):
         assert english not in page, english
+
+
+def test_an_organiser_who_browsed_in_spanish_reads_english_after_signing_in(app_env):
+    """Organiser pages are not translated and have no picker: the shared pages (Overview, Results,
+    Transparency) must not stay in the Spanish the person chose as a visitor."""
+    at = choose_language(open_app(None), "es")
+    assert "Los pasos" in texts(at)
+    at.session_state["role"] = "organiser"          # as after signing in
+    goto(at, TRANSPARENCY)
+    assert "How the assembly's members were chosen" in texts(at) and "Transparencia" not in texts(at)
+
+
+def test_a_translation_carrying_a_link_or_an_image_shows_as_plain_text(app_env):
+    from lib.plaintext import md
+
+    d = database()
+    open_app(None)
+    [code] = codes(1)
+    hostile = "Tuve tiempo [pincha aquí](http://malo.example) ![x](http://malo.example/x.png) <b>sí</b>"
+    ev.questions_frame(d)
+    ev.set_translation(d, "E1", "es", hostile, actor="organiser")
+    ev.open_wave(d, "pulse")
+    at = goto(sign_in_member(choose_language(open_app(None), "es"), code, "Abrir mis páginas"), SURVEY)
+    labels = [str(r.label) for r in at.radio]
+    assert any(md(hostile) in label for label in labels), labels       # shown, escaped
+    assert not any(hostile in label for label in labels)               # never as Markdown
+
+
+def test_the_side_menu_says_who_is_signed_in_in_the_members_language(app_env):
+    [code] = codes(1)
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_pages.helpers import APP
+
+    open_app(None)
+    at = AppTest.from_file(APP, default_timeout=60)   # app.py's first run draws the side menu
+    at.session_state["role"] = "member"
+    at.session_state["member_session"] = ev.member_sign_in(database(), code)
+    at.session_state["lang"] = "es"
+    at.session_state["_lang_from"] = "chosen"
+    at.run()
+    side = [str(c.value) for c in at.sidebar.caption]
+    assert "Ha entrado como **miembro de la asamblea**" in side, side
+    assert [b.label for b in at.sidebar.button] == ["Salir"]

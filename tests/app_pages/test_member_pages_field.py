@@ -38,11 +38,14 @@ def test_sending_after_one_of_the_questions_asks_first_and_keeps_the_answers(app
     button(at, "Send my answers").click()
     at.run()
     assert f"You have not answered {n - 2} of {n} questions. Send anyway?" in texts(at)
+    at.radio[2].set_value(0)                       # one more answer chosen while asked: it must go too
     button(at, "Send anyway").click()
     at.run()
     assert_ok(at)
     assert "are received" in texts(at) and "You have answered this survey" in texts(at)
     assert ev.waiting_count(d, w.wave_id) == 1
+    [sent] = ev._state(d).waiting[("wave", w.wave_id)]       # waiting in memory for a batch (read only)
+    assert len(sent.items) == 3
 
 
 def test_a_survey_answered_in_full_is_sent_without_asking(app_env):
@@ -146,3 +149,21 @@ def test_one_attendee_the_rule_in_plain_words_and_round_results_in_plain_columns
         for f in frames:
             assert not {"question_id", "by_lot", "lot_key", "wording", "outcome", "endorsements"} & set(f.columns)
             assert "Not enough endorsements" in f["Decision"].tolist()
+
+
+def test_members_see_their_questions_by_wording_never_by_internal_code(app_env):
+    open_app(None)
+    d, codes = with_codes(6)
+    sessions = [ev.member_sign_in(d, c) for c in codes.values()]
+    q = ev.propose_question(d, sessions[0], "The sessions started on time.", "timing")
+    ev.check_question(d, q, True)
+    rnd = ev.open_round(d, datetime.now(timezone.utc) + timedelta(days=1))
+    for s in sessions[:3]:
+        ev.endorse(d, s, rnd.round_id, [q])
+    ev.close_round(d, rnd.round_id)
+    assert ev.adopted_questions(d) == [q] and q == "M1"
+    at = goto(member_app(next(iter(codes.values()))), QUESTIONS)
+    shown = "\n".join([texts(at), *(str(o) for s in at.selectbox for o in s.options),
+                       *(str(df.value.to_csv()) for df in at.dataframe)])
+    assert "The sessions started on time." in shown
+    assert "M1" not in shown                               # the survey numbers questions 1-7; no M1 anywhere

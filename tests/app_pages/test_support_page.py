@@ -53,6 +53,21 @@ def test_needs_a_call_lists_who_and_why_with_a_phone_number_for_the_organiser(fa
     assert "Nobody needs a call right now." in texts(at)
 
 
+def test_a_member_marked_absent_at_the_door_needs_a_call_at_once(fast_app_env):
+    """Issue 15: a volunteer marks someone Absent for the next session (the door's default when
+    there is none today); the organiser sees them on "Needs a call" straight away."""
+    at = open_app()
+    d, ids = enrol()
+    tomorrow = (datetime.now() + timedelta(days=1)).replace(hour=18, minute=30, second=0, microsecond=0)
+    sid = P.schedule_session(d, "Session 2", tomorrow, "Town hall", "organiser")
+    P.mark_attendance(d, sid, ids[4], "absent", "volunteer")
+    goto(at, SUPPORT)
+    calls = frame(at, "Why")
+    assert list(calls["Pseudonym"]) == [ids[4]]
+    assert calls["Why"].iloc[0] == f"Marked absent for Session 2 ({tomorrow:%d %b})"
+    assert "marked absent, as soon as a volunteer marks them" in texts(at)
+
+
 def test_recording_a_support_need(fast_app_env):
     at = open_app()
     d, ids = enrol()

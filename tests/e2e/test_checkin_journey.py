@@ -86,9 +86,8 @@ def test_a_volunteer_checks_a_member_in_on_a_phone(assembly, phone):
     search.fill(first)
     search.press("Enter")
     wait_idle(phone)
-    # the innermost block holding this member's pseudonym and the buttons is their card
-    card = (phone.get_by_test_id("stVerticalBlock").filter(has_text=pid)
-            .filter(has=phone.get_by_role("button", name="Present")).last)
+    # each member's card is a keyed container (pages/checkin.py: checkin_row_<pseudonym>)
+    card = phone.locator(f".st-key-checkin_row_{pid}")
     card.get_by_role("button", name="Present").click()
     phone.get_by_text(f"{first} ({pid}): present.").wait_for()
     phone.get_by_text("1 of 30").wait_for()

@@ -41,6 +41,20 @@ def member_sign_in(page, url: str, code: str) -> None:
     leave_sign_in_page(page)
 
 
+def choose(page, label: str, option: str, tries: int = 4) -> None:
+    """Pick an option of a select box. A page still redrawing (a tab click reruns it) closes an open list,
+    so open it again until the option shows."""
+    for i in range(tries):
+        wait_idle(page)
+        page.get_by_label(label).click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=5_000)
+            return
+        except Exception:  # noqa: BLE001 - the list closed under us: open it again
+            if i == tries - 1:
+                raise
+
+
 def start(path, page) -> StreamlitServer:
     """A server on the prepared database; the first visit (to the start page) warms it up, since
     a fresh server shown a page address first answers "page not found"."""
@@ -84,10 +98,12 @@ def test_member_designed_question_from_proposal_to_result(browser, assembly):
         sign_in(organiser, srv.url, "organiser")
         open_page(organiser, "Evaluation")
         organiser.get_by_role("tab", name="Members' questions").click()
+        wait_idle(organiser)             # the tab click reruns the page
         organiser.get_by_role("button", name="Accept", exact=True).click()
         organiser.get_by_text("M1 accepted").wait_for()
         wait_idle(organiser)
         organiser.get_by_role("tab", name="Members' questions").click()
+        wait_idle(organiser)             # the tab click reruns the page
         organiser.get_by_role("button", name="Open the round").click()
         organiser.get_by_text("Round opened. Members can endorse now.").wait_for()
         # 3. The member and one other member endorse it.
@@ -103,14 +119,16 @@ def test_member_designed_question_from_proposal_to_result(browser, assembly):
         open_page(organiser, "Results")
         open_page(organiser, "Evaluation")
         organiser.get_by_role("tab", name="Members' questions").click()
+        wait_idle(organiser)             # the tab click reruns the page
         organiser.get_by_role("button", name="Close the round now and count").click()
         organiser.get_by_text("Round 1 closed and counted").wait_for()
         wait_idle(organiser)
         organiser.get_by_role("tab", name="Members' questions").click()
+        wait_idle(organiser)             # the tab click reruns the page
         organiser.get_by_text(re.compile(r"Round 1: closed")).first.wait_for()
         organiser.get_by_role("tab", name="Surveys").click()
-        organiser.get_by_label("Which survey").click()
-        organiser.get_by_role("option", name="After a session (short)").click()
+        wait_idle(organiser)             # the tab click reruns the page
+        choose(organiser, "Which survey", "After a session (short)")
         organiser.get_by_role("button", name="Open this survey").click()
         organiser.get_by_text("Survey opened").wait_for()
     finally:
@@ -133,7 +151,7 @@ def test_member_designed_question_from_proposal_to_result(browser, assembly):
         member_sign_in(member, srv.url, codes[0])
         open_page(member, "Survey")
         member.get_by_text(QUESTION).first.wait_for()
-        groups = member.get_by_role("radiogroup")
+        groups = member.get_by_test_id("stForm").first.get_by_role("radiogroup")   # the form, not the language picker
         assert groups.count() == len(asked)
         for i in range(groups.count()):
             groups.nth(i).get_by_text("Agree", exact=True).click()
@@ -145,6 +163,7 @@ def test_member_designed_question_from_proposal_to_result(browser, assembly):
             sign_in(organiser, srv.url, "organiser")
         open_page(organiser, "Evaluation")
         organiser.get_by_role("tab", name="Surveys").click()
+        wait_idle(organiser)             # the tab click reruns the page
         organiser.get_by_role("button", name="Close this survey").click()
         organiser.get_by_text("Survey closed").wait_for()
         open_page(organiser, "Results")

@@ -77,9 +77,10 @@ def _preview_filter(search: str) -> tuple[str, list]:
     text = (search or "").strip()
     if not text:
         return "TRUE", []
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"   # typed literally
     if text.isdigit():
-        return "(p.row_number = ? OR p.person_id ILIKE ?)", [int(text), f"%{text}%"]
-    return "p.person_id ILIKE ?", [f"%{text}%"]
+        return "(p.row_number = ? OR p.person_id ILIKE ? ESCAPE '\\')", [int(text), like]
+    return "p.person_id ILIKE ? ESCAPE '\\'", [like]
 
 
 def preview_count(db: Database, search: str = "") -> int:
