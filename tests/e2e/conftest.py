@@ -12,8 +12,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# Assertions wait for the state like actions do (30 s, set per page below): on two busy cores a
+# rerun can take longer than Playwright's 5-s default for `expect`, which made journeys fail at random.
+# A journey still fails when the state never comes; how fast it comes is measured in bench/.
+expect.set_options(timeout=20_000)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]

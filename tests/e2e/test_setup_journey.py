@@ -201,6 +201,7 @@ def test_a_new_group_sets_up_its_own_assembly_and_draws_its_panel(real_server, p
     # Freeze and draw.
     open_page(page, "The draw")
     page.get_by_role("button", name=re.compile(r"Freeze target version 1 for the draw")).click()
+    page.get_by_role("button", name="Yes, freeze version 1").click()      # freezing asks first
     page.get_by_text("panels that meet every quota exist").wait_for()
     wait_idle(page)
     page.get_by_role("button", name="Compute the fair lottery").click()
