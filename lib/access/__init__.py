@@ -1,6 +1,7 @@
 """Signing in: the rules (hashes, throttling, signed tokens, demo passwords) and personal accounts.
 
-Sits above the demo package: the demo passwords work only while the database holds only the demo.
+Right above the store: the demo passwords work only while the database holds only the demo, which
+``lib.store.demo_marker`` says.
 """
 
 from lib import public_face
