@@ -19,6 +19,7 @@ Standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Sequence
 
 STEPS = ("Check the quotas", "Compute the fair lottery", "Publish the commitment", "Enter the public number",
          "Reveal the panel", "Download and share")
@@ -57,6 +58,11 @@ class CeremonyStep:
             out.append((i, name, state))
         return out
 
+    def trail(self) -> str:
+        """Every step in one Markdown line: done ones struck through and ticked, this one in bold."""
+        words = {"done": "~~{i}. {name}~~ ✓", "now": "**{i}. {name}**", "later": "{i}. {name}"}
+        return " → ".join(words[state].format(i=i, name=name) for i, name, state in self.marks())
+
 
 def ceremony_step(status: str | None, *, targets_frozen: bool = False) -> CeremonyStep:
     """The step for a draw's stored ``status`` (None: no draw yet). Raises ValueError for an unknown status."""
@@ -76,3 +82,37 @@ def step(number: int) -> CeremonyStep:
     if not 1 <= int(number) <= len(STEPS):
         raise ValueError(f"there are {len(STEPS)} steps, not {number!r}")
     return CeremonyStep(int(number), False)
+
+
+SCREENS = ("computing", "inputs", "lottery", "ceremony")
+
+
+def draw_screen(status: str | None, *, computing: bool = False, starting_again: bool = False) -> str:
+    """What the Draw page shows, from the latest draw's stored ``status`` (None: no draw yet):
+
+    - ``computing``: a lottery is being computed (its progress, nothing else);
+    - ``inputs``: steps 1 and 2 (no draw yet, or the organiser chose to start a new one);
+    - ``lottery``: a computed lottery: its chances in full, the choice of lottery, then step 3;
+    - ``ceremony``: a published, revealed or withdrawn draw: steps 3 to 6, the chances folded away.
+    """
+    if computing:
+        return "computing"
+    if status is None or starting_again:
+        return "inputs"
+    if status == "computed":
+        return "lottery"
+    if status in ("committed", "revealed", "withdrawn"):
+        return "ceremony"
+    raise ValueError(f"unknown draw status {status!r}")
+
+
+def open_round(rounds: Sequence[Any], tip_id: int) -> Any | None:
+    """The replacement round whose ceremony is under way (computed or committed, on the current panel,
+    draw ``tip_id``), the latest if several; None when there is none."""
+    pending = [r for r in rounds if r.status in ("computed", "committed") and r.parent_id == tip_id]
+    return pending[-1] if pending else None
+
+
+def earlier_rounds(rounds: Sequence[Any], tip_id: int) -> list[Any]:
+    """Revealed replacement rounds before the current panel's, latest first."""
+    return [r for r in reversed(rounds) if r.status == "revealed" and r.draw_id != tip_id]
