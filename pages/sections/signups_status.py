@@ -1,0 +1,96 @@
+"""The top of the Sign-ups page: when the sign-ups were last brought in, what went wrong last, a sync
+the automatic sync holds for the organiser, and what the automatic sync does. The words come from
+lib.recruitment.signups.overview."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.errors import UserError
+from lib.plaintext import md
+from lib.recruitment.signups import live, overview, store
+from lib.recruitment.signups.sheets import SECRETS_SECTION
+from lib.resources import secrets_section
+from pages.common import current_actor, db, flash
+from pages.sections.signups_sources import SPINNER
+
+
+@st.fragment(run_every=30)
+def status_banner() -> None:
+    """When the sign-ups were last brought in, what went wrong last, and what the automatic sync is doing
+    (drawn again every 30 seconds, so "3 minutes ago" stays true)."""
+    try:
+        _status_banner()
+    except UserError as e:
+        st.error(md(e))
+
+
+def _status_banner() -> None:
+    database = db()
+    status = live.live_status(database)
+    last = store.last_sync(database)
+    notices = overview.banner(status, last, store.last_good_sync(database))
+    for kind, text in notices:
+        if kind == "running":
+            st.info(text, icon=":material/sync:")
+        elif kind == "pending":
+            pending_section(status.pending or {})
+        else:
+            getattr(st, kind)(text)
+    if last is not None:
+        _live_line(status)
+
+
+def _live_line(status: live.LiveStatus) -> None:
+    line = overview.live_line(status)
+    if line is None:
+        return
+    if not status.live:
+        st.caption(line)
+        return
+    c1, c2 = st.columns([4, 1], vertical_alignment="center")
+    c1.caption(line)
+    if c2.button("Sync now", icon=":material/sync:", key="sync_now"):
+        try:
+            with st.spinner(SPINNER):
+                result = live.sync_connected_now(db(), secrets_section(SECRETS_SECTION), current_actor())
+        except UserError as e:
+            flash("error", md(e))
+        else:
+            _flash_result(result)
+        st.rerun()
+
+
+def _flash_result(result) -> None:
+    if result.status == "ok":
+        flash("success", f"Done: {md(result.summary())}")
+    elif result.confirmation is not None:
+        flash("warning", "Nothing has been changed yet: please confirm below.")
+    else:
+        flash("error", f"{md(result.message)} Your sign-ups from before are unchanged.")
+
+
+def pending_section(pending: dict) -> None:
+    """A sync (usually the automatic one) held for the organiser: the numbers, and a plain yes or no."""
+    with st.container(border=True):
+        st.subheader("The latest sign-ups are waiting for you")
+        st.warning(md(pending.get("message", "")))
+        st.caption(overview.pending_found(pending))
+        c1, c2 = st.columns(2)
+        if c1.button(overview.pending_label(pending), type="primary", key="live_confirm_yes"):
+            try:
+                with st.spinner(SPINNER):
+                    result = live.confirm_pending(db(), secrets_section(SECRETS_SECTION), current_actor())
+            except UserError as e:
+                flash("error", md(e))
+            else:
+                if result.confirmation is not None:
+                    flash("warning", "The sheet changed since these numbers were found, so nothing was changed. "
+                                     "Please look at the new numbers.")
+                else:
+                    _flash_result(result)
+            st.rerun()
+        if c2.button("No, keep the sign-ups as they are", key="live_confirm_no"):
+            live.decline_pending(db(), current_actor())
+            flash("info", "Nothing was changed: the sign-ups are as they were.")
+            st.rerun()
