@@ -675,3 +675,29 @@ def test_marks_saved_before_migration_013_are_the_current_marks_after_it(demo_db
     assert P.session_marks(demo_db, sid) == {panel[0]: "present", panel[1]: "late", panel[2]: "excused"}
     again = P.mark_attendance(demo_db, sid, panel[1], "late", "v2")
     assert again.outcome == "already" and again.at == T0 + timedelta(minutes=3)
+
+
+def test_member_names_are_the_full_names_of_everyone_ever_on_the_panel(demo_db, panel):
+    """The Members and Support pages (organisers only) name the panel: nobody outside it, withdrawn members too."""
+    P.record_withdrawal(demo_db, panel[0], "moved away", "organiser", now=T0)
+    names = P.member_names(demo_db)
+    assert sorted(names) == sorted(panel)
+    assert names == {pid: name for pid, (name, _e, _p) in contacts(demo_db, panel).items()}
+    outsider = list(pool_frame(demo_db)["person_id"])[40]
+    assert outsider not in names
+
+
+def test_a_pulse_survey_left_unnamed_is_named_after_the_last_session_with_attendance(demo_db, panel):
+    from lib.evaluation import survey as ev
+
+    assert ev.last_session_title(demo_db) is None                 # nothing recorded yet
+    start = datetime(2026, 3, 7, 10)
+    sid = P.schedule_session(demo_db, "Session 1", start, None, "o")
+    P.schedule_session(demo_db, "Session 2", start + timedelta(days=7), None, "o")   # no marks: not counted
+    P.mark_many(demo_db, sid, {panel[0]: "present"}, "v", now=start.astimezone() + timedelta(hours=5))
+    last = ev.last_session_title(demo_db)
+    assert last == "Session 1"
+    assert ev.new_wave_label("pulse", "  ", last) == "After Session 1"
+    assert ev.new_wave_label("pulse", "Mid-point check", last) == "Mid-point check"   # as typed
+    assert ev.new_wave_label("baseline", "", last) == ""          # open_wave names it after its kind
+    assert ev.new_wave_label("pulse", "", None) == ""

@@ -119,3 +119,24 @@ def test_board_without_targets_counts_only(db):
     assert [(r.value, r.signups, r.min_seats) for r in board.rows] == [("young", 0, None), ("old", 0, None)]
     assert board_table(board, "age", organiser=False)["Seats"].tolist() == ["–", "–"]
     assert load_fields(db)[0].key == "age"
+
+
+def test_eligible_counts_agree_with_the_pool_ready_for_the_draw(demo_db):
+    from lib.recruitment.quota_board import eligible_counts
+
+    counts = eligible_counts(demo_db)
+    pool = pool_frame(demo_db, eligible_only=True)
+    assert counts[("age", "16-24")] == int((pool["age"] == "16-24").sum()) > 0
+    assert sum(n for (f, _v), n in counts.items() if f == "age") <= len(pool)
+
+
+def test_the_pool_signature_changes_when_a_sign_up_stops_being_ready(demo_db):
+    from lib.recruitment.quota_board import pool_signature
+
+    before = pool_signature(demo_db)
+    assert pool_signature(demo_db) == before
+    assert before[:2] == (603, 596)
+    pid = pool_frame(demo_db, eligible_only=True)["person_id"][0]
+    demo_db.transaction(lambda cur: cur.execute(
+        "UPDATE people SET eligible = false, updated_at = now() WHERE person_id = ?", [pid]))
+    assert pool_signature(demo_db)[:2] == (603, 595) and pool_signature(demo_db) != before

@@ -18,7 +18,8 @@ Everything is appended, nothing is overwritten:
 
 Only :func:`checkin_roster` and :func:`sign_in_sheet_html` read the ``contacts`` table for
 volunteers, and they return the first name only (never a surname or a contact detail).
-Organiser-only helpers (:func:`contact_details`, :func:`treasurer_export` with names) say so.
+Organiser-only helpers (:func:`contact_details`, :func:`member_names`, :func:`treasurer_export` with names)
+say so.
 
 Time: functions that depend on the clock take ``now`` (an aware datetime; default: now), so
 that the rules can be tested with a fixed clock.
@@ -745,6 +746,12 @@ def contact_frame(db: Database, person_id: str | None = None) -> pd.DataFrame:
     where, params = ("WHERE person_id = ?", [person_id]) if person_id else ("", None)
     return db.query_df(f"SELECT contact_id, person_id, recorded_at, actor, channel, outcome, note FROM contact_log "
                        f"{where} ORDER BY contact_id DESC", params)
+
+
+def member_names(db: Database) -> dict[str, str]:
+    """ORGANISERS ONLY: the full name of everybody ever enrolled on the panel (withdrawn members too), by
+    person_id: the Members and Support pages name them."""
+    return dict(db.query("SELECT person_id, name FROM contacts WHERE person_id IN (SELECT person_id FROM members)"))
 
 
 def contact_details(db: Database, person_ids: list[str]) -> pd.DataFrame:

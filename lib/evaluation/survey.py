@@ -1202,6 +1202,20 @@ def get_wave(db: Database, wave_id: int) -> Wave:
     return Wave(*rows[0])
 
 
+def last_session_title(db: Database) -> str | None:
+    """The latest session with attendance recorded (lib.assembly.participation), to name a pulse survey after."""
+    session = participation.last_recorded_session(db)
+    return session.title if session is not None else None
+
+
+def new_wave_label(kind: str, label: str, last_session: str | None) -> str:
+    """The name a survey opens with: as typed; a pulse survey left unnamed is named after the last session
+    with attendance ("After Session 2"). Otherwise empty, and open_wave names it after its kind."""
+    if kind == "pulse" and not label.strip() and last_session:
+        return f"After {last_session}"
+    return label
+
+
 def open_wave(db: Database, kind: str, label: str | None = None, actor: str = "organiser",
               *, now: datetime | None = None) -> Wave:
     """Open a survey wave: the core items for this kind of wave plus the adopted members' questions."""

@@ -111,6 +111,22 @@ SIGNATURE_SQL = """
            (SELECT count(*) FROM target_rules)"""
 
 
+POOL_SQL = """
+    SELECT count(*), count(*) FILTER (WHERE eligible), max(updated_at)::VARCHAR, (SELECT max(sync_id) FROM sync_log)
+    FROM people WHERE removed_sync IS NULL"""
+
+
+def pool_signature(db: Database) -> tuple:
+    """A cheap fingerprint of the pool of sign-ups (how many, how many ready, the last change and sync): it
+    changes whenever the pool does, so a check of the quotas against the pool can be reused until then."""
+    return tuple(db.query(POOL_SQL)[0])
+
+
+def eligible_counts(db: Database) -> dict[tuple[str, str], int]:
+    """How many sign-ups still in the pool are ready for the draw, per question and answer."""
+    return {(f, v): int(e) for f, v, _n, e in db.query(COUNTS_SQL)}
+
+
 def board_signature(db: Database) -> tuple:
     """A cheap fingerprint of everything the board shows: it changes whenever a sync, a target
     version or the questions change, so a cached board can be reused until then."""

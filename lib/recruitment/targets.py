@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 
 from lib.recruitment.categories import Field
@@ -66,6 +67,37 @@ def parse_targets_csv(text: str, fields: list[Field], source: str = "the targets
         for t in out:
             t.share = t.share / 100.0
     return out
+
+
+def read_targets_file(data: bytes, fields: list[Field], name: str) -> list[Target]:
+    """An uploaded targets file: text (UTF-8, with or without a byte-order mark), then parse_targets_csv."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(f"{name} is not a text CSV file (save it as “CSV UTF-8” and try again).") from None
+    return parse_targets_csv(text, fields, source=name)
+
+
+def targets_from_rows(rows: list[dict], share_key: str, source_key: str) -> tuple[list[Target], list[str]]:
+    """The targets typed into a table, one row per answer (keys field, value, Question, Group, and the share
+    in percent under ``share_key``): the targets, and a plain message per share that is not one. A row with
+    no share is skipped."""
+    out: list[Target] = []
+    errors: list[str] = []
+    for r in rows:
+        share = r.get(share_key)
+        if share is None or (isinstance(share, float) and math.isnan(share)):
+            continue
+        try:
+            share = float(share)
+        except (TypeError, ValueError):
+            errors.append(f"{r['Question']}, {r['Group']}: “{share}” is not a number.")
+            continue
+        if not 0 <= share <= 100:
+            errors.append(f"{r['Question']}, {r['Group']}: the share must be between 0 and 100 (it is {share:g}).")
+            continue
+        out.append(Target(r["field"], r["value"], share / 100.0, str(r.get(source_key) or "").strip()))
+    return out, errors
 
 
 def share_sums(targets: list[Target]) -> dict[str, float]:
