@@ -11,41 +11,12 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.access import auth
+from lib.access.pages import PAGES
 from lib.errors import UserError
 
 st.set_page_config(page_title="Kleroterion", page_icon="🎲", layout="wide")
 
-O, V, M, P = auth.ORGANISER, auth.VOLUNTEER, auth.MEMBER, auth.PUBLIC
-EVERYONE = {O, V, M, P}
-
-# (section, file, title, icon, url path, roles that may see it)
-PAGES = [
-    ("", "pages/home.py", "Overview", ":material/home:", "", EVERYONE),
-    ("", "pages/setup.py", "Set up the assembly", ":material/construction:", "setup", {O}),
-    ("Recruitment", "pages/signups.py", "Sign-ups", ":material/group_add:", "signups", {O}),
-    ("Recruitment", "pages/targets.py", "Targets and quotas", ":material/tune:", "targets", {O}),
-    ("Recruitment", "pages/quota_board.py", "Quota board", ":material/checklist:", "quota-board", {O, V}),
-    ("The draw", "pages/draw.py", "The draw", ":material/casino:", "draw", {O}),
-    ("The draw", "pages/representativeness.py", "How representative?", ":material/bar_chart:",
-     "representativeness", {O}),
-    ("The assembly", "pages/members.py", "Members", ":material/badge:", "members", {O}),
-    ("The assembly", "pages/sessions.py", "Sessions", ":material/event:", "sessions", {O}),
-    ("The assembly", "pages/checkin.py", "Check-in", ":material/how_to_reg:", "check-in", {O, V}),
-    ("The assembly", "pages/support.py", "Support and stipends", ":material/volunteer_activism:", "support", {O}),
-    ("Evaluation", "pages/evaluation_admin.py", "Evaluation", ":material/fact_check:", "evaluation", {O}),
-    ("Evaluation", "pages/paper_answers.py", "Type in paper answers", ":material/edit_note:", "paper-answers",
-     {O, V}),
-    ("Evaluation", "pages/question_wording.py", "Help with wording", ":material/edit:", "question-wording",
-     {O, V}),
-    ("For members", "pages/member_questions.py", "Our questions", ":material/forum:", "our-questions", {M}),
-    ("For members", "pages/member_survey.py", "Survey", ":material/assignment:", "survey", {M}),
-    ("For members", "pages/results.py", "Results", ":material/insights:", "results", {O, M, P}),
-    ("Open to all", "pages/transparency.py", "Transparency", ":material/visibility:", "transparency", EVERYONE),
-    ("Open to all", "pages/projector.py", "The draw, live (projector)", ":material/cast:", "projector", EVERYONE),
-    ("Account", "pages/signin.py", "Sign in", ":material/login:", "sign-in", {P}),
-    ("Account", "pages/team.py", "Team accounts", ":material/manage_accounts:", "team", {O}),
-    ("Account", "pages/backup.py", "Backup and restore", ":material/backup:", "backup", {O}),
-]
+P = auth.PUBLIC   # the page list, with the roles that may open each page, is lib/access/pages.py
 
 
 def current_role() -> str:
@@ -103,7 +74,7 @@ def locked_page(title: str, roles: set[str], role: str):
 
 def menu_title(title: str, role: str) -> str:
     """Members and visitors read the menu in their language (pages/language.py)."""
-    if role not in (M, P):
+    if role not in (auth.MEMBER, P):
         return title
     from pages.language import menu_title as translated
 
@@ -189,7 +160,7 @@ _pages = pages_for(role)
 menu_on()
 _nav = st.navigation(_pages)
 go_back(_pages)
-if role in (M, P):
+if role in (auth.MEMBER, P):
     from pages.language import picker
 
     picker()   # members and visitors: "Language / Idioma" at the top of every page (a phone hides the side menu)

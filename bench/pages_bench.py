@@ -43,8 +43,8 @@ SKIP = {"pages/signin.py", "pages/home.py"}
 
 
 def app_pages() -> list[str]:
-    """Page files listed in app.py's PAGES that exist (read from the source, not imported)."""
-    text = (ROOT / "app.py").read_text(encoding="utf-8")
+    """Page files listed in the app's page list (lib/access/pages.py) that exist (read from the source)."""
+    text = (ROOT / "lib" / "access" / "pages.py").read_text(encoding="utf-8")
     found = re.findall(r'"(pages/[a-z0-9_]+\.py)"', text)
     return [p for p in dict.fromkeys(found) if (ROOT / p).exists() and p not in SKIP]
 

@@ -12,7 +12,7 @@ import streamlit as st
 from lib import backup
 from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import db, flash, require, run_page, show_flashes
 
 FILE_KEY = "backup_file"      # (file name, bytes, what it holds) of the backup made in this session
 
@@ -125,6 +125,8 @@ def restore_section() -> None:
 def body() -> None:
     st.title("Backup and restore")
     show_flashes()
+    if not require("backup", "This page is for organisers only. Sign in first."):
+        return
     make_section()
     st.divider()
     scheduled_section()

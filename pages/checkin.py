@@ -11,7 +11,7 @@ import streamlit as st
 from lib.assembly import participation as P
 from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_errors, show_flashes
+from pages.common import act, db, flash, require, run_page, show_errors, show_flashes
 from pages.common import current_actor
 
 BLANK = "—"
@@ -115,16 +115,14 @@ def paper(session: P.Session) -> None:
         if not marks:
             st.info("Nothing new to save: the marks are the same as before.")
             return
-        n = P.mark_many(db(), session.session_id, marks, actor(), source="sheet")
-        flash("success", f"Saved {n} mark{'s' if n != 1 else ''} from the paper sheet.")
-        st.rerun()
+        act(lambda: P.mark_many(db(), session.session_id, marks, actor(), source="sheet"),
+            lambda n: f"Saved {n} mark{'s' if n != 1 else ''} from the paper sheet.")
 
 
 def body() -> None:
     st.markdown(BIG_BUTTONS, unsafe_allow_html=True)
     st.title("Check-in")
-    if st.session_state.get("role") not in ("organiser", "volunteer"):   # the menu hides this page too; belt and braces
-        st.error("This page is for organisers and volunteers only. Sign in first.")
+    if not require("checkin", "This page is for organisers and volunteers only. Sign in first."):
         return
     show_flashes()
     sessions = P.list_sessions(db())

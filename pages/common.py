@@ -1,4 +1,13 @@
-"""Small helpers shared by the pages (not a page itself)."""
+"""Small helpers shared by the pages (not a page itself).
+
+- ``require(page, refusal)``: whether this session's role may open the page, by the one page list
+  (lib/access/pages.py, which app.py's menu is built from); if not, the refusal is shown plainly.
+- ``act(action, success)``: run an action (a save); a refusal (UserError, the database busy included)
+  is shown plainly where the person is and nothing else happens; on success the message is flashed and
+  the page (or only the fragment tapped in) reruns.
+Every page uses them; pages/draw.py and pages/signups.py are being reworked separately and adopt them
+there (issue 14).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,7 @@ import sys
 import threading
 import traceback
 from contextlib import contextmanager
-from typing import Callable
+from typing import Callable, TypeVar
 
 import streamlit as st
 
@@ -17,6 +26,7 @@ from lib.plaintext import md
 from lib.resources import get_db
 
 log = logging.getLogger("kleroterion")
+T = TypeVar("T")
 
 
 def db():
@@ -139,3 +149,43 @@ def flash(kind: str, message: str) -> None:
 def show_flashes() -> None:
     for kind, message in st.session_state.pop("_flash", []):
         getattr(st, kind)(message)
+
+
+def require(page: str, refusal: str) -> bool:
+    """Whether this session's role may open ``page`` ("setup" for pages/setup.py), by the app's one page list.
+    The menu hides a page from other roles already; this is belt and braces. If not, ``refusal`` is shown."""
+    from lib.access.pages import may_open
+
+    if may_open(st.session_state.get("role"), page):
+        return True
+    st.error(refusal)
+    return False
+
+
+def act(
+    action: Callable[[], T],
+    success: str | Callable[[T], str] | None,
+    *,
+    show_refusal: Callable[[UserError], None] | None = None,
+    before_rerun: Callable[[T], None] | None = None,
+) -> bool:
+    """Run ``action``. A refusal (UserError; the database being busy is one) is shown plainly here (or by
+    ``show_refusal``) and False is returned: what was typed stays on the page. Otherwise ``success`` (a
+    message, or a function of the action's result giving one; None: no message) is shown after a rerun of
+    the page, or of only the fragment this runs in (rerun_here); ``before_rerun`` gets the result first (to
+    keep it in the session). The rerun ends this run, so a success does not return."""
+    try:
+        result = action()
+    except UserError as e:
+        if show_refusal is not None:
+            show_refusal(e)
+        else:
+            st.error(md(e))  # messages may repeat what somebody typed: plain text
+        return False
+    message = success(result) if callable(success) else success
+    if message:
+        flash("success", message)
+    if before_rerun is not None:
+        before_rerun(result)
+    rerun_here()
+    return True

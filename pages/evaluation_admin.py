@@ -8,27 +8,19 @@ from datetime import datetime, time, timedelta, timezone
 import streamlit as st
 
 from lib.evaluation import survey as ev
-from lib.assembly import participation
 from lib.assembly.access_cards import cards_html
 from lib.assembly import public_url
-from lib.errors import UserError
 from lib.plaintext import md
 from lib.store.settings import get_setting
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import act, db, require, run_page, show_flashes
 from pages.eval_common import actor, status_words, when
 
 ACTOR = actor("organiser")
 
 
-def _act(fn, success: str) -> bool:
-    try:
-        fn()
-    except UserError as e:
-        st.error(str(e))
-        return False
-    flash("success", success)
-    st.rerun()
-    return True
+def new_cards(codes) -> None:
+    """Cards just made: shown (to download and print) until the organiser says they are printed."""
+    st.session_state["new_cards"] = codes
 
 
 def cards_tab() -> None:  # noqa: C901 - page under rework on main (issue 15); split there
@@ -49,7 +41,7 @@ def cards_tab() -> None:  # noqa: C901 - page under rework on main (issue 15); s
         st.warning(address_problem)
     if url.strip().rstrip("/") != s["app_url"]:
         if st.button("Save the address"):
-            _act(lambda: ev.save_eval_settings(db(), app_url=url, actor=ACTOR), "Address saved.")
+            act(lambda: ev.save_eval_settings(db(), app_url=url, actor=ACTOR), "Address saved.")
     members = ev.current_members(db())
     holders = set(ev.code_holders(db()))
     if members:
@@ -66,10 +58,7 @@ def cards_tab() -> None:  # noqa: C901 - page under rework on main (issue 15); s
         gone = []
         st.caption(f"{len(holders)} people hold a card.")
     if missing and st.button(f"Make cards for {len(missing)} member(s) without one", type="primary"):
-        try:
-            st.session_state["new_cards"] = ev.issue_codes(db(), missing, ACTOR)
-        except UserError as e:
-            st.error(str(e))
+        act(lambda: ev.issue_codes(db(), missing, ACTOR), None, before_rerun=new_cards)
     if holders:
         with st.expander("Print a member's card again (lost or never printed)"):
             st.caption("A code cannot be shown twice (only its scrambled form is kept), so the member gets a new "
@@ -79,14 +68,11 @@ def cards_tab() -> None:  # noqa: C901 - page under rework on main (issue 15); s
                        "were theirs.")
             pid = st.selectbox("Member", sorted(holders), key="replace_pid")
             if st.button("Make a new card (the old code stops working)"):
-                try:
-                    st.session_state["new_cards"] = ev.issue_codes(db(), [pid], ACTOR, replace=True)
-                except UserError as e:
-                    st.error(str(e))
+                act(lambda: ev.issue_codes(db(), [pid], ACTOR, replace=True), None, before_rerun=new_cards)
     if gone:
         st.warning(f"{len(gone)} card(s) belong to people who are no longer members: {md(', '.join(gone))}.")
         if st.button("Stop those codes"):
-            _act(lambda: ev.revoke_codes(db(), gone, ACTOR), "Those codes no longer work.")
+            act(lambda: ev.revoke_codes(db(), gone, ACTOR), "Those codes no longer work.")
     new = st.session_state.get("new_cards")
     if new:
         name = (get_setting(db(), "assembly", {}) or {}).get("name", "")
@@ -118,7 +104,7 @@ def core_tab() -> None:
         text = st.text_area("New wording", value=words[qid], max_chars=ev.MAX_TEXT)
         ok = st.form_submit_button("Save the new wording")
     if ok:
-        _act(lambda: ev.edit_core_wording(db(), qid, text, ACTOR), f"{qid} reworded; the old wording is kept.")
+        act(lambda: ev.edit_core_wording(db(), qid, text, ACTOR), f"{qid} reworded; the old wording is kept.")
     with st.expander(f"Every wording of {qid}"):
         st.dataframe(ev.wording_history(db(), qid), hide_index=True, width="stretch")
 
@@ -137,7 +123,7 @@ def members_tab() -> None:
                                    s["members_first_days"])
             ok = st.form_submit_button("Save")
         if ok:
-            _act(lambda: ev.save_eval_settings(db(), share=share / 100, limit=int(limit),
+            act(lambda: ev.save_eval_settings(db(), share=share / 100, limit=int(limit),
                                                members_first_days=int(days), actor=ACTOR), "Saved.")
     qs = ev.questions_frame(db(), "member")
     check_section()
@@ -158,7 +144,7 @@ def members_tab() -> None:
                     "endorsed so far (how many endorsed each question stays hidden until it closes).")
         st.caption(f"Public seed for the lot: “{md(rnd.lot_seed)}”")
         if st.button("Close the round now and count", type="primary"):
-            _act(lambda: ev.close_round(db(), rnd.round_id, ACTOR), f"Round {rnd.round_id} closed and counted.")
+            act(lambda: ev.close_round(db(), rnd.round_id, ACTOR), f"Round {rnd.round_id} closed and counted.")
     else:
         ready = int(((qs["status"] == "ready") & (qs["check_state"] == "accepted")).sum()) if not qs.empty else 0
         st.caption(f"{ready} accepted question(s) ready for a new round.")
@@ -173,7 +159,7 @@ def members_tab() -> None:
             ok = st.form_submit_button("Open the round", type="primary", disabled=ready == 0)
         if ok:
             closes = datetime.combine(d, t).astimezone()
-            _act(lambda: ev.open_round(db(), closes, ACTOR, lot_seed=seed), "Round opened. Members can endorse now.")
+            act(lambda: ev.open_round(db(), closes, ACTOR, lot_seed=seed), "Round opened. Members can endorse now.")
     closed = [r for r in ev.rounds(db()) if r.status == "closed"]
     for r in reversed(closed):
         with st.expander(f"Round {r.round_id}: closed {when(r.closed_at)}, {r.needed} needed "
@@ -205,15 +191,15 @@ def check_section() -> None:
             st.markdown(f"**{q.question_id}.** {md(q.wording)}")
             st.caption(f"What they want to learn: {md(q.purpose)}")
             if st.button("Accept", key=f"accept_{q.question_id}", type="primary"):
-                _act(lambda q=q: ev.check_question(db(), q.question_id, True, actor=ACTOR),
-                     f"{q.question_id} accepted: it goes into the next endorsement round.")
+                act(lambda q=q: ev.check_question(db(), q.question_id, True, actor=ACTOR),
+                    f"{q.question_id} accepted: it goes into the next endorsement round.")
             with st.expander("Do not accept"):
                 with st.form(f"decline_{q.question_id}", clear_on_submit=True):
                     reason = st.text_area("Why not (the member will see this)", max_chars=ev.MAX_TEXT)
                     no = st.form_submit_button("Do not accept this question")
                 if no:
-                    _act(lambda q=q, reason=reason: ev.check_question(db(), q.question_id, False, reason, actor=ACTOR),
-                         f"{q.question_id} not accepted; the member who proposed it sees your reason.")
+                    act(lambda q=q, reason=reason: ev.check_question(db(), q.question_id, False, reason, actor=ACTOR),
+                        f"{q.question_id} not accepted; the member who proposed it sees your reason.")
 
 
 def paper_cards(w: ev.Wave) -> None:
@@ -229,22 +215,21 @@ def paper_cards(w: ev.Wave) -> None:
                             help="Volunteers can type in at most this many paper forms for this survey.")
         ok = st.form_submit_button("Save the number of paper cards")
     if ok:
-        _act(lambda: ev.set_paper_cards(db(), w.wave_id, int(n), ACTOR),
-             f"Saved: {int(n)} paper card(s) handed out for “{md(w.label)}”.")
+        act(lambda: ev.set_paper_cards(db(), w.wave_id, int(n), ACTOR),
+            f"Saved: {int(n)} paper card(s) handed out for “{md(w.label)}”.")
 
 
 def waves_tab() -> None:
     st.markdown("Each survey has the core items for its moment plus the members' questions adopted when it opens. "
                 "Answers are anonymous; results show once a survey closes, to members first.")
-    last = _last_session_title()
+    last = ev.last_session_title(db())
     with st.form("open_wave"):
         kind = st.selectbox("Which survey", list(ev.WAVE_KINDS), format_func=ev.WAVE_KINDS.get)
         label = st.text_input("Name (optional)", placeholder=f"e.g. After {last or 'session 2'}")
         ok = st.form_submit_button("Open this survey", type="primary")
     if ok:
-        if kind == "pulse" and not label.strip() and last:
-            label = f"After {last}"
-        _act(lambda: ev.open_wave(db(), kind, label, ACTOR), "Survey opened. Members can answer it now.")
+        act(lambda: ev.open_wave(db(), kind, ev.new_wave_label(kind, label, last), ACTOR),
+            "Survey opened. Members can answer it now.")
     now = datetime.now(timezone.utc)
     for w in reversed(ev.waves(db())):
         with st.container(border=True):
@@ -260,22 +245,16 @@ def waves_tab() -> None:
             paper_cards(w)
             if w.status == "open":
                 if st.button("Close this survey", key=f"close_{w.wave_id}"):
-                    _act(lambda w=w: ev.close_wave(db(), w.wave_id, ACTOR),
-                         "Survey closed. Members can see the results now.")
+                    act(lambda w=w: ev.close_wave(db(), w.wave_id, ACTOR),
+                        "Survey closed. Members can see the results now.")
             elif w.published_at is None:
                 wait = w.members_first_until is not None and now < w.members_first_until
                 st.caption(f"Members see the results first, until {when(w.members_first_until)}." if wait
                            else "Members have had their time with the results.")
                 if st.button("Publish the results", key=f"pub_{w.wave_id}", disabled=wait):
-                    _act(lambda w=w: ev.publish_wave(db(), w.wave_id, ACTOR), "Results published.")
+                    act(lambda w=w: ev.publish_wave(db(), w.wave_id, ACTOR), "Results published.")
             else:
                 st.caption(f"Published {when(w.published_at)}.")
-
-
-def _last_session_title() -> str | None:
-    """The latest session with attendance recorded (lib.assembly.participation), for naming a pulse survey."""
-    session = participation.last_recorded_session(db())
-    return session.title if session is not None else None
 
 
 def said_tab() -> None:
@@ -290,7 +269,7 @@ def said_tab() -> None:
         did = st.text_area("We did", max_chars=2000)
         ok = st.form_submit_button("Add to the record", type="primary")
     if ok:
-        _act(lambda: ev.add_you_said(db(), said, did, wave_id=wid, question_id=qid.strip().upper() or None,
+        act(lambda: ev.add_you_said(db(), said, did, wave_id=wid, question_id=qid.strip().upper() or None,
                                      actor=ACTOR), "Added.")
     st.dataframe(ev.you_said_frame(db()), hide_index=True, width="stretch")
 
@@ -298,6 +277,8 @@ def said_tab() -> None:
 def body() -> None:
     st.title("Evaluation")
     show_flashes()
+    if not require("evaluation_admin", "This page is for organisers only. Sign in first."):
+        return
     ev.close_due_rounds(db())
     tabs = st.tabs(["Access cards", "Core questions", "Members' questions", "Surveys", "You said, we did", "Log"],
                    key="evaluation_tab", on_change="rerun")   # kept after a save

@@ -1,12 +1,13 @@
 import streamlit as st
 
+from lib.access.auth import ORGANISER, PUBLIC
 from lib.recruitment.assembly_setup import needs_setup
 from lib.store.config import demo_enabled
 from lib.store.demo_marker import is_demo_database
 from lib.plaintext import md
 from lib.store.settings import get_setting
 from lib.recruitment.signups.store import signup_counts
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import act, db, run_page, show_flashes
 from pages.language import _
 
 
@@ -24,9 +25,7 @@ def skip_ahead() -> None:
                  "instead.")
         if st.button("Skip ahead", icon=":material/fast_forward:"):
             with st.spinner("Drawing the panel and filling in the next few weeks… this can take a minute."):
-                summary = fast_forward(db())
-            flash("success", summary)
-            st.rerun()
+                act(lambda: fast_forward(db()), str)
 
 
 def body() -> None:
@@ -38,10 +37,10 @@ def body() -> None:
         "chosen by lot, like the community itself, who meet to talk things through and recommend "
         "what to do. Everything here is done in the open, so anyone can check it was fair."))
     demo = is_demo_database(db())
-    role = st.session_state.get("role", "public")
+    role = st.session_state.get("role", PUBLIC)
     unset = not demo and needs_setup(db())
     if unset:
-        if role == "organiser":
+        if role == ORGANISER:
             st.warning("**This assembly is not set up yet.** Start here: give it a name and a panel size, then "
                        "describe the questions the panel is balanced on. It takes a few minutes.",
                        icon=":material/construction:")
@@ -49,7 +48,7 @@ def body() -> None:
                 st.switch_page("pages/setup.py")
         else:
             st.info(_("This assembly is being set up by its organisers. Please come back a little later."))
-    elif not demo and role == "organiser" and demo_enabled():
+    elif not demo and role == ORGANISER and demo_enabled():
         st.caption("The demo is switched on for this app (KLEROTERION_DEMO), but this database holds your own "
                    "assembly, so the demo was not loaded into it. Set KLEROTERION_DEMO=0 to stop this note.")
     counts = signup_counts(db())
@@ -64,11 +63,11 @@ def body() -> None:
         _("3. **The draw** picks the panel by lot, as fairly as possible, in public.") + "\n" +
         _("4. **Sessions**: you keep track of who comes and what support they need.") + "\n" +
         _("5. **Evaluation**: members help decide how the assembly is judged."))
-    if role == "organiser" and not unset:
+    if role == ORGANISER and not unset:
         st.page_link("pages/signups.py", label="Go to sign-ups", icon=":material/arrow_forward:")
         if demo:
             skip_ahead()
-    elif role == "public":
+    elif role == PUBLIC:
         st.caption(_("Organisers, volunteers and assembly members: use “Sign in” in the menu."))
 
 

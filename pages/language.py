@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.access.auth import STAFF_ROLES
 from lib import i18n
 
 KEY = "lang"
@@ -32,7 +33,7 @@ def current_language() -> str:
     """The language chosen in this session, else the one in the address, else a member's stored
     preference, else English. A member who signs in after the page fell back to English gets their own.
     Organisers and volunteers read English (their pages are not translated, and they have no picker)."""
-    if st.session_state.get("role") in ("organiser", "volunteer"):
+    if st.session_state.get("role") in STAFF_ROLES:
         return i18n.DEFAULT
     lang = st.session_state.get(KEY)
     member = _member_session()

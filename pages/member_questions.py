@@ -6,9 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.evaluation import survey as ev
-from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import act, db, run_page, show_flashes
 from pages.eval_common import member_session, question_status, when
 from pages.language import _, current_language, ngettext
 
@@ -16,16 +15,6 @@ from pages.language import _, current_language, ngettext
 def in_language(question_id: str, wording: str) -> str:
     """A question in the member's language when an organiser translated it, else as it was written."""
     return ev.translation_of(db(), question_id, current_language()) or wording
-
-
-def _act(fn, success: str) -> None:
-    try:
-        fn()
-    except UserError as e:
-        st.error(str(e))
-    else:
-        flash("success", success)
-        st.rerun()
 
 
 def rule_words(share: float, base: ev.Base, limit: int) -> str:
@@ -77,8 +66,8 @@ def endorse_section(session: ev.MemberSession) -> None:
         ok = st.form_submit_button(_("Endorse the ticked questions"), type="primary", width="stretch")
     if ok:
         chosen = [q for q, t in ticks.items() if t]
-        _act(lambda: ev.endorse(db(), session, rnd.round_id, chosen),
-             ngettext("Thank you: your endorsement of {n} question is received, anonymously. (Like survey answers, "
+        act(lambda: ev.endorse(db(), session, rnd.round_id, chosen),
+            ngettext("Thank you: your endorsement of {n} question is received, anonymously. (Like survey answers, "
                       "endorsements are written together, at least {batch} members' at a time, or when the round "
                       "closes.)",
                       "Thank you: your endorsement of {n} questions is received, anonymously. (Like survey "
@@ -99,15 +88,10 @@ def propose_section(session: ev.MemberSession) -> None:
                                key=f"propose_purpose_{n}")
         ok = st.form_submit_button(_("Propose this question"), type="primary")
     if ok:
-        try:
-            ev.propose_question(db(), session, wording, purpose)
-        except UserError as e:
-            st.error(str(e))
-            return
-        st.session_state["propose_form"] = n + 1
-        flash("success", _("Thank you: your question is saved. It is waiting for a check by the organisers; once "
-                           "accepted, it goes into the next endorsement round."))
-        st.rerun()
+        act(lambda: ev.propose_question(db(), session, wording, purpose),
+            _("Thank you: your question is saved. It is waiting for a check by the organisers; once "
+              "accepted, it goes into the next endorsement round."),
+            before_rerun=lambda _r: st.session_state.update(propose_form=n + 1))
 
 
 def mine_section(session: ev.MemberSession) -> None:
@@ -124,11 +108,11 @@ def mine_section(session: ev.MemberSession) -> None:
                     wording=md(q.suggestion)))
                 c1, c2 = st.columns(2)
                 if c1.button(_("Use the new wording"), key=f"acc_{q.question_id}", type="primary"):
-                    _act(lambda q=q: ev.answer_suggestion(db(), session, q.question_id, True),
-                         _("The new wording is used. Your first wording is kept in the record."))
+                    act(lambda q=q: ev.answer_suggestion(db(), session, q.question_id, True),
+                        _("The new wording is used. Your first wording is kept in the record."))
                 if c2.button(_("Keep my wording"), key=f"dec_{q.question_id}"):
-                    _act(lambda q=q: ev.answer_suggestion(db(), session, q.question_id, False),
-                         _("Your wording is kept."))
+                    act(lambda q=q: ev.answer_suggestion(db(), session, q.question_id, False),
+                        _("Your wording is kept."))
 
 
 def decisions_section(session: ev.MemberSession) -> None:
@@ -154,8 +138,8 @@ def decisions_section(session: ev.MemberSession) -> None:
             reason = st.text_area(_("Your reason"), max_chars=ev.MAX_TEXT)
             ok = st.form_submit_button(_("Object and reopen"))
         if ok:
-            _act(lambda: ev.object_to(db(), session, qid, reason),
-                 _("Your objection is recorded. The question goes back into the next round."))
+            act(lambda: ev.object_to(db(), session, qid, reason),
+                _("Your objection is recorded. The question goes back into the next round."))
 
 
 def body() -> None:

@@ -9,17 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from lib.assembly import participation as P
-from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_flashes
-from pages.common import current_actor
+from pages.common import act, current_actor, db, require, run_page, show_flashes
 
 DRAW_PAGE = "pages/draw.py"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def actor() -> str:
-    return current_actor()
 
 
 def draw_link(label: str = "Go to the replacement draw") -> None:
@@ -42,10 +36,9 @@ def start_tracking() -> None:
     draw_id, ids = pending
     st.success(f"The draw (number {draw_id}) picked {len(ids)} people.")
     if st.button("Start tracking the drawn panel", type="primary"):
-        added = P.enrol_panel(db(), ids, draw_id, actor())
-        flash("success", f"{len(added)} members are now on the panel, each marked “Selected”. "
-                         "Next: contact them and record who confirms.")
-        st.rerun()
+        act(lambda: P.enrol_panel(db(), ids, draw_id, current_actor()),
+            lambda added: f"{len(added)} members are now on the panel, each marked “Selected”. "
+                          "Next: contact them and record who confirms.")
 
 
 def show_breaks(breaks: list[P.QuotaBreak], who: str | None = None) -> None:
@@ -97,24 +90,22 @@ def change_form(names: dict[str, str]) -> None:
         replaced_by = st.selectbox("Replaced by", candidates, format_func=lambda p: f"{p} · {names.get(p, '')}",
                                    key=f"member_repl_{pid}")
     if st.button("Save the change", type="primary", key="member_save"):
-        try:
-            if new == P.WITHDRAWN:
-                breaks = P.record_withdrawal(db(), pid, reason, actor())
-                st.session_state["last_withdrawal"] = (pid, [b.__dict__ for b in breaks])
-                flash("success", f"{pid} is now recorded as withdrawn.")
-            else:
-                P.change_status(db(), pid, new, actor(), reason=reason, replaced_by=replaced_by)
-                flash("success", f"{pid} is now “{P.status_label(new)}”.")
-        except UserError as e:
-            st.error(str(e))
-            return
-        st.rerun()
+        act(lambda: save_change(pid, new, reason, replaced_by), str)
+
+
+def save_change(pid: str, new: str, reason: str, replaced_by: str | None) -> str:
+    """Record a member's new status; what to tell the organiser."""
+    if new == P.WITHDRAWN:
+        breaks = P.record_withdrawal(db(), pid, reason, current_actor())
+        st.session_state["last_withdrawal"] = (pid, [b.__dict__ for b in breaks])
+        return f"{pid} is now recorded as withdrawn."
+    P.change_status(db(), pid, new, current_actor(), reason=reason, replaced_by=replaced_by)
+    return f"{pid} is now “{P.status_label(new)}”."
 
 
 def body() -> None:
     st.title("Members")
-    if st.session_state.get("role") not in ("organiser",):   # the menu hides this page too; belt and braces
-        st.error("This page is for organisers only. Sign in first.")
+    if not require("members", "This page is for organisers only. Sign in first."):
         return
     show_flashes()
     for old, new in P.sync_replacements(db(), "replacement draw"):
@@ -153,7 +144,7 @@ def body() -> None:
         else:
             st.caption("No quotas yet: set the targets first.")
 
-    names = dict(db().query("SELECT person_id, name FROM contacts WHERE person_id IN (SELECT person_id FROM members)"))
+    names = P.member_names(db())
     members_table(names)
     change_form(names)
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.evaluation import survey as ev
-from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import act, db, require, run_page, show_flashes
 from pages.eval_common import actor, answer_radios, has_personal_name
 
 
@@ -29,6 +28,8 @@ def typist() -> str:
 def body() -> None:
     st.title("Type in paper answers")
     show_flashes()
+    if not require("paper_answers", "This page is for organisers and volunteers only. Sign in first."):
+        return
     open_waves = [w for w in ev.waves(db()) if w.status == "open"]
     if not open_waves:
         st.info("No survey is open, so there is nothing to type in. Organisers open surveys on the Evaluation page.")
@@ -58,25 +59,14 @@ def body() -> None:
                 answers = answer_radios(questions, f"paper{wid}")
                 sent = st.form_submit_button("Save this paper form", type="primary", width="stretch")
             if sent:
-                try:
-                    ev.submit_paper_answers(db(), wid, answers, actor=who)
-                except UserError as e:
-                    st.error(str(e))
-                else:
-                    flash("success", "Paper form saved. Next one!")
-                    st.rerun()
+                act(lambda: ev.submit_paper_answers(db(), wid, answers, actor=who), "Paper form saved. Next one!")
     with t2:
         with st.form(f"tick_{wid}", clear_on_submit=True):
             code = st.text_input("The access code on the member's card", max_chars=20)
             ok = st.form_submit_button("Tick as answered on paper", width="stretch")
         if ok:
-            try:
-                ev.mark_answered_on_paper(db(), wid, code, actor=actor("volunteer"))
-            except UserError as e:
-                st.error(str(e))
-            else:
-                flash("success", "Card ticked: this member has answered this survey on paper.")
-                st.rerun()
+            act(lambda: ev.mark_answered_on_paper(db(), wid, code, actor=actor("volunteer")),
+                "Card ticked: this member has answered this survey on paper.")
         st.caption(f"Members who have answered so far (online or on paper): {ev.answered_count(db(), wid)}")
 
 

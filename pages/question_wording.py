@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.access.auth import ORGANISER
 from lib.evaluation import survey as ev
-from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import act, db, require, run_page, show_flashes
 from pages.eval_common import actor, question_status
 
 
@@ -44,23 +44,20 @@ def translations_section() -> None:
         text = st.text_area("The question in that language", max_chars=ev.MAX_TEXT, key="translate_text")
         ok = st.form_submit_button("Save the translation", type="primary")
     if ok:
-        try:
-            version = ev.set_translation(db(), qid, lang, text, actor=actor("organiser"))
-        except UserError as e:
-            st.error(str(e))
-        else:
-            st.session_state["_translation_saved"] = True
-            flash("success", f"Translation saved: {qid} (wording {version}) in {LANGUAGES[lang]}.")
-            st.rerun()
+        act(lambda: ev.set_translation(db(), qid, lang, text, actor=actor("organiser")),
+            lambda version: f"Translation saved: {qid} (wording {version}) in {LANGUAGES[lang]}.",
+            before_rerun=lambda _v: st.session_state.update(_translation_saved=True))
 
 
 def body() -> None:
     st.title("Help with wording")
     show_flashes()
+    if not require("question_wording", "This page is for organisers and volunteers only. Sign in first."):
+        return
     st.markdown("Members propose their own survey questions. If a question could be clearer (shorter words, one "
                 "idea at a time, something people can agree or disagree with), suggest new wording. The member "
                 "who proposed it chooses whether to use it.")
-    if st.session_state.get("role") == "organiser":
+    if st.session_state.get("role") == ORGANISER:
         translations_section()
     qs = ev.questions_frame(db(), "member")
     if qs.empty:
@@ -83,13 +80,8 @@ def body() -> None:
         text = st.text_area("Clearer wording", max_chars=ev.MAX_TEXT)
         ok = st.form_submit_button("Suggest this wording", type="primary")
     if ok:
-        try:
-            ev.suggest_wording(db(), qid, text, actor=actor("volunteer"))
-        except UserError as e:
-            st.error(str(e))
-        else:
-            flash("success", f"Suggestion sent. The member who proposed {qid} will see it on their page.")
-            st.rerun()
+        act(lambda: ev.suggest_wording(db(), qid, text, actor=actor("volunteer")),
+            f"Suggestion sent. The member who proposed {qid} will see it on their page.")
 
 
 run_page(body)

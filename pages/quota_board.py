@@ -12,11 +12,12 @@ from datetime import datetime
 
 import streamlit as st
 
+from lib.access.auth import ORGANISER
 from lib.plaintext import md
 from lib.recruitment.quota_board import (SAFETY_FACTOR, below_share_lines, board_signature, board_table, build_board,
                              look_for_lines, shown_count)
 from lib.recruitment.signups.live import ago_words, live_status, source_words
-from pages.common import db, run_page, show_errors
+from pages.common import db, require, run_page, show_errors
 
 WATCH_SECONDS = 10
 
@@ -28,7 +29,7 @@ def _board(db_path: str, signature: tuple):
 
 
 def _organiser() -> bool:
-    return st.session_state.get("role") == "organiser"
+    return st.session_state.get("role") == ORGANISER
 
 
 @st.fragment(run_every=WATCH_SECONDS)
@@ -132,8 +133,7 @@ def _board_body() -> None:
 def body() -> None:
     st.title("Quota board")
     st.caption("Who has signed up so far, compared with the community. Counts only: no names.")
-    if st.session_state.get("role") not in ("organiser", "volunteer"):
-        st.error("The quota board is for organisers and volunteers. Please sign in.")
+    if not require("quota_board", "The quota board is for organisers and volunteers. Please sign in."):
         return
     from lib.resources import live_sync
 

@@ -8,7 +8,7 @@ from lib.reporting import charts
 from lib.plaintext import md
 from lib.reporting.representativeness import detail_table, funnel, funnel_table, stage_label
 from lib.reporting.transparency import gather, report_html
-from pages.common import db, run_page
+from pages.common import db, require, run_page
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -28,8 +28,7 @@ def _detail(frame):
 
 def body() -> None:
     st.title("How representative is the assembly?")
-    if st.session_state.get("role") != "organiser":
-        st.error("This page is for organisers.")
+    if not require("representativeness", "This page is for organisers."):
         return
     data = gather(db())
     if not data.fields:

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
+from lib.access.auth import MEMBER, ORGANISER, PUBLIC
 from lib.evaluation import survey as ev
 from lib.evaluation.report import likert_chart, report_html
 from lib.plaintext import md
@@ -28,19 +29,19 @@ def status_line(w: ev.Wave) -> str:
 
 def body() -> None:
     st.title(_("Results"))
-    role = st.session_state.get("role", "public")
-    if role == "member" and not isinstance(st.session_state.get("member_session"), ev.MemberSession):
+    role = st.session_state.get("role", PUBLIC)
+    if role == MEMBER and not isinstance(st.session_state.get("member_session"), ev.MemberSession):
         st.info(_("Please sign in with the access code on your card to see members' results."))
         return
     visible = ev.visible_waves(db(), role)
-    if role == "public":
+    if role == PUBLIC:
         st.markdown(_("What assembly members said in their anonymous surveys, once members have seen it first."))
     else:
         st.markdown(_("Results of the anonymous surveys. Members see them first; the organisers publish them "
                       "after that. A survey's results appear once it has closed."))
     if not visible:
         st.info(_("No results to show yet.") + (" " + _("Results are shown here once members have seen them and "
-                                                        "the organisers publish them.") if role == "public" else ""))
+                                                        "the organisers publish them.") if role == PUBLIC else ""))
         return
     labels = {w.wave_id: w.label for w in visible}
     wid = st.selectbox(_("Survey"), list(labels)[::-1], format_func=labels.get, key="results_wave")
@@ -49,7 +50,7 @@ def body() -> None:
     res = ev.results_in(db(), wid, current_language())   # the questions in the reader's language
     div = ev.diverging_frame(res)
     c1, c2 = st.columns(2)
-    c1.metric(_("People who answered"), ev.answered_count(db(), wid) if role == "organiser"
+    c1.metric(_("People who answered"), ev.answered_count(db(), wid) if role == ORGANISER
               else _count(ev.answered_count(db(), wid)))
     c2.metric(_("Questions shown"), _("{shown} of {total}").format(shown=int((~res['suppressed']).sum()),
                                                                      total=len(res)))
@@ -95,7 +96,7 @@ def channels_line(wave_id: int, role: str) -> str:
     """Online and paper answers counted apart (paper forms are capped at the cards handed out)."""
     counts = ev.answer_counts(db(), wave_id)
     cards = ev.paper_status(db(), wave_id)["cards"]
-    show = (lambda n: str(n)) if role == "organiser" else _count
+    show = (lambda n: str(n)) if role == ORGANISER else _count
     line = _("Answers given online: {online}. Paper forms typed in: {paper}").format(
         online=show(counts['online']), paper=show(counts['paper']))
     return line + (" " + ngettext("(of {n} paper card handed out).", "(of {n} paper cards handed out).", cards)

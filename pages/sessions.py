@@ -8,14 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from lib.assembly import participation as P
-from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import act, db, require, run_page, show_flashes
 from pages.common import current_actor
-
-
-def actor() -> str:
-    return current_actor()
 
 
 def schedule_form(expanded: bool) -> None:
@@ -27,13 +22,8 @@ def schedule_form(expanded: bool) -> None:
         start = c2.time_input("Starts at", value=time(10, 0))
         place = st.text_input("Where", placeholder="Riverside community centre, main hall")
         if st.form_submit_button("Add the session", type="primary"):
-            try:
-                sid = P.schedule_session(db(), title, datetime.combine(day, start), place, actor())
-            except UserError as e:
-                st.error(md(e))
-                return
-            flash("success", f"Session added (number {sid}). Volunteers can now check people in for it.")
-            st.rerun()
+            act(lambda: P.schedule_session(db(), title, datetime.combine(day, start), place, current_actor()),
+                lambda sid: f"Session added (number {sid}). Volunteers can now check people in for it.")
 
 
 def overview(sessions: list[P.Session]) -> None:
@@ -72,15 +62,13 @@ def detail(sessions: list[P.Session]) -> None:
     with st.expander("Cancel this session"):
         sure = st.checkbox("Yes, this session will not take place", key=f"cancel_sure_{sid}")
         if st.button("Cancel the session", disabled=not sure, key=f"cancel_{sid}"):
-            P.cancel_session(db(), sid, actor())
-            flash("success", f"{md(labels[sid])} is cancelled. Marks already saved are kept but no longer count.")
-            st.rerun()
+            act(lambda: P.cancel_session(db(), sid, current_actor()),
+                f"{md(labels[sid])} is cancelled. Marks already saved are kept but no longer count.")
 
 
 def body() -> None:
     st.title("Sessions")
-    if st.session_state.get("role") not in ("organiser",):   # the menu hides this page too; belt and braces
-        st.error("This page is for organisers only. Sign in first.")
+    if not require("sessions", "This page is for organisers only. Sign in first."):
         return
     show_flashes()
     sessions = P.list_sessions(db())

@@ -12,7 +12,7 @@ from lib.recruitment.categories import Field, FieldsError, fields_csv_text, fiel
 from lib.errors import UserError
 from lib.plaintext import md
 from lib.recruitment.targets import version_info
-from pages.common import current_actor, db, flash, run_page, show_flashes
+from pages.common import act, current_actor, db, require, run_page, show_flashes
 
 STEPS = ["1. The assembly", "2. The questions", "3. The targets", "4. Sign-ups and the draw"]
 DRAFT = "setup_draft"
@@ -54,14 +54,8 @@ def step_basics() -> None:
                          help="When ticked, two people who gave the same address are never both chosen.")
         go = st.form_submit_button("Save and continue", type="primary")
     if go:
-        try:
-            setup.save_basics(db(), name, int(k), bool(hh), actor=current_actor())
-        except UserError as e:
-            show_error(e)
-        else:
-            flash("success", f"Saved: {md(name.strip())}, a panel of {int(k)}.")
-            go_to(1)
-            st.rerun()
+        act(lambda: setup.save_basics(db(), name, int(k), bool(hh), actor=current_actor()),
+            f"Saved: {md(name.strip())}, a panel of {int(k)}.", show_refusal=show_error, before_rerun=lambda _r: go_to(1))
 
 
 # --- 2 -----------------------------------------------------------------------------------------
@@ -148,15 +142,10 @@ def step_questions() -> None:  # noqa: C901 - page under rework on main (issue 1
                    "below.")
         up = st.file_uploader("Questions file (CSV)", type=["csv", "txt"], key="questions_file")
         if st.button("Use the questions in this file", disabled=up is None):
-            try:
-                result = setup.import_questions(database, up.getvalue(), up.name, actor=current_actor(),
-                                                new_version=new_version)
-            except UserError as e:
-                show_error(e)
-            else:
-                _forget_question_widgets()
-                flash("success", f"Read {len(result.fields)} questions from {md(up.name)}. " + md(result.summary()))
-                st.rerun()
+            act(lambda: setup.import_questions(database, up.getvalue(), up.name, actor=current_actor(),
+                                               new_version=new_version),
+                lambda result: f"Read {len(result.fields)} questions from {md(up.name)}. " + md(result.summary()),
+                show_refusal=show_error, before_rerun=lambda _r: _forget_question_widgets())
 
     draft = _draft()
     built = [_question_box(i, f, len(draft)) for i, f in enumerate(draft)]
@@ -169,27 +158,16 @@ def step_questions() -> None:  # noqa: C901 - page under rework on main (issue 1
         new_label = c1.text_input("A new question", placeholder="e.g. Age band", max_chars=300)
         add = c2.form_submit_button("Add this question", icon=":material/add:")
     if add:
-        try:
-            q = setup.new_question(built, new_label)
-        except UserError as e:
-            show_error(e)
-        else:
-            st.session_state[DRAFT] = built + [q]
-            st.rerun()
+        act(lambda: setup.new_question(built, new_label), None, show_refusal=show_error,
+            before_rerun=lambda q: st.session_state.update({DRAFT: built + [q]}))
 
     changed = built != saved
     if changed and saved:
         st.caption("You have changes that are not saved yet.")
     if st.button("Save the questions", type="primary", disabled=not built):
-        try:
-            result = setup.save_questions(database, built, actor=current_actor(), new_version=new_version)
-        except UserError as e:
-            show_error(e)
-        else:
-            _forget_question_widgets()
-            flash("success", md(result.summary()))
-            go_to(2)
-            st.rerun()
+        act(lambda: setup.save_questions(database, built, actor=current_actor(), new_version=new_version),
+            lambda result: md(result.summary()), show_refusal=show_error,
+            before_rerun=lambda _r: (_forget_question_widgets(), go_to(2)))
 
     if saved:
         st.markdown("**Keep a copy** (to reuse next year, or to share with another group)")
@@ -255,15 +233,10 @@ def step_targets() -> None:
         st.info(md(note))
     next_v = (info.version + 1) if info else 1
     if st.button(f"Save these quotas as version {next_v}", type="primary"):
-        try:
-            v = setup.save_quota_table(database, table, actor=current_actor())
-        except UserError as e:
-            show_error(e)
-        else:
-            st.session_state.pop("setup_quota_preview", None)
-            flash("success", f"Saved the quotas from {md(table.source)} as version {v} of the targets.")
-            go_to(3)
-            st.rerun()
+        act(lambda: setup.save_quota_table(database, table, actor=current_actor()),
+            lambda v: f"Saved the quotas from {md(table.source)} as version {v} of the targets.",
+            show_refusal=show_error,
+            before_rerun=lambda _v: (st.session_state.pop("setup_quota_preview", None), go_to(3)))
 
 
 # --- 4 -----------------------------------------------------------------------------------------
@@ -291,8 +264,7 @@ def step_next() -> None:
 def body() -> None:
     st.title("Set up the assembly")
     show_flashes()
-    if st.session_state.get("role") != "organiser":
-        st.error("Only organisers can set up the assembly.")
+    if not require("setup", "Only organisers can set up the assembly."):
         return
     from lib.store.demo_marker import is_demo_database
 

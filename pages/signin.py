@@ -13,7 +13,7 @@ from lib.evaluation.survey import member_sign_in
 from lib.i18n import N_
 from lib.plaintext import md
 from pages import staff_session
-from pages.common import db, flash, run_page, show_flashes
+from pages.common import act, db, run_page, show_flashes
 from pages.language import _
 
 log = logging.getLogger("kleroterion")
@@ -112,6 +112,13 @@ def setup_notice() -> None:
                "(Or set a shared organiser password: see the README's Secrets section.)")
 
 
+def invitation_used() -> None:
+    """The invitation's code is spent: forget it, in the page and in its address."""
+    st.session_state.pop("invite_code", None)
+    if "invite" in st.query_params:
+        del st.query_params["invite"]
+
+
 def invitation_tab() -> None:
     code = st.session_state.get("invite_code")
     from_link = str(st.query_params.get("invite", ""))[:40]
@@ -149,17 +156,10 @@ def invitation_tab() -> None:
                               autocomplete="new-password")
         go = st.form_submit_button("Set my password", type="primary")
     if go:
-        try:
-            acct = accounts.accept(db(), code, pw, again, name=name)
-        except UserError as e:
-            st.error(str(e))
-            return
-        st.session_state.pop("invite_code", None)
-        if "invite" in st.query_params:
-            del st.query_params["invite"]
-        flash("success", f"Your password is set, {md(acct.name)}. Now sign in with your name "
-                         f"({md(acct.name)}) and your new password.")
-        st.rerun()
+        act(lambda: accounts.accept(db(), code, pw, again, name=name),
+            lambda acct: f"Your password is set, {md(acct.name)}. Now sign in with your name "
+                         f"({md(acct.name)}) and your new password.",
+            before_rerun=lambda _acct: invitation_used())
 
 
 def check_code(code: str) -> tuple[str | None, str | None]:

@@ -6,25 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from lib.assembly import participation as P
-from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, run_page, show_flashes
-from pages.common import current_actor
-
-
-def actor() -> str:
-    return current_actor()
-
-
-def attempt(action, success: str) -> None:
-    """Save, then show ``success`` after the rerun; a refusal is shown here and the page carries on."""
-    try:
-        action()
-    except UserError as e:
-        st.error(md(e))
-        return
-    flash("success", success)
-    st.rerun()
+from pages.common import act, current_actor, db, require, run_page, show_flashes
 
 
 def member_picker(key: str, names: dict[str, str], ids: list[str] | None = None) -> str | None:
@@ -80,7 +63,7 @@ def needs_tab(names: dict[str, str]) -> None:
         need = st.selectbox("Kind of support", P.NEEDS, format_func=lambda n: P.NEED_LABELS[n], key="need_kind")
         note = st.text_input("Details", placeholder="e.g. two children under 5, Saturday mornings")
         if st.form_submit_button("Save the need", type="primary") and pid:
-            attempt(lambda: P.add_support_need(db(), pid, need, note, actor()),
+            act(lambda: P.add_support_need(db(), pid, need, note, current_actor()),
                     f"{P.NEED_LABELS[need]} need recorded for {pid}.")
     sf = P.support_frame(db())
     if sf.empty:
@@ -102,7 +85,7 @@ def needs_tab(names: dict[str, str]) -> None:
             note = st.text_input("How it was sorted", placeholder="e.g. crèche booked for all sessions")
             if st.form_submit_button("Mark as sorted"):
                 pid, need = choice.split("|")
-                attempt(lambda: P.resolve_support_need(db(), pid, need, note, actor()),
+                act(lambda: P.resolve_support_need(db(), pid, need, note, current_actor()),
                         f"{P.NEED_LABELS[need]} for {pid} is sorted.")
 
 
@@ -115,7 +98,7 @@ def contact_tab(names: dict[str, str]) -> None:
         outcome = c2.selectbox("What happened", P.OUTCOMES, key="contact_outcome")
         note = st.text_input("Note", placeholder="e.g. will come, needs a lift")
         if st.form_submit_button("Save", type="primary") and pid:
-            attempt(lambda: P.log_contact(db(), pid, channel, outcome, note, actor()), f"Contact with {pid} logged.")
+            act(lambda: P.log_contact(db(), pid, channel, outcome, note, current_actor()), f"Contact with {pid} logged.")
     log = P.contact_frame(db())
     if log.empty:
         st.caption("No contacts logged yet.")
@@ -135,7 +118,7 @@ def stipends_tab(names: dict[str, str]) -> None:
         currency = c1.text_input("Currency", value=cur)
         amount = c2.text_input("Amount per session attended", value=str(settings["amount"]))
         if st.form_submit_button("Save the amount"):
-            attempt(lambda: P.set_stipend(db(), amount, actor(), currency=currency), "Amount per session saved.")
+            act(lambda: P.set_stipend(db(), amount, current_actor(), currency=currency), "Amount per session saved.")
     st.caption("Owed = amount per session × sessions attended (present, or late and part of it). "
                "Cancelled sessions do not count.")
     df = P.stipends_frame(db())
@@ -161,7 +144,7 @@ def stipends_tab(names: dict[str, str]) -> None:
         method = c2.text_input("How it was paid", placeholder="bank transfer, cash, voucher")
         note = st.text_input("Note")
         if st.form_submit_button("Save the payment", type="primary") and pid:
-            attempt(lambda: P.record_payment(db(), pid, amount, actor(), method=method, note=note),
+            act(lambda: P.record_payment(db(), pid, amount, current_actor(), method=method, note=note),
                     f"Payment to {pid} recorded.")
     st.markdown("**For the treasurer**")
     include = st.checkbox("Include full names", key="export_names",
@@ -179,14 +162,13 @@ def stipends_tab(names: dict[str, str]) -> None:
 
 def body() -> None:
     st.title("Support and stipends")
-    if st.session_state.get("role") not in ("organiser",):   # the menu hides this page too; belt and braces
-        st.error("This page is for organisers only. Sign in first.")
+    if not require("support", "This page is for organisers only. Sign in first."):
         return
     show_flashes()
     if not P.current_members(db()) and P.member_statuses(db()).empty:
         st.info("Nobody is on the panel yet. Start tracking the drawn panel on the Members page.")
         return
-    names = dict(db().query("SELECT person_id, name FROM contacts WHERE person_id IN (SELECT person_id FROM members)"))
+    names = P.member_names(db())
     t1, t2, t3, t4 = st.tabs(["Needs a call", "Support needs", "Contact log", "Stipends"],
                              key="support_tab", on_change="rerun")   # kept after a save
     with t1:

@@ -6,15 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from lib.recruitment.categories import load_fields
-from lib.errors import UserError
 from lib.plaintext import md
-from lib.recruitment.quota_board import COUNTS_SQL
+from lib.recruitment.quota_board import eligible_counts, pool_signature
 from lib.recruitment.quotas import derive_quotas, target_warnings
 from lib.store.settings import get_setting
-from lib.recruitment.targets import (Target, all_versions, load_seat_bands, load_targets, parse_targets_csv, save_target_version,
-                         seats_source, start_new_version, version_info)
-from pages.common import db, flash, run_page, show_flashes
-from pages.common import current_actor
+from lib.recruitment.targets import (Target, all_versions, load_seat_bands, load_targets, read_targets_file,
+                                     save_target_version, seats_source, start_new_version, targets_from_rows,
+                                     version_info)
+from pages.common import act, current_actor, db, require, run_page, show_flashes
 
 SHARE_COL, SOURCE_COL = "Share of the community (%)", "Source (e.g. census table and date)"
 
@@ -22,7 +21,7 @@ SHARE_COL, SOURCE_COL = "Share of the community (%)", "Source (e.g. census table
 def _show_feasibility(database, qkey: tuple, k: int) -> None:
     """Whether the sign-ups ready for the draw can meet these quotas, and the smallest change if not."""
     with st.spinner("Checking every possible panel …"):
-        res = _feasibility(database.path, _pool_signature(), qkey, k,
+        res = _feasibility(database.path, pool_signature(database), qkey, k,
                            bool(get_setting(database, "one_per_household", False)))
     if res["feasible"]:
         st.success(f"Yes: a panel of {k} that meets every quota can be drawn from the {res['pool']} people "
@@ -33,11 +32,6 @@ def _show_feasibility(database, qkey: tuple, k: int) -> None:
         if res["relaxation"]:
             st.markdown("**Smallest change that would work** (or find more sign-ups of these kinds):\n"
                         + "\n".join(f"- {md(c[0].upper() + c[1:])}" for c in res["relaxation"]))
-
-
-def _pool_signature() -> tuple:
-    return tuple(db().query("SELECT count(*), count(*) FILTER (WHERE eligible), max(updated_at)::VARCHAR, "
-                            "(SELECT max(sync_id) FROM sync_log) FROM people WHERE removed_sync IS NULL")[0])
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -69,33 +63,10 @@ def _editor_frame(fields, targets: list[Target]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _targets_from_editor(df: pd.DataFrame) -> tuple[list[Target], list[str]]:
-    out, errors = [], []
-    for r in df.to_dict("records"):
-        share = r.get(SHARE_COL)
-        if share is None or (isinstance(share, float) and pd.isna(share)):
-            continue
-        try:
-            share = float(share)
-        except (TypeError, ValueError):
-            errors.append(f"{r['Question']}, {r['Group']}: “{share}” is not a number.")
-            continue
-        if not 0 <= share <= 100:
-            errors.append(f"{r['Question']}, {r['Group']}: the share must be between 0 and 100 (it is {share:g}).")
-            continue
-        out.append(Target(r["field"], r["value"], share / 100.0, str(r.get(SOURCE_COL) or "").strip()))
-    return out, errors
-
-
-def _eligible_counts() -> dict:
-    return {(f, v): int(e) for f, v, _n, e in db().query(COUNTS_SQL)}
-
-
 def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split there
     st.title("Targets and quotas")
     show_flashes()
-    if st.session_state.get("role") != "organiser":
-        st.error("Only organisers can set the targets.")
+    if not require("targets", "Only organisers can set the targets."):
         return
     database = db()
     fields = load_fields(database)
@@ -150,27 +121,18 @@ def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split 
                        "percentages (14 or 14%). Field and value are the short names shown in the table below.")
             upload = st.file_uploader("Targets file (CSV)", type=["csv"], key="targets_file")
             if st.button("Use this file", disabled=upload is None):
-                try:
-                    try:
-                        text = upload.getvalue().decode("utf-8-sig")
-                    except UnicodeDecodeError:
-                        raise UserError(f"{upload.name} is not a text CSV file (save it as “CSV UTF-8” and try "
-                                        "again).") from None
-                    loaded = parse_targets_csv(text, fields, source=upload.name)
-                except UserError as e:
-                    st.error(f"{md(e)} Nothing was changed.")
-                else:
-                    st.session_state["targets_upload"] = loaded
-                    st.session_state["targets_upload_id"] = base_id + 1
-                    flash("success", f"Read {len(loaded)} shares from {md(upload.name)}. Check them below, then save.")
-                    st.rerun()
+                act(lambda: read_targets_file(upload.getvalue(), fields, upload.name),
+                    lambda loaded: f"Read {len(loaded)} shares from {md(upload.name)}. Check them below, then save.",
+                    show_refusal=lambda e: st.error(f"{md(e)} Nothing was changed."),
+                    before_rerun=lambda loaded: st.session_state.update(targets_upload=loaded,
+                                                                        targets_upload_id=base_id + 1))
     frame = _editor_frame(fields, base)
     edited = st.data_editor(
         frame, key=f"targets_editor_{base_id}", hide_index=True, disabled=["Question", "Group"] if not frozen else True,
         column_order=["Question", "Group", SHARE_COL, SOURCE_COL],
         column_config={SHARE_COL: st.column_config.NumberColumn(min_value=0.0, max_value=100.0, format="%.1f"),
                        SOURCE_COL: st.column_config.TextColumn(width="large")})
-    draft, errors = _targets_from_editor(edited)
+    draft, errors = targets_from_rows(edited.to_dict("records"), SHARE_COL, SOURCE_COL)
     for e in errors:
         st.error(md(e))
     for w in target_warnings(draft, fields):
@@ -182,7 +144,7 @@ def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split 
     if not quotas:
         st.info("Enter at least one share to see the seats.")
     else:
-        eligible = _eligible_counts()
+        eligible = eligible_counts(database)
         vlabels = {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values}
         st.dataframe(pd.DataFrame([{
             "Question": labels.get(q.field, q.field), "Group": vlabels.get((q.field, q.value), q.value),
@@ -211,17 +173,10 @@ def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split 
             go = st.form_submit_button(f"Save as version {(info.version + 1) if info else 1}", type="primary",
                                        disabled=bool(errors))
         if go:
-            try:
-                v = save_target_version(database, draft, panel_size=k, slack=slack,
-                                        small_group_threshold=threshold, note=why, actor=who,
-                                        labels={f.key: f.label for f in fields})
-            except UserError as e:
-                st.error(md(e))
-            else:
-                st.session_state.pop("targets_upload", None)
-                st.session_state["targets_upload_id"] = base_id + 1
-                flash("success", f"Saved as version {v}.")
-                st.rerun()
+            act(lambda: save_target_version(database, draft, panel_size=k, slack=slack, small_group_threshold=threshold,
+                                            note=why, actor=who, labels={f.key: f.label for f in fields}),
+                lambda v: f"Saved as version {v}.",
+                before_rerun=lambda _v: st.session_state.update(targets_upload=None, targets_upload_id=base_id + 1))
         freeze_button(database, info)
 
     history(database)
@@ -238,9 +193,8 @@ def freeze_button(database, info) -> None:
                      "targets turn out wrong you can start a new version and freeze that one instead, until the "
                      "draw's commitment is published.")
             if st.button("Yes, freeze them", type="primary"):
-                freeze_targets(database, info.version, actor=current_actor())
-                flash("success", f"Version {info.version} is frozen for the draw.")
-                st.rerun()
+                act(lambda: freeze_targets(database, info.version, actor=current_actor()),
+                    f"Version {info.version} is frozen for the draw.")
 
 
 def new_version_form(database, info) -> None:
@@ -253,13 +207,8 @@ def new_version_form(database, info) -> None:
             why = st.text_input("Why start a new version?", max_chars=300)
             go = st.form_submit_button(f"Start version {info.version + 1}")
         if go:
-            try:
-                v = start_new_version(database, actor=who, note=why.strip() or "New version after the freeze")
-            except UserError as e:
-                st.error(md(e))
-            else:
-                flash("success", f"Version {v} started from version {info.version}, which stays frozen.")
-                st.rerun()
+            act(lambda: start_new_version(database, actor=who, note=why.strip() or "New version after the freeze"),
+                lambda v: f"Version {v} started from version {info.version}, which stays frozen.")
 
 
 def quota_table_version(database, fields, info) -> None:
@@ -276,7 +225,7 @@ def quota_table_version(database, fields, info) -> None:
     st.write(f"These fewest and most seats come straight from the quota table, for a panel of {k}. To change them, "
              "bring a new table on “Set up the assembly” (step 3), or enter the community's shares instead.")
     bands = load_seat_bands(database, info.version)
-    eligible = _eligible_counts()
+    eligible = eligible_counts(database)
     flex = any(b.min_flex is not None or b.max_flex is not None for b in bands)
     by_key = {f.key: f for f in fields}
     st.dataframe(pd.DataFrame([{

@@ -11,10 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from lib.access import accounts, auth
-from lib.errors import UserError
 from lib.plaintext import md
 from pages import staff_session
-from pages.common import current_actor, db, flash, run_page, show_flashes
+from pages.common import act, current_actor, db, require, run_page, show_flashes
 
 
 def invitation_link(code: str) -> str:
@@ -56,13 +55,8 @@ def invite_form() -> None:
                         index=1)
         go = st.form_submit_button("Make an invitation", type="primary")
     if go:
-        try:
-            acct, code = accounts.invite(db(), name, role, current_actor(), email=email)
-        except UserError as e:
-            st.error(str(e))
-            return
-        st.session_state["new_invitation"] = (acct.name, acct.role, code)
-        st.rerun()
+        act(lambda: accounts.invite(db(), name, role, current_actor(), email=email), None,
+            before_rerun=lambda made: st.session_state.update(new_invitation=(made[0].name, made[0].role, made[1])))
 
 
 def status_words(a: accounts.Account, now: datetime) -> str:
@@ -88,6 +82,13 @@ def account_list() -> list[accounts.Account]:
     return rows
 
 
+def reinvited(a: accounts.Account, code: str, own) -> None:
+    """A new invitation for an account: shown once; inviting yourself again signs you out here."""
+    st.session_state["new_invitation"] = (a.name, a.role, code)
+    if a.account_id == own:
+        staff_session.sign_out()
+
+
 def manage(rows: list[accounts.Account]) -> None:
     if not rows:
         return
@@ -104,28 +105,16 @@ def manage(rows: list[accounts.Account]) -> None:
                  "working, and they are signed out everywhere. For a forgotten password, or to bring back a "
                  "revoked account.")
         if st.button("Make a new invitation", key="reinvite"):
-            try:
-                code = accounts.reinvite(db(), a.account_id, current_actor())
-            except UserError as e:
-                st.error(str(e))
-            else:
-                st.session_state["new_invitation"] = (a.name, a.role, code)
-                if a.account_id == own:
-                    staff_session.sign_out()
-                st.rerun()
+            act(lambda: accounts.reinvite(db(), a.account_id, current_actor()), None,
+                before_rerun=lambda code: reinvited(a, code, own))
     with c2:
         st.write("**Revoke**: they can no longer sign in, and every browser signed in with this account is "
                  "signed out at once. The record of what they did stays.")
         sure = st.checkbox(f"Yes, revoke {md(a.name)}'s account", key="revoke_sure",
                            disabled=a.status == "revoked" or a.account_id == own)
         if st.button("Revoke", key="revoke", disabled=not sure):
-            try:
-                accounts.revoke(db(), a.account_id, current_actor(), own_account_id=own)
-            except UserError as e:
-                st.error(str(e))
-            else:
-                flash("success", f"{md(a.name)}'s account is revoked.")
-                st.rerun()
+            act(lambda: accounts.revoke(db(), a.account_id, current_actor(), own_account_id=own),
+                f"{md(a.name)}'s account is revoked.")
         if a.account_id == own:
             st.caption("This is your own account: another organiser can revoke it.")
 
@@ -147,6 +136,8 @@ def shared_passwords() -> None:
 def body() -> None:
     st.title("Team accounts")
     show_flashes()
+    if not require("team", "This page is for organisers only. Sign in first."):
+        return
     st.write("Each organiser and volunteer can have their own account: you invite them here, they choose "
              "their own password, and the record of who did what shows their name.")
     show_new_invitation()

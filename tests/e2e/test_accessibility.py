@@ -12,7 +12,6 @@ go into the test's output, and into bench/results/accessibility.md when KLEROTER
 
 from __future__ import annotations
 
-import ast
 import os
 import time
 
@@ -30,16 +29,10 @@ SLOW = 90_000   # ms: the machine is shared; a busy moment must not fail the che
 
 
 def app_pages() -> list[tuple[str, str, set[str]]]:
-    """(title, url path, roles) for every page in app.py's PAGES list, read without running app.py."""
-    tree = ast.parse((ROOT / "app.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PAGES" for t in node.targets):
-            names = {"O": "organiser", "V": "volunteer", "M": "member", "P": "public"}
-            names["EVERYONE"] = set(names.values())
-            code = compile(ast.Expression(node.value), "app.py", "eval")
-            rows = eval(code, {"__builtins__": {}}, names)  # noqa: S307 - app.py's own list of literals
-            return [(title, url, set(roles)) for _s, path, title, _i, url, roles in rows if (ROOT / path).exists()]
-    raise AssertionError("app.py has no PAGES list")
+    """(title, url path, roles) for every page in the app's page list (lib/access/pages.py)."""
+    from lib.access.pages import PAGES
+
+    return [(title, url, set(roles)) for _s, path, title, _i, url, roles in PAGES if (ROOT / path).exists()]
 
 
 @pytest.fixture(scope="module")
