@@ -13,7 +13,7 @@ import streamlit as st
 
 from lib.draws import records as draws
 from lib.draws.ceremony_steps import draw_screen
-from pages.common import db, run_page, show_flashes
+from pages.common import db, require, run_page, show_flashes
 from pages.sections.draw_ceremony import ceremony
 from pages.sections.draw_common import show_job, step_header
 from pages.sections.draw_inputs import steps_1_and_2
@@ -59,8 +59,7 @@ def _published(rec: draws.DrawRecord) -> None:
 
 
 def body() -> None:
-    if st.session_state.get("role") != "organiser":
-        st.error("Only organisers can run the draw. Please sign in as an organiser.")
+    if not require("draw", "Only organisers can run the draw. Please sign in as an organiser."):
         return
     st.title("The draw")
     st.caption("A fair, public draw in six steps. Every step is saved: you can close this page and come back.")

@@ -19,7 +19,7 @@ import streamlit as st
 
 from lib.recruitment.signups import overview, store
 from lib.resources import live_sync
-from pages.common import db, run_page, show_flashes
+from pages.common import db, require, run_page, show_flashes
 from pages.sections.signups_settings import automatic_section, mapping_section, safety_section
 from pages.sections.signups_sources import confirmation_section, sources_section
 from pages.sections.signups_status import status_banner
@@ -66,6 +66,8 @@ def preview_section() -> None:
 
 
 def body() -> None:
+    if not require("signups", "This page is for organisers only. Sign in first."):
+        return
     st.title("Sign-ups")
     show_flashes()
     live_sync()                                   # the server keeps bringing in the connected sheet

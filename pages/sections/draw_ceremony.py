@@ -16,7 +16,7 @@ from lib.privacy import safe_csv_bytes
 from lib.recruitment.signups.sheets import make_client
 from lib.resources import secrets_section
 from lib.store.settings import get_setting
-from pages.common import current_actor, db
+from pages.common import act, current_actor, db
 from pages.sections.draw_common import big_code, labels, step_header
 
 
@@ -52,8 +52,7 @@ def _step_commit(rec: draws.DrawRecord, prefix: str) -> None:
         if again and not reason.strip():
             st.error("Please say why the draw is run again. The reason is published with the commitment.")
             return
-        draws.commit_draw(db(), rec.draw_id, actor=current_actor(), reason=reason.strip() or None)
-        st.rerun()
+        act(lambda: draws.commit_draw(db(), rec.draw_id, actor=current_actor(), reason=reason.strip() or None), None)
 
 
 def _assembly_name() -> str:
@@ -95,8 +94,7 @@ def _step_number(rec: draws.DrawRecord, prefix: str) -> None:
         if problem:
             st.error(problem)
             return
-        draws.reveal_draw(db(), rec.draw_id, number, actor=current_actor())
-        st.rerun()
+        act(lambda: draws.reveal_draw(db(), rec.draw_id, number, actor=current_actor()), None)
 
 
 def result(rec: draws.DrawRecord, prefix: str) -> None:

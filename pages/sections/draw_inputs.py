@@ -10,7 +10,7 @@ from lib.draws import records as draws
 from lib.plaintext import md
 from lib.recruitment.targets import latest_version, version_info
 from lib.store.settings import set_setting
-from pages.common import current_actor, db, flash
+from pages.common import act, current_actor, db
 from pages.sections.draw_common import labels, step_header
 
 
@@ -35,8 +35,7 @@ def steps_1_and_2(published: draws.DrawRecord | None) -> None:
                            help="People who gave the same address count as one household; at most one of them "
                                 "can be on the panel.")
     if households != inputs.one_per_household:
-        set_setting(d, "one_per_household", bool(households), current_actor())
-        st.rerun()
+        act(lambda: set_setting(d, "one_per_household", bool(households), current_actor()), None)
     key = draws.inputs_hash(pool)
     if published is not None:
         kind, text = explain.earlier_draw_notice(published, key == published.inputs_hash)
@@ -104,10 +103,9 @@ def _step_2(published: draws.DrawRecord | None, relaxation: list) -> None:
         if published is not None and not reason.strip():
             st.error("Please say why the draw is run again. It is published with the re-run.")
             return
-        st.session_state.pop("new_draw", None)
-        draws.start_draw_job(db(), actor=current_actor(), relaxation=relaxation, note=reason.strip() or None,
-                             time_limit=draws.default_time_limit())
-        st.rerun()
+        act(lambda: draws.start_draw_job(db(), actor=current_actor(), relaxation=relaxation,
+                                         note=reason.strip() or None, time_limit=draws.default_time_limit()),
+            None, before_rerun=lambda _job: st.session_state.pop("new_draw", None))
 
 
 def _freeze_with_confirmation(version: int, label: str, key: str, *, primary: bool = False) -> None:
@@ -130,10 +128,9 @@ def _freeze_with_confirmation(version: int, label: str, key: str, *, primary: bo
             "- Do this once everyone agrees on the targets, just before the draw.")
         yes, no = st.columns(2)
         if yes.button(f"Yes, freeze version {version}", type="primary", key=f"{key}_confirm"):
-            st.session_state.pop("confirm_freeze", None)
-            draws.freeze_targets(db(), version, actor=current_actor())
-            flash("success", f"Target version {version} is frozen for the draw.")
-            st.rerun()
+            act(lambda: draws.freeze_targets(db(), version, actor=current_actor()),
+                f"Target version {version} is frozen for the draw.",
+                before_rerun=lambda _v: st.session_state.pop("confirm_freeze", None))
         if no.button("Not yet", key=f"{key}_cancel"):
             st.session_state.pop("confirm_freeze", None)
             st.rerun()

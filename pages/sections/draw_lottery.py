@@ -11,7 +11,7 @@ from lib.draws import records as draws
 from lib.plaintext import md
 from lib.reporting.charts import chance_chart, chance_explanation
 from lib.reporting.representativeness import chance_curve
-from pages.common import current_actor, db, flash
+from pages.common import act, current_actor, db
 
 
 def chances(rec: draws.DrawRecord) -> None:
@@ -57,16 +57,14 @@ def which_lottery(rec: draws.DrawRecord) -> None:
         st.caption("Compute the other lottery to compare them before you publish. Nothing is published until you "
                    "press “Publish the commitment”.")
         if st.button(f"Also compute: {labels[other]}", key=f"compute_{other}"):
-            draws.start_draw_job(d, actor=current_actor(), relaxation=rec.relaxation, note=rec.note,
-                                 objective=other, time_limit=draws.default_time_limit())
-            st.rerun()
+            act(lambda: draws.start_draw_job(d, actor=current_actor(), relaxation=rec.relaxation, note=rec.note,
+                                             objective=other, time_limit=draws.default_time_limit()), None)
         return
     st.markdown(f"The lottery that will be published is **{labels[rec.algorithm]}**.")
     for key, r in alts.items():
         if key != rec.algorithm and st.button(f"Publish the other one instead: {labels[key]}", key=f"choose_{key}"):
-            draws.choose_draw(d, r.draw_id, actor=current_actor())
-            flash("success", f"The lottery to publish is now: {labels[key]}.")
-            st.rerun()
+            act(lambda r=r: draws.choose_draw(d, r.draw_id, actor=current_actor()),
+                f"The lottery to publish is now: {labels[key]}.")
 
 
 def changes_text(rec: draws.DrawRecord) -> str:

@@ -8,7 +8,7 @@ from lib.assembly.participation import awaiting_replacement
 from lib.draws import explain
 from lib.draws import records as draws
 from lib.draws.ceremony_steps import earlier_rounds, open_round
-from pages.common import current_actor, db
+from pages.common import act, current_actor, db
 from pages.sections.draw_common import show_job
 from pages.sections.draw_ceremony import ceremony, result
 from pages.sections.draw_lottery import changes_text, rerun_note
@@ -60,9 +60,9 @@ def _new_round(panel: list[str]) -> None:
         if not picked:
             st.error("Choose at least one panel member who dropped out.")
             return
-        st.session_state.pop("replacement_new", None)
-        draws.start_replacement_job(db(), picked, actor=current_actor(), time_limit=draws.default_time_limit())
-        st.rerun()
+        act(lambda: draws.start_replacement_job(db(), picked, actor=current_actor(),
+                                                time_limit=draws.default_time_limit()),
+            None, before_rerun=lambda _job: st.session_state.pop("replacement_new", None))
 
 
 def _earlier(done: list[draws.DrawRecord]) -> None:

@@ -12,7 +12,7 @@ from lib.recruitment.signups.mapping import CONTACT_ROLES, ROLE_LABELS, check_ma
     save_mapping
 from lib.recruitment.signups.sync import retire_share
 from lib.store.settings import set_setting
-from pages.common import current_actor, db, flash
+from pages.common import act, current_actor, db, flash
 from pages.sections.signups_sources import SPINNER, show
 
 
@@ -76,10 +76,9 @@ def automatic_section() -> None:
             minutes = st.number_input("How often, in minutes", min_value=live.PAGE_MIN_MINUTES, max_value=24 * 60,
                                       value=max(live.PAGE_MIN_MINUTES, int(round(settings.seconds / 60))), step=1)
             if st.form_submit_button("Save"):
-                saved = live.save_live_settings(db(), enabled=on, seconds=int(minutes) * 60, actor=current_actor())
-                flash("success", f"Saved: new sign-ups are brought in by themselves, {saved.every_words}." if on
-                      else "Saved: new sign-ups are brought in only when somebody presses a button.")
-                st.rerun()
+                act(lambda: live.save_live_settings(db(), enabled=on, seconds=int(minutes) * 60, actor=current_actor()),
+                    lambda saved: f"Saved: new sign-ups are brought in by themselves, {saved.every_words}." if on
+                    else "Saved: new sign-ups are brought in only when somebody presses a button.")
 
 
 def safety_section() -> None:
@@ -92,6 +91,5 @@ def safety_section() -> None:
             pct = st.number_input("Ask first when more than this percentage would be marked as gone", min_value=0,
                                   max_value=100, value=int(round(share * 100)), step=1)
             if st.form_submit_button("Save"):
-                set_setting(db(), "retire_confirm_share", pct / 100, current_actor())
-                flash("success", f"Saved: Kleroterion asks first when more than {pct}% would be marked as gone.")
-                st.rerun()
+                act(lambda: set_setting(db(), "retire_confirm_share", pct / 100, current_actor()),
+                    f"Saved: Kleroterion asks first when more than {pct}% would be marked as gone.")

@@ -114,3 +114,23 @@ def test_a_number_typed_without_spaces_picks_the_panel_of_the_announced_spelling
     [b for b in at.button if b.proto.is_form_submitter][0].click().run()
     got = draws.get_draw(d, rec.draw_id)
     assert got.status == "revealed" and got.panel_index == expected
+
+
+def test_a_refused_public_number_is_said_plainly_and_nothing_else_is_lost(draw_env):
+    """A number the reveal refuses (no digit or letter at all) is explained in place (pages.common.act): the number typed
+    stays in its box, the draw stays committed, and the rest of the page (running the draw again, the list of
+    draws) is still there."""
+    d = _db()
+    draws.freeze_targets(d, actor="alex")
+    rec = draws.compute_draw(d, actor="alex", M=100, legacy_seconds=0.2)
+    draws.commit_draw(d, rec.draw_id, actor="alex")
+    at = goto(open_app("organiser"), DRAW)
+    at.text_input(key="d_number").input("- . -")
+    at.checkbox(key="d_sure").check()
+    [b for b in at.button if b.proto.is_form_submitter][0].click().run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "digit" in errors[0].lower(), errors
+    assert "Something went wrong" not in texts(at)
+    assert at.text_input(key="d_number").value == "- . -"
+    assert draws.latest_draw(d).status == "committed"
+    assert "Every draw so far (1)" in [e.label for e in at.expander]

@@ -166,3 +166,18 @@ def test_a_sign_up_nobody_can_contact_is_not_ready_for_the_draw_and_the_levels_a
     assert set(problems.loc[[3], "Importance"]) == {"Check"}     # Ann and Bo share a landline and an address
     assert "under another name" in " ".join(problems["What to do"])
     assert "people who live together often share an address and a landline" in texts(at)
+
+
+def test_someone_who_is_not_an_organiser_sees_none_of_the_sign_ups(app_env):
+    """The menu offers the page to organisers only; a volunteer or member who reaches the file anyway gets one
+    plain sentence (pages.common.require, from the one page list), not the counts, problems or preview."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    for role in ("volunteer", "member"):
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / SIGNUPS), default_timeout=60)
+        at.session_state["role"] = role
+        assert_ok(at.run())
+        assert [e.value for e in at.error] == ["This page is for organisers only. Sign in first."]
+        assert not at.metric and not at.dataframe and not at.button and not at.text_input
