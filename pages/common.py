@@ -5,8 +5,8 @@
 - ``act(action, success)``: run an action (a save); a refusal (UserError, the database busy included)
   is shown plainly where the person is and nothing else happens; on success the message is flashed and
   the page (or only the fragment tapped in) reruns.
-Every page uses them; pages/draw.py and pages/signups.py are being reworked separately and adopt them
-there (issue 14).
+Every page uses them (issue 14): tests/app_pages/test_page_roles.py checks that each staff page asks
+``require`` and that no page writes a role out; tests/app_pages/test_act_helper.py covers ``act``.
 """
 
 from __future__ import annotations

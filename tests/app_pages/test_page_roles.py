@@ -15,7 +15,7 @@ from tests.app_pages.helpers import assert_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE_WORDS = set(auth.ROLES)
-PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
+PAGE_FILES = sorted((ROOT / "pages").rglob("*.py"))   # sections/ too: parts of pages
 STAFF_ONLY = [path for _s, path, _t, _i, _u, roles in PAGES if auth.PUBLIC not in roles and auth.MEMBER not in roles]
 
 
@@ -31,7 +31,7 @@ def role_literals_compared(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_page_compares_a_role_written_out(path):
     assert role_literals_compared(path.read_text(encoding="utf-8")) == []
 
