@@ -10,9 +10,8 @@ from pathlib import Path
 import streamlit as st
 
 from lib import backup
-from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, require, run_page, show_flashes
+from pages.common import act, db, require, run_page, show_flashes
 
 FILE_KEY = "backup_file"      # (file name, bytes, what it holds) of the backup made in this session
 
@@ -99,27 +98,30 @@ def restore_section() -> None:
         if upload is None:
             st.error("Choose the backup file first.")
             return
-        try:
-            with st.spinner("Checking and restoring the backup…"):
-                done = backup.restore_backup(db(), upload.getvalue(), passphrase=passphrase or None, name=upload.name)
-        except UserError as e:
-            st.error(md(str(e)))
-            return
-        st.cache_data.clear()
-        message = (f"Restored from {md(upload.name)}: {done.sign_ups:,} sign-ups and everything else, as they were "
-                   f"on {md(done.created_at[:16].replace('T', ' at '))} (UTC).")
-        if done.survey_key == "restored":
-            message += " The survey key came back too."
-        elif done.survey_key == "in settings":
-            message += (" The backup holds a survey key, but this app takes its key from its settings "
-                        "(KLEROTERION_SURVEY_KEY): that one stays.")
-        flash("success", message)
-        from pages import staff_session
+        with st.spinner("Checking and restoring the backup…"):
+            act(lambda: backup.restore_backup(db(), upload.getvalue(), passphrase=passphrase or None, name=upload.name),
+                lambda done: restored_words(done, upload.name), before_rerun=lambda _done: after_restore())
 
-        if st.session_state.get("account_id") is not None:   # that account was replaced by the backup's
-            staff_session.sign_out("The backup's team accounts are now in place: sign in with your account "
-                                   "from the backup.")
-        st.rerun()
+
+def restored_words(done, name: str) -> str:
+    message = (f"Restored from {md(name)}: {done.sign_ups:,} sign-ups and everything else, as they were "
+               f"on {md(done.created_at[:16].replace('T', ' at '))} (UTC).")
+    if done.survey_key == "restored":
+        message += " The survey key came back too."
+    elif done.survey_key == "in settings":
+        message += (" The backup holds a survey key, but this app takes its key from its settings "
+                    "(KLEROTERION_SURVEY_KEY): that one stays.")
+    return message
+
+
+def after_restore() -> None:
+    """Nothing cached from before is shown again; the account signed in here was replaced by the backup's."""
+    from pages import staff_session
+
+    st.cache_data.clear()
+    if st.session_state.get("account_id") is not None:
+        staff_session.sign_out("The backup's team accounts are now in place: sign in with your account "
+                               "from the backup.")
 
 
 def body() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.evaluation import survey as ev
-from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import db, flash, rerun_here, run_page, show_errors, show_flashes
+from pages.common import act, db, rerun_here, run_page, show_errors, show_flashes
 from pages.eval_common import answer_radios, member_session, waiting_note
 from pages.language import _, current_language, ngettext
 
@@ -92,16 +91,11 @@ def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
 
 def send(session: ev.MemberSession, wave: ev.Wave, answers: dict, missing: list) -> None:
     """Send a member's answers: a thank-you and a fresh page, or the reason in plain words."""
-    try:
-        ev.submit_answers(db(), session, wave.wave_id, answers)
-    except UserError as e:
-        st.error(str(e))
-        return
     note = (" " + ngettext("You left {n} question blank; that is fine.",
                            "You left {n} questions blank; that is fine.", len(missing)).format(n=len(missing))
             if missing else "")
-    flash("success", _("Thank you: your answers to “{survey}” are received.").format(survey=md(wave.label)) + note)
-    rerun_here()
+    act(lambda: ev.submit_answers(db(), session, wave.wave_id, answers),
+        _("Thank you: your answers to “{survey}” are received.").format(survey=md(wave.label)) + note)
 
 
 run_page(body)
