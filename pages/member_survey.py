@@ -41,52 +41,51 @@ def survey_fragment(session: ev.MemberSession, wave: ev.Wave) -> None:
 
 
 def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
-    if True:   # (the body of the former loop over the open surveys)
-        show_flashes()
-        st.subheader(md(wave.label))
-        state = ev.answer_state(db(), session, wave.wave_id)
-        if state == "saved":
-            st.success(_("You have answered this survey. Thank you!"))
-            return
-        if state == "waiting":
-            st.success(_("You have answered this survey. Thank you! Your answers are waiting in the server's "
-                         "memory to be written together with other members' answers (at least {batch} at a "
-                         "time). If the server stops before then, they are lost and this page will ask you to "
-                         "answer again.").format(batch=ev.BATCH))
-            return
-        questions = ev.wave_questions_in(db(), wave.wave_id, current_language())
-        st.caption(ngettext("{n} question. Choose how much you agree, or “Prefer not to say”.",
-                            "{n} questions. For each, choose how much you agree, or “Prefer not to say”.",
-                            len(questions)).format(n=len(questions)))
-        confirm = f"survey_confirm_{wave.wave_id}"      # asking "send anyway?" (the answers stay in the form)
-        with st.form(f"survey_{wave.wave_id}"):
-            answers = answer_radios(questions, f"w{wave.wave_id}")
-            missing = [q for q, a in answers.items() if a is None]
-            asking = bool(st.session_state.get(confirm)) and bool(missing)
-            anyway = back = sent = False
-            if asking:   # inside the form, so an answer chosen now is sent too
-                numbers = ", ".join(str(int(q.position)) for q in questions.itertuples()
-                                    if answers.get(q.question_id) is None)
-                st.warning(_("You have not answered {n} of {total} questions. Send anyway?").format(
-                    n=len(missing), total=len(answers)) + " " + _("Not answered: {numbers}. You can answer each "
-                                                                   "survey only once.").format(numbers=numbers))
-                c1, c2 = st.columns(2)
-                with c1:
-                    anyway = st.form_submit_button(_("Send anyway"), type="primary", width="stretch")
-                with c2:
-                    back = st.form_submit_button(_("Go back"), width="stretch")
-            else:
-                sent = st.form_submit_button(_("Send my answers"), type="primary", width="stretch")
-        missing = [q for q, a in answers.items() if a is None]      # as submitted by the button pressed
-        if sent and missing and len(missing) < len(answers):
-            st.session_state[confirm] = True
-            rerun_here()                                 # draw the question inside the form
-        elif sent or anyway:
-            st.session_state.pop(confirm, None)
-            send(session, wave, answers, missing)
-        elif back:
-            st.session_state.pop(confirm, None)
-            rerun_here()
+    show_flashes()
+    st.subheader(md(wave.label))
+    state = ev.answer_state(db(), session, wave.wave_id)
+    if state == "saved":
+        st.success(_("You have answered this survey. Thank you!"))
+        return
+    if state == "waiting":
+        st.success(_("You have answered this survey. Thank you! Your answers are waiting in the server's "
+                     "memory to be written together with other members' answers (at least {batch} at a "
+                     "time). If the server stops before then, they are lost and this page will ask you to "
+                     "answer again.").format(batch=ev.BATCH))
+        return
+    questions = ev.wave_questions_in(db(), wave.wave_id, current_language())
+    st.caption(ngettext("{n} question. Choose how much you agree, or “Prefer not to say”.",
+                        "{n} questions. For each, choose how much you agree, or “Prefer not to say”.",
+                        len(questions)).format(n=len(questions)))
+    confirm = f"survey_confirm_{wave.wave_id}"      # asking "send anyway?" (the answers stay in the form)
+    with st.form(f"survey_{wave.wave_id}"):
+        answers = answer_radios(questions, f"w{wave.wave_id}")
+        missing = [q for q, a in answers.items() if a is None]
+        asking = bool(st.session_state.get(confirm)) and bool(missing)
+        anyway = back = sent = False
+        if asking:   # inside the form, so an answer chosen now is sent too
+            numbers = ", ".join(str(int(q.position)) for q in questions.itertuples()
+                                if answers.get(q.question_id) is None)
+            st.warning(_("You have not answered {n} of {total} questions. Send anyway?").format(
+                n=len(missing), total=len(answers)) + " " + _("Not answered: {numbers}. You can answer each "
+                                                               "survey only once.").format(numbers=numbers))
+            c1, c2 = st.columns(2)
+            with c1:
+                anyway = st.form_submit_button(_("Send anyway"), type="primary", width="stretch")
+            with c2:
+                back = st.form_submit_button(_("Go back"), width="stretch")
+        else:
+            sent = st.form_submit_button(_("Send my answers"), type="primary", width="stretch")
+    missing = [q for q, a in answers.items() if a is None]      # as submitted by the button pressed
+    if sent and missing and len(missing) < len(answers):
+        st.session_state[confirm] = True
+        rerun_here()                                 # draw the question inside the form
+    elif sent or anyway:
+        st.session_state.pop(confirm, None)
+        send(session, wave, answers, missing)
+    elif back:
+        st.session_state.pop(confirm, None)
+        rerun_here()
 
 
 def send(session: ev.MemberSession, wave: ev.Wave, answers: dict, missing: list) -> None:
