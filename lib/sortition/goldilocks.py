@@ -71,10 +71,9 @@ import highspy
 import numpy as np
 
 from lib.sortition import leximin as _lx
-from lib.sortition.feasibility import InfeasibleQuotas, check_types
 from lib.sortition.leximin import Control, Distribution, LeximinError, _LPPricer, _Relaxed, _Swaps, distribution_from
 from lib.sortition.audit.model import Instance, InputError
-from lib.sortition.typespace import INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, new_highs
+from lib.sortition.typespace import INF, CompositionModel, TypeSpace, _csr, composition_rows, new_highs
 
 __all__ = ["goldilocks", "GoldilocksDistribution", "OBJECTIVES", "DEFAULT_GAMMA", "objective_value"]
 
@@ -387,13 +386,7 @@ class _Solver:
             self.check_time()
             z, y = rel.solve(fixed)
             z = max(0.0, min(1.0, z))
-            newly = np.flatnonzero(~fixed & (y > _lx.FIX_TOL))
-            if len(newly) == 0:
-                newly = np.array([int(np.argmax(np.where(fixed, -1.0, y)))])
-            for t in newly:
-                fixed[t] = True
-                p[t] = z
-                rel.fix(int(t), z)
+            _lx.fix_stage(rel, fixed, p, z, y)
         return p
 
     # -- pricing
@@ -503,16 +496,9 @@ def goldilocks(instance: Instance, *, gamma: float = DEFAULT_GAMMA, time_limit: 
     if not isinstance(gamma, (int, float)) or not math.isfinite(gamma) or gamma <= 0:
         raise InputError(f"gamma must be a positive number, not {gamma!r}")
     t0 = time.perf_counter()
-    ts = build_types(instance)
-    report = check_types(ts)
-    if not report.feasible:
-        raise InfeasibleQuotas(report)
+    ts, first = _lx.types_and_a_first_panel(instance)
     deadline = None if time_limit is None else t0 + float(time_limit)
     solver = _Solver(ts, float(gamma), deadline, progress, control)
-    first = np.zeros(ts.T, dtype=np.int64)
-    assert report.example is not None
-    for pid in report.example:
-        first[ts.type_of[pid]] += 1
     complete = True
     try:
         complete = solver.run(first)

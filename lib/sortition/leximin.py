@@ -631,6 +631,18 @@ class _Settled(TimeoutError):
     """The minimum is proven optimal and the settle time has passed, or a stop was requested."""
 
 
+def fix_stage(rel, fixed: np.ndarray, p: np.ndarray, z: float, y: np.ndarray) -> None:
+    """One stage of the relaxed leximin: every open type whose dual weight is positive is fixed at the
+    stage's value ``z`` (at least one: the largest weight), in ``fixed``, ``p`` and the relaxation ``rel``."""
+    newly = np.flatnonzero(~fixed & (y > FIX_TOL))
+    if len(newly) == 0:
+        newly = np.array([int(np.argmax(np.where(fixed, -1.0, y)))])
+    for t in newly:
+        fixed[t] = True
+        p[t] = z
+        rel.fix(int(t), z)
+
+
 class _Solver:
     def __init__(self, ts: TypeSpace, deadline: float | None, progress, control: Control | None = None):
         self.ts = ts
@@ -934,13 +946,7 @@ class _Solver:
                 self.relaxed_point = np.asarray(rel.h.getSolution().col_value)[:ts.T] / self.n
             values.append(z)
             done += 1
-            newly = np.flatnonzero(~fixed & (y > FIX_TOL))
-            if len(newly) == 0:
-                newly = np.array([int(np.argmax(np.where(fixed, -1.0, y)))])
-            for t in newly:
-                fixed[t] = True
-                p[t] = z
-                rel.fix(int(t), z)
+            fix_stage(rel, fixed, p, z, y)
             self.report(f"Upper bounds: stage {len(values)}, {int(fixed.sum())} of {ts.T} groups fixed "
                         f"(lowest open probability {z:.6f})", 0.3 * float(self.n[fixed].sum()) / total)
         self.relaxed_fixed = fixed.copy()
@@ -1113,6 +1119,20 @@ class _Solver:
         return self.staged(list(self.decomp_master.columns))
 
 
+def types_and_a_first_panel(instance: Instance):
+    """The instance's types and one valid panel as counts per type (the feasibility check's example);
+    raises ``InfeasibleQuotas`` when no panel meets the quotas."""
+    ts = build_types(instance)
+    report = check_types(ts)
+    if not report.feasible:
+        raise InfeasibleQuotas(report)
+    first = np.zeros(ts.T, dtype=np.int64)
+    assert report.example is not None
+    for pid in report.example:
+        first[ts.type_of[pid]] += 1
+    return ts, first
+
+
 def leximin(instance: Instance, *, time_limit: float | None = None,
             progress: Callable[[str, float], None] | None = None, control: Control | None = None) -> Distribution:
     """The leximin distribution over valid panels of ``instance``.
@@ -1124,16 +1144,9 @@ def leximin(instance: Instance, *, time_limit: float | None = None,
     after each stage / round.
     """
     t0 = time.perf_counter()
-    ts = build_types(instance)
-    report = check_types(ts)
-    if not report.feasible:
-        raise InfeasibleQuotas(report)
+    ts, first = types_and_a_first_panel(instance)
     deadline = None if time_limit is None else t0 + float(time_limit)
     solver = _Solver(ts, deadline, progress, control)
-    first = np.zeros(ts.T, dtype=np.int64)
-    assert report.example is not None
-    for pid in report.example:
-        first[ts.type_of[pid]] += 1
     try:
         master, lam = solver.run(first)
     except TimeoutError:
