@@ -207,7 +207,9 @@ def test_the_guide_shows_the_exact_secrets_section_the_app_reads(fake):
     block = re.search(r"```toml\n(.*?)```", guide, re.S).group(1)
     parsed = tomllib.loads(block)
     assert list(parsed) == [SECRETS_SECTION] == ["gcp_service_account"]
-    assert f'secrets_section("{SECRETS_SECTION}")' in (root / "pages" / "signups.py").read_text(encoding="utf-8")
+    page_code = "".join(f.read_text(encoding="utf-8")          # the page and the sections it draws
+                        for f in [root / "pages" / "signups.py", *sorted((root / "pages" / "sections").glob("signups_*.py"))])
+    assert f'secrets_section("{SECRETS_SECTION}")' in page_code
     # With a real key pasted into the guide's layout, the client works against the fake server.
     info = dict(parsed[SECRETS_SECTION]) | {k: v for k, v in fake.service_account_info().items()
                                              if k in ("private_key", "client_email")}
