@@ -57,7 +57,10 @@ def sign_in_with_provider(page, url: str) -> None:
 
 
 def menu(page) -> str:
-    """The whole side menu's text (long menus hide some pages behind "View more")."""
+    """The whole side menu's text (long menus hide some pages behind "View more"), once the menu is drawn:
+    right after a sign-in the sidebar can show "Signed in as" a moment before the page links."""
+    wait_idle(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link").first.wait_for()
     more = page.get_by_test_id("stSidebarNavViewButton")
     if more.count() and "more" in more.first.inner_text().lower():
         more.first.click()
