@@ -472,15 +472,21 @@ def _ints(lineno: int, values) -> list[int]:
     return list(values)
 
 
-def parse_canonical(data: bytes) -> FrozenLottery:  # noqa: C901 - a format parser: one plain message per way the frozen lottery can be wrong
-    """Inverse of ``FrozenLottery.canonical_bytes`` (raises ``InputError`` on anything else)."""
+def canonical_lines(data: bytes, what: str) -> list[str]:
+    """The lines of a canonical text file (UTF-8, ending with a line break), without the last break;
+    ``InputError`` naming ``what`` otherwise."""
     try:
         text = bytes(data).decode("utf-8")
     except UnicodeDecodeError as e:
-        raise InputError(f"the frozen lottery is not UTF-8 text (byte {e.start})") from None
+        raise InputError(f"{what} is not UTF-8 text (byte {e.start})") from None
     if not text.endswith("\n"):
-        raise InputError("the frozen lottery must end with a line break")
-    lines = text[:-1].split("\n")
+        raise InputError(f"{what} must end with a line break")
+    return text[:-1].split("\n")
+
+
+def parse_canonical(data: bytes) -> FrozenLottery:  # noqa: C901 - a format parser: one plain message per way the frozen lottery can be wrong
+    """Inverse of ``FrozenLottery.canonical_bytes`` (raises ``InputError`` on anything else)."""
+    lines = canonical_lines(data, "the frozen lottery")
     rows = []
     for n, line in enumerate(lines, start=1):
         try:

@@ -49,7 +49,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from lib.sortition.audit.ceremony import FrozenLottery, QuotaChangeRecord, ReplacementContext, canonical_json, sha256_hex
+from lib.sortition.audit.ceremony import (FrozenLottery, QuotaChangeRecord, ReplacementContext, canonical_json,
+                                          canonical_lines, sha256_hex)
 from lib.sortition.audit.model import InputError, Instance, Person
 
 PUBLIC_FORMAT = "kleroterion-public-v2"
@@ -333,14 +334,8 @@ def _bad(n: int, what: str) -> InputError:
 
 def parse_public(data: bytes) -> PublicLottery:  # noqa: C901 - a format parser: one plain message per way the public text can be wrong
     """Read the public text back (raises ``InputError`` on anything but the exact canonical text)."""
-    try:
-        text = bytes(data).decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"the public lottery is not UTF-8 text (byte {e.start})") from None
-    if not text.endswith("\n"):
-        raise InputError("the public lottery must end with a line break")
     rows = []
-    for n, line in enumerate(text[:-1].split("\n"), start=1):
+    for n, line in enumerate(canonical_lines(data, "the public lottery"), start=1):
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError as e:
