@@ -39,12 +39,12 @@ class BoardRow:
     field_label: str
     value: str
     value_label: str
-    target_share: float | None     # the community's share (None: no target for this value)
+    target_share: float | None  # the community's share (None: no target for this value)
     min_seats: int | None
     max_seats: int | None
-    signups: int                   # current sign-ups with this answer
-    eligible: int                  # of which ready for the draw
-    signup_share: float            # signups / all current sign-ups
+    signups: int  # current sign-ups with this answer
+    eligible: int  # of which ready for the draw
+    signup_share: float  # signups / all current sign-ups
 
     @property
     def goal(self) -> int:
@@ -85,7 +85,8 @@ class Board:
         """Safe groups whose share of the sign-ups is still below their share of the community, the
         most under-represented first: welcome, but not needed to be safe."""
         under = [r for r in self.rows if r.still_needed == 0 and r.target_share and r.signup_share < r.target_share]
-        return sorted(under, key=lambda r: (r.signup_share / r.target_share, r.field_label, r.value))[:limit]
+        # target_share is set and above zero in every row kept (the "or 1" is for the type checker)
+        return sorted(under, key=lambda r: (r.signup_share / (r.target_share or 1), r.field_label, r.value))[:limit]
 
     def field_status(self, field_key: str) -> str:
         """The words beside a field's name on the board: "all safe" only when none of its groups is
@@ -140,7 +141,7 @@ def build_board(db: Database, *, version: int | None = None) -> Board:
     targets = load_targets(db, info.version) if info else []
     quotas = {}
     if info and info.panel_size:
-        quotas = {(q.field, q.value): q for q in quotas_for_version(db, info.version)}   # shares or a quota table
+        quotas = {(q.field, q.value): q for q in quotas_for_version(db, info.version)}  # shares or a quota table
     # A quota table gives seats, not the community's shares: no share is shown as "the community's".
     shares = {} if info and load_seat_bands(db, info.version) else {(t.field, t.value): t.share for t in targets}
     counts = {(f, v): (int(n), int(e)) for f, v, n, e in db.query(COUNTS_SQL)}
@@ -150,14 +151,32 @@ def build_board(db: Database, *, version: int | None = None) -> Board:
         for v in f.values:
             n, e = counts.get((f.key, v), (0, 0))
             q = quotas.get((f.key, v))
-            rows.append(BoardRow(f.key, f.label, v, f.value_labels.get(v, v), shares.get((f.key, v)),
-                                 q.min if q else None, q.max if q else None, n, e,
-                                 n / total if total else 0.0))
-    return Board(info.version if info else None, info.panel_size if info else None,
-                 bool(info and info.frozen), int(total), int(total_eligible), rows)
+            rows.append(
+                BoardRow(
+                    f.key,
+                    f.label,
+                    v,
+                    f.value_labels.get(v, v),
+                    shares.get((f.key, v)),
+                    q.min if q else None,
+                    q.max if q else None,
+                    n,
+                    e,
+                    n / total if total else 0.0,
+                )
+            )
+    return Board(
+        info.version if info else None,
+        info.panel_size if info else None,
+        bool(info and info.frozen),
+        int(total),
+        int(total_eligible),
+        rows,
+    )
 
 
 # --- what people see ---------------------------------------------------------------------
+
 
 def secondary_hidden(counts: dict, *, organiser: bool) -> set:
     """Values to hide as well, so that a hidden small group cannot be worked out by subtraction.
@@ -217,17 +236,25 @@ def board_table(board: Board, field_key: str, *, organiser: bool) -> pd.DataFram
     for r in rows:
         target = "–" if r.target_share is None else f"{r.target_share * 100:.0f}%"
         if r.value in also_hidden:
-            out.append({"Group": r.value_label, "Signed up": "not shown", SHARE_COLUMN: f"– ({target})",
-                        "Seats": seats_text(r),
-                        "Still needed": "safe ✓" if r.still_needed == 0 else "more needed"})
+            out.append(
+                {
+                    "Group": r.value_label,
+                    "Signed up": "not shown",
+                    SHARE_COLUMN: f"– ({target})",
+                    "Seats": seats_text(r),
+                    "Still needed": "safe ✓" if r.still_needed == 0 else "more needed",
+                }
+            )
             continue
-        out.append({
-            "Group": r.value_label,
-            "Signed up": shown_count(r.signups, organiser),
-            SHARE_COLUMN: f"{shown_share(r, organiser)} ({target})",
-            "Seats": seats_text(r),
-            "Still needed": shown_still_needed(r, organiser),
-        })
+        out.append(
+            {
+                "Group": r.value_label,
+                "Signed up": shown_count(r.signups, organiser),
+                SHARE_COLUMN: f"{shown_share(r, organiser)} ({target})",
+                "Seats": seats_text(r),
+                "Still needed": shown_still_needed(r, organiser),
+            }
+        )
     return pd.DataFrame(out, columns=["Group", "Signed up", SHARE_COLUMN, "Seats", "Still needed"])
 
 
@@ -235,13 +262,19 @@ def look_for_lines(board: Board, *, organiser: bool, limit: int = LOOK_FOR_LIMIT
     """Markdown lines: the organisers' labels are escaped (lib.plaintext.md), so they show as typed."""
     from lib.plaintext import md
 
-    return [f"**{md(r.field_label)}: {md(r.value_label)}**: {shown_still_needed(r, organiser)} "
-            f"(aim for {r.goal}, the panel needs at least {r.min_seats})" for r in board.look_for(limit)]
+    return [
+        f"**{md(r.field_label)}: {md(r.value_label)}**: {shown_still_needed(r, organiser)} "
+        f"(aim for {r.goal}, the panel needs at least {r.min_seats})"
+        for r in board.look_for(limit)
+    ]
 
 
 def below_share_lines(board: Board, *, organiser: bool, limit: int = LOOK_FOR_LIMIT) -> list[str]:
     """Markdown lines for the safe groups still below their share of the community (Board.below_share)."""
     from lib.plaintext import md
 
-    return [f"**{md(r.field_label)}: {md(r.value_label)}**: {r.target_share * 100:.0f}% of the community, "
-            f"only {shown_share(r, organiser)} of sign-ups" for r in board.below_share(limit)]
+    return [
+        f"**{md(r.field_label)}: {md(r.value_label)}**: {(r.target_share or 0) * 100:.0f}% of the community, "
+        f"only {shown_share(r, organiser)} of sign-ups"
+        for r in board.below_share(limit)
+    ]

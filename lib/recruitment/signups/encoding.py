@@ -82,18 +82,23 @@ _LANGUAGES = {
 }
 _SETS = {k: frozenset(v) for k, v in _LANGUAGES.items()}
 
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 _TOKEN = re.compile(rb"[A-Za-z\x80-\xff]*[\x80-\xff][A-Za-z\x80-\xff]*")
 MAX_TOKENS = 5000
 
 
 @dataclass
 class EncodingGuess:
-    encoding: str                                  # the best guess, a Python codec name
+    encoding: str  # the best guess, a Python codec name
     certain: bool
-    options: list[str] = field(default_factory=list)       # codecs giving different texts, best first
-    labels: dict[str, str] = field(default_factory=dict)   # codec -> what people are shown
+    options: list[str] = field(default_factory=list)  # codecs giving different texts, best first
+    labels: dict[str, str] = field(default_factory=dict)  # codec -> what people are shown
     note: str = ""
 
     def label(self, codec: str) -> str:
@@ -109,20 +114,20 @@ def _word_score(word: str) -> float:
     for i, ch in enumerate(word):
         cat = unicodedata.category(ch)
         if cat[0] == "C":
-            return -10.0                           # a control character: not a letter anyone typed
+            return -10.0  # a control character: not a letter anyone typed
         if ord(ch) > 127 and cat[0] != "L":
-            near = word[i - 1:i] + word[i + 1:i + 2]
+            near = word[i - 1 : i] + word[i + 1 : i + 2]
             if any(c.isalpha() for c in near):
-                score -= 4                         # "£ukasz", "Wroc³aw", "Å‚"
+                score -= 4  # "£ukasz", "Wroc³aw", "Å‚"
         if ch.isupper() and ord(ch) > 127 and i and word[i - 1].islower():
-            score -= 3                             # "WiŸniewski"
+            score -= 3  # "WiŸniewski"
     letters = {c.lower() for c in word if ord(c) > 127 and c.isalpha()}
     if not letters:
         return score
     if all(_is_cyrillic(c) for c in word if c.isalpha()):
         return score + 1
     if any(_is_cyrillic(c) for c in letters):
-        return score - 3                           # Latin and Cyrillic letters in one word
+        return score - 3  # Latin and Cyrillic letters in one word
     if any(letters <= s for s in _SETS.values()):
         return score + 1
     return score - 2
@@ -174,13 +179,14 @@ def guess_encoding(data: bytes, source: str = "The file") -> EncodingGuess:
     for bom, codec in _BOMS:
         if data.startswith(bom) and _strict(data, codec) is not None:
             return EncodingGuess(codec, True, [codec], {codec: NAMES[codec]}, "It starts with a byte-order mark.")
-    codec = _utf16_without_bom(data)
-    if codec and _strict(data, codec) is not None:
-        return EncodingGuess(codec, True, [codec], {codec: NAMES[codec]}, "")
+    utf16 = _utf16_without_bom(data)
+    if utf16 and _strict(data, utf16) is not None:
+        return EncodingGuess(utf16, True, [utf16], {utf16: NAMES[utf16]}, "")
     if b"\x00" in data[:65536]:
         raise EncodingError(
             f"{source} is not a text (CSV) file: it holds bytes that no sheet saved as text contains. "
-            "Upload the sheet as CSV, Excel (.xlsx) or OpenDocument (.ods).")
+            "Upload the sheet as CSV, Excel (.xlsx) or OpenDocument (.ods)."
+        )
     if _strict(data, "utf-8") is not None:
         return EncodingGuess("utf-8", True, ["utf-8"], {"utf-8": NAMES["utf-8"]}, "")
 
@@ -205,8 +211,9 @@ def guess_encoding(data: bytes, source: str = "The file") -> EncodingGuess:
         decoded = {t: "".join(table[b] if b >= 0x80 else chr(b) for b in t) for t in tokens}
         words[codec] = decoded
         letters = {c.lower() for w in decoded.values() for c in w if ord(c) > 127 and c.isalpha()}
-        scores[codec] = sum(_word_score(w) * min(n, 3) for t, w in decoded.items() for n in [tokens[t]]) \
-            + _letters_score(letters)
+        scores[codec] = sum(
+            _word_score(w) * min(n, 3) for t, w in decoded.items() for n in [tokens[t]]
+        ) + _letters_score(letters)
     order = {c: i for i, c in enumerate(SINGLE_BYTE)}
     reps.sort(key=lambda c: (-scores[c], order[c]))
     best = reps[0]
@@ -214,14 +221,21 @@ def guess_encoding(data: bytes, source: str = "The file") -> EncodingGuess:
     certain = margin >= 3
     labels = {}
     top = reps[:2]
-    differing = sorted((t for t, _ in tokens.most_common() if len({words[c][t] for c in reps[:4]}) > 1),
-                       key=lambda t: len({words[c][t] for c in top}) == 1)   # words the top two read apart first
+    differing = sorted(
+        (t for t, _ in tokens.most_common() if len({words[c][t] for c in reps[:4]}) > 1),
+        key=lambda t: len({words[c][t] for c in top}) == 1,
+    )  # words the top two read apart first
     for codec in reps:
         examples = list(dict.fromkeys(words[codec][t] for t in differing))[:3]
         labels[codec] = NAMES[codec] + (": " + ", ".join(examples) if examples else "")
-    note = "" if certain else (
-        "Kleroterion is not sure which alphabet this file was saved in. Look at the names in the preview: "
-        "if letters look wrong (for example “£ukasz” instead of “Łukasz”), choose another option.")
+    note = (
+        ""
+        if certain
+        else (
+            "Kleroterion is not sure which alphabet this file was saved in. Look at the names in the preview: "
+            "if letters look wrong (for example “£ukasz” instead of “Łukasz”), choose another option."
+        )
+    )
     return EncodingGuess(best, certain, reps[:6], labels, note)
 
 
@@ -236,5 +250,6 @@ def decode(data: bytes, codec: str, source: str = "The file") -> str:
     except (UnicodeDecodeError, UnicodeError, LookupError):
         raise EncodingError(
             f"{source} was not saved as {NAMES.get(codec, codec)}: some of its bytes are not letters in that "
-            "encoding. Choose another one, or save the file again as “CSV UTF-8” and upload it again.") from None
+            "encoding. Choose another one, or save the file again as “CSV UTF-8” and upload it again."
+        ) from None
     return text[1:] if text.startswith("\ufeff") else text

@@ -40,23 +40,33 @@ from lib.store.settings import get_setting, set_setting
 from lib.recruitment.signups.grid import Grid
 from lib.recruitment.signups.mapping import load_mapping
 from lib.recruitment.signups.slot import AUTO_ACTOR, SyncBusy, ago_words, busy_message, holder, running_words, sync_slot
-from lib.recruitment.signups.sync import (LIVE_KINDS, LIVE_PENDING, LIVE_SOURCE, ConfirmationNeeded, SyncResult,
-                              draw_in_preparation, record_failed_sync, retire_share, sync_from)
+from lib.recruitment.signups.sync import (
+    LIVE_KINDS,
+    LIVE_PENDING,
+    LIVE_SOURCE,
+    ConfirmationNeeded,
+    SyncResult,
+    draw_in_preparation,
+    record_failed_sync,
+    retire_share,
+    sync_from,
+)
 
 log = logging.getLogger("kleroterion")
 
 SETTING = "live_sync"
 DEFAULT_SECONDS = 300.0
-MIN_SECONDS = 1.0                # the library's floor (tests); the page offers whole minutes from 1
+MIN_SECONDS = 1.0  # the library's floor (tests); the page offers whole minutes from 1
 PAGE_MIN_MINUTES = 1
 MAX_BACKOFF = 3600.0
-LOOK_AGAIN = 10.0                # seconds between looks at the settings while idle
-MANUAL_WAIT_SECONDS = 20.0       # a manual sync waits this long for a running one, then says so
+LOOK_AGAIN = 10.0  # seconds between looks at the settings while idle
+MANUAL_WAIT_SECONDS = 20.0  # a manual sync waits this long for a running one, then says so
 
 __all__ = ["AUTO_ACTOR", "SyncBusy", "ago_words", "busy_message", "running_words"]
 
 
 # --- settings -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LiveSettings:
@@ -75,7 +85,7 @@ def live_settings(db: Database) -> LiveSettings:
         seconds = float(raw.get("seconds", DEFAULT_SECONDS)) if isinstance(raw, dict) else DEFAULT_SECONDS
     except (TypeError, ValueError):
         seconds = DEFAULT_SECONDS
-    if not seconds == seconds or seconds < MIN_SECONDS:       # NaN or too small
+    if not seconds == seconds or seconds < MIN_SECONDS:  # NaN or too small
         seconds = MIN_SECONDS if seconds == seconds else DEFAULT_SECONDS
     return LiveSettings(enabled, min(seconds, 7 * 86400.0))
 
@@ -136,28 +146,32 @@ def fetch_source(source: dict, credentials: dict | None, client_options: dict | 
 
     if source["kind"] == "google_sheet":
         if not credentials:
-            raise UserError("The Google Sheet could not be read: the app has no Google service account key "
-                            "(the [gcp_service_account] section of .streamlit/secrets.toml). docs/GOOGLE_SHEETS.md "
-                            "shows how to add one. Until then, upload the sheet as a file.")
-        return grid_from_google_sheet(credentials, source["spreadsheet"], source.get("worksheet") or "",
-                                      **dict(client_options or {}))
+            raise UserError(
+                "The Google Sheet could not be read: the app has no Google service account key "
+                "(the [gcp_service_account] section of .streamlit/secrets.toml). docs/GOOGLE_SHEETS.md "
+                "shows how to add one. Until then, upload the sheet as a file."
+            )
+        return grid_from_google_sheet(
+            credentials, source["spreadsheet"], source.get("worksheet") or "", **dict(client_options or {})
+        )
     return grid_from_published_csv(source["url"])
 
 
 # --- the state people see -------------------------------------------------------------------------
 
+
 @dataclass
 class LiveStatus:
     source: dict | None
     settings: LiveSettings
-    last_ok_seconds: float | None          # how long ago the last successful sync finished
+    last_ok_seconds: float | None  # how long ago the last successful sync finished
     last_ok_kind: str | None
-    failure: str | None                    # the latest attempt's message, when it failed after the last success
+    failure: str | None  # the latest attempt's message, when it failed after the last success
     failure_seconds: float | None
-    pending: dict | None                   # a background sync waiting for an organiser (not declined)
-    declined: dict | None                  # the organiser said no; waiting for the sheet to change
-    running: dict | None                   # who is syncing now
-    next_seconds: float | None             # when the background sync looks next (this process), if known
+    pending: dict | None  # a background sync waiting for an organiser (not declined)
+    declined: dict | None  # the organiser said no; waiting for the sheet to change
+    running: dict | None  # who is syncing now
+    next_seconds: float | None  # when the background sync looks next (this process), if known
     failures_in_a_row: int
 
     @property
@@ -165,7 +179,7 @@ class LiveStatus:
         return bool(self.source and self.settings.enabled)
 
     def synced_words(self) -> str:
-        """"Last synced 3 minutes ago." (or "Nothing has been brought in yet.")"""
+        """ "Last synced 3 minutes ago." (or "Nothing has been brought in yet.")"""
         if self.last_ok_seconds is None:
             return "No sign-ups have been brought in yet."
         return f"Last synced {ago_words(self.last_ok_seconds)}."
@@ -196,23 +210,33 @@ def live_status(db: Database) -> LiveStatus:
         failure, failure_s = str(latest[0][1] or "no reason was recorded."), float(latest[0][3])
     worker = worker_for(db)
     return LiveStatus(
-        source=connected_source(db), settings=live_settings(db),
-        last_ok_seconds=float(good[0][3]) if good else None, last_ok_kind=good[0][2] if good else None,
-        failure=failure, failure_seconds=failure_s,
+        source=connected_source(db),
+        settings=live_settings(db),
+        last_ok_seconds=float(good[0][3]) if good else None,
+        last_ok_kind=good[0][2] if good else None,
+        failure=failure,
+        failure_seconds=failure_s,
         pending=pending if pending and not pending.get("declined") else None,
         declined=pending if pending and pending.get("declined") else None,
-        running=holder(db), next_seconds=worker.next_in() if worker else None,
-        failures_in_a_row=worker.failures if worker else 0)
+        running=holder(db),
+        next_seconds=worker.next_in() if worker else None,
+        failures_in_a_row=worker.failures if worker else 0,
+    )
 
 
 def status_fingerprint(db: Database) -> tuple:
     """Cheap: changes whenever a sync is logged or a confirmation starts or stops waiting."""
-    return tuple(db.query("SELECT (SELECT max(sync_id) FROM sync_log), "
-                          "(SELECT max(updated_at) FROM settings WHERE key IN (?, ?))::VARCHAR",
-                          [LIVE_PENDING, LIVE_SOURCE])[0])
+    return tuple(
+        db.query(
+            "SELECT (SELECT max(sync_id) FROM sync_log), "
+            "(SELECT max(updated_at) FROM settings WHERE key IN (?, ?))::VARCHAR",
+            [LIVE_PENDING, LIVE_SOURCE],
+        )[0]
+    )
 
 
 # --- one background sync --------------------------------------------------------------------------
+
 
 def grid_fingerprint(grid: Grid, *extra) -> str:
     """SHA-256 of the sheet's cells (and ``extra``: what else decides the outcome of a sync)."""
@@ -230,8 +254,7 @@ def _now_text() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def background_sync(db: Database, source: dict, credentials: dict | None,
-                    client_options: dict | None = None) -> str:
+def background_sync(db: Database, source: dict, credentials: dict | None, client_options: dict | None = None) -> str:
     """One automatic sync of ``source``; the caller holds the sync slot. Returns "ok", "failed", "confirm"
     (numbers recorded for an organiser, nothing applied) or "waiting" (the sheet is the one an organiser
     is being asked about, or said no to: nothing done, nothing logged)."""
@@ -243,26 +266,45 @@ def background_sync(db: Database, source: dict, credentials: dict | None,
         return "failed"
     mapping = load_mapping(db)
     if mapping is None:
-        record_failed_sync(db, kind, label, "The sheet was read, but no columns have been chosen for the questions "
-                           "yet, so nothing was brought in. An organiser can choose them on the Sign-ups page, "
-                           "under “Which column holds what”.", actor=AUTO_ACTOR)
+        record_failed_sync(
+            db,
+            kind,
+            label,
+            "The sheet was read, but no columns have been chosen for the questions "
+            "yet, so nothing was brought in. An organiser can choose them on the Sign-ups page, "
+            "under “Which column holds what”.",
+            actor=AUTO_ACTOR,
+        )
         return "failed"
     fingerprint = grid_fingerprint(grid, mapping.to_json(), retire_share(db), draw_in_preparation(db))
     pending = get_setting(db, LIVE_PENDING)
     if isinstance(pending, dict) and pending.get("fingerprint") == fingerprint:
         return "waiting"
-    result = sync_from(db, lambda: grid, mapping, source_kind=kind, source_label=label, actor=AUTO_ACTOR,
-                       source=source)
+    result = sync_from(db, lambda: grid, mapping, source_kind=kind, source_label=label, actor=AUTO_ACTOR, source=source)
     if result.confirmation is not None:
         _hold(db, result.confirmation, source, fingerprint)
         return "confirm"
     return result.status
 
 
-def _hold(db: Database, ask: ConfirmationNeeded, source: dict, fingerprint: str, actor: str = AUTO_ACTOR) -> None:
-    set_setting(db, LIVE_PENDING, {"counts": list(ask.counts), "pool": ask.pool, "reason": ask.reason,
-                                   "message": str(ask), "fingerprint": fingerprint, "at": _now_text(),
-                                   "source": source, "declined": False}, actor)
+def _hold(
+    db: Database, ask: ConfirmationNeeded, source: dict, fingerprint: str, actor: str | None = AUTO_ACTOR
+) -> None:
+    set_setting(
+        db,
+        LIVE_PENDING,
+        {
+            "counts": list(ask.counts),
+            "pool": ask.pool,
+            "reason": ask.reason,
+            "message": str(ask),
+            "fingerprint": fingerprint,
+            "at": _now_text(),
+            "source": source,
+            "declined": False,
+        },
+        actor,
+    )
 
 
 def pending_confirmation(db: Database) -> dict | None:
@@ -276,35 +318,60 @@ def decline_pending(db: Database, actor: str | None) -> None:
     if pending is None:
         return
     source = pending.get("source") or {}
-    set_setting(db, LIVE_PENDING, {**pending, "declined": True, "declined_by": actor, "declined_at": _now_text()},
-                actor)
-    record_failed_sync(db, source.get("kind", "google_sheet"), source_label(source) if source else "",
-                       "Not brought in: the organiser chose to keep the sign-ups as they were. The automatic sync "
-                       "will ask again when the sheet changes.", actor=actor)
+    set_setting(
+        db, LIVE_PENDING, {**pending, "declined": True, "declined_by": actor, "declined_at": _now_text()}, actor
+    )
+    record_failed_sync(
+        db,
+        source.get("kind", "google_sheet"),
+        source_label(source) if source else "",
+        "Not brought in: the organiser chose to keep the sign-ups as they were. The automatic sync "
+        "will ask again when the sheet changes.",
+        actor=actor,
+    )
 
 
-def confirm_pending(db: Database, credentials: dict | None, actor: str | None, *,
-                    wait: float | None = None, client_options: dict | None = None) -> SyncResult:
+def confirm_pending(
+    db: Database,
+    credentials: dict | None,
+    actor: str | None,
+    *,
+    wait: float | None = None,
+    client_options: dict | None = None,
+) -> SyncResult:
     """The organiser said yes: read the sheet again and apply it if the numbers are the ones they saw.
     If the sheet changed meanwhile, the new numbers are held instead (``result.confirmation``)."""
     pending = pending_confirmation(db)
     if pending is None:
-        raise UserError("There is no automatic sync waiting for a confirmation any more: it may have been "
-                        "answered in another window. The sign-ups shown are the latest.")
+        raise UserError(
+            "There is no automatic sync waiting for a confirmation any more: it may have been "
+            "answered in another window. The sign-ups shown are the latest."
+        )
     source = connected_source(db) or pending.get("source")
     counts = tuple(int(n) for n in pending.get("counts") or ())
-    return sync_connected_now(db, credentials, actor, wait=wait, client_options=client_options,
-                              confirmed=counts, source=source)
+    return sync_connected_now(
+        db, credentials, actor, wait=wait, client_options=client_options, confirmed=counts, source=source
+    )
 
 
-def sync_connected_now(db: Database, credentials: dict | None, actor: str | None, *, wait: float | None = None,
-                       client_options: dict | None = None, confirmed=None, source: dict | None = None) -> SyncResult:
-    """"Sync now": bring in the connected sheet at once (waiting up to ``wait`` seconds for a running
+def sync_connected_now(
+    db: Database,
+    credentials: dict | None,
+    actor: str | None,
+    *,
+    wait: float | None = None,
+    client_options: dict | None = None,
+    confirmed=None,
+    source: dict | None = None,
+) -> SyncResult:
+    """ "Sync now": bring in the connected sheet at once (waiting up to ``wait`` seconds for a running
     sync, then ``SyncBusy``). A sync that needs confirmation is held as the background one would be."""
     source = source or connected_source(db)
     if source is None:
-        raise UserError("No Google Sheet or published link is connected yet: bring in sign-ups from one first "
-                        "(below), then they are brought in automatically.")
+        raise UserError(
+            "No Google Sheet or published link is connected yet: bring in sign-ups from one first "
+            "(below), then they are brought in automatically."
+        )
     mapping = load_mapping(db)
     if mapping is None:
         raise UserError("Choose which column holds what first (below, under “Which column holds what”).")
@@ -317,11 +384,17 @@ def sync_connected_now(db: Database, credentials: dict | None, actor: str | None
             box["grid"] = fetch_source(source, credentials, client_options)
             return box["grid"]
 
-        result = sync_from(db, fetch, mapping, source_kind=kind, source_label=label, actor=actor,
-                           confirmed=confirmed, source=source)
+        result = sync_from(
+            db, fetch, mapping, source_kind=kind, source_label=label, actor=actor, confirmed=confirmed, source=source
+        )
         if result.confirmation is not None and "grid" in box:
-            _hold(db, result.confirmation, source,
-                  grid_fingerprint(box["grid"], mapping.to_json(), retire_share(db), draw_in_preparation(db)), actor)
+            _hold(
+                db,
+                result.confirmation,
+                source,
+                grid_fingerprint(box["grid"], mapping.to_json(), retire_share(db), draw_in_preparation(db)),
+                actor,
+            )
     worker = worker_for(db)
     if worker is not None:
         worker.note_manual(result.status == "ok")
@@ -329,6 +402,7 @@ def sync_connected_now(db: Database, credentials: dict | None, actor: str | None
 
 
 # --- the background thread ------------------------------------------------------------------------
+
 
 def backoff_seconds(interval: float, failures: int) -> float:
     """How long to wait after ``failures`` failed tries in a row (0: the interval)."""
@@ -340,17 +414,23 @@ def backoff_seconds(interval: float, failures: int) -> float:
 class LiveSync:
     """The background sync of one database, in one daemon thread."""
 
-    def __init__(self, db: Database, *, credentials: dict | None = None, client_options: dict | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        db: Database,
+        *,
+        credentials: dict | None = None,
+        client_options: dict | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.db = db
         self.credentials = credentials
         self.client_options = dict(client_options or {})
         self.clock = clock
-        self.failures = 0                      # failed tries in a row
-        self.last_try: float | None = None     # clock() of the last background or manual try
-        self.runs = 0                          # background syncs started
-        self.outcomes: list[str] = []          # the last outcomes, newest last (for the page and tests)
-        self.errors = 0                        # unexpected errors caught in the thread
+        self.failures = 0  # failed tries in a row
+        self.last_try: float | None = None  # clock() of the last background or manual try
+        self.runs = 0  # background syncs started
+        self.outcomes: list[str] = []  # the last outcomes, newest last (for the page and tests)
+        self.errors = 0  # unexpected errors caught in the thread
         self._due: float | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -391,9 +471,11 @@ class LiveSync:
 
     # one look
     def due_at(self, interval: float) -> float:
-        if self.last_try is None:           # first look in this process: count from the last successful sync
-            rows = self.db.query("SELECT date_diff('millisecond', max(coalesce(finished_at, started_at)), now()) "
-                                 "/ 1000.0 FROM sync_log WHERE status = 'ok'")
+        if self.last_try is None:  # first look in this process: count from the last successful sync
+            rows = self.db.query(
+                "SELECT date_diff('millisecond', max(coalesce(finished_at, started_at)), now()) "
+                "/ 1000.0 FROM sync_log WHERE status = 'ok'"
+            )
             age = rows[0][0] if rows else None
             if age is None:
                 return self.clock()
@@ -417,7 +499,7 @@ class LiveSync:
                 self.runs += 1
                 outcome = background_sync(self.db, source, self.credentials, self.client_options)
         except SyncBusy:
-            return min(settings.seconds, LOOK_AGAIN)       # another sync runs now: look again soon
+            return min(settings.seconds, LOOK_AGAIN)  # another sync runs now: look again soon
         except Exception:
             self._record("error", ok=False)
             raise

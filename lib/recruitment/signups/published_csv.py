@@ -17,9 +17,11 @@ import requests
 
 from lib.errors import UserError
 
-PUBLIC_WARNING = ("A sheet “published to the web” can be read by anyone who has the link — names, emails and "
-                  "phone numbers included. Use it only if your group accepts that; a private sheet shared with "
-                  "Kleroterion's service account (the Google Sheet tab) is safer.")
+PUBLIC_WARNING = (
+    "A sheet “published to the web” can be read by anyone who has the link — names, emails and "
+    "phone numbers included. Use it only if your group accepts that; a private sheet shared with "
+    "Kleroterion's service account (the Google Sheet tab) is safer."
+)
 MAX_BYTES = 200 * 2**20
 
 
@@ -29,9 +31,11 @@ class PublishedCsvError(UserError):
 
 GOOGLE = "https://docs.google.com"
 MAX_REDIRECTS = 5
-NOT_GOOGLE = ("Kleroterion only reads sheets published by Google: the link must start with "
-              "https://docs.google.com/ (in Google Sheets choose File → Share → Publish to web, pick the tab and "
-              "“Comma-separated values (.csv)”, press Publish and copy the link it shows).")
+NOT_GOOGLE = (
+    "Kleroterion only reads sheets published by Google: the link must start with "
+    "https://docs.google.com/ (in Google Sheets choose File → Share → Publish to web, pick the tab and "
+    "“Comma-separated values (.csv)”, press Publish and copy the link it shows)."
+)
 
 
 def _check_url(url: str) -> str:
@@ -40,7 +44,8 @@ def _check_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise PublishedCsvError(
             f"“{url}” is not a web link. In Google Sheets choose File → Share → Publish to web, pick the tab and "
-            "“Comma-separated values (.csv)”, press Publish and copy the link it shows.")
+            "“Comma-separated values (.csv)”, press Publish and copy the link it shows."
+        )
     return url
 
 
@@ -71,8 +76,12 @@ def _allowed(url: str, *, first: bool) -> str | None:
         return "trusted"
     if origin == GOOGLE:
         return "public"
-    if not first and origin.startswith("https://") and origin.endswith(".googleusercontent.com") \
-            and ":" not in origin[len("https://"):]:
+    if (
+        not first
+        and origin.startswith("https://")
+        and origin.endswith(".googleusercontent.com")
+        and ":" not in origin[len("https://") :]
+    ):
         return "public"
     return None
 
@@ -85,10 +94,12 @@ def _public_only(url: str) -> None:
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        raise PublishedCsvError("Kleroterion could not reach the published sheet: the computer seems to have no "
-                                "internet connection, or the link's website cannot be found.") from None
+        raise PublishedCsvError(
+            "Kleroterion could not reach the published sheet: the computer seems to have no "
+            "internet connection, or the link's website cannot be found."
+        ) from None
     for info in infos:
-        _refuse_internal(parts.hostname, info[4][0])
+        _refuse_internal(parts.hostname or "", str(info[4][0]))
 
 
 def _refuse_internal(host: str, address: str) -> None:
@@ -99,7 +110,8 @@ def _refuse_internal(host: str, address: str) -> None:
         raise PublishedCsvError(
             f"The address {host} leads to a private network address ({ip}) on this computer's "
             "network, not to Google, so Kleroterion will not read it. Check the computer's network "
-            "settings, or upload the sheet as a file instead.")
+            "settings, or upload the sheet as a file instead."
+        )
 
 
 def _check_peer(url: str, resp: requests.Response) -> None:
@@ -113,7 +125,7 @@ def _check_peer(url: str, resp: requests.Response) -> None:
         except (AttributeError, OSError, IndexError, TypeError):
             continue
     if peer is None:
-        return                          # no socket to look at (e.g. a proxy); the name was checked above
+        return  # no socket to look at (e.g. a proxy); the name was checked above
     try:
         _refuse_internal(urlsplit(url).hostname or "", peer)
     except PublishedCsvError:
@@ -123,14 +135,19 @@ def _check_peer(url: str, resp: requests.Response) -> None:
 
 def _get(url: str, timeout: float) -> requests.Response:
     try:
-        return requests.get(url, timeout=timeout, stream=True, allow_redirects=False,
-                            headers={"Accept": "text/csv, */*;q=0.5"})
+        return requests.get(
+            url, timeout=timeout, stream=True, allow_redirects=False, headers={"Accept": "text/csv, */*;q=0.5"}
+        )
     except requests.Timeout:
-        raise PublishedCsvError(f"The published sheet did not answer within {timeout:g} seconds. "
-                                "Check the internet connection and try again.") from None
+        raise PublishedCsvError(
+            f"The published sheet did not answer within {timeout:g} seconds. "
+            "Check the internet connection and try again."
+        ) from None
     except requests.RequestException:
-        raise PublishedCsvError("Kleroterion could not reach the published sheet: the computer seems to have no "
-                                "internet connection, or the link's website cannot be reached.") from None
+        raise PublishedCsvError(
+            "Kleroterion could not reach the published sheet: the computer seems to have no "
+            "internet connection, or the link's website cannot be reached."
+        ) from None
 
 
 def _open(url: str, timeout: float) -> requests.Response:
@@ -155,10 +172,13 @@ def _open(url: str, timeout: float) -> requests.Response:
         if not location or _allowed(nxt, first=False) is None:
             raise PublishedCsvError(
                 "The link's website sent Kleroterion on to another address that is not a Google published sheet, "
-                "so it was not followed. Copy the link again from File → Share → Publish to web.")
+                "so it was not followed. Copy the link again from File → Share → Publish to web."
+            )
         url = nxt
-    raise PublishedCsvError("The link's website sent Kleroterion on too many times (more than "
-                            f"{MAX_REDIRECTS} redirects). Copy the link again from File → Share → Publish to web.")
+    raise PublishedCsvError(
+        "The link's website sent Kleroterion on too many times (more than "
+        f"{MAX_REDIRECTS} redirects). Copy the link again from File → Share → Publish to web."
+    )
 
 
 def fetch_published_csv_bytes(url: str, *, timeout: float = 30) -> bytes:
@@ -169,30 +189,39 @@ def fetch_published_csv_bytes(url: str, *, timeout: float = 30) -> bytes:
         if resp.status_code in (401, 403, 404, 410):
             raise PublishedCsvError(
                 f"The link does not lead to a published sheet (the website answered {resp.status_code}). "
-                "Check that the sheet is still published to the web and copy the link again.")
+                "Check that the sheet is still published to the web and copy the link again."
+            )
         if resp.status_code == 429:
-            raise PublishedCsvError("The website is refusing requests because too many were made (429) — wait a "
-                                    "minute and sync again; your last good data is kept.")
+            raise PublishedCsvError(
+                "The website is refusing requests because too many were made (429) — wait a "
+                "minute and sync again; your last good data is kept."
+            )
         if resp.status_code >= 400:
-            raise PublishedCsvError(f"The published sheet could not be read (the website answered "
-                                    f"{resp.status_code}). Try again in a few minutes.")
+            raise PublishedCsvError(
+                f"The published sheet could not be read (the website answered "
+                f"{resp.status_code}). Try again in a few minutes."
+            )
         ctype = resp.headers.get("Content-Type", "").lower()
         chunks, size = [], 0
         try:
             for chunk in resp.iter_content(1 << 16):
                 size += len(chunk)
                 if size > MAX_BYTES:
-                    raise PublishedCsvError("The published sheet is larger than 200 MB, which is far more than a "
-                                            "sign-up sheet should be. Check the link.")
+                    raise PublishedCsvError(
+                        "The published sheet is larger than 200 MB, which is far more than a "
+                        "sign-up sheet should be. Check the link."
+                    )
                 chunks.append(chunk)
         except requests.RequestException:
-            raise PublishedCsvError("The connection broke while the published sheet was being read. "
-                                    "Try again.") from None
+            raise PublishedCsvError(
+                "The connection broke while the published sheet was being read. Try again."
+            ) from None
     data = b"".join(chunks)
     if "html" in ctype or data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
         raise PublishedCsvError(
             "The link gives a web page, not a CSV file. When publishing, choose “Comma-separated values (.csv)” "
-            "instead of “Web page”, and copy the new link (it ends in output=csv).")
+            "instead of “Web page”, and copy the new link (it ends in output=csv)."
+        )
     return data
 
 

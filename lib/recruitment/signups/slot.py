@@ -29,14 +29,15 @@ from lib.store.db import Database
 from lib.errors import UserError
 
 MARKER = "sync_running"
-AUTO_ACTOR = "Automatic sync"        # the sync log's "who" for background syncs
-EXPIRY_MARGIN = 300.0          # seconds after a sync's deadline that its marker counts as left behind
+AUTO_ACTOR = "Automatic sync"  # the sync log's "who" for background syncs
+EXPIRY_MARGIN = 300.0  # seconds after a sync's deadline that its marker counts as left behind
 
 PROCESS = {"token": secrets.token_hex(8), "pid": os.getpid(), "host": socket.gethostname()}
 
 
 class SyncBusy(UserError):
     """Another sync is running now. Nothing was attempted (so nothing is written to the sync log)."""
+
     logged = True
 
     def __init__(self, message: str, holder: dict | None = None):
@@ -46,7 +47,7 @@ class SyncBusy(UserError):
 
 _registry_lock = threading.Lock()
 _locks: dict[str, threading.Lock] = {}
-_holders: dict[str, dict] = {}            # db path -> {"thread": ident, "depth": n, "who": ..., "since": ...}
+_holders: dict[str, dict] = {}  # db path -> {"thread": ident, "depth": n, "who": ..., "since": ...}
 
 
 def _lock_for(path: str) -> threading.Lock:
@@ -58,13 +59,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _pid_alive(pid: int) -> bool:
+def _pid_alive(pid: object) -> bool:
     try:
+        if not isinstance(pid, (int, str, float)):
+            raise TypeError(pid)  # a marker's pid is read back from JSON: it may be anything
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OSError, ValueError, TypeError):
-        return True                      # it exists (another user's), or we cannot tell: assume alive
+        return True  # it exists (another user's), or we cannot tell: assume alive
     return True
 
 
@@ -73,7 +76,7 @@ def marker_is_live(marker: dict | None, now: datetime | None = None) -> bool:
     if not marker or not isinstance(marker, dict):
         return False
     if marker.get("token") == PROCESS["token"]:
-        return False                     # ours: this process holds its lock, so it is left over
+        return False  # ours: this process holds its lock, so it is left over
     try:
         expires = datetime.fromisoformat(str(marker.get("expires")))
     except ValueError:
@@ -82,7 +85,7 @@ def marker_is_live(marker: dict | None, now: datetime | None = None) -> bool:
         return False
     if marker.get("host") == PROCESS["host"]:
         if marker.get("pid") == PROCESS["pid"]:
-            return False                 # this very process, an earlier life of it: left over
+            return False  # this very process, an earlier life of it: left over
         return _pid_alive(marker.get("pid"))
     return True
 
@@ -100,8 +103,12 @@ def _claim(db: Database, who: str) -> dict | None:
     from lib.store.config import sync_deadline_seconds
 
     now = _now()
-    mine = {**PROCESS, "who": who, "since": now.isoformat(timespec="seconds"),
-            "expires": (now + timedelta(seconds=sync_deadline_seconds() + EXPIRY_MARGIN)).isoformat()}
+    mine = {
+        **PROCESS,
+        "who": who,
+        "since": now.isoformat(timespec="seconds"),
+        "expires": (now + timedelta(seconds=sync_deadline_seconds() + EXPIRY_MARGIN)).isoformat(),
+    }
 
     def write(cur):
         rows = cur.execute("SELECT value FROM settings WHERE key = ?", [MARKER]).fetchall()
@@ -112,9 +119,12 @@ def _claim(db: Database, who: str) -> dict | None:
                 other = None
             if marker_is_live(other, now):
                 return other
-        cur.execute("INSERT INTO settings (key, value, updated_by) VALUES (?, ?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now(), "
-                    "updated_by = excluded.updated_by", [MARKER, json.dumps(mine), who])
+        cur.execute(
+            "INSERT INTO settings (key, value, updated_by) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now(), "
+            "updated_by = excluded.updated_by",
+            [MARKER, json.dumps(mine), who],
+        )
         return None
 
     return db.transaction(write)
@@ -140,7 +150,7 @@ def _release(db: Database) -> None:
 
 
 def ago_words(seconds: float | None) -> str:
-    """"less than a minute ago", "a minute ago", "12 minutes ago", "an hour ago", "3 hours ago", "2 days ago"."""
+    """ "less than a minute ago", "a minute ago", "12 minutes ago", "an hour ago", "3 hours ago", "2 days ago"."""
     if seconds is None:
         return "at an unknown time"
     s = max(0.0, float(seconds))
@@ -160,8 +170,10 @@ def ago_words(seconds: float | None) -> str:
 
 
 def busy_message(holder: dict | None) -> str:
-    return (running_words(holder) + " Only one can run at a time, so nothing else was done. Wait a minute, then "
-            "try again: the latest sign-ups may already be in by then.")
+    return (
+        running_words(holder) + " Only one can run at a time, so nothing else was done. Wait a minute, then "
+        "try again: the latest sign-ups may already be in by then."
+    )
 
 
 def running_words(holder: dict | None) -> str:
@@ -172,7 +184,7 @@ def running_words(holder: dict | None) -> str:
     if who:
         if who == AUTO_ACTOR:
             parts.append("by the automatic sync")
-        elif ":" in who:                                    # "organiser:Sam Lee" (lib.access.auth.actor_label)
+        elif ":" in who:  # "organiser:Sam Lee" (lib.access.auth.actor_label)
             parts.append(f"by {who.split(':', 1)[1]}")
         else:
             parts.append(f"by {'an organiser' if who == 'organiser' else who}")
@@ -220,7 +232,7 @@ def sync_slot(db: Database, who: str, *, wait: float = 0.0) -> Iterator[None]:
     got = lock.acquire(timeout=wait) if wait > 0 else lock.acquire(blocking=False)
     if not got:
         with _registry_lock:
-            other = dict(_holders.get(path) or {})
+            other: dict | None = dict(_holders.get(path) or {})
         raise SyncBusy(busy_message(other), other)
     try:
         while True:

@@ -49,9 +49,9 @@ _sync_lock = threading.Lock()
 # Google Sheet or a published link that names its source, cleared by a successful sync from anything else
 # (a file, the demo): the sign-ups now come from there, and an automatic sync would undo them.
 LIVE_SOURCE = "live_source"
-LIVE_PENDING = "live_pending"     # a background sync waiting for an organiser's confirmation
+LIVE_PENDING = "live_pending"  # a background sync waiting for an organiser's confirmation
 LIVE_KINDS = ("google_sheet", "published_csv")
-SLOT_WAIT = 30.0                  # seconds a sync waits for another one to finish before saying so
+SLOT_WAIT = 30.0  # seconds a sync waits for another one to finish before saying so
 
 # What counts as blank around an answer: exactly the characters Python's str.strip()
 # removes (tabs, line breaks, no-break and ideographic spaces, U+0085 …). DuckDB's trim()
@@ -60,7 +60,8 @@ WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 
 class SyncError(UserError):
-    logged = False          # True once written to the sync log
+    logged = False  # True once written to the sync log
+    sync_id = 0  # the sync log's line, once written there
 
 
 class ConfirmationNeeded(SyncError):
@@ -68,10 +69,10 @@ class ConfirmationNeeded(SyncError):
 
     def __init__(self, message: str, *, counts: tuple[int, int, int, int], pool: int, reason: str):
         super().__init__(message)
-        self.counts = counts            # (added, changed, removed, restored), for ``confirmed=``
+        self.counts = counts  # (added, changed, removed, restored), for ``confirmed=``
         self.added, self.changed, self.removed, self.restored = counts
         self.pool = pool
-        self.reason = reason            # "retire" or "draw"
+        self.reason = reason  # "retire" or "draw"
 
 
 def retire_share(db: Database) -> float:
@@ -107,8 +108,9 @@ def _change_words(counts: tuple[int, int, int, int]) -> str:
     return ", ".join(words) or "nothing changed"
 
 
-def _needs_confirmation(counts: tuple[int, int, int, int], pool: int, share: float,
-                        preparing: str | None) -> ConfirmationNeeded | None:
+def _needs_confirmation(
+    counts: tuple[int, int, int, int], pool: int, share: float, preparing: str | None
+) -> ConfirmationNeeded | None:
     added, changed, removed, restored = counts
     if pool and removed > share * pool:
         pct = f"{100 * removed / pool:.0f}%"
@@ -116,12 +118,20 @@ def _needs_confirmation(counts: tuple[int, int, int, int], pool: int, share: flo
             f"{removed} of the {pool} people signed up ({pct}) would be marked as no longer in the sheet, so they "
             f"could not be drawn ({_change_words(counts)}). Nothing has been changed yet. If they really left the "
             "sheet, confirm. If not, check that you chose the right file or tab: a wrong or half-copied sheet looks "
-            "exactly like this.", counts=counts, pool=pool, reason="retire")
+            "exactly like this.",
+            counts=counts,
+            pool=pool,
+            reason="retire",
+        )
     if preparing and any(counts):
         return ConfirmationNeeded(
             f"A draw is being prepared ({preparing}), and bringing in this sheet would change the people it draws "
             f"from: {_change_words(counts)}. Nothing has been changed yet. Confirm only if these changes should "
-            "count for the draw.", counts=counts, pool=pool, reason="draw")
+            "count for the draw.",
+            counts=counts,
+            pool=pool,
+            reason="draw",
+        )
     return None
 
 
@@ -146,8 +156,12 @@ class SyncResult:
         if self.status != "ok":
             return self.message
         parts = [f"{self.rows_read} sign-ups read"]
-        for n, word in ((self.added, "new"), (self.changed, "changed"), (self.removed, "no longer in the sheet"),
-                        (self.restored, "back in the sheet")):
+        for n, word in (
+            (self.added, "new"),
+            (self.changed, "changed"),
+            (self.removed, "no longer in the sheet"),
+            (self.restored, "back in the sheet"),
+        ):
             if n:
                 parts.append(f"{n} {word}")
         if not (self.added or self.changed or self.removed or self.restored):
@@ -169,24 +183,36 @@ def _household_salt(db: Database) -> str:
     return salt
 
 
-def record_failed_sync(db: Database, source_kind: str, source_label: str, message: str,
-                       actor: str | None = None) -> SyncResult:
+def record_failed_sync(
+    db: Database, source_kind: str, source_label: str, message: str, actor: str | None = None
+) -> SyncResult:
     """Write a failed attempt to the sync log. Touches nothing else."""
+
     def write(cur):
         sid = cur.execute("SELECT nextval('sync_seq')").fetchall()[0][0]
         cur.execute(
             "INSERT INTO sync_log (sync_id, started_at, finished_at, source_kind, source_label, status, message, actor) "
             "VALUES (?, current_timestamp, current_timestamp, ?, ?, 'failed', ?, ?)",
-            [sid, source_kind, source_label, message, actor])
+            [sid, source_kind, source_label, message, actor],
+        )
         return sid
 
     sid = db.transaction(write)
     return SyncResult(sync_id=sid, status="failed", message=message)
 
 
-def sync_from(db: Database, fetch: Callable[[], Grid], mapping: Mapping, *, source_kind: str,
-              source_label: str, actor: str | None = None, confirmed=None, source: dict | None = None,
-              wait: float = SLOT_WAIT) -> SyncResult:
+def sync_from(
+    db: Database,
+    fetch: Callable[[], Grid],
+    mapping: Mapping,
+    *,
+    source_kind: str,
+    source_label: str,
+    actor: str | None = None,
+    confirmed=None,
+    source: dict | None = None,
+    wait: float = SLOT_WAIT,
+) -> SyncResult:
     """Fetch a grid and sync it. Any failure is logged and returned as a failed result; data is untouched.
 
     A sync waiting for confirmation is a failed result whose ``confirmation`` holds the numbers.
@@ -194,16 +220,41 @@ def sync_from(db: Database, fetch: Callable[[], Grid], mapping: Mapping, *, sour
     (lib/recruitment/signups/slot.py): another sync running now makes this one wait up to ``wait`` seconds, then
     raise ``SyncBusy`` (nothing attempted, nothing logged)."""
     with sync_slot(db, actor or source_kind, wait=wait):
-        return _sync_from(db, fetch, mapping, source_kind=source_kind, source_label=source_label, actor=actor,
-                          confirmed=confirmed, source=source)
+        return _sync_from(
+            db,
+            fetch,
+            mapping,
+            source_kind=source_kind,
+            source_label=source_label,
+            actor=actor,
+            confirmed=confirmed,
+            source=source,
+        )
 
 
-def _sync_from(db: Database, fetch: Callable[[], Grid], mapping: Mapping, *, source_kind: str,
-               source_label: str, actor: str | None, confirmed, source: dict | None) -> SyncResult:
+def _sync_from(
+    db: Database,
+    fetch: Callable[[], Grid],
+    mapping: Mapping,
+    *,
+    source_kind: str,
+    source_label: str,
+    actor: str | None,
+    confirmed,
+    source: dict | None,
+) -> SyncResult:
     try:
         grid = fetch()
-        return sync_grid(db, grid, mapping, source_kind=source_kind, source_label=source_label, actor=actor,
-                         confirmed=confirmed, source=source)
+        return sync_grid(
+            db,
+            grid,
+            mapping,
+            source_kind=source_kind,
+            source_label=source_label,
+            actor=actor,
+            confirmed=confirmed,
+            source=source,
+        )
     except SyncBusy:
         raise
     except UserError as e:
@@ -219,28 +270,44 @@ def _sync_from(db: Database, fetch: Callable[[], Grid], mapping: Mapping, *, sou
         raise
 
 
-def record_unexpected_failure(db: Database, source_kind: str, source_label: str, error: BaseException,
-                              actor: str | None = None) -> None:
+def record_unexpected_failure(
+    db: Database, source_kind: str, source_label: str, error: BaseException, actor: str | None = None
+) -> None:
     """Log an error nobody expected (nothing was changed); the caller raises it on."""
     try:
-        error._kleroterion_logged = True
-        record_failed_sync(db, source_kind, source_label,
-                           f"An unexpected error stopped this sync ({type(error).__name__}); nothing was changed. "
-                           "The details are in the server's log.", actor)
-    except Exception:       # the database itself failed: the original error matters more
+        setattr(error, "_kleroterion_logged", True)  # any exception: read back with getattr
+        record_failed_sync(
+            db,
+            source_kind,
+            source_label,
+            f"An unexpected error stopped this sync ({type(error).__name__}); nothing was changed. "
+            "The details are in the server's log.",
+            actor,
+        )
+    except Exception:  # the database itself failed: the original error matters more
         pass
 
 
-def _refuse(db: Database, error: SyncError, source_kind: str, source_label: str, actor: str | None,
-            prefix: str = "") -> SyncError:
+def _refuse(
+    db: Database, error: SyncError, source_kind: str, source_label: str, actor: str | None, prefix: str = ""
+) -> SyncError:
     error.sync_id = record_failed_sync(db, source_kind, source_label, prefix + str(error), actor).sync_id
     error.logged = True
     return error
 
 
-def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, source_label: str,
-              actor: str | None = None, confirmed=None, source: dict | None = None,
-              wait: float = SLOT_WAIT) -> SyncResult:
+def sync_grid(
+    db: Database,
+    grid: Grid,
+    mapping: Mapping,
+    *,
+    source_kind: str,
+    source_label: str,
+    actor: str | None = None,
+    confirmed=None,
+    source: dict | None = None,
+    wait: float = SLOT_WAIT,
+) -> SyncResult:
     """Validate ``grid`` and bring the store in line with it, in one transaction.
 
     Raises ``SyncError`` (nothing written except the failure log) when the sheet cannot
@@ -255,8 +322,16 @@ def sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, s
     ``{"kind": "published_csv", "url": …}``) for the background sync to keep reading once this succeeds.
     """
     with sync_slot(db, actor or source_kind, wait=wait):
-        return _sync_grid(db, grid, mapping, source_kind=source_kind, source_label=source_label, actor=actor,
-                          confirmed=confirmed, source=source)
+        return _sync_grid(
+            db,
+            grid,
+            mapping,
+            source_kind=source_kind,
+            source_label=source_label,
+            actor=actor,
+            confirmed=confirmed,
+            source=source,
+        )
 
 
 def _remember_source(cur, source_kind: str, source: dict | None, actor: str | None) -> None:
@@ -267,33 +342,54 @@ def _remember_source(cur, source_kind: str, source: dict | None, actor: str | No
     if source_kind in LIVE_KINDS:
         if not source:
             return
-        cur.execute("INSERT INTO settings (key, value, updated_by) VALUES (?, ?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now(), "
-                    "updated_by = excluded.updated_by",
-                    [LIVE_SOURCE, json.dumps({**source, "kind": source_kind}, sort_keys=True), actor])
+        cur.execute(
+            "INSERT INTO settings (key, value, updated_by) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now(), "
+            "updated_by = excluded.updated_by",
+            [LIVE_SOURCE, json.dumps({**source, "kind": source_kind}, sort_keys=True), actor],
+        )
     else:
         cur.execute("DELETE FROM settings WHERE key = ?", [LIVE_SOURCE])
 
 
-def _sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, source_label: str,
-               actor: str | None, confirmed, source: dict | None) -> SyncResult:
+def _sync_grid(
+    db: Database,
+    grid: Grid,
+    mapping: Mapping,
+    *,
+    source_kind: str,
+    source_label: str,
+    actor: str | None,
+    confirmed,
+    source: dict | None,
+) -> SyncResult:
     fields = load_fields(db)
     if not fields:
-        raise _refuse(db, SyncError("No stratification fields are set up yet, so sign-ups cannot be checked. "
-                                    "Set up the fields (for example age band, gender, area) first."),
-                      source_kind, source_label, actor)
+        raise _refuse(
+            db,
+            SyncError(
+                "No stratification fields are set up yet, so sign-ups cannot be checked. "
+                "Set up the fields (for example age band, gender, area) first."
+            ),
+            source_kind,
+            source_label,
+            actor,
+        )
     problems = check_mapping(mapping, grid.headers, fields)
     if problems:
         chosen = [c for c in dict.fromkeys(mapping.columns.values()) if c]
         present = set(grid.headers)
         where = "file" if source_kind in ("csv", "excel", "ods", "upload") else "sheet"
         if chosen and not any(c in present for c in chosen):
-            msg = (f"None of the columns chosen for this assembly are in this {where}: "
-                   + ", ".join(f"“{c}”" for c in chosen) + " are missing (its columns are: "
-                   + (", ".join(f"“{h}”" for h in grid.headers[:12]) + (" …" if len(grid.headers) > 12 else ""))
-                   + "). Nothing was changed and nobody was marked as gone. Check that you chose the right "
-                   f"{where} or tab. If the form itself changed, choose its new columns under “Which column holds "
-                   "what”.")
+            msg = (
+                f"None of the columns chosen for this assembly are in this {where}: "
+                + ", ".join(f"“{c}”" for c in chosen)
+                + " are missing (its columns are: "
+                + (", ".join(f"“{h}”" for h in grid.headers[:12]) + (" …" if len(grid.headers) > 12 else ""))
+                + "). Nothing was changed and nobody was marked as gone. Check that you chose the right "
+                f"{where} or tab. If the form itself changed, choose its new columns under “Which column holds "
+                "what”."
+            )
         else:
             msg = "The sheet does not match the saved column choices, so nothing was changed. " + " ".join(problems)
         raise _refuse(db, SyncError(msg), source_kind, source_label, actor)
@@ -302,30 +398,39 @@ def _sync_grid(db: Database, grid: Grid, mapping: Mapping, *, source_kind: str, 
     preparing = draw_in_preparation(db)
     with _sync_lock:
         t0 = time.perf_counter()
+
         def work(cur):
-            done = _sync_in_transaction(cur, grid, mapping, fields, salt, source_kind, source_label, actor,
-                                        share, preparing, confirmed)
+            done = _sync_in_transaction(
+                cur, grid, mapping, fields, salt, source_kind, source_label, actor, share, preparing, confirmed
+            )
             _remember_source(cur, source_kind, source, actor)
             return done
 
         try:
             result = db.transaction(work)
         except ConfirmationNeeded as e:
-            raise _refuse(db, e, source_kind, source_label, actor,
-                          "Not brought in, waiting for an organiser to confirm: ") from None
+            raise _refuse(
+                db, e, source_kind, source_label, actor, "Not brought in, waiting for an organiser to confirm: "
+            ) from None
         except SyncError as e:
             raise _refuse(db, e, source_kind, source_label, actor) from None
         except UserError:
             raise
-        except Exception as e:     # a bug or a database failure: nothing was written; logged, then raised
+        except Exception as e:  # a bug or a database failure: nothing was written; logged, then raised
             record_unexpected_failure(db, source_kind, source_label, e, actor)
             raise
         result.seconds = time.perf_counter() - t0
         return result
 
 
-_STAGE_ROLES = (("id", "id_raw"), ("name", "name"), ("email", "email"), ("phone", "phone"),
-                ("address", "address"), ("postcode", "postcode"))
+_STAGE_ROLES = (
+    ("id", "id_raw"),
+    ("name", "name"),
+    ("email", "email"),
+    ("phone", "phone"),
+    ("address", "address"),
+    ("postcode", "postcode"),
+)
 
 
 def _stage_raw(grid: Grid, mapping: Mapping, fkeys: list[str]):
@@ -366,21 +471,32 @@ def _stage_values(cur, raw, fields: list[Field]):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    encoded, d_field, d_raw = [], [], []
+    encoded: list[tuple] = []
+    d_field: list[str] = []
+    d_raw: list[str | None] = []
     for f in fields:
         enc = pc.dictionary_encode(raw.column("f:" + f.key).combine_chunks())
         encoded.append((f.key, len(d_raw), enc))
         words = enc.dictionary.to_pylist()
         d_field += [f.key] * len(words)
         d_raw += words
-    cur.register("kl_distinct_answers", pa.table({"i": pa.array(range(len(d_raw)), pa.int64()),
-                                                  "field": pa.array(d_field, pa.string()),
-                                                  "raw": pa.array(d_raw, pa.string())}))
+    cur.register(
+        "kl_distinct_answers",
+        pa.table(
+            {
+                "i": pa.array(range(len(d_raw)), pa.int64()),
+                "field": pa.array(d_field, pa.string()),
+                "raw": pa.array(d_raw, pa.string()),
+            }
+        ),
+    )
     try:
-        found = dict(cur.execute("""
+        found = dict(
+            cur.execute("""
             SELECT d.i, any_value(sp.value)
             FROM kl_distinct_answers d JOIN spell sp ON sp.field = d.field AND sp.n = kl_norm(d.raw)
-            GROUP BY d.i""").fetchall())
+            GROUP BY d.i""").fetchall()
+        )
     finally:
         cur.unregister("kl_distinct_answers")
     canon = pa.array([found.get(i) for i in range(len(d_raw))], pa.string())
@@ -389,17 +505,41 @@ def _stage_values(cur, raw, fields: list[Field]):
     parts = []
     for key, offset, enc in encoded:
         values = pc.take(canon.slice(offset, len(enc.dictionary)), enc.indices)
-        parts.append(pa.table({"row_number": rn, "field": pa.repeat(pa.scalar(key, pa.string()), n),
-                               "raw": raw.column("f:" + key), "value": values}))
+        parts.append(
+            pa.table(
+                {
+                    "row_number": rn,
+                    "field": pa.repeat(pa.scalar(key, pa.string()), n),
+                    "raw": raw.column("f:" + key),
+                    "value": values,
+                }
+            )
+        )
     if not parts:
-        return pa.table({"row_number": pa.array([], pa.int32()), "field": pa.array([], pa.string()),
-                         "raw": pa.array([], pa.string()), "value": pa.array([], pa.string())})
+        return pa.table(
+            {
+                "row_number": pa.array([], pa.int32()),
+                "field": pa.array([], pa.string()),
+                "raw": pa.array([], pa.string()),
+                "value": pa.array([], pa.string()),
+            }
+        )
     return pa.concat_tables(parts)
 
 
-def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field], salt: str,
-                         source_kind: str, source_label: str, actor: str | None, share: float = 1.0,
-                         preparing: str | None = None, confirmed=None) -> SyncResult:
+def _sync_in_transaction(
+    cur,
+    grid: Grid,
+    mapping: Mapping,
+    fields: list[Field],
+    salt: str,
+    source_kind: str,
+    source_label: str,
+    actor: str | None,
+    share: float = 1.0,
+    preparing: str | None = None,
+    confirmed=None,
+) -> SyncResult:
     fkeys = [f.key for f in fields]
     fcols = [_q("f:" + k) for k in fkeys]
 
@@ -411,14 +551,16 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
         raise SyncError(
             "The sheet has the questions in its first row but no sign-ups under them. Nothing was changed"
             + (f": bringing it in would mark all {pool} people signed up as no longer in the sheet." if pool else ".")
-            + " Check that you chose the right file or tab.")
+            + " Check that you chose the right file or tab."
+        )
     sync_id = cur.execute("SELECT nextval('sync_seq')").fetchall()[0][0]
 
     all_cols = ["id_raw", "name", "email", "phone", "address", "postcode"] + fcols
     # stage_raw (Arrow, registered as a view until the end) holds the answers and contacts;
     # stage holds only what is computed from them, one row per non-blank sheet row.
     cur.register("stage_raw", raw)
-    cur.execute(f"""
+    cur.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE stage AS
         WITH s AS (
             SELECT row_number, id_raw,
@@ -430,7 +572,7 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
                    CASE WHEN address = '' THEN '' ELSE
                        regexp_replace(lower(strip_accents(nfc_normalize(address || chr(1) || postcode))),
                                       '[^a-z0-9+\x01]', '', 'g') END AS hh,
-                   md5(concat_ws(chr(31), {', '.join(all_cols)})) AS row_hash
+                   md5(concat_ws(chr(31), {", ".join(all_cols)})) AS row_hash
             FROM stage_raw
         ), k AS (
             SELECT row_number, email_n, phone_n, name_n, row_hash,
@@ -445,7 +587,9 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
                key0 || CASE WHEN rk > 1 THEN '#' || rk ELSE '' END AS source_key,
                CASE WHEN household_n <> '' THEN substr(sha256(? || household_n), 1, 16) END AS household_key
         FROM (SELECT *, row_number() OVER (PARTITION BY key0 ORDER BY row_number) AS rk FROM k)
-    """, [salt])
+    """,
+        [salt],
+    )
 
     # --- stratification answers, long format, matched against the accepted spellings -----
     cur.execute("""
@@ -458,24 +602,51 @@ def _sync_in_transaction(cur, grid: Grid, mapping: Mapping, fields: list[Field],
         -- a blank answer counts as this answer, when the question says so (lib/recruitment/categories.py)
         UNION ALL SELECT field, blank_value, '' FROM strat_fields WHERE blank_value IS NOT NULL
     """)
-    cur.execute("CREATE OR REPLACE TEMP TABLE fmeta (fname VARCHAR, field VARCHAR, header VARCHAR, label VARCHAR, allowed VARCHAR)")
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE fmeta (fname VARCHAR, field VARCHAR, header VARCHAR, label VARCHAR, allowed VARCHAR)"
+    )
     for f in fields:
         allowed = ", ".join(f.values[:8]) + (" …" if len(f.values) > 8 else "")
-        cur.execute("INSERT INTO fmeta VALUES (?, ?, ?, ?, ?)",
-                    ["f:" + f.key, f.key, mapping.column(field_role(f.key)), f.label, allowed])
+        cur.execute(
+            "INSERT INTO fmeta VALUES (?, ?, ?, ?, ?)",
+            ["f:" + f.key, f.key, mapping.column(field_role(f.key)), f.label, allowed],
+        )
     cur.execute("DROP TABLE IF EXISTS stage_values")
     try:
-        cur.register("stage_values", _stage_values(cur, raw, fields))   # an Arrow view: no copy
-        return _sync_rest(cur, grid, mapping, sync_id, rows_read, blank_rows, source_kind, source_label, actor,
-                          share, preparing, confirmed)
+        cur.register("stage_values", _stage_values(cur, raw, fields))  # an Arrow view: no copy
+        return _sync_rest(
+            cur,
+            grid,
+            mapping,
+            sync_id,
+            rows_read,
+            blank_rows,
+            source_kind,
+            source_label,
+            actor,
+            share,
+            preparing,
+            confirmed,
+        )
     finally:
         cur.unregister("stage_values")
         cur.unregister("stage_raw")
 
 
-def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, blank_rows: int,
-               source_kind: str, source_label: str, actor: str | None, share: float = 1.0,
-               preparing: str | None = None, confirmed=None) -> SyncResult:
+def _sync_rest(
+    cur,
+    grid: Grid,
+    mapping: Mapping,
+    sync_id: int,
+    rows_read: int,
+    blank_rows: int,
+    source_kind: str,
+    source_label: str,
+    actor: str | None,
+    share: float = 1.0,
+    preparing: str | None = None,
+    confirmed=None,
+) -> SyncResult:
 
     # --- problems -----------------------------------------------------------------
     email_col = mapping.column("email") or "email"
@@ -502,7 +673,8 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
     # "Check" (kept in the draw) is for what is often right: people who live together share an
     # address and often a landline, so a shared address and a phone shared under another name
     # are both checks; so is a sign-up reachable only by post.
-    cur.execute("""
+    cur.execute(
+        """
         INSERT INTO found
         SELECT row_number, ?, '', 'duplicate_email', true,
                printf('Row %d, column “%s”: the same email address as row %d, so probably the same person '
@@ -511,8 +683,11 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
         FROM (SELECT row_number, min(row_number) OVER (PARTITION BY email_n) AS first_row
               FROM stage WHERE email_n <> '')
         WHERE row_number > first_row
-    """, [email_col, email_col])
-    cur.execute("""
+    """,
+        [email_col, email_col],
+    )
+    cur.execute(
+        """
         INSERT INTO found
         SELECT s.row_number, ?, '', 'duplicate_phone', true,
                printf('Row %d, column “%s”: the same phone number %s as row %d, so probably the same '
@@ -524,8 +699,11 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
              AND (e.name_n = s.name_n OR e.name_n = '' OR s.name_n = '')
         WHERE s.phone_n <> '' AND s.row_number NOT IN (SELECT row_number FROM found WHERE kind = 'duplicate_email')
         GROUP BY s.row_number
-    """, [phone_col, phone_col])
-    cur.execute("""
+    """,
+        [phone_col, phone_col],
+    )
+    cur.execute(
+        """
         INSERT INTO found
         SELECT row_number, ?, '', 'shared_phone', false,
                printf('Row %d, column “%s”: the same phone number as row %s, under another name. People who '
@@ -539,8 +717,11 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
                        GROUP BY phone_n HAVING count(*) > 1)
             SELECT h.row_number, array_to_string(list_filter(g.members, lambda x: x <> h.row_number), ', ') AS others
             FROM h JOIN g USING (phone_n))
-    """, [phone_col, phone_col])
-    cur.execute("""
+    """,
+        [phone_col, phone_col],
+    )
+    cur.execute(
+        """
         INSERT INTO found
         SELECT row_number, ?, '', 'no_contact', household_n = '',
                CASE WHEN household_n = ''
@@ -551,8 +732,11 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
                                 'at their address. Allow time for a letter, or add a phone number or email '
                                 'address on the sheet.', row_number) END
         FROM stage WHERE email_n = '' AND phone_n = ''
-    """, [email_col])
-    cur.execute("""
+    """,
+        [email_col],
+    )
+    cur.execute(
+        """
         INSERT INTO found
         SELECT row_number, ?, '', 'shared_address', false,
                printf('Row %d, column “%s”: the same address as row %s. People who live together can all '
@@ -569,13 +753,17 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
             SELECT h.row_number,
                    array_to_string(list_filter(g.members, lambda x: x <> h.row_number), ', ') AS others
             FROM h JOIN g USING (household_n))
-    """, [addr_col, addr_col])
+    """,
+        [addr_col, addr_col],
+    )
 
     # --- match rows to people and write ------------------------------------------------
-    base = cur.execute(
-        "SELECT coalesce(max(TRY_CAST(substr(person_id, 3) AS INTEGER)), 0) FROM people").fetchall()[0][0]
+    base = cur.execute("SELECT coalesce(max(TRY_CAST(substr(person_id, 3) AS INTEGER)), 0) FROM people").fetchall()[0][
+        0
+    ]
     # New people get the next pseudonyms, in sheet order.
-    cur.execute("""
+    cur.execute(
+        """
         CREATE OR REPLACE TEMP TABLE matched AS
         SELECT s.row_number, s.source_key, s.row_hash, s.household_key,
                s.row_number NOT IN (SELECT row_number FROM found WHERE blocking) AS eligible,
@@ -585,7 +773,9 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
                p.row_hash AS old_hash, p.row_number AS old_row, p.eligible AS old_eligible,
                p.household_key AS old_household, p.removed_sync
         FROM stage s LEFT JOIN people p ON p.source_key = s.source_key
-    """, [base])
+    """,
+        [base],
+    )
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE changes AS
         SELECT person_id, row_number,
@@ -602,17 +792,25 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
     """)
     # Before anything is written: would this retire many people, or move a draw's pool? Then ask first.
     planned = dict(cur.execute("SELECT change, count(*) FROM changes GROUP BY change").fetchall())
-    counts = tuple(int(planned.get(k, 0)) for k in ("added", "changed", "removed", "restored"))
+    counts = (
+        int(planned.get("added", 0)),
+        int(planned.get("changed", 0)),
+        int(planned.get("removed", 0)),
+        int(planned.get("restored", 0)),
+    )
     pool = cur.execute("SELECT count(*) FROM people WHERE removed_sync IS NULL").fetchall()[0][0]
     ask = _needs_confirmation(counts, pool, share, preparing)
     if ask is not None and confirmed is not True and tuple(confirmed or ()) != counts:
         raise ask
 
-    cur.execute("""
+    cur.execute(
+        """
         INSERT INTO people (person_id, source_key, row_number, row_hash, household_key, eligible, first_sync)
         SELECT person_id, source_key, row_number, row_hash, household_key, eligible, ?
         FROM matched WHERE old_hash IS NULL
-    """, [sync_id])
+    """,
+        [sync_id],
+    )
     cur.execute("""
         UPDATE people SET row_number = m.row_number, row_hash = m.row_hash, household_key = m.household_key,
                           eligible = m.eligible, removed_sync = NULL, updated_at = current_timestamp
@@ -622,10 +820,13 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
                OR m.removed_sync IS NOT NULL
                OR coalesce(m.old_household, '') <> coalesce(m.household_key, ''))
     """)
-    cur.execute("""
+    cur.execute(
+        """
         UPDATE people SET removed_sync = ?, eligible = false, updated_at = current_timestamp
         WHERE person_id IN (SELECT person_id FROM changes WHERE change = 'removed')
-    """, [sync_id])
+    """,
+        [sync_id],
+    )
     # Answers and contacts of new and changed rows.
     rewrite = "(SELECT person_id FROM changes WHERE change IN ('added', 'changed', 'restored'))"
     cur.execute(f"DELETE FROM person_values WHERE person_id IN {rewrite}")
@@ -644,30 +845,55 @@ def _sync_rest(cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, 
     """)
     cur.execute("INSERT INTO sync_changes SELECT ?, person_id, change, row_number FROM changes", [sync_id])
     cur.execute("DELETE FROM problems")
-    cur.execute("""
+    cur.execute(
+        """
         INSERT INTO problems
         SELECT ?, f.row_number, m.person_id, f.column_name, f.value, f.kind, f.blocking, f.message
         FROM found f LEFT JOIN matched m USING (row_number)
-    """, [sync_id])
+    """,
+        [sync_id],
+    )
 
-    counts = dict(cur.execute("SELECT change, count(*) FROM changes GROUP BY change").fetchall())
-    n_problems, n_blocking = cur.execute(
-        "SELECT count(*), count(*) FILTER (WHERE blocking) FROM found").fetchall()[0]
+    done = dict(cur.execute("SELECT change, count(*) FROM changes GROUP BY change").fetchall())
+    n_problems, n_blocking = cur.execute("SELECT count(*), count(*) FILTER (WHERE blocking) FROM found").fetchall()[0]
     result = SyncResult(
-        sync_id=sync_id, status="ok", rows_read=rows_read, blank_rows=blank_rows,
-        added=counts.get("added", 0), changed=counts.get("changed", 0), removed=counts.get("removed", 0),
-        restored=counts.get("restored", 0),
-        unchanged=rows_read - counts.get("added", 0) - counts.get("changed", 0) - counts.get("restored", 0),
-        problems=n_problems, blocking=n_blocking)
+        sync_id=sync_id,
+        status="ok",
+        rows_read=rows_read,
+        blank_rows=blank_rows,
+        added=done.get("added", 0),
+        changed=done.get("changed", 0),
+        removed=done.get("removed", 0),
+        restored=done.get("restored", 0),
+        unchanged=rows_read - done.get("added", 0) - done.get("changed", 0) - done.get("restored", 0),
+        problems=n_problems,
+        blocking=n_blocking,
+    )
     result.message = result.summary()
-    cur.execute("""
+    cur.execute(
+        """
         INSERT INTO sync_log (sync_id, started_at, finished_at, source_kind, source_label, status, rows_read,
                               blank_rows, added, changed, removed, restored, unchanged, problems, blocking,
                               message, actor)
         VALUES (?, current_timestamp, current_timestamp, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    """, [sync_id, source_kind, source_label, result.rows_read, result.blank_rows, result.added, result.changed,
-          result.removed, result.restored, result.unchanged, result.problems, result.blocking, result.message,
-          actor])
+    """,
+        [
+            sync_id,
+            source_kind,
+            source_label,
+            result.rows_read,
+            result.blank_rows,
+            result.added,
+            result.changed,
+            result.removed,
+            result.restored,
+            result.unchanged,
+            result.problems,
+            result.blocking,
+            result.message,
+            actor,
+        ],
+    )
     for t in ("stage", "spell", "fmeta", "found", "matched", "changes"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
     return result
