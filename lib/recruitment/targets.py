@@ -28,8 +28,10 @@ def parse_targets_csv(text: str, fields: list[Field], source: str = "the targets
     """Read ``field,value,share[,source]``. Shares may be fractions (0.14) or percentages (14 or 14%)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or not {"field", "value", "share"} <= set(reader.fieldnames):
-        raise UserError(f"{source} needs the columns field, value, share (and optionally source). "
-                        f"Columns found: {', '.join(reader.fieldnames or []) or 'none'}.")
+        raise UserError(
+            f"{source} needs the columns field, value, share (and optionally source). "
+            f"Columns found: {', '.join(reader.fieldnames or []) or 'none'}."
+        )
     known = {f.key: f for f in fields}
     out: list[Target] = []
     raw_shares: list[tuple[int, float, bool]] = []
@@ -37,22 +39,28 @@ def parse_targets_csv(text: str, fields: list[Field], source: str = "the targets
     for line, row in enumerate(reader, start=2):
         fkey, value = (row["field"] or "").strip(), (row["value"] or "").strip()
         if fkey not in known:
-            raise UserError(f"{source}, line {line}: there is no field “{fkey}” (column “field”). "
-                            f"Fields: {', '.join(known)}.")
+            raise UserError(
+                f"{source}, line {line}: there is no field “{fkey}” (column “field”). Fields: {', '.join(known)}."
+            )
         if value not in known[fkey].values:
-            raise UserError(f"{source}, line {line}: “{value}” is not a value of {known[fkey].label} "
-                            f"(column “value”; its values: {', '.join(known[fkey].values)}).")
-        if (fkey, value) in first_line:      # two shares for one answer: say so (it broke the save before)
-            raise UserError(f"{source}, line {line}: {fkey} = {value} is listed twice (first on line "
-                            f"{first_line[(fkey, value)]}; column “value”).")
+            raise UserError(
+                f"{source}, line {line}: “{value}” is not a value of {known[fkey].label} "
+                f"(column “value”; its values: {', '.join(known[fkey].values)})."
+            )
+        if (fkey, value) in first_line:  # two shares for one answer: say so (it broke the save before)
+            raise UserError(
+                f"{source}, line {line}: {fkey} = {value} is listed twice (first on line "
+                f"{first_line[(fkey, value)]}; column “value”)."
+            )
         first_line[(fkey, value)] = line
         text_share = (row["share"] or "").strip()
         is_pct = text_share.endswith("%")
         try:
             share = float(text_share.rstrip("%").strip())
         except ValueError:
-            raise UserError(f"{source}, line {line}: the share “{text_share}” (column “share”) is not a number."
-                            ) from None
+            raise UserError(
+                f"{source}, line {line}: the share “{text_share}” (column “share”) is not a number."
+            ) from None
         if not share == share or share in (float("inf"), float("-inf")):
             raise UserError(f"{source}, line {line}: the share “{text_share}” (column “share”) is not a number.")
         if share < 0:
@@ -107,15 +115,19 @@ def share_sums(targets: list[Target]) -> dict[str, float]:
     return sums
 
 
-def save_targets(db: Database, targets: list[Target], *, panel_size: int | None, note: str,
-                 actor: str | None) -> int:
+def save_targets(db: Database, targets: list[Target], *, panel_size: int | None, note: str, actor: str | None) -> int:
     """Store a new version of the targets. Returns its number."""
+
     def write(cur):
         version = cur.execute("SELECT coalesce(max(version), 0) + 1 FROM target_versions").fetchall()[0][0]
-        cur.execute("INSERT INTO target_versions (version, created_by, note, panel_size) VALUES (?, ?, ?, ?)",
-                    [version, actor, note, panel_size])
-        cur.executemany("INSERT INTO targets (version, field, value, share, source) VALUES (?, ?, ?, ?, ?)",
-                        [[version, t.field, t.value, t.share, t.source] for t in targets])
+        cur.execute(
+            "INSERT INTO target_versions (version, created_by, note, panel_size) VALUES (?, ?, ?, ?)",
+            [version, actor, note, panel_size],
+        )
+        cur.executemany(
+            "INSERT INTO targets (version, field, value, share, source) VALUES (?, ?, ?, ?, ?)",
+            [[version, t.field, t.value, t.share, t.source] for t in targets],
+        )
         return version
 
     return db.transaction(write)
@@ -130,13 +142,17 @@ def load_targets(db: Database, version: int | None = None) -> list[Target]:
         version = latest_version(db)
         if version is None:
             return []
-    rows = db.query("SELECT t.field, t.value, t.share, coalesce(t.source, '') FROM targets t "
-                    "LEFT JOIN strat_fields f USING (field) LEFT JOIN strat_values v USING (field, value) "
-                    "WHERE t.version = ? ORDER BY f.position, v.position", [version])
+    rows = db.query(
+        "SELECT t.field, t.value, t.share, coalesce(t.source, '') FROM targets t "
+        "LEFT JOIN strat_fields f USING (field) LEFT JOIN strat_values v USING (field, value) "
+        "WHERE t.version = ? ORDER BY f.position, v.position",
+        [version],
+    )
     return [Target(*r) for r in rows]
 
 
 # --- versions with their quota rules, history and freezing (added for the Targets page) ---------
+
 
 @dataclass
 class TargetVersion:
@@ -180,13 +196,31 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f}%".replace(".0%", "%")
 
 
-def describe_changes(old: list[Target], new: list[Target], old_info: TargetVersion | None, *,  # noqa: C901 - one sentence per kind of change between two target versions
-                     panel_size: int | None, slack: int, small_group_threshold: float,
-                     labels: dict[str, str] | None = None) -> str:
+def describe_changes(
+    old: list[Target],
+    new: list[Target],
+    old_info: TargetVersion | None,
+    *,
+    panel_size: int | None,
+    slack: int,
+    small_group_threshold: float,
+    labels: dict[str, str] | None = None,
+) -> str:
     """What changed from one version to the next, in plain words (for the history table)."""
     if old_info is None:
         return "First version."
-    labels = labels or {}
+    parts = _share_changes(old, new, labels or {}) + _setting_changes(
+        old_info, panel_size, slack, small_group_threshold
+    )
+    if not parts:
+        return "No change to the numbers."
+    if len(parts) > 8:
+        return "; ".join(parts[:8]) + f"; and {len(parts) - 8} more changes."
+    return "; ".join(parts) + "."
+
+
+def _share_changes(old: list[Target], new: list[Target], labels: dict[str, str]) -> list[str]:
+    """One phrase per answer added, removed, or with a new share or source."""
     parts: list[str] = []
     before = {(t.field, t.value): t for t in old}
     after = {(t.field, t.value): t for t in new}
@@ -202,17 +236,21 @@ def describe_changes(old: list[Target], new: list[Target], old_info: TargetVersi
     for key, o in before.items():
         if key not in after:
             parts.append(f"{labels.get(o.field, o.field)} {o.value} removed")
+    return parts
+
+
+def _setting_changes(
+    old_info: TargetVersion, panel_size: int | None, slack: int, small_group_threshold: float
+) -> list[str]:
+    """One phrase per changed setting: the panel size, the slack, the small-group floor."""
+    parts: list[str] = []
     if (old_info.panel_size or None) != (panel_size or None):
         parts.append(f"panel size {old_info.panel_size} → {panel_size}")
     if old_info.slack != slack:
         parts.append(f"slack {old_info.slack} → {slack}")
     if abs(old_info.small_group_threshold - small_group_threshold) > 1e-9:
         parts.append(f"small-group floor {old_info.small_group_threshold:g} → {small_group_threshold:g} seats")
-    if not parts:
-        return "No change to the numbers."
-    if len(parts) > 8:
-        return "; ".join(parts[:8]) + f"; and {len(parts) - 8} more changes."
-    return "; ".join(parts) + "."
+    return parts
 
 
 class TargetsFrozen(UserError):
@@ -222,6 +260,7 @@ class TargetsFrozen(UserError):
 @dataclass
 class SeatBand:
     """Seats for one answer given directly (an imported quota table), not worked out from a share."""
+
     field: str
     value: str
     min: int
@@ -230,10 +269,20 @@ class SeatBand:
     max_flex: int | None = None
 
 
-def save_target_version(db: Database, targets: list[Target], *, panel_size: int, slack: int = 0,
-                        small_group_threshold: float = 0.5, note: str, actor: str | None,
-                        labels: dict[str, str] | None = None, seats: list[SeatBand] | None = None,
-                        seats_source: str | None = None, changes: str | None = None) -> int:
+def save_target_version(
+    db: Database,
+    targets: list[Target],
+    *,
+    panel_size: int,
+    slack: int = 0,
+    small_group_threshold: float = 0.5,
+    note: str,
+    actor: str | None,
+    labels: dict[str, str] | None = None,
+    seats: list[SeatBand] | None = None,
+    seats_source: str | None = None,
+    changes: str | None = None,
+) -> int:
     """Store a new target version together with its quota rules and a summary of the changes.
 
     Refused (``TargetsFrozen``) when the latest version is frozen for a draw: frozen targets
@@ -244,8 +293,10 @@ def save_target_version(db: Database, targets: list[Target], *, panel_size: int,
     note = (note or "").strip()
     actor = (actor or "").strip()
     if not note:
-        raise UserError("Please say in a few words why the targets change (for example “new census figures”). "
-                        "It is kept in the history so everyone can see why.")
+        raise UserError(
+            "Please say in a few words why the targets change (for example “new census figures”). "
+            "It is kept in the history so everyone can see why."
+        )
     if not actor:
         raise UserError("Please give your name, so the history shows who changed the targets.")
     if panel_size is None or int(panel_size) < 1:
@@ -256,30 +307,51 @@ def save_target_version(db: Database, targets: list[Target], *, panel_size: int,
         raise UserError("There are no targets to save: give at least one group its share.")
     old_info = version_info(db)
     if old_info is not None and old_info.frozen:
-        raise TargetsFrozen(f"The targets (version {old_info.version}) were frozen for the draw by "
-                            f"{old_info.frozen_by or 'an organiser'} and can no longer change.")
+        raise TargetsFrozen(
+            f"The targets (version {old_info.version}) were frozen for the draw by "
+            f"{old_info.frozen_by or 'an organiser'} and can no longer change."
+        )
     old = load_targets(db, old_info.version) if old_info else []
     if changes is None:
-        changes = describe_changes(old, targets, old_info, panel_size=int(panel_size), slack=int(slack),
-                                   small_group_threshold=float(small_group_threshold), labels=labels)
+        changes = describe_changes(
+            old,
+            targets,
+            old_info,
+            panel_size=int(panel_size),
+            slack=int(slack),
+            small_group_threshold=float(small_group_threshold),
+            labels=labels,
+        )
 
     def write(cur):
-        frozen = cur.execute("SELECT count(*) FROM target_versions WHERE frozen_at IS NOT NULL AND version = "
-                             "(SELECT max(version) FROM target_versions)").fetchall()[0][0]
+        frozen = cur.execute(
+            "SELECT count(*) FROM target_versions WHERE frozen_at IS NOT NULL AND version = "
+            "(SELECT max(version) FROM target_versions)"
+        ).fetchall()[0][0]
         if frozen:
             raise TargetsFrozen("The targets were frozen for the draw a moment ago and can no longer change.")
         version = cur.execute("SELECT coalesce(max(version), 0) + 1 FROM target_versions").fetchall()[0][0]
-        cur.execute("INSERT INTO target_versions (version, created_by, note, panel_size) VALUES (?, ?, ?, ?)",
-                    [version, actor, note, int(panel_size)])
-        cur.executemany("INSERT INTO targets (version, field, value, share, source) VALUES (?, ?, ?, ?, ?)",
-                        [[version, t.field, t.value, float(t.share), t.source] for t in targets])
-        cur.execute("INSERT INTO target_rules (version, slack, small_group_threshold, changes) VALUES (?, ?, ?, ?)",
-                    [version, int(slack), float(small_group_threshold), changes])
+        cur.execute(
+            "INSERT INTO target_versions (version, created_by, note, panel_size) VALUES (?, ?, ?, ?)",
+            [version, actor, note, int(panel_size)],
+        )
+        cur.executemany(
+            "INSERT INTO targets (version, field, value, share, source) VALUES (?, ?, ?, ?, ?)",
+            [[version, t.field, t.value, float(t.share), t.source] for t in targets],
+        )
+        cur.execute(
+            "INSERT INTO target_rules (version, slack, small_group_threshold, changes) VALUES (?, ?, ?, ?)",
+            [version, int(slack), float(small_group_threshold), changes],
+        )
         if seats:
-            cur.executemany("INSERT INTO target_quotas (version, field, value, min_seats, max_seats, min_flex, "
-                            "max_flex, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            [[version, b.field, b.value, int(b.min), int(b.max), b.min_flex, b.max_flex,
-                              seats_source] for b in seats])
+            cur.executemany(
+                "INSERT INTO target_quotas (version, field, value, min_seats, max_seats, min_flex, "
+                "max_flex, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [version, b.field, b.value, int(b.min), int(b.max), b.min_flex, b.max_flex, seats_source]
+                    for b in seats
+                ],
+            )
         return version
 
     return db.transaction(write)
@@ -287,9 +359,12 @@ def save_target_version(db: Database, targets: list[Target], *, panel_size: int,
 
 def load_seat_bands(db: Database, version: int) -> list[SeatBand]:
     """The seats a version gives directly (an imported quota table); empty for a version of shares."""
-    rows = db.query("SELECT q.field, q.value, q.min_seats, q.max_seats, q.min_flex, q.max_flex FROM target_quotas q "
-                    "LEFT JOIN strat_fields f USING (field) LEFT JOIN strat_values v USING (field, value) "
-                    "WHERE q.version = ? ORDER BY f.position, v.position, q.field, q.value", [version])
+    rows = db.query(
+        "SELECT q.field, q.value, q.min_seats, q.max_seats, q.min_flex, q.max_flex FROM target_quotas q "
+        "LEFT JOIN strat_fields f USING (field) LEFT JOIN strat_values v USING (field, value) "
+        "WHERE q.version = ? ORDER BY f.position, v.position, q.field, q.value",
+        [version],
+    )
     return [SeatBand(*r) for r in rows]
 
 
@@ -306,17 +381,29 @@ def copy_version(cur, *, actor: str | None, note: str, changes: str, only_known_
     if latest is None:
         raise UserError("There are no targets yet, so there is no version to start from.")
     version = latest + 1
-    known = ("AND (field, value) IN (SELECT field, value FROM strat_values)" if only_known_answers else "")
-    cur.execute("INSERT INTO target_versions (version, created_by, note, panel_size) "
-                "SELECT ?, ?, ?, panel_size FROM target_versions WHERE version = ?", [version, actor, note, latest])
-    cur.execute(f"INSERT INTO targets (version, field, value, share, source) "
-                f"SELECT ?, field, value, share, source FROM targets WHERE version = ? {known}", [version, latest])
-    cur.execute("INSERT INTO target_rules (version, slack, small_group_threshold, changes) "
-                "SELECT ?, coalesce(any_value(r.slack), 0), coalesce(any_value(r.small_group_threshold), 0.5), ? "
-                "FROM (SELECT 1) LEFT JOIN target_rules r ON r.version = ?", [version, changes, latest])
-    cur.execute(f"INSERT INTO target_quotas (version, field, value, min_seats, max_seats, min_flex, max_flex, source) "
-                f"SELECT ?, field, value, min_seats, max_seats, min_flex, max_flex, source FROM target_quotas "
-                f"WHERE version = ? {known}", [version, latest])
+    known = "AND (field, value) IN (SELECT field, value FROM strat_values)" if only_known_answers else ""
+    cur.execute(
+        "INSERT INTO target_versions (version, created_by, note, panel_size) "
+        "SELECT ?, ?, ?, panel_size FROM target_versions WHERE version = ?",
+        [version, actor, note, latest],
+    )
+    cur.execute(
+        f"INSERT INTO targets (version, field, value, share, source) "
+        f"SELECT ?, field, value, share, source FROM targets WHERE version = ? {known}",
+        [version, latest],
+    )
+    cur.execute(
+        "INSERT INTO target_rules (version, slack, small_group_threshold, changes) "
+        "SELECT ?, coalesce(any_value(r.slack), 0), coalesce(any_value(r.small_group_threshold), 0.5), ? "
+        "FROM (SELECT 1) LEFT JOIN target_rules r ON r.version = ?",
+        [version, changes, latest],
+    )
+    cur.execute(
+        f"INSERT INTO target_quotas (version, field, value, min_seats, max_seats, min_flex, max_flex, source) "
+        f"SELECT ?, field, value, min_seats, max_seats, min_flex, max_flex, source FROM target_quotas "
+        f"WHERE version = ? {known}",
+        [version, latest],
+    )
     return version
 
 
@@ -331,5 +418,8 @@ def start_new_version(db: Database, *, actor: str | None, note: str) -> int:
         raise UserError("There are no targets yet, so there is no version to start from.")
     if not info.frozen:
         raise UserError(f"Version {info.version} is not frozen: change it directly.")
-    return db.transaction(lambda cur: copy_version(
-        cur, actor=actor, note=note, changes=f"Started from version {info.version} (frozen for the draw)."))
+    return db.transaction(
+        lambda cur: copy_version(
+            cur, actor=actor, note=note, changes=f"Started from version {info.version} (frozen for the draw)."
+        )
+    )
