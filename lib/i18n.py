@@ -114,3 +114,56 @@ _LANGUAGE = N_("Language")
 def picker_label() -> str:
     """The picker's label, readable in every language offered ("Language / Idioma")."""
     return " / ".join(gettext(code, _LANGUAGE) for code in LANGUAGES)
+
+
+# --- messages written in English elsewhere (a refusal from lib, people's words inside it) --------------------
+
+_PLACEHOLDER = __import__("re").compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_patterns: dict[str, list] = {}
+
+
+def _message_patterns(lang: str) -> list:
+    """(regex, msgid) for every message of the catalogue with named {placeholders}, longest first."""
+    import re
+
+    with _lock:
+        if lang not in _patterns:
+            found = []
+            if lang != DEFAULT and po_path(lang).exists():
+                for m in read_catalog(lang):
+                    if isinstance(m.id, str) and m.string and not m.fuzzy and _PLACEHOLDER.search(m.id):
+                        parts = _PLACEHOLDER.split(m.id)        # literal, name, literal, name, ...
+                        seen: set[str] = set()
+                        regex = ""
+                        for i, part in enumerate(parts):
+                            if i % 2 == 0:
+                                regex += re.escape(part)
+                            elif part in seen:
+                                regex += f"(?P={part})"
+                            else:
+                                seen.add(part)
+                                regex += f"(?P<{part}>.+?)"
+                        if sum(len(p) for p in parts[::2]) >= 8:      # enough fixed words to be sure
+                            found.append((re.compile(regex, re.S), m.id))
+            found.sort(key=lambda pair: -len(pair[1]))
+            _patterns[lang] = found
+        return _patterns[lang]
+
+
+def said(lang: str, message: str) -> str:
+    """``message``, an English sentence made elsewhere (a refusal raised in lib), in ``lang``: the
+    catalogue's translation when it is one of its messages, or one of its messages with its
+    {placeholders} filled in (the values put back, each translated when it is a message itself:
+    "Please write {what}: it is empty." with "your question"). Anything else stays as it is."""
+    lang = normalise(lang)
+    if lang == DEFAULT or not message:
+        return message
+    exact = gettext(lang, message)
+    if exact != message:
+        return exact
+    for regex, msgid in _message_patterns(lang):
+        m = regex.fullmatch(message)
+        if m:
+            values = {k: gettext(lang, v) for k, v in m.groupdict().items()}
+            return gettext(lang, msgid).format(**values)
+    return message

@@ -92,7 +92,7 @@ def show_errors(body: Callable[[], None]) -> None:
     try:
         body()
     except UserError as e:
-        st.error(md(str(e)))           # messages may repeat what somebody typed: plain text
+        st.error(md(said(str(e))))     # messages may repeat what somebody typed: plain text
     except Exception:  # noqa: BLE001 - the last line of defence for the UI
         log.error("Unexpected error on a page:\n%s", traceback.format_exc())
         if strict_errors():
@@ -162,6 +162,14 @@ def require(page: str, refusal: str) -> bool:
     return False
 
 
+def said(message: str) -> str:
+    """A refusal written in English in lib, in the language of a member's or visitor's page (lib/i18n.said)."""
+    from lib import i18n
+    from pages.language import current_language
+
+    return i18n.said(current_language(), message)
+
+
 def act(
     action: Callable[[], T],
     success: str | Callable[[T], str] | None,
@@ -180,7 +188,7 @@ def act(
         if show_refusal is not None:
             show_refusal(e)
         else:
-            st.error(md(e))  # messages may repeat what somebody typed: plain text
+            st.error(md(said(str(e))))  # plain text (it may repeat what somebody typed), in the reader's language
         return False
     message = success(result) if callable(success) else success
     if message:

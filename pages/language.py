@@ -135,7 +135,18 @@ _TABLE_WORDS = [i18n.N_("Step"), i18n.N_("When (UTC)"), i18n.N_("What happened")
                 i18n.N_("No."), i18n.N_("Question"), i18n.N_("Part of the process"), i18n.N_("Answers"),
                 i18n.N_("Gave a view"), i18n.N_("Members' question")]
 _CELL_WORDS = {"fewer than 5", "not shown", "Members' question", "Integrity of the process design",
-               "The deliberative experience", "Pathways to impact"}
+               "The deliberative experience", "Pathways to impact",
+               # the two ways of drawing in the chances table (lib.reporting.representativeness)
+               i18n.N_("Fair lottery (this draw)"), i18n.N_("Old-style draw (for comparison)")}
+_ATTENDING = i18n.N_("Attending {date}")          # lib.reporting.representativeness.stage_label, per session
+
+
+def _heading(lang: str, c):
+    if not isinstance(c, str) or not c:
+        return c
+    if c.startswith("Attending ") and " " not in c[len("Attending "):]:
+        return i18n.gettext(lang, _ATTENDING).format(date=c[len("Attending "):])
+    return i18n.gettext(lang, c)
 
 
 def table_in_language(frame):
@@ -144,5 +155,27 @@ def table_in_language(frame):
     lang = current_language()
     if lang == i18n.DEFAULT or frame is None or getattr(frame, "empty", True):
         return frame
-    out = frame.rename(columns=lambda c: i18n.gettext(lang, c) if isinstance(c, str) and c else c)
+    out = frame.rename(columns=lambda c: _heading(lang, c))
     return out.map(lambda v: i18n.gettext(lang, v) if isinstance(v, str) and v in _CELL_WORDS else v)
+
+
+# Refusals written in lib (lib.evaluation.survey) that members can meet on their pages: pages.common.act
+# shows them through lib.i18n.said, which finds them here with their {placeholders} filled in.
+_MEMBER_REFUSALS = [
+    i18n.N_("Please write {what}: it is empty."),
+    i18n.N_("{What} is too long ({n} characters); please keep it under {most}."),
+    i18n.N_("your question"), i18n.N_("what you want to learn from it"), i18n.N_("your reason for objecting"),
+    i18n.N_("Your question"), i18n.N_("What you want to learn from it"), i18n.N_("Your reason for objecting"),
+    i18n.N_("No question was answered. Choose an answer (or “Prefer not to say”) for at least one."),
+    i18n.N_("You have already answered this survey. Each member answers once; thank you!"),
+    i18n.N_("This survey has closed, so answers are no longer taken."),
+    i18n.N_("That survey does not exist."),
+    i18n.N_("Tick at least one question to endorse it."),
+    i18n.N_("You have already endorsed in this round; each member endorses once per round."),
+    i18n.N_("This round has closed, so endorsements are no longer taken."),
+    i18n.N_("That endorsement round does not exist."),
+    i18n.N_("Please sign in with the access code on your card first."),
+    i18n.N_("Your access code no longer works (it was replaced or stopped). Ask the organisers for a new card."),
+    i18n.N_("Only the member who proposed this question can accept or decline new wording."),
+    i18n.N_("There is no suggestion waiting for this question."),
+]

@@ -79,16 +79,17 @@ def body() -> None:
                 st.markdown(_("**You said:** {text}").format(text=md(r.you_said)))
                 st.markdown(_("**We did:** {text}").format(text=md(r.we_did)))
                 survey = md(r.survey) if isinstance(r.survey, str) else ""
-                question = f" · question {md(r.question_id)}" if isinstance(r.question_id, str) else ""
+                question = (" · " + _("question {id}").format(id=md(r.question_id))
+                            if isinstance(r.question_id, str) else "")
                 st.caption(f"{survey}{question}")
     name = (get_setting(db(), "assembly", {}) or {}).get("name", "")
     ids = [w.wave_id for w in visible]
     d1, d2 = st.columns(2)
     d1.download_button(_("Download the results (CSV)"), safe_csv_bytes(ev.export_frame(db(), ids)),
                        file_name="evaluation-results.csv", mime="text/csv", icon=":material/download:")
-    sections = [(w.label, f"{status_line(w)} {channels_line(w.wave_id, role)}", ev.results_frame(db(), w.wave_id))
-                for w in visible]
-    d2.download_button(_("Download a printable report"), report_html(name, sections, said),
+    sections = [(w.label, f"{status_line(w)} {channels_line(w.wave_id, role)}",
+                 ev.results_in(db(), w.wave_id, current_language())) for w in visible]
+    d2.download_button(_("Download a printable report"), report_html(name, sections, said, tr=translator()),
                        file_name="evaluation-report.html", mime="text/html", icon=":material/print:")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from lib.access import accounts, auth
+from lib.i18n import N_
 from lib.store import config
 from lib.resources import secrets_section
 from pages.common import db, flash
@@ -44,9 +45,9 @@ def idp_identity() -> dict | None:
 DEMO_ENDED = ("The demo passwords have stopped working, because this database now holds real sign-ups (or a "
               "password was set up), so you have been signed out. Sign in with your own account; if there is none "
               "yet, the sign-in page says how the first organiser gets in.")
-DEMO_ADVICE = ("The demo passwords work only while the database holds nothing but the demo. Before you bring in "
-               "real sign-ups, invite yourself on “Team accounts” (or set a password, see the README), or you will "
-               "need the one-time set-up code from the server's log to get back in.")
+DEMO_ADVICE = N_("The demo passwords work only while the database holds nothing but the demo. Before you bring "
+                 "in real sign-ups, invite yourself on “Team accounts” (or set a password, see the README), or you "
+                 "will need the one-time set-up code from the server's log to get back in.")
 
 _warned: set[tuple[str, str]] = set()
 

@@ -10,7 +10,7 @@ from lib.reporting.representativeness import public_table
 from lib.reporting.transparency import (gather, public_view, record_notice, record_table, report_html,
                               verify_command)
 from pages.common import db, run_page
-from pages.language import _, table_in_language
+from pages.language import _, table_in_language, translator
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -37,10 +37,10 @@ def _public_record(events: list[dict]) -> None:
     st.markdown(_("Each commitment, each withdrawn commitment and each reveal is listed here for good, with the "
                   "time and any reason given. Each step carries the fingerprint of the one before it, so none can "
                   "be removed or changed later without everyone noticing."))
-    notice = record_notice(events)
+    notice = record_notice(events, translator())
     if notice:
         st.warning(notice, icon=":material/warning:")
-    st.dataframe(table_in_language(record_table(events)), hide_index=True, width="stretch")
+    st.dataframe(table_in_language(record_table(events, translator())), hide_index=True, width="stretch")
     st.caption(_("The record's fingerprint now (its head). Write it down: a record that ends anywhere else is not "
                  "this one."))
     st.code(events[-1]["hash"], language=None, wrap_lines=True)

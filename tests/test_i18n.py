@@ -189,3 +189,39 @@ def test_the_sql_check_sees_words_built_in_sql(tmp_path):
     found = sql_strings(bad)
     assert any(re.search(r"\b(THEN|ELSE)\s+'[^']*[A-Za-z]{2,}[^']*'", q) for q in found)
     assert any(re.search(r"'[^']*'\s*\|\||\|\|\s*'[^']*'", r) for r in found)
+
+
+# --- refusals written in English in lib, shown in the reader's language (i18n.said) --------------------------
+
+def test_a_refusal_from_lib_is_shown_in_spanish_with_its_values_put_back():
+    assert i18n.said("es", "Please write your question: it is empty.") == "Escriba su pregunta: el espacio está vacío."
+    too_long = "Your question is too long (612 characters); please keep it under 500."
+    assert i18n.said("es", too_long) == "Su pregunta: el texto es demasiado largo (612 caracteres); no pase de 500."
+    assert i18n.said("es", "Tick at least one question to endorse it.") == "Marque al menos una pregunta para apoyarla."
+
+
+def test_a_refusal_keeps_what_people_typed_and_unknown_sentences_stay_english():
+    # a value that is not a message of the catalogue (somebody's words) is put back as it was, braces and all
+    assert i18n.said("es", "Please write {x} <b>: it is empty.") == "Escriba {x} <b>: el espacio está vacío."
+    assert i18n.said("es", "Something nobody has translated.") == "Something nobody has translated."
+    assert i18n.said("en", "Please write your question: it is empty.") == "Please write your question: it is empty."
+    assert i18n.said("es", "") == ""
+
+
+def test_every_member_refusal_listed_for_translation_is_one_lib_really_raises():
+    """pages/language.py lists lib's refusals members can meet: each must still be written so in lib (a
+    changed sentence in lib would silently show in English again)."""
+    import ast
+
+    listed = ast.parse((ROOT / "pages" / "language.py").read_text(encoding="utf-8"))
+    [refusals] = [n.value for n in ast.walk(listed) if isinstance(n, ast.Assign)
+                  and getattr(n.targets[0], "id", "") == "_MEMBER_REFUSALS"]
+    source = (ROOT / "lib" / "evaluation" / "survey.py").read_text(encoding="utf-8")
+    joined = re.sub(r'"\s*\n\s*f?"', "", source)          # sentences written across lines, joined
+    for node in refusals.elts:
+        text = node.args[0].value
+        if text[0].islower() or text.startswith(("Your question", "What you want", "Your reason")):
+            assert text.lower() in joined.lower(), text       # the words put into a sentence
+            continue
+        fixed = max(re.split(r"\{[^{}]*\}", text), key=len)
+        assert fixed in joined, text

@@ -26,6 +26,7 @@ from typing import Mapping
 from lib.access import auth
 from lib.store.db import Database
 from lib.errors import UserError
+from lib.i18n import N_   # the refusals people read are translated where they are shown (pages/signin.py)
 
 INVITE_DAYS = 7
 SETUP_HOURS = 24
@@ -299,9 +300,9 @@ class SignedIn:
         return f"account:{self.account_id}" if self.account_id is not None else f"role:{self.role}"
 
 
-WRONG_SHARED = "That password is not right. Check it with the organisers and try again."
-WRONG_ACCOUNT = ("That name or password is not right. Check both and try again. If you have forgotten your "
-                 "password, an organiser can send you a new invitation.")
+WRONG_SHARED = N_("That password is not right. Check it with the organisers and try again.")
+WRONG_ACCOUNT = N_("That name or password is not right. Check both and try again. If you have forgotten your "
+                   "password, an organiser can send you a new invitation.")
 
 
 def locked_message(role: str) -> str:

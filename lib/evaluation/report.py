@@ -15,7 +15,9 @@ import altair as alt
 import pandas as pd
 
 from lib.evaluation.survey import ANSWERS, SCALE, SMALL_GROUP, STAGES
-from lib.i18n import N_
+from lib.i18n import N_, Translator
+
+MEMBERS_QUESTION = N_("Members' question")
 
 # Disagree in browns and oranges, agree in purples, "neither" grey: each at least 3:1 on white (WCAG's
 # minimum for graphics) and neighbours apart for colour-blind readers too (tests/test_chart_colours.py).
@@ -85,7 +87,8 @@ def likert_chart(diverging: pd.DataFrame, title: str = "", tr=None) -> alt.Layer
     return chart
 
 
-def _bar_html(row: pd.Series) -> str:
+def _bar_html(row: pd.Series, tr=None) -> str:
+    tr = tr or (lambda text: text)
     counts = [int(row[ANSWERS[a]] or 0) for a in SCALE]
     total = sum(counts)
     if total < SMALL_GROUP:     # never a bar from fewer than 5 real answers, whoever built the row
@@ -94,50 +97,61 @@ def _bar_html(row: pd.Series) -> str:
     for a, c in zip(SCALE, counts):
         if c:
             pct = 100 * c / total
-            parts.append(f'<span title="{ANSWERS[a]}: {c}" style="display:inline-block;height:14px;'
+            parts.append(f'<span title="{html.escape(tr(ANSWERS[a]))}: {c}" style="display:inline-block;height:14px;'
                          f'width:{pct:.1f}%;background:{LIKERT_COLOURS[a]}"></span>')
     return f'<div style="width:260px;border:1px solid #999;line-height:0">{"".join(parts)}</div>'
 
 
 def report_html(assembly_name: str, sections: list[tuple[str, str, pd.DataFrame]],
-                you_said: pd.DataFrame) -> str:
-    """A printable report. ``sections``: (survey label, status line, results_frame) per wave."""
-    name = html.escape(assembly_name or "Citizens' assembly")
+                you_said: pd.DataFrame, tr=None) -> str:
+    """A printable report. ``sections``: (survey label, status line, results_frame) per wave.
+
+    ``tr`` (a lib.i18n.Translator) writes the report's own words in the reader's language; the
+    questions are those of ``results_frame`` (their wording in the language it was read in) and people's
+    text (the assembly's name, the survey names, "you said, we did") stays as written."""
+    tr = tr or Translator()
+    e = html.escape
     legend = " ".join(f'<span style="display:inline-block;width:12px;height:12px;background:{LIKERT_COLOURS[a]}">'
-                      f'</span> {ANSWERS[a]}' for a in SCALE)
+                      f'</span> {e(tr(ANSWERS[a]))}' for a in SCALE)
     body = []
     for label, status, res in sections:
-        body.append(f"<h2>{html.escape(label)}</h2><p class='small'>{html.escape(status)}</p>")
+        body.append(f"<h2>{e(label)}</h2><p class='small'>{e(status)}</p>")
         rows = []
         for _, r in res.iterrows():
-            stage = STAGES.get(r["stage"], "Members' question") if isinstance(r["stage"], str) else "Members' question"
+            stage = tr(STAGES.get(r["stage"], MEMBERS_QUESTION) if isinstance(r["stage"], str) else MEMBERS_QUESTION)
             if r["suppressed"]:
                 answers = ""
-                cells = (f"<td colspan='7'><i>Fewer than {SMALL_GROUP} people gave a view (“prefer not to say” "
-                         "does not count): not shown, so nobody's answers can be recognised.</i></td><td></td>")
+                cells = ("<td colspan='7'><i>" + e(tr(N_("Fewer than {n} people gave a view (“prefer not to say” "
+                                                         "does not count): not shown, so nobody's answers can be "
+                                                         "recognised.")).format(n=SMALL_GROUP)) + "</i></td><td></td>")
             else:
                 answers = str(int(r["answers"]))
-                cells = "".join(f"<td>{int(r[ANSWERS[a]])}</td>" for a in (*SCALE, 0)) + f"<td>{_bar_html(r)}</td>"
-            rows.append(f"<tr><td><b>{int(r['position'])}.</b> {html.escape(str(r['wording']))}"
-                        f"<div class='small'>{html.escape(stage)}</div></td><td>{answers}</td>{cells}</tr>")
-        head = "".join(f"<th>{html.escape(ANSWERS[a])}</th>" for a in (*SCALE, 0))
-        body.append(f"<table><tr><th>Question</th><th>Answers</th>{head}<th></th></tr>{''.join(rows)}</table>")
+                cells = "".join(f"<td>{int(r[ANSWERS[a]])}</td>" for a in (*SCALE, 0)) + f"<td>{_bar_html(r, tr)}</td>"
+            rows.append(f"<tr><td><b>{int(r['position'])}.</b> {e(str(r['wording']))}"
+                        f"<div class='small'>{e(stage)}</div></td><td>{answers}</td>{cells}</tr>")
+        head = "".join(f"<th>{e(tr(ANSWERS[a]))}</th>" for a in (*SCALE, 0))
+        body.append(f"<table><tr><th>{e(tr(N_('Question')))}</th><th>{e(tr(N_('Answers')))}</th>{head}<th></th></tr>"
+                    f"{''.join(rows)}</table>")
     said = []
     for _, r in you_said.iterrows():
-        said.append(f"<tr><td>{html.escape(str(r['survey'] or ''))}</td><td>{html.escape(str(r['you_said']))}</td>"
-                    f"<td>{html.escape(str(r['we_did']))}</td></tr>")
-    said_html = ("<table><tr><th>Survey</th><th>You said</th><th>We did</th></tr>" + "".join(said) + "</table>"
-                 if said else "<p>Nothing recorded yet.</p>")
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Evaluation results – {name}</title>
+        said.append(f"<tr><td>{e(str(r['survey'] or ''))}</td><td>{e(str(r['you_said']))}</td>"
+                    f"<td>{e(str(r['we_did']))}</td></tr>")
+    said_html = (f"<table><tr><th>{e(tr(N_('Survey')))}</th><th>{e(tr(N_('You said')))}</th>"
+                 f"<th>{e(tr(N_('We did')))}</th></tr>" + "".join(said) + "</table>"
+                 if said else f"<p>{e(tr(N_('Nothing recorded yet.')))}</p>")
+    title = e(tr(N_("Evaluation results – {name}")).format(name=assembly_name or tr(N_("Citizens' assembly"))))
+    intro = e(tr(N_("Answers are anonymous: they are stored with no link to the member who gave them. Questions that "
+                    "fewer than {n} people answered on the agree/disagree scale are not shown (“prefer not to say” "
+                    "does not count). Questions are numbered as in each survey. Bars: share of those who gave a view "
+                    "(“prefer not to say” left out).")).format(n=SMALL_GROUP))
+    return f"""<!doctype html><html lang="{e(getattr(tr, 'lang', 'en'))}"><head><meta charset="utf-8">
+<title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;color:#111}} table{{border-collapse:collapse;margin-bottom:1.5em}}
 td,th{{border:1px solid #bbb;padding:4px 6px;font-size:10pt;vertical-align:top}} th{{background:#eee}}
 .small{{font-size:9pt;color:#444}} @media print{{h2{{page-break-before:auto}}}}</style></head><body>
-<h1>Evaluation results – {name}</h1>
-<p>Answers are anonymous: they are stored with no link to the member who gave them. Questions that fewer than
-{SMALL_GROUP} people answered on the agree/disagree scale are not shown (“prefer not to say” does not count).
-Questions are numbered as in each survey. Bars: share of those who gave a view (“prefer not to say” left out).</p>
+<h1>{title}</h1>
+<p>{intro}</p>
 <p class="small">{legend}</p>
 {''.join(body)}
-<h2>You said, we did</h2>{said_html}
+<h2>{e(tr(N_("You said, we did")))}</h2>{said_html}
 </body></html>"""

@@ -19,6 +19,7 @@ from lib.recruitment.categories import Field, load_fields
 from lib.recruitment.quotas import QuotaRow, quotas_for_version
 from lib.reporting.representativeness import (chance_curve, chance_table, collect_stages, comparison,
                                     latest_chances, public_table, tvd_table)
+from lib.i18n import N_, Translator
 from lib.store.settings import get_setting
 from lib.recruitment.targets import Target, TargetVersion, load_targets, version_info
 
@@ -41,26 +42,33 @@ def verify_command(draw, head: str | None) -> str:
     return " ".join(parts)
 
 
-_EVENT_WORDS = {"commitment": "Commitment published", "withdrawal": "Commitment withdrawn (never revealed)",
-                "reveal": "Revealed with the public random number"}
+_EVENT_WORDS = {"commitment": N_("Commitment published: draw {draw}"),
+                "withdrawal": N_("Commitment withdrawn (never revealed): draw {draw}"),
+                "reveal": N_("Revealed with the public random number: draw {draw}")}
 
 
-def _slot_words(slot: str) -> str:
-    return "the draw" if slot == "draw" else "replacement round after draw " + slot.split(":", 1)[-1]
+def _slot_words(slot: str, tr: Translator) -> str:
+    if slot == "draw":
+        return tr(N_("the draw"))
+    return tr(N_("replacement round after draw {draw}")).format(draw=slot.split(":", 1)[-1])
 
 
-def record_table(events: list[dict]) -> pd.DataFrame:
-    """The public record for people: one row per step, oldest first, in plain words."""
+def record_table(events: list[dict], tr: Translator | None = None) -> pd.DataFrame:
+    """The public record for people: one row per step, oldest first, in plain words (in ``tr``'s language;
+    the column headings stay English here: the page translates them with the other tables' headings)."""
+    tr = tr or Translator()
     return pd.DataFrame([{"Step": e["seq"], "When (UTC)": e["at"].replace("T", " ").rstrip("Z"),
-                          "What happened": f"{_EVENT_WORDS.get(e['kind'], e['kind'])}: draw {e['draw']}",
-                          "For": _slot_words(e["slot"]), "Commitment": _grouped(e["commitment"][:16]) + " …",
+                          "What happened": tr(_EVENT_WORDS[e["kind"]]).format(draw=e["draw"])
+                          if e["kind"] in _EVENT_WORDS else f"{e['kind']}: {e['draw']}",
+                          "For": _slot_words(e["slot"], tr), "Commitment": _grouped(e["commitment"][:16]) + " …",
                           "Public number": e["public_number"], "Reason given": e["reason"]} for e in events],
                         columns=["Step", "When (UTC)", "What happened", "For", "Commitment", "Public number",
                                  "Reason given"])
 
 
-def record_notice(events: list[dict]) -> str | None:
+def record_notice(events: list[dict], tr: Translator | None = None) -> str | None:
     """A plain warning when the draw was not simply committed once and revealed once, per slot."""
+    tr = tr or Translator()
     withdrawn = sum(e["kind"] == "withdrawal" for e in events)
     revealed: dict[str, int] = {}
     for e in events:
@@ -71,13 +79,17 @@ def record_notice(events: list[dict]) -> str | None:
         p["kind"] == "reveal" and p["slot"] == e["slot"] for p in events[:i]))
     parts = []
     if withdrawn:
-        parts.append(f"{withdrawn} published commitment(s) were withdrawn before any number revealed them")
+        parts.append(tr.ngettext("{n} published commitment was withdrawn before any number revealed it",
+                                 "{n} published commitments were withdrawn before any number revealed them",
+                                 withdrawn).format(n=withdrawn))
     if again or committed_after:
-        parts.append(f"the draw was run again {max(again, committed_after)} time(s) after a result was known")
+        n = max(again, committed_after)
+        parts.append(tr.ngettext("the draw was run again {n} time after a result was known",
+                                 "the draw was run again {n} times after a result was known", n).format(n=n))
     if not parts:
         return None
-    return ("Please note: " + "; ".join(parts) + ". Every step is listed below with the reason the organisers "
-            "gave, so that everyone can judge it.")
+    return tr(N_("Please note: {what}. Every step is listed below with the reason the organisers gave, so that "
+                 "everyone can judge it.")).format(what="; ".join(parts))
 
 
 @dataclass

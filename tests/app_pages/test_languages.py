@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re as _re
+import shutil as _shutil
+from functools import lru_cache
+
 from lib.evaluation import survey as ev
 from lib.i18n import gettext
 from lib.recruitment.signups.store import pool_frame
@@ -217,3 +221,248 @@ def test_the_side_menu_says_who_is_signed_in_in_the_members_language(app_env):
     side = [str(c.value) for c in at.sidebar.caption]
     assert "Ha entrado como **miembro de la asamblea**" in side, side
     assert [b.label for b in at.sidebar.button] == ["Salir"]
+
+
+# --- no English left on any member or public page in Spanish ---------------------------------------------
+#
+# Every member and public page is walked in Spanish, in the states people reach (a draw revealed, a survey
+# open, results published, bad input on the sign-in page and the survey), and every string the page shows
+# (titles, text, labels, options, tabs, table headings and cells) is read. A string fails when it is an
+# English message of the catalogue that has a Spanish translation (a word marked for translation but shown
+# untranslated), when it matches such a message with its {placeholders} filled in, or when it holds a
+# common English word (a sentence nobody marked for translation). Text people typed (the assembly's name,
+# the organisers' questions and groups, survey names, members' questions) is theirs and stays as written.
+
+
+ENGLISH_WORDS = {"the", "and", "you", "your", "with", "what", "this", "that", "have", "has", "was", "were",
+                 "of", "is", "are", "to", "for", "not", "been", "will", "please", "who", "there", "here", "from",
+                 "by", "an", "it", "on", "in", "or", "at", "draw", "sign", "survey", "question", "answers",
+                 "password", "name", "step", "attending", "lottery", "round", "replacement", "continue",
+                 "commitment", "published", "revealed", "organiser", "volunteer", "fewer", "than"}
+_made_story: dict[str, object] = {}
+
+
+def _story_file(base):
+    """The demo a few weeks after the draw ("Skip ahead"), with its first survey published and a second one
+    open: made once per test session, copied per test."""
+    if "file" not in _made_story:
+        from lib.assembly import participation as part
+        from lib.demo.load import load_demo
+        from lib.demo.story import fast_forward
+        from lib.store.db import open_database
+
+        path = base / "story_demo.duckdb"
+        d = open_database(path)
+        load_demo(d)
+        fast_forward(d, time_limit=5)
+        statuses = part.member_statuses(d)
+        member = statuses[statuses["status"] != "withdrawn"]["person_id"].tolist()[0]
+        code = ev.issue_codes(d, [member], "organiser", replace=True)[member]
+        [first] = [w for w in ev.waves(d) if w.status == "closed"]
+        ev.publish_wave(d, first.wave_id)
+        ev.open_wave(d, "pulse", "Después de la sesión 2")
+        d.close()
+        _made_story["file"], _made_story["code"] = path, code
+    return _made_story["file"], _made_story["code"]
+
+
+def _strings(at) -> list[tuple[str, str]]:
+    """(kind, text) of everything the page shows, main area and side menu."""
+    out: list[tuple[str, str]] = []
+
+    def walk(node) -> None:
+        kind = type(node).__name__
+        if kind == "Code":               # commands and fingerprints, the same in every language
+            return
+        for attr in ("label", "value", "body", "placeholder", "help"):
+            if attr == "value" and kind in ("TextInput", "TextArea", "Radio", "Selectbox", "Checkbox"):
+                continue                  # what the person typed or chose, not the page's words
+            try:
+                v = getattr(node, attr, None)
+            except Exception:  # noqa: BLE001 - an element without that property
+                v = None
+            if isinstance(v, str) and v:
+                out.append((kind, v))
+        options = getattr(node, "options", None)
+        if isinstance(options, (list, tuple)):
+            out.extend((kind, str(o)) for o in options)
+        if kind == "Dataframe":
+            frame = node.value
+            out.extend(("heading", str(c)) for c in frame.columns)
+            out.extend(("cell", v) for c in frame.columns for v in frame[c].tolist() if isinstance(v, str))
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child)
+
+    walk(at._tree)
+    return out
+
+
+def _plain(text: str) -> str:
+    text = _re.sub(r"<style.*?</style>", " ", text, flags=_re.S)
+    text = _re.sub(r"<[^>]+>", " ", text)
+    text = _re.sub(r"`[^`]*`", " ", text)             # code (a password, a command) is not words
+    text = visible(text).replace("**", "")
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=1)
+def _catalogue():
+    """English messages whose Spanish differs, and the same with placeholders as patterns."""
+    from lib.i18n import read_catalog
+
+    exact, patterns = set(), []
+    for m in read_catalog("es"):
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        forms = m.string if isinstance(m.string, tuple) else (m.string,)
+        for msgid in ids:
+            if not msgid or not all(forms) or msgid in forms:
+                continue
+            plain = _plain(msgid)
+            exact.add(plain)
+            if "{" in plain:
+                literal = _re.split(r"\{[^{}]*\}", plain)
+                if sum(len(p) for p in literal) >= 8:
+                    patterns.append(_re.compile(".+?".join(_re.escape(p) for p in literal)))
+    return exact, patterns
+
+
+def english_left(at, allowed: set[str]) -> list[str]:
+    exact, patterns = _catalogue()
+    found = []
+    for kind, raw in _strings(at):
+        text = _plain(raw)
+        if not text or text in allowed or text.startswith("Language / Idioma"):
+            continue
+        pieces = [text, *(p.strip() for p in _re.split(r"(?<=[.:!?])\s+", text))]
+        if any(p in exact for p in pieces) or any(pat.fullmatch(p) for pat in patterns for p in pieces):
+            found.append(f"{kind}: {text!r} (an English message with a translation)")
+            continue
+        words = set(_re.findall(r"[^\W\d_]+", text.lower()))     # whole words: "anónimas" is not "an"
+        rest = text
+        for a in sorted(allowed, key=len, reverse=True):      # people's text inside a sentence
+            rest = rest.replace(a, " ")
+        english = words & ENGLISH_WORDS & set(_re.findall(r"[^\W\d_]+", rest.lower()))
+        if english:
+            found.append(f"{kind}: {text!r} (English words: {sorted(english)})")
+    return sorted(set(found))
+
+
+def _people_text() -> set[str]:
+    """What organisers and members typed: shown as written, in any language."""
+    from lib.recruitment.categories import load_fields
+    from lib.store.settings import get_setting
+
+    d = database()
+    allowed = {(get_setting(d, "assembly", {}) or {}).get("name", ""), "Riverside", "Kleroterion"}
+    for f in load_fields(d):
+        allowed.add(f.label)
+        allowed.update(f.value_labels.values())
+        allowed.update(f.values)
+    allowed.update(w.label for w in ev.waves(d))
+    qs = ev.questions_frame(d)
+    allowed.update(qs.loc[qs["question_id"].astype(str).str.startswith("M"), "wording"].astype(str))
+    return {_plain(a) for a in allowed if a}
+
+
+def _walk(at, pages, allowed, where: str) -> list[str]:
+    problems = []
+    for p in pages:
+        goto(at, p)
+        problems += [f"{where} {p}: {x}" for x in english_left(at, allowed)]
+    return problems
+
+
+PUBLIC_PAGES = ["pages/home.py", "pages/transparency.py", "pages/projector.py", "pages/results.py",
+                "pages/signin.py"]
+MEMBER_PAGES = ["pages/home.py", "pages/member_questions.py", "pages/member_survey.py", "pages/results.py",
+                "pages/transparency.py", "pages/projector.py"]
+
+
+def test_no_english_sentence_left_on_any_member_or_public_page_in_spanish(app_env, tmp_path_factory):
+    from lib.access.pages import PAGES, VISITORS, MEMBERS
+
+    src, code = _story_file(tmp_path_factory.getbasetemp())
+    _shutil.copyfile(src, app_env / "app.duckdb")
+    # every page a visitor or a member may open is walked (a new page must be added here)
+    shown = {path for _s, path, _t, _i, _u, roles in PAGES if roles & (VISITORS | MEMBERS)}
+    assert shown == set(PUBLIC_PAGES) | set(MEMBER_PAGES), shown
+    at = open_app(None)
+    at.query_params["lang"] = "es"
+    at.run()
+    allowed = _people_text()
+    problems = _walk(at, PUBLIC_PAGES, allowed, "visitor")
+    # bad input on the sign-in page: a wrong member code, a wrong staff password, a wrong invitation code
+    goto(at, "pages/signin.py")
+    [box] = [t for t in at.text_input if str(t.label).startswith("Su código de acceso")]
+    box.input("WRONG-CODE-1")
+    button(at, "Abrir mis páginas").click()
+    at.run()
+    assert "No reconocemos ese código." in texts(at), texts(at)
+    problems += [f"visitor with a wrong access code: {x}" for x in english_left(at, allowed)]
+    [password] = [t for t in at.text_input if str(t.label) in ("Password", "Contraseña")]
+    password.input("not-the-password")
+    [staff] = [b for b in at.button if b.label in ("Sign in", "Entrar")]
+    staff.click()
+    at.run()
+    assert "Esa contraseña no es correcta." in texts(at), texts(at)
+    problems += [f"visitor with a wrong password: {x}" for x in english_left(at, allowed)]
+    [invitation] = [t for t in at.text_input if "invitation" in str(t.label) or "invitación" in str(t.label)]
+    invitation.input("ABCD-EFGH-JKLM-NPQR")
+    [go] = [b for b in at.button if b.label in ("Continue", "Continuar")]
+    go.click()
+    at.run()
+    assert "Ese código de invitación no sirve" in texts(at), texts(at)
+    problems += [f"visitor with a wrong invitation code: {x}" for x in english_left(at, allowed)]
+    # a member
+    at = sign_in_member(at, code, "Abrir mis páginas")
+    problems += _walk(at, MEMBER_PAGES, allowed, "member")
+    # a question proposed with nothing written; the survey sent with questions unanswered
+    goto(at, QUESTIONS)
+    button(at, "Proponer esta pregunta").click()
+    at.run()
+    assert "Escriba su pregunta: el espacio está vacío." in texts(at), texts(at)
+    problems += [f"member proposing nothing: {x}" for x in english_left(at, allowed)]
+    goto(at, SURVEY)
+    [radio for radio in at.radio if radio.key and radio.key.startswith("w")][0].set_value(4)
+    button(at, "Enviar mis respuestas").click()
+    at.run()
+    assert "Enviar de todos modos" in everything(at) or "Send anyway" in everything(at), everything(at)
+    problems += [f"member sending with questions unanswered: {x}" for x in english_left(at, allowed)]
+    assert not problems, "English left in Spanish:\n" + "\n".join(problems)
+
+
+def test_the_public_record_cells_and_the_members_printable_report_in_spanish(app_env, tmp_path_factory, monkeypatch):
+    """The cells named in issue 15 (the record's "What happened" and "For", the two ways of drawing, the
+    sessions' columns) and the printable results report a member downloads, in Spanish."""
+    from lib.evaluation import report
+
+    src, code = _story_file(tmp_path_factory.getbasetemp())
+    _shutil.copyfile(src, app_env / "app.duckdb")
+    made: list[str] = []
+    plain = report.report_html
+    monkeypatch.setattr(report, "report_html", lambda *a, **k: made.append(plain(*a, **k)) or made[-1])
+    at = open_app(None)
+    at.query_params["lang"] = "es"
+    at.run()
+    goto(at, TRANSPARENCY)
+    [record] = [df.value for df in at.dataframe if "Qué pasó" in df.value.columns]
+    assert record["Qué pasó"].tolist() == ["Compromiso publicado: sorteo 1",
+                                           "Revelado con el número aleatorio público: sorteo 1"]
+    assert record["Para"].tolist() == ["el sorteo", "el sorteo"]
+    cells = {v for df in at.dataframe for c in df.value.columns for v in df.value[c].tolist() if isinstance(v, str)}
+    assert {"Sorteo justo (este sorteo)", "Sorteo a la antigua (para comparar)"} <= cells
+    headings = {c for df in at.dataframe for c in df.value.columns}
+    assert any(h.startswith("Asistieron el ") for h in headings) and not any("Attending" in h for h in headings)
+    at = goto(sign_in_member(at, code, "Abrir mis páginas"), RESULTS)
+    assert made, "the results page made no printable report"
+    page = made[-1]
+    assert '<html lang="es">' in page
+    for spanish in ("Resultados de la evaluación", "Las respuestas son anónimas", "Muy de acuerdo", "Pregunta",
+                    "Respuestas", "Ustedes dijeron, nosotros hicimos", "Integridad del diseño del proceso",
+                    "Nos explicaron con claridad el propósito"):
+        assert spanish in page, spanish
+    for english in ("Evaluation results", "Answers are anonymous", "Strongly agree", "<th>Question</th>",
+                    "You said, we did", "Integrity of the process design"):
+        assert english not in page, english

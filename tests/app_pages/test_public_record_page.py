@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.draws import records as draws
+from lib import draws
 from tests.app_pages.helpers import goto, open_app, texts
 from tests.draw_fixtures import small_demo_template
 
@@ -40,7 +40,7 @@ def test_visitors_see_the_withdrawn_commitment_and_the_reason(steered):
     a, b = steered
     at = goto(open_app(None), PAGE)
     shown = texts(at)
-    assert "1 published commitment(s) were withdrawn before any number revealed them" in shown
+    assert "1 published commitment was withdrawn before any number revealed it" in shown
     record = [df.value for df in at.dataframe if "What happened" in df.value.columns]
     assert len(record) == 1
     rows = record[0]
