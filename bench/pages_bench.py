@@ -60,7 +60,7 @@ def make_demo(path: Path, *, with_draw: bool) -> dict:
     load_demo(db)
     info = {"signups": db.scalar("SELECT count(*) FROM people"), "draw": "none"}
     if with_draw:
-        from lib.draws import records as draws
+        from lib import draws
         from lib.sortition.leximin import LeximinError
 
         draws.freeze_targets(db, actor="bench")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.draws import records as draws
+from lib import draws
 from lib.draws.ceremony_steps import draw_screen
 from pages.common import db, require, run_page, show_flashes
 from pages.sections.draw_ceremony import ceremony

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.draws import records as draws
+from lib import draws
 from lib.plaintext import html as plain, md
 from lib.reporting.projector import COMMITTED, REVEALED, fingerprint, projector_view
 from pages.common import db, run_page, show_errors

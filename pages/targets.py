@@ -41,7 +41,7 @@ def _feasibility(db_path: str, pool_sig: tuple, quotas: tuple, panel_size: int, 
     from lib.sortition.feasibility import check_feasibility
     from lib.sortition.audit.model import Quota
 
-    from lib.draws.records import feasibility_labels
+    from lib.draws.feasibility import feasibility_labels
 
     instance = build_instance(db(), [Quota(*q) for q in quotas], panel_size, one_per_household=one_per_household)
     labels = feasibility_labels(db())      # the questions and answers as set up, not their keys

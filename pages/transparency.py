@@ -63,7 +63,7 @@ def body() -> None:
         st.header(_("The draw"))
         st.markdown(_("**1. The commitment**, published before the random number existed. It locks in who could "
                       "be picked, the quotas and every possible panel."))
-        from lib.draws.records import commitment_html   # groups of four that never break across lines
+        from lib.draws.printable import commitment_html   # groups of four that never break across lines
 
         st.markdown(commitment_html(draw.commitment, font_size="1.4rem"), unsafe_allow_html=True)
         if draw.public_number:

@@ -36,7 +36,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "lib.draws",
     ): "the sync refuses to change the pool while a draw is being prepared (draw_in_preparation)",
     (
-        "lib.draws.records",
+        "lib.draws.publish",
         "lib.assembly",
     ): "revealing a replacement draw enrols the newcomers at once, so the door finds them (reveal_draw)",
 }

@@ -240,7 +240,7 @@ def test_a_new_spelling_counts_at_once_for_the_sign_ups_already_brought_in(real)
 
 # --- targets from a quota table -------------------------------------------------------------------------
 def test_an_imported_quota_table_is_what_the_board_and_the_draw_use(real):
-    from lib.draws import records as draws
+    from lib import draws
     from lib.recruitment.quota_board import build_board
     from lib.recruitment.quotas import quotas_for_version
 
@@ -306,7 +306,7 @@ def test_a_quota_table_needs_questions_and_a_panel_size_first(db):
 
 # --- after the freeze ------------------------------------------------------------------------------------
 def test_after_the_freeze_changed_questions_start_a_new_version_and_keep_the_frozen_one(real):
-    from lib.draws import records as draws
+    from lib import draws
     from lib.recruitment.targets import load_seat_bands, version_info
 
     v1 = setup.import_quota_table(real, QUOTAS.encode(), "categories.csv", actor="organiser:Sam")

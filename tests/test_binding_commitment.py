@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from lib.draws import records as draws
+from lib import draws
 from lib.store.settings import set_setting
 from lib.sortition.audit.record import check_events, check_record, record_bytes
 from tests.test_draws import _compute, small_db, small_template  # noqa: F401 - fixtures

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from lib.draws import records as draws
+from lib import draws
+from lib.draws import compute, jobs
 from lib.sortition.leximin import Control, leximin
 
 
@@ -33,13 +34,13 @@ def test_stop_keeps_the_lottery_found_so_far_and_extend_lets_it_work_longer(pool
     out: dict = {}
 
     def work():
-        out["cols"] = draws._prepare(pool, relaxation=[], M=100, time_limit=300, legacy_seconds=0, context=None,
-                                     progress=lambda f, m: out.setdefault("messages", []).append(m),
-                                     pseudonymise=False, settle_after=1.0)
+        out["cols"] = compute.prepare_lottery(pool, relaxation=[], M=100, time_limit=300, legacy_seconds=0,
+                                              context=None, progress=lambda f, m: out.setdefault("messages", []).append(m),
+                                              pseudonymise=False, settle_after=1.0)
 
     thread = threading.Thread(target=work)
-    with draws._ACTIVE_LOCK:
-        draws._ACTIVE[(db.path, 1)] = thread
+    with jobs._ACTIVE_LOCK:
+        jobs._ACTIVE[(db.path, 1)] = thread
     thread.start()
     try:
         deadline = time.monotonic() + 60
@@ -62,8 +63,8 @@ def test_stop_keeps_the_lottery_found_so_far_and_extend_lets_it_work_longer(pool
         thread.join(30)
         assert not thread.is_alive() and time.monotonic() - t_stop < 15
     finally:
-        with draws._ACTIVE_LOCK:
-            draws._ACTIVE.pop((db.path, 1), None)
+        with jobs._ACTIVE_LOCK:
+            jobs._ACTIVE.pop((db.path, 1), None)
     cols = out["cols"]
     assert cols["complete"] is False and cols["m"] == 100
     assert any("proven the best possible" in m for m in out["messages"])

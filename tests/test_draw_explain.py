@@ -8,7 +8,9 @@ from datetime import datetime
 import pandas as pd
 
 from lib.draws import explain
-from lib.draws.records import OBJECTIVE_LABELS, DrawRecord, fairness_summary
+from lib.draws.chances import fairness_summary
+from lib.draws.compute import OBJECTIVE_LABELS
+from lib.draws.records import DrawRecord
 from lib.sortition.feasibility import QuotaChange
 
 

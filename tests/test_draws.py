@@ -10,7 +10,7 @@ import hashlib
 
 import pytest
 
-from lib.draws import records as draws
+from lib import draws
 from tests.draw_fixtures import small_demo_template
 from lib.sortition.audit.model import Quota
 from lib.sortition.audit.verify import verify_bundle

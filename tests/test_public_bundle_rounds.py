@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.draws import records as draws
+from lib import draws
 from lib.sortition.audit.bundle import read_bundle
 from lib.sortition.audit.public import parse_public, receipt_code
 from lib.sortition.audit.verify import verify_bundle

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from lib.draws import records as draws
+from lib import draws
 from lib.recruitment.signups.sheets import make_client
 from tests.draw_fixtures import small_demo_template
 from tests.fakesheets import FakeSheets

@@ -32,7 +32,7 @@ def story_told(db: Database) -> bool:
 
 def fast_forward(db: Database, *, time_limit: float = 60, now: datetime | None = None) -> str:  # noqa: C901 - the demo's story told in order, week by week
     """Run the demo story on a demo database that has not been drawn yet. Returns a summary sentence."""
-    from lib.draws import records as draws
+    from lib import draws
     from lib.evaluation import survey as evaluation
     from lib.assembly import participation as part
     from lib.errors import UserError

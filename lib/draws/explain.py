@@ -13,7 +13,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from lib.draws.records import OBJECTIVE_LABELS, DrawRecord, chance_text, fairness_summary
+from lib.draws.chances import chance_text, fairness_summary
+from lib.draws.compute import OBJECTIVE_LABELS
+from lib.draws.records import DrawRecord
 from lib.plaintext import md
 
 # (kind, text): kind is the Streamlit call the page uses ("success", "info", "warning", "error", "caption").

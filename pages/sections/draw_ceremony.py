@@ -8,7 +8,7 @@ import os
 import streamlit as st
 
 from lib.draws import explain
-from lib.draws import records as draws
+from lib import draws
 from lib.draws.ceremony_steps import ceremony_step
 from lib.errors import UserError
 from lib.plaintext import md

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.draws import records as draws
+from lib import draws
 from lib.draws.ceremony_steps import CeremonyStep, step
 from lib.draws.explain import Labels
 from lib.plaintext import md

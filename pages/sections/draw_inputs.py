@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.draws import explain
-from lib.draws import records as draws
+from lib import draws
 from lib.plaintext import md
 from lib.recruitment.targets import latest_version, version_info
 from lib.store.settings import set_setting

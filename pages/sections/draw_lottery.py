@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.draws import explain
-from lib.draws import records as draws
+from lib import draws
 from lib.plaintext import md
 from lib.reporting.charts import chance_chart, chance_explanation
 from lib.reporting.representativeness import chance_curve

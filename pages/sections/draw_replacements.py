@@ -6,7 +6,7 @@ import streamlit as st
 
 from lib.assembly.participation import awaiting_replacement
 from lib.draws import explain
-from lib.draws import records as draws
+from lib import draws
 from lib.draws.ceremony_steps import earlier_rounds, open_round
 from pages.common import act, current_actor, db
 from pages.sections.draw_common import show_job

@@ -14,7 +14,7 @@ _made: dict[str, Path] = {}
 
 def drawn_demo_file(base: Path) -> Path:
     if "file" not in _made:
-        from lib.draws import records as draws
+        from lib import draws
         from lib.store.db import open_database
         from lib.demo.load import load_demo
 

@@ -114,7 +114,7 @@ def find(at, text):
 def test_a_revealed_replacement_is_found_at_the_door_without_opening_the_members_page(app_env, small_file):
     import shutil
 
-    from lib.draws import records as draws
+    from lib import draws
     from tests.app_pages.participation_fixtures import app_db
 
     shutil.copy(small_file, app_env / "app.duckdb")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from lib.draws import records as draws
+from lib import draws
 from tests.app_pages.helpers import goto, open_app, texts
 from tests.app_pages.test_draw_page import _button, _db, draw_env, template  # noqa: F401 - fixtures
 

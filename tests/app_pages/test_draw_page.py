@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.draws import records as draws
+from lib import draws
 from tests.draw_fixtures import small_demo_template
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 

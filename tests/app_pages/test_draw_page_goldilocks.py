@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from lib.draws import records as draws
+from lib import draws
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 
 DRAW = "pages/draw.py"

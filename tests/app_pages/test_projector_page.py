@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from lib.draws import records as draws
+from lib import draws
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.app_pages.test_draw_page import _db, draw_env, template  # noqa: F401 - fixtures
 

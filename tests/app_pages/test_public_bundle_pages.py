@@ -41,7 +41,7 @@ def test_the_public_download_identifies_nobody_and_verifies(app_env, tmp_path_fa
     files = dict(downloads)
     assert not [label for label in files if "auditor" in label.lower()]
     bundle = files["Download the audit bundle (bundle.zip)"]
-    from lib.draws import records as draws
+    from lib import draws
     from lib.resources import get_db
     from lib.sortition.audit.bundle import read_bundle
     from lib.sortition.audit.verify import verify_bundle

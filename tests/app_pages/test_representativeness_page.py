@@ -42,7 +42,7 @@ def test_after_the_draw_the_panel_and_the_chance_curve_are_shown(app_env, tmp_pa
     # Organisers see exact counts, even small ones: the selected column always shows "(n)".
     assert age["Selected"].str.contains(r"\(\d+\)").all()
     # Once the panel is enrolled and someone withdraws, the dropout funnel by group appears.
-    from lib.draws import records as draws
+    from lib import draws
     from lib.assembly import participation
     from lib.resources import get_db
 

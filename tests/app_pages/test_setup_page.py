@@ -248,7 +248,7 @@ def test_step_3_shares_lead_to_the_targets_page(real_env):
 
 def test_after_the_freeze_changing_questions_asks_for_a_new_version(real_env):
     from lib.recruitment import assembly_setup
-    from lib.draws import records as draws
+    from lib import draws
 
     at = _ready(goto(open_app("organiser"), SETUP))
 
@@ -308,7 +308,7 @@ def test_targets_page_of_an_empty_real_database_points_to_set_up_not_to_sign_ups
 
 
 def test_targets_page_starts_a_new_version_after_the_freeze_and_keeps_the_frozen_one(app_env):
-    from lib.draws import records as draws
+    from lib import draws
 
     d = open_database(app_env / "app.duckdb")
     from lib.demo.load import load_demo

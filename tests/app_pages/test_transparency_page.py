@@ -36,7 +36,7 @@ def test_before_the_draw_visitors_get_a_friendly_message_and_no_personal_data(ap
 def test_after_the_draw_anyone_sees_commitment_number_bundle_and_how_to_verify(app_env, tmp_path_factory):
     use_drawn_demo(app_env, tmp_path_factory)
     at = goto(open_app(None), PAGE)
-    from lib.draws import records as draws
+    from lib import draws
     from lib.resources import get_db
 
     rec = draws.revealed_draw(get_db())

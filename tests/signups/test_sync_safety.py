@@ -108,7 +108,7 @@ def test_headers_matching_none_of_the_chosen_columns_are_refused_naming_them(poo
 
 
 def test_while_a_draw_is_being_prepared_any_change_asks_first(demo_db):
-    from lib.draws import records as draws
+    from lib import draws
     from lib.demo.load import demo_signups_grid
     from lib.recruitment.signups.mapping import load_mapping
 

@@ -142,7 +142,7 @@ def test_the_record_refuses_the_same_digits_again_in_another_spelling():
 
 
 def test_the_app_reveals_the_same_panel_for_any_spelling_and_refuses_the_digits_again(small_db):
-    from lib.draws import records as draws
+    from lib import draws
     from tests.test_draws import _compute
 
     draws.freeze_targets(small_db, actor="alex")
