@@ -80,7 +80,8 @@ def _check_header(raw_header: list[str], source: str) -> None:
     if not raw_header or not any((h or "").strip() for h in raw_header):
         raise SheetFormatError(
             f"{source} has no column names: the first row must hold the questions "
-            "(for example Timestamp, Name, Age …). Check that you chose the right sheet.")
+            "(for example Timestamp, Name, Age …). Check that you chose the right sheet."
+        )
 
 
 def grid_from_rows(rows: list[list[str]], source: str = "The sheet", limits: Limits | None = None) -> Grid:
@@ -94,11 +95,11 @@ def grid_from_rows(rows: list[list[str]], source: str = "The sheet", limits: Lim
     data = rows[1:]
     last = len(data)
     while last and not any(str(c).strip() if c is not None else "" for c in data[last - 1]):
-        last -= 1                                  # blank rows at the end are not sign-ups
+        last -= 1  # blank rows at the end are not sign-ups
     if last > limits.rows:
         raise too_many_rows(source, last, limits)
     if len(data) > limits.rows:
-        data = data[:last]                         # only blank rows beyond the limit: left out
+        data = data[:last]  # only blank rows beyond the limit: left out
     width = max([len(raw_header)] + [len(r) for r in data]) if data else len(raw_header)
     if width > limits.columns:
         raise too_many_columns(source, width, limits)
@@ -119,9 +120,10 @@ def grid_from_rows(rows: list[list[str]], source: str = "The sheet", limits: Lim
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         # Other callers may pass None, numbers or dates: every cell becomes its text.
         columns = list(zip(*data)) if data else [()] * width
-        arrays = {f"c{i}": pa.array(["" if v is None else str(v) for v in col] if _needs_fix(col) else col,
-                                    type=pa.string())
-                  for i, col in enumerate(columns)}
+        arrays = {
+            f"c{i}": pa.array(["" if v is None else str(v) for v in col] if _needs_fix(col) else col, type=pa.string())
+            for i, col in enumerate(columns)
+        }
     arrays["row_number"] = pa.array(range(2, n + 2), type=pa.int32())
     grid = Grid(headers, pa.table(arrays))
     _check_cells(grid, raw_header, source, limits)
@@ -158,8 +160,14 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def grid_from_csv_bytes(data: bytes, source: str = "The CSV file", encoding: str | None = None,
-                        limits: Limits | None = None, *, written_by_machine: bool = False) -> Grid:
+def grid_from_csv_bytes(
+    data: bytes,
+    source: str = "The CSV file",
+    encoding: str | None = None,
+    limits: Limits | None = None,
+    *,
+    written_by_machine: bool = False,
+) -> Grid:
     """A CSV (or tab-separated "Unicode text") file, decoded as ``encoding`` or as guessed.
 
     When the guess is uncertain and no encoding is given, nothing is read: an ``EncodingError``
@@ -178,17 +186,21 @@ def grid_from_csv_bytes(data: bytes, source: str = "The CSV file", encoding: str
                 f"Kleroterion cannot tell for sure which alphabet {source[0].lower() + source[1:]} was saved in, so "
                 "it was not read (letters could come out wrong). It could be: "
                 + "; ".join(guess.label(o) for o in guess.options[:3])
-                + ". Upload it on the Sign-ups page and choose, or save it again as “CSV UTF-8” and upload that.")
+                + ". Upload it on the Sign-ups page and choose, or save it again as “CSV UTF-8” and upload that."
+            )
         encoding = guess.encoding
     text = decode(data, encoding, source)
     if "\x00" in text:
-        raise EncodingError(f"{source} does not read as text in {NAMES.get(encoding, encoding)}. Choose another "
-                            "encoding, or upload the sheet as CSV UTF-8, Excel (.xlsx) or OpenDocument (.ods).")
+        raise EncodingError(
+            f"{source} does not read as text in {NAMES.get(encoding, encoding)}. Choose another "
+            "encoding, or upload the sheet as CSV UTF-8, Excel (.xlsx) or OpenDocument (.ods)."
+        )
     return grid_from_csv_text(text, source, limits, written_by_machine=written_by_machine)
 
 
-def grid_from_csv_text(text: str, source: str = "The CSV file", limits: Limits | None = None, *,
-                       written_by_machine: bool = False) -> Grid:
+def grid_from_csv_text(
+    text: str, source: str = "The CSV file", limits: Limits | None = None, *, written_by_machine: bool = False
+) -> Grid:
     limits = limits or Limits.from_config()
     if not text.strip():
         raise SheetFormatError(f"{source} is empty: there is not even a header row.")
@@ -200,7 +212,8 @@ def grid_from_csv_text(text: str, source: str = "The CSV file", limits: Limits |
 def _unreadable(source: str, line: int, why: str) -> SheetFormatError:
     return SheetFormatError(
         f"{source}, line {line}: this line could not be read as CSV ({why}). "
-        "Open the file in your spreadsheet program, save it again as “CSV UTF-8”, and upload it again.")
+        "Open the file in your spreadsheet program, save it again as “CSV UTF-8”, and upload it again."
+    )
 
 
 def _read_csv(text: str, source: str, delimiter: str, limits: Limits):
@@ -221,10 +234,10 @@ def _read_csv(text: str, source: str, delimiter: str, limits: Limits):
                 last_filled = count
             if count - 1 <= limits.rows:
                 if len(row) > limits.columns:
-                    if any(c.strip() for c in row[limits.columns:]):
+                    if any(c.strip() for c in row[limits.columns :]):
                         raise too_many_columns(source, len(row), limits)
-                    filled_to = max((j + 1 for j, c in enumerate(row[:limits.columns]) if c.strip()), default=0)
-                    row = row[:max(filled_to, len(rows[0]) if rows else 0)]    # empty cells beyond: dropped
+                    filled_to = max((j + 1 for j, c in enumerate(row[: limits.columns]) if c.strip()), default=0)
+                    row = row[: max(filled_to, len(rows[0]) if rows else 0)]  # empty cells beyond: dropped
                 rows.append(row)
                 spans.append((start, end))
             start = end + 1
@@ -232,9 +245,10 @@ def _read_csv(text: str, source: str, delimiter: str, limits: Limits):
         if "field limit" in str(e):
             raise SheetFormatError(
                 f"{source}: a cell that starts on line {start} holds more than 131,072 characters; a cell may hold at "
-                f"most {limits.cell_chars:,}. This usually means a quotation mark (\") that is opened and never "
+                f'most {limits.cell_chars:,}. This usually means a quotation mark (") that is opened and never '
                 "closed, so the lines after it were swallowed into one cell. Correct it and upload the file "
-                "again.") from None
+                "again."
+            ) from None
         raise _unreadable(source, start, str(e)) from None
     if last_filled - 1 > limits.rows:
         raise too_many_rows(source, last_filled - 1, limits)
@@ -246,8 +260,14 @@ def _lines(first: int, last: int) -> str:
     return f"line {first} of the file" if first == last else f"lines {first} to {last} of the file"
 
 
-def _check_quote_damage(text: str, rows: list[list[str]], spans: list[tuple[int, int]], n_lines: int,  # noqa: C901 - one check per kind of damage a spreadsheet's quoting can do
-                        source: str, short_rows_ok: bool = False) -> None:
+def _check_quote_damage(
+    text: str,
+    rows: list[list[str]],
+    spans: list[tuple[int, int]],
+    n_lines: int,
+    source: str,
+    short_rows_ok: bool = False,
+) -> None:
     """Refuse a file whose rows were merged or split by a quotation mark (see the module text)."""
     if not rows:
         return
@@ -259,43 +279,69 @@ def _check_quote_damage(text: str, rows: list[list[str]], spans: list[tuple[int,
     damaged: list[str] = []
     for i in range(1, len(rows)):
         row = rows[i]
-        first, last = spans[i]
-        where = f"Row {i + 1} ({_lines(first, last)})"
         if not any(c.strip() for c in row):
             continue
-        n = len(row)
-        if n != len(header) and not (n > len(header) and not any(c.strip() for c in row[len(header):])) \
-                and not (named <= n < len(header)) and not (short_rows_ok and n < len(header)):
-            damaged.append(f"{where} has {n} cell{'s' if n != 1 else ''}, but the first row has {len(header)}.")
+        problem = _row_damage(row, i, spans[i], header, named, delimiter, short_rows_ok)
+        if problem:
+            damaged.append(problem)
+    unclosed = _unclosed_quote(text, rows, spans, delimiter)
+    if unclosed and not any(d.startswith(f"Row {len(rows)} ") for d in damaged):
+        damaged.append(unclosed)
+    _raise_damage(damaged, n_lines, rows, source)
+
+
+def _row_damage(
+    row: list[str], i: int, span: tuple[int, int], header: list[str], named: int, delimiter: str, short_rows_ok: bool
+) -> str | None:
+    """Row ``i`` (0: the header) with a number of cells the header does not allow, or a cell holding
+    what look like other people's rows; None when it looks whole."""
+    first, last = span
+    where = f"Row {i + 1} ({_lines(first, last)})"
+    n = len(row)
+    if (
+        n != len(header)
+        and not (n > len(header) and not any(c.strip() for c in row[len(header) :]))
+        and not (named <= n < len(header))
+        and not (short_rows_ok and n < len(header))
+    ):
+        return f"{where} has {n} cell{'s' if n != 1 else ''}, but the first row has {len(header)}."
+    if last > first:
+        return _rows_inside_a_cell(row, where, header, delimiter)
+    return None
+
+
+def _rows_inside_a_cell(row: list[str], where: str, header: list[str], delimiter: str) -> str | None:
+    """The first cell of a row spread over several lines that holds email addresses or whole rows."""
+    for j, cell in enumerate(row):
+        if "\n" not in cell and "\r" not in cell:
             continue
-        if last > first:
-            for j, cell in enumerate(row):
-                if "\n" not in cell and "\r" not in cell:
-                    continue
-                inner = cell.splitlines()
-                emails = len(_EMAIL.findall(cell))
-                rowlike = any(line.count(delimiter) >= max(1, len(header) - 2) for line in inner)
-                if emails or rowlike:
-                    col = header[j].strip() if j < len(header) and header[j].strip() else column_letter(j)
-                    what = (f"{emails} email address{'es' if emails != 1 else ''}" if emails
-                            else "lines that look like whole rows")
-                    damaged.append(f"{where}: the cell in column “{col}” runs over {len(inner)} lines and holds "
-                                   f"{what}, as if other people's rows were inside it.")
-                    break
-    # A quotation mark opened in the last row and never closed: the reader ends the cell at the end of the file.
+        inner = cell.splitlines()
+        emails = len(_EMAIL.findall(cell))
+        rowlike = any(line.count(delimiter) >= max(1, len(header) - 2) for line in inner)
+        if emails or rowlike:
+            col = header[j].strip() if j < len(header) and header[j].strip() else column_letter(j)
+            what = (
+                f"{emails} email address{'es' if emails != 1 else ''}" if emails else "lines that look like whole rows"
+            )
+            return (
+                f"{where}: the cell in column “{col}” runs over {len(inner)} lines and holds "
+                f"{what}, as if other people's rows were inside it."
+            )
+    return None
+
+
+def _unclosed_quote(text: str, rows: list[list[str]], spans: list[tuple[int, int]], delimiter: str) -> str | None:
+    """A quotation mark opened in the last row and never closed: the reader ends the cell at the end of the file."""
     if len(rows) > 1 and any("\n" in c or "\r" in c for c in rows[-1]):
-        tail = "".join(io.StringIO(text, newline="").readlines()[spans[-1][0] - 1:])
+        tail = "".join(io.StringIO(text, newline="").readlines()[spans[-1][0] - 1 :])
         try:
             list(csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True))
         except csv.Error as e:
             if "unexpected end of data" not in str(e):
-                return _raise_damage(damaged, n_lines, rows, source)
+                return None
             first, last = spans[-1]
-            msg = (f"Row {len(rows)} ({_lines(first, last)}): a quotation mark (\") there is opened and never "
-                   "closed.")
-            if not any(d.startswith(f"Row {len(rows)} ") for d in damaged):
-                damaged.append(msg)
-    _raise_damage(damaged, n_lines, rows, source)
+            return f'Row {len(rows)} ({_lines(first, last)}): a quotation mark (") there is opened and never closed.'
+    return None
 
 
 def _raise_damage(damaged: list[str], n_lines: int, rows: list[list[str]], source: str) -> None:
@@ -305,8 +351,10 @@ def _raise_damage(damaged: list[str], n_lines: int, rows: list[list[str]], sourc
     raise QuoteDamageError(
         f"{source} looks damaged, so nothing was changed. The file has {n_lines:,} lines, which read as "
         f"{len(rows):,} rows (the first row holds the questions). " + " ".join(shown) + " This usually comes "
-        "from a quotation mark (\") that is missing or one too many, which joins or splits rows. Open the file in "
-        "a text editor or your spreadsheet program, correct the rows named, save it and upload it again.")
+        'from a quotation mark (") that is missing or one too many, which joins or splits rows. Open the file in '
+        "a text editor or your spreadsheet program, correct the rows named, save it and upload it again."
+    )
+
 
 def _excel_text(v) -> str:
     if v is None:
@@ -316,8 +364,9 @@ def _excel_text(v) -> str:
     return str(v)
 
 
-def grid_from_excel_bytes(data: bytes, source: str = "The Excel file", sheet: str | int = 0,
-                          limits: Limits | None = None) -> Grid:
+def grid_from_excel_bytes(
+    data: bytes, source: str = "The Excel file", sheet: str | int = 0, limits: Limits | None = None
+) -> Grid:
     """An Excel workbook's sheet (by name or position); see ``lib.recruitment.signups.workbooks``."""
     from lib.recruitment.signups.workbooks import grid_from_xlsx
 

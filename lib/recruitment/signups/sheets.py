@@ -47,11 +47,12 @@ from lib.errors import UserError
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_SHEETS_BASE = "https://sheets.googleapis.com"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
-SECRETS_SECTION = "gcp_service_account"     # the table in .streamlit/secrets.toml
+SECRETS_SECTION = "gcp_service_account"  # the table in .streamlit/secrets.toml
 RETRY_STATUSES = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.TOO_MANY_REQUESTS, 500, 502, 503, 504})
 
 
 # --- errors ---------------------------------------------------------------------------
+
 
 class SheetsError(UserError):
     """Any problem reading or writing a Google Sheet; ``str()`` is the message to show."""
@@ -97,10 +98,12 @@ class SheetsDeadlineError(NetworkError):
     pass
 
 
-CAPTIVE_PORTAL = ("The network returned a web page instead of the sheet: are you signed in to the venue's Wi-Fi? "
-                  "Open any website in your browser; if a sign-in or “accept the terms” page appears, complete it, "
-                  "then try again. (Kleroterion asked Google Sheets for the sign-ups, and something on the way "
-                  "answered with a web page.)")
+CAPTIVE_PORTAL = (
+    "The network returned a web page instead of the sheet: are you signed in to the venue's Wi-Fi? "
+    "Open any website in your browser; if a sign-in or “accept the terms” page appears, complete it, "
+    "then try again. (Kleroterion asked Google Sheets for the sign-ups, and something on the way "
+    "answered with a web page.)"
+)
 
 
 # --- the sheet a group uses -------------------------------------------------------------
@@ -111,6 +114,7 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
 @dataclass(frozen=True)
 class SheetRef:
     """A spreadsheet (its web address or its key) and a worksheet (tab) title; None = the first tab."""
+
     spreadsheet: str
     worksheet: str | None = None
 
@@ -118,8 +122,9 @@ class SheetRef:
     def key(self) -> str:
         text = (self.spreadsheet or "").strip()
         if not text:
-            raise BadAddressError("Paste the Google Sheet's web address first "
-                                  "(it looks like https://docs.google.com/spreadsheets/d/…).")
+            raise BadAddressError(
+                "Paste the Google Sheet's web address first (it looks like https://docs.google.com/spreadsheets/d/…)."
+            )
         if _KEY_RE.match(text):
             return text
         try:
@@ -127,10 +132,12 @@ class SheetRef:
         except gspread.exceptions.NoValidUrlKeyFound:
             raise BadAddressError(
                 f"“{text}” does not look like the address of a Google Sheet. Open the sheet in your browser "
-                "and copy the whole address from the address bar (it contains /spreadsheets/d/).") from None
+                "and copy the whole address from the address bar (it contains /spreadsheets/d/)."
+            ) from None
 
 
 # --- the client -------------------------------------------------------------------------
+
 
 class BoundedRetryHTTPClient(HTTPClient):
     """gspread's HTTP client with a configurable API base, timeouts, a bounded retry and a deadline."""
@@ -139,9 +146,9 @@ class BoundedRetryHTTPClient(HTTPClient):
     retries: int = 4
     backoff: float = 1.0
     max_wait: float = 16.0
-    deadline_seconds: float | None = None       # the whole sync, retries included
+    deadline_seconds: float | None = None  # the whole sync, retries included
     max_bytes: int | None = None
-    started: float = 0.0                        # time.monotonic() when the client was made
+    started: float = 0.0  # time.monotonic() when the client was made
     sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def remaining(self) -> float:
@@ -152,11 +159,13 @@ class BoundedRetryHTTPClient(HTTPClient):
     def _past_deadline(self) -> "SheetsDeadlineError":
         from lib.recruitment.signups.sources import deadline_message
 
-        return SheetsDeadlineError(deadline_message("The sheet", time.monotonic() - self.started,
-                                                    self.deadline_seconds or 0))
+        return SheetsDeadlineError(
+            deadline_message("The sheet", time.monotonic() - self.started, self.deadline_seconds or 0)
+        )
 
-    def request(self, method: str, endpoint: str, params=None, data=None, json=None, files=None,
-                headers=None) -> requests.Response:
+    def request(
+        self, method: str, endpoint: str, params=None, data=None, json=None, files=None, headers=None
+    ) -> requests.Response:
         if self.api_base:
             endpoint = endpoint.replace(GOOGLE_SHEETS_BASE, self.api_base, 1)
         attempt = 0
@@ -167,8 +176,17 @@ class BoundedRetryHTTPClient(HTTPClient):
             timeout = self.timeout if isinstance(self.timeout, (int, float)) and self.timeout else 30.0
             timeout = max(0.05, min(float(timeout), left))
             try:
-                response = self.session.request(method=method, url=endpoint, json=json, params=params, data=data,
-                                                files=files, headers=headers, timeout=timeout, stream=True)
+                response = self.session.request(
+                    method=method,
+                    url=endpoint,
+                    json=json,
+                    params=params,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    timeout=timeout,
+                    stream=True,
+                )
                 self._read_body(response)
                 if response.ok:
                     self._check_json(response)
@@ -187,7 +205,7 @@ class BoundedRetryHTTPClient(HTTPClient):
                 last = err
             attempt += 1
             if wait >= self.remaining():
-                raise last                      # no time left for another try: the last failure says why
+                raise last  # no time left for another try: the last failure says why
             self.sleep(wait)
 
     def _read_body(self, response: requests.Response) -> None:
@@ -209,8 +227,10 @@ class BoundedRetryHTTPClient(HTTPClient):
                     response.close()
                     from lib.recruitment.signups.limits import megabytes
 
-                    raise SheetsError(f"Google Sheets sent more than {megabytes(self.max_bytes)} for this sheet, far "
-                                      "more than a sheet of sign-ups needs. Check that you chose the right tab.")
+                    raise SheetsError(
+                        f"Google Sheets sent more than {megabytes(self.max_bytes)} for this sheet, far "
+                        "more than a sheet of sign-ups needs. Check that you chose the right tab."
+                    )
                 chunks.append(chunk)
         except ReadTimeoutError:
             raise requests.Timeout() from None
@@ -229,10 +249,10 @@ class BoundedRetryHTTPClient(HTTPClient):
             raise NotJsonError(CAPTIVE_PORTAL)
 
     def _wait(self, attempt: int, retry_after: str | None) -> float:
-        wait = self.backoff * (2 ** attempt)
+        wait = self.backoff * (2**attempt)
         if retry_after:
             try:
-                wait = max(wait, float(retry_after))     # the server knows best, within max_wait
+                wait = max(wait, float(retry_after))  # the server knows best, within max_wait
             except ValueError:
                 pass
         return max(0.0, min(wait, self.max_wait))
@@ -247,7 +267,8 @@ def _credentials(info: dict, api_base: str | None):
         raise CredentialsError(
             "The Google service account key in .streamlit/secrets.toml (the [gcp_service_account] section) "
             f"is incomplete: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing. Copy every "
-            "line of the key file you downloaded from Google into that section (docs/GOOGLE_SHEETS.md shows how).")
+            "line of the key file you downloaded from Google into that section (docs/GOOGLE_SHEETS.md shows how)."
+        )
     if api_base and info["token_uri"].rstrip("/") == GOOGLE_TOKEN_URI:
         info["token_uri"] = api_base.rstrip("/") + "/token"
     try:
@@ -256,12 +277,30 @@ def _credentials(info: dict, api_base: str | None):
         raise CredentialsError(
             "The private key of the Google service account in .streamlit/secrets.toml (the [gcp_service_account] "
             f"section) could not be read ({type(e).__name__}). Paste the private_key exactly as it is in the key "
-            "file, between triple quotes, including the BEGIN and END lines.") from None
+            "file, between triple quotes, including the BEGIN and END lines."
+        ) from None
 
 
-def make_client(credentials_info: dict, *, api_base: str | None = None, timeout: float = 30,
-                retries: int = 4, backoff: float = 1.0, max_wait: float = 16.0, deadline: float | None = None,
-                max_bytes: int | None = None) -> gspread.Client:
+class _Client(gspread.Client):
+    """gspread's client, with what Kleroterion's messages and deadlines read back from it."""
+
+    service_account_email: str  # for messages
+    kl_timeout: float  # seconds per request
+    kl_started: float  # time.monotonic() when the client was made
+    kl_deadline: float | None  # seconds from kl_started that everything must end within
+
+
+def make_client(
+    credentials_info: dict,
+    *,
+    api_base: str | None = None,
+    timeout: float = 30,
+    retries: int = 4,
+    backoff: float = 1.0,
+    max_wait: float = 16.0,
+    deadline: float | None = None,
+    max_bytes: int | None = None,
+) -> gspread.Client:
     """The real gspread client for a service account, with timeouts, a bounded retry and a deadline.
 
     ``deadline``: seconds from now that everything this client does must end within (None: no
@@ -269,13 +308,22 @@ def make_client(credentials_info: dict, *, api_base: str | None = None, timeout:
     creds = _credentials(credentials_info, api_base)
     base = api_base.rstrip("/") if api_base else None
     started = time.monotonic()
-    cls = type("KleroterionHTTPClient", (BoundedRetryHTTPClient,),
-               {"api_base": base, "retries": max(0, int(retries)), "backoff": float(backoff),
-                "max_wait": float(max_wait), "deadline_seconds": deadline, "max_bytes": max_bytes,
-                "started": started})
-    client = gspread.Client(auth=creds, http_client=cls)
+    cls = type(
+        "KleroterionHTTPClient",
+        (BoundedRetryHTTPClient,),
+        {
+            "api_base": base,
+            "retries": max(0, int(retries)),
+            "backoff": float(backoff),
+            "max_wait": float(max_wait),
+            "deadline_seconds": deadline,
+            "max_bytes": max_bytes,
+            "started": started,
+        },
+    )
+    client = _Client(auth=creds, http_client=cls)
     client.set_timeout(timeout)
-    client.service_account_email = creds.service_account_email     # for messages
+    client.service_account_email = creds.service_account_email  # for messages
     client.kl_timeout = timeout
     client.kl_started = started
     client.kl_deadline = deadline
@@ -283,7 +331,7 @@ def make_client(credentials_info: dict, *, api_base: str | None = None, timeout:
     return client
 
 
-def _bound_token_requests(creds, client: gspread.Client) -> None:
+def _bound_token_requests(creds, client: _Client) -> None:
     """The sign-in (token) request goes through google-auth's own session: give it the same deadline."""
     session = client.http_client.session
     auth_request = getattr(session, "_auth_request", None)
@@ -291,20 +339,19 @@ def _bound_token_requests(creds, client: gspread.Client) -> None:
         return
     plain = auth_request.__call__
 
-    class _Bounded(type(auth_request)):
-        def __call__(self, url, method="GET", body=None, headers=None, timeout=None, **kwargs):
-            left = float("inf") if client.kl_deadline is None else \
-                client.kl_started + client.kl_deadline - time.monotonic()
-            if left <= 0:
-                raise requests.Timeout()
-            timeout = min(timeout or 120, left, client.kl_timeout or 30)
-            response = plain(url, method=method, body=body, headers=headers, timeout=timeout, **kwargs)
-            data = getattr(response, "data", b"") or b""
-            if getattr(response, "status", None) == 200 and data.lstrip()[:1] not in (b"{", b"["):
-                raise NotJsonError(CAPTIVE_PORTAL)      # a sign-in page where Google's token should be
-            return response
+    def bounded_call(self, url, method="GET", body=None, headers=None, timeout=None, **kwargs):
+        left = float("inf") if client.kl_deadline is None else client.kl_started + client.kl_deadline - time.monotonic()
+        if left <= 0:
+            raise requests.Timeout()
+        timeout = min(timeout or 120, left, client.kl_timeout or 30)
+        response = plain(url, method=method, body=body, headers=headers, timeout=timeout, **kwargs)
+        data = getattr(response, "data", b"") or b""
+        if getattr(response, "status", None) == 200 and data.lstrip()[:1] not in (b"{", b"["):
+            raise NotJsonError(CAPTIVE_PORTAL)  # a sign-in page where Google's token should be
+        return response
 
-    auth_request.__class__ = _Bounded
+    # google-auth's request class, with its calls bounded (made with type(): the base is only known here)
+    auth_request.__class__ = type("_Bounded", (type(auth_request),), {"__call__": bounded_call})
 
 
 def service_account_email(client: gspread.Client) -> str:
@@ -313,8 +360,10 @@ def service_account_email(client: gspread.Client) -> str:
 
 # --- turning failures into plain words --------------------------------------------------
 
-def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing: str,  # noqa: C901 - maps each Google API error to its own plain message
-               started: float | None = None) -> SheetsError:
+
+def _translate(
+    err: BaseException, client: gspread.Client, ref: SheetRef, doing: str, started: float | None = None
+) -> SheetsError:
     from google.auth import exceptions as gexc
 
     email = service_account_email(client)
@@ -327,55 +376,78 @@ def _translate(err: BaseException, client: gspread.Client, ref: SheetRef, doing:
         return CredentialsError(
             f"Google did not accept the service account key in .streamlit/secrets.toml ({email}): "
             "the key may have been deleted or replaced, or copied incompletely. Create a new key for the "
-            "service account, put it in the [gcp_service_account] section, restart the app and try again.")
+            "service account, put it in the [gcp_service_account] section, restart the app and try again."
+        )
     if isinstance(err, (json.JSONDecodeError, requests.exceptions.JSONDecodeError)) or (
-            isinstance(err, gexc.GoogleAuthError) and _looks_like_html(err)):
+        isinstance(err, gexc.GoogleAuthError) and _looks_like_html(err)
+    ):
         return NotJsonError(CAPTIVE_PORTAL)
-    if isinstance(err, (requests.Timeout,)) or (isinstance(err, gexc.TransportError) and "timed out" in str(err).lower()):
-        now = time.monotonic()
-        in_all = now - getattr(client, "kl_started", now)
-        deadline = getattr(client, "kl_deadline", None)
-        if deadline is not None and in_all >= deadline - 0.5:
-            from lib.recruitment.signups.sources import deadline_message
-
-            return SheetsDeadlineError(deadline_message("The sheet", in_all, deadline))
-        waited = now - (started if started is not None else now)
-        shown = f"{waited:.1f}" if waited < 10 else f"{waited:.0f}"
-        return NetworkError(
-            f"Google Sheets did not answer within {shown} seconds while {doing}. "
-            "Check the internet connection and try again in a minute.")
+    if isinstance(err, (requests.Timeout,)) or (
+        isinstance(err, gexc.TransportError) and "timed out" in str(err).lower()
+    ):
+        return _timed_out(client, doing, started)
     if isinstance(err, (requests.ConnectionError, gexc.TransportError)):
         return NetworkError(
             f"Kleroterion could not reach Google Sheets while {doing}: the computer seems to have no internet "
-            "connection, or Google cannot be reached from it. Check the connection and try again.")
+            "connection, or Google cannot be reached from it. Check the connection and try again."
+        )
     if isinstance(err, APIError):
-        status = err.response.status_code
-        if status == 429:
-            return RateLimitedError(
-                "Google Sheets is refusing requests because too many were made (429) — wait a minute and sync "
-                "again; your last good data is kept.")
-        if status == 404:
-            return _not_found(ref, email, 404)
-        if status == 403:
-            return _not_found(ref, email, 403)
-        if status == 401:
-            return CredentialsError(
-                f"Google did not accept the service account's sign-in ({email}). Check the "
-                "[gcp_service_account] section of .streamlit/secrets.toml, restart the app and try again.")
-        if status >= 500 or status == 408:
-            return GoogleUnavailableError(
-                f"Google Sheets had a problem on its side (error {status}) several times in a row while {doing}. "
-                "This usually passes: try again in a few minutes.")
-        return SheetsError(f"Google Sheets refused the request while {doing} (error {status}: "
-                           f"{err.error.get('message', '')}).")
-    return SheetsError(f"Kleroterion could not read the answer from Google Sheets while {doing} (it was cut off or "
-                       "garbled on the way). Check the internet connection and try again in a minute.")
+        return _refused(err, ref, email, doing)
+    return SheetsError(
+        f"Kleroterion could not read the answer from Google Sheets while {doing} (it was cut off or "
+        "garbled on the way). Check the internet connection and try again in a minute."
+    )
+
+
+def _timed_out(client: gspread.Client, doing: str, started: float | None) -> SheetsError:
+    """A request that timed out: the whole sync's deadline, or this one request's wait."""
+    now = time.monotonic()
+    in_all = now - getattr(client, "kl_started", now)
+    deadline = getattr(client, "kl_deadline", None)
+    if deadline is not None and in_all >= deadline - 0.5:
+        from lib.recruitment.signups.sources import deadline_message
+
+        return SheetsDeadlineError(deadline_message("The sheet", in_all, deadline))
+    waited = now - (started if started is not None else now)
+    shown = f"{waited:.1f}" if waited < 10 else f"{waited:.0f}"
+    return NetworkError(
+        f"Google Sheets did not answer within {shown} seconds while {doing}. "
+        "Check the internet connection and try again in a minute."
+    )
+
+
+def _refused(err: APIError, ref: SheetRef, email: str, doing: str) -> SheetsError:
+    """Google's answer with an error status, in plain words (one message per status)."""
+    status = err.response.status_code
+    if status == 429:
+        return RateLimitedError(
+            "Google Sheets is refusing requests because too many were made (429) — wait a minute and sync "
+            "again; your last good data is kept."
+        )
+    if status == 404:
+        return _not_found(ref, email, 404)
+    if status == 403:
+        return _not_found(ref, email, 403)
+    if status == 401:
+        return CredentialsError(
+            f"Google did not accept the service account's sign-in ({email}). Check the "
+            "[gcp_service_account] section of .streamlit/secrets.toml, restart the app and try again."
+        )
+    if status >= 500 or status == 408:
+        return GoogleUnavailableError(
+            f"Google Sheets had a problem on its side (error {status}) several times in a row while {doing}. "
+            "This usually passes: try again in a few minutes."
+        )
+    return SheetsError(
+        f"Google Sheets refused the request while {doing} (error {status}: {err.error.get('message', '')})."
+    )
 
 
 def _looks_like_html(err: BaseException) -> bool:
     text = " ".join(str(a) for a in getattr(err, "args", ()))
-    return "<html" in text.lower() or "<!doctype" in text.lower() or "JSONDecodeError" in text \
-        or "Expecting value" in text
+    return (
+        "<html" in text.lower() or "<!doctype" in text.lower() or "JSONDecodeError" in text or "Expecting value" in text
+    )
 
 
 def _not_found(ref: SheetRef, email: str, status: int) -> SpreadsheetNotFoundError:
@@ -383,7 +455,8 @@ def _not_found(ref: SheetRef, email: str, status: int) -> SpreadsheetNotFoundErr
     return SpreadsheetNotFoundError(
         f"The spreadsheet {ref.spreadsheet.strip()} {what}. Check the address, and share the sheet with "
         f"{email} (in Google Sheets: Share, paste that address, choose Viewer — or Editor if the draw results "
-        "are to be written back).")
+        "are to be written back)."
+    )
 
 
 def _open(client: gspread.Client, ref: SheetRef) -> gspread.Spreadsheet:
@@ -404,12 +477,13 @@ def _find_worksheet(sh: gspread.Spreadsheet, title: str | None) -> gspread.Works
         return " ".join(s.split()).casefold()
 
     close = [ws for ws in sheets if norm(ws.title) == norm(title)]
-    if len(close) == 1:   # "Form responses 1" vs "Form Responses 1"
+    if len(close) == 1:  # "Form responses 1" vs "Form Responses 1"
         return close[0]
     names = ", ".join(f"“{ws.title}”" for ws in sheets)
     raise WorksheetMissingError(
         f"The spreadsheet “{sh.title}” has no tab called “{title}”. Its tabs are: {names}. "
-        "Type the tab's name exactly as it is shown at the bottom of the sheet.")
+        "Type the tab's name exactly as it is shown at the bottom of the sheet."
+    )
 
 
 def _guard(client: gspread.Client, ref: SheetRef, doing: str, fn: Callable[[], Any]) -> Any:
@@ -418,35 +492,47 @@ def _guard(client: gspread.Client, ref: SheetRef, doing: str, fn: Callable[[], A
     started = time.monotonic()
     try:
         return fn()
-    except (SheetsError, SpreadsheetNotFound, PermissionError, APIError, requests.RequestException,
-            gexc.GoogleAuthError, json.JSONDecodeError) as e:
+    except (
+        SheetsError,
+        SpreadsheetNotFound,
+        PermissionError,
+        APIError,
+        requests.RequestException,
+        gexc.GoogleAuthError,
+        json.JSONDecodeError,
+    ) as e:
         raise _translate(e, client, ref, doing, started) from None
-    except WorksheetNotFound:   # pragma: no cover - _find_worksheet looks tabs up itself
+    except WorksheetNotFound:  # pragma: no cover - _find_worksheet looks tabs up itself
         raise WorksheetMissingError(f"The spreadsheet has no tab called “{ref.worksheet}”.") from None
 
 
 # --- reading ----------------------------------------------------------------------------
 
+
 def fetch_values(client: gspread.Client, ref: SheetRef) -> list[list[str]]:
     """All cells of the worksheet as text (``get_all_values()``), rows padded to one width."""
+
     def read() -> tuple[str, list[list[str]]]:
         ws = _find_worksheet(_open(client, ref), ref.worksheet)
         return ws.title, ws.get_all_values(value_render_option=gspread.utils.ValueRenderOption.formatted)
 
     title, values = _guard(client, ref, "reading the sheet", read)
-    while values and not any(values[-1]):      # an empty tab comes back as [[]]
+    while values and not any(values[-1]):  # an empty tab comes back as [[]]
         values.pop()
     if not values:
         raise EmptySheetError(
             f"The tab “{title}” is empty: it has not even a row of questions. Check that you chose the tab "
-            "that the form writes its answers to.")
+            "that the form writes its answers to."
+        )
     return values
 
 
 # --- writing back -----------------------------------------------------------------------
 
-def write_worksheet(client: gspread.Client, ref: SheetRef, title: str, header: Sequence[str],
-                    rows: Sequence[Sequence[Any]]) -> str:
+
+def write_worksheet(
+    client: gspread.Client, ref: SheetRef, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> str:
     """Create the tab ``title`` in ``ref``'s spreadsheet (or empty it) and write header + rows as text."""
     title = (title or "").strip()
     if not title:

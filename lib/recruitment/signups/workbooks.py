@@ -23,13 +23,16 @@ from lib.recruitment.signups.limits import Limits, cell_too_long, too_big, too_m
 
 
 def _not_excel(source: str) -> SheetFormatError:
-    return SheetFormatError(f"{source} could not be opened as an Excel workbook (.xlsx). "
-                            "Save it as .xlsx or CSV and upload it again.")
+    return SheetFormatError(
+        f"{source} could not be opened as an Excel workbook (.xlsx). Save it as .xlsx or CSV and upload it again."
+    )
 
 
 def _not_ods(source: str) -> SheetFormatError:
-    return SheetFormatError(f"{source} could not be opened as an OpenDocument spreadsheet (.ods). "
-                            "Save it again as .ods (or as CSV) and upload it again.")
+    return SheetFormatError(
+        f"{source} could not be opened as an OpenDocument spreadsheet (.ods). "
+        "Save it again as .ods (or as CSV) and upload it again."
+    )
 
 
 def open_zip(data: bytes, source: str, limits: Limits, not_it) -> zipfile.ZipFile:
@@ -60,13 +63,14 @@ def _pick(names: list[str], sheet: str | int | None, source: str) -> int:
 
 # --- Excel ----------------------------------------------------------------------------------
 
+
 def _load_xlsx(data: bytes, source: str, limits: Limits):
     import openpyxl  # only needed for Excel uploads
 
     open_zip(data, source, limits, _not_excel).close()
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:   # openpyxl raises many kinds of errors on a broken file
+    except Exception:  # openpyxl raises many kinds of errors on a broken file
         raise _not_excel(source) from None
 
 
@@ -78,49 +82,22 @@ def xlsx_sheet_names(data: bytes, source: str = "The Excel file", limits: Limits
         wb.close()
 
 
-def grid_from_xlsx(data: bytes, source: str = "The Excel file", sheet: str | int | None = 0,  # noqa: C901 - a reader for the workbook's cell types, each handled where it is met
-                   limits: Limits | None = None) -> Grid:
-    from openpyxl.utils import range_boundaries
-
+def grid_from_xlsx(
+    data: bytes, source: str = "The Excel file", sheet: str | int | None = 0, limits: Limits | None = None
+) -> Grid:
     limits = limits or Limits.from_config()
     wb = _load_xlsx(data, source, limits)
     try:
         ws = wb[wb.sheetnames[_pick(list(wb.sheetnames), sheet, source)]]
         if not hasattr(ws, "iter_rows"):
-            raise SheetFormatError(f"{source}: the sheet “{ws.title}” is a chart, not a table of sign-ups. "
-                                   "Choose the sheet that holds the sign-ups.")
+            raise SheetFormatError(
+                f"{source}: the sheet “{ws.title}” is a chart, not a table of sign-ups. "
+                "Choose the sheet that holds the sign-ups."
+            )
         where = f"{source}, sheet “{ws.title}”" if len(wb.sheetnames) > 1 else source
+        _check_xlsx_dimension(ws, where, limits)
         try:
-            dim = ws.calculate_dimension()
-            _c0, _r0, max_col, max_row = range_boundaries(dim)
-        except Exception:   # no dimension recorded: the rows are counted while reading
-            max_col = max_row = None
-        if max_row and max_row - 1 > limits.rows:
-            raise too_many_rows(where, max_row, limits)
-        if max_col and max_col > limits.columns:
-            raise too_many_columns(where, max_col, limits)
-        rows: list[list[str]] = []
-        blank_run = 0
-        try:
-            for i, values in enumerate(ws.iter_rows(values_only=True)):
-                cells = [_excel_text(v) for v in values]
-                while cells and cells[-1] == "":
-                    cells.pop()
-                if not cells:
-                    blank_run += 1                  # kept only if a filled row follows
-                    continue
-                if i > limits.rows:
-                    raise too_many_rows(where, i, limits, at_least=True)
-                if len(cells) > limits.columns:
-                    raise too_many_columns(where, len(cells), limits)
-                for j, c in enumerate(cells):
-                    if len(c) > limits.cell_chars:
-                        raise cell_too_long(where, i + 1, column_letter(j) if i == 0 else (
-                            rows[0][j] if rows and j < len(rows[0]) and rows[0][j] else column_letter(j)),
-                            len(c), limits)
-                rows.extend([[]] * blank_run)
-                blank_run = 0
-                rows.append(cells)
+            rows = _xlsx_rows(ws, where, limits)
         except UserError:
             raise
         except Exception:
@@ -128,6 +105,53 @@ def grid_from_xlsx(data: bytes, source: str = "The Excel file", sheet: str | int
     finally:
         wb.close()
     return grid_from_rows(rows, where, limits)
+
+
+def _check_xlsx_dimension(ws, where: str, limits: Limits) -> None:
+    """Refuse a sheet whose recorded size (its "dimension") is above the limits, before reading it."""
+    from openpyxl.utils import range_boundaries
+
+    try:
+        dim = ws.calculate_dimension()
+        _c0, _r0, max_col, max_row = range_boundaries(dim)
+    except Exception:  # no dimension recorded: the rows are counted while reading
+        max_col = max_row = None
+    if max_row and max_row - 1 > limits.rows:
+        raise too_many_rows(where, max_row, limits)
+    if max_col and max_col > limits.columns:
+        raise too_many_columns(where, max_col, limits)
+
+
+def _xlsx_rows(ws, where: str, limits: Limits) -> list[list[str]]:
+    """The sheet's rows as text, trailing blank cells and rows dropped, within the limits."""
+    rows: list[list[str]] = []
+    blank_run = 0
+    for i, values in enumerate(ws.iter_rows(values_only=True)):
+        cells = [_excel_text(v) for v in values]
+        while cells and cells[-1] == "":
+            cells.pop()
+        if not cells:
+            blank_run += 1  # kept only if a filled row follows
+            continue
+        if i > limits.rows:
+            raise too_many_rows(where, i, limits, at_least=True)
+        if len(cells) > limits.columns:
+            raise too_many_columns(where, len(cells), limits)
+        for j, c in enumerate(cells):
+            if len(c) > limits.cell_chars:
+                raise cell_too_long(
+                    where,
+                    i + 1,
+                    column_letter(j)
+                    if i == 0
+                    else (rows[0][j] if rows and j < len(rows[0]) and rows[0][j] else column_letter(j)),
+                    len(c),
+                    limits,
+                )
+        rows.extend([[]] * blank_run)
+        blank_run = 0
+        rows.append(cells)
+    return rows
 
 
 # --- OpenDocument -----------------------------------------------------------------------------
@@ -151,21 +175,21 @@ class _OdsReader:
         self.in_table = False
         self.row: list[str] | None = None
         self.row_repeat = 1
-        self.row_index = 0                      # sheet rows seen so far in the wanted table
+        self.row_index = 0  # sheet rows seen so far in the wanted table
         self.pending_blank = 0
         self.cell: list[str] | None = None
         self.cell_len = 0
         self.cell_repeat = 1
         self.paragraphs = 0
-        self.skip = 0                           # inside a comment (office:annotation)
-        self.p_depth = 0                        # inside a paragraph of a cell
+        self.skip = 0  # inside a comment (office:annotation)
+        self.p_depth = 0  # inside a paragraph of a cell
         self._blank_cells = 0
         self.cell_value = ""
 
     def where(self) -> str:
         return f"{self.source}, sheet “{self.names[-1]}”" if self.names else self.source
 
-    def start(self, name: str, attrs: dict) -> None:  # noqa: C901 - a SAX handler: one branch per element of the spreadsheet format
+    def start(self, name: str, attrs: dict) -> None:
         ns, _, local = name.rpartition(" ")
         if self.skip:
             if ns == _OFFICE and local == "annotation":
@@ -181,28 +205,39 @@ class _OdsReader:
             self.row = []
             self.row_repeat = _count(attrs.get(f"{_TABLE} number-rows-repeated"))
         elif ns == _TABLE and local in ("table-cell", "covered-table-cell") and self.row is not None:
-            self.cell = []
-            self.cell_len = 0
-            self.paragraphs = 0
-            self.cell_repeat = _count(attrs.get(f"{_TABLE} number-columns-repeated"))
-            self.cell_value = (attrs.get(f"{_OFFICE} value") or attrs.get(f"{_OFFICE} date-value")
-                               or attrs.get(f"{_OFFICE} string-value") or "")
+            self._start_cell(attrs)
         elif ns == _OFFICE and local == "annotation":
             self.skip = 1
         elif self.cell is not None and ns == _TEXT:
-            if local == "p" or local == "h":
-                if self.paragraphs:
-                    self._add("\n")
-                self.paragraphs += 1
-                self.p_depth += 1
-            elif local == "s":
-                self._add(" " * min(_count(attrs.get(f"{_TEXT} c")), self.limits.cell_chars + 1))
-            elif local == "tab":
-                self._add("\t")
-            elif local == "line-break":
-                self._add("\n")
+            self._start_text(local, attrs)
 
-    def end(self, name: str) -> None:  # noqa: C901 - a SAX handler: one branch per element of the spreadsheet format
+    def _start_cell(self, attrs: dict) -> None:
+        self.cell = []
+        self.cell_len = 0
+        self.paragraphs = 0
+        self.cell_repeat = _count(attrs.get(f"{_TABLE} number-columns-repeated"))
+        self.cell_value = (
+            attrs.get(f"{_OFFICE} value")
+            or attrs.get(f"{_OFFICE} date-value")
+            or attrs.get(f"{_OFFICE} string-value")
+            or ""
+        )
+
+    def _start_text(self, local: str, attrs: dict) -> None:
+        """An element of a cell's text: a paragraph, spaces, a tab or a line break."""
+        if local == "p" or local == "h":
+            if self.paragraphs:
+                self._add("\n")
+            self.paragraphs += 1
+            self.p_depth += 1
+        elif local == "s":
+            self._add(" " * min(_count(attrs.get(f"{_TEXT} c")), self.limits.cell_chars + 1))
+        elif local == "tab":
+            self._add("\t")
+        elif local == "line-break":
+            self._add("\n")
+
+    def end(self, name: str) -> None:
         ns, _, local = name.rpartition(" ")
         if self.skip:
             if ns == _OFFICE and local == "annotation":
@@ -213,41 +248,52 @@ class _OdsReader:
         if ns == _TEXT and local in ("p", "h") and self.p_depth:
             self.p_depth -= 1
         elif ns == _TABLE and local in ("table-cell", "covered-table-cell") and self.cell is not None:
-            text = "".join(self.cell) if self.paragraphs else self.cell_value
-            row = self.row
-            if text:
-                row.extend([""] * self._blank_cells)
-                self._blank_cells = 0
-                if len(row) + self.cell_repeat > self.limits.columns:
-                    raise too_many_columns(self.where(), len(row) + self.cell_repeat, self.limits)
-                row.extend([text] * self.cell_repeat)
-            else:
-                self._blank_cells = self._blank_cells + self.cell_repeat
-            self.cell = None
+            self._end_cell(self.cell, self.row)
         elif ns == _TABLE and local == "table-row" and self.row is not None:
-            self._blank_cells = 0
-            row, self.row = self.row, None
-            first = self.row_index + 1          # this row's number in the sheet
-            self.row_index += self.row_repeat
-            if not row:
-                self.pending_blank += self.row_repeat
-                return
-            if self.row_index - 1 > self.limits.rows:
-                self.too_many = True
-                self.filled_rows = self.row_index - 1
-                return                          # counted, not kept
-            for j, c in enumerate(row):
-                if len(c) > self.limits.cell_chars:
-                    head = self.rows[0] if self.rows else []
-                    col = head[j] if j < len(head) and head[j] else column_letter(j)
-                    raise cell_too_long(self.where(), first, col, len(c), self.limits)
-            self.rows.extend([[]] * self.pending_blank)
-            self.pending_blank = 0
-            self.rows.extend([list(row) for _ in range(self.row_repeat)])
+            self._end_row(self.row)
         elif ns == _TABLE and local == "table":
             self.in_table = False
             if self.want is not None:
                 raise _Stop
+
+    def _end_cell(self, cell: list[str], row: list[str] | None) -> None:
+        """Add the cell's text (as many times as it is repeated) to its row; blank cells count until a
+        filled one follows (trailing blank cells are dropped)."""
+        text = "".join(cell) if self.paragraphs else self.cell_value
+        if text:
+            if row is None:  # a cell is only started inside a row: read as a broken file
+                raise ValueError("a cell outside a row")
+            row.extend([""] * self._blank_cells)
+            self._blank_cells = 0
+            if len(row) + self.cell_repeat > self.limits.columns:
+                raise too_many_columns(self.where(), len(row) + self.cell_repeat, self.limits)
+            row.extend([text] * self.cell_repeat)
+        else:
+            self._blank_cells = self._blank_cells + self.cell_repeat
+        self.cell = None
+
+    def _end_row(self, row: list[str]) -> None:
+        """Keep the row (as many times as it is repeated) after the blank rows before it; blank rows count
+        until a filled one follows; rows past the limit are counted, not kept."""
+        self._blank_cells = 0
+        self.row = None
+        first = self.row_index + 1  # this row's number in the sheet
+        self.row_index += self.row_repeat
+        if not row:
+            self.pending_blank += self.row_repeat
+            return
+        if self.row_index - 1 > self.limits.rows:
+            self.too_many = True
+            self.filled_rows = self.row_index - 1
+            return  # counted, not kept
+        for j, c in enumerate(row):
+            if len(c) > self.limits.cell_chars:
+                head = self.rows[0] if self.rows else []
+                col = head[j] if j < len(head) and head[j] else column_letter(j)
+                raise cell_too_long(self.where(), first, col, len(c), self.limits)
+        self.rows.extend([[]] * self.pending_blank)
+        self.pending_blank = 0
+        self.rows.extend([list(row) for _ in range(self.row_repeat)])
 
     def text(self, data: str) -> None:
         if self.cell is not None and not self.skip and self.in_table and self.p_depth:
@@ -261,7 +307,8 @@ class _OdsReader:
             j = len(self.row or []) + self._blank_cells
             col = head[j] if j < len(head) and head[j] and row_no > 1 else column_letter(j)
             raise cell_too_long(self.where(), row_no, col, self.cell_len, self.limits)
-        self.cell.append(s)
+        if self.cell is not None:  # text is only added inside a cell
+            self.cell.append(s)
 
 
 def _count(raw) -> int:
@@ -311,11 +358,14 @@ def ods_sheet_names(data: bytes, source: str = "The OpenDocument file", limits: 
     return _parse_ods(data, None, source, limits or Limits.from_config()).names
 
 
-def grid_from_ods(data: bytes, source: str = "The OpenDocument file", sheet: str | int | None = 0,
-                  limits: Limits | None = None) -> Grid:
+def grid_from_ods(
+    data: bytes, source: str = "The OpenDocument file", sheet: str | int | None = 0, limits: Limits | None = None
+) -> Grid:
     limits = limits or Limits.from_config()
-    names = ods_sheet_names(data, source, limits) if isinstance(sheet, str) and sheet else None
-    index = _pick(names, sheet, source) if names is not None else (sheet or 0)
+    if isinstance(sheet, str) and sheet:
+        index = _pick(ods_sheet_names(data, source, limits), sheet, source)
+    else:
+        index = sheet if isinstance(sheet, int) else 0
     reader = _parse_ods(data, index, source, limits)
     if index >= len(reader.names):
         _pick(reader.names, sheet, source)
