@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from lib.draws.feasibility import apply_quota_changes, feasibility_labels, quota_changes
 from lib.draws.records import (DEFAULT_M, DrawError, DrawRecord, FrozenInputs, draw_instance, first_public_draw,
@@ -90,8 +90,6 @@ class EngineState:
 
 
 _ENGINES: dict[int, EngineState] = {}       # by the computing thread's id
-
-
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -110,62 +108,78 @@ def _level_of(message: str) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def prepare_lottery(work: Instance, *, relaxation: list, M: int, time_limit: float | None, legacy_seconds: float,  # noqa: C901 - draws.py is edited on main now: split by concern after (issue 14)
-             context: ReplacementContext | None, progress: Progress, pseudonymise: bool,
-             secret: str | None = None, settle_after: float | None = None, objective: str = "leximin") -> dict:
-    """LEXIMIN (or Goldilocks: ``objective``) → M panels → freeze, plus the greedy comparison. Returns the
-    record's columns.
+@dataclass
+class _Clock:
+    """How far a computation is, for the progress bar: what the optimiser said last, against the time it may take
+    (``limit`` grows when a try is allowed longer)."""
 
-    The optimiser runs in a worker process with a hard deadline (lib/sortition/worker.py), so a solver
-    that never returns cannot hang the draw; it stops by itself ``settle_after`` seconds into the
-    computation once the smallest chance is proven the best possible."""
-    from lib.sortition.leximin import LeximinError
-    from lib.sortition.rounding import round_to_uniform
-    from lib.sortition.worker import lottery_in_worker
+    state: EngineState
+    objective: str
+    limit: float
+    t0: float
 
-    t0 = time.perf_counter()
-    limit = time_limit if time_limit is not None else default_time_limit()
-    settle = default_settle_seconds() if settle_after is None else settle_after
-    state = EngineState(settle=settle)
-    with _ENGINES_LOCK:
-        _ENGINES[threading.get_ident()] = state
-
-    def lex_progress(message: str, fraction: float) -> None:
-        elapsed = time.perf_counter() - t0
+    def note(self, message: str) -> None:
+        """Follow the optimiser's levels: from level 2 on (or the later stages) the smallest chance is proven."""
         lv = _level_of(message)
         if lv is not None:
-            state.level, state.levels = lv
-            state.proven = state.proven or lv[0] >= 2
+            self.state.level, self.state.levels = lv
+            self.state.proven = self.state.proven or lv[0] >= 2
         if message.startswith("Stage "):
-            state.proven = True
-        if objective == "goldilocks":   # no levels: one balance between the smallest and the largest chance
+            self.state.proven = True
+
+    def words(self) -> tuple[float, str]:
+        """(fraction of the optimiser's part done, the sentence under the progress bar)."""
+        elapsed = time.perf_counter() - self.t0
+        limit, state = self.limit, self.state
+        if self.objective == "goldilocks":  # no levels: one balance between the smallest and the largest chance
             frac = max(0.0, min(1.0, elapsed / limit)) if limit else 0.0
-            text = (f"Finding the most balanced lottery: nobody too unlikely, nobody nearly certain "
-                    f"({_duration(elapsed)} so far; it stops after {_duration(limit)} at the latest)")
-        elif state.proven:
+            return frac, (
+                f"Finding the most balanced lottery: nobody too unlikely, nobody nearly certain "
+                f"({_duration(elapsed)} so far; it stops after {_duration(limit)} at the latest)"
+            )
+        if state.proven:
             end = min(limit, max(state.settle, elapsed + 1)) if limit else max(state.settle, elapsed + 1)
-            frac = max(0.0, min(1.0, elapsed / end))
-            where = (f"level {state.level} of about {state.levels}" if state.levels else "the later stages")
-            text = (f"The smallest chance is proven the best possible. Now evening out the other chances: {where} "
-                    f"({_duration(elapsed)} so far; it stops after {_duration(end)} at the latest)")
-        else:
-            frac = max(0.0, min(1.0, elapsed / limit)) if limit else 0.0
-            text = (f"Finding the best possible smallest chance ({_duration(elapsed)} so far; it stops after "
-                    f"{_duration(limit)} at the latest)")
-        progress(0.05 + 0.65 * frac, text)
+            where = f"level {state.level} of about {state.levels}" if state.levels else "the later stages"
+            return max(0.0, min(1.0, elapsed / end)), (
+                f"The smallest chance is proven the best possible. Now evening out the other chances: {where} "
+                f"({_duration(elapsed)} so far; it stops after {_duration(end)} at the latest)"
+            )
+        frac = max(0.0, min(1.0, elapsed / limit)) if limit else 0.0
+        return frac, (
+            f"Finding the best possible smallest chance ({_duration(elapsed)} so far; it stops after "
+            f"{_duration(limit)} at the latest)"
+        )
 
-    progress(0.05, "Finding the fairest lottery")
-    stop = threading.Event()
 
-    def heartbeat() -> None:   # the optimiser may be silent for a long time: keep the bar moving
-        while not stop.wait(1.0):
-            lex_progress("", 0.0)
+def _optimise(work: Instance, clock: _Clock, report: Callable[[str, float], None]) -> Any:
+    """The optimiser's distribution, from the worker process. When the time limit runs out before any lottery
+    was found (a busy or slow computer), it is allowed twice as long, twice at most, rather than give up."""
+    from lib.sortition.leximin import LeximinError
+    from lib.sortition.worker import lottery_in_worker
 
-    def started(control) -> None:
+    state = clock.state
+    settle = state.settle  # as the computation started (the page may extend it later, through the worker)
+
+    def started(control: object) -> None:
         state.control = control
 
-    # The greedy draw's chances are estimated here while the worker process computes the fair lottery:
-    # this process only waits for it, so the comparison costs no extra time on a machine with two cores.
+    attempt_limit = clock.limit
+    for attempt in range(3):
+        try:
+            return lottery_in_worker(work, objective=clock.objective, time_limit=attempt_limit, progress=report,
+                                     settle_after=settle, on_start=started, should_stop=lambda: state.stopped)
+        except LeximinError:
+            if attempt == 2 or state.stopped:
+                raise
+            attempt_limit = attempt_limit * 2
+            clock.limit = clock.limit + attempt_limit
+    raise AssertionError("unreachable: the third try returns or raises")
+
+
+def _greedy_comparison(work: Instance, legacy_seconds: float) -> tuple[threading.Thread, dict]:
+    """The greedy draw's chances, estimated in a thread while the worker process computes the fair lottery:
+    this process only waits for it, so the comparison costs no extra time on a machine with two cores.
+    The result lands in the dict under "result" (none when ``legacy_seconds`` is 0)."""
     greedy: dict = {}
 
     def compare() -> None:
@@ -174,22 +188,52 @@ def prepare_lottery(work: Instance, *, relaxation: list, M: int, time_limit: flo
 
     comparison = threading.Thread(target=compare, daemon=True, name="kleroterion-greedy-estimate")
     comparison.start()
+    return comparison, greedy
+
+
+def _score_gap(dist: Any, objective: str) -> float:
+    """How far the lottery may be from the best possible. Goldilocks: its score's gap as a share of the score
+    (not a chance)."""
+    if objective == "goldilocks":
+        return getattr(dist, "objective_gap", 0.0) / max(getattr(dist, "objective", 1.0), 1e-12)
+    return dist.gap
+
+
+def prepare_lottery(work: Instance, *, relaxation: list, M: int, time_limit: float | None, legacy_seconds: float,
+                    context: ReplacementContext | None, progress: Progress, pseudonymise: bool,
+                    secret: str | None = None, settle_after: float | None = None, objective: str = "leximin") -> dict:
+    """LEXIMIN (or Goldilocks: ``objective``) → M panels → freeze, plus the greedy comparison. Returns the
+    record's columns.
+
+    The optimiser runs in a worker process with a hard deadline (lib/sortition/worker.py), so a solver
+    that never returns cannot hang the draw; it stops by itself ``settle_after`` seconds into the
+    computation once the smallest chance is proven the best possible."""
+    from lib.sortition.rounding import round_to_uniform
+
+    t0 = time.perf_counter()
+    limit = time_limit if time_limit is not None else default_time_limit()
+    state = EngineState(settle=default_settle_seconds() if settle_after is None else settle_after)
+    with _ENGINES_LOCK:
+        _ENGINES[threading.get_ident()] = state
+    clock = _Clock(state, objective, limit, t0)
+
+    def report(message: str, fraction: float) -> None:
+        clock.note(message)
+        frac, text = clock.words()
+        progress(0.05 + 0.65 * frac, text)
+
+    progress(0.05, "Finding the fairest lottery")
+    stop = threading.Event()
+
+    def heartbeat() -> None:  # the optimiser may be silent for a long time: keep the bar moving
+        while not stop.wait(1.0):
+            report("", 0.0)
+
+    comparison, greedy = _greedy_comparison(work, legacy_seconds)
     ticker = threading.Thread(target=heartbeat, daemon=True)
     ticker.start()
     try:
-        attempt_limit = limit
-        for attempt in range(3):
-            try:
-                dist = lottery_in_worker(work, objective=objective, time_limit=attempt_limit, progress=lex_progress,
-                                         settle_after=settle, on_start=started, should_stop=lambda: state.stopped)
-                break
-            except LeximinError:
-                # The time limit ran out before any lottery was found (a busy or slow computer):
-                # allow twice as long, twice at most, rather than give up.
-                if attempt == 2 or attempt_limit is None or state.stopped:
-                    raise
-                attempt_limit = attempt_limit * 2
-                limit = limit + attempt_limit
+        dist = _optimise(work, clock, report)
     finally:
         stop.set()
         with _ENGINES_LOCK:
@@ -209,10 +253,7 @@ def prepare_lottery(work: Instance, *, relaxation: list, M: int, time_limit: flo
     progress(0.98, "Saving")
     return dict(lottery=fl.canonical_bytes(), m=fl.M, pool_size=len(work.people), probabilities=probs,
                 exact=dict(dist.probabilities), legacy=legacy, legacy_draws=legacy_draws, legacy_note=legacy_note,
-                min_probability=mn, gini=g, rounding_loss=lot.rounding_loss,
-                # Goldilocks: how far its score may be from the best possible, as a share of it (not a chance)
-                gap=getattr(dist, "objective_gap", 0.0) / max(getattr(dist, "objective", 1.0), 1e-12)
-                if objective == "goldilocks" else dist.gap,
+                min_probability=mn, gini=g, rounding_loss=lot.rounding_loss, gap=_score_gap(dist, objective),
                 complete=bool(dist.complete), seconds=time.perf_counter() - t0, algorithm=objective)
 
 

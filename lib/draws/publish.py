@@ -9,14 +9,14 @@ the live commitment only. Revealing a replacement round enrols the newcomers at 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from lib.draws.records import (DrawError, DrawRecord, EVENT_COLUMNS, auditors_bundle, chain_tip, draw_bundle,
                                event_of, first_public_draw, frozen_lottery, get_draw, plain_sentence, slot_filter,
                                slot_of)
 from lib.errors import UserError
-from lib.sortition.audit.ceremony import rank_by_hash
+from lib.sortition.audit.ceremony import Draw, FrozenLottery, rank_by_hash
 from lib.sortition.audit.model import InputError
 from lib.store.db import Database
 
@@ -99,11 +99,20 @@ def commit_draw(db: Database, draw_id: int, *, actor: str | None, reason: str | 
     return get_draw(db, draw_id)  # type: ignore[return-value]
 
 
-def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | None) -> DrawRecord:  # noqa: C901 - draws.py is edited on main now: split by concern after (issue 14)
-    """Steps 4-5: the public random number chooses the panel; the audit bundle is stored."""
-    from lib.sortition.audit.bundle import audit_bundle_bytes, bundle_bytes
-    from lib.sortition.audit.ceremony import match_replacements, normalise_public_number
+@dataclass
+class _Revealed:
+    """What a reveal writes: the bundles, the people chosen (newcomers first, in the order of those they
+    replace), the people replaced, and the whole panel afterwards."""
 
+    bundle: bytes
+    audit: bytes
+    selected: list[str]
+    replaces: list[str]
+    after: list[str]
+
+
+def _revealable(db: Database, draw_id: int) -> DrawRecord:
+    """The draw, if a public number may reveal it now (its commitment is live); else a plain refusal."""
     rec = get_draw(db, draw_id)
     if rec is None:
         raise DrawError(f"There is no draw number {draw_id}.")
@@ -117,7 +126,13 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
     if rec.status == "withdrawn":
         raise DrawError(f"The commitment of draw {draw_id} was withdrawn in public, so no number can reveal it. "
                         "Only the live commitment can be revealed.")
-    fl = frozen_lottery(db, draw_id)
+    return rec
+
+
+def _unused_number(db: Database, fl: FrozenLottery, public_number: str) -> str:
+    """The public number as the lottery's engine version reads it, refused if an earlier reveal used it."""
+    from lib.sortition.audit.ceremony import normalise_public_number
+
     try:   # under the rule of the lottery's own engine version (fixed by its commitment)
         number = normalise_public_number(public_number or "", engine_version=fl.engine_version)
     except InputError as e:
@@ -127,28 +142,48 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
     if used is not None:
         raise DrawError(f"The public number “{number}” was already used to reveal draw {used}. Each commitment "
                         "needs its own number, drawn in public after that commitment was published.")
-    draw = fl.draw(number)
+    return number
+
+
+def _replacement_revealed(db: Database, rec: DrawRecord, draw: Draw) -> _Revealed:
+    """A replacement round's reveal: its bundles contain the previous ones, each newcomer is matched with the
+    member they replace, and the panel is the previous one with the newcomers in."""
+    from lib.sortition.audit.bundle import audit_bundle_bytes, bundle_bytes
+    from lib.sortition.audit.ceremony import match_replacements
+
     chosen = list(draw.panel)
-    if rec.kind == "replacement":
-        parent = get_draw(db, rec.parent_id) if rec.parent_id is not None else None
-        tip = chain_tip(db)
-        if parent is None or tip is None or tip.draw_id != parent.draw_id:
-            raise DrawError("The panel has changed since this replacement round was prepared (another round was "
-                            "revealed). Prepare a new replacement round.")
-        root = get_draw(db, rec.root_id)  # type: ignore[arg-type]
-        root_pool = frozen_lottery(db, root.draw_id).instance  # type: ignore[union-attr]
-        matches = match_replacements(root_pool, rec.replaces, chosen)
-        bundle = bundle_bytes(draw, previous=draw_bundle(db, parent.draw_id), replacements=matches)
-        audit = audit_bundle_bytes(draw, previous=auditors_bundle(db, parent.draw_id), replacements=matches)
-        pairs = [(n, old) for n, old, _s in matches if n and old]
-        selected = [n for n, _o in pairs] + sorted(set(chosen) - {n for n, _o in pairs})
-        replaces = [o for _n, o in pairs] + sorted(set(rec.replaces) - {o for _n, o in pairs})
-        after = sorted((set(parent.panel_after) - set(rec.replaces)) | set(chosen))
-    else:
-        bundle = bundle_bytes(draw)
-        audit = audit_bundle_bytes(draw)
-        selected, replaces, after = chosen, rec.replaces, chosen
-    reserve = rank_by_hash([p.id for p in fl.instance.people if p.id not in set(chosen)], draw.draw_hash)
+    parent = get_draw(db, rec.parent_id) if rec.parent_id is not None else None
+    tip = chain_tip(db)
+    if parent is None or tip is None or tip.draw_id != parent.draw_id:
+        raise DrawError("The panel has changed since this replacement round was prepared (another round was "
+                        "revealed). Prepare a new replacement round.")
+    assert rec.root_id is not None  # every replacement round records the draw it continues
+    root_pool = frozen_lottery(db, rec.root_id).instance
+    matches = match_replacements(root_pool, rec.replaces, chosen)
+    pairs = [(n, old) for n, old, _s in matches if n and old]
+    return _Revealed(
+        bundle=bundle_bytes(draw, previous=draw_bundle(db, parent.draw_id), replacements=matches),
+        audit=audit_bundle_bytes(draw, previous=auditors_bundle(db, parent.draw_id), replacements=matches),
+        selected=[n for n, _o in pairs] + sorted(set(chosen) - {n for n, _o in pairs}),
+        replaces=[o for _n, o in pairs] + sorted(set(rec.replaces) - {o for _n, o in pairs}),
+        after=sorted((set(parent.panel_after) - set(rec.replaces)) | set(chosen)))
+
+
+def _draw_revealed(rec: DrawRecord, draw: Draw) -> _Revealed:
+    from lib.sortition.audit.bundle import audit_bundle_bytes, bundle_bytes
+
+    chosen = list(draw.panel)
+    return _Revealed(bundle_bytes(draw), audit_bundle_bytes(draw), chosen, rec.replaces, chosen)
+
+
+def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | None) -> DrawRecord:
+    """Steps 4-5: the public random number chooses the panel; the audit bundle is stored."""
+    rec = _revealable(db, draw_id)
+    fl = frozen_lottery(db, draw_id)
+    draw = fl.draw(_unused_number(db, fl, public_number))
+    out = _replacement_revealed(db, rec, draw) if rec.kind == "replacement" else _draw_revealed(rec, draw)
+    chosen = set(draw.panel)
+    reserve = rank_by_hash([p.id for p in fl.instance.people if p.id not in chosen], draw.draw_hash)
 
     def write(cur):
         status = cur.execute("SELECT status FROM draws WHERE draw_id = ?", [rec.draw_id]).fetchall()[0][0]
@@ -161,8 +196,8 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
         cur.execute("UPDATE draws SET status = 'revealed', public_number = ?, draw_hash = ?, panel_index = ?, "
                     "selected_ids = ?, reserve_ids = ?, panel_after = ?, replaces = ?, bundle = ?, audit_bundle = ?, "
                     "revealed_at = now(), revealed_by = ? WHERE draw_id = ?",
-                    [draw.public_number, draw.draw_hash, draw.index, selected, reserve, after, replaces, bundle,
-                     audit if fl.secret else None,
+                    [draw.public_number, draw.draw_hash, draw.index, out.selected, reserve, out.after, out.replaces,
+                     out.bundle, out.audit if fl.secret else None,
                      actor, rec.draw_id])
         _append_event(cur, rec, "reveal", commitment=rec.commitment or "", public_number=draw.public_number,
                       actor=actor)
