@@ -331,6 +331,26 @@ def test_after_the_freeze_changed_questions_start_a_new_version_and_keep_the_fro
     assert draws.frozen_inputs(real).target_version == 1
 
 
+def test_the_draw_refuses_frozen_quotas_whose_questions_changed_after_the_freeze(real):
+    """Issue 11, point 1: questions changed after the freeze start a new target version, but the frozen
+    one is still what the draw would use, with a quota for an answer nobody can give any more. The draw
+    and its feasibility check refuse it in plain words, and nothing is recorded."""
+    from lib import draws
+
+    v1 = setup.import_quota_table(real, QUOTAS.encode(), "categories.csv", actor="organiser:Sam")
+    draws.freeze_targets(real, v1, actor="organiser:Sam")
+    fields = load_fields(real)
+    fields[0] = setup.build_field("region", "Région", "", "Île-de-France\nBretagne", False, fields[0])  # Autre gone
+    setup.save_questions(real, fields, actor="organiser:Sam", new_version=True)
+    before = snapshot(real)
+    for attempt in (lambda: draws.compute_draw(real, actor="organiser:Sam"), lambda: draws.check_inputs(real)):
+        with pytest.raises(draws.DrawError) as refused:
+            attempt()
+        assert "The questions changed after target version 1 was frozen" in str(refused.value)
+        assert "“Autre”" in str(refused.value) and "Freeze the newer target version" in str(refused.value)
+    assert snapshot(real) == before
+
+
 def test_downloads_never_carry_a_formula_and_still_read_back_the_same(db):
     """An answer copied from somewhere else that a spreadsheet would run (=HYPERLINK…) is downloaded with
     an apostrophe in front, and the downloaded file reads back to exactly the same questions."""
