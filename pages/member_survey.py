@@ -6,7 +6,8 @@ import streamlit as st
 
 from lib.evaluation import survey as ev
 from lib.plaintext import md
-from pages.common import act, db, rerun_here, run_page, show_errors, show_flashes
+from lib.errors import UserError
+from pages.common import db, flash, run_page, show_errors, show_flashes
 from pages.eval_common import answer_radios, member_session, waiting_note
 from pages.language import _, current_language, ngettext
 
@@ -58,12 +59,14 @@ def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
                         "{n} questions. For each, choose how much you agree, or “Prefer not to say”.",
                         len(questions)).format(n=len(questions)))
     confirm = f"survey_confirm_{wave.wave_id}"      # asking "send anyway?" (the answers stay in the form)
+    ids = questions["question_id"].tolist()
+    # The buttons act in their callbacks, before this fragment's run: that one run then draws the question,
+    # the thank-you or the refusal. (Acting after the form, then asking Streamlit to run again, took two.)
+    args = (session, wave, f"w{wave.wave_id}", ids)
     with st.form(f"survey_{wave.wave_id}"):
         answers = answer_radios(questions, f"w{wave.wave_id}")
         missing = [q for q, a in answers.items() if a is None]
-        asking = bool(st.session_state.get(confirm)) and bool(missing)
-        anyway = back = sent = False
-        if asking:   # inside the form, so an answer chosen now is sent too
+        if st.session_state.get(confirm) and missing:   # inside the form, so an answer chosen now is sent too
             numbers = ", ".join(str(int(q.position)) for q in questions.itertuples()
                                 if answers.get(q.question_id) is None)
             st.warning(_("You have not answered {n} of {total} questions. Send anyway?").format(
@@ -71,30 +74,37 @@ def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
                                                                "survey only once.").format(numbers=numbers))
             c1, c2 = st.columns(2)
             with c1:
-                anyway = st.form_submit_button(_("Send anyway"), type="primary", width="stretch")
+                st.form_submit_button(_("Send anyway"), type="primary", width="stretch", on_click=send, args=args)
             with c2:
-                back = st.form_submit_button(_("Go back"), width="stretch")
+                st.form_submit_button(_("Go back"), width="stretch", on_click=st.session_state.pop,
+                                      args=(confirm, None))
         else:
-            sent = st.form_submit_button(_("Send my answers"), type="primary", width="stretch")
-    missing = [q for q, a in answers.items() if a is None]      # as submitted by the button pressed
-    if sent and missing and len(missing) < len(answers):
+            st.form_submit_button(_("Send my answers"), type="primary", width="stretch", on_click=send,
+                                  args=(*args, True))
+    refusal = st.session_state.pop(f"survey_refused_{wave.wave_id}", None)
+    if refusal:
+        st.error(refusal)          # what was chosen stays in the form
+
+
+def send(session: ev.MemberSession, wave: ev.Wave, prefix: str, ids: list, ask: bool = False) -> None:
+    """A send button's callback: with some questions unanswered (and ``ask``), ask first; otherwise send the
+    member's answers. The run that follows shows the thank-you, the question or the reason in plain words."""
+    confirm = f"survey_confirm_{wave.wave_id}"
+    answers = {q: st.session_state.get(f"{prefix}_{q}") for q in ids}
+    missing = [q for q, a in answers.items() if a is None]
+    if ask and missing and len(missing) < len(answers):
         st.session_state[confirm] = True
-        rerun_here()                                 # draw the question inside the form
-    elif sent or anyway:
-        st.session_state.pop(confirm, None)
-        send(session, wave, answers, missing)
-    elif back:
-        st.session_state.pop(confirm, None)
-        rerun_here()
-
-
-def send(session: ev.MemberSession, wave: ev.Wave, answers: dict, missing: list) -> None:
-    """Send a member's answers: a thank-you and a fresh page, or the reason in plain words."""
+        return
+    st.session_state.pop(confirm, None)
+    try:
+        ev.submit_answers(db(), session, wave.wave_id, answers)
+    except UserError as e:
+        st.session_state[f"survey_refused_{wave.wave_id}"] = md(e)
+        return
     note = (" " + ngettext("You left {n} question blank; that is fine.",
                            "You left {n} questions blank; that is fine.", len(missing)).format(n=len(missing))
             if missing else "")
-    act(lambda: ev.submit_answers(db(), session, wave.wave_id, answers),
-        _("Thank you: your answers to “{survey}” are received.").format(survey=md(wave.label)) + note)
+    flash("success", _("Thank you: your answers to “{survey}” are received.").format(survey=md(wave.label)) + note)
 
 
 run_page(body)

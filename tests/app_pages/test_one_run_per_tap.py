@@ -1,0 +1,94 @@
+"""Issue 15, speed: a tap is answered by the run it starts, with no second run of the page or fragment
+(st.rerun) and, at the door, without moving what is already on the phone's screen.
+
+Sending the survey used to take two runs of its fragment (the send, then a rerun for the thank-you),
+and asking "Send anyway?" or going back took two as well; bench/server_work_bench.py measures the
+processor time and the frames these cost on a real server. Here: the same answers are sent, asked
+about and kept as before, in one run."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit
+
+from lib.evaluation import survey as ev
+from tests.app_pages.helpers import assert_ok, goto, open_app, texts
+from tests.app_pages.test_evaluation_pages import button, member_app, with_codes
+
+SURVEY = "pages/member_survey.py"
+
+
+@pytest.fixture
+def reruns(monkeypatch):
+    """How many times a page asked Streamlit to run it again (st.rerun) since the last reset."""
+    calls: list[str] = []
+    real = streamlit.rerun
+
+    def counting(*a, **kw):
+        calls.append(str(kw.get("scope", "app")))
+        return real(*a, **kw)
+    monkeypatch.setattr(streamlit, "rerun", counting)
+    return calls
+
+
+def test_sending_a_full_survey_shows_the_thank_you_from_the_send_itself(app_env, reruns):
+    open_app(None)
+    d, codes = with_codes(6)
+    w = ev.open_wave(d, "pulse", "After session 1")
+    at = goto(member_app(next(iter(codes.values()))), SURVEY)
+    for r in at.radio:
+        r.set_value(3)
+    reruns.clear()
+    button(at, "Send my answers").click()
+    at.run()
+    assert_ok(at)
+    assert reruns == []                                   # one run: no rerun asked for the thank-you
+    assert "are received" in texts(at) and "You have answered this survey" in texts(at)
+    assert ev.waiting_count(d, w.wave_id) == 1            # sent once, waiting for its batch (anonymity)
+    assert not [b for b in at.button if b.label == "Send my answers"]   # cannot be sent again
+
+
+def test_asking_send_anyway_and_going_back_take_one_run_each_and_keep_the_answers(app_env, reruns):
+    open_app(None)
+    d, codes = with_codes(6)
+    w = ev.open_wave(d, "pulse", "After session 1")
+    n = len(ev.wave_questions(d, w.wave_id))
+    at = goto(member_app(next(iter(codes.values()))), SURVEY)
+    at.radio[0].set_value(4)
+    reruns.clear()
+    button(at, "Send my answers").click()
+    at.run()
+    assert_ok(at)
+    assert f"You have not answered {n - 1} of {n} questions. Send anyway?" in texts(at)
+    assert reruns == [] and at.radio[0].value == 4
+    button(at, "Go back").click()
+    at.run()
+    assert reruns == [] and "Send anyway?" not in texts(at) and at.radio[0].value == 4
+    button(at, "Send my answers").click()
+    at.run()
+    at.radio[1].set_value(1)                   # chosen while asked: it goes too
+    button(at, "Send anyway").click()
+    at.run()
+    assert_ok(at)
+    assert reruns == []
+    assert "are received" in texts(at) and "You left" in texts(at)
+    [sent] = ev._state(d).waiting[("wave", w.wave_id)]
+    assert len(sent.items) == 2
+
+
+def test_a_second_send_of_the_same_survey_records_nothing_more(app_env, reruns):
+    """A double tap or a replayed send (the button's callback running twice) keeps one response."""
+    open_app(None)
+    d, codes = with_codes(6)
+    w = ev.open_wave(d, "pulse", "After session 1")
+    at = goto(member_app(next(iter(codes.values()))), SURVEY)
+    for r in at.radio:
+        r.set_value(5)
+    send = button(at, "Send my answers")
+    send.click()
+    at.run()
+    assert ev.waiting_count(d, w.wave_id) == 1
+    send.click()                                      # the same press arriving again
+    at.run()
+    assert_ok(at)
+    assert ev.waiting_count(d, w.wave_id) == 1 and "You have answered this survey" in texts(at)
