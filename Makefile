@@ -16,11 +16,15 @@ FORMATTED := lib/__init__.py lib/store/__init__.py lib/store/demo_marker.py lib/
 	lib/sortition/audit/__init__.py lib/sortition/audit/formats.py lib/draws/__init__.py lib/assembly/__init__.py \
 	lib/evaluation/__init__.py lib/reporting/__init__.py lib/demo/__init__.py \
 	tests/test_architecture.py tests/test_docs.py tests/sortition/test_panel_rule.py \
+	lib/cli.py \
 	lib/demo/story.py \
 	lib/recruitment/signups/grid.py lib/recruitment/signups/workbooks.py lib/recruitment/signups/sheets.py \
 	lib/recruitment/assembly_setup.py lib/recruitment/targets.py \
 	lib/recruitment/categories.py \
-	lib/recruitment/signups/encoding.py lib/recruitment/signups/published_csv.py lib/recruitment/signups/slot.py lib/recruitment/signups/live.py lib/recruitment/signups/sync.py lib/recruitment/quota_board.py
+	lib/recruitment/signups/encoding.py lib/recruitment/signups/published_csv.py lib/recruitment/signups/slot.py lib/recruitment/signups/live.py lib/recruitment/signups/sync.py lib/recruitment/quota_board.py \
+	lib/draws/records.py lib/draws/feasibility.py lib/draws/compute.py lib/draws/publish.py lib/draws/replacements.py \
+	lib/draws/jobs.py lib/draws/chances.py lib/draws/printable.py lib/draws/panel_tables.py lib/draws/sheet_export.py \
+	lib/access/accounts.py lib/demo/load.py lib/reporting/charts.py lib/reporting/representativeness.py
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
