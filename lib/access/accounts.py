@@ -26,16 +26,18 @@ from typing import Mapping
 from lib.access import auth
 from lib.store.db import Database
 from lib.errors import UserError
-from lib.i18n import N_   # the refusals people read are translated where they are shown (pages/signin.py)
+from lib.i18n import N_  # the refusals people read are translated where they are shown (pages/signin.py)
 
 INVITE_DAYS = 7
 SETUP_HOURS = 24
 NAME_MAX = 80
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: easy to read aloud and type
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read aloud and type
 STATUS_LABELS = {"invited": "Invited", "active": "Active", "revoked": "Revoked"}
 
-_COLUMNS = ("account_id, name, email, role, status, created_at, created_by, invite_expires, activated_at, "
-            "last_sign_in, token_epoch")
+_COLUMNS = (
+    "account_id, name, email, role, status, created_at, created_by, invite_expires, activated_at, "
+    "last_sign_in, token_epoch"
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def _now(now: datetime | None = None) -> datetime:
 def new_code() -> str:
     """80 random bits as four groups of four letters and digits, e.g. ``K7QM-2XWD-PH9C-RTAE``."""
     chars = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(16))
-    return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
+    return "-".join(chars[i : i + 4] for i in range(0, 16, 4))
 
 
 def normalise_code(code: str) -> str:
@@ -105,7 +107,9 @@ def clean_email(email: str | None) -> str | None:
 def _name_taken(cur, name: str, email: str | None, except_id: int | None = None) -> str | None:
     rows = cur.execute(
         "SELECT lower(name), lower(coalesce(email, '')) FROM accounts "
-        "WHERE status <> 'revoked' AND name <> '' AND account_id <> ?", [except_id or -1]).fetchall()
+        "WHERE status <> 'revoked' AND name <> '' AND account_id <> ?",
+        [except_id or -1],
+    ).fetchall()
     low = name.lower()
     for other_name, other_email in rows:
         if low in (other_name, other_email):
@@ -120,8 +124,9 @@ def _event(cur, account_id: int, kind: str, actor: str | None) -> None:
 
 
 # --- organisers' actions -----------------------------------------------------------------------
-def invite(db: Database, name: str, role: str, actor: str, *, email: str | None = None,
-           now: datetime | None = None) -> tuple[Account, str]:
+def invite(
+    db: Database, name: str, role: str, actor: str, *, email: str | None = None, now: datetime | None = None
+) -> tuple[Account, str]:
     """A new account waiting for its person. Returns it and the one-time code (shown once)."""
     name, email = clean_name(name), clean_email(email)
     if role not in auth.STAFF_ROLES:
@@ -136,12 +141,13 @@ def invite(db: Database, name: str, role: str, actor: str, *, email: str | None 
         [(account_id,)] = cur.execute(
             "INSERT INTO accounts (name, email, role, status, invite_hash, invite_expires, created_by) "
             "VALUES (?, ?, ?, 'invited', ?, ?, ?) RETURNING account_id",
-            [name, email, role, code_hash(code), expires, actor]).fetchall()
+            [name, email, role, code_hash(code), expires, actor],
+        ).fetchall()
         _event(cur, account_id, "invited", actor)
         return account_id
 
     account_id = db.transaction(write)
-    return get_account(db, account_id), code
+    return _stored_account(db, account_id), code
 
 
 def reinvite(db: Database, account_id: int, actor: str, *, now: datetime | None = None) -> str:
@@ -151,8 +157,9 @@ def reinvite(db: Database, account_id: int, actor: str, *, now: datetime | None 
     expires = _now(now) + timedelta(days=INVITE_DAYS)
 
     def write(cur):
-        rows = cur.execute("SELECT name, email, status FROM accounts WHERE account_id = ? AND name <> ''",
-                           [account_id]).fetchall()
+        rows = cur.execute(
+            "SELECT name, email, status FROM accounts WHERE account_id = ? AND name <> ''", [account_id]
+        ).fetchall()
         if not rows:
             raise UserError("That account no longer exists. Reload the page.")
         name, email, status = rows[0]
@@ -160,9 +167,12 @@ def reinvite(db: Database, account_id: int, actor: str, *, now: datetime | None 
             problem = _name_taken(cur, name, email, except_id=account_id)
             if problem:
                 raise UserError(problem)
-        cur.execute("UPDATE accounts SET status = 'invited', password_hash = NULL, invite_hash = ?, "
-                    "invite_expires = ?, token_epoch = token_epoch + 1, revoked_at = NULL, revoked_by = NULL "
-                    "WHERE account_id = ?", [code_hash(code), expires, account_id])
+        cur.execute(
+            "UPDATE accounts SET status = 'invited', password_hash = NULL, invite_hash = ?, "
+            "invite_expires = ?, token_epoch = token_epoch + 1, revoked_at = NULL, revoked_by = NULL "
+            "WHERE account_id = ?",
+            [code_hash(code), expires, account_id],
+        )
         _event(cur, account_id, "invited again", actor)
 
     db.transaction(write)
@@ -180,13 +190,16 @@ def revoke(db: Database, account_id: int, actor: str, *, own_account_id: int | N
             raise UserError("That account no longer exists. Reload the page.")
         if rows[0][0] == "revoked":
             return
-        cur.execute("UPDATE accounts SET status = 'revoked', password_hash = NULL, invite_hash = NULL, "
-                    "invite_expires = NULL, token_epoch = token_epoch + 1, revoked_at = current_timestamp, "
-                    "revoked_by = ? WHERE account_id = ?", [actor, account_id])
+        cur.execute(
+            "UPDATE accounts SET status = 'revoked', password_hash = NULL, invite_hash = NULL, "
+            "invite_expires = NULL, token_epoch = token_epoch + 1, revoked_at = current_timestamp, "
+            "revoked_by = ? WHERE account_id = ?",
+            [actor, account_id],
+        )
         _event(cur, account_id, "revoked", actor)
 
     db.transaction(write)
-    return get_account(db, account_id)
+    return _stored_account(db, account_id)
 
 
 def get_account(db: Database, account_id: int) -> Account | None:
@@ -194,11 +207,23 @@ def get_account(db: Database, account_id: int) -> Account | None:
     return _account(rows[0]) if rows else None
 
 
+def _stored_account(db: Database, account_id: int) -> Account:
+    """The account just written (a plain refusal, should it be gone meanwhile)."""
+    account = get_account(db, account_id)
+    if account is None:
+        raise UserError("That account no longer exists. Reload the page.")
+    return account
+
+
 def list_accounts(db: Database) -> list[Account]:
     """Every account (no password, no code), organisers first, then by name."""
-    return [_account(r) for r in db.query(
-        f"SELECT {_COLUMNS} FROM accounts WHERE name <> '' "
-        "ORDER BY status = 'revoked', role = 'volunteer', lower(name)")]
+    return [
+        _account(r)
+        for r in db.query(
+            f"SELECT {_COLUMNS} FROM accounts WHERE name <> '' "
+            "ORDER BY status = 'revoked', role = 'volunteer', lower(name)"
+        )
+    ]
 
 
 def has_accounts(db: Database) -> bool:
@@ -211,52 +236,61 @@ def has_active_organiser(db: Database) -> bool:
 
 
 # --- the invited person ------------------------------------------------------------------------
-INVALID_INVITATION = ("That invitation code does not work: it may be mistyped, used already or out of date "
-                      f"(invitations last {INVITE_DAYS} days). Ask an organiser for a new one.")
+INVALID_INVITATION = (
+    "That invitation code does not work: it may be mistyped, used already or out of date "
+    f"(invitations last {INVITE_DAYS} days). Ask an organiser for a new one."
+)
 
 
 def pending_invitation(db: Database, code: str, *, now: datetime | None = None) -> Account | None:
     if len(normalise_code(code)) != 16:
         return None
-    rows = db.query(f"SELECT {_COLUMNS} FROM accounts WHERE status = 'invited' AND invite_hash = ? "
-                    "AND invite_expires > ?", [code_hash(code), _now(now)])
+    rows = db.query(
+        f"SELECT {_COLUMNS} FROM accounts WHERE status = 'invited' AND invite_hash = ? AND invite_expires > ?",
+        [code_hash(code), _now(now)],
+    )
     return _account(rows[0]) if rows else None
 
 
-def accept(db: Database, code: str, password: str, again: str, *, name: str | None = None,
-           now: datetime | None = None) -> Account:
+def accept(
+    db: Database, code: str, password: str, again: str, *, name: str | None = None, now: datetime | None = None
+) -> Account:
     """The invited person chooses their password; the code is used up. Raises UserError with a plain
     message (nothing changes) when the code or the password will not do."""
     pending = pending_invitation(db, code, now=now)
     if pending is None:
         raise UserError(INVALID_INVITATION)
     final_name = pending.name
-    if not final_name:                       # the set-up invitation: the first organiser names themselves
+    if not final_name:  # the set-up invitation: the first organiser names themselves
         final_name = clean_name(name or "")
     problem = auth.password_problem(password, again, name=final_name)
     if problem:
         raise UserError(problem)
-    stored = auth.hash_password(password)    # outside the transaction: it takes a moment
+    stored = auth.hash_password(password)  # outside the transaction: it takes a moment
 
     def write(cur):
-        hit = cur.execute("SELECT count(*) FROM accounts WHERE account_id = ? AND status = 'invited' "
-                          "AND invite_hash = ?", [pending.account_id, code_hash(code)]).fetchall()[0][0]
-        if not hit:                          # used a moment ago in another window
+        hit = cur.execute(
+            "SELECT count(*) FROM accounts WHERE account_id = ? AND status = 'invited' AND invite_hash = ?",
+            [pending.account_id, code_hash(code)],
+        ).fetchall()[0][0]
+        if not hit:  # used a moment ago in another window
             raise UserError(INVALID_INVITATION)
         if not pending.name:
             taken = _name_taken(cur, final_name, None, except_id=pending.account_id)
             if taken:
                 raise UserError(taken)
-        cur.execute("UPDATE accounts SET name = ?, status = 'active', password_hash = ?, invite_hash = NULL, "
-                    "invite_expires = NULL, activated_at = current_timestamp WHERE account_id = ?",
-                    [final_name, stored, pending.account_id])
+        cur.execute(
+            "UPDATE accounts SET name = ?, status = 'active', password_hash = ?, invite_hash = NULL, "
+            "invite_expires = NULL, activated_at = current_timestamp WHERE account_id = ?",
+            [final_name, stored, pending.account_id],
+        )
         _event(cur, pending.account_id, "accepted", auth.actor_label(pending.role, final_name))
 
     db.transaction(write)
-    return get_account(db, pending.account_id)
+    return _stored_account(db, pending.account_id)
 
 
-setup_codes_logged: set[str] = set()   # databases whose set-up code this process has written in its log
+setup_codes_logged: set[str] = set()  # databases whose set-up code this process has written in its log
 
 
 def ensure_setup_invitation(db: Database, *, now: datetime | None = None) -> str | None:
@@ -270,13 +304,16 @@ def ensure_setup_invitation(db: Database, *, now: datetime | None = None) -> str
     def write(cur):
         rows = cur.execute("SELECT account_id FROM accounts WHERE name = '' AND status = 'invited'").fetchall()
         if rows:
-            cur.execute("UPDATE accounts SET invite_hash = ?, invite_expires = ? WHERE account_id = ?",
-                        [code_hash(code), expires, rows[0][0]])
+            cur.execute(
+                "UPDATE accounts SET invite_hash = ?, invite_expires = ? WHERE account_id = ?",
+                [code_hash(code), expires, rows[0][0]],
+            )
         else:
             [(account_id,)] = cur.execute(
                 "INSERT INTO accounts (name, role, status, invite_hash, invite_expires, created_by) "
                 "VALUES ('', 'organiser', 'invited', ?, ?, 'set-up') RETURNING account_id",
-                [code_hash(code), expires]).fetchall()
+                [code_hash(code), expires],
+            ).fetchall()
             _event(cur, account_id, "set-up code", "server")
 
     db.transaction(write)
@@ -287,9 +324,9 @@ def ensure_setup_invitation(db: Database, *, now: datetime | None = None) -> str
 @dataclass(frozen=True)
 class SignedIn:
     role: str
-    name: str | None             # None: the shared role password
+    name: str | None  # None: the shared role password
     account_id: int | None
-    version: str                 # binds a cookie to the account's epoch or the shared password
+    version: str  # binds a cookie to the account's epoch or the shared password
 
     @property
     def actor(self) -> str:
@@ -301,17 +338,29 @@ class SignedIn:
 
 
 WRONG_SHARED = N_("That password is not right. Check it with the organisers and try again.")
-WRONG_ACCOUNT = N_("That name or password is not right. Check both and try again. If you have forgotten your "
-                   "password, an organiser can send you a new invitation.")
+WRONG_ACCOUNT = N_(
+    "That name or password is not right. Check both and try again. If you have forgotten your "
+    "password, an organiser can send you a new invitation."
+)
 
 
 def locked_message(role: str) -> str:
-    return (f"Signing in as {auth.ROLE_LABELS[role].lower()} with a shared password is not set up here. "
-            "Sign in with your own name and password, or ask an organiser for an invitation.")
+    return (
+        f"Signing in as {auth.ROLE_LABELS[role].lower()} with a shared password is not set up here. "
+        "Sign in with your own name and password, or ask an organiser for an invitation."
+    )
 
 
-def sign_in(db: Database, throttle: auth.Throttle, *, identifier: str | None, password: str, role: str,
-            client: tuple[str, str], credentials: Mapping[str, auth.Credential]) -> SignedIn:
+def sign_in(
+    db: Database,
+    throttle: auth.Throttle,
+    *,
+    identifier: str | None,
+    password: str,
+    role: str,
+    client: tuple[str, str],
+    credentials: Mapping[str, auth.Credential],
+) -> SignedIn:
     """Check a sign-in. With ``identifier`` (a name or e-mail) it is a personal account, whatever
     ``role`` says; without, the shared password of ``role``. Raises UserError with a plain message.
 
@@ -334,27 +383,34 @@ def sign_in(db: Database, throttle: auth.Throttle, *, identifier: str | None, pa
     try:
         result = _check(db, identifier, password, role, credentials)
     except auth.SignInBusy:
-        throttle.succeeded(keys, forget=())   # not a wrong try: undo the count
+        throttle.succeeded(keys, forget=())  # not a wrong try: undo the count
         raise
     if result is None:
         raise UserError(WRONG_ACCOUNT if identifier else WRONG_SHARED)
     throttle.succeeded(keys)
     if result.account_id is not None:
-        db.transaction(lambda cur: cur.execute(
-            "UPDATE accounts SET last_sign_in = current_timestamp WHERE account_id = ?", [result.account_id]))
+        db.transaction(
+            lambda cur: cur.execute(
+                "UPDATE accounts SET last_sign_in = current_timestamp WHERE account_id = ?", [result.account_id]
+            )
+        )
     return result
 
 
-def _check(db: Database, identifier: str, password: str, role: str,
-           credentials: Mapping[str, auth.Credential]) -> SignedIn | None:
+def _check(
+    db: Database, identifier: str, password: str, role: str, credentials: Mapping[str, auth.Credential]
+) -> SignedIn | None:
     if not identifier:
         cred = credentials[role]
         return SignedIn(role, None, None, cred.fingerprint()) if auth.check_shared_password(cred, password) else None
     low = identifier.lower()
-    rows = db.query("SELECT account_id, name, role, password_hash, token_epoch FROM accounts "
-                    "WHERE status = 'active' AND name <> '' AND (lower(name) = ? OR lower(email) = ?)", [low, low])
+    rows = db.query(
+        "SELECT account_id, name, role, password_hash, token_epoch FROM accounts "
+        "WHERE status = 'active' AND name <> '' AND (lower(name) = ? OR lower(email) = ?)",
+        [low, low],
+    )
     if len(rows) != 1 or not rows[0][3] or not password:
-        auth.spend_hash_time(password)       # an unknown name takes as long as a wrong password
+        auth.spend_hash_time(password)  # an unknown name takes as long as a wrong password
         return None
     account_id, name, acct_role, stored, epoch = rows[0]
     if not auth.verify_password(password, stored):
@@ -377,8 +433,10 @@ def end_token(db: Database, claims: auth.TokenClaims) -> None:
 
     def write(cur):
         cur.execute("DELETE FROM signed_out_tokens WHERE expires_at < current_timestamp")
-        cur.execute("INSERT INTO signed_out_tokens (token_id, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                    [claims.token_id, expires])
+        cur.execute(
+            "INSERT INTO signed_out_tokens (token_id, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [claims.token_id, expires],
+        )
 
     db.transaction(write)
 

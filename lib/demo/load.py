@@ -39,25 +39,34 @@ DEMO_PANEL_SIZE = 30
 DEMO_NAME = "Riverside climate assembly (demo)"
 DEMO_SOURCE_LABEL = "Demo: Riverside climate assembly sign-ups (data/demo/signups.csv)"
 EMPTY, DEMO, REAL = "empty", "demo", "real"
-BANNER = N_("This is the Riverside demo assembly: made-up people and made-up numbers, so you can try "
-            "everything safely. Nothing here is a real assembly.")   # members and visitors read it in their language
-MIXED_WARNING = ("Real sign-ups were brought into this demo database. It still holds the demo's made-up "
-                 "questions and targets, so do not run a real assembly here: start the app with "
-                 "KLEROTERION_DEMO=0 and a new, empty database, then use “Set up the assembly”.")
+BANNER = N_(
+    "This is the Riverside demo assembly: made-up people and made-up numbers, so you can try "
+    "everything safely. Nothing here is a real assembly."
+)  # members and visitors read it in their language
+MIXED_WARNING = (
+    "Real sign-ups were brought into this demo database. It still holds the demo's made-up "
+    "questions and targets, so do not run a real assembly here: start the app with "
+    "KLEROTERION_DEMO=0 and a new, empty database, then use “Set up the assembly”."
+)
 
 
 class DemoRefused(UserError):
     """The demo would mix with data that is not the demo's."""
 
 
-_TABLES_SQL = ("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-               "AND table_type = 'BASE TABLE' AND table_name <> 'schema_version' ORDER BY 1")
+_TABLES_SQL = (
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+    "AND table_type = 'BASE TABLE' AND table_name <> 'schema_version' ORDER BY 1"
+)
 
 
 def _tables_with_rows(cur) -> list[str]:
     names = [r[0] for r in cur.execute(_TABLES_SQL).fetchall()]
-    return [t for t in names
-            if cur.execute(f'SELECT EXISTS (SELECT 1 FROM "{t.replace(chr(34), chr(34) * 2)}")').fetchall()[0][0]]
+    return [
+        t
+        for t in names
+        if cur.execute(f'SELECT EXISTS (SELECT 1 FROM "{t.replace(chr(34), chr(34) * 2)}")').fetchall()[0][0]
+    ]
 
 
 def tables_with_rows(db: Database) -> list[str]:
@@ -71,7 +80,7 @@ def is_empty(db: Database) -> bool:
 
 
 def database_state(db: Database) -> str:
-    """"demo" (created as the demo), "empty" (nothing in it at all) or "real"."""
+    """ "demo" (created as the demo), "empty" (nothing in it at all) or "real"."""
     if is_demo_database(db):
         return DEMO
     return EMPTY if is_empty(db) else REAL
@@ -80,10 +89,12 @@ def database_state(db: Database) -> str:
 def refusal_message(db: Database) -> str:
     tables = tables_with_rows(db)
     what = ", ".join(tables[:6]) + (" …" if len(tables) > 6 else "")
-    return ("The demo was not loaded: this database is not empty and was not created as the demo "
-            f"(it holds: {what}), so loading made-up people into it would mix them with real data. "
-            "To run a real assembly here, start the app with KLEROTERION_DEMO=0. To try the demo, use a "
-            "new, empty database file (KLEROTERION_DB).")
+    return (
+        "The demo was not loaded: this database is not empty and was not created as the demo "
+        f"(it holds: {what}), so loading made-up people into it would mix them with real data. "
+        "To run a real assembly here, start the app with KLEROTERION_DEMO=0. To try the demo, use a "
+        "new, empty database file (KLEROTERION_DB)."
+    )
 
 
 def demo_signups_grid():
@@ -94,13 +105,15 @@ def sync_demo(db: Database, actor: str | None = "demo") -> SyncResult:
     from lib.recruitment.signups.mapping import load_mapping
 
     mapping = load_mapping(db)
-    return sync_grid(db, demo_signups_grid(), mapping, source_kind="demo", source_label=DEMO_SOURCE_LABEL,
-                     actor=actor)
+    if mapping is None:  # load_demo saves the demo's columns first
+        raise UserError("The demo's sign-up columns are not set up. Start the demo on a new, empty database file.")
+    return sync_grid(db, demo_signups_grid(), mapping, source_kind="demo", source_label=DEMO_SOURCE_LABEL, actor=actor)
 
 
 def _claim_for_the_demo(db: Database) -> bool:
     """Mark the database as the demo if it is empty, in one transaction. True when it is (now) the
     demo's; False when it holds anything else."""
+
     def write(cur):
         if cur.execute("SELECT count(*) FROM settings WHERE key = ?", [DEMO_MARKER]).fetchall()[0][0]:
             return True
@@ -109,8 +122,9 @@ def _claim_for_the_demo(db: Database) -> bool:
         stamp = {"created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         import json
 
-        cur.execute("INSERT INTO settings (key, value, updated_by) VALUES (?, ?, 'demo')",
-                    [DEMO_MARKER, json.dumps(stamp)])
+        cur.execute(
+            "INSERT INTO settings (key, value, updated_by) VALUES (?, ?, 'demo')", [DEMO_MARKER, json.dumps(stamp)]
+        )
         return True
 
     return db.transaction(write)
@@ -126,19 +140,21 @@ def load_demo(db: Database) -> SyncResult | None:
     if not _claim_for_the_demo(db):
         raise DemoRefused(refusal_message(db))
     if get_setting(db, "assembly"):
-        return None                                    # loaded already
+        return None  # loaded already
     fields = load_fields_file(DEMO_DIR / "fields.csv")
     save_fields(db, fields)
     fields = load_fields(db)
     if latest_version(db) is None:
         targets = parse_targets_csv((DEMO_DIR / "targets.csv").read_text(encoding="utf-8"), fields, "targets.csv")
-        save_targets(db, targets, panel_size=DEMO_PANEL_SIZE, note="Demo targets from the (synthetic) census",
-                     actor="demo")
+        save_targets(
+            db, targets, panel_size=DEMO_PANEL_SIZE, note="Demo targets from the (synthetic) census", actor="demo"
+        )
     grid = demo_signups_grid()
     save_mapping(db, suggest_mapping(grid.headers, fields), actor="demo")
     result = sync_demo(db)
-    set_setting(db, "assembly", {"name": DEMO_NAME, "demo": True, "panel_size": DEMO_PANEL_SIZE,
-                                 "source": {"kind": "demo"}})
+    set_setting(
+        db, "assembly", {"name": DEMO_NAME, "demo": True, "panel_size": DEMO_PANEL_SIZE, "source": {"kind": "demo"}}
+    )
     return result
 
 

@@ -32,9 +32,12 @@ def fairness_summary(rec: DrawRecord) -> dict[str, float | int | None]:
     legacy = rec.legacy_probabilities
     legacy_draws = rec.legacy_draws or 0
     out: dict[str, float | int | None] = {
-        "people": len(fair), "fair_min": min(fair.values()) if fair else None,
+        "people": len(fair),
+        "fair_min": min(fair.values()) if fair else None,
         "fair_almost_none": sum(1 for p in fair.values() if p < ALMOST_NO_CHANCE),
-        "legacy_min": None, "legacy_almost_none": None}
+        "legacy_min": None,
+        "legacy_almost_none": None,
+    }
     out["fair_none"] = sum(1 for p in fair.values() if p <= 0)
     out["legacy_draws"] = legacy_draws
     out["legacy_never"] = None
@@ -58,8 +61,13 @@ def chance_frame(rec: DrawRecord) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["method", "rank", "chance"])
 
 
-def group_counts(rec: DrawRecord, ids: Sequence[str] | None = None, *, lottery: FrozenLottery | None = None,
-                 db: Database | None = None) -> pd.DataFrame:
+def group_counts(
+    rec: DrawRecord,
+    ids: Sequence[str] | None = None,
+    *,
+    lottery: FrozenLottery | None = None,
+    db: Database | None = None,
+) -> pd.DataFrame:
     """Per quota: how many of ``ids`` (default: the panel after this draw) have the value, and the quota."""
     if lottery is None:
         if db is None:

@@ -16,16 +16,33 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from lib.draws.feasibility import apply_quota_changes, feasibility_labels, quota_changes
-from lib.draws.records import (DEFAULT_M, DrawError, DrawRecord, FrozenInputs, draw_instance, first_public_draw,
-                               frozen_inputs, get_draw, insert_draw, inputs_hash, latest_draw, select_draws,
-                               stale_questions)
+from lib.draws.records import (
+    DEFAULT_M,
+    DrawError,
+    DrawRecord,
+    FrozenInputs,
+    draw_instance,
+    first_public_draw,
+    frozen_inputs,
+    get_draw,
+    insert_draw,
+    inputs_hash,
+    latest_draw,
+    select_draws,
+    stale_questions,
+    stored_draw,
+)
 from lib.sortition.audit.ceremony import HashStream, ReplacementContext, canonical_json, freeze
 from lib.sortition.audit.model import Instance
 from lib.sortition.audit.public import new_secret
 from lib.store.db import Database
+
+if TYPE_CHECKING:  # the optimiser (HiGHS, numpy) is loaded only when a draw runs
+    from lib.sortition.leximin import Distribution
+    from lib.sortition.worker import WorkerControl
 
 
 Progress = Callable[[float, str], None]
@@ -59,15 +76,25 @@ def estimate_legacy(instance: Instance, *, seconds: float, max_draws: int = 1000
     n = 0
     try:
         while n < max_draws and (n == 0 or time.perf_counter() - t0 < seconds):
-            panel = legacy_draw(instance, HashStream(f"kleroterion-legacy-estimate {n}"), max_attempts=2000,  # type: ignore[arg-type]
-                                _prepared=prep)
+            panel = legacy_draw(
+                instance,
+                HashStream(f"kleroterion-legacy-estimate {n}"),  # type: ignore[arg-type]  # legacy_draw uses randrange only
+                max_attempts=2000,
+                _prepared=prep,
+            )
             for pid in panel:
                 counts[pid] += 1
             n += 1
     except LegacyFailed:
         if n == 0:
-            return None, 0, ("The greedy method used by many groups could not find a panel that meets these quotas "
-                             "at all, so there is nothing to compare with.")
+            return (
+                None,
+                0,
+                (
+                    "The greedy method used by many groups could not find a panel that meets these quotas "
+                    "at all, so there is nothing to compare with."
+                ),
+            )
     return {pid: c / n for pid, c in counts.items()}, n, f"Estimated from {n} greedy draws."
 
 
@@ -80,16 +107,17 @@ def _fairness(probs: dict[str, float]) -> tuple[float, float]:
 @dataclass
 class EngineState:
     """What the draw page may know and steer of a running computation (kept in this process)."""
-    control: object | None = None            # lib.sortition.worker.WorkerControl, once the worker started
-    proven: bool = False                     # the smallest chance is proven the best possible
-    level: int = 0                           # the leximin level being evened out (1 = the minimum)
+
+    control: WorkerControl | None = None  # the worker's handles (stop, settle time), once it started
+    proven: bool = False  # the smallest chance is proven the best possible
+    level: int = 0  # the leximin level being evened out (1 = the minimum)
     levels: int = 0
-    settle: float = 0.0                      # seconds after which it stops once the minimum is proven
+    settle: float = 0.0  # seconds after which it stops once the minimum is proven
     started: float = field(default_factory=time.monotonic)
     stopped: bool = False
 
 
-_ENGINES: dict[int, EngineState] = {}       # by the computing thread's id
+_ENGINES: dict[int, EngineState] = {}  # by the computing thread's id
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -151,7 +179,7 @@ class _Clock:
         )
 
 
-def _optimise(work: Instance, clock: _Clock, report: Callable[[str, float], None]) -> Any:
+def _optimise(work: Instance, clock: _Clock, report: Callable[[str, float], None]) -> Distribution:
     """The optimiser's distribution, from the worker process. When the time limit runs out before any lottery
     was found (a busy or slow computer), it is allowed twice as long, twice at most, rather than give up."""
     from lib.sortition.leximin import LeximinError
@@ -160,14 +188,21 @@ def _optimise(work: Instance, clock: _Clock, report: Callable[[str, float], None
     state = clock.state
     settle = state.settle  # as the computation started (the page may extend it later, through the worker)
 
-    def started(control: object) -> None:
+    def started(control: WorkerControl) -> None:
         state.control = control
 
     attempt_limit = clock.limit
     for attempt in range(3):
         try:
-            return lottery_in_worker(work, objective=clock.objective, time_limit=attempt_limit, progress=report,
-                                     settle_after=settle, on_start=started, should_stop=lambda: state.stopped)
+            return lottery_in_worker(
+                work,
+                objective=clock.objective,
+                time_limit=attempt_limit,
+                progress=report,
+                settle_after=settle,
+                on_start=started,
+                should_stop=lambda: state.stopped,
+            )
         except LeximinError:
             if attempt == 2 or state.stopped:
                 raise
@@ -191,7 +226,7 @@ def _greedy_comparison(work: Instance, legacy_seconds: float) -> tuple[threading
     return comparison, greedy
 
 
-def _score_gap(dist: Any, objective: str) -> float:
+def _score_gap(dist: Distribution, objective: str) -> float:
     """How far the lottery may be from the best possible. Goldilocks: its score's gap as a share of the score
     (not a chance)."""
     if objective == "goldilocks":
@@ -199,9 +234,20 @@ def _score_gap(dist: Any, objective: str) -> float:
     return dist.gap
 
 
-def prepare_lottery(work: Instance, *, relaxation: list, M: int, time_limit: float | None, legacy_seconds: float,
-                    context: ReplacementContext | None, progress: Progress, pseudonymise: bool,
-                    secret: str | None = None, settle_after: float | None = None, objective: str = "leximin") -> dict:
+def prepare_lottery(
+    work: Instance,
+    *,
+    relaxation: list,
+    M: int,
+    time_limit: float | None,
+    legacy_seconds: float,
+    context: ReplacementContext | None,
+    progress: Progress,
+    pseudonymise: bool,
+    secret: str | None = None,
+    settle_after: float | None = None,
+    objective: str = "leximin",
+) -> dict:
     """LEXIMIN (or Goldilocks: ``objective``) → M panels → freeze, plus the greedy comparison. Returns the
     record's columns.
 
@@ -241,8 +287,17 @@ def prepare_lottery(work: Instance, *, relaxation: list, M: int, time_limit: flo
     progress(0.72, f"Listing {M} equally likely panels")
     lot = round_to_uniform(work, dist, M)
     progress(0.80, "Freezing the lottery")
-    fl = freeze(work, lot.panels, algorithm=objective, created=_now_text(), targets=dist.probabilities,
-                relaxation=relaxation, context=context, pseudonymise_households=pseudonymise, secret=secret)
+    fl = freeze(
+        work,
+        lot.panels,
+        algorithm=objective,
+        created=_now_text(),
+        targets=dist.probabilities,
+        relaxation=relaxation,
+        context=context,
+        pseudonymise_households=pseudonymise,
+        secret=secret,
+    )
     legacy, legacy_draws, legacy_note = None, 0, None
     if legacy_seconds > 0:
         progress(0.82, "Comparing with the greedy draw many groups use")
@@ -251,10 +306,23 @@ def prepare_lottery(work: Instance, *, relaxation: list, M: int, time_limit: flo
     probs = dict(lot.probabilities)
     mn, g = _fairness(probs)
     progress(0.98, "Saving")
-    return dict(lottery=fl.canonical_bytes(), m=fl.M, pool_size=len(work.people), probabilities=probs,
-                exact=dict(dist.probabilities), legacy=legacy, legacy_draws=legacy_draws, legacy_note=legacy_note,
-                min_probability=mn, gini=g, rounding_loss=lot.rounding_loss, gap=_score_gap(dist, objective),
-                complete=bool(dist.complete), seconds=time.perf_counter() - t0, algorithm=objective)
+    return dict(
+        lottery=fl.canonical_bytes(),
+        m=fl.M,
+        pool_size=len(work.people),
+        probabilities=probs,
+        exact=dict(dist.probabilities),
+        legacy=legacy,
+        legacy_draws=legacy_draws,
+        legacy_note=legacy_note,
+        min_probability=mn,
+        gini=g,
+        rounding_loss=lot.rounding_loss,
+        gap=_score_gap(dist, objective),
+        complete=bool(dist.complete),
+        seconds=time.perf_counter() - t0,
+        algorithm=objective,
+    )
 
 
 def _duration(seconds: float) -> str:
@@ -269,10 +337,19 @@ def lottery_options_hash(ihash: str, relaxation: list, M: int, extra: str = "") 
     return hashlib.sha256(canonical_json([ihash, rel, M, extra]).encode()).hexdigest()
 
 
-def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), M: int = DEFAULT_M,
-                 time_limit: float | None = None, legacy_seconds: float | None = None,
-                 progress: Progress | None = None, note: str | None = None,
-                 inputs: FrozenInputs | None = None, objective: str = "leximin") -> DrawRecord:
+def compute_draw(
+    db: Database,
+    *,
+    actor: str | None,
+    relaxation: Iterable = (),
+    M: int = DEFAULT_M,
+    time_limit: float | None = None,
+    legacy_seconds: float | None = None,
+    progress: Progress | None = None,
+    note: str | None = None,
+    inputs: FrozenInputs | None = None,
+    objective: str = "leximin",
+) -> DrawRecord:
     """Compute the fair lottery on the frozen inputs and record it (status ``computed``).
 
     ``objective``: "leximin" (the smallest chances as large as possible) or "goldilocks" (nobody too
@@ -305,8 +382,9 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
     changes = quota_changes(relaxation)
     work, changes = apply_quota_changes(pub, changes)
     ohash = lottery_options_hash(ihash, changes, M, "" if objective == "leximin" else objective)
-    same = select_draws(db, "WHERE kind = 'draw' AND status = 'computed' AND options_hash = ?", [ohash],
-                   order="draw_id DESC LIMIT 1")
+    same = select_draws(
+        db, "WHERE kind = 'draw' AND status = 'computed' AND options_hash = ?", [ohash], order="draw_id DESC LIMIT 1"
+    )
     if same:
         return same[0]
     progress(0.02, "Checking that the quotas can be met")
@@ -315,33 +393,97 @@ def compute_draw(db: Database, *, actor: str | None, relaxation: Iterable = (), 
         what = "The quotas cannot all be met" + (" even with the changes you accepted" if changes else "")
         raise DrawError(f"{what}: {report.message()} Go back to step 1 and accept or edit the suggested change.")
     diagnosis = list(check_feasibility(pub, labels=feasibility_labels(db)).diagnosis) if changes else []
-    cols = prepare_lottery(work, relaxation=changes, M=M, time_limit=time_limit,
-                    legacy_seconds=default_legacy_seconds() if legacy_seconds is None else legacy_seconds,
-                    context=None, progress=progress, pseudonymise=False, secret=new_secret(), objective=objective)
-    draw_id = insert_draw(db, record_columns(cols, kind="draw", actor=actor, target_version=inputs.target_version,
-                                   panel_size=pub.panel_size, ihash=ihash, ohash=ohash,
-                                   quotas=pub.quotas, changes=changes, diagnosis=diagnosis,
-                                   rerun_of=first_public_draw(db, "draw", ihash), note=note))
+    cols = prepare_lottery(
+        work,
+        relaxation=changes,
+        M=M,
+        time_limit=time_limit,
+        legacy_seconds=default_legacy_seconds() if legacy_seconds is None else legacy_seconds,
+        context=None,
+        progress=progress,
+        pseudonymise=False,
+        secret=new_secret(),
+        objective=objective,
+    )
+    draw_id = insert_draw(
+        db,
+        record_columns(
+            cols,
+            kind="draw",
+            actor=actor,
+            target_version=inputs.target_version,
+            panel_size=pub.panel_size,
+            ihash=ihash,
+            ohash=ohash,
+            quotas=pub.quotas,
+            changes=changes,
+            diagnosis=diagnosis,
+            rerun_of=first_public_draw(db, "draw", ihash),
+            note=note,
+        ),
+    )
     progress(1.0, "Done")
-    return get_draw(db, draw_id)  # type: ignore[return-value]
+    return stored_draw(db, draw_id)
 
 
-def record_columns(cols: dict, *, kind, actor, target_version, panel_size, ihash, ohash, quotas, changes, diagnosis,
-             rerun_of, note, **extra) -> dict:
-    out = dict(kind=kind, status="computed", created_by=actor, target_version=target_version,
-               panel_size=panel_size, algorithm=cols.get("algorithm", "leximin"), inputs_hash=ihash, options_hash=ohash,
-               m=cols["m"],
-               pool_size=cols["pool_size"], lottery=cols["lottery"], probabilities=json.dumps(cols["probabilities"]),
-               exact_probabilities=json.dumps(cols["exact"]),
-               legacy_probabilities=None if cols["legacy"] is None else json.dumps(cols["legacy"]),
-               legacy_draws=cols["legacy_draws"], legacy_note=cols["legacy_note"],
-               min_probability=cols["min_probability"], gini=cols["gini"], rounding_loss=cols["rounding_loss"],
-               gap=cols["gap"], complete=cols["complete"], seconds=cols["seconds"],
-               quotas=json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas]),
-               relaxation=json.dumps([{"feature": c.feature, "value": c.value, "old_min": c.old_min,
-                                       "old_max": c.old_max, "new_min": c.new_min, "new_max": c.new_max,
-                                       "change": c.describe()} for c in changes]),
-               diagnosis=json.dumps(list(diagnosis)), rerun_of=rerun_of, note=note)
+def record_columns(
+    cols: dict,
+    *,
+    kind,
+    actor,
+    target_version,
+    panel_size,
+    ihash,
+    ohash,
+    quotas,
+    changes,
+    diagnosis,
+    rerun_of,
+    note,
+    **extra,
+) -> dict:
+    out = dict(
+        kind=kind,
+        status="computed",
+        created_by=actor,
+        target_version=target_version,
+        panel_size=panel_size,
+        algorithm=cols.get("algorithm", "leximin"),
+        inputs_hash=ihash,
+        options_hash=ohash,
+        m=cols["m"],
+        pool_size=cols["pool_size"],
+        lottery=cols["lottery"],
+        probabilities=json.dumps(cols["probabilities"]),
+        exact_probabilities=json.dumps(cols["exact"]),
+        legacy_probabilities=None if cols["legacy"] is None else json.dumps(cols["legacy"]),
+        legacy_draws=cols["legacy_draws"],
+        legacy_note=cols["legacy_note"],
+        min_probability=cols["min_probability"],
+        gini=cols["gini"],
+        rounding_loss=cols["rounding_loss"],
+        gap=cols["gap"],
+        complete=cols["complete"],
+        seconds=cols["seconds"],
+        quotas=json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas]),
+        relaxation=json.dumps(
+            [
+                {
+                    "feature": c.feature,
+                    "value": c.value,
+                    "old_min": c.old_min,
+                    "old_max": c.old_max,
+                    "new_min": c.new_min,
+                    "new_max": c.new_max,
+                    "change": c.describe(),
+                }
+                for c in changes
+            ]
+        ),
+        diagnosis=json.dumps(list(diagnosis)),
+        rerun_of=rerun_of,
+        note=note,
+    )
     out.update(extra)
     return out
 
@@ -356,8 +498,12 @@ OBJECTIVE_LABELS = {
 def alternatives(db: Database, rec: DrawRecord) -> dict[str, DrawRecord]:
     """The computed, unpublished lotteries on the same inputs, quota changes and number of panels as
     ``rec`` (a main draw), the newest of each kind: {"leximin": ..., "goldilocks": ...}."""
-    found = select_draws(db, "WHERE kind = 'draw' AND status = 'computed' AND inputs_hash = ? AND m = ?",
-                    [rec.inputs_hash, rec.m], order="draw_id")
+    found = select_draws(
+        db,
+        "WHERE kind = 'draw' AND status = 'computed' AND inputs_hash = ? AND m = ?",
+        [rec.inputs_hash, rec.m],
+        order="draw_id",
+    )
     same = json.dumps(rec.relaxation, sort_keys=True)
     return {r.algorithm: r for r in found if json.dumps(r.relaxation, sort_keys=True) == same}
 
@@ -376,15 +522,23 @@ def choose_draw(db: Database, draw_id: int, *, actor: str | None) -> DrawRecord:
         return rec
 
     def write(cur):
-        names = [r[0] for r in cur.execute("SELECT column_name FROM information_schema.columns "
-                                           "WHERE table_name = 'draws' ORDER BY ordinal_position").fetchall()]
+        names = [
+            r[0]
+            for r in cur.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'draws' ORDER BY ordinal_position"
+            ).fetchall()
+        ]
         keep = [c for c in names if c not in ("draw_id", "created_at", "created_by")]
         new_id = cur.execute("SELECT nextval('draw_seq')").fetchall()[0][0]
-        cur.execute(f"INSERT INTO draws (draw_id, created_by, {', '.join(keep)}) "
-                    f"SELECT ?, ?, {', '.join(keep)} FROM draws WHERE draw_id = ?", [new_id, actor, rec.draw_id])
+        cur.execute(
+            f"INSERT INTO draws (draw_id, created_by, {', '.join(keep)}) "
+            f"SELECT ?, ?, {', '.join(keep)} FROM draws WHERE draw_id = ?",
+            [new_id, actor, rec.draw_id],
+        )
         return new_id
 
-    return get_draw(db, db.transaction(write))  # type: ignore[return-value]
+    return stored_draw(db, db.transaction(write))
 
 
 def engine_of(thread: threading.Thread) -> EngineState | None:

@@ -32,8 +32,9 @@ def feasibility_labels(db: Database) -> Labels:
     from lib.sortition.feasibility import Labels
 
     fields = load_fields(db)
-    return Labels({f.key: f.label for f in fields},
-                  {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values})
+    return Labels(
+        {f.key: f.label for f in fields}, {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values}
+    )
 
 
 def quota_changes(relaxation: Iterable) -> list[QuotaChange]:
@@ -46,8 +47,16 @@ def quota_changes(relaxation: Iterable) -> list[QuotaChange]:
         def get(key: str, c: Any = c) -> Any:
             return c.get(key) if isinstance(c, dict) else getattr(c, key)
 
-        out.append(QuotaChange(str(get("feature")), str(get("value")), int(get("old_min")), int(get("old_max")),
-                               int(get("new_min")), int(get("new_max"))))
+        out.append(
+            QuotaChange(
+                str(get("feature")),
+                str(get("value")),
+                int(get("old_min")),
+                int(get("old_max")),
+                int(get("new_min")),
+                int(get("new_max")),
+            )
+        )
     return out
 
 
@@ -63,14 +72,20 @@ def apply_quota_changes(instance: Instance, changes: list[QuotaChange]) -> tuple
         if q is None:
             raise DrawError(f"The change to {c.feature} = {c.value} does not match any quota.")
         if (c.old_min, c.old_max) != (q.min, q.max):
-            raise DrawError(f"The change to {c.feature} = {c.value} was made for the quota [{c.old_min}, "
-                            f"{c.old_max}], but the quota is now [{q.min}, {q.max}]. Check the quotas again.")
+            raise DrawError(
+                f"The change to {c.feature} = {c.value} was made for the quota [{c.old_min}, "
+                f"{c.old_max}], but the quota is now [{q.min}, {q.max}]. Check the quotas again."
+            )
         if c.new_min < 0 or c.new_max < c.new_min:
-            raise DrawError(f"{c.feature} = {c.value}: the new minimum ({c.new_min}) must be at least 0 and not "
-                            f"more than the new maximum ({c.new_max}).")
+            raise DrawError(
+                f"{c.feature} = {c.value}: the new minimum ({c.new_min}) must be at least 0 and not "
+                f"more than the new maximum ({c.new_max})."
+            )
         if c.new_max > instance.panel_size:
-            raise DrawError(f"{c.feature} = {c.value}: the new maximum ({c.new_max}) is larger than the panel "
-                            f"({instance.panel_size}).")
+            raise DrawError(
+                f"{c.feature} = {c.value}: the new maximum ({c.new_max}) is larger than the panel "
+                f"({instance.panel_size})."
+            )
         if (c.new_min, c.new_max) != (c.old_min, c.old_max):
             cleaned.append(c)
     return apply_relaxation(instance, cleaned), cleaned

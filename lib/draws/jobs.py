@@ -28,7 +28,7 @@ log = logging.getLogger("kleroterion.draws")
 class Job:
     job_id: int
     kind: str
-    status: str          # running | done | failed
+    status: str  # running | done | failed
     started_at: datetime
     updated_at: datetime
     finished_at: datetime | None
@@ -46,8 +46,11 @@ _ACTIVE_LOCK = threading.Lock()
 
 
 def _job(db: Database, where: str, params: list) -> Job | None:
-    rows = db.query("SELECT job_id, kind, status, started_at, updated_at, finished_at, started_by, progress, "
-                    f"message, error, draw_id FROM draw_jobs {where} ORDER BY job_id DESC LIMIT 1", params)
+    rows = db.query(
+        "SELECT job_id, kind, status, started_at, updated_at, finished_at, started_by, progress, "
+        f"message, error, draw_id FROM draw_jobs {where} ORDER BY job_id DESC LIMIT 1",
+        params,
+    )
     return Job(*rows[0]) if rows else None
 
 
@@ -56,11 +59,16 @@ def get_job(db: Database, job_id: int) -> Job | None:
     if job is not None and job.status == "running":
         with _ACTIVE_LOCK:
             t = _ACTIVE.get((db.path, job.job_id))
-        if t is None or (t.ident is not None and not t.is_alive()):   # ident None: about to start
+        if t is None or (t.ident is not None and not t.is_alive()):  # ident None: about to start
             # The thread is gone without finishing (the app was restarted while it ran).
             # Only if it is still marked running: the thread may have finished a moment ago.
-            _finish(db, job.job_id, "failed", error="The computation was interrupted (the app was restarted). "
-                                                    "Start it again.", only_running=True)
+            _finish(
+                db,
+                job.job_id,
+                "failed",
+                error="The computation was interrupted (the app was restarted). Start it again.",
+                only_running=True,
+            )
             job = _job(db, "WHERE job_id = ?", [int(job_id)])
     return job
 
@@ -94,7 +102,7 @@ def stop_job(db: Database, job_id: int) -> bool:
         return False
     state.stopped = True
     if state.control is not None:
-        state.control.stop()  # type: ignore[attr-defined]
+        state.control.stop()
     return True
 
 
@@ -106,32 +114,45 @@ def extend_job(db: Database, job_id: int, seconds: float) -> float | None:
         return None
     state.settle = max(state.settle, time.monotonic() - state.started) + float(seconds)
     if state.control is not None:
-        state.control.set_settle_after(state.settle)  # type: ignore[attr-defined]
+        state.control.set_settle_after(state.settle)
     return state.settle
 
 
-def _finish(db: Database, job_id: int, status: str, *, error: str | None = None, draw_id: int | None = None,
-            only_running: bool = False):
+def _finish(
+    db: Database,
+    job_id: int,
+    status: str,
+    *,
+    error: str | None = None,
+    draw_id: int | None = None,
+    only_running: bool = False,
+):
     def write(cur):
-        cur.execute("UPDATE draw_jobs SET status = ?, error = ?, draw_id = ?, finished_at = now(), updated_at = now(), "
-                    "progress = CASE WHEN ? = 'done' THEN 1.0 ELSE progress END WHERE job_id = ?"
-                    + (" AND status = 'running'" if only_running else ""),
-                    [status, error, draw_id, status, job_id])
+        cur.execute(
+            "UPDATE draw_jobs SET status = ?, error = ?, draw_id = ?, finished_at = now(), updated_at = now(), "
+            "progress = CASE WHEN ? = 'done' THEN 1.0 ELSE progress END WHERE job_id = ?"
+            + (" AND status = 'running'" if only_running else ""),
+            [status, error, draw_id, status, job_id],
+        )
 
     db.transaction(write)
 
 
-def _start_job(db: Database, kind: str, actor: str | None, work: Callable[[Progress], DrawRecord],
-               *, wait: bool = False) -> int:
+def _start_job(
+    db: Database, kind: str, actor: str | None, work: Callable[[Progress], DrawRecord], *, wait: bool = False
+) -> int:
     other = running_job(db)
     if other is not None:
-        raise DrawError(f"A computation started by {other.started_by or 'an organiser'} is still running. "
-                        "Wait for it to finish.")
+        raise DrawError(
+            f"A computation started by {other.started_by or 'an organiser'} is still running. Wait for it to finish."
+        )
 
     def create(cur):
         job_id = cur.execute("SELECT nextval('draw_job_seq')").fetchall()[0][0]
-        cur.execute("INSERT INTO draw_jobs (job_id, kind, status, started_by, message) VALUES (?, ?, 'running', ?, ?)",
-                    [job_id, kind, actor, "Starting"])
+        cur.execute(
+            "INSERT INTO draw_jobs (job_id, kind, status, started_by, message) VALUES (?, ?, 'running', ?, ?)",
+            [job_id, kind, actor, "Starting"],
+        )
         return job_id
 
     job_id = db.transaction(create)
@@ -147,8 +168,10 @@ def _start_job(db: Database, kind: str, actor: str | None, work: Callable[[Progr
         last_message[0] = message
 
         def write(cur):
-            cur.execute("UPDATE draw_jobs SET progress = ?, message = ?, updated_at = now() WHERE job_id = ?",
-                        [float(max(0.0, min(1.0, fraction))), str(message)[:300], job_id])
+            cur.execute(
+                "UPDATE draw_jobs SET progress = ?, message = ?, updated_at = now() WHERE job_id = ?",
+                [float(max(0.0, min(1.0, fraction))), str(message)[:300], job_id],
+            )
 
         try:
             db.transaction(write)
@@ -163,9 +186,14 @@ def _start_job(db: Database, kind: str, actor: str | None, work: Callable[[Progr
             _finish(db, job_id, "failed", error=str(e))
         except Exception:  # noqa: BLE001 - reported in plain words, details in the log
             log.error("Draw computation failed:\n%s", traceback.format_exc())
-            _finish(db, job_id, "failed", error="The computation failed because of a problem on our side. Nothing "
-                                                "was published. Try again; if it happens again, the details are in "
-                                                "the server's log.")
+            _finish(
+                db,
+                job_id,
+                "failed",
+                error="The computation failed because of a problem on our side. Nothing "
+                "was published. Try again; if it happens again, the details are in "
+                "the server's log.",
+            )
         finally:
             with _ACTIVE_LOCK:
                 _ACTIVE.pop((db.path, job_id), None)
@@ -184,17 +212,20 @@ def start_draw_job(db: Database, *, actor: str | None, wait: bool = False, **kw)
     return _start_job(db, "draw", actor, lambda p: compute_draw(db, actor=actor, progress=p, **kw), wait=wait)
 
 
-def start_replacement_job(db: Database, dropout_ids: Sequence[str], *, actor: str | None, wait: bool = False,
-                          **kw) -> int:
+def start_replacement_job(
+    db: Database, dropout_ids: Sequence[str], *, actor: str | None, wait: bool = False, **kw
+) -> int:
     """Run ``prepare_replacement`` in the background; returns the job id."""
-    return _start_job(db, "replacement", actor,
-                      lambda p: prepare_replacement(db, dropout_ids, actor, progress=p, **kw), wait=wait)
+    return _start_job(
+        db, "replacement", actor, lambda p: prepare_replacement(db, dropout_ids, actor, progress=p, **kw), wait=wait
+    )
 
 
-def wait_for_job(db: Database, job_id: int, timeout: float = 120) -> Job:
+def wait_for_job(db: Database, job_id: int, timeout: float = 120) -> Job | None:
+    """The job once it has finished, or as it is after ``timeout`` seconds (None: there is no such job)."""
     deadline = time.monotonic() + timeout
     while True:
         job = get_job(db, job_id)
         if job is None or job.status != "running" or time.monotonic() > deadline:
-            return job  # type: ignore[return-value]
+            return job
         time.sleep(0.1)

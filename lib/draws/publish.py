@@ -12,39 +12,85 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from lib.draws.records import (DrawError, DrawRecord, EVENT_COLUMNS, auditors_bundle, chain_tip, draw_bundle,
-                               event_of, first_public_draw, frozen_lottery, get_draw, plain_sentence, slot_filter,
-                               slot_of)
+from lib.draws.records import (
+    DrawError,
+    DrawRecord,
+    EVENT_COLUMNS,
+    auditors_bundle,
+    chain_tip,
+    draw_bundle,
+    event_of,
+    first_public_draw,
+    frozen_lottery,
+    get_draw,
+    plain_sentence,
+    slot_filter,
+    slot_of,
+    stored_draw,
+)
 from lib.errors import UserError
 from lib.sortition.audit.ceremony import Draw, FrozenLottery, rank_by_hash
 from lib.sortition.audit.model import InputError
 from lib.store.db import Database
 
 
-def _append_event(cur, rec: DrawRecord, kind: str, *, commitment: str, public_number: str = "", reason: str = "",
-                  actor: str | None = None) -> dict:
+def _append_event(
+    cur,
+    rec: DrawRecord,
+    kind: str,
+    *,
+    commitment: str,
+    public_number: str = "",
+    reason: str = "",
+    actor: str | None = None,
+) -> dict:
     from lib.sortition.audit.record import new_event
 
     last = cur.execute(f"SELECT {EVENT_COLUMNS} FROM draw_events ORDER BY seq DESC LIMIT 1").fetchall()
-    ev = new_event(event_of(last[0]) if last else None, at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                   kind=kind, slot=slot_of(rec), draw=rec.draw_id, commitment=commitment,
-                   public_number=public_number, reason=reason)
-    cur.execute(f"INSERT INTO draw_events ({EVENT_COLUMNS}, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [ev["seq"], ev["at"], ev["kind"], ev["slot"], ev["draw"], ev["commitment"], ev["public_number"],
-                 ev["reason"], ev["prev"], ev["hash"], actor])
+    ev = new_event(
+        event_of(last[0]) if last else None,
+        at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        kind=kind,
+        slot=slot_of(rec),
+        draw=rec.draw_id,
+        commitment=commitment,
+        public_number=public_number,
+        reason=reason,
+    )
+    cur.execute(
+        f"INSERT INTO draw_events ({EVENT_COLUMNS}, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ev["seq"],
+            ev["at"],
+            ev["kind"],
+            ev["slot"],
+            ev["draw"],
+            ev["commitment"],
+            ev["public_number"],
+            ev["reason"],
+            ev["prev"],
+            ev["hash"],
+            actor,
+        ],
+    )
     return ev
 
 
 def _earlier_in_slot(cur, rec: DrawRecord) -> str | None:
     """Why publishing ``rec`` is a draw run again (a sentence), or None when it is the slot's first."""
     where, params = slot_filter(slot_of(rec))
-    live = cur.execute(f"SELECT max(draw_id) FROM draws WHERE {where} AND status = 'committed' AND draw_id <> ?",
-                       [*params, rec.draw_id]).fetchall()[0][0]
+    live = cur.execute(
+        f"SELECT max(draw_id) FROM draws WHERE {where} AND status = 'committed' AND draw_id <> ?",
+        [*params, rec.draw_id],
+    ).fetchall()[0][0]
     if live is not None:
-        return (f"the commitment of draw {live} is already published; publishing this one withdraws it, in public, "
-                "and only this one can then be revealed")
-    revealed = cur.execute(f"SELECT max(draw_id) FROM draws WHERE {where} AND status = 'revealed'",
-                           params).fetchall()[0][0]
+        return (
+            f"the commitment of draw {live} is already published; publishing this one withdraws it, in public, "
+            "and only this one can then be revealed"
+        )
+    revealed = cur.execute(f"SELECT max(draw_id) FROM draws WHERE {where} AND status = 'revealed'", params).fetchall()[
+        0
+    ][0]
     if revealed is not None:
         return f"draw {revealed} was already revealed; this new draw will be shown to everyone beside it"
     return None
@@ -70,8 +116,10 @@ def commit_draw(db: Database, draw_id: int, *, actor: str | None, reason: str | 
     if rec.is_committed:
         return rec
     if rec.status == "withdrawn":
-        raise DrawError(f"The commitment of draw {draw_id} was withdrawn in public; it cannot be published again. "
-                        "Compute a new lottery.")
+        raise DrawError(
+            f"The commitment of draw {draw_id} was withdrawn in public; it cannot be published again. "
+            "Compute a new lottery."
+        )
     commitment = frozen_lottery(db, draw_id).commitment
     rerun = rec.rerun_of or first_public_draw(db, rec.kind, rec.inputs_hash, exclude=rec.draw_id)
     why = (reason or rec.note or "").strip()
@@ -83,20 +131,27 @@ def commit_draw(db: Database, draw_id: int, *, actor: str | None, reason: str | 
             return
         again = _earlier_in_slot(cur, rec)
         if again and not why:
-            raise DrawError(f"Say why the draw is run again: {again}. Your reason is published on the "
-                            "Transparency page.")
-        live = cur.execute(f"SELECT draw_id, commitment FROM draws WHERE {where} AND status = 'committed' "
-                           "AND draw_id <> ?", [*params, rec.draw_id]).fetchall()
+            raise DrawError(
+                f"Say why the draw is run again: {again}. Your reason is published on the Transparency page."
+            )
+        live = cur.execute(
+            f"SELECT draw_id, commitment FROM draws WHERE {where} AND status = 'committed' AND draw_id <> ?",
+            [*params, rec.draw_id],
+        ).fetchall()
         for old_id, old_commitment in live:
             cur.execute("UPDATE draws SET status = 'withdrawn' WHERE draw_id = ?", [old_id])
-            _append_event(cur, replace(rec, draw_id=old_id), "withdrawal", commitment=old_commitment, reason=why,
-                          actor=actor)
-        cur.execute("UPDATE draws SET status = 'committed', commitment = ?, committed_at = now(), committed_by = ?, "
-                    "rerun_of = ? WHERE draw_id = ?", [commitment, actor, rerun, rec.draw_id])
+            _append_event(
+                cur, replace(rec, draw_id=old_id), "withdrawal", commitment=old_commitment, reason=why, actor=actor
+            )
+        cur.execute(
+            "UPDATE draws SET status = 'committed', commitment = ?, committed_at = now(), committed_by = ?, "
+            "rerun_of = ? WHERE draw_id = ?",
+            [commitment, actor, rerun, rec.draw_id],
+        )
         _append_event(cur, rec, "commitment", commitment=commitment, reason=why if again else "", actor=actor)
 
     db.transaction(write)
-    return get_draw(db, draw_id)  # type: ignore[return-value]
+    return stored_draw(db, draw_id)
 
 
 @dataclass
@@ -117,15 +172,21 @@ def _revealable(db: Database, draw_id: int) -> DrawRecord:
     if rec is None:
         raise DrawError(f"There is no draw number {draw_id}.")
     if rec.status == "computed":
-        raise DrawError("The commitment of this draw has not been published yet. Publish it (step 3) before "
-                        "anybody draws the public random number; otherwise nobody can check that the lottery "
-                        "was fixed in advance.")
+        raise DrawError(
+            "The commitment of this draw has not been published yet. Publish it (step 3) before "
+            "anybody draws the public random number; otherwise nobody can check that the lottery "
+            "was fixed in advance."
+        )
     if rec.status == "revealed":
-        raise DrawError(f"This draw was already revealed with the public number “{rec.public_number}”. "
-                        "A draw is revealed only once.")
+        raise DrawError(
+            f"This draw was already revealed with the public number “{rec.public_number}”. "
+            "A draw is revealed only once."
+        )
     if rec.status == "withdrawn":
-        raise DrawError(f"The commitment of draw {draw_id} was withdrawn in public, so no number can reveal it. "
-                        "Only the live commitment can be revealed.")
+        raise DrawError(
+            f"The commitment of draw {draw_id} was withdrawn in public, so no number can reveal it. "
+            "Only the live commitment can be revealed."
+        )
     return rec
 
 
@@ -133,15 +194,18 @@ def _unused_number(db: Database, fl: FrozenLottery, public_number: str) -> str:
     """The public number as the lottery's engine version reads it, refused if an earlier reveal used it."""
     from lib.sortition.audit.ceremony import normalise_public_number
 
-    try:   # under the rule of the lottery's own engine version (fixed by its commitment)
+    try:  # under the rule of the lottery's own engine version (fixed by its commitment)
         number = normalise_public_number(public_number or "", engine_version=fl.engine_version)
     except InputError as e:
         raise DrawError(plain_sentence(str(e))) from None
-    used = _number_used(db.query("SELECT draw_id, public_number FROM draw_events WHERE kind = 'reveal' "
-                                 "ORDER BY seq"), number)
+    used = _number_used(
+        db.query("SELECT draw_id, public_number FROM draw_events WHERE kind = 'reveal' ORDER BY seq"), number
+    )
     if used is not None:
-        raise DrawError(f"The public number “{number}” was already used to reveal draw {used}. Each commitment "
-                        "needs its own number, drawn in public after that commitment was published.")
+        raise DrawError(
+            f"The public number “{number}” was already used to reveal draw {used}. Each commitment "
+            "needs its own number, drawn in public after that commitment was published."
+        )
     return number
 
 
@@ -155,8 +219,10 @@ def _replacement_revealed(db: Database, rec: DrawRecord, draw: Draw) -> _Reveale
     parent = get_draw(db, rec.parent_id) if rec.parent_id is not None else None
     tip = chain_tip(db)
     if parent is None or tip is None or tip.draw_id != parent.draw_id:
-        raise DrawError("The panel has changed since this replacement round was prepared (another round was "
-                        "revealed). Prepare a new replacement round.")
+        raise DrawError(
+            "The panel has changed since this replacement round was prepared (another round was "
+            "revealed). Prepare a new replacement round."
+        )
     assert rec.root_id is not None  # every replacement round records the draw it continues
     root_pool = frozen_lottery(db, rec.root_id).instance
     matches = match_replacements(root_pool, rec.replaces, chosen)
@@ -166,7 +232,8 @@ def _replacement_revealed(db: Database, rec: DrawRecord, draw: Draw) -> _Reveale
         audit=audit_bundle_bytes(draw, previous=auditors_bundle(db, parent.draw_id), replacements=matches),
         selected=[n for n, _o in pairs] + sorted(set(chosen) - {n for n, _o in pairs}),
         replaces=[o for _n, o in pairs] + sorted(set(rec.replaces) - {o for _n, o in pairs}),
-        after=sorted((set(parent.panel_after) - set(rec.replaces)) | set(chosen)))
+        after=sorted((set(parent.panel_after) - set(rec.replaces)) | set(chosen)),
+    )
 
 
 def _draw_revealed(rec: DrawRecord, draw: Draw) -> _Revealed:
@@ -189,28 +256,47 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
         status = cur.execute("SELECT status FROM draws WHERE draw_id = ?", [rec.draw_id]).fetchall()[0][0]
         if status != "committed":
             raise DrawError("This draw was revealed or withdrawn a moment ago by somebody else. Reload the page.")
-        if _number_used(cur.execute("SELECT draw_id, public_number FROM draw_events WHERE kind = 'reveal'")
-                        .fetchall(), draw.public_number) is not None:
-            raise DrawError(f"The public number “{draw.public_number}” was used a moment ago for another draw. "
-                            "Reload the page.")
-        cur.execute("UPDATE draws SET status = 'revealed', public_number = ?, draw_hash = ?, panel_index = ?, "
-                    "selected_ids = ?, reserve_ids = ?, panel_after = ?, replaces = ?, bundle = ?, audit_bundle = ?, "
-                    "revealed_at = now(), revealed_by = ? WHERE draw_id = ?",
-                    [draw.public_number, draw.draw_hash, draw.index, out.selected, reserve, out.after, out.replaces,
-                     out.bundle, out.audit if fl.secret else None,
-                     actor, rec.draw_id])
-        _append_event(cur, rec, "reveal", commitment=rec.commitment or "", public_number=draw.public_number,
-                      actor=actor)
+        if (
+            _number_used(
+                cur.execute("SELECT draw_id, public_number FROM draw_events WHERE kind = 'reveal'").fetchall(),
+                draw.public_number,
+            )
+            is not None
+        ):
+            raise DrawError(
+                f"The public number “{draw.public_number}” was used a moment ago for another draw. Reload the page."
+            )
+        cur.execute(
+            "UPDATE draws SET status = 'revealed', public_number = ?, draw_hash = ?, panel_index = ?, "
+            "selected_ids = ?, reserve_ids = ?, panel_after = ?, replaces = ?, bundle = ?, audit_bundle = ?, "
+            "revealed_at = now(), revealed_by = ? WHERE draw_id = ?",
+            [
+                draw.public_number,
+                draw.draw_hash,
+                draw.index,
+                out.selected,
+                reserve,
+                out.after,
+                out.replaces,
+                out.bundle,
+                out.audit if fl.secret else None,
+                actor,
+                rec.draw_id,
+            ],
+        )
+        _append_event(
+            cur, rec, "reveal", commitment=rec.commitment or "", public_number=draw.public_number, actor=actor
+        )
 
     db.transaction(write)
-    if rec.kind == "replacement":     # the newcomers join the tracked panel now: the door finds them at once
+    if rec.kind == "replacement":  # the newcomers join the tracked panel now: the door finds them at once
         from lib.assembly import participation
 
         try:
             participation.sync_replacements(db, actor or "replacement draw")
-        except UserError:             # e.g. somebody left the sign-ups: the Members page says so
+        except UserError:  # e.g. somebody left the sign-ups: the Members page says so
             pass
-    return get_draw(db, draw_id)  # type: ignore[return-value]
+    return stored_draw(db, draw_id)
 
 
 def _number_used(rows, number: str) -> int | None:

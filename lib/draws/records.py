@@ -44,23 +44,23 @@ class DrawError(UserError):
 @dataclass
 class DrawRecord:
     draw_id: int
-    kind: str                 # "draw" | "replacement"
-    status: str               # "computed" | "committed" | "revealed" | "withdrawn" (replaced before a reveal)
+    kind: str  # "draw" | "replacement"
+    status: str  # "computed" | "committed" | "revealed" | "withdrawn" (replaced before a reveal)
     created_at: datetime
     created_by: str | None
     target_version: int | None
     panel_size: int
-    algorithm: str            # "leximin" | "goldilocks" | "legacy"
-    commitment: str | None    # 64 hex digits once committed
-    public_number: str | None # once revealed
-    selected_ids: list[str]   # person_ids, empty until revealed
-    reserve_ids: list[str]    # the pool minus the selected, in SHA-256 rank order (revealed only)
-    probabilities: dict[str, float]          # each person's chance in the fair lottery (appearances / M)
+    algorithm: str  # "leximin" | "goldilocks" | "legacy"
+    commitment: str | None  # 64 hex digits once committed
+    public_number: str | None  # once revealed
+    selected_ids: list[str]  # person_ids, empty until revealed
+    reserve_ids: list[str]  # the pool minus the selected, in SHA-256 rank order (revealed only)
+    probabilities: dict[str, float]  # each person's chance in the fair lottery (appearances / M)
     legacy_probabilities: dict[str, float] | None  # estimated chances under the greedy draw
     min_probability: float | None
     gini: float | None
-    rerun_of: int | None      # a second draw on the same frozen inputs points at the first
-    replaces: list[str]       # replacement draws: the person_ids replaced (same order as selected_ids)
+    rerun_of: int | None  # a second draw on the same frozen inputs points at the first
+    replaces: list[str]  # replacement draws: the person_ids replaced (same order as selected_ids)
     note: str | None
     # --- extensions ---
     m: int = DEFAULT_M
@@ -72,7 +72,7 @@ class DrawRecord:
     gap: float | None = None
     complete: bool | None = None
     seconds: float | None = None
-    quotas: list[tuple[str, str, int, int]] = field(default_factory=list)   # frozen, before relaxation
+    quotas: list[tuple[str, str, int, int]] = field(default_factory=list)  # frozen, before relaxation
     relaxation: list[dict] = field(default_factory=list)
     diagnosis: list[str] = field(default_factory=list)
     committed_at: datetime | None = None
@@ -81,7 +81,7 @@ class DrawRecord:
     revealed_by: str | None = None
     draw_hash: str | None = None
     panel_index: int | None = None
-    panel_after: list[str] = field(default_factory=list)   # the whole panel once revealed
+    panel_after: list[str] = field(default_factory=list)  # the whole panel once revealed
     excluded: list[str] = field(default_factory=list)
     round: int = 0
     parent_id: int | None = None
@@ -98,12 +98,14 @@ class DrawRecord:
         return self.status == "revealed"
 
 
-_COLUMNS = ("draw_id, kind, status, created_at, created_by, target_version, panel_size, algorithm, commitment, "
-            "public_number, selected_ids, reserve_ids, probabilities, legacy_probabilities, min_probability, gini, "
-            "rerun_of, replaces, note, m, pool_size, exact_probabilities, legacy_draws, legacy_note, rounding_loss, "
-            "gap, complete, seconds, quotas, relaxation, diagnosis, committed_at, committed_by, revealed_at, "
-            "revealed_by, draw_hash, panel_index, panel_after, excluded, round, parent_id, root_id, inputs_hash, "
-            "options_hash")
+_COLUMNS = (
+    "draw_id, kind, status, created_at, created_by, target_version, panel_size, algorithm, commitment, "
+    "public_number, selected_ids, reserve_ids, probabilities, legacy_probabilities, min_probability, gini, "
+    "rerun_of, replaces, note, m, pool_size, exact_probabilities, legacy_draws, legacy_note, rounding_loss, "
+    "gap, complete, seconds, quotas, relaxation, diagnosis, committed_at, committed_by, revealed_at, "
+    "revealed_by, draw_hash, panel_index, panel_after, excluded, round, parent_id, root_id, inputs_hash, "
+    "options_hash"
+)
 
 
 def _loads(text, default):
@@ -111,24 +113,98 @@ def _loads(text, default):
 
 
 def _record(row: tuple) -> DrawRecord:
-    (draw_id, kind, status, created_at, created_by, target_version, panel_size, algorithm, commitment,
-     public_number, selected, reserve, probs, legacy, min_p, gini, rerun_of, replaces, note, m, pool_size, exact,
-     legacy_draws, legacy_note, loss, gap, complete, seconds, quotas, relaxation, diagnosis, committed_at,
-     committed_by, revealed_at, revealed_by, draw_hash, panel_index, panel_after, excluded, rnd, parent_id,
-     root_id, inputs_hash, options_hash) = row
+    (
+        draw_id,
+        kind,
+        status,
+        created_at,
+        created_by,
+        target_version,
+        panel_size,
+        algorithm,
+        commitment,
+        public_number,
+        selected,
+        reserve,
+        probs,
+        legacy,
+        min_p,
+        gini,
+        rerun_of,
+        replaces,
+        note,
+        m,
+        pool_size,
+        exact,
+        legacy_draws,
+        legacy_note,
+        loss,
+        gap,
+        complete,
+        seconds,
+        quotas,
+        relaxation,
+        diagnosis,
+        committed_at,
+        committed_by,
+        revealed_at,
+        revealed_by,
+        draw_hash,
+        panel_index,
+        panel_after,
+        excluded,
+        rnd,
+        parent_id,
+        root_id,
+        inputs_hash,
+        options_hash,
+    ) = row
     return DrawRecord(
-        draw_id=draw_id, kind=kind, status=status, created_at=created_at, created_by=created_by,
-        target_version=target_version, panel_size=panel_size, algorithm=algorithm, commitment=commitment,
-        public_number=public_number, selected_ids=list(selected or []), reserve_ids=list(reserve or []),
-        probabilities=_loads(probs, {}), legacy_probabilities=_loads(legacy, None), min_probability=min_p,
-        gini=gini, rerun_of=rerun_of, replaces=list(replaces or []), note=note, m=m, pool_size=pool_size,
-        exact_probabilities=_loads(exact, {}), legacy_draws=legacy_draws, legacy_note=legacy_note,
-        rounding_loss=loss, gap=gap, complete=complete, seconds=seconds,
-        quotas=[tuple(q) for q in _loads(quotas, [])], relaxation=_loads(relaxation, []),
-        diagnosis=_loads(diagnosis, []), committed_at=committed_at, committed_by=committed_by,
-        revealed_at=revealed_at, revealed_by=revealed_by, draw_hash=draw_hash, panel_index=panel_index,
-        panel_after=list(panel_after or []), excluded=list(excluded or []), round=rnd, parent_id=parent_id,
-        root_id=root_id, inputs_hash=inputs_hash, options_hash=options_hash)
+        draw_id=draw_id,
+        kind=kind,
+        status=status,
+        created_at=created_at,
+        created_by=created_by,
+        target_version=target_version,
+        panel_size=panel_size,
+        algorithm=algorithm,
+        commitment=commitment,
+        public_number=public_number,
+        selected_ids=list(selected or []),
+        reserve_ids=list(reserve or []),
+        probabilities=_loads(probs, {}),
+        legacy_probabilities=_loads(legacy, None),
+        min_probability=min_p,
+        gini=gini,
+        rerun_of=rerun_of,
+        replaces=list(replaces or []),
+        note=note,
+        m=m,
+        pool_size=pool_size,
+        exact_probabilities=_loads(exact, {}),
+        legacy_draws=legacy_draws,
+        legacy_note=legacy_note,
+        rounding_loss=loss,
+        gap=gap,
+        complete=complete,
+        seconds=seconds,
+        quotas=[tuple(q) for q in _loads(quotas, [])],
+        relaxation=_loads(relaxation, []),
+        diagnosis=_loads(diagnosis, []),
+        committed_at=committed_at,
+        committed_by=committed_by,
+        revealed_at=revealed_at,
+        revealed_by=revealed_by,
+        draw_hash=draw_hash,
+        panel_index=panel_index,
+        panel_after=list(panel_after or []),
+        excluded=list(excluded or []),
+        round=rnd,
+        parent_id=parent_id,
+        root_id=root_id,
+        inputs_hash=inputs_hash,
+        options_hash=options_hash,
+    )
 
 
 def select_draws(db: Database, where: str = "", params: list | None = None, order: str = "draw_id") -> list[DrawRecord]:
@@ -139,6 +215,14 @@ def select_draws(db: Database, where: str = "", params: list | None = None, orde
 def get_draw(db: Database, draw_id: int) -> DrawRecord | None:
     found = select_draws(db, "WHERE draw_id = ?", [int(draw_id)])
     return found[0] if found else None
+
+
+def stored_draw(db: Database, draw_id: int) -> DrawRecord:
+    """The draw just written or changed (a plain refusal, should it be gone)."""
+    rec = get_draw(db, draw_id)
+    if rec is None:
+        raise DrawError(f"There is no draw number {draw_id}.")
+    return rec
 
 
 def list_draws(db: Database) -> list[DrawRecord]:
@@ -276,8 +360,10 @@ def freeze_targets(db: Database, version: int | None = None, *, actor: str | Non
         raise DrawError(f"Target version {v} has no targets in it. Enter them on the Targets page first.")
 
     def write(cur):
-        cur.execute("UPDATE target_versions SET frozen_at = now(), frozen_by = ? "
-                    "WHERE version = ? AND frozen_at IS NULL", [actor or "organiser", v])
+        cur.execute(
+            "UPDATE target_versions SET frozen_at = now(), frozen_by = ? WHERE version = ? AND frozen_at IS NULL",
+            [actor or "organiser", v],
+        )
 
     db.transaction(write)
     return v
@@ -287,8 +373,10 @@ def frozen_inputs(db: Database) -> FrozenInputs | None:
     """The latest frozen target version as draw inputs (quotas and panel size); None when none is frozen."""
     from lib.recruitment.quotas import quotas_for_version
 
-    rows = db.query("SELECT version, panel_size, frozen_at, frozen_by FROM target_versions "
-                    "WHERE frozen_at IS NOT NULL ORDER BY version DESC LIMIT 1")
+    rows = db.query(
+        "SELECT version, panel_size, frozen_at, frozen_by FROM target_versions "
+        "WHERE frozen_at IS NOT NULL ORDER BY version DESC LIMIT 1"
+    )
     if not rows:
         return None
     v, k, at, by = rows[0]
@@ -313,8 +401,10 @@ def draw_instance(db: Database, inputs: FrozenInputs) -> Instance:
 def inputs_hash(instance: Instance) -> str:
     """SHA-256 over the pool, the quotas, the panel size and the household rule, in canonical lines."""
     h = hashlib.sha256()
-    h.update(canonical_json({"k": instance.panel_size, "one_per_household": bool(instance.one_per_household)})
-             .encode() + b"\n")
+    h.update(
+        canonical_json({"k": instance.panel_size, "one_per_household": bool(instance.one_per_household)}).encode()
+        + b"\n"
+    )
     for q in sorted(instance.quotas, key=lambda q: (q.feature, q.value)):
         h.update(canonical_json(["quota", q.feature, q.value, q.min, q.max]).encode() + b"\n")
     for p in sorted(instance.people, key=lambda p: p.id):
@@ -333,18 +423,21 @@ def stale_questions(db: Database, inputs: FrozenInputs) -> str | None:
     for q in inputs.quotas:
         f = fields.get(q.feature)
         if f is None or q.value not in f.values:
-            what = (f"the question “{q.feature}”" if f is None else
-                    f"the answer “{q.value}” to “{f.label}”")
-            return (f"The questions changed after target version {inputs.target_version} was frozen: {what} no "
-                    "longer exists. Freeze the newer target version (step 1) so that the draw uses the questions "
-                    "as they are now.")
+            what = f"the question “{q.feature}”" if f is None else f"the answer “{q.value}” to “{f.label}”"
+            return (
+                f"The questions changed after target version {inputs.target_version} was frozen: {what} no "
+                "longer exists. Freeze the newer target version (step 1) so that the draw uses the questions "
+                "as they are now."
+            )
     return None
 
 
 def first_public_draw(db: Database, kind: str, ihash: str, exclude: int | None = None) -> int | None:
-    return db.scalar("SELECT min(draw_id) FROM draws WHERE kind = ? AND inputs_hash = ? "
-                     "AND status IN ('committed', 'revealed', 'withdrawn') AND draw_id IS DISTINCT FROM ?",
-                     [kind, ihash, exclude])
+    return db.scalar(
+        "SELECT min(draw_id) FROM draws WHERE kind = ? AND inputs_hash = ? "
+        "AND status IN ('committed', 'revealed', 'withdrawn') AND draw_id IS DISTINCT FROM ?",
+        [kind, ihash, exclude],
+    )
 
 
 def insert_draw(db: Database, cols: dict) -> int:
@@ -352,8 +445,9 @@ def insert_draw(db: Database, cols: dict) -> int:
 
     def write(cur):
         draw_id = cur.execute("SELECT nextval('draw_seq')").fetchall()[0][0]
-        cur.execute(f"INSERT INTO draws (draw_id, {', '.join(names)}) VALUES (?{', ?' * len(names)})",
-                    [draw_id, *cols.values()])
+        cur.execute(
+            f"INSERT INTO draws (draw_id, {', '.join(names)}) VALUES (?{', ?' * len(names)})", [draw_id, *cols.values()]
+        )
         return draw_id
 
     return db.transaction(write)
@@ -384,8 +478,18 @@ EVENT_COLUMNS = "seq, at_utc, kind, slot, draw_id, commitment, public_number, re
 
 def event_of(row: tuple) -> dict:
     seq, at, kind, slot, draw_id, commitment, number, reason, prev, h = row
-    return {"seq": seq, "at": at, "kind": kind, "slot": slot, "draw": draw_id, "commitment": commitment,
-            "public_number": number, "reason": reason, "prev": prev, "hash": h}
+    return {
+        "seq": seq,
+        "at": at,
+        "kind": kind,
+        "slot": slot,
+        "draw": draw_id,
+        "commitment": commitment,
+        "public_number": number,
+        "reason": reason,
+        "prev": prev,
+        "hash": h,
+    }
 
 
 def public_record(db: Database) -> list[dict]:

@@ -11,9 +11,20 @@ from typing import Iterable, Sequence
 
 from lib.draws.compute import Progress, lottery_options_hash, prepare_lottery, record_columns
 from lib.draws.feasibility import feasibility_labels
-from lib.draws.records import (DEFAULT_M, DrawError, DrawRecord, chain_tip, first_public_draw, frozen_lottery,
-                               get_draw, insert_draw, plain_sentence, replacement_rounds, revealed_draw,
-                               select_draws)
+from lib.draws.records import (
+    DEFAULT_M,
+    DrawError,
+    DrawRecord,
+    chain_tip,
+    first_public_draw,
+    frozen_lottery,
+    insert_draw,
+    plain_sentence,
+    replacement_rounds,
+    revealed_draw,
+    stored_draw,
+    select_draws,
+)
 from lib.sortition.audit.ceremony import ReplacementContext, canonical_json
 from lib.sortition.audit.model import InputError
 from lib.store.db import Database
@@ -24,8 +35,13 @@ def excluded_by_default(db: Database, pool_ids: Iterable[str]) -> list[str]:
     ids = list(pool_ids)
     if not ids:
         return []
-    still = {r[0] for r in db.query("SELECT person_id FROM people WHERE eligible AND removed_sync IS NULL "
-                                    "AND list_contains(?, person_id)", [ids])}
+    still = {
+        r[0]
+        for r in db.query(
+            "SELECT person_id FROM people WHERE eligible AND removed_sync IS NULL AND list_contains(?, person_id)",
+            [ids],
+        )
+    }
     return sorted(set(ids) - still)
 
 
@@ -55,9 +71,11 @@ def _replacement_problem(db: Database, dropout_ids: Sequence[str], excluded: Seq
     except InputError as e:
         raise DrawError(plain_sentence(str(e))) from None
     if len(inst.people) < len(dropouts):
-        raise DrawError(f"{len(dropouts)} seat(s) to refill, but only {len(inst.people)} people are left in the "
-                        "reserve pool.")
-    ctx = ReplacementContext(tip.round + 1, root.commitment, tip.commitment, tuple(dropouts), tuple(excl))  # type: ignore[arg-type]
+        raise DrawError(
+            f"{len(dropouts)} seat(s) to refill, but only {len(inst.people)} people are left in the reserve pool."
+        )
+    assert root.commitment and tip.commitment  # both were revealed, so both were committed
+    ctx = ReplacementContext(tip.round + 1, root.commitment, tip.commitment, tuple(dropouts), tuple(excl))
     return root, tip, inst, kept, ctx, dropouts, excl
 
 
@@ -69,10 +87,18 @@ def check_replacement(db: Database, dropout_ids: Sequence[str], excluded: Sequen
     return check_feasibility(inst, labels=feasibility_labels(db))
 
 
-def prepare_replacement(db: Database, dropout_ids: Sequence[str], actor: str | None, *,
-                        excluded: Sequence[str] | None = None, M: int = DEFAULT_M, time_limit: float | None = None,
-                        relax: bool = True, progress: Progress | None = None,
-                        note: str | None = None) -> DrawRecord:
+def prepare_replacement(
+    db: Database,
+    dropout_ids: Sequence[str],
+    actor: str | None,
+    *,
+    excluded: Sequence[str] | None = None,
+    M: int = DEFAULT_M,
+    time_limit: float | None = None,
+    relax: bool = True,
+    progress: Progress | None = None,
+    note: str | None = None,
+) -> DrawRecord:
     """Compute a replacement round for ``dropout_ids`` (status ``computed``); then commit and reveal it.
 
     The reserve pool is everybody in the original pool never selected and not ``excluded``
@@ -85,8 +111,12 @@ def prepare_replacement(db: Database, dropout_ids: Sequence[str], actor: str | N
     root, tip, inst, _kept, ctx, dropouts, excl = _replacement_problem(db, dropout_ids, excluded)
     ihash = hashlib.sha256(canonical_json([tip.commitment, dropouts, excl]).encode()).hexdigest()
     ohash = lottery_options_hash(ihash, [], M, "relax" if relax else "strict")
-    same = select_draws(db, "WHERE kind = 'replacement' AND status = 'computed' AND options_hash = ? AND parent_id = ?",
-                   [ohash, tip.draw_id], order="draw_id DESC LIMIT 1")
+    same = select_draws(
+        db,
+        "WHERE kind = 'replacement' AND status = 'computed' AND options_hash = ? AND parent_id = ?",
+        [ohash, tip.draw_id],
+        order="draw_id DESC LIMIT 1",
+    )
     if same:
         return same[0]
     progress(0.02, "Checking that the quotas can be met")
@@ -99,15 +129,40 @@ def prepare_replacement(db: Database, dropout_ids: Sequence[str], actor: str | N
         changes = list(report.relaxation)
         work = report.relaxed_instance()
     try:
-        cols = prepare_lottery(work, relaxation=changes, M=M, time_limit=time_limit, legacy_seconds=0, context=ctx,
-                        progress=progress, pseudonymise=False, secret=frozen_lottery(db, root.draw_id).secret)
+        cols = prepare_lottery(
+            work,
+            relaxation=changes,
+            M=M,
+            time_limit=time_limit,
+            legacy_seconds=0,
+            context=ctx,
+            progress=progress,
+            pseudonymise=False,
+            secret=frozen_lottery(db, root.draw_id).secret,
+        )
     except InfeasibleQuotas as e:  # pragma: no cover - checked above
         raise DrawError(str(e)) from None
-    draw_id = insert_draw(db, record_columns(cols, kind="replacement", actor=actor, target_version=root.target_version,
-                                   panel_size=len(dropouts), ihash=ihash, ohash=ohash, quotas=inst.quotas,
-                                   changes=changes, diagnosis=list(report.diagnosis),
-                                   rerun_of=first_public_draw(db, "replacement", ihash), note=note,
-                                   replaces=dropouts, excluded=excl, round=ctx.round, parent_id=tip.draw_id,
-                                   root_id=root.draw_id))
+    draw_id = insert_draw(
+        db,
+        record_columns(
+            cols,
+            kind="replacement",
+            actor=actor,
+            target_version=root.target_version,
+            panel_size=len(dropouts),
+            ihash=ihash,
+            ohash=ohash,
+            quotas=inst.quotas,
+            changes=changes,
+            diagnosis=list(report.diagnosis),
+            rerun_of=first_public_draw(db, "replacement", ihash),
+            note=note,
+            replaces=dropouts,
+            excluded=excl,
+            round=ctx.round,
+            parent_id=tip.draw_id,
+            root_id=root.draw_id,
+        ),
+    )
     progress(1.0, "Done")
-    return get_draw(db, draw_id)  # type: ignore[return-value]
+    return stored_draw(db, draw_id)

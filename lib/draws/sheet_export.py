@@ -32,26 +32,34 @@ def write_to_sheet(db: Database, client, rec: DrawRecord, *, actor: str | None) 
         raise DrawError("Reveal the panel first.")
     src = sheet_source(db)
     if src is None:
-        raise DrawError("The sign-ups did not come from a Google Sheet, so there is no sheet to write to. "
-                        "Download the CSV files instead.")
+        raise DrawError(
+            "The sign-ups did not come from a Google Sheet, so there is no sheet to write to. "
+            "Download the CSV files instead."
+        )
     ref = SheetRef(src["spreadsheet"], None)
     titles = []
     sel_title, res_title = export_titles(rec)
-    for title, df in ((sel_title, selected_frame(db, rec, with_contacts=True)),
-                      (res_title, reserve_frame(db, rec, with_contacts=True))):
+    for title, df in (
+        (sel_title, selected_frame(db, rec, with_contacts=True)),
+        (res_title, reserve_frame(db, rec, with_contacts=True)),
+    ):
         # Written in RAW mode (write_worksheet): Google stores each value as text and never runs it as a
         # formula, so values go as they are: no apostrophe in front of "+44 …" or a name.
         cells = df.astype(object).where(df.notna(), "")
         titles.append(write_worksheet(client, ref, title, list(cells.columns), cells.values.tolist()))
 
     def write(cur):
-        cur.execute("INSERT INTO draw_exports (draw_id, exported_by, target, detail) VALUES (?, ?, 'google_sheet', ?)",
-                    [rec.draw_id, actor, ", ".join(titles)])
+        cur.execute(
+            "INSERT INTO draw_exports (draw_id, exported_by, target, detail) VALUES (?, ?, 'google_sheet', ?)",
+            [rec.draw_id, actor, ", ".join(titles)],
+        )
 
     db.transaction(write)
     return titles
 
 
 def exports(db: Database, draw_id: int) -> list[tuple]:
-    return db.query("SELECT exported_at, exported_by, target, detail FROM draw_exports WHERE draw_id = ? "
-                    "ORDER BY exported_at", [int(draw_id)])
+    return db.query(
+        "SELECT exported_at, exported_by, target, detail FROM draw_exports WHERE draw_id = ? ORDER BY exported_at",
+        [int(draw_id)],
+    )

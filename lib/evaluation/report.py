@@ -33,7 +33,7 @@ def wrap_lines(text: str, width: int = WRAP) -> list[str]:
     return textwrap.wrap(" ".join(str(text).split()), width=width, break_long_words=True) or [""]
 
 
-def likert_chart(diverging: pd.DataFrame, title: str = "", tr=None) -> alt.LayerChart:
+def likert_chart(diverging: pd.DataFrame, title: str = "", tr=None) -> alt.LayerChart | alt.FacetChart:
     """Diverging stacked bars: disagree to the left of 0, agree to the right, neither split at 0.
 
     Made for phones as well as desktops: each question's text (its number in the survey and its

@@ -16,8 +16,14 @@ from lib.reporting.representativeness import FAIR_LABEL, LEGACY_LABEL, STAGE_LAB
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
 # What the charts draw with. Okabe-Ito's orange, sky blue and yellow reach only 2.25, 2.31 and 1.32:1
 # on white, and darkening them makes them look alike to colour-blind readers (orange and yellow turn
@@ -25,14 +31,21 @@ OKABE_ITO = {
 # colour reaches 3:1 on white and every two stay as far apart for protanopes, deuteranopes and
 # tritanopes as Okabe-Ito's own closest pair (tests/test_chart_colours.py simulates it).
 CHART_PALETTE = {
-    "black": "#000000", "brown": "#873C1E", "violet": "#691ED2", "blue": OKABE_ITO["blue"],
-    "bluish_green": OKABE_ITO["bluish_green"], "reddish_purple": OKABE_ITO["reddish_purple"],
-    "vermillion": OKABE_ITO["vermillion"], "mauve": "#694B5A",
+    "black": "#000000",
+    "brown": "#873C1E",
+    "violet": "#691ED2",
+    "blue": OKABE_ITO["blue"],
+    "bluish_green": OKABE_ITO["bluish_green"],
+    "reddish_purple": OKABE_ITO["reddish_purple"],
+    "vermillion": OKABE_ITO["vermillion"],
+    "mauve": "#694B5A",
 }
-_STAGE_COLOURS = [CHART_PALETTE[c] for c in ("black", "brown", "violet", "blue", "bluish_green", "reddish_purple",
-                                             "vermillion", "mauve")]
-BAND_COLOUR = "#999999"   # the quota band's light fill, behind the bars ...
-BAND_EDGE = "#6B6B6B"     # ... and its outline, which keeps 5.3:1 on white
+_STAGE_COLOURS = [
+    CHART_PALETTE[c]
+    for c in ("black", "brown", "violet", "blue", "bluish_green", "reddish_purple", "vermillion", "mauve")
+]
+BAND_COLOUR = "#999999"  # the quota band's light fill, behind the bars ...
+BAND_EDGE = "#6B6B6B"  # ... and its outline, which keeps 5.3:1 on white
 
 
 def stage_colours(stages: list[str]) -> tuple[list[str], list[str]]:
@@ -51,7 +64,7 @@ def stage_colours(stages: list[str]) -> tuple[list[str], list[str]]:
     return domain, colours
 
 
-def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart:
+def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart | alt.FacetChart:
     """Bars: each value's share at each stage, side by side, with the quota band drawn behind.
 
     ``comp`` is ``lib.reporting.representativeness.comparison`` filtered to one field.
@@ -65,37 +78,62 @@ def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart:
     df["Group"] = df["value_label"]
     df["People"] = df["count"]
     df = df[["Group", "Stage", "Share", "People", "target", "band_min", "band_max", "deviation_pp"]]
-    x = alt.X("Group:N", sort=order, title=None,
-              axis=alt.Axis(labelAngle=-25 if len(order) > 3 else 0, labelLimit=150, labelOverlap=False))
-    bars = alt.Chart(df).mark_bar().encode(
-        x=x,
-        xOffset=alt.XOffset("Stage:N", sort=domain),
-        y=alt.Y("Share:Q", title="Share of people", axis=alt.Axis(format="%")),
-        color=alt.Color("Stage:N", scale=alt.Scale(domain=domain, range=colours), sort=domain,
-                        legend=alt.Legend(title=None, orient="bottom")),
-        tooltip=[alt.Tooltip("Group:N"), alt.Tooltip("Stage:N"), alt.Tooltip("Share:Q", format=".1%"),
-                 alt.Tooltip("People:Q", format="d"), alt.Tooltip("deviation_pp:Q", title="Points off target",
-                                                                 format="+.1f")],
+    x = alt.X(
+        "Group:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(labelAngle=-25 if len(order) > 3 else 0, labelLimit=150, labelOverlap=False),
+    )
+    bars = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=x,
+            xOffset=alt.XOffset("Stage:N", sort=domain),
+            y=alt.Y("Share:Q", title="Share of people", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "Stage:N",
+                scale=alt.Scale(domain=domain, range=colours),
+                sort=domain,
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("Group:N"),
+                alt.Tooltip("Stage:N"),
+                alt.Tooltip("Share:Q", format=".1%"),
+                alt.Tooltip("People:Q", format="d"),
+                alt.Tooltip("deviation_pp:Q", title="Points off target", format="+.1f"),
+            ],
+        )
     )
     layers = []
     band = df.dropna(subset=["band_min"]).drop_duplicates("Group")
     if len(band):
-        layers.append(alt.Chart(band).mark_bar(color=BAND_COLOUR, fillOpacity=0.35, stroke=BAND_EDGE,
-                                               strokeWidth=1).encode(
-            x=x, y=alt.Y("band_min:Q", title="Share of people", axis=alt.Axis(format="%")), y2=alt.Y2("band_max:Q"),
-            tooltip=[alt.Tooltip("Group:N"), alt.Tooltip("band_min:Q", title="Fewest seats (share)", format=".0%"),
-                     alt.Tooltip("band_max:Q", title="Most seats (share)", format=".0%")],
-        ))
+        layers.append(
+            alt.Chart(band)
+            .mark_bar(color=BAND_COLOUR, fillOpacity=0.35, stroke=BAND_EDGE, strokeWidth=1)
+            .encode(
+                x=x,
+                y=alt.Y("band_min:Q", title="Share of people", axis=alt.Axis(format="%")),
+                y2=alt.Y2("band_max:Q"),
+                tooltip=[
+                    alt.Tooltip("Group:N"),
+                    alt.Tooltip("band_min:Q", title="Fewest seats (share)", format=".0%"),
+                    alt.Tooltip("band_max:Q", title="Most seats (share)", format=".0%"),
+                ],
+            )
+        )
     layers.append(bars)
     return alt.layer(*layers).properties(
-        title=alt.Title(f"{field_label}: the community compared with each stage",
-                        subtitle="Grey band: the share of seats the quotas allow on the panel."
-                        if len(band) else ""),
+        title=alt.Title(
+            f"{field_label}: the community compared with each stage",
+            subtitle="Grey band: the share of seats the quotas allow on the panel." if len(band) else "",
+        ),
         height=260,
     )
 
 
-def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> alt.LayerChart:
+def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> alt.LayerChart | alt.FacetChart:
     """The "who gets a chance" curve: every sign-up's chance of being picked, lowest to highest.
 
     The y axis is stretched near zero (a symmetric-log scale) so that the point of the chart, the
@@ -114,29 +152,52 @@ def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> al
     constant = min(0.02, max(0.001, (min(small) if small else 0.01) / 2, (equal_share or 0.0) / 10))
     ticks = [t for t in (0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0) if t <= top + 1e-9]
     y_scale = alt.Scale(type="symlog", constant=constant, domain=[0, top], nice=False)
-    lines = alt.Chart(df).mark_line(strokeWidth=2.5).encode(
-        x=alt.X("Position:Q", title="% of sign-ups, lowest to highest chance",
-                scale=alt.Scale(domain=[0, 100])),
-        y=alt.Y("Chance:Q", title="Chance of being picked", scale=y_scale,
-                axis=alt.Axis(format="%", values=ticks, labelOverlap=False)),
-        color=alt.Color("Method:N", scale=alt.Scale(domain=methods, range=[colours[m] for m in methods]),
-                        legend=alt.Legend(title=None, orient="top", direction="vertical", labelLimit=0)),
-        strokeDash=alt.StrokeDash("Method:N", scale=alt.Scale(domain=methods, range=[dashes[m] for m in methods]),
-                                  legend=None),
-        tooltip=[alt.Tooltip("Method:N"), alt.Tooltip("Position:Q", format=".0f", title="% of sign-ups below"),
-                 alt.Tooltip("Chance:Q", format=".2%")],
+    lines = (
+        alt.Chart(df)
+        .mark_line(strokeWidth=2.5)
+        .encode(
+            x=alt.X("Position:Q", title="% of sign-ups, lowest to highest chance", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y(
+                "Chance:Q",
+                title="Chance of being picked",
+                scale=y_scale,
+                axis=alt.Axis(format="%", values=ticks, labelOverlap=False),
+            ),
+            color=alt.Color(
+                "Method:N",
+                scale=alt.Scale(domain=methods, range=[colours[m] for m in methods]),
+                legend=alt.Legend(title=None, orient="top", direction="vertical", labelLimit=0),
+            ),
+            strokeDash=alt.StrokeDash(
+                "Method:N", scale=alt.Scale(domain=methods, range=[dashes[m] for m in methods]), legend=None
+            ),
+            tooltip=[
+                alt.Tooltip("Method:N"),
+                alt.Tooltip("Position:Q", format=".0f", title="% of sign-ups below"),
+                alt.Tooltip("Chance:Q", format=".2%"),
+            ],
+        )
     )
     layers = [lines]
     if equal_share:
         rule = pd.DataFrame({"Chance": [equal_share], "label": ["Everyone equal"]})
-        layers.append(alt.Chart(rule).mark_rule(color=OKABE_ITO["black"], strokeDash=[2, 2]).encode(
-            y=alt.Y("Chance:Q", scale=y_scale),
-            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("Chance:Q", format=".2%")]))
+        layers.append(
+            alt.Chart(rule)
+            .mark_rule(color=OKABE_ITO["black"], strokeDash=[2, 2])
+            .encode(
+                y=alt.Y("Chance:Q", scale=y_scale),
+                tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("Chance:Q", format=".2%")],
+            )
+        )
     return alt.layer(*layers).properties(
-        title=alt.Title("Who gets a chance: each sign-up's chance of being picked",
-                        subtitle=["Look at the left end: the people with the smallest chance.",
-                                  "Dotted line: everyone's chance if all were equal.",
-                                  "The scale is stretched near 0% so that small chances show."]),
+        title=alt.Title(
+            "Who gets a chance: each sign-up's chance of being picked",
+            subtitle=[
+                "Look at the left end: the people with the smallest chance.",
+                "Dotted line: everyone's chance if all were equal.",
+                "The scale is stretched near 0% so that small chances show.",
+            ],
+        ),
         height=380,
     )
 
@@ -145,15 +206,19 @@ def chance_explanation(probabilities, *, panel_size: int, pool_size: int) -> str
     """Plain words under the chance chart: the equal share, and why a few people have high chances."""
     probs = [float(p) for p in (probabilities or {}).values()]
     equal = panel_size / max(1, pool_size)
-    text = (f"If everybody had the same chance, it would be {equal:.1%} ({panel_size} seats for {pool_size} "
-            "sign-ups): the dotted line. What makes a lottery fair is its left end: nobody should be left with "
-            "almost no chance. The axis is stretched near zero so that small chances can be told apart.")
+    text = (
+        f"If everybody had the same chance, it would be {equal:.1%} ({panel_size} seats for {pool_size} "
+        "sign-ups): the dotted line. What makes a lottery fair is its left end: nobody should be left with "
+        "almost no chance. The axis is stretched near zero so that small chances can be told apart."
+    )
     over = sum(1 for p in probs if p > 0.5)
     if over:
-        text += (f" {over} {'people have' if over != 1 else 'person has'} more than a 1 in 2 chance. That is "
-                 "not a mistake: they belong to groups with few volunteers against their quota. For example, "
-                 "when the quotas keep 3 seats for young people and only 5 young people signed up, each of them "
-                 "has a 3 in 5 chance. The quotas need them on the panel so that it looks like the community.")
+        text += (
+            f" {over} {'people have' if over != 1 else 'person has'} more than a 1 in 2 chance. That is "
+            "not a mistake: they belong to groups with few volunteers against their quota. For example, "
+            "when the quotas keep 3 seats for young people and only 5 young people signed up, each of them "
+            "has a 3 in 5 chance. The quotas need them on the panel so that it looks like the community."
+        )
     return text
 
 
@@ -165,12 +230,24 @@ def tvd_chart(table: pd.DataFrame) -> alt.Chart:
     keys = [inverse.get(n, "attending:" + n.removeprefix("Attending ")) for n in stage_names]
     _domain, palette = stage_colours(["population"] + keys)
     palette = palette[1:]
-    return alt.Chart(long).mark_point(filled=True, size=90).encode(
-        y=alt.Y("Field:N", title=None, sort=list(table["Field"])),
-        x=alt.X("Distance:Q", title="Distance from the community (0 = the same)", axis=alt.Axis(format="%"),
-                scale=alt.Scale(domainMin=0)),
-        color=alt.Color("Stage:N", scale=alt.Scale(domain=stage_names, range=palette[:len(stage_names)]),
-                        legend=alt.Legend(title=None, orient="bottom")),
-        shape=alt.Shape("Stage:N", legend=None),
-        tooltip=["Field:N", "Stage:N", alt.Tooltip("Distance:Q", format=".1%")],
-    ).properties(title=alt.Title("How far each stage is from the community, per question"), height=alt.Step(30))
+    return (
+        alt.Chart(long)
+        .mark_point(filled=True, size=90)
+        .encode(
+            y=alt.Y("Field:N", title=None, sort=list(table["Field"])),
+            x=alt.X(
+                "Distance:Q",
+                title="Distance from the community (0 = the same)",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domainMin=0),
+            ),
+            color=alt.Color(
+                "Stage:N",
+                scale=alt.Scale(domain=stage_names, range=palette[: len(stage_names)]),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            shape=alt.Shape("Stage:N", legend=None),
+            tooltip=["Field:N", "Stage:N", alt.Tooltip("Distance:Q", format=".1%")],
+        )
+        .properties(title=alt.Title("How far each stage is from the community, per question"), height=alt.Step(30))
+    )

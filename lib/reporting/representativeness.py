@@ -50,6 +50,7 @@ def stage_label(stage: str) -> str:
 
 # --- pure measures ---------------------------------------------------------------------------
 
+
 def deviation_pp(share: float, target: float) -> float:
     """Percentage points above (+) or below (−) the community's share."""
     return (share - target) * 100.0
@@ -90,8 +91,9 @@ def population_stage(targets: Iterable, fields: Sequence[Field]) -> pd.DataFrame
     return pd.DataFrame(rows, columns=STAGE_COLUMNS)
 
 
-def comparison(stages: Mapping[str, pd.DataFrame], fields: Sequence[Field], *, quotas: Iterable = (),
-               panel_size: int | None = None) -> pd.DataFrame:
+def comparison(
+    stages: Mapping[str, pd.DataFrame], fields: Sequence[Field], *, quotas: Iterable = (), panel_size: int | None = None
+) -> pd.DataFrame:
     """One row per (field, value, stage) with share, target, deviation, ratio and the quota band.
 
     Columns: field, field_label, value, value_label, position, stage, stage_label, count, share,
@@ -113,19 +115,48 @@ def comparison(stages: Mapping[str, pd.DataFrame], fields: Sequence[Field], *, q
             key = (r.field, r.value)
             t = target.get(key)
             b = band.get(key, (math.nan, math.nan))
-            out.append({
-                "field": r.field, "field_label": labels.get(r.field, r.field), "value": r.value,
-                "value_label": vlabels.get(key, r.value), "position": pos.get(key, 0),
-                "stage": stage, "stage_label": stage_label(stage), "count": r.count, "share": r.share,
-                "target": math.nan if t is None else t,
-                "deviation_pp": math.nan if t is None or stage == "population" else deviation_pp(r.share, t),
-                "ratio": (math.nan if t is None or stage == "population"
-                          else (representation_ratio(r.share, t) or math.nan)),
-                "band_min": b[0], "band_max": b[1],
-                "quota_min": seats.get(key, (math.nan, math.nan))[0], "quota_max": seats.get(key, (math.nan, math.nan))[1],
-            })
-    cols = ["field", "field_label", "value", "value_label", "position", "stage", "stage_label", "count", "share",
-            "target", "deviation_pp", "ratio", "band_min", "band_max", "quota_min", "quota_max"]
+            out.append(
+                {
+                    "field": r.field,
+                    "field_label": labels.get(r.field, r.field),
+                    "value": r.value,
+                    "value_label": vlabels.get(key, r.value),
+                    "position": pos.get(key, 0),
+                    "stage": stage,
+                    "stage_label": stage_label(stage),
+                    "count": r.count,
+                    "share": r.share,
+                    "target": math.nan if t is None else t,
+                    "deviation_pp": math.nan if t is None or stage == "population" else deviation_pp(r.share, t),
+                    "ratio": (
+                        math.nan
+                        if t is None or stage == "population"
+                        else (representation_ratio(r.share, t) or math.nan)
+                    ),
+                    "band_min": b[0],
+                    "band_max": b[1],
+                    "quota_min": seats.get(key, (math.nan, math.nan))[0],
+                    "quota_max": seats.get(key, (math.nan, math.nan))[1],
+                }
+            )
+    cols = [
+        "field",
+        "field_label",
+        "value",
+        "value_label",
+        "position",
+        "stage",
+        "stage_label",
+        "count",
+        "share",
+        "target",
+        "deviation_pp",
+        "ratio",
+        "band_min",
+        "band_max",
+        "quota_min",
+        "quota_max",
+    ]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -138,7 +169,7 @@ def tvd_table(stages: Mapping[str, pd.DataFrame], fields: Sequence[Field]) -> pd
     rows = []
     for f in fields:
         target = {} if pop is None else {r.value: r.share for r in pop.itertuples() if r.field == f.key}
-        row = {"field": f.key, "Field": f.label}
+        row: dict[str, str | float] = {"field": f.key, "Field": f.label}
         for stage, frame in stages.items():
             if stage == "population":
                 continue
@@ -157,8 +188,9 @@ FAIR_LABEL = "Fair lottery (this draw)"
 LEGACY_LABEL = "Old-style draw (for comparison)"
 
 
-def chance_curve(probabilities: Mapping[str, float] | None, legacy: Mapping[str, float] | None = None, *,
-                 max_points: int = 400) -> pd.DataFrame:
+def chance_curve(
+    probabilities: Mapping[str, float] | None, legacy: Mapping[str, float] | None = None, *, max_points: int = 400
+) -> pd.DataFrame:
     """Every sign-up's chance, sorted from lowest to highest, for each method.
 
     Columns: method, position (0–100: where the person stands, % of sign-ups), probability.
@@ -186,8 +218,8 @@ class ChanceSummary:
     lowest: float
     median: float
     highest: float
-    equal_share: float | None       # panel size / pool: everyone's chance if all were equal
-    below_half_equal: int            # people whose chance is under half the equal share
+    equal_share: float | None  # panel size / pool: everyone's chance if all were equal
+    below_half_equal: int  # people whose chance is under half the equal share
 
 
 def chance_summary(probabilities: Mapping[str, float], panel_size: int | None = None) -> ChanceSummary | None:
@@ -201,19 +233,28 @@ def chance_summary(probabilities: Mapping[str, float], panel_size: int | None = 
     return ChanceSummary(n, values[0], median, values[-1], equal, below)
 
 
-def chance_table(probabilities: Mapping[str, float] | None, legacy: Mapping[str, float] | None,
-                 panel_size: int | None = None) -> pd.DataFrame:
+def chance_table(
+    probabilities: Mapping[str, float] | None, legacy: Mapping[str, float] | None, panel_size: int | None = None
+) -> pd.DataFrame:
     """The table beside the chance curve: lowest, median, highest chance per method."""
     rows = []
     for label, probs in ((FAIR_LABEL, probabilities), (LEGACY_LABEL, legacy)):
         s = chance_summary(probs or {}, panel_size)
         if s is None:
             continue
-        rows.append({"Method": label, "Lowest chance": _pct(s.lowest), "Middle (median)": _pct(s.median),
-                     "Highest chance": _pct(s.highest),
-                     "People under half the equal chance": s.below_half_equal})
-    return pd.DataFrame(rows, columns=["Method", "Lowest chance", "Middle (median)", "Highest chance",
-                                       "People under half the equal chance"])
+        rows.append(
+            {
+                "Method": label,
+                "Lowest chance": _pct(s.lowest),
+                "Middle (median)": _pct(s.median),
+                "Highest chance": _pct(s.highest),
+                "People under half the equal chance": s.below_half_equal,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["Method", "Lowest chance", "Middle (median)", "Highest chance", "People under half the equal chance"],
+    )
 
 
 def _pct(p: float) -> str:
@@ -222,18 +263,25 @@ def _pct(p: float) -> str:
 
 # --- reading the stages from the store ---------------------------------------------------------
 
+
 def counts_sql(db, *, eligible_only: bool = False, person_ids: Sequence[str] | None = None) -> dict:
     """{(field, value): count} over current sign-ups, or over ``person_ids`` (any status)."""
     if person_ids is not None:
         if not person_ids:
             return {}
-        rows = db.query("SELECT v.field, v.value, count(*) FROM person_values v "
-                        "WHERE v.value IS NOT NULL AND v.person_id IN (SELECT unnest(?::VARCHAR[])) "
-                        "GROUP BY ALL", [list(person_ids)])
+        rows = db.query(
+            "SELECT v.field, v.value, count(*) FROM person_values v "
+            "WHERE v.value IS NOT NULL AND v.person_id IN (SELECT unnest(?::VARCHAR[])) "
+            "GROUP BY ALL",
+            [list(person_ids)],
+        )
     else:
-        rows = db.query("SELECT v.field, v.value, count(*) FROM person_values v JOIN people p USING (person_id) "
-                        "WHERE p.removed_sync IS NULL AND v.value IS NOT NULL"
-                        + (" AND p.eligible" if eligible_only else "") + " GROUP BY ALL")
+        rows = db.query(
+            "SELECT v.field, v.value, count(*) FROM person_values v JOIN people p USING (person_id) "
+            "WHERE p.removed_sync IS NULL AND v.value IS NOT NULL"
+            + (" AND p.eligible" if eligible_only else "")
+            + " GROUP BY ALL"
+        )
     return {(f, v): int(n) for f, v, n in rows}
 
 
@@ -372,6 +420,7 @@ def stage_order(stages: Iterable[str]) -> list[str]:
         if s in BASE_STAGES:
             return (0, BASE_STAGES.index(s))
         return (1 if s.startswith("attending:") else 2, seen.index(s))
+
     return sorted(seen, key=key)
 
 
