@@ -110,7 +110,7 @@ def body() -> None:
             continue
         st.subheader(md(f.label))
         st.dataframe(table_in_language(_public_table(sub)), hide_index=True, width="stretch")
-    st.download_button(_("Download the transparency report (a printable page)"), lambda: report_html(data),
+    st.download_button(_("Download the transparency report (a printable page)"), lambda: report_html(data, tr=translator()),
                        file_name="transparency-report.html", mime="text/html", icon=":material/print:")
 
 

@@ -225,3 +225,31 @@ def test_every_member_refusal_listed_for_translation_is_one_lib_really_raises():
             continue
         fixed = max(re.split(r"\{[^{}]*\}", text), key=len)
         assert fixed in joined, text
+
+
+# --- the printable transparency report a visitor downloads ----------------------------------------------------
+
+def test_the_printable_transparency_report_reads_in_spanish(tmp_path_factory, tmp_path):
+    import shutil
+
+    from lib.reporting.transparency import gather, public_view, report_html
+    from lib.store.db import open_database
+    from tests.app_pages.drawn_demo import drawn_demo_file
+
+    shutil.copyfile(drawn_demo_file(tmp_path_factory.getbasetemp()), tmp_path / "drawn.duckdb")
+    db = open_database(tmp_path / "drawn.duckdb")
+    try:
+        data = public_view(gather(db))
+        spanish = report_html(data, tr=i18n.Translator("es"))
+        english = report_html(data)
+    finally:
+        db.close()
+    assert "<html lang='es'>" in spanish and "<html lang='en'>" in english
+    for words in ("Informe de transparencia", "1. Cómo es la comunidad", "Compromiso publicado: sorteo",
+                  "Sorteo justo (este sorteo)", "Mínimo de plazas", "el sorteo", "todos iguales:",
+                  "No contiene nombres ni datos de contacto"):
+        assert words in spanish, words
+    for words in ("Transparency report", "What the community looks like", "Commitment published", "Fewest seats",
+                  "Fair lottery (this draw)", "everyone equal", "It holds no names", "the draw</td>"):
+        assert words not in spanish, words
+        assert words in english, words

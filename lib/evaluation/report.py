@@ -130,15 +130,18 @@ def report_html(assembly_name: str, sections: list[tuple[str, str, pd.DataFrame]
             rows.append(f"<tr><td><b>{int(r['position'])}.</b> {e(str(r['wording']))}"
                         f"<div class='small'>{e(stage)}</div></td><td>{answers}</td>{cells}</tr>")
         head = "".join(f"<th>{e(tr(ANSWERS[a]))}</th>" for a in (*SCALE, 0))
-        body.append(f"<table><tr><th>{e(tr(N_('Question')))}</th><th>{e(tr(N_('Answers')))}</th>{head}<th></th></tr>"
+        question, answers_word = e(tr(N_("Question"))), e(tr(N_("Answers")))
+        body.append(f"<table><tr><th>{question}</th><th>{answers_word}</th>{head}<th></th></tr>"
                     f"{''.join(rows)}</table>")
     said = []
     for _, r in you_said.iterrows():
         said.append(f"<tr><td>{e(str(r['survey'] or ''))}</td><td>{e(str(r['you_said']))}</td>"
                     f"<td>{e(str(r['we_did']))}</td></tr>")
-    said_html = (f"<table><tr><th>{e(tr(N_('Survey')))}</th><th>{e(tr(N_('You said')))}</th>"
-                 f"<th>{e(tr(N_('We did')))}</th></tr>" + "".join(said) + "</table>"
-                 if said else f"<p>{e(tr(N_('Nothing recorded yet.')))}</p>")
+    words = {k: e(tr(k)) for k in (N_("Survey"), N_("You said"), N_("We did"), N_("Nothing recorded yet."),
+                                   N_("You said, we did"))}
+    said_html = (f"<table><tr><th>{words['Survey']}</th><th>{words['You said']}</th>"
+                 f"<th>{words['We did']}</th></tr>" + "".join(said) + "</table>"
+                 if said else f"<p>{words['Nothing recorded yet.']}</p>")
     title = e(tr(N_("Evaluation results – {name}")).format(name=assembly_name or tr(N_("Citizens' assembly"))))
     intro = e(tr(N_("Answers are anonymous: they are stored with no link to the member who gave them. Questions that "
                     "fewer than {n} people answered on the agree/disagree scale are not shown (“prefer not to say” "
@@ -153,5 +156,5 @@ td,th{{border:1px solid #bbb;padding:4px 6px;font-size:10pt;vertical-align:top}}
 <p>{intro}</p>
 <p class="small">{legend}</p>
 {''.join(body)}
-<h2>{e(tr(N_("You said, we did")))}</h2>{said_html}
+<h2>{words["You said, we did"]}</h2>{said_html}
 </body></html>"""

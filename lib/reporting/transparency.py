@@ -158,29 +158,50 @@ def _e(x) -> str:
     return html.escape("" if x is None else str(x))
 
 
-def _table(df: pd.DataFrame, *, numeric: tuple[str, ...] = ()) -> str:
+def _table(df: pd.DataFrame, *, numeric: tuple[str, ...] = (), tr: Translator | None = None) -> str:
+    tr = tr or Translator()
     if df is None or df.empty:
-        return "<p class='muted'>Nothing to show yet.</p>"
-    head = "".join(f"<th scope='col'>{_e(c)}</th>" for c in df.columns)
+        return "<p class='muted'>" + _e(tr(N_("Nothing to show yet."))) + "</p>"
+    head = "".join(f"<th scope='col'>{_e(_heading(c, tr))}</th>" for c in df.columns)
     body = []
     for row in df.itertuples(index=False):
         cells = []
         for c, v in zip(df.columns, row):
             if isinstance(v, float) and math.isnan(v):
                 v = "–"
+            elif isinstance(v, str) and v in _CELL_WORDS:
+                v = tr(v)
             cells.append(f"<td class='num'>{_e(v)}</td>" if c in numeric else f"<td>{_e(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+# The report's table headings and the few words in its cells (the same words as the page's tables,
+# pages/language.py), in the reader's language; people's text (questions, groups, sources) stays as typed.
+_HEADINGS = {N_("Question"), N_("Group"), N_("Community"), N_("Fair share of seats"), N_("Fewest seats"),
+             N_("Most seats"), N_("Source"), N_("Method"), N_("Lowest chance"), N_("Middle (median)"),
+             N_("Highest chance"), N_("People under half the equal chance"), N_("Community (target)"),
+             N_("Signed up"), N_("Ready for the draw"), N_("Selected"), N_("Confirmed"), N_("Completed")}
+_CELL_WORDS = {N_("fewer than 5"), N_("not shown"), N_("Fair lottery (this draw)"),
+               N_("Old-style draw (for comparison)")}
+
+
+def _heading(c, tr: Translator) -> str:
+    text = str(c)
+    if text.startswith("Attending ") and " " not in text[len("Attending "):]:
+        return tr(N_("Attending {date}")).format(date=text[len("Attending "):])
+    return tr(text)
+
+
 def chance_svg(curve: pd.DataFrame, *, equal_share: float | None = None, width: int = 640,
-               height: int = 260) -> str:
+               height: int = 260, tr: Translator | None = None) -> str:
     """The chance curve as a small inline SVG (Okabe–Ito blue solid, vermillion dashed)."""
     from lib.reporting.charts import OKABE_ITO
     from lib.reporting.representativeness import FAIR_LABEL, LEGACY_LABEL
 
+    tr = tr or Translator()
     if curve is None or curve.empty:
-        return "<p class='muted'>No draw has been computed yet.</p>"
+        return "<p class='muted'>" + _e(tr(N_("No draw has been computed yet."))) + "</p>"
     left, right, top, bottom = 56, 12, 12, 40
     w, h = width - left - right, height - top - bottom
     top_p = max(float(curve["probability"].max()), equal_share or 0.0) or 1.0
@@ -189,8 +210,9 @@ def chance_svg(curve: pd.DataFrame, *, equal_share: float | None = None, width: 
     def xy(pos, p):
         return left + w * pos / 100.0, top + h * (1 - p / ymax)
 
+    label = _e(tr(N_("Each sign-up's chance of being picked, sorted from lowest to highest")))
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
-             f"aria-label='Each sign-up&#39;s chance of being picked, sorted from lowest to highest'>",
+             f"aria-label='{label}'>",
              f"<rect x='{left}' y='{top}' width='{w}' height='{h}' fill='none' stroke='#999'/>"]
     for tick in (0.0, top_p / 2, top_p):
         _x, y = xy(0, tick)
@@ -203,18 +225,20 @@ def chance_svg(curve: pd.DataFrame, *, equal_share: float | None = None, width: 
         colour, dash = styles.get(method, ("#000", ""))
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(a, b) for a, b in zip(grp["position"], grp["probability"])))
         dash_attr = f" stroke-dasharray='{dash}'" if dash else ""
+        name = tr(method) if method in _CELL_WORDS else str(method)
         parts.append(f"<polyline fill='none' stroke='{colour}' stroke-width='2.5'{dash_attr} points='{pts}'/>")
         parts.append(f"<line x1='{lx}' y1='{legend_y - 4}' x2='{lx + 24}' y2='{legend_y - 4}' stroke='{colour}' "
                      f"stroke-width='2.5'{dash_attr}/><text x='{lx + 30}' y='{legend_y}' font-size='12'>"
-                     f"{_e(method)}</text>")
-        lx += 40 + 7 * len(method)
+                     f"{_e(name)}</text>")
+        lx += 40 + 7 * len(name)
     if equal_share:
         _x, y = xy(0, equal_share)
+        equal = tr(N_("everyone equal: {share}")).format(share=f"{equal_share * 100:.2f}%")
         parts.append(f"<line x1='{left}' y1='{y:.1f}' x2='{left + w}' y2='{y:.1f}' stroke='#000' "
                      f"stroke-dasharray='2 2'/><text x='{left + w - 4}' y='{y - 4:.1f}' font-size='11' "
-                     f"text-anchor='end'>everyone equal: {equal_share * 100:.2f}%</text>")
+                     f"text-anchor='end'>{_e(equal)}</text>")
     parts.append(f"<text x='{left + w / 2}' y='{top + h + 16}' font-size='11' text-anchor='middle'>"
-                 "sign-ups, from lowest to highest chance</text>")
+                 "" + _e(tr(N_("sign-ups, from lowest to highest chance"))) + "</text>")
     parts.append("</svg>")
     return "".join(parts)
 
@@ -235,104 +259,122 @@ def _targets_table(data: ReportData) -> pd.DataFrame:
                          for t in data.targets])
 
 
-def report_html(data: ReportData, *, organiser: bool = False) -> str:  # noqa: C901 - the report's sections in reading order
-    """The printable page. ``organiser=False`` hides groups smaller than 5."""
+def report_html(data: ReportData, *, organiser: bool = False,  # noqa: C901 - the report's sections in reading order
+                tr: Translator | None = None) -> str:
+    """The printable page. ``organiser=False`` hides groups smaller than 5. ``tr`` (lib.i18n.Translator): the
+    report's own words in the reader's language (people's text, such as questions and groups, stays as typed)."""
+    tr = tr or Translator()
     d = data.draw
-    out = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-           f"<title>Transparency report – {_e(data.assembly)}</title>",
+    when = "%d %B %Y at %H:%M" if tr.lang == "en" else "%Y-%m-%d %H:%M"   # month names are English
+    out = [f"<!doctype html><html lang='{_e(tr.lang)}'><head><meta charset='utf-8'>",
+           "<title>" + _e(tr(N_("Transparency report – {name}")).format(name=data.assembly)) + "</title>",
            "<meta name='viewport' content='width=device-width, initial-scale=1'>",
            f"<style>{_CSS}</style></head><body>",
-           f"<h1>Transparency report: {_e(data.assembly)}</h1>",
-           f"<p class='muted'>Made on {data.generated_at:%d %B %Y at %H:%M} UTC by Kleroterion. "
-           "It shows how the assembly was chosen and how closely it matches the community. "
-           "It holds no names or contact details"
-           + ("" if organiser else ", and groups of fewer than 5 people are not shown") + ".</p>"]
+           "<h1>" + _e(tr(N_("Transparency report: {name}")).format(name=data.assembly)) + "</h1>",
+           "<p class='muted'>" + _e(tr(N_("Made on {date} UTC by Kleroterion. It shows how the assembly was chosen "
+                                          "and how closely it matches the community. It holds no names or contact "
+                                          "details.")).format(date=f"{data.generated_at:{when}}"))
+           + ("" if organiser else " " + _e(tr(N_("Groups of fewer than 5 people are not shown.")))) + "</p>"]
 
     # 1. Targets
-    out.append("<h2>1. What the community looks like (the targets)</h2>")
+    out.append("<h2>" + _e(tr(N_("1. What the community looks like (the targets)"))) + "</h2>")
     v = data.version
     if v is None:
-        out.append("<p>No targets have been set yet.</p>")
+        out.append("<p>" + _e(tr(N_("No targets have been set yet."))) + "</p>")
     else:
-        frozen = (f"Frozen for the draw on {v.frozen_at:%d %B %Y at %H:%M} by {_e(v.frozen_by or 'an organiser')}."
-                  if v.frozen else "Not frozen yet: the targets may still change before the draw.")
-        out.append(f"<p>Target version {v.version}, set by {_e(v.created_by or 'an organiser')} "
-                   f"({_e(v.note or 'no note')}). {frozen}</p>")
-        out.append(_table(_targets_table(data)))
+        frozen = (tr(N_("Frozen for the draw on {date} by {who}.")).format(
+                      date=f"{v.frozen_at:{when}}", who=v.frozen_by or tr(N_("an organiser")))
+                  if v.frozen else tr(N_("Not frozen yet: the targets may still change before the draw.")))
+        out.append("<p>" + _e(tr(N_("Target version {version}, set by {who} ({note}).")).format(
+            version=v.version, who=v.created_by or tr(N_("an organiser")), note=v.note or tr(N_("no note"))))
+            + f" {_e(frozen)}</p>")
+        out.append(_table(_targets_table(data), tr=tr))
 
     # 2. Quotas
-    out.append("<h2>2. Seats for each group (the quotas)</h2>")
+    out.append("<h2>" + _e(tr(N_("2. Seats for each group (the quotas)"))) + "</h2>")
     if data.quotas:
         k = getattr(d, "panel_size", None) or (v.panel_size if v else None)
-        out.append(f"<p>Panel of <b>{k}</b> people. Each group gets between the whole numbers just below and just "
-                   f"above its fair share of seats (share × {k})"
-                   + (f", widened by {v.slack} seat(s) each way" if v and v.slack else "")
-                   + (f"; a group whose fair share is at least {v.small_group_threshold:g} seat is guaranteed one"
-                      if v else "") + ".</p>")
-        out.append(_table(_quota_table(data), numeric=("Fewest seats", "Most seats", "Fair share of seats")))
+        text = tr(N_("Panel of {k} people. Each group gets between the whole numbers just below and just above its "
+                     "fair share of seats (share × {k}).")).format(k=k)
+        if v and v.slack:
+            text += " " + tr.ngettext("The range is widened by {n} seat each way.",
+                                      "The range is widened by {n} seats each way.", v.slack).format(n=v.slack)
+        if v:
+            text += " " + tr(N_("A group whose fair share is at least {seats} seat is guaranteed one.")).format(
+                seats=f"{v.small_group_threshold:g}")
+        out.append(f"<p>{_e(text)}</p>")
+        out.append(_table(_quota_table(data), numeric=("Fewest seats", "Most seats", "Fair share of seats"), tr=tr))
     else:
-        out.append("<p>No quotas yet.</p>")
+        out.append("<p>" + _e(tr(N_("No quotas yet."))) + "</p>")
 
     # 3. The draw
-    out.append("<h2>3. The draw</h2>")
+    out.append("<h2>" + _e(tr(N_("3. The draw"))) + "</h2>")
     if d is None:
-        out.append("<p>The draw has not taken place yet.</p>")
+        out.append("<p>" + _e(tr(N_("The draw has not taken place yet."))) + "</p>")
     else:
-        out.append(f"<p>Draw number {_e(d.draw_id)}, {_e(_status_text(d.status))}.</p>")
+        out.append("<p>" + _e(tr(N_("Draw number {draw}, {status}.")).format(
+            draw=d.draw_id, status=_status_text(d.status, tr))) + "</p>")
         if d.commitment:
-            out.append("<h3>The commitment (published before the random number existed)</h3>"
+            out.append("<h3>" + _e(tr(N_("The commitment (published before the random number existed)"))) + "</h3>"
                        f"<div class='hash'>{_e(_grouped(d.commitment))}</div>")
         if d.public_number:
-            out.append(f"<h3>The public random number</h3><div class='hash'>{_e(d.public_number)}</div>")
+            out.append("<h3>" + _e(tr(N_("The public random number"))) + "</h3>"
+                       f"<div class='hash'>{_e(d.public_number)}</div>")
         if getattr(d, "rerun_of", None):
-            out.append(f"<p><b>Note:</b> this draw repeats draw {_e(d.rerun_of)} on the same frozen inputs; "
-                       "both are recorded.</p>")
+            out.append("<p>" + _e(tr(N_("Note: this draw repeats draw {draw} on the same frozen inputs; both are "
+                                        "recorded.")).format(draw=d.rerun_of)) + "</p>")
         head = data.record[-1]["hash"] if data.record else None
-        out.append(f"<p>Anyone can check the draw: download the audit bundle and the public record "
-                   f"(record.json) from the public transparency page and run "
-                   f"<code>{_e(verify_command(d, head))}</code>.</p>")
+        out.append("<p>" + _e(tr(N_("Anyone can check the draw: download the audit bundle and the public record "
+                                    "(record.json) from the public transparency page and run:"))) + " "
+                   f"<code>{_e(verify_command(d, head))}</code></p>")
     if data.record:
-        out.append("<h3>Every public step of the draw (the public record)</h3>")
-        notice = record_notice(data.record)
+        out.append("<h3>" + _e(tr(N_("Every public step of the draw (the public record)"))) + "</h3>")
+        notice = record_notice(data.record, tr)
         if notice:
             out.append(f"<p><b>{_e(notice)}</b></p>")
-        out.append(_table(record_table(data.record)))
-        out.append(f"<p class='muted'>The record's head (the fingerprint of its last step): "
-                   f"<code>{_e(data.record[-1]['hash'])}</code>. A record that ends anywhere else is not "
-                   "this one.</p>")
+        out.append(_table(record_table(data.record, tr), tr=tr))
+        out.append("<p class='muted'>" + _e(tr(N_("The record's head (the fingerprint of its last step):"))) +
+                   f" <code>{_e(data.record[-1]['hash'])}</code>. " +
+                   _e(tr(N_("A record that ends anywhere else is not this one."))) + "</p>")
 
     # 4. Chances
-    out.append("<h2>4. Who gets a chance</h2>")
+    out.append("<h2>" + _e(tr(N_("4. Who gets a chance"))) + "</h2>")
     if data.curve.empty:
-        out.append("<p class='muted'>Shown once the fair lottery has been computed.</p>")
+        out.append("<p class='muted'>" + _e(tr(N_("Shown once the fair lottery has been computed."))) + "</p>")
     else:
-        out.append("<p>Each sign-up's chance of being picked, sorted from lowest to highest. The fair lottery "
-                   "keeps the lowest chance as high as the quotas allow.</p>")
-        out.append(chance_svg(data.curve, equal_share=data.equal_share))
-        out.append(_table(data.chances))
+        out.append("<p>" + _e(tr(N_("Each sign-up's chance of being picked, sorted from lowest to highest. The fair "
+                                    "lottery keeps the lowest chance as high as the quotas allow."))) + "</p>")
+        out.append(chance_svg(data.curve, equal_share=data.equal_share, tr=tr))
+        out.append(_table(data.chances, tr=tr))
 
     # 5. Representativeness
-    out.append("<h2>5. How representative: the community compared with each stage</h2>")
+    out.append("<h2>" + _e(tr(N_("5. How representative: the community compared with each stage"))) + "</h2>")
     if not data.tvd.empty:
         tv = data.tvd.drop(columns=["field"]).copy()
         for c in tv.columns[1:]:
             tv[c] = tv[c].map(lambda x: "–" if pd.isna(x) else f"{x * 100:.1f}%")
-        out.append("<p>Distance from the community for each question (0% = exactly like the community; it is the "
-                   "share of people who would have to be swapped to match it).</p>")
-        out.append(_table(tv))
+        out.append("<p>" + _e(tr(N_("Distance from the community for each question (0% = exactly like the "
+                                    "community; it is the share of people who would have to be swapped to match "
+                                    "it)."))) + "</p>")
+        out.append(_table(tv, tr=tr))
     for f in data.fields:
         sub = data.comp[data.comp["field"] == f.key]
         if sub.empty:
             continue
         out.append(f"<h3>{_e(f.label)}</h3>")
-        out.append(_table(public_table(sub, organiser=organiser)))
+        out.append(_table(public_table(sub, organiser=organiser), tr=tr))
     out.append("</body></html>")
     return "".join(out)
 
 
-def _status_text(status: str) -> str:
-    return {"computed": "computed but not yet published", "committed": "commitment published, waiting for the "
-            "public random number", "revealed": "completed: the panel has been revealed"}.get(status, status)
+_STATUS = {"computed": N_("computed but not yet published"),
+           "committed": N_("commitment published, waiting for the public random number"),
+           "revealed": N_("completed: the panel has been revealed")}
+
+
+def _status_text(status: str, tr: Translator | None = None) -> str:
+    tr = tr or Translator()
+    return tr(_STATUS[status]) if status in _STATUS else status
 
 
 def _grouped(hexstr: str) -> str:

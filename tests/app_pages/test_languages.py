@@ -329,9 +329,15 @@ def _catalogue():
 
 
 def english_left(at, allowed: set[str]) -> list[str]:
+    return english_in(_strings(at), allowed)
+
+
+def english_in(strings, allowed: set[str]) -> list[str]:
+    """The English left in (kind, text) pairs: a catalogue message shown untranslated, or a common English
+    word outside people's own text (``allowed``)."""
     exact, patterns = _catalogue()
     found = []
-    for kind, raw in _strings(at):
+    for kind, raw in strings:
         text = _plain(raw)
         if not text or text in allowed or text.startswith("Language / Idioma"):
             continue
@@ -459,7 +465,7 @@ def test_the_public_record_cells_and_the_members_printable_report_in_spanish(app
     assert made, "the results page made no printable report"
     page = made[-1]
     assert '<html lang="es">' in page
-    for spanish in ("Resultados de la evaluación", "Las respuestas son anónimas", "Muy de acuerdo", "Pregunta",
+    for spanish in ("Resultados de la evaluación", "Las respuestas son anónimas", "Muy de acuerdo", "<th>Pregunta</th>",
                     "Respuestas", "Ustedes dijeron, nosotros hicimos", "Integridad del diseño del proceso",
                     "Nos explicaron con claridad el propósito"):
         assert spanish in page, spanish

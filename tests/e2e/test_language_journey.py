@@ -3,6 +3,8 @@ reads the results in Spanish (real streamlit run, Chromium)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -36,6 +38,28 @@ def assembly(tmp_path_factory):
     return path, codes[ids[0]]
 
 
+ICON = re.compile(r"[a-z]+(_[a-z]+)*")
+STREAMLIT_OWN = {"Skip to main content"}
+PEOPLES_TEXT = {"Riverside climate assembly (demo)", "Después de la sesión 1", "Después de la sesión 2", "Riverside",
+                "Kleroterion"}
+
+
+def english_on_screen(page) -> list[str]:
+    """English words or untranslated messages in what the browser shows (the side menu, the page, the text
+    of its charts), line by line: the language test's rule (tests/app_pages/test_languages.py)."""
+    from tests.app_pages.test_languages import english_in
+
+    wait_idle(page)
+    lines = page.locator("[data-testid='stSidebar'], [data-testid='stMain']").evaluate_all(
+        "els => els.flatMap(e => e.innerText.split('\\n'))")
+    lines += page.locator("[data-testid='stMain'] svg text").evaluate_all("els => els.map(e => e.textContent)")
+    # left out: Material icons (a ligature such as "download" draws the icon, never read as text) and
+    # Streamlit's own link for keyboard users, which the app cannot word
+    lines = [t for t in lines if t and t.strip() and not ICON.fullmatch(t.strip()) and t.strip() not in STREAMLIT_OWN]
+    where = page.url.split("/")[-1]
+    return [f"{where}: {x}" for x in english_in([("screen", t) for t in lines], PEOPLES_TEXT)]
+
+
 def test_a_member_picks_spanish_reloads_answers_and_reads_the_results_in_spanish(assembly, page):
     path, code = assembly
     srv = start(path, page)
@@ -43,6 +67,7 @@ def test_a_member_picks_spanish_reloads_answers_and_reads_the_results_in_spanish
         member_sign_in(page, srv.url, code)
         wait_for_sign_in_cookie(page)
         main = page.get_by_test_id("stMain")                 # at the top of the page: a phone hides the menu
+        assert english_on_screen(page), "the check for English words sees none on the English page"
         expect(main.get_by_text("Language / Idioma")).to_be_visible()
         main.get_by_label("Language / Idioma").click()        # the drop-down
         page.get_by_role("option", name="Español").click()
@@ -57,6 +82,7 @@ def test_a_member_picks_spanish_reloads_answers_and_reads_the_results_in_spanish
         expect(page.get_by_role("heading", name="Los pasos")).to_be_visible()
         expect(page.get_by_role("heading", name="The steps")).to_have_count(0)
         # the survey, in Spanish
+        left = english_on_screen(page)                       # the Overview
         open_page(page, "Encuesta")
         expect(page.get_by_text("Después de la sesión 2")).to_be_visible()
         expect(page.get_by_text(E1_ES)).to_be_visible()
@@ -68,6 +94,7 @@ def test_a_member_picks_spanish_reloads_answers_and_reads_the_results_in_spanish
         page.get_by_role("button", name="Enviar mis respuestas").click()
         expect(page.get_by_text("Gracias: hemos recibido sus respuestas a “Después de la sesión 2”.")).to_be_visible()
         expect(page.get_by_text("Ya ha respondido esta encuesta. ¡Gracias!").first).to_be_visible()
+        left += english_on_screen(page)
         # the results, in Spanish: the closed first survey
         open_page(page, "Resultados")
         expect(page.get_by_text("Resultados de las encuestas anónimas.")).to_be_visible()
@@ -75,5 +102,8 @@ def test_a_member_picks_spanish_reloads_answers_and_reads_the_results_in_spanish
         expect(page.get_by_text("Results of the anonymous surveys")).to_have_count(0)
         page.get_by_text("Las cifras del gráfico").click()
         expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+        # no English left anywhere the browser shows it: the menu, the page, the chart's own text
+        left += english_on_screen(page)
+        assert not left, "English left in Spanish:\n" + "\n".join(left)
     finally:
         srv.stop()
