@@ -78,8 +78,13 @@ def apply_relaxation(instance: Instance, changes: list[QuotaChange]) -> Instance
     for q in instance.quotas:
         c = by_key.get((q.feature, q.value))
         quotas.append(Quota(q.feature, q.value, c.new_min, c.new_max) if c else q)
-    return Instance(people=list(instance.people), quotas=quotas, panel_size=instance.panel_size,
-                    name=instance.name, one_per_household=instance.one_per_household)
+    return Instance(
+        people=list(instance.people),
+        quotas=quotas,
+        panel_size=instance.panel_size,
+        name=instance.name,
+        one_per_household=instance.one_per_household,
+    )
 
 
 @dataclass
@@ -88,9 +93,9 @@ class FeasibilityReport:
     diagnosis: list[str]
     relaxation: list[QuotaChange]
     instance: Instance = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
-    example: Panel | None = None            # one valid panel when feasible
+    example: Panel | None = None  # one valid panel when feasible
     conflict: list[Quota] = field(default_factory=list)  # quotas that cannot all hold (when found)
-    relaxable: bool = True                  # False when no quota change can help (panel larger than the pool)
+    relaxable: bool = True  # False when no quota change can help (panel larger than the pool)
 
     @property
     def seats(self) -> int:
@@ -118,6 +123,7 @@ class InfeasibleQuotas(InputError):
 
 
 # --- helpers ---------------------------------------------------------------------------
+
 
 def _people(n: int) -> str:
     return "1 person" if n == 1 else f"{n} people"
@@ -151,8 +157,7 @@ class _FeasModel:
         h.changeColsIntegrality(T, np.arange(T, dtype=np.int32), np.ones(T, dtype=np.uint8))
         rows = composition_rows(ts, skip_empty=False)
         starts, idx, val = _csr([(r[2], r[3]) for r in rows])
-        h.addRows(len(rows), np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
-                  len(idx), starts, idx, val)
+        h.addRows(len(rows), np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), len(idx), starts, idx, val)
         self.h = h
 
     def quota_row(self, qi: int) -> int:
@@ -183,8 +188,7 @@ def smallest_relaxation(ts: TypeSpace) -> list[QuotaChange] | None:
     h.addVars(T + 2 * Q, lb, ub)
     h.changeColsIntegrality(T + 2 * Q, np.arange(T + 2 * Q, dtype=np.int32), np.ones(T + 2 * Q, dtype=np.uint8))
     h.changeColsCost(2 * Q, np.arange(T, T + 2 * Q, dtype=np.int32), np.ones(2 * Q))
-    rows: list[tuple[float, float, list[int], list[float]]] = [
-        (float(ts.k), float(ts.k), list(range(T)), [1.0] * T)]
+    rows: list[tuple[float, float, list[int], list[float]]] = [(float(ts.k), float(ts.k), list(range(T)), [1.0] * T)]
     for qi, q in enumerate(ts.quotas):
         cols = [int(t) for t in np.flatnonzero(ts.A[qi])]
         rows.append((float(q.min), INF, cols + [T + qi], [1.0] * len(cols) + [1.0]))
@@ -212,7 +216,7 @@ def _conflict(ts: TypeSpace, prefer_keep: set[int]) -> list[int]:
     for qi in order:
         m.set_quota(qi, False)
         if m.feasible():
-            m.set_quota(qi, True)   # needed for the conflict
+            m.set_quota(qi, True)  # needed for the conflict
         else:
             kept.discard(qi)
     return sorted(kept)
@@ -227,60 +231,91 @@ def _quota_text(q: Quota, lb: Labels = KEYS) -> str:
     return f"{g} (between {q.min} and {q.max})"
 
 
-def _simple_causes(ts: TypeSpace, lb: Labels = KEYS) -> list[str]:  # noqa: C901 - one plain explanation per simple cause of impossible quotas
-    inst, k = ts.instance, ts.k
-    out: list[str] = []
-    n = len(inst.people)
+def _simple_causes(ts: TypeSpace, lb: Labels = KEYS) -> list[str]:
+    """One plain explanation per simple cause of impossible quotas: the panel size, each minimum, each question."""
     cap = ts.max_selectable()
-    if k > n:
-        out.append(f"The panel needs {k} people, but only {n} signed up. "
-                   f"Lower the panel size or recruit more people.")
-    elif k > cap:
-        out.append(f"The panel needs {k} people, but at most {cap} can be selected: {n} signed up, and only one "
-                   f"person per household may be selected. Lower the panel size or recruit more people.")
+    out = _size_causes(ts, cap)
     for qi, q in enumerate(ts.quotas):
-        if q.min <= 0:
-            continue
-        cols = [int(t) for t in np.flatnonzero(ts.A[qi])]
-        have = int(ts.sizes[cols].sum()) if cols else 0
-        avail = _households_available(ts, cols)
-        if have == 0:
-            out.append(f"The quotas ask for at least {_people(q.min)} with {lb.group(q.feature, q.value)}, "
-                       f"but nobody in the pool has that {'answer' if lb.given else 'value'}.")
-        elif have < q.min:
-            out.append(f"The quotas ask for at least {_people(q.min)} with {lb.group(q.feature, q.value)}, "
-                       f"but only {have} signed up.")
-        elif avail < q.min:
-            out.append(f"The quotas ask for at least {_people(q.min)} with {lb.group(q.feature, q.value)}; {have} signed "
-                       f"up, but only {avail} can be selected because at most one person per household may be "
-                       f"selected.")
+        if q.min > 0:
+            out += _minimum_causes(ts, lb, qi, q)
     for key in ts.features:
-        f = lb.field_name(key)
-        qs = [(qi, q) for qi, q in enumerate(ts.quotas) if q.feature == key]
-        smin = sum(q.min for _, q in qs)
-        if smin > k:
-            out.append(f"The minimums for {f} add up to {smin}, more than the panel size of {k}.")
-        smax = sum(q.max for _, q in qs)
-        fpos = ts.features.index(key)
-        other = int(sum(int(ts.sizes[t]) for t in range(ts.T) if ts.keys[t][fpos] is None))
-        if smax + other < k:
-            if other:
-                out.append(f"The maximums for {f} add up to {smax}, and {_people(other)} in the pool "
-                           f"{'has' if other == 1 else 'have'} "
-                           f"{('an answer to “' + f + '” that has no quota') if lb.given else 'a ' + f + ' without a quota'}"
-                           "; together that is fewer than "
-                           f"the panel size of {k}.")
-            else:
-                out.append(f"The maximums for {f} add up to {smax}, fewer than the panel size of {k}.")
+        out += _question_causes(ts, lb, key, cap)
+    return out
+
+
+def _size_causes(ts: TypeSpace, cap: int) -> list[str]:
+    """The panel is larger than the pool, or than the ``cap`` people who can be selected one per household."""
+    inst, k = ts.instance, ts.k
+    n = len(inst.people)
+    if k > n:
+        return [f"The panel needs {k} people, but only {n} signed up. Lower the panel size or recruit more people."]
+    if k > cap:
+        return [
+            f"The panel needs {k} people, but at most {cap} can be selected: {n} signed up, and only one "
+            f"person per household may be selected. Lower the panel size or recruit more people."
+        ]
+    return []
+
+
+def _minimum_causes(ts: TypeSpace, lb: Labels, qi: int, q) -> list[str]:
+    """A group's minimum above the people in the pool with it (or those of them who can be selected)."""
+    cols = [int(t) for t in np.flatnonzero(ts.A[qi])]
+    have = int(ts.sizes[cols].sum()) if cols else 0
+    avail = _households_available(ts, cols)
+    if have == 0:
+        return [
+            f"The quotas ask for at least {_people(q.min)} with {lb.group(q.feature, q.value)}, "
+            f"but nobody in the pool has that {'answer' if lb.given else 'value'}."
+        ]
+    if have < q.min:
+        return [
+            f"The quotas ask for at least {_people(q.min)} with {lb.group(q.feature, q.value)}, "
+            f"but only {have} signed up."
+        ]
+    if avail < q.min:
+        return [
+            f"The quotas ask for at least {_people(q.min)} with {lb.group(q.feature, q.value)}; {have} signed "
+            f"up, but only {avail} can be selected because at most one person per household may be "
+            f"selected."
+        ]
+    return []
+
+
+def _question_causes(ts: TypeSpace, lb: Labels, key: str, cap: int) -> list[str]:
+    """A question's minimums add up to more than the panel, or its maximums (with the people who have no
+    quota) to fewer, or what can be selected of each answer to fewer."""
+    k = ts.k
+    out: list[str] = []
+    f = lb.field_name(key)
+    qs = [(qi, q) for qi, q in enumerate(ts.quotas) if q.feature == key]
+    smin = sum(q.min for _, q in qs)
+    if smin > k:
+        out.append(f"The minimums for {f} add up to {smin}, more than the panel size of {k}.")
+    smax = sum(q.max for _, q in qs)
+    fpos = ts.features.index(key)
+    other = int(sum(int(ts.sizes[t]) for t in range(ts.T) if ts.keys[t][fpos] is None))
+    if smax + other < k:
+        if other:
+            out.append(
+                f"The maximums for {f} add up to {smax}, and {_people(other)} in the pool "
+                f"{'has' if other == 1 else 'have'} "
+                f"{('an answer to “' + f + '” that has no quota') if lb.given else 'a ' + f + ' without a quota'}"
+                "; together that is fewer than "
+                f"the panel size of {k}."
+            )
         else:
-            capped = 0
-            for qi, q in qs:
-                cols = [int(t) for t in np.flatnonzero(ts.A[qi])]
-                capped += min(q.max, _households_available(ts, cols))
-            if capped + other < k and k <= cap:
-                out.append(f"For {f}, at most {capped + other} people can be selected (for each value, its maximum "
-                           f"or the number of people available with it, whichever is smaller), fewer than the "
-                           f"panel size of {k}.")
+            out.append(f"The maximums for {f} add up to {smax}, fewer than the panel size of {k}.")
+        return out
+    capped = 0
+    for qi, q in qs:
+        cols = [int(t) for t in np.flatnonzero(ts.A[qi])]
+        capped += min(q.max, _households_available(ts, cols))
+    if capped + other < k and k <= cap:
+        out.append(
+            f"For {f}, at most {capped + other} people can be selected (for each value, its maximum "
+            f"or the number of people available with it, whichever is smaller), fewer than the "
+            f"panel size of {k}."
+        )
     return out
 
 
@@ -315,12 +350,17 @@ def check_types(ts: TypeSpace, *, labels: Labels | None = None) -> FeasibilityRe
         prefer = {qi for qi, q in enumerate(ts.quotas) if (q.feature, q.value) in changed}
         conflict = [ts.quotas[qi] for qi in _conflict(ts, prefer)]
         if conflict:
-            diagnosis.append("No single quota explains it, but these quotas cannot all be met at once: "
-                             + "; ".join(_quota_text(q, lb) for q in conflict) + ".")
+            diagnosis.append(
+                "No single quota explains it, but these quotas cannot all be met at once: "
+                + "; ".join(_quota_text(q, lb) for q in conflict)
+                + "."
+            )
         else:  # only panel size / households remain
             diagnosis.append("No panel of this size meets the household rule together with the quotas.")
     if relaxation:
         seats = sum(c.seats for c in relaxation)
-        diagnosis.append(f"The smallest change that makes a panel possible ({seats} seat{'s' if seats != 1 else ''} "
-                         f"in total): " + "; ".join(c.describe(lb) for c in relaxation) + ".")
+        diagnosis.append(
+            f"The smallest change that makes a panel possible ({seats} seat{'s' if seats != 1 else ''} "
+            f"in total): " + "; ".join(c.describe(lb) for c in relaxation) + "."
+        )
     return FeasibilityReport(False, diagnosis, relaxation, instance, conflict=conflict)

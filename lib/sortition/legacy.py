@@ -56,8 +56,9 @@ class _Prepared:
         feats = instance.features()
         self.person_quotas: list[list[int]] = []
         for p in instance.people:
-            self.person_quotas.append([qindex[(f, p.features.get(f, ""))] for f in feats
-                                       if (f, p.features.get(f, "")) in qindex])
+            self.person_quotas.append(
+                [qindex[(f, p.features.get(f, ""))] for f in feats if (f, p.features.get(f, "")) in qindex]
+            )
         self.household_of: list[list[int]] = [[] for _ in instance.people]
         if instance.one_per_household:
             groups: dict[str, list[int]] = {}
@@ -68,7 +69,7 @@ class _Prepared:
                 for i in g:
                     self.household_of[i] = [j for j in g if j != i]
 
-    def attempt(self, rng: random.Random) -> list[int] | None:  # noqa: C901 - the greedy draw's steps, kept as the original algorithm reads
+    def attempt(self, rng: random.Random) -> list[int] | None:
         inst = self.instance
         Q = len(self.quotas)
         mins = [q.min for q in self.quotas]
@@ -94,15 +95,9 @@ class _Prepared:
         chosen: list[int] = []
         k = inst.panel_size
         while len(chosen) < k:
-            best, best_ratio = -1, -2.0
-            for qi in range(Q):
-                rem = len(bags[qi])
-                if selected[qi] < mins[qi] and rem < mins[qi] - selected[qi]:
-                    return None
-                if rem and maxs[qi] > 0:
-                    r = (mins[qi] - selected[qi]) / rem
-                    if r > best_ratio:
-                        best, best_ratio = qi, r
+            best = _neediest_quota(bags, selected, mins, maxs)
+            if best is None:
+                return None
             if best >= 0:
                 bag = bags[best].items
                 person = bag[rng.randrange(len(bag))]
@@ -111,25 +106,46 @@ class _Prepared:
             else:
                 return None
             chosen.append(person)
-            ok = drop(person)
-            for qi in self.person_quotas[person]:
-                selected[qi] += 1
-            for j in self.household_of[person]:
-                if j in alive.pos:
-                    ok = drop(j) and ok
-            for qi in self.person_quotas[person]:
-                if selected[qi] >= maxs[qi]:
-                    for j in list(bags[qi].items):
-                        ok = drop(j) and ok
-            if not ok:
+            if not self._take(person, drop, alive, bags, selected, maxs):
                 return None
             if len(chosen) < k and not len(alive):
                 return None
         return chosen
 
+    def _take(self, person: int, drop, alive: _Bag, bags: list[_Bag], selected: list[int], maxs: list[int]) -> bool:
+        """Seat ``person``: out of the pool go they, their household, and everybody left in a quota now full.
+        False when that makes a minimum impossible."""
+        ok = drop(person)
+        for qi in self.person_quotas[person]:
+            selected[qi] += 1
+        for j in self.household_of[person]:
+            if j in alive.pos:
+                ok = drop(j) and ok
+        for qi in self.person_quotas[person]:
+            if selected[qi] >= maxs[qi]:
+                for j in list(bags[qi].items):
+                    ok = drop(j) and ok
+        return ok
 
-def legacy_draw(instance: Instance, rng: random.Random, *, max_attempts: int = 10_000,
-                _prepared: _Prepared | None = None) -> Panel:
+
+def _neediest_quota(bags: list[_Bag], selected: list[int], mins: list[int], maxs: list[int]) -> int | None:
+    """The quota whose unmet minimum is largest for the people left in it (-1: none left to fill); None when
+    a minimum can no longer be met."""
+    best, best_ratio = -1, -2.0
+    for qi in range(len(bags)):
+        rem = len(bags[qi])
+        if selected[qi] < mins[qi] and rem < mins[qi] - selected[qi]:
+            return None
+        if rem and maxs[qi] > 0:
+            r = (mins[qi] - selected[qi]) / rem
+            if r > best_ratio:
+                best, best_ratio = qi, r
+    return best
+
+
+def legacy_draw(
+    instance: Instance, rng: random.Random, *, max_attempts: int = 10_000, _prepared: _Prepared | None = None
+) -> Panel:
     """One panel drawn by the greedy quota-filling algorithm (restarting on dead ends)."""
     prep = _prepared or _Prepared(instance)
     ids = instance.ids
@@ -140,8 +156,10 @@ def legacy_draw(instance: Instance, rng: random.Random, *, max_attempts: int = 1
         panel = tuple(sorted(ids[i] for i in chosen))
         if instance.is_valid_panel(panel):
             return panel
-    raise LegacyFailed(f"The greedy draw found no valid panel in {max_attempts} attempts; "
-                       f"check the quotas with the feasibility report.")
+    raise LegacyFailed(
+        f"The greedy draw found no valid panel in {max_attempts} attempts; "
+        f"check the quotas with the feasibility report."
+    )
 
 
 def legacy_probabilities(instance: Instance, draws: int = 2000, seed: int = 0) -> dict[str, float]:

@@ -86,6 +86,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 # --- canonical JSON ------------------------------------------------------------------
 
+
 def canonical_json(value) -> str:
     """Compact JSON with sorted keys and only the escapes JSON requires (see module doc)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -133,8 +134,10 @@ def normalise_public_number(text: str, *, engine_version: str = ENGINE_VERSION) 
         raise InputError("the public random number must be text")
     rule = NUMBER_RULES.get(str(engine_version))
     if rule is None:
-        raise InputError(f"this lottery was made by engine version {engine_version!r}, which this program does not "
-                         f"know (it knows {', '.join(NUMBER_RULES)}): use a newer version of Kleroterion to check it")
+        raise InputError(
+            f"this lottery was made by engine version {engine_version!r}, which this program does not "
+            f"know (it knows {', '.join(NUMBER_RULES)}): use a newer version of Kleroterion to check it"
+        )
     folded = unicodedata.normalize("NFKC", text).lower()
     if rule == "spaces":
         s = " ".join(folded.split())
@@ -142,8 +145,9 @@ def normalise_public_number(text: str, *, engine_version: str = ENGINE_VERSION) 
         s = number_key(folded)
     if not s:
         if folded.strip():
-            raise InputError("the public random number has no digits or letters: type the number that was drawn "
-                             "in public")
+            raise InputError(
+                "the public random number has no digits or letters: type the number that was drawn in public"
+            )
         raise InputError("the public random number is empty: type the number that was drawn in public")
     return s
 
@@ -152,8 +156,11 @@ def number_key(text: str) -> str:
     """What makes two public numbers "the same number" for the rule that a number is used once: its letters and
     digits (the 1.1 rule), whatever rule each lottery used, so that "12 07 33" once used cannot come back as
     "120733". Returns "" for text with no letters or digits."""
-    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c
-                   for c in unicodedata.normalize("NFKC", str(text)).lower() if c.isalnum())
+    return "".join(
+        str(unicodedata.decimal(c)) if c.isdecimal() else c
+        for c in unicodedata.normalize("NFKC", str(text)).lower()
+        if c.isalnum()
+    )
 
 
 def draw_hash(commitment_hex: str, public_number: str, *, engine_version: str = ENGINE_VERSION) -> bytes:
@@ -172,8 +179,10 @@ def check_commitment(commitment_hex: str) -> str:
     grouped by spaces (any whitespace, line breaks included) and in upper or lower case."""
     c = "".join(unicodedata.normalize("NFKC", str(commitment_hex)).split()).lower()
     if not _HEX64.fullmatch(c):
-        raise InputError(f"a commitment is 64 hexadecimal digits (0-9 and a-f; spaces between groups do not "
-                         f"matter), not {commitment_hex!r}")
+        raise InputError(
+            f"a commitment is 64 hexadecimal digits (0-9 and a-f; spaces between groups do not "
+            f"matter), not {commitment_hex!r}"
+        )
     return c
 
 
@@ -225,6 +234,7 @@ def sha256_hex(data: bytes) -> str:
 
 # --- the frozen lottery -----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class QuotaChangeRecord:
     """A relaxed quota as recorded in commitments (same fields as ``feasibility.QuotaChange``)."""
@@ -238,8 +248,14 @@ class QuotaChangeRecord:
 
     @classmethod
     def of(cls, change) -> "QuotaChangeRecord":
-        return cls(str(change.feature), str(change.value), int(change.old_min), int(change.old_max),
-                   int(change.new_min), int(change.new_max))
+        return cls(
+            str(change.feature),
+            str(change.value),
+            int(change.old_min),
+            int(change.old_max),
+            int(change.new_min),
+            int(change.new_max),
+        )
 
     def describe(self) -> str:
         parts = []
@@ -254,11 +270,11 @@ class QuotaChangeRecord:
 class ReplacementContext:
     """What a replacement draw refers to: the draw it continues and who dropped out."""
 
-    round: int                       # 1 for the first replacement round after the original draw
-    original_commitment: str         # the commitment of the original draw
-    previous_commitment: str         # the draw this one continues (the original, or the previous round)
-    dropouts: tuple[str, ...]        # panel members being replaced, sorted
-    excluded: tuple[str, ...] = ()   # people kept out of the reserve pool this round (e.g. withdrew), sorted
+    round: int  # 1 for the first replacement round after the original draw
+    original_commitment: str  # the commitment of the original draw
+    previous_commitment: str  # the draw this one continues (the original, or the previous round)
+    dropouts: tuple[str, ...]  # panel members being replaced, sorted
+    excluded: tuple[str, ...] = ()  # people kept out of the reserve pool this round (e.g. withdrew), sorted
 
 
 def public_pool(instance: Instance, *, pseudonymise_households: bool = True) -> Instance:
@@ -286,26 +302,33 @@ def public_pool(instance: Instance, *, pseudonymise_households: bool = True) -> 
                     names[p.household] = f"H{len(names) + 1}"
         else:
             names = {p.household: p.household for p in people if p.household}
-    out = [Person(p.id, {f: str(p.features.get(f, "") or "") for f in feats}, names.get(p.household or "", None))
-           for p in people]
+    out = [
+        Person(p.id, {f: str(p.features.get(f, "") or "") for f in feats}, names.get(p.household or "", None))
+        for p in people
+    ]
     quotas = sorted(instance.quotas, key=lambda q: (q.feature, q.value))
-    return Instance(people=out, quotas=list(quotas), panel_size=instance.panel_size, name=instance.name,
-                    one_per_household=instance.one_per_household)
+    return Instance(
+        people=out,
+        quotas=list(quotas),
+        panel_size=instance.panel_size,
+        name=instance.name,
+        one_per_household=instance.one_per_household,
+    )
 
 
 @dataclass
 class FrozenLottery:
     """Everything the commitment covers. Build it with ``freeze``; do not mutate it."""
 
-    instance: Instance                 # the public pool (see ``public_pool``)
-    panels: list[Panel]                # the M panels, each a sorted tuple of ids
+    instance: Instance  # the public pool (see ``public_pool``)
+    panels: list[Panel]  # the M panels, each a sorted tuple of ids
     algorithm: str
-    created: str                       # when the lottery was frozen, e.g. "2025-03-01T18:30:00Z"
+    created: str  # when the lottery was frozen, e.g. "2025-03-01T18:30:00Z"
     engine_version: str = ENGINE_VERSION
-    targets: dict[str, str] | None = None          # id -> exact probability aimed for (12-decimal string)
+    targets: dict[str, str] | None = None  # id -> exact probability aimed for (12-decimal string)
     relaxation: list[QuotaChangeRecord] = field(default_factory=list)
     context: ReplacementContext | None = None
-    secret: str | None = None          # v2: 64 hex digits; bundle ids and salts derive from it (public.py)
+    secret: str | None = None  # v2: 64 hex digits; bundle ids and salts derive from it (public.py)
     _bytes: bytes | None = field(default=None, init=False, repr=False, compare=False)
     _public: object = field(default=None, init=False, repr=False, compare=False)
 
@@ -319,9 +342,16 @@ class FrozenLottery:
 
     def header(self) -> dict:
         inst = self.instance
-        h = {"algorithm": self.algorithm, "created": self.created, "engine_version": self.engine_version,
-             "format": LOTTERY_FORMAT, "kind": self.kind, "m": self.M,
-             "one_per_household": bool(inst.one_per_household), "panel_size": inst.panel_size}
+        h = {
+            "algorithm": self.algorithm,
+            "created": self.created,
+            "engine_version": self.engine_version,
+            "format": LOTTERY_FORMAT,
+            "kind": self.kind,
+            "m": self.M,
+            "one_per_household": bool(inst.one_per_household),
+            "panel_size": inst.panel_size,
+        }
         if self.secret:
             h["format"] = PRIVATE_FORMAT
             h["secret"] = self.secret
@@ -363,6 +393,7 @@ class FrozenLottery:
         names nobody (``public.public_bytes``), so that anybody can recompute it."""
         if self.secret:
             from lib.sortition.audit.public import public_bytes
+
             return sha256_hex(public_bytes(self))
         return sha256_hex(self.canonical_bytes())
 
@@ -382,8 +413,8 @@ class FrozenLottery:
 @dataclass
 class Draw:
     lottery: FrozenLottery
-    public_number: str       # normalised
-    draw_hash: str           # hex of draw_hash(commitment, public number)
+    public_number: str  # normalised
+    draw_hash: str  # hex of draw_hash(commitment, public number)
     index: int
 
     @property
@@ -405,11 +436,20 @@ class Draw:
         return rank_by_hash([p.id for p in self.lottery.instance.people if p.id not in chosen], self.draw_hash)
 
 
-def freeze(instance: Instance, panels: Sequence[Sequence[str]], *, algorithm: str, created: str,
-           targets: Mapping[str, float] | None = None, relaxation: Iterable = (),
-           context: ReplacementContext | None = None, pseudonymise_households: bool = True,
-           check_panels: bool = True, secret: str | None = None,
-           engine_version: str = ENGINE_VERSION) -> FrozenLottery:
+def freeze(
+    instance: Instance,
+    panels: Sequence[Sequence[str]],
+    *,
+    algorithm: str,
+    created: str,
+    targets: Mapping[str, float] | None = None,
+    relaxation: Iterable = (),
+    context: ReplacementContext | None = None,
+    pseudonymise_households: bool = True,
+    check_panels: bool = True,
+    secret: str | None = None,
+    engine_version: str = ENGINE_VERSION,
+) -> FrozenLottery:
     """Steps 1 and 2: freeze the inputs and the lottery; ``.commitment`` is what to publish.
 
     ``instance`` is the instance the lottery was computed for (quotas already relaxed,
@@ -444,13 +484,27 @@ def freeze(instance: Instance, panels: Sequence[Sequence[str]], *, algorithm: st
         tg = {str(k): format_probability(v) for k, v in targets.items() if str(k) in known}
     ctx = None
     if context is not None:
-        ctx = ReplacementContext(int(context.round), check_commitment(context.original_commitment),
-                                 check_commitment(context.previous_commitment),
-                                 tuple(sorted(context.dropouts)), tuple(sorted(context.excluded)))
-    fl = FrozenLottery(pub, plist, algorithm, str(created), engine_version, tg,
-                       [QuotaChangeRecord.of(c) for c in relaxation], ctx, secret)
+        ctx = ReplacementContext(
+            int(context.round),
+            check_commitment(context.original_commitment),
+            check_commitment(context.previous_commitment),
+            tuple(sorted(context.dropouts)),
+            tuple(sorted(context.excluded)),
+        )
+    fl = FrozenLottery(
+        pub,
+        plist,
+        algorithm,
+        str(created),
+        engine_version,
+        tg,
+        [QuotaChangeRecord.of(c) for c in relaxation],
+        ctx,
+        secret,
+    )
     if secret is not None:
         from lib.sortition.audit.public import check_bundle_ids
+
         check_bundle_ids(fl)
     return fl
 
@@ -460,8 +514,11 @@ def _bad(lineno: int, what: str) -> InputError:
 
 
 def _strs(lineno: int, values, n: int | None = None) -> list[str]:
-    if not isinstance(values, list) or (n is not None and len(values) != n) \
-            or not all(isinstance(v, str) for v in values):
+    if (
+        not isinstance(values, list)
+        or (n is not None and len(values) != n)
+        or not all(isinstance(v, str) for v in values)
+    ):
         raise _bad(lineno, "unexpected fields")
     return values
 
@@ -484,7 +541,7 @@ def canonical_lines(data: bytes, what: str) -> list[str]:
     return text[:-1].split("\n")
 
 
-def parse_canonical(data: bytes) -> FrozenLottery:  # noqa: C901 - a format parser: one plain message per way the frozen lottery can be wrong
+def parse_canonical(data: bytes) -> FrozenLottery:
     """Inverse of ``FrozenLottery.canonical_bytes`` (raises ``InputError`` on anything else)."""
     lines = canonical_lines(data, "the frozen lottery")
     rows = []
@@ -493,11 +550,56 @@ def parse_canonical(data: bytes) -> FrozenLottery:  # noqa: C901 - a format pars
             rows.append(json.loads(line))
         except json.JSONDecodeError as e:
             raise _bad(n, f"not JSON ({e.msg})") from None
-    head = rows[0]
+    head = _frozen_header(rows[0])
+    quotas, people, relax, targets, drop, excl, panels = _frozen_lines(rows)
+    ids = [p.id for p in people]
+    if len(set(ids)) != len(ids):
+        raise InputError("the frozen lottery lists somebody twice in the pool")
+    if len({(q.feature, q.value) for q in quotas}) != len(quotas):
+        raise InputError("the frozen lottery lists a quota twice")
+    if head["m"] < 1 or head["panel_size"] < 1:
+        raise InputError("the frozen lottery needs at least one panel of at least one person")
+    if len(panels) != head["m"]:
+        raise InputError(f"the frozen lottery announces {head['m']} panels but lists {len(panels)}")
+    inst = Instance(
+        people=people, quotas=quotas, panel_size=head["panel_size"], one_per_household=head["one_per_household"]
+    )
+    ctx = None
+    if head["kind"] == "replacement":
+        ctx = ReplacementContext(
+            head["round"], head["original_commitment"], head["previous_commitment"], tuple(drop), tuple(excl)
+        )
+    elif drop or excl:
+        raise InputError("the frozen lottery of a draw lists dropouts: only replacement draws may")
+    fl = FrozenLottery(
+        inst,
+        panels,
+        head["algorithm"],
+        head["created"],
+        head["engine_version"],
+        targets or None,
+        relax,
+        ctx,
+        head.get("secret"),
+    )
+    if fl.canonical_bytes() != bytes(data):
+        raise InputError("the frozen lottery is not in the canonical format (re-writing it changes its bytes)")
+    return fl
+
+
+def _frozen_header(head) -> dict:
+    """The frozen lottery's first line: its format, and every key of its kind with its type."""
     if not isinstance(head, dict) or head.get("format") not in (LOTTERY_FORMAT, PRIVATE_FORMAT):
         raise InputError(f"the frozen lottery does not start with a {LOTTERY_FORMAT} header")
-    needed = {"algorithm": str, "created": str, "engine_version": str, "kind": str, "m": int,
-              "one_per_household": bool, "panel_size": int}
+    needed = {
+        "algorithm": str,
+        "created": str,
+        "engine_version": str,
+        "kind": str,
+        "m": int,
+        "one_per_household": bool,
+        "panel_size": int,
+    }
     if head["format"] == PRIVATE_FORMAT:
         needed["secret"] = str
     if head.get("kind") == "replacement":
@@ -507,7 +609,19 @@ def parse_canonical(data: bytes) -> FrozenLottery:  # noqa: C901 - a format pars
             raise _bad(1, f"the header needs {key!r}")
     if head["kind"] not in KINDS:
         raise _bad(1, f"unknown kind {head['kind']!r}")
-    quotas, people, relax, targets, drop, excl, panels = [], [], [], {}, [], [], []
+    return head
+
+
+def _frozen_lines(rows: list):
+    """The lines after the header, each read by its tag: (quotas, people, relaxed quotas, targets,
+    dropouts, excluded, panels)."""
+    quotas: list[Quota] = []
+    people: list[Person] = []
+    relax: list[QuotaChangeRecord] = []
+    targets: dict[str, str] = {}
+    drop: list[str] = []
+    excl: list[str] = []
+    panels: list[tuple[str, ...]] = []
     for n, r in enumerate(rows[1:], start=2):
         if not isinstance(r, list) or not r or not isinstance(r[0], str):
             raise _bad(n, "expected a list starting with a tag")
@@ -516,11 +630,7 @@ def parse_canonical(data: bytes) -> FrozenLottery:  # noqa: C901 - a format pars
             f, v = _strs(n, r[1:3])
             quotas.append(Quota(f, v, *_ints(n, r[3:5])))
         elif tag == "person" and len(r) == 4:
-            pid, hh = _strs(n, r[1:3])
-            if not isinstance(r[3], list):
-                raise _bad(n, "the features must be a list")
-            feats = dict(_strs(n, fv, 2) for fv in r[3])
-            people.append(Person(pid, feats, hh or None))
+            people.append(_person_line(n, r))
         elif tag == "relaxed" and len(r) == 7:
             f, v = _strs(n, r[1:3])
             relax.append(QuotaChangeRecord(f, v, *_ints(n, r[3:7])))
@@ -535,31 +645,19 @@ def parse_canonical(data: bytes) -> FrozenLottery:  # noqa: C901 - a format pars
             panels.append(tuple(_strs(n, r[1:])))
         else:
             raise _bad(n, f"unknown line {tag!r}")
-    ids = [p.id for p in people]
-    if len(set(ids)) != len(ids):
-        raise InputError("the frozen lottery lists somebody twice in the pool")
-    if len({(q.feature, q.value) for q in quotas}) != len(quotas):
-        raise InputError("the frozen lottery lists a quota twice")
-    if head["m"] < 1 or head["panel_size"] < 1:
-        raise InputError("the frozen lottery needs at least one panel of at least one person")
-    if len(panels) != head["m"]:
-        raise InputError(f"the frozen lottery announces {head['m']} panels but lists {len(panels)}")
-    inst = Instance(people=people, quotas=quotas, panel_size=head["panel_size"],
-                    one_per_household=head["one_per_household"])
-    ctx = None
-    if head["kind"] == "replacement":
-        ctx = ReplacementContext(head["round"], head["original_commitment"], head["previous_commitment"],
-                                 tuple(drop), tuple(excl))
-    elif drop or excl:
-        raise InputError("the frozen lottery of a draw lists dropouts: only replacement draws may")
-    fl = FrozenLottery(inst, panels, head["algorithm"], head["created"], head["engine_version"],
-                       targets or None, relax, ctx, head.get("secret"))
-    if fl.canonical_bytes() != bytes(data):
-        raise InputError("the frozen lottery is not in the canonical format (re-writing it changes its bytes)")
-    return fl
+    return quotas, people, relax, targets, drop, excl, panels
+
+
+def _person_line(n: int, r: list) -> Person:
+    pid, hh = _strs(n, r[1:3])
+    if not isinstance(r[3], list):
+        raise _bad(n, "the features must be a list")
+    feats = dict(_strs(n, fv, 2) for fv in r[3])
+    return Person(pid, feats, hh or None)
 
 
 # --- a SHA-256 random stream (for the legacy lottery; not a library RNG) -------------------
+
 
 class HashStream:
     """Deterministic random choices from SHA-256, for code that calls ``randrange``.
@@ -592,8 +690,10 @@ class HashStream:
 
 # --- who replaces whom (informational, recomputed by the verifier) ------------------------
 
-def match_replacements(instance: Instance, dropouts: Sequence[str], newcomers: Sequence[str],
-                       features: Sequence[str] | None = None) -> list[tuple[str, str, int]]:
+
+def match_replacements(
+    instance: Instance, dropouts: Sequence[str], newcomers: Sequence[str], features: Sequence[str] | None = None
+) -> list[tuple[str, str, int]]:
     """Pair each newcomer with the dropout whose seat they take: ``(new_id, replaces, shared)``.
 
     Greedy by similarity: repeatedly take the pair with the most shared quota-feature
@@ -623,8 +723,15 @@ def match_replacements(instance: Instance, dropouts: Sequence[str], newcomers: S
 
 # --- the reserve pool of a replacement round ----------------------------------------------
 
-def replacement_instance(pool: Instance, quotas: Sequence[Quota], panel: Sequence[str], dropouts: Sequence[str],
-                         excluded: Sequence[str] = (), ever_selected: Iterable[str] = ()) -> tuple[Instance, list[str]]:
+
+def replacement_instance(
+    pool: Instance,
+    quotas: Sequence[Quota],
+    panel: Sequence[str],
+    dropouts: Sequence[str],
+    excluded: Sequence[str] = (),
+    ever_selected: Iterable[str] = (),
+) -> tuple[Instance, list[str]]:
     """The selection problem of a replacement round, and the members who stay.
 
     - ``kept`` = the current ``panel`` minus the ``dropouts``;
@@ -641,11 +748,14 @@ def replacement_instance(pool: Instance, quotas: Sequence[Quota], panel: Sequenc
         raise InputError("name at least one panel member who dropped out")
     not_on = [d for d in drop if d not in panel_set]
     if not_on:
-        raise InputError("these people are not on the current panel, so they cannot drop out: " + ", ".join(not_on[:10]))
+        raise InputError(
+            "these people are not on the current panel, so they cannot drop out: " + ", ".join(not_on[:10])
+        )
     on = [e for e in excl if e in panel_set]
     if on:
-        raise InputError("these people are on the current panel; list them as dropouts, not as excluded: "
-                         + ", ".join(on[:10]))
+        raise InputError(
+            "these people are on the current panel; list them as dropouts, not as excluded: " + ", ".join(on[:10])
+        )
     kept = sorted(panel_set - set(drop))
     ever = set(ever_selected) | panel_set
     by = {p.id: p for p in pool.people}
@@ -653,8 +763,11 @@ def replacement_instance(pool: Instance, quotas: Sequence[Quota], panel: Sequenc
     if unknown:
         raise InputError("these excluded people are not in the pool: " + ", ".join(unknown[:10]))
     blocked = {by[i].household for i in kept if by[i].household} if pool.one_per_household else set()
-    reserve = [p for p in sorted(pool.people, key=lambda p: p.id)
-               if p.id not in ever and p.id not in excl and not (p.household and p.household in blocked)]
+    reserve = [
+        p
+        for p in sorted(pool.people, key=lambda p: p.id)
+        if p.id not in ever and p.id not in excl and not (p.household and p.household in blocked)
+    ]
     counts = {(q.feature, q.value): 0 for q in quotas}
     feats = sorted({q.feature for q in quotas})
     for pid in kept:
@@ -662,8 +775,16 @@ def replacement_instance(pool: Instance, quotas: Sequence[Quota], panel: Sequenc
             key = (f, by[pid].features.get(f, ""))
             if key in counts:
                 counts[key] += 1
-    adjusted = [Quota(q.feature, q.value, max(0, q.min - counts[(q.feature, q.value)]),
-                      max(0, q.max - counts[(q.feature, q.value)])) for q in quotas]
-    inst = Instance(people=reserve, quotas=adjusted, panel_size=len(drop), name=pool.name,
-                    one_per_household=pool.one_per_household)
+    adjusted = [
+        Quota(
+            q.feature,
+            q.value,
+            max(0, q.min - counts[(q.feature, q.value)]),
+            max(0, q.max - counts[(q.feature, q.value)]),
+        )
+        for q in quotas
+    ]
+    inst = Instance(
+        people=reserve, quotas=adjusted, panel_size=len(drop), name=pool.name, one_per_household=pool.one_per_household
+    )
     return inst, kept

@@ -117,6 +117,7 @@ class Instance:
 
 # --- the panel rule (one place: the engine, the ceremony and the verifier use it) ---------
 
+
 class PanelChecker:
     """Fast quota checks of many panels of one instance."""
 
@@ -167,11 +168,12 @@ class PanelChecker:
         return out
 
     def problems_of_each(self, panels: Iterable[Sequence[str]]) -> list[str]:
-        """"panel n: reasons" for every panel of ``panels`` (numbered from 0) that is not valid."""
+        """ "panel n: reasons" for every panel of ``panels`` (numbered from 0) that is not valid."""
         return [f"panel {n}: " + "; ".join(pr) for n, p in enumerate(panels) if (pr := self.problems(p))]
 
 
 # --- the shared benchmark format ------------------------------------------------------
+
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     try:
@@ -188,12 +190,14 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         if None in row:
             raise InputError(
                 f"this row has more cells than the header ({len(reader.fieldnames)} columns)",
-                file=str(path), line=reader.line_num)
+                file=str(path),
+                line=reader.line_num,
+            )
         rows.append({k: (v if v is not None else "") for k, v in row.items()})
     return rows
 
 
-def load_instance(directory: str | Path) -> Instance:  # noqa: C901 - a format parser: one plain message per way the files can be wrong
+def load_instance(directory: str | Path) -> Instance:
     """Read an instance in the shared benchmark format (people.csv, categories.csv, instance.json).
 
     Raises ``InputError`` naming the file, line and problem.
@@ -201,7 +205,20 @@ def load_instance(directory: str | Path) -> Instance:  # noqa: C901 - a format p
     d = Path(directory)
     if not d.is_dir():
         raise InputError("not a folder (expected people.csv, categories.csv and instance.json inside)", file=str(d))
-    meta_path = d / "instance.json"
+    meta, k = _read_instance_json(d / "instance.json")
+    people = _read_people(d / "people.csv")
+    quotas = _read_categories(d / "categories.csv", people)
+    return Instance(
+        people=people,
+        quotas=quotas,
+        panel_size=k,
+        name=str(meta.get("name", d.name)),
+        one_per_household=bool(meta.get("one_per_household", False)),
+    )
+
+
+def _read_instance_json(meta_path: Path) -> tuple[dict, int]:
+    """instance.json: (its keys, the panel size, a whole number of at least 1)."""
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -213,11 +230,16 @@ def load_instance(directory: str | Path) -> Instance:  # noqa: C901 - a format p
     try:
         k = int(meta["panel_size"])
     except (TypeError, ValueError):
-        raise InputError(f'"panel_size" must be a whole number, not {meta["panel_size"]!r}', file=str(meta_path)) from None
+        raise InputError(
+            f'"panel_size" must be a whole number, not {meta["panel_size"]!r}', file=str(meta_path)
+        ) from None
     if k <= 0:
         raise InputError(f'"panel_size" must be at least 1, not {k}', file=str(meta_path))
+    return meta, k
 
-    people_path = d / "people.csv"
+
+def _read_people(people_path: Path) -> list[Person]:
+    """people.csv: an id column first, each id once; the other columns (but household) are the answers."""
     rows = _read_csv(people_path)
     header = list(rows[0].keys()) if rows else []
     if rows and header[0] != "id":
@@ -229,12 +251,16 @@ def load_instance(directory: str | Path) -> Instance:  # noqa: C901 - a format p
         if not pid:
             raise InputError('empty "id"', file=str(people_path), line=i)
         if pid in seen:
-            raise InputError(f'id {pid!r} is used twice (first on line {seen[pid]})', file=str(people_path), line=i)
+            raise InputError(f"id {pid!r} is used twice (first on line {seen[pid]})", file=str(people_path), line=i)
         seen[pid] = i
         feats = {k2: v.strip() for k2, v in row.items() if k2 not in ("id", "household")}
         people.append(Person(pid, feats, (row.get("household") or "").strip() or None))
+    return people
 
-    cat_path = d / "categories.csv"
+
+def _read_categories(cat_path: Path, people: list[Person]) -> list[Quota]:
+    """categories.csv: feature, value, min, max; whole numbers, 0 <= min <= max, a feature of people.csv,
+    each group once."""
     crow = _read_csv(cat_path)
     quotas: list[Quota] = []
     for i, row in enumerate(crow, start=2):
@@ -245,15 +271,16 @@ def load_instance(directory: str | Path) -> Instance:  # noqa: C901 - a format p
         try:
             lo, hi = int(row["min"]), int(row["max"])
         except ValueError:
-            raise InputError(f"min and max must be whole numbers, not {row['min']!r} and {row['max']!r}",
-                             file=str(cat_path), line=i) from None
+            raise InputError(
+                f"min and max must be whole numbers, not {row['min']!r} and {row['max']!r}", file=str(cat_path), line=i
+            ) from None
         if lo < 0 or hi < lo:
-            raise InputError(f"{f} = {v}: min ({lo}) must be at least 0 and not more than max ({hi})",
-                             file=str(cat_path), line=i)
+            raise InputError(
+                f"{f} = {v}: min ({lo}) must be at least 0 and not more than max ({hi})", file=str(cat_path), line=i
+            )
         if people and f not in people[0].features:
             raise InputError(f'feature "{f}" is not a column of people.csv', file=str(cat_path), line=i)
         if any(q.feature == f and q.value == v for q in quotas):
             raise InputError(f"{f} = {v} is listed twice", file=str(cat_path), line=i)
         quotas.append(Quota(f, v, lo, hi))
-    return Instance(people=people, quotas=quotas, panel_size=k, name=str(meta.get("name", d.name)),
-                    one_per_household=bool(meta.get("one_per_household", False)))
+    return quotas

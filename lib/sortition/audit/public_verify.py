@@ -26,15 +26,30 @@ rounds are checked as for v1 bundles, on bundle ids.
 
 from __future__ import annotations
 
-from lib.sortition.audit.ceremony import Draw, draw_hash, index_from_hash, parse_canonical, sha256_hex
+from lib.sortition.audit.ceremony import Draw, FrozenLottery, draw_hash, index_from_hash, parse_canonical, sha256_hex
 from lib.sortition.audit.model import InputError
-from lib.sortition.audit.public import (PublicLottery, ids_hash, parse_public, parse_receipt, public_text, receipt_hash,
-                     recover_answers)
+from lib.sortition.audit.public import (
+    PublicLottery,
+    ids_hash,
+    parse_public,
+    parse_receipt,
+    public_text,
+    receipt_hash,
+    recover_answers,
+)
 
 PUBLIC_FILES = {"manifest.json", "frozen.jsonl", "panel.csv", "groups.csv", "README.txt"}
 ROUND_FILES = {"dropouts.csv", "excluded.csv", "previous.zip"}
-AUDIT_FILES = {"audit.jsonl", "salts.jsonl", "pool.csv", "quotas.csv", "lottery.csv", "probabilities.csv",
-               "relaxation.csv", "replacements.csv"}
+AUDIT_FILES = {
+    "audit.jsonl",
+    "salts.jsonl",
+    "pool.csv",
+    "quotas.csv",
+    "lottery.csv",
+    "probabilities.csv",
+    "relaxation.csv",
+    "replacements.csv",
+}
 
 
 def _csv_ids(data: bytes | None) -> list[str]:
@@ -44,21 +59,23 @@ def _csv_ids(data: bytes | None) -> list[str]:
     return [x for x in lines[1:] if x != ""]
 
 
-def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expected_number, depth: int) -> None:  # noqa: C901 - the verifier's checks in the order docs/VERIFYING.md lists them
+def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expected_number, depth: int) -> None:
+    """The verifier's checks of a version 2 bundle, in the order docs/VERIFYING.md lists them."""
     from lib.sortition.audit.formats import FROZEN_NAME
-    from lib.sortition.audit.verify import (check_commitment_of, check_draw, check_files, check_header, check_objective,
-                                            check_public_number, parse_frozen, verify_bundle)
+    from lib.sortition.audit.verify import check_commitment_of, check_header, check_objective, parse_frozen
 
     contents = m["contents"]
     auditors = contents == "auditors"
-    res.info.update(contents=contents, kind=m["kind"], algorithm=m["algorithm"], m=m["m"],
-                    panel_size=m["panel_size"], commitment=m["commitment"], public_number=m["public_number"])
-    check_files(members, m, res)
-    allowed = PUBLIC_FILES | (ROUND_FILES if m["kind"] == "replacement" else set()) | (AUDIT_FILES if auditors else set())
-    odd = sorted(set(members) - allowed)
-    if odd:
-        res.fail(f"these files do not belong in a {contents} bundle: {', '.join(odd)}"
-                 + (" (the public bundle must hold nobody's answers)" if not auditors else ""))
+    res.info.update(
+        contents=contents,
+        kind=m["kind"],
+        algorithm=m["algorithm"],
+        m=m["m"],
+        panel_size=m["panel_size"],
+        commitment=m["commitment"],
+        public_number=m["public_number"],
+    )
+    _check_v2_files(members, m, res)
 
     # 1. the commitment
     frozen = members.get(FROZEN_NAME)
@@ -77,73 +94,26 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
     check_objective(head["algorithm"], res)
 
     # 2. the draw
-    number = check_public_number(m, res, expected_number, head["engine_version"])
-    if number is None:
+    drawn = _check_v2_draw(members, m, res, pl, actual, expected_number)
+    if drawn is None:
         return
-    h = draw_hash(actual, number, engine_version=head["engine_version"])
-    idx = index_from_hash(h, pl.M)
-    chosen = _csv_ids(members.get("panel.csv"))
-    res.info.update(index=idx, public_number=number, panel=True, chosen=chosen)
-    draw_ok = check_draw(m, h, idx, number, res)
-    pool_ids = {p[0] for p in pl.people}
-    if chosen != sorted(set(chosen)) or len(chosen) != pl.panel_size or not set(chosen) <= pool_ids:
-        res.fail(f"panel.csv must list {pl.panel_size} different bundle ids of the pool, sorted")
-        draw_ok = False
-    elif ids_hash(m["panel_salt"], chosen) != pl.panels[idx][0]:
-        res.fail(f"panel.csv is not panel number {idx}: its fingerprint (with the panel salt in manifest.json) is not "
-                 f"the one committed in {FROZEN_NAME}")
-        draw_ok = False
-    if draw_ok:
-        res.good(f"the public number chooses panel number {idx} of {pl.M}, and panel.csv is that panel "
-                 "(its fingerprint was committed)")
+    number, h, idx, chosen = drawn
 
     # 3. published quotas and chances
     _check_counts(pl, res)
-    from lib.sortition.audit.bundle import _round_files, groups_csv, public_readme
-
-    want = {"groups.csv": groups_csv(pl)}
-    if pl.kind == "replacement":
-        want.update(_round_files(pl))
-    same = True
-    for fname, data in want.items():
-        if members.get(fname) != data:
-            res.fail(_diff(fname, members.get(fname), data, f"the committed public text ({FROZEN_NAME})"))
-            same = False
-    what = _what_of(pl, head)
-    readme = public_readme(pl, what=what, number=number, index=idx, contents=contents)
-    if members.get("README.txt") != readme:
-        res.fail(_diff("README.txt", members.get("README.txt"), readme, "the engine's standard text"))
-        same = False
-    if same:
-        res.good("groups.csv (average seats and chance of each published group) and README.txt say exactly what "
-                 "the committed public text says")
+    _check_published_files(members, pl, number, idx, contents, res)
 
     # 4. replacement rounds
     previous = members.get("previous.zip")
-    prev_info = None
     if pl.kind == "replacement":
-        if previous is None:
-            res.fail("previous.zip (the bundle of the draw this round continues) is missing")
+        prev_info = _previous_round(previous, contents, depth, res)
+        if prev_info is None:
             return
-        from lib.sortition.audit.verify import MAX_CHAIN
-
-        if depth >= MAX_CHAIN:
-            res.fail("the chain of replacement rounds is too long to check")
-            return
-        prev = verify_bundle(previous, name="previous.zip", _depth=depth + 1)
-        if not prev.ok:
-            for p in prev.problems:
-                res.fail(f"previous.zip: {p}")
-            return
-        if prev.info.get("contents") != contents:
-            res.fail(f"previous.zip is not a {contents} bundle of the same kind")
-            return
-        res.good("previous.zip (the draw this round continues) passes every check")
-        prev_info = prev.info
         _check_round_public(pl, chosen, prev_info, res)
     else:
-        res.info.update(public_people={p[0]: p for p in pl.people}, final_panel=list(chosen), ever=set(chosen),
-                        round=0, root=actual)
+        res.info.update(
+            public_people={p[0]: p for p in pl.people}, final_panel=list(chosen), ever=set(chosen), round=0, root=actual
+        )
 
     # 5. auditors
     if auditors:
@@ -155,10 +125,112 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
         _check_receipt(pl, code, chosen, res)
 
 
+def _check_v2_files(members: dict[str, bytes], m: dict, res) -> None:
+    """Every file matches manifest.json, and only the files of this kind of bundle are in it."""
+    from lib.sortition.audit.verify import check_files
+
+    contents = m["contents"]
+    auditors = contents == "auditors"
+    check_files(members, m, res)
+    allowed = (
+        PUBLIC_FILES | (ROUND_FILES if m["kind"] == "replacement" else set()) | (AUDIT_FILES if auditors else set())
+    )
+    odd = sorted(set(members) - allowed)
+    if odd:
+        res.fail(
+            f"these files do not belong in a {contents} bundle: {', '.join(odd)}"
+            + (" (the public bundle must hold nobody's answers)" if not auditors else "")
+        )
+
+
+def _check_v2_draw(members: dict[str, bytes], m: dict, res, pl: PublicLottery, actual: str, expected_number):
+    """2. The public number chooses a panel whose fingerprint was committed, and panel.csv is that panel.
+    Returns (number, draw hash, panel index, the ids in panel.csv); None before a public number."""
+    from lib.sortition.audit.formats import FROZEN_NAME
+    from lib.sortition.audit.verify import check_draw, check_public_number
+
+    head = pl.header
+    number = check_public_number(m, res, expected_number, head["engine_version"])
+    if number is None:
+        return None
+    h = draw_hash(actual, number, engine_version=head["engine_version"])
+    idx = index_from_hash(h, pl.M)
+    chosen = _csv_ids(members.get("panel.csv"))
+    res.info.update(index=idx, public_number=number, panel=True, chosen=chosen)
+    draw_ok = check_draw(m, h, idx, number, res)
+    pool_ids = {p[0] for p in pl.people}
+    if chosen != sorted(set(chosen)) or len(chosen) != pl.panel_size or not set(chosen) <= pool_ids:
+        res.fail(f"panel.csv must list {pl.panel_size} different bundle ids of the pool, sorted")
+        draw_ok = False
+    elif ids_hash(m["panel_salt"], chosen) != pl.panels[idx][0]:
+        res.fail(
+            f"panel.csv is not panel number {idx}: its fingerprint (with the panel salt in manifest.json) is not "
+            f"the one committed in {FROZEN_NAME}"
+        )
+        draw_ok = False
+    if draw_ok:
+        res.good(
+            f"the public number chooses panel number {idx} of {pl.M}, and panel.csv is that panel "
+            "(its fingerprint was committed)"
+        )
+    return number, h, idx, chosen
+
+
+def _check_published_files(
+    members: dict[str, bytes], pl: PublicLottery, number: str, idx: int, contents: str, res
+) -> None:
+    """3. groups.csv (and a round's files) and README.txt are what the committed public text gives."""
+    from lib.sortition.audit.bundle import _round_files, groups_csv, public_readme
+    from lib.sortition.audit.formats import FROZEN_NAME
+
+    want = {"groups.csv": groups_csv(pl)}
+    if pl.kind == "replacement":
+        want.update(_round_files(pl))
+    same = True
+    for fname, data in want.items():
+        if members.get(fname) != data:
+            res.fail(_diff(fname, members.get(fname), data, f"the committed public text ({FROZEN_NAME})"))
+            same = False
+    what = _what_of(pl, pl.header)
+    readme = public_readme(pl, what=what, number=number, index=idx, contents=contents)
+    if members.get("README.txt") != readme:
+        res.fail(_diff("README.txt", members.get("README.txt"), readme, "the engine's standard text"))
+        same = False
+    if same:
+        res.good(
+            "groups.csv (average seats and chance of each published group) and README.txt say exactly what "
+            "the committed public text says"
+        )
+
+
+def _previous_round(previous: bytes | None, contents: str, depth: int, res) -> dict | None:
+    """4. What previous.zip says (its info), once it passes every check and is a bundle of the same kind."""
+    from lib.sortition.audit.verify import MAX_CHAIN, verify_bundle
+
+    if previous is None:
+        res.fail("previous.zip (the bundle of the draw this round continues) is missing")
+        return None
+    if depth >= MAX_CHAIN:
+        res.fail("the chain of replacement rounds is too long to check")
+        return None
+    prev = verify_bundle(previous, name="previous.zip", _depth=depth + 1)
+    if not prev.ok:
+        for p in prev.problems:
+            res.fail(f"previous.zip: {p}")
+        return None
+    if prev.info.get("contents") != contents:
+        res.fail(f"previous.zip is not a {contents} bundle of the same kind")
+        return None
+    res.good("previous.zip (the draw this round continues) passes every check")
+    return prev.info
+
+
 def _what_of(pl: PublicLottery, head: dict) -> str:
     if pl.kind == "replacement":
-        return (f"replacement draw (round {head['round']}) that refills seats of the panel chosen in the draw "
-                f"with commitment {head['original_commitment']}")
+        return (
+            f"replacement draw (round {head['round']}) that refills seats of the panel chosen in the draw "
+            f"with commitment {head['original_commitment']}"
+        )
     return f"draw ({head['algorithm']})"
 
 
@@ -170,7 +242,42 @@ def _diff(name: str, got: bytes | None, want: bytes, source: str) -> str:
     return _first_difference(name, got, want, source)
 
 
-def _check_counts(pl: PublicLottery, res) -> None:  # noqa: C901 - one verifier check per published count, in the documented order
+def _check_counts(pl: PublicLottery, res) -> None:
+    """Each published count: the groups fit in the pool, each relaxed quota is its quota line, and every
+    listed panel meets every published quota."""
+    bad = _panels_breaking_published_quotas(pl)
+    feats: dict[str, int] = {}
+    for q in pl.quotas:
+        feats[q.feature] = feats.get(q.feature, 0) + q.pool
+    over = [f for f, n in feats.items() if n > pl.header["pool_size"]]
+    if over:
+        res.fail("the published groups of " + ", ".join(over) + " hold more people than the pool")
+    by = {(q.feature, q.value): q for q in pl.quotas}
+    for change in pl.relaxation:
+        line = by.get((change.feature, change.value))
+        if line is None or (line.min, line.max) != (change.new_min, change.new_max):
+            res.fail(
+                f"the relaxed quota {change.feature} = {change.value} says [{change.new_min}, {change.new_max}] "
+                f"but the quota line says {[line.min, line.max] if line else 'nothing'}"
+            )
+    if bad:
+        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        res.fail(f"{len(bad)} of the {pl.M} listed panels break a published quota: " + " | ".join(bad[:5]) + more)
+    elif pl.quotas:
+        res.good(
+            f"all {pl.M} listed panels meet the {len(pl.quotas)} published quota(s)"
+            + (
+                f"; {len(pl.withheld)} quota(s) of small groups are withheld and checked by the auditors"
+                if pl.withheld
+                else ""
+            )
+        )
+    else:
+        res.good(f"no quota is published for this {pl.kind} (all {len(pl.withheld)} are checked by the auditors)")
+
+
+def _panels_breaking_published_quotas(pl: PublicLottery) -> list[str]:
+    """One line per listed panel whose published counts break a quota (or exceed the group in the pool)."""
     bad = []
     for n, (_h, counts) in enumerate(pl.panels):
         problems = []
@@ -183,39 +290,22 @@ def _check_counts(pl: PublicLottery, res) -> None:  # noqa: C901 - one verifier 
                 problems.append(f"{q.feature} = {q.value}: {c} seats but only {q.pool} such people in the pool")
         if problems:
             bad.append(f"panel {n}: " + "; ".join(problems))
-    feats: dict[str, int] = {}
-    for q in pl.quotas:
-        feats[q.feature] = feats.get(q.feature, 0) + q.pool
-    over = [f for f, n in feats.items() if n > pl.header["pool_size"]]
-    if over:
-        res.fail("the published groups of " + ", ".join(over) + " hold more people than the pool")
-    by = {(q.feature, q.value): q for q in pl.quotas}
-    for change in pl.relaxation:
-        line = by.get((change.feature, change.value))
-        if line is None or (line.min, line.max) != (change.new_min, change.new_max):
-            res.fail(f"the relaxed quota {change.feature} = {change.value} says [{change.new_min}, {change.new_max}] "
-                     f"but the quota line says {[line.min, line.max] if line else 'nothing'}")
-    if bad:
-        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
-        res.fail(f"{len(bad)} of the {pl.M} listed panels break a published quota: " + " | ".join(bad[:5]) + more)
-    elif pl.quotas:
-        res.good(f"all {pl.M} listed panels meet the {len(pl.quotas)} published quota(s)"
-                 + (f"; {len(pl.withheld)} quota(s) of small groups are withheld and checked by the auditors"
-                    if pl.withheld else ""))
-    else:
-        res.good(f"no quota is published for this {pl.kind} (all {len(pl.withheld)} are checked by the auditors)")
+    return bad
 
 
 def _check_round_public(pl: PublicLottery, chosen: list[str], pi: dict, res) -> None:
     head = pl.header
     ok = True
     if head["previous_commitment"] != pi["commitment"]:
-        res.fail(f"this round says it continues the draw with commitment {head['previous_commitment']}, "
-                 f"but previous.zip has commitment {pi['commitment']}")
+        res.fail(
+            f"this round says it continues the draw with commitment {head['previous_commitment']}, "
+            f"but previous.zip has commitment {pi['commitment']}"
+        )
         ok = False
     if head["original_commitment"] != pi["root"]:
-        res.fail(f"this round names {head['original_commitment']} as the original draw, but the chain starts at "
-                 f"{pi['root']}")
+        res.fail(
+            f"this round names {head['original_commitment']} as the original draw, but the chain starts at {pi['root']}"
+        )
         ok = False
     if head["round"] != pi["round"] + 1:
         res.fail(f"this is called round {head['round']}, but previous.zip is round {pi['round']}")
@@ -232,60 +322,64 @@ def _check_round_public(pl: PublicLottery, chosen: list[str], pi: dict, res) -> 
     wrong = sorted(ids & (ever | set(pl.excluded)))
     stranger = sorted(ids - set(root_people))
     if wrong or stranger:
-        res.fail("the reserve pool must hold only people of the original pool never selected and not excluded: "
-                 + ", ".join((wrong + stranger)[:10]))
+        res.fail(
+            "the reserve pool must hold only people of the original pool never selected and not excluded: "
+            + ", ".join((wrong + stranger)[:10])
+        )
         ok = False
     expected = set(root_people) - ever - set(pl.excluded)
     if not pl.header["one_per_household"] and ids != expected:
-        res.fail("the reserve pool lacks people who were never selected and are not excluded: "
-                 + ", ".join(sorted(expected - ids)[:10]))
+        res.fail(
+            "the reserve pool lacks people who were never selected and are not excluded: "
+            + ", ".join(sorted(expected - ids)[:10])
+        )
         ok = False
     changed = sorted(p[0] for p in pl.people if p[0] in root_people and tuple(root_people[p[0]]) != tuple(p))
     if changed:
-        res.fail("these people's fingerprints (receipt or answers) differ from the original pool: "
-                 + ", ".join(changed[:10]))
+        res.fail(
+            "these people's fingerprints (receipt or answers) differ from the original pool: " + ", ".join(changed[:10])
+        )
         ok = False
     if ok:
-        res.good(f"round {head['round']} continues previous.zip: the dropouts were on the panel, and the reserve "
-                 "pool comes from the original pool with everybody's answers unchanged"
-                 + (" (who is left out by the household rule is checked by the auditors)"
-                    if pl.header["one_per_household"] else ""))
+        res.good(
+            f"round {head['round']} continues previous.zip: the dropouts were on the panel, and the reserve "
+            "pool comes from the original pool with everybody's answers unchanged"
+            + (
+                " (who is left out by the household rule is checked by the auditors)"
+                if pl.header["one_per_household"]
+                else ""
+            )
+        )
     after = sorted((final - set(pl.dropouts)) | set(chosen))
-    res.info.update(round=head["round"], original_commitment=head["original_commitment"], public_people=root_people,
-                    final_panel=after, ever=ever | set(chosen), root=pi["root"])
+    res.info.update(
+        round=head["round"],
+        original_commitment=head["original_commitment"],
+        public_people=root_people,
+        final_panel=after,
+        ever=ever | set(chosen),
+        root=pi["root"],
+    )
 
 
-def _check_auditors(members, pl: PublicLottery, frozen: bytes, number: str, h: bytes, idx: int, previous,  # noqa: C901 - one verifier check per file of the auditors' bundle
-                    depth: int, res) -> None:
+def _check_auditors(
+    members, pl: PublicLottery, frozen: bytes, number: str, h: bytes, idx: int, previous, depth: int, res
+) -> None:
+    """5. The auditors' files: they give exactly the public text, their panels meet every quota (withheld
+    ones included), and the readable files are what audit.jsonl says."""
     from lib.sortition.audit.model import PanelChecker
     from lib.sortition.audit.verify import _verify_chain, rebuilt
 
-    audit, salts = members.get("audit.jsonl"), members.get("salts.jsonl")
-    if audit is None or salts is None:
-        res.fail("an auditors' bundle needs audit.jsonl and salts.jsonl")
+    fl = _audit_lottery(members, pl, frozen, res)
+    if fl is None:
         return
-    if sha256_hex(audit) != pl.audit_hash or sha256_hex(salts) != pl.salts_hash:
-        res.fail("audit.jsonl or salts.jsonl is not the text the commitment binds (their SHA-256 differ from the "
-                 "audit line of frozen.jsonl)")
-        return
-    try:
-        fl = parse_canonical(audit)
-        again = public_text(fl, salts)
-    except InputError as e:
-        res.fail(f"audit.jsonl / salts.jsonl: {e}")
-        return
-    if again != frozen:
-        from lib.sortition.audit.verify import _first_difference
-        res.fail(_first_difference("frozen.jsonl", frozen, again, "audit.jsonl and salts.jsonl"))
-        return
-    res.good("the public text is exactly what audit.jsonl and salts.jsonl give: every fingerprint and every "
-             "published count is true")
     bad = PanelChecker(fl.instance).problems_of_each(fl.panels)
     if bad:
         res.fail(f"{len(bad)} of the {fl.M} listed panels break the quotas: " + " | ".join(bad[:5]))
     else:
-        res.good(f"all {fl.M} listed panels have {fl.instance.panel_size} members and meet every quota, withheld "
-                 "ones included" + (" and the household rule" if fl.instance.one_per_household else ""))
+        res.good(
+            f"all {fl.M} listed panels have {fl.instance.panel_size} members and meet every quota, withheld "
+            "ones included" + (" and the household rule" if fl.instance.one_per_household else "")
+        )
     draw = Draw(fl, number, h.hex(), idx)
     replacements = None
     if fl.context is not None:
@@ -297,14 +391,46 @@ def _check_auditors(members, pl: PublicLottery, frozen: bytes, number: str, h: b
     if want is None:
         return
     same = True
-    for fname in sorted(AUDIT_FILES - {"audit.jsonl", "salts.jsonl"}) + sorted(ROUND_FILES - {"previous.zip"}) \
-            + ["panel.csv"]:
+    for fname in (
+        sorted(AUDIT_FILES - {"audit.jsonl", "salts.jsonl"}) + sorted(ROUND_FILES - {"previous.zip"}) + ["panel.csv"]
+    ):
         if fname in want or fname in members:
             if members.get(fname) != want.get(fname):
                 res.fail(_diff(fname, members.get(fname), want.get(fname, b""), "audit.jsonl"))
                 same = False
     if same:
         res.good("pool, quotas, lottery and probabilities say exactly what audit.jsonl says")
+
+
+def _audit_lottery(members, pl: PublicLottery, frozen: bytes, res) -> FrozenLottery | None:
+    """The full lottery in audit.jsonl, once it and salts.jsonl are the texts the commitment binds and
+    give exactly the public text; else None (with the reason in ``res``)."""
+    audit, salts = members.get("audit.jsonl"), members.get("salts.jsonl")
+    if audit is None or salts is None:
+        res.fail("an auditors' bundle needs audit.jsonl and salts.jsonl")
+        return None
+    if sha256_hex(audit) != pl.audit_hash or sha256_hex(salts) != pl.salts_hash:
+        res.fail(
+            "audit.jsonl or salts.jsonl is not the text the commitment binds (their SHA-256 differ from the "
+            "audit line of frozen.jsonl)"
+        )
+        return None
+    try:
+        fl = parse_canonical(audit)
+        again = public_text(fl, salts)
+    except InputError as e:
+        res.fail(f"audit.jsonl / salts.jsonl: {e}")
+        return None
+    if again != frozen:
+        from lib.sortition.audit.verify import _first_difference
+
+        res.fail(_first_difference("frozen.jsonl", frozen, again, "audit.jsonl and salts.jsonl"))
+        return None
+    res.good(
+        "the public text is exactly what audit.jsonl and salts.jsonl give: every fingerprint and every "
+        "published count is true"
+    )
+    return fl
 
 
 def _check_receipt(pl: PublicLottery, code: str, chosen: list[str], res) -> None:
@@ -333,10 +459,14 @@ def _check_receipt(pl: PublicLottery, code: str, chosen: list[str], res) -> None
             values[f].append(v)
     found = recover_answers(pl, bid, salt, values)
     if found is not None:
-        lines.append("answers recorded for you: " + ", ".join(f"{f} = {v or '(none)'}" for f, v in sorted(found.items())))
+        lines.append(
+            "answers recorded for you: " + ", ".join(f"{f} = {v or '(none)'}" for f, v in sorted(found.items()))
+        )
     else:
-        lines.append("your recorded answers include one that has no quota, so they cannot be listed here; "
-                     "the auditors check them")
+        lines.append(
+            "your recorded answers include one that has no quota, so they cannot be listed here; "
+            "the auditors check them"
+        )
 
 
 __all__ = ["verify_v2"]

@@ -53,8 +53,11 @@ FIELDS = ("seq", "at", "kind", "slot", "draw", "commitment", "public_number", "r
 def number_key(text: str) -> str:
     """Letters and digits of a public number (same as ``ceremony.number_key``; repeated so this module stays
     a standalone standard-library file)."""
-    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c
-                   for c in unicodedata.normalize("NFKC", str(text)).lower() if c.isalnum())
+    return "".join(
+        str(unicodedata.decimal(c)) if c.isdecimal() else c
+        for c in unicodedata.normalize("NFKC", str(text)).lower()
+        if c.isalnum()
+    )
 
 
 def canonical(event: dict) -> bytes:
@@ -66,14 +69,31 @@ def event_hash(event: dict) -> str:
     return hashlib.sha256(canonical(event)).hexdigest()
 
 
-def new_event(previous: dict | None, *, at: str, kind: str, slot: str, draw: int, commitment: str,
-              public_number: str = "", reason: str = "") -> dict:
+def new_event(
+    previous: dict | None,
+    *,
+    at: str,
+    kind: str,
+    slot: str,
+    draw: int,
+    commitment: str,
+    public_number: str = "",
+    reason: str = "",
+) -> dict:
     """The next event of the chain after ``previous`` (None for the first), with its hash."""
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
-    event = {"seq": (previous["seq"] + 1) if previous else 1, "at": at, "kind": kind, "slot": slot,
-             "draw": int(draw), "commitment": commitment, "public_number": public_number or "",
-             "reason": reason or "", "prev": previous["hash"] if previous else ""}
+    event = {
+        "seq": (previous["seq"] + 1) if previous else 1,
+        "at": at,
+        "kind": kind,
+        "slot": slot,
+        "draw": int(draw),
+        "commitment": commitment,
+        "public_number": public_number or "",
+        "reason": reason or "",
+        "prev": previous["hash"] if previous else "",
+    }
     event["hash"] = event_hash(event)
     return event
 
@@ -87,7 +107,7 @@ def record_bytes(events: list[dict]) -> bytes:
 @dataclass
 class RecordCheck:
     problems: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)     # public facts worth saying (draws run again)
+    notices: list[str] = field(default_factory=list)  # public facts worth saying (draws run again)
     events: list[dict] = field(default_factory=list)
     head: str = ""
 
@@ -97,79 +117,119 @@ class RecordCheck:
 
     def report(self) -> str:
         lines = [f"FAIL: {p}" for p in self.problems] + [f"NOTE: {n}" for n in self.notices]
-        lines.append("PASS: the public record is whole and every rule holds" if self.ok else
-                     f"FAIL: {len(self.problems)} problem(s) in the public record")
+        lines.append(
+            "PASS: the public record is whole and every rule holds"
+            if self.ok
+            else f"FAIL: {len(self.problems)} problem(s) in the public record"
+        )
         return "\n".join(lines)
 
 
-def check_events(events: list[dict]) -> RecordCheck:  # noqa: C901 - one check per rule of the public record (docs/PUBLIC_RECORD.md)
+def check_events(events: list[dict]) -> RecordCheck:
     """Check the chain and the rules above; never raises on bad data, it reports it."""
     res = RecordCheck(events=events)
+    rules = _Rules(res)
+    by_kind = {"commitment": rules.commitment, "withdrawal": rules.withdrawal, "reveal": rules.reveal}
     prev_hash = ""
-    live: dict[str, tuple[str, int]] = {}          # slot -> (commitment, draw) now live
-    revealed_slots: set[str] = set()
-    withdrawn: set[str] = set()
-    used_numbers: dict[str, int] = {}
-    committed: set[str] = set()
     for i, ev in enumerate(events, start=1):
         where = f"event {i}"
         if not isinstance(ev, dict) or any(k not in ev for k in (*FIELDS, "hash")):
             res.problems.append(f"{where} is not a complete event (it needs {', '.join(FIELDS)} and hash)")
             return res
-        if ev["seq"] != i:
-            res.problems.append(f"{where} is numbered {ev['seq']!r}; events are numbered 1, 2, 3 … with none missing")
-        if ev["prev"] != prev_hash:
-            res.problems.append(f"{where} does not follow the event before it (its 'prev' is not that event's "
-                                "hash): an event was removed, changed or moved")
-        if event_hash(ev) != ev["hash"]:
-            res.problems.append(f"{where} was changed after it was recorded (its hash does not match its content)")
+        res.problems.extend(_chain_problems(where, ev, i, prev_hash))
         prev_hash = ev["hash"]
-        kind, slot, c = ev["kind"], ev["slot"], ev["commitment"]
-        if kind == "commitment":
-            if slot in live:
-                res.problems.append(f"{where}: a second commitment in '{slot}' while commitment "
-                                    f"{live[slot][0][:12]}… (draw {live[slot][1]}) was still live and not withdrawn")
-            if c in committed:
-                res.problems.append(f"{where}: commitment {c[:12]}… was already published once")
-            if slot in revealed_slots:
-                if not ev["reason"].strip():
-                    res.problems.append(f"{where}: the draw in '{slot}' is run again after a reveal with no reason")
-                res.notices.append(f"draw {ev['draw']} was committed after an earlier draw in '{slot}' had been "
-                                   f"revealed; reason given: {ev['reason']}")
-            live[slot] = (c, ev["draw"])
-            committed.add(c)
-        elif kind == "withdrawal":
-            if live.get(slot, ("", 0))[0] != c:
-                res.problems.append(f"{where}: withdraws {c[:12]}…, which is not the live commitment of '{slot}'")
-            if not ev["reason"].strip():
-                res.problems.append(f"{where}: a commitment was withdrawn without a reason")
-            res.notices.append(f"commitment {c[:12]}… (draw {ev['draw']}) was withdrawn before any reveal; reason "
-                               f"given: {ev['reason']}")
-            live.pop(slot, None)
-            withdrawn.add(c)
-        elif kind == "reveal":
-            number = ev["public_number"]
-            if c in withdrawn:
-                res.problems.append(f"{where}: reveals commitment {c[:12]}…, which had been withdrawn")
-            elif live.get(slot, ("", 0))[0] != c:
-                res.problems.append(f"{where}: reveals {c[:12]}…, which is not the live commitment of '{slot}'")
-            if not number:
-                res.problems.append(f"{where}: a reveal without a public number")
-            elif number_key(number) in used_numbers:
-                res.problems.append(f"{where}: the public number {number!r} was already used by event "
-                                    f"{used_numbers[number_key(number)]}; each reveal needs a number drawn after its "
-                                    "commitment")
-            used_numbers.setdefault(number_key(number), i)
-            live.pop(slot, None)
-            revealed_slots.add(slot)
+        check = by_kind.get(ev["kind"]) if isinstance(ev["kind"], str) else None  # bad data never raises
+        if check is None:
+            res.problems.append(f"{where} has an unknown kind {ev['kind']!r}")
         else:
-            res.problems.append(f"{where} has an unknown kind {kind!r}")
+            check(where, ev, i)
     res.head = prev_hash
     return res
 
 
-def check_record(data: bytes, *, head: str | None = None, commitment: str | None = None,
-                 public_number: str | None = None) -> RecordCheck:
+def _chain_problems(where: str, ev: dict, i: int, prev_hash: str) -> list[str]:
+    """The event is numbered in turn, follows the event before it, and was not changed since."""
+    out = []
+    if ev["seq"] != i:
+        out.append(f"{where} is numbered {ev['seq']!r}; events are numbered 1, 2, 3 … with none missing")
+    if ev["prev"] != prev_hash:
+        out.append(
+            f"{where} does not follow the event before it (its 'prev' is not that event's "
+            "hash): an event was removed, changed or moved"
+        )
+    if event_hash(ev) != ev["hash"]:
+        out.append(f"{where} was changed after it was recorded (its hash does not match its content)")
+    return out
+
+
+class _Rules:
+    """The record's rules (docs/PUBLIC_RECORD.md), one method per kind of event, over the events so far."""
+
+    def __init__(self, res: RecordCheck) -> None:
+        self.res = res
+        self.live: dict[str, tuple[str, int]] = {}  # slot -> (commitment, draw) now live
+        self.revealed_slots: set[str] = set()
+        self.withdrawn: set[str] = set()
+        self.used_numbers: dict[str, int] = {}
+        self.committed: set[str] = set()
+
+    def commitment(self, where: str, ev: dict, i: int) -> None:
+        """One live commitment per slot, each published once; a new one after a reveal gives its reason."""
+        problems, slot, c = self.res.problems, ev["slot"], ev["commitment"]
+        if slot in self.live:
+            problems.append(
+                f"{where}: a second commitment in '{slot}' while commitment "
+                f"{self.live[slot][0][:12]}… (draw {self.live[slot][1]}) was still live and not withdrawn"
+            )
+        if c in self.committed:
+            problems.append(f"{where}: commitment {c[:12]}… was already published once")
+        if slot in self.revealed_slots:
+            if not ev["reason"].strip():
+                problems.append(f"{where}: the draw in '{slot}' is run again after a reveal with no reason")
+            self.res.notices.append(
+                f"draw {ev['draw']} was committed after an earlier draw in '{slot}' had been "
+                f"revealed; reason given: {ev['reason']}"
+            )
+        self.live[slot] = (c, ev["draw"])
+        self.committed.add(c)
+
+    def withdrawal(self, where: str, ev: dict, i: int) -> None:
+        """Only the live commitment is withdrawn, and with a reason."""
+        problems, slot, c = self.res.problems, ev["slot"], ev["commitment"]
+        if self.live.get(slot, ("", 0))[0] != c:
+            problems.append(f"{where}: withdraws {c[:12]}…, which is not the live commitment of '{slot}'")
+        if not ev["reason"].strip():
+            problems.append(f"{where}: a commitment was withdrawn without a reason")
+        self.res.notices.append(
+            f"commitment {c[:12]}… (draw {ev['draw']}) was withdrawn before any reveal; reason given: {ev['reason']}"
+        )
+        self.live.pop(slot, None)
+        self.withdrawn.add(c)
+
+    def reveal(self, where: str, ev: dict, i: int) -> None:
+        """Only the live commitment is revealed, with a public number never used before."""
+        problems, slot, c = self.res.problems, ev["slot"], ev["commitment"]
+        number = ev["public_number"]
+        if c in self.withdrawn:
+            problems.append(f"{where}: reveals commitment {c[:12]}…, which had been withdrawn")
+        elif self.live.get(slot, ("", 0))[0] != c:
+            problems.append(f"{where}: reveals {c[:12]}…, which is not the live commitment of '{slot}'")
+        if not number:
+            problems.append(f"{where}: a reveal without a public number")
+        elif number_key(number) in self.used_numbers:
+            problems.append(
+                f"{where}: the public number {number!r} was already used by event "
+                f"{self.used_numbers[number_key(number)]}; each reveal needs a number drawn after its "
+                "commitment"
+            )
+        self.used_numbers.setdefault(number_key(number), i)
+        self.live.pop(slot, None)
+        self.revealed_slots.add(slot)
+
+
+def check_record(
+    data: bytes, *, head: str | None = None, commitment: str | None = None, public_number: str | None = None
+) -> RecordCheck:
     """Check a ``record.json``; optionally that its head is ``head`` (as announced) and that it
     holds the reveal of ``commitment`` with ``public_number`` (both as in a bundle's manifest)."""
     try:
@@ -186,14 +246,18 @@ def check_record(data: bytes, *, head: str | None = None, commitment: str | None
     if res.ok and doc.get("head") != res.head:
         res.problems.append("the record's 'head' is not the hash of its last event")
     if head is not None and res.head != "".join(str(head).split()).lower():
-        res.problems.append(f"the record ends at {res.head[:16]}…, not at the announced head {head[:16]}…: "
-                            "events are missing or were changed")
+        res.problems.append(
+            f"the record ends at {res.head[:16]}…, not at the announced head {head[:16]}…: "
+            "events are missing or were changed"
+        )
     if commitment is not None:
         c = "".join(str(commitment).split()).lower()
         reveals = [e for e in res.events if e.get("kind") == "reveal" and e.get("commitment") == c]
         if not reveals:
             res.problems.append(f"the record holds no reveal of commitment {c[:12]}…")
         elif public_number is not None and reveals[0].get("public_number") != public_number:
-            res.problems.append(f"the record reveals {c[:12]}… with the number {reveals[0].get('public_number')!r}, "
-                                f"not {public_number!r}")
+            res.problems.append(
+                f"the record reveals {c[:12]}… with the number {reveals[0].get('public_number')!r}, "
+                f"not {public_number!r}"
+            )
     return res
