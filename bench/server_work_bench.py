@@ -132,23 +132,43 @@ class Frames:
         return {"frames": len(got), "kbytes": sum(map(len, got)) / 1000, "deltas": deltas}
 
 
-def settle(page, srv: Server, frames: Frames) -> None:
-    """Wait until the server has finished with the action: no run going, no new frame or run for 0.6 s."""
+def finished_runs(frames: "Frames", since: int) -> int:
+    """How many script runs the browser was told had finished (Streamlit's script_finished messages)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    n = 0
+    for raw in frames.frames[since:]:
+        msg = ForwardMsg()
+        try:
+            msg.ParseFromString(raw)
+        except Exception:  # noqa: BLE001
+            continue
+        n += msg.WhichOneof("type") == "script_finished"
+    return n
+
+
+def settle(page, srv: Server, frames: Frames, since: int | None = None) -> None:
+    """Wait until the server has finished with the action: a run finished since ``since`` (if given), no run
+    going, and no new frame or run for 0.8 s. Playwright's own waits (not time.sleep) let the browser's
+    events arrive meanwhile."""
+    deadline = time.perf_counter() + 120
+    while since is not None and not finished_runs(frames, since) and time.perf_counter() < deadline:
+        page.wait_for_timeout(50)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
     last = (-1, -1)
     stable_since = time.perf_counter()
-    while time.perf_counter() - stable_since < 0.6:
+    while time.perf_counter() - stable_since < 0.8:
         now = (len(frames.frames), len(srv.runs()))
         if now != last:
             last, stable_since = now, time.perf_counter()
-        time.sleep(0.1)
+        page.wait_for_timeout(100)
 
 
 def measure(page, srv: Server, frames: Frames, action) -> dict:
     settle(page, srv, frames)
     n_runs, n_frames, cpu = len(srv.runs()), len(frames.frames), srv.cpu()
     action()
-    settle(page, srv, frames)
+    settle(page, srv, frames, since=n_frames)
     runs = srv.runs()[n_runs:]
     out = {"runs": len(runs), "full": sum(r["kind"] == "full" for r in runs),
            "fragment": sum(r["kind"] == "fragment" for r in runs),

@@ -11,10 +11,12 @@ import streamlit as st
 from lib.assembly import participation as P
 from lib.errors import UserError
 from lib.plaintext import md
-from pages.common import act, db, flash, require, run_page, show_errors, show_flashes
+from pages.common import act, db, require, run_page, show_errors, show_flashes
 from pages.common import current_actor
 
 BLANK = "—"
+ROWS = 6   # people drawn with their buttons at once: one screen of a phone; every row is five elements the
+           # phone builds again after each tap (twelve made each tap cost twice as much). Anyone else: search.
 BIG_BUTTONS = """<style>
 div[data-testid="stButton"] button, div[data-testid="stFormSubmitButton"] button {
   min-height: 3.1rem; font-size: 1.1rem; }
@@ -37,18 +39,23 @@ def _mark(session_id: int, person_id: str, first: str, mark: str, seen: str | No
     try:
         done = P.mark_attendance(db(), session_id, person_id, mark, actor(), source="door", seen=seen)
     except UserError as e:
-        flash("error", md(e))
+        _note("error", md(e))
         return
     label = P.MARK_LABELS[done.mark].lower()
     if done.outcome == "changed_meanwhile":   # the list stays on this person, now up to date
-        flash("warning", f"{who} was marked {label} at {done.time} by someone else just now, so your tap was "
+        _note("warning", f"{who} was marked {label} at {done.time} by someone else just now, so your tap was "
                          f"not saved. If they should be marked {P.MARK_LABELS[mark].lower()}, tap it again.")
         return
     if done.outcome == "recorded":
-        flash("success", f"{who}: {label}.")
+        _note("success", f"{who}: {label}.")
     else:
-        flash("info", f"{who} was already marked {label} at {done.time}. Nothing new was recorded.")
+        _note("info", f"{who} was already marked {label} at {done.time}. Nothing new was recorded.")
     st.session_state["checkin_search"] = ""
+
+
+def _note(kind: str, message: str) -> None:
+    """The answer to a tap, shown by the door list's next run in the place kept for it (door)."""
+    st.session_state["checkin_note"] = (kind, message)
 
 
 @st.fragment
@@ -59,7 +66,12 @@ def door_fragment(session: P.Session) -> None:
 
 
 def door(session: P.Session) -> None:
-    show_flashes()                      # the confirmation of a tap, right above the list it came from
+    # The confirmation of a tap, right above the list it came from, in a place kept for it whether or not there
+    # is one: the search box and the list keep their places, so the phone updates them rather than rebuilding.
+    note = st.container()
+    if "checkin_note" in st.session_state:
+        kind, message = st.session_state.pop("checkin_note")
+        getattr(note, kind)(message)
     summary = P.session_summary(db(), session.session_id)
     st.markdown(f"Checked in: {summary['attended']} of {len(P.current_members(db()))} · "
                 f"not marked yet: {summary['unmarked']}")
@@ -74,7 +86,7 @@ def door(session: P.Session) -> None:
     if not search.strip():
         # not yet marked first: that is who is still to arrive
         roster = roster.assign(_done=roster["mark"].notna()).sort_values("_done", kind="stable")
-    shown = roster.head(12)   # few buttons: each one costs time on a busy phone and server
+    shown = roster.head(ROWS)
     if len(roster) > len(shown):
         st.caption(f"Showing {len(shown)} of {len(roster)}: type a name or number to find someone quickly.")
     for r in shown.itertuples():

@@ -13,6 +13,7 @@ import streamlit
 
 from lib.evaluation import survey as ev
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
+from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env, session_today  # noqa: F401
 from tests.app_pages.test_evaluation_pages import button, member_app, with_codes
 
 SURVEY = "pages/member_survey.py"
@@ -92,3 +93,61 @@ def test_a_second_send_of_the_same_survey_records_nothing_more(app_env, reruns):
     at.run()
     assert_ok(at)
     assert ev.waiting_count(d, w.wave_id) == 1 and "You have answered this survey" in texts(at)
+
+
+# --- the door ----------------------------------------------------------------------------------
+
+CHECKIN = "pages/checkin.py"
+
+
+def _where(at, wanted) -> tuple | None:
+    """The position (index path) of the first element for which ``wanted`` holds, in the page's tree."""
+    def walk(node, prefix):
+        for i, child in sorted(getattr(node, "children", {}).items()):
+            if wanted(child):
+                return prefix + (i,)
+            found = walk(child, prefix + (i,))
+            if found:
+                return found
+        return None
+    return walk(at.main, ())
+
+
+def test_a_tap_at_the_door_leaves_the_search_box_where_it_was(fast_app_env):
+    """The confirmation goes in a place kept for it above the list: the search box (and everything under it)
+    keeps its position, so the phone updates those elements instead of building them again."""
+    from lib.assembly import participation as P
+
+    at = goto(open_app("volunteer"), CHECKIN)
+    d, ids = enrol_demo_panel(10)
+    sid = session_today(d)
+    at.run()
+    is_search = lambda e: getattr(e, "key", None) == "checkin_search"   # noqa: E731
+    before = _where(at, is_search)
+    at.text_input(key="checkin_search").input(ids[3]).run()
+    assert _where(at, is_search) == before
+    [b for b in at.button if b.label == "Present"][0].click().run()
+    assert_ok(at)
+    shown = texts(at)
+    assert f"({ids[3]}): present." in shown and P.session_marks(d, sid) == {ids[3]: "present"}
+    assert _where(at, is_search) == before
+    confirmation = _where(at, lambda e: f"({ids[3]}): present." in str(getattr(e, "value", "")))
+    assert confirmation is not None and confirmation < before       # above the search box, as before
+
+
+def test_after_a_tap_the_phone_gets_a_short_list_of_who_is_still_to_come(fast_app_env):
+    """With the search box empty (as after every tap), six people still to come are drawn, not twelve:
+    on a 390-px phone that is one screen, and each row is five elements the phone builds after every tap.
+    The caption says how many are left and how to find anyone else."""
+    at = goto(open_app("volunteer"), CHECKIN)
+    d, ids = enrol_demo_panel(30)
+    session_today(d)
+    at.run()
+    at.text_input(key="checkin_search").input(ids[0]).run()
+    [b for b in at.button if b.label == "Present"][0].click().run()
+    assert_ok(at)
+    assert at.text_input(key="checkin_search").value == ""
+    assert len([b for b in at.button if b.label == "Present"]) == 6
+    assert "Showing 6 of 30: type a name or number to find someone quickly." in texts(at)
+    at.text_input(key="checkin_search").input(ids[29]).run()           # anyone else: found by the search
+    assert len([b for b in at.button if b.label == "Present"]) == 1
