@@ -8,96 +8,37 @@ from datetime import datetime, time, timedelta, timezone
 import streamlit as st
 
 from lib.evaluation import survey as ev
-from lib.assembly.access_cards import cards_html
-from lib.assembly import public_url
 from lib.plaintext import md
-from lib.store.settings import get_setting
 from pages.common import act, db, require, run_page, show_flashes
 from pages.eval_common import actor, status_words, when
+from pages.sections.evaluation_cards import cards_tab
 
 ACTOR = actor("organiser")
 
 
-def new_cards(codes) -> None:
-    """Cards just made: shown (to download and print) until the organiser says they are printed."""
-    st.session_state["new_cards"] = codes
-
-
-def cards_tab() -> None:  # noqa: C901 - page under rework on main (issue 15); split there
-    s = ev.eval_settings(db())
-    st.markdown("Each member gets a personal **access code** on a printed card, with a QR code that opens the "
-                "members' sign-in page. Only a scrambled form (hash) of each code is stored, so **the cards can be "
-                "downloaded only right after they are made**: print them then. A member who lost their card gets "
-                "a new one (below): their old code then stops working.")
-    # the saved address, else the server's KLEROTERION_PUBLIC_URL, else the address this browser uses; never
-    # a made-up localhost (lib/assembly/public_url.py)
-    chosen = public_url.choose(s["app_url"], st.context.url, page_path="evaluation")
-    url = st.text_input("The app's web address (for the QR code)", value=chosen.url,
-                        help="The address members type in their browser to reach this app.")
-    if chosen.source in ("configured", "browser") and public_url.clean(url) == chosen.url:
-        st.caption(f"Filled in from {public_url.SOURCE_WORDS[chosen.source]}. Save it to keep it.")
-    address_problem = public_url.problem(url)
-    if address_problem:
-        st.warning(address_problem)
-    if url.strip().rstrip("/") != s["app_url"]:
-        if st.button("Save the address"):
-            act(lambda: ev.save_eval_settings(db(), app_url=url, actor=ACTOR), "Address saved.")
-    members = ev.current_members(db())
-    holders = set(ev.code_holders(db()))
-    if members:
-        missing = [m for m in members if m not in holders]
-        st.metric("Members with a card", f"{len(set(members) & holders)} of {len(members)}")
-        gone = sorted(holders - set(members))
-    else:
-        st.info("No member list is recorded yet (it comes from the Members page once the panel is drawn). "
-                "Until then, choose members by pseudonym.")
-        from lib.recruitment.signups.store import pool_frame
-
-        pool = pool_frame(db())["person_id"].tolist()
-        missing = st.multiselect("Make cards for", [p for p in pool if p not in holders], key="cards_for")
-        gone = []
-        st.caption(f"{len(holders)} people hold a card.")
-    if missing and st.button(f"Make cards for {len(missing)} member(s) without one", type="primary"):
-        act(lambda: ev.issue_codes(db(), missing, ACTOR), None, before_rerun=new_cards)
-    if holders:
-        with st.expander("Print a member's card again (lost or never printed)"):
-            st.caption("A code cannot be shown twice (only its scrambled form is kept), so the member gets a new "
-                       "code and the old one stops working. The change is written in the log below. If they already "
-                       "answered a survey that is still open, that answer still counts and stays anonymous, and "
-                       "they cannot answer it a second time: nobody, organisers included, can see which answers "
-                       "were theirs.")
-            pid = st.selectbox("Member", sorted(holders), key="replace_pid")
-            if st.button("Make a new card (the old code stops working)"):
-                act(lambda: ev.issue_codes(db(), [pid], ACTOR, replace=True), None, before_rerun=new_cards)
-    if gone:
-        st.warning(f"{len(gone)} card(s) belong to people who are no longer members: {md(', '.join(gone))}.")
-        if st.button("Stop those codes"):
-            act(lambda: ev.revoke_codes(db(), gone, ACTOR), "Those codes no longer work.")
-    new = st.session_state.get("new_cards")
-    if new:
-        name = (get_setting(db(), "assembly", {}) or {}).get("name", "")
-        st.success(f"{len(new)} new card(s) made. Download and print them now: the codes cannot be shown again.")
-        from lib.i18n import LANGUAGES
-
-        lang = st.selectbox("Language of the cards", list(LANGUAGES), format_func=LANGUAGES.get, key="cards_lang",
-                            help="The QR code then opens the sign-in page in that language too.")
-        st.download_button("Download the cards to print", cards_html(new, url.strip().rstrip("/"), name, lang),
-                           file_name="access-cards.html", mime="text/html", type="primary", icon=":material/print:")
-        if st.button("I have printed them: hide the codes"):
-            st.session_state.pop("new_cards", None)
-            st.rerun()
-
-
 def core_tab() -> None:
-    st.markdown("The core questions follow the three stages of the OECD *Evaluation Guidelines for Representative "
-                "Deliberative Processes* (2021). You may reword an item; every earlier wording is kept, and each "
-                "survey keeps the wording it asked.")
+    st.markdown(
+        "The core questions follow the three stages of the OECD *Evaluation Guidelines for Representative "
+        "Deliberative Processes* (2021). You may reword an item; every earlier wording is kept, and each "
+        "survey keeps the wording it asked."
+    )
     core = ev.questions_frame(db(), "core")
-    show = core.assign(stage=core["stage"].map(ev.STAGES),
-                       waves=core["waves"].map(lambda ws: ", ".join(ev.WAVE_KINDS[w] for w in ws)))
-    st.dataframe(show[["question_id", "stage", "wording", "version", "waves"]].rename(
-        columns={"question_id": "Item", "stage": "Stage", "wording": "Wording", "version": "Version",
-                 "waves": "Asked in"}), hide_index=True, width="stretch")
+    show = core.assign(
+        stage=core["stage"].map(ev.STAGES), waves=core["waves"].map(lambda ws: ", ".join(ev.WAVE_KINDS[w] for w in ws))
+    )
+    st.dataframe(
+        show[["question_id", "stage", "wording", "version", "waves"]].rename(
+            columns={
+                "question_id": "Item",
+                "stage": "Stage",
+                "wording": "Wording",
+                "version": "Version",
+                "waves": "Asked in",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     words = core.set_index("question_id")["wording"].to_dict()
     qid = st.selectbox("Reword an item", list(words), format_func=lambda q: f"{q}: {words[q]}", key="core_pick")
     with st.form("core_edit"):
@@ -112,36 +53,51 @@ def core_tab() -> None:
 def members_tab() -> None:
     s = ev.eval_settings(db())
     base = ev.adoption_base(db())
-    st.markdown(ev.adoption_rule_words(s["share"], base, s["limit"]))     # plain words, this base's numbers
+    st.markdown(ev.adoption_rule_words(s["share"], base, s["limit"]))  # plain words, this base's numbers
     if base.source != "members who attended the last session":
         st.caption(f"No attendance is recorded yet, so the share is taken of the {base.count} {base.source}.")
     with st.expander("Change the agreed share, the limit or the members-first period"):
         with st.form("eval_settings"):
             share = st.slider("Agreed share (%)", 5, 100, int(round(s["share"] * 100)), step=5)
             limit = st.number_input("Most members' questions in the surveys", 1, 20, s["limit"])
-            days = st.number_input("Days members see results before they can be published", 0, 90,
-                                   s["members_first_days"])
+            days = st.number_input(
+                "Days members see results before they can be published", 0, 90, s["members_first_days"]
+            )
             ok = st.form_submit_button("Save")
         if ok:
-            act(lambda: ev.save_eval_settings(db(), share=share / 100, limit=int(limit),
-                                               members_first_days=int(days), actor=ACTOR), "Saved.")
+            act(
+                lambda: ev.save_eval_settings(
+                    db(), share=share / 100, limit=int(limit), members_first_days=int(days), actor=ACTOR
+                ),
+                "Saved.",
+            )
     qs = ev.questions_frame(db(), "member")
     check_section()
     if qs.empty:
         st.info("No member has proposed a question yet. Members propose them on their “Our questions” page.")
     else:
         where = [status_words(r.status, r.check_state, r.check_reason) for r in qs.itertuples()]
-        st.dataframe(qs.assign(status=where)[
-            ["question_id", "wording", "purpose", "status", "suggestion"]].rename(
-            columns={"question_id": "Question", "wording": "Wording", "purpose": "What they want to learn",
-                     "status": "Where it is", "suggestion": "Suggested wording (waiting)"}),
-            hide_index=True, width="stretch")
+        st.dataframe(
+            qs.assign(status=where)[["question_id", "wording", "purpose", "status", "suggestion"]].rename(
+                columns={
+                    "question_id": "Question",
+                    "wording": "Wording",
+                    "purpose": "What they want to learn",
+                    "status": "Where it is",
+                    "suggestion": "Suggested wording (waiting)",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     st.subheader("Endorsement round")
     rnd = ev.open_round_now(db())
     if rnd is not None:
         voters = ev.endorsed_count(db(), rnd.round_id)
-        st.markdown(f"Round {rnd.round_id} is open until **{when(rnd.closes_at)}**. {voters} member(s) have "
-                    "endorsed so far (how many endorsed each question stays hidden until it closes).")
+        st.markdown(
+            f"Round {rnd.round_id} is open until **{when(rnd.closes_at)}**. {voters} member(s) have "
+            "endorsed so far (how many endorsed each question stays hidden until it closes)."
+        )
         st.caption(f"Public seed for the lot: “{md(rnd.lot_seed)}”")
         if st.button("Close the round now and count", type="primary"):
             act(lambda: ev.close_round(db(), rnd.round_id, ACTOR), f"Round {rnd.round_id} closed and counted.")
@@ -152,27 +108,33 @@ def members_tab() -> None:
             default = datetime.now().astimezone() + timedelta(days=7)
             d = st.date_input("Closes on", value=default.date())
             t = st.time_input("at", value=time(18, 0))
-            seed = st.text_input("Public seed for breaking ties (optional)",
-                                 help="Something nobody can steer and everybody can check, fixed now: e.g. the "
-                                      "date and a phrase read out at the session. Left empty, the round number and "
-                                      "today's date are used.")
+            seed = st.text_input(
+                "Public seed for breaking ties (optional)",
+                help="Something nobody can steer and everybody can check, fixed now: e.g. the "
+                "date and a phrase read out at the session. Left empty, the round number and "
+                "today's date are used.",
+            )
             ok = st.form_submit_button("Open the round", type="primary", disabled=ready == 0)
         if ok:
             closes = datetime.combine(d, t).astimezone()
             act(lambda: ev.open_round(db(), closes, ACTOR, lot_seed=seed), "Round opened. Members can endorse now.")
     closed = [r for r in ev.rounds(db()) if r.status == "closed"]
     for r in reversed(closed):
-        with st.expander(f"Round {r.round_id}: closed {when(r.closed_at)}, {r.needed} needed "
-                         f"({r.share:.0%} of {r.base} {md(r.base_source)})"):
+        with st.expander(
+            f"Round {r.round_id}: closed {when(r.closed_at)}, {r.needed} needed "
+            f"({r.share:.0%} of {r.base} {md(r.base_source)})"
+        ):
             st.caption(f"Lot seed: “{md(r.lot_seed)}”. Lot number = SHA-256(seed|question); smallest wins a tie.")
-            st.dataframe(ev.round_result_table(ev.round_result(db(), r.round_id), codes=True), hide_index=True,
-                         width="stretch")
+            st.dataframe(
+                ev.round_result_table(ev.round_result(db(), r.round_id), codes=True), hide_index=True, width="stretch"
+            )
     obj = ev.objections_frame(db())
     if not obj.empty:
         st.subheader("Objections")
         st.dataframe(obj, hide_index=True, width="stretch")
-    st.page_link("pages/question_wording.py", label="Suggest clearer wording for a members' question",
-                 icon=":material/edit:")
+    st.page_link(
+        "pages/question_wording.py", label="Suggest clearer wording for a members' question", icon=":material/edit:"
+    )
 
 
 def check_section() -> None:
@@ -183,53 +145,73 @@ def check_section() -> None:
     if waiting.empty:
         st.caption("No members' question is waiting for a check.")
         return
-    st.markdown(f"{len(waiting)} question(s) from members wait for your check before members can endorse them. "
-                "Accept a question if it is about this assembly and can be asked of everyone; if not, say why in "
-                "plain words: the member who proposed it will read your reason.")
+    st.markdown(
+        f"{len(waiting)} question(s) from members wait for your check before members can endorse them. "
+        "Accept a question if it is about this assembly and can be asked of everyone; if not, say why in "
+        "plain words: the member who proposed it will read your reason."
+    )
     for q in waiting.itertuples():
         with st.container(border=True):
             st.markdown(f"**{q.question_id}.** {md(q.wording)}")
             st.caption(f"What they want to learn: {md(q.purpose)}")
             if st.button("Accept", key=f"accept_{q.question_id}", type="primary"):
-                act(lambda q=q: ev.check_question(db(), q.question_id, True, actor=ACTOR),
-                    f"{q.question_id} accepted: it goes into the next endorsement round.")
+                act(
+                    lambda q=q: ev.check_question(db(), q.question_id, True, actor=ACTOR),
+                    f"{q.question_id} accepted: it goes into the next endorsement round.",
+                )
             with st.expander("Do not accept"):
                 with st.form(f"decline_{q.question_id}", clear_on_submit=True):
                     reason = st.text_area("Why not (the member will see this)", max_chars=ev.MAX_TEXT)
                     no = st.form_submit_button("Do not accept this question")
                 if no:
-                    act(lambda q=q, reason=reason: ev.check_question(db(), q.question_id, False, reason, actor=ACTOR),
-                        f"{q.question_id} not accepted; the member who proposed it sees your reason.")
+                    act(
+                        lambda q=q, reason=reason: ev.check_question(db(), q.question_id, False, reason, actor=ACTOR),
+                        f"{q.question_id} not accepted; the member who proposed it sees your reason.",
+                    )
 
 
 def paper_cards(w: ev.Wave) -> None:
     paper = ev.paper_status(db(), w.wave_id)
     by = ", ".join(f"{md(who)}: {n}" for who, n in paper["by"].items())
-    st.caption(f"Paper cards handed out: {paper['cards']}. Paper forms typed in: {paper['typed']}"
-               + (f" (typed in by {by})" if by else "") + ".")
+    st.caption(
+        f"Paper cards handed out: {paper['cards']}. Paper forms typed in: {paper['typed']}"
+        + (f" (typed in by {by})" if by else "")
+        + "."
+    )
     if w.status != "open":
         return
     with st.form(f"cards_{w.wave_id}"):
-        n = st.number_input("Paper cards handed out for this survey", min_value=0, max_value=ev.PAPER_CARDS_MAX,
-                            value=paper["cards"], step=1,
-                            help="Volunteers can type in at most this many paper forms for this survey.")
+        n = st.number_input(
+            "Paper cards handed out for this survey",
+            min_value=0,
+            max_value=ev.PAPER_CARDS_MAX,
+            value=paper["cards"],
+            step=1,
+            help="Volunteers can type in at most this many paper forms for this survey.",
+        )
         ok = st.form_submit_button("Save the number of paper cards")
     if ok:
-        act(lambda: ev.set_paper_cards(db(), w.wave_id, int(n), ACTOR),
-            f"Saved: {int(n)} paper card(s) handed out for “{md(w.label)}”.")
+        act(
+            lambda: ev.set_paper_cards(db(), w.wave_id, int(n), ACTOR),
+            f"Saved: {int(n)} paper card(s) handed out for “{md(w.label)}”.",
+        )
 
 
 def waves_tab() -> None:
-    st.markdown("Each survey has the core items for its moment plus the members' questions adopted when it opens. "
-                "Answers are anonymous; results show once a survey closes, to members first.")
+    st.markdown(
+        "Each survey has the core items for its moment plus the members' questions adopted when it opens. "
+        "Answers are anonymous; results show once a survey closes, to members first."
+    )
     last = ev.last_session_title(db())
     with st.form("open_wave"):
         kind = st.selectbox("Which survey", list(ev.WAVE_KINDS), format_func=ev.WAVE_KINDS.get)
         label = st.text_input("Name (optional)", placeholder=f"e.g. After {last or 'session 2'}")
         ok = st.form_submit_button("Open this survey", type="primary")
     if ok:
-        act(lambda: ev.open_wave(db(), kind, ev.new_wave_label(kind, label, last), ACTOR),
-            "Survey opened. Members can answer it now.")
+        act(
+            lambda: ev.open_wave(db(), kind, ev.new_wave_label(kind, label, last), ACTOR),
+            "Survey opened. Members can answer it now.",
+        )
     now = datetime.now(timezone.utc)
     for w in reversed(ev.waves(db())):
         with st.container(border=True):
@@ -239,18 +221,26 @@ def waves_tab() -> None:
             c1.metric("Members who answered", ev.answered_count(db(), w.wave_id))
             c2.metric("Answers stored: online", counts["online"])
             c3.metric("Answers stored: paper", counts["paper"])
-            c4.metric("Waiting to be written", ev.waiting_count(db(), w.wave_id),
-                      help=f"Answers are written {ev.BATCH} or more at a time, in a shuffled order, and the rest "
-                           "when the survey closes, so nobody can tell whose answers were written when.")
+            c4.metric(
+                "Waiting to be written",
+                ev.waiting_count(db(), w.wave_id),
+                help=f"Answers are written {ev.BATCH} or more at a time, in a shuffled order, and the rest "
+                "when the survey closes, so nobody can tell whose answers were written when.",
+            )
             paper_cards(w)
             if w.status == "open":
                 if st.button("Close this survey", key=f"close_{w.wave_id}"):
-                    act(lambda w=w: ev.close_wave(db(), w.wave_id, ACTOR),
-                        "Survey closed. Members can see the results now.")
+                    act(
+                        lambda w=w: ev.close_wave(db(), w.wave_id, ACTOR),
+                        "Survey closed. Members can see the results now.",
+                    )
             elif w.published_at is None:
                 wait = w.members_first_until is not None and now < w.members_first_until
-                st.caption(f"Members see the results first, until {when(w.members_first_until)}." if wait
-                           else "Members have had their time with the results.")
+                st.caption(
+                    f"Members see the results first, until {when(w.members_first_until)}."
+                    if wait
+                    else "Members have had their time with the results."
+                )
                 if st.button("Publish the results", key=f"pub_{w.wave_id}", disabled=wait):
                     act(lambda w=w: ev.publish_wave(db(), w.wave_id, ACTOR), "Results published.")
             else:
@@ -258,8 +248,10 @@ def waves_tab() -> None:
 
 
 def said_tab() -> None:
-    st.markdown("For each finding, record what members said and what the organisers did about it. Members and, "
-                "once results are published, everybody can read this.")
+    st.markdown(
+        "For each finding, record what members said and what the organisers did about it. Members and, "
+        "once results are published, everybody can read this."
+    )
     ws = [w for w in ev.waves(db()) if w.status == "closed"]
     with st.form("you_said", clear_on_submit=True):
         labels = {None: "(not tied to one survey)", **{w.wave_id: w.label for w in ws}}
@@ -269,8 +261,10 @@ def said_tab() -> None:
         did = st.text_area("We did", max_chars=2000)
         ok = st.form_submit_button("Add to the record", type="primary")
     if ok:
-        act(lambda: ev.add_you_said(db(), said, did, wave_id=wid, question_id=qid.strip().upper() or None,
-                                     actor=ACTOR), "Added.")
+        act(
+            lambda: ev.add_you_said(db(), said, did, wave_id=wid, question_id=qid.strip().upper() or None, actor=ACTOR),
+            "Added.",
+        )
     st.dataframe(ev.you_said_frame(db()), hide_index=True, width="stretch")
 
 
@@ -280,10 +274,13 @@ def body() -> None:
     if not require("evaluation_admin", "This page is for organisers only. Sign in first."):
         return
     ev.close_due_rounds(db())
-    tabs = st.tabs(["Access cards", "Core questions", "Members' questions", "Surveys", "You said, we did", "Log"],
-                   key="evaluation_tab", on_change="rerun")   # kept after a save
+    tabs = st.tabs(
+        ["Access cards", "Core questions", "Members' questions", "Surveys", "You said, we did", "Log"],
+        key="evaluation_tab",
+        on_change="rerun",
+    )  # kept after a save
     with tabs[0]:
-        cards_tab()
+        cards_tab(ACTOR)
     with tabs[1]:
         core_tab()
     with tabs[2]:

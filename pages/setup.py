@@ -128,24 +128,13 @@ def _frozen_confirmation() -> bool:
                        key="setup_new_version")
 
 
-def step_questions() -> None:  # noqa: C901 - page under rework on main (issue 15); split there
+def step_questions() -> None:
     database = db()
     saved = load_fields(database)
     st.write("These are the questions the panel is balanced on (for example age band, gender, area). For each, "
              "list its answers and the other ways people may write them. Most assemblies use 3 to 7 questions.")
     new_version = _frozen_confirmation()
-
-    with st.expander("Bring the questions from a file (for example last year's)", expanded=not saved,
-                     icon=":material/upload_file:"):
-        st.caption("A questions file downloaded from Kleroterion (fields.csv), or a categories.csv from the "
-                   "Sortition Foundation's tools (columns feature, value, min, max). It replaces the questions "
-                   "below.")
-        up = st.file_uploader("Questions file (CSV)", type=["csv", "txt"], key="questions_file")
-        if st.button("Use the questions in this file", disabled=up is None):
-            act(lambda: setup.import_questions(database, up.getvalue(), up.name, actor=current_actor(),
-                                               new_version=new_version),
-                lambda result: f"Read {len(result.fields)} questions from {md(up.name)}. " + md(result.summary()),
-                show_refusal=show_error, before_rerun=lambda _r: _forget_question_widgets())
+    _questions_from_a_file(database, bool(saved), new_version)
 
     draft = _draft()
     built = [_question_box(i, f, len(draft)) for i, f in enumerate(draft)]
@@ -170,14 +159,32 @@ def step_questions() -> None:  # noqa: C901 - page under rework on main (issue 1
             before_rerun=lambda _r: (_forget_question_widgets(), go_to(2)))
 
     if saved:
-        st.markdown("**Keep a copy** (to reuse next year, or to share with another group)")
-        bands, k = setup.seats_now(database)
-        d1, d2 = st.columns(2)
-        d1.download_button("Download the questions (fields.csv)", fields_csv_text(saved), "fields.csv",
-                           mime="text/csv", icon=":material/download:")
-        d2.download_button("Download as categories.csv (Sortition Foundation)",
-                           setup.categories_csv_text(saved, bands, k), "categories.csv", mime="text/csv",
-                           icon=":material/download:")
+        _keep_a_copy(database, saved)
+
+
+def _questions_from_a_file(database, saved: bool, new_version: bool) -> None:
+    with st.expander("Bring the questions from a file (for example last year's)", expanded=not saved,
+                     icon=":material/upload_file:"):
+        st.caption("A questions file downloaded from Kleroterion (fields.csv), or a categories.csv from the "
+                   "Sortition Foundation's tools (columns feature, value, min, max). It replaces the questions "
+                   "below.")
+        up = st.file_uploader("Questions file (CSV)", type=["csv", "txt"], key="questions_file")
+        if st.button("Use the questions in this file", disabled=up is None):
+            act(lambda: setup.import_questions(database, up.getvalue(), up.name, actor=current_actor(),
+                                               new_version=new_version),
+                lambda result: f"Read {len(result.fields)} questions from {md(up.name)}. " + md(result.summary()),
+                show_refusal=show_error, before_rerun=lambda _r: _forget_question_widgets())
+
+
+def _keep_a_copy(database, saved) -> None:
+    st.markdown("**Keep a copy** (to reuse next year, or to share with another group)")
+    bands, k = setup.seats_now(database)
+    d1, d2 = st.columns(2)
+    d1.download_button("Download the questions (fields.csv)", fields_csv_text(saved), "fields.csv",
+                       mime="text/csv", icon=":material/download:")
+    d2.download_button("Download as categories.csv (Sortition Foundation)",
+                       setup.categories_csv_text(saved, bands, k), "categories.csv", mime="text/csv",
+                       icon=":material/download:")
 
 
 # --- 3 -----------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def _editor_frame(fields, targets: list[Target]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split there
+def body() -> None:
     st.title("Targets and quotas")
     show_flashes()
     if not require("targets", "Only organisers can set the targets."):
@@ -80,18 +80,9 @@ def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split 
         quota_table_version(database, fields, info)
         return
     saved = load_targets(database, info.version) if info else []
-    labels = {f.key: f.label for f in fields}
     frozen = bool(info and info.frozen)
 
-    if info is None:
-        st.info("No targets yet. Enter what the community looks like below, or upload them as a CSV file.")
-    elif frozen:
-        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {md(info.frozen_by or 'an organiser')} "
-                   f"on {info.frozen_at:%d %b %Y at %H:%M}. These targets can no longer change, so everybody can "
-                   "check the draw used exactly them.", icon=":material/lock:")
-    else:
-        st.caption(f"Version {info.version}, saved by {md(info.created_by or 'an organiser')} on "
-                   f"{info.created_at:%d %b %Y at %H:%M}: “{md(info.note or '')}”. Not frozen yet.")
+    version_line(info)
 
     # 1. Panel size and rules --------------------------------------------------------------
     st.subheader("1. The panel")
@@ -116,16 +107,7 @@ def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split 
     base = st.session_state.get("targets_upload") or saved
     base_id = st.session_state.get("targets_upload_id", 0)
     if not frozen:
-        with st.expander("Upload the shares as a CSV file instead"):
-            st.caption("Columns: field, value, share and optionally source. Shares as fractions (0.14) or "
-                       "percentages (14 or 14%). Field and value are the short names shown in the table below.")
-            upload = st.file_uploader("Targets file (CSV)", type=["csv"], key="targets_file")
-            if st.button("Use this file", disabled=upload is None):
-                act(lambda: read_targets_file(upload.getvalue(), fields, upload.name),
-                    lambda loaded: f"Read {len(loaded)} shares from {md(upload.name)}. Check them below, then save.",
-                    show_refusal=lambda e: st.error(f"{md(e)} Nothing was changed."),
-                    before_rerun=lambda loaded: st.session_state.update(targets_upload=loaded,
-                                                                        targets_upload_id=base_id + 1))
+        upload_shares(fields, base_id)
     frame = _editor_frame(fields, base)
     edited = st.data_editor(
         frame, key=f"targets_editor_{base_id}", hide_index=True, disabled=["Question", "Group"] if not frozen else True,
@@ -144,21 +126,7 @@ def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split 
     if not quotas:
         st.info("Enter at least one share to see the seats.")
     else:
-        eligible = eligible_counts(database)
-        vlabels = {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values}
-        st.dataframe(pd.DataFrame([{
-            "Question": labels.get(q.field, q.field), "Group": vlabels.get((q.field, q.value), q.value),
-            "Community": f"{q.share * 100:.1f}%", "Fair share of seats": round(q.ideal, 2),
-            "Fewest seats": q.min, "Most seats": q.max,
-            "Ready for the draw": eligible.get((q.field, q.value), 0)} for q in quotas]),
-            hide_index=True, width="stretch")
-        min_total = {}
-        for q in quotas:
-            min_total[q.field] = min_total.get(q.field, 0) + q.min
-
-        # 4. Feasibility -----------------------------------------------------------------
-        st.subheader("4. Can the sign-ups so far meet these quotas?")
-        _show_feasibility(database, tuple((q.field, q.value, q.min, q.max) for q in quotas), k)
+        seats_and_feasibility(database, fields, quotas, k)
 
     # 5. Save and freeze ---------------------------------------------------------------------
     st.subheader("5. Save")
@@ -180,6 +148,47 @@ def body() -> None:  # noqa: C901 - page under rework on main (issue 15); split 
         freeze_button(database, info)
 
     history(database)
+
+
+def version_line(info) -> None:
+    """The targets' version in force: none yet, frozen for the draw (by whom, when), or saved and not frozen."""
+    if info is None:
+        st.info("No targets yet. Enter what the community looks like below, or upload them as a CSV file.")
+    elif info.frozen:
+        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {md(info.frozen_by or 'an organiser')} "
+                   f"on {info.frozen_at:%d %b %Y at %H:%M}. These targets can no longer change, so everybody can "
+                   "check the draw used exactly them.", icon=":material/lock:")
+    else:
+        st.caption(f"Version {info.version}, saved by {md(info.created_by or 'an organiser')} on "
+                   f"{info.created_at:%d %b %Y at %H:%M}: “{md(info.note or '')}”. Not frozen yet.")
+
+
+def upload_shares(fields, base_id: int) -> None:
+    with st.expander("Upload the shares as a CSV file instead"):
+        st.caption("Columns: field, value, share and optionally source. Shares as fractions (0.14) or "
+                   "percentages (14 or 14%). Field and value are the short names shown in the table below.")
+        upload = st.file_uploader("Targets file (CSV)", type=["csv"], key="targets_file")
+        if st.button("Use this file", disabled=upload is None):
+            act(lambda: read_targets_file(upload.getvalue(), fields, upload.name),
+                lambda loaded: f"Read {len(loaded)} shares from {md(upload.name)}. Check them below, then save.",
+                show_refusal=lambda e: st.error(f"{md(e)} Nothing was changed."),
+                before_rerun=lambda loaded: st.session_state.update(targets_upload=loaded,
+                                                                    targets_upload_id=base_id + 1))
+
+
+def seats_and_feasibility(database, fields, quotas, k: int) -> None:
+    """3. The seats of each group beside the sign-ups ready for the draw; 4. whether they can be met."""
+    eligible = eligible_counts(database)
+    labels = {f.key: f.label for f in fields}
+    vlabels = {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values}
+    st.dataframe(pd.DataFrame([{
+        "Question": labels.get(q.field, q.field), "Group": vlabels.get((q.field, q.value), q.value),
+        "Community": f"{q.share * 100:.1f}%", "Fair share of seats": round(q.ideal, 2),
+        "Fewest seats": q.min, "Most seats": q.max,
+        "Ready for the draw": eligible.get((q.field, q.value), 0)} for q in quotas]),
+        hide_index=True, width="stretch")
+    st.subheader("4. Can the sign-ups so far meet these quotas?")
+    _show_feasibility(database, tuple((q.field, q.value, q.min, q.max) for q in quotas), k)
 
 
 def freeze_button(database, info) -> None:
