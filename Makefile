@@ -16,6 +16,7 @@ FORMATTED := lib/__init__.py lib/store/__init__.py lib/store/demo_marker.py lib/
 	lib/sortition/audit/__init__.py lib/sortition/audit/formats.py lib/draws/__init__.py lib/assembly/__init__.py \
 	lib/evaluation/__init__.py lib/reporting/__init__.py lib/demo/__init__.py \
 	tests/test_architecture.py tests/test_docs.py tests/sortition/test_panel_rule.py \
+	lib/reporting/transparency.py \
 	pages/evaluation_admin.py pages/sections/evaluation_cards.py \
 	lib/backup.py \
 	lib/sortition/audit/verify.py lib/sortition/audit/public_verify.py lib/sortition/audit/public.py lib/sortition/audit/record.py lib/sortition/audit/ceremony.py lib/sortition/audit/model.py lib/sortition/feasibility.py lib/sortition/legacy.py \
