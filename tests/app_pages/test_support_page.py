@@ -22,6 +22,13 @@ def frame(at, column):
     return [df.value for df in at.dataframe if column in df.value.columns][0]
 
 
+def open_tab(at, label):
+    """A click on one of the page's tabs (only the open tab is drawn)."""
+    at.session_state["support_tab"] = label
+    at.run()
+    assert_ok(at)
+
+
 def submit(at, label):
     [b for b in at.button if b.label == label][0].click().run()
     assert_ok(at)
@@ -43,13 +50,16 @@ def test_needs_a_call_lists_who_and_why_with_a_phone_number_for_the_organiser(fa
     risk = frame(at, "Higher than average")
     assert risk["Higher than average"].iloc[0] == "▲ yes"
     # logging the reply and sorting the support empties the list
+    open_tab(at, "Contact log")
     at.selectbox(key="contact_member").set_value(ids[0])
     at.selectbox(key="contact_outcome").set_value("they replied")
     submit(at, "Save")
     assert f"Contact with {ids[0]} logged." in texts(at)
+    open_tab(at, "Support needs")
     at.selectbox(key="resolve_pick").set_value(f"{ids[1]}|travel")
     submit(at, "Mark as sorted")
     assert f"Travel for {ids[1]} is sorted." in texts(at)
+    open_tab(at, "Needs a call")
     assert "Nobody needs a call right now." in texts(at)
 
 
@@ -72,6 +82,7 @@ def test_recording_a_support_need(fast_app_env):
     at = open_app()
     d, ids = enrol()
     goto(at, SUPPORT)
+    open_tab(at, "Support needs")
     at.selectbox(key="need_member").set_value(ids[3])
     at.selectbox(key="need_kind").set_value("childcare")
     submit(at, "Save the need")
@@ -90,6 +101,7 @@ def test_stipends_owed_paid_and_the_treasurer_file(fast_app_env):
     sid = P.schedule_session(d, "Session 1", datetime(2026, 5, 9, 10), None, "organiser")
     P.mark_many(d, sid, {ids[0]: "present", ids[1]: "late", ids[2]: "excused"}, "volunteer")
     goto(at, SUPPORT)
+    open_tab(at, "Stipends")
     amount = [t for t in at.text_input if t.label == "Amount per session attended"][0]
     amount.input("30")
     submit(at, "Save the amount")
@@ -111,6 +123,20 @@ def test_stipends_owed_paid_and_the_treasurer_file(fast_app_env):
     assert "The file lists pseudonyms only" in texts(at)
     at.checkbox(key="export_names").check().run()
     assert "This file will contain members' full names." in texts(at)
+
+
+def test_only_the_open_tab_is_drawn(fast_app_env):
+    """Opening the page draws "Needs a call" only: the other three tabs' forms and tables are not built (each
+    was work for the server and the browser on every run of the page); a click on a tab draws that one."""
+    at = open_app()
+    enrol()
+    goto(at, SUPPORT)
+    labels = [b.label for b in at.button]
+    assert "Save the payment" not in labels and "Save the need" not in labels and "Save" not in labels
+    assert not [t for t in at.text_input if t.label == "Amount per session attended"]
+    open_tab(at, "Stipends")
+    assert [t for t in at.text_input if t.label == "Amount per session attended"]
+    assert "Save the need" not in [b.label for b in at.button]
 
 
 def test_volunteers_cannot_open_support(fast_app_env):
