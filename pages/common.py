@@ -141,6 +141,9 @@ def rerun_here() -> None:
     st.rerun(scope="fragment" if ctx is not None and ctx.fragment_ids_this_run else "app")
 
 
+FLASH_KINDS = ("success", "info", "warning", "error")
+
+
 def flash(kind: str, message: str) -> None:
     """Show a message on the next rerun (e.g. after a button press that reruns)."""
     st.session_state.setdefault("_flash", []).append((kind, message))
@@ -174,14 +177,20 @@ def act(
     action: Callable[[], T],
     success: str | Callable[[T], str] | None,
     *,
+    kind: str | Callable[[T], str] = "success",
     show_refusal: Callable[[UserError], None] | None = None,
     before_rerun: Callable[[T], None] | None = None,
+    whole_page: bool = False,
 ) -> bool:
     """Run ``action``. A refusal (UserError; the database being busy is one) is shown plainly here (or by
     ``show_refusal``) and False is returned: what was typed stays on the page. Otherwise ``success`` (a
     message, or a function of the action's result giving one; None: no message) is shown after a rerun of
-    the page, or of only the fragment this runs in (rerun_here); ``before_rerun`` gets the result first (to
-    keep it in the session). The rerun ends this run, so a success does not return."""
+    the page, or of only the fragment this runs in (rerun_here; ``whole_page``: the page, as the action changed
+    what the rest of it shows), as ``kind`` ("success", "info", "warning", or "error" for a result that went
+    wrong; or a function of the result giving one); ``before_rerun`` gets the result first (to keep it in the
+    session). The rerun ends this run, so a success does not return."""
+    if not callable(kind) and kind not in FLASH_KINDS:
+        raise ValueError(f"act: unknown kind of message {kind!r}; use one of {FLASH_KINDS}")
     try:
         result = action()
     except UserError as e:
@@ -192,8 +201,10 @@ def act(
         return False
     message = success(result) if callable(success) else success
     if message:
-        flash("success", message)
+        flash(kind(result) if callable(kind) else kind, message)
     if before_rerun is not None:
         before_rerun(result)
+    if whole_page:
+        st.rerun()
     rerun_here()
     return True

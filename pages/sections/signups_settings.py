@@ -12,7 +12,7 @@ from lib.recruitment.signups.mapping import CONTACT_ROLES, ROLE_LABELS, check_ma
     save_mapping
 from lib.recruitment.signups.sync import retire_share
 from lib.store.settings import set_setting
-from pages.common import act, current_actor, db, flash
+from pages.common import act, current_actor, db
 from pages.sections.signups_sources import SPINNER, show
 
 
@@ -54,14 +54,14 @@ def _save(new, headers: list[str], fields: list, pending: tuple | None) -> None:
         for p in problems:
             st.error(md(p))
         return
+    if not pending:
+        act(lambda: save_mapping(db(), new, actor=current_actor()), "Column choices saved.")
+        return
     save_mapping(db(), new, actor=current_actor())
-    if pending:
-        grid, kind, label, source = pending
-        del st.session_state["pending"]
-        with st.spinner(SPINNER):
-            show(bring_in.sync_with(db(), grid, new, kind=kind, label=label, actor=current_actor(), source=source))
-    else:
-        flash("success", "Column choices saved.")
+    grid, kind, label, source = pending
+    del st.session_state["pending"]
+    with st.spinner(SPINNER):
+        show(bring_in.sync_with(db(), grid, new, kind=kind, label=label, actor=current_actor(), source=source))
     st.rerun()
 
 

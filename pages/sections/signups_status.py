@@ -10,8 +10,9 @@ from lib.errors import UserError
 from lib.plaintext import md
 from lib.recruitment.signups import live, overview, store
 from lib.recruitment.signups.sheets import SECRETS_SECTION
+from lib.recruitment.signups.sync import SyncResult
 from lib.resources import secrets_section
-from pages.common import current_actor, db, flash
+from pages.common import act, current_actor, db
 from pages.sections.signups_sources import SPINNER
 
 
@@ -51,23 +52,35 @@ def _live_line(status: live.LiveStatus) -> None:
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     c1.caption(line)
     if c2.button("Sync now", icon=":material/sync:", key="sync_now"):
-        try:
-            with st.spinner(SPINNER):
-                result = live.sync_connected_now(db(), secrets_section(SECRETS_SECTION), current_actor())
-        except UserError as e:
-            flash("error", md(e))
-        else:
-            _flash_result(result)
-        st.rerun()
+        with st.spinner(SPINNER):
+            act(lambda: live.sync_connected_now(db(), secrets_section(SECRETS_SECTION), current_actor()),
+                _result_words, kind=_result_kind, whole_page=True)
 
 
-def _flash_result(result) -> None:
+def _result_kind(result: SyncResult) -> str:
+    """How a sync that ran ended: brought in, waiting for a confirmation, or failed (nothing changed)."""
     if result.status == "ok":
-        flash("success", f"Done: {md(result.summary())}")
-    elif result.confirmation is not None:
-        flash("warning", "Nothing has been changed yet: please confirm below.")
-    else:
-        flash("error", f"{md(result.message)} Your sign-ups from before are unchanged.")
+        return "success"
+    return "warning" if result.confirmation is not None else "error"
+
+
+def _result_words(result: SyncResult) -> str:
+    if result.status == "ok":
+        return f"Done: {md(result.summary())}"
+    if result.confirmation is not None:
+        return "Nothing has been changed yet: please confirm below."
+    return f"{md(result.message)} Your sign-ups from before are unchanged."
+
+
+def _confirmed_words(result: SyncResult) -> str:
+    """A held sync the organiser said yes to: brought in, unless the sheet changed meanwhile."""
+    if result.confirmation is not None:
+        return "The sheet changed since these numbers were found, so nothing was changed. Please look at the new numbers."
+    return _result_words(result)
+
+
+def _confirmed_kind(result: SyncResult) -> str:
+    return "warning" if result.confirmation is not None else _result_kind(result)
 
 
 def pending_section(pending: dict) -> None:
@@ -78,19 +91,9 @@ def pending_section(pending: dict) -> None:
         st.caption(overview.pending_found(pending))
         c1, c2 = st.columns(2)
         if c1.button(overview.pending_label(pending), type="primary", key="live_confirm_yes"):
-            try:
-                with st.spinner(SPINNER):
-                    result = live.confirm_pending(db(), secrets_section(SECRETS_SECTION), current_actor())
-            except UserError as e:
-                flash("error", md(e))
-            else:
-                if result.confirmation is not None:
-                    flash("warning", "The sheet changed since these numbers were found, so nothing was changed. "
-                                     "Please look at the new numbers.")
-                else:
-                    _flash_result(result)
-            st.rerun()
+            with st.spinner(SPINNER):
+                act(lambda: live.confirm_pending(db(), secrets_section(SECRETS_SECTION), current_actor()),
+                    _confirmed_words, kind=_confirmed_kind, whole_page=True)
         if c2.button("No, keep the sign-ups as they are", key="live_confirm_no"):
-            live.decline_pending(db(), current_actor())
-            flash("info", "Nothing was changed: the sign-ups are as they were.")
-            st.rerun()
+            act(lambda: live.decline_pending(db(), current_actor()),
+                "Nothing was changed: the sign-ups are as they were.", kind="info", whole_page=True)

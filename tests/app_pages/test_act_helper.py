@@ -3,8 +3,12 @@ through the pages that use it: a refusal, the database being busy, and a success
 
 from __future__ import annotations
 
+import pytest
+from streamlit.testing.v1 import AppTest
+
 from lib.assembly import participation as P
 from lib.store.db import DatabaseBusy
+from pages.common import act
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts, visible
 from tests.app_pages.participation_fixtures import app_db, demo_file, fast_app_env  # noqa: F401
 
@@ -40,3 +44,45 @@ def test_a_refusal_keeps_the_page_and_records_nothing(fast_app_env):
     at = add_session(goto(open_app(), SESSIONS), "   ")
     assert "Please give the session a name" in texts(at)
     assert not at.success and P.list_sessions(app_db()) == []
+
+
+# --- the kind of message act flashes (success, info, warning; or error for a result that failed) ------------
+
+
+def _act_page(kind):
+    import streamlit as st
+
+    from pages.common import act, show_flashes
+
+    show_flashes()
+    if st.button("Save"):
+        act(lambda: 3, lambda n: f"Saved {n} things.", kind=kind)
+
+
+def _shown(at) -> dict[str, list[str]]:
+    return {k: [visible(e.value) for e in getattr(at, k)] for k in ("success", "info", "warning", "error")}
+
+
+@pytest.mark.parametrize("kind", ["success", "info", "warning"])
+def test_act_flashes_its_message_as_the_kind_asked_once(kind):
+    at = AppTest.from_function(_act_page, args=(kind,))
+    at.run()
+    at.button[0].click().run()
+    assert_ok(at)
+    assert _shown(at) == {k: ["Saved 3 things."] if k == kind else [] for k in ("success", "info", "warning", "error")}
+    at.run()
+    assert _shown(at) == {k: [] for k in ("success", "info", "warning", "error")}
+
+
+def test_act_asks_the_result_which_kind_of_message_it_is():
+    at = AppTest.from_function(_act_page, args=(lambda n: "warning" if n > 2 else "success",))
+    at.run()
+    at.button[0].click().run()
+    assert _shown(at)["warning"] == ["Saved 3 things."] and not at.success
+
+
+def test_act_refuses_a_kind_of_message_the_page_cannot_show_before_doing_anything():
+    done = []
+    with pytest.raises(ValueError, match="shout"):
+        act(lambda: done.append(1), "Saved.", kind="shout")
+    assert done == []

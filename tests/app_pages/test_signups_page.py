@@ -181,3 +181,19 @@ def test_someone_who_is_not_an_organiser_sees_none_of_the_sign_ups(app_env):
         assert_ok(at.run())
         assert [e.value for e in at.error] == ["This page is for organisers only. Sign in first."]
         assert not at.metric and not at.dataframe and not at.button and not at.text_input
+
+
+def test_saving_the_column_choices_is_told_once_as_a_success(app_env):
+    from lib.recruitment.signups.mapping import load_mapping
+    from lib.resources import get_db
+    from tests.app_pages.helpers import visible
+
+    before = load_mapping(get_db())
+    at = goto(open_app(), SIGNUPS)
+    [b for b in at.button if b.label == "Save" and "mapping" in str(b.form_id)][0].click()
+    at.run()
+    assert_ok(at)
+    assert [visible(s.value) for s in at.success].count("Column choices saved.") == 1
+    assert load_mapping(get_db()) == before                # the same choices, kept
+    at.run()
+    assert "Column choices saved." not in texts(at)

@@ -159,6 +159,7 @@ def test_a_held_automatic_sync_shows_its_numbers_and_waits_for_the_organiser(app
     organiser.run()
     assert_ok(organiser)
     assert "Done: 503 sign-ups read, 100 no longer in the sheet" in texts(organiser)
+    assert any("Done: 503 sign-ups read" in visible(s.value) for s in organiser.success)   # told as a success
     assert metrics(organiser)["No longer in the sheet"] == "100"
     assert "The latest sign-ups are waiting for you" not in texts(organiser)
 
@@ -172,7 +173,7 @@ def test_no_keeps_the_sign_ups_and_is_not_asked_again_for_the_same_sheet(app_env
     [b for b in organiser.button if b.label == "No, keep the sign-ups as they are"][0].click()
     organiser.run()
     assert_ok(organiser)
-    assert "Nothing was changed: the sign-ups are as they were." in texts(organiser)
+    assert "Nothing was changed: the sign-ups are as they were." in [visible(i.value) for i in organiser.info]
     assert "The automatic sync asks again when the sheet changes." in texts(organiser)
     assert metrics(organiser)["Signed up"] == "603"
 
@@ -221,6 +222,7 @@ def test_sync_now_while_another_sync_runs_waits_then_says_so_plainly(app_env, fa
     t.join(10)
     assert_ok(organiser)
     assert "Done: 604 sign-ups read, 1 new" in texts(organiser)
+    assert any("Done: 604 sign-ups read, 1 new" in visible(s.value) for s in organiser.success)
 
 
 def test_the_organiser_chooses_how_often_or_switches_it_off(app_env):
@@ -249,3 +251,31 @@ def test_volunteers_see_the_last_failure_without_the_sheets_address(app_env):
     assert "docs.google.com" not in shown and "1AbCdEfGhIjKlMnOpQrStUvWxYz" not in shown
     organiser = goto(open_app(), BOARD)
     assert link in texts(organiser)
+
+
+def test_sync_now_that_needs_a_confirmation_is_told_as_a_warning(app_env, fake):
+    rows = demo_rows()
+    organiser, key = connect_through_the_page(fake, rows)
+    fake.tab(key, TAB).rows = rows[:504]                 # 100 of 603 gone: over the share, so it waits
+    [b for b in organiser.button if b.label == "Sync now"][0].click()
+    organiser.run()
+    assert_ok(organiser)
+    assert "Nothing has been changed yet: please confirm below." in [visible(w.value) for w in organiser.warning]
+    assert not any("Done:" in visible(s.value) for s in organiser.success)
+    assert metrics(organiser)["Signed up"] == "603"
+
+
+def test_yes_to_numbers_the_sheet_no_longer_has_changes_nothing_and_warns(app_env, fake):
+    rows = demo_rows()
+    organiser, key = connect_through_the_page(fake, rows)
+    fake.tab(key, TAB).rows = rows[:504]
+    assert live.sync_connected_now(db(), fake.service_account_info(), "organiser").confirmation is not None
+    organiser.run()
+    fake.tab(key, TAB).rows = rows[:404]                 # the sheet changed again before the organiser said yes
+    [b for b in organiser.button if b.label.startswith("Yes, bring them in")][0].click()
+    organiser.run()
+    assert_ok(organiser)
+    warned = [visible(w.value) for w in organiser.warning]
+    assert ("The sheet changed since these numbers were found, so nothing was changed. Please look at the new "
+            "numbers.") in warned
+    assert metrics(organiser)["Signed up"] == "603"
