@@ -137,3 +137,27 @@ def check(page, *, timeout_ms: float = 90_000) -> AxeResult:
     for v in kept:
         result.by_impact.setdefault(v["impact"] or "minor", []).append(v)
     return result
+
+
+# --- states reached in the browser journeys (a dialog, a page after an action) ------------------------------
+
+JOURNEY_ROWS = Path(__file__).resolve().parents[2] / "bench" / "results" / "accessibility-journeys.json"
+
+
+def assert_accessible(page, page_title: str, role: str, screen: str, state: str) -> AxeResult:
+    """Check the page as it is now (after the journey's last step) and fail on any serious or critical
+    violation. With KLEROTERION_A11Y_REPORT=1 the counts are kept in bench/results/accessibility-journeys.json
+    (one row per page and state), which tests/e2e/test_accessibility.py adds to the report."""
+    import json
+    import os
+
+    res = check(page)
+    if os.environ.get("KLEROTERION_A11Y_REPORT") == "1":
+        rows = json.loads(JOURNEY_ROWS.read_text()) if JOURNEY_ROWS.is_file() else {}
+        rows[f"{page_title} | {role} | {screen} | {state}"] = {
+            **res.counts(), "excluded": sum(len(v["nodes"]) for v in res.excluded)}
+        JOURNEY_ROWS.parent.mkdir(parents=True, exist_ok=True)
+        JOURNEY_ROWS.write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n")
+    assert res.rules_passed >= 5, f"{page_title} ({state}): axe found almost nothing to check"
+    assert not res.serious(), f"{page_title} ({state}, {role}, {screen}):\n{res.describe()}"
+    return res

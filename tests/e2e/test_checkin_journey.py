@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lib.assembly import participation as P
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import StreamlitServer, leave_sign_in_page, wait_for_sign_in_cookie, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +87,10 @@ def test_a_volunteer_checks_a_member_in_on_a_phone(assembly, phone):
     phone.get_by_text("0 of 30").wait_for()
 
     search = phone.get_by_label("Find someone: first name or pseudonym")
+    search.fill("Zzyzx")                              # nobody: the warning, checked for accessibility too
+    search.press("Enter")
+    phone.get_by_text("Nobody on the panel matches that").wait_for()
+    assert_accessible(phone, "Check-in", "volunteer", "phone", "a search that matches nobody")
     search.fill(first)
     search.press("Enter")
     wait_idle(phone)
@@ -94,6 +99,7 @@ def test_a_volunteer_checks_a_member_in_on_a_phone(assembly, phone):
     card.get_by_role("button", name="Present").click()
     phone.get_by_text(f"{first} ({pid}): present.").wait_for()
     phone.get_by_text("1 of 30").wait_for()
+    assert_accessible(phone, "Check-in", "volunteer", "phone", "after checking someone in")
 
     # The buttons are big enough to hit with a thumb.
     box = phone.get_by_role("button", name="Present").first.bounding_box()

@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import StreamlitServer, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -59,6 +60,8 @@ def test_the_projector_shows_the_commitment_then_the_panel_without_a_reload(draw
     page.get_by_role("heading", name="The draw").first.wait_for()
     wait_idle(page)
     page.get_by_role("button", name=re.compile(r"Freeze target version \d+ for the draw")).click()
+    page.get_by_role("button", name=re.compile(r"Yes, freeze version \d+")).wait_for()
+    assert_accessible(page, "The draw", "organiser", "desktop", "asking to confirm the freeze")
     page.get_by_role("button", name=re.compile(r"Yes, freeze version \d+")).click()
     page.get_by_text("panels that meet every quota exist").wait_for()
     wait_idle(page)
@@ -84,6 +87,7 @@ def test_the_projector_shows_the_commitment_then_the_panel_without_a_reload(draw
     assert projected["text"] == organiser["text"], (projected, organiser)
     assert projected["lines"] > 1 and not projected["split"] and not projected["overflow"], projected
     phone.get_by_text("Waiting for the number to be drawn in public").wait_for()
+    assert_accessible(phone, "The draw, live (projector)", "public", "phone", "commitment published, waiting")
     assert phone.evaluate("window.__projectorMarker") == "same page"
 
     # the number is entered and the panel revealed
@@ -101,4 +105,5 @@ def test_the_projector_shows_the_commitment_then_the_panel_without_a_reload(draw
     assert "--public-number 1703420811" in command and "--commitment " + organiser["text"].replace(" ", "") in command
     assert phone.evaluate("window.__projectorMarker") == "same page"      # never reloaded
     assert not _groups(phone)["split"]
+    assert_accessible(phone, "The draw, live (projector)", "public", "phone", "after the reveal")
     phone.screenshot(path=str(draw_server.log_path.with_suffix(".projector.png")), full_page=True)
