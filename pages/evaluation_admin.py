@@ -279,19 +279,16 @@ def body() -> None:
         key="evaluation_tab",
         on_change="rerun",
     )  # kept after a save
-    with tabs[0]:
-        cards_tab(ACTOR)
-    with tabs[1]:
-        core_tab()
-    with tabs[2]:
-        members_tab()
-    with tabs[3]:
-        waves_tab()
-    with tabs[4]:
-        said_tab()
-    with tabs[5]:
-        st.caption("Everything that happened, in order. Who endorsed or answered what is never recorded.")
-        st.dataframe(ev.log_frame(db()), hide_index=True, width="stretch")
+    # only the open tab is drawn (a click on another tab reruns the page): all six cost every run of the page
+    for tab, draw in zip(tabs, (lambda: cards_tab(ACTOR), core_tab, members_tab, waves_tab, said_tab, log_tab)):
+        if tab.open:
+            with tab:
+                draw()
+
+
+def log_tab() -> None:
+    st.caption("Everything that happened, in order. Who endorsed or answered what is never recorded.")
+    st.dataframe(ev.log_frame(db()), hide_index=True, width="stretch")
 
 
 run_page(body)

@@ -35,6 +35,13 @@ def button(at, label):
     return found[0]
 
 
+def tab(at, label):
+    """A click on one of the Evaluation page's tabs (only the open tab is drawn)."""
+    at.session_state["evaluation_tab"] = label
+    at.run()
+    return assert_ok(at)
+
+
 def everything(at) -> str:
     return "\n".join([texts(at), *(str(b.label) for b in at.button), *(str(c.label) for c in at.checkbox),
                       *(str(r.label) for r in at.radio), *(str(df.value) for df in at.dataframe)])
@@ -80,19 +87,21 @@ def test_organiser_rewords_a_core_item_and_runs_a_round_and_a_survey(app_env):
     d, codes = with_codes(4)
     session = ev.member_sign_in(d, next(iter(codes.values())))
     ev.propose_question(d, session, "The sessions started on time.", "whether timing matters")
-    at.run()
+    tab(at, "Members' questions")
     assert "Questions to check" in texts(at) and "The sessions started on time." in texts(at)
     assert button(at, "Open the round").disabled            # nothing accepted yet
     button(at, "Accept").click()
     at.run()
     assert "M1 accepted" in texts(at)
     assert ev.questions_frame(d, "member").iloc[0]["check_state"] == "accepted"
+    tab(at, "Core questions")
     at.selectbox(key="core_pick").set_value("E5").run()
     [area] = [a for a in at.text_area if a.label == "New wording"]
     area.input("We had enough time to talk things through.")
     button(at, "Save the new wording").click()
     at.run()
     assert ev.wording_history(d, "E5")["version"].tolist() == [1, 2]
+    tab(at, "Members' questions")
     button(at, "Open the round").click()
     at.run()
     assert ev.open_round_now(d) is not None and "Round 1 is open" in texts(at)
@@ -102,6 +111,7 @@ def test_organiser_rewords_a_core_item_and_runs_a_round_and_a_survey(app_env):
     at.run()
     assert ev.adopted_questions(d) == ["M1"]
     assert "Round 1: closed" in "\n".join(e.label for e in at.expander)
+    tab(at, "Surveys")
     [kind] = [s for s in at.selectbox if s.label == "Which survey"]
     kind.set_value("pulse")
     button(at, "Open this survey").click()
@@ -273,7 +283,7 @@ def test_an_organiser_records_paper_cards_and_results_count_paper_and_online_apa
     at = goto(open_app("organiser"), ADMIN)
     d, codes = with_codes(6)
     w = ev.open_wave(d, "pulse", "After session 1")
-    at.run()
+    tab(at, "Surveys")
     [n] = [x for x in at.number_input if x.label == "Paper cards handed out for this survey"]
     n.set_value(2)
     button(at, "Save the number of paper cards").click()
@@ -303,7 +313,7 @@ def test_a_member_sees_that_their_question_waits_for_a_check_and_why_it_was_not_
     ev.propose_question(d, ev.member_sign_in(d, code), "Which party will you vote for?", "politics")
     member = goto(member_app(code), QUESTIONS)
     assert "Waiting for a check by the organisers" in texts(member)
-    org = goto(open_app("organiser"), ADMIN)
+    org = tab(goto(open_app("organiser"), ADMIN), "Members' questions")
     [area] = [a for a in org.text_area if a.label == "Why not (the member will see this)"]
     area.input("We do not ask how people vote: it is private.")
     button(org, "Do not accept this question").click()
@@ -345,7 +355,7 @@ def test_members_text_with_a_link_or_an_image_shows_as_plain_text_on_every_evalu
     d, codes = with_codes(5)
     code = next(iter(codes.values()))
     q = ev.propose_question(d, ev.member_sign_in(d, code), HOSTILE, "to learn " + HOSTILE)
-    assert_inert(goto(open_app("organiser"), ADMIN), "Evaluation: questions to check")
+    assert_inert(tab(goto(open_app("organiser"), ADMIN), "Members' questions"), "Evaluation: questions to check")
     ev.check_question(d, q, True)
     ev.suggest_wording(d, q, "Better: " + HOSTILE, actor="volunteer")
     assert_inert(goto(open_app("volunteer"), WORDING), "Help with wording")
@@ -363,7 +373,7 @@ def test_members_text_with_a_link_or_an_image_shows_as_plain_text_on_every_evalu
     member.run()
     assert_inert(member, "Our questions: adopted")
     w = ev.open_wave(d, "pulse", "After " + HOSTILE)
-    assert_inert(goto(open_app("organiser"), ADMIN), "Evaluation: surveys")
+    assert_inert(tab(goto(open_app("organiser"), ADMIN), "Surveys"), "Evaluation: surveys")
     survey = goto(member_app(list(codes.values())[1]), SURVEY)
     assert_inert(survey, "Survey")
     assert any(md(HOSTILE) in r.label for r in survey.radio)
@@ -424,3 +434,15 @@ def test_an_organiser_prints_a_members_card_again_the_old_code_stops_and_one_ans
     log = ev.log_frame(d)
     assert f"new access card for {pid}: the old code no longer works" in log["detail"].tolist()
     assert "stays anonymous" in texts(at)
+
+
+def test_the_evaluation_page_draws_only_its_open_tab(app_env):
+    """Opening the page draws the access cards only, not the five other tabs' forms and tables (each was work
+    for the server and the browser on every run of the page); a click on a tab draws that one instead."""
+    at = goto(open_app("organiser"), ADMIN)
+    card = "Each member gets a personal **access code**"
+    assert card in texts(at)
+    assert not [s for s in at.selectbox if s.label == "Which survey"] and not at.dataframe
+    tab(at, "Surveys")
+    assert [s for s in at.selectbox if s.label == "Which survey"]
+    assert card not in texts(at)

@@ -10,7 +10,7 @@ from lib.evaluation import survey as ev
 from lib.assembly import participation as P
 from lib.recruitment.signups.store import pool_frame
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
-from tests.app_pages.test_evaluation_pages import button, charts, database, member_app, with_codes
+from tests.app_pages.test_evaluation_pages import button, charts, database, member_app, tab, with_codes
 
 QUESTIONS = "pages/member_questions.py"
 SURVEY = "pages/member_survey.py"
@@ -130,7 +130,7 @@ def test_one_attendee_the_rule_in_plain_words_and_round_results_in_plain_columns
     q = ev.propose_question(d, me, "The sessions started on time.", "timing")
     ev.check_question(d, q, True)
     rnd = ev.open_round(d, datetime.now(timezone.utc) + timedelta(days=1))
-    goto(at, ADMIN)
+    tab(goto(at, ADMIN), "Members' questions")
     page = texts(at)
     assert "1 members" not in page and "1 member who attended the last session" in page
     assert "never fewer than 2 members" in page and "2 endorsements or more" in page
