@@ -179,3 +179,13 @@ _MEMBER_REFUSALS = [
     i18n.N_("Only the member who proposed this question can accept or decline new wording."),
     i18n.N_("There is no suggestion waiting for this question."),
 ]
+
+
+# The names a survey gets when the organisers leave its name empty (lib.evaluation.survey.WAVE_KINDS): the app's
+# words, so shown in the reader's language; a name an organiser typed is theirs and stays as written.
+_SURVEY_NAMES = {i18n.N_("Baseline (at the start)"), i18n.N_("After a session (short)"), i18n.N_("End of the process"),
+                 i18n.N_("Follow-up after 3 months"), i18n.N_("Follow-up after 12 months")}
+
+
+def survey_name(label: str) -> str:
+    return _(label) if label in _SURVEY_NAMES else label

@@ -9,7 +9,7 @@ from lib.plaintext import md
 from lib.errors import UserError
 from pages.common import db, flash, run_page, show_errors, show_flashes
 from pages.eval_common import answer_radios, member_session, waiting_note
-from pages.language import _, current_language, ngettext
+from pages.language import _, current_language, ngettext, survey_name
 
 
 def body() -> None:
@@ -43,7 +43,7 @@ def survey_fragment(session: ev.MemberSession, wave: ev.Wave) -> None:
 
 def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
     show_flashes()
-    st.subheader(md(wave.label))
+    st.subheader(md(survey_name(wave.label)))
     state = ev.answer_state(db(), session, wave.wave_id)
     if state == "saved":
         st.success(_("You have answered this survey. Thank you!"))
@@ -104,7 +104,7 @@ def send(session: ev.MemberSession, wave: ev.Wave, prefix: str, ids: list, ask: 
     note = (" " + ngettext("You left {n} question blank; that is fine.",
                            "You left {n} questions blank; that is fine.", len(missing)).format(n=len(missing))
             if missing else "")
-    flash("success", _("Thank you: your answers to “{survey}” are received.").format(survey=md(wave.label)) + note)
+    flash("success", _("Thank you: your answers to “{survey}” are received.").format(survey=md(survey_name(wave.label))) + note)
 
 
 run_page(body)

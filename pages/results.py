@@ -15,7 +15,7 @@ from lib.privacy import SMALL_GROUP, safe_csv_bytes
 from lib.store.settings import get_setting
 from pages.common import db, run_page
 from pages.eval_common import when
-from pages.language import _, current_language, ngettext, table_in_language, translator
+from pages.language import _, current_language, ngettext, survey_name, table_in_language, translator
 
 
 def status_line(w: ev.Wave) -> str:
@@ -43,7 +43,7 @@ def body() -> None:
         st.info(_("No results to show yet.") + (" " + _("Results are shown here once members have seen them and "
                                                         "the organisers publish them.") if role == PUBLIC else ""))
         return
-    labels = {w.wave_id: w.label for w in visible}
+    labels = {w.wave_id: survey_name(w.label) for w in visible}
     wid = st.selectbox(_("Survey"), list(labels)[::-1], format_func=labels.get, key="results_wave")
     wave = ev.get_wave(db(), wid)
     st.caption(status_line(wave))
@@ -56,7 +56,7 @@ def body() -> None:
                                                                      total=len(res)))
     st.caption(channels_line(wid, role))
     if not div.empty:
-        st.altair_chart(likert_chart(div, title=wave.label, tr=translator()), width="stretch")
+        st.altair_chart(likert_chart(div, title=survey_name(wave.label), tr=translator()), width="stretch")
     hidden = res[res["suppressed"]]
     if not hidden.empty:
         st.warning(ngettext("{n} question had fewer than {small} real answers (“Prefer not to say” does not "
@@ -87,7 +87,7 @@ def body() -> None:
     d1, d2 = st.columns(2)
     d1.download_button(_("Download the results (CSV)"), safe_csv_bytes(ev.export_frame(db(), ids)),
                        file_name="evaluation-results.csv", mime="text/csv", icon=":material/download:")
-    sections = [(w.label, f"{status_line(w)} {channels_line(w.wave_id, role)}",
+    sections = [(survey_name(w.label), f"{status_line(w)} {channels_line(w.wave_id, role)}",
                  ev.results_in(db(), w.wave_id, current_language())) for w in visible]
     d2.download_button(_("Download a printable report"), report_html(name, sections, said, tr=translator()),
                        file_name="evaluation-report.html", mime="text/html", icon=":material/print:")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re as _re
 import shutil as _shutil
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from lib.evaluation import survey as ev
@@ -238,7 +239,8 @@ ENGLISH_WORDS = {"the", "and", "you", "your", "with", "what", "this", "that", "h
                  "of", "is", "are", "to", "for", "not", "been", "will", "please", "who", "there", "here", "from",
                  "by", "an", "it", "on", "in", "or", "at", "draw", "sign", "survey", "question", "answers",
                  "password", "name", "step", "attending", "lottery", "round", "replacement", "continue",
-                 "commitment", "published", "revealed", "organiser", "volunteer", "fewer", "than"}
+                 "commitment", "published", "revealed", "organiser", "volunteer", "fewer", "than", "after",
+                 "session", "before", "all", "baseline"}
 _made_story: dict[str, object] = {}
 
 
@@ -256,11 +258,20 @@ def _story_file(base):
         load_demo(d)
         fast_forward(d, time_limit=5)
         statuses = part.member_statuses(d)
-        member = statuses[statuses["status"] != "withdrawn"]["person_id"].tolist()[0]
-        code = ev.issue_codes(d, [member], "organiser", replace=True)[member]
+        member, other = statuses[statuses["status"] != "withdrawn"]["person_id"].tolist()[:2]
+        codes = ev.issue_codes(d, [member, other], "organiser", replace=True)
+        code = codes[member]
+        # members' questions in each state a member meets: one to endorse in an open round, one of theirs with
+        # a wording suggestion waiting for their answer
+        theirs = ev.propose_question(d, ev.member_sign_in(d, codes[other]), "The room was warm enough.", "Comfort")
+        ev.check_question(d, theirs, True)
+        mine = ev.propose_question(d, ev.member_sign_in(d, code), "I could follow what the experts said.", "Clarity")
+        ev.check_question(d, mine, True)
+        ev.suggest_wording(d, mine, "I could follow what the experts told us.")
+        ev.open_round(d, datetime.now(timezone.utc) + timedelta(days=3))
         [first] = [w for w in ev.waves(d) if w.status == "closed"]
         ev.publish_wave(d, first.wave_id)
-        ev.open_wave(d, "pulse", "Después de la sesión 2")
+        ev.open_wave(d, "pulse")                 # left unnamed: the app names it ("After a session (short)")
         d.close()
         _made_story["file"], _made_story["code"] = path, code
     return _made_story["file"], _made_story["code"]
@@ -366,9 +377,14 @@ def _people_text() -> set[str]:
         allowed.add(f.label)
         allowed.update(f.value_labels.values())
         allowed.update(f.values)
-    allowed.update(w.label for w in ev.waves(d))
-    qs = ev.questions_frame(d)
-    allowed.update(qs.loc[qs["question_id"].astype(str).str.startswith("M"), "wording"].astype(str))
+    allowed.update(w.label for w in ev.waves(d) if w.label not in ev.WAVE_KINDS.values())   # typed names
+    rnd = ev.open_round_now(d)
+    if rnd is not None:        # the endorsement round's public seed: hashed exactly as written, like a command
+        allowed.add(str(rnd.lot_seed))
+    qs = ev.questions_frame(d, "member")
+    for column in ("wording", "purpose", "suggestion", "suggested_wording"):
+        if column in qs.columns:
+            allowed.update(qs[column].dropna().astype(str))
     return {_plain(a) for a in allowed if a}
 
 
