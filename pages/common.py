@@ -22,6 +22,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from lib.errors import UserError
+from lib.i18n import N_
 from lib.plaintext import md
 from lib.resources import get_db
 
@@ -34,6 +35,8 @@ def db():
 
 
 GENERIC_ERROR = "Something went wrong on our side and this page could not be shown."
+GENERIC_MESSAGE = N_("Something went wrong on our side and this page could not be shown. Nothing you saved was lost. "
+                     "Try again; if it keeps happening, tell the organisers (the details are in the server's log).")
 
 
 def strict_errors() -> bool:
@@ -97,9 +100,11 @@ def show_errors(body: Callable[[], None]) -> None:
         log.error("Unexpected error on a page:\n%s", traceback.format_exc())
         if strict_errors():
             raise
-        st.error(f"{GENERIC_ERROR} Nothing you saved was "
-                 "lost. Try again; if it keeps happening, tell the organisers (the details are in the "
-                 "server's log).")
+        try:
+            message = said(GENERIC_MESSAGE)  # a member or a visitor reads it in their language
+        except Exception:  # noqa: BLE001 - the last line of defence must not fail on a language
+            message = GENERIC_MESSAGE
+        st.error(message)
 
 
 def demo_banner() -> None:
