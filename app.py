@@ -164,6 +164,10 @@ if role in (auth.MEMBER, P):
     from pages.language import picker
 
     picker()   # members and visitors: "Language / Idioma" at the top of every page (a phone hides the side menu)
+with st.sidebar:
+    from pages.language import mark_page_language
+
+    mark_page_language()   # <html lang="…"> for screen readers, in the side menu (no gap above the page)
 from pages.common import routed  # noqa: E402 - a page run outside the router is refused (pages/common.py)
 
 with routed():

@@ -111,6 +111,15 @@ def picker() -> str:
     return lang
 
 
+def mark_page_language(lang: str | None = None) -> None:
+    """Tell the browser the page's language (``<html lang="es">``), so a screen reader reads Spanish with Spanish
+    sounds (WCAG 3.1.1). Streamlit writes ``lang="en"`` whatever the words; drawn on every run, for every role
+    (an organiser who signed in after browsing in Spanish reads English again). The script is ours, with a
+    language code from lib.i18n.LANGUAGES only, never text from a link."""
+    lang = i18n.normalise(lang or current_language())
+    st.html(f"<script>document.documentElement.lang = '{lang}';</script>", unsafe_allow_javascript=True)
+
+
 # The menu's words (app.py's PAGES and sections), for members and visitors.
 _MENU = [i18n.N_("Overview"), i18n.N_("For members"), i18n.N_("Our questions"), i18n.N_("Survey"),
          i18n.N_("Results"), i18n.N_("Open to all"), i18n.N_("Transparency"), i18n.N_("Account"),

@@ -68,12 +68,14 @@ def test_a_member_picks_spanish_reloads_answers_and_reads_the_results_in_spanish
         wait_for_sign_in_cookie(page)
         main = page.get_by_test_id("stMain")                 # at the top of the page: a phone hides the menu
         assert english_on_screen(page), "the check for English words sees none on the English page"
+        assert page.evaluate("document.documentElement.lang") == "en"
         expect(main.get_by_text("Language / Idioma")).to_be_visible()
         main.get_by_label("Language / Idioma").click()        # the drop-down
         page.get_by_role("option", name="Español").click()
         expect(main.get_by_role("radiogroup")).to_have_count(0)   # the page's radio groups are its own
         sidebar = page.get_by_test_id("stSidebar")
         expect(page.get_by_role("heading", name="Los pasos")).to_be_visible()
+        page.wait_for_function("document.documentElement.lang === 'es'")   # screen readers read Spanish
         expect(sidebar.get_by_role("link", name="Encuesta", exact=True)).to_be_visible()   # the menu too
         # a reload (pull-to-refresh on a phone): a new browser session, still Spanish and still signed in
         page.wait_for_url(lambda url: "lang=es" in url)
