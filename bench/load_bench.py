@@ -143,6 +143,20 @@ class FrameClock:
         self.received.clear()
         return len(self.sent)
 
+    def sent_per_tap(self) -> tuple[int, int, int]:
+        """What the browser received since mark(): frames, bytes, element updates (Streamlit deltas)."""
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        deltas = 0
+        for _t, raw in self.received:
+            msg = ForwardMsg()
+            try:
+                msg.ParseFromString(raw)
+            except Exception:  # noqa: BLE001 - a text frame, not a Streamlit message
+                continue
+            deltas += msg.WhichOneof("type") == "delta" or bool(msg.ref_hash)
+        return len(self.received), sum(len(raw) for _t, raw in self.received), deltas
+
     def server_share(self, since: int, needle: str) -> float | None:
         if len(self.sent) <= since:
             return None
@@ -198,6 +212,8 @@ async def member_task(browser, url: str, k: int, code: str, n_questions: int, ou
         if share is not None:
             out["save_server"].append(share)
             out["save_browser"].append(max(0.0, total - share))
+        await wait_idle(page)
+        out["save_frames"].append(clock.sent_per_tap())
     except Exception as e:  # noqa: BLE001 - counted and reported
         out["errors"].append(f"member {k}: {type(e).__name__}: {str(e).splitlines()[0]}")
     finally:
@@ -250,6 +266,7 @@ async def volunteer_task(browser, url: str, v: int, pids: list[str], out: dict) 
                 out["check_server"].append(share)
                 out["check_browser"].append(max(0.0, total - share))
             await wait_idle(page)
+            out["check_frames"].append(clock.sent_per_tap())
     except Exception as e:  # noqa: BLE001
         out["errors"].append(f"volunteer {v}: {type(e).__name__}: {str(e).splitlines()[0]}")
     finally:
@@ -262,7 +279,7 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
     from tests.e2e.conftest import CHROMIUM_ARGS, _chromium
 
     out = {"saves": [], "checks": [], "errors": [], "save_server": [], "check_server": [], "save_browser": [],
-           "check_browser": []}
+           "check_browser": [], "save_frames": [], "check_frames": []}
     ids = setup["ids"]
     shares = [ids[i::volunteers] for i in range(volunteers)] if volunteers else []
     jobs = []
@@ -390,6 +407,11 @@ def main(argv: list[str] | None = None) -> int:
     print("(tap to confirmation on screen; the server's share is from the browser's websocket frames: the tap "
           "sent to the first frame holding the confirmation; the browser's share is the rest: drawing the page "
           "and Playwright noticing it. Shares are per sample, so their p95s do not add up to the total's.)")
+    for name, key in (("survey send", "save_frames"), ("check-in tap", "check_frames")):
+        if out[key]:
+            f, b, d = (pct([x[i] for x in out[key]], .5) for i in range(3))
+            print(f"What the browser received per {name} (median, until idle): {f:.0f} frames, {b / 1000:.1f} kB, "
+                  f"{d:.0f} element updates")
     targets = {"check-in p95 <= 500 ms": pct(out["checks"], .95) <= 0.5 if out["checks"] else None,
                "survey save p95 <= 1000 ms": pct(out["saves"], .95) <= 1.0 if out["saves"] else None}
     print("Speed targets (issue 15):", ", ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items()

@@ -81,9 +81,6 @@ def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
         else:
             st.form_submit_button(_("Send my answers"), type="primary", width="stretch", on_click=send,
                                   args=(*args, True))
-    refusal = st.session_state.pop(f"survey_refused_{wave.wave_id}", None)
-    if refusal:
-        st.error(refusal)          # what was chosen stays in the form
 
 
 def send(session: ev.MemberSession, wave: ev.Wave, prefix: str, ids: list, ask: bool = False) -> None:
@@ -98,8 +95,8 @@ def send(session: ev.MemberSession, wave: ev.Wave, prefix: str, ids: list, ask: 
     st.session_state.pop(confirm, None)
     try:
         ev.submit_answers(db(), session, wave.wave_id, answers)
-    except UserError as e:
-        st.session_state[f"survey_refused_{wave.wave_id}"] = md(e)
+    except UserError as e:     # said above the survey by the run that follows; what was chosen stays in the form
+        flash("error", md(e))
         return
     note = (" " + ngettext("You left {n} question blank; that is fine.",
                            "You left {n} questions blank; that is fine.", len(missing)).format(n=len(missing))

@@ -95,6 +95,29 @@ def test_a_second_send_of_the_same_survey_records_nothing_more(app_env, reruns):
     assert ev.waiting_count(d, w.wave_id) == 1 and "You have answered this survey" in texts(at)
 
 
+def test_a_refused_send_says_why_in_plain_words_and_keeps_what_was_chosen(app_env, reruns):
+    """Careless or unlucky: nothing chosen at all, then the survey closing while the member answers. Each is
+    refused in plain words in the same one run, with nothing stored."""
+    open_app(None)
+    d, codes = with_codes(6)
+    w = ev.open_wave(d, "pulse", "After session 1")
+    at = goto(member_app(next(iter(codes.values()))), SURVEY)
+    reruns.clear()
+    button(at, "Send my answers").click()
+    at.run()
+    assert_ok(at)
+    assert "No question was answered." in texts(at) and reruns == []
+    assert [b for b in at.button if b.label == "Send my answers"]       # still there to answer
+    for r in at.radio:
+        r.set_value(4)
+    ev.close_wave(d, w.wave_id)                        # an organiser closes it meanwhile
+    button(at, "Send my answers").click()
+    at.run()
+    assert_ok(at)
+    assert "This survey has closed, so answers are no longer taken." in texts(at)
+    assert ev.waiting_count(d, w.wave_id) == 0 and ev.response_count(d, w.wave_id) == 0
+
+
 # --- the door ----------------------------------------------------------------------------------
 
 CHECKIN = "pages/checkin.py"
