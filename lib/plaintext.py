@@ -12,19 +12,26 @@ inside HTML that the app builds itself (printable pages, unsafe_allow_html block
 from __future__ import annotations
 
 import html as _html
+import re
 import string
 
 _PUNCTUATION = frozenset(string.punctuation)
+# Streamlit's Markdown (remark-gfm) turns bare web addresses into links *after* backslash escapes are
+# resolved, so escaping cannot stop it: an invisible word joiner (U+2060) just before "http://",
+# "https://" or "www." can (the address then does not start after a space or punctuation).
+_WEB_ADDRESS = re.compile(r"(?=https?://|www\.)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def md(text: object) -> str:
     """``text`` escaped for Markdown: every ASCII punctuation character gets a backslash (CommonMark
     allows escaping any of them), so no link, image, emphasis, heading, list, table, maths, colour
-    or icon syntax survives, and bare web addresses are not turned into links. Line breaks stay."""
+    or icon syntax survives. Bare web addresses get an invisible word joiner in front, so they are not
+    turned into links either (the text looks the same). Line breaks stay."""
     if text is None:
         return ""
     out = []
-    for ch in str(text):
+    for ch in _WEB_ADDRESS.sub(WORD_JOINER, str(text)):
         if ch in _PUNCTUATION:
             out.append("\\" + ch)
         elif ch == "\r":

@@ -26,11 +26,41 @@ def test_markdown_escaping_keeps_the_text_and_drops_the_markup():
     shown = [m.value for m in at.markdown]
     assert len(shown) == len(HOSTILE)
     for original, escaped in zip(HOSTILE, shown):
-        # unescaping the backslashes gives back exactly what the person typed
-        assert escaped.replace("\\", "") == original.replace("\\", "")
+        # unescaping the backslashes (and the invisible word joiners before web addresses) gives back
+        # exactly what the person typed
+        assert escaped.replace("\\", "").replace("\u2060", "") == original.replace("\\", "")
         assert "](" not in escaped.replace("\\]\\(", "")
 
 
 def test_html_escaping():
     assert html('<img src=x onerror="alert(1)">') == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
     assert html(None) == "" and md(None) == ""
+
+
+def _autolinks(markdown: str) -> list[str]:
+    """The web addresses Streamlit's Markdown would still turn into working links: remark-gfm's
+    autolink-literal transform (the regex and the check on the character before, as in Streamlit's
+    StreamlitMarkdown bundle) runs on the text *after* backslash escapes are resolved, so escaping
+    alone does not stop it. Found in a real browser: a member's question holding a bare address
+    showed as a clickable link on the members' "Our questions" page."""
+    import re
+    import unicodedata
+
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)     # what the escapes resolve to
+    found = []
+    for m in re.finditer(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", text, re.I | re.A):
+        before = text[m.start() - 1] if m.start() else ""
+        if not before or before.isspace() or unicodedata.category(before)[0] in "PS":
+            found.append(m.group(0))
+    return found
+
+
+def test_bare_web_addresses_in_peoples_text_do_not_become_links():
+    texts = ["https://evil.example/login", "Log in at www.evil.example now", "See (http://127.0.0.1:9/x)",
+             "HTTPS://EVIL.EXAMPLE/A", "Is the bus free? http://evil.example/q.png", "two: www.a.example www.b.example"]
+    for t in texts:
+        assert _autolinks(t), f"the check should see a link in {t!r}"          # so the test can fail
+        assert _autolinks(md(t)) == [], f"{t!r} would show as a working link"
+    # the text itself is unchanged to the eye: only escapes and invisible word joiners were added
+    for t in texts:
+        assert md(t).replace("\\", "").replace("\u2060", "") == t

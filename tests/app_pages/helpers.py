@@ -47,5 +47,6 @@ def texts(at: AppTest) -> str:
 
 
 def visible(markdown: str) -> str:
-    """What people see of a Markdown string whose text was escaped (lib.plaintext.md): "P\\-0042" is "P-0042"."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    """What people see of a Markdown string whose text was escaped (lib.plaintext.md): "P\\-0042" is "P-0042"
+    (and the invisible word joiner md puts before a web address is not seen either)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
