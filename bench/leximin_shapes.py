@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.leximin_shapes [--seeds N | --seeds 17,42,...] [--fresh]
         [--shapes a,b,...] [--time-limit 60] [--large-time-limit 120]
         [--baseline | --no-baseline] [--baseline-seeds 2] [--baseline-limit 600]
-        [--objectives leximin[,goldilocks]] [--out bench/results/leximin_shapes]
+        [--objectives leximin[,goldilocks]] [--stop-at-minimum] [--out bench/results/leximin_shapes]
     .venv/bin/python -m bench.leximin_shapes --table-from bench/results/leximin_shapes.csv
 
 For every shape of ``bench/shapes.py`` (a local, b city, c region, d national, e at-quota,
@@ -119,7 +119,7 @@ def _share(low: float, bound: float) -> float:
 
 
 def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKPOINT,
-            objective: str = "leximin") -> dict:
+            objective: str = "leximin", stop_at_minimum: bool = False) -> dict:
     """Our engine on one generated pool: the measurements of one CSV row (without the baseline)."""
     from bench.shapes import generate
     from lib.sortition.leximin import Control, LeximinError, leximin
@@ -156,7 +156,11 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
 
     c0 = time.process_time()
     try:
-        dist = solve(inst, time_limit=time_limit, progress=progress, control=Control(on_snapshot=on_snapshot),
+        # --stop-at-minimum: the run ends once the minimum is proven optimal (processor time to it, for
+        # comparing engines at any load; LEXIMIN is then not complete)
+        stop = (lambda: any(not math.isnan(s[3]) for s in snaps)) if stop_at_minimum else None
+        dist = solve(inst, time_limit=time_limit, progress=progress,
+                     control=Control(on_snapshot=on_snapshot, should_stop=stop),
                      **kwargs)
     except LeximinError as e:
         row.update(status="error", error=str(e)[:200], seconds=time.perf_counter() - t0,
@@ -218,19 +222,20 @@ def _child(argv: list[str]) -> int:
     ap.add_argument("--time-limit", type=float, required=True)
     ap.add_argument("--checkpoint", type=float, default=CHECKPOINT)
     ap.add_argument("--objective", default="leximin")
+    ap.add_argument("--stop-at-minimum", action="store_true")
     a = ap.parse_args(argv)
     if os.environ.get("BENCH_SHAPES_TEST_STALL"):   # tests only: a run that never answers
         time.sleep(3600)
-    row = run_one(a.one[0], int(a.one[1]), a.time_limit, a.checkpoint, a.objective)
+    row = run_one(a.one[0], int(a.one[1]), a.time_limit, a.checkpoint, a.objective, a.stop_at_minimum)
     print(json.dumps(row, default=float), flush=True)
     return 0
 
 
 def run_isolated(shape: str, seed: int, time_limit: float, checkpoint: float, objective: str,
-                 hard_extra: float = HARD_EXTRA) -> dict:
+                 hard_extra: float = HARD_EXTRA, stop_at_minimum: bool = False) -> dict:
     """``run_one`` in a fresh process, killed if it has not answered by its hard deadline."""
     cmd = [sys.executable, "-m", "bench.leximin_shapes", "--one", shape, str(seed), "--time-limit", str(time_limit),
-           "--checkpoint", str(checkpoint), "--objective", objective]
+           "--checkpoint", str(checkpoint), "--objective", objective] + (["--stop-at-minimum"] if stop_at_minimum else [])
     deadline = time_limit + checkpoint + hard_extra
     t0 = time.perf_counter()
     try:
@@ -407,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-shapes", default=None, help="shapes with the baseline (default: all but households)")
     ap.add_argument("--baseline-limit", type=float, default=600.0, help="the baseline's time limit, s")
     ap.add_argument("--objectives", default="leximin", help="leximin and/or goldilocks (when the engine has it)")
+    ap.add_argument("--stop-at-minimum", action="store_true",
+                    help="end each run once the minimum is proven optimal (compare processor time to it; "
+                         "LEXIMIN is then not completed)")
     ap.add_argument("--out", default=str(RESULTS / "leximin_shapes"), help="path of the .md and .csv, no suffix")
     ap.add_argument("--table-from", default=None, metavar="CSV",
                     help="run nothing: write the table of the runs in this CSV (of an earlier run) to <out>.md")
@@ -451,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
             tl = args.large_time_limit if SHAPES[key].large else args.time_limit
             for i, seed in enumerate(seeds):
                 for obj in objectives:
-                    row = run_isolated(key, seed, tl, args.checkpoint, obj)
+                    row = run_isolated(key, seed, tl, args.checkpoint, obj, stop_at_minimum=args.stop_at_minimum)
                     if (py is not None and obj == objectives[0] and key in base_shapes and i < args.baseline_seeds):
                         row.update(_baseline(py, key, seed, Path(tmp), args.baseline_limit, row))
                     rows.append(row)
