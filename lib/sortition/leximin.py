@@ -48,7 +48,8 @@ How it is computed (all LPs and MIPs by HiGHS):
    which is what closes the last fraction of a percent. New columns
    come from cheap heuristics first: one-seat swaps from the columns in the basis
    (vectorised over the whole basis) and the LP relaxation of the pricing problem rounded
-   by a tiny MIP over its fractional coordinates, the latter also at *smoothed* prices (a
+   (dependent rounding with exchange repair, ``sampling.py``, in milliseconds; a tiny MIP over its
+   fractional coordinates when that fails), the latter also at *smoothed* prices (a
    running average of the duals, Wentges' smoothing, against the zig-zag of column
    generation); ties between equal prices (most types have price 0) go to the types
    furthest below the level's target, and seats are taken from the ones furthest above
@@ -84,6 +85,7 @@ import numpy as np
 from lib.sortition.feasibility import FeasibilityReport, InfeasibleQuotas, check_types  # noqa: F401  (re-exported)
 from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
 from lib.sortition.audit.model import Instance, InputError
+from lib.sortition.sampling import PanelSampler
 from lib.sortition.systematic import equal_chance_samples, serpentine_order
 from lib.sortition.typespace import (INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, limit_next_solve,
                         new_highs)
@@ -108,6 +110,7 @@ DESIGN_COMPLETIONS = 4    # completions per sample of the equal-chance design (i
 DESIGN_MIP_SECONDS = 1.0  # time for the quick MIP when a completion's LP cannot be rounded
 DESIGN_SHARE = 0.3        # the equal-chance design may use this share of the time left
 DESIGN_PRICED = 4         # samples of the design completed afresh at the current prices in each round
+LP_ROUNDINGS = 2       # roundings of the LP pricer's point tried by exchange repair before its small MIP
 COLUMN_CAP = 3         # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
@@ -266,8 +269,10 @@ class _Relaxed:
 # --- heuristic pricing ----------------------------------------------------------------
 
 class _LPPricer:
-    """max w.c over valid compositions, approximately: LP relaxation, then a MIP over
-    the few fractional coordinates (all others fixed to their LP values)."""
+    """max w.c over valid compositions, approximately: LP relaxation, then its point rounded:
+    first by dependent rounding with exchange repair (``sampling.PanelSampler``, when ``sampler``
+    is set and the bounds are the whole pool's), else by a MIP over the few fractional coordinates
+    (all others fixed to their LP values)."""
 
     def __init__(self, ts: TypeSpace, exact: CompositionModel):
         self.ts = ts
@@ -284,6 +289,10 @@ class _LPPricer:
         self.ub = ts.sizes.astype(np.float64)
         self.remaining: Callable[[], float | None] = lambda: None  # the computation's time left
         self.bounds = (np.zeros(T), self.ub)   # the LP's column bounds (change them with set_bounds)
+        self.full_box = True                  # the bounds are the whole pool's (the sampler knows no others)
+        self.sampler: PanelSampler | None = None   # rounds the LP's point before the small MIP does (if set)
+        self.rng = np.random.default_rng(20261207)   # a constant: same pool, same panels
+        self.extra: list[np.ndarray] = []     # the last solve's other valid roundings, best first
         quota_rows = [r for r in rows if r[0] != -INF]          # panel size and quotas (not households)
         self.rows = np.zeros((len(quota_rows), T))
         for i, r in enumerate(quota_rows):
@@ -343,6 +352,7 @@ class _LPPricer:
         generation)."""
         h = self.h
         T = self.ts.T
+        self.extra = []
         h.changeColsCost(T, self.all, w)
         _run(h, self.remaining())
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -353,7 +363,15 @@ class _LPPricer:
         if (lo == hi).all():
             c = lo.astype(np.int64)
             return c if self.ts.is_valid_composition(c) else None
-        c = self._round_small(lo, hi, w)
+        c = None
+        if self.sampler is not None and self.full_box and LP_ROUNDINGS > 0:
+            # dependent rounding with exchange repair (``sampling.py``): milliseconds, where the small
+            # MIP took 50-400 ms; its other distinct rounding is a column too (``extra``)
+            got = self.sampler.roundings(x, LP_ROUNDINGS, self.rng, w)
+            if got:
+                c, self.extra = got[0], got[1:]
+        if c is None:
+            c = self._round_small(lo, hi, w)
         if c is None and loosen:
             # a wider box for the small MIP: every type on the LP's panel may also lose a seat,
             # and the best-priced absent types may gain one (within the model's bounds)
@@ -378,6 +396,7 @@ class _LPPricer:
         """Column bounds of the LP (and of the MIP fallback): e.g. a group's seats fixed."""
         self.h.changeColsBounds(self.ts.T, self.all, lo, hi)
         self.bounds = (lo, hi)
+        self.full_box = bool((lo <= 0).all() and (hi >= self.ub).all())
 
     def reset_bounds(self) -> None:
         """Back to the whole pool: ``0 <= c_t <= n_t``."""
@@ -656,6 +675,7 @@ class _Solver:
         self.lp_pricer = _LPPricer(ts, quick)
         self.lp_pricer.remaining = self.remaining
         self.swaps = _Swaps(ts)
+        self.lp_pricer.sampler = PanelSampler(ts)
         self.n = ts.sizes.astype(np.float64)
         self.upper_bound = math.inf
         self.max_violation = 0.0
@@ -754,7 +774,7 @@ class _Solver:
         # the LP-and-small-MIP pricer is slow on large pools: only when the swaps found few
         for prices in (() if len(found) >= want // 2 else (wt, ws) if smoothing else (wt,)):
             c = self.lp_pricer.solve(prices, widen=False)
-            if c is not None:
+            for c in ([] if c is None else [c]) + self.lp_pricer.extra:
                 v = float(np.dot(w, c) - mu)
                 if v > PRICING_TOL:
                     found.append((v, c))

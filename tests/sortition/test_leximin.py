@@ -596,3 +596,58 @@ def test_the_minimum_is_worked_on_before_the_later_relaxed_stages():
     ts = build_types(inst)
     for pid, p in dist.probabilities.items():
         assert p == pytest.approx(target[ts.type_of[pid]], abs=1e-7)
+
+
+def test_the_lp_pricer_rounds_its_point_by_exchanges_without_a_mip(monkeypatch):
+    """The LP pricer's point is rounded by dependent rounding with exchange repair (milliseconds);
+    the small MIP over its fractional coordinates (50-400 ms) only runs when that fails."""
+    from bench.shapes import generate
+    from lib.sortition.leximin import _LPPricer, _Solver
+    from lib.sortition.typespace import build_types
+
+    ts = build_types(generate("f", 1))
+    solver = _Solver(ts, None, None)
+    pricer = solver.lp_pricer
+    assert isinstance(pricer, _LPPricer)
+
+    def no_mip(*_a, **_k):
+        raise AssertionError("the small rounding MIP ran")
+
+    monkeypatch.setattr(pricer, "_round_small", no_mip)
+    rng = np.random.default_rng(4)
+    fractional = 0
+    for _ in range(8):
+        w = rng.random(ts.T)
+        c = pricer.solve(w, widen=False)
+        x = np.asarray(pricer.h.getSolution().col_value)
+        fractional += int((np.abs(x - np.rint(x)) > 1e-9).any())
+        assert c is not None and ts.is_valid_composition(c)
+        for extra in pricer.extra:
+            assert ts.is_valid_composition(extra) and float(w @ extra) <= float(w @ c) + 1e-12
+        # close to the LP's optimum: a rounding moves a few seats only
+        assert float(w @ c) >= float(w @ x) - 6 * float(w.max())
+    assert fractional, "every LP point was integral: the rounding was not exercised"
+
+
+@pytest.mark.parametrize("shape,seed", [("a", 0), ("f", 2)])
+def test_the_minimum_is_still_proven_optimal_against_the_exact_pricing_mip(shape, seed):
+    """With the new rounding, the minimum found equals a bound proven by the exact pricing MIP alone:
+    for weights y >= 0 summing to 1 (the relaxation's first-stage duals), every lottery has
+    min_i p_i <= sum_t y_t p_t <= max over valid panels of sum_t (y_t / n_t) c_t."""
+    from bench.shapes import generate
+    from lib.sortition.leximin import Control, _Relaxed
+    from lib.sortition.typespace import CompositionModel, build_types
+
+    inst = generate(shape, seed)
+    proven: list = []
+    dist = leximin(inst, time_limit=600, control=Control(
+        on_snapshot=lambda d: proven.append(d) if not math.isnan(d.maximin_seconds) else None,
+        should_stop=lambda: bool(proven)))
+    assert proven, "the minimum was not proven"
+    check_distribution(inst, proven[0])
+    ts = build_types(inst)
+    _, y = _Relaxed(ts).solve(np.zeros(ts.T, dtype=bool))
+    _, value, bound = CompositionModel(ts).solve(y / ts.sizes)
+    assert bound == pytest.approx(value, abs=1e-9)          # the exact MIP is solved to optimality
+    assert proven[0].min_probability >= bound - 1e-8
+    assert dist.min_probability >= bound - 1e-8

@@ -1,0 +1,223 @@
+"""Many diverse valid panels near a fractional composition, without a MIP.
+
+Column generation needs many panels close to a target point x (a *fractional* composition:
+``0 <= x_t <= n_t``, ``sum x_t = k``, quotas met, at most one per household), the relaxed
+leximin point of ``leximin.py``. The LP pricer finds one per MIP (50-400 ms on a 1,000-type
+pool); this module finds dozens per millisecond-scale step:
+
+1. **Dependent rounding** (systematic sampling over types, Madow 1949): the types are listed
+   in an order, their fractional parts laid end to end, and every point ``u, u + 1, ...`` of
+   a random start u in [0, 1) picks a seat. Each type gets ``floor(x_t)`` or ``ceil(x_t)``
+   seats, ``E[c_t] = x_t`` exactly, and the panel has exactly k seats. The list is sorted by
+   the features in a random priority (ties in random order), so the first feature's quotas
+   hold automatically (each value's types are one run of the list: its count is the floor or
+   the ceiling of x's count, both within the quota) and the others are nearly met ("implicit
+   stratification"); a multi-person household's types stay next to each other, so it gets at
+   most one seat.
+2. **Repair by one-seat exchanges**: while a quota is broken, move one seat from a type on
+   the panel to another type, the move that repairs most (every feature counted: a move may
+   break nothing else), ties to the types furthest from x. A panel that cannot be repaired
+   within a few moves is dropped.
+
+Every panel returned passes ``TypeSpace.is_valid_composition``. The randomness comes from
+the caller's ``numpy`` generator (the engine seeds it with a constant: same input, same
+panels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lib.sortition.typespace import TypeSpace
+
+MAX_MOVES = 12      # exchanges tried per panel before it is dropped
+
+
+class PanelSampler:
+    """Valid compositions near a fractional composition of ``ts`` (see the module's note)."""
+
+    def __init__(self, ts: TypeSpace):
+        self.ts = ts
+        F = len(ts.features)
+        qindex = {(q.feature, q.value): i for i, q in enumerate(ts.quotas)}
+        K = np.full((ts.T, F), -1, dtype=np.int64)
+        for t, key in enumerate(ts.keys):
+            for fi, (f, v) in enumerate(zip(ts.features, key)):
+                if v is not None:
+                    K[t, fi] = qindex.get((f, v), -1)
+        self.K = K
+        # codes per feature for the stratified order (values without a quota: one code)
+        self.codes = np.where(K >= 0, K, -1) + 1
+        self.qmin = ts.qmin
+        self.qmax = ts.qmax
+        self.A = ts.A
+        self.sizes = ts.sizes
+        self.household_of = np.full(ts.T, -1, dtype=np.int64)
+        for i, hh in enumerate(ts.households):
+            self.household_of[list(hh)] = i
+        # types of each quota value (for the moves that repair it)
+        self.members = [np.flatnonzero(ts.A[q]) for q in range(len(ts.quotas))]
+        self.feature_of = np.array([ts.features.index(q.feature) for q in ts.quotas], dtype=np.int64)
+
+    # -- 1. dependent rounding
+    def order(self, rng: np.random.Generator) -> np.ndarray:
+        """Types sorted by the features in a random priority, ties at random; a multi-person
+        household's types sort as its first type (same codes, same tie-break), so they stay together."""
+        T, F = self.ts.T, self.K.shape[1]
+        noise = rng.random(T)
+        codes = self.codes
+        hh = self.household_of
+        if len(self.ts.households):
+            first = np.array([h[0] for h in self.ts.households], dtype=np.int64)
+            first_of = np.where(hh >= 0, first[np.maximum(hh, 0)], np.arange(T))
+            noise = noise[first_of]
+            codes = codes[first_of]
+        keys = [np.arange(T), hh, noise]                   # np.lexsort: the last key sorts first
+        keys.extend(codes[:, f] for f in rng.permutation(F)[::-1])
+        return np.lexsort(keys)
+
+    def round(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A composition with ``floor(x_t)`` or ``ceil(x_t)`` seats per type and ``E[c] = x``."""
+        fl = np.floor(x + 1e-9)
+        f = np.clip(x - fl, 0.0, 1.0)
+        f[f < 1e-9] = 0.0
+        idx = self.order(rng)
+        cf = np.cumsum(f[idx])
+        prev = cf - f[idx]
+        u = float(rng.random())
+        picks = np.floor(cf - u + 1e-12) - np.floor(prev - u + 1e-12)
+        c = fl.astype(np.int64)
+        c[idx] += picks.astype(np.int64)
+        return np.minimum(c, self.sizes)
+
+    # -- 2. repair
+    def repair(self, c: np.ndarray, x: np.ndarray, rng: np.random.Generator,
+               prices: np.ndarray | None = None) -> np.ndarray | None:
+        """``c`` made valid by at most ``MAX_MOVES`` one-seat moves (after seat additions or
+        removals when its size is off), or None. With ``prices``, among the moves that repair
+        as much, the best at the prices."""
+        sized = self._fix_size(c.copy(), x)
+        if sized is None:
+            return None
+        c = sized
+        for _ in range(MAX_MOVES):
+            cnt = self.A @ c
+            bad = np.flatnonzero((cnt < self.qmin) | (cnt > self.qmax))
+            if len(bad) == 0:
+                break
+            move = self._best_move(c, x, cnt, int(bad[rng.integers(len(bad))]), rng, prices)
+            if move is None:
+                return None
+            c[move[0]] -= 1
+            c[move[1]] += 1
+        valid = self.ts.is_valid_composition(c.tolist())
+        return c if valid else None   # never hand back an invalid panel
+
+    def _fix_size(self, c: np.ndarray, x: np.ndarray) -> np.ndarray | None:
+        """Seats added to or taken from the types furthest from x until the panel has k seats."""
+        k = self.ts.k
+        while int(c.sum()) < k:
+            room = (c < self.sizes) & ~self._household_full(c)
+            if not room.any():
+                return None
+            c[int(np.argmax(np.where(room, x - c, -np.inf)))] += 1
+        while int(c.sum()) > k:
+            c[int(np.argmax(np.where(c > 0, c - x, -np.inf)))] -= 1
+        return c
+
+    def _best_move(self, c: np.ndarray, x: np.ndarray, cnt: np.ndarray, q: int, rng: np.random.Generator,
+                   prices: np.ndarray | None) -> tuple[int, int] | None:
+        """The one-seat move (a, b) that repairs quota q and lowers the total violation most
+        (ties: the types furthest from x, then the prices), or None when no move lowers it."""
+        fq = int(self.feature_of[q])
+        on = np.flatnonzero(c > 0)
+        if cnt[q] < self.qmin[q]:          # a seat from outside the value to a type with it
+            A_ = on[self.K[on, fq] != q]
+            B = self.members[q]
+            B = B[c[B] < self.sizes[B]]
+        else:                              # a seat from a type with the value to one without
+            A_ = on[self.K[on, fq] == q]
+            B = np.flatnonzero((c < self.sizes) & (self.K[:, fq] != q))
+        if len(A_) == 0 or len(B) == 0:
+            return None
+        delta = self._delta(cnt, A_, B)
+        if len(self.ts.households):
+            # b may not join a household that already has a seat, unless a is that seat
+            hh = self.household_of
+            full = self._household_full(c)
+            blocked = full[B][None, :] & (hh[B][None, :] != hh[A_][:, None])
+            delta = np.where(blocked, np.inf, delta)
+        closeness = (c[A_] - x[A_])[:, None] + (x[B] - c[B])[None, :]
+        score = delta - 1e-3 * np.tanh(closeness) - 1e-6 * rng.random(delta.shape)
+        if prices is not None:
+            gain = prices[B][None, :] - prices[A_][:, None]
+            score = score - 1e-2 * gain / max(float(np.abs(gain).max()), 1e-300)
+        i, j = np.unravel_index(int(np.argmin(score)), score.shape)
+        if not np.isfinite(delta[i, j]) or delta[i, j] >= 0:
+            return None
+        return int(A_[i]), int(B[j])
+
+    def _delta(self, cnt: np.ndarray, A_: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """Change of the total quota violation when one seat moves from a in A_ to b in B."""
+        F = self.K.shape[1]
+        out = np.zeros((len(A_), len(B)))
+        for f in range(F):
+            ka = self.K[A_, f]
+            kb = self.K[B, f]
+            ca = np.where(ka >= 0, cnt[np.maximum(ka, 0)], 0)
+            cb = np.where(kb >= 0, cnt[np.maximum(kb, 0)], 0)
+            dec = np.where(ka < 0, 0, np.where(ca > self.qmax[np.maximum(ka, 0)], -1,
+                                               np.where(ca <= self.qmin[np.maximum(ka, 0)], 1, 0)))
+            inc = np.where(kb < 0, 0, np.where(cb < self.qmin[np.maximum(kb, 0)], -1,
+                                               np.where(cb >= self.qmax[np.maximum(kb, 0)], 1, 0)))
+            same = ka[:, None] == kb[None, :]
+            out += np.where(same, 0, dec[:, None] + inc[None, :])
+        return out
+
+    def _household_full(self, c: np.ndarray) -> np.ndarray:
+        """Per type: its household already has a seat (False for types outside households)."""
+        hh = self.household_of
+        if not len(self.ts.households):
+            return np.zeros(self.ts.T, dtype=bool)
+        seats = np.bincount(hh[hh >= 0], weights=c[hh >= 0], minlength=len(self.ts.households))
+        return (hh >= 0) & (seats[np.maximum(hh, 0)] >= 1)
+
+    # -- both
+    def roundings(self, x: np.ndarray, count: int, rng: np.random.Generator,
+                  prices: np.ndarray) -> list[np.ndarray]:
+        """Distinct valid roundings of x (e.g. an LP's point with a few fractional coordinates),
+        repaired with ``prices`` breaking ties, the best at ``prices`` first."""
+        x = np.clip(np.asarray(x, dtype=np.float64), 0.0, self.sizes.astype(np.float64))
+        seen: set[bytes] = set()
+        out: list[np.ndarray] = []
+        for _ in range(count):
+            c = self.repair(self.round(x, rng), x, rng, prices)
+            if c is not None and c.tobytes() not in seen:
+                seen.add(c.tobytes())
+                out.append(c)
+        out.sort(key=lambda c: -float(prices @ c))
+        return out
+
+
+    def sample(self, x: np.ndarray, count: int, rng: np.random.Generator, *,
+               seconds: float | None = None) -> list[np.ndarray]:
+        """Up to ``count`` distinct valid compositions near x (fewer when repairs fail or
+        ``seconds`` of processor time run out)."""
+        import time
+        x = np.clip(np.asarray(x, dtype=np.float64), 0.0, self.sizes.astype(np.float64))
+        near = np.abs(x - np.rint(x)) < 1e-9
+        x = np.where(near, np.rint(x), x)
+        t0 = time.process_time()
+        seen: set[bytes] = set()
+        out: list[np.ndarray] = []
+        for _ in range(count):
+            if seconds is not None and time.process_time() - t0 > seconds:
+                break
+            c = self.repair(self.round(x, rng), x, rng)
+            if c is None:
+                continue
+            key = c.tobytes()
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
+        return out
