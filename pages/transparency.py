@@ -11,6 +11,7 @@ from lib.reporting.transparency import (gather, public_view, record_notice, reco
                               verify_command)
 from pages.common import db, run_page
 from pages.language import _, table_in_language, translator
+from pages.sections.transparency_receipt import receipt_section
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -91,6 +92,7 @@ def body() -> None:
                          "answers, so only the auditors the members named receive it."))
         else:
             st.caption(_("The audit bundle can be downloaded once the panel has been revealed."))
+        receipt_section(draw)    # pages/sections/transparency_receipt.py: "Check your receipt"
 
     if data.record:
         _public_record(data.record)

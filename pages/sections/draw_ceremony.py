@@ -18,6 +18,7 @@ from lib.resources import secrets_section
 from lib.store.settings import get_setting
 from pages.common import act, current_actor, db
 from pages.sections.draw_common import big_code, labels, step_header
+from pages.sections.draw_receipts import receipts_section
 
 
 def ceremony(rec: draws.DrawRecord, prefix: str) -> None:
@@ -30,11 +31,13 @@ def ceremony(rec: draws.DrawRecord, prefix: str) -> None:
         _step_commit(rec, prefix)
     elif rec.status == "committed":
         _commitment_block(rec, prefix)
+        receipts_section(rec, prefix)
         _step_number(rec, prefix)
     else:
         with st.expander("The commitment and the printable page"):
             _commitment_block(rec, prefix)
         result(rec, prefix)
+        receipts_section(rec, prefix)
 
 
 def _step_commit(rec: draws.DrawRecord, prefix: str) -> None:
