@@ -190,7 +190,7 @@ def relaxation_from_table(changes: Sequence, edited: pd.DataFrame) -> list[dict]
 
 
 def counts_table(raw: pd.DataFrame, labels: Labels) -> pd.DataFrame:
-    """records.group_counts in words: each group's count on the panel against its quota."""
+    """chances.group_counts in words: each group's count on the panel against its quota."""
     fl, vl = labels
     return pd.DataFrame(
         {
