@@ -92,7 +92,7 @@ def body() -> None:
                          "answers, so only the auditors the members named receive it."))
         else:
             st.caption(_("The audit bundle can be downloaded once the panel has been revealed."))
-        receipt_section(draw)    # pages/sections/transparency_receipt.py: "Check your receipt"
+        receipt_section(draw, translator())    # pages/sections/transparency_receipt.py: "Check your receipt"
 
     if data.record:
         _public_record(data.record)

@@ -1,5 +1,6 @@
 """The assembly once drawn: members' status timeline, sessions and check-in, support, contact,
-stipends, replacements, and the members' printable access cards."""
+stipends, replacements, the members' printable access cards, and the receipts handed to the people in a
+draw's pool."""
 
 from lib import public_face
 
@@ -17,5 +18,6 @@ __all__, __getattr__ = public_face(
             "sync_replacements",
         ),
         "access_cards": ("cards_html",),
+        "receipts": ("receipts_frame", "receipts_csv", "why_no_receipts", "check_receipt"),
     },
 )

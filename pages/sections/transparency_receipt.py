@@ -10,8 +10,8 @@ import streamlit as st
 from lib.assembly.receipts import (BUNDLE_FAILED, MISTYPED, NOT_PICKED, NOT_THIS_DRAW, NOT_YET, PICKED,
                                    check_receipt)
 from lib.reporting.transparency import VERIFY_COMMAND
+from lib.i18n import Translator
 from pages.common import db
-from pages.language import _, translator
 
 _SHOWN = {PICKED: st.success, NOT_PICKED: st.info, NOT_THIS_DRAW: st.warning, MISTYPED: st.warning,
           NOT_YET: st.info, BUNDLE_FAILED: st.error}
@@ -20,8 +20,9 @@ _ICONS = {PICKED: ":material/check_circle:", NOT_PICKED: ":material/info:", NOT_
           BUNDLE_FAILED: ":material/error:"}
 
 
-def receipt_section(draw) -> None:
-    """Shown once a draw has a commitment; the check itself needs the public bundle (after the reveal)."""
+def receipt_section(draw, _: Translator) -> None:
+    """Shown once a draw has a commitment; the check itself needs the public bundle (after the reveal). ``_``: the
+    page's translator (pages.language.translator(): a section imports no page module)."""
     from lib.draws.records import public_bundle
 
     revealed = draw.status == "revealed"
@@ -37,7 +38,7 @@ def receipt_section(draw) -> None:
     if not st.button(_("Check my receipt"), key="receipt_check", icon=":material/verified:"):
         return
     found = check_receipt(bundle, code)
-    _SHOWN[found.outcome](found.words(translator()), icon=_ICONS[found.outcome])
+    _SHOWN[found.outcome](found.words(_), icon=_ICONS[found.outcome])
     if found.outcome in (PICKED, NOT_PICKED):
         st.caption(_("To check it on your own computer, download the audit bundle above and run (it needs only "
                      "Python):"))
