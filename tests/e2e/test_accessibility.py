@@ -122,6 +122,7 @@ def explore(pg, title: str, role: str) -> list[tuple[str, str, str, str, axe.Axe
     """The states people reach on a page without changing anything: each of its tabs, with the expanders
     in it opened. (The first view was checked already.)"""
     rows = []
+    _settle(pg)                     # the whole page drawn before its tabs and expanders are counted
     tabs = pg.locator(f'{MAIN} [role="tab"]')
     names = [tabs.nth(i).inner_text().strip() for i in range(tabs.count())]
     if not names:
