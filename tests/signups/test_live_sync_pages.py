@@ -279,3 +279,28 @@ def test_yes_to_numbers_the_sheet_no_longer_has_changes_nothing_and_warns(app_en
     assert ("The sheet changed since these numbers were found, so nothing was changed. Please look at the new "
             "numbers.") in warned
     assert metrics(organiser)["Signed up"] == "603"
+
+
+def test_no_while_the_database_is_busy_says_so_plainly_and_the_question_stays(app_env, fake, monkeypatch):
+    from lib.store.db import DatabaseBusy
+
+    rows = demo_rows()
+    organiser, key = connect_through_the_page(fake, rows)
+    fake.tab(key, TAB).rows = rows[:504]
+    assert live.sync_connected_now(db(), fake.service_account_info(), "organiser").confirmation is not None
+    organiser.run()
+    busy = "The database is busy with another change. Nothing was saved: try again in a moment."
+
+    def decline(*_a, **_k):
+        raise DatabaseBusy(busy)
+
+    monkeypatch.setattr(live, "decline_pending", decline)
+    [b for b in organiser.button if b.label == "No, keep the sign-ups as they are"][0].click()
+    organiser.run()
+    assert_ok(organiser)                                   # plain words, not "Something went wrong"
+    assert busy in [visible(e.value) for e in organiser.error]
+    assert "Nothing was changed: the sign-ups are as they were." not in texts(organiser)
+    assert "The latest sign-ups are waiting for you" in texts(organiser)
+    assert live.pending_confirmation(db()) is not None
+    assert metrics(organiser)["Signed up"] == "603"        # the refusal does not cut the page short
+    assert "Preview" in texts(organiser)
