@@ -28,7 +28,9 @@ FORMATTED := lib/__init__.py lib/store/__init__.py lib/store/demo_marker.py lib/
 	lib/recruitment/signups/encoding.py lib/recruitment/signups/published_csv.py lib/recruitment/signups/slot.py lib/recruitment/signups/live.py lib/recruitment/signups/sync.py lib/recruitment/quota_board.py \
 	lib/draws/records.py lib/draws/feasibility.py lib/draws/compute.py lib/draws/publish.py lib/draws/replacements.py \
 	lib/draws/jobs.py lib/draws/chances.py lib/draws/printable.py lib/draws/panel_tables.py lib/draws/sheet_export.py \
-	lib/access/accounts.py lib/demo/load.py lib/reporting/charts.py lib/reporting/representativeness.py lib/evaluation/report.py
+	lib/access/accounts.py lib/demo/load.py lib/reporting/charts.py lib/reporting/representativeness.py lib/evaluation/report.py \
+	lib/assembly/members.py lib/assembly/funnel.py lib/assembly/sessions.py lib/assembly/attendance.py lib/assembly/first_names.py \
+	lib/assembly/support.py lib/assembly/calls.py lib/assembly/stipends.py lib/assembly/withdrawals.py
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -4,10 +4,10 @@ time, through the real app server.
     .venv/bin/python -m bench.load_bench [--members 100] [--volunteers 20] [--concurrency 8]
 
 What it does
-* Prepares a DuckDB file: the demo assembly, a panel of ``--members`` members (lib.assembly.participation),
+* Prepares a DuckDB file: the demo assembly, a panel of ``--members`` members (lib.assembly),
   a session today, an access code per member, one open after-session survey (5 questions).
 * Baseline, in the same run: the same ``--members`` saves made directly with
-  ``lib.evaluation.survey.submit_answers`` (and the check-ins with ``lib.assembly.participation.mark_attendance``)
+  ``lib.evaluation.survey.submit_answers`` (and the check-ins with ``lib.assembly.mark_attendance``)
   on a copy of that file, no server.
 * Load: a real ``streamlit run`` on 127.0.0.1 and one Chromium (Playwright) with at most
   ``--concurrency`` browser sessions open at once. Each member session signs in with its access
@@ -51,7 +51,7 @@ def answer_for(k: int, j: int) -> int:
 
 
 def prepare(path: Path, members: int) -> dict:
-    from lib.assembly import participation as P
+    from lib import assembly as P
 
     db = open_database(path)
     load_demo(db)
@@ -76,7 +76,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def baseline(path: Path, setup: dict) -> tuple[list[float], list[float]]:
-    from lib.assembly import participation as P
+    from lib import assembly as P
 
     db = open_database(path)
     saves, checks = [], []
@@ -319,7 +319,7 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
 
 
 def verify(path: Path, setup: dict, volunteers: int) -> list[str]:
-    from lib.assembly import participation as P
+    from lib import assembly as P
 
     problems = []
     db = open_database(path)

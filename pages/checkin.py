@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from lib.errors import UserError
 from lib.plaintext import md
 from pages.common import act, db, require, run_page, show_errors, show_flashes
@@ -33,7 +33,7 @@ def actor() -> str:
 
 
 def _mark(session_id: int, person_id: str, first: str, mark: str, seen: str | None = None) -> None:
-    # Recorded once per person and session (lib.assembly.participation): a double tap or a replayed click
+    # Recorded once per person and session (lib.assembly.attendance): a double tap or a replayed click
     # is told "already", and a tap on a list that is out of date never overwrites a newer mark.
     who = f"{md(first) if first else person_id} ({person_id})"
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from lib.plaintext import md
 from pages.common import act, current_actor, db, require, run_page, show_flashes
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 import pandas as pd
 import streamlit as st
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from lib.plaintext import md
 from pages.common import act, db, require, run_page, show_flashes
 from pages.common import current_actor

@@ -10,7 +10,7 @@ from lib.errors import UserError
 def test_skip_ahead_draws_the_panel_and_fills_the_later_stages(demo_db):
     from lib import draws
     from lib.evaluation import survey as evaluation
-    from lib.assembly import participation as part
+    from lib import assembly as part
     from lib.demo.story import DEMO_PUBLIC_NUMBER, fast_forward, story_told
 
     fast_forward(demo_db, time_limit=30)

@@ -210,9 +210,9 @@ def test_an_objection_reopens_the_question_for_a_new_round_and_is_logged(ten):
 
 
 def test_attendance_at_the_last_session_is_the_base_when_known(demo_db):
-    """Through the real lib.assembly.participation (no stand-in: a broken participation module must fail here,
+    """Through the real lib.assembly (no stand-in: a broken assembly module must fail here,
     not quietly change the threshold)."""
-    from lib.assembly import participation as P
+    from lib import assembly as P
     from lib.recruitment.signups.store import pool_frame
 
     panel = pool_frame(demo_db)["person_id"].tolist()[:6]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.evaluation import survey as ev
-from lib.assembly import participation as P
+from lib import assembly as P
 from lib.evaluation.report import report_html
 from lib.privacy import SMALL_GROUP
 from lib.recruitment.signups.store import pool_frame

@@ -1,4 +1,4 @@
-"""The first name volunteers see at the door (lib.assembly.participation.first_name): a first name or
+"""The first name volunteers see at the door (lib.assembly.first_names.first_name): a first name or
 nothing, never a surname, an email address or a phone number."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.assembly import participation as P
+from lib import assembly as P
 
 
 @pytest.mark.parametrize("full, first", [

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from lib.errors import UserError
 from lib.recruitment.signups.store import pool_frame
 from tests.draw_fixtures import demo_template as demo_template_file

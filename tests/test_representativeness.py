@@ -171,7 +171,7 @@ def test_transparency_report_before_any_draw(demo_db):
 def test_participation_stages_come_from_the_participation_records(demo_db):
     from datetime import datetime as dt
 
-    from lib.assembly import participation as part
+    from lib import assembly as part
 
     fields = load_fields(demo_db)
     pool = pool_frame(demo_db, eligible_only=True)

@@ -11,7 +11,7 @@ Two sides, both pure:
   outcomes (:data:`OUTCOME_WORDS`). It never shows or returns what was typed, nor the holder's answers.
 
 Here in ``lib.assembly`` (not ``lib.draws``) because the table uses the assembly's careful first-name rule
-(``participation.first_name``) and the members' web address, and packages only use those below them.
+(``lib.assembly.first_names.first_name``) and the members' web address, and packages only use those below them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from lib.assembly.participation import first_name
+from lib.assembly.first_names import first_name
 from lib.draws.records import DrawError, frozen_lottery, stored_draw
 from lib.i18n import N_, Translator, normalise
 from lib.privacy import safe_csv_bytes

@@ -57,7 +57,7 @@ def fast_forward(db: Database, *, time_limit: float = 60, now: datetime | None =
 def _draw(db: Database, time_limit: float, drawn_at: datetime) -> tuple[int, list[str]]:
     """The draw ceremony, for real: (the draw's id, the panel enrolled as members)."""
     from lib import draws
-    from lib.assembly import participation as part
+    from lib import assembly as part
 
     if draws.frozen_inputs(db) is None:
         draws.freeze_targets(db, actor=ACTOR)
@@ -71,7 +71,7 @@ def _draw(db: Database, time_limit: float, drawn_at: datetime) -> tuple[int, lis
 
 def _contact_the_panel(db: Database, panel: list[str], drawn_at: datetime) -> str | None:
     """Contacting people: most confirm, one withdraws (returned), one has not replied yet."""
-    from lib.assembly import participation as part
+    from lib import assembly as part
 
     withdrawn = None
     for i, pid in enumerate(panel):
@@ -95,7 +95,7 @@ def _contact_the_panel(db: Database, panel: list[str], drawn_at: datetime) -> st
 
 def _hold_sessions(db: Database, panel: list[str], withdrawn: str | None, now: datetime, drawn_at: datetime) -> None:
     """Two sessions held (attendance marked, stipends paid to most), two to come."""
-    from lib.assembly import participation as part
+    from lib import assembly as part
 
     part.set_stipend(db, 40, ACTOR)
     sessions = []

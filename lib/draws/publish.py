@@ -4,7 +4,7 @@
 A draw cannot be revealed before it is committed, nor revealed twice. Publishing another commitment
 in the same slot withdraws the live one, in public, with a reason. A public number is used once, for
 the live commitment only. Revealing a replacement round enrols the newcomers at once
-(``lib.assembly.participation.sync_replacements``), so the door finds them.
+(``lib.assembly.sync_replacements``), so the door finds them.
 """
 
 from __future__ import annotations
@@ -290,10 +290,10 @@ def reveal_draw(db: Database, draw_id: int, public_number: str, *, actor: str | 
 
     db.transaction(write)
     if rec.kind == "replacement":  # the newcomers join the tracked panel now: the door finds them at once
-        from lib.assembly import participation
+        from lib import assembly
 
         try:
-            participation.sync_replacements(db, actor or "replacement draw")
+            assembly.sync_replacements(db, actor or "replacement draw")
         except UserError:  # e.g. somebody left the sign-ups: the Members page says so
             pass
     return stored_draw(db, draw_id)

@@ -16,7 +16,7 @@ The rules, in one place
   options in their own order: sorted by ``SHA-256(order_salt | token | question_id)``.
 * **Adoption**: ``needed = max(MIN_ENDORSEMENTS, ceil(share × base))`` (``MIN_ENDORSEMENTS`` = 2: the
   proposer cannot adopt their own question alone, even when one member attended) where ``base``
-  is the number of members who attended the last session (``lib.assembly.participation.attended_last_session``); when that is not
+  is the number of members who attended the last session (``lib.assembly.attended_last_session``); when that is not
   known, the number of current members; when there is no member list, the number of members
   holding an access code. Questions with at least ``needed`` endorsements are adopted, most
   endorsed first, until ``max_adopted`` members' questions are adopted in all. Questions with
@@ -64,7 +64,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from lib.assembly import participation
+from lib import assembly
 from lib.store.db import Database, DatabaseBusy
 from lib.errors import UserError
 from lib.i18n import N_
@@ -547,8 +547,8 @@ def _save_at_exit(ref) -> None:
 # --------------------------------------------------------------------------------------
 
 def current_members(db: Database) -> list[str]:
-    """Person ids of the current members (lib.assembly.participation)."""
-    return list(participation.current_members(db))
+    """Person ids of the current members (lib.assembly)."""
+    return list(assembly.current_members(db))
 
 
 @dataclass(frozen=True)
@@ -559,7 +559,7 @@ class Base:
 
 def adoption_base(db: Database) -> Base:
     """How many members the agreed share is taken of, and where that number comes from."""
-    attended = participation.attended_last_session(db)
+    attended = assembly.attended_last_session(db)
     if attended is not None:
         return Base(int(attended), "members who attended the last session")
     members = current_members(db)
@@ -1203,8 +1203,8 @@ def get_wave(db: Database, wave_id: int) -> Wave:
 
 
 def last_session_title(db: Database) -> str | None:
-    """The latest session with attendance recorded (lib.assembly.participation), to name a pulse survey after."""
-    session = participation.last_recorded_session(db)
+    """The latest session with attendance recorded (lib.assembly), to name a pulse survey after."""
+    session = assembly.last_recorded_session(db)
     return session.title if session is not None else None
 
 

@@ -25,7 +25,7 @@ from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from lib.assembly import participation
+from lib import assembly
 from lib.draws import records as draws
 from lib.recruitment.categories import Field
 
@@ -296,15 +296,15 @@ def selected_ids(db) -> list[str] | None:
 
 
 def participation_groups(db) -> dict[str, list[str]]:
-    """Stage -> person_ids from lib.assembly.participation: confirmed, attending:<session>, completed."""
+    """Stage -> person_ids from lib.assembly: confirmed, attending:<session>, completed."""
     out: dict[str, list[str]] = {}
     try:
-        statuses = participation.member_statuses(db)
+        statuses = assembly.member_statuses(db)
         if statuses is not None and len(statuses):
             st = statuses.set_index("person_id")["status"]
             out["confirmed"] = [p for p, s in st.items() if s in ("confirmed", "active", "completed")]
             out["completed"] = [p for p, s in st.items() if s == "completed"]
-        att = participation.attendance_frame(db)
+        att = assembly.attendance_frame(db)
         if att is not None and len(att):
             att = att[att["mark"].astype(str).str.lower().isin(ATTENDING_MARKS)]
             for (sid, sdate), grp in att.groupby(["session_id", "session_date"], sort=True):
@@ -450,7 +450,7 @@ def detail_table(comp: pd.DataFrame) -> pd.DataFrame:
 
 
 def funnel_table(funnel: pd.DataFrame, field: Field, stage_order: Sequence[str]) -> pd.DataFrame:
-    """One field's dropout funnel (from ``lib.assembly.participation.funnel_by_group``): a row per group, a
+    """One field's dropout funnel (from ``lib.assembly.funnel_by_group``): a row per group, a
     column per stage, and the share of those selected who are still on board (selected minus withdrawn)."""
     sub = funnel[funnel["field"] == field.key]
     if sub.empty:
@@ -469,11 +469,11 @@ def funnel_table(funnel: pd.DataFrame, field: Field, stage_order: Sequence[str])
 
 
 def funnel(db) -> tuple[pd.DataFrame | None, tuple]:
-    """(funnel frame, stage order) from lib.assembly.participation; (None, ()) before anyone is tracked."""
+    """(funnel frame, stage order) from lib.assembly; (None, ()) before anyone is tracked."""
     try:
-        df = participation.funnel_by_group(db)
+        df = assembly.funnel_by_group(db)
     except Exception:  # noqa: BLE001 - participation tables may not exist in an old database
         return None, ()
     if df is None or df.empty or int(df["count"].sum()) == 0:
         return None, ()
-    return df, tuple(participation.FUNNEL_STAGES)
+    return df, tuple(assembly.FUNNEL_STAGES)

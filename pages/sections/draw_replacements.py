@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.assembly.participation import awaiting_replacement
+from lib.assembly import awaiting_replacement
 from lib.draws import explain
 from lib import draws
 from lib.draws.ceremony_steps import earlier_rounds, open_round

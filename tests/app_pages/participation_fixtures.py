@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from lib.recruitment.signups.store import pool_frame
 from tests.draw_fixtures import demo_template
 

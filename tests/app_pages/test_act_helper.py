@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from lib.store.db import DatabaseBusy
 from pages.common import act
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts, visible

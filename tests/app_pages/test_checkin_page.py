@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env, session_today  # noqa: F401
 

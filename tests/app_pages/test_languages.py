@@ -248,7 +248,7 @@ def _story_file(base):
     """The demo a few weeks after the draw ("Skip ahead"), with its first survey published and a second one
     open: made once per test session, copied per test."""
     if "file" not in _made_story:
-        from lib.assembly import participation as part
+        from lib import assembly as part
         from lib.demo.load import load_demo
         from lib.demo.story import fast_forward
         from lib.store.db import open_database

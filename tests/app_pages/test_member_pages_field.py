@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from lib.evaluation import survey as ev
-from lib.assembly import participation as P
+from lib import assembly as P
 from lib.recruitment.signups.store import pool_frame
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.app_pages.test_evaluation_pages import button, charts, database, member_app, tab, with_codes

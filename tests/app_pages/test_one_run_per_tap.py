@@ -139,7 +139,7 @@ def _where(at, wanted) -> tuple | None:
 def test_a_tap_at_the_door_leaves_the_search_box_where_it_was(fast_app_env):
     """The confirmation goes in a place kept for it above the list: the search box (and everything under it)
     keeps its position, so the phone updates those elements instead of building them again."""
-    from lib.assembly import participation as P
+    from lib import assembly as P
 
     at = goto(open_app("volunteer"), CHECKIN)
     d, ids = enrol_demo_panel(10)

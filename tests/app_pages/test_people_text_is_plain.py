@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from lib.plaintext import md
 from tests.app_pages.helpers import assert_ok, goto, open_app
 from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env, session_today  # noqa: F401

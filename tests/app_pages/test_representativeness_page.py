@@ -43,12 +43,12 @@ def test_after_the_draw_the_panel_and_the_chance_curve_are_shown(app_env, tmp_pa
     assert age["Selected"].str.contains(r"\(\d+\)").all()
     # Once the panel is enrolled and someone withdraws, the dropout funnel by group appears.
     from lib import draws
-    from lib.assembly import participation
+    from lib import assembly
     from lib.resources import get_db
 
     rec = draws.revealed_draw(get_db())
-    participation.enrol_panel(get_db(), rec.selected_ids, rec.draw_id, "test")
-    participation.change_status(get_db(), rec.selected_ids[0], "withdrawn", "test", reason="moved away")
+    assembly.enrol_panel(get_db(), rec.selected_ids, rec.draw_id, "test")
+    assembly.change_status(get_db(), rec.selected_ids[0], "withdrawn", "test", reason="moved away")
     at.run()
     assert "Who stays: the dropout funnel by group" in texts(at)
     funnel = [d.value for d in at.dataframe if "Still on board" in d.value][0]

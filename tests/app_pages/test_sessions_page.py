@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.app_pages.participation_fixtures import app_db, demo_file, enrol_demo_panel, fast_app_env  # noqa: F401
 

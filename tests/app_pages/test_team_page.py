@@ -90,7 +90,7 @@ def test_an_organiser_invites_a_volunteer_who_accepts_signs_in_by_name_and_is_re
 def test_the_record_of_who_did_what_carries_the_account_name(app_env):
     from datetime import date, time
 
-    from lib.assembly import participation as P
+    from lib import assembly as P
 
     d = open_database(app_env / "app.duckdb")
     _a, code = accounts.invite(d, "Alex Kim", auth.ORGANISER, "organiser")

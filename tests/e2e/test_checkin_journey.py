@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import StreamlitServer, leave_sign_in_page, wait_for_sign_in_cookie, wait_idle
 

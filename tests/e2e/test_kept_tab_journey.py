@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from tests.e2e.conftest import StreamlitServer, open_page, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e

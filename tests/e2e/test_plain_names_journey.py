@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lib.assembly import participation as P
+from lib import assembly as P
 from tests.e2e.conftest import StreamlitServer, leave_sign_in_page, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
