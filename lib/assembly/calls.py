@@ -4,7 +4,9 @@ risk of dropping out first.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -41,26 +43,28 @@ def last_recorded_session(db: Database, now: datetime | None = None) -> Session 
     return get_session(db, rows[0][0]) if rows else None
 
 
-def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: int = NO_REPLY_HOURS) -> pd.DataFrame:  # noqa: C901 - one rule per reason a member needs a call, read in order
-    """Members to call, with the reasons in plain words: person_id, status, reasons, no_reply,
-    open_support, missed_session. Rules:
+@dataclass
+class _CallFacts:
+    """What the "needs a call" rules read once for all members (see :func:`needs_a_call`)."""
 
-    - **no reply**: contacted at least ``no_reply_hours`` ago, not yet confirmed, and no reply
-      logged since (a contact with outcome "they replied" or "spoke with them");
-    - **support**: a support need not sorted yet;
-    - **missed a session**: at the latest session with attendance recorded they were marked
-      absent or not marked at all (excused does not count), they were on the panel before it
-      started, and nobody has logged a contact with them since it started; and, whatever the clock
-      and whenever they joined, anyone whose latest mark is **absent** (until a contact is logged).
-    Only members still expected to take part are listed (not completed, withdrawn or replaced)."""
-    at = _now(now)
-    members = db.query_df(
-        "SELECT person_id, status, since, enrolled_at FROM members "
-        "WHERE status IN ('selected', 'contacted', 'confirmed', 'active') ORDER BY person_id"
-    )
-    cols = ["person_id", "status", "reasons", "no_reply", "open_support", "missed_session"]
-    if members.empty:
-        return pd.DataFrame(columns=cols)
+    at: datetime
+    cutoff: datetime  # contacted before this and no reply since: "no reply"
+    contacts: pd.DataFrame
+    open_needs: dict[str, list[str]]
+    last: Session | None  # the latest session with attendance recorded
+    marks: dict[str, str]  # the marks at that session
+    last_start: datetime | None
+    sessions: dict[int, Session]
+    latest_absent: dict[str, tuple[int, datetime]]  # person -> (session, marked at) when their latest mark is Absent
+
+    def contacts_since(self, pid: str, since: datetime, replies_only: bool) -> bool:
+        c = self.contacts[self.contacts["person_id"] == pid]
+        if replies_only:
+            c = c[c["outcome"].isin(REPLY_OUTCOMES)]
+        return bool((c["recorded_at"] >= since).any()) if not c.empty else False
+
+
+def _call_facts(db: Database, at: datetime, no_reply_hours: int) -> _CallFacts:
     contacts = db.query_df("SELECT person_id, recorded_at, outcome FROM contact_log")
     support = support_frame(db, open_only=True)
     open_needs: dict[str, list[str]] = {}
@@ -85,47 +89,74 @@ def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: i
         )
         if mark == ABSENT and sid in sessions
     }
-
-    def contacts_since(pid: str, since, replies_only: bool) -> bool:
-        c = contacts[contacts["person_id"] == pid]
-        if replies_only:
-            c = c[c["outcome"].isin(REPLY_OUTCOMES)]
-        return bool((c["recorded_at"] >= since).any()) if not c.empty else False
-
-    out = []
     cutoff = at - timedelta(hours=no_reply_hours)
+    return _CallFacts(at, cutoff, contacts, open_needs, last, marks, last_start, sessions, latest_absent)
+
+
+def _no_reply_reason(facts: _CallFacts, member: Any) -> str | None:
+    """The "no reply" reason: contacted long enough ago, not yet confirmed, and no reply logged since."""
+    since = member.since.to_pydatetime()
+    if not (
+        member.status == CONTACTED and since <= facts.cutoff and not facts.contacts_since(member.person_id, since, True)
+    ):
+        return None
+    hours = int((facts.at - since).total_seconds() // 3600)
+    return (
+        f"No reply since they were contacted {hours // 24} days ago"
+        if hours >= 48
+        else f"No reply since they were contacted {hours} hours ago"
+    )
+
+
+def _missed_reason(facts: _CallFacts, member: Any) -> str | None:
+    """The "missed a session" reason: absent or unmarked at the latest session with attendance (on the panel before it
+    started), else a latest mark of Absent; in both cases only when nobody has logged a contact since."""
+    pid, last = member.person_id, facts.last
+    if last is not None and facts.last_start is not None and member.enrolled_at.to_pydatetime() <= facts.last_start:
+        mark = facts.marks.get(pid)
+        if mark in (None, ABSENT) and not facts.contacts_since(pid, facts.last_start, False):
+            return f"Missed {last.title} ({last.starts_at:%d %b})" + (" (no mark)" if mark is None else "")
+    if pid in facts.latest_absent:
+        sid, marked_at = facts.latest_absent[pid]
+        sess = facts.sessions[sid]
+        start = sess.starts_at.astimezone()
+        if not facts.contacts_since(pid, min(start, marked_at), False):
+            return f"{'Missed' if start <= facts.at else 'Marked absent for'} {sess.title} ({sess.starts_at:%d %b})"
+    return None
+
+
+def needs_a_call(db: Database, now: datetime | None = None, *, no_reply_hours: int = NO_REPLY_HOURS) -> pd.DataFrame:
+    """Members to call, with the reasons in plain words: person_id, status, reasons, no_reply,
+    open_support, missed_session. Rules:
+
+    - **no reply**: contacted at least ``no_reply_hours`` ago, not yet confirmed, and no reply
+      logged since (a contact with outcome "they replied" or "spoke with them");
+    - **support**: a support need not sorted yet;
+    - **missed a session**: at the latest session with attendance recorded they were marked
+      absent or not marked at all (excused does not count), they were on the panel before it
+      started, and nobody has logged a contact with them since it started; and, whatever the clock
+      and whenever they joined, anyone whose latest mark is **absent** (until a contact is logged).
+    Only members still expected to take part are listed (not completed, withdrawn or replaced)."""
+    at = _now(now)
+    members = db.query_df(
+        "SELECT person_id, status, since, enrolled_at FROM members "
+        "WHERE status IN ('selected', 'contacted', 'confirmed', 'active') ORDER BY person_id"
+    )
+    cols = ["person_id", "status", "reasons", "no_reply", "open_support", "missed_session"]
+    if members.empty:
+        return pd.DataFrame(columns=cols)
+    facts = _call_facts(db, at, no_reply_hours)
+    out = []
     for r in members.itertuples():
-        pid = r.person_id
-        since = r.since.to_pydatetime()
-        reasons = []
-        no_reply = r.status == CONTACTED and since <= cutoff and not contacts_since(pid, since, True)
-        if no_reply:
-            hours = int((at - since).total_seconds() // 3600)
-            reasons.append(
-                f"No reply since they were contacted {hours // 24} days ago"
-                if hours >= 48
-                else f"No reply since they were contacted {hours} hours ago"
-            )
-        needs = open_needs.get(pid, [])
-        if needs:
-            reasons.append("Support not sorted yet: " + ", ".join(needs))
-        missed = False
-        if last is not None and r.enrolled_at.to_pydatetime() <= last_start:
-            mark = marks.get(pid)
-            if mark in (None, ABSENT) and not contacts_since(pid, last_start, False):
-                missed = True
-                reasons.append(f"Missed {last.title} ({last.starts_at:%d %b})" + (" (no mark)" if mark is None else ""))
-        if not missed and pid in latest_absent:
-            sid, marked_at = latest_absent[pid]
-            sess = sessions[sid]
-            start = sess.starts_at.astimezone()
-            if not contacts_since(pid, min(start, marked_at), False):
-                missed = True
-                reasons.append(
-                    f"{'Missed' if start <= at else 'Marked absent for'} {sess.title} ({sess.starts_at:%d %b})"
-                )
+        no_reply = _no_reply_reason(facts, r)
+        needs = facts.open_needs.get(r.person_id, [])
+        missed = _missed_reason(facts, r)
+        support = "Support not sorted yet: " + ", ".join(needs) if needs else None
+        reasons = [reason for reason in (no_reply, support, missed) if reason]
         if reasons:
-            out.append([pid, r.status, "; ".join(reasons), no_reply, bool(needs), missed])
+            out.append(
+                [r.person_id, r.status, "; ".join(reasons), no_reply is not None, bool(needs), missed is not None]
+            )
     return pd.DataFrame(out, columns=cols)
 
 

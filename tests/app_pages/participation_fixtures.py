@@ -1,7 +1,7 @@
 """Shared set-up for the participation pages' AppTests (Members, Sessions, Check-in, Support).
 
 The demo has no drawn panel, so the tests enrol demo sign-ups directly with
-``lib.assembly.participation.enrol_panel``. Loading the demo takes a second or two; ``fast_app_env``
+``lib.assembly.enrol_panel``. Loading the demo takes a second or two; ``fast_app_env``
 copies a database file with the demo already loaded into each test's private path instead.
 """
 
