@@ -18,16 +18,18 @@ import string
 _PUNCTUATION = frozenset(string.punctuation)
 # Streamlit's Markdown (remark-gfm) turns bare web addresses into links *after* backslash escapes are
 # resolved, so escaping cannot stop it: an invisible word joiner (U+2060) just before "http://",
-# "https://" or "www." can (the address then does not start after a space or punctuation).
-_WEB_ADDRESS = re.compile(r"(?=https?://|www\.)", re.IGNORECASE)
+# "https://" or "www." can (the address then does not start after a space or punctuation). The same
+# transform turns a bare e-mail address into a "mailto:" link: a joiner just before "@" stops that (the
+# part before "@" must end right there).
+_WEB_ADDRESS = re.compile(r"(?=https?://|www\.|@)", re.IGNORECASE)
 WORD_JOINER = "\u2060"
 
 
 def md(text: object) -> str:
     """``text`` escaped for Markdown: every ASCII punctuation character gets a backslash (CommonMark
     allows escaping any of them), so no link, image, emphasis, heading, list, table, maths, colour
-    or icon syntax survives. Bare web addresses get an invisible word joiner in front, so they are not
-    turned into links either (the text looks the same). Line breaks stay."""
+    or icon syntax survives. Bare web and e-mail addresses get an invisible word joiner (in front, or
+    before the "@"), so they are not turned into links either (the text looks the same). Line breaks stay."""
     if text is None:
         return ""
     out = []

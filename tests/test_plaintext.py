@@ -52,12 +52,16 @@ def _autolinks(markdown: str) -> list[str]:
         before = text[m.start() - 1] if m.start() else ""
         if not before or before.isspace() or unicodedata.category(before)[0] in "PS":
             found.append(m.group(0))
+    # the e-mail rule of the same transform: a mailto: link
+    for m in re.finditer(r"(?:(?<=^)|(?<=[\s!-/:-@\[-`{-~]))([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)", text, re.A):
+        found.append("mailto:" + m.group(0))
     return found
 
 
 def test_bare_web_addresses_in_peoples_text_do_not_become_links():
     texts = ["https://evil.example/login", "Log in at www.evil.example now", "See (http://127.0.0.1:9/x)",
-             "HTTPS://EVIL.EXAMPLE/A", "Is the bus free? http://evil.example/q.png", "two: www.a.example www.b.example"]
+             "HTTPS://EVIL.EXAMPLE/A", "Is the bus free? http://evil.example/q.png", "two: www.a.example www.b.example",
+             "Write to help@evil.example", "(support.desk+x@evil.example)", "a@b.example"]
     for t in texts:
         assert _autolinks(t), f"the check should see a link in {t!r}"          # so the test can fail
         assert _autolinks(md(t)) == [], f"{t!r} would show as a working link"
