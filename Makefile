@@ -30,7 +30,10 @@ FORMATTED := lib/__init__.py lib/store/__init__.py lib/store/demo_marker.py lib/
 	lib/draws/jobs.py lib/draws/chances.py lib/draws/printable.py lib/draws/panel_tables.py lib/draws/sheet_export.py \
 	lib/access/accounts.py lib/demo/load.py lib/reporting/charts.py lib/reporting/representativeness.py lib/evaluation/report.py \
 	lib/assembly/members.py lib/assembly/funnel.py lib/assembly/sessions.py lib/assembly/attendance.py lib/assembly/first_names.py \
-	lib/assembly/support.py lib/assembly/calls.py lib/assembly/stipends.py lib/assembly/withdrawals.py
+	lib/assembly/support.py lib/assembly/calls.py lib/assembly/stipends.py lib/assembly/withdrawals.py \
+	lib/evaluation/vocabulary.py lib/evaluation/access_codes.py lib/evaluation/answers.py lib/evaluation/settings.py \
+	lib/evaluation/event_log.py lib/evaluation/questions.py lib/evaluation/endorsements.py lib/evaluation/surveys.py \
+	lib/evaluation/paper.py lib/evaluation/results.py lib/evaluation/languages.py
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -7,7 +7,7 @@ What it does
 * Prepares a DuckDB file: the demo assembly, a panel of ``--members`` members (lib.assembly),
   a session today, an access code per member, one open after-session survey (5 questions).
 * Baseline, in the same run: the same ``--members`` saves made directly with
-  ``lib.evaluation.survey.submit_answers`` (and the check-ins with ``lib.assembly.mark_attendance``)
+  ``lib.evaluation.submit_answers`` (and the check-ins with ``lib.assembly.mark_attendance``)
   on a copy of that file, no server.
 * Load: a real ``streamlit run`` on 127.0.0.1 and one Chromium (Playwright) with at most
   ``--concurrency`` browser sessions open at once. Each member session signs in with its access
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lib.evaluation import survey as ev  # noqa: E402
+from lib import evaluation as ev  # noqa: E402
 from lib.store.db import open_database  # noqa: E402
 from lib.demo.load import load_demo  # noqa: E402
 from lib.recruitment.signups.store import pool_frame  # noqa: E402

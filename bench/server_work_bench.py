@@ -198,7 +198,7 @@ def open_page(page, name: str) -> None:
 
 def run_version(label: str, tree: Path, db_path: Path, setup: dict, taps: int, browser) -> dict[str, list[dict]]:
     from bench.load_bench import answer_for
-    from lib.evaluation import survey as ev
+    from lib import evaluation as ev
 
     srv = Server(tree, db_path)
     results: dict[str, list[dict]] = {}
@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     from bench.load_bench import prepare
-    from lib.evaluation import survey as ev
+    from lib import evaluation as ev
     from tests.e2e.conftest import CHROMIUM_ARGS, _chromium
 
     tmp = Path(tempfile.mkdtemp(prefix="kl-work-"))

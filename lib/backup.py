@@ -205,7 +205,7 @@ def _assembly_name(cur) -> str:
 
 
 def _survey_key_bytes(db: Database) -> bytes | None:
-    from lib.evaluation import survey as evaluation
+    from lib import evaluation
 
     path = evaluation.survey_key_path(db)
     if path is None or not path.exists():
@@ -645,7 +645,7 @@ def _restore_into(cur, m: Manifest, folder: Path, name: str) -> bool:
 
 
 def _restore_survey_key(db: Database, opened: _Opened, wanted: bool) -> str:
-    from lib.evaluation import survey as evaluation
+    from lib import evaluation
 
     key = opened.files.get(SURVEY_KEY_NAME)
     if key is None:

@@ -11,7 +11,7 @@ the files, keywords ``_``, ``N_`` and ``ngettext``), then translate the new entr
 ``tests/test_i18n.py`` fails while any string in the code has no translation.
 
 Text people typed (names, questions, notes) is never translated here: members' questions have their
-own translations, stored per wording (lib.evaluation.survey.set_translation, migration 012).
+own translations, stored per wording (lib.evaluation.languages.set_translation, migration 012).
 """
 
 from __future__ import annotations

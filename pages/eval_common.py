@@ -11,7 +11,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.plaintext import md
 from pages.language import _, translator
 

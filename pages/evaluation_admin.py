@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.plaintext import md
 from pages.common import act, db, require, run_page, show_flashes
 from pages.eval_common import actor, status_words, when

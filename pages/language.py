@@ -4,7 +4,7 @@ Where the choice is remembered:
 * in the session (``st.session_state["lang"]``), for every page of this visit;
 * in the address, ``?lang=es``, put back on every run, so a reload, a bookmark or a shared link keeps it
   (Streamlit drops query parameters when moving between pages);
-* for a signed-in member, with their member token (lib.evaluation.survey.set_member_language), so their phone
+* for a signed-in member, with their member token (lib.evaluation.set_member_language), so their phone
   and a library computer open in their language. Only the language is kept; answers never carry it.
 
 Pages call ``_("English text")`` and ``ngettext(singular, plural, n)``; the words come from
@@ -23,7 +23,7 @@ _FROM = "_lang_from"   # where this session's language came from: default, link,
 
 
 def _member_session():
-    from lib.evaluation.survey import MemberSession
+    from lib.evaluation import MemberSession
 
     session = st.session_state.get("member_session")
     return session if isinstance(session, MemberSession) else None
@@ -49,7 +49,7 @@ def current_language() -> str:
     else:
         lang, source = lang if lang in i18n.LANGUAGES else i18n.DEFAULT, "default"
         if member is not None:
-            from lib.evaluation.survey import member_language
+            from lib.evaluation import member_language
             from pages.common import db
 
             lang, source = member_language(db(), member) or lang, "member"
@@ -72,7 +72,7 @@ def translator() -> i18n.Translator:
 
 
 def _remember(member, lang: str) -> None:
-    from lib.evaluation.survey import set_member_language
+    from lib.evaluation import set_member_language
     from pages.common import db
 
     set_member_language(db(), member, lang)
@@ -140,7 +140,7 @@ _TABLE_WORDS = [i18n.N_("Step"), i18n.N_("When (UTC)"), i18n.N_("What happened")
                 i18n.N_("Community (target)"), i18n.N_("Signed up"), i18n.N_("Ready for the draw"),
                 i18n.N_("Selected"), i18n.N_("Confirmed"), i18n.N_("Completed"),
                 i18n.N_("fewer than 5"), i18n.N_("not shown"),
-                # the survey results' table (lib.evaluation.survey.results_table)
+                # the survey results' table (lib.evaluation.results_table)
                 i18n.N_("No."), i18n.N_("Question"), i18n.N_("Part of the process"), i18n.N_("Answers"),
                 i18n.N_("Gave a view"), i18n.N_("Members' question")]
 _CELL_WORDS = {"fewer than 5", "not shown", "Members' question", "Integrity of the process design",
@@ -168,7 +168,7 @@ def table_in_language(frame):
     return out.map(lambda v: i18n.gettext(lang, v) if isinstance(v, str) and v in _CELL_WORDS else v)
 
 
-# Refusals written in lib (lib.evaluation.survey) that members can meet on their pages: pages.common.act
+# Refusals written in lib (lib.evaluation) that members can meet on their pages: pages.common.act
 # shows them through lib.i18n.said, which finds them here with their {placeholders} filled in.
 _MEMBER_REFUSALS = [
     i18n.N_("Please write {what}: it is empty."),
@@ -190,7 +190,7 @@ _MEMBER_REFUSALS = [
 ]
 
 
-# The names a survey gets when the organisers leave its name empty (lib.evaluation.survey.WAVE_KINDS): the app's
+# The names a survey gets when the organisers leave its name empty (lib.evaluation.WAVE_KINDS): the app's
 # words, so shown in the reader's language; a name an organiser typed is theirs and stays as written.
 _SURVEY_NAMES = {i18n.N_("Baseline (at the start)"), i18n.N_("After a session (short)"), i18n.N_("End of the process"),
                  i18n.N_("Follow-up after 3 months"), i18n.N_("Follow-up after 12 months")}

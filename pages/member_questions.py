@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.plaintext import md
 from pages.common import act, db, run_page, show_flashes
 from pages.eval_common import member_session, question_status, when
@@ -18,7 +18,7 @@ def in_language(question_id: str, wording: str) -> str:
 
 
 def rule_words(share: float, base: ev.Base, limit: int) -> str:
-    """The adoption rule in plain words, with this round's numbers (lib.evaluation.survey.needed_endorsements)."""
+    """The adoption rule in plain words, with this round's numbers (lib.evaluation.needed_endorsements)."""
     needed = ev.needed_endorsements(share, base.count)
     if base.source == "members who attended the last session":
         of = ngettext("{count} member who attended the last session", "{count} members who attended the last "

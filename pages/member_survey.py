@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.plaintext import md
 from lib.errors import UserError
 from pages.common import db, flash, run_page, show_errors, show_flashes

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.access.auth import ORGANISER
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.plaintext import md
 from pages.common import act, db, require, run_page, show_flashes
 from pages.eval_common import actor, question_status

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from lib.access.auth import MEMBER, ORGANISER, PUBLIC
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.evaluation.report import likert_chart, report_html
 from lib.plaintext import md
 from lib.privacy import SMALL_GROUP, safe_csv_bytes

@@ -10,7 +10,7 @@ import streamlit as st
 
 from lib.access import accounts, auth
 from lib.errors import UserError
-from lib.evaluation.survey import member_sign_in
+from lib.evaluation import member_sign_in
 from lib.i18n import N_
 from lib.plaintext import md
 from pages import staff_session

@@ -114,7 +114,7 @@ def establish_member(session) -> None:
 
 
 def _member_from(claims):
-    from lib.evaluation.survey import member_session_for
+    from lib.evaluation import member_session_for
 
     if claims is None or claims.subject != MEMBER_SUBJECT or accounts.token_ended(db(), claims.token_id):
         return None

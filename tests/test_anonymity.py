@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.recruitment.signups.store import pool_frame
 
 # Eight members with answers different enough to be recognised if rows could be linked.

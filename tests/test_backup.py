@@ -29,7 +29,7 @@ PASS = "correct horse battery staple"
 def drawn_template(tmp_path_factory):
     """The demo assembly after a real draw, sessions, support, stipends and a closed survey: rows in almost
     every table (built once, copied per test)."""
-    from lib.evaluation import survey as evaluation
+    from lib import evaluation
     from lib.demo.story import fast_forward
     from tests.draw_fixtures import small_demo_template
 
@@ -252,7 +252,7 @@ def test_a_backup_from_an_older_version_is_restored_and_brought_up_to_date(tmp_p
 
 # --- what lives beside the database ----------------------------------------------------------------
 def test_the_survey_key_is_left_out_unless_asked_for_and_then_only_locked(source, tmp_path):
-    from lib.evaluation import survey as ev
+    from lib import evaluation as ev
 
     wave = ev.open_wave(source, "pulse")
     assert backup.open_surveys(source) == 1

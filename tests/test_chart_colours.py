@@ -115,7 +115,7 @@ def demo_after_draw(tmp_path_factory):
 
 def demo_charts(db) -> dict[str, dict]:
     """Every chart the app draws, from the demo after the draw, as Vega-Lite specs."""
-    from lib.evaluation import survey as ev
+    from lib import evaluation as ev
     from lib.reporting.transparency import gather
 
     data = gather(db)

@@ -9,7 +9,7 @@ from lib.errors import UserError
 
 def test_skip_ahead_draws_the_panel_and_fills_the_later_stages(demo_db):
     from lib import draws
-    from lib.evaluation import survey as evaluation
+    from lib import evaluation
     from lib import assembly as part
     from lib.demo.story import DEMO_PUBLIC_NUMBER, fast_forward, story_told
 

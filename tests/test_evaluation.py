@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.assembly.access_cards import cards_html, sign_in_link
 from lib.errors import UserError
 

@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib import assembly as P
 from lib.evaluation.report import report_html
 from lib.privacy import SMALL_GROUP

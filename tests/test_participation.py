@@ -688,7 +688,7 @@ def test_member_names_are_the_full_names_of_everyone_ever_on_the_panel(demo_db, 
 
 
 def test_a_pulse_survey_left_unnamed_is_named_after_the_last_session_with_attendance(demo_db, panel):
-    from lib.evaluation import survey as ev
+    from lib import evaluation as ev
 
     assert ev.last_session_title(demo_db) is None                 # nothing recorded yet
     start = datetime(2026, 3, 7, 10)

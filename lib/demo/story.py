@@ -132,7 +132,7 @@ def _hold_sessions(db: Database, panel: list[str], withdrawn: str | None, now: d
 
 def _baseline_survey(db: Database, panel: list[str], withdrawn: str | None, now: datetime) -> dict:
     """Evaluation: access cards for everyone on the panel (returned), a baseline survey answered by most."""
-    from lib.evaluation import survey as evaluation
+    from lib import evaluation
 
     codes = evaluation.issue_codes(db, [p for p in panel if p != withdrawn], ACTOR)
     wave = evaluation.open_wave(db, "baseline", "Baseline survey", ACTOR, now=now - timedelta(days=14))

@@ -14,8 +14,9 @@ import textwrap
 import altair as alt
 import pandas as pd
 
-from lib.evaluation.survey import ANSWERS, SCALE, SMALL_GROUP, STAGES
+from lib.evaluation.vocabulary import ANSWERS, SCALE, STAGES
 from lib.i18n import N_, Translator
+from lib.privacy import SMALL_GROUP
 
 MEMBERS_QUESTION = N_("Members' question")
 

@@ -9,7 +9,7 @@ from lib import draws
 from lib.assembly import public_url
 from lib.assembly.receipts import receipts_csv, why_no_receipts
 from lib.i18n import LANGUAGES
-from lib.evaluation.survey import eval_settings
+from lib.evaluation import eval_settings
 from pages.common import db
 
 LABEL = "Download the receipts for everyone in the pool (CSV, personal data)"

@@ -7,7 +7,7 @@ import streamlit as st
 
 from lib.assembly import public_url
 from lib.assembly.access_cards import cards_html
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.plaintext import md
 from lib.store.settings import get_setting
 from pages.common import act, db

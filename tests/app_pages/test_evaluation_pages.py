@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.plaintext import md
 from lib.recruitment.signups.store import pool_frame
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts

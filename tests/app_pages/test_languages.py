@@ -7,7 +7,7 @@ import shutil as _shutil
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.i18n import gettext
 from lib.recruitment.signups.store import pool_frame
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts, visible

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
+from lib.evaluation.answers import _state
 from lib import assembly as P
 from lib.recruitment.signups.store import pool_frame
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
@@ -44,7 +45,7 @@ def test_sending_after_one_of_the_questions_asks_first_and_keeps_the_answers(app
     assert_ok(at)
     assert "are received" in texts(at) and "You have answered this survey" in texts(at)
     assert ev.waiting_count(d, w.wave_id) == 1
-    [sent] = ev._state(d).waiting[("wave", w.wave_id)]       # waiting in memory for a batch (read only)
+    [sent] = _state(d).waiting[("wave", w.wave_id)]       # waiting in memory for a batch (read only)
     assert len(sent.items) == 3
 
 

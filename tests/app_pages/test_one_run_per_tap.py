@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 import streamlit
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
+from lib.evaluation.answers import _state
 from tests.app_pages.helpers import assert_ok, goto, open_app, texts
 from tests.app_pages.participation_fixtures import demo_file, enrol_demo_panel, fast_app_env, session_today  # noqa: F401
 from tests.app_pages.test_evaluation_pages import button, member_app, with_codes
@@ -73,7 +74,7 @@ def test_asking_send_anyway_and_going_back_take_one_run_each_and_keep_the_answer
     assert_ok(at)
     assert reruns == []
     assert "are received" in texts(at) and "You left" in texts(at)
-    [sent] = ev._state(d).waiting[("wave", w.wave_id)]
+    [sent] = _state(d).waiting[("wave", w.wave_id)]
     assert len(sent.items) == 2
 
 

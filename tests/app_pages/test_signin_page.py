@@ -154,7 +154,7 @@ def test_demo_sessions_end_when_real_sign_ups_come_in(app_env):
 def test_guessing_members_access_codes_is_throttled_even_in_new_sessions(app_env):
     """Ten wrong access codes, each from a new browser session: the next try is refused without a look
     at the code, even a right one."""
-    from lib.evaluation import survey as ev
+    from lib import evaluation as ev
     from lib.resources import get_db
     from lib.recruitment.signups.store import pool_frame
 

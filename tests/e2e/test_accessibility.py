@@ -38,7 +38,7 @@ def app_pages() -> list[tuple[str, str, set[str]]]:
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory):
     """The demo after "Skip ahead", and an access code for one member of the panel."""
-    from lib.evaluation import survey as ev
+    from lib import evaluation as ev
     from lib import assembly as part
     from lib.store.db import open_database
     from lib.demo.load import load_demo

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.store.db import open_database
 from lib.demo.load import load_demo
 from lib.recruitment.signups.store import pool_frame

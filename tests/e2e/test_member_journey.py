@@ -4,7 +4,7 @@ real `streamlit run`.
 
 The database is a real DuckDB file that only one process may open, so what a browser would do
 slowly (make access cards for the test, and five other members' answers so the result passes
-the small-group rule) is done with lib.evaluation.survey while the server is stopped.
+the small-group rule) is done with lib.evaluation while the server is stopped.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.store.db import open_database
 from lib.demo.load import load_demo
 from lib.recruitment.signups.store import pool_frame

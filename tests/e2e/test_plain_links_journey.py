@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.demo.load import load_demo
-from lib.evaluation import survey as ev
+from lib import evaluation as ev
 from lib.recruitment.signups.store import pool_frame
 from lib.store.db import open_database
 from tests.e2e.conftest import open_page, wait_idle
