@@ -174,3 +174,21 @@ def test_anyone_checks_the_bundle_against_the_public_record_with_the_standard_li
     assert run.returncode == 1 and "FAIL" in run.stdout and "Traceback" not in run.stderr
     # the bundle of the withdrawn lottery A never exists: A was never revealed
     assert draws.draw_bundle(small_db, a.draw_id) is None
+
+
+def test_a_reason_that_says_nothing_is_refused_and_nothing_is_published(small_db):
+    """Found on the landed code: a withdrawal's public reason could be a single letter ("x"), which
+    tells the public nothing. A reason needs at least a few words; the refusal changes nothing."""
+    draws.freeze_targets(small_db, actor="alex")
+    a = _compute(small_db)
+    draws.commit_draw(small_db, a.draw_id, actor="alex")
+    _flip_households(small_db)
+    b = _compute(small_db, note="")
+    before = draws.public_record(small_db)
+    for says_nothing in ["x", "again", "  ok ok  ", "......!!!!"]:
+        with pytest.raises(draws.DrawError, match="too short"):
+            draws.commit_draw(small_db, b.draw_id, actor="alex", reason=says_nothing)
+    assert draws.public_record(small_db) == before
+    assert draws.get_draw(small_db, a.draw_id).status == "committed"
+    draws.commit_draw(small_db, b.draw_id, actor="alex", reason="we forgot the household rule")
+    assert draws.get_draw(small_db, a.draw_id).status == "withdrawn"

@@ -102,6 +102,15 @@ def rerun_notice(db: Database, rec: DrawRecord) -> str | None:
         return _earlier_in_slot(cur, rec)
 
 
+MIN_REASON_LETTERS = 10
+
+
+def reason_says_something(reason: str) -> bool:
+    """A public reason for running a draw again must say something: at least ``MIN_REASON_LETTERS``
+    letters or digits ("x" or "again" tells the public nothing)."""
+    return sum(ch.isalnum() for ch in reason) >= MIN_REASON_LETTERS
+
+
 def commit_draw(db: Database, draw_id: int, *, actor: str | None, reason: str | None = None) -> DrawRecord:
     """Step 3: publish the commitment. Committing twice returns the same record.
 
@@ -133,6 +142,12 @@ def commit_draw(db: Database, draw_id: int, *, actor: str | None, reason: str | 
         if again and not why:
             raise DrawError(
                 f"Say why the draw is run again: {again}. Your reason is published on the Transparency page."
+            )
+        if again and not reason_says_something(why):
+            raise DrawError(
+                f"Your reason is too short to tell anyone why the draw is run again ({again}). Please explain in a few words, "
+                f"at least {MIN_REASON_LETTERS} letters, for example “we forgot the one-per-household rule”. "
+                "Your reason is published on the Transparency page."
             )
         live = cur.execute(
             f"SELECT draw_id, commitment FROM draws WHERE {where} AND status = 'committed' AND draw_id <> ?",

@@ -152,7 +152,7 @@ def test_the_app_reveals_the_same_panel_for_any_spelling_and_refuses_the_digits_
     assert first.public_number == "172305413809"
     assert first.panel_index == draws.frozen_lottery(small_db, a.draw_id).draw("172305413809").index
     b = _compute(small_db)
-    draws.commit_draw(small_db, b.draw_id, actor="alex", reason="run again")
+    draws.commit_draw(small_db, b.draw_id, actor="alex", reason="run again to test the number rule")
     for spelling in ("172305413809", "17-23-05-41-38-09"):
         with pytest.raises(draws.DrawError, match="already used"):
             draws.reveal_draw(small_db, b.draw_id, spelling, actor="sam")
