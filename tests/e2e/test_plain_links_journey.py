@@ -49,7 +49,7 @@ def tracker():
 def test_a_members_question_with_web_addresses_shows_them_as_text_not_links(tmp_path, tracker, page):
     site, hits = tracker
     wording = (f"Is the bus free? Log in at {site}/login or www.evil.example, ![x]({site}/q.png) "
-               f"<img src='{site}/h.png'>")
+               f"<img src='{site}/h.png'> or write to help@evil.example")
     path = tmp_path / "app.duckdb"
     db = open_database(path)
     load_demo(db)
@@ -69,6 +69,8 @@ def test_a_members_question_with_web_addresses_shows_them_as_text_not_links(tmp_
         links = page.locator(f"a[href*='127.0.0.1:{site.rsplit(':', 1)[1]}'], a[href*='evil.example']")
         assert links.count() == 0, [a.evaluate("e => e.outerHTML") for a in links.all()]
         assert page.locator(f"img[src^='{site}']").count() == 0
+        assert "write to help@evil.example" in shown.replace("\u2060", "")       # an e-mail address, as typed,
+        assert page.locator("a[href^='mailto:']").count() == 0                    # and not a mailto: link
         assert hits == []
     finally:
         srv.stop()
