@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import IO, Callable
 
 from lib.sortition.leximin import Control, Distribution, LeximinError, leximin
 from lib.sortition.audit.model import Instance
@@ -44,13 +44,13 @@ _ROOT = Path(__file__).resolve().parents[2]
 _HEADER = struct.Struct(">I")
 
 
-def _send(stream: BinaryIO, obj) -> None:
+def _send(stream: IO[bytes], obj: object) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(_HEADER.pack(len(data)) + data)
     stream.flush()
 
 
-def _recv(stream: BinaryIO):
+def _recv(stream: IO[bytes]):
     head = stream.read(_HEADER.size)
     if len(head) < _HEADER.size:
         raise EOFError
@@ -61,16 +61,27 @@ def _recv(stream: BinaryIO):
     return pickle.loads(data)
 
 
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    """One of the worker's pipes: ``_start`` opens both (``stdin=PIPE, stdout=PIPE``), so it is never None."""
+    assert stream is not None
+    return stream
+
+
 # --- the worker's side ------------------------------------------------------------------------
+
 
 def _serve() -> None:  # noqa: C901 - the worker's message loop: one branch per request kind
     """``python -m lib.sortition.worker``: one computation, asked for on standard input."""
-    out = os.fdopen(os.dup(1), "wb")          # the protocol's channel ...
-    os.dup2(2, 1)                              # ... and anything printed goes to standard error
+    out = os.fdopen(os.dup(1), "wb")  # the protocol's channel ...
+    os.dup2(2, 1)  # ... and anything printed goes to standard error
     inp = sys.stdin.buffer
     request = _recv(inp)
-    instance, time_limit, settle, stall_after = (request["instance"], request["time_limit"], request["settle"],
-                                                 request.get("test_stall_after"))
+    instance, time_limit, settle, stall_after = (
+        request["instance"],
+        request["time_limit"],
+        request["settle"],
+        request.get("test_stall_after"),
+    )
     objective = request.get("objective", "leximin")
     stop = threading.Event()
     settle_box = [settle]
@@ -81,7 +92,7 @@ def _serve() -> None:  # noqa: C901 - the worker's message loop: one branch per 
             try:
                 msg = _recv(inp)
             except (EOFError, OSError, pickle.UnpicklingError):
-                stop.set()                     # the caller is gone: finish quickly
+                stop.set()  # the caller is gone: finish quickly
                 return
             if msg[0] == "stop":
                 stop.set()
@@ -95,7 +106,7 @@ def _serve() -> None:  # noqa: C901 - the worker's message loop: one branch per 
             _send(out, obj)
 
     snapshots = [0]
-    if stall_after is not None:               # tests only: a solver that never returns
+    if stall_after is not None:  # tests only: a solver that never returns
         from lib.sortition import leximin as lx
 
         plain_run = lx._run
@@ -114,12 +125,12 @@ def _serve() -> None:  # noqa: C901 - the worker's message loop: one branch per 
 
     control = Control(should_stop=stop.is_set, settle_after=lambda: settle_box[0], on_snapshot=on_snapshot)
     try:
+        solve: Callable[..., Distribution]  # leximin, or goldilocks (whose result is a Distribution too)
         if objective == "goldilocks":
             from lib.sortition.goldilocks import goldilocks as solve
         else:
             solve = leximin
-        dist = solve(instance, time_limit=time_limit, progress=lambda m, f: send(("progress", m, f)),
-                     control=control)
+        dist = solve(instance, time_limit=time_limit, progress=lambda m, f: send(("progress", m, f)), control=control)
         send(("done", dist))
     except BaseException as e:  # noqa: BLE001 - everything goes back to the caller
         try:
@@ -131,19 +142,20 @@ def _serve() -> None:  # noqa: C901 - the worker's message loop: one branch per 
 
 # --- the caller's side ------------------------------------------------------------------------
 
+
 class WorkerControl:
     """Handles for a computation running in a worker: stop it, or change its settle time."""
 
-    def __init__(self, proc: subprocess.Popen) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self._proc = proc
         self._lock = threading.Lock()
 
     def _tell(self, msg) -> None:
         with self._lock:
             try:
-                _send(self._proc.stdin, msg)  # type: ignore[arg-type]
+                _send(_pipe(self._proc.stdin), msg)
             except (BrokenPipeError, OSError, ValueError):
-                pass                           # the worker has ended
+                pass  # the worker has ended
 
     def stop(self) -> None:
         self._tell(("stop",))
@@ -152,12 +164,18 @@ class WorkerControl:
         self._tell(("settle", seconds))
 
 
-def _start(request: dict) -> subprocess.Popen:
+def _start(request: dict) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.Popen([sys.executable, "-m", "lib.sortition.worker"], cwd=str(_ROOT), env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None)
-    _send(proc.stdin, request)  # type: ignore[arg-type]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lib.sortition.worker"],
+        cwd=str(_ROOT),
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=None,
+    )
+    _send(_pipe(proc.stdin), request)
     return proc
 
 
@@ -175,12 +193,18 @@ def lottery_in_worker(instance: Instance, *, objective: str = "leximin", **kw) -
     return leximin_in_worker(instance, _objective=objective, **kw)
 
 
-def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,  # noqa: C901 - the deadline, stop and snapshot handling of one worker, in one place
-                      progress: Callable[[str, float], None] | None = None,
-                      settle_after: float | None = None, grace: float = GRACE_SECONDS,
-                      on_start: Callable[[WorkerControl], None] | None = None,
-                      should_stop: Callable[[], bool] | None = None,
-                      _test_stall_after: int | None = None, _objective: str = "leximin") -> Distribution:
+def leximin_in_worker(  # noqa: C901 - the deadline, stop and snapshot handling of one worker, in one place
+    instance: Instance,
+    *,
+    time_limit: float | None = None,
+    progress: Callable[[str, float], None] | None = None,
+    settle_after: float | None = None,
+    grace: float = GRACE_SECONDS,
+    on_start: Callable[[WorkerControl], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    _test_stall_after: int | None = None,
+    _objective: str = "leximin",
+) -> Distribution:
     """``leximin`` in a worker process that is killed ``grace`` seconds after ``time_limit``.
 
     ``on_start(control)`` receives the handles to stop the computation or change its settle time
@@ -189,15 +213,22 @@ def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,  #
     lottery, or the best one found when it was stopped, timed out or killed (``complete=False``).
     """
     t0 = time.monotonic()
-    proc = _start({"instance": instance, "time_limit": time_limit, "settle": settle_after,
-                   "test_stall_after": _test_stall_after, "objective": _objective})
+    proc = _start(
+        {
+            "instance": instance,
+            "time_limit": time_limit,
+            "settle": settle_after,
+            "test_stall_after": _test_stall_after,
+            "objective": _objective,
+        }
+    )
     control = WorkerControl(proc)
     inbox: queue.Queue = queue.Queue()
 
     def reader() -> None:
         try:
             while True:
-                inbox.put(_recv(proc.stdout))  # type: ignore[arg-type]
+                inbox.put(_recv(_pipe(proc.stdout)))
         except (EOFError, OSError, pickle.UnpicklingError, ValueError):
             inbox.put(("eof",))
 
@@ -216,7 +247,7 @@ def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,  #
             if hard is not None and now > hard:
                 break
             if stopped_at is not None and best is not None and now > stopped_at + grace:
-                break          # asked to stop, and busy in a long step: keep the lottery found so far
+                break  # asked to stop, and busy in a long step: keep the lottery found so far
             try:
                 msg = inbox.get(timeout=0.1)
             except queue.Empty:
@@ -233,8 +264,10 @@ def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,  #
             elif msg[0] == "eof":
                 if best is not None:
                     break
-                raise LeximinError("The computation stopped unexpectedly (its process ended without an answer). "
-                                   "Try again; if it happens again, tell whoever runs the app.")
+                raise LeximinError(
+                    "The computation stopped unexpectedly (its process ended without an answer). "
+                    "Try again; if it happens again, tell whoever runs the app."
+                )
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -242,15 +275,17 @@ def leximin_in_worker(instance: Instance, *, time_limit: float | None = None,  #
             proc.wait(5)
         except subprocess.TimeoutExpired:
             pass
-        for stream in (proc.stdin, proc.stdout):
+        for stream in (_pipe(proc.stdin), _pipe(proc.stdout)):
             try:
-                stream.close()  # type: ignore[union-attr]
+                stream.close()
             except OSError:
                 pass
     # the hard deadline passed (the solver did not return), or the worker died after a snapshot
     if best is None:
-        raise LeximinError(f"The computation did not answer within its time limit of {time_limit:g} s and was "
-                           "stopped before it had found a lottery. Allow more time, or try again.")
+        raise LeximinError(
+            f"The computation did not answer within its time limit of {time_limit:g} s and was "
+            "stopped before it had found a lottery. Allow more time, or try again."
+        )
     best.complete = False
     best.seconds = time.monotonic() - t0
     return best
