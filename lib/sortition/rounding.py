@@ -55,20 +55,20 @@ from lib.sortition.leximin import Distribution
 from lib.sortition.audit.model import Instance, InputError, Panel
 from lib.sortition.typespace import INF, new_highs
 
-ROUNDING_SECONDS = 2.0   # the MIP's time cap: past it, improvements are a fraction of a panel in M
+ROUNDING_SECONDS = 2.0  # the MIP's time cap: past it, improvements are a fraction of a panel in M
 ROUNDING_ABS_GAP = 0.05  # stop once the largest deviation is proven within 0.05 panel appearances
 
 
 @dataclass
 class UniformLottery:
-    panels: list[Panel]                 # exactly M panels (sorted id tuples), in sorted order
-    probabilities: dict[str, float]     # panels containing the person / M
-    rounding_loss: float                # max over people of |exact - rounded|
+    panels: list[Panel]  # exactly M panels (sorted id tuples), in sorted order
+    probabilities: dict[str, float]  # panels containing the person / M
+    rounding_loss: float  # max over people of |exact - rounded|
     min_probability: float
     M: int = 0
     multiplicities: list[int] = field(default_factory=list)  # per composition of the distribution
-    loss_lower_bound: float = 0.0       # no M-uniform lottery can have a smaller loss
-    optimal: bool = False               # the MIP proved the multiplicities optimal among floor/ceil choices
+    loss_lower_bound: float = 0.0  # no M-uniform lottery can have a smaller loss
+    optimal: bool = False  # the MIP proved the multiplicities optimal among floor/ceil choices
 
 
 def _type_losses(A: np.ndarray, n: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -77,8 +77,9 @@ def _type_losses(A: np.ndarray, n: np.ndarray, target: np.ndarray) -> np.ndarray
     return np.maximum(np.abs(target - q), np.where(r > 0, np.abs(q + 1 - target), 0.0))
 
 
-def _multiplicities(C: np.ndarray, w: np.ndarray, n: np.ndarray, target: np.ndarray, M: int,
-                    time_limit: float) -> tuple[np.ndarray, bool]:
+def _multiplicities(
+    C: np.ndarray, w: np.ndarray, n: np.ndarray, target: np.ndarray, M: int, time_limit: float
+) -> tuple[np.ndarray, bool]:
     J, T = C.shape
     x = M * w
     base = np.floor(x + 1e-12).astype(np.int64)
@@ -102,20 +103,23 @@ def _multiplicities(C: np.ndarray, w: np.ndarray, n: np.ndarray, target: np.ndar
     h.setOptionValue("mip_rel_gap", 1e-6)
     h.setOptionValue("mip_abs_gap", ROUNDING_ABS_GAP)
     base_A = base @ C
-    Tq = np.flatnonzero(n > 1)           # types whose members can differ
-    ncol = nc + T + 2 * len(Tq) + 1      # u, q (all types), r and d (types with n>1), L
+    Tq = np.flatnonzero(n > 1)  # types whose members can differ
+    ncol = nc + T + 2 * len(Tq) + 1  # u, q (all types), r and d (types with n>1), L
     L = ncol - 1
     lb = np.zeros(ncol)
-    ub = np.concatenate([np.ones(nc), np.full(T, float(M)), (n[Tq] - 1).astype(np.float64),
-                         np.ones(len(Tq)), [INF]])
+    ub = np.concatenate([np.ones(nc), np.full(T, float(M)), (n[Tq] - 1).astype(np.float64), np.ones(len(Tq)), [INF]])
     h.addVars(ncol, lb, ub)
     integ = np.ones(ncol, dtype=np.uint8)
     integ[L] = 0
     h.changeColsIntegrality(ncol, np.arange(ncol, dtype=np.int32), integ)
     h.changeColsCost(1, np.array([L], dtype=np.int32), np.array([1.0]))
-    rows_lo, rows_hi, starts, idx, val = [], [], [], [], []
+    rows_lo: list[float] = []
+    rows_hi: list[float] = []
+    starts: list[int] = []
+    idx: list[int] = []
+    val: list[float] = []
 
-    def row(lo, hi, cols, vals):
+    def row(lo: float, hi: float, cols: list[int], vals: list[float]) -> None:
         rows_lo.append(lo)
         rows_hi.append(hi)
         starts.append(len(idx))
@@ -145,16 +149,29 @@ def _multiplicities(C: np.ndarray, w: np.ndarray, n: np.ndarray, target: np.ndar
             row(-INF, 0.0, [nc + T + rpos[t], nc + T + len(Tq) + rpos[t]], [1.0, -float(n[t] - 1)])
         else:
             row(-float(target[t]), INF, [L, nc + t], [1.0, -1.0])
-    h.addRows(len(rows_lo), np.array(rows_lo), np.array(rows_hi), len(idx),
-              np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32), np.array(val, dtype=np.float64))
+    h.addRows(
+        len(rows_lo),
+        np.array(rows_lo),
+        np.array(rows_hi),
+        len(idx),
+        np.array(starts, dtype=np.int32),
+        np.array(idx, dtype=np.int32),
+        np.array(val, dtype=np.float64),
+    )
     # starting solution from the largest remainders
     u0 = (start[cand] - base[cand]).astype(np.float64)
     A0 = start @ C
     q0 = A0 // n
     r0 = A0 - q0 * n
-    sol = np.concatenate([u0, q0.astype(np.float64), r0[Tq].astype(np.float64),
-                          (r0[Tq] > 0).astype(np.float64),
-                          [float(_type_losses(A0, n, target).max())]])
+    sol = np.concatenate(
+        [
+            u0,
+            q0.astype(np.float64),
+            r0[Tq].astype(np.float64),
+            (r0[Tq] > 0).astype(np.float64),
+            [float(_type_losses(A0, n, target).max())],
+        ]
+    )
     h.setSolution(ncol, np.arange(ncol, dtype=np.int32), sol)
     h.run()
     info = h.getInfo()
@@ -168,8 +185,16 @@ def _multiplicities(C: np.ndarray, w: np.ndarray, n: np.ndarray, target: np.ndar
     return m, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
-def _repair(rows: np.ndarray, n: np.ndarray, target: np.ndarray, Aq: np.ndarray, qmin: np.ndarray,
-            qmax: np.ndarray, households: list[list[int]], seconds: float) -> np.ndarray:
+def _repair(
+    rows: np.ndarray,
+    n: np.ndarray,
+    target: np.ndarray,
+    Aq: np.ndarray,
+    qmin: np.ndarray,
+    qmax: np.ndarray,
+    households: list[list[int]],
+    seconds: float,
+) -> np.ndarray:
     """One-seat exchanges between the M listed compositions (``rows``, M x T) that shrink the largest
     gap between a type's appearances per member and its expected ones (``target``): the type furthest
     from its target, below or above, receives or gives up a seat in some panel, from or to a type
@@ -188,7 +213,7 @@ def _repair(rows: np.ndarray, n: np.ndarray, target: np.ndarray, Aq: np.ndarray,
     M, T = rows.shape
     A = rows.sum(axis=0).astype(np.float64)
     nf = n.astype(np.float64)
-    Q = rows @ Aq.T                                     # quota counts per panel (M x nq)
+    Q = rows @ Aq.T  # quota counts per panel (M x nq)
     exact = qmin == qmax
     house_of = np.full(T, -1)
     for g, types in enumerate(households):
@@ -223,29 +248,30 @@ def _repair(rows: np.ndarray, n: np.ndarray, target: np.ndarray, Aq: np.ndarray,
         return False
 
     while time.thread_time() < deadline:
-        dev = A / nf - target                           # appearances per member above (+) or below (-) target
+        dev = A / nf - target  # appearances per member above (+) or below (-) target
         gap = np.where(stuck, -np.inf, np.abs(dev))
         x = int(np.argmax(gap))
         if not np.isfinite(gap[x]) or gap[x] <= 1.0 + 1e-9:
-            break                                       # everybody within one appearance of their chance
+            break  # everybody within one appearance of their chance
         worst = gap[x]
         # partners must agree with x on every quota that fixes an exact number of seats
         same = (Aq[exact] == Aq[exact, x][:, None]).all(axis=0) if exact.any() else np.ones(T, dtype=bool)
-        if dev[x] < 0:      # x is below: it receives a seat from a type that stays closer than worst
+        if dev[x] < 0:  # x is below: it receives a seat from a type that stays closer than worst
             partners = np.flatnonzero(same & (A > 0) & (np.abs(dev - 1 / nf) < worst - 1e-9))
-            partners = partners[np.argsort(-dev[partners])][:256]        # the furthest above first
+            partners = partners[np.argsort(-dev[partners])][:256]  # the furthest above first
             done = move(-1, x, partners)
-        else:               # x is above: it gives a seat to a type that stays closer than worst
+        else:  # x is above: it gives a seat to a type that stays closer than worst
             partners = np.flatnonzero(same & (A < M * nf) & (np.abs(dev + 1 / nf) < worst - 1e-9))
-            partners = partners[np.argsort(dev[partners])][:256]         # the furthest below first
+            partners = partners[np.argsort(dev[partners])][:256]  # the furthest below first
             done = move(x, -1, partners)
         if not done:
             stuck[x] = True
     return rows
 
 
-def round_to_uniform(instance: Instance, dist: Distribution, M: int = 1000, *,
-                     time_limit: float = ROUNDING_SECONDS) -> UniformLottery:
+def round_to_uniform(
+    instance: Instance, dist: Distribution, M: int = 1000, *, time_limit: float = ROUNDING_SECONDS
+) -> UniformLottery:
     """Exactly ``M`` valid panels whose uniform mixture approximates ``dist`` (see module doc)."""
     if M < 1:
         raise InputError(f"The number of panels must be at least 1, not {M}.")
@@ -269,7 +295,7 @@ def round_to_uniform(instance: Instance, dist: Distribution, M: int = 1000, *,
     ts = build_types(instance)
     order = {members: i for i, members in enumerate(ts.members)}
     if all(t in order for t in types):
-        perm = np.array([order[t] for t in types], dtype=np.int64)       # our type j is ts type perm[j]
+        perm = np.array([order[t] for t in types], dtype=np.int64)  # our type j is ts type perm[j]
         Aq = ts.A[:, perm]
         pos = {int(p): j for j, p in enumerate(perm)}
         households = [[pos[int(x)] for x in g] for g in ts.households]
@@ -301,6 +327,13 @@ def round_to_uniform(instance: Instance, dist: Distribution, M: int = 1000, *,
     probs = {pid: counts[pid] / M for pid in instance.ids}
     loss = max((abs(exact[pid] - probs[pid]) for pid in instance.ids), default=0.0)
     lower = float(np.max(np.abs(target - np.rint(target)))) / M if len(target) else 0.0
-    return UniformLottery(panels=panels, probabilities=probs, rounding_loss=loss,
-                          min_probability=min(probs.values()) if probs else 0.0, M=M,
-                          multiplicities=[int(x) for x in m], loss_lower_bound=lower, optimal=optimal)
+    return UniformLottery(
+        panels=panels,
+        probabilities=probs,
+        rounding_loss=loss,
+        min_probability=min(probs.values()) if probs else 0.0,
+        M=M,
+        multiplicities=[int(x) for x in m],
+        loss_lower_bound=lower,
+        optimal=optimal,
+    )
