@@ -628,15 +628,9 @@ def _sync_now(db, args, fields):
             record_unexpected_failure(db, kind, label, e, actor=ACTOR)
             raise
         try:
+            confirmed = True if args.yes else None
             result = sync_grid(
-                db,
-                grid,
-                mapping,
-                source_kind=kind,
-                source_label=label,
-                actor=ACTOR,
-                confirmed=True if args.yes else None,
-                source=source,
+                db, grid, mapping, source_kind=kind, source_label=label, actor=ACTOR, confirmed=confirmed, source=source
             )
         except ConfirmationNeeded as e:
             return _held(db, args, e, signup_counts(db))

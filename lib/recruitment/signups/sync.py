@@ -33,7 +33,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NotRequired, TypedDict, Unpack
 
 from lib.recruitment.categories import Field, load_fields
 from lib.store.db import Database
@@ -201,17 +201,23 @@ def record_failed_sync(
     return SyncResult(sync_id=sid, status="failed", message=message)
 
 
+class SyncOptions(TypedDict):
+    """Where a sync's rows come from and who asked (the sync log's columns), and the organiser's yes."""
+
+    source_kind: str
+    source_label: str
+    actor: NotRequired[str | None]
+    confirmed: NotRequired[object]
+    source: NotRequired[dict | None]
+
+
 def sync_from(
     db: Database,
     fetch: Callable[[], Grid],
     mapping: Mapping,
     *,
-    source_kind: str,
-    source_label: str,
-    actor: str | None = None,
-    confirmed=None,
-    source: dict | None = None,
     wait: float = SLOT_WAIT,
+    **options: Unpack[SyncOptions],
 ) -> SyncResult:
     """Fetch a grid and sync it. Any failure is logged and returned as a failed result; data is untouched.
 
@@ -219,42 +225,16 @@ def sync_from(
     An unexpected error (a bug) is logged too, then raised. Fetching and syncing hold the sync slot
     (lib/recruitment/signups/slot.py): another sync running now makes this one wait up to ``wait`` seconds, then
     raise ``SyncBusy`` (nothing attempted, nothing logged)."""
-    with sync_slot(db, actor or source_kind, wait=wait):
-        return _sync_from(
-            db,
-            fetch,
-            mapping,
-            source_kind=source_kind,
-            source_label=source_label,
-            actor=actor,
-            confirmed=confirmed,
-            source=source,
-        )
+    with sync_slot(db, options.get("actor") or options["source_kind"], wait=wait):
+        return _sync_from(db, fetch, mapping, **options)
 
 
-def _sync_from(
-    db: Database,
-    fetch: Callable[[], Grid],
-    mapping: Mapping,
-    *,
-    source_kind: str,
-    source_label: str,
-    actor: str | None,
-    confirmed,
-    source: dict | None,
-) -> SyncResult:
+def _sync_from(db: Database, fetch: Callable[[], Grid], mapping: Mapping, **options: Unpack[SyncOptions]) -> SyncResult:
+    source_kind, source_label = options["source_kind"], options["source_label"]
+    actor = options.get("actor")
     try:
         grid = fetch()
-        return sync_grid(
-            db,
-            grid,
-            mapping,
-            source_kind=source_kind,
-            source_label=source_label,
-            actor=actor,
-            confirmed=confirmed,
-            source=source,
-        )
+        return sync_grid(db, grid, mapping, **options)
     except SyncBusy:
         raise
     except UserError as e:
@@ -297,16 +277,7 @@ def _refuse(
 
 
 def sync_grid(
-    db: Database,
-    grid: Grid,
-    mapping: Mapping,
-    *,
-    source_kind: str,
-    source_label: str,
-    actor: str | None = None,
-    confirmed=None,
-    source: dict | None = None,
-    wait: float = SLOT_WAIT,
+    db: Database, grid: Grid, mapping: Mapping, *, wait: float = SLOT_WAIT, **options: Unpack[SyncOptions]
 ) -> SyncResult:
     """Validate ``grid`` and bring the store in line with it, in one transaction.
 
@@ -321,17 +292,8 @@ def sync_grid(
     or published link (``{"kind": "google_sheet", "spreadsheet": …, "worksheet": …}`` or
     ``{"kind": "published_csv", "url": …}``) for the background sync to keep reading once this succeeds.
     """
-    with sync_slot(db, actor or source_kind, wait=wait):
-        return _sync_grid(
-            db,
-            grid,
-            mapping,
-            source_kind=source_kind,
-            source_label=source_label,
-            actor=actor,
-            confirmed=confirmed,
-            source=source,
-        )
+    with sync_slot(db, options.get("actor") or options["source_kind"], wait=wait):
+        return _sync_grid(db, grid, mapping, **options)
 
 
 def _remember_source(cur, source_kind: str, source: dict | None, actor: str | None) -> None:
@@ -352,17 +314,9 @@ def _remember_source(cur, source_kind: str, source: dict | None, actor: str | No
         cur.execute("DELETE FROM settings WHERE key = ?", [LIVE_SOURCE])
 
 
-def _sync_grid(
-    db: Database,
-    grid: Grid,
-    mapping: Mapping,
-    *,
-    source_kind: str,
-    source_label: str,
-    actor: str | None,
-    confirmed,
-    source: dict | None,
-) -> SyncResult:
+def _sync_grid(db: Database, grid: Grid, mapping: Mapping, **options: Unpack[SyncOptions]) -> SyncResult:
+    source_kind, source_label = options["source_kind"], options["source_label"]
+    actor, confirmed, source = options.get("actor"), options.get("confirmed"), options.get("source")
     fields = load_fields(db)
     if not fields:
         raise _refuse(

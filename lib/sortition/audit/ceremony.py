@@ -587,19 +587,23 @@ def parse_canonical(data: bytes) -> FrozenLottery:
     return fl
 
 
+# The keys every lottery header has (frozen and public), with their types.
+HEADER_TYPES: dict[str, type] = {
+    "algorithm": str,
+    "created": str,
+    "engine_version": str,
+    "kind": str,
+    "m": int,
+    "one_per_household": bool,
+    "panel_size": int,
+}
+
+
 def _frozen_header(head) -> dict:
     """The frozen lottery's first line: its format, and every key of its kind with its type."""
     if not isinstance(head, dict) or head.get("format") not in (LOTTERY_FORMAT, PRIVATE_FORMAT):
         raise InputError(f"the frozen lottery does not start with a {LOTTERY_FORMAT} header")
-    needed = {
-        "algorithm": str,
-        "created": str,
-        "engine_version": str,
-        "kind": str,
-        "m": int,
-        "one_per_household": bool,
-        "panel_size": int,
-    }
+    needed = dict(HEADER_TYPES)
     if head["format"] == PRIVATE_FORMAT:
         needed["secret"] = str
     if head.get("kind") == "replacement":

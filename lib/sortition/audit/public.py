@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from lib.sortition.audit.ceremony import (
+    HEADER_TYPES,
     FrozenLottery,
     QuotaChangeRecord,
     ReplacementContext,
@@ -469,16 +470,7 @@ def _public_header(rows: list) -> dict:
     head = rows[0]
     if not isinstance(head, dict) or head.get("format") != PUBLIC_FORMAT:
         raise InputError(f"the public lottery does not start with a {PUBLIC_FORMAT} header")
-    needed = {
-        "algorithm": str,
-        "created": str,
-        "engine_version": str,
-        "kind": str,
-        "m": int,
-        "one_per_household": bool,
-        "panel_size": int,
-        "pool_size": int,
-    }
+    needed = {**HEADER_TYPES, "pool_size": int}
     if head.get("kind") == "replacement":
         needed.update(original_commitment=str, previous_commitment=str, round=int)
     for key, typ in needed.items():

@@ -62,19 +62,17 @@ def _csv_ids(data: bytes | None) -> list[str]:
 def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expected_number, depth: int) -> None:
     """The verifier's checks of a version 2 bundle, in the order docs/VERIFYING.md lists them."""
     from lib.sortition.audit.formats import FROZEN_NAME
-    from lib.sortition.audit.verify import check_commitment_of, check_header, check_objective, parse_frozen
+    from lib.sortition.audit.verify import (
+        check_commitment_of,
+        check_header,
+        check_objective,
+        manifest_facts,
+        parse_frozen,
+    )
 
     contents = m["contents"]
     auditors = contents == "auditors"
-    res.info.update(
-        contents=contents,
-        kind=m["kind"],
-        algorithm=m["algorithm"],
-        m=m["m"],
-        panel_size=m["panel_size"],
-        commitment=m["commitment"],
-        public_number=m["public_number"],
-    )
+    res.info.update(contents=contents, **manifest_facts(m))
     _check_v2_files(members, m, res)
 
     # 1. the commitment

@@ -429,14 +429,7 @@ def _verify_members(
     res.info["contents"] = "v1"
     if res.info.get("receipt_code"):
         res.fail("this bundle was made before receipts existed (format v1), so a receipt cannot be checked in it")
-    res.info.update(
-        kind=m["kind"],
-        algorithm=m["algorithm"],
-        m=m["m"],
-        panel_size=m["panel_size"],
-        commitment=m["commitment"],
-        public_number=m["public_number"],
-    )
+    res.info.update(manifest_facts(m))
 
     # 2. fingerprints of the files
     check_files(members, m, res)
@@ -444,6 +437,12 @@ def _verify_members(
     # 3. the commitment
     frozen = members.get(FROZEN_NAME)
     _v1_rest(members, m, res, frozen, expected_commitment, expected_number, depth)
+
+
+def manifest_facts(m: dict) -> dict:
+    """What the verifier reports from a bundle's manifest.json, for either format."""
+    keys = ("kind", "algorithm", "m", "panel_size", "commitment", "public_number")
+    return {key: m[key] for key in keys}
 
 
 def check_files(members: dict[str, bytes], m: dict, res: VerifyResult) -> bool:
