@@ -77,17 +77,17 @@ from lib.sortition.typespace import INF, CompositionModel, TypeSpace, _csr, comp
 
 __all__ = ["goldilocks", "GoldilocksDistribution", "OBJECTIVES", "DEFAULT_GAMMA", "objective_value"]
 
-DEFAULT_GAMMA = 1.0        # the paper's recommendation (Goldilocks_1)
-GAP_TOL = 1e-8             # relative gap between the objective found and its proven lower bound
-SETTLE_GAP = 1e-2          # the settle time (the draw page: 50 s) may stop it once proven within 1% of the best
-PRICING_TOL = 1e-10        # a composition improves the master when w.c - mu exceeds this
-CUT_TOL = 1e-10            # relative: a cut is added when theta is below 1/L by more than this
+DEFAULT_GAMMA = 1.0  # the paper's recommendation (Goldilocks_1)
+GAP_TOL = 1e-8  # relative gap between the objective found and its proven lower bound
+SETTLE_GAP = 1e-2  # the settle time (the draw page: 50 s) may stop it once proven within 1% of the best
+PRICING_TOL = 1e-10  # a composition improves the master when w.c - mu exceeds this
+CUT_TOL = 1e-10  # relative: a cut is added when theta is below 1/L by more than this
 CUT_GRID = (1.0, 0.97, 0.93, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05)  # times v_1
-MIN_CUT = 1e-6             # no cut below this chance (coefficients 1/a^2 would be huge)
-COLUMN_BUDGET = 200        # heuristic columns per round at most (or T / 4 if more)
+MIN_CUT = 1e-6  # no cut below this chance (coefficients 1/a^2 would be huge)
+COLUMN_BUDGET = 200  # heuristic columns per round at most (or T / 4 if more)
 QUICK_MIP_GAP = 1e-3
-SMOOTHING = 0.85          # weight of the previous smoothed prices in the heuristics' prices
-TIE_BREAK = 1e-3          # heuristics' prices: w + TIE_BREAK * max|w| * (relative shortfall from the target)
+SMOOTHING = 0.85  # weight of the previous smoothed prices in the heuristics' prices
+TIE_BREAK = 1e-3  # heuristics' prices: w + TIE_BREAK * max|w| * (relative shortfall from the target)
 
 OBJECTIVES = {
     "leximin": "Fairest for the least likely (LEXIMIN): the smallest chances as large as possible",
@@ -99,12 +99,13 @@ OBJECTIVES = {
 @dataclass
 class GoldilocksDistribution(Distribution):
     """A ``Distribution`` (same fields, same use) with the Goldilocks certificate."""
+
     gamma: float = DEFAULT_GAMMA
-    fair_share: float = math.nan           # k / n
+    fair_share: float = math.nan  # k / n
     max_probability: float = math.nan
-    objective: float = math.nan            # Goldilocks_gamma of this lottery (see module doc)
-    objective_bound: float = math.nan      # proven lower bound on the optimum of Goldilocks_gamma
-    excluded_types: int = 0                # types nobody can select (left out of the minimum)
+    objective: float = math.nan  # Goldilocks_gamma of this lottery (see module doc)
+    objective_bound: float = math.nan  # proven lower bound on the optimum of Goldilocks_gamma
+    excluded_types: int = 0  # types nobody can select (left out of the minimum)
 
     @property
     def objective_gap(self) -> float:
@@ -124,8 +125,9 @@ def objective_value(probabilities, panel_size: int, gamma: float = DEFAULT_GAMMA
 class _Master:
     """The restricted master LP of the module doc. Columns: L, U, theta, then one per composition."""
 
-    def __init__(self, ts: TypeSpace, f: float, gamma: float, v1: float, open_: np.ndarray,
-                 remaining: Callable[[], float | None]):
+    def __init__(
+        self, ts: TypeSpace, f: float, gamma: float, v1: float, open_: np.ndarray, remaining: Callable[[], float | None]
+    ):
         self.ts = ts
         self.remaining = remaining
         T = ts.T
@@ -133,21 +135,35 @@ class _Master:
         h = new_highs()
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        h.setOptionValue("simplex_strategy", _lx.MASTER_SIMPLEX)   # primal: new columns keep the basis feasible
+        h.setOptionValue("simplex_strategy", _lx.MASTER_SIMPLEX)  # primal: new columns keep the basis feasible
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         # L in [0, v1], U in [0, 1], theta >= 0
         h.addVars(3, np.array([0.0, 0.0, 0.0]), np.array([max(v1, 0.0), 1.0, INF]))
         h.changeColsCost(3, np.arange(3, dtype=np.int32), np.array([0.0, 1.0 / f, gamma * f]))
         # row 0: sum lambda = 1
-        h.addRows(1, np.array([1.0]), np.array([1.0]), 0, np.array([0], dtype=np.int32),
-                  np.array([], dtype=np.int32), np.array([], dtype=np.float64))
+        h.addRows(
+            1,
+            np.array([1.0]),
+            np.array([1.0]),
+            0,
+            np.array([0], dtype=np.int32),
+            np.array([], dtype=np.int32),
+            np.array([], dtype=np.float64),
+        )
         # rows 1..T: p_t - L >= 0 (open types only carry L)
         coef = np.where(open_, -1.0, 0.0)
         idx = np.zeros(T, dtype=np.int32)
         h.addRows(T, np.zeros(T), np.full(T, INF), T, np.arange(T, dtype=np.int32), idx, coef)
         # rows T+1..2T: p_t - U <= 0
-        h.addRows(T, np.full(T, -INF), np.zeros(T), T, np.arange(T, dtype=np.int32), np.ones(T, dtype=np.int32),
-                  np.full(T, -1.0))
+        h.addRows(
+            T,
+            np.full(T, -INF),
+            np.zeros(T),
+            T,
+            np.arange(T, dtype=np.int32),
+            np.ones(T, dtype=np.int32),
+            np.full(T, -1.0),
+        )
         self.h = h
         self.T = T
         self.rows = 1 + 2 * T
@@ -175,7 +191,9 @@ class _Master:
         if not new:
             return 0
         T = self.T
-        starts, idx, val = [], [], []
+        starts: list[int] = []
+        idx: list[int] = []
+        val: list[float] = []
         for c in new:
             nz = np.flatnonzero(c)
             share = (c[nz] / self.n[nz]).tolist()
@@ -187,8 +205,16 @@ class _Master:
             idx.extend((1 + T + nz).tolist())
             val.extend(share)
         m = len(new)
-        self.h.addCols(m, np.zeros(m), np.zeros(m), np.full(m, INF), len(idx), np.array(starts, dtype=np.int32),
-                       np.array(idx, dtype=np.int32), np.array(val, dtype=np.float64))
+        self.h.addCols(
+            m,
+            np.zeros(m),
+            np.zeros(m),
+            np.full(m, INF),
+            len(idx),
+            np.array(starts, dtype=np.int32),
+            np.array(idx, dtype=np.int32),
+            np.array(val, dtype=np.float64),
+        )
         self.columns.extend(new)
         return m
 
@@ -197,7 +223,7 @@ class _Master:
         h = self.h
         _lx._run(h, self.remaining())
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            h.clearSolver()               # numerical trouble: once more from scratch
+            h.clearSolver()  # numerical trouble: once more from scratch
             _lx._run(h, self.remaining())
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 raise LeximinError(f"The Goldilocks master LP failed ({h.modelStatusToString(h.getModelStatus())}).")
@@ -207,13 +233,20 @@ class _Master:
         T = self.T
         lam = np.maximum(x[3:], 0.0)
         # HiGHS (minimisation): reduced cost of lambda_j = -(y_0 + sum_t (y_lo,t + y_hi,t) c_jt / n_t) >= 0
-        w = (y[1:1 + T] + y[1 + T:1 + 2 * T]) / self.n
+        w = (y[1 : 1 + T] + y[1 + T : 1 + 2 * T]) / self.n
         mu = -float(y[0])
         value = float(h.getInfo().objective_function_value)
         return value, lam, float(x[0]), float(x[1]), float(x[2]), w, mu
 
 
 class _Solver:
+    # set by run(), before the loop that reads them
+    rounds: int
+    columns: int  # how many columns the master holds (reported in the Distribution)
+    smoothed: np.ndarray | None  # the smoothed prices (None until the first pricing round)
+    goal: np.ndarray  # the balanced target the heuristics aim at
+    relaxed_cuts: list[float]  # set by relaxed()
+
     def __init__(self, ts: TypeSpace, gamma: float, deadline: float | None, progress, control: Control | None):
         self.ts = ts
         self.gamma = gamma
@@ -229,7 +262,7 @@ class _Solver:
         self.lp_pricer.remaining = self.remaining
         self.swaps = _Swaps(ts)
         self.t0 = time.perf_counter()
-        self.best: tuple[float, np.ndarray, np.ndarray] | None = None   # (objective, compositions, weights)
+        self.best: tuple[float, np.ndarray, np.ndarray] | None = None  # (objective, compositions, weights)
         self.bound = -math.inf
         self.v1 = math.nan
         self.excluded = np.zeros(ts.T, dtype=bool)
@@ -281,15 +314,31 @@ class _Solver:
             self.snapshot()
 
     def distribution(self, *, complete: bool) -> GoldilocksDistribution:
-        val, C, lam = self.best  # type: ignore[misc]
-        d = distribution_from(self.ts, C, lam, seconds=time.perf_counter() - self.t0, upper_bound=self.v1,
-                              algorithm="goldilocks", complete=complete, pricing_calls=self.exact.calls,
-                              columns=self.columns, method="goldilocks column generation", stages=self.rounds)
+        assert self.best is not None, "distribution() is asked for only once a lottery is found"
+        val, C, lam = self.best
+        d = distribution_from(
+            self.ts,
+            C,
+            lam,
+            seconds=time.perf_counter() - self.t0,
+            upper_bound=self.v1,
+            algorithm="goldilocks",
+            complete=complete,
+            pricing_calls=self.exact.calls,
+            columns=self.columns,
+            method="goldilocks column generation",
+            stages=self.rounds,
+        )
         probs = np.array(d.type_probabilities)
-        return GoldilocksDistribution(**{k: getattr(d, k) for k in d.__dataclass_fields__},
-                                      gamma=self.gamma, fair_share=self.f, max_probability=float(probs.max()),
-                                      objective=val, objective_bound=self.bound,
-                                      excluded_types=int(self.excluded.sum()))
+        return GoldilocksDistribution(
+            **{k: getattr(d, k) for k in d.__dataclass_fields__},
+            gamma=self.gamma,
+            fair_share=self.f,
+            max_probability=float(probs.max()),
+            objective=val,
+            objective_bound=self.bound,
+            excluded_types=int(self.excluded.sum()),
+        )
 
     def snapshot(self, force: bool = False) -> None:
         c = self.control
@@ -315,7 +364,7 @@ class _Solver:
                     res = self.exact.solve(w)
                 finally:
                     self.exact.set_time_limit(None)
-                if res is None or res[2] < 0.5:          # proven: no valid panel holds an uncovered type
+                if res is None or res[2] < 0.5:  # proven: no valid panel holds an uncovered type
                     self.excluded = ~covered
                     break
                 c = res[0]
@@ -376,8 +425,9 @@ class _Solver:
         largest chance): a balanced point of the optimal box for the heuristics to aim at."""
         rel = _Relaxed(self.ts, self.remaining)
         T = self.ts.T
-        rel.h.changeColsBounds(T, np.arange(T, dtype=np.int32), np.zeros(T),
-                               np.where(self.excluded, 0.0, self.n * min(1.0, U + 1e-12)))
+        rel.h.changeColsBounds(
+            T, np.arange(T, dtype=np.int32), np.zeros(T), np.where(self.excluded, 0.0, self.n * min(1.0, U + 1e-12))
+        )
         fixed = self.excluded.copy()
         p = np.zeros(T)
         for t in np.flatnonzero(fixed):
@@ -396,7 +446,7 @@ class _Solver:
         column generation); kept only when they improve the master at the true prices."""
         prev = self.smoothed
         smoothing = prev is not None and prev.shape == w.shape
-        ws = SMOOTHING * prev + (1.0 - SMOOTHING) * w if smoothing else w
+        ws = SMOOTHING * prev + (1.0 - SMOOTHING) * w if prev is not None and smoothing else w
         self.smoothed = ws
         basis = np.flatnonzero(lam > 1e-12)
         C = np.array([master.columns[j] for j in basis], dtype=np.int64).reshape(len(basis), self.ts.T)
@@ -406,11 +456,11 @@ class _Solver:
         goal = np.maximum(self.goal, 1e-12)
         tie = TIE_BREAK * float(max(np.abs(w).max(), 1e-12)) * np.clip((goal - p) / goal, -1.0, 1.0)
         found: list[tuple[float, np.ndarray]] = []
-        for prices in ((w + tie, ws + tie) if smoothing else (w + tie,)):
+        for prices in (w + tie, ws + tie) if smoothing else (w + tie,):
             found.extend(self.swaps.batch(C, prices, w, mu, 6 if len(basis) < 200 else 2))
         want = max(COLUMN_BUDGET, self.ts.T // 4)
         if len(found) < want // 2:
-            for prices in ((w + tie, ws + tie) if smoothing else (w + tie,)):
+            for prices in (w + tie, ws + tie) if smoothing else (w + tie,):
                 c = self.lp_pricer.solve(prices, widen=False)
                 if c is not None and float(w @ c) - mu > PRICING_TOL:
                     found.append((float(w @ c) - mu, c))
@@ -428,12 +478,12 @@ class _Solver:
         self.v1 = self.upper_bound_on_min()
         self.report("Working out the best balance possible", 0.04)
         value, L_r, U_r = self.relaxed()
-        self.bound = max(self.bound, 1.0 + self.gamma, value)       # proven: no lottery does better
+        self.bound = max(self.bound, 1.0 + self.gamma, value)  # proven: no lottery does better
         self.goal = self.target(U_r)
         open_ = ~self.excluded
         m = _Master(ts, self.f, self.gamma, self.v1, open_, self.remaining)
         m.add(seeds)
-        c = self.lp_pricer.solve(self.goal + 1.0)                   # a composition near the target
+        c = self.lp_pricer.solve(self.goal + 1.0)  # a composition near the target
         if c is not None:
             m.add([c])
         for a in self.relaxed_cuts:
@@ -478,14 +528,20 @@ class _Solver:
         val = self.best[0]
         gap = self.gap()
         done = 0.0 if not math.isfinite(gap) else 1.0 / (1.0 + max(0.0, math.log10(max(gap, GAP_TOL) / GAP_TOL)))
-        text = (f"Balancing the chances: {len(self.best[1])} panels in use, score {val:.6f}"
-                + (f" (proven within {100 * gap:.4f}% of the best possible)" if math.isfinite(gap) else ""))
+        text = f"Balancing the chances: {len(self.best[1])} panels in use, score {val:.6f}" + (
+            f" (proven within {100 * gap:.4f}% of the best possible)" if math.isfinite(gap) else ""
+        )
         self.report(text, 0.05 + 0.9 * done)
 
 
-def goldilocks(instance: Instance, *, gamma: float = DEFAULT_GAMMA, time_limit: float | None = None,
-               progress: Callable[[str, float], None] | None = None,
-               control: Control | None = None) -> GoldilocksDistribution:
+def goldilocks(
+    instance: Instance,
+    *,
+    gamma: float = DEFAULT_GAMMA,
+    time_limit: float | None = None,
+    progress: Callable[[str, float], None] | None = None,
+    control: Control | None = None,
+) -> GoldilocksDistribution:
     """The Goldilocks_gamma lottery over valid panels of ``instance`` (see the module doc).
 
     Same contract as ``leximin``: raises ``InfeasibleQuotas`` when no panel meets the quotas;
@@ -505,8 +561,10 @@ def goldilocks(instance: Instance, *, gamma: float = DEFAULT_GAMMA, time_limit: 
     except TimeoutError:
         complete = False
     if solver.best is None:
-        raise LeximinError(f"The time limit of {time_limit} s ran out before a lottery giving everybody a chance "
-                           "was found. Allow more time for the computation.")
+        raise LeximinError(
+            f"The time limit of {time_limit} s ran out before a lottery giving everybody a chance "
+            "was found. Allow more time for the computation."
+        )
     dist = solver.distribution(complete=complete)
     dist.seconds = time.perf_counter() - t0
     if progress is not None:
