@@ -78,7 +78,7 @@ def estimate_legacy(instance: Instance, *, seconds: float, max_draws: int = 1000
         while n < max_draws and (n == 0 or time.perf_counter() - t0 < seconds):
             panel = legacy_draw(
                 instance,
-                HashStream(f"kleroterion-legacy-estimate {n}"),  # type: ignore[arg-type]  # legacy_draw uses randrange only
+                HashStream(f"kleroterion-legacy-estimate {n}"),  # a legacy.RandomSource (randrange only)
                 max_attempts=2000,
                 _prepared=prep,
             )

@@ -16,8 +16,16 @@ method's selection probabilities are, never for a public draw.
 from __future__ import annotations
 
 import random
+from typing import Protocol
 
 from lib.sortition.audit.model import Instance, InputError, Panel
+
+
+class RandomSource(Protocol):
+    """What the greedy draw asks of its random source: ``random.Random``, or ``ceremony.HashStream`` (the
+    SHA-256 stream that makes a legacy lottery's panels a function of public text)."""
+
+    def randrange(self, n: int, /) -> int: ...
 
 
 class LegacyFailed(InputError):
@@ -69,7 +77,7 @@ class _Prepared:
                 for i in g:
                     self.household_of[i] = [j for j in g if j != i]
 
-    def attempt(self, rng: random.Random) -> list[int] | None:
+    def attempt(self, rng: RandomSource) -> list[int] | None:
         inst = self.instance
         Q = len(self.quotas)
         mins = [q.min for q in self.quotas]
@@ -144,7 +152,7 @@ def _neediest_quota(bags: list[_Bag], selected: list[int], mins: list[int], maxs
 
 
 def legacy_draw(
-    instance: Instance, rng: random.Random, *, max_attempts: int = 10_000, _prepared: _Prepared | None = None
+    instance: Instance, rng: RandomSource, *, max_attempts: int = 10_000, _prepared: _Prepared | None = None
 ) -> Panel:
     """One panel drawn by the greedy quota-filling algorithm (restarting on dead ends)."""
     prep = _prepared or _Prepared(instance)

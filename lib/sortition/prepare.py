@@ -21,7 +21,14 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-from lib.sortition.audit.ceremony import FrozenLottery, HashStream, ReplacementContext, canonical_json, freeze, public_pool
+from lib.sortition.audit.ceremony import (
+    FrozenLottery,
+    HashStream,
+    ReplacementContext,
+    canonical_json,
+    freeze,
+    public_pool,
+)
 from lib.sortition.audit.model import InputError, Instance
 
 ALGORITHMS = ("leximin", "goldilocks", "legacy")
@@ -31,11 +38,11 @@ DEFAULT_M = 1000
 @dataclass
 class PreparedLottery:
     frozen: FrozenLottery
-    instance: Instance                  # the public pool with the quotas the lottery was built for
-    feasible: bool                      # whether the quotas as given could be met
-    diagnosis: list[str]                # why not, in plain words (empty when feasible)
-    relaxation: list                    # feasibility.QuotaChange list applied (empty when none)
-    probabilities: dict[str, float]     # chance each person was aimed at (exact LEXIMIN; legacy: = lottery)
+    instance: Instance  # the public pool with the quotas the lottery was built for
+    feasible: bool  # whether the quotas as given could be met
+    diagnosis: list[str]  # why not, in plain words (empty when feasible)
+    relaxation: list  # feasibility.QuotaChange list applied (empty when none)
+    probabilities: dict[str, float]  # chance each person was aimed at (exact LEXIMIN; legacy: = lottery)
     lottery_probabilities: dict[str, float]  # appearances / M: the chance in the committed lottery
     algorithm: str
     seconds: float
@@ -69,16 +76,29 @@ class PreparedLottery:
             "min_probability": min(probs.values()) if probs else 0.0,
             "gini": gini(probs),
             "seconds": round(self.seconds, 3),
-            "lottery": {"panels": self.M, "min_probability": min(lot.values()) if lot else 0.0,
-                        "gini": gini(lot), "rounding_loss": self.rounding_loss,
-                        "loss_lower_bound": self.loss_lower_bound},
+            "lottery": {
+                "panels": self.M,
+                "min_probability": min(lot.values()) if lot else 0.0,
+                "gini": gini(lot),
+                "rounding_loss": self.rounding_loss,
+                "loss_lower_bound": self.loss_lower_bound,
+            },
             "commitment": self.commitment,
         }
         if not self.feasible:
             out["diagnosis"] = list(self.diagnosis)
-            out["relaxation"] = [{"feature": c.feature, "value": c.value, "old_min": c.old_min,
-                                  "old_max": c.old_max, "new_min": c.new_min, "new_max": c.new_max,
-                                  "change": c.describe()} for c in self.relaxation]
+            out["relaxation"] = [
+                {
+                    "feature": c.feature,
+                    "value": c.value,
+                    "old_min": c.old_min,
+                    "old_max": c.old_max,
+                    "new_min": c.new_min,
+                    "new_max": c.new_max,
+                    "change": c.describe(),
+                }
+                for c in self.relaxation
+            ]
         out.update(self.extra)
         return out
 
@@ -102,14 +122,21 @@ def legacy_panels(instance: Instance, M: int) -> list[tuple[str, ...]]:
 
     prep = _Prepared(instance)
     fp = pool_fingerprint(instance)
-    return [legacy_draw(instance, HashStream(f"kleroterion-legacy-v1 {fp} {i}"), _prepared=prep)  # type: ignore[arg-type]
-            for i in range(M)]
+    return [legacy_draw(instance, HashStream(f"kleroterion-legacy-v1 {fp} {i}"), _prepared=prep) for i in range(M)]
 
 
-def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = DEFAULT_M, created: str = "",
-                    relax: bool = True, time_limit: float | None = None,
-                    context: ReplacementContext | None = None, pseudonymise_households: bool = True,
-                    progress=None) -> PreparedLottery:
+def prepare_lottery(
+    instance: Instance,
+    *,
+    algorithm: str = "leximin",
+    M: int = DEFAULT_M,
+    created: str = "",
+    relax: bool = True,
+    time_limit: float | None = None,
+    context: ReplacementContext | None = None,
+    pseudonymise_households: bool = True,
+    progress=None,
+) -> PreparedLottery:
     """Steps 1-2 of the ceremony (see module doc). Raises ``InfeasibleQuotas`` or ``InputError``."""
     from lib.sortition.feasibility import InfeasibleQuotas, apply_relaxation, check_feasibility
 
@@ -129,27 +156,38 @@ def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = 
         work = apply_relaxation(pub, relaxation)
     extra: dict = {}
     if algorithm in ("leximin", "goldilocks"):
-        from lib.sortition.goldilocks import goldilocks
+        from lib.sortition.goldilocks import GoldilocksDistribution, goldilocks
         from lib.sortition.leximin import leximin
         from lib.sortition.rounding import round_to_uniform
         from lib.sortition.worker import lottery_in_worker
 
         if time_limit is None:
             dist = (leximin if algorithm == "leximin" else goldilocks)(work, progress=progress)
-        else:   # with a limit, in a worker process that is stopped at the limit even if the solver hangs
+        else:  # with a limit, in a worker process that is stopped at the limit even if the solver hangs
             dist = lottery_in_worker(work, objective=algorithm, time_limit=time_limit, progress=progress)
         lot = round_to_uniform(work, dist, M)
         panels = lot.panels
         probs = dict(dist.probabilities)
         lottery_probs = dict(lot.probabilities)
         loss, lower = lot.rounding_loss, lot.loss_lower_bound
-        extra["leximin"] = {"upper_bound": dist.upper_bound, "gap": dist.gap, "complete": dist.complete,
-                            "method": dist.method, "seconds": round(dist.seconds, 3)}
+        extra["leximin"] = {
+            "upper_bound": dist.upper_bound,
+            "gap": dist.gap,
+            "complete": dist.complete,
+            "method": dist.method,
+            "seconds": round(dist.seconds, 3),
+        }
         if algorithm == "goldilocks":
-            extra["leximin"]["gap"] = 0.0        # Goldilocks lowers the minimum on purpose: no "gap" to report
-            extra["goldilocks"] = {"gamma": dist.gamma, "objective": dist.objective,
-                                   "objective_bound": dist.objective_bound, "max_probability": dist.max_probability,
-                                   "fair_share": dist.fair_share}
+            # goldilocks() returns a GoldilocksDistribution, and so does its worker (answer and snapshots)
+            assert isinstance(dist, GoldilocksDistribution)
+            extra["leximin"]["gap"] = 0.0  # Goldilocks lowers the minimum on purpose: no "gap" to report
+            extra["goldilocks"] = {
+                "gamma": dist.gamma,
+                "objective": dist.objective,
+                "objective_bound": dist.objective_bound,
+                "max_probability": dist.max_probability,
+                "fair_share": dist.fair_share,
+            }
     else:
         panels = legacy_panels(work, M)
         counts = dict.fromkeys(work.ids, 0)
@@ -159,10 +197,27 @@ def prepare_lottery(instance: Instance, *, algorithm: str = "leximin", M: int = 
         lottery_probs = {pid: c / M for pid, c in counts.items()}
         probs = dict(lottery_probs)
         loss = lower = 0.0
-    frozen = freeze(work, panels, algorithm=algorithm, created=created,
-                    targets=probs if algorithm != "legacy" else None, relaxation=relaxation,
-                    context=context, pseudonymise_households=False)
-    return PreparedLottery(frozen=frozen, instance=work, feasible=report.feasible, diagnosis=list(report.diagnosis),
-                           relaxation=relaxation, probabilities=probs, lottery_probabilities=lottery_probs,
-                           algorithm=algorithm, seconds=time.perf_counter() - t0, rounding_loss=loss,
-                           loss_lower_bound=lower, extra=extra)
+    frozen = freeze(
+        work,
+        panels,
+        algorithm=algorithm,
+        created=created,
+        targets=probs if algorithm != "legacy" else None,
+        relaxation=relaxation,
+        context=context,
+        pseudonymise_households=False,
+    )
+    return PreparedLottery(
+        frozen=frozen,
+        instance=work,
+        feasible=report.feasible,
+        diagnosis=list(report.diagnosis),
+        relaxation=relaxation,
+        probabilities=probs,
+        lottery_probabilities=lottery_probs,
+        algorithm=algorithm,
+        seconds=time.perf_counter() - t0,
+        rounding_loss=loss,
+        loss_lower_bound=lower,
+        extra=extra,
+    )
