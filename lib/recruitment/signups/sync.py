@@ -207,7 +207,7 @@ class SyncOptions(TypedDict):
     source_kind: str
     source_label: str
     actor: NotRequired[str | None]
-    confirmed: NotRequired[object]
+    confirmed: NotRequired[bool | tuple | list | None]
     source: NotRequired[dict | None]
 
 
@@ -355,7 +355,12 @@ def _sync_grid(db: Database, grid: Grid, mapping: Mapping, **options: Unpack[Syn
 
         def work(cur):
             done = _sync_in_transaction(
-                cur, grid, mapping, fields, salt, source_kind, source_label, actor, share, preparing, confirmed
+                cur,
+                grid,
+                mapping,
+                fields,
+                salt,
+                _SyncRun(source_kind, source_label, actor, share, preparing, confirmed),
             )
             _remember_source(cur, source_kind, source, actor)
             return done
@@ -481,18 +486,21 @@ def _stage_values(cur, raw, fields: list[Field]):
     return pa.concat_tables(parts)
 
 
+@dataclass(frozen=True)
+class _SyncRun:
+    """Who asked for this sync and from where (the sync log's columns), the share of the pool it may retire
+    without asking, the draw being prepared (if any), and the organiser's yes."""
+
+    source_kind: str
+    source_label: str
+    actor: str | None
+    share: float = 1.0
+    preparing: str | None = None
+    confirmed: bool | tuple | list | None = None
+
+
 def _sync_in_transaction(
-    cur,
-    grid: Grid,
-    mapping: Mapping,
-    fields: list[Field],
-    salt: str,
-    source_kind: str,
-    source_label: str,
-    actor: str | None,
-    share: float = 1.0,
-    preparing: str | None = None,
-    confirmed=None,
+    cur, grid: Grid, mapping: Mapping, fields: list[Field], salt: str, run: _SyncRun
 ) -> SyncResult:
     fkeys = [f.key for f in fields]
     fcols = [_q("f:" + k) for k in fkeys]
@@ -568,38 +576,14 @@ def _sync_in_transaction(
     cur.execute("DROP TABLE IF EXISTS stage_values")
     try:
         cur.register("stage_values", _stage_values(cur, raw, fields))  # an Arrow view: no copy
-        return _sync_rest(
-            cur,
-            grid,
-            mapping,
-            sync_id,
-            rows_read,
-            blank_rows,
-            source_kind,
-            source_label,
-            actor,
-            share,
-            preparing,
-            confirmed,
-        )
+        return _sync_rest(cur, grid, mapping, sync_id, rows_read, blank_rows, run)
     finally:
         cur.unregister("stage_values")
         cur.unregister("stage_raw")
 
 
 def _sync_rest(
-    cur,
-    grid: Grid,
-    mapping: Mapping,
-    sync_id: int,
-    rows_read: int,
-    blank_rows: int,
-    source_kind: str,
-    source_label: str,
-    actor: str | None,
-    share: float = 1.0,
-    preparing: str | None = None,
-    confirmed=None,
+    cur, grid: Grid, mapping: Mapping, sync_id: int, rows_read: int, blank_rows: int, run: _SyncRun
 ) -> SyncResult:
 
     # --- problems -----------------------------------------------------------------
@@ -753,8 +737,8 @@ def _sync_rest(
         int(planned.get("restored", 0)),
     )
     pool = cur.execute("SELECT count(*) FROM people WHERE removed_sync IS NULL").fetchall()[0][0]
-    ask = _needs_confirmation(counts, pool, share, preparing)
-    if ask is not None and confirmed is not True and tuple(confirmed or ()) != counts:
+    ask = _needs_confirmation(counts, pool, run.share, run.preparing)
+    if ask is not None and run.confirmed is not True and tuple(run.confirmed or ()) != counts:
         raise ask
 
     cur.execute(
@@ -833,8 +817,8 @@ def _sync_rest(
     """,
         [
             sync_id,
-            source_kind,
-            source_label,
+            run.source_kind,
+            run.source_label,
             result.rows_read,
             result.blank_rows,
             result.added,
@@ -845,7 +829,7 @@ def _sync_rest(
             result.problems,
             result.blocking,
             result.message,
-            actor,
+            run.actor,
         ],
     )
     for t in ("stage", "spell", "fmeta", "found", "matched", "changes"):

@@ -68,6 +68,7 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
         check_objective,
         manifest_facts,
         parse_frozen,
+        previous_round,
     )
 
     contents = m["contents"]
@@ -104,7 +105,7 @@ def verify_v2(members: dict[str, bytes], m: dict, res, expected_commitment, expe
     # 4. replacement rounds
     previous = members.get("previous.zip")
     if pl.kind == "replacement":
-        prev_info = _previous_round(previous, contents, depth, res)
+        prev_info = previous_round(previous, res, depth, contents)
         if prev_info is None:
             return
         _check_round_public(pl, chosen, prev_info, res)
@@ -199,28 +200,6 @@ def _check_published_files(
             "groups.csv (average seats and chance of each published group) and README.txt say exactly what "
             "the committed public text says"
         )
-
-
-def _previous_round(previous: bytes | None, contents: str, depth: int, res) -> dict | None:
-    """4. What previous.zip says (its info), once it passes every check and is a bundle of the same kind."""
-    from lib.sortition.audit.verify import MAX_CHAIN, verify_bundle
-
-    if previous is None:
-        res.fail("previous.zip (the bundle of the draw this round continues) is missing")
-        return None
-    if depth >= MAX_CHAIN:
-        res.fail("the chain of replacement rounds is too long to check")
-        return None
-    prev = verify_bundle(previous, name="previous.zip", _depth=depth + 1)
-    if not prev.ok:
-        for p in prev.problems:
-            res.fail(f"previous.zip: {p}")
-        return None
-    if prev.info.get("contents") != contents:
-        res.fail(f"previous.zip is not a {contents} bundle of the same kind")
-        return None
-    res.good("previous.zip (the draw this round continues) passes every check")
-    return prev.info
 
 
 def _what_of(pl: PublicLottery, head: dict) -> str:

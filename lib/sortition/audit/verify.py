@@ -603,7 +603,7 @@ def _verify_chain(
     assert ctx is not None
     res.info["original_commitment"] = ctx.original_commitment
     res.info["round"] = ctx.round
-    pi = _previous_round(previous, res, depth)
+    pi = previous_round(previous, res, depth)
     if pi is None:
         return None
     root_pool: Instance = pi["pool"]
@@ -657,8 +657,9 @@ def _verify_chain(
     return match_replacements(root_pool, ctx.dropouts, draw.panel)
 
 
-def _previous_round(previous: bytes | None, res: VerifyResult, depth: int) -> dict | None:
-    """What previous.zip says (its VerifyResult's info), once it passes every check itself; else None."""
+def previous_round(previous: bytes | None, res: VerifyResult, depth: int, contents: str | None = None) -> dict | None:
+    """What previous.zip says (its VerifyResult's info), once it passes every check itself (and, given
+    ``contents``, is a bundle of that kind: public or auditors'); else None."""
     if previous is None:
         res.fail("previous.zip (the bundle of the draw this round continues) is missing")
         return None
@@ -669,6 +670,9 @@ def _previous_round(previous: bytes | None, res: VerifyResult, depth: int) -> di
     if not prev.ok:
         for p in prev.problems:
             res.fail(f"previous.zip: {p}")
+        return None
+    if contents is not None and prev.info.get("contents") != contents:
+        res.fail(f"previous.zip is not a {contents} bundle of the same kind")
         return None
     res.good("previous.zip (the draw this round continues) passes every check")
     return prev.info
