@@ -87,31 +87,39 @@ from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
 from lib.sortition.audit.model import Instance, InputError
 from lib.sortition.sampling import PanelSampler
 from lib.sortition.systematic import equal_chance_samples, serpentine_order
-from lib.sortition.typespace import (INF, CompositionModel, TypeSpace, _csr, build_types, composition_rows, limit_next_solve,
-                        new_highs)
+from lib.sortition.typespace import (
+    INF,
+    CompositionModel,
+    TypeSpace,
+    _csr,
+    build_types,
+    composition_rows,
+    limit_next_solve,
+    new_highs,
+)
 
 __all__ = ["Control", "Distribution", "leximin", "InfeasibleQuotas", "LeximinError", "gini", "FeasibilityReport"]
 
-PRICING_TOL = 1e-9     # a composition improves the master when its reduced cost exceeds this
-FIX_TOL = 1e-7         # a type is pinned when its share n_t w_t of the dual weight exceeds this
-FIX_SLACK = 1e-10      # fixed probabilities are enforced as >= p - FIX_SLACK (numerical safety)
-MASTER_SIMPLEX = 4       # primal simplex: adding columns keeps the basis primal feasible
+PRICING_TOL = 1e-9  # a composition improves the master when its reduced cost exceeds this
+FIX_TOL = 1e-7  # a type is pinned when its share n_t w_t of the dual weight exceeds this
+FIX_SLACK = 1e-10  # fixed probabilities are enforced as >= p - FIX_SLACK (numerical safety)
+MASTER_SIMPLEX = 4  # primal simplex: adding columns keeps the basis primal feasible
 MASTER_STALL_SECONDS = 20.0  # a master solve taking longer is started afresh with the dual simplex
-DECOMP_TOL = 1e-9      # decomposition accepted when every type is within this of its target
-COLUMN_BUDGET = 200    # heuristic columns added per round at most (or T / BUDGET_PER_TYPES if more)
+DECOMP_TOL = 1e-9  # decomposition accepted when every type is within this of its target
+COLUMN_BUDGET = 200  # heuristic columns added per round at most (or T / BUDGET_PER_TYPES if more)
 BUDGET_PER_TYPES = 4
-QUICK_MIP_GAP = 1e-3     # the rounding MIP of the heuristic pricer need not be optimal
+QUICK_MIP_GAP = 1e-3  # the rounding MIP of the heuristic pricer need not be optimal
 QUICK_MIP_SECONDS = 0.5
-SMOOTHING = 0.85       # weight of the previous smoothed prices in the heuristics' prices
-TIE_BREAK = 1e-3      # heuristics' prices: w + TIE_BREAK * max(w) * (relative shortfall from the level's target)
-LOOSEN_SECONDS = 0.1      # time for the loosened rounding's MIP
-LOOSEN_EXTRA = 40         # absent types the loosened rounding may add (the best-priced)
-DESIGN_COMPLETIONS = 4    # completions per sample of the equal-chance design (if time allows)
+SMOOTHING = 0.85  # weight of the previous smoothed prices in the heuristics' prices
+TIE_BREAK = 1e-3  # heuristics' prices: w + TIE_BREAK * max(w) * (relative shortfall from the level's target)
+LOOSEN_SECONDS = 0.1  # time for the loosened rounding's MIP
+LOOSEN_EXTRA = 40  # absent types the loosened rounding may add (the best-priced)
+DESIGN_COMPLETIONS = 4  # completions per sample of the equal-chance design (if time allows)
 DESIGN_MIP_SECONDS = 1.0  # time for the quick MIP when a completion's LP cannot be rounded
-DESIGN_SHARE = 0.3        # the equal-chance design may use this share of the time left
-DESIGN_PRICED = 4         # samples of the design completed afresh at the current prices in each round
-LP_ROUNDINGS = 2       # roundings of the LP pricer's point tried by exchange repair before its small MIP
-COLUMN_CAP = 3         # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
+DESIGN_SHARE = 0.3  # the equal-chance design may use this share of the time left
+DESIGN_PRICED = 4  # samples of the design completed afresh at the current prices in each round
+LP_ROUNDINGS = 2  # roundings of the LP pricer's point tried by exchange repair before its small MIP
+COLUMN_CAP = 3  # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
 class LeximinError(InputError):
@@ -120,31 +128,39 @@ class LeximinError(InputError):
 
 @dataclass
 class Distribution:
-    types: list[tuple[str, ...]]          # ids of interchangeable people per type
-    compositions: list[tuple[int, ...]]   # each: how many of each type (same order as types)
-    weights: list[float]                  # probability of each composition, sum 1, all > 0
-    probabilities: dict[str, float]       # each person's exact selection probability
+    types: list[tuple[str, ...]]  # ids of interchangeable people per type
+    compositions: list[tuple[int, ...]]  # each: how many of each type (same order as types)
+    weights: list[float]  # probability of each composition, sum 1, all > 0
+    probabilities: dict[str, float]  # each person's exact selection probability
     min_probability: float
-    gap: float                            # certificate: proven upper bound on min prob minus achieved
+    gap: float  # certificate: proven upper bound on min prob minus achieved
     seconds: float
     algorithm: str = "leximin"
-    upper_bound: float = math.nan         # proven upper bound on the maximal minimum probability
-    pricing_violation: float = 0.0        # largest pricing improvement left when a stage was accepted
-    complete: bool = True                 # False when a time limit cut the computation short
-    stages: int = 0                       # leximin stages (distinct fixing rounds)
-    pricing_calls: int = 0                # exact pricing MIPs solved
-    columns: int = 0                      # compositions generated in total
-    method: str = ""                      # "relaxation+decomposition" or "staged column generation"
+    upper_bound: float = math.nan  # proven upper bound on the maximal minimum probability
+    pricing_violation: float = 0.0  # largest pricing improvement left when a stage was accepted
+    complete: bool = True  # False when a time limit cut the computation short
+    stages: int = 0  # leximin stages (distinct fixing rounds)
+    pricing_calls: int = 0  # exact pricing MIPs solved
+    columns: int = 0  # compositions generated in total
+    method: str = ""  # "relaxation+decomposition" or "staged column generation"
     type_probabilities: list[float] = field(default_factory=list)
     panel_size: int = 0
-    maximin_seconds: float = math.nan     # when the minimum probability was proven optimal (nan: not reached)
+    maximin_seconds: float = math.nan  # when the minimum probability was proven optimal (nan: not reached)
 
     def type_of(self) -> dict[str, int]:
         return {pid: t for t, ids in enumerate(self.types) for pid in ids}
 
 
-def distribution_from(ts: TypeSpace, comps: np.ndarray, weights: np.ndarray, *, seconds: float,
-                      upper_bound: float, algorithm: str = "leximin", **extra) -> Distribution:
+def distribution_from(
+    ts: TypeSpace,
+    comps: np.ndarray,
+    weights: np.ndarray,
+    *,
+    seconds: float,
+    upper_bound: float,
+    algorithm: str = "leximin",
+    **extra,
+) -> Distribution:
     """Build a ``Distribution`` from compositions (rows) and weights; drops zero weights."""
     weights = np.asarray(weights, dtype=np.float64)
     weights = np.where(weights > 1e-13, weights, 0.0)
@@ -169,12 +185,23 @@ def distribution_from(ts: TypeSpace, comps: np.ndarray, weights: np.ndarray, *, 
     mn = min(type_prob)
     gap = upper_bound - mn if math.isfinite(upper_bound) else math.inf
     return Distribution(
-        types=list(ts.members), compositions=compositions, weights=wl.tolist(), probabilities=probs,
-        min_probability=mn, gap=max(0.0, gap), seconds=seconds, algorithm=algorithm,
-        upper_bound=upper_bound, type_probabilities=type_prob, panel_size=ts.k, **extra)
+        types=list(ts.members),
+        compositions=compositions,
+        weights=wl.tolist(),
+        probabilities=probs,
+        min_probability=mn,
+        gap=max(0.0, gap),
+        seconds=seconds,
+        algorithm=algorithm,
+        upper_bound=upper_bound,
+        type_probabilities=type_prob,
+        panel_size=ts.k,
+        **extra,
+    )
 
 
 # --- step 1: the relaxed leximin ------------------------------------------------------
+
 
 class _Stalled(Exception):
     """A single solve took longer than its cap, well before the computation's deadline."""
@@ -187,7 +214,7 @@ def _run(h, seconds_left: float | None, cap: float | None = None) -> None:
     stopped by the cap before the deadline raises ``_Stalled``."""
     limits = [x for x in (seconds_left, cap) if x is not None]
     # always set: a limit left over from an earlier solve (e.g. a cap) must not apply here
-    limit_next_solve(h, max(float(min(limits)), 0.0) if limits else None)   # 0: stops at once
+    limit_next_solve(h, max(float(min(limits)), 0.0) if limits else None)  # 0: stops at once
     h.run()
     if limits and h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
         if cap is not None and (seconds_left is None or cap < seconds_left):
@@ -251,7 +278,7 @@ class _Relaxed:
         while h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             status = h.modelStatusToString(h.getModelStatus())
             slack = next(retries, "give up")
-            if slack == "give up":
+            if isinstance(slack, str):  # "give up": the retries are used up
                 raise LeximinError(f"The relaxed stage LP failed ({status}).")
             if slack is not None:
                 self._loosen(max(self.slack, slack))
@@ -259,7 +286,7 @@ class _Relaxed:
             _run(h, self.remaining())
         sol = h.getSolution()
         z = float(sol.col_value[self.ts.T])
-        y = np.abs(np.asarray(sol.row_dual)[self.R:]) * self.n
+        y = np.abs(np.asarray(sol.row_dual)[self.R :]) * self.n
         y[fixed] = 0.0
         if z >= 1.0 - 1e-9 or y.sum() <= 0:  # every open type can be selected for sure
             y = (~fixed).astype(np.float64)
@@ -267,6 +294,7 @@ class _Relaxed:
 
 
 # --- heuristic pricing ----------------------------------------------------------------
+
 
 class _LPPricer:
     """max w.c over valid compositions, approximately: LP relaxation, then its point rounded:
@@ -288,12 +316,12 @@ class _LPPricer:
         self.all = np.arange(T, dtype=np.int32)
         self.ub = ts.sizes.astype(np.float64)
         self.remaining: Callable[[], float | None] = lambda: None  # the computation's time left
-        self.bounds = (np.zeros(T), self.ub)   # the LP's column bounds (change them with set_bounds)
-        self.full_box = True                  # the bounds are the whole pool's (the sampler knows no others)
-        self.sampler: PanelSampler | None = None   # rounds the LP's point before the small MIP does (if set)
-        self.rng = np.random.default_rng(20261207)   # a constant: same pool, same panels
-        self.extra: list[np.ndarray] = []     # the last solve's other valid roundings, best first
-        quota_rows = [r for r in rows if r[0] != -INF]          # panel size and quotas (not households)
+        self.bounds = (np.zeros(T), self.ub)  # the LP's column bounds (change them with set_bounds)
+        self.full_box = True  # the bounds are the whole pool's (the sampler knows no others)
+        self.sampler: PanelSampler | None = None  # rounds the LP's point before the small MIP does (if set)
+        self.rng = np.random.default_rng(20261207)  # a constant: same pool, same panels
+        self.extra: list[np.ndarray] = []  # the last solve's other valid roundings, best first
+        quota_rows = [r for r in rows if r[0] != -INF]  # panel size and quotas (not households)
         self.rows = np.zeros((len(quota_rows), T))
         for i, r in enumerate(quota_rows):
             self.rows[i, r[2]] = r[3]
@@ -303,8 +331,7 @@ class _LPPricer:
         for i, hh in enumerate(ts.households):
             self.household_of[list(hh)] = i
 
-    def _round_small(self, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, *,
-                     seconds: float = 1.0) -> np.ndarray | None:
+    def _round_small(self, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, *, seconds: float = 1.0) -> np.ndarray | None:
         """Round the LP's point by a MIP over its few fractional coordinates only (each
         goes to its floor or its ceiling), built afresh: much quicker than re-solving the
         whole model with the other coordinates fixed."""
@@ -320,8 +347,7 @@ class _LPPricer:
             return None
         rlo = self.rlo[touched] - base[touched]
         rhi = self.rhi[touched] - base[touched]
-        rows = [(rlo[i], rhi[i], np.flatnonzero(sub[r]), sub[r][np.flatnonzero(sub[r])])
-                for i, r in enumerate(touched)]
+        rows = [(rlo[i], rhi[i], np.flatnonzero(sub[r]), sub[r][np.flatnonzero(sub[r])]) for i, r in enumerate(touched)]
         for hh in {self.household_of[t] for t in fr if self.household_of[t] >= 0}:
             members = self.ts.households[hh]
             used = float(lo[members].sum())
@@ -336,8 +362,15 @@ class _LPPricer:
         h.changeColsCost(nf, np.arange(nf, dtype=np.int32), w[fr].astype(np.float64))
         if rows:
             starts, idx, val = _csr([(list(map(int, r[2])), list(map(float, r[3]))) for r in rows])
-            h.addRows(len(rows), np.array([r[0] for r in rows], dtype=np.float64),
-                      np.array([r[1] for r in rows], dtype=np.float64), len(idx), starts, idx, val)
+            h.addRows(
+                len(rows),
+                np.array([r[0] for r in rows], dtype=np.float64),
+                np.array([r[1] for r in rows], dtype=np.float64),
+                len(idx),
+                starts,
+                idx,
+                val,
+            )
         h.run()
         if h.getInfo().primal_solution_status != 2:
             return None
@@ -360,6 +393,7 @@ class _LPPricer:
         x = np.asarray(h.getSolution().col_value)
         lo = np.floor(x + 1e-9)
         hi = np.ceil(x - 1e-9)
+        c: np.ndarray | None
         if (lo == hi).all():
             c = lo.astype(np.int64)
             return c if self.ts.is_valid_composition(c) else None
@@ -402,8 +436,7 @@ class _LPPricer:
         """Back to the whole pool: ``0 <= c_t <= n_t``."""
         self.set_bounds(np.zeros(self.ts.T), self.ub)
 
-    def mip_near(self, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, widen: int,
-                 seconds: float) -> np.ndarray | None:
+    def mip_near(self, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, widen: int, seconds: float) -> np.ndarray | None:
         """The quick MIP ``max w.c`` over valid compositions within ``widen`` of the box
         [lo, hi] (and within the LP's bounds), stopped after ``seconds``; None if none found."""
         m = self.exact
@@ -443,8 +476,17 @@ class _Swaps:
         self.qmin = ts.qmin
         self.qmax = ts.qmax
 
-    def batch(self, C: np.ndarray, prices: np.ndarray, w: np.ndarray, mu: float, slots: int,
-              *, shortlist: int = 512, chunk: int = 512) -> list[tuple[float, np.ndarray]]:
+    def batch(
+        self,
+        C: np.ndarray,
+        prices: np.ndarray,
+        w: np.ndarray,
+        mu: float,
+        slots: int,
+        *,
+        shortlist: int = 512,
+        chunk: int = 512,
+    ) -> list[tuple[float, np.ndarray]]:
         """``columns`` for many columns at once (the rows of C), vectorised with numpy.
 
         For each column, the ``slots`` members' types with the lowest ``prices`` give up a
@@ -457,17 +499,17 @@ class _Swaps:
         T, F = ts.T, self.K.shape[1]
         L = min(T, shortlist)
         cand_types = np.argsort(-prices, kind="stable")[:L]
-        Kc_b = self.Kc[cand_types]                # (L, F)
+        Kc_b = self.Kc[cand_types]  # (L, F)
         has_b = self.has[cand_types]
         K_b = self.K[cand_types]
         p_b = prices[cand_types]
         hh_b = self.in_household[cand_types]
         out: list[tuple[float, np.ndarray]] = []
         for lo in range(0, len(C), chunk):
-            Cb = C[lo:lo + chunk]
+            Cb = C[lo : lo + chunk]
             J = len(Cb)
             rows = np.arange(J)
-            Q = Cb @ ts.A.T                                   # (J, R) seats per quota value
+            Q = Cb @ ts.A.T  # (J, R) seats per quota value
             dec_ok = Q > self.qmin
             inc_ok = Q < self.qmax
             can_add = (Cb[:, cand_types] < ts.sizes[cand_types]) & ~hh_b[None, :]
@@ -480,8 +522,8 @@ class _Swaps:
                 Ka, Kca, hasa = self.K[a], self.Kc[a], self.has[a]
                 ok = can_add & (cand_types[None, :] != a[:, None])
                 for f in range(F):
-                    dec = ~hasa[:, f] | dec_ok[rows, Kca[:, f]]                      # (J,)
-                    inc = ~has_b[None, :, f] | inc_ok[:, Kc_b[:, f]]                 # (J, L)
+                    dec = ~hasa[:, f] | dec_ok[rows, Kca[:, f]]  # (J,)
+                    inc = ~has_b[None, :, f] | inc_ok[:, Kc_b[:, f]]  # (J, L)
                     ok &= (K_b[None, :, f] == Ka[:, f][:, None]) | (dec[:, None] & inc)
                 cand = np.where(ok, p_b[None, :], -INF)
                 bi = np.argmax(cand, axis=1)
@@ -498,14 +540,14 @@ class _Swaps:
 
 # --- the restricted master ------------------------------------------------------------
 
+
 class _Master:
     """Restricted master LP: rows ``sum_j c_jt lambda_j - a_t n_t z >= n_t b_t``."""
 
-    def __init__(self, ts: TypeSpace, *, zlo: float, zhi: float,
-                 remaining: Callable[[], float | None] = lambda: None):
+    def __init__(self, ts: TypeSpace, *, zlo: float, zhi: float, remaining: Callable[[], float | None] = lambda: None):
         self.ts = ts
         self.remaining = remaining
-        self.restarts = 0            # solves started afresh after stalling (see solve)
+        self.restarts = 0  # solves started afresh after stalling (see solve)
         T = ts.T
         self.n = ts.sizes.astype(np.float64)
         h = new_highs()
@@ -515,13 +557,21 @@ class _Master:
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         h.addVars(1, np.array([zlo]), np.array([zhi]))
         h.changeColsCost(1, np.array([0], dtype=np.int32), np.array([1.0]))
-        h.addRows(1, np.array([1.0]), np.array([1.0]), 0, np.array([0], dtype=np.int32),
-                  np.array([], dtype=np.int32), np.array([], dtype=np.float64))
-        h.addRows(T, np.zeros(T), np.full(T, INF), T, np.arange(T, dtype=np.int32),
-                  np.zeros(T, dtype=np.int32), -self.n)
+        h.addRows(
+            1,
+            np.array([1.0]),
+            np.array([1.0]),
+            0,
+            np.array([0], dtype=np.int32),
+            np.array([], dtype=np.int32),
+            np.array([], dtype=np.float64),
+        )
+        h.addRows(
+            T, np.zeros(T), np.full(T, INF), T, np.arange(T, dtype=np.int32), np.zeros(T, dtype=np.int32), -self.n
+        )
         self.h = h
-        self.open = np.ones(T, dtype=bool)     # rows that carry z
-        self.zcoef = self.n.copy()             # row t reads sum_j c_jt lambda_j - zcoef_t z >= rhs
+        self.open = np.ones(T, dtype=bool)  # rows that carry z
+        self.zcoef = self.n.copy()  # row t reads sum_j c_jt lambda_j - zcoef_t z >= rhs
         self.rhs = np.zeros(T)
         self.columns: list[np.ndarray] = []
         self.keys: set[bytes] = set()
@@ -537,8 +587,7 @@ class _Master:
         self.rhs = np.asarray(rhs, dtype=np.float64).copy()
         for t in range(T):
             self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
-        self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), self.rhs,
-                                np.full(T, INF))
+        self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), self.rhs, np.full(T, INF))
         self.open = self.zcoef > 0
 
     def purge(self, lam: np.ndarray, w: np.ndarray, mu: float, cap: int) -> np.ndarray:
@@ -550,7 +599,7 @@ class _Master:
             return lam
         rc = self.reduced_costs(w, mu)
         basic = np.array([int(x) for x in self.h.getBasis().col_status[1:]]) == int(highspy.HighsBasisStatus.kBasic)
-        rc[(lam > 0) | basic] = INF   # never drop a column in use (keeps the warm start valid)
+        rc[(lam > 0) | basic] = INF  # never drop a column in use (keeps the warm start valid)
         drop = np.sort(np.argsort(rc, kind="stable")[: J - int(0.6 * cap)])
         drop = drop[np.isfinite(rc[drop])]
         if len(drop) == 0:
@@ -578,7 +627,9 @@ class _Master:
                 new.append(c.astype(np.int64))
         if not new:
             return 0
-        starts, idx, val = [], [], []
+        starts: list[int] = []
+        idx: list[int] = []
+        val: list[float] = []
         for c in new:
             nz = np.flatnonzero(c)
             starts.append(len(idx))
@@ -587,8 +638,16 @@ class _Master:
             val.append(1.0)
             val.extend(c[nz].astype(np.float64).tolist())
         m = len(new)
-        self.h.addCols(m, np.zeros(m), np.zeros(m), np.full(m, INF), len(idx),
-                       np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32), np.array(val))
+        self.h.addCols(
+            m,
+            np.zeros(m),
+            np.zeros(m),
+            np.full(m, INF),
+            len(idx),
+            np.array(starts, dtype=np.int32),
+            np.array(idx, dtype=np.int32),
+            np.array(val),
+        )
         self.columns.extend(new)
         return m
 
@@ -629,6 +688,7 @@ class _Master:
 
 # --- the solver -----------------------------------------------------------------------
 
+
 @dataclass
 class Control:
     """How a running computation may be steered from outside (the draw page, a worker process).
@@ -640,6 +700,7 @@ class Control:
     found so far when a level is finished (at most every ``snapshot_every`` seconds, and always when
     the minimum has just been proven), so that a caller that must abandon the computation (a
     solver that does not return) still has the best valid lottery."""
+
     should_stop: Callable[[], bool] | None = None
     settle_after: Callable[[], float | None] | None = None
     on_snapshot: Callable[["Distribution"], None] | None = None
@@ -663,6 +724,11 @@ def fix_stage(rel, fixed: np.ndarray, p: np.ndarray, z: float, y: np.ndarray) ->
 
 
 class _Solver:
+    # set by relaxed_leximin(): the relaxation's progress (fixed types, their chances, the stages'
+    # values) and the types fixed so far
+    _relaxed_state: tuple[np.ndarray, np.ndarray, list[float]]
+    relaxed_fixed: np.ndarray
+
     def __init__(self, ts: TypeSpace, deadline: float | None, progress, control: Control | None = None):
         self.ts = ts
         self.deadline = deadline
@@ -670,7 +736,7 @@ class _Solver:
         self.control = control or Control()
         self._last_snapshot = -math.inf
         self.exact = CompositionModel(ts)
-        quick = CompositionModel(ts)          # the heuristic's own copy, with a looser gap
+        quick = CompositionModel(ts)  # the heuristic's own copy, with a looser gap
         quick.h.setOptionValue("mip_rel_gap", QUICK_MIP_GAP)
         self.lp_pricer = _LPPricer(ts, quick)
         self.lp_pricer.remaining = self.remaining
@@ -683,10 +749,10 @@ class _Solver:
         self.complete = True
         self.method = ""
         self.smoothed: np.ndarray | None = None
-        self.design = None
+        self.design: tuple[np.ndarray, list[np.ndarray]] | None = None  # (the group, its samples' seats)
         self.relaxed: _Relaxed | None = None
         self.relaxed_point: np.ndarray | None = None
-        self.maximin_seconds = math.nan          # when the minimum probability was proven optimal
+        self.maximin_seconds = math.nan  # when the minimum probability was proven optimal
         self.t0 = time.perf_counter()
 
     # -- utilities
@@ -719,10 +785,19 @@ class _Solver:
     def distribution(self, m, lam, *, complete: bool) -> "Distribution":
         comps = np.array(m.columns[: len(lam)])
         dist = distribution_from(
-            self.ts, comps, lam, seconds=0.0, upper_bound=self.upper_bound,
-            pricing_violation=self.max_violation, complete=complete, stages=self.stages,
-            pricing_calls=self.exact.calls, columns=len(m.columns), method=self.method,
-            maximin_seconds=self.maximin_seconds)
+            self.ts,
+            comps,
+            lam,
+            seconds=0.0,
+            upper_bound=self.upper_bound,
+            pricing_violation=self.max_violation,
+            complete=complete,
+            stages=self.stages,
+            pricing_calls=self.exact.calls,
+            columns=len(m.columns),
+            method=self.method,
+            maximin_seconds=self.maximin_seconds,
+        )
         dist.seconds = time.perf_counter() - self.t0
         return dist
 
@@ -737,8 +812,9 @@ class _Solver:
         self.exact.set_time_limit(None)
         return res
 
-    def new_columns(self, master: _Master, lam: np.ndarray, w: np.ndarray, mu: float, *,
-                    budget: int = COLUMN_BUDGET) -> list[np.ndarray]:
+    def new_columns(
+        self, master: _Master, lam: np.ndarray, w: np.ndarray, mu: float, *, budget: int = COLUMN_BUDGET
+    ) -> list[np.ndarray]:
         """Heuristic columns with positive reduced cost (swaps from the basis, LP pricing).
 
         Dual prices jump about from one round to the next, which makes column generation
@@ -746,7 +822,7 @@ class _Solver:
         Wentges' smoothing) and keeps what improves the master at the true prices."""
         prev = self.smoothed
         smoothing = prev is not None and prev.shape == w.shape
-        ws = SMOOTHING * prev + (1.0 - SMOOTHING) * w if smoothing else w
+        ws = SMOOTHING * prev + (1.0 - SMOOTHING) * w if prev is not None and smoothing else w
         self.smoothed = ws
         cols = master.columns
         # The duals are zero on most types, and the heuristics pick among equal prices by
@@ -772,7 +848,7 @@ class _Solver:
         found.extend(self.swaps.batch(C, wt, w, mu, 2 * per))
         want = max(budget, self.ts.T // BUDGET_PER_TYPES)
         # the LP-and-small-MIP pricer is slow on large pools: only when the swaps found few
-        for prices in (() if len(found) >= want // 2 else (wt, ws) if smoothing else (wt,)):
+        for prices in () if len(found) >= want // 2 else (wt, ws) if smoothing else (wt,):
             c = self.lp_pricer.solve(prices, widen=False)
             for c in ([] if c is None else [c]) + self.lp_pricer.extra:
                 v = float(np.dot(w, c) - mu)
@@ -803,8 +879,9 @@ class _Solver:
                 out.append(c)
         return out
 
-    def complete_sample(self, group: np.ndarray, part: np.ndarray, prices: np.ndarray, *,
-                        quick_mip: bool = False) -> np.ndarray | None:
+    def complete_sample(
+        self, group: np.ndarray, part: np.ndarray, prices: np.ndarray, *, quick_mip: bool = False
+    ) -> np.ndarray | None:
         """A valid panel with exactly ``part`` from the group, best at ``prices`` outside it:
         the LP pricer with the group's seats fixed, its point rounded (loosened if need be);
         with ``quick_mip``, the quick MIP near the LP's point when the rounding fails."""
@@ -842,8 +919,8 @@ class _Solver:
         (maximise the number of types not covered yet) gets there in a few LP solves.
         """
         covered = np.zeros(self.ts.T, dtype=bool)
-        for c in seeds:
-            covered |= c > 0
+        for seed in seeds:
+            covered |= seed > 0
         covered |= target <= 0
         out: list[np.ndarray] = []
         while not covered.all():
@@ -905,9 +982,10 @@ class _Solver:
             return []
         # order the group's people by their other features, the tightest first
         cols = self.tight_order(values[0], ts.quotas[qi].feature)
-        vocab = [{} for _ in ts.features]
-        codes = np.array([[vocab[j].setdefault(ts.keys[t][j], len(vocab[j])) for j in cols] for t in members],
-                         dtype=np.int64).reshape(len(members), len(cols))
+        vocab: list[dict[str | None, int]] = [{} for _ in ts.features]
+        codes = np.array(
+            [[vocab[j].setdefault(ts.keys[t][j], len(vocab[j])) for j in cols] for t in members], dtype=np.int64
+        ).reshape(len(members), len(cols))
         order = members[serpentine_order(codes)]
         people = np.repeat(order, ts.sizes[order])
         samples = equal_chance_samples(len(people), int(ts.quotas[qi].min))
@@ -919,13 +997,16 @@ class _Solver:
         covered = np.zeros(T)
         done = 0.0
         out: list[np.ndarray] = []
-        budget = time.perf_counter() + DESIGN_SHARE * (self.remaining() if self.deadline is not None else math.inf)
+        start, left = time.perf_counter(), self.remaining()
+        budget = start + DESIGN_SHARE * (left if left is not None else math.inf)
         q = ts.quotas[qi]
-        self.report(f"Preparing panels that give everybody with {q.feature} {q.value} the same chance "
-                    f"({len(samples)} samples)", 0.3)
+        self.report(
+            f"Preparing panels that give everybody with {q.feature} {q.value} the same chance ({len(samples)} samples)",
+            0.3,
+        )
         parts = [np.bincount(people[positions], minlength=T).astype(np.float64) for _, positions in samples]
         has = [False] * len(samples)
-        self.design = (group, parts)      # column generation completes these samples afresh
+        self.design = (group, parts)  # column generation completes these samples afresh
         # in passes, one completion per sample each, so that a time limit leaves every
         # sample with a completion (a sample without one breaks the fairness inside the group)
         for _ in range(DESIGN_COMPLETIONS):
@@ -936,8 +1017,7 @@ class _Solver:
                 # aim the completion at the targets outside the group not reached so far
                 deficit = np.clip((x * (done + share) - covered) / np.maximum(x, 1e-12), -1.0, 1.0)
                 # no completion of this sample yet: the quick MIP if the LP's rounding fails
-                c = self.complete_sample(group, parts[i], np.where(outside, 1.0 + deficit, 0.0),
-                                         quick_mip=not has[i])
+                c = self.complete_sample(group, parts[i], np.where(outside, 1.0 + deficit, 0.0), quick_mip=not has[i])
                 if c is not None:
                     covered += share * c
                     done += share
@@ -963,18 +1043,26 @@ class _Solver:
             z = max(0.0, min(1.0, z))
             if not values:
                 self.upper_bound = z
-                self.relaxed_point = np.asarray(rel.h.getSolution().col_value)[:ts.T] / self.n
+                self.relaxed_point = np.asarray(rel.h.getSolution().col_value)[: ts.T] / self.n
             values.append(z)
             done += 1
             fix_stage(rel, fixed, p, z, y)
-            self.report(f"Upper bounds: stage {len(values)}, {int(fixed.sum())} of {ts.T} groups fixed "
-                        f"(lowest open probability {z:.6f})", 0.3 * float(self.n[fixed].sum()) / total)
+            self.report(
+                f"Upper bounds: stage {len(values)}, {int(fixed.sum())} of {ts.T} groups fixed "
+                f"(lowest open probability {z:.6f})",
+                0.3 * float(self.n[fixed].sum()) / total,
+            )
         self.relaxed_fixed = fixed.copy()
         return p.copy(), list(values)
 
     # -- step 2
-    def decompose(self, target: np.ndarray, seeds: list[np.ndarray], values: list[float],  # noqa: C901 - leximin.py is being reworked on main (issue 12); split there
-                  more: Callable[[], tuple[np.ndarray, list[float]]] | None = None):
+    def decompose(  # noqa: C901 - leximin.py is being reworked on main (issue 12); split there
+        self,
+        target: np.ndarray,
+        seeds: list[np.ndarray],
+        values: list[float],
+        more: Callable[[], tuple[np.ndarray, list[float]]] | None = None,
+    ):
         """Weights on compositions with mean composition n * target; None if impossible.
 
         Level by level, following the relaxed stages' values v_1 < v_2 < ...: at level s
@@ -1023,8 +1111,11 @@ class _Solver:
                 if z >= 1.0 - DECOMP_TOL:
                     break
                 self.check_time()
-                self.report(f"Building panels: level {s + 1} of {len(levels)}, {len(m.columns)} compositions, "
-                            f"{100 * z:.2f}% of the way", 0.3 + 0.7 * (s + max(0.0, z)) / len(levels))
+                self.report(
+                    f"Building panels: level {s + 1} of {len(levels)}, {len(m.columns)} compositions, "
+                    f"{100 * z:.2f}% of the way",
+                    0.3 + 0.7 * (s + max(0.0, z)) / len(levels),
+                )
                 priced = self.price_round(m, lam, w, mu)
                 if priced is None:
                     continue
@@ -1046,7 +1137,7 @@ class _Solver:
                 levels = sorted({round(x, 12) for x in values if x > 0}) or [float(goal.max())]
                 levels[-1] = max(levels[-1], float(goal.max()))
                 below = np.minimum(below, goal)
-                if levels[0] > v + 1e-12:   # cannot happen (stage 1 is level 1): keep the order safe
+                if levels[0] > v + 1e-12:  # cannot happen (stage 1 is level 1): keep the order safe
                     levels.insert(0, v)
         return m, lam
 
@@ -1100,8 +1191,10 @@ class _Solver:
             if first:
                 self.maximin_seconds = time.perf_counter() - self.t0
             self.snapshot(force=first)
-            self.report(f"Stage {self.stages}: {int(fixed.sum())} of {T} groups fixed "
-                        f"(lowest open probability {zval:.6f})", float(self.n[fixed].sum()) / total)
+            self.report(
+                f"Stage {self.stages}: {int(fixed.sum())} of {T} groups fixed (lowest open probability {zval:.6f})",
+                float(self.n[fixed].sum()) / total,
+            )
         res = m.solve()
         if res is None:
             raise LeximinError("The final LP failed.")
@@ -1115,7 +1208,8 @@ class _Solver:
             # it pins); the later stages, for the later levels, are computed once level 1 is finished
             p1, values = self.relaxed_leximin(stages=0)
             target = np.where(self.relaxed_fixed, p1, 1.0)
-            near = np.clip(self.relaxed_point, values[0], 1.0)   # the first stage's point, for the seeds
+            assert self.relaxed_point is not None  # set by the relaxation's first stage, just run
+            near = np.clip(self.relaxed_point, values[0], 1.0)  # the first stage's point, for the seeds
 
             def more() -> tuple[np.ndarray, list[float]]:
                 p, vals = self.relaxed_leximin()
@@ -1153,8 +1247,13 @@ def types_and_a_first_panel(instance: Instance):
     return ts, first
 
 
-def leximin(instance: Instance, *, time_limit: float | None = None,
-            progress: Callable[[str, float], None] | None = None, control: Control | None = None) -> Distribution:
+def leximin(
+    instance: Instance,
+    *,
+    time_limit: float | None = None,
+    progress: Callable[[str, float], None] | None = None,
+    control: Control | None = None,
+) -> Distribution:
     """The leximin distribution over valid panels of ``instance``.
 
     Raises ``InfeasibleQuotas`` (carrying the ``FeasibilityReport``) when no panel meets
@@ -1172,8 +1271,10 @@ def leximin(instance: Instance, *, time_limit: float | None = None,
     except TimeoutError:
         solver.complete = False
         if getattr(solver, "last", None) is None or getattr(solver, "share", 1.0) <= 0.0:
-            raise LeximinError(f"The time limit of {time_limit} s ran out before a lottery giving everybody a chance "
-                               "was found. Allow more time for the computation.") from None
+            raise LeximinError(
+                f"The time limit of {time_limit} s ran out before a lottery giving everybody a chance "
+                "was found. Allow more time for the computation."
+            ) from None
         master, lam = solver.last
     dist = solver.distribution(master, lam, complete=solver.complete)
     dist.seconds = time.perf_counter() - t0

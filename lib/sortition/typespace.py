@@ -19,16 +19,16 @@ weighted sum of type counts".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from lib.sortition.audit.model import Instance, Quota
 
 try:  # highspy's private class avoids the banner and the Python callback machinery
-    from highspy._core import _Highs as _HighsClass  # type: ignore[attr-defined]
+    from highspy._core import _Highs as _HighsClass
 except ImportError:  # pragma: no cover - other highspy layouts
-    from highspy import Highs as _HighsClass  # type: ignore[assignment]
+    from highspy import Highs as _HighsClass
 
 import highspy
 
@@ -67,10 +67,10 @@ class TypeSpace:
     instance: Instance
     features: list[str]
     quotas: list[Quota]
-    keys: list[tuple[str | None, ...]]          # feature vector of each type (None: no quota for the value)
-    members: list[tuple[str, ...]]              # ids of each type, sorted
-    sizes: np.ndarray                           # n_t, int64
-    A: np.ndarray                               # (len(quotas), T) 0/1, int64
+    keys: list[tuple[str | None, ...]]  # feature vector of each type (None: no quota for the value)
+    members: list[tuple[str, ...]]  # ids of each type, sorted
+    sizes: np.ndarray  # n_t, int64
+    A: np.ndarray  # (len(quotas), T) 0/1, int64
     households: list[list[int]] = field(default_factory=list)  # groups of (singleton) types, at most one each
     type_of: dict[str, int] = field(default_factory=dict)
 
@@ -95,8 +95,8 @@ class TypeSpace:
         in_household = {t for h in self.households for t in h}
         return int(sum(int(self.sizes[t]) for t in range(self.T) if t not in in_household) + len(self.households))
 
-    def is_valid_composition(self, c: Sequence[int]) -> bool:
-        c = np.asarray(c, dtype=np.int64)
+    def is_valid_composition(self, composition: npt.ArrayLike) -> bool:
+        c = np.asarray(composition, dtype=np.int64)
         if c.shape != (self.T,) or (c < 0).any() or (c > self.sizes).any() or int(c.sum()) != self.k:
             return False
         counts = self.A @ c
@@ -104,9 +104,9 @@ class TypeSpace:
             return False
         return all(int(c[h].sum()) <= 1 for h in self.households)
 
-    def composition_problems(self, c: Sequence[int]) -> list[str]:
-        """Plain-language reasons why ``c`` is not a valid composition (empty list = valid)."""
-        c = np.asarray(c, dtype=np.int64)
+    def composition_problems(self, composition: npt.ArrayLike) -> list[str]:
+        """Plain-language reasons why ``composition`` is not a valid composition (empty list = valid)."""
+        c = np.asarray(composition, dtype=np.int64)
         out = []
         if (c < 0).any() or (c > self.sizes).any():
             out.append("a type count is negative or larger than the type")
@@ -143,8 +143,7 @@ def build_types(instance: Instance) -> TypeSpace:
     household_types: dict[str, list[int]] = {}
     type_of: dict[str, int] = {}
     for p in instance.people:
-        key = tuple((v if v in quota_values[f] else None) for f in features
-                    for v in [p.features.get(f, "")])
+        key = tuple((v if v in quota_values[f] else None) for f in features for v in [p.features.get(f, "")])
         if p.household and p.household in shared:
             t = len(keys)
             keys.append(key)
@@ -169,15 +168,22 @@ def build_types(instance: Instance) -> TypeSpace:
             if key[col] == q.value:
                 A[qi, t] = 1
     return TypeSpace(
-        instance=instance, features=features, quotas=quotas, keys=keys,
+        instance=instance,
+        features=features,
+        quotas=quotas,
+        keys=keys,
         members=[tuple(sorted(m)) for m in members],
-        sizes=np.array([len(m) for m in members], dtype=np.int64), A=A,
-        households=list(household_types.values()), type_of=type_of,
+        sizes=np.array([len(m) for m in members], dtype=np.int64),
+        A=A,
+        households=list(household_types.values()),
+        type_of=type_of,
     )
 
 
 def _csr(rows: list[tuple[list[int], list[float]]]):
-    starts, idx, val = [], [], []
+    starts: list[int] = []
+    idx: list[int] = []
+    val: list[float] = []
     for cols, vals in rows:
         starts.append(len(idx))
         idx.extend(cols)
@@ -216,8 +222,7 @@ class CompositionModel:
         h.changeColsIntegrality(T, np.arange(T, dtype=np.int32), np.ones(T, dtype=np.uint8))
         rows = composition_rows(ts)
         starts, idx, val = _csr([(r[2], r[3]) for r in rows])
-        h.addRows(len(rows), np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
-                  len(idx), starts, idx, val)
+        h.addRows(len(rows), np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), len(idx), starts, idx, val)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.h = h
         self.calls = 0
@@ -235,6 +240,7 @@ class CompositionModel:
         when the MIP was solved to optimality.
         """
         import time as _time
+
         t0 = _time.perf_counter()
         h = self.h
         T = self.ts.T
