@@ -70,7 +70,45 @@ def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
 # --- the worker's side ------------------------------------------------------------------------
 
 
-def _serve() -> None:  # noqa: C901 - the worker's message loop: one branch per request kind
+def _listen(inp: IO[bytes], stop: threading.Event, settle_box: list[float | None]) -> None:
+    """The worker's control channel, until the caller is gone: a stop request, or a new settle time."""
+    while True:
+        try:
+            msg = _recv(inp)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            stop.set()  # the caller is gone: finish quickly
+            return
+        if msg[0] == "stop":
+            stop.set()
+        elif msg[0] == "settle":
+            settle_box[0] = msg[1]
+
+
+def _stall_after(snapshots: list[int], stall_after: int) -> None:
+    """Tests only: a solver that never returns once ``stall_after`` snapshots have been sent."""
+    from lib.sortition import leximin as lx
+
+    plain_run = lx._run
+
+    def stuck(h, *a, **kw):
+        if snapshots[0] >= stall_after:
+            while True:
+                time.sleep(3600)
+        return plain_run(h, *a, **kw)
+
+    lx._run = stuck
+
+
+def _solver(objective: str) -> Callable[..., Distribution]:
+    """The request's objective: leximin, or goldilocks (whose result is a Distribution too)."""
+    if objective == "goldilocks":
+        from lib.sortition.goldilocks import goldilocks
+
+        return goldilocks
+    return leximin
+
+
+def _serve() -> None:
     """``python -m lib.sortition.worker``: one computation, asked for on standard input."""
     out = os.fdopen(os.dup(1), "wb")  # the protocol's channel ...
     os.dup2(2, 1)  # ... and anything printed goes to standard error
@@ -86,38 +124,15 @@ def _serve() -> None:  # noqa: C901 - the worker's message loop: one branch per 
     stop = threading.Event()
     settle_box = [settle]
     lock = threading.Lock()
-
-    def controls() -> None:
-        while True:
-            try:
-                msg = _recv(inp)
-            except (EOFError, OSError, pickle.UnpicklingError):
-                stop.set()  # the caller is gone: finish quickly
-                return
-            if msg[0] == "stop":
-                stop.set()
-            elif msg[0] == "settle":
-                settle_box[0] = msg[1]
-
-    threading.Thread(target=controls, daemon=True).start()
+    threading.Thread(target=_listen, args=(inp, stop, settle_box), daemon=True).start()
 
     def send(obj) -> None:
         with lock:
             _send(out, obj)
 
     snapshots = [0]
-    if stall_after is not None:  # tests only: a solver that never returns
-        from lib.sortition import leximin as lx
-
-        plain_run = lx._run
-
-        def stuck(h, *a, **kw):
-            if snapshots[0] >= stall_after:
-                while True:
-                    time.sleep(3600)
-            return plain_run(h, *a, **kw)
-
-        lx._run = stuck
+    if stall_after is not None:
+        _stall_after(snapshots, stall_after)
 
     def on_snapshot(dist: Distribution) -> None:
         send(("snapshot", dist))
@@ -125,11 +140,7 @@ def _serve() -> None:  # noqa: C901 - the worker's message loop: one branch per 
 
     control = Control(should_stop=stop.is_set, settle_after=lambda: settle_box[0], on_snapshot=on_snapshot)
     try:
-        solve: Callable[..., Distribution]  # leximin, or goldilocks (whose result is a Distribution too)
-        if objective == "goldilocks":
-            from lib.sortition.goldilocks import goldilocks as solve
-        else:
-            solve = leximin
+        solve = _solver(objective)
         dist = solve(instance, time_limit=time_limit, progress=lambda m, f: send(("progress", m, f)), control=control)
         send(("done", dist))
     except BaseException as e:  # noqa: BLE001 - everything goes back to the caller
@@ -193,7 +204,57 @@ def lottery_in_worker(instance: Instance, *, objective: str = "leximin", **kw) -
     return leximin_in_worker(instance, _objective=objective, **kw)
 
 
-def leximin_in_worker(  # noqa: C901 - the deadline, stop and snapshot handling of one worker, in one place
+def _close(proc: subprocess.Popen[bytes]) -> None:
+    """End the worker if it still runs, and close its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+    for stream in (_pipe(proc.stdin), _pipe(proc.stdout)):
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+def _read_into(inbox: queue.Queue, stdout: IO[bytes]) -> None:
+    """The worker's answers, into ``inbox`` as they come; ``("eof",)`` once the worker has ended."""
+    try:
+        while True:
+            inbox.put(_recv(stdout))
+    except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+        inbox.put(("eof",))
+
+
+def _hard_deadline(t0: float, time_limit: float | None, grace: float) -> float | None:
+    """When a worker that has not answered is killed (none without a time limit)."""
+    return None if time_limit is None else t0 + float(time_limit) + grace
+
+
+def _waited_enough(
+    now: float, hard: float | None, stopped_at: float | None, best: Distribution | None, grace: float
+) -> bool:
+    """Past the hard deadline; or asked to stop, busy in a long step, with a lottery found so far to keep."""
+    if hard is not None and now > hard:
+        return True
+    return stopped_at is not None and best is not None and now > stopped_at + grace
+
+
+def _last_snapshot(best: Distribution | None, time_limit: float | None, t0: float) -> Distribution:
+    """The lottery found so far, marked unfinished, when the worker gave no answer (see the caller)."""
+    if best is None:
+        raise LeximinError(
+            f"The computation did not answer within its time limit of {time_limit:g} s and was "
+            "stopped before it had found a lottery. Allow more time, or try again."
+        )
+    best.complete = False
+    best.seconds = time.monotonic() - t0
+    return best
+
+
+def leximin_in_worker(
     instance: Instance,
     *,
     time_limit: float | None = None,
@@ -224,18 +285,12 @@ def leximin_in_worker(  # noqa: C901 - the deadline, stop and snapshot handling 
     )
     control = WorkerControl(proc)
     inbox: queue.Queue = queue.Queue()
-
-    def reader() -> None:
-        try:
-            while True:
-                inbox.put(_recv(_pipe(proc.stdout)))
-        except (EOFError, OSError, pickle.UnpicklingError, ValueError):
-            inbox.put(("eof",))
-
-    threading.Thread(target=reader, daemon=True, name="kleroterion-leximin-reader").start()
+    threading.Thread(
+        target=_read_into, args=(inbox, _pipe(proc.stdout)), daemon=True, name="kleroterion-leximin-reader"
+    ).start()
     if on_start is not None:
         on_start(control)
-    hard = None if time_limit is None else t0 + float(time_limit) + grace
+    hard = _hard_deadline(t0, time_limit, grace)
     best: Distribution | None = None
     stopped_at: float | None = None
     try:
@@ -244,17 +299,14 @@ def leximin_in_worker(  # noqa: C901 - the deadline, stop and snapshot handling 
             if stopped_at is None and should_stop is not None and should_stop():
                 control.stop()
                 stopped_at = now
-            if hard is not None and now > hard:
+            if _waited_enough(now, hard, stopped_at, best, grace):
                 break
-            if stopped_at is not None and best is not None and now > stopped_at + grace:
-                break  # asked to stop, and busy in a long step: keep the lottery found so far
             try:
                 msg = inbox.get(timeout=0.1)
             except queue.Empty:
                 continue
-            if msg[0] == "progress":
-                if progress is not None:
-                    progress(msg[1], msg[2])
+            if msg[0] == "progress" and progress is not None:
+                progress(msg[1], msg[2])
             elif msg[0] == "snapshot":
                 best = msg[1]
             elif msg[0] == "done":
@@ -269,26 +321,9 @@ def leximin_in_worker(  # noqa: C901 - the deadline, stop and snapshot handling 
                     "Try again; if it happens again, tell whoever runs the app."
                 )
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (_pipe(proc.stdin), _pipe(proc.stdout)):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        _close(proc)
     # the hard deadline passed (the solver did not return), or the worker died after a snapshot
-    if best is None:
-        raise LeximinError(
-            f"The computation did not answer within its time limit of {time_limit:g} s and was "
-            "stopped before it had found a lottery. Allow more time, or try again."
-        )
-    best.complete = False
-    best.seconds = time.monotonic() - t0
-    return best
+    return _last_snapshot(best, time_limit, t0)
 
 
 if __name__ == "__main__":
