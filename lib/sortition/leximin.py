@@ -1056,7 +1056,43 @@ class _Solver:
         return p.copy(), list(values)
 
     # -- step 2
-    def decompose(  # noqa: C901 - leximin.py is being reworked on main (issue 12); split there
+    def _reach_level(self, m: _Master, s: int, n_levels: int, below: np.ndarray, cap: int) -> np.ndarray | None:
+        """Column generation until the master (its rows set for level ``s``) reaches the level: the weights
+        on its columns, or None when the levelled decomposition cannot go on (the staged algorithm decides)."""
+        while True:
+            res = m.solve()
+            if res is None:
+                if s > 0:
+                    # the earlier levels' floors cannot all be met: the relaxed targets are a
+                    # hair above what panels reach (LP noise above FIX_SLACK); the staged
+                    # algorithm needs no targets
+                    return None
+                raise LeximinError("The decomposition LP failed.")
+            z, lam, w, mu, _ = res
+            lam = m.purge(lam, w, mu, cap)
+            self.last = (m, lam)
+            self.share = z if s == 0 else 1.0
+            if z >= 1.0 - DECOMP_TOL:
+                return lam
+            self.check_time()
+            self.report(
+                f"Building panels: level {s + 1} of {n_levels}, {len(m.columns)} compositions, "
+                f"{100 * z:.2f}% of the way",
+                0.3 + 0.7 * (s + max(0.0, z)) / n_levels,
+            )
+            priced = self.price_round(m, lam, w, mu)
+            if priced is None:
+                continue
+            c, value, bound = priced
+            # with w normalised (sum over open rows of w_t * step_t = 1), every distribution
+            # reaches at most z <= bound - w.floor of this level's step
+            if bound - float(np.dot(w, self.n * below)) < 1.0 - 1e-7:
+                return None  # p* is not a mixture of valid panels: the relaxation is not tight
+            if value - mu > PRICING_TOL and m.add([c]):
+                continue
+            return None  # numerically stuck: let the exact staged algorithm decide
+
+    def decompose(
         self,
         target: np.ndarray,
         seeds: list[np.ndarray],
@@ -1095,38 +1131,9 @@ class _Solver:
             upto = np.minimum(goal, v)
             m.set_rows(self.n * (upto - below), self.n * below)
             self.smoothed = None
-            while True:
-                res = m.solve()
-                if res is None:
-                    if s > 0:
-                        # the earlier levels' floors cannot all be met: the relaxed targets are a
-                        # hair above what panels reach (LP noise above FIX_SLACK); the staged
-                        # algorithm needs no targets
-                        return None
-                    raise LeximinError("The decomposition LP failed.")
-                z, lam, w, mu, _ = res
-                lam = m.purge(lam, w, mu, cap)
-                self.last = (m, lam)
-                self.share = z if s == 0 else 1.0
-                if z >= 1.0 - DECOMP_TOL:
-                    break
-                self.check_time()
-                self.report(
-                    f"Building panels: level {s + 1} of {len(levels)}, {len(m.columns)} compositions, "
-                    f"{100 * z:.2f}% of the way",
-                    0.3 + 0.7 * (s + max(0.0, z)) / len(levels),
-                )
-                priced = self.price_round(m, lam, w, mu)
-                if priced is None:
-                    continue
-                c, value, bound = priced
-                # with w normalised (sum over open rows of w_t * step_t = 1), every distribution
-                # reaches at most z <= bound - w.floor of this level's step
-                if bound - float(np.dot(w, self.n * below)) < 1.0 - 1e-7:
-                    return None  # p* is not a mixture of valid panels: the relaxation is not tight
-                if value - mu > PRICING_TOL and m.add([c]):
-                    continue
-                return None  # numerically stuck: let the exact staged algorithm decide
+            lam = self._reach_level(m, s, len(levels), below, cap)
+            if lam is None:
+                return None
             if s == 0:
                 self.maximin_seconds = time.perf_counter() - self.t0
             self.snapshot(force=(s == 0))
