@@ -21,7 +21,7 @@ FORMATTED := lib/__init__.py lib/store/__init__.py lib/store/demo_marker.py lib/
 	lib/backup.py \
 	lib/sortition/audit/verify.py lib/sortition/audit/public_verify.py lib/sortition/audit/public.py lib/sortition/audit/record.py lib/sortition/audit/ceremony.py lib/sortition/audit/model.py lib/sortition/feasibility.py lib/sortition/legacy.py \
 	lib/sortition/worker.py lib/sortition/rounding.py lib/sortition/goldilocks.py lib/sortition/prepare.py \
-	lib/sortition/leximin.py lib/sortition/typespace.py \
+	lib/sortition/leximin.py lib/sortition/typespace.py lib/sortition/sampling.py \
 	lib/cli.py \
 	lib/demo/story.py \
 	lib/recruitment/signups/grid.py lib/recruitment/signups/workbooks.py lib/recruitment/signups/sheets.py \

@@ -466,20 +466,7 @@ def record_columns(
         complete=cols["complete"],
         seconds=cols["seconds"],
         quotas=json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas]),
-        relaxation=json.dumps(
-            [
-                {
-                    "feature": c.feature,
-                    "value": c.value,
-                    "old_min": c.old_min,
-                    "old_max": c.old_max,
-                    "new_min": c.new_min,
-                    "new_max": c.new_max,
-                    "change": c.describe(),
-                }
-                for c in changes
-            ]
-        ),
+        relaxation=json.dumps([c.as_dict() for c in changes]),
         diagnosis=json.dumps(list(diagnosis)),
         rerun_of=rerun_of,
         note=note,

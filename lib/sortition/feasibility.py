@@ -70,6 +70,18 @@ class QuotaChange(QuotaChangeRecord):
     def seats(self) -> int:
         return (self.old_min - self.new_min) + (self.new_max - self.old_max)
 
+    def as_dict(self) -> dict:
+        """The change as stored and reported (the draw's record, prepare's summary): old and new bounds, in words."""
+        return {
+            "feature": self.feature,
+            "value": self.value,
+            "old_min": self.old_min,
+            "old_max": self.old_max,
+            "new_min": self.new_min,
+            "new_max": self.new_max,
+            "change": self.describe(),
+        }
+
 
 def apply_relaxation(instance: Instance, changes: list[QuotaChange]) -> Instance:
     """A copy of ``instance`` whose quotas carry the new bounds of ``changes``."""

@@ -74,6 +74,7 @@ from lib.sortition import leximin as _lx
 from lib.sortition.leximin import Control, Distribution, LeximinError, _LPPricer, _Relaxed, _Swaps, distribution_from
 from lib.sortition.audit.model import Instance, InputError
 from lib.sortition.typespace import INF, CompositionModel, TypeSpace, _csr, composition_rows, new_highs
+from lib.sortition.typespace import add_columns, add_convexity_row
 
 __all__ = ["goldilocks", "GoldilocksDistribution", "OBJECTIVES", "DEFAULT_GAMMA", "objective_value"]
 
@@ -140,16 +141,7 @@ class _Master:
         # L in [0, v1], U in [0, 1], theta >= 0
         h.addVars(3, np.array([0.0, 0.0, 0.0]), np.array([max(v1, 0.0), 1.0, INF]))
         h.changeColsCost(3, np.arange(3, dtype=np.int32), np.array([0.0, 1.0 / f, gamma * f]))
-        # row 0: sum lambda = 1
-        h.addRows(
-            1,
-            np.array([1.0]),
-            np.array([1.0]),
-            0,
-            np.array([0], dtype=np.int32),
-            np.array([], dtype=np.int32),
-            np.array([], dtype=np.float64),
-        )
+        add_convexity_row(h)  # row 0: sum lambda = 1
         # rows 1..T: p_t - L >= 0 (open types only carry L)
         coef = np.where(open_, -1.0, 0.0)
         idx = np.zeros(T, dtype=np.int32)
@@ -204,19 +196,9 @@ class _Master:
             val.extend(share)
             idx.extend((1 + T + nz).tolist())
             val.extend(share)
-        m = len(new)
-        self.h.addCols(
-            m,
-            np.zeros(m),
-            np.zeros(m),
-            np.full(m, INF),
-            len(idx),
-            np.array(starts, dtype=np.int32),
-            np.array(idx, dtype=np.int32),
-            np.array(val, dtype=np.float64),
-        )
+        add_columns(self.h, starts, idx, val)
         self.columns.extend(new)
-        return m
+        return len(new)
 
     def solve(self):
         """(value, lambda, L, U, theta, w, mu): w and mu the pricing's prices (see module doc)."""

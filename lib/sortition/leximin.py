@@ -92,6 +92,8 @@ from lib.sortition.typespace import (
     CompositionModel,
     TypeSpace,
     _csr,
+    add_columns,
+    add_convexity_row,
     build_types,
     composition_rows,
     limit_next_solve,
@@ -460,14 +462,7 @@ class _Swaps:
 
     def __init__(self, ts: TypeSpace):
         self.ts = ts
-        F = len(ts.features)
-        qindex = {(q.feature, q.value): i for i, q in enumerate(ts.quotas)}
-        K = np.full((ts.T, F), -1, dtype=np.int64)
-        for t, key in enumerate(ts.keys):
-            for fi, (f, v) in enumerate(zip(ts.features, key)):
-                if v is not None:
-                    K[t, fi] = qindex[(f, v)]
-        self.K = K
+        self.K = K = ts.quota_index_matrix()
         self.has = K >= 0
         self.Kc = np.where(K >= 0, K, 0)
         self.in_household = np.zeros(ts.T, dtype=bool)
@@ -557,15 +552,7 @@ class _Master:
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         h.addVars(1, np.array([zlo]), np.array([zhi]))
         h.changeColsCost(1, np.array([0], dtype=np.int32), np.array([1.0]))
-        h.addRows(
-            1,
-            np.array([1.0]),
-            np.array([1.0]),
-            0,
-            np.array([0], dtype=np.int32),
-            np.array([], dtype=np.int32),
-            np.array([], dtype=np.float64),
-        )
+        add_convexity_row(h)
         h.addRows(
             T, np.zeros(T), np.full(T, INF), T, np.arange(T, dtype=np.int32), np.zeros(T, dtype=np.int32), -self.n
         )
@@ -637,19 +624,9 @@ class _Master:
             idx.extend((nz + 1).tolist())
             val.append(1.0)
             val.extend(c[nz].astype(np.float64).tolist())
-        m = len(new)
-        self.h.addCols(
-            m,
-            np.zeros(m),
-            np.zeros(m),
-            np.full(m, INF),
-            len(idx),
-            np.array(starts, dtype=np.int32),
-            np.array(idx, dtype=np.int32),
-            np.array(val),
-        )
+        add_columns(self.h, starts, idx, val)
         self.columns.extend(new)
-        return m
+        return len(new)
 
     def solve(self):
         """(z, lambda, w, mu) with w >= 0 normalised so that sum over open rows n_t w_t = 1."""

@@ -87,18 +87,7 @@ class PreparedLottery:
         }
         if not self.feasible:
             out["diagnosis"] = list(self.diagnosis)
-            out["relaxation"] = [
-                {
-                    "feature": c.feature,
-                    "value": c.value,
-                    "old_min": c.old_min,
-                    "old_max": c.old_max,
-                    "new_min": c.new_min,
-                    "new_max": c.new_max,
-                    "change": c.describe(),
-                }
-                for c in self.relaxation
-            ]
+            out["relaxation"] = [c.as_dict() for c in self.relaxation]
         out.update(self.extra)
         return out
 

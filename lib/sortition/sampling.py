@@ -30,7 +30,7 @@ import numpy as np
 
 from lib.sortition.typespace import TypeSpace
 
-MAX_MOVES = 12      # exchanges tried per panel before it is dropped
+MAX_MOVES = 12  # exchanges tried per panel before it is dropped
 
 
 class PanelSampler:
@@ -38,14 +38,7 @@ class PanelSampler:
 
     def __init__(self, ts: TypeSpace):
         self.ts = ts
-        F = len(ts.features)
-        qindex = {(q.feature, q.value): i for i, q in enumerate(ts.quotas)}
-        K = np.full((ts.T, F), -1, dtype=np.int64)
-        for t, key in enumerate(ts.keys):
-            for fi, (f, v) in enumerate(zip(ts.features, key)):
-                if v is not None:
-                    K[t, fi] = qindex.get((f, v), -1)
-        self.K = K
+        self.K = K = ts.quota_index_matrix()
         # codes per feature for the stratified order (values without a quota: one code)
         self.codes = np.where(K >= 0, K, -1) + 1
         self.qmin = ts.qmin
@@ -72,7 +65,7 @@ class PanelSampler:
             first_of = np.where(hh >= 0, first[np.maximum(hh, 0)], np.arange(T))
             noise = noise[first_of]
             codes = codes[first_of]
-        keys = [np.arange(T), hh, noise]                   # np.lexsort: the last key sorts first
+        keys = [np.arange(T), hh, noise]  # np.lexsort: the last key sorts first
         keys.extend(codes[:, f] for f in rng.permutation(F)[::-1])
         return np.lexsort(keys)
 
@@ -91,8 +84,9 @@ class PanelSampler:
         return np.minimum(c, self.sizes)
 
     # -- 2. repair
-    def repair(self, c: np.ndarray, x: np.ndarray, rng: np.random.Generator,
-               prices: np.ndarray | None = None) -> np.ndarray | None:
+    def repair(
+        self, c: np.ndarray, x: np.ndarray, rng: np.random.Generator, prices: np.ndarray | None = None
+    ) -> np.ndarray | None:
         """``c`` made valid by at most ``MAX_MOVES`` one-seat moves (after seat additions or
         removals when its size is off), or None. With ``prices``, among the moves that repair
         as much, the best at the prices."""
@@ -111,7 +105,7 @@ class PanelSampler:
             c[move[0]] -= 1
             c[move[1]] += 1
         valid = self.ts.is_valid_composition(c.tolist())
-        return c if valid else None   # never hand back an invalid panel
+        return c if valid else None  # never hand back an invalid panel
 
     def _fix_size(self, c: np.ndarray, x: np.ndarray) -> np.ndarray | None:
         """Seats added to or taken from the types furthest from x until the panel has k seats."""
@@ -125,17 +119,18 @@ class PanelSampler:
             c[int(np.argmax(np.where(c > 0, c - x, -np.inf)))] -= 1
         return c
 
-    def _best_move(self, c: np.ndarray, x: np.ndarray, cnt: np.ndarray, q: int, rng: np.random.Generator,
-                   prices: np.ndarray | None) -> tuple[int, int] | None:
+    def _best_move(
+        self, c: np.ndarray, x: np.ndarray, cnt: np.ndarray, q: int, rng: np.random.Generator, prices: np.ndarray | None
+    ) -> tuple[int, int] | None:
         """The one-seat move (a, b) that repairs quota q and lowers the total violation most
         (ties: the types furthest from x, then the prices), or None when no move lowers it."""
         fq = int(self.feature_of[q])
         on = np.flatnonzero(c > 0)
-        if cnt[q] < self.qmin[q]:          # a seat from outside the value to a type with it
+        if cnt[q] < self.qmin[q]:  # a seat from outside the value to a type with it
             A_ = on[self.K[on, fq] != q]
             B = self.members[q]
             B = B[c[B] < self.sizes[B]]
-        else:                              # a seat from a type with the value to one without
+        else:  # a seat from a type with the value to one without
             A_ = on[self.K[on, fq] == q]
             B = np.flatnonzero((c < self.sizes) & (self.K[:, fq] != q))
         if len(A_) == 0 or len(B) == 0:
@@ -166,10 +161,16 @@ class PanelSampler:
             kb = self.K[B, f]
             ca = np.where(ka >= 0, cnt[np.maximum(ka, 0)], 0)
             cb = np.where(kb >= 0, cnt[np.maximum(kb, 0)], 0)
-            dec = np.where(ka < 0, 0, np.where(ca > self.qmax[np.maximum(ka, 0)], -1,
-                                               np.where(ca <= self.qmin[np.maximum(ka, 0)], 1, 0)))
-            inc = np.where(kb < 0, 0, np.where(cb < self.qmin[np.maximum(kb, 0)], -1,
-                                               np.where(cb >= self.qmax[np.maximum(kb, 0)], 1, 0)))
+            dec = np.where(
+                ka < 0,
+                0,
+                np.where(ca > self.qmax[np.maximum(ka, 0)], -1, np.where(ca <= self.qmin[np.maximum(ka, 0)], 1, 0)),
+            )
+            inc = np.where(
+                kb < 0,
+                0,
+                np.where(cb < self.qmin[np.maximum(kb, 0)], -1, np.where(cb >= self.qmax[np.maximum(kb, 0)], 1, 0)),
+            )
             same = ka[:, None] == kb[None, :]
             out += np.where(same, 0, dec[:, None] + inc[None, :])
         return out
@@ -183,8 +184,7 @@ class PanelSampler:
         return (hh >= 0) & (seats[np.maximum(hh, 0)] >= 1)
 
     # -- both
-    def roundings(self, x: np.ndarray, count: int, rng: np.random.Generator,
-                  prices: np.ndarray) -> list[np.ndarray]:
+    def roundings(self, x: np.ndarray, count: int, rng: np.random.Generator, prices: np.ndarray) -> list[np.ndarray]:
         """Distinct valid roundings of x (e.g. an LP's point with a few fractional coordinates),
         repaired with ``prices`` breaking ties, the best at ``prices`` first."""
         x = np.clip(np.asarray(x, dtype=np.float64), 0.0, self.sizes.astype(np.float64))
@@ -198,12 +198,13 @@ class PanelSampler:
         out.sort(key=lambda c: -float(prices @ c))
         return out
 
-
-    def sample(self, x: np.ndarray, count: int, rng: np.random.Generator, *,
-               seconds: float | None = None) -> list[np.ndarray]:
+    def sample(
+        self, x: np.ndarray, count: int, rng: np.random.Generator, *, seconds: float | None = None
+    ) -> list[np.ndarray]:
         """Up to ``count`` distinct valid compositions near x (fewer when repairs fail or
         ``seconds`` of processor time run out)."""
         import time
+
         x = np.clip(np.asarray(x, dtype=np.float64), 0.0, self.sizes.astype(np.float64))
         near = np.abs(x - np.rint(x)) < 1e-9
         x = np.where(near, np.rint(x), x)

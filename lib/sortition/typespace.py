@@ -95,6 +95,16 @@ class TypeSpace:
         in_household = {t for h in self.households for t in h}
         return int(sum(int(self.sizes[t]) for t in range(self.T) if t not in in_household) + len(self.households))
 
+    def quota_index_matrix(self) -> np.ndarray:
+        """K[t, f]: the index in ``quotas`` of type t's answer to feature f, or -1 (no answer / no quota)."""
+        qindex = {(q.feature, q.value): i for i, q in enumerate(self.quotas)}
+        K = np.full((self.T, len(self.features)), -1, dtype=np.int64)
+        for t, key in enumerate(self.keys):
+            for fi, (f, v) in enumerate(zip(self.features, key)):
+                if v is not None:
+                    K[t, fi] = qindex.get((f, v), -1)
+        return K
+
     def is_valid_composition(self, composition: npt.ArrayLike) -> bool:
         c = np.asarray(composition, dtype=np.int64)
         if c.shape != (self.T,) or (c < 0).any() or (c > self.sizes).any() or int(c.sum()) != self.k:
@@ -177,6 +187,35 @@ def build_types(instance: Instance) -> TypeSpace:
         A=A,
         households=list(household_types.values()),
         type_of=type_of,
+    )
+
+
+def add_columns(h, starts: list[int], idx: list[int], val: list[float]) -> None:
+    """Add len(starts) columns (cost 0, bounds [0, inf)) to the HiGHS model ``h``, given column-wise:
+    column j's rows are idx[starts[j]:starts[j+1]] with values val[...]."""
+    m = len(starts)
+    h.addCols(
+        m,
+        np.zeros(m),
+        np.zeros(m),
+        np.full(m, INF),
+        len(idx),
+        np.array(starts, dtype=np.int32),
+        np.array(idx, dtype=np.int32),
+        np.array(val, dtype=np.float64),
+    )
+
+
+def add_convexity_row(h) -> None:
+    """Add the row "the panels' weights sum to 1" (empty: each panel's column puts its 1 in it)."""
+    h.addRows(
+        1,
+        np.array([1.0]),
+        np.array([1.0]),
+        0,
+        np.array([0], dtype=np.int32),
+        np.array([], dtype=np.int32),
+        np.array([], dtype=np.float64),
     )
 
 
