@@ -16,7 +16,7 @@ from lib.errors import UserError
 
 st.set_page_config(page_title="Kleroterion", page_icon="🎲", layout="wide")
 
-P = auth.PUBLIC   # the page list, with the roles that may open each page, is lib/access/pages.py
+P = auth.PUBLIC  # the page list, with the roles that may open each page, is lib/access/pages.py
 
 
 def current_role() -> str:
@@ -64,11 +64,12 @@ def locked_page(title: str, roles: set[str], role: str):
     def body() -> None:
         st.title(title)
         if role == P:
-            st.session_state["return_to"] = requested_path()   # back here after signing in
+            st.session_state["return_to"] = requested_path()  # back here after signing in
             st.info(f"“{title}” is for {who}. Please sign in first; then open it from the menu.")
             st.page_link("pages/signin.py", label="Sign in", icon=":material/login:")
         else:
             st.warning(f"“{title}” is only for {who}, so it is not open to you. Use the menu for your pages.")
+
     return body
 
 
@@ -87,10 +88,12 @@ def pages_for(role: str) -> dict[str, list]:
     for section, path, title, icon, url, roles in PAGES:
         if role in roles:
             out.setdefault(menu_title(section, role), []).append(
-                st.Page(path, title=menu_title(title, role), icon=icon, url_path=url or None, default=(url == "")))
+                st.Page(path, title=menu_title(title, role), icon=icon, url_path=url or None, default=(url == ""))
+            )
         elif url and url == wanted and roles - {P}:
             out.setdefault("", []).append(
-                st.Page(locked_page(title, roles, role), title=title, icon=":material/lock:", url_path=url))
+                st.Page(locked_page(title, roles, role), title=title, icon=":material/lock:", url_path=url)
+            )
     return out
 
 
@@ -101,8 +104,11 @@ def sidebar(role: str) -> None:
     with st.sidebar:
         if role != P:
             name = st.session_state.get("account_name") or st.session_state.get("idp_email")
-            st.caption(f"Signed in as **{md(name)}** ({auth.ROLE_LABELS[role]})" if name
-                       else menu_title(f"Signed in as **{auth.ROLE_LABELS[role]}**", role))
+            st.caption(
+                f"Signed in as **{md(name)}** ({auth.ROLE_LABELS[role]})"
+                if name
+                else menu_title(f"Signed in as **{auth.ROLE_LABELS[role]}**", role)
+            )
             if st.button(menu_title("Sign out", role), icon=":material/logout:"):
                 staff_session.sign_out()
                 try:
@@ -141,7 +147,7 @@ try:
     from lib.backup import start_scheduled_backups
     from lib.resources import get_db
 
-    start_scheduled_backups(get_db(), log=logging.getLogger("kleroterion").warning)   # KLEROTERION_BACKUP_DIR
+    start_scheduled_backups(get_db(), log=logging.getLogger("kleroterion").warning)  # KLEROTERION_BACKUP_DIR
 except UserError as e:
     st.error(str(e))
     st.stop()
@@ -150,8 +156,10 @@ except Exception:  # noqa: BLE001 - never a traceback in the UI
     import traceback
 
     logging.getLogger("kleroterion").error("The database could not be opened:\n%s", traceback.format_exc())
-    st.error("The app could not open its database, so nothing can be shown right now. Nothing stored was "
-             "changed. Tell whoever runs the app: the details are in the server's log.")
+    st.error(
+        "The app could not open its database, so nothing can be shown right now. Nothing stored was "
+        "changed. Tell whoever runs the app: the details are in the server's log."
+    )
     st.stop()
 
 role = current_role()
@@ -163,11 +171,11 @@ go_back(_pages)
 if role in (auth.MEMBER, P):
     from pages.language import picker
 
-    picker()   # members and visitors: "Language / Idioma" at the top of every page (a phone hides the side menu)
+    picker()  # members and visitors: "Language / Idioma" at the top of every page (a phone hides the side menu)
 with st.sidebar:
     from pages.language import mark_page_language
 
-    mark_page_language()   # <html lang="…"> for screen readers, in the side menu (no gap above the page)
+    mark_page_language()  # <html lang="…"> for screen readers, in the side menu (no gap above the page)
 from pages.common import routed  # noqa: E402 - a page run outside the router is refused (pages/common.py)
 
 with routed():

@@ -16,9 +16,15 @@ class UserError(Exception):
     """A problem the user can fix. ``str(error)`` is the plain-language message to show."""
 
 
-def run_command(parser: argparse.ArgumentParser, argv: list[str] | None, *, plain: tuple[type[BaseException], ...],
-                on_plain: Callable[[BaseException, Any], None], bug: Callable[[Exception], str],
-                exit_input: int = 1) -> int:
+def run_command(
+    parser: argparse.ArgumentParser,
+    argv: list[str] | None,
+    *,
+    plain: tuple[type[BaseException], ...],
+    on_plain: Callable[[BaseException, Any], None],
+    bug: Callable[[Exception], str],
+    exit_input: int = 1,
+) -> int:
     """Parse ``argv`` and run the chosen command (``args.func(args)``), never with a traceback.
 
     No command: the help, exit ``exit_input``. An error of a ``plain`` kind (meant for people):

@@ -61,7 +61,7 @@ def _compile(lang: str) -> _gettext.NullTranslations:
 
     catalog = read_catalog(lang)
     buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)   # a fuzzy (unchecked) translation is not used
+    write_mo(buf, catalog, use_fuzzy=False)  # a fuzzy (unchecked) translation is not used
     buf.seek(0)
     return _gettext.GNUTranslations(buf)
 
@@ -132,7 +132,7 @@ def _message_patterns(lang: str) -> list:
             if lang != DEFAULT and po_path(lang).exists():
                 for m in read_catalog(lang):
                     if isinstance(m.id, str) and m.string and not m.fuzzy and _PLACEHOLDER.search(m.id):
-                        parts = _PLACEHOLDER.split(m.id)        # literal, name, literal, name, ...
+                        parts = _PLACEHOLDER.split(m.id)  # literal, name, literal, name, ...
                         seen: set[str] = set()
                         regex = ""
                         for i, part in enumerate(parts):
@@ -143,7 +143,7 @@ def _message_patterns(lang: str) -> list:
                             else:
                                 seen.add(part)
                                 regex += f"(?P<{part}>.+?)"
-                        if sum(len(p) for p in parts[::2]) >= 8:      # enough fixed words to be sure
+                        if sum(len(p) for p in parts[::2]) >= 8:  # enough fixed words to be sure
                             found.append((re.compile(regex, re.S), m.id))
             found.sort(key=lambda pair: -len(pair[1]))
             _patterns[lang] = found

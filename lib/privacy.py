@@ -16,7 +16,7 @@ SMALL_GROUP = 5
 _FORMULA_SIGNS = frozenset("=+-@")
 """A spreadsheet runs a cell starting with one of these (or a form that NFKC folds into one, such as
 the full-width "＝") as a formula, once it has skipped leading whitespace and invisible characters."""
-_INVISIBLE = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))   # control, format (zero-width …), separators
+_INVISIBLE = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))  # control, format (zero-width …), separators
 _HARMLESS = frozenset("0123456789 +-().,/")
 """A value made only of these cannot call a function or reference a cell: "+44 7700 900123", "-5"."""
 
@@ -86,7 +86,7 @@ def safe_csv_bytes(df: pd.DataFrame) -> bytes:
 
 def safe_csv_rows(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")      # CRLF: a cell with a bare CR is quoted
+    w = csv.writer(buf, lineterminator="\r\n")  # CRLF: a cell with a bare CR is quoted
     w.writerow([spreadsheet_safe(h) for h in header])
     for r in rows:
         w.writerow([spreadsheet_safe(v) for v in r])

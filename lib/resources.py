@@ -18,8 +18,8 @@ def _database(path: str, demo: bool) -> Database:
     if demo:
         from lib.demo.load import open_demo
 
-        open_demo(db)          # an empty database only: a real one is left alone (lib/demo/load.py)
-    _start_live_sync(db)       # a connected sheet is brought in by itself again after a restart
+        open_demo(db)  # an empty database only: a real one is left alone (lib/demo/load.py)
+    _start_live_sync(db)  # a connected sheet is brought in by itself again after a restart
     return db
 
 

@@ -15,8 +15,8 @@ from pages.common import act, db, require, run_page, show_errors, show_flashes
 from pages.common import current_actor
 
 BLANK = "—"
-ROWS = 6   # people drawn with their buttons at once: one screen of a phone; every row is five elements the
-           # phone builds again after each tap (twelve made each tap cost twice as much). Anyone else: search.
+ROWS = 6  # people drawn with their buttons at once: one screen of a phone; every row is five elements the
+# phone builds again after each tap (twelve made each tap cost twice as much). Anyone else: search.
 BIG_BUTTONS = """<style>
 div[data-testid="stButton"] button, div[data-testid="stFormSubmitButton"] button {
   min-height: 3.1rem; font-size: 1.1rem; }
@@ -26,7 +26,7 @@ div[data-testid="stTextInput"] input { font-size: 1.2rem; min-height: 2.8rem; }
 
 def actor() -> str:
     if st.session_state.get("account_name"):
-        return current_actor()           # a personal account: the record carries its name
+        return current_actor()  # a personal account: the record carries its name
     role = st.session_state.get("role", "volunteer")
     name = (st.session_state.get("checkin_actor") or "").strip()
     return f"{role} {name}".strip()
@@ -42,9 +42,12 @@ def _mark(session_id: int, person_id: str, first: str, mark: str, seen: str | No
         _note("error", md(e))
         return
     label = P.MARK_LABELS[done.mark].lower()
-    if done.outcome == "changed_meanwhile":   # the list stays on this person, now up to date
-        _note("warning", f"{who} was marked {label} at {done.time} by someone else just now, so your tap was "
-                         f"not saved. If they should be marked {P.MARK_LABELS[mark].lower()}, tap it again.")
+    if done.outcome == "changed_meanwhile":  # the list stays on this person, now up to date
+        _note(
+            "warning",
+            f"{who} was marked {label} at {done.time} by someone else just now, so your tap was "
+            f"not saved. If they should be marked {P.MARK_LABELS[mark].lower()}, tap it again.",
+        )
         return
     if done.outcome == "recorded":
         _note("success", f"{who}: {label}.")
@@ -73,15 +76,19 @@ def door(session: P.Session) -> None:
         kind, message = st.session_state.pop("checkin_note")
         getattr(note, kind)(message)
     summary = P.session_summary(db(), session.session_id)
-    st.markdown(f"Checked in: {summary['attended']} of {len(P.current_members(db()))} · "
-                f"not marked yet: {summary['unmarked']}")
-    st.text_input("Find someone: first name or pseudonym", key="checkin_search",
-                  placeholder="For example Amira, or P-0042, or 42")
+    st.markdown(
+        f"Checked in: {summary['attended']} of {len(P.current_members(db()))} · not marked yet: {summary['unmarked']}"
+    )
+    st.text_input(
+        "Find someone: first name or pseudonym", key="checkin_search", placeholder="For example Amira, or P-0042, or 42"
+    )
     search = st.session_state.get("checkin_search", "")
     roster = P.checkin_roster(db(), session.session_id, search)
     if roster.empty:
-        st.warning("Nobody on the panel matches that. Check the spelling, or try the number on their badge "
-                   "(like P-0042). Not on the list? Write their name on the paper sheet and tell an organiser.")
+        st.warning(
+            "Nobody on the panel matches that. Check the spelling, or try the number on their badge "
+            "(like P-0042). Not on the list? Write their name on the paper sheet and tell an organiser."
+        )
         return
     if not search.strip():
         # not yet marked first: that is who is still to arrive
@@ -96,18 +103,34 @@ def door(session: P.Session) -> None:
             # two big buttons a row on a phone, four on a wider screen
             with st.container(horizontal=True, wrap=True, gap="small"):
                 for m in P.MARKS:
-                    st.button(P.MARK_LABELS[m], key=f"mark_{session.session_id}_{r.person_id}_{m}",
-                              type="primary" if r.mark == m else "secondary", width=145,
-                              on_click=_mark, args=(session.session_id, r.person_id, r.first_name, m,
-                                                     r.mark if isinstance(r.mark, str) else None))
+                    st.button(
+                        P.MARK_LABELS[m],
+                        key=f"mark_{session.session_id}_{r.person_id}_{m}",
+                        type="primary" if r.mark == m else "secondary",
+                        width=145,
+                        on_click=_mark,
+                        args=(
+                            session.session_id,
+                            r.person_id,
+                            r.first_name,
+                            m,
+                            r.mark if isinstance(r.mark, str) else None,
+                        ),
+                    )
 
 
 def paper(session: P.Session) -> None:
-    st.markdown("If phones or the internet fail, print the sheet, tick boxes at the door, and type the "
-                "ticks in here afterwards.")
-    st.download_button("Download the sign-in sheet to print", P.sign_in_sheet_html(db(), session.session_id),
-                       file_name=f"sign-in-sheet-session-{session.session_id}.html", mime="text/html",
-                       icon=":material/print:")
+    st.markdown(
+        "If phones or the internet fail, print the sheet, tick boxes at the door, and type the "
+        "ticks in here afterwards."
+    )
+    st.download_button(
+        "Download the sign-in sheet to print",
+        P.sign_in_sheet_html(db(), session.session_id),
+        file_name=f"sign-in-sheet-session-{session.session_id}.html",
+        mime="text/html",
+        icon=":material/print:",
+    )
     roster = P.checkin_roster(db(), session.session_id)
     labels = [BLANK] + [P.MARK_LABELS[m] for m in P.MARKS]
     by_label = {P.MARK_LABELS[m]: m for m in P.MARKS}
@@ -115,8 +138,13 @@ def paper(session: P.Session) -> None:
         st.markdown("**Type in the paper sheet.** Leave “—” for anyone without a tick.")
         for r in roster.itertuples():
             current = P.MARK_LABELS[r.mark] if isinstance(r.mark, str) else BLANK
-            st.radio(f"{md(r.first_name)} · {r.person_id}", labels, index=labels.index(current), horizontal=True,
-                     key=f"sheet_{session.session_id}_{r.person_id}")
+            st.radio(
+                f"{md(r.first_name)} · {r.person_id}",
+                labels,
+                index=labels.index(current),
+                horizontal=True,
+                key=f"sheet_{session.session_id}_{r.person_id}",
+            )
         submitted = st.form_submit_button("Save the sheet", type="primary", width="stretch")
     if submitted:
         marks = {}
@@ -127,8 +155,10 @@ def paper(session: P.Session) -> None:
         if not marks:
             st.info("Nothing new to save: the marks are the same as before.")
             return
-        act(lambda: P.mark_many(db(), session.session_id, marks, actor(), source="sheet"),
-            lambda n: f"Saved {n} mark{'s' if n != 1 else ''} from the paper sheet.")
+        act(
+            lambda: P.mark_many(db(), session.session_id, marks, actor(), source="sheet"),
+            lambda n: f"Saved {n} mark{'s' if n != 1 else ''} from the paper sheet.",
+        )
 
 
 def body() -> None:
@@ -141,13 +171,15 @@ def body() -> None:
     if not sessions:
         st.info("No sessions have been scheduled yet. An organiser adds them on the Sessions page.")
         return
-    try:   # newcomers of a revealed replacement draw can be checked in without anyone opening Members
+    try:  # newcomers of a revealed replacement draw can be checked in without anyone opening Members
         P.sync_replacements(db(), "replacement draw")
     except UserError:
-        pass   # the Members page tells the organiser what is wrong
+        pass  # the Members page tells the organiser what is wrong
     if not P.current_members(db()):
-        st.info("Nobody is on the panel yet. Once the panel is drawn and an organiser starts tracking it, "
-                "members appear here.")
+        st.info(
+            "Nobody is on the panel yet. Once the panel is drawn and an organiser starts tracking it, "
+            "members appear here."
+        )
         return
     ids = [s.session_id for s in sessions]
     labels = {s.session_id: s.label for s in sessions}
@@ -159,8 +191,8 @@ def body() -> None:
     # a kept tab: after saving the paper sheet the page stays on it (without a key it jumped back to the first)
     t1, t2 = st.tabs(["At the door", "Paper sheet"], key="checkin_tab", on_change="rerun")
     with t1:
-        if t1.open:                      # only the open tab is drawn: the paper sheet is a radio per member,
-            door_fragment(session)       # which made every run of the door's page slow (1.3 s of 1.4 s)
+        if t1.open:  # only the open tab is drawn: the paper sheet is a radio per member,
+            door_fragment(session)  # which made every run of the door's page slow (1.3 s of 1.4 s)
     with t2:
         if t2.open:
             paper(session)

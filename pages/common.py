@@ -35,8 +35,10 @@ def db():
 
 
 GENERIC_ERROR = "Something went wrong on our side and this page could not be shown."
-GENERIC_MESSAGE = N_("Something went wrong on our side and this page could not be shown. Nothing you saved was lost. "
-                     "Try again; if it keeps happening, tell the organisers (the details are in the server's log).")
+GENERIC_MESSAGE = N_(
+    "Something went wrong on our side and this page could not be shown. Nothing you saved was lost. "
+    "Try again; if it keeps happening, tell the organisers (the details are in the server's log)."
+)
 
 
 def strict_errors() -> bool:
@@ -71,7 +73,7 @@ def _run_by_router() -> bool:
 def run_page(body: Callable[[], None]) -> None:
     """Run a page body; people see plain words, never a traceback."""
     if not _run_by_router():
-        try:   # leave that mode for good and run again through app.py, which checks who may see the page
+        try:  # leave that mode for good and run again through app.py, which checks who may see the page
             from streamlit.runtime.pages_manager import PagesManager
 
             if PagesManager.uses_pages_directory:
@@ -95,7 +97,7 @@ def show_errors(body: Callable[[], None]) -> None:
     try:
         body()
     except UserError as e:
-        st.error(md(said(str(e))))     # messages may repeat what somebody typed: plain text
+        st.error(md(said(str(e))))  # messages may repeat what somebody typed: plain text
     except Exception:  # noqa: BLE001 - the last line of defence for the UI
         log.error("Unexpected error on a page:\n%s", traceback.format_exc())
         if strict_errors():

@@ -33,8 +33,10 @@ def _computed(rec: draws.DrawRecord) -> None:
     """The lottery is ready and nothing is published: its chances in full, then step 3."""
     stale_warning(rec)
     step_header(2)
-    st.success(f"The fair lottery is ready: {rec.m} equally likely panels of {rec.panel_size}, from "
-               f"{rec.pool_size} sign-ups. Here is each person's chance of being picked.")
+    st.success(
+        f"The fair lottery is ready: {rec.m} equally likely panels of {rec.panel_size}, from "
+        f"{rec.pool_size} sign-ups. Here is each person's chance of being picked."
+    )
     chances(rec)
     if rec.kind == "draw":
         which_lottery(rec)
@@ -51,8 +53,10 @@ def _published(rec: draws.DrawRecord) -> None:
         chances(rec)
     ceremony(rec, "d_")
     with st.expander("Run the draw again"):
-        st.warning("A draw should be run once. If you run it again, the new draw is recorded as a "
-                   "**re-run** of this one, and both are shown to everyone.")
+        st.warning(
+            "A draw should be run once. If you run it again, the new draw is recorded as a "
+            "**re-run** of this one, and both are shown to everyone."
+        )
         if st.button("I understand: start a new draw", key="rerun"):
             st.session_state["new_draw"] = True
             st.rerun()
@@ -66,8 +70,9 @@ def body() -> None:
     show_flashes()
     d = db()
     rec = draws.latest_draw(d)
-    screen = draw_screen(rec.status if rec else None, computing=show_job("draw"),
-                         starting_again=bool(st.session_state.get("new_draw")))
+    screen = draw_screen(
+        rec.status if rec else None, computing=show_job("draw"), starting_again=bool(st.session_state.get("new_draw"))
+    )
     if screen == "inputs":
         _new_draw(rec)
     elif rec is not None and screen in ("lottery", "ceremony"):

@@ -15,21 +15,25 @@ from lib import evaluation as ev
 from lib.plaintext import md
 from pages.language import _, translator
 
-ANSWER_CHOICES = [5, 4, 3, 2, 1, 0]   # agree first reads naturally; "prefer not to say" last
+ANSWER_CHOICES = [5, 4, 3, 2, 1, 0]  # agree first reads naturally; "prefer not to say" last
 
-WAITING_NOTE = (f"To keep answers anonymous, they are not written down the moment they are sent: they wait in "
-                f"the server's memory and are written together with other members' answers, at least "
-                f"{ev.BATCH} at a time and in a shuffled order (or when the survey closes). If the server "
-                "stops unexpectedly before then, answers still waiting are lost; this page will then ask you "
-                "to answer again.")
+WAITING_NOTE = (
+    f"To keep answers anonymous, they are not written down the moment they are sent: they wait in "
+    f"the server's memory and are written together with other members' answers, at least "
+    f"{ev.BATCH} at a time and in a shuffled order (or when the survey closes). If the server "
+    "stops unexpectedly before then, answers still waiting are lost; this page will then ask you "
+    "to answer again."
+)
 
 
 def waiting_note() -> str:
     """WAITING_NOTE in the reader's language."""
-    return _("To keep answers anonymous, they are not written down the moment they are sent: they wait in the "
-             "server's memory and are written together with other members' answers, at least {batch} at a time "
-             "and in a shuffled order (or when the survey closes). If the server stops unexpectedly before then, "
-             "answers still waiting are lost; this page will then ask you to answer again.").format(batch=ev.BATCH)
+    return _(
+        "To keep answers anonymous, they are not written down the moment they are sent: they wait in the "
+        "server's memory and are written together with other members' answers, at least {batch} at a time "
+        "and in a shuffled order (or when the survey closes). If the server stops unexpectedly before then, "
+        "answers still waiting are lost; this page will then ask you to answer again."
+    ).format(batch=ev.BATCH)
 
 
 def member_session() -> ev.MemberSession | None:
@@ -37,8 +41,12 @@ def member_session() -> ev.MemberSession | None:
     session = st.session_state.get("member_session")
     if isinstance(session, ev.MemberSession):
         return session
-    st.info(_("Please sign in with the access code on your card (menu: “Sign out”, then “Sign in” → "
-              "“Assembly member”). Ask a volunteer if you have lost your card."))
+    st.info(
+        _(
+            "Please sign in with the access code on your card (menu: “Sign out”, then “Sign in” → "
+            "“Assembly member”). Ask a volunteer if you have lost your card."
+        )
+    )
     return None
 
 
@@ -61,7 +69,7 @@ def when(dt: datetime | None) -> str:
     from pages.language import current_language
 
     lang = current_language()
-    if lang != "en":   # the month's name in the reader's language (Babel's CLDR data)
+    if lang != "en":  # the month's name in the reader's language (Babel's CLDR data)
         from babel.dates import format_datetime
 
         return format_datetime(dt.astimezone(), "d MMM y, HH:mm", locale=lang)
@@ -72,14 +80,20 @@ def answer_radios(questions, key_prefix: str) -> dict[str, int | None]:
     """One agree/disagree question per row; nothing chosen to start with. A question with no translation
     in the reader's language (``translated`` False, from ev.wave_questions_in) says so plainly."""
     out = {}
-    tr = translator()    # bound now: the radio formats its choices later too
+    tr = translator()  # bound now: the radio formats its choices later too
     for q in questions.itertuples():
         untranslated = getattr(q, "translated", True) is False
         out[q.question_id] = st.radio(
-            f"**{q.position}.** {md(q.wording)}", ANSWER_CHOICES, index=None, horizontal=True,
-            format_func=lambda a: tr(ev.ANSWERS[a]), key=f"{key_prefix}_{q.question_id}",
+            f"**{q.position}.** {md(q.wording)}",
+            ANSWER_CHOICES,
+            index=None,
+            horizontal=True,
+            format_func=lambda a: tr(ev.ANSWERS[a]),
+            key=f"{key_prefix}_{q.question_id}",
             help=_("This question has not been translated yet, so it is shown as it was written.")
-            if untranslated else None)
+            if untranslated
+            else None,
+        )
         if untranslated:
             st.caption(_("Not translated yet: shown as it was written."))
     return out
@@ -91,12 +105,18 @@ def status_words(status: str, check_state: str | None = None, reason: str | None
     if check_state == "waiting":
         return _("Waiting for a check by the organisers")
     if check_state == "declined":
-        return _("Not accepted by the organisers: {reason}").format(reason=reason) \
-            if isinstance(reason, str) and reason else _("Not accepted by the organisers")
-    words = {"ready": _("Accepted: waiting for the next endorsement round"),
-             "awaiting_proposer": _("New wording suggested: waiting for the member who proposed it"),
-             "in_round": _("Being endorsed now"), "adopted": _("Adopted: part of the surveys"),
-             "not_adopted": _("Not adopted")}
+        return (
+            _("Not accepted by the organisers: {reason}").format(reason=reason)
+            if isinstance(reason, str) and reason
+            else _("Not accepted by the organisers")
+        )
+    words = {
+        "ready": _("Accepted: waiting for the next endorsement round"),
+        "awaiting_proposer": _("New wording suggested: waiting for the member who proposed it"),
+        "in_round": _("Being endorsed now"),
+        "adopted": _("Adopted: part of the surveys"),
+        "not_adopted": _("Not adopted"),
+    }
     return words.get(status, status)
 
 

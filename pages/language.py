@@ -19,7 +19,7 @@ from lib.access.auth import STAFF_ROLES
 from lib import i18n
 
 KEY = "lang"
-_FROM = "_lang_from"   # where this session's language came from: default, link, member or chosen
+_FROM = "_lang_from"  # where this session's language came from: default, link, member or chosen
 
 
 def _member_session():
@@ -39,10 +39,10 @@ def current_language() -> str:
     member = _member_session()
     from_link = st.query_params.get(KEY)
     if from_link and st.session_state.get(_FROM) == "default" and i18n.normalise(from_link) != lang:
-        lang = None                     # a link (?lang=es) opened in a session that had only the default
+        lang = None  # a link (?lang=es) opened in a session that had only the default
     if lang in i18n.LANGUAGES and not (member is not None and st.session_state.get(_FROM) == "default"):
         if member is not None and st.session_state.get("_lang_saved") != (member.token, lang):
-            _remember(member, lang)     # chosen (or from the card's link) before signing in: kept for them too
+            _remember(member, lang)  # chosen (or from the card's link) before signing in: kept for them too
         return lang
     if lang not in i18n.LANGUAGES and from_link:
         lang, source = i18n.normalise(from_link), "link"
@@ -106,8 +106,14 @@ def picker() -> str:
     st.session_state["_lang_picker"] = lang
     # a drop-down, not radios or a segmented control (both are radio groups): the page's radio groups stay the
     # survey's questions, for people using a screen reader and for the tests and benchmarks that count them
-    st.selectbox(i18n.picker_label(), list(i18n.LANGUAGES), format_func=i18n.language_label,
-                 key="_lang_picker", on_change=_chosen, width=220)
+    st.selectbox(
+        i18n.picker_label(),
+        list(i18n.LANGUAGES),
+        format_func=i18n.language_label,
+        key="_lang_picker",
+        on_change=_chosen,
+        width=220,
+    )
     return lang
 
 
@@ -121,10 +127,20 @@ def mark_page_language(lang: str | None = None) -> None:
 
 
 # The menu's words (app.py's PAGES and sections), for members and visitors.
-_MENU = [i18n.N_("Overview"), i18n.N_("For members"), i18n.N_("Our questions"), i18n.N_("Survey"),
-         i18n.N_("Results"), i18n.N_("Open to all"), i18n.N_("Transparency"), i18n.N_("Account"),
-         i18n.N_("Sign in"), i18n.N_("Sign out"), i18n.N_("The draw, live (projector)"),
-         i18n.N_("Signed in as **Assembly member**")]
+_MENU = [
+    i18n.N_("Overview"),
+    i18n.N_("For members"),
+    i18n.N_("Our questions"),
+    i18n.N_("Survey"),
+    i18n.N_("Results"),
+    i18n.N_("Open to all"),
+    i18n.N_("Transparency"),
+    i18n.N_("Account"),
+    i18n.N_("Sign in"),
+    i18n.N_("Sign out"),
+    i18n.N_("The draw, live (projector)"),
+    i18n.N_("Signed in as **Assembly member**"),
+]
 
 
 def menu_title(title: str) -> str:
@@ -133,28 +149,56 @@ def menu_title(title: str) -> str:
 
 # Column headings of the public tables built in lib (lib.reporting.transparency, lib.reporting.representativeness): shown
 # in the reader's language. The cells are numbers, codes and shares; a few words in them stay English.
-_TABLE_WORDS = [i18n.N_("Step"), i18n.N_("When (UTC)"), i18n.N_("What happened"), i18n.N_("For"),
-                i18n.N_("Commitment"), i18n.N_("Public number"), i18n.N_("Reason given"), i18n.N_("Method"),
-                i18n.N_("Lowest chance"), i18n.N_("Middle (median)"), i18n.N_("Highest chance"),
-                i18n.N_("People under half the equal chance"), i18n.N_("Group"), i18n.N_("Community"),
-                i18n.N_("Community (target)"), i18n.N_("Signed up"), i18n.N_("Ready for the draw"),
-                i18n.N_("Selected"), i18n.N_("Confirmed"), i18n.N_("Completed"),
-                i18n.N_("fewer than 5"), i18n.N_("not shown"),
-                # the survey results' table (lib.evaluation.results_table)
-                i18n.N_("No."), i18n.N_("Question"), i18n.N_("Part of the process"), i18n.N_("Answers"),
-                i18n.N_("Gave a view"), i18n.N_("Members' question")]
-_CELL_WORDS = {"fewer than 5", "not shown", "Members' question", "Integrity of the process design",
-               "The deliberative experience", "Pathways to impact",
-               # the two ways of drawing in the chances table (lib.reporting.representativeness)
-               i18n.N_("Fair lottery (this draw)"), i18n.N_("Old-style draw (for comparison)")}
-_ATTENDING = i18n.N_("Attending {date}")          # lib.reporting.representativeness.stage_label, per session
+_TABLE_WORDS = [
+    i18n.N_("Step"),
+    i18n.N_("When (UTC)"),
+    i18n.N_("What happened"),
+    i18n.N_("For"),
+    i18n.N_("Commitment"),
+    i18n.N_("Public number"),
+    i18n.N_("Reason given"),
+    i18n.N_("Method"),
+    i18n.N_("Lowest chance"),
+    i18n.N_("Middle (median)"),
+    i18n.N_("Highest chance"),
+    i18n.N_("People under half the equal chance"),
+    i18n.N_("Group"),
+    i18n.N_("Community"),
+    i18n.N_("Community (target)"),
+    i18n.N_("Signed up"),
+    i18n.N_("Ready for the draw"),
+    i18n.N_("Selected"),
+    i18n.N_("Confirmed"),
+    i18n.N_("Completed"),
+    i18n.N_("fewer than 5"),
+    i18n.N_("not shown"),
+    # the survey results' table (lib.evaluation.results_table)
+    i18n.N_("No."),
+    i18n.N_("Question"),
+    i18n.N_("Part of the process"),
+    i18n.N_("Answers"),
+    i18n.N_("Gave a view"),
+    i18n.N_("Members' question"),
+]
+_CELL_WORDS = {
+    "fewer than 5",
+    "not shown",
+    "Members' question",
+    "Integrity of the process design",
+    "The deliberative experience",
+    "Pathways to impact",
+    # the two ways of drawing in the chances table (lib.reporting.representativeness)
+    i18n.N_("Fair lottery (this draw)"),
+    i18n.N_("Old-style draw (for comparison)"),
+}
+_ATTENDING = i18n.N_("Attending {date}")  # lib.reporting.representativeness.stage_label, per session
 
 
 def _heading(lang: str, c):
     if not isinstance(c, str) or not c:
         return c
-    if c.startswith("Attending ") and " " not in c[len("Attending "):]:
-        return i18n.gettext(lang, _ATTENDING).format(date=c[len("Attending "):])
+    if c.startswith("Attending ") and " " not in c[len("Attending ") :]:
+        return i18n.gettext(lang, _ATTENDING).format(date=c[len("Attending ") :])
     return i18n.gettext(lang, c)
 
 
@@ -173,8 +217,12 @@ def table_in_language(frame):
 _MEMBER_REFUSALS = [
     i18n.N_("Please write {what}: it is empty."),
     i18n.N_("{What} is too long ({n} characters); please keep it under {most}."),
-    i18n.N_("your question"), i18n.N_("what you want to learn from it"), i18n.N_("your reason for objecting"),
-    i18n.N_("Your question"), i18n.N_("What you want to learn from it"), i18n.N_("Your reason for objecting"),
+    i18n.N_("your question"),
+    i18n.N_("what you want to learn from it"),
+    i18n.N_("your reason for objecting"),
+    i18n.N_("Your question"),
+    i18n.N_("What you want to learn from it"),
+    i18n.N_("Your reason for objecting"),
     i18n.N_("No question was answered. Choose an answer (or “Prefer not to say”) for at least one."),
     i18n.N_("You have already answered this survey. Each member answers once; thank you!"),
     i18n.N_("This survey has closed, so answers are no longer taken."),
@@ -192,8 +240,13 @@ _MEMBER_REFUSALS = [
 
 # The names a survey gets when the organisers leave its name empty (lib.evaluation.WAVE_KINDS): the app's
 # words, so shown in the reader's language; a name an organiser typed is theirs and stays as written.
-_SURVEY_NAMES = {i18n.N_("Baseline (at the start)"), i18n.N_("After a session (short)"), i18n.N_("End of the process"),
-                 i18n.N_("Follow-up after 3 months"), i18n.N_("Follow-up after 12 months")}
+_SURVEY_NAMES = {
+    i18n.N_("Baseline (at the start)"),
+    i18n.N_("After a session (short)"),
+    i18n.N_("End of the process"),
+    i18n.N_("Follow-up after 3 months"),
+    i18n.N_("Follow-up after 12 months"),
+}
 
 
 def survey_name(label: str) -> str:

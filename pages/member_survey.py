@@ -18,14 +18,24 @@ def body() -> None:
     session = member_session()
     if session is None:
         return
-    st.markdown(_("Your answers are **anonymous**: they are stored with no link to you, and nobody, not even the "
-                  "organisers, can see who said what. Results are shown only for questions at least 5 people "
-                  "answered; if fewer than 5 people answer a survey, their answers are not kept at all. You can "
-                  "answer each survey once."))
+    st.markdown(
+        _(
+            "Your answers are **anonymous**: they are stored with no link to you, and nobody, not even the "
+            "organisers, can see who said what. Results are shown only for questions at least 5 people "
+            "answered; if fewer than 5 people answer a survey, their answers are not kept at all. You can "
+            "answer each survey once."
+        )
+    )
     with st.expander(_("How your answers are kept anonymous")):
-        st.markdown(waiting_note() + " " + _("The database keeps only a scrambled mark saying that you have "
-                                             "answered (made with a key that is not stored in the database), "
-                                             "never which answers are yours."))
+        st.markdown(
+            waiting_note()
+            + " "
+            + _(
+                "The database keeps only a scrambled mark saying that you have "
+                "answered (made with a key that is not stored in the database), "
+                "never which answers are yours."
+            )
+        )
     open_waves = [w for w in ev.waves(db()) if w.status == "open"]
     if not open_waves:
         st.info(_("There is no survey to answer right now. You will be told when the next one opens."))
@@ -49,16 +59,24 @@ def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
         st.success(_("You have answered this survey. Thank you!"))
         return
     if state == "waiting":
-        st.success(_("You have answered this survey. Thank you! Your answers are waiting in the server's "
-                     "memory to be written together with other members' answers (at least {batch} at a "
-                     "time). If the server stops before then, they are lost and this page will ask you to "
-                     "answer again.").format(batch=ev.BATCH))
+        st.success(
+            _(
+                "You have answered this survey. Thank you! Your answers are waiting in the server's "
+                "memory to be written together with other members' answers (at least {batch} at a "
+                "time). If the server stops before then, they are lost and this page will ask you to "
+                "answer again."
+            ).format(batch=ev.BATCH)
+        )
         return
     questions = ev.wave_questions_in(db(), wave.wave_id, current_language())
-    st.caption(ngettext("{n} question. Choose how much you agree, or “Prefer not to say”.",
-                        "{n} questions. For each, choose how much you agree, or “Prefer not to say”.",
-                        len(questions)).format(n=len(questions)))
-    confirm = f"survey_confirm_{wave.wave_id}"      # asking "send anyway?" (the answers stay in the form)
+    st.caption(
+        ngettext(
+            "{n} question. Choose how much you agree, or “Prefer not to say”.",
+            "{n} questions. For each, choose how much you agree, or “Prefer not to say”.",
+            len(questions),
+        ).format(n=len(questions))
+    )
+    confirm = f"survey_confirm_{wave.wave_id}"  # asking "send anyway?" (the answers stay in the form)
     ids = questions["question_id"].tolist()
     # The buttons act in their callbacks, before this fragment's run: that one run then draws the question,
     # the thank-you or the refusal. (Acting after the form, then asking Streamlit to run again, took two.)
@@ -66,21 +84,28 @@ def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
     with st.form(f"survey_{wave.wave_id}"):
         answers = answer_radios(questions, f"w{wave.wave_id}")
         missing = [q for q, a in answers.items() if a is None]
-        if st.session_state.get(confirm) and missing:   # inside the form, so an answer chosen now is sent too
-            numbers = ", ".join(str(int(q.position)) for q in questions.itertuples()
-                                if answers.get(q.question_id) is None)
-            st.warning(_("You have not answered {n} of {total} questions. Send anyway?").format(
-                n=len(missing), total=len(answers)) + " " + _("Not answered: {numbers}. You can answer each "
-                                                               "survey only once.").format(numbers=numbers))
+        if st.session_state.get(confirm) and missing:  # inside the form, so an answer chosen now is sent too
+            numbers = ", ".join(
+                str(int(q.position)) for q in questions.itertuples() if answers.get(q.question_id) is None
+            )
+            st.warning(
+                _("You have not answered {n} of {total} questions. Send anyway?").format(
+                    n=len(missing), total=len(answers)
+                )
+                + " "
+                + _("Not answered: {numbers}. You can answer each survey only once.").format(numbers=numbers)
+            )
             c1, c2 = st.columns(2)
             with c1:
                 st.form_submit_button(_("Send anyway"), type="primary", width="stretch", on_click=send, args=args)
             with c2:
-                st.form_submit_button(_("Go back"), width="stretch", on_click=st.session_state.pop,
-                                      args=(confirm, None))
+                st.form_submit_button(
+                    _("Go back"), width="stretch", on_click=st.session_state.pop, args=(confirm, None)
+                )
         else:
-            st.form_submit_button(_("Send my answers"), type="primary", width="stretch", on_click=send,
-                                  args=(*args, True))
+            st.form_submit_button(
+                _("Send my answers"), type="primary", width="stretch", on_click=send, args=(*args, True)
+            )
 
 
 def send(session: ev.MemberSession, wave: ev.Wave, prefix: str, ids: list, ask: bool = False) -> None:
@@ -95,13 +120,21 @@ def send(session: ev.MemberSession, wave: ev.Wave, prefix: str, ids: list, ask: 
     st.session_state.pop(confirm, None)
     try:
         ev.submit_answers(db(), session, wave.wave_id, answers)
-    except UserError as e:     # said above the survey by the run that follows; what was chosen stays in the form
+    except UserError as e:  # said above the survey by the run that follows; what was chosen stays in the form
         flash("error", md(e))
         return
-    note = (" " + ngettext("You left {n} question blank; that is fine.",
-                           "You left {n} questions blank; that is fine.", len(missing)).format(n=len(missing))
-            if missing else "")
-    flash("success", _("Thank you: your answers to “{survey}” are received.").format(survey=md(survey_name(wave.label))) + note)
+    note = (
+        " "
+        + ngettext(
+            "You left {n} question blank; that is fine.", "You left {n} questions blank; that is fine.", len(missing)
+        ).format(n=len(missing))
+        if missing
+        else ""
+    )
+    flash(
+        "success",
+        _("Thank you: your answers to “{survey}” are received.").format(survey=md(survey_name(wave.label))) + note,
+    )
 
 
 run_page(body)

@@ -29,37 +29,47 @@ def draw_link(label: str = "Go to the replacement draw") -> None:
 def start_tracking() -> None:
     pending = P.draw_panel_to_enrol(db())
     if pending is None:
-        st.info("Nobody is on the panel yet. Once the draw has been revealed, come back here and press "
-                "“Start tracking the drawn panel”.")
+        st.info(
+            "Nobody is on the panel yet. Once the draw has been revealed, come back here and press "
+            "“Start tracking the drawn panel”."
+        )
         draw_link("Go to the draw")
         return
     draw_id, ids = pending
     st.success(f"The draw (number {draw_id}) picked {len(ids)} people.")
     if st.button("Start tracking the drawn panel", type="primary"):
-        act(lambda: P.enrol_panel(db(), ids, draw_id, current_actor()),
-            lambda added: f"{len(added)} members are now on the panel, each marked “Selected”. "
-                          "Next: contact them and record who confirms.")
+        act(
+            lambda: P.enrol_panel(db(), ids, draw_id, current_actor()),
+            lambda added: (
+                f"{len(added)} members are now on the panel, each marked “Selected”. "
+                "Next: contact them and record who confirms."
+            ),
+        )
 
 
 def show_breaks(breaks: list[P.QuotaBreak], who: str | None = None) -> None:
     if breaks:
         head = f"Without {who}, the panel" if who else "The panel"
-        st.warning(f"{head} no longer meets {len(breaks)} quota{'s' if len(breaks) != 1 else ''}:\n\n" +
-                   "\n".join(f"- {md(b.message)}" for b in breaks))
+        st.warning(
+            f"{head} no longer meets {len(breaks)} quota{'s' if len(breaks) != 1 else ''}:\n\n"
+            + "\n".join(f"- {md(b.message)}" for b in breaks)
+        )
     elif who:
         st.success(f"Without {who}, every quota is still met.")
 
 
 def members_table(names: dict[str, str]) -> None:
     m = P.members_frame(db())
-    table = pd.DataFrame({
-        "Pseudonym": m["person_id"],
-        "Name": m["person_id"].map(lambda p: names.get(p, "")),
-        "Status": m["status"].map(P.status_label),
-        "Since": m["since"].dt.strftime("%d %b %Y %H:%M"),
-        "Replaces": m["replaces"].fillna(""),
-        "Replaced by": m["replaced_by"].fillna(""),
-    })
+    table = pd.DataFrame(
+        {
+            "Pseudonym": m["person_id"],
+            "Name": m["person_id"].map(lambda p: names.get(p, "")),
+            "Status": m["status"].map(P.status_label),
+            "Since": m["since"].dt.strftime("%d %b %Y %H:%M"),
+            "Replaces": m["replaces"].fillna(""),
+            "Replaced by": m["replaced_by"].fillna(""),
+        }
+    )
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -67,28 +77,40 @@ def change_form(names: dict[str, str]) -> None:
     st.subheader("Record a change")
     m = P.members_frame(db()).set_index("person_id")
     ids = list(m.index)
-    pid = st.selectbox("Member", ids, format_func=lambda p: f"{p} · {names.get(p, '')} ({P.status_label(m.loc[p, 'status'])})",
-                       key="member_pick")
+    pid = st.selectbox(
+        "Member",
+        ids,
+        format_func=lambda p: f"{p} · {names.get(p, '')} ({P.status_label(m.loc[p, 'status'])})",
+        key="member_pick",
+    )
     current = m.loc[pid, "status"]
     options = list(P.NEXT_STATUSES[current])
     timeline = P.member_events_frame(db(), pid)
-    st.dataframe(pd.DataFrame({
-        "When": timeline["recorded_at"].dt.strftime("%d %b %Y %H:%M"),
-        "Status": timeline["status"].map(P.status_label),
-        "By": timeline["actor"].fillna(""),
-        "Why / note": timeline["reason"].fillna(""),
-    }), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "When": timeline["recorded_at"].dt.strftime("%d %b %Y %H:%M"),
+                "Status": timeline["status"].map(P.status_label),
+                "By": timeline["actor"].fillna(""),
+                "Why / note": timeline["reason"].fillna(""),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     if not options:
         st.info(f"{pid} is “{P.status_label(current)}”: that is the last step, nothing can follow it.")
         return
     new = st.radio("New status", options, format_func=P.status_label, horizontal=True, key=f"member_new_{pid}")
-    reason = st.text_input("Why did they withdraw?" if new == P.WITHDRAWN else "Note (optional)",
-                           key=f"member_reason_{pid}")
+    reason = st.text_input(
+        "Why did they withdraw?" if new == P.WITHDRAWN else "Note (optional)", key=f"member_reason_{pid}"
+    )
     replaced_by = None
     if new == P.REPLACED:
         candidates = [p for p in P.current_members(db()) if p != pid]
-        replaced_by = st.selectbox("Replaced by", candidates, format_func=lambda p: f"{p} · {names.get(p, '')}",
-                                   key=f"member_repl_{pid}")
+        replaced_by = st.selectbox(
+            "Replaced by", candidates, format_func=lambda p: f"{p} · {names.get(p, '')}", key=f"member_repl_{pid}"
+        )
     if st.button("Save the change", type="primary", key="member_save"):
         act(lambda: save_change(pid, new, reason, replaced_by), str)
 
@@ -136,11 +158,19 @@ def body() -> None:
         show_breaks(breaks)
         qs = P.quota_status(db())
         if not qs.empty:
-            st.dataframe(pd.DataFrame({
-                "Group": qs["field_label"] + ": " + qs["value_label"], "At least": qs["min"], "At most": qs["max"],
-                "On the panel now": qs["count"],
-                "": qs["state"].map({"ok": "✓ met", "short": "▼ too few", "over": "▲ too many"}),
-            }), hide_index=True, width="stretch")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "Group": qs["field_label"] + ": " + qs["value_label"],
+                        "At least": qs["min"],
+                        "At most": qs["max"],
+                        "On the panel now": qs["count"],
+                        "": qs["state"].map({"ok": "✓ met", "short": "▼ too few", "over": "▲ too many"}),
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
         else:
             st.caption("No quotas yet: set the targets first.")
 

@@ -19,8 +19,11 @@ def typist() -> str:
     if has_personal_name(who):
         st.caption(f"Forms you type in are recorded as typed in by {md(who)}.")
         return who
-    name = st.text_input("Your name (kept with each paper form you type in, so the organisers can check the count)",
-                         key="paper_typist", max_chars=80)
+    name = st.text_input(
+        "Your name (kept with each paper form you type in, so the organisers can check the count)",
+        key="paper_typist",
+        max_chars=80,
+    )
     name = " ".join(name.split())
     return f"{who}:{name}" if name else ""
 
@@ -36,23 +39,32 @@ def body() -> None:
         return
     labels = {w.wave_id: w.label for w in open_waves}
     wid = st.selectbox("Survey", list(labels), format_func=labels.get, key="paper_wave")
-    st.markdown("Paper forms carry **no name and no code**. Type in each form as it is, then put it in the "
-                "“done” pile. Tick members' cards separately (second tab), in any order, so forms and cards "
-                "cannot be matched up.")
-    t1, t2 = st.tabs(["Type in a paper form", "Tick a card as answered on paper"], key="paper_tab",
-                     on_change="rerun")   # kept after a save
+    st.markdown(
+        "Paper forms carry **no name and no code**. Type in each form as it is, then put it in the "
+        "“done” pile. Tick members' cards separately (second tab), in any order, so forms and cards "
+        "cannot be matched up."
+    )
+    t1, t2 = st.tabs(
+        ["Type in a paper form", "Tick a card as answered on paper"], key="paper_tab", on_change="rerun"
+    )  # kept after a save
     with t1:
         paper = ev.paper_status(db(), wid)
         if paper["cards"] == 0:
-            st.info("No paper cards are recorded as handed out for this survey yet, so paper forms cannot be typed "
-                    "in. An organiser records how many were handed out on the Evaluation page (Surveys).")
+            st.info(
+                "No paper cards are recorded as handed out for this survey yet, so paper forms cannot be typed "
+                "in. An organiser records how many were handed out on the Evaluation page (Surveys)."
+            )
         elif paper["left"] == 0:
-            st.warning(f"All {paper['cards']} paper card(s) handed out for this survey have been typed in already. "
-                       "If more cards were handed out, ask an organiser to change the number on the Evaluation "
-                       "page; otherwise set any extra form aside.")
+            st.warning(
+                f"All {paper['cards']} paper card(s) handed out for this survey have been typed in already. "
+                "If more cards were handed out, ask an organiser to change the number on the Evaluation "
+                "page; otherwise set any extra form aside."
+            )
         else:
-            st.caption(f"Paper forms typed in: {paper['typed']} of the {paper['cards']} paper card(s) handed out "
-                       f"({paper['left']} left).")
+            st.caption(
+                f"Paper forms typed in: {paper['typed']} of the {paper['cards']} paper card(s) handed out "
+                f"({paper['left']} left)."
+            )
             who = typist()
             questions = ev.wave_questions(db(), wid)
             with st.form(f"paper_{wid}", clear_on_submit=True):
@@ -65,8 +77,10 @@ def body() -> None:
             code = st.text_input("The access code on the member's card", max_chars=20)
             ok = st.form_submit_button("Tick as answered on paper", width="stretch")
         if ok:
-            act(lambda: ev.mark_answered_on_paper(db(), wid, code, actor=actor("volunteer")),
-                "Card ticked: this member has answered this survey on paper.")
+            act(
+                lambda: ev.mark_answered_on_paper(db(), wid, code, actor=actor("volunteer")),
+                "Card ticked: this member has answered this survey on paper.",
+            )
         st.caption(f"Members who have answered so far (online or on paper): {ev.answered_count(db(), wid)}")
 
 

@@ -14,8 +14,15 @@ import streamlit as st
 
 from lib.access.auth import ORGANISER
 from lib.plaintext import md
-from lib.recruitment.quota_board import (SAFETY_FACTOR, below_share_lines, board_signature, board_table, build_board,
-                             look_for_lines, shown_count)
+from lib.recruitment.quota_board import (
+    SAFETY_FACTOR,
+    below_share_lines,
+    board_signature,
+    board_table,
+    build_board,
+    look_for_lines,
+    shown_count,
+)
 from lib.recruitment.signups.live import ago_words, live_status, source_words
 from pages.common import db, require, run_page, show_errors
 
@@ -52,29 +59,37 @@ def sync_watch() -> None:
         if strict_errors():
             raise
     if changed:
-        st.rerun()                                       # new sign-ups: draw the whole board again
+        st.rerun()  # new sign-ups: draw the whole board again
 
 
 def sync_status_lines(status) -> None:
     if status.last_ok_seconds is None:
         st.caption("No sign-ups have been brought in yet.")
     elif status.live:
-        st.caption(f"{status.synced_words()} New sign-ups come in from {md(source_words(status.source))} by "
-                   f"themselves, {status.settings.every_words}.")
+        st.caption(
+            f"{status.synced_words()} New sign-ups come in from {md(source_words(status.source))} by "
+            f"themselves, {status.settings.every_words}."
+        )
     else:
         st.caption(f"{status.synced_words()} The board changes when an organiser brings in new sign-ups.")
     if status.pending:
-        st.info("New changes from the sign-up sheet are waiting for an organiser to check them; until then the "
-                "counts below stay as they are.", icon=":material/hourglass_top:")
+        st.info(
+            "New changes from the sign-up sheet are waiting for an organiser to check them; until then the "
+            "counts below stay as they are.",
+            icon=":material/hourglass_top:",
+        )
     elif status.failure:
-        older = f" The counts below are from {ago_words(status.last_ok_seconds)}." \
-            if status.last_ok_seconds is not None else ""
+        older = (
+            f" The counts below are from {ago_words(status.last_ok_seconds)}."
+            if status.last_ok_seconds is not None
+            else ""
+        )
         st.warning(md(status.failure_words(organiser=_organiser())) + older, icon=":material/sync_problem:")
 
 
 @st.fragment
 def live_board() -> None:
-    show_errors(_board_body)   # a fragment reruns by itself, without app.py's router: no router check here
+    show_errors(_board_body)  # a fragment reruns by itself, without app.py's router: no router check here
 
 
 def _board_body() -> None:
@@ -102,12 +117,15 @@ def _board_body() -> None:
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
     else:
-        st.success("Every group has enough sign-ups to be safe. Keep going: more sign-ups give everyone a fairer "
-                   "chance.")
+        st.success(
+            "Every group has enough sign-ups to be safe. Keep going: more sign-ups give everyone a fairer chance."
+        )
     welcome = below_share_lines(board, organiser=organiser)
     if welcome:
-        st.markdown("**Safe, but still fewer than their share of the community** (more of them are welcome):\n"
-                    + "\n".join(f"- {line}" for line in welcome))
+        st.markdown(
+            "**Safe, but still fewer than their share of the community** (more of them are welcome):\n"
+            + "\n".join(f"- {line}" for line in welcome)
+        )
     with st.expander("What do the columns mean?"):
         st.markdown(
             "- **Signed up**: people of that kind who have signed up so far.\n"
@@ -117,8 +135,12 @@ def _board_body() -> None:
             f"- **Still needed**: how many more sign-ups of that kind to find *to be safe*. Not everyone can "
             f"be picked and some people drop out, so we aim for {SAFETY_FACTOR} sign-ups ready for the draw for "
             "every seat a group is sure to get.\n"
-            + ("" if organiser else "- Groups with fewer than 5 people are shown as “fewer than 5”, so nobody "
-               "can be recognised."))
+            + (
+                ""
+                if organiser
+                else "- Groups with fewer than 5 people are shown as “fewer than 5”, so nobody can be recognised."
+            )
+        )
 
     st.subheader("Every group")
     for f in dict.fromkeys((r.field, r.field_label) for r in board.rows):
@@ -126,7 +148,7 @@ def _board_body() -> None:
         short = sum(1 for r in rows if r.still_needed > 0)
         with st.expander(f"{md(f[1])} · {board.field_status(f[0])}", expanded=bool(short)):
             table = board_table(board, f[0], organiser=organiser)
-            table["Group"] = table["Group"].map(md)          # st.table renders its cells as Markdown
+            table["Group"] = table["Group"].map(md)  # st.table renders its cells as Markdown
             st.table(table, hide_index=True, border="horizontal")
 
 
@@ -137,7 +159,7 @@ def body() -> None:
         return
     from lib.resources import live_sync
 
-    live_sync()                                   # the server keeps bringing in the connected sheet
+    live_sync()  # the server keeps bringing in the connected sheet
     st.session_state["_board_seen"] = board_signature(db())
     sync_watch()
     live_board()

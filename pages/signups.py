@@ -27,20 +27,26 @@ from pages.sections.signups_status import status_banner
 
 def problems_section() -> None:
     st.subheader("Problems to look at")
-    st.caption("**Must fix**: that person is not in the draw until the sheet is corrected: an empty or unknown "
-               "answer, the same person twice (the same email address, or the same phone number and name), or no "
-               "email, phone or address at all, so nobody could tell them they were drawn. **Check**: they stay in "
-               "the draw; have a look anyway: people who live together often share an address and a landline, so a "
-               "shared address or a phone shared under another name is fine (with “one person per household”, the "
-               "draw picks at most one person per address); someone with only an address can be told by post.")
+    st.caption(
+        "**Must fix**: that person is not in the draw until the sheet is corrected: an empty or unknown "
+        "answer, the same person twice (the same email address, or the same phone number and name), or no "
+        "email, phone or address at all, so nobody could tell them they were drawn. **Check**: they stay in "
+        "the draw; have a look anyway: people who live together often share an address and a landline, so a "
+        "shared address or a phone shared under another name is fine (with “one person per household”, the "
+        "draw picks at most one person per address); someone with only an address can be told by post."
+    )
     problems = store.problem_list(db())
     if problems.empty:
         st.write("No problems found. 🎉")
         return
     st.write(overview.problems_summary(problems))
     only_must = st.toggle("Show only the ones that must be fixed", value=False)
-    st.dataframe(overview.must_fix_only(problems) if only_must else problems, hide_index=True, width="stretch",
-                 column_config={"What to do": st.column_config.TextColumn(width="large")})
+    st.dataframe(
+        overview.must_fix_only(problems) if only_must else problems,
+        hide_index=True,
+        width="stretch",
+        column_config={"What to do": st.column_config.TextColumn(width="large")},
+    )
 
 
 def preview_section() -> None:
@@ -49,15 +55,20 @@ def preview_section() -> None:
     st.subheader("Preview")
     st.caption("Names and contact details are hidden here. Everyone is known by a pseudonym (P-0001 …).")
     left, right = st.columns([3, 1])
-    search = left.text_input("Find a sign-up: pseudonym or row number of the sheet", key="preview_search",
-                             placeholder="For example P-0042, or 42")
+    search = left.text_input(
+        "Find a sign-up: pseudonym or row number of the sheet",
+        key="preview_search",
+        placeholder="For example P-0042, or 42",
+    )
     total = store.preview_count(db(), search)
     at = overview.preview_page(total, st.session_state.get("preview_page"))
     if at.pages > 1:
-        if st.session_state.get("preview_page") != at.page:     # e.g. fewer pages after a search
+        if st.session_state.get("preview_page") != at.page:  # e.g. fewer pages after a search
             st.session_state["preview_page"] = at.page
-        at = overview.preview_page(total, right.number_input(f"Page (of {at.pages})", min_value=1, max_value=at.pages,
-                                                             step=1, key="preview_page"))
+        at = overview.preview_page(
+            total,
+            right.number_input(f"Page (of {at.pages})", min_value=1, max_value=at.pages, step=1, key="preview_page"),
+        )
     rows = store.preview(db(), offset=at.offset, search=search)
     kind, text = overview.preview_caption(total, at.offset, len(rows), search)
     getattr(st, kind)(text)
@@ -70,7 +81,7 @@ def body() -> None:
         return
     st.title("Sign-ups")
     show_flashes()
-    live_sync()                                   # the server keeps bringing in the connected sheet
+    live_sync()  # the server keeps bringing in the connected sheet
     status_banner()
     counts = store.signup_counts(db())
     c1, c2, c3, c4 = st.columns(4)

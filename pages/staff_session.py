@@ -20,8 +20,15 @@ from pages.common import db, flash
 
 log = logging.getLogger("kleroterion")
 
-SESSION_KEYS = ("role", "member_session", "account_id", "account_name", "account_version", "session_token",
-                "session_claims")
+SESSION_KEYS = (
+    "role",
+    "member_session",
+    "account_id",
+    "account_name",
+    "account_version",
+    "session_token",
+    "session_claims",
+)
 
 
 def auth_secrets() -> dict:
@@ -42,12 +49,16 @@ def idp_identity() -> dict | None:
     return None
 
 
-DEMO_ENDED = ("The demo passwords have stopped working, because this database now holds real sign-ups (or a "
-              "password was set up), so you have been signed out. Sign in with your own account; if there is none "
-              "yet, the sign-in page says how the first organiser gets in.")
-DEMO_ADVICE = N_("The demo passwords work only while the database holds nothing but the demo. Before you bring "
-                 "in real sign-ups, invite yourself on “Team accounts” (or set a password, see the README), or you "
-                 "will need the one-time set-up code from the server's log to get back in.")
+DEMO_ENDED = (
+    "The demo passwords have stopped working, because this database now holds real sign-ups (or a "
+    "password was set up), so you have been signed out. Sign in with your own account; if there is none "
+    "yet, the sign-in page says how the first organiser gets in."
+)
+DEMO_ADVICE = N_(
+    "The demo passwords work only while the database holds nothing but the demo. Before you bring "
+    "in real sign-ups, invite yourself on “Team accounts” (or set a password, see the README), or you "
+    "will need the one-time set-up code from the server's log to get back in."
+)
 
 _warned: set[tuple[str, str]] = set()
 
@@ -124,7 +135,7 @@ def _member_from(claims):
 def sign_out(message: str | None = None) -> None:
     claims = st.session_state.get("session_claims")
     if claims is not None:
-        accounts.end_token(db(), claims)        # a copy of the cookie cannot sign in again
+        accounts.end_token(db(), claims)  # a copy of the cookie cannot sign in again
     had_cookie = claims is not None
     for key in SESSION_KEYS:
         st.session_state.pop(key, None)
@@ -177,13 +188,16 @@ def still_valid() -> None:
     claims = st.session_state.get("session_claims")
     if claims is not None and claims.subject == MEMBER_SUBJECT:
         if _member_from(claims) is None:
-            sign_out("Your access code no longer works, so you have been signed out. Ask the organisers for a "
-                     "new card.")
+            sign_out(
+                "Your access code no longer works, so you have been signed out. Ask the organisers for a new card."
+            )
         return
     if account_id is not None:
         if accounts.still_signed_in(db(), account_id, st.session_state.get("account_version")) is None:
-            sign_out("Your account was changed by an organiser, so you have been signed out. Sign in again, "
-                     "or ask an organiser.")
+            sign_out(
+                "Your account was changed by an organiser, so you have been signed out. Sign in again, "
+                "or ask an organiser."
+            )
             return
     if claims is not None:
         if accounts.token_ended(db(), claims.token_id):

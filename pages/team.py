@@ -25,7 +25,7 @@ def invitation_link(code: str) -> str:
     if not url.scheme or not url.netloc:
         return f"<the app's address>/sign-in?invite={code}"
     parts = [p for p in url.path.split("/") if p]
-    base = "/".join(parts[:-1])          # drop this page's own name
+    base = "/".join(parts[:-1])  # drop this page's own name
     return f"{url.scheme}://{url.netloc}/{base + '/' if base else ''}sign-in?invite={code}"
 
 
@@ -35,9 +35,11 @@ def show_new_invitation() -> None:
         return
     name, role, code = new
     with st.container(border=True):
-        st.success(f"Invitation for **{md(name)}** ({auth.ROLE_LABELS[role].lower()}). Give them this link or "
-                   f"code (in person, by message or by e-mail). It works once, for {accounts.INVITE_DAYS} days. "
-                   "It is shown only now: if it is lost, invite them again.")
+        st.success(
+            f"Invitation for **{md(name)}** ({auth.ROLE_LABELS[role].lower()}). Give them this link or "
+            f"code (in person, by message or by e-mail). It works once, for {accounts.INVITE_DAYS} days. "
+            "It is shown only now: if it is lost, invite them again."
+        )
         st.code(invitation_link(code), language=None)
         st.caption(f"Or, on the sign-in page, “I have an invitation” and the code:  {code}")
         if st.button("Done: I have passed it on"):
@@ -46,17 +48,24 @@ def show_new_invitation() -> None:
 
 
 def invite_form() -> None:
-    with st.expander("Invite someone", expanded=not accounts.list_accounts(db()), icon=":material/person_add:"), \
-            st.form("invite_form", clear_on_submit=True):
-        name = st.text_input("Their name (as the team knows them; it goes in the record of who did what)",
-                             max_chars=accounts.NAME_MAX)
+    with (
+        st.expander("Invite someone", expanded=not accounts.list_accounts(db()), icon=":material/person_add:"),
+        st.form("invite_form", clear_on_submit=True),
+    ):
+        name = st.text_input(
+            "Their name (as the team knows them; it goes in the record of who did what)", max_chars=accounts.NAME_MAX
+        )
         email = st.text_input("Their e-mail (optional: they can then sign in with it)", max_chars=200)
-        role = st.radio("Role", list(auth.STAFF_ROLES), format_func=lambda r: auth.ROLE_LABELS[r], horizontal=True,
-                        index=1)
+        role = st.radio(
+            "Role", list(auth.STAFF_ROLES), format_func=lambda r: auth.ROLE_LABELS[r], horizontal=True, index=1
+        )
         go = st.form_submit_button("Make an invitation", type="primary")
     if go:
-        act(lambda: accounts.invite(db(), name, role, current_actor(), email=email), None,
-            before_rerun=lambda made: st.session_state.update(new_invitation=(made[0].name, made[0].role, made[1])))
+        act(
+            lambda: accounts.invite(db(), name, role, current_actor(), email=email),
+            None,
+            before_rerun=lambda made: st.session_state.update(new_invitation=(made[0].name, made[0].role, made[1])),
+        )
 
 
 def status_words(a: accounts.Account, now: datetime) -> str:
@@ -74,11 +83,23 @@ def account_list() -> list[accounts.Account]:
         st.info("No personal accounts yet. Invite your fellow organisers and volunteers above.")
         return rows
     now = datetime.now(timezone.utc)
-    st.dataframe(pd.DataFrame([{
-        "Name": a.name, "E-mail": a.email or "", "Role": auth.ROLE_LABELS[a.role], "Status": status_words(a, now),
-        "Last signed in": a.last_sign_in.strftime("%d %b %Y %H:%M") if a.last_sign_in is not None else "",
-        "Invited by": a.created_by or "",
-    } for a in rows]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Name": a.name,
+                    "E-mail": a.email or "",
+                    "Role": auth.ROLE_LABELS[a.role],
+                    "Status": status_words(a, now),
+                    "Last signed in": a.last_sign_in.strftime("%d %b %Y %H:%M") if a.last_sign_in is not None else "",
+                    "Invited by": a.created_by or "",
+                }
+                for a in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     return rows
 
 
@@ -95,38 +116,61 @@ def manage(rows: list[accounts.Account]) -> None:
     st.subheader("Change an account")
     ids = [a.account_id for a in rows]
     by_id = {a.account_id: a for a in rows}
-    pick = st.selectbox("Account", ids, format_func=lambda i: f"{by_id[i].name} ({auth.ROLE_LABELS[by_id[i].role]}, "
-                                                              f"{accounts.STATUS_LABELS[by_id[i].status].lower()})")
+    pick = st.selectbox(
+        "Account",
+        ids,
+        format_func=lambda i: (
+            f"{by_id[i].name} ({auth.ROLE_LABELS[by_id[i].role]}, {accounts.STATUS_LABELS[by_id[i].status].lower()})"
+        ),
+    )
     a = by_id[pick]
     own = st.session_state.get("account_id")
     c1, c2 = st.columns(2)
     with c1:
-        st.write("**Invite again**: a new one-time code. Their old password and any old invitation stop "
-                 "working, and they are signed out everywhere. For a forgotten password, or to bring back a "
-                 "revoked account.")
+        st.write(
+            "**Invite again**: a new one-time code. Their old password and any old invitation stop "
+            "working, and they are signed out everywhere. For a forgotten password, or to bring back a "
+            "revoked account."
+        )
         if st.button("Make a new invitation", key="reinvite"):
-            act(lambda: accounts.reinvite(db(), a.account_id, current_actor()), None,
-                before_rerun=lambda code: reinvited(a, code, own))
+            act(
+                lambda: accounts.reinvite(db(), a.account_id, current_actor()),
+                None,
+                before_rerun=lambda code: reinvited(a, code, own),
+            )
     with c2:
-        st.write("**Revoke**: they can no longer sign in, and every browser signed in with this account is "
-                 "signed out at once. The record of what they did stays.")
-        sure = st.checkbox(f"Yes, revoke {md(a.name)}'s account", key="revoke_sure",
-                           disabled=a.status == "revoked" or a.account_id == own)
+        st.write(
+            "**Revoke**: they can no longer sign in, and every browser signed in with this account is "
+            "signed out at once. The record of what they did stays."
+        )
+        sure = st.checkbox(
+            f"Yes, revoke {md(a.name)}'s account",
+            key="revoke_sure",
+            disabled=a.status == "revoked" or a.account_id == own,
+        )
         if st.button("Revoke", key="revoke", disabled=not sure):
-            act(lambda: accounts.revoke(db(), a.account_id, current_actor(), own_account_id=own),
-                f"{md(a.name)}'s account is revoked.")
+            act(
+                lambda: accounts.revoke(db(), a.account_id, current_actor(), own_account_id=own),
+                f"{md(a.name)}'s account is revoked.",
+            )
         if a.account_id == own:
             st.caption("This is your own account: another organiser can revoke it.")
 
 
 def shared_passwords() -> None:
     creds = staff_session.credentials()
-    words = {"password": "set up", "demo": "the public demo password (demo only)", "none": "not set up (locked)",
-             "unsafe": "refused: not set up safely"}
+    words = {
+        "password": "set up",
+        "demo": "the public demo password (demo only)",
+        "none": "not set up (locked)",
+        "unsafe": "refused: not set up safely",
+    }
     st.subheader("Shared passwords")
-    st.write("For very small groups, each role can also have one shared password (set in the server's "
-             "secrets, see the README). With it, the record of who did what says only “organiser” or "
-             "“volunteer”; personal accounts say who.")
+    st.write(
+        "For very small groups, each role can also have one shared password (set in the server's "
+        "secrets, see the README). With it, the record of who did what says only “organiser” or "
+        "“volunteer”; personal accounts say who."
+    )
     for role in auth.STAFF_ROLES:
         st.write(f"- {auth.ROLE_LABELS[role]}s: {words[creds[role].kind]}")
     if any(c.kind == "demo" for c in creds.values()):
@@ -138,8 +182,10 @@ def body() -> None:
     show_flashes()
     if not require("team", "This page is for organisers only. Sign in first."):
         return
-    st.write("Each organiser and volunteer can have their own account: you invite them here, they choose "
-             "their own password, and the record of who did what shows their name.")
+    st.write(
+        "Each organiser and volunteer can have their own account: you invite them here, they choose "
+        "their own password, and the record of who did what shows their name."
+    )
     show_new_invitation()
     invite_form()
     rows = account_list()

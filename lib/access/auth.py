@@ -59,13 +59,15 @@ ROLE_LABELS = {ORGANISER: "Organiser", VOLUNTEER: "Volunteer", MEMBER: "Assembly
 DEMO_PASSWORDS = {ORGANISER: "riverside-organiser", VOLUNTEER: "riverside-volunteer"}
 
 SCHEME = "pbkdf2_sha256"
-ITERATIONS = 600_000          # what we make (OWASP 2023 advice for PBKDF2-SHA256)
-MIN_ITERATIONS = 200_000      # the least we accept from a configured hash
+ITERATIONS = 600_000  # what we make (OWASP 2023 advice for PBKDF2-SHA256)
+MIN_ITERATIONS = 200_000  # the least we accept from a configured hash
 MIN_PASSWORD_LENGTH = 10
-_ITERATIONS = ITERATIONS      # the old name, kept for callers
+_ITERATIONS = ITERATIONS  # the old name, kept for callers
 
-PASSWORD_ADVICE = (f"Use at least {MIN_PASSWORD_LENGTH} characters. Three or four unrelated words are easy to "
-                   "remember and hard to guess. Do not use a password you use anywhere else.")
+PASSWORD_ADVICE = (
+    f"Use at least {MIN_PASSWORD_LENGTH} characters. Three or four unrelated words are easy to "
+    "remember and hard to guess. Do not use a password you use anywhere else."
+)
 
 
 class SignInBusy(UserError):
@@ -74,7 +76,7 @@ class SignInBusy(UserError):
 
 # --- hashing ------------------------------------------------------------------------------------
 HASH_SLOTS = max(1, (os.cpu_count() or 2) // 2)
-HASH_WAIT = 20.0             # seconds a sign-in waits for a free slot before "try again in a minute"
+HASH_WAIT = 20.0  # seconds a sign-in waits for a free slot before "try again in a minute"
 _hash_slots = threading.BoundedSemaphore(HASH_SLOTS)
 _count_lock = threading.Lock()
 _pbkdf2_runs = 0
@@ -112,12 +114,16 @@ def hash_problem(stored: object) -> str | None:
         return "it is empty"
     m = _HASH_SHAPE.match(stored.strip())
     if not m:
-        return ("it is not a hash made by python -m lib.access.auth (it should look like "
-                "pbkdf2_sha256$600000$<salt>$<64 hex digits>)")
+        return (
+            "it is not a hash made by python -m lib.access.auth (it should look like "
+            "pbkdf2_sha256$600000$<salt>$<64 hex digits>)"
+        )
     iterations, salt = int(m.group(1)), m.group(2)
     if iterations < MIN_ITERATIONS:
-        return (f"it was made with {iterations:,} rounds; at least {MIN_ITERATIONS:,} are needed so that a stolen "
-                "copy cannot be guessed quickly")
+        return (
+            f"it was made with {iterations:,} rounds; at least {MIN_ITERATIONS:,} are needed so that a stolen "
+            "copy cannot be guessed quickly"
+        )
     if len(salt) < 16:
         return "its salt is too short"
     return None
@@ -163,10 +169,11 @@ def password_problem(password: str, again: str | None = None, *, name: str | Non
 @dataclass(frozen=True)
 class Credential:
     """How a role signs in with the group's shared password."""
+
     role: str
-    kind: str                    # "password" (a safe configured hash) | "demo" | "unsafe" | "none"
+    kind: str  # "password" (a safe configured hash) | "demo" | "unsafe" | "none"
     stored: str | None = None
-    problem: str | None = None   # for "unsafe": why the configured hash is refused
+    problem: str | None = None  # for "unsafe": why the configured hash is refused
 
     @property
     def usable(self) -> bool:
@@ -179,9 +186,11 @@ class Credential:
 
     def unsafe_message(self) -> str:
         label = ROLE_LABELS[self.role].lower()
-        return (f"The {label} password is not set up safely, so it cannot be used ({self.problem}). "
-                "Whoever runs the server: make a new hash with `python -m lib.access.auth` and put it in "
-                "`.streamlit/secrets.toml` (see the README's Secrets section).")
+        return (
+            f"The {label} password is not set up safely, so it cannot be used ({self.problem}). "
+            "Whoever runs the server: make a new hash with `python -m lib.access.auth` and put it in "
+            "`.streamlit/secrets.toml` (see the README's Secrets section)."
+        )
 
 
 def identity_provider_configured(auth_secrets: Mapping | None, login_configured: bool = False) -> bool:
@@ -189,8 +198,9 @@ def identity_provider_configured(auth_secrets: Mapping | None, login_configured:
     return bool(login_configured or s.get("organiser_emails") or s.get("volunteer_emails"))
 
 
-def role_credentials(auth_secrets: Mapping | None, *, demo_database: bool,
-                     login_configured: bool = False) -> dict[str, Credential]:
+def role_credentials(
+    auth_secrets: Mapping | None, *, demo_database: bool, login_configured: bool = False
+) -> dict[str, Credential]:
     """Role -> how its shared password is checked.
 
     ``demo_database``: the app runs the demo and the database holds only the demo assembly. The demo
@@ -204,8 +214,11 @@ def role_credentials(auth_secrets: Mapping | None, *, demo_database: bool,
         value = configured[role]
         if value:
             problem = hash_problem(value)
-            out[role] = (Credential(role, "unsafe", str(value), problem) if problem
-                         else Credential(role, "password", str(value).strip()))
+            out[role] = (
+                Credential(role, "unsafe", str(value), problem)
+                if problem
+                else Credential(role, "password", str(value).strip())
+            )
         elif demo:
             out[role] = Credential(role, "demo")
         else:
@@ -255,24 +268,31 @@ def actor_label(role: str | None, name: str | None = None) -> str:
 
 # --- throttling ---------------------------------------------------------------------------------
 ACCOUNT, CLIENT, INVITATION, MEMBER_CODE = "account", "client", "invitation", "member-code"
-FREE_TRIES = {ACCOUNT: 5, CLIENT: 10, INVITATION: 10, MEMBER_CODE: 10}   # wrong tries in a row before the first wait
-FIRST_WAIT = 30.0                        # seconds; doubles with every further wrong try
+FREE_TRIES = {ACCOUNT: 5, CLIENT: 10, INVITATION: 10, MEMBER_CODE: 10}  # wrong tries in a row before the first wait
+FIRST_WAIT = 30.0  # seconds; doubles with every further wrong try
 LONGEST_WAIT = 15 * 60.0
-FORGET_AFTER = 60 * 60.0                 # a key with no wrong try for an hour starts afresh
+FORGET_AFTER = 60 * 60.0  # a key with no wrong try for an hour starts afresh
 
 
 class Throttle:
     """Failed sign-ins per key (("account", name) or ("client", address)), in this process's memory
     (shared by every browser session), with exponential back-off. Thread-safe."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic, free_tries: Mapping[str, int] | None = None,
-                 first_wait: float = FIRST_WAIT, longest_wait: float = LONGEST_WAIT,
-                 forget_after: float = FORGET_AFTER, max_keys: int = 50_000):
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        free_tries: Mapping[str, int] | None = None,
+        first_wait: float = FIRST_WAIT,
+        longest_wait: float = LONGEST_WAIT,
+        forget_after: float = FORGET_AFTER,
+        max_keys: int = 50_000,
+    ):
         self._clock = clock
         self._free = dict(free_tries or FREE_TRIES)
         self._first, self._longest, self._forget, self._max = first_wait, longest_wait, forget_after, max_keys
         self._lock = threading.Lock()
-        self._state: dict[tuple[str, str], list[float]] = {}   # key -> [failures, last failure, blocked until]
+        self._state: dict[tuple[str, str], list[float]] = {}  # key -> [failures, last failure, blocked until]
 
     def wait(self, keys: Iterable[tuple[str, str]]) -> float:
         """Seconds before any of ``keys`` may try again (0: now)."""
@@ -335,7 +355,7 @@ class Throttle:
         stale = [k for k, st in self._state.items() if now - st[1] > self._forget and st[2] <= now]
         for k in stale:
             del self._state[k]
-        if len(self._state) >= self._max:   # still full: forget the oldest half
+        if len(self._state) >= self._max:  # still full: forget the oldest half
             for k, _st in sorted(self._state.items(), key=lambda kv: kv[1][1])[: self._max // 2]:
                 del self._state[k]
 
@@ -393,8 +413,10 @@ def wait_words(seconds: float) -> str:
 
 
 def too_many_tries(seconds: float) -> str:
-    return (f"Too many wrong tries. Please wait {wait_words(seconds)}, then try again. "
-            "(This stops anyone from guessing passwords.)")
+    return (
+        f"Too many wrong tries. Please wait {wait_words(seconds)}, then try again. "
+        "(This stops anyone from guessing passwords.)"
+    )
 
 
 # --- "stay signed in": a signed, expiring token in a cookie -------------------------------------
@@ -405,18 +427,22 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{10,600}\.[0-9a-f]{64}$")
 
 @dataclass(frozen=True)
 class TokenClaims:
-    subject: str        # "account:17" or "role:organiser"
-    version: str        # the account's token epoch, or the shared password's fingerprint
-    expires: float      # Unix time
+    subject: str  # "account:17" or "role:organiser"
+    version: str  # the account's token epoch, or the shared password's fingerprint
+    expires: float  # Unix time
     token_id: str
 
 
-def issue_token(secret: bytes, subject: str, version: str, *, now: float | None = None,
-                hours: float = SESSION_HOURS) -> tuple[str, TokenClaims]:
+def issue_token(
+    secret: bytes, subject: str, version: str, *, now: float | None = None, hours: float = SESSION_HOURS
+) -> tuple[str, TokenClaims]:
     now = time.time() if now is None else now
     claims = TokenClaims(subject, str(version), float(int(now + hours * 3600)), secrets.token_hex(12))
-    body = json.dumps({"s": claims.subject, "v": claims.version, "e": int(claims.expires), "i": claims.token_id},
-                      separators=(",", ":"), sort_keys=True).encode()
+    body = json.dumps(
+        {"s": claims.subject, "v": claims.version, "e": int(claims.expires), "i": claims.token_id},
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
     payload = base64.urlsafe_b64encode(body).decode().rstrip("=")
     mac = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
     return f"{payload}.{mac}", claims
@@ -453,7 +479,7 @@ def session_secret(path: Path, configured: object = None) -> bytes:
     else:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-    for _ in range(50):   # another thread may be writing it this instant
+    for _ in range(50):  # another thread may be writing it this instant
         key = path.read_text().strip()
         if len(key) >= 32:
             return key.encode()
@@ -467,9 +493,11 @@ def cookie_script(token: str | None, *, hours: float = SESSION_HOURS) -> str:
     if token is not None and not _TOKEN_SHAPE.match(token):
         raise ValueError("not a sign-in token")
     value, age = (token, int(hours * 3600)) if token else ("", 0)
-    return ("<script>(function(){var d=(window.parent&&window.parent.document)||document;"
-            f"var c='{COOKIE_NAME}={value}; Path=/; Max-Age={age}; SameSite=Strict';"
-            "if(d.location.protocol==='https:'){c+='; Secure';}d.cookie=c;})();</script>")
+    return (
+        "<script>(function(){var d=(window.parent&&window.parent.document)||document;"
+        f"var c='{COOKIE_NAME}={value}; Path=/; Max-Age={age}; SameSite=Strict';"
+        "if(d.location.protocol==='https:'){c+='; Secure';}d.cookie=c;})();</script>"
+    )
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -493,8 +521,9 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - interacti
     if not argv or argv[0] == "hash":
         _make_hash()
         return
-    parser = argparse.ArgumentParser(prog="python -m lib.access.auth invite",
-                                     description="Make a one-time invitation for a team account.")
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.access.auth invite", description="Make a one-time invitation for a team account."
+    )
     parser.add_argument("command", choices=["invite"])
     parser.add_argument("--name", required=True, help="the person's name, as the team knows them")
     parser.add_argument("--role", choices=list(STAFF_ROLES), default=ORGANISER)
@@ -514,9 +543,11 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - interacti
         raise SystemExit(str(e))
     finally:
         db.close()
-    print(f"Invitation for {account.name} ({ROLE_LABELS[account.role]}), valid for {accounts.INVITE_DAYS} days.\n"
-          f"On the app's sign-in page choose “I have an invitation” and type:  {code}\n"
-          f"or open  <the app's address>/sign-in?invite={code}")
+    print(
+        f"Invitation for {account.name} ({ROLE_LABELS[account.role]}), valid for {accounts.INVITE_DAYS} days.\n"
+        f"On the app's sign-in page choose “I have an invitation” and type:  {code}\n"
+        f"or open  <the app's address>/sign-in?invite={code}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

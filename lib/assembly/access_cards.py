@@ -48,8 +48,9 @@ def cards_html(codes: dict[str, str], app_url: str, assembly_name: str, lang: st
     cards = []
     for pid, code in sorted(codes.items()):
         link = sign_in_link(app_url, code, _.lang)
-        where = _("Scan the square with your phone's camera, or go to {address} and choose “Sign in”, then "
-                  "“Assembly member”.").format(address=f"<br><b>{html.escape(app_url or '')}</b><br>")
+        where = _(
+            "Scan the square with your phone's camera, or go to {address} and choose “Sign in”, then “Assembly member”."
+        ).format(address=f"<br><b>{html.escape(app_url or '')}</b><br>")
         qr = qr_svg(link, _("QR code: opens the sign-in page"))
         yours = html.escape(_("Your personal access code for the members' pages:"))
         private = html.escape(_("Keep this card to yourself. Your survey answers are never linked to your name."))
@@ -67,12 +68,16 @@ def cards_html(codes: dict[str, str], app_url: str, assembly_name: str, lang: st
   </div>
 </div>""")
     title = html.escape(_("Access cards – {assembly}").format(assembly=assembly_name or _("Citizens' assembly")))
-    note = html.escape(_("Print this page (Ctrl+P or ⌘P). Cut along the dotted lines. Hand each card to the member "
-                         "whose pseudonym is printed at the bottom. Nobody else needs to see it."))
+    note = html.escape(
+        _(
+            "Print this page (Ctrl+P or ⌘P). Cut along the dotted lines. Hand each card to the member "
+            "whose pseudonym is printed at the bottom. Nobody else needs to see it."
+        )
+    )
     return f"""<!doctype html>
 <html lang="{_.lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>{_STYLE}</style></head>
 <body>
 <p class="noprint" style="padding:8px">{note}</p>
-<div class="sheet">{''.join(cards)}</div>
+<div class="sheet">{"".join(cards)}</div>
 </body></html>"""

@@ -16,16 +16,18 @@ from typing import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 ENV = "KLEROTERION_PUBLIC_URL"
-SOURCE_WORDS = {"saved": "the address saved here before",
-                "configured": f"the address set on the server ({ENV})",
-                "browser": "the address you are using now",
-                "": "none yet"}
+SOURCE_WORDS = {
+    "saved": "the address saved here before",
+    "configured": f"the address set on the server ({ENV})",
+    "browser": "the address you are using now",
+    "": "none yet",
+}
 
 
 @dataclass
 class PublicUrl:
     url: str
-    source: str             # "saved" | "configured" | "browser" | ""
+    source: str  # "saved" | "configured" | "browser" | ""
 
 
 def clean(url: str | None) -> str:
@@ -48,8 +50,9 @@ def base_of(browser_url: str | None, page_path: str = "") -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", "")).rstrip("/")
 
 
-def choose(saved: str | None, browser_url: str | None = None, *, page_path: str = "",
-           env: Mapping[str, str] | None = None) -> PublicUrl:
+def choose(
+    saved: str | None, browser_url: str | None = None, *, page_path: str = "", env: Mapping[str, str] | None = None
+) -> PublicUrl:
     env = os.environ if env is None else env
     if clean(saved):
         return PublicUrl(clean(saved), "saved")
@@ -77,14 +80,20 @@ def problem(url: str | None) -> str | None:
     """What is wrong with ``url`` as the address printed on members' cards, in plain words; None if fine."""
     url = clean(url)
     if not url:
-        return ("Type the web address members will use to reach this app, for example "
-                "https://assembly.example.org. It is printed on the cards and in their QR code.")
+        return (
+            "Type the web address members will use to reach this app, for example "
+            "https://assembly.example.org. It is printed on the cards and in their QR code."
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
-        return (f"“{url}” is not a web address. It should start with https:// (or http://), "
-                "for example https://assembly.example.org.")
+        return (
+            f"“{url}” is not a web address. It should start with https:// (or http://), "
+            "for example https://assembly.example.org."
+        )
     if is_local(url):
-        return (f"{url} only works on the computer that runs Kleroterion: members' phones cannot open it. "
-                "Type the address members will use (for example https://assembly.example.org), or ask whoever "
-                f"installed Kleroterion to set {ENV} on the server.")
+        return (
+            f"{url} only works on the computer that runs Kleroterion: members' phones cannot open it. "
+            "Type the address members will use (for example https://assembly.example.org), or ask whoever "
+            f"installed Kleroterion to set {ENV} on the server."
+        )
     return None

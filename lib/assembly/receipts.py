@@ -34,20 +34,31 @@ from lib.store.settings import get_setting
 COLUMNS = ["First name", "Email", "Phone", "Receipt", "Message"]
 
 PICKED, NOT_PICKED, NOT_THIS_DRAW, MISTYPED, NOT_YET, BUNDLE_FAILED = (
-    "picked", "not picked", "not this draw", "mistyped", "not yet", "bundle failed")
+    "picked",
+    "not picked",
+    "not this draw",
+    "mistyped",
+    "not yet",
+    "bundle failed",
+)
 
 OUTCOME_WORDS = {
     PICKED: N_("You were in the pool of this draw. You were picked."),
     NOT_PICKED: N_("You were in the pool of this draw. You were not picked this time."),
-    NOT_THIS_DRAW: N_("This receipt is not from this draw. Check that it is your receipt for this assembly's "
-                      "draw, and that you copied all of it."),
-    MISTYPED: N_("This receipt could not be read: part of it may be missing or mistyped. A receipt starts with "
-                 "the letter b, has one dash, and is 46 letters and digits long (for example "
-                 "b0123456789ab-0123…). Copy it again from your message, all of it."),
-    NOT_YET: N_("Receipts can be checked here once the panel has been revealed. Please come back after the "
-                "draw."),
-    BUNDLE_FAILED: N_("The published record of this draw did not pass its own checks, so your receipt cannot be "
-                      "checked against it. Please tell the organisers."),
+    NOT_THIS_DRAW: N_(
+        "This receipt is not from this draw. Check that it is your receipt for this assembly's "
+        "draw, and that you copied all of it."
+    ),
+    MISTYPED: N_(
+        "This receipt could not be read: part of it may be missing or mistyped. A receipt starts with "
+        "the letter b, has one dash, and is 46 letters and digits long (for example "
+        "b0123456789ab-0123…). Copy it again from your message, all of it."
+    ),
+    NOT_YET: N_("Receipts can be checked here once the panel has been revealed. Please come back after the draw."),
+    BUNDLE_FAILED: N_(
+        "The published record of this draw did not pass its own checks, so your receipt cannot be "
+        "checked against it. Please tell the organisers."
+    ),
 }
 
 _LONGEST = 300
@@ -62,8 +73,8 @@ _SAYS_NO_MATCH = "the code does not match"
 
 @dataclass(frozen=True)
 class ReceiptCheck:
-    outcome: str            # one of the keys of OUTCOME_WORDS
-    receipt: str = ""       # the receipt as read (normalised: hex digits and one dash), "" when unreadable
+    outcome: str  # one of the keys of OUTCOME_WORDS
+    receipt: str = ""  # the receipt as read (normalised: hex digits and one dash), "" when unreadable
 
     def words(self, tr: Translator | None = None) -> str:
         return (tr or Translator())(OUTCOME_WORDS[self.outcome])
@@ -94,8 +105,12 @@ def _verdict(bundle: bytes, receipt: str) -> str:
     others = [p for p in res.problems if "receipt" not in p]
     if others or not lines:
         return BUNDLE_FAILED
-    for says, outcome in ((_SAYS_PICKED, PICKED), (_SAYS_NOT_PICKED, NOT_PICKED),
-                          (_SAYS_NOT_IN_POOL, NOT_THIS_DRAW), (_SAYS_NO_MATCH, MISTYPED)):
+    for says, outcome in (
+        (_SAYS_PICKED, PICKED),
+        (_SAYS_NOT_PICKED, NOT_PICKED),
+        (_SAYS_NOT_IN_POOL, NOT_THIS_DRAW),
+        (_SAYS_NO_MATCH, MISTYPED),
+    ):
         if says in lines:
             return outcome
     return BUNDLE_FAILED
@@ -103,12 +118,16 @@ def _verdict(bundle: bytes, receipt: str) -> str:
 
 # --- the organisers' table ---------------------------------------------------------------------------------
 
-_MESSAGE = N_("Your receipt for the draw of {assembly} (its commitment was published on {date}): {receipt} . "
-              "After the draw you can check at {address}/transparency whether you were in the pool and whether "
-              "you were picked.")
-_MESSAGE_NO_ADDRESS = N_("Your receipt for the draw of {assembly} (its commitment was published on {date}): "
-                         "{receipt} . After the draw you can check on the assembly's Transparency page whether "
-                         "you were in the pool and whether you were picked.")
+_MESSAGE = N_(
+    "Your receipt for the draw of {assembly} (its commitment was published on {date}): {receipt} . "
+    "After the draw you can check at {address}/transparency whether you were in the pool and whether "
+    "you were picked."
+)
+_MESSAGE_NO_ADDRESS = N_(
+    "Your receipt for the draw of {assembly} (its commitment was published on {date}): "
+    "{receipt} . After the draw you can check on the assembly's Transparency page whether "
+    "you were in the pool and whether you were picked."
+)
 
 
 def _long_date(when, lang: str) -> str:
@@ -123,11 +142,12 @@ def _receipt_draw(db: Database, draw_id: int):
     except DrawError:
         raise DrawError(f"There is no draw number {draw_id}.") from None
     if rec.kind != "draw":
-        raise DrawError("Receipts belong to the draw itself: people keep the same receipt in its replacement "
-                        "rounds.")
+        raise DrawError("Receipts belong to the draw itself: people keep the same receipt in its replacement rounds.")
     if rec.status == "withdrawn":
-        raise DrawError("This commitment was withdrawn, so its receipts would not work. Make receipts for the "
-                        "draw whose commitment is published now.")
+        raise DrawError(
+            "This commitment was withdrawn, so its receipts would not work. Make receipts for the "
+            "draw whose commitment is published now."
+        )
     if rec.status not in ("committed", "revealed"):
         raise DrawError("Receipts can be made once the lottery's commitment is published (step 3 of the draw).")
     return rec
@@ -157,8 +177,12 @@ def receipts_frame(db: Database, draw_id: int, *, address: str, lang: str | None
     lang = normalise(lang)
     tr = Translator(lang)
     ids = [p.id for p in fl.instance.people]
-    contacts = {pid: (name, email, phone) for pid, name, email, phone in db.query(
-        "SELECT person_id, name, email, phone FROM contacts WHERE list_contains(?, person_id)", [ids])}
+    contacts = {
+        pid: (name, email, phone)
+        for pid, name, email, phone in db.query(
+            "SELECT person_id, name, email, phone FROM contacts WHERE list_contains(?, person_id)", [ids]
+        )
+    }
     assembly = (get_setting(db, "assembly", {}) or {}).get("name") or tr("Citizens' assembly")
     when = rec.committed_at or rec.created_at
     address = (address or "").strip().rstrip("/")

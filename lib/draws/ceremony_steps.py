@@ -21,14 +21,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-STEPS = ("Check the quotas", "Compute the fair lottery", "Publish the commitment", "Enter the public number",
-         "Reveal the panel", "Download and share")
+STEPS = (
+    "Check the quotas",
+    "Compute the fair lottery",
+    "Publish the commitment",
+    "Enter the public number",
+    "Reveal the panel",
+    "Download and share",
+)
 
 
 @dataclass(frozen=True)
 class CeremonyStep:
-    number: int            # 1 … 6: the step to do now (6 once the panel is revealed)
-    done: bool             # the panel is revealed: nothing is left but downloading and sharing
+    number: int  # 1 … 6: the step to do now (6 once the panel is revealed)
+    done: bool  # the panel is revealed: nothing is left but downloading and sharing
 
     @property
     def name(self) -> str:

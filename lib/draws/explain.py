@@ -113,9 +113,7 @@ def stop_note(rec: DrawRecord) -> str | None:
 
 def chances_table(rec: DrawRecord) -> pd.DataFrame:
     """The numbers behind the chart: each pseudonym's chance, smallest first."""
-    df = pd.DataFrame(
-        {"Pseudonym": list(rec.probabilities), "Chance (fair lottery)": list(rec.probabilities.values())}
-    )
+    df = pd.DataFrame({"Pseudonym": list(rec.probabilities), "Chance (fair lottery)": list(rec.probabilities.values())})
     if rec.legacy_probabilities:
         df["Chance (greedy draw, estimate)"] = df["Pseudonym"].map(rec.legacy_probabilities)
     return df.sort_values("Chance (fair lottery)")

@@ -26,7 +26,7 @@ class QuotaRow:
     field: str
     value: str
     share: float
-    ideal: float       # share × k
+    ideal: float  # share × k
     min: int
     max: int
 
@@ -34,8 +34,9 @@ class QuotaRow:
         return Quota(self.field, self.value, self.min, self.max)
 
 
-def derive_quotas(targets: list[Target], panel_size: int, *, slack: int = 0,
-                  small_group_threshold: float = 0.5) -> list[QuotaRow]:
+def derive_quotas(
+    targets: list[Target], panel_size: int, *, slack: int = 0, small_group_threshold: float = 0.5
+) -> list[QuotaRow]:
     rows = []
     for t in targets:
         ideal = t.share * panel_size
@@ -57,19 +58,24 @@ def target_warnings(targets: list[Target], fields: list[Field], *, tolerance: fl
         sums[t.field] = sums.get(t.field, 0.0) + t.share
     for key, total in sums.items():
         if abs(total - 1.0) > tolerance:
-            out.append(f"The shares for {labels.get(key, key)} add up to {total * 100:.1f}%, not 100%. "
-                       "Check for a missing or mistyped group.")
+            out.append(
+                f"The shares for {labels.get(key, key)} add up to {total * 100:.1f}%, not 100%. "
+                "Check for a missing or mistyped group."
+            )
     missing = [f.label for f in fields if f.key not in sums]
     if missing:
         out.append(f"No targets yet for: {', '.join(missing)}. These will not be balanced in the draw.")
     if len(sums) > MAX_FIELDS_ADVISED:
-        out.append(f"You are balancing {len(sums)} things at once. Each extra one makes the quotas harder to "
-                   f"meet and gives some people a smaller chance; most assemblies use {MAX_FIELDS_ADVISED} or fewer.")
+        out.append(
+            f"You are balancing {len(sums)} things at once. Each extra one makes the quotas harder to "
+            f"meet and gives some people a smaller chance; most assemblies use {MAX_FIELDS_ADVISED} or fewer."
+        )
     return out
 
 
-def build_instance(db: Database, quotas: list[Quota], panel_size: int, *, one_per_household: bool = False,
-                   name: str = "assembly") -> Instance:
+def build_instance(
+    db: Database, quotas: list[Quota], panel_size: int, *, one_per_household: bool = False, name: str = "assembly"
+) -> Instance:
     """The pool of eligible sign-ups (pseudonyms and answers only) with the given quotas."""
     fields = [f.key for f in load_fields(db)]
     frame = pool_frame(db, eligible_only=True)
@@ -77,14 +83,22 @@ def build_instance(db: Database, quotas: list[Quota], panel_size: int, *, one_pe
     for rec in frame.to_dict("records"):
         feats = {f: (rec.get(f) or "") for f in fields}
         people.append(Person(rec["person_id"], feats, rec.get("household_key") or None))
-    return Instance(people=people, quotas=list(quotas), panel_size=panel_size, name=name,
-                    one_per_household=one_per_household)
+    return Instance(
+        people=people, quotas=list(quotas), panel_size=panel_size, name=name, one_per_household=one_per_household
+    )
 
 
 # --- quotas of a stored target version (added for the Targets page, quota board and draw) ------
 
-def quotas_for_version(db: Database, version: int | None = None, *, panel_size: int | None = None,
-                       slack: int | None = None, small_group_threshold: float | None = None) -> list[QuotaRow]:
+
+def quotas_for_version(
+    db: Database,
+    version: int | None = None,
+    *,
+    panel_size: int | None = None,
+    slack: int | None = None,
+    small_group_threshold: float | None = None,
+) -> list[QuotaRow]:
     """The quotas of a stored target version (the latest when None), with its own panel size and
     rules unless overridden. Empty when there are no targets yet."""
     from lib.recruitment.targets import load_seat_bands, load_targets, version_info
@@ -96,11 +110,22 @@ def quotas_for_version(db: Database, version: int | None = None, *, panel_size: 
     if not k:
         return []
     bands = load_seat_bands(db, info.version)
-    if bands:          # an imported quota table: exactly its seats (the shares are only for the charts)
+    if bands:  # an imported quota table: exactly its seats (the shares are only for the charts)
         shares = {(t.field, t.value): t.share for t in load_targets(db, info.version)}
-        return [QuotaRow(b.field, b.value, shares.get((b.field, b.value), 0.0),
-                         shares.get((b.field, b.value), 0.0) * int(k), b.min, b.max) for b in bands]
-    return derive_quotas(load_targets(db, info.version), int(k),
-                         slack=info.slack if slack is None else slack,
-                         small_group_threshold=(info.small_group_threshold if small_group_threshold is None
-                                                else small_group_threshold))
+        return [
+            QuotaRow(
+                b.field,
+                b.value,
+                shares.get((b.field, b.value), 0.0),
+                shares.get((b.field, b.value), 0.0) * int(k),
+                b.min,
+                b.max,
+            )
+            for b in bands
+        ]
+    return derive_quotas(
+        load_targets(db, info.version),
+        int(k),
+        slack=info.slack if slack is None else slack,
+        small_group_threshold=(info.small_group_threshold if small_group_threshold is None else small_group_threshold),
+    )

@@ -22,21 +22,23 @@ WAITING, COMMITTED, REVEALED = "waiting", "committed", "revealed"
 
 @dataclass(frozen=True)
 class ProjectorView:
-    stage: str                                   # waiting | committed | revealed
+    stage: str  # waiting | committed | revealed
     draw_id: int | None = None
-    kind: str = "draw"                           # draw | replacement
+    kind: str = "draw"  # draw | replacement
     commitment: str | None = None
     public_number: str | None = None
-    panel_ids: list[str] = field(default_factory=list)   # ids in the public bundle's panel.csv
-    command: str | None = None                   # the full verify command with the announced values
+    panel_ids: list[str] = field(default_factory=list)  # ids in the public bundle's panel.csv
+    command: str | None = None  # the full verify command with the announced values
     fingerprint: tuple = ()
 
     @property
     def heading(self) -> str:
         what = "The draw" if self.kind == "draw" else "The replacement draw"
-        return {WAITING: "The draw has not started yet",
-                COMMITTED: f"{what}: the commitment is published",
-                REVEALED: f"{what}: the panel is chosen"}[self.stage]
+        return {
+            WAITING: "The draw has not started yet",
+            COMMITTED: f"{what}: the commitment is published",
+            REVEALED: f"{what}: the panel is chosen",
+        }[self.stage]
 
 
 def fingerprint(db: Database) -> tuple:
@@ -74,12 +76,26 @@ def projector_view(db: Database) -> ProjectorView:
     head = events[-1]["hash"]
     if last["kind"] == "commitment":
         announced = _Announced(last["commitment"], None)
-        return ProjectorView(COMMITTED, int(last["draw"]), kind, last["commitment"],
-                             command=verify_command(announced, head), fingerprint=fp)
+        return ProjectorView(
+            COMMITTED,
+            int(last["draw"]),
+            kind,
+            last["commitment"],
+            command=verify_command(announced, head),
+            fingerprint=fp,
+        )
     announced = _Announced(last["commitment"], last["public_number"])
     bundle = draws.public_bundle(db, int(last["draw"]))
-    return ProjectorView(REVEALED, int(last["draw"]), kind, last["commitment"], last["public_number"],
-                         panel_ids=_panel_ids(bundle), command=verify_command(announced, head), fingerprint=fp)
+    return ProjectorView(
+        REVEALED,
+        int(last["draw"]),
+        kind,
+        last["commitment"],
+        last["public_number"],
+        panel_ids=_panel_ids(bundle),
+        command=verify_command(announced, head),
+        fingerprint=fp,
+    )
 
 
 @dataclass(frozen=True)

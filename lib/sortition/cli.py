@@ -20,6 +20,7 @@ import io
 import json
 import sys
 import time
+from typing import Any
 from pathlib import Path
 
 from lib.errors import run_command
@@ -35,12 +36,14 @@ class _Parser(argparse.ArgumentParser):
 
 # --- reading an instance directory, with precise messages --------------------------------------
 
+
 def _decode(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InputError("file not found (an instance folder needs people.csv, categories.csv and instance.json)",
-                         file=str(path)) from None
+        raise InputError(
+            "file not found (an instance folder needs people.csv, categories.csv and instance.json)", file=str(path)
+        ) from None
     except IsADirectoryError:
         raise InputError("is a folder, expected a file", file=str(path)) from None
     except OSError as e:
@@ -49,8 +52,9 @@ def _decode(path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text (byte {e.start}); save the file as UTF-8 CSV", file=str(path),
-                         line=line) from None
+        raise InputError(
+            f"not UTF-8 text (byte {e.start}); save the file as UTF-8 CSV", file=str(path), line=line
+        ) from None
 
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -82,8 +86,9 @@ def read_instance(directory: str | Path):
     if not d.exists():
         raise InputError("folder not found", file=str(d))
     if not d.is_dir():
-        raise InputError("not a folder (expected a folder holding people.csv, categories.csv and instance.json)",
-                         file=str(d))
+        raise InputError(
+            "not a folder (expected a folder holding people.csv, categories.csv and instance.json)", file=str(d)
+        )
     _check_meta(d / "instance.json")
     header, values, where_value = _check_people(d / "people.csv")
     listed = _check_categories(d / "categories.csv", header, values)
@@ -104,8 +109,9 @@ def _check_meta(meta_path: Path) -> None:
     if "panel_size" not in meta:
         raise InputError('needs a "panel_size" entry: how many people the panel has', file=str(meta_path))
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise InputError(f'"panel_size" must be a whole number of at least 1, not {meta.get("panel_size")!r}',
-                         file=str(meta_path))
+        raise InputError(
+            f'"panel_size" must be a whole number of at least 1, not {meta.get("panel_size")!r}', file=str(meta_path)
+        )
 
 
 def _check_people(people_path: Path) -> tuple[list[str], dict[str, set[str]], dict[tuple[str, str], int]]:
@@ -125,14 +131,20 @@ def _check_people(people_path: Path) -> tuple[list[str], dict[str, set[str]], di
     where_value: dict[tuple[str, str], int] = {}
     for line, row in rows[1:]:
         if len(row) != len(header):
-            raise InputError(f"this row has {len(row)} cells but the header has {len(header)} columns "
-                             f"({', '.join(header)})", file=str(people_path), line=line)
+            raise InputError(
+                f"this row has {len(row)} cells but the header has {len(header)} columns ({', '.join(header)})",
+                file=str(people_path),
+                line=line,
+            )
         pid = row[0].strip()
         if not pid:
             raise InputError('column "id": empty; every person needs an id', file=str(people_path), line=line)
         if pid in seen:
-            raise InputError(f'column "id": {pid!r} is used twice (first on line {seen[pid]}); ids must be unique',
-                             file=str(people_path), line=line)
+            raise InputError(
+                f'column "id": {pid!r} is used twice (first on line {seen[pid]}); ids must be unique',
+                file=str(people_path),
+                line=line,
+            )
         seen[pid] = line
         for h, cell in zip(header[1:], row[1:]):
             v = cell.strip()
@@ -148,28 +160,39 @@ def _check_categories(cat_path: Path, header: list[str], values: dict[str, set[s
     cheader = [h.strip() for h in cheader]
     missing = [c for c in ("feature", "value", "min", "max") if c not in cheader]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}: the header must be feature,value,min,max",
-                         file=str(cat_path), line=chl)
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}: the header must be feature,value,min,max",
+            file=str(cat_path),
+            line=chl,
+        )
     col = {c: cheader.index(c) for c in ("feature", "value", "min", "max")}
     listed: dict[tuple[str, str], int] = {}
     for line, row in crows[1:]:
         if len(row) != len(cheader):
-            raise InputError(f"this row has {len(row)} cells but the header has {len(cheader)} columns",
-                             file=str(cat_path), line=line)
+            raise InputError(
+                f"this row has {len(row)} cells but the header has {len(cheader)} columns",
+                file=str(cat_path),
+                line=line,
+            )
         f, v = row[col["feature"]].strip(), row[col["value"]].strip()
         if not f:
             raise InputError('column "feature": empty', file=str(cat_path), line=line)
         if f not in values:
             cols = ", ".join(h for h in header[1:] if h != "household") or "none"
-            raise InputError(f'column "feature": {f!r} is not a column of people.csv (its columns: {cols})',
-                             file=str(cat_path), line=line)
+            raise InputError(
+                f'column "feature": {f!r} is not a column of people.csv (its columns: {cols})',
+                file=str(cat_path),
+                line=line,
+            )
         lo, hi = (_bound(row[col[c]].strip(), c, cat_path, line) for c in ("min", "max"))
         if lo > hi:
-            raise InputError(f"{f} = {v}: the minimum ({lo}) is larger than the maximum ({hi})",
-                             file=str(cat_path), line=line)
+            raise InputError(
+                f"{f} = {v}: the minimum ({lo}) is larger than the maximum ({hi})", file=str(cat_path), line=line
+            )
         if (f, v) in listed:
-            raise InputError(f"{f} = {v} is listed twice (first on line {listed[(f, v)]})", file=str(cat_path),
-                             line=line)
+            raise InputError(
+                f"{f} = {v} is listed twice (first on line {listed[(f, v)]})", file=str(cat_path), line=line
+            )
         listed[(f, v)] = line
     return listed
 
@@ -178,29 +201,39 @@ def _bound(cell: str, column: str, cat_path: Path, line: int) -> int:
     try:
         n = int(cell)
     except ValueError:
-        raise InputError(f'column "{column}": {cell!r} is not a whole number', file=str(cat_path),
-                         line=line) from None
+        raise InputError(f'column "{column}": {cell!r} is not a whole number', file=str(cat_path), line=line) from None
     if n < 0:
         raise InputError(f'column "{column}": {n} is negative', file=str(cat_path), line=line)
     return n
 
 
-def _check_every_value_listed(people_path: Path, values: dict[str, set[str]],
-                              where_value: dict[tuple[str, str], int], listed: dict[tuple[str, str], int]) -> None:
+def _check_every_value_listed(
+    people_path: Path,
+    values: dict[str, set[str]],
+    where_value: dict[tuple[str, str], int],
+    listed: dict[tuple[str, str], int],
+) -> None:
     """Every value of a feature that has quotas has its row in categories.csv."""
     for f in sorted({f for f, _ in listed}):
         for v in sorted(values[f]):
             if (f, v) not in listed:
                 known = ", ".join(sorted(repr(x) for (g, x) in listed if g == f))
                 if v == "":
-                    raise InputError(f'column "{f}": empty, but {f} has quotas (values: {known}); fill in the value',
-                                     file=str(people_path), line=where_value[(f, v)])
-                raise InputError(f'column "{f}": {v!r} has no row in categories.csv (its values there: {known}); '
-                                 f"correct the value or add a row {f},{v},MIN,MAX to categories.csv",
-                                 file=str(people_path), line=where_value[(f, v)])
+                    raise InputError(
+                        f'column "{f}": empty, but {f} has quotas (values: {known}); fill in the value',
+                        file=str(people_path),
+                        line=where_value[(f, v)],
+                    )
+                raise InputError(
+                    f'column "{f}": {v!r} has no row in categories.csv (its values there: {known}); '
+                    f"correct the value or add a row {f},{v},MIN,MAX to categories.csv",
+                    file=str(people_path),
+                    line=where_value[(f, v)],
+                )
 
 
 # --- output files --------------------------------------------------------------------------------
+
 
 def _csv(path: Path, header, rows) -> None:
     buf = io.StringIO()
@@ -225,19 +258,45 @@ def _json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def _engine_options(args) -> dict[str, Any]:
+    """The draw options both `draw` and `replace` take from the command line."""
+    return {
+        "algorithm": args.algorithm,
+        "M": args.panels,
+        "created": args.created,
+        "relax": not args.strict,
+        "time_limit": args.time_limit,
+    }
+
+
 def _infeasible(report, out: Path | None, base: dict) -> int:
     text = report.message() or "No panel can meet the quotas."
     print("The quotas cannot be met: " + text, file=sys.stderr)
     if out is not None:
-        data = dict(base, feasible=False, diagnosis=list(report.diagnosis), relaxable=bool(report.relaxable),
-                    relaxation=[{"feature": c.feature, "value": c.value, "old_min": c.old_min, "old_max": c.old_max,
-                                 "new_min": c.new_min, "new_max": c.new_max, "change": c.describe()}
-                                for c in report.relaxation])
+        data = dict(
+            base,
+            feasible=False,
+            diagnosis=list(report.diagnosis),
+            relaxable=bool(report.relaxable),
+            relaxation=[
+                {
+                    "feature": c.feature,
+                    "value": c.value,
+                    "old_min": c.old_min,
+                    "old_max": c.old_max,
+                    "new_min": c.new_min,
+                    "new_max": c.new_max,
+                    "change": c.describe(),
+                }
+                for c in report.relaxation
+            ],
+        )
         _json(out / "report.json", data)
     return EXIT_INFEASIBLE
 
 
 # --- commands --------------------------------------------------------------------------------------
+
 
 def cmd_check(args) -> int:
     from lib.sortition.feasibility import check_feasibility
@@ -245,8 +304,10 @@ def cmd_check(args) -> int:
     inst = read_instance(args.instance)
     report = check_feasibility(inst)
     if report.feasible:
-        print(f"Feasible: panels of {inst.panel_size} from the {len(inst.people)} people can meet every one of the "
-              f"{len(inst.quotas)} quotas.")
+        print(
+            f"Feasible: panels of {inst.panel_size} from the {len(inst.people)} people can meet every one of the "
+            f"{len(inst.quotas)} quotas."
+        )
         return EXIT_OK
     print("Not feasible: no panel can meet all the quotas.", file=sys.stderr)
     for line in report.diagnosis:
@@ -268,58 +329,87 @@ def cmd_draw(args) -> int:
     inst = read_instance(args.instance)
     number = normalise_public_number(args.seed)
     out = _out_dir(args.out)
-    base = {"algorithm": args.algorithm, "instance": inst.name, "pool_size": len(inst.people),
-            "panel_size": inst.panel_size}
+    base = {
+        "algorithm": args.algorithm,
+        "instance": inst.name,
+        "pool_size": len(inst.people),
+        "panel_size": inst.panel_size,
+    }
     try:
-        prep = prepare_lottery(inst, algorithm=args.algorithm, M=args.panels, created=args.created,
-                               relax=not args.strict, time_limit=args.time_limit)
+        prep = prepare_lottery(inst, **_engine_options(args))
     except InfeasibleQuotas as e:
         return _infeasible(e.report, out, base)
     draw = prep.draw(number)
     fl = prep.frozen
     _csv(out / "panel.csv", ["id"], ([pid] for pid in draw.panel))
-    _csv(out / "probabilities.csv", ["id", "probability", "lottery_probability"],
-         ([pid, repr(float(prep.probabilities[pid])), repr(float(prep.lottery_probabilities[pid]))]
-          for pid in sorted(prep.probabilities)))
+    _csv(
+        out / "probabilities.csv",
+        ["id", "probability", "lottery_probability"],
+        (
+            [pid, repr(float(prep.probabilities[pid])), repr(float(prep.lottery_probabilities[pid]))]
+            for pid in sorted(prep.probabilities)
+        ),
+    )
     _csv(out / "lottery.csv", ["panel", "id"], ([n, pid] for n, p in enumerate(fl.panels) for pid in p))
     digest = write_bundle(draw, out / "bundle.zip")
     report = dict(base, **prep.stats())
-    report.update(seconds=round(time.perf_counter() - t0, 3), public_number=draw.public_number,
-                  panel_index=draw.index, draw_hash=draw.draw_hash, bundle_sha256=digest, panel=list(draw.panel))
+    report.update(
+        seconds=round(time.perf_counter() - t0, 3),
+        public_number=draw.public_number,
+        panel_index=draw.index,
+        draw_hash=draw.draw_hash,
+        bundle_sha256=digest,
+        panel=list(draw.panel),
+    )
     _json(out / "report.json", report)
     lex = report.get("leximin") or {}
     gold = report.get("goldilocks") or {}
     if gold:
-        print(f"Goldilocks (gamma {gold['gamma']:g}): largest chance {gold['max_probability']:.6f}, score "
-              f"{gold['objective']:.6f} (proven at least {gold['objective_bound']:.6f}).")
+        print(
+            f"Goldilocks (gamma {gold['gamma']:g}): largest chance {gold['max_probability']:.6f}, score "
+            f"{gold['objective']:.6f} (proven at least {gold['objective_bound']:.6f})."
+        )
     if gold and not lex.get("complete", True):
-        print("Warning: the time limit cut the optimiser short; the lottery is valid but its balance may be less "
-              "good than the best possible (see the score and its proven bound above).", file=sys.stderr)
+        print(
+            "Warning: the time limit cut the optimiser short; the lottery is valid but its balance may be less "
+            "good than the best possible (see the score and its proven bound above).",
+            file=sys.stderr,
+        )
     elif lex and not lex.get("complete", True):
-        print(f"Warning: the time limit cut the optimiser short; the lottery is valid but may be less fair than the "
-              f"best possible (the minimum chance may be up to {lex.get('gap', 0):.6f} lower).", file=sys.stderr)
+        print(
+            f"Warning: the time limit cut the optimiser short; the lottery is valid but may be less fair than the "
+            f"best possible (the minimum chance may be up to {lex.get('gap', 0):.6f} lower).",
+            file=sys.stderr,
+        )
     if prep.relaxation:
-        print("Warning: no panel could meet the quotas as given, so the draw used the smallest relaxation:",
-              file=sys.stderr)
+        print(
+            "Warning: no panel could meet the quotas as given, so the draw used the smallest relaxation:",
+            file=sys.stderr,
+        )
         for line in prep.diagnosis:
             print("- " + line, file=sys.stderr)
     print(f"Commitment {fl.commitment}; public number {draw.public_number!r} chose panel {draw.index} of {fl.M}.")
     print(f"Panel of {len(draw.panel)}: {', '.join(draw.panel)}")
-    print(f"Minimum selection probability {report['min_probability']:.6f} ({args.algorithm}); wrote panel.csv, "
-          f"probabilities.csv, lottery.csv, bundle.zip and report.json to {out}")
+    print(
+        f"Minimum selection probability {report['min_probability']:.6f} ({args.algorithm}); wrote panel.csv, "
+        f"probabilities.csv, lottery.csv, bundle.zip and report.json to {out}"
+    )
     return EXIT_OK
 
 
 def cmd_verify(args) -> int:
     from lib.sortition.audit.verify import verify_file
 
-    res = verify_file(args.bundle, commitment=args.commitment, public_number=args.public_number,
-                      receipt=args.receipt)
+    res = verify_file(args.bundle, commitment=args.commitment, public_number=args.public_number, receipt=args.receipt)
     sys.stdout.write(res.report())
     ok = res.ok
     if args.record:
-        rec = _check_record_file(args.record, head=args.record_head, commitment=res.info.get("commitment"),
-                                 public_number=res.info.get("public_number"))
+        rec = _check_record_file(
+            args.record,
+            head=args.record_head,
+            commitment=res.info.get("commitment"),
+            public_number=res.info.get("public_number"),
+        )
         ok = ok and rec.ok
     return EXIT_OK if ok else EXIT_INPUT
 
@@ -365,9 +455,7 @@ def cmd_replace(args) -> int:
     out = _out_dir(args.out)
     base = {"algorithm": args.algorithm, "kind": "replacement", "dropouts": dropouts}
     try:
-        prep = prepare_replacement(data, dropouts, excluded=_ids(args.exclude), algorithm=args.algorithm,
-                                   M=args.panels, created=args.created, relax=not args.strict,
-                                   time_limit=args.time_limit)
+        prep = prepare_replacement(data, dropouts, excluded=_ids(args.exclude), **_engine_options(args))
     except InfeasibleQuotas as e:
         return _infeasible(e.report, out, base)
     rd = prep.draw(number)
@@ -375,12 +463,21 @@ def cmd_replace(args) -> int:
     _csv(out / "replacements.csv", ["new_id", "replaces", "shared_features"], rd.replacements)
     digest = rd.write_bundle(out / "bundle.zip")
     report = dict(base, **prep.prepared.stats())
-    report.update(seconds=round(time.perf_counter() - t0, 3), round=prep.round, public_number=rd.draw.public_number,
-                  panel_index=rd.draw.index, newcomers=list(rd.newcomers), panel=rd.panel, bundle_sha256=digest)
+    report.update(
+        seconds=round(time.perf_counter() - t0, 3),
+        round=prep.round,
+        public_number=rd.draw.public_number,
+        panel_index=rd.draw.index,
+        newcomers=list(rd.newcomers),
+        panel=rd.panel,
+        bundle_sha256=digest,
+    )
     _json(out / "report.json", report)
     if prep.prepared.relaxation:
-        print("Warning: the reserve pool could not meet the quotas, so the round used the smallest relaxation:",
-              file=sys.stderr)
+        print(
+            "Warning: the reserve pool could not meet the quotas, so the round used the smallest relaxation:",
+            file=sys.stderr,
+        )
         for line in prep.prepared.diagnosis:
             print("- " + line, file=sys.stderr)
     print(f"Round {prep.round}: commitment {prep.commitment}; public number {rd.draw.public_number!r}.")
@@ -407,9 +504,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("instance", help="folder with people.csv, categories.csv and instance.json")
     d.add_argument("--seed", required=True, help="the public random number, as text")
     d.add_argument("--out", required=True, help="folder for the results")
-    d.add_argument("--algorithm", choices=["leximin", "goldilocks", "legacy"], default="leximin",
-                   help="leximin (the smallest chances as large as possible), goldilocks (nobody too unlikely, "
-                        "nobody nearly certain; gamma = 1) or legacy (the greedy draw, for comparison)")
+    d.add_argument(
+        "--algorithm",
+        choices=["leximin", "goldilocks", "legacy"],
+        default="leximin",
+        help="leximin (the smallest chances as large as possible), goldilocks (nobody too unlikely, "
+        "nobody nearly certain; gamma = 1) or legacy (the greedy draw, for comparison)",
+    )
     d.add_argument("--panels", type=_panels, default=1000, help="M, the number of panels in the lottery (1000)")
     d.add_argument("--created", default="", help="text recorded as the freezing time (part of the commitment)")
     d.add_argument("--time-limit", type=float, default=None, help="seconds for the optimiser (default: none)")
@@ -420,13 +521,25 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
     v = sub.add_parser("verify", help="verify an audit bundle (PASS or what does not match)")
     v.add_argument("bundle")
-    v.add_argument("--commitment", default=None, help="the commitment that was announced before the draw "
-                   "(64 hex digits; spaces between groups and capitals do not matter)")
-    v.add_argument("--public-number", default=None, help="the public random number that was drawn (since engine "
-                   "1.1 only its letters and digits count: '17 23 05' is '172305')")
+    v.add_argument(
+        "--commitment",
+        default=None,
+        help="the commitment that was announced before the draw "
+        "(64 hex digits; spaces between groups and capitals do not matter)",
+    )
+    v.add_argument(
+        "--public-number",
+        default=None,
+        help="the public random number that was drawn (since engine "
+        "1.1 only its letters and digits count: '17 23 05' is '172305')",
+    )
     v.add_argument("--receipt", default=None, help="your receipt code (b... - ...): were you in the pool, and picked?")
-    v.add_argument("--record", default=None, help="the public record (record.json): check that it reveals this "
-                   "bundle's commitment with its public number, and that every rule of the record holds")
+    v.add_argument(
+        "--record",
+        default=None,
+        help="the public record (record.json): check that it reveals this "
+        "bundle's commitment with its public number, and that every rule of the record holds",
+    )
     v.add_argument("--record-head", default=None, help="the record's head as announced on the Transparency page")
     v.set_defaults(func=cmd_verify)
     vr = sub.add_parser("verify-record", help="check the public record of every commitment, withdrawal and reveal")
@@ -449,8 +562,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_command(build_parser(), argv, plain=(InputError,), on_plain=_say_plainly, bug=_bug_message,
-                       exit_input=EXIT_INPUT)
+    return run_command(
+        build_parser(), argv, plain=(InputError,), on_plain=_say_plainly, bug=_bug_message, exit_input=EXIT_INPUT
+    )
 
 
 def _say_plainly(e: BaseException, args) -> None:
@@ -458,5 +572,7 @@ def _say_plainly(e: BaseException, args) -> None:
 
 
 def _bug_message(e: Exception) -> str:
-    return (f"Error: something unexpected went wrong ({type(e).__name__}: {e}). This is a bug in Kleroterion; "
-            "please report it with the command you ran. Set KLEROTERION_DEBUG=1 to see the details.")
+    return (
+        f"Error: something unexpected went wrong ({type(e).__name__}: {e}). This is a bug in Kleroterion; "
+        "please report it with the command you ran. Set KLEROTERION_DEBUG=1 to see the details."
+    )

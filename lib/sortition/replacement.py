@@ -37,9 +37,9 @@ from lib.sortition.audit.verify import verify_bundle
 class PreparedReplacement:
     prepared: PreparedLottery
     previous_bundle: bytes
-    kept: list[str]                 # members who stay
+    kept: list[str]  # members who stay
     dropouts: list[str]
-    pool: Instance                  # the original public pool (everybody, for the matching)
+    pool: Instance  # the original public pool (everybody, for the matching)
     round: int
 
     @property
@@ -84,9 +84,17 @@ class ReplacementDraw:
         return sha256_hex(data)
 
 
-def prepare_replacement(previous_bundle: bytes, dropouts, *, excluded=(), algorithm: str = "leximin",
-                        M: int = DEFAULT_M, created: str = "", relax: bool = True,
-                        time_limit: float | None = None) -> PreparedReplacement:
+def prepare_replacement(
+    previous_bundle: bytes,
+    dropouts,
+    *,
+    excluded=(),
+    algorithm: str = "leximin",
+    M: int = DEFAULT_M,
+    created: str = "",
+    relax: bool = True,
+    time_limit: float | None = None,
+) -> PreparedReplacement:
     """Steps 1-3 of a replacement round (see module doc); publish ``.commitment``, then ``.draw(number)``.
 
     Raises ``InputError`` (plain message) when the previous bundle does not verify, a
@@ -96,18 +104,29 @@ def prepare_replacement(previous_bundle: bytes, dropouts, *, excluded=(), algori
     previous_bundle = bytes(previous_bundle)
     check = verify_bundle(previous_bundle, name="the previous bundle")
     if not check.ok:
-        raise InputError("the bundle of the previous draw does not verify, so it cannot be continued: "
-                         + "; ".join(check.problems[:3]))
+        raise InputError(
+            "the bundle of the previous draw does not verify, so it cannot be continued: "
+            + "; ".join(check.problems[:3])
+        )
     info = check.info
     dropouts = sorted({str(d) for d in dropouts})
     excluded = sorted({str(e) for e in excluded})
-    sub, kept = replacement_instance(info["pool"], info["quotas"], info["final_panel"], dropouts, excluded,
-                                     info["ever"])
+    sub, kept = replacement_instance(
+        info["pool"], info["quotas"], info["final_panel"], dropouts, excluded, info["ever"]
+    )
     if len(sub.people) < len(dropouts):
         raise InputError(f"{len(dropouts)} seat(s) to refill but only {len(sub.people)} people left in reserve")
     ctx = ReplacementContext(info["round"] + 1, info["root"], info["commitment"], tuple(dropouts), tuple(excluded))
-    prepared = prepare_lottery(sub, algorithm=algorithm, M=M, created=created, relax=relax, time_limit=time_limit,
-                               context=ctx, pseudonymise_households=False)
+    prepared = prepare_lottery(
+        sub,
+        algorithm=algorithm,
+        M=M,
+        created=created,
+        relax=relax,
+        time_limit=time_limit,
+        context=ctx,
+        pseudonymise_households=False,
+    )
     return PreparedReplacement(prepared, previous_bundle, kept, dropouts, info["pool"], ctx.round)
 
 

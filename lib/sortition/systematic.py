@@ -83,10 +83,10 @@ def serpentine_order(codes: np.ndarray) -> np.ndarray:
     n, F = codes.shape
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    if F == 0:                      # nothing to tell the rows apart: keep their order
+    if F == 0:  # nothing to tell the rows apart: keep their order
         return np.arange(n, dtype=np.int64)
     key = np.zeros((n, F), dtype=np.int64)
-    odd = np.zeros(n, dtype=bool)   # parity of the pass: the ranks so far read as one mixed-radix number
+    odd = np.zeros(n, dtype=bool)  # parity of the pass: the ranks so far read as one mixed-radix number
     for f in range(F):
         col = codes[:, f]
         span = int(col.max()) + 1

@@ -103,8 +103,9 @@ class Database:
             rows = cur.execute(sql, params).fetchall()
             return rows[0][0] if rows else None
 
-    def transaction(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, attempts: int = 6,
-                    backoff: float = 0.02) -> T:
+    def transaction(
+        self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, attempts: int = 6, backoff: float = 0.02
+    ) -> T:
         """Run ``fn(cursor)`` inside one transaction, retrying on write conflicts.
 
         ``fn`` may run more than once, so it must do nothing outside the database that

@@ -41,16 +41,21 @@ def ceremony(rec: draws.DrawRecord, prefix: str) -> None:
 
 
 def _step_commit(rec: draws.DrawRecord, prefix: str) -> None:
-    st.markdown("Next, publish the lottery's **commitment**: a fingerprint of the pool, the quotas and all "
-                f"{rec.m} panels. Once it is published, nobody (not even you) can change the lottery without "
-                "everyone noticing. Publish it *before* the public random number is drawn.")
+    st.markdown(
+        "Next, publish the lottery's **commitment**: a fingerprint of the pool, the quotas and all "
+        f"{rec.m} panels. Once it is published, nobody (not even you) can change the lottery without "
+        "everyone noticing. Publish it *before* the public random number is drawn."
+    )
     again = draws.rerun_notice(db(), rec)
     reason = ""
     if again:
-        st.warning(f"This draw is run again: {again}. Everyone will see it on the Transparency page, with "
-                   "the reason you give here.")
-        reason = st.text_input("Why is the draw run again? (published)", value=rec.note or "",
-                               key=f"{prefix}commit_reason")
+        st.warning(
+            f"This draw is run again: {again}. Everyone will see it on the Transparency page, with "
+            "the reason you give here."
+        )
+        reason = st.text_input(
+            "Why is the draw run again? (published)", value=rec.note or "", key=f"{prefix}commit_reason"
+        )
     if st.button("Publish the commitment", type="primary", key=f"{prefix}commit"):
         if again and not reason.strip():
             st.error("Please say why the draw is run again. The reason is published with the commitment.")
@@ -63,15 +68,24 @@ def _assembly_name() -> str:
 
 
 def _commitment_block(rec: draws.DrawRecord, prefix: str) -> None:
-    st.markdown("**The commitment**. Read it aloud, put it on your website and in the room, before the public "
-                "number is drawn:")
+    st.markdown(
+        "**The commitment**. Read it aloud, put it on your website and in the room, before the public number is drawn:"
+    )
     big_code(rec.commitment)
-    st.page_link("pages/projector.py", label="Show the ceremony on the room's screen: the projector page (no "
-                 "sign-in; it follows this page by itself)", icon=":material/cast:")
+    st.page_link(
+        "pages/projector.py",
+        label="Show the ceremony on the room's screen: the projector page (no sign-in; it follows this page by itself)",
+        icon=":material/cast:",
+    )
     page = draws.printable_lottery_html(rec, draws.frozen_lottery(db(), rec.draw_id), title=_assembly_name())
-    st.download_button("Download the printable page (every panel by pseudonym)", page.encode("utf-8"),
-                       file_name=f"lottery-{prefix}{rec.draw_id}.html", mime="text/html", key=f"{prefix}print",
-                       icon=":material/print:")
+    st.download_button(
+        "Download the printable page (every panel by pseudonym)",
+        page.encode("utf-8"),
+        file_name=f"lottery-{prefix}{rec.draw_id}.html",
+        mime="text/html",
+        key=f"{prefix}print",
+        icon=":material/print:",
+    )
 
 
 def _engine_version(rec: draws.DrawRecord) -> str | None:
@@ -86,10 +100,12 @@ def _step_number(rec: draws.DrawRecord, prefix: str) -> None:
         "Now get a **random number that nobody could know in advance**, in public. Good ways:\n"
         "- numbered balls drawn from a bag, or dice rolled, in the room, by a member of the public;\n"
         "- a lottery result published *after* the commitment (for example the next national lottery draw).\n\n"
-        + explain.number_rule(_engine_version(rec)))
+        + explain.number_rule(_engine_version(rec))
+    )
     with st.form(f"{prefix}number_form"):
-        number = st.text_input("The public random number", key=f"{prefix}number",
-                               placeholder="for example: 12 07 33 41 05")
+        number = st.text_input(
+            "The public random number", key=f"{prefix}number", placeholder="for example: 12 07 33 41 05"
+        )
         sure = st.checkbox("This number was drawn in public, after the commitment was published", key=f"{prefix}sure")
         go = st.form_submit_button("Reveal the panel", type="primary")
     if go:
@@ -110,8 +126,11 @@ def result(rec: draws.DrawRecord, prefix: str) -> None:
     st.write(", ".join(rec.panel_after))
     st.dataframe(explain.counts_table(draws.group_counts(rec, db=d), labels()), hide_index=True, width="stretch")
     names = st.toggle("Show names and contact details (organisers only)", key=f"{prefix}names")
-    st.dataframe(draws.selected_frame(d, rec, with_contacts=names), hide_index=True,   # a table: plain text
-                 width="stretch")
+    st.dataframe(
+        draws.selected_frame(d, rec, with_contacts=names),
+        hide_index=True,  # a table: plain text
+        width="stretch",
+    )
     st.divider()
     _downloads(rec, prefix, names)
     _sheet_export(rec, prefix)
@@ -122,28 +141,58 @@ def _downloads(rec: draws.DrawRecord, prefix: str, names: bool) -> None:
     st.markdown("**Step 6: download and share**")
     bundle = draws.draw_bundle(d, rec.draw_id)
     name = explain.export_name(rec)
-    st.download_button("Download the audit bundle (zip)", bundle or b"", file_name=f"{name}-bundle.zip",
-                       mime="application/zip", key=f"{prefix}bundle", type="primary", icon=":material/download:")
-    st.caption(f"Anyone can check the draw with it: `python -m lib.sortition verify {name}-bundle.zip` "
-               "(see docs/VERIFYING.md). Publish it on the transparency page.")
+    st.download_button(
+        "Download the audit bundle (zip)",
+        bundle or b"",
+        file_name=f"{name}-bundle.zip",
+        mime="application/zip",
+        key=f"{prefix}bundle",
+        type="primary",
+        icon=":material/download:",
+    )
+    st.caption(
+        f"Anyone can check the draw with it: `python -m lib.sortition verify {name}-bundle.zip` "
+        "(see docs/VERIFYING.md). Publish it on the transparency page."
+    )
     audit = draws.auditors_bundle(d, rec.draw_id)
     if audit and audit != bundle:
-        st.download_button("Download the auditors' bundle (confidential: every answer)", audit,
-                           file_name=f"{name}-auditors-bundle.zip", mime="application/zip",
-                           key=f"{prefix}audit_bundle", icon=":material/lock:")
-        st.caption("Only for the auditors the members named. It holds every person's answers under a bundle id; "
-                   "never publish it. The bundle above names nobody and is the one for everyone.")
+        st.download_button(
+            "Download the auditors' bundle (confidential: every answer)",
+            audit,
+            file_name=f"{name}-auditors-bundle.zip",
+            mime="application/zip",
+            key=f"{prefix}audit_bundle",
+            icon=":material/lock:",
+        )
+        st.caption(
+            "Only for the auditors the members named. It holds every person's answers under a bundle id; "
+            "never publish it. The bundle above names nobody and is the one for everyone."
+        )
     elif audit:
-        st.warning("This draw was made before public audit bundles existed: its bundle lists everybody's answers. "
-                   "Give it only to the auditors the members named; do not publish it.")
+        st.warning(
+            "This draw was made before public audit bundles existed: its bundle lists everybody's answers. "
+            "Give it only to the auditors the members named; do not publish it."
+        )
     c1, c2 = st.columns(2)
-    c1.download_button("Selected panel (CSV)", safe_csv_bytes(draws.selected_frame(d, rec, with_contacts=names)),
-                       file_name=f"{name}-panel.csv", mime="text/csv", key=f"{prefix}panel_csv")
-    c2.download_button("Reserve list (CSV)", safe_csv_bytes(draws.reserve_frame(d, rec, with_contacts=names)),
-                       file_name=f"{name}-reserve.csv", mime="text/csv", key=f"{prefix}reserve_csv")
+    c1.download_button(
+        "Selected panel (CSV)",
+        safe_csv_bytes(draws.selected_frame(d, rec, with_contacts=names)),
+        file_name=f"{name}-panel.csv",
+        mime="text/csv",
+        key=f"{prefix}panel_csv",
+    )
+    c2.download_button(
+        "Reserve list (CSV)",
+        safe_csv_bytes(draws.reserve_frame(d, rec, with_contacts=names)),
+        file_name=f"{name}-reserve.csv",
+        mime="text/csv",
+        key=f"{prefix}reserve_csv",
+    )
     if not names:
-        st.caption("The CSV files hold pseudonyms and answers. Switch on “Show names” above to include names and "
-                   "contact details.")
+        st.caption(
+            "The CSV files hold pseudonyms and answers. Switch on “Show names” above to include names and "
+            "contact details."
+        )
 
 
 def _sheet_export(rec: draws.DrawRecord, prefix: str) -> None:
@@ -158,16 +207,24 @@ def _sheet_export(rec: draws.DrawRecord, prefix: str) -> None:
         return
     creds = secrets_section("gcp_service_account")
     if not creds:
-        st.error("Kleroterion has no Google service account key, so it cannot write to the sheet. "
-                 "Download the CSV files instead (docs/GOOGLE_SHEETS.md shows how to add the key).")
+        st.error(
+            "Kleroterion has no Google service account key, so it cannot write to the sheet. "
+            "Download the CSV files instead (docs/GOOGLE_SHEETS.md shows how to add the key)."
+        )
         return
     try:
         client = make_client(dict(creds), api_base=os.environ.get("KLEROTERION_SHEETS_API_BASE"))
         titles = draws.write_to_sheet(d, client, rec, actor=current_actor())
     except Exception as e:  # noqa: BLE001 - shown in plain words
-        msg = str(e) if isinstance(e, UserError) else ("The Google Sheet could not be written to. Nothing "
-                                                        "in the app was changed. Try again, or download "
-                                                        "the CSV files instead.")
+        msg = (
+            str(e)
+            if isinstance(e, UserError)
+            else (
+                "The Google Sheet could not be written to. Nothing "
+                "in the app was changed. Try again, or download "
+                "the CSV files instead."
+            )
+        )
         st.error(md(msg))
         return
     st.success("Written to the sheet: " + ", ".join(f"“{md(t)}”" for t in titles) + ".")

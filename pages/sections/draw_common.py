@@ -39,12 +39,16 @@ def _progress(job_id: int) -> None:
         st.rerun(scope="app")
         return
     st.progress(min(1.0, max(0.0, job.progress)), text=job.message or "Working…")
-    st.caption(f"Started by {md(job.started_by or 'an organiser')} at {job.started_at:%H:%M:%S}. You can leave this "
-               "page and come back: the computation carries on, and the result is kept.")
+    st.caption(
+        f"Started by {md(job.started_by or 'an organiser')} at {job.started_at:%H:%M:%S}. You can leave this "
+        "page and come back: the computation carries on, and the result is kept."
+    )
     state = draws.engine_state(db(), job_id)
     if state is not None and state.proven and not state.stopped:
-        st.caption("Nobody's chance can be made any higher at the bottom any more. The computer is now evening out "
-                   "the chances above it, which matters less. You can stop it now, or let it work longer.")
+        st.caption(
+            "Nobody's chance can be made any higher at the bottom any more. The computer is now evening out "
+            "the chances above it, which matters less. You can stop it now, or let it work longer."
+        )
         left, right = st.columns(2)
         if left.button("Stop now and keep this lottery", key=f"stop_{job_id}", icon=":material/stop_circle:"):
             draws.stop_job(db(), job_id)

@@ -24,16 +24,23 @@ def steps_1_and_2(published: draws.DrawRecord | None) -> None:
         return
     newest = latest_version(d)
     if newest and newest > inputs.target_version:
-        st.info(f"There is a newer target version ({newest}) that is not frozen yet. The draw uses the frozen "
-                f"version {inputs.target_version} unless you freeze the newer one.")
+        st.info(
+            f"There is a newer target version ({newest}) that is not frozen yet. The draw uses the frozen "
+            f"version {inputs.target_version} unless you freeze the newer one."
+        )
         _freeze_with_confirmation(newest, f"Freeze target version {newest} and use it", "freeze_newer")
     pool = draws.draw_instance(d, inputs)
-    st.markdown(f"Targets **version {inputs.target_version}** (frozen"
-                f"{' by ' + inputs.frozen_by if inputs.frozen_by else ''}), a panel of **{inputs.panel_size}** "
-                f"people, drawn from **{len(pool.people)}** eligible sign-ups.")
-    households = st.toggle("At most one person per household", value=inputs.one_per_household, key="households",
-                           help="People who gave the same address count as one household; at most one of them "
-                                "can be on the panel.")
+    st.markdown(
+        f"Targets **version {inputs.target_version}** (frozen"
+        f"{' by ' + inputs.frozen_by if inputs.frozen_by else ''}), a panel of **{inputs.panel_size}** "
+        f"people, drawn from **{len(pool.people)}** eligible sign-ups."
+    )
+    households = st.toggle(
+        "At most one person per household",
+        value=inputs.one_per_household,
+        key="households",
+        help="People who gave the same address count as one household; at most one of them can be on the panel.",
+    )
     if households != inputs.one_per_household:
         act(lambda: set_setting(d, "one_per_household", bool(households), current_actor()), None)
     key = draws.inputs_hash(pool)
@@ -52,14 +59,19 @@ def steps_1_and_2(published: draws.DrawRecord | None) -> None:
 def _freeze_first() -> None:
     info = version_info(db())
     if info is None:
-        st.error("There are no population targets yet, so the draw cannot know which groups to balance. "
-                 "Enter them on the Targets page first.")
+        st.error(
+            "There are no population targets yet, so the draw cannot know which groups to balance. "
+            "Enter them on the Targets page first."
+        )
         return
-    st.markdown(f"The draw uses the **latest targets (version {info.version})**, for a panel of "
-                f"**{info.panel_size or '?'}** people. Before the draw they are *frozen*: nobody can change "
-                "them afterwards, and everyone can see which targets were used.")
-    _freeze_with_confirmation(info.version, f"Freeze target version {info.version} for the draw", "freeze",
-                              primary=True)
+    st.markdown(
+        f"The draw uses the **latest targets (version {info.version})**, for a panel of "
+        f"**{info.panel_size or '?'}** people. Before the draw they are *frozen*: nobody can change "
+        "them afterwards, and everyone can see which targets were used."
+    )
+    _freeze_with_confirmation(
+        info.version, f"Freeze target version {info.version} for the draw", "freeze", primary=True
+    )
 
 
 def _quotas_check(key: str, inputs: draws.FrozenInputs) -> list | None:
@@ -74,16 +86,24 @@ def _quotas_check(key: str, inputs: draws.FrozenInputs) -> list | None:
     if report.feasible:
         st.success("Good news: panels that meet every quota exist.")
         return []
-    st.warning("No panel can meet every quota as they stand. " + md(report.message()))   # labels, not keys
+    st.warning("No panel can meet every quota as they stand. " + md(report.message()))  # labels, not keys
     if not report.relaxable or not report.relaxation:
-        st.error("No change to the quotas can fix this (for example, the panel is larger than the pool). "
-                 "Bring in more sign-ups or make the panel smaller on the Targets page.")
+        st.error(
+            "No change to the quotas can fix this (for example, the panel is larger than the pool). "
+            "Bring in more sign-ups or make the panel smaller on the Targets page."
+        )
         return None
-    st.markdown("The computer suggests the **smallest change** below. Accept it as it is, or edit the new "
-                "minimum and maximum; the change is published with the draw.")
-    edited = st.data_editor(explain.relaxation_table(report.relaxation, labels()),
-                            disabled=["Field", "Group", "Now at least", "Now at most"], hide_index=True,
-                            key="relax_editor", width="stretch")
+    st.markdown(
+        "The computer suggests the **smallest change** below. Accept it as it is, or edit the new "
+        "minimum and maximum; the change is published with the draw."
+    )
+    edited = st.data_editor(
+        explain.relaxation_table(report.relaxation, labels()),
+        disabled=["Field", "Group", "Now at least", "Now at most"],
+        hide_index=True,
+        key="relax_editor",
+        width="stretch",
+    )
     relaxation = explain.relaxation_from_table(report.relaxation, edited)
     if not st.checkbox("I accept this change to the quotas", key="accept_relax"):
         return None
@@ -92,10 +112,12 @@ def _quotas_check(key: str, inputs: draws.FrozenInputs) -> list | None:
 
 def _step_2(published: draws.DrawRecord | None, relaxation: list) -> None:
     step_header(2)
-    st.markdown("The computer now works out the **fairest lottery**: the one that gives the people with the "
-                "smallest chance as big a chance as possible, while every possible panel meets the quotas. "
-                "It then lists 1,000 equally likely panels, so that anybody can check each person's chance by "
-                "counting.")
+    st.markdown(
+        "The computer now works out the **fairest lottery**: the one that gives the people with the "
+        "smallest chance as big a chance as possible, while every possible panel meets the quotas. "
+        "It then lists 1,000 equally likely panels, so that anybody can check each person's chance by "
+        "counting."
+    )
     reason = ""
     if published is not None:
         reason = st.text_input("Why is the draw run again? (shown with the re-run)", key="rerun_reason")
@@ -103,9 +125,17 @@ def _step_2(published: draws.DrawRecord | None, relaxation: list) -> None:
         if published is not None and not reason.strip():
             st.error("Please say why the draw is run again. It is published with the re-run.")
             return
-        act(lambda: draws.start_draw_job(db(), actor=current_actor(), relaxation=relaxation,
-                                         note=reason.strip() or None, time_limit=draws.default_time_limit()),
-            None, before_rerun=lambda _job: st.session_state.pop("new_draw", None))
+        act(
+            lambda: draws.start_draw_job(
+                db(),
+                actor=current_actor(),
+                relaxation=relaxation,
+                note=reason.strip() or None,
+                time_limit=draws.default_time_limit(),
+            ),
+            None,
+            before_rerun=lambda _job: st.session_state.pop("new_draw", None),
+        )
 
 
 def _freeze_with_confirmation(version: int, label: str, key: str, *, primary: bool = False) -> None:
@@ -125,12 +155,15 @@ def _freeze_with_confirmation(version: int, label: str, key: str, *, primary: bo
             "“one person per household” rule can still be switched; and if the targets turn out wrong, you can "
             "start a new version on the Targets page and freeze that one instead, until the commitment is "
             "published.\n"
-            "- Do this once everyone agrees on the targets, just before the draw.")
+            "- Do this once everyone agrees on the targets, just before the draw."
+        )
         yes, no = st.columns(2)
         if yes.button(f"Yes, freeze version {version}", type="primary", key=f"{key}_confirm"):
-            act(lambda: draws.freeze_targets(db(), version, actor=current_actor()),
+            act(
+                lambda: draws.freeze_targets(db(), version, actor=current_actor()),
                 f"Target version {version} is frozen for the draw.",
-                before_rerun=lambda _v: st.session_state.pop("confirm_freeze", None))
+                before_rerun=lambda _v: st.session_state.pop("confirm_freeze", None),
+            )
         if no.button("Not yet", key=f"{key}_cancel"):
             st.session_state.pop("confirm_freeze", None)
             st.rerun()

@@ -45,26 +45,41 @@ def which_lottery(rec: draws.DrawRecord) -> None:
     alts[rec.algorithm] = rec
     labels = draws.OBJECTIVE_LABELS
     st.subheader("Which lottery do you want to publish?")
-    st.markdown("There are two ways to make the lottery fair. The **fairest for the least likely** gives the "
-                "people with the smallest chance as big a chance as possible, but it can make a few people almost "
-                "sure to be picked: anyone in a rare group, or anyone who falsely claims to be, is then all but "
-                "certain to get a seat. The **balanced** lottery keeps everybody's chance close to the average from "
-                "both sides: nobody too unlikely, nobody nearly certain.")
+    st.markdown(
+        "There are two ways to make the lottery fair. The **fairest for the least likely** gives the "
+        "people with the smallest chance as big a chance as possible, but it can make a few people almost "
+        "sure to be picked: anyone in a rare group, or anyone who falsely claims to be, is then all but "
+        "certain to get a seat. The **balanced** lottery keeps everybody's chance close to the average from "
+        "both sides: nobody too unlikely, nobody nearly certain."
+    )
     st.dataframe(explain.lotteries_table(rec, alts), hide_index=True, width="stretch")
     missing = [k for k in labels if k not in alts]
     if missing:
         other = missing[0]
-        st.caption("Compute the other lottery to compare them before you publish. Nothing is published until you "
-                   "press “Publish the commitment”.")
+        st.caption(
+            "Compute the other lottery to compare them before you publish. Nothing is published until you "
+            "press “Publish the commitment”."
+        )
         if st.button(f"Also compute: {labels[other]}", key=f"compute_{other}"):
-            act(lambda: draws.start_draw_job(d, actor=current_actor(), relaxation=rec.relaxation, note=rec.note,
-                                             objective=other, time_limit=draws.default_time_limit()), None)
+            act(
+                lambda: draws.start_draw_job(
+                    d,
+                    actor=current_actor(),
+                    relaxation=rec.relaxation,
+                    note=rec.note,
+                    objective=other,
+                    time_limit=draws.default_time_limit(),
+                ),
+                None,
+            )
         return
     st.markdown(f"The lottery that will be published is **{labels[rec.algorithm]}**.")
     for key, r in alts.items():
         if key != rec.algorithm and st.button(f"Publish the other one instead: {labels[key]}", key=f"choose_{key}"):
-            act(lambda r=r: draws.choose_draw(d, r.draw_id, actor=current_actor()),
-                f"The lottery to publish is now: {labels[key]}.")
+            act(
+                lambda r=r: draws.choose_draw(d, r.draw_id, actor=current_actor()),
+                f"The lottery to publish is now: {labels[key]}.",
+            )
 
 
 def changes_text(rec: draws.DrawRecord) -> str:
@@ -72,7 +87,7 @@ def changes_text(rec: draws.DrawRecord) -> str:
     labels = draws.feasibility_labels(db())
     try:
         return "; ".join(md(c.describe(labels)) for c in draws.quota_changes(rec.relaxation))
-    except (KeyError, TypeError, ValueError):     # an old record without the numbers: its stored words
+    except (KeyError, TypeError, ValueError):  # an old record without the numbers: its stored words
         return "; ".join(md(c.get("change", "")) for c in rec.relaxation)
 
 
@@ -89,8 +104,10 @@ def stale_warning(rec: draws.DrawRecord) -> None:
     except Exception:  # noqa: BLE001 - e.g. no eligible sign-ups any more
         same = False
     if not same:
-        st.warning("The sign-ups or the quotas have changed since this lottery was computed. It does not include "
-                   "the changes. Press “Start again” below to compute a new one (nothing has been published yet).")
+        st.warning(
+            "The sign-ups or the quotas have changed since this lottery was computed. It does not include "
+            "the changes. Press “Start again” below to compute a new one (nothing has been published yet)."
+        )
 
 
 def rerun_note(rec: draws.DrawRecord) -> None:

@@ -20,8 +20,10 @@ def replacements() -> None:
     if tip is None:
         return
     st.header("Replacements")
-    st.markdown("When panel members drop out, draw replacements from the people who were not selected, through "
-                "the same public steps. The new members are chosen so that the panel meets the quotas again.")
+    st.markdown(
+        "When panel members drop out, draw replacements from the people who were not selected, through "
+        "the same public steps. The new members are chosen so that the panel meets the quotas again."
+    )
     rounds = draws.replacement_rounds(d)
     if show_job("replacement"):
         return
@@ -42,11 +44,11 @@ def _open_round(rec: draws.DrawRecord) -> None:
     rerun_note(rec)
     if rec.relaxation:
         st.warning("The people left could not meet every quota, so these were relaxed: " + changes_text(rec) + ".")
-    st.caption(f"Reserve pool: {rec.pool_size} people. Smallest chance among them: "
-               f"{draws.chance_text(rec.min_probability)}.")
+    st.caption(
+        f"Reserve pool: {rec.pool_size} people. Smallest chance among them: {draws.chance_text(rec.min_probability)}."
+    )
     ceremony(rec, f"r{rec.draw_id}_")
-    if rec.status == "computed" and st.button("Cancel this round (nothing was published)",
-                                              key=f"cancel_{rec.draw_id}"):
+    if rec.status == "computed" and st.button("Cancel this round (nothing was published)", key=f"cancel_{rec.draw_id}"):
         st.session_state["replacement_new"] = True
 
 
@@ -54,15 +56,20 @@ def _new_round(panel: list[str]) -> None:
     withdrawn = [p for p in awaiting_replacement(db()) if p in panel]
     if withdrawn:
         st.info(f"{len(withdrawn)} member(s) withdrew and are waiting for a replacement: {', '.join(withdrawn)}.")
-    picked = st.multiselect("Who dropped out? (pseudonyms of current panel members)", options=panel,
-                            default=withdrawn, key="dropouts")
+    picked = st.multiselect(
+        "Who dropped out? (pseudonyms of current panel members)", options=panel, default=withdrawn, key="dropouts"
+    )
     if st.button("Prepare the replacement round", type="primary", key="prepare_replacement"):
         if not picked:
             st.error("Choose at least one panel member who dropped out.")
             return
-        act(lambda: draws.start_replacement_job(db(), picked, actor=current_actor(),
-                                                time_limit=draws.default_time_limit()),
-            None, before_rerun=lambda _job: st.session_state.pop("replacement_new", None))
+        act(
+            lambda: draws.start_replacement_job(
+                db(), picked, actor=current_actor(), time_limit=draws.default_time_limit()
+            ),
+            None,
+            before_rerun=lambda _job: st.session_state.pop("replacement_new", None),
+        )
 
 
 def _earlier(done: list[draws.DrawRecord]) -> None:
@@ -70,11 +77,16 @@ def _earlier(done: list[draws.DrawRecord]) -> None:
         return
     with st.expander(f"Earlier replacement rounds ({len(done)})"):
         for r in done:
-            st.markdown(f"**Round {r.round}** (draw {r.draw_id}): {', '.join(r.selected_ids)} replace "
-                        f"{', '.join(r.replaces)}.")
-            st.download_button("Audit bundle of this round", draws.draw_bundle(db(), r.draw_id) or b"",
-                               file_name=f"replacement-round-{r.round}-draw-{r.draw_id}-bundle.zip",
-                               key=f"old_bundle_{r.draw_id}", mime="application/zip")
+            st.markdown(
+                f"**Round {r.round}** (draw {r.draw_id}): {', '.join(r.selected_ids)} replace {', '.join(r.replaces)}."
+            )
+            st.download_button(
+                "Audit bundle of this round",
+                draws.draw_bundle(db(), r.draw_id) or b"",
+                file_name=f"replacement-round-{r.round}-draw-{r.draw_id}-bundle.zip",
+                key=f"old_bundle_{r.draw_id}",
+                mime="application/zip",
+            )
 
 
 def history() -> None:

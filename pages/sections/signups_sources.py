@@ -16,9 +16,15 @@ from lib.plaintext import md
 from lib.recruitment.signups import bring_in, overview
 from lib.recruitment.signups.grid import Grid
 from lib.recruitment.signups.published_csv import PUBLIC_WARNING
-from lib.recruitment.signups.sources import (UPLOAD_TYPES, grid_from_google_sheet, grid_from_published_csv,
-                                             grid_from_upload, guess_upload_encoding, upload_kind,
-                                             workbook_sheet_names)
+from lib.recruitment.signups.sources import (
+    UPLOAD_TYPES,
+    grid_from_google_sheet,
+    grid_from_published_csv,
+    grid_from_upload,
+    guess_upload_encoding,
+    upload_kind,
+    workbook_sheet_names,
+)
 from lib.resources import secrets_section
 from lib.store.settings import get_setting, set_setting
 from pages.common import current_actor, db, flash
@@ -64,7 +70,7 @@ def confirmation_section() -> None:
 def _remember(key: tuple, make):
     """Work done on an upload (guess, sheet names, preview) is kept for the next reruns of the page."""
     cache = st.session_state.setdefault("_upload_cache", {})
-    if any(k[1] != key[1] for k in cache):      # another file: forget the last one's work (memory)
+    if any(k[1] != key[1] for k in cache):  # another file: forget the last one's work (memory)
         cache.clear()
     if key not in cache:
         try:
@@ -97,8 +103,10 @@ def _encoding_choice(name: str, data: bytes, digest: str) -> str | None:
 
 
 def upload_tab() -> None:
-    up = st.file_uploader("A CSV, Excel (.xlsx) or OpenDocument (.ods) file of the sign-ups, with the questions in "
-                          "the first row", type=list(UPLOAD_TYPES))
+    up = st.file_uploader(
+        "A CSV, Excel (.xlsx) or OpenDocument (.ods) file of the sign-ups, with the questions in the first row",
+        type=list(UPLOAD_TYPES),
+    )
     if up is None:
         return
     data = up.getvalue()
@@ -111,16 +119,22 @@ def upload_tab() -> None:
             sheet = _sheet_choice(up.name, data, digest)
         else:
             encoding = _encoding_choice(up.name, data, digest)
-        grid = _remember(("grid", digest, sheet, encoding),
-                         lambda: grid_from_upload(up.name, data, sheet=sheet, encoding=encoding))
-        st.caption(f"The first rows as Kleroterion reads them ({grid.row_count} rows in all). Check that names "
-                   "with accents look right before bringing the file in.")
+        grid = _remember(
+            ("grid", digest, sheet, encoding), lambda: grid_from_upload(up.name, data, sheet=sheet, encoding=encoding)
+        )
+        st.caption(
+            f"The first rows as Kleroterion reads them ({grid.row_count} rows in all). Check that names "
+            "with accents look right before bringing the file in."
+        )
         st.dataframe(overview.first_rows(grid), hide_index=True, width="stretch")
     except UserError as e:
         st.error(f"{md(e)} Nothing has been brought in.")
     if st.button("Bring in sign-ups from this file", type="primary"):
-        fetch_and_sync(lambda: grid_from_upload(up.name, data, sheet=sheet, encoding=encoding),
-                       overview.FILE_KINDS.get(kind, "csv"), up.name)
+        fetch_and_sync(
+            lambda: grid_from_upload(up.name, data, sheet=sheet, encoding=encoding),
+            overview.FILE_KINDS.get(kind, "csv"),
+            up.name,
+        )
         st.rerun()
 
 
@@ -128,9 +142,11 @@ def _sheet_tab() -> None:
     saved = get_setting(db(), "sheet_source", {}) or {}
     creds = secrets_section("gcp_service_account")
     if not creds:
-        st.info("To read a Google Sheet, Kleroterion needs a Google service account key in "
-                "`.streamlit/secrets.toml`. The guide docs/GOOGLE_SHEETS.md shows how, step by step. "
-                "Until then you can upload the sheet as a file.")
+        st.info(
+            "To read a Google Sheet, Kleroterion needs a Google service account key in "
+            "`.streamlit/secrets.toml`. The guide docs/GOOGLE_SHEETS.md shows how, step by step. "
+            "Until then you can upload the sheet as a file."
+        )
     with st.form("sheet_form"):
         url = st.text_input("The sheet's web address (or its key)", value=saved.get("spreadsheet", "")).strip()
         worksheet = st.text_input("The tab's name", value=saved.get("worksheet", "Form responses 1")).strip()
@@ -141,9 +157,12 @@ def _sheet_tab() -> None:
         st.error("Paste the sheet's web address first.")
         return
     set_setting(db(), "sheet_source", {"spreadsheet": url, "worksheet": worksheet}, current_actor())
-    fetch_and_sync(lambda: grid_from_google_sheet(creds, url, worksheet, os.environ.get("KLEROTERION_SHEETS_API_BASE")),
-                   "google_sheet", f"{url} / {worksheet}",
-                   {"kind": "google_sheet", "spreadsheet": url, "worksheet": worksheet})
+    fetch_and_sync(
+        lambda: grid_from_google_sheet(creds, url, worksheet, os.environ.get("KLEROTERION_SHEETS_API_BASE")),
+        "google_sheet",
+        f"{url} / {worksheet}",
+        {"kind": "google_sheet", "spreadsheet": url, "worksheet": worksheet},
+    )
     st.rerun()
 
 
@@ -163,8 +182,11 @@ def _published_tab() -> None:
 
 def sources_section() -> None:
     st.subheader("Bring in the latest sign-ups")
-    tabs = st.tabs(["Google Sheet", "Upload a file", "Published sheet link", "Demo sign-ups"],
-                   key="signups_source_tab", on_change="rerun")   # kept after bringing sign-ups in
+    tabs = st.tabs(
+        ["Google Sheet", "Upload a file", "Published sheet link", "Demo sign-ups"],
+        key="signups_source_tab",
+        on_change="rerun",
+    )  # kept after bringing sign-ups in
     with tabs[0]:
         _sheet_tab()
     with tabs[1]:

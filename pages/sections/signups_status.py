@@ -53,8 +53,12 @@ def _live_line(status: live.LiveStatus) -> None:
     c1.caption(line)
     if c2.button("Sync now", icon=":material/sync:", key="sync_now"):
         with st.spinner(SPINNER):
-            act(lambda: live.sync_connected_now(db(), secrets_section(SECRETS_SECTION), current_actor()),
-                _result_words, kind=_result_kind, whole_page=True)
+            act(
+                lambda: live.sync_connected_now(db(), secrets_section(SECRETS_SECTION), current_actor()),
+                _result_words,
+                kind=_result_kind,
+                whole_page=True,
+            )
 
 
 def _result_kind(result: SyncResult) -> str:
@@ -75,7 +79,9 @@ def _result_words(result: SyncResult) -> str:
 def _confirmed_words(result: SyncResult) -> str:
     """A held sync the organiser said yes to: brought in, unless the sheet changed meanwhile."""
     if result.confirmation is not None:
-        return "The sheet changed since these numbers were found, so nothing was changed. Please look at the new numbers."
+        return (
+            "The sheet changed since these numbers were found, so nothing was changed. Please look at the new numbers."
+        )
     return _result_words(result)
 
 
@@ -92,8 +98,16 @@ def pending_section(pending: dict) -> None:
         c1, c2 = st.columns(2)
         if c1.button(overview.pending_label(pending), type="primary", key="live_confirm_yes"):
             with st.spinner(SPINNER):
-                act(lambda: live.confirm_pending(db(), secrets_section(SECRETS_SECTION), current_actor()),
-                    _confirmed_words, kind=_confirmed_kind, whole_page=True)
+                act(
+                    lambda: live.confirm_pending(db(), secrets_section(SECRETS_SECTION), current_actor()),
+                    _confirmed_words,
+                    kind=_confirmed_kind,
+                    whole_page=True,
+                )
         if c2.button("No, keep the sign-ups as they are", key="live_confirm_no"):
-            act(lambda: live.decline_pending(db(), current_actor()),
-                "Nothing was changed: the sign-ups are as they were.", kind="info", whole_page=True)
+            act(
+                lambda: live.decline_pending(db(), current_actor()),
+                "Nothing was changed: the sign-ups are as they were.",
+                kind="info",
+                whole_page=True,
+            )

@@ -41,20 +41,23 @@ def too_many_rows(source: str, found: int, limits: Limits, *, at_least: bool = F
         f"{source} has {'at least ' if at_least else ''}{found:,} rows of sign-ups; Kleroterion reads at most "
         f"{limits.rows:,} from one sheet. Check that you chose the right sheet or file. If the rows below your "
         "sign-ups are empty or hold something else, delete them (or copy only the sign-ups into a new sheet) "
-        "and try again.")
+        "and try again."
+    )
 
 
 def too_many_columns(source: str, found: int, limits: Limits) -> LimitError:
     return LimitError(
         f"{source} has {found:,} columns; Kleroterion reads at most {limits.columns:,}. Check that you chose the "
         "right sheet or file; if the columns to the right of the questions are empty or hold something else, "
-        "delete them and try again.")
+        "delete them and try again."
+    )
 
 
 def cell_too_long(source: str, row: int, column: str, found: int, limits: Limits) -> LimitError:
     return LimitError(
         f"{source}: Row {row}, column “{column}”: this cell holds {found:,} characters; a cell may hold at most "
-        f"{limits.cell_chars:,}. Shorten it on the sheet (or leave that column out) and try again.")
+        f"{limits.cell_chars:,}. Shorten it on the sheet (or leave that column out) and try again."
+    )
 
 
 def too_big(source: str, found: int, limits: Limits, *, unpacked: bool) -> LimitError:
@@ -62,4 +65,5 @@ def too_big(source: str, found: int, limits: Limits, *, unpacked: bool) -> Limit
     return LimitError(
         f"{source} {what} {megabytes(found)}; Kleroterion reads at most {megabytes(limits.unpacked_bytes)}, far "
         "more than a sheet of sign-ups needs. Check that you chose the right file; save only the sheet of "
-        "sign-ups (for example as CSV) and try again.")
+        "sign-ups (for example as CSV) and try again."
+    )

@@ -45,7 +45,7 @@ def _n(text: str) -> str:
 
 @dataclass
 class Mapping:
-    columns: dict[str, str]          # role -> header text in the sheet
+    columns: dict[str, str]  # role -> header text in the sheet
 
     def column(self, role: str) -> str | None:
         return self.columns.get(role) or None
@@ -92,12 +92,15 @@ def check_mapping(mapping: Mapping, headers: list[str], fields: list[Field]) -> 
             what = ROLE_LABELS.get(role) or next((f.label for f in fields if field_role(f.key) == role), role)
             problems.append(
                 f"The column “{col}” (used for {what}) is not in the sheet any more. "
-                f"Columns found: {', '.join(h for h in headers if h) or 'none'}. Choose the right column again.")
+                f"Columns found: {', '.join(h for h in headers if h) or 'none'}. Choose the right column again."
+            )
     used: dict[str, str] = {}
     for role, col in mapping.columns.items():
         if col:
             if col in used:
-                problems.append(f"The column “{col}” is chosen twice ({used[col]} and {role}). Each column can hold one thing.")
+                problems.append(
+                    f"The column “{col}” is chosen twice ({used[col]} and {role}). Each column can hold one thing."
+                )
             used[col] = role
     return problems
 

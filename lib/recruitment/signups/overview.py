@@ -64,12 +64,17 @@ def banner(status: LiveStatus, last: dict | None, good: dict | None) -> list[Not
         out.append(("pending", ""))
     elif last["status"] != "ok":
         still = (
-            f" The sign-ups from {ago_words(status.last_ok_seconds)} are still here, unchanged." if good is not None else ""
+            f" The sign-ups from {ago_words(status.last_ok_seconds)} are still here, unchanged."
+            if good is not None
+            else ""
         )
         out.append(("error", md(status.failure_words()) + still))
     if status.declined:
         out.append(
-            ("caption", "You chose to keep the sign-ups as they were. The automatic sync asks again when the sheet changes.")
+            (
+                "caption",
+                "You chose to keep the sign-ups as they were. The automatic sync asks again when the sheet changes.",
+            )
         )
     return out
 

@@ -20,13 +20,16 @@ def signup_counts(db: Database) -> dict[str, int]:
 
 
 def last_syncs(db: Database, limit: int = 10) -> pd.DataFrame:
-    return db.query_df("""
+    return db.query_df(
+        """
         SELECT sync_id AS "Sync", strftime(started_at, '%Y-%m-%d %H:%M') AS "When", source_kind AS "Source",
                status AS "Result", rows_read AS "Rows", added AS "New", changed AS "Changed",
                removed AS "Removed", problems AS "Problems",
                CASE WHEN actor = 'Automatic sync' THEN 'automatic' ELSE coalesce(actor, '') END AS "Who",
                message AS "Details"
-        FROM sync_log ORDER BY sync_id DESC LIMIT ?""", [limit])
+        FROM sync_log ORDER BY sync_id DESC LIMIT ?""",
+        [limit],
+    )
 
 
 def last_good_sync(db: Database) -> dict | None:
@@ -44,7 +47,7 @@ def problem_list(db: Database, *, blocking_only: bool = False) -> pd.DataFrame:
         SELECT row_number AS "Row", column_name AS "Column",
                CASE WHEN blocking THEN 'Must fix' ELSE 'Check' END AS "Importance",
                person_id AS "Pseudonym", message AS "What to do"
-        FROM problems {'WHERE blocking' if blocking_only else ''}
+        FROM problems {"WHERE blocking" if blocking_only else ""}
         ORDER BY blocking DESC, row_number""")
 
 
@@ -56,12 +59,13 @@ def pool_frame(db: Database, *, eligible_only: bool = True, include_removed: boo
         where.append("p.eligible")
     if not include_removed:
         where.append("p.removed_sync IS NULL")
-    pivot_cols = ", ".join('max(v.value) FILTER (WHERE v.field = ?) AS "' + f.key.replace('"', '""') + '"'
-                           for f in fields)
+    pivot_cols = ", ".join(
+        'max(v.value) FILTER (WHERE v.field = ?) AS "' + f.key.replace('"', '""') + '"' for f in fields
+    )
     sql = f"""
-        SELECT p.person_id, p.household_key, p.eligible, p.row_number{', ' + pivot_cols if fields else ''}
+        SELECT p.person_id, p.household_key, p.eligible, p.row_number{", " + pivot_cols if fields else ""}
         FROM people p LEFT JOIN person_values v USING (person_id)
-        {'WHERE ' + ' AND '.join(where) if where else ''}
+        {"WHERE " + " AND ".join(where) if where else ""}
         GROUP BY p.person_id, p.household_key, p.eligible, p.row_number
         ORDER BY p.person_id"""
     return db.query_df(sql, [f.key for f in fields])
@@ -77,7 +81,7 @@ def _preview_filter(search: str) -> tuple[str, list]:
     text = (search or "").strip()
     if not text:
         return "TRUE", []
-    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"   # typed literally
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"  # typed literally
     if text.isdigit():
         return "(p.row_number = ? OR p.person_id ILIKE ? ESCAPE '\\')", [int(text), like]
     return "p.person_id ILIKE ? ESCAPE '\\'", [like]
@@ -95,22 +99,28 @@ def preview(db: Database, limit: int = PREVIEW_PAGE, *, offset: int = 0, search:
     fields = load_fields(db)
     where, params = _preview_filter(search)
     answers = ", ".join(f'max(v.raw) FILTER (WHERE v.field = ?) AS "f{i}"' for i in range(len(fields)))
-    df = db.query_df(f"""
+    df = db.query_df(
+        f"""
         SELECT p.person_id, p.row_number, p.eligible, p.removed_sync IS NOT NULL AS removed,
-               c.name, c.email, c.phone, {answers or 'NULL AS none'}
+               c.name, c.email, c.phone, {answers or "NULL AS none"}
         FROM people p LEFT JOIN contacts c USING (person_id) LEFT JOIN person_values v USING (person_id)
         WHERE {where}
         GROUP BY ALL ORDER BY p.removed_sync IS NOT NULL, p.row_number, p.person_id LIMIT ? OFFSET ?""",
-                     [f.key for f in fields] + params + [limit, max(0, offset)])
-    out = pd.DataFrame({
-        "Pseudonym": df["person_id"],
-        "Row": df["row_number"],
-        "Status": ["No longer in the sheet" if r else ("Ready for the draw" if e else "Has a problem")
-                   for e, r in zip(df["eligible"], df["removed"])],
-        "Name": df["name"].map(mask_name),
-        "Email": df["email"].map(mask_email),
-        "Phone": df["phone"].map(mask_phone),
-    })
+        [f.key for f in fields] + params + [limit, max(0, offset)],
+    )
+    out = pd.DataFrame(
+        {
+            "Pseudonym": df["person_id"],
+            "Row": df["row_number"],
+            "Status": [
+                "No longer in the sheet" if r else ("Ready for the draw" if e else "Has a problem")
+                for e, r in zip(df["eligible"], df["removed"])
+            ],
+            "Name": df["name"].map(mask_name),
+            "Email": df["email"].map(mask_email),
+            "Phone": df["phone"].map(mask_phone),
+        }
+    )
     for i, f in enumerate(fields):
         out[f.label] = df[f"f{i}"]
     return out

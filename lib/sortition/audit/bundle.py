@@ -54,7 +54,8 @@ How to check it
 With Python 3.10 or newer and the Kleroterion source code, run from its folder:
 """
 
-README_TEMPLATE = """\
+README_TEMPLATE = (
+    """\
 AUDIT BUNDLE OF A CITIZENS' ASSEMBLY DRAW
 =========================================
 
@@ -71,7 +72,9 @@ How the draw worked
        {commitment}
    Once published, nobody can change the pool, the quotas or the list of panels
    without the fingerprint changing.
-""" + _DRAWN_AND_HOW_TO_CHECK + """
+"""
+    + _DRAWN_AND_HOW_TO_CHECK
+    + """
     python -m lib.sortition verify THIS_BUNDLE.zip
 
 It re-computes the commitment from the files, the chosen panel from the public
@@ -102,6 +105,7 @@ probabilities.csv  each person's chance of selection (appearances / {M}), and th
                    chance the fair algorithm aimed for
 panel.csv          the chosen panel
 {extra}"""
+)
 
 EXTRA_RELAXED = "relaxation.csv     quotas that had to be relaxed because no panel could meet them\n"
 EXTRA_REPLACEMENT = """\
@@ -121,22 +125,32 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def bundle_members(draw: Draw, *, previous: bytes | None = None,
-                   replacements: Sequence[tuple[str, str, int]] | None = None,
-                   extra_note: str = "") -> dict[str, bytes]:
+def bundle_members(
+    draw: Draw,
+    *,
+    previous: bytes | None = None,
+    replacements: Sequence[tuple[str, str, int]] | None = None,
+    extra_note: str = "",
+) -> dict[str, bytes]:
     """All members of the bundle of ``draw`` (manifest included)."""
     fl = draw.lottery
     inst = fl.instance
     feats = sorted({f for p in inst.people for f in p.features})
     members: dict[str, bytes] = {FROZEN_NAME: fl.canonical_bytes()}
-    members["pool.csv"] = csv_bytes(["id", *feats, "household"],
-                                    ([p.id, *(p.features.get(f, "") for f in feats), p.household or ""]
-                                     for p in sorted(inst.people, key=lambda p: p.id)))
-    members["quotas.csv"] = csv_bytes(["feature", "value", "min", "max"],
-                                      ([q.feature, q.value, q.min, q.max]
-                                       for q in sorted(inst.quotas, key=lambda q: (q.feature, q.value))))
-    members["lottery.csv"] = csv_bytes(["panel", "id"], ([n, pid] for n, panel in enumerate(fl.panels)
-                                                          for pid in sorted(panel)))
+    members["pool.csv"] = csv_bytes(
+        ["id", *feats, "household"],
+        (
+            [p.id, *(p.features.get(f, "") for f in feats), p.household or ""]
+            for p in sorted(inst.people, key=lambda p: p.id)
+        ),
+    )
+    members["quotas.csv"] = csv_bytes(
+        ["feature", "value", "min", "max"],
+        ([q.feature, q.value, q.min, q.max] for q in sorted(inst.quotas, key=lambda q: (q.feature, q.value))),
+    )
+    members["lottery.csv"] = csv_bytes(
+        ["panel", "id"], ([n, pid] for n, panel in enumerate(fl.panels) for pid in sorted(panel))
+    )
     counts = dict.fromkeys(inst.ids, 0)
     for panel in fl.panels:
         for pid in panel:
@@ -144,14 +158,18 @@ def bundle_members(draw: Draw, *, previous: bytes | None = None,
     targets = fl.targets or {}
     members["probabilities.csv"] = csv_bytes(
         ["id", "appearances", "probability", "target_probability"],
-        ([pid, counts[pid], format_fraction(counts[pid], fl.M), targets.get(pid, "")] for pid in sorted(counts)))
+        ([pid, counts[pid], format_fraction(counts[pid], fl.M), targets.get(pid, "")] for pid in sorted(counts)),
+    )
     members["panel.csv"] = csv_bytes(["id"], ([pid] for pid in draw.panel))
     extra = ""
     if fl.relaxation:
         members["relaxation.csv"] = csv_bytes(
             ["feature", "value", "old_min", "old_max", "new_min", "new_max"],
-            ([c.feature, c.value, c.old_min, c.old_max, c.new_min, c.new_max]
-             for c in sorted(fl.relaxation, key=lambda c: (c.feature, c.value))))
+            (
+                [c.feature, c.value, c.old_min, c.old_max, c.new_min, c.new_max]
+                for c in sorted(fl.relaxation, key=lambda c: (c.feature, c.value))
+            ),
+        )
         extra += EXTRA_RELAXED
     if fl.context is not None:
         if previous is None:
@@ -160,30 +178,50 @@ def bundle_members(draw: Draw, *, previous: bytes | None = None,
             raise InputError("a replacement bundle needs the list of who replaces whom")
         members["dropouts.csv"] = csv_bytes(["id"], ([pid] for pid in sorted(fl.context.dropouts)))
         members["excluded.csv"] = csv_bytes(["id"], ([pid] for pid in sorted(fl.context.excluded)))
-        members["replacements.csv"] = csv_bytes(["new_id", "replaces", "shared_features"],
-                                                sorted(replacements, key=lambda r: (r[0] == "", r[0], r[1])))
+        members["replacements.csv"] = csv_bytes(
+            ["new_id", "replaces", "shared_features"], sorted(replacements, key=lambda r: (r[0] == "", r[0], r[1]))
+        )
         members["previous.zip"] = bytes(previous)
         extra += EXTRA_REPLACEMENT
     if fl.context is not None:
-        what = (f"replacement draw (round {fl.context.round}) that refills seats of the panel chosen in the draw "
-                f"with commitment {fl.context.original_commitment}")
+        what = (
+            f"replacement draw (round {fl.context.round}) that refills seats of the panel chosen in the draw "
+            f"with commitment {fl.context.original_commitment}"
+        )
     else:
         what = f"draw ({fl.algorithm})"
-    readme = README_TEMPLATE.format(what=what, M=fl.M, commitment=fl.commitment, public_number=draw.public_number,
-                                    number_literal=repr(draw.public_number), index=draw.index, extra=extra)
+    readme = README_TEMPLATE.format(
+        what=what,
+        M=fl.M,
+        commitment=fl.commitment,
+        public_number=draw.public_number,
+        number_literal=repr(draw.public_number),
+        index=draw.index,
+        extra=extra,
+    )
     if fl.algorithm == "legacy":
-        readme += ("\nNOTE: this draw used the LEGACY greedy algorithm, for comparison only: the list holds\n"
-                   f"{fl.M} panels drawn one by one by the old quota-filling method (driven by SHA-256, see\n"
-                   "docs/VERIFYING.md). It is less fair than the LEXIMIN lottery: some people's chances\n"
-                   "are much smaller than others'.\n")
+        readme += (
+            "\nNOTE: this draw used the LEGACY greedy algorithm, for comparison only: the list holds\n"
+            f"{fl.M} panels drawn one by one by the old quota-filling method (driven by SHA-256, see\n"
+            "docs/VERIFYING.md). It is less fair than the LEXIMIN lottery: some people's chances\n"
+            "are much smaller than others'.\n"
+        )
     if extra_note:
         readme += "\n" + extra_note.rstrip("\n") + "\n"
     members["README.txt"] = readme.encode("utf-8")
     manifest = {
-        "format": BUNDLE_FORMAT, "kind": fl.kind, "engine_version": fl.engine_version, "algorithm": fl.algorithm,
-        "m": fl.M, "panel_size": inst.panel_size, "one_per_household": bool(inst.one_per_household),
-        "created": fl.created, "commitment": fl.commitment, "public_number": draw.public_number,
-        "draw_hash": draw.draw_hash, "panel_index": draw.index,
+        "format": BUNDLE_FORMAT,
+        "kind": fl.kind,
+        "engine_version": fl.engine_version,
+        "algorithm": fl.algorithm,
+        "m": fl.M,
+        "panel_size": inst.panel_size,
+        "one_per_household": bool(inst.one_per_household),
+        "created": fl.created,
+        "commitment": fl.commitment,
+        "public_number": draw.public_number,
+        "draw_hash": draw.draw_hash,
+        "panel_index": draw.index,
         "files": {name: sha256_hex(data) for name, data in sorted(members.items())},
     }
     if fl.context is not None:
@@ -220,7 +258,8 @@ def audit_bundle_bytes(draw: Draw, **kw) -> bytes:
 
 BUNDLE_FORMAT_V2 = "kleroterion-bundle-v2"
 
-PUBLIC_README = """\
+PUBLIC_README = (
+    """\
 {title}
 {underline}
 
@@ -237,7 +276,9 @@ How the draw worked
    and each panel only with a fingerprint of its members and how many seats each large
    group holds in it. Once published, nobody can change the pool, the answers, the quotas
    or the list of panels without the fingerprint changing.
-""" + _DRAWN_AND_HOW_TO_CHECK + """
+"""
+    + _DRAWN_AND_HOW_TO_CHECK
+    + """
     python -m lib.sortition verify THIS_BUNDLE.zip --commitment <announced> --public-number "<announced>"
 
 If you were given a receipt (a code like b0123456789ab-0123...), add --receipt <your code>:
@@ -257,6 +298,7 @@ frozen.jsonl       the committed public text: its SHA-256 is the commitment
 groups.csv         each published group: quota, people in the pool, average seats and chance
 panel.csv          the chosen panel (bundle ids); its fingerprint is in frozen.jsonl
 {extra}"""
+)
 
 AUDIT_EXTRA = """\
 audit.jsonl        AUDITORS ONLY: the complete lottery, every answer per bundle id
@@ -274,8 +316,10 @@ previous.zip       the same kind of bundle for the draw this round continues (ve
 
 def _what(fl) -> str:
     if fl.context is not None:
-        return (f"replacement draw (round {fl.context.round}) that refills seats of the panel chosen in the draw "
-                f"with commitment {fl.context.original_commitment}")
+        return (
+            f"replacement draw (round {fl.context.round}) that refills seats of the panel chosen in the draw "
+            f"with commitment {fl.context.original_commitment}"
+        )
     return f"draw ({fl.algorithm})"
 
 
@@ -283,13 +327,24 @@ def _v2_manifest(draw: Draw, contents: str, members: dict[str, bytes]) -> bytes:
     from lib.sortition.audit.public import _fl_key, panel_salt
 
     fl = draw.lottery
-    m = {"format": BUNDLE_FORMAT_V2, "contents": contents, "kind": fl.kind, "engine_version": fl.engine_version,
-         "algorithm": fl.algorithm, "m": fl.M, "panel_size": fl.instance.panel_size,
-         "one_per_household": bool(fl.instance.one_per_household), "pool_size": len(fl.instance.people),
-         "created": fl.created, "commitment": fl.commitment, "public_number": draw.public_number,
-         "draw_hash": draw.draw_hash, "panel_index": draw.index,
-         "panel_salt": panel_salt(fl.secret, _fl_key(fl), draw.index),  # type: ignore[arg-type]  # v2 lotteries have a secret
-         "files": {name: sha256_hex(data) for name, data in sorted(members.items())}}
+    m = {
+        "format": BUNDLE_FORMAT_V2,
+        "contents": contents,
+        "kind": fl.kind,
+        "engine_version": fl.engine_version,
+        "algorithm": fl.algorithm,
+        "m": fl.M,
+        "panel_size": fl.instance.panel_size,
+        "one_per_household": bool(fl.instance.one_per_household),
+        "pool_size": len(fl.instance.people),
+        "created": fl.created,
+        "commitment": fl.commitment,
+        "public_number": draw.public_number,
+        "draw_hash": draw.draw_hash,
+        "panel_index": draw.index,
+        "panel_salt": panel_salt(fl.secret, _fl_key(fl), draw.index),  # type: ignore[arg-type]  # v2 lotteries have a secret
+        "files": {name: sha256_hex(data) for name, data in sorted(members.items())},
+    }
     if fl.context is not None:
         m["round"] = fl.context.round
         m["original_commitment"] = fl.context.original_commitment
@@ -300,33 +355,52 @@ def _v2_manifest(draw: Draw, contents: str, members: dict[str, bytes]) -> bytes:
 def groups_csv(pl) -> bytes:
     from lib.sortition.audit.public import group_chances
 
-    return csv_bytes(["feature", "value", "min", "max", "people_in_pool", "average_seats", "average_chance"],
-                     ([q.feature, q.value, q.min, q.max, q.pool, seats, chance]
-                      for q, _n, seats, chance in group_chances(pl)))
+    return csv_bytes(
+        ["feature", "value", "min", "max", "people_in_pool", "average_seats", "average_chance"],
+        ([q.feature, q.value, q.min, q.max, q.pool, seats, chance] for q, _n, seats, chance in group_chances(pl)),
+    )
 
 
 def public_readme(pl, *, what: str, number: str, index: int, contents: str) -> bytes:
     withheld = ""
     if pl.withheld:
-        withheld = (f"The other {len(pl.withheld)} quota(s) are listed as \"withheld\" in frozen.jsonl: they "
-                    "concern groups so small that publishing them could identify people, so only the "
-                    "auditors check them.")
+        withheld = (
+            f'The other {len(pl.withheld)} quota(s) are listed as "withheld" in frozen.jsonl: they '
+            "concern groups so small that publishing them could identify people, so only the "
+            "auditors check them."
+        )
     auditors = contents == "auditors"
     extra = (ROUND_EXTRA if pl.kind == "replacement" else "") + (AUDIT_EXTRA if auditors else "")
-    title = ("AUDITORS' BUNDLE OF A CITIZENS' ASSEMBLY DRAW: CONFIDENTIAL" if auditors
-             else "PUBLIC AUDIT BUNDLE OF A CITIZENS' ASSEMBLY DRAW")
-    who = ("It holds every person's answers under a bundle id: it is for the auditors the members named, "
-           "and must not be published or shared." if auditors else
-           "It names nobody and holds nobody's answers, and anybody may have it.")
-    text = PUBLIC_README.format(title=title, underline="=" * len(title),
-                                which="auditors' bundle" if auditors else "public audit bundle", what=what,
-                                who=who, M=pl.M, commitment=pl.commitment, public_number=number, index=index,
-                                withheld=withheld, extra=extra)
+    title = (
+        "AUDITORS' BUNDLE OF A CITIZENS' ASSEMBLY DRAW: CONFIDENTIAL"
+        if auditors
+        else "PUBLIC AUDIT BUNDLE OF A CITIZENS' ASSEMBLY DRAW"
+    )
+    who = (
+        "It holds every person's answers under a bundle id: it is for the auditors the members named, "
+        "and must not be published or shared."
+        if auditors
+        else "It names nobody and holds nobody's answers, and anybody may have it."
+    )
+    text = PUBLIC_README.format(
+        title=title,
+        underline="=" * len(title),
+        which="auditors' bundle" if auditors else "public audit bundle",
+        what=what,
+        who=who,
+        M=pl.M,
+        commitment=pl.commitment,
+        public_number=number,
+        index=index,
+        withheld=withheld,
+        extra=extra,
+    )
     return text.encode("utf-8")
 
 
-def public_members(draw: Draw, *, previous: bytes | None = None, replacements=None,
-                   extra_note: str = "") -> dict[str, bytes]:
+def public_members(
+    draw: Draw, *, previous: bytes | None = None, replacements=None, extra_note: str = ""
+) -> dict[str, bytes]:
     """The members of the public bundle of a v2 draw (``previous``: the public bundle it continues)."""
     from lib.sortition.audit.public import parse_public, public_bytes
 
@@ -345,19 +419,27 @@ def public_members(draw: Draw, *, previous: bytes | None = None, replacements=No
             raise InputError("a replacement bundle needs the bundle of the draw it continues")
         members.update(_round_files(pl))
         members["previous.zip"] = bytes(previous)
-    members["README.txt"] = public_readme(pl, what=_what(fl), number=draw.public_number, index=draw.index,
-                                          contents="public")
+    members["README.txt"] = public_readme(
+        pl, what=_what(fl), number=draw.public_number, index=draw.index, contents="public"
+    )
     members["manifest.json"] = _v2_manifest(draw, "public", members)
     return members
 
 
 def _round_files(pl) -> dict[str, bytes]:
-    return {"dropouts.csv": csv_bytes(["id"], ([d] for d in pl.dropouts)),
-            "excluded.csv": csv_bytes(["id"], ([e] for e in pl.excluded))}
+    return {
+        "dropouts.csv": csv_bytes(["id"], ([d] for d in pl.dropouts)),
+        "excluded.csv": csv_bytes(["id"], ([e] for e in pl.excluded)),
+    }
 
 
-def audit_members(draw: Draw, *, previous: bytes | None = None,
-                  replacements: Sequence[tuple[str, str, int]] | None = None, extra_note: str = "") -> dict[str, bytes]:
+def audit_members(
+    draw: Draw,
+    *,
+    previous: bytes | None = None,
+    replacements: Sequence[tuple[str, str, int]] | None = None,
+    extra_note: str = "",
+) -> dict[str, bytes]:
     """The members of the auditors' bundle of a v2 draw: the public members plus the complete lottery
     under bundle ids (``previous``: the auditors' bundle it continues)."""
     from lib.sortition.audit.public import audit_lottery, parse_public, public_bytes, salts_bytes
@@ -379,8 +461,9 @@ def audit_members(draw: Draw, *, previous: bytes | None = None,
     members["salts.jsonl"] = salts_bytes(fl)
     members[FROZEN_NAME] = public_bytes(fl)
     members["groups.csv"] = groups_csv(pl)
-    members["README.txt"] = public_readme(pl, what=_what(fl), number=draw.public_number, index=draw.index,
-                                          contents="auditors")
+    members["README.txt"] = public_readme(
+        pl, what=_what(fl), number=draw.public_number, index=draw.index, contents="auditors"
+    )
     members["manifest.json"] = _v2_manifest(draw, "auditors", members)
     return members
 
@@ -438,5 +521,15 @@ def manifest_of(members: dict[str, bytes]) -> dict:
         raise InputError("the bundle has no readable manifest.json") from None
 
 
-__all__ = ["audit_bundle_bytes", "audit_members", "public_members", "bundle_members", "bundle_bytes", "write_bundle",
-           "read_bundle", "manifest_of", "csv_bytes", "ENGINE_VERSION"]
+__all__ = [
+    "audit_bundle_bytes",
+    "audit_members",
+    "public_members",
+    "bundle_members",
+    "bundle_bytes",
+    "write_bundle",
+    "read_bundle",
+    "manifest_of",
+    "csv_bytes",
+    "ENGINE_VERSION",
+]
