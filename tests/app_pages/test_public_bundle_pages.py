@@ -9,23 +9,6 @@ from tests.app_pages.drawn_demo import use_drawn_demo
 from tests.app_pages.helpers import goto, open_app
 
 
-import pytest
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """The data behind every download button the page offers, by label (recorded as the page runs)."""
-    import streamlit as st
-
-    seen: dict[str, object] = {}
-    real = st.download_button
-
-    def recording(label, data, *args, **kw):
-        seen[label] = data
-        return real(label, data, *args, **kw)
-
-    monkeypatch.setattr(st, "download_button", recording)
-    return seen
 
 
 def _pool():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app_pages.drawn_demo import use_drawn_demo
@@ -17,22 +16,6 @@ PAGE = "pages/transparency.py"
 DRAW = "pages/draw.py"
 RECEIPTS = "Download the receipts for everyone in the pool (CSV, personal data)"
 HOSTILE = '<img src=x onerror=alert(1)> **loud** [click](http://evil.example) <style>*{color:red}</style>'
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """The data behind every download button the page offers, by label (recorded as the page runs)."""
-    import streamlit as st
-
-    seen: dict[str, object] = {}
-    real = st.download_button
-
-    def recording(label, data, *args, **kw):
-        seen[label] = data
-        return real(label, data, *args, **kw)
-
-    monkeypatch.setattr(st, "download_button", recording)
-    return seen
 
 
 def _receipts():

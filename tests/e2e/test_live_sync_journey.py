@@ -64,38 +64,50 @@ def build_assembly(path, fake) -> str:
     return key
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory, fake):
+def sheet_connected_server(folder, fake, key: str, role: str, password: str) -> StreamlitServer:
+    """A real app on ``folder``/app.duckdb (demo off) that reads the fake Sheets server with a service account
+    in its secrets, where ``role`` signs in with the shared ``password``."""
     from lib.access.auth import MIN_ITERATIONS, hash_password
 
-    folder = tmp_path_factory.mktemp("e2e_live")
-    key = build_assembly(folder / "app.duckdb", fake)
     creds = fake.service_account_info()
     secrets_file = folder / "secrets.toml"
     secrets_file.write_text(
         "[gcp_service_account]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in creds.items())
         + "\n[kleroterion_auth]\n"
-        + f"volunteer_password_hash = {json.dumps(hash_password(PASSWORD, iterations=MIN_ITERATIONS))}\n",
+        + f"{role}_password_hash = {json.dumps(hash_password(password, iterations=MIN_ITERATIONS))}\n",
         encoding="utf-8")
     srv = StreamlitServer(folder / "app.duckdb", extra_env={
         "KLEROTERION_DEMO": "0", "STREAMLIT_SECRETS_FILES": str(secrets_file),
         "KLEROTERION_SHEETS_API_BASE": fake.base_url})
     srv.sheet_key = key
+    return srv
+
+
+def sign_in_with_password(page, url: str, role_label: str, password: str) -> None:
+    """The first visit starts the app; then sign in on the sign-in page with the role's shared password."""
+    page.goto(url)
+    wait_idle(page, SLOW)
+    page.get_by_text("Overview").first.wait_for()
+    page.goto(url + "/sign-in")
+    wait_idle(page, SLOW)
+    page.get_by_text(role_label, exact=True).click()
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    leave_sign_in_page(page)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory, fake):
+    folder = tmp_path_factory.mktemp("e2e_live")
+    key = build_assembly(folder / "app.duckdb", fake)
+    srv = sheet_connected_server(folder, fake, key, "volunteer", PASSWORD)
     yield srv
     srv.stop()
 
 
 def test_a_row_added_to_the_sheet_appears_on_a_volunteers_quota_board_by_itself(live_server, fake, phone):
     phone.set_default_timeout(SLOW)
-    phone.goto(live_server.url)                       # the first visit starts the app
-    wait_idle(phone, SLOW)
-    phone.get_by_text("Overview").first.wait_for()
-    phone.goto(live_server.url + "/sign-in")
-    wait_idle(phone, SLOW)
-    phone.get_by_text("Volunteer", exact=True).click()
-    phone.locator("input[type=password]").fill(PASSWORD)
-    phone.get_by_role("button", name="Sign in", exact=True).click()
-    leave_sign_in_page(phone)
+    sign_in_with_password(phone, live_server.url, "Volunteer", PASSWORD)
     phone.get_by_test_id("stExpandSidebarButton").click()
     phone.get_by_role("link", name="Quota board").click()
     wait_idle(phone, SLOW)

@@ -7,8 +7,6 @@ escapes are resolved (remark-gfm's autolink literals), which an AppTest cannot s
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
@@ -17,7 +15,7 @@ from lib.demo.load import load_demo
 from lib import evaluation as ev
 from lib.recruitment.signups.store import pool_frame
 from lib.store.db import open_database
-from tests.e2e.conftest import open_page, wait_idle
+from tests.e2e.conftest import counting_web_server, open_page, wait_idle
 from tests.e2e.test_member_journey import member_sign_in, start
 
 pytestmark = pytest.mark.e2e
@@ -26,24 +24,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def tracker():
     """A web server on 127.0.0.1 standing in for the phishing site; it counts who asks it for anything."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
-    httpd.shutdown()
-    httpd.server_close()
+    with counting_web_server() as (site, hits):
+        yield site, hits
 
 
 def test_a_members_question_with_web_addresses_shows_them_as_text_not_links(tmp_path, tracker, page):

@@ -3,14 +3,12 @@ against the real app, the image is never loaded and the door shows only a safe f
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from lib import assembly as P
-from tests.e2e.conftest import StreamlitServer, leave_sign_in_page, open_page, wait_idle
+from tests.e2e.conftest import StreamlitServer, counting_web_server, leave_sign_in_page, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -18,24 +16,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def tracker():
     """A web server on 127.0.0.1 that would serve the image, and counts who asks for it."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/t.png", hits
-    httpd.shutdown()
-    httpd.server_close()
+    with counting_web_server() as (site, hits):
+        yield f"{site}/t.png", hits
 
 
 @pytest.fixture(scope="module")

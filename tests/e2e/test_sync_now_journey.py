@@ -5,14 +5,13 @@ always runs the whole page, so only a browser can tell a fragment's rerun from t
 
 from __future__ import annotations
 
-import json
 
 import pytest
 from playwright.sync_api import expect
 
 from lib.recruitment.signups import live
-from tests.e2e.conftest import StreamlitServer, leave_sign_in_page, wait_idle
-from tests.e2e.test_live_sync_journey import TAB, build_assembly, demo_rows
+from tests.e2e.conftest import wait_idle
+from tests.e2e.test_live_sync_journey import TAB, build_assembly, demo_rows, sheet_connected_server, sign_in_with_password
 from tests.fakesheets import FakeSheets
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +28,6 @@ def fake():
 
 @pytest.fixture(scope="module")
 def sheet_server(tmp_path_factory, fake):
-    from lib.access.auth import MIN_ITERATIONS, hash_password
     from lib.store.db import open_database
 
     folder = tmp_path_factory.mktemp("e2e_sync_now")
@@ -37,32 +35,14 @@ def sheet_server(tmp_path_factory, fake):
     db = open_database(folder / "app.duckdb")
     live.save_live_settings(db, enabled=True, seconds=3600)  # connected, but nothing comes in by itself here
     db.close()
-    creds = fake.service_account_info()
-    secrets_file = folder / "secrets.toml"
-    secrets_file.write_text(
-        "[gcp_service_account]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in creds.items())
-        + "\n[kleroterion_auth]\n"
-        + f"organiser_password_hash = {json.dumps(hash_password(PASSWORD, iterations=MIN_ITERATIONS))}\n",
-        encoding="utf-8")
-    srv = StreamlitServer(folder / "app.duckdb", extra_env={
-        "KLEROTERION_DEMO": "0", "STREAMLIT_SECRETS_FILES": str(secrets_file),
-        "KLEROTERION_SHEETS_API_BASE": fake.base_url})
-    srv.sheet_key = key
+    srv = sheet_connected_server(folder, fake, key, "organiser", PASSWORD)
     yield srv
     srv.stop()
 
 
 def test_sync_now_tells_the_result_once_and_the_counts_below_follow(sheet_server, fake, page):
     page.set_default_timeout(SLOW)
-    page.goto(sheet_server.url)                              # the first visit starts the app
-    wait_idle(page, SLOW)
-    page.get_by_text("Overview").first.wait_for()
-    page.goto(sheet_server.url + "/sign-in")
-    wait_idle(page, SLOW)
-    page.get_by_text("Organiser", exact=True).click()
-    page.locator("input[type=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    leave_sign_in_page(page)
+    sign_in_with_password(page, sheet_server.url, "Organiser", PASSWORD)
     page.get_by_role("link", name="Sign-ups").first.click()
     page.get_by_role("heading", name="Sign-ups", exact=True).wait_for()
     wait_idle(page, SLOW)
