@@ -17,7 +17,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from lib.errors import UserError
 from lib.evaluation.access_codes import MemberSession, _check_active, _session_token
@@ -311,13 +311,30 @@ def _save_at_exit(ref) -> None:
         )
 
 
-def answered_count(db: Database, wave_id: int) -> int:
-    """Members who have answered a survey (online or on paper), saved or waiting in memory."""
+def marked_count(db: Database, kind: str, scope_id: int) -> int:
+    """Members marked as having taken part in a survey ("wave") or an endorsement round ("round"), whether
+    their mark is saved or still waiting in memory."""
     state = _state(db)
     with state.lock:
         with db.cursor() as cur:
-            stored = _stored_marks(cur, state.key, "wave", wave_id, check=False)
-        return len(stored) + len(_waiting_marks(state, ("wave", wave_id)))
+            stored = _stored_marks(cur, state.key, kind, scope_id, check=False)
+        return len(stored) + len(_waiting_marks(state, (kind, scope_id)))
+
+
+def answered_count(db: Database, wave_id: int) -> int:
+    """Members who have answered a survey (online or on paper), saved or waiting in memory."""
+    return marked_count(db, "wave", wave_id)
+
+
+def write_and_close(db: Database, scope: tuple[str, int], write: Callable[[Any], None]) -> None:
+    """Close a survey or a round: ``write`` (one transaction) writes what still waits for ``scope`` and marks it
+    closed, under the answers' lock; then nothing waits for it any more, and the log is checkpointed so that it
+    holds nothing linkable."""
+    state = _state(db)
+    with state.lock:
+        db.transaction(write)
+        state.waiting.pop(scope, None)
+    _checkpoint(db)
 
 
 def response_count(db: Database, wave_id: int) -> int:

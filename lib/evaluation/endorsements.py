@@ -15,14 +15,15 @@ from lib.errors import UserError
 from lib.evaluation.access_codes import MemberSession, _check_active, _session_token
 from lib.evaluation.answers import (
     _add_waiting,
-    _checkpoint,
     _mark_check,
     _state,
     _stored_marks,
     _Waiting,
     _waiting_marks,
     _write_batch,
+    marked_count,
     member_mark,
+    write_and_close,
 )
 from lib.evaluation.event_log import _log
 from lib.evaluation.questions import _clean_text, _current_version
@@ -220,11 +221,7 @@ def endorse(
 
 def endorsed_count(db: Database, round_id: int) -> int:
     """How many members have endorsed in a round so far (saved or waiting)."""
-    state = _state(db)
-    with state.lock:
-        with db.cursor() as cur:
-            stored = _stored_marks(cur, state.key, "round", round_id, check=False)
-        return len(stored) + len(_waiting_marks(state, ("round", round_id)))
+    return marked_count(db, "round", round_id)
 
 
 def close_due_rounds(db: Database, now: datetime | None = None) -> list[int]:
@@ -297,10 +294,7 @@ def close_round(db: Database, round_id: int, actor: str = "organiser", *, now: d
             detail=f"base {base.count} ({base.source}); needed {needed}; {summary}",
         )
 
-    with state.lock:
-        db.transaction(write)
-        state.waiting.pop(scope, None)
-    _checkpoint(db)
+    write_and_close(db, scope, write)
     return round_result(db, round_id)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from lib import assembly
 from lib.errors import UserError
-from lib.evaluation.answers import _checkpoint, _mark_check, _state, _Waiting, _write_batch
+from lib.evaluation.answers import _mark_check, _state, _Waiting, _write_batch, write_and_close
 from lib.evaluation.event_log import _log
 from lib.evaluation.questions import _current_version, ensure_core
 from lib.evaluation.settings import eval_settings
@@ -183,10 +183,7 @@ def close_wave(
             detail=f"members see the results first, for {days} day(s), until {until.date().isoformat()}{note}",
         )
 
-    with state.lock:
-        db.transaction(write)
-        state.waiting.pop(scope, None)
-    _checkpoint(db)
+    write_and_close(db, scope, write)
     return get_wave(db, wave_id)
 
 
