@@ -31,10 +31,7 @@ def feasibility_labels(db: Database) -> Labels:
     from lib.recruitment.categories import load_fields
     from lib.sortition.feasibility import Labels
 
-    fields = load_fields(db)
-    return Labels(
-        {f.key: f.label for f in fields}, {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values}
-    )
+    return Labels.of_fields(load_fields(db))
 
 
 def quota_changes(relaxation: Iterable) -> list[QuotaChange]:

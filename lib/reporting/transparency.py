@@ -334,14 +334,21 @@ def chance_svg(
     return "".join(parts)
 
 
+def _labels(data: ReportData):
+    """How the organisers named the questions and answers (the engine's module is loaded only when a table
+    needs it: the public Transparency page opens without it)."""
+    from lib.sortition.feasibility import Labels
+
+    return Labels.of_fields(data.fields)
+
+
 def _quota_table(data: ReportData) -> pd.DataFrame:
-    labels = {f.key: f.label for f in data.fields}
-    vlabels = {(f.key, v): f.value_labels.get(v, v) for f in data.fields for v in f.values}
+    labels = _labels(data)
     return pd.DataFrame(
         [
             {
-                "Question": labels.get(q.field, q.field),
-                "Group": vlabels.get((q.field, q.value), q.value),
+                "Question": labels.field_name(q.field),
+                "Group": labels.value_name(q.field, q.value),
                 "Community": f"{q.share * 100:.1f}%",
                 "Fair share of seats": f"{q.ideal:.1f}",
                 "Fewest seats": q.min,
@@ -353,13 +360,12 @@ def _quota_table(data: ReportData) -> pd.DataFrame:
 
 
 def _targets_table(data: ReportData) -> pd.DataFrame:
-    labels = {f.key: f.label for f in data.fields}
-    vlabels = {(f.key, v): f.value_labels.get(v, v) for f in data.fields for v in f.values}
+    labels = _labels(data)
     return pd.DataFrame(
         [
             {
-                "Question": labels.get(t.field, t.field),
-                "Group": vlabels.get((t.field, t.value), t.value),
+                "Question": labels.field_name(t.field),
+                "Group": labels.value_name(t.field, t.value),
                 "Community": f"{t.share * 100:.1f}%",
                 "Source": t.source or "–",
             }

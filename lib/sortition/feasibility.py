@@ -21,7 +21,7 @@ smallest change to the quotas that makes a panel possible.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import highspy
 import numpy as np
@@ -41,8 +41,20 @@ class Labels:
     values: Mapping[tuple[str, str], str] = field(default_factory=dict)
     given: bool = True
 
+    @classmethod
+    def of_fields(cls, fields: Iterable) -> Labels:
+        """The labels of set-up questions (objects with ``key``, ``label``, ``values`` and ``value_labels``,
+        e.g. lib.recruitment.categories.Field)."""
+        fields = list(fields)
+        return cls(
+            {f.key: f.label for f in fields}, {(f.key, v): f.value_labels.get(v, v) for f in fields for v in f.values}
+        )
+
     def field_name(self, feature: str) -> str:
         return str(self.fields.get(feature, feature))
+
+    def value_name(self, feature: str, value: str) -> str:
+        return str(self.values.get((feature, value), value))
 
     def group(self, feature: str, value: str) -> str:
         if not self.given:
