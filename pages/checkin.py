@@ -15,8 +15,8 @@ from pages.common import act, db, require, run_page, show_errors, show_flashes
 from pages.common import current_actor
 
 BLANK = "—"
-ROWS = 6  # people drawn with their buttons at once: one screen of a phone; every row is five elements the
-# phone builds again after each tap (twelve made each tap cost twice as much). Anyone else: search.
+ROWS = 6  # people drawn with their buttons at once when the list is asked for: one screen of a phone; every row
+# is seven elements the phone builds again after each tap from the list. Anyone else: search.
 BIG_BUTTONS = """<style>
 div[data-testid="stButton"] button, div[data-testid="stFormSubmitButton"] button {
   min-height: 3.1rem; font-size: 1.1rem; }
@@ -56,6 +56,10 @@ def _mark(session_id: int, person_id: str, first: str, mark: str, seen: str | No
     st.session_state["checkin_search"] = ""
 
 
+def _keep_list() -> None:
+    st.session_state["checkin_list_on"] = st.session_state["checkin_list"]
+
+
 def _note(kind: str, message: str) -> None:
     """The answer to a tap, shown by the door list's next run in the place kept for it (door)."""
     st.session_state["checkin_note"] = (kind, message)
@@ -83,6 +87,16 @@ def door(session: P.Session) -> None:
         "Find someone: first name or pseudonym", key="checkin_search", placeholder="For example Amira, or P-0042, or 42"
     )
     search = st.session_state.get("checkin_search", "")
+    if not search.strip() and not st.toggle(
+        f"Show who is still to come ({summary['unmarked']})",
+        value=st.session_state.get("checkin_list_on", False),  # kept while a search hides the switch
+        key="checkin_list",
+        on_change=_keep_list,
+        help="A short list of people not marked yet, for a small door. Searching is quicker.",
+    ):
+        # After each tap the search box is empty again: the phone then redraws the answer, the count and the
+        # box, not a list of people it was not asked for (six rows were 48 elements to build after every tap).
+        return
     roster = P.checkin_roster(db(), session.session_id, search)
     if roster.empty:
         st.warning(

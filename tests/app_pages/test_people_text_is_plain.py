@@ -80,6 +80,7 @@ def test_a_sign_up_named_like_an_image_is_plain_text_at_the_door(fast_app_env):
     shown_name = P.first_name("Ma**ry** Smith")
     assert shown_name == "Ma**ry"
     goto(at, "pages/checkin.py")
+    at.toggle(key="checkin_list").set_value(True).run()    # the short list of who is still to come
     assert_plain(at, IMAGE, shown=False)
     assert_plain(at, shown_name)     # the door list and the paper-sheet tab (radio labels)
     # marking them: the confirmation names them, as plain text too

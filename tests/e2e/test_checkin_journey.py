@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from lib import assembly as P
 from tests.e2e.axe import assert_accessible
@@ -96,14 +97,20 @@ def test_a_volunteer_checks_a_member_in_on_a_phone(assembly, phone):
     wait_idle(phone)
     # each member's card is a keyed container (pages/checkin.py: checkin_row_<pseudonym>)
     card = phone.locator(f".st-key-checkin_row_{pid}")
+    # The buttons are big enough to hit with a thumb.
+    box = card.get_by_role("button", name="Present").bounding_box()
+    assert box and box["height"] >= 44
     card.get_by_role("button", name="Present").click()
     phone.get_by_text(f"{first} ({pid}): present.").wait_for()
     phone.get_by_text("1 of 30").wait_for()
+    # the search box is empty again, ready for the next person; no list nobody asked for
+    expect(search).to_have_value("")
+    expect(phone.get_by_role("button", name="Present")).to_have_count(0)
     assert_accessible(phone, "Check-in", "volunteer", "phone", "after checking someone in")
-
-    # The buttons are big enough to hit with a thumb.
-    box = phone.get_by_role("button", name="Present").first.bounding_box()
-    assert box and box["height"] >= 44
+    # a small door can ask for the short list of who is still to come
+    phone.get_by_text("Show who is still to come (29)").click()
+    expect(phone.get_by_role("button", name="Present")).to_have_count(6)
+    assert_accessible(phone, "Check-in", "volunteer", "phone", "the list of who is still to come")
 
     # A volunteer sees first names and pseudonyms, never a surname or a contact detail.
     body = phone.locator("body").inner_text()
