@@ -166,6 +166,42 @@ class FrameClock:
         return None if got is None else got - t_sent
 
 
+# The page's own clock (installed in every page before its scripts): the moment the finger goes down
+# (``pointerdown``, which Playwright's click sends as a real input event once its own checks are done) and
+# the first frame painted after the confirmation's text entered the page (a MutationObserver, then the
+# next animation frame). Their difference is what a person sees, without Playwright's waiting before
+# the tap (scrolling, "is the button still moving?") or its polling after it.
+PAGE_CLOCK = """
+window.__klClock = {tap: null, shown: null, needle: null, observer: null};
+document.addEventListener('pointerdown', () => { window.__klClock.tap = performance.now(); }, true);
+window.__klWatch = (needle) => {
+  const c = window.__klClock;
+  c.tap = null; c.shown = null; c.needle = needle;
+  if (c.observer) c.observer.disconnect();
+  c.observer = new MutationObserver(() => {
+    if (c.shown === null && c.tap !== null && document.body.textContent.includes(c.needle)) {
+      c.observer.disconnect();
+      const seen = performance.now();
+      requestAnimationFrame(() => { c.shown = Math.max(seen, performance.now()); });
+    }
+  });
+  c.observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+};
+"""
+
+
+async def watch(page, needle: str) -> None:
+    """Start the page's clock for the next tap; the confirmation's text is ``needle``."""
+    await page.evaluate("needle => window.__klWatch(needle)", needle)
+
+
+async def on_screen(page) -> float | None:
+    """Seconds from the finger down to the confirmation painted, by the page's own clock."""
+    await page.wait_for_function("() => window.__klClock.shown !== null", polling="raf", timeout=30_000)
+    got = await page.evaluate("() => [window.__klClock.tap, window.__klClock.shown]")
+    return None if got[0] is None else (got[1] - got[0]) / 1000.0
+
+
 async def wait_for_state(page, script: str, arg=None, timeout: float = 120_000) -> None:
     """Wait until a condition on the page holds (checked on every change of the page, never a fixed sleep)."""
     await page.wait_for_function(script, arg=arg, timeout=timeout, polling="raf")
@@ -179,6 +215,7 @@ async def open_page(page, name: str) -> None:
 
 async def member_task(browser, url: str, k: int, code: str, n_questions: int, out: dict) -> None:
     ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
+    await ctx.add_init_script(PAGE_CLOCK)
     page = await ctx.new_page()
     page.set_default_timeout(120_000)
     try:
@@ -202,12 +239,16 @@ async def member_task(browser, url: str, k: int, code: str, n_questions: int, ou
         for j in range(n_questions):
             choice = groups.nth(j).get_by_text(ev.ANSWERS[answer_for(k, j)], exact=True)
             await choice.click()          # inside a form: chosen in the browser at once, nothing sent yet
+        await watch(page, "You have answered this survey")
         since = clock.mark()
         t0 = time.perf_counter()
         await page.get_by_role("button", name="Send my answers").click()
         await page.get_by_text("You have answered this survey").first.wait_for()
         total = time.perf_counter() - t0
         out["saves"].append(total)
+        seen = await on_screen(page)
+        if seen is not None:
+            out["save_seen"].append(seen)
         share = clock.server_share(since, "You have answered this survey")
         if share is not None:
             out["save_server"].append(share)
@@ -224,6 +265,7 @@ async def volunteer_task(browser, url: str, v: int, pids: list[str], out: dict) 
     from lib.access.auth import DEMO_PASSWORDS
 
     ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
+    await ctx.add_init_script(PAGE_CLOCK)
     page = await ctx.new_page()
     page.set_default_timeout(120_000)
     try:
@@ -255,12 +297,16 @@ async def volunteer_task(browser, url: str, v: int, pids: list[str], out: dict) 
                        && !document.querySelector('[data-testid=stStatusWidget]');
             }""", pid)
             present = page.locator(f".st-key-checkin_row_{pid}").get_by_role("button", name="Present", exact=True)
+            await watch(page, f"({pid}): present")
             since = clock.mark()
             t0 = time.perf_counter()
             await present.click()
             await page.get_by_text(f"({pid}): present").first.wait_for()
             total = time.perf_counter() - t0
             out["checks"].append(total)
+            seen = await on_screen(page)
+            if seen is not None:
+                out["check_seen"].append(seen)
             share = clock.server_share(since, f"({pid}): present")
             if share is not None:
                 out["check_server"].append(share)
@@ -279,7 +325,7 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
     from tests.e2e.conftest import CHROMIUM_ARGS, _chromium
 
     out = {"saves": [], "checks": [], "errors": [], "save_server": [], "check_server": [], "save_browser": [],
-           "check_browser": [], "save_frames": [], "check_frames": []}
+           "check_browser": [], "save_frames": [], "check_frames": [], "save_seen": [], "check_seen": []}
     ids = setup["ids"]
     shares = [ids[i::volunteers] for i in range(volunteers)] if volunteers else []
     jobs = []
@@ -397,23 +443,27 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(f"{'ms':<30} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9} {'direct p95':>10} {'p95 ratio':>9}")
-    print(row("Save a survey answer", out["saves"], b_saves))
+    print(row("Save a survey answer", out["save_seen"], b_saves))
+    print(row("  as Playwright waited for it", out["saves"], b_saves))
     print(row("  of which the server's share", out["save_server"], b_saves))
     print(row("  of which the browser's share", out["save_browser"], b_saves))
     if volunteers:
-        print(row("Check one person in", out["checks"], b_checks))
+        print(row("Check one person in", out["check_seen"], b_checks))
+        print(row("  as Playwright waited for it", out["checks"], b_checks))
         print(row("  of which the server's share", out["check_server"], b_checks))
         print(row("  of which the browser's share", out["check_browser"], b_checks))
-    print("(tap to confirmation on screen; the server's share is from the browser's websocket frames: the tap "
-          "sent to the first frame holding the confirmation; the browser's share is the rest: drawing the page "
-          "and Playwright noticing it. Shares are per sample, so their p95s do not add up to the total's.)")
+    print("(First line of each: finger down to the confirmation painted, by the page's own clock. 'As Playwright "
+          "waited for it': from Playwright's click call, which first scrolls and waits for the button to stand "
+          "still, to Playwright noticing the text. The server's share is from the browser's websocket frames: the "
+          "tap sent to the first frame holding the confirmation; the browser's share is the Playwright figure "
+          "less the server's. Shares are per sample, so their p95s do not add up to the total's.)")
     for name, key in (("survey send", "save_frames"), ("check-in tap", "check_frames")):
         if out[key]:
             f, b, d = (pct([x[i] for x in out[key]], .5) for i in range(3))
             print(f"What the browser received per {name} (median, until idle): {f:.0f} frames, {b / 1000:.1f} kB, "
                   f"{d:.0f} element updates")
-    targets = {"check-in p95 <= 500 ms": pct(out["checks"], .95) <= 0.5 if out["checks"] else None,
-               "survey save p95 <= 1000 ms": pct(out["saves"], .95) <= 1.0 if out["saves"] else None}
+    targets = {"check-in p95 <= 500 ms": pct(out["check_seen"], .95) <= 0.5 if out["check_seen"] else None,
+               "survey save p95 <= 1000 ms": pct(out["save_seen"], .95) <= 1.0 if out["save_seen"] else None}
     print("Speed targets (issue 15):", ", ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items()
                                                  if v is not None))
     try:
