@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
@@ -397,6 +398,22 @@ def verify(path: Path, setup: dict, volunteers: int) -> list[str]:
     return problems
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, nice) processor seconds of the whole machine so far, from /proc/stat (all cores together)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / tick, nice / tick
+
+
+def process_cpu(pid: int) -> float:
+    """Processor seconds a process has used so far (user and system), from /proc/<pid>/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--members", type=int, default=100)
@@ -421,14 +438,19 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(str(path) + suffix, str(base_path) + suffix)
     print("Baseline: the same saves straight through lib.evaluation (no server) …", flush=True)
     b_saves, b_checks = baseline(base_path, setup)
-    import os
 
     print(f"Load: streamlit run + Chromium, {args.members} members and {volunteers} volunteers, "
           f"at most {args.concurrency} browser sessions at once (load average now: "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}) …", flush=True)
     srv = StreamlitServer(path)
     try:
+        busy0, nice0 = machine_cpu()
+        server0 = process_cpu(srv.proc.pid)
+        window0 = time.perf_counter()
         out = asyncio.run(run_load(srv.url, setup, volunteers, args.concurrency))
+        busy1, nice1 = machine_cpu()
+        window = time.perf_counter() - window0
+        server_cpu = process_cpu(srv.proc.pid) - server0
     finally:
         srv.stop()
     log = srv.log_path.read_text(errors="replace")
@@ -473,6 +495,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nWall time under load: {out['wall']:.1f} s for {len(out['saves'])} saves and {len(out['checks'])} "
           f"check-ins. Direct baseline (1 thread): saves p95 {pct(b_saves, .95) * 1000:.1f} ms, "
           f"check-ins p95 {pct(b_checks, .95) * 1000:.1f} ms.")
+    cores = os.cpu_count() or 1
+    print(f"Processor time during the load, browsers' start included ({cores} cores x {window:.0f} s = "
+          f"{cores * window:.0f} s): "
+          f"machine busy {busy1 - busy0:.0f} s, of which the app server {server_cpu:.0f} s and processes at low "
+          f"priority (nice > 0: other work on the machine) {nice1 - nice0:.0f} s; the rest is the browsers and "
+          "this benchmark's own driver. On the day the browsers' share is on the phones.")
     ok = not (out["errors"] or server_errors or problems)
     print("Browser steps failed:", len(out["errors"]))
     for e in out["errors"][:10]:
