@@ -120,7 +120,10 @@ DESIGN_COMPLETIONS = 4  # completions per sample of the equal-chance design (if 
 DESIGN_MIP_SECONDS = 1.0  # time for the quick MIP when a completion's LP cannot be rounded
 DESIGN_SHARE = 0.3  # the equal-chance design may use this share of the time left
 DESIGN_PRICED = 4  # samples of the design completed afresh at the current prices in each round
+PRICE_POINTS = 8  # prices between the smoothed and the true ones at which the LP pricer also looks (new_columns)
 LP_ROUNDINGS = 2  # roundings of the LP pricer's point tried by exchange repair before its small MIP
+GAP_TOL = 1e-6  # a level/stage after the first closes when its proven gap (probability units) is below this
+LEVEL_GROUPS = 4  # the decomposition's levels after the first are grouped into at most this many (group_levels)
 COLUMN_CAP = 3  # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
@@ -148,6 +151,10 @@ class Distribution:
     type_probabilities: list[float] = field(default_factory=list)
     panel_size: int = 0
     maximin_seconds: float = math.nan  # when the minimum probability was proven optimal (nan: not reached)
+    # the proven gap with which each closed level (decomposition) or stage (staged algorithm) was
+    # closed, in probability units: 0 or below GAP_TOL after the first (which is exact)
+    level_gaps: list[float] = field(default_factory=list)
+    staged_from: int = 0  # the level from which the staged algorithm went on (0: not used, or from the start)
 
     def type_of(self) -> dict[str, int]:
         return {pid: t for t, ids in enumerate(self.types) for pid in ids}
@@ -730,6 +737,11 @@ class _Solver:
         self.relaxed: _Relaxed | None = None
         self.relaxed_point: np.ndarray | None = None
         self.maximin_seconds = math.nan  # when the minimum probability was proven optimal
+        self.level_gaps: list[float] = []  # each closed level's / stage's proven gap (GAP_TOL)
+        self.level_z = 1.0  # the share of its step the last closed level reached
+        self.resume: tuple[int, np.ndarray, np.ndarray] = (0, np.zeros(ts.T, dtype=bool), np.zeros(ts.T))
+        self.floors_failed = False  # the decomposition's floors could not be met (LP noise)
+        self.staged_from = 0  # the level from which the staged algorithm went on (0: not used / from the start)
         self.t0 = time.perf_counter()
 
     # -- utilities
@@ -774,6 +786,8 @@ class _Solver:
             columns=len(m.columns),
             method=self.method,
             maximin_seconds=self.maximin_seconds,
+            level_gaps=list(self.level_gaps),
+            staged_from=self.staged_from,
         )
         dist.seconds = time.perf_counter() - self.t0
         return dist
@@ -825,7 +839,13 @@ class _Solver:
         found.extend(self.swaps.batch(C, wt, w, mu, 2 * per))
         want = max(budget, self.ts.T // BUDGET_PER_TYPES)
         # the LP-and-small-MIP pricer is slow on large pools: only when the swaps found few
-        for prices in () if len(found) >= want // 2 else (wt, ws) if smoothing else (wt,):
+        # the LP pricer at the true prices, at the smoothed ones and at PRICE_POINTS points between them
+        # (in-out separation along the segment): one LP each (a few ms), where a master solve costs
+        # 50-500 ms, so that every master solve sees many columns (demo: 841 rounds -> 231)
+        pvs = [] if len(found) >= want // 2 else [wt, ws] if smoothing else [wt]
+        if smoothing and pvs:
+            pvs.extend(a * wt + (1.0 - a) * ws for a in np.arange(1, PRICE_POINTS + 1) / (PRICE_POINTS + 1))
+        for prices in pvs:
             c = self.lp_pricer.solve(prices, widen=False)
             for c in ([] if c is None else [c]) + self.lp_pricer.extra:
                 v = float(np.dot(w, c) - mu)
@@ -1035,21 +1055,30 @@ class _Solver:
     # -- step 2
     def _reach_level(self, m: _Master, s: int, n_levels: int, below: np.ndarray, cap: int) -> np.ndarray | None:
         """Column generation until the master (its rows set for level ``s``) reaches the level: the weights
-        on its columns, or None when the levelled decomposition cannot go on (the staged algorithm decides)."""
+        on its columns, or None when the levelled decomposition cannot go on (the staged algorithm decides).
+
+        Level 1 (the minimum) closes only when its target is reached (z >= 1 - DECOMP_TOL). A later level
+        also closes when its proven gap is below GAP_TOL: every type's target is an upper bound (the
+        relaxed leximin), and the master reaches ``floor + z step``, so no type is more than
+        ``(1 - z) max(step)`` below its target; ``self.level_gaps`` records that gap."""
+        step = float(np.max(m.zcoef / self.n)) if m.open.any() else 0.0
         while True:
             res = m.solve()
             if res is None:
                 if s > 0:
                     # the earlier levels' floors cannot all be met: the relaxed targets are a
                     # hair above what panels reach (LP noise above FIX_SLACK); the staged
-                    # algorithm needs no targets
+                    # algorithm needs no targets (and starts afresh: these floors are not met)
+                    self.floors_failed = True
                     return None
                 raise LeximinError("The decomposition LP failed.")
             z, lam, w, mu, _ = res
             lam = m.purge(lam, w, mu, cap)
             self.last = (m, lam)
             self.share = z if s == 0 else 1.0
-            if z >= 1.0 - DECOMP_TOL:
+            if z >= 1.0 - DECOMP_TOL or (s > 0 and (1.0 - z) * step < GAP_TOL):
+                self.level_gaps.append(max(0.0, (1.0 - z) * step))
+                self.level_z = min(1.0, z)
                 return lam
             self.check_time()
             self.report(
@@ -1069,6 +1098,16 @@ class _Solver:
                 continue
             return None  # numerically stuck: let the exact staged algorithm decide
 
+    @staticmethod
+    def group_levels(values: list[float]) -> list[float]:
+        """The levels after the first, grouped into at most LEVEL_GROUPS steps (each ends at one of the
+        relaxed stages' values, the last at the last). Each level's master restarts column generation on
+        a new set of targets; on the demo, 21 levels took 55 s and 4 grouped ones 36 s."""
+        if len(values) <= LEVEL_GROUPS:
+            return list(values)
+        ends = sorted({math.ceil((i + 1) * len(values) / LEVEL_GROUPS) - 1 for i in range(LEVEL_GROUPS)})
+        return [values[i] for i in ends]
+
     def decompose(
         self,
         target: np.ndarray,
@@ -1087,9 +1126,13 @@ class _Solver:
         Level 1 is the maximin problem (everybody at least the proven bound v_1) and has
         much more room than the full decomposition, so the minimum probability is proven
         optimal early; a computation cut short by the time limit keeps every level it
-        finished exactly, and z of the one it was working on. With ``more``, ``target`` and
+        finished, and z of the one it was working on. With ``more``, ``target`` and
         ``values`` are only the relaxation's first stage (all level 1 needs): once level 1
-        is finished, ``more()`` gives the whole relaxed leximin for the later levels.
+        is finished, ``more()`` gives the whole relaxed leximin for the later levels, whose
+        values are grouped into at most LEVEL_GROUPS levels (``group_levels``).
+
+        When a level cannot be reached, ``self.resume`` keeps where it stopped (the master, the
+        types fixed by the finished levels and their floors) for the staged algorithm.
         """
         ts = self.ts
         m = _Master(ts, zlo=0.0, zhi=1.0, remaining=self.remaining)
@@ -1100,6 +1143,7 @@ class _Solver:
         levels = sorted({round(v, 12) for v in values if v > 0}) or [float(goal.max())]
         if more is None:
             levels[-1] = max(levels[-1], float(goal.max()))
+            levels = levels[:1] + self.group_levels(levels[1:])
         below = np.zeros(ts.T)
         s = -1
         while s + 1 < len(levels):
@@ -1110,11 +1154,16 @@ class _Solver:
             self.smoothed = None
             lam = self._reach_level(m, s, len(levels), below, cap)
             if lam is None:
+                # the types whose target the finished levels reached are fixed there, exactly as in
+                # the staged algorithm's stages (each level's value is its stage's proven bound)
+                done = levels[s - 1] if s > 0 else -1.0
+                self.resume = (0 if self.floors_failed else s, goal <= done + 1e-12, below.copy())
                 return None
             if s == 0:
                 self.maximin_seconds = time.perf_counter() - self.t0
             self.snapshot(force=(s == 0))
-            below = upto
+            # the next level's floor: what this one reached (its target, or within GAP_TOL of it)
+            below = below + self.level_z * (upto - below) if s > 0 else upto
             if s == 0 and more is not None:
                 target, values = more()
                 goal = np.maximum(0.0, target - FIX_SLACK)
@@ -1123,19 +1172,24 @@ class _Solver:
                 below = np.minimum(below, goal)
                 if levels[0] > v + 1e-12:  # cannot happen (stage 1 is level 1): keep the order safe
                     levels.insert(0, v)
+                levels = levels[:1] + self.group_levels(levels[1:])
         return m, lam
 
     # -- step 3
-    def staged(self, seeds: list[np.ndarray]):
+    def staged(self, seeds: list[np.ndarray], resume: tuple[_Master, np.ndarray, np.ndarray] | None = None):
+        """The paper's staged column generation. With ``resume`` = (master, fixed, floors), it goes
+        on from the levels the decomposition finished: the master and its columns are kept, the
+        types in ``fixed`` keep their floors (their leximin values), and the stages start with the
+        others.
+
+        Stage 1 (the minimum) closes only on an exact proof (pricing value V <= mu + PRICING_TOL, or the
+        relaxed bound reached); a later stage also closes when its proven gap V - mu (the pricing bound
+        on the stage's value minus the value reached, in probability units) is below GAP_TOL."""
         ts = self.ts
         T = ts.T
-        m = _Master(ts, zlo=0.0, zhi=1.0, remaining=self.remaining)
-        m.add(seeds)
         rel = _Relaxed(ts, self.remaining)
-        fixed = np.zeros(T, dtype=bool)
-        pvals = np.zeros(T)
+        m, fixed, pvals = self._staged_start(seeds, resume, rel)
         total = float(self.n.sum())
-        self.stages = 0
         self.share = 1.0
         while not fixed.all():
             self.stages += 1
@@ -1150,6 +1204,7 @@ class _Solver:
                 self.last = (m, lam)
                 if z >= zq - 1e-9:  # reaches the relaxed bound: optimal, fix what the relaxation pins
                     pin = yq
+                    self.level_gaps.append(0.0)
                     break
                 priced = self.price_round(m, lam, w, mu)
                 if priced is None:
@@ -1157,9 +1212,11 @@ class _Solver:
                 c, value, bound = priced
                 if first:
                     self.upper_bound = min(self.upper_bound, bound)
-                if value - mu > PRICING_TOL and m.add([c]):
+                tol = PRICING_TOL if first else GAP_TOL
+                if value - mu > tol and m.add([c]):
                     continue
                 self.max_violation = max(self.max_violation, max(0.0, value - mu))
+                self.level_gaps.append(max(0.0, value - mu))
                 pin = self.n * w
                 pin[fixed] = 0.0
                 break
@@ -1183,6 +1240,23 @@ class _Solver:
         if res is None:
             raise LeximinError("The final LP failed.")
         return m, res[1]
+
+    def _staged_start(self, seeds: list[np.ndarray], resume, rel: _Relaxed):
+        """The staged algorithm's master, fixed types and their values: a new master over ``seeds``, or
+        the decomposition's master with the finished levels' types fixed at their floors."""
+        T = self.ts.T
+        if resume is None:
+            m = _Master(self.ts, zlo=0.0, zhi=1.0, remaining=self.remaining)
+            m.add(seeds)
+            return m, np.zeros(T, dtype=bool), np.zeros(T)
+        m, fixed, floors = resume
+        fixed = fixed.copy()
+        pvals = np.where(fixed, floors, 0.0)
+        for t in range(T):
+            m.set_row(t, not fixed[t], float(pvals[t]) if fixed[t] else 0.0)
+            if fixed[t]:
+                rel.fix(t, float(pvals[t]) + FIX_SLACK)
+        return m, fixed, pvals
 
     def run(self, first: np.ndarray):
         more = None
@@ -1213,8 +1287,20 @@ class _Solver:
         if got is not None:
             self.method = "relaxation+decomposition"
             return got
-        self.method = "staged column generation"
-        return self.staged(list(self.decomp_master.columns))
+        level, fixed, floors = self.resume
+        if level == 0 or not fixed.any():
+            # the minimum itself is not reachable: the staged algorithm from its first stage (with the
+            # columns found so far)
+            self.method = "staged column generation"
+            self.stages = 0
+            self.level_gaps = []
+            self.maximin_seconds = math.nan
+            return self.staged(list(self.decomp_master.columns))
+        # levels 1..level were reached: go on from there with the same master and its columns
+        self.method = f"relaxation+decomposition (levels 1-{level}), then staged column generation"
+        self.staged_from = level + 1
+        self.stages = level
+        return self.staged([], resume=(self.decomp_master, fixed, floors))
 
 
 def types_and_a_first_panel(instance: Instance):
