@@ -50,8 +50,9 @@ def test_people_with_no_chance_are_explained_by_whether_the_computer_finished():
 
 
 def test_why_the_computer_stopped():
-    assert explain.stop_note(record(complete=True)) is None
     assert explain.stop_note(record(complete=None)) is None
+    finished = explain.stop_note(record(complete=True, seconds=41.4))     # the organiser sees how long it took
+    assert finished.startswith("The computer finished the fairest lottery in 41 seconds")
     proven = explain.stop_note(record(complete=False, gap=0.0, seconds=61.6))
     assert proven.startswith("The computer stopped improving the lottery after 62 seconds (once the smallest chance")
     assert "already the highest possible" in proven

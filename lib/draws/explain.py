@@ -86,10 +86,17 @@ def zero_chance_notice(rec: DrawRecord) -> Notice | None:
 
 
 def stop_note(rec: DrawRecord) -> str | None:
-    """Why the computer stopped improving an unfinished lottery (None: it finished)."""
+    """How long the computer took and, for an unfinished lottery, why it stopped (None: not known)."""
+    seconds = f"{rec.seconds or 0:.0f}"
+    if rec.complete is True and rec.seconds is not None:
+        if rec.algorithm == "goldilocks":
+            return f"The computer finished the most balanced lottery in {seconds} seconds."
+        return (
+            f"The computer finished the fairest lottery in {seconds} seconds: nobody's chance can be raised "
+            "without lowering the chance of someone who has less."
+        )
     if rec.complete is not False:
         return None
-    seconds = f"{rec.seconds or 0:.0f}"
     if rec.algorithm == "goldilocks":
         return (
             f"The computer stopped improving the lottery after {seconds} seconds. Every panel "
