@@ -56,13 +56,14 @@ How it is computed (all LPs and MIPs by HiGHS):
    it. Once the minimum is proven, the LP pricer also runs at ``PRICE_POINTS`` prices evenly
    spaced between the smoothed and the true ones (in-out separation along the segment): each is one small LP, where a
    master solve costs 10-100 times more, so every master solve sees dozens of columns
-   instead of a few (demo: complete LEXIMIN in 841 master solves before, 231 after).
+   instead of a few (demo, levels grouped: 981 master solves before, 260 after).
    The exact pricing MIP ``max_c w.c`` runs only when those find nothing.
    The master keeps at most ``COLUMN_CAP`` columns per type (non-basic columns with the
    worst reduced costs are dropped), so each LP stays quick.
    The levels after the first are grouped into at most ``LEVEL_GROUPS`` (each ending at one of
    the relaxed values, the last at the last): every new level restarts column generation on
-   new targets, and on the demo 21 levels took 55 s of processor time, 4 grouped ones 36 s.
+   new targets: on the demo, all 22 levels took 55 s of processor time, 5 (the minimum and
+   4 groups) 37-40 s, where the engine without both changes had not finished after 120 s.
    If z reaches 1 at the last
    level, the distribution attains the upper bounds of step 1 in every stage, so it *is*
    the leximin distribution, with the certificate ``gap = bound - min probability``.
@@ -864,7 +865,7 @@ class _Solver:
         # the LP-and-small-MIP pricer is slow on large pools: only when the swaps found few
         # the LP pricer at the true prices, at the smoothed ones and at PRICE_POINTS points between them
         # (in-out separation along the segment): one LP each (a few ms), where a master solve costs
-        # 50-500 ms, so that every master solve sees many columns (demo: 841 rounds -> 231)
+        # 50-2000 ms, so that every master solve sees many columns (demo: 981 rounds -> 260)
         pvs = [] if len(found) >= want // 2 else [wt, ws] if smoothing else [wt]
         # not for the minimum (level 1 / stage 1): there its columns made the rounds slower than they
         # saved (a generated pool of 751 types: minimum proven after 14.2 s instead of 10.8 s)
@@ -1127,7 +1128,7 @@ class _Solver:
     def group_levels(values: list[float]) -> list[float]:
         """The levels after the first, grouped into at most LEVEL_GROUPS steps (each ends at one of the
         relaxed stages' values, the last at the last). Each level's master restarts column generation on
-        a new set of targets; on the demo, 21 levels took 55 s and 4 grouped ones 36 s."""
+        a new set of targets; on the demo, 22 levels took 55 s of processor time, 5 (4 groups) 37-40 s."""
         if len(values) <= LEVEL_GROUPS:
             return list(values)
         ends = sorted({math.ceil((i + 1) * len(values) / LEVEL_GROUPS) - 1 for i in range(LEVEL_GROUPS)})
