@@ -56,7 +56,7 @@ How it is computed (all LPs and MIPs by HiGHS):
    it. Once the minimum is proven, the LP pricer also runs at ``PRICE_POINTS`` prices evenly
    spaced between the smoothed and the true ones (in-out separation along the segment): each is one small LP, where a
    master solve costs 10-100 times more, so every master solve sees dozens of columns
-   instead of a few (demo, levels grouped: 981 master solves before, 260 after).
+   instead of a few (demo, levels grouped into 2-5: 841-981 master solves without, 231-260 with).
    The exact pricing MIP ``max_c w.c`` runs only when those find nothing.
    The master keeps at most ``COLUMN_CAP`` columns per type (non-basic columns with the
    worst reduced costs are dropped), so each LP stays quick.
@@ -865,7 +865,7 @@ class _Solver:
         # the LP-and-small-MIP pricer is slow on large pools: only when the swaps found few
         # the LP pricer at the true prices, at the smoothed ones and at PRICE_POINTS points between them
         # (in-out separation along the segment): one LP each (a few ms), where a master solve costs
-        # 50-2000 ms, so that every master solve sees many columns (demo: 981 rounds -> 260)
+        # 50-2000 ms, so that every master solve sees many columns (demo: 841-981 rounds -> 231-260)
         pvs = [] if len(found) >= want // 2 else [wt, ws] if smoothing else [wt]
         # not for the minimum (level 1 / stage 1): there its columns made the rounds slower than they
         # saved (a generated pool of 751 types: minimum proven after 14.2 s instead of 10.8 s)
