@@ -69,3 +69,33 @@ def test_stop_keeps_the_lottery_found_so_far_and_extend_lets_it_work_longer(pool
     assert cols["complete"] is False and cols["m"] == 100
     assert any("proven the best possible" in m for m in out["messages"])
     assert draws.engine_state(db, 1) is None                 # nothing left behind
+
+
+def test_the_default_time_limit_is_a_minute_up_to_2000_sign_ups_and_two_above(monkeypatch):
+    """Issue 12, item 4: the draw page no longer lets the optimiser run for ten minutes by default. A minute
+    for assemblies up to 2,000 sign-ups (the demo's complete lottery takes about 40 s), two for larger pools;
+    the organiser can let it work longer, and the setting still overrides."""
+    monkeypatch.delenv("KLEROTERION_DRAW_TIME_LIMIT", raising=False)
+    assert compute.default_time_limit(596) == 60
+    assert compute.default_time_limit(2000) == 60
+    assert compute.default_time_limit(6000) == 120
+    monkeypatch.setenv("KLEROTERION_DRAW_TIME_LIMIT", "15")
+    assert compute.default_time_limit(596) == 15 and compute.default_time_limit(6000) == 15
+
+
+def test_a_draw_started_without_a_limit_gets_the_default_for_its_pool_size(monkeypatch):
+    """The pages no longer pass a limit: the computation takes the default for the pool it is given."""
+    monkeypatch.delenv("KLEROTERION_DRAW_TIME_LIMIT", raising=False)
+    seen = []
+    real = compute._Clock
+
+    def spy(state, objective, limit, t0):
+        seen.append(limit)
+        return real(state, objective, limit, t0)
+    monkeypatch.setattr(compute, "_Clock", spy)
+    from bench.pools import generate_pool
+
+    small = generate_pool(60, 3, 6, seed=1)
+    compute.prepare_lottery(small, relaxation=[], M=10, time_limit=None, legacy_seconds=0, context=None,
+                            progress=lambda f, m: None, pseudonymise=False)
+    assert seen == [60.0]

@@ -48,9 +48,17 @@ if TYPE_CHECKING:  # the optimiser (HiGHS, numpy) is loaded only when a draw run
 Progress = Callable[[float, str], None]
 
 
-def default_time_limit() -> float:
-    """Seconds the fair-lottery optimiser may take (KLEROTERION_DRAW_TIME_LIMIT, default 600)."""
-    return float(os.environ.get("KLEROTERION_DRAW_TIME_LIMIT", "600"))
+SMALL_POOL = 2000  # sign-ups up to which the optimiser gets a minute by default (issue 12, item 4)
+
+
+def default_time_limit(pool_size: int | None = None) -> float:
+    """Seconds the fair-lottery optimiser may take: KLEROTERION_DRAW_TIME_LIMIT if set, else 60 for up to
+    2,000 sign-ups and 120 for more (the engine proves the smallest chance and evens out the rest in that time
+    on the pools measured in bench/; the organiser can let it work longer, or stop it and keep what it found).
+    Before, 600 for every pool: a demo draw kept people waiting ten minutes."""
+    if os.environ.get("KLEROTERION_DRAW_TIME_LIMIT"):
+        return float(os.environ["KLEROTERION_DRAW_TIME_LIMIT"])
+    return 60.0 if pool_size is None or pool_size <= SMALL_POOL else 120.0
 
 
 def default_legacy_seconds() -> float:
@@ -257,7 +265,7 @@ def prepare_lottery(
     from lib.sortition.rounding import round_to_uniform
 
     t0 = time.perf_counter()
-    limit = time_limit if time_limit is not None else default_time_limit()
+    limit = time_limit if time_limit is not None else default_time_limit(len(work.people))
     state = EngineState(settle=default_settle_seconds() if settle_after is None else settle_after)
     with _ENGINES_LOCK:
         _ENGINES[threading.get_ident()] = state

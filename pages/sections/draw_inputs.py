@@ -131,7 +131,6 @@ def _step_2(published: draws.DrawRecord | None, relaxation: list) -> None:
                 actor=current_actor(),
                 relaxation=relaxation,
                 note=reason.strip() or None,
-                time_limit=draws.default_time_limit(),
             ),
             None,
             before_rerun=lambda _job: st.session_state.pop("new_draw", None),

@@ -68,7 +68,6 @@ def which_lottery(rec: draws.DrawRecord) -> None:
                     relaxation=rec.relaxation,
                     note=rec.note,
                     objective=other,
-                    time_limit=draws.default_time_limit(),
                 ),
                 None,
             )

@@ -64,9 +64,7 @@ def _new_round(panel: list[str]) -> None:
             st.error("Choose at least one panel member who dropped out.")
             return
         act(
-            lambda: draws.start_replacement_job(
-                db(), picked, actor=current_actor(), time_limit=draws.default_time_limit()
-            ),
+            lambda: draws.start_replacement_job(db(), picked, actor=current_actor()),
             None,
             before_rerun=lambda _job: st.session_state.pop("replacement_new", None),
         )
