@@ -107,8 +107,8 @@ def test_a_volunteer_checks_a_member_in_on_a_phone(assembly, phone):
     expect(search).to_have_value("")
     expect(phone.get_by_role("button", name="Present")).to_have_count(0)
     assert_accessible(phone, "Check-in", "volunteer", "phone", "after checking someone in")
-    # the phone right after a check-in: the screenshot for the record goes to bench/results only when asked (KLEROTERION_SCREENSHOTS=1): a test
-    # run must not rewrite files in the repository; otherwise beside the server's log
+    # the phone right after a check-in, for the record: to bench/results only when asked (KLEROTERION_SCREENSHOTS=1),
+    # as a test run must not rewrite files in the repository; otherwise beside the server's log
     shot = (ROOT / "bench" / "results" / "phone_checkin.png" if os.environ.get("KLEROTERION_SCREENSHOTS") == "1"
             else srv.log_path.with_suffix(".checkin.png"))
     phone.screenshot(path=str(shot))
