@@ -5,7 +5,7 @@ Following Flanigan, Kehne and Procaccia, "Fair Sortition Made Transparent" (Neur
 exactly M concrete panels, one of which is then picked uniformly at random in public
 (e.g. M = 1000: three decimal digits from a verifiable random source).
 
-Three steps:
+Four steps:
 
 1. **Multiplicities.** Composition j (type counts ``c_j``) with weight ``w_j`` gets an
    integer multiplicity ``m_j`` in ``{floor(M w_j), ceil(M w_j)}`` with ``sum m_j = M``.
@@ -30,6 +30,24 @@ Three steps:
    swapped). Measured on the demo (596 people, k = 30) and a generated 1,000-person pool: the
    least likely person went from 2 panels below ``floor(M p_min)`` to at most 1, and the
    largest person-level deviation from 4.5 and 5.9 panels to 2.5 and 1.7.
+
+4. **Compound exchanges inside one panel** (``_compound``). With tight quotas one-seat
+   exchanges are blocked: on the demo's complete LEXIMIN lottery (4 exact quotas, every other
+   bound one seat wide) none of the 456 (panel, partner) pairs for the least likely type kept
+   every quota, and the least likely person was left in 29 panels where ``floor(M p_min)`` is 32.
+   So, for the person furthest from their chance, a small MIP per tried panel finds the best
+   change of that one panel that gives their type a seat (or takes one) together with any other
+   seats swapped in the same panel (e.g. d -> x and e -> g, the second undoing the first's quota
+   change), the panel still valid and every other type ending strictly closer to its chance than
+   that person; made only when it lowers a penalty that weighs the furthest off most. It ends by
+   itself once every type is within half a panel of the best whole panels allow for it (so within
+   one panel), or when no tried panel helps, or at the time cap. Measured (bench/rounding_bench.py,
+   bench/results/rounding_20261207.md): demo 29 -> 32 panels for the least likely person
+   (floor 32), largest deviation 4.9 -> 1.7 panels.
+
+The multiplicities' MIP gets ``MULTIPLICITY_SHARE`` of the time cap and the exchanges the rest: on
+the demo, half the cap for that MIP left the compound exchanges short of time (31 panels, 2.7 off)
+while 15% gave 32 and 1.7.
 
 Loss. ``rounding_loss = max_i |p_i - a_i / M|`` where ``a_i`` is person i's number of
 panels. Any M-uniform lottery has loss at least ``max_t dist(M pi_t, Z) / M`` (counts
@@ -56,6 +74,7 @@ from lib.sortition.audit.model import Instance, InputError, Panel
 from lib.sortition.typespace import INF, new_highs
 
 ROUNDING_SECONDS = 2.0  # the MIP's time cap: past it, improvements are a fraction of a panel in M
+MULTIPLICITY_SHARE = 0.15  # of the time cap, for the multiplicities' MIP (measured: time is better spent on exchanges)
 ROUNDING_ABS_GAP = 0.05  # stop once the largest deviation is proven within 0.05 panel appearances
 
 
@@ -269,6 +288,234 @@ def _repair(
     return rows
 
 
+COMPOUND_BASE = 4.0  # a person's penalty is COMPOUND_BASE ** (panels off their chance): the furthest off weigh most
+COMPOUND_CANDIDATES = 4  # distinct panel compositions tried per step for the type furthest off
+COMPOUND_STOP = 0.5  # a type within this of the best whole panels allow (so within 1 panel) needs no exchange
+COMPOUND_RECEIVERS = 60  # types that may get a seat in one compound exchange (those that gain most)
+
+
+def _penalty(A: np.ndarray, n: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per type: COMPOUND_BASE ** (its members' largest distance in panels to their chance), plus a
+    small term for the distance of the type's mean, so that a type of several members moves towards
+    its target even while its furthest member's distance stays the same."""
+    return COMPOUND_BASE ** _type_losses(A, n, target) + 1e-3 * (A / n - target) ** 2
+
+
+def _compound(
+    rows: np.ndarray,
+    n: np.ndarray,
+    target: np.ndarray,
+    Aq: np.ndarray,
+    qmin: np.ndarray,
+    qmax: np.ndarray,
+    households: list[list[int]],
+    seconds: float,
+) -> np.ndarray:
+    """Compound exchanges inside one panel, once the one-seat exchanges of ``_repair`` are stuck.
+
+    With tight quotas (most bounds one seat wide, several exact) a one-seat exchange almost always
+    breaks a quota: on the demo, none of the 456 (panel, partner) pairs for the least likely type was
+    allowed. Here, for the person furthest from their chance (in panels, as the lottery will list
+    them), a small MIP finds the best change of ONE listed panel that gives that person's type a seat
+    (or takes one away) together with any other seats swapped in the same panel, such that the panel
+    still meets every quota and the household rule. Every other type changes by at most one seat and
+    must end strictly closer to its chance than the person being helped; among such changes the MIP
+    minimises the sum of ``_penalty`` over all types, and a change is made only if it lowers that sum.
+    So the largest distance never grows, the sum falls at every change, and the loop ends by itself
+    (or after ``seconds`` of this thread's computing time). A type for which no tried panel allows a
+    helpful change is set aside until some other change is made. To keep each MIP small (a few
+    milliseconds), a seat can go only to the ``COMPOUND_RECEIVERS`` types that gain most from it."""
+    import time
+
+    deadline = time.thread_time() + seconds
+    rows = rows.copy()
+    M, T = rows.shape
+    A = rows.sum(axis=0).astype(np.int64)
+    set_aside = np.zeros(T, dtype=bool)
+    best = np.abs(target - np.rint(target))  # no lottery of whole panels comes closer for a type
+    quota_types = [np.flatnonzero(Aq[q]) for q in range(len(qmin))]
+    # the distinct compositions among the panels, and which panels have each (kept up to date)
+    comps, inverse = np.unique(rows, axis=0, return_inverse=True)
+    comps = comps.astype(np.int64)
+    where: list[list[int]] = [[] for _ in range(len(comps))]
+    for r, j in enumerate(inverse.ravel()):
+        where[int(j)].append(r)
+    index = {comps[j].tobytes(): j for j in range(len(comps))}
+
+    while time.thread_time() < deadline:
+        loss = _type_losses(A, n, target)
+        gap = np.where(set_aside | (loss <= best + COMPOUND_STOP), -np.inf, loss)
+        x = int(np.argmax(gap))
+        if not np.isfinite(gap[x]):
+            break  # everybody as close to their chance as whole panels allow (or set aside)
+        worst = float(loss[x])
+        base = _penalty(A, n, target)
+        up = _penalty(A + 1, n, target) - base
+        down = _penalty(np.maximum(A - 1, 0), n, target) - base
+        may_up = (A < M * n) & (_type_losses(A + 1, n, target) < worst - 1e-9)
+        may_down = (A > 0) & (_type_losses(np.maximum(A - 1, 0), n, target) < worst - 1e-9)
+        q = A[x] // n[x]
+        below = target[x] - q >= q + (1 if A[x] > q * n[x] else 0) - target[x]  # its least likely member
+        may_up[x] = below
+        may_down[x] = not below
+        # candidate panels: distinct compositions where x can get (give up) a seat, those holding the
+        # types that would gain most from giving up (getting) a seat first
+        alive = np.array([len(w) > 0 for w in where])
+        if below:
+            ok = alive & (comps[:, x] < n[x])
+            score = comps.clip(0, 1) @ np.where(may_down, np.minimum(down, 0.0), 0.0)
+        else:
+            ok = alive & (comps[:, x] > 0)
+            score = (n - comps).clip(0, 1) @ np.where(may_up, np.minimum(up, 0.0), 0.0)
+        cand = np.flatnonzero(ok)
+        cand = cand[np.argsort(score[cand], kind="stable")][:COMPOUND_CANDIDATES]
+        done = False
+        for j in cand:
+            if time.thread_time() >= deadline:
+                break
+            change = _best_panel_change(
+                comps[j],
+                x,
+                below,
+                up,
+                down,
+                may_up,
+                may_down,
+                n,
+                Aq,
+                quota_types,
+                qmin,
+                qmax,
+                households,
+                min(0.25, deadline - time.thread_time()),
+            )
+            if change is None:
+                continue
+            r = where[j].pop()
+            rows[r] += change
+            key = rows[r].tobytes()
+            if key not in index:
+                index[key] = len(comps)
+                comps = np.vstack([comps, rows[r][None, :]])
+                where.append([])
+            where[index[key]].append(r)
+            A += change
+            set_aside[:] = False
+            done = True
+            break
+        if not done:
+            set_aside[x] = True
+    return rows
+
+
+def _best_panel_change(
+    c: np.ndarray,
+    x: int,
+    below: bool,
+    up: np.ndarray,
+    down: np.ndarray,
+    may_up: np.ndarray,
+    may_down: np.ndarray,
+    n: np.ndarray,
+    Aq: np.ndarray,
+    quota_types: list[np.ndarray],
+    qmin: np.ndarray,
+    qmax: np.ndarray,
+    households: list[list[int]],
+    seconds: float,
+) -> np.ndarray | None:
+    """The change of composition ``c`` (a vector of -1/0/+1 per type) that gives type ``x`` a seat
+    (``below``) or takes one away, keeps ``c`` a valid panel, moves other types only where
+    ``may_up``/``may_down`` allow, and lowers the total penalty most (``up``/``down``: the change in
+    penalty of a seat more/less); None when no such change lowers it."""
+    gets = np.flatnonzero(may_up & (c < n))
+    if len(gets) > COMPOUND_RECEIVERS:
+        gets = gets[np.argsort(up[gets], kind="stable")[:COMPOUND_RECEIVERS]]
+    if below and x not in gets:
+        gets = np.append(gets, x)
+    gives = np.flatnonzero(may_down & (c > 0))
+    if not len(gets) or not len(gives):
+        return None
+    cols = np.concatenate([gets, gives])
+    sign = np.concatenate([np.ones(len(gets)), -np.ones(len(gives))])
+    ncol = len(cols)
+    h = new_highs(mip_gap=1e-6, time_limit=max(0.01, seconds))
+    lo = np.zeros(ncol)
+    fixed = int(np.flatnonzero((cols == x) & ((sign > 0) == below))[0])
+    lo[fixed] = 1.0
+    h.addVars(ncol, lo, np.ones(ncol))
+    h.changeColsIntegrality(ncol, np.arange(ncol, dtype=np.int32), np.ones(ncol, dtype=np.uint8))
+    h.changeColsCost(ncol, np.arange(ncol, dtype=np.int32), np.concatenate([up[gets], down[gives]]).astype(np.float64))
+    pos: dict[int, list[int]] = {}
+    for i, t in enumerate(cols):
+        pos.setdefault(int(t), []).append(i)
+    rlo: list[float] = [0.0]
+    rhi: list[float] = [0.0]
+    starts: list[int] = [0]
+    idx: list[int] = list(range(ncol))
+    val: list[float] = [float(s) for s in sign]
+    Qc = Aq @ c
+
+    def add_row(lower: float, upper: float, types) -> None:
+        entries = [i for t in types for i in pos.get(int(t), [])]
+        if entries:
+            rlo.append(lower)
+            rhi.append(upper)
+            starts.append(len(idx))
+            idx.extend(entries)
+            val.extend(float(sign[i]) for i in entries)
+
+    for qi, ts in enumerate(quota_types):
+        add_row(float(qmin[qi] - Qc[qi]), float(qmax[qi] - Qc[qi]), ts)
+    for g in households:
+        add_row(-INF, 1.0 - float(c[g].sum()), g)
+    for t, entries in pos.items():
+        if len(entries) == 2:  # a seat more and a seat less for one type would cancel out
+            rlo.append(-INF)
+            rhi.append(1.0)
+            starts.append(len(idx))
+            idx.extend(entries)
+            val.extend([1.0, 1.0])
+    h.addRows(
+        len(rlo),
+        np.array(rlo),
+        np.array(rhi),
+        len(idx),
+        np.array(starts, dtype=np.int32),
+        np.array(idx, dtype=np.int32),
+        np.array(val, dtype=np.float64),
+    )
+    h.run()
+    info = h.getInfo()
+    if info.primal_solution_status != 2 or info.objective_function_value >= -1e-9:
+        return None
+    z = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
+    change = np.zeros(len(c), dtype=np.int64)
+    np.add.at(change, cols, z * sign.astype(np.int64))
+    # never trusted blindly: the panel must stay valid
+    return change if _valid(c + change, int(c.sum()), n, Aq, qmin, qmax, households) else None
+
+
+def _valid(
+    c: np.ndarray,
+    k: int,
+    n: np.ndarray,
+    Aq: np.ndarray,
+    qmin: np.ndarray,
+    qmax: np.ndarray,
+    households: list[list[int]],
+) -> bool:
+    Q = Aq @ c
+    return bool(
+        c.sum() == k
+        and (c >= 0).all()
+        and (c <= n).all()
+        and (Q >= qmin).all()
+        and (Q <= qmax).all()
+        and all(int(c[g].sum()) <= 1 for g in households)
+    )
+
+
 def round_to_uniform(
     instance: Instance, dist: Distribution, M: int = 1000, *, time_limit: float = ROUNDING_SECONDS
 ) -> UniformLottery:
@@ -288,7 +535,7 @@ def round_to_uniform(
     exact_type = (w @ C) / n
     target = M * exact_type
     t_start = __import__("time").thread_time()
-    m, optimal = _multiplicities(C, w, n, target, M, time_limit / 2)
+    m, optimal = _multiplicities(C, w, n, target, M, time_limit * MULTIPLICITY_SHARE)
     # exchanges between the listed panels for the people the rounding left furthest below their chance
     from lib.sortition.typespace import build_types
 
@@ -302,6 +549,8 @@ def round_to_uniform(
         rows = np.repeat(C, m, axis=0)
         spent = __import__("time").thread_time() - t_start
         rows = _repair(rows, n, target, Aq, ts.qmin, ts.qmax, households, max(0.2, time_limit - spent))
+        spent = __import__("time").thread_time() - t_start
+        rows = _compound(rows, n, target, Aq, ts.qmin, ts.qmax, households, max(0.2, time_limit - spent))
         C, inverse = np.unique(rows, axis=0, return_inverse=True)
         m = np.bincount(inverse.ravel(), minlength=len(C)).astype(np.int64)
         optimal = False
