@@ -42,12 +42,14 @@ Four steps:
    that person; made only when it lowers a penalty that weighs the furthest off most. It ends by
    itself once every type is within half a panel of the best whole panels allow for it (so within
    one panel), or when no tried panel helps, or at the time cap. Measured (bench/rounding_bench.py,
-   bench/results/rounding_20261207.md): demo 29 -> 32 panels for the least likely person
-   (floor 32), largest deviation 4.9 -> 1.7 panels.
+   bench/results/rounding_20261207.md): demo 29 -> 31 or 32 panels for the least likely person
+   (floor 32; the MIPs' caps are wall-clock, so the path varies with the load), largest deviation
+   4.9 -> 0.8-1.6 panels; on 7 generated pools everybody within 1.2 panels (before: up to 4.0).
 
 The multiplicities' MIP gets ``MULTIPLICITY_SHARE`` of the time cap and the exchanges the rest: on
 the demo, half the cap for that MIP left the compound exchanges short of time (31 panels, 2.7 off)
-while 15% gave 32 and 1.7.
+while 15% gave 32 and 1.7 (with 4 candidate panels per step; 16 are used now). The budget is this
+thread's processor time; HiGHS's helper threads add 0.2-1.0 s of process time on the larger pools.
 
 Loss. ``rounding_loss = max_i |p_i - a_i / M|`` where ``a_i`` is person i's number of
 panels. Any M-uniform lottery has loss at least ``max_t dist(M pi_t, Z) / M`` (counts
@@ -289,9 +291,9 @@ def _repair(
 
 
 COMPOUND_BASE = 4.0  # a person's penalty is COMPOUND_BASE ** (panels off their chance): the furthest off weigh most
-COMPOUND_CANDIDATES = 4  # distinct panel compositions tried per step for the type furthest off
+COMPOUND_CANDIDATES = 16  # distinct panel compositions tried per step for the type furthest off
 COMPOUND_STOP = 0.5  # a type within this of the best whole panels allow (so within 1 panel) needs no exchange
-COMPOUND_RECEIVERS = 60  # types that may get a seat in one compound exchange (those that gain most)
+COMPOUND_RECEIVERS = 100  # types that may get a seat in one compound exchange (those that gain most)
 
 
 def _penalty(A: np.ndarray, n: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -322,9 +324,11 @@ def _compound(
     must end strictly closer to its chance than the person being helped; among such changes the MIP
     minimises the sum of ``_penalty`` over all types, and a change is made only if it lowers that sum.
     So the largest distance never grows, the sum falls at every change, and the loop ends by itself
-    (or after ``seconds`` of this thread's computing time). A type for which no tried panel allows a
-    helpful change is set aside until some other change is made. To keep each MIP small (a few
-    milliseconds), a seat can go only to the ``COMPOUND_RECEIVERS`` types that gain most from it."""
+    (or after ``seconds`` of this thread's computing time). Types within ``COMPOUND_STOP`` panels of
+    the best whole panels allow them need no help; a type for which none of the
+    ``COMPOUND_CANDIDATES`` tried panels allows a helpful change is set aside until some other change
+    is made. To keep each MIP small (a few milliseconds), a seat can go only to the
+    ``COMPOUND_RECEIVERS`` types that gain most from it."""
     import time
 
     deadline = time.thread_time() + seconds
