@@ -1326,7 +1326,19 @@ class _Solver:
         self.method = f"relaxation+decomposition (levels 1-{level}), then staged column generation"
         self.staged_from = level + 1
         self.stages = level
-        return self.staged([], resume=(self.decomp_master, fixed, floors))
+        gaps = list(self.level_gaps)
+        try:
+            return self.staged([], resume=(self.decomp_master, fixed, floors))
+        except LeximinError:
+            # the finished levels' floors could not all be held once their types were fixed (seen on one
+            # generated pool of 20: "The stage LP failed"); the staged algorithm from its first stage,
+            # with every column found so far, needs no floors (the path before the resume existed)
+            self.method = "staged column generation"
+            self.staged_from = 0
+            self.stages = 0
+            self.level_gaps = gaps[:0]
+            self.maximin_seconds = math.nan
+            return self.staged(list(self.decomp_master.columns))
 
 
 def types_and_a_first_panel(instance: Instance):

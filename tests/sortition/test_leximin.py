@@ -729,3 +729,27 @@ def test_the_levels_after_the_minimum_are_grouped_and_end_at_the_last_relaxed_va
     assert len(grouped) == LEVEL_GROUPS and grouped == sorted(grouped)
     assert grouped[-1] == values[-1] and set(grouped) <= set(values)
     assert _Solver.group_levels(values[:2]) == values[:2]
+
+
+@pytest.mark.parametrize("rows,quotas,k", NOT_TIGHT_AT_LEVEL_2[:1])
+def test_when_the_finished_levels_cannot_be_held_the_staged_algorithm_starts_afresh(rows, quotas, k, monkeypatch):
+    """Going on from the levels reached must never end the draw with an error: on one generated pool
+    (shape e, seed 1981634555) the resumed stages' master was infeasible ("The stage LP failed") where the
+    staged algorithm from scratch finishes. Here the resume is made infeasible on purpose (every fixed type
+    held at probability 1); the engine must still return the leximin lottery."""
+    import lib.sortition.leximin as engine
+
+    real = engine._Solver._staged_start
+
+    def impossible(self, seeds, resume, rel):
+        if resume is not None:
+            m, fixed, floors = resume
+            resume = (m, fixed, np.where(fixed, 1.0, floors))
+        return real(self, seeds, resume, rel)
+    monkeypatch.setattr(engine._Solver, "_staged_start", impossible)
+    inst = _three_feature_instance(rows, quotas, k)
+    dist = leximin(inst)
+    check_distribution(inst, dist)
+    assert dist.complete and dist.method == "staged column generation" and dist.staged_from == 0
+    for pid, p in brute_leximin(inst).items():
+        assert dist.probabilities[pid] == pytest.approx(p, abs=TOL)
