@@ -73,7 +73,7 @@ import numpy as np
 
 from lib.sortition.leximin import Distribution
 from lib.sortition.audit.model import Instance, InputError, Panel
-from lib.sortition.typespace import INF, new_highs
+from lib.sortition.typespace import INF, composition_fits, new_highs
 
 ROUNDING_SECONDS = 2.0  # the MIP's time cap: past it, improvements are a fraction of a panel in M
 MULTIPLICITY_SHARE = 0.15  # of the time cap, for the multiplicities' MIP (measured: time is better spent on exchanges)
@@ -497,27 +497,7 @@ def _best_panel_change(
     change = np.zeros(len(c), dtype=np.int64)
     np.add.at(change, cols, z * sign.astype(np.int64))
     # never trusted blindly: the panel must stay valid
-    return change if _valid(c + change, int(c.sum()), n, Aq, qmin, qmax, households) else None
-
-
-def _valid(
-    c: np.ndarray,
-    k: int,
-    n: np.ndarray,
-    Aq: np.ndarray,
-    qmin: np.ndarray,
-    qmax: np.ndarray,
-    households: list[list[int]],
-) -> bool:
-    Q = Aq @ c
-    return bool(
-        c.sum() == k
-        and (c >= 0).all()
-        and (c <= n).all()
-        and (Q >= qmin).all()
-        and (Q <= qmax).all()
-        and all(int(c[g].sum()) <= 1 for g in households)
-    )
+    return change if composition_fits(c + change, int(c.sum()), n, Aq, qmin, qmax, households) else None
 
 
 def round_to_uniform(

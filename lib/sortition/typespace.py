@@ -60,6 +60,26 @@ def model_status_name(h) -> str:
     return h.modelStatusToString(h.getModelStatus())
 
 
+def composition_fits(
+    c: np.ndarray,
+    k: int,
+    sizes: np.ndarray,
+    A: np.ndarray,
+    qmin: np.ndarray,
+    qmax: np.ndarray,
+    households: list[list[int]],
+) -> bool:
+    """Is ``c`` (people per type) a valid panel: ``k`` people, none of a type more than it has, every quota
+    (``A``: quota x type 0/1) met, at most one of each household's types. ``TypeSpace.is_valid_composition``
+    in its own type order; the rounding's exchanges in the lottery's."""
+    if (c < 0).any() or (c > sizes).any() or int(c.sum()) != k:
+        return False
+    counts = A @ c
+    if (counts < qmin).any() or (counts > qmax).any():
+        return False
+    return all(int(c[h].sum()) <= 1 for h in households)
+
+
 @dataclass
 class TypeSpace:
     """The pool grouped into types. ``A[q, t] == 1`` when type t has the value of quota q."""
@@ -107,12 +127,9 @@ class TypeSpace:
 
     def is_valid_composition(self, composition: npt.ArrayLike) -> bool:
         c = np.asarray(composition, dtype=np.int64)
-        if c.shape != (self.T,) or (c < 0).any() or (c > self.sizes).any() or int(c.sum()) != self.k:
-            return False
-        counts = self.A @ c
-        if (counts < self.qmin).any() or (counts > self.qmax).any():
-            return False
-        return all(int(c[h].sum()) <= 1 for h in self.households)
+        return c.shape == (self.T,) and composition_fits(
+            c, self.k, self.sizes, self.A, self.qmin, self.qmax, self.households
+        )
 
     def composition_problems(self, composition: npt.ArrayLike) -> list[str]:
         """Plain-language reasons why ``composition`` is not a valid composition (empty list = valid)."""
