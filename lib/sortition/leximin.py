@@ -1315,30 +1315,28 @@ class _Solver:
             return got
         level, fixed, floors = self.resume
         if level == 0 or not fixed.any():
-            # the minimum itself is not reachable: the staged algorithm from its first stage (with the
-            # columns found so far)
-            self.method = "staged column generation"
-            self.stages = 0
-            self.level_gaps = []
-            self.maximin_seconds = math.nan
-            return self.staged(list(self.decomp_master.columns))
+            # the minimum itself is not reachable
+            return self.staged_afresh()
         # levels 1..level were reached: go on from there with the same master and its columns
         self.method = f"relaxation+decomposition (levels 1-{level}), then staged column generation"
         self.staged_from = level + 1
         self.stages = level
-        gaps = list(self.level_gaps)
         try:
             return self.staged([], resume=(self.decomp_master, fixed, floors))
         except LeximinError:
             # the finished levels' floors could not all be held once their types were fixed (seen on one
-            # generated pool of 20: "The stage LP failed"); the staged algorithm from its first stage,
-            # with every column found so far, needs no floors (the path before the resume existed)
-            self.method = "staged column generation"
-            self.staged_from = 0
-            self.stages = 0
-            self.level_gaps = gaps[:0]
-            self.maximin_seconds = math.nan
-            return self.staged(list(self.decomp_master.columns))
+            # generated pool of 20: "The stage LP failed"); from the first stage, no floors are needed
+            return self.staged_afresh()
+
+    def staged_afresh(self):
+        """The staged algorithm from its first stage, with every column found so far (the levels reached,
+        their gaps and the proven minimum are forgotten: the stages prove them again)."""
+        self.method = "staged column generation"
+        self.staged_from = 0
+        self.stages = 0
+        self.level_gaps = []
+        self.maximin_seconds = math.nan
+        return self.staged(list(self.decomp_master.columns))
 
 
 def types_and_a_first_panel(instance: Instance):
