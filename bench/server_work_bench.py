@@ -81,8 +81,9 @@ class Server:
 
     def cpu(self) -> float:
         """The server process's processor time so far (user + system), seconds."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        from bench.load_bench import process_cpu
+
+        return process_cpu(self.proc.pid)
 
     def runs(self) -> list[dict]:
         return [json.loads(line) for line in self.work_log.read_text().splitlines() if line.strip()]
