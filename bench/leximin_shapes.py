@@ -89,7 +89,7 @@ CSV_FIELDS = ["shape", "seed", "objective", "status", "people", "seats", "featur
               "levels", "stages", "columns", "rounding_s", "floor_M_pmin", "rounded_min_panels",
               "rounding_loss_panels", "max_deviation_panels", "deviation_floor_panels", "panels_valid",
               "baseline_status", "baseline_s", "baseline_cpu_s", "baseline_min", "baseline_ratio", "error",
-              "score", "score_bound", "rounded_max_panels"]
+              "score", "score_bound", "rounded_max_panels", "no_panel_people"]
 
 
 # --- one run (in its own process) -----------------------------------------------------------
@@ -175,6 +175,10 @@ def run_one(shape: str, seed: int, time_limit: float, checkpoint: float = CHECKP
                        else f"{levels[0]}/{levels[1]}" if levels[1] else ""))
     from lib.sortition.goldilocks import objective_value
 
+    # people on no valid panel: the quotas leave them no seat (a property of the pool). A complete leximin
+    # gives everybody else a positive chance, and a proven bound of 0 says so for the minimum
+    if dist.upper_bound <= 1e-12:
+        row["no_panel_people"] = sum(1 for x in dist.probabilities.values() if x <= 1e-12)
     row["score"] = objective_value(dist.probabilities, inst.panel_size)
     row["score_bound"] = getattr(dist, "objective_bound", "")
     proven = [s for s in snaps if not math.isnan(s[3])]
@@ -374,7 +378,15 @@ def summarise(rows: list[dict], shapes: list[str], objectives: list[str], checkp
                     notes.append(f"- {key} seed {r['seed']}: the baseline's minimum {bmin:.6f} differs from our "
                                  f"proven optimal minimum {omin:.6f}")
                 if r.get("status") == "ok" and _f(r.get("min_probability")) <= 0:
-                    notes.append(f"- {key} seed {r['seed']} ({obj}): somebody has no chance at all (minimum 0)")
+                    if _f(r.get("upper_bound")) <= 1e-12:
+                        # not a failure of the engine: the bound 0 is proven (the fractional relaxation)
+                        who = r.get("no_panel_people") or "some"
+                        notes.append(f"- {key} seed {r['seed']} ({obj}): {who} sign-up(s) on no valid panel: the "
+                                     "quotas leave no seat for them, so nobody can give them a chance (a property of "
+                                     "the pool, proven; not a failure of the engine)")
+                    else:
+                        notes.append(f"- {key} seed {r['seed']} ({obj}): somebody has no chance at all (minimum 0) "
+                                     f"although the proven bound is {_f(r.get('upper_bound')):.6f}")
                 if r.get("status") != "ok":
                     notes.append(f"- {key} seed {r['seed']} ({obj}): {r.get('status')}: {r.get('error', '')}")
     return out + ["", "Targets of issue 12 (items 2, 3, 5):", ""] + notes

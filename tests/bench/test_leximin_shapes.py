@@ -48,6 +48,18 @@ def test_table_counts_runs_that_never_got_there_as_never():
     assert "a seed 2 (leximin): hung: killed" in text
 
 
+def test_a_pool_with_somebody_on_no_valid_panel_is_not_counted_as_a_failure():
+    # shape e seed 2318937746: two sign-ups fit on no valid panel (proven bound 0): a property of the pool
+    rows = [_row(0, min_probability=0.0, upper_bound=0.0, no_panel_people=2),
+            _row(1, min_probability=0.0, upper_bound=0.04, complete=False)]
+    text = "\n".join(summarise(rows, ["a"], ["leximin"], 25.0))
+    assert "a seed 0 (leximin): 2 sign-up(s) on no valid panel" in text
+    assert "not a failure of the engine" in text
+    assert "a seed 0 (leximin): somebody has no chance" not in text
+    # a minimum of 0 where a positive one is proven possible is still reported as the engine's failure
+    assert "a seed 1 (leximin): somebody has no chance at all (minimum 0) although the proven bound is 0.040000" in text
+
+
 def test_one_run_measures_a_valid_lottery():
     row = run_one("a", 3, time_limit=4.0)
     assert row["status"] == "ok", row

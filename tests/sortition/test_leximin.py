@@ -152,6 +152,30 @@ def test_one_per_household_is_respected_and_still_leximin():
     assert any(abs(free.probabilities[p] - dist.probabilities[p]) > 1e-3 for p in inst.ids)
 
 
+def test_somebody_on_no_valid_panel_gets_zero_with_a_proven_bound_of_zero():
+    # shape e seed 2318937746 in miniature: the only young person (a group exactly at its quota) is of
+    # another gender and sits on every panel; the gender minimums leave one seat beside the men and
+    # women, so the other person of another gender fits on no valid panel. Nobody can give them a
+    # chance: the engine says so with a proven bound of 0, and everybody else still gets one.
+    people = ([person(f"f{i}", gender="f", age="old") for i in range(3)]
+              + [person(f"m{i}", gender="m", age="old") for i in range(3)]
+              + [person("o1", gender="o", age="young"), person("o2", gender="o", age="old")])
+    quotas = [Quota("gender", "f", 1, 3), Quota("gender", "m", 2, 3), Quota("gender", "o", 0, 2),
+              Quota("age", "young", 1, 1)]
+    inst = Instance(people, quotas, 4)
+    assert all("o2" not in panel for panel in valid_panels(inst))
+    dist = leximin(inst)
+    check_distribution(inst, dist)
+    assert dist.complete
+    assert dist.probabilities["o2"] == 0.0 and dist.min_probability == 0.0
+    assert dist.upper_bound <= 1e-12 and dist.gap <= TOL  # proven: not a shortfall of the engine
+    assert dist.probabilities["o1"] == pytest.approx(1.0, abs=TOL)
+    ref = brute_leximin(inst)
+    for pid, p in ref.items():
+        assert dist.probabilities[pid] == pytest.approx(p, abs=TOL)
+    assert all(dist.probabilities[p] > 0.1 for p in inst.ids if p != "o2")
+
+
 def test_infeasible_quotas_raise_with_the_report():
     people = [person(f"p{i}", age="old") for i in range(5)] + [person("y", age="young")]
     inst = Instance(people, [Quota("age", "young", 2, 3)], 3)
