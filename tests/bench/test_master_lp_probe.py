@@ -1,0 +1,24 @@
+"""The master-LP probe: one line per master solve, and the engine's warm start between solves."""
+
+from __future__ import annotations
+
+import re
+
+import lib.sortition.leximin as lx
+from bench.master_lp_probe import probe
+
+
+def test_every_master_solve_after_the_first_starts_from_the_kept_basis():
+    solve, clock = lx._Master.solve, lx.time
+    lines = probe("a:0", 60.0)
+    *solves, summary = lines
+    assert summary.startswith("complete True")
+    assert len(solves) > 10
+    assert int(re.search(r"(\d+) master solves", summary).group(1)) == len(solves)
+    # the first solve has no basis yet; every later one (new columns, a new level's rows, dropped
+    # columns) re-solves warm from the last basis
+    assert "basis none" in solves[0]
+    assert all("basis kept" in line for line in solves[1:]), [line for line in solves if "basis none" in line]
+    assert any("level 2" in line for line in solves)
+    # the engine is left as it was
+    assert lx._Master.solve is solve and lx.time is clock
