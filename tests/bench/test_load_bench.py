@@ -28,3 +28,25 @@ def test_percentiles_pick_a_measured_value():
     values = [0.1 * i for i in range(1, 21)]
     assert pct(values, 0.5) in values and pct(values, 0.95) == values[-2]
     assert pct([], 0.95) != pct([], 0.95)               # nan when nothing was measured
+
+
+def test_the_processor_time_of_processes_counts_the_children_they_have_already_reaped():
+    import subprocess
+    import sys
+    import uuid
+
+    from bench.load_bench import processes_cpu
+
+    marker = f"kl-cpu-{uuid.uuid4().hex}"
+    # a parent (marked) whose child burns processor time and ends before the parent is measured
+    burn = "import time\nt=time.process_time()\nwhile time.process_time()-t<0.3: pass"
+    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess,sys,time\n"
+                               f"subprocess.run([sys.executable,'-c',{burn!r}])\nprint('ok',flush=True)\n"
+                               f"time.sleep(30)", marker], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ok"     # the child has ended and been reaped
+        assert processes_cpu(marker.encode()) >= 0.25
+        assert processes_cpu(f"kl-cpu-{uuid.uuid4().hex}".encode()) == 0
+    finally:
+        parent.kill()
+        parent.wait()

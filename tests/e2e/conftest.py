@@ -73,6 +73,7 @@ class StreamlitServer:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait(10)          # gone, so the database file is free for whoever opens it next
         self._log.close()
 
     def hidden_errors(self) -> list[str]:
