@@ -50,13 +50,16 @@ def probe(pool: str, limit: float, dump_at: int = 0) -> list[str]:
     clock.perf_counter = time.process_time
     lines: list[str] = []
     state = {"level": 0, "columns": 0, "solves": 0, "master_s": 0.0}
-    orig_solve, orig_set_rows, orig_time = lx._Master.solve, lx._Master.set_rows, lx.time
+    classes = [lx._PrimalMaster, lx._Master]  # level 1's master and the later levels'
+    saved = [(cls, cls.__dict__["solve"], cls.__dict__["set_rows"]) for cls in classes]
+    orig_time = lx.time
 
     def set_rows(self, *a, **k):
         state["level"] += 1
-        return orig_set_rows(self, *a, **k)
+        return type(self).__dict__["_probe_set_rows"](self, *a, **k)
 
     def solve(self):
+        orig_solve = type(self).__dict__["_probe_solve"]
         h = self.h
         state["solves"] += 1
         if state["solves"] == dump_at:
@@ -77,13 +80,27 @@ def probe(pool: str, limit: float, dump_at: int = 0) -> list[str]:
         )
         return res
 
+    from_primal = lx._Master.__dict__["from_primal"]
+
+    def convert(cls, pm):
+        m = from_primal.__func__(cls, pm)
+        state["level"] -= 1  # it sets the rows it carries over: not a new level
+        return m
+
     lx.time = clock
-    lx._Master.solve, lx._Master.set_rows = solve, set_rows
+    lx._Master.from_primal = classmethod(convert)
+    for cls, orig_solve, orig_set_rows in saved:
+        cls._probe_solve, cls._probe_set_rows = orig_solve, orig_set_rows
+        cls.solve, cls.set_rows = solve, set_rows
     try:
         t0 = time.process_time()
         dist = lx.leximin(inst, time_limit=limit)
     finally:
-        lx.time, lx._Master.solve, lx._Master.set_rows = orig_time, orig_solve, orig_set_rows
+        lx.time = orig_time
+        lx._Master.from_primal = from_primal
+        for cls, orig_solve, orig_set_rows in saved:
+            cls.solve, cls.set_rows = orig_solve, orig_set_rows
+            del cls._probe_solve, cls._probe_set_rows
     lines.append(
         f"complete {dist.complete}  minimum proven at {dist.maximin_seconds:.1f} s  {state['solves']} master solves, "
         f"{state['master_s']:.1f} of {time.process_time() - t0:.1f} processor seconds"

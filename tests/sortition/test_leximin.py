@@ -367,6 +367,44 @@ def test_master_purge_keeps_the_solution_and_the_columns_in_use():
     assert np.dot(kept, np.array(master.columns)) == pytest.approx(np.dot(lam, before), abs=1e-9)
 
 
+def test_the_later_levels_master_in_the_dual_form_goes_on_from_level_1s_basis():
+    """After level 1 the master is rebuilt in the dual form (a row per panel, re-solved by the dual
+    simplex). It must be the same LP (same z, same prices, a valid mixture of the same panels) and
+    start from level 1's basis carried over: no simplex iteration at all, where a cold start needs many."""
+    from lib.sortition.leximin import _LPPricer, _Master, _PrimalMaster
+    from lib.sortition.typespace import CompositionModel, build_types
+
+    ts = build_types(generated_instance())
+    pricer = _LPPricer(ts, CompositionModel(ts))
+    rng = np.random.default_rng(7)
+    cols = [c for c in (pricer.solve(rng.random(ts.T)) for _ in range(150)) if c is not None]
+    n = ts.sizes.astype(np.float64)
+    step, floor = n * rng.uniform(0.02, 0.1, ts.T), n * 0.02
+    primal = _PrimalMaster(ts, zlo=0.0, zhi=1.0)
+    primal.add(cols)
+    primal.set_rows(step, floor)
+    z, lam, w, mu, _ = primal.solve()
+    assert 0 < z < 1
+    dual = _Master.from_primal(primal)
+    z2, lam2, w2, mu2, _ = dual.solve()
+    assert dual.h.getInfo().simplex_iteration_count == 0
+    assert z2 == pytest.approx(z, abs=1e-9) and mu2 == pytest.approx(mu, abs=1e-9)
+    assert np.abs(w2 - w).max() < 1e-9
+    assert lam2.sum() == pytest.approx(1.0, abs=1e-9) and (lam2 >= 0).all()
+    reached = lam2 @ np.array(dual.columns, dtype=np.float64)
+    assert (reached - z2 * step - floor >= -1e-9).all()
+    cold = _Master(ts, zlo=0.0, zhi=1.0)
+    cold.add(cols)
+    cold.set_rows(step, floor)
+    z3, *_ = cold.solve()
+    assert z3 == pytest.approx(z, abs=1e-9) and cold.h.getInfo().simplex_iteration_count > 20
+    # a new panel is a new row: the next solve goes on from the kept basis
+    extra = pricer.solve(w2)
+    if extra is not None and dual.add([extra]):
+        z4, *_ = dual.solve()
+        assert z4 >= z2 - 1e-9 and dual.h.getBasis().valid
+
+
 def test_heuristic_columns_take_the_seat_of_the_type_furthest_above_its_target():
     """Most types have a dual price of zero; among them, the heuristics must offer the seat of
     the type furthest above this level's target, not just the seats of the first few types."""
@@ -535,19 +573,19 @@ def test_a_stalling_master_solve_is_started_afresh_and_the_lottery_is_still_exac
     from lib.sortition import leximin as lx
 
     inst = generated_instance()
+    monkeypatch.setattr(lx, "DUAL_FROM_TYPES", 0)  # both masters: level 1's and the later levels' (dual form)
     plain = leximin(inst, time_limit=60)
-    restarts = []
-    solve = lx._Master.solve
+    restarts: dict[str, list[int]] = {"_PrimalMaster": [], "_Master": []}
+    for cls in (lx._PrimalMaster, lx._Master):
+        def counting(self, solve=cls.solve):
+            res = solve(self)
+            restarts[type(self).__name__].append(self.restarts)
+            return res
 
-    def counting(self):
-        res = solve(self)
-        restarts.append(self.restarts)
-        return res
-
+        monkeypatch.setattr(cls, "solve", counting)
     monkeypatch.setattr(lx, "MASTER_STALL_SECONDS", 0.0)
-    monkeypatch.setattr(lx._Master, "solve", counting)
     dist = leximin(inst, time_limit=time_limit)
-    assert max(restarts) > 0
+    assert max(restarts["_PrimalMaster"]) > 0 and max(restarts["_Master"]) > 0
     check_distribution(inst, dist)
     assert dist.complete and plain.complete
     assert dist.min_probability == pytest.approx(plain.min_probability, abs=1e-9)
@@ -777,3 +815,62 @@ def test_when_the_finished_levels_cannot_be_held_the_staged_algorithm_starts_afr
     assert dist.complete and dist.method == "staged column generation" and dist.staged_from == 0
     for pid, p in brute_leximin(inst).items():
         assert dist.probabilities[pid] == pytest.approx(p, abs=TOL)
+
+
+# --- the levels after the first in the dual form, on small pools too (DUAL_FROM_TYPES = 0) -------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_instances())
+def test_with_the_dual_master_after_level_1_leximin_still_equals_brute_force(inst):
+    import lib.sortition.leximin as engine
+
+    panels = valid_panels(inst)
+    if not panels:
+        return
+    saved = engine.DUAL_FROM_TYPES
+    engine.DUAL_FROM_TYPES = 0
+    try:
+        dist = leximin(inst)
+    finally:
+        engine.DUAL_FROM_TYPES = saved
+    check_distribution(inst, dist)
+    valid = set(panels)
+    for panel, _ in expand(dist):
+        assert panel in valid
+    ref = brute_leximin(inst)
+    for pid, p in ref.items():
+        assert dist.probabilities[pid] == pytest.approx(p, abs=TOL), (pid, dist.method)
+
+
+def test_with_the_dual_master_after_level_1_every_level_and_the_staged_resume_stay_exact(monkeypatch):
+    """The dual master is used from level 2 on (counted), reaches every relaxed stage exactly on the
+    generated pool, and carries the staged algorithm from level 2 where panels cannot reach a level."""
+    import lib.sortition.leximin as engine
+    from lib.sortition.typespace import build_types
+
+    monkeypatch.setattr(engine, "DUAL_FROM_TYPES", 0)
+    converted = []
+    from_primal = engine._Master.__dict__["from_primal"]
+
+    def counting(cls, pm):
+        converted.append(len(pm.columns))
+        return from_primal.__func__(cls, pm)
+
+    monkeypatch.setattr(engine._Master, "from_primal", classmethod(counting))
+    inst = generated_instance()
+    dist = leximin(inst, time_limit=120)
+    check_distribution(inst, dist)
+    assert converted and dist.complete and dist.method == "relaxation+decomposition"
+    ts = build_types(inst)
+    target, _ = engine._Solver(ts, None, None).relaxed_leximin()
+    for pid, p in dist.probabilities.items():
+        assert p == pytest.approx(target[ts.type_of[pid]], abs=1e-7)
+    for rows, quotas, k in NOT_TIGHT_AT_LEVEL_2:
+        converted.clear()
+        small = _three_feature_instance(rows, quotas, k)
+        got = leximin(small)
+        check_distribution(small, got)
+        assert converted and got.complete and got.staged_from == 2
+        ref = brute_leximin(small)
+        for pid, p in ref.items():
+            assert got.probabilities[pid] == pytest.approx(p, abs=TOL)
