@@ -26,6 +26,7 @@ from lib.recruitment.signups.sources import (
     workbook_sheet_names,
 )
 from lib.resources import secrets_section
+from lib.store.demo_marker import is_demo_database
 from lib.store.settings import get_setting, set_setting
 from pages.common import current_actor, db, flash
 
@@ -182,8 +183,9 @@ def _published_tab() -> None:
 
 def sources_section() -> None:
     st.subheader("Bring in the latest sign-ups")
+    demo = is_demo_database(db())  # a real assembly is never offered the demo's made-up people
     tabs = st.tabs(
-        ["Google Sheet", "Upload a file", "Published sheet link", "Demo sign-ups"],
+        ["Google Sheet", "Upload a file", "Published sheet link"] + (["Demo sign-ups"] if demo else []),
         key="signups_source_tab",
         on_change="rerun",
     )  # kept after bringing sign-ups in
@@ -193,6 +195,8 @@ def sources_section() -> None:
         upload_tab()
     with tabs[2]:
         _published_tab()
+    if not demo:
+        return
     with tabs[3]:
         st.write("The demo assembly's made-up sign-ups, to try things out.")
         if st.button("Bring in the demo sign-ups"):
