@@ -32,7 +32,7 @@ def steps_1_and_2(published: draws.DrawRecord | None) -> None:
     pool = draws.draw_instance(d, inputs)
     st.markdown(
         f"Targets **version {inputs.target_version}** (frozen"
-        f"{' by ' + inputs.frozen_by if inputs.frozen_by else ''}), a panel of **{inputs.panel_size}** "
+        f"{' by ' + md(inputs.frozen_by) if inputs.frozen_by else ''}), a panel of **{inputs.panel_size}** "
         f"people, drawn from **{len(pool.people)}** eligible sign-ups."
     )
     households = st.toggle(

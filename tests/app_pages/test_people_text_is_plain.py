@@ -146,3 +146,15 @@ def test_quota_board_shows_group_labels_as_plain_text(fast_app_env):
     _set_value_label(_db(), IMAGE)
     goto(at, "pages/quota_board.py")
     assert_plain(at, IMAGE)          # "who to look for next" lines, the expanders and the tables' cells
+
+
+# --- the organisers' draw page ----------------------------------------------------------------------
+
+def test_the_name_of_who_froze_the_targets_is_plain_text_on_the_draw_page(fast_app_env):
+    # An organiser's account name is people's text too: "frozen by …" rendered it as Markdown.
+    from lib import draws
+
+    at = open_app("organiser")
+    draws.freeze_targets(_db(), actor="organiser:" + IMAGE)
+    goto(at, "pages/draw.py")
+    assert_plain(at, IMAGE)
