@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib import i18n
 from lib.reporting import charts
 from lib.plaintext import md
 from lib.reporting.representativeness import public_table
@@ -14,8 +15,8 @@ from pages.sections.transparency_receipt import receipt_section
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _chance_spec(curve, equal_share: float | None) -> dict:
-    return charts.chance_chart(curve, equal_share=equal_share).to_dict()
+def _chance_spec(curve, equal_share: float | None, lang: str) -> dict:
+    return charts.chance_chart(curve, equal_share=equal_share, tr=i18n.Translator(lang)).to_dict()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -143,7 +144,7 @@ def body() -> None:
     if not data.curve.empty:
         st.header(_("Who got a chance"))
         left, right = st.columns([3, 2])
-        left.vega_lite_chart(_chance_spec(data.curve, data.equal_share), width="stretch")
+        left.vega_lite_chart(_chance_spec(data.curve, data.equal_share, translator().lang), width="stretch")
         right.dataframe(table_in_language(data.chances), hide_index=True, width="stretch")
 
     st.header(_("How representative"))

@@ -9,8 +9,12 @@ numbers), for screen readers and for people who prefer numbers.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import altair as alt
 import pandas as pd
+
+from lib.i18n import N_
 
 from lib.reporting.representativeness import FAIR_LABEL, LEGACY_LABEL, STAGE_LABELS, stage_label
 
@@ -133,18 +137,24 @@ def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart | alt.Fa
     )
 
 
-def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> alt.LayerChart | alt.FacetChart:
+def chance_chart(
+    curve: pd.DataFrame, *, equal_share: float | None = None, tr: Callable[[str], str] | None = None
+) -> alt.LayerChart | alt.FacetChart:
     """The "who gets a chance" curve: every sign-up's chance of being picked, lowest to highest.
 
     The y axis is stretched near zero (a symmetric-log scale) so that the point of the chart, the
     smallest chances (a few percent in the fair lottery, none at all for some in the greedy draw), is
     visible although people in scarce groups can have chances near 100%; the top of the axis is the
     highest chance, so nobody is cut off. The legend sits above the chart, one full label a line.
+    ``tr`` puts its words in the reader's language (public pages); English without it.
     """
-    methods = [m for m in (FAIR_LABEL, LEGACY_LABEL) if m in set(curve["method"])]
-    colours = {FAIR_LABEL: OKABE_ITO["blue"], LEGACY_LABEL: OKABE_ITO["vermillion"]}
-    dashes = {FAIR_LABEL: [1, 0], LEGACY_LABEL: [6, 4]}
+    t: Callable[[str], str] = tr or (lambda s: s)
+    fair, legacy = t(FAIR_LABEL), t(LEGACY_LABEL)
+    methods = [t(m) for m in (FAIR_LABEL, LEGACY_LABEL) if m in set(curve["method"])]
+    colours = {fair: OKABE_ITO["blue"], legacy: OKABE_ITO["vermillion"]}
+    dashes = {fair: [1, 0], legacy: [6, 4]}
     df = curve.rename(columns={"method": "Method", "position": "Position", "probability": "Chance"})
+    df["Method"] = df["Method"].map(t)
     top = float(max([*df["Chance"].tolist(), equal_share or 0.0, 0.01]))
     top = min(1.0, top)
     # symlog: linear below the constant, logarithmic above; the constant near the smallest chances
@@ -156,10 +166,10 @@ def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> al
         alt.Chart(df)
         .mark_line(strokeWidth=2.5)
         .encode(
-            x=alt.X("Position:Q", title="% of sign-ups, lowest to highest chance", scale=alt.Scale(domain=[0, 100])),
+            x=alt.X("Position:Q", title=t(N_("Sign-ups (in %), from lowest to highest chance")), scale=alt.Scale(domain=[0, 100])),
             y=alt.Y(
                 "Chance:Q",
-                title="Chance of being picked",
+                title=t(N_("Chance of being picked")),
                 scale=y_scale,
                 axis=alt.Axis(format="%", values=ticks, labelOverlap=False),
             ),
@@ -172,30 +182,30 @@ def chance_chart(curve: pd.DataFrame, *, equal_share: float | None = None) -> al
                 "Method:N", scale=alt.Scale(domain=methods, range=[dashes[m] for m in methods]), legend=None
             ),
             tooltip=[
-                alt.Tooltip("Method:N"),
-                alt.Tooltip("Position:Q", format=".0f", title="% of sign-ups below"),
-                alt.Tooltip("Chance:Q", format=".2%"),
+                alt.Tooltip("Method:N", title=t(N_("Way of drawing"))),
+                alt.Tooltip("Position:Q", format=".0f", title=t(N_("Sign-ups below (in %)"))),
+                alt.Tooltip("Chance:Q", format=".2%", title=t(N_("Chance of being picked"))),
             ],
         )
     )
     layers = [lines]
     if equal_share:
-        rule = pd.DataFrame({"Chance": [equal_share], "label": ["Everyone equal"]})
+        rule = pd.DataFrame({"Chance": [equal_share], "label": [t(N_("Everyone equal"))]})
         layers.append(
             alt.Chart(rule)
             .mark_rule(color=OKABE_ITO["black"], strokeDash=[2, 2])
             .encode(
                 y=alt.Y("Chance:Q", scale=y_scale),
-                tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("Chance:Q", format=".2%")],
+                tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("Chance:Q", format=".2%", title=t(N_("Chance of being picked")))],
             )
         )
     return alt.layer(*layers).properties(
         title=alt.Title(
-            "Who gets a chance: each sign-up's chance of being picked",
+            t(N_("Who gets a chance: each sign-up's chance of being picked")),
             subtitle=[
-                "Look at the left end: the people with the smallest chance.",
-                "Dotted line: everyone's chance if all were equal.",
-                "The scale is stretched near 0% so that small chances show.",
+                t(N_("Look at the left end: the people with the smallest chance.")),
+                t(N_("Dotted line: everyone's chance if all were equal.")),
+                t(N_("The scale is stretched near zero so that small chances show.")),
             ],
         ),
         height=380,

@@ -516,3 +516,23 @@ def test_a_visitor_reading_spanish_is_told_of_a_broken_page_in_spanish(monkeypat
     assert any("Algo ha fallado por nuestra parte" in e for e in shown), shown
     assert not any("Something went wrong" in e for e in shown), shown
     assert not at.exception
+
+
+def test_the_chance_chart_on_the_transparency_page_speaks_spanish(app_env, tmp_path_factory):
+    # Its title, axes, legend and notes stayed English on the Spanish page (?lang=es).
+    import json
+
+    from tests.app_pages.drawn_demo import use_drawn_demo
+
+    use_drawn_demo(app_env, tmp_path_factory)
+    at = open_app(None)
+    at.query_params["lang"] = "es"
+    at.run()
+    goto(at, TRANSPARENCY)
+    [chart] = at.get("vega_lite_chart")
+    words = json.dumps(json.loads(chart.proto.spec), ensure_ascii=False)   # the data is inline in the spec
+    for english in ("Who gets a chance", "Chance of being picked", "lowest to highest chance",
+                    "Look at the left end", "Dotted line", "Fair lottery (this draw)",
+                    "Old-style draw (for comparison)", "Everyone equal"):
+        assert english not in words, english
+    assert gettext("es", "Fair lottery (this draw)") in words
