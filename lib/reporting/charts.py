@@ -166,7 +166,11 @@ def chance_chart(
         alt.Chart(df)
         .mark_line(strokeWidth=2.5)
         .encode(
-            x=alt.X("Position:Q", title=t(N_("Sign-ups (in %), from lowest to highest chance")), scale=alt.Scale(domain=[0, 100])),
+            x=alt.X(
+                "Position:Q",
+                title=t(N_("Sign-ups (in %), from lowest to highest chance")),
+                scale=alt.Scale(domain=[0, 100]),
+            ),
             y=alt.Y(
                 "Chance:Q",
                 title=t(N_("Chance of being picked")),
@@ -196,7 +200,10 @@ def chance_chart(
             .mark_rule(color=OKABE_ITO["black"], strokeDash=[2, 2])
             .encode(
                 y=alt.Y("Chance:Q", scale=y_scale),
-                tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("Chance:Q", format=".2%", title=t(N_("Chance of being picked")))],
+                tooltip=[
+                    alt.Tooltip("label:N", title=" "),
+                    alt.Tooltip("Chance:Q", format=".2%", title=t(N_("Chance of being picked"))),
+                ],
             )
         )
     return alt.layer(*layers).properties(
