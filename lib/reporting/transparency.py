@@ -34,13 +34,13 @@ from lib.recruitment.targets import Target, TargetVersion, load_targets, version
 VERIFY_COMMAND = "python -m lib.sortition verify bundle.zip"
 
 
-def verify_command(draw, head: str | None) -> str:
+def verify_command(draw, head: str | None, bundle: str = "bundle.zip") -> str:
     """The full check, with the values that were announced filled in: without ``--commitment`` and
     ``--public-number`` a forged but self-consistent bundle would pass; ``--record`` adds the public
-    record of every commitment, withdrawal and reveal."""
+    record of every commitment, withdrawal and reveal. ``bundle``: the bundle's file name as downloaded."""
     import shlex
 
-    parts = [VERIFY_COMMAND]
+    parts = [VERIFY_COMMAND.replace("bundle.zip", shlex.quote(bundle))]
     if draw is not None and getattr(draw, "commitment", None):
         parts.append(f"--commitment {draw.commitment}")
     if draw is not None and getattr(draw, "public_number", None):

@@ -13,6 +13,7 @@ from lib.draws.ceremony_steps import ceremony_step
 from lib.errors import UserError
 from lib.plaintext import md
 from lib.privacy import safe_csv_bytes
+from lib.reporting.transparency import verify_command
 from lib.recruitment.signups.sheets import make_client
 from lib.resources import secrets_section
 from lib.store.settings import get_setting
@@ -151,9 +152,11 @@ def _downloads(rec: draws.DrawRecord, prefix: str, names: bool) -> None:
         icon=":material/download:",
     )
     st.caption(
-        f"Anyone can check the draw with it: `python -m lib.sortition verify {name}-bundle.zip` "
-        "(see docs/VERIFYING.md). Publish it on the transparency page."
+        "Anyone can check the draw with it and this command, which carries the commitment and the public "
+        "number you announced (see docs/VERIFYING.md). Share the command as it is: without those two values a "
+        "forged bundle could pass. The Transparency page shows the bundle and the command to everyone."
     )
+    st.code(verify_command(rec, None, bundle=f"{name}-bundle.zip"), language="bash", wrap_lines=True)
     audit = draws.auditors_bundle(d, rec.draw_id)
     if audit and audit != bundle:
         st.download_button(

@@ -134,3 +134,15 @@ def test_a_refused_public_number_is_said_plainly_and_nothing_else_is_lost(draw_e
     assert at.text_input(key="d_number").value == "- . -"
     assert draws.latest_draw(d).status == "committed"
     assert "Every draw so far (1)" in [e.label for e in at.expander]
+
+
+def test_after_the_reveal_the_command_to_share_has_the_announced_values(draw_env):
+    # Step 6 told organisers to share "verify draw-N-bundle.zip" alone, which a forged, self-consistent
+    # bundle passes; the command must carry the commitment and the public number announced.
+    rec = _revealed("17 23 05 41 38 09")
+    at = goto(open_app("organiser"), DRAW)
+    commands = [str(c.value) for c in at.code if "lib.sortition verify" in str(c.value)]
+    assert commands, "no verify command shown"
+    assert all(f"--commitment {rec.commitment}" in c and f"--public-number {rec.public_number}" in c
+               for c in commands), commands
+    assert "lib.sortition verify" not in " ".join(str(c.value) for c in at.caption)
