@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from lib.access.auth import actor_name
 from lib.recruitment.categories import load_fields
 from lib.plaintext import md
 from lib.recruitment.quota_board import eligible_counts, pool_signature
@@ -155,7 +156,7 @@ def version_line(info) -> None:
     if info is None:
         st.info("No targets yet. Enter what the community looks like below, or upload them as a CSV file.")
     elif info.frozen:
-        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {md(info.frozen_by or 'an organiser')} "
+        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {md(actor_name(info.frozen_by) or 'an organiser')} "
                    f"on {info.frozen_at:%d %b %Y at %H:%M}. These targets can no longer change, so everybody can "
                    "check the draw used exactly them.", icon=":material/lock:")
     else:
@@ -225,7 +226,7 @@ def quota_table_version(database, fields, info) -> None:
     k = int(info.panel_size)
     source = seats_source(database, info.version) or "a quota table"
     if info.frozen:
-        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {md(info.frozen_by or 'an organiser')} "
+        st.success(f"**Frozen for the draw**: version {info.version} was frozen by {md(actor_name(info.frozen_by) or 'an organiser')} "
                    f"on {info.frozen_at:%d %b %Y at %H:%M}. These quotas can no longer change.", icon=":material/lock:")
     else:
         st.caption(f"Version {info.version}, saved by {md(info.created_by or 'an organiser')} on "

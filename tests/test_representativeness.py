@@ -241,3 +241,18 @@ def test_every_public_table_has_one_column_order_whichever_group_or_stage_comes_
     tables = [public_table(comparison({"population": pop, "signups": signups, "selected": selected}, [AGE])),
               public_table(comparison({"signups": area, "population": area_pop}, [AREA]))]
     assert [t.columns.tolist() for t in tables] == [want, ["Group", "Community", "Signed up"]]
+
+
+@pytest.mark.parametrize("actor, shown", [("organiser:Camille Martin", "by Camille Martin."),
+                                          ("organiser", "by an organiser.")])
+def test_the_public_report_names_who_froze_the_targets_in_plain_words(actor, shown):
+    # The public report said "by organiser:Camille Martin" (the record's internal form).
+    from dataclasses import replace
+
+    from lib.reporting.transparency import report_html
+
+    data = _report_data(None, comparison({}, [AGE]), [AGE])
+    data = replace(data, version=SimpleNamespace(**{**vars(data.version), "frozen_by": actor}))
+    html = report_html(data)
+    assert shown in html
+    assert "organiser:" not in html

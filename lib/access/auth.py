@@ -266,6 +266,15 @@ def actor_label(role: str | None, name: str | None = None) -> str:
     return f"{role}:{name}" if name else role
 
 
+def actor_name(actor: str | None) -> str | None:
+    """The person's name in a record of who did what ("organiser:Sam Lee" -> "Sam Lee"); None when the
+    record names only a role (a shared password) or nobody, so the reader says "an organiser"."""
+    role, sep, name = str(actor or "").partition(":")
+    if sep and role in ROLES and name.strip():
+        return name.strip()
+    return None
+
+
 # --- throttling ---------------------------------------------------------------------------------
 ACCOUNT, CLIENT, INVITATION, MEMBER_CODE = "account", "client", "invitation", "member-code"
 FREE_TRIES = {ACCOUNT: 5, CLIENT: 10, INVITATION: 10, MEMBER_CODE: 10}  # wrong tries in a row before the first wait

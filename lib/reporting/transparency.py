@@ -30,6 +30,7 @@ from lib.reporting.representativeness import (
 from lib.i18n import N_, Translator
 from lib.store.settings import get_setting
 from lib.recruitment.targets import Target, TargetVersion, load_targets, version_info
+from lib.access.auth import actor_name
 
 VERIFY_COMMAND = "python -m lib.sortition verify bundle.zip"
 
@@ -417,7 +418,7 @@ def _targets_section(data: ReportData, tr: Translator, when: str) -> list[str]:
     else:
         frozen = (
             tr(N_("Frozen for the draw on {date} by {who}.")).format(
-                date=f"{v.frozen_at:{when}}", who=v.frozen_by or tr(N_("an organiser"))
+                date=f"{v.frozen_at:{when}}", who=actor_name(v.frozen_by) or tr(N_("an organiser"))
             )
             if v.frozen
             else tr(N_("Not frozen yet: the targets may still change before the draw."))

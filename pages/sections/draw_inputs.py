@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.access.auth import actor_name
 from lib.draws import explain
 from lib import draws
 from lib.plaintext import md
@@ -32,7 +33,7 @@ def steps_1_and_2(published: draws.DrawRecord | None) -> None:
     pool = draws.draw_instance(d, inputs)
     st.markdown(
         f"Targets **version {inputs.target_version}** (frozen"
-        f"{' by ' + md(inputs.frozen_by) if inputs.frozen_by else ''}), a panel of **{inputs.panel_size}** "
+        f" by {md(actor_name(inputs.frozen_by) or 'an organiser')}), a panel of **{inputs.panel_size}** "
         f"people, drawn from **{len(pool.people)}** eligible sign-ups."
     )
     households = st.toggle(
