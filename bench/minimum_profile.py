@@ -34,7 +34,8 @@ of 43, f:0 41 of 42, b:0 27 of 28; c:0 42 of 42, c:2 55 of 55, b:1 17 of 17, b:2
 range design only when every sample is completed: c:0 19, c:2 65 -> 37, f:0 14, b:1 2.8, e:0 0.8,
 but a:0 0.4 -> 0.7 and demo 4.4 -> 6.7 (the design's completions, 1.7 s + 2.5 s, cost more than the
 79 rounds they save), so not kept either; with one completion per sample and 2 completed afresh a
-round: c:0 14, c:2 44, c:1 49 (design dropped), demo 5.6, a:0 0.7, still slower on the demo and a. 300 roundings of the relaxation's point as seeds: b:0 22 -> 57. Prices
+round: c:0 14, c:2 44, c:1 49 (design dropped), demo 5.6, a:0 0.7, still slower on the demo and a.
+300 roundings of the relaxation's point as seeds: b:0 22 -> 57. Prices
 smoothed towards the relaxation's (optimal) dual for the heuristics (Wentges, 0.5 / 0.8): 24 / 28.
 The LP pricer at 8 price points at level 1: half the rounds, twice the iterations per round, 29.
 Best-8 one-seat exchanges: 28; 6 slots and best 4: 29. Elastic master (z fixed at 1, a penalised
