@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import evaluation as ev
+from lib.i18n import N_
 from lib.plaintext import md
 from pages.common import act, db, run_page, show_flashes
 from pages.eval_common import member_session, question_status, when
@@ -15,6 +16,19 @@ from pages.language import _, current_language, ngettext
 def in_language(question_id: str, wording: str) -> str:
     """A question in the member's language when an organiser translated it, else as it was written."""
     return ev.translation_of(db(), question_id, current_language()) or wording
+
+
+def _base_words(count, source) -> str:
+    """ "2 members who attended the last session", in the member's language (a round's base)."""
+    if source == "members who attended the last session":
+        return ngettext(
+            "{count} member who attended the last session", "{count} members who attended the last session", count
+        ).format(count=count)
+    return f"{count} {md(_(source or ''))}"
+
+
+# the words of a closed round's table (lib.evaluation.round_result_table), for make messages
+_TABLE_WORDS = [N_("Question"), N_("Endorsements"), N_("Decision"), N_("Decided by lot"), N_("yes")]
 
 
 def rule_words(share: float, base: ev.Base, limit: int) -> str:
@@ -151,10 +165,23 @@ def decisions_section(session: ev.MemberSession) -> None:
     for rnd in reversed(closed):
         res = ev.round_result(db(), rnd.round_id)
         st.markdown(
-            f"**Round {rnd.round_id}**, closed {when(rnd.closed_at)}: {rnd.needed} endorsement(s) needed "
-            f"({rnd.share:.0%} of {rnd.base} {md(rnd.base_source)})."
+            ngettext(
+                "**Round {round}**, closed {date}: {needed} endorsement needed ({share:.0%} of {of}).",
+                "**Round {round}**, closed {date}: {needed} endorsements needed ({share:.0%} of {of}).",
+                int(rnd.needed or 0),
+            ).format(
+                round=rnd.round_id,
+                date=when(rnd.closed_at),
+                needed=rnd.needed,
+                share=rnd.share,
+                of=_base_words(rnd.base, rnd.base_source),
+            )
         )
-        st.dataframe(ev.round_result_table(res), hide_index=True, width="stretch")  # plain columns, no codes
+        table = ev.round_result_table(res)  # plain columns, no codes
+        table["Decision"] = table["Decision"].map(lambda v: _(v) if v else v)
+        if "Decided by lot" in table.columns:
+            table["Decided by lot"] = table["Decided by lot"].map(lambda v: _(v) if v else v)
+        st.dataframe(table.rename(columns=lambda c: _(c)), hide_index=True, width="stretch")
     qs = ev.questions_frame(db(), "member")
     decided = qs[qs["status"].isin(["adopted", "not_adopted"])]
     if decided.empty:
@@ -168,7 +195,7 @@ def decisions_section(session: ev.MemberSession) -> None:
         )
         with st.form("object", clear_on_submit=True):
             qid = st.selectbox(
-                "Question",
+                _("Question"),
                 decided["question_id"].tolist(),
                 format_func=lambda i: decided.set_index("question_id").loc[i, "wording"],
             )

@@ -536,3 +536,22 @@ def test_the_chance_chart_on_the_transparency_page_speaks_spanish(app_env, tmp_p
                     "Old-style draw (for comparison)", "Everyone equal"):
         assert english not in words, english
     assert gettext("es", "Fair lottery (this draw)") in words
+
+
+def test_the_decisions_of_a_closed_round_read_in_spanish(app_env, tmp_path_factory):
+    # "Round 1, closed …: 2 endorsement(s) needed (50% of …)" and the table's headings stayed English.
+    src, code = _story_file(tmp_path_factory.getbasetemp())
+    _shutil.copyfile(src, app_env / "app.duckdb")
+    d = database()
+    [rnd] = [r for r in ev.rounds(d) if r.status == "open"]
+    ev.close_round(d, rnd.round_id)
+    at = goto(sign_in_member(choose_language(open_app(None), "es"), code, "Abrir mis páginas"), QUESTIONS)
+    assert_ok(at)
+    page = texts(at)
+    assert "Decisiones" in page or gettext("es", "Decisions") in page
+    assert "endorsement(s)" not in page, page
+    assert "Round " not in page, page
+    [table] = [df.value for df in at.dataframe if len(df.value.columns) >= 3]
+    assert not {"Question", "Endorsements", "Decision"} & set(table.columns), list(table.columns)
+    assert not [v for v in table.iloc[:, -1].tolist() if v in ("Adopted", "Not adopted")]
+    assert english_left(at, _people_text()) == []
