@@ -50,8 +50,8 @@ def probe(pool: str, limit: float, dump_at: int = 0) -> list[str]:
     clock.perf_counter = time.process_time
     lines: list[str] = []
     state = {"level": 0, "columns": 0, "solves": 0, "master_s": 0.0}
-    classes = [lx._PrimalMaster, lx._Master]  # level 1's master and the later levels'
-    saved = [(cls, cls.__dict__["solve"], cls.__dict__["set_rows"]) for cls in classes]
+    classes = [lx._PrimalMaster, lx._DualMaster]  # level 1's master and the later levels'
+    saved = [(cls, cls.__dict__.get("solve"), cls.__dict__.get("set_rows")) for cls in classes]  # None: inherited
     orig_time = lx.time
 
     def set_rows(self, *a, **k):
@@ -80,7 +80,7 @@ def probe(pool: str, limit: float, dump_at: int = 0) -> list[str]:
         )
         return res
 
-    from_primal = lx._Master.__dict__["from_primal"]
+    from_primal = lx._DualMaster.__dict__["from_primal"]
 
     def convert(cls, pm):
         m = from_primal.__func__(cls, pm)
@@ -88,18 +88,22 @@ def probe(pool: str, limit: float, dump_at: int = 0) -> list[str]:
         return m
 
     lx.time = clock
-    lx._Master.from_primal = classmethod(convert)
-    for cls, orig_solve, orig_set_rows in saved:
-        cls._probe_solve, cls._probe_set_rows = orig_solve, orig_set_rows
+    lx._DualMaster.from_primal = classmethod(convert)
+    for cls, _solve, _set_rows in saved:
+        cls._probe_solve, cls._probe_set_rows = cls.solve, cls.set_rows
         cls.solve, cls.set_rows = solve, set_rows
     try:
         t0 = time.process_time()
         dist = lx.leximin(inst, time_limit=limit)
     finally:
         lx.time = orig_time
-        lx._Master.from_primal = from_primal
+        lx._DualMaster.from_primal = from_primal
         for cls, orig_solve, orig_set_rows in saved:
-            cls.solve, cls.set_rows = orig_solve, orig_set_rows
+            for name, orig in (("solve", orig_solve), ("set_rows", orig_set_rows)):
+                if orig is None:
+                    delattr(cls, name)  # inherited again
+                else:
+                    setattr(cls, name, orig)
             del cls._probe_solve, cls._probe_set_rows
     lines.append(
         f"complete {dist.complete}  minimum proven at {dist.maximin_seconds:.1f} s  {state['solves']} master solves, "

@@ -121,8 +121,8 @@ def profile(pool: str, limit: float, every: int = 20) -> list[str]:
             trace[-1] = (s, z, j, it, swaps_found[0])
         swaps_found[0] = 0
 
-    timed(lx._Master, "solve", "master LP", on_solve)
-    timed(lx._Master, "add", "adding columns", on_add)
+    timed(lx._PrimalMaster, "solve", "master LP", on_solve)
+    timed(lx._PrimalMaster, "add", "adding columns", on_add)
     timed(lx._Swaps, "batch", "one-seat exchanges", on_swaps)
     timed(lx._LPPricer, "solve", "LP pricer (incl. design completions)")
     timed(lx._Solver, "exact_price", "exact pricing MIP")

@@ -35,8 +35,8 @@ How it is computed (all LPs and MIPs by HiGHS):
 
    The master is solved by the primal simplex (a new panel is a new column: the basis stays primal
    feasible, and HiGHS re-solves warm). On pools of ``DUAL_FROM_TYPES`` types or more, the levels after
-   the first solve it in its *dual* form instead (``_Master``: a row per panel, the dual simplex, level
-   1's basis carried over by ``_Master.from_primal``). There every improving round costs a long
+   the first solve it in its *dual* form instead (``_DualMaster``: a row per panel, the dual simplex, level
+   1's basis carried over by ``_DualMaster.from_primal``). There every improving round costs a long
    re-optimisation (about 1,000 primal pivots at about 1 ms on 751 types, even for one new panel,
    ``bench/master_lp_probe.py``); the dual form needs about half the pivots. Measured (processor time,
    second level, the z reached by the old engine at its time limit): households shape seed 0 at 80 s
@@ -140,7 +140,8 @@ PRICING_TOL = 1e-9  # a composition improves the master when its reduced cost ex
 FIX_TOL = 1e-7  # a type is pinned when its share n_t w_t of the dual weight exceeds this
 FIX_SLACK = 1e-10  # fixed probabilities are enforced as >= p - FIX_SLACK (numerical safety)
 PRIMAL_SIMPLEX = 4  # level 1's master (_PrimalMaster): adding columns keeps the basis primal feasible
-MASTER_SIMPLEX = 1  # the later levels' master (_Master, the dual LP): a new panel, a row there, keeps it dual feasible
+# the later levels' master (_DualMaster, the dual LP): a new panel, a row there, keeps the basis dual feasible
+MASTER_SIMPLEX = 1
 DUAL_FROM_TYPES = 500  # pools with at least this many types solve the levels after the first in the dual form
 MASTER_STALL_SECONDS = 20.0  # a master solve taking longer is started afresh with the dual simplex
 DECOMP_TOL = 1e-9  # decomposition accepted when every type is within this of its target
@@ -579,32 +580,51 @@ class _Swaps:
 # --- the restricted master ------------------------------------------------------------
 
 
-class _PrimalMaster:
-    """Restricted master LP: rows ``sum_j c_jt lambda_j - a_t n_t z >= n_t b_t``."""
+def _panel_vectors(
+    panels: list[np.ndarray], *, offset: int, extra: tuple[int, float], extra_first: bool
+) -> tuple[list[int], list[int], list[float]]:
+    """The panels as sparse vectors for HiGHS (starts, indices, values): each panel's seats at
+    ``offset + type``, with one ``extra`` (index, value) entry before or after them."""
+    starts: list[int] = []
+    idx: list[int] = []
+    val: list[float] = []
+    for c in panels:
+        nz = np.flatnonzero(c)
+        starts.append(len(idx))
+        if extra_first:
+            idx.append(extra[0])
+            val.append(extra[1])
+        idx.extend((nz + offset).tolist())
+        val.extend(c[nz].astype(np.float64).tolist())
+        if not extra_first:
+            idx.append(extra[0])
+            val.append(extra[1])
+    return starts, idx, val
 
-    def __init__(self, ts: TypeSpace, *, zlo: float, zhi: float, remaining: Callable[[], float | None] = lambda: None):
+
+class _MasterBase:
+    """What both forms of the restricted master share: the type rows ``sum_j c_jt lambda_j - zcoef_t z
+    >= rhs_t`` (open rows: ``zcoef_t > 0``), the panels (columns) without repeats, dropping unused
+    panels, and a solve that starts afresh once when the simplex stalls. The LP itself is
+    ``_PrimalMaster``'s or ``_DualMaster``'s."""
+
+    SIMPLEX = PRIMAL_SIMPLEX  # HiGHS's simplex_strategy for this form
+    RESTART_SIMPLEX = 1  # the other simplex, for the one fresh start after a stall
+
+    def __init__(self, ts: TypeSpace, remaining: Callable[[], float | None]):
         self.ts = ts
         self.remaining = remaining
         self.restarts = 0  # solves started afresh after stalling (see solve)
-        T = ts.T
         self.n = ts.sizes.astype(np.float64)
-        h = new_highs()
-        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        h.addVars(1, np.array([zlo]), np.array([zhi]))
-        h.changeColsCost(1, np.array([0], dtype=np.int32), np.array([1.0]))
-        add_convexity_row(h)
-        h.addRows(
-            T, np.zeros(T), np.full(T, INF), T, np.arange(T, dtype=np.int32), np.zeros(T, dtype=np.int32), -self.n
-        )
-        self.h = h
-        self.open = np.ones(T, dtype=bool)  # rows that carry z
+        self.open = np.ones(ts.T, dtype=bool)  # rows that carry z
         self.zcoef = self.n.copy()  # row t reads sum_j c_jt lambda_j - zcoef_t z >= rhs
-        self.rhs = np.zeros(T)
+        self.rhs = np.zeros(ts.T)
         self.columns: list[np.ndarray] = []
         self.keys: set[bytes] = set()
+        self.h = new_highs()
+        self.h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        self.h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        self.h.setOptionValue("simplex_strategy", self.SIMPLEX)
 
     def set_scaled_target(self, x: np.ndarray) -> None:
         """Rows ``sum_j c_jt lambda_j >= z x_t``: z is the share of the target x that is reached."""
@@ -612,13 +632,29 @@ class _PrimalMaster:
 
     def set_rows(self, zcoef: np.ndarray, rhs: np.ndarray) -> None:
         """Rows ``sum_j c_jt lambda_j - zcoef_t z >= rhs_t`` (open rows: ``zcoef_t > 0``)."""
-        T = self.ts.T
         self.zcoef = np.asarray(zcoef, dtype=np.float64).copy()
         self.rhs = np.asarray(rhs, dtype=np.float64).copy()
-        for t in range(T):
-            self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
-        self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), self.rhs, np.full(T, INF))
         self.open = self.zcoef > 0
+        self._write_rows()
+
+    def set_row(self, t: int, with_z: bool, b: float) -> None:
+        self.open[t] = with_z
+        self.zcoef[t] = self.n[t] if with_z else 0.0
+        self.rhs[t] = self.n[t] * b
+        self._write_row(t)
+
+    def add(self, cs: list[np.ndarray]) -> int:
+        """Add the panels not in the master yet; returns how many were added."""
+        new = []
+        for c in cs:
+            key = c.astype(np.int64).tobytes()
+            if key not in self.keys:
+                self.keys.add(key)
+                new.append(c.astype(np.int64))
+        if new:
+            self._write_panels(new)
+            self.columns.extend(new)
+        return len(new)
 
     def purge(self, lam: np.ndarray, w: np.ndarray, mu: float, cap: int) -> np.ndarray:
         """Keep the LP small: past ``cap`` columns, drop the non-basic ones with the most negative
@@ -628,74 +664,37 @@ class _PrimalMaster:
         if J <= cap:
             return lam
         rc = self.reduced_costs(w, mu)
-        basic = np.array([int(x) for x in self.h.getBasis().col_status[1:]]) == int(highspy.HighsBasisStatus.kBasic)
-        rc[(lam > 0) | basic] = INF  # never drop a column in use (keeps the warm start valid)
+        rc[(lam > 0) | self._panels_in_basis()] = INF  # never drop a column in use (keeps the warm start valid)
         drop = np.sort(np.argsort(rc, kind="stable")[: J - int(0.6 * cap)])
         drop = drop[np.isfinite(rc[drop])]
         if len(drop) == 0:
             return lam
-        self.h.deleteCols(len(drop), (drop + 1).astype(np.int32))
+        self._delete_panels((drop + 1).astype(np.int32))
         keep = np.ones(J, dtype=bool)
         keep[drop] = False
         self.columns = [c for c, k in zip(self.columns, keep) if k]
         self.keys = {c.tobytes() for c in self.columns}
         return lam[keep]
 
-    def set_row(self, t: int, with_z: bool, b: float) -> None:
-        self.h.changeCoeff(1 + t, 0, -self.n[t] if with_z else 0.0)
-        self.h.changeRowBounds(1 + t, self.n[t] * b, INF)
-        self.open[t] = with_z
-        self.zcoef[t] = self.n[t] if with_z else 0.0
-        self.rhs[t] = self.n[t] * b
-
-    def add(self, cs: list[np.ndarray]) -> int:
-        new = []
-        for c in cs:
-            key = c.astype(np.int64).tobytes()
-            if key not in self.keys:
-                self.keys.add(key)
-                new.append(c.astype(np.int64))
-        if not new:
-            return 0
-        starts: list[int] = []
-        idx: list[int] = []
-        val: list[float] = []
-        for c in new:
-            nz = np.flatnonzero(c)
-            starts.append(len(idx))
-            idx.append(0)
-            idx.extend((nz + 1).tolist())
-            val.append(1.0)
-            val.extend(c[nz].astype(np.float64).tolist())
-        add_columns(self.h, starts, idx, val)
-        self.columns.extend(new)
-        return len(new)
-
     def solve(self):
-        """(z, lambda, w, mu) with w >= 0 normalised so that sum over open rows n_t w_t = 1."""
+        """(z, lambda, w, mu, s) with w >= 0 normalised so that sum over open rows zcoef_t w_t = 1 (s: the
+        sum before), or None when the LP has no optimum (e.g. the floors cannot all be met)."""
         h = self.h
         try:
             _run(h, self.remaining(), MASTER_STALL_SECONDS)
         except _Stalled:
-            # Far longer than usual (0.34 s on average on 6,000 people): the primal simplex is
-            # stalling on a degenerate basis. Start afresh, once, with the dual simplex.
+            # Far longer than usual (0.34 s on average on 6,000 people): the simplex is stalling on a
+            # degenerate basis. Start afresh, once, with the other simplex.
             self.restarts += 1
             h.clearSolver()
-            h.setOptionValue("simplex_strategy", 1)
+            h.setOptionValue("simplex_strategy", self.RESTART_SIMPLEX)
             try:
                 _run(h, self.remaining())
             finally:
-                h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+                h.setOptionValue("simplex_strategy", self.SIMPLEX)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        sol = h.getSolution()
-        z = float(sol.col_value[0])
-        lam = np.asarray(sol.col_value[1:], dtype=np.float64)
-        duals = np.asarray(sol.row_dual, dtype=np.float64)
-        # HiGHS (maximisation): reduced cost of lambda_j is -(mu_raw + sum_t c_jt d_t) <= 0,
-        # so w = -d >= 0 and mu = mu_raw make "w.c <= mu" the dual constraint of every column.
-        w = np.maximum(-duals[1:], 0.0)
-        mu = float(duals[0])
+        z, lam, w, mu = self._read_solution()
         s = float(np.dot(self.zcoef[self.open], w[self.open]))
         if s > 0:
             w, mu = w / s, mu / s
@@ -705,8 +704,71 @@ class _PrimalMaster:
         C = np.array(self.columns, dtype=np.float64)
         return C @ w - mu
 
+    # the form's own LP
+    def _write_rows(self) -> None:
+        raise NotImplementedError
 
-class _Master:
+    def _write_row(self, t: int) -> None:
+        raise NotImplementedError
+
+    def _write_panels(self, new: list[np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def _panels_in_basis(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _delete_panels(self, positions: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _read_solution(self) -> tuple[float, np.ndarray, np.ndarray, float]:
+        raise NotImplementedError
+
+
+class _PrimalMaster(_MasterBase):
+    """Restricted master LP: rows ``sum_j c_jt lambda_j - a_t n_t z >= n_t b_t``, ``sum_j lambda_j = 1``,
+    maximise z; a column per panel (primal simplex: adding columns keeps the basis primal feasible)."""
+
+    def __init__(self, ts: TypeSpace, *, zlo: float, zhi: float, remaining: Callable[[], float | None] = lambda: None):
+        super().__init__(ts, remaining)
+        T, h = ts.T, self.h
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        h.addVars(1, np.array([zlo]), np.array([zhi]))
+        h.changeColsCost(1, np.array([0], dtype=np.int32), np.array([1.0]))
+        add_convexity_row(h)
+        h.addRows(
+            T, np.zeros(T), np.full(T, INF), T, np.arange(T, dtype=np.int32), np.zeros(T, dtype=np.int32), -self.n
+        )
+
+    def _write_rows(self) -> None:
+        T = self.ts.T
+        for t in range(T):
+            self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
+        self.h.changeRowsBounds(T, np.arange(1, T + 1, dtype=np.int32), self.rhs, np.full(T, INF))
+
+    def _write_row(self, t: int) -> None:
+        self.h.changeCoeff(1 + t, 0, -self.zcoef[t])
+        self.h.changeRowBounds(1 + t, self.rhs[t], INF)
+
+    def _write_panels(self, new: list[np.ndarray]) -> None:
+        # a column per panel: 1 in the convexity row 0, its seats in the type rows 1..T
+        add_columns(self.h, *_panel_vectors(new, offset=1, extra=(0, 1.0), extra_first=True))
+
+    def _panels_in_basis(self) -> np.ndarray:
+        return np.array([int(x) for x in self.h.getBasis().col_status[1:]]) == int(highspy.HighsBasisStatus.kBasic)
+
+    def _delete_panels(self, positions: np.ndarray) -> None:
+        self.h.deleteCols(len(positions), positions)
+
+    def _read_solution(self) -> tuple[float, np.ndarray, np.ndarray, float]:
+        sol = self.h.getSolution()
+        duals = np.asarray(sol.row_dual, dtype=np.float64)
+        # HiGHS (maximisation): reduced cost of lambda_j is -(mu_raw + sum_t c_jt d_t) <= 0,
+        # so w = -d >= 0 and mu = mu_raw make "w.c <= mu" the dual constraint of every column.
+        lam = np.asarray(sol.col_value[1:], dtype=np.float64)
+        return float(sol.col_value[0]), lam, np.maximum(-duals[1:], 0.0), float(duals[0])
+
+
+class _DualMaster(_MasterBase):
     """Restricted master LP: rows ``sum_j c_jt lambda_j - a_t z >= b_t`` (``a = zcoef``, ``b = rhs``),
     ``sum_j lambda_j = 1``, maximise ``z`` in [0, 1]. HiGHS solves its *dual* (one row per panel)::
 
@@ -719,18 +781,14 @@ class _Master:
     re-solve is warm. On a households-shaped pool (752 types, 1,708 panels, 27 new) a re-solve took
     550 dual simplex iterations (0.67 s) where the primal simplex on the master took 1,151 (1.15 s)."""
 
+    SIMPLEX = MASTER_SIMPLEX
+    RESTART_SIMPLEX = PRIMAL_SIMPLEX
+
     def __init__(self, ts: TypeSpace, *, zlo: float, zhi: float, remaining: Callable[[], float | None] = lambda: None):
         if zlo != 0.0 or zhi != 1.0:
             raise ValueError("the master's z lies in [0, 1]")
-        self.ts = ts
-        self.remaining = remaining
-        self.restarts = 0  # solves started afresh after stalling (see solve)
-        T = ts.T
-        self.n = ts.sizes.astype(np.float64)
-        h = new_highs()
-        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        h.setOptionValue("simplex_strategy", MASTER_SIMPLEX)
+        super().__init__(ts, remaining)
+        T, h = ts.T, self.h
         # columns: w_0 .. w_{T-1} >= 0, mu (free), v >= 0
         lo = np.zeros(T + 2)
         lo[T] = -INF
@@ -740,15 +798,9 @@ class _Master:
         # the row of z: a.w + v >= 1 (a = n at first: every type's row carries z)
         idx = np.concatenate([self.all, [T + 1]]).astype(np.int32)
         h.addRow(1.0, INF, T + 1, idx, np.concatenate([self.n, [1.0]]))
-        self.h = h
-        self.open = np.ones(T, dtype=bool)  # rows that carry z
-        self.zcoef = self.n.copy()  # row t reads sum_j c_jt lambda_j - zcoef_t z >= rhs
-        self.rhs = np.zeros(T)
-        self.columns: list[np.ndarray] = []
-        self.keys: set[bytes] = set()
 
     @classmethod
-    def from_primal(cls, pm: "_PrimalMaster") -> "_Master":
+    def from_primal(cls, pm: "_PrimalMaster") -> "_DualMaster":
         """The same master (panels, rows) in the dual form, starting from ``pm``'s last basis carried over
         (a panel in ``pm``'s basis is a tight row here, a tight type row a basic price), so that its first
         solve is warm too. Without a valid basis to carry over, the first solve starts cold."""
@@ -777,69 +829,18 @@ class _Master:
         m.h.setBasis(basis)
         return m
 
-    def set_scaled_target(self, x: np.ndarray) -> None:
-        """Rows ``sum_j c_jt lambda_j >= z x_t``: z is the share of the target x that is reached."""
-        self.set_rows(x, np.zeros(self.ts.T))
-
-    def set_rows(self, zcoef: np.ndarray, rhs: np.ndarray) -> None:
-        """Rows ``sum_j c_jt lambda_j - zcoef_t z >= rhs_t`` (open rows: ``zcoef_t > 0``)."""
-        T = self.ts.T
-        self.zcoef = np.asarray(zcoef, dtype=np.float64).copy()
-        self.rhs = np.asarray(rhs, dtype=np.float64).copy()
-        for t in range(T):
+    def _write_rows(self) -> None:
+        for t in range(self.ts.T):
             self.h.changeCoeff(0, t, self.zcoef[t])
-        self.h.changeColsCost(T, self.all, -self.rhs)
-        self.open = self.zcoef > 0
+        self.h.changeColsCost(self.ts.T, self.all, -self.rhs)
 
-    def purge(self, lam: np.ndarray, w: np.ndarray, mu: float, cap: int) -> np.ndarray:
-        """Keep the LP small: past ``cap`` columns, drop the non-basic ones with the most negative
-        reduced costs (down to 60% of the cap). The solution does not change; returns its
-        weights on the columns that remain."""
-        J = len(self.columns)
-        if J <= cap:
-            return lam
-        rc = self.reduced_costs(w, mu)
-        # a panel is basic in the master when its row is tight (non-basic) in the dual
-        tight = np.array([int(x) for x in self.h.getBasis().row_status[1:]]) != int(highspy.HighsBasisStatus.kBasic)
-        rc[(lam > 0) | tight] = INF  # never drop a column in use (keeps the warm start valid)
-        drop = np.sort(np.argsort(rc, kind="stable")[: J - int(0.6 * cap)])
-        drop = drop[np.isfinite(rc[drop])]
-        if len(drop) == 0:
-            return lam
-        self.h.deleteRows(len(drop), (drop + 1).astype(np.int32))
-        keep = np.ones(J, dtype=bool)
-        keep[drop] = False
-        self.columns = [c for c, k in zip(self.columns, keep) if k]
-        self.keys = {c.tobytes() for c in self.columns}
-        return lam[keep]
+    def _write_row(self, t: int) -> None:
+        self.h.changeCoeff(0, t, self.zcoef[t])
+        self.h.changeColCost(t, -self.rhs[t])
 
-    def set_row(self, t: int, with_z: bool, b: float) -> None:
-        self.h.changeCoeff(0, t, self.n[t] if with_z else 0.0)
-        self.h.changeColCost(t, -self.n[t] * b)
-        self.open[t] = with_z
-        self.zcoef[t] = self.n[t] if with_z else 0.0
-        self.rhs[t] = self.n[t] * b
-
-    def add(self, cs: list[np.ndarray]) -> int:
-        new = []
-        for c in cs:
-            key = c.astype(np.int64).tobytes()
-            if key not in self.keys:
-                self.keys.add(key)
-                new.append(c.astype(np.int64))
-        if not new:
-            return 0
-        T = self.ts.T
-        starts: list[int] = []
-        idx: list[int] = []
-        val: list[float] = []
-        for c in new:
-            nz = np.flatnonzero(c)
-            starts.append(len(idx))
-            idx.extend(nz.tolist())
-            idx.append(T)
-            val.extend(c[nz].astype(np.float64).tolist())
-            val.append(-1.0)
+    def _write_panels(self, new: list[np.ndarray]) -> None:
+        # a row per panel: its seats on the prices w_0..w_{T-1}, -1 on mu (column T)
+        starts, idx, val = _panel_vectors(new, offset=0, extra=(self.ts.T, -1.0), extra_first=False)
         m = len(new)
         self.h.addRows(
             m,
@@ -850,44 +851,23 @@ class _Master:
             np.array(idx, dtype=np.int32),
             np.array(val, dtype=np.float64),
         )
-        self.columns.extend(new)
-        return m
 
-    def solve(self):
-        """(z, lambda, w, mu) with w >= 0 normalised so that sum over open rows n_t w_t = 1."""
-        h = self.h
-        try:
-            _run(h, self.remaining(), MASTER_STALL_SECONDS)
-        except _Stalled:
-            # Far longer than usual: the simplex is stalling on a degenerate basis. Start afresh, once,
-            # with the primal simplex.
-            self.restarts += 1
-            h.clearSolver()
-            h.setOptionValue("simplex_strategy", 4)
-            try:
-                _run(h, self.remaining())
-            finally:
-                h.setOptionValue("simplex_strategy", MASTER_SIMPLEX)
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None  # e.g. unbounded: the master's floors cannot all be met
+    def _panels_in_basis(self) -> np.ndarray:
+        # a panel is basic in the master when its row is tight (non-basic) in the dual
+        return np.array([int(x) for x in self.h.getBasis().row_status[1:]]) != int(highspy.HighsBasisStatus.kBasic)
+
+    def _delete_panels(self, positions: np.ndarray) -> None:
+        self.h.deleteRows(len(positions), positions)
+
+    def _read_solution(self) -> tuple[float, np.ndarray, np.ndarray, float]:
         T = self.ts.T
-        sol = h.getSolution()
+        sol = self.h.getSolution()
         x = np.asarray(sol.col_value, dtype=np.float64)
         duals = np.asarray(sol.row_dual, dtype=np.float64)
         # v > 0 only when z is at its bound 1 (complementary slackness: v's reduced cost is 1 - z)
         z = 1.0 if x[T + 1] > 0 else min(1.0, float(duals[0]))
-        lam = np.maximum(-duals[1:], 0.0)
         # "w.c <= mu" for every panel in the master: its reduced cost in the master is w.c - mu
-        w = np.maximum(x[:T], 0.0)
-        mu = float(x[T])
-        s = float(np.dot(self.zcoef[self.open], w[self.open]))
-        if s > 0:
-            w, mu = w / s, mu / s
-        return z, lam, w, mu, s
-
-    def reduced_costs(self, w: np.ndarray, mu: float) -> np.ndarray:
-        C = np.array(self.columns, dtype=np.float64)
-        return C @ w - mu
+        return z, np.maximum(-duals[1:], 0.0), np.maximum(x[:T], 0.0), float(x[T])
 
 
 # --- the solver -----------------------------------------------------------------------
@@ -1025,7 +1005,7 @@ class _Solver:
 
     def new_columns(
         self,
-        master: "_PrimalMaster | _Master",
+        master: "_MasterBase",
         lam: np.ndarray,
         w: np.ndarray,
         mu: float,
@@ -1124,7 +1104,7 @@ class _Solver:
             return None
         return c
 
-    def price_round(self, master: "_PrimalMaster | _Master", lam: np.ndarray, w: np.ndarray, mu: float):
+    def price_round(self, master: "_MasterBase", lam: np.ndarray, w: np.ndarray, mu: float):
         """One pricing round of column generation: heuristic columns first; only when they add
         nothing, the exact pricing MIP. Returns None when columns were added, else the exact
         pricing's ``(composition, value, proven bound)`` for the caller's stopping rule."""
@@ -1281,9 +1261,7 @@ class _Solver:
         return p.copy(), list(values)
 
     # -- step 2
-    def _reach_level(
-        self, m: "_PrimalMaster | _Master", s: int, n_levels: int, below: np.ndarray, cap: int
-    ) -> np.ndarray | None:
+    def _reach_level(self, m: "_MasterBase", s: int, n_levels: int, below: np.ndarray, cap: int) -> np.ndarray | None:
         """Column generation until the master (its rows set for level ``s``) reaches the level: the weights
         on its columns, or None when the levelled decomposition cannot go on (the staged algorithm decides).
 
@@ -1365,7 +1343,7 @@ class _Solver:
         types fixed by the finished levels and their floors) for the staged algorithm.
         """
         ts = self.ts
-        m: _PrimalMaster | _Master = _PrimalMaster(ts, zlo=0.0, zhi=1.0, remaining=self.remaining)
+        m: _MasterBase = _PrimalMaster(ts, zlo=0.0, zhi=1.0, remaining=self.remaining)
         m.add(seeds)
         self.decomp_master = m
         cap = max(1000, COLUMN_CAP * ts.T)
@@ -1381,8 +1359,8 @@ class _Solver:
             v = levels[s]
             upto = np.minimum(goal, v)
             if s == 1 and isinstance(m, _PrimalMaster) and ts.T >= DUAL_FROM_TYPES:
-                # on large pools the later levels re-solve faster in the dual form (see _Master)
-                m = self.decomp_master = _Master.from_primal(m)
+                # on large pools the later levels re-solve faster in the dual form (see _DualMaster)
+                m = self.decomp_master = _DualMaster.from_primal(m)
             m.set_rows(self.n * (upto - below), self.n * below)
             self.smoothed = None
             lam = self._reach_level(m, s, len(levels), below, cap)
@@ -1409,9 +1387,7 @@ class _Solver:
         return m, lam
 
     # -- step 3
-    def staged(
-        self, seeds: list[np.ndarray], resume: "tuple[_PrimalMaster | _Master, np.ndarray, np.ndarray] | None" = None
-    ):
+    def staged(self, seeds: list[np.ndarray], resume: "tuple[_MasterBase, np.ndarray, np.ndarray] | None" = None):
         """The paper's staged column generation. With ``resume`` = (master, fixed, floors), it goes
         on from the levels the decomposition finished: the master and its columns are kept, the
         types in ``fixed`` keep their floors (their leximin values), and the stages start with the
@@ -1481,7 +1457,7 @@ class _Solver:
         the decomposition's master with the finished levels' types fixed at their floors."""
         T = self.ts.T
         if resume is None:
-            m: _PrimalMaster | _Master = _PrimalMaster(self.ts, zlo=0.0, zhi=1.0, remaining=self.remaining)
+            m: _MasterBase = _PrimalMaster(self.ts, zlo=0.0, zhi=1.0, remaining=self.remaining)
             m.add(seeds)
             return m, np.zeros(T, dtype=bool), np.zeros(T)
         m, fixed, floors = resume

@@ -9,7 +9,7 @@ from bench.master_lp_probe import probe
 
 
 def test_every_master_solve_after_the_first_starts_from_the_kept_basis():
-    solve, primal, clock = lx._Master.solve, lx._PrimalMaster.solve, lx.time
+    solve, primal, clock = lx._DualMaster.solve, lx._PrimalMaster.solve, lx.time
     lines = probe("a:0", 60.0)
     *solves, summary = lines
     assert summary.startswith("complete True")
@@ -21,4 +21,4 @@ def test_every_master_solve_after_the_first_starts_from_the_kept_basis():
     assert all("basis kept" in line for line in solves[1:]), [line for line in solves if "basis none" in line]
     assert any("level 2" in line for line in solves)
     # the engine is left as it was
-    assert lx._Master.solve is solve and lx._PrimalMaster.solve is primal and lx.time is clock
+    assert lx._DualMaster.solve is solve and lx._PrimalMaster.solve is primal and lx.time is clock

@@ -344,8 +344,10 @@ def test_levelled_decomposition_reaches_every_relaxed_stage_exactly():
         assert p == pytest.approx(target[ts.type_of[pid]], abs=1e-7)
 
 
-def test_master_purge_keeps_the_solution_and_the_columns_in_use():
-    from lib.sortition.leximin import _LPPricer, _Master
+@pytest.mark.parametrize("form", ["_PrimalMaster", "_DualMaster"])
+def test_master_purge_keeps_the_solution_and_the_columns_in_use(form):
+    from lib.sortition import leximin as lx
+    from lib.sortition.leximin import _LPPricer
     from lib.sortition.typespace import CompositionModel, build_types
 
     ts = build_types(generated_instance())
@@ -353,7 +355,7 @@ def test_master_purge_keeps_the_solution_and_the_columns_in_use():
     rng = np.random.default_rng(7)
     cols = [c for c in (pricer.solve(rng.random(ts.T)) for _ in range(150)) if c is not None]
     assert len(cols) > 50 and all(ts.is_valid_composition(c) for c in cols)
-    master = _Master(ts, zlo=0.0, zhi=1.0)
+    master = getattr(lx, form)(ts, zlo=0.0, zhi=1.0)
     master.set_scaled_target(np.full(ts.T, ts.k / ts.T))
     master.add(cols)
     z, lam, w, mu, _ = master.solve()
@@ -371,7 +373,7 @@ def test_the_later_levels_master_in_the_dual_form_goes_on_from_level_1s_basis():
     """After level 1 the master is rebuilt in the dual form (a row per panel, re-solved by the dual
     simplex). It must be the same LP (same z, same prices, a valid mixture of the same panels) and
     start from level 1's basis carried over: no simplex iteration at all, where a cold start needs many."""
-    from lib.sortition.leximin import _LPPricer, _Master, _PrimalMaster
+    from lib.sortition.leximin import _DualMaster, _LPPricer, _PrimalMaster
     from lib.sortition.typespace import CompositionModel, build_types
 
     ts = build_types(generated_instance())
@@ -385,7 +387,7 @@ def test_the_later_levels_master_in_the_dual_form_goes_on_from_level_1s_basis():
     primal.set_rows(step, floor)
     z, lam, w, mu, _ = primal.solve()
     assert 0 < z < 1
-    dual = _Master.from_primal(primal)
+    dual = _DualMaster.from_primal(primal)
     z2, lam2, w2, mu2, _ = dual.solve()
     assert dual.h.getInfo().simplex_iteration_count == 0
     assert z2 == pytest.approx(z, abs=1e-9) and mu2 == pytest.approx(mu, abs=1e-9)
@@ -393,7 +395,7 @@ def test_the_later_levels_master_in_the_dual_form_goes_on_from_level_1s_basis():
     assert lam2.sum() == pytest.approx(1.0, abs=1e-9) and (lam2 >= 0).all()
     reached = lam2 @ np.array(dual.columns, dtype=np.float64)
     assert (reached - z2 * step - floor >= -1e-9).all()
-    cold = _Master(ts, zlo=0.0, zhi=1.0)
+    cold = _DualMaster(ts, zlo=0.0, zhi=1.0)
     cold.add(cols)
     cold.set_rows(step, floor)
     z3, *_ = cold.solve()
@@ -408,7 +410,7 @@ def test_the_later_levels_master_in_the_dual_form_goes_on_from_level_1s_basis():
 def test_heuristic_columns_take_the_seat_of_the_type_furthest_above_its_target():
     """Most types have a dual price of zero; among them, the heuristics must offer the seat of
     the type furthest above this level's target, not just the seats of the first few types."""
-    from lib.sortition.leximin import _Master, _Solver
+    from lib.sortition.leximin import _PrimalMaster, _Solver
     from lib.sortition.typespace import build_types
 
     colours = [f"colour {i:02d}" for i in range(12)]
@@ -416,7 +418,7 @@ def test_heuristic_columns_take_the_seat_of_the_type_furthest_above_its_target()
                     quotas=[Quota("colour", c, 0, 1) for c in colours], panel_size=8)
     ts = build_types(inst)
     solver = _Solver(ts, None, None)
-    master = _Master(ts, zlo=0.0, zhi=1.0)
+    master = _PrimalMaster(ts, zlo=0.0, zhi=1.0)
     seated = [ts.type_of[f"p{i:02d}"] for i in range(8)]
     over = seated[-1]                    # the last of them is far above its target
     first = np.zeros(ts.T, dtype=np.int64)
@@ -459,7 +461,7 @@ def test_seeds_alone_make_the_group_with_fixed_seats_exactly_fair():
     """In the generated pool the bound is "exactly 4 seats for the people aged 65+": every one
     of them must get exactly the bound. The equal-chance design's panels must allow that by
     themselves (a mixture of them gives every member of the group exactly the bound)."""
-    from lib.sortition.leximin import _Master, _Solver
+    from lib.sortition.leximin import _PrimalMaster, _Solver
     from lib.sortition.typespace import build_types
 
     ts = build_types(generated_instance())
@@ -469,7 +471,7 @@ def test_seeds_alone_make_the_group_with_fixed_seats_exactly_fair():
     assert (target[group] == values[0]).all() and (target[~group] > values[0]).all()
     seeds = solver.design_columns(target, values)
     assert len(seeds) >= 10 and all(ts.is_valid_composition(c) for c in seeds)
-    master = _Master(ts, zlo=0.0, zhi=1.0)
+    master = _PrimalMaster(ts, zlo=0.0, zhi=1.0)
     master.add(seeds)
     n = ts.sizes.astype(np.float64)
     master.set_scaled_target(np.where(group, n * values[0], 0.0))
@@ -575,8 +577,8 @@ def test_a_stalling_master_solve_is_started_afresh_and_the_lottery_is_still_exac
     inst = generated_instance()
     monkeypatch.setattr(lx, "DUAL_FROM_TYPES", 0)  # both masters: level 1's and the later levels' (dual form)
     plain = leximin(inst, time_limit=60)
-    restarts: dict[str, list[int]] = {"_PrimalMaster": [], "_Master": []}
-    for cls in (lx._PrimalMaster, lx._Master):
+    restarts: dict[str, list[int]] = {"_PrimalMaster": [], "_DualMaster": []}
+    for cls in (lx._PrimalMaster, lx._DualMaster):
         def counting(self, solve=cls.solve):
             res = solve(self)
             restarts[type(self).__name__].append(self.restarts)
@@ -585,7 +587,7 @@ def test_a_stalling_master_solve_is_started_afresh_and_the_lottery_is_still_exac
         monkeypatch.setattr(cls, "solve", counting)
     monkeypatch.setattr(lx, "MASTER_STALL_SECONDS", 0.0)
     dist = leximin(inst, time_limit=time_limit)
-    assert max(restarts["_PrimalMaster"]) > 0 and max(restarts["_Master"]) > 0
+    assert max(restarts["_PrimalMaster"]) > 0 and max(restarts["_DualMaster"]) > 0
     check_distribution(inst, dist)
     assert dist.complete and plain.complete
     assert dist.min_probability == pytest.approx(plain.min_probability, abs=1e-9)
@@ -850,13 +852,13 @@ def test_with_the_dual_master_after_level_1_every_level_and_the_staged_resume_st
 
     monkeypatch.setattr(engine, "DUAL_FROM_TYPES", 0)
     converted = []
-    from_primal = engine._Master.__dict__["from_primal"]
+    from_primal = engine._DualMaster.__dict__["from_primal"]
 
     def counting(cls, pm):
         converted.append(len(pm.columns))
         return from_primal.__func__(cls, pm)
 
-    monkeypatch.setattr(engine._Master, "from_primal", classmethod(counting))
+    monkeypatch.setattr(engine._DualMaster, "from_primal", classmethod(counting))
     inst = generated_instance()
     dist = leximin(inst, time_limit=120)
     check_distribution(inst, dist)
