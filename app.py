@@ -130,6 +130,28 @@ def menu_on() -> None:
         config.set_option("client.showSidebarNavigation", True)
 
 
+def leave_pages_folder_mode() -> None:
+    """A freshly started server's first run goes through Streamlit's old "pages folder" mode (until app.py
+    first calls st.navigation): a first visit by a link that is not a file name of pages/ (/sign-in,
+    /check-in, /survey: a volunteer reloading at the door after a restart) got "Page not found" in front
+    of the page. Leave that mode for good and load the same address again, now routed by our menu."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - another Streamlit version
+        return
+    if PagesManager.uses_pages_directory and requested_path():
+        PagesManager.uses_pages_directory = False
+        import json
+        from urllib.parse import urlparse
+
+        asked = urlparse(st.context.url or "")
+        target = "/" + "/".join(p for p in asked.path.split("/") if p) + (f"?{asked.query}" if asked.query else "")
+        # the browser has already been moved to "/" by the "Page not found" box: go to the address asked for
+        js = json.dumps(target).replace("<", "\\u003c")
+        st.html(f"<script>(window.parent || window).location.replace({js});</script>", unsafe_allow_javascript=True)
+        st.stop()
+
+
 def go_back(pages: dict[str, list]) -> None:
     """Right after signing in: open the page the person was on (e.g. a bookmarked Check-in)."""
     wanted = st.session_state.pop("_go_to", None)
@@ -141,6 +163,7 @@ def go_back(pages: dict[str, list]) -> None:
                 st.switch_page(pg)
 
 
+leave_pages_folder_mode()
 try:
     import logging
 

@@ -73,3 +73,27 @@ def test_a_fresh_server_never_shows_source_file_names_in_the_menu(browser, tmp_p
         context.close()
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("first_address, heading", [("/sign-in", "Sign in"), ("/sign-in?code=ABCD-2345", "Sign in")])
+def test_a_fresh_servers_first_visit_by_a_link_opens_that_page_without_page_not_found(
+    browser, tmp_path, first_address, heading
+):
+    """After a restart, the first person to open a link whose address is not a file name of pages/ (a
+    volunteer reloading /check-in at the door, a member's /sign-in link) got Streamlit's "Page not found"
+    box in front of the Overview: the server's first run goes through its old pages-folder mode."""
+    srv = StreamlitServer(tmp_path / "app.duckdb", {"KLEROTERION_DEMO": "0"})
+    try:
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(srv.url + first_address)
+        wait_idle(page, timeout=60_000)
+        page.get_by_role("heading", name=heading).first.wait_for()
+        wait_idle(page, timeout=60_000)
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_role("dialog").count() == 0
+        assert page.url.split("?")[0] == srv.url + "/sign-in"  # still the page asked for
+        context.close()
+    finally:
+        srv.stop()
