@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import assembly as P
+from lib.access.auth import actor_in_words
 from lib.plaintext import md
 from pages.common import act, current_actor, db, require, run_page, show_flashes
 
@@ -91,7 +92,7 @@ def change_form(names: dict[str, str]) -> None:
             {
                 "When": timeline["recorded_at"].dt.strftime("%d %b %Y %H:%M"),
                 "Status": timeline["status"].map(P.status_label),
-                "By": timeline["actor"].fillna(""),
+                "By": timeline["actor"].map(actor_in_words),
                 "Why / note": timeline["reason"].fillna(""),
             }
         ),

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import assembly as P
+from lib.access.auth import actor_in_words
 from lib.plaintext import md
 from pages.common import act, db, require, run_page, show_flashes
 from pages.common import current_actor
@@ -80,7 +81,7 @@ def detail(sessions: list[P.Session]) -> None:
                         "When": log["recorded_at"].dt.strftime("%d %b %H:%M:%S"),
                         "Pseudonym": log["person_id"],
                         "Mark": log["mark"].map(P.MARK_LABELS),
-                        "By": log["actor"].fillna(""),
+                        "By": log["actor"].map(actor_in_words),
                         "How": log["source"].map(
                             {"door": "at the door", "sheet": "paper sheet", "organiser": "organiser"}
                         ),

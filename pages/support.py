@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import assembly as P
+from lib.access.auth import actor_in_words
 from lib.plaintext import md
 from pages.common import act, current_actor, db, require, run_page, show_flashes
 
@@ -154,7 +155,7 @@ def contact_tab(names: dict[str, str]) -> None:
                 "How": log["channel"],
                 "What happened": log["outcome"],
                 "Note": log["note"].fillna(""),
-                "By": log["actor"].fillna(""),
+                "By": log["actor"].map(actor_in_words),
             }
         ),
         hide_index=True,

@@ -215,3 +215,13 @@ def test_cookie_script_is_strict_and_only_carries_a_token():
     assert "Max-Age=0" in auth.cookie_script(None)
     with pytest.raises(ValueError):
         auth.cookie_script("x'; alert(1); '")
+
+
+def test_who_did_it_in_words_for_a_history_table():
+    from lib.access.auth import actor_in_words
+
+    assert actor_in_words("organiser:Sam Lee") == "Sam Lee"
+    assert actor_in_words("organiser") == "An organiser"
+    assert actor_in_words("volunteer") == "A volunteer"
+    assert actor_in_words(None) == "" and actor_in_words(float("nan")) == ""  # type: ignore[arg-type]
+    assert actor_in_words("sheet sync") == "sheet sync"

@@ -275,6 +275,20 @@ def actor_name(actor: str | None) -> str | None:
     return None
 
 
+def actor_in_words(actor: str | None) -> str:
+    """Who did it, for a history table's "By" column: the person's name ("organiser:Sam Lee" -> "Sam Lee"),
+    else the role in words ("volunteer" -> "A volunteer", for a shared password), else the record as
+    written (e.g. the automatic sync), never the record's internal "role:name" form."""
+    actor = actor if isinstance(actor, str) else None  # a missing value in a table (NaN, None)
+    name = actor_name(actor)
+    if name:
+        return name
+    role = str(actor or "").partition(":")[0].strip()
+    if role in ROLE_LABELS:
+        return ("An " if role == ORGANISER or role == MEMBER else "A ") + ROLE_LABELS[role].lower()
+    return str(actor or "")
+
+
 # --- throttling ---------------------------------------------------------------------------------
 ACCOUNT, CLIENT, INVITATION, MEMBER_CODE = "account", "client", "invitation", "member-code"
 FREE_TRIES = {ACCOUNT: 5, CLIENT: 10, INVITATION: 10, MEMBER_CODE: 10}  # wrong tries in a row before the first wait

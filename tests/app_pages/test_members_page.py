@@ -87,3 +87,17 @@ def test_start_tracking_the_drawn_panel(fast_app_env):
     assert_ok(at)
     assert "30 members are now on the panel" in texts(at)
     assert sorted(P.current_members(d)) == sorted(ids)
+
+
+def test_a_members_history_says_who_in_words_not_the_records_role_and_name_form(fast_app_env):
+    """The "By" column read "organiser:Sam Lee" (the record's internal form) and "organiser"."""
+    at = open_app()
+    d, ids = enrol()
+    P.change_status(d, ids[0], "contacted", "organiser:Sam Lee")
+    P.change_status(d, ids[0], "confirmed", "volunteer")
+    goto(at, MEMBERS)
+    at.selectbox(key="member_pick").set_value(ids[0]).run()
+    assert_ok(at)
+    history = [df.value for df in at.dataframe if "By" in df.value.columns][0]
+    assert list(history["By"])[-2:] == ["Sam Lee", "A volunteer"]
+    assert not any(":" in str(x) for x in history["By"])
