@@ -222,15 +222,25 @@ def tiny_instances(draw):
     return Instance(people, quotas, k, one_per_household=draw(st.booleans()))
 
 
+@pytest.mark.parametrize("dual_from", [None, 0], ids=["masters as chosen by size", "dual master after level 1"])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_instances())
-def test_leximin_equals_brute_force_on_random_tiny_instances(inst):
+def test_leximin_equals_brute_force_on_random_tiny_instances(dual_from, inst):
+    """With dual_from = 0 the levels after the first use the dual form of the master (DUAL_FROM_TYPES),
+    which otherwise only pools of 500 types or more use."""
+    import lib.sortition.leximin as engine
+
     panels = valid_panels(inst)
     if not panels:
         with pytest.raises(InfeasibleQuotas):
             leximin(inst)
         return
-    dist = leximin(inst)
+    saved = engine.DUAL_FROM_TYPES
+    engine.DUAL_FROM_TYPES = saved if dual_from is None else dual_from
+    try:
+        dist = leximin(inst)
+    finally:
+        engine.DUAL_FROM_TYPES = saved
     check_distribution(inst, dist)
     valid = set(panels)
     for panel, _ in expand(dist):
@@ -820,29 +830,6 @@ def test_when_the_finished_levels_cannot_be_held_the_staged_algorithm_starts_afr
 
 
 # --- the levels after the first in the dual form, on small pools too (DUAL_FROM_TYPES = 0) -------------
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tiny_instances())
-def test_with_the_dual_master_after_level_1_leximin_still_equals_brute_force(inst):
-    import lib.sortition.leximin as engine
-
-    panels = valid_panels(inst)
-    if not panels:
-        return
-    saved = engine.DUAL_FROM_TYPES
-    engine.DUAL_FROM_TYPES = 0
-    try:
-        dist = leximin(inst)
-    finally:
-        engine.DUAL_FROM_TYPES = saved
-    check_distribution(inst, dist)
-    valid = set(panels)
-    for panel, _ in expand(dist):
-        assert panel in valid
-    ref = brute_leximin(inst)
-    for pid, p in ref.items():
-        assert dist.probabilities[pid] == pytest.approx(p, abs=TOL), (pid, dist.method)
-
 
 def test_with_the_dual_master_after_level_1_every_level_and_the_staged_resume_stay_exact(monkeypatch):
     """The dual master is used from level 2 on (counted), reaches every relaxed stage exactly on the
