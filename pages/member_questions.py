@@ -197,7 +197,7 @@ def decisions_section(session: ev.MemberSession) -> None:
             qid = st.selectbox(
                 _("Question"),
                 decided["question_id"].tolist(),
-                format_func=lambda i: decided.set_index("question_id").loc[i, "wording"],
+                format_func=lambda i: in_language(i, decided.set_index("question_id").loc[i, "wording"]),
             )
             reason = st.text_area(_("Your reason"), max_chars=ev.MAX_TEXT)
             ok = st.form_submit_button(_("Object and reopen"))

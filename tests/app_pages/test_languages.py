@@ -555,3 +555,21 @@ def test_the_decisions_of_a_closed_round_read_in_spanish(app_env, tmp_path_facto
     assert not {"Question", "Endorsements", "Decision"} & set(table.columns), list(table.columns)
     assert not [v for v in table.iloc[:, -1].tolist() if v in ("Adopted", "Not adopted")]
     assert english_left(at, _people_text()) == []
+
+
+def test_the_questions_to_object_to_are_offered_in_the_members_language(app_env, tmp_path_factory):
+    # "Object to a decision" listed the decided questions as written, though an organiser had translated them.
+    src, code = _story_file(tmp_path_factory.getbasetemp())
+    _shutil.copyfile(src, app_env / "app.duckdb")
+    d = database()
+    [rnd] = [r for r in ev.rounds(d) if r.status == "open"]
+    ev.close_round(d, rnd.round_id)
+    qs = ev.questions_frame(d, "member")
+    decided = qs[qs["status"].isin(["adopted", "not_adopted"])]
+    assert not decided.empty
+    for qid in decided["question_id"]:
+        ev.set_translation(d, qid, "es", f"Pregunta traducida {qid}")
+    at = goto(sign_in_member(choose_language(open_app(None), "es"), code, "Abrir mis páginas"), QUESTIONS)
+    assert_ok(at)
+    [box] = [s for s in at.selectbox if s.label == gettext("es", "Question")]
+    assert sorted(box.options) == sorted(f"Pregunta traducida {q}" for q in decided["question_id"])
