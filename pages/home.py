@@ -7,6 +7,7 @@ from lib.store.demo_marker import is_demo_database
 from lib.plaintext import md
 from lib.store.settings import get_setting
 from lib.recruitment.signups.store import signup_counts
+from lib.draws.records import current_panel
 from pages.common import act, db, run_page, show_flashes
 from pages.language import _
 
@@ -61,10 +62,14 @@ def body() -> None:
             "assembly, so the demo was not loaded into it. Set KLEROTERION_DEMO=0 to stop this note."
         )
     counts = signup_counts(db())
+    panel = current_panel(db())  # after the draw, problems with sign-ups no longer matter to anyone reading this
     c1, c2, c3 = st.columns(3)
     c1.metric(_("People signed up"), counts["current"])
     c2.metric(_("Ready for the draw"), counts["eligible"])
-    c3.metric(_("Sign-ups with a problem to fix"), counts["blocked"])
+    if panel:
+        c3.metric(_("On the panel"), len(panel))
+    else:
+        c3.metric(_("Sign-ups with a problem to fix"), counts["blocked"])
     st.subheader(_("The steps"))
     st.markdown(
         _("1. **Sign-ups** come in through your sign-up form or sheet, and are checked.")

@@ -573,3 +573,20 @@ def test_the_questions_to_object_to_are_offered_in_the_members_language(app_env,
     assert_ok(at)
     [box] = [s for s in at.selectbox if s.label == gettext("es", "Question")]
     assert sorted(box.options) == sorted(f"Pregunta traducida {q}" for q in decided["question_id"])
+
+
+def test_after_the_draw_the_overview_counts_the_panel_not_sign_ups_to_fix(app_env, tmp_path_factory):
+    # A visitor's Overview still showed "Sign-ups with a problem to fix" weeks after the panel was drawn.
+    from lib.draws.records import current_panel
+
+    src, _code = _story_file(tmp_path_factory.getbasetemp())
+    _shutil.copyfile(src, app_env / "app.duckdb")
+    panel = current_panel(database())
+    assert panel
+    at = open_app(None)
+    assert_ok(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Sign-ups with a problem to fix" not in metrics
+    assert metrics["On the panel"] == str(len(panel))
+    es = choose_language(open_app(None), "es")
+    assert {m.label: m.value for m in es.metric}[gettext("es", "On the panel")] == str(len(panel))
