@@ -46,3 +46,9 @@ def md(text: object) -> str:
 def html(text: object) -> str:
     """``text`` escaped for HTML (quotes too, so it is safe inside attributes)."""
     return "" if text is None else _html.escape(str(text), quote=True)
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """ "1 member", "3 members": a number with its noun, for English-only (organiser) pages instead of
+    "member(s)". Member and public pages use ngettext (lib.i18n), which also knows other languages."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"

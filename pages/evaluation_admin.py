@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 import streamlit as st
 
 from lib import evaluation as ev
-from lib.plaintext import md
+from lib.plaintext import count, md
 from pages.common import act, db, require, run_page, show_flashes
 from pages.eval_common import actor, status_words, when
 from pages.sections.evaluation_cards import cards_tab
@@ -95,15 +95,15 @@ def members_tab() -> None:
     if rnd is not None:
         voters = ev.endorsed_count(db(), rnd.round_id)
         st.markdown(
-            f"Round {rnd.round_id} is open until **{when(rnd.closes_at)}**. {voters} member(s) have "
-            "endorsed so far (how many endorsed each question stays hidden until it closes)."
+            f"Round {rnd.round_id} is open until **{when(rnd.closes_at)}**. {count(voters, 'member')} "
+            f"{'has' if voters == 1 else 'have'} endorsed so far (how many endorsed each question stays hidden until it closes)."
         )
         st.caption(f"Public seed for the lot: “{md(rnd.lot_seed)}”")
         if st.button("Close the round now and count", type="primary"):
             act(lambda: ev.close_round(db(), rnd.round_id, ACTOR), f"Round {rnd.round_id} closed and counted.")
     else:
         ready = int(((qs["status"] == "ready") & (qs["check_state"] == "accepted")).sum()) if not qs.empty else 0
-        st.caption(f"{ready} accepted question(s) ready for a new round.")
+        st.caption(f"{count(ready, 'accepted question')} ready for a new round.")
         with st.form("open_round"):
             default = datetime.now().astimezone() + timedelta(days=7)
             d = st.date_input("Closes on", value=default.date())
@@ -146,7 +146,8 @@ def check_section() -> None:
         st.caption("No members' question is waiting for a check.")
         return
     st.markdown(
-        f"{len(waiting)} question(s) from members wait for your check before members can endorse them. "
+        f"{count(len(waiting), 'question')} from members {'waits' if len(waiting) == 1 else 'wait'} for your "
+        "check before members can endorse them. "
         "Accept a question if it is about this assembly and can be asked of everyone; if not, say why in "
         "plain words: the member who proposed it will read your reason."
     )
@@ -193,7 +194,7 @@ def paper_cards(w: ev.Wave) -> None:
     if ok:
         act(
             lambda: ev.set_paper_cards(db(), w.wave_id, int(n), ACTOR),
-            f"Saved: {int(n)} paper card(s) handed out for “{md(w.label)}”.",
+            f"Saved: {count(int(n), 'paper card')} handed out for “{md(w.label)}”.",
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import evaluation as ev
-from lib.plaintext import md
+from lib.plaintext import count, md
 from pages.common import act, db, require, run_page, show_flashes
 from pages.eval_common import actor, answer_radios, has_personal_name
 
@@ -56,13 +56,17 @@ def body() -> None:
             )
         elif paper["left"] == 0:
             st.warning(
-                f"All {paper['cards']} paper card(s) handed out for this survey have been typed in already. "
-                "If more cards were handed out, ask an organiser to change the number on the Evaluation "
+                (
+                    "The paper card handed out for this survey has been typed in already. "
+                    if paper["cards"] == 1
+                    else f"All {paper['cards']} paper cards handed out for this survey have been typed in already. "
+                )
+                + "If more cards were handed out, ask an organiser to change the number on the Evaluation "
                 "page; otherwise set any extra form aside."
             )
         else:
             st.caption(
-                f"Paper forms typed in: {paper['typed']} of the {paper['cards']} paper card(s) handed out "
+                f"Paper forms typed in: {paper['typed']} of the {count(paper['cards'], 'paper card')} handed out "
                 f"({paper['left']} left)."
             )
             who = typist()

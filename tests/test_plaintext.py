@@ -68,3 +68,26 @@ def test_bare_web_addresses_in_peoples_text_do_not_become_links():
     # the text itself is unchanged to the eye: only escapes and invisible word joiners were added
     for t in texts:
         assert md(t).replace("\\", "").replace("\u2060", "") == t
+
+
+def test_a_count_says_its_noun_in_the_singular_or_the_plural():
+    from lib.plaintext import count
+
+    assert count(1, "member") == "1 member"
+    assert count(0, "member") == "0 members" and count(3, "paper card") == "3 paper cards"
+    assert count(2, "person", "people") == "2 people"
+
+
+def test_no_page_says_member_s_or_card_s():
+    """Pages said "1 member(s) have endorsed", "3 card(s) made": a count says its noun right (count(), or
+    ngettext on member and public pages)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "pages"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "(s)" in node.value:
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {node.value.strip()[:60]}")
+    assert found == []

@@ -8,6 +8,7 @@ from lib.assembly import awaiting_replacement
 from lib.draws import explain
 from lib import draws
 from lib.draws.ceremony_steps import earlier_rounds, open_round
+from lib.plaintext import count
 from pages.common import act, current_actor, db
 from pages.sections.draw_common import show_job
 from pages.sections.draw_ceremony import ceremony, result
@@ -55,7 +56,10 @@ def _open_round(rec: draws.DrawRecord) -> None:
 def _new_round(panel: list[str]) -> None:
     withdrawn = [p for p in awaiting_replacement(db()) if p in panel]
     if withdrawn:
-        st.info(f"{len(withdrawn)} member(s) withdrew and are waiting for a replacement: {', '.join(withdrawn)}.")
+        st.info(
+            f"{count(len(withdrawn), 'member')} withdrew and {'is' if len(withdrawn) == 1 else 'are'} waiting "
+            f"for a replacement: {', '.join(withdrawn)}."
+        )
     picked = st.multiselect(
         "Who dropped out? (pseudonyms of current panel members)", options=panel, default=withdrawn, key="dropouts"
     )

@@ -8,7 +8,7 @@ import streamlit as st
 from lib.assembly import public_url
 from lib.assembly.access_cards import cards_html
 from lib import evaluation as ev
-from lib.plaintext import md
+from lib.plaintext import count, md
 from lib.store.settings import get_setting
 from pages.common import act, db
 
@@ -29,12 +29,15 @@ def cards_tab(who: str) -> None:
     url = address_section(s, who)
     holders = set(ev.code_holders(db()))
     missing, gone = who_needs_a_card(holders)
-    if missing and st.button(f"Make cards for {len(missing)} member(s) without one", type="primary"):
+    if missing and st.button(f"Make cards for {count(len(missing), 'member')} without one", type="primary"):
         act(lambda: ev.issue_codes(db(), missing, who), None, before_rerun=new_cards)
     if holders:
         replace_card_section(holders, who)
     if gone:
-        st.warning(f"{len(gone)} card(s) belong to people who are no longer members: {md(', '.join(gone))}.")
+        st.warning(
+            f"{count(len(gone), 'card')} {'belongs' if len(gone) == 1 else 'belong'} to people who are no longer "
+            f"members: {md(', '.join(gone))}."
+        )
         if st.button("Stop those codes"):
             act(lambda: ev.revoke_codes(db(), gone, who), "Those codes no longer work.")
     new = st.session_state.get("new_cards")
@@ -100,7 +103,7 @@ def replace_card_section(holders: set, who: str) -> None:
 def new_cards_section(new, url: str) -> None:
     """Cards just made: download them (in the members' language) and print them now."""
     name = (get_setting(db(), "assembly", {}) or {}).get("name", "")
-    st.success(f"{len(new)} new card(s) made. Download and print them now: the codes cannot be shown again.")
+    st.success(f"{count(len(new), 'new card')} made. Download and print them now: the codes cannot be shown again.")
     from lib.i18n import LANGUAGES
 
     lang = st.selectbox(

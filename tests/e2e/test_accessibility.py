@@ -308,6 +308,6 @@ def reissuing_a_card(desktop, base: str) -> list:
     if not make.is_visible():                   # the expander may have been left open by explore()
         main.get_by_text("Print a member's card again (lost or never printed)").click()
     make.click()
-    expect(desktop.get_by_text("new card(s) made")).to_be_visible(timeout=SLOW)
+    expect(desktop.get_by_text("made. Download and print them now")).to_be_visible(timeout=SLOW)
     _settle(desktop)
     return [("Evaluation", "organiser", "desktop", "a member's card made again", axe.check(desktop))]
