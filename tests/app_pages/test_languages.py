@@ -538,13 +538,19 @@ def test_the_chance_chart_on_the_transparency_page_speaks_spanish(app_env, tmp_p
     assert gettext("es", "Fair lottery (this draw)") in words
 
 
-def test_the_decisions_of_a_closed_round_read_in_spanish(app_env, tmp_path_factory):
-    # "Round 1, closed …: 2 endorsement(s) needed (50% of …)" and the table's headings stayed English.
+def _story_with_a_closed_round(app_env, tmp_path_factory):
+    """The story's database with its open endorsement round closed and counted: (database, a member's code)."""
     src, code = _story_file(tmp_path_factory.getbasetemp())
     _shutil.copyfile(src, app_env / "app.duckdb")
     d = database()
     [rnd] = [r for r in ev.rounds(d) if r.status == "open"]
     ev.close_round(d, rnd.round_id)
+    return d, code
+
+
+def test_the_decisions_of_a_closed_round_read_in_spanish(app_env, tmp_path_factory):
+    # "Round 1, closed …: 2 endorsement(s) needed (50% of …)" and the table's headings stayed English.
+    _d, code = _story_with_a_closed_round(app_env, tmp_path_factory)
     at = goto(sign_in_member(choose_language(open_app(None), "es"), code, "Abrir mis páginas"), QUESTIONS)
     assert_ok(at)
     page = texts(at)
@@ -559,11 +565,7 @@ def test_the_decisions_of_a_closed_round_read_in_spanish(app_env, tmp_path_facto
 
 def test_the_questions_to_object_to_are_offered_in_the_members_language(app_env, tmp_path_factory):
     # "Object to a decision" listed the decided questions as written, though an organiser had translated them.
-    src, code = _story_file(tmp_path_factory.getbasetemp())
-    _shutil.copyfile(src, app_env / "app.duckdb")
-    d = database()
-    [rnd] = [r for r in ev.rounds(d) if r.status == "open"]
-    ev.close_round(d, rnd.round_id)
+    d, code = _story_with_a_closed_round(app_env, tmp_path_factory)
     qs = ev.questions_frame(d, "member")
     decided = qs[qs["status"].isin(["adopted", "not_adopted"])]
     assert not decided.empty
