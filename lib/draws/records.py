@@ -262,9 +262,16 @@ def chain_tip(db: Database) -> DrawRecord | None:
 
 
 def current_panel(db: Database) -> list[str]:
-    """The panel now: the revealed draw's selection with every revealed replacement round applied."""
-    tip = chain_tip(db)
-    return list(tip.panel_after) if tip else []
+    """The panel now: the revealed draw's selection with every revealed replacement round applied (the
+    ``panel_after`` of ``chain_tip``). One narrow query, not whole records with every sign-up's chances:
+    the Overview asks on every run."""
+    rows = db.query(
+        "WITH root AS (SELECT max(draw_id) AS id FROM draws WHERE kind = 'draw' AND status = 'revealed') "
+        "SELECT d.panel_after FROM draws d, root WHERE d.status = 'revealed' "
+        "AND (d.draw_id = root.id OR (d.kind = 'replacement' AND d.root_id = root.id)) "
+        "ORDER BY d.draw_id DESC LIMIT 1"
+    )
+    return list(rows[0][0] or []) if rows else []
 
 
 def draw_bundle(db: Database, draw_id: int) -> bytes | None:
