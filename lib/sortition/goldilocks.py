@@ -136,7 +136,7 @@ class _Master:
         h = new_highs()
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        h.setOptionValue("simplex_strategy", _lx.MASTER_SIMPLEX)  # primal: new columns keep the basis feasible
+        h.setOptionValue("simplex_strategy", _lx.PRIMAL_SIMPLEX)  # primal: new columns keep the basis feasible
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         # L in [0, v1], U in [0, 1], theta >= 0
         h.addVars(3, np.array([0.0, 0.0, 0.0]), np.array([max(v1, 0.0), 1.0, INF]))

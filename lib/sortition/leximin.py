@@ -140,10 +140,9 @@ PRICING_TOL = 1e-9  # a composition improves the master when its reduced cost ex
 FIX_TOL = 1e-7  # a type is pinned when its share n_t w_t of the dual weight exceeds this
 FIX_SLACK = 1e-10  # fixed probabilities are enforced as >= p - FIX_SLACK (numerical safety)
 PRIMAL_SIMPLEX = 4  # level 1's master (_PrimalMaster): adding columns keeps the basis primal feasible
-# the later levels' master (_DualMaster, the dual LP): a new panel, a row there, keeps the basis dual feasible
-MASTER_SIMPLEX = 1
+DUAL_SIMPLEX = 1  # the later levels' master (_DualMaster): a new panel, a row there, keeps the basis dual feasible
 DUAL_FROM_TYPES = 500  # pools with at least this many types solve the levels after the first in the dual form
-MASTER_STALL_SECONDS = 20.0  # a master solve taking longer is started afresh with the dual simplex
+MASTER_STALL_SECONDS = 20.0  # a master solve taking longer is started afresh with the other simplex
 DECOMP_TOL = 1e-9  # decomposition accepted when every type is within this of its target
 COLUMN_BUDGET = 200  # heuristic columns added per round at most (or T / BUDGET_PER_TYPES if more)
 BUDGET_PER_TYPES = 4
@@ -609,7 +608,7 @@ class _MasterBase:
     ``_PrimalMaster``'s or ``_DualMaster``'s."""
 
     SIMPLEX = PRIMAL_SIMPLEX  # HiGHS's simplex_strategy for this form
-    RESTART_SIMPLEX = 1  # the other simplex, for the one fresh start after a stall
+    RESTART_SIMPLEX = DUAL_SIMPLEX  # the other simplex, for the one fresh start after a stall
 
     def __init__(self, ts: TypeSpace, remaining: Callable[[], float | None]):
         self.ts = ts
@@ -781,7 +780,7 @@ class _DualMaster(_MasterBase):
     re-solve is warm. On a households-shaped pool (752 types, 1,708 panels, 27 new) a re-solve took
     550 dual simplex iterations (0.67 s) where the primal simplex on the master took 1,151 (1.15 s)."""
 
-    SIMPLEX = MASTER_SIMPLEX
+    SIMPLEX = DUAL_SIMPLEX
     RESTART_SIMPLEX = PRIMAL_SIMPLEX
 
     def __init__(self, ts: TypeSpace, *, zlo: float, zhi: float, remaining: Callable[[], float | None] = lambda: None):

@@ -316,3 +316,17 @@ def test_the_benchmark_runs_goldilocks_and_sets_both_objectives_side_by_side():
     cells = [c.strip() for c in table[-1].split("|")[1:-1]]
     assert cells[4].startswith("1.0000") and cells[7].startswith(f"{gold['max_probability']:.4f}")
     assert side_by_side([gold], ["a"], ["goldilocks"]) == []
+
+
+def test_the_goldilocks_master_keeps_the_primal_simplex():
+    """Adding columns keeps the Goldilocks master's basis primal feasible, so it is re-solved by the primal
+    simplex. It followed leximin's MASTER_SIMPLEX, which became the dual simplex when the later LEXIMIN
+    levels moved to the dual form: Goldilocks switched with it, unasked."""
+    from lib.sortition import leximin as lx
+    from lib.sortition.goldilocks import _Master
+    from lib.sortition.typespace import build_types
+    from tests.sortition.test_leximin import generated_instance
+
+    ts = build_types(generated_instance())
+    master = _Master(ts, 0.1, 1.0, 0.05, np.ones(ts.T, dtype=bool), lambda: None)
+    assert master.h.getOptionValue("simplex_strategy")[1] == lx.PRIMAL_SIMPLEX == 4
