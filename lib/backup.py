@@ -270,7 +270,7 @@ def make_backup(
             files[f"export/{path.name}"] = path.read_bytes()
         missing = [t for t in tables if f"export/{t}.parquet" not in files]
         if missing:  # DuckDB named a file otherwise: never hand out a backup that cannot be restored
-            raise RuntimeError(f"EXPORT DATABASE wrote no file for table(s) {missing}")
+            raise RuntimeError(f"EXPORT DATABASE wrote no file for the tables {missing}")
     if survey_key is not None:
         files[SURVEY_KEY_NAME] = survey_key
     manifest = Manifest(

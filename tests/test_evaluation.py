@@ -387,7 +387,7 @@ def test_paper_forms_beyond_the_cards_handed_out_are_refused_and_nothing_is_stor
         try:
             ev.submit_paper_answers(db, w, {"E1": 1}, actor="volunteer Sam")
         except UserError as e:
-            assert "All 3 paper card(s) handed out for this survey have been typed in already" in str(e)
+            assert "All 3 paper cards handed out for this survey have been typed in already" in str(e)
             assert "not saved" in str(e)
             refused += 1
     assert refused == 47
@@ -400,7 +400,7 @@ def test_paper_forms_beyond_the_cards_handed_out_are_refused_and_nothing_is_stor
     assert db.query("SELECT DISTINCT typed_by FROM eval_responses WHERE channel = 'online'") == [(None,)]
     log = ev.log_frame(db)
     assert log[log["event"] == "paper_cards"][["actor", "detail"]].values.tolist() == [
-        ["organiser Ana", "3 paper card(s) handed out (was 0)"]]
+        ["organiser Ana", "3 paper cards handed out (was 0)"]]
 
 
 def test_the_number_of_cards_cannot_drop_below_the_forms_typed_in_and_a_typist_is_needed(ten):

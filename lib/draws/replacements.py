@@ -28,6 +28,7 @@ from lib.draws.records import (
 from lib.sortition.audit.ceremony import ReplacementContext, canonical_json
 from lib.sortition.audit.model import InputError
 from lib.store.db import Database
+from lib.plaintext import count
 
 
 def excluded_by_default(db: Database, pool_ids: Iterable[str]) -> list[str]:
@@ -72,7 +73,8 @@ def _replacement_problem(db: Database, dropout_ids: Sequence[str], excluded: Seq
         raise DrawError(plain_sentence(str(e))) from None
     if len(inst.people) < len(dropouts):
         raise DrawError(
-            f"{len(dropouts)} seat(s) to refill, but only {len(inst.people)} people are left in the reserve pool."
+            f"{count(len(dropouts), 'seat')} to refill, but only {count(len(inst.people), 'person', 'people')} "
+            f"{'is' if len(inst.people) == 1 else 'are'} left in the reserve pool."
         )
     assert root.commitment and tip.commitment  # both were revealed, so both were committed
     ctx = ReplacementContext(tip.round + 1, root.commitment, tip.commitment, tuple(dropouts), tuple(excl))

@@ -13,6 +13,7 @@ from lib.errors import UserError
 from lib.evaluation.event_log import _log
 from lib.evaluation.vocabulary import _CODE_ALPHABET, _CODE_LENGTH, _sha
 from lib.store.db import Database
+from lib.plaintext import count
 
 # --------------------------------------------------------------------------------------
 # Access codes and member sessions
@@ -91,7 +92,7 @@ def issue_codes(
                 detail=f"new access card for {', '.join(sorted(out))}: the old code no longer works",
             )
         elif out:
-            _log(cur, actor or "organiser", "codes_issued", detail=f"{len(out)} access code(s) made")
+            _log(cur, actor or "organiser", "codes_issued", detail=f"{count(len(out), 'access code')} made")
         return out
 
     return db.transaction(write)
@@ -111,7 +112,7 @@ def revoke_codes(db: Database, person_ids: Iterable[str], actor: str | None = "o
             [ids],
         )
         if n:
-            _log(cur, actor or "organiser", "codes_revoked", detail=f"{n} access code(s) stopped")
+            _log(cur, actor or "organiser", "codes_revoked", detail=f"{count(n, 'access code')} stopped")
         return n
 
     return db.transaction(write)

@@ -23,6 +23,7 @@ from lib.errors import UserError
 from lib.evaluation.access_codes import MemberSession, _check_active, _session_token
 from lib.evaluation.vocabulary import _RNG, ANSWERS, BATCH, KEY_ENV, KEY_FILE_ENV, KEY_SUFFIX, _sha, log
 from lib.store.db import Database, DatabaseBusy
+from lib.plaintext import count
 
 # --------------------------------------------------------------------------------------
 # The survey key, members' marks, and what waits in memory
@@ -304,9 +305,9 @@ def _save_at_exit(ref) -> None:
         left = sum(len(p) for p in getattr(db, _STATE_ATTR).waiting.values())
     if left:
         log.warning(
-            "%d survey answer(s) or endorsement(s) were still waiting for a batch of %d and were not "
+            "%s (survey answers or endorsements) were still waiting for a batch of %d and were not "
             "saved; those members will be asked to answer again.",
-            left,
+            count(left, "entry", "entries"),
             BATCH,
         )
 

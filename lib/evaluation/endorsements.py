@@ -31,6 +31,7 @@ from lib.evaluation.settings import adoption_base, eval_settings, needed_endorse
 from lib.evaluation.vocabulary import _RNG, _now, _sha
 from lib.i18n import N_
 from lib.store.db import Database
+from lib.plaintext import count
 
 # --------------------------------------------------------------------------------------
 # Endorsement rounds
@@ -283,7 +284,7 @@ def close_round(db: Database, round_id: int, actor: str = "organiser", *, now: d
             [now, actor, base.count, base.source, needed, round_id],
         )
         summary = "; ".join(
-            f"{q}: {d['endorsements']} endorsement(s), {d['outcome']}{' (by lot)' if d['by_lot'] else ''}"
+            f"{q}: {count(d['endorsements'], 'endorsement')}, {d['outcome']}{' (by lot)' if d['by_lot'] else ''}"
             for q, d in sorted(decided.items())
         )
         _log(

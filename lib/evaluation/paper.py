@@ -22,6 +22,7 @@ from lib.evaluation.answers import (
 from lib.evaluation.event_log import _log
 from lib.evaluation.vocabulary import PAPER_CARDS_MAX
 from lib.store.db import Database
+from lib.plaintext import count
 
 
 def paper_status(db: Database, wave_id: int) -> dict:
@@ -67,13 +68,15 @@ def set_paper_cards(db: Database, wave_id: int, cards: int, actor: str = "organi
         typed = paper_status(db, wave_id)["typed"]
         if n < typed:
             raise UserError(
-                f"{typed} paper form(s) have already been typed in for this survey, so the number of "
+                f"{count(typed, 'paper form')} {'has' if typed == 1 else 'have'} already been typed in for this survey, so the number of "
                 f"cards handed out cannot be less than {typed}. Nothing was changed."
             )
         if n == rows[0][1]:
-            raise UserError(f"The survey already records {n} paper card(s); nothing was changed.")
+            raise UserError(f"The survey already records {count(n, 'paper card')}; nothing was changed.")
         cur.execute("UPDATE eval_waves SET paper_cards = ? WHERE wave_id = ?", [n, wave_id])
-        _log(cur, actor, "paper_cards", wave_id=wave_id, detail=f"{n} paper card(s) handed out (was {rows[0][1]})")
+        _log(
+            cur, actor, "paper_cards", wave_id=wave_id, detail=f"{count(n, 'paper card')} handed out (was {rows[0][1]})"
+        )
         return n
 
     with state.lock:
@@ -104,8 +107,12 @@ def submit_paper_answers(db: Database, wave_id: int, answers: Mapping[str, int],
             )
         if paper["typed"] >= paper["cards"]:
             raise UserError(
-                f"All {paper['cards']} paper card(s) handed out for this survey have been typed in "
-                f"already ({paper['typed']} of {paper['cards']}), so this form was not saved. If more "
+                (
+                    f"All {count(paper['cards'], 'paper card')} handed out for this survey have been typed in "
+                    if paper["cards"] != 1
+                    else "The 1 paper card handed out for this survey has been typed in "
+                )
+                + f"already ({paper['typed']} of {paper['cards']}), so this form was not saved. If more "
                 "cards were handed out, an organiser can change the number on the Evaluation page."
             )
         _add_waiting(db, state, scope, _Waiting(None, tuple(clean), channel="paper", typed_by=who[:200]))

@@ -14,6 +14,7 @@ from lib.evaluation.event_log import _log
 from lib.evaluation.vocabulary import DEFAULT_LIMIT, DEFAULT_MEMBERS_FIRST_DAYS, DEFAULT_SHARE
 from lib.store.db import Database
 from lib.store.settings import get_setting, set_setting
+from lib.plaintext import count
 
 # --------------------------------------------------------------------------------------
 # Members, settings, the log
@@ -114,7 +115,7 @@ def save_eval_settings(
             cur,
             actor,
             "settings",
-            detail=f"agreed share {s['share']:.0%}, limit {s['limit']}, members first {s['members_first_days']} day(s)",
+            detail=f"agreed share {s['share']:.0%}, limit {s['limit']}, members first {count(s['members_first_days'], 'day')}",
         )
     )
     return s

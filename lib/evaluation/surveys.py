@@ -18,6 +18,7 @@ from lib.evaluation.questions import _current_version, ensure_core
 from lib.evaluation.settings import eval_settings
 from lib.evaluation.vocabulary import _RNG, BATCH, WAVE_KINDS, _now
 from lib.store.db import Database
+from lib.plaintext import count
 
 # --------------------------------------------------------------------------------------
 # Waves and answers
@@ -111,7 +112,7 @@ def open_wave(
             actor,
             "wave_opened",
             wave_id=wid,
-            detail=f"{name}: {len(core)} core and {len(members)} members' question(s)",
+            detail=f"{name}: {len(core)} core and {len(members)} members' question{'' if len(members) == 1 else 's'}",
         )
         return wid
 
@@ -180,7 +181,7 @@ def close_wave(
             actor,
             "wave_closed",
             wave_id=wave_id,
-            detail=f"members see the results first, for {days} day(s), until {until.date().isoformat()}{note}",
+            detail=f"members see the results first, for {count(days, 'day')}, until {until.date().isoformat()}{note}",
         )
 
     write_and_close(db, scope, write)

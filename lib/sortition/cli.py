@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lib.errors import run_command
 from lib.sortition.audit.model import InputError
+from lib.plaintext import count
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2
 
@@ -161,7 +162,7 @@ def _check_categories(cat_path: Path, header: list[str], values: dict[str, set[s
     missing = [c for c in ("feature", "value", "min", "max") if c not in cheader]
     if missing:
         raise InputError(
-            f"missing column(s) {', '.join(missing)}: the header must be feature,value,min,max",
+            f"missing {'column' if len(missing) == 1 else 'columns'} {', '.join(missing)}: the header must be feature,value,min,max",
             file=str(cat_path),
             line=chl,
         )
@@ -422,7 +423,7 @@ def _check_record_file(path: str, **kw):
     except OSError as e:
         raise InputError(f"cannot read the file ({e.strerror})", file=path) from None
     res = check_record(data, **kw)
-    print(f"\nThe public record ({path}): {len(res.events)} event(s), head {res.head or '-'}")
+    print(f"\nThe public record ({path}): {count(len(res.events), 'event')}, head {res.head or '-'}")
     print(res.report())
     return res
 

@@ -31,6 +31,7 @@ from lib.sortition.audit.ceremony import Draw, ReplacementContext, match_replace
 from lib.sortition.audit.model import InputError, Instance
 from lib.sortition.prepare import DEFAULT_M, PreparedLottery, prepare_lottery
 from lib.sortition.audit.verify import verify_bundle
+from lib.plaintext import count
 
 
 @dataclass
@@ -115,7 +116,9 @@ def prepare_replacement(
         info["pool"], info["quotas"], info["final_panel"], dropouts, excluded, info["ever"]
     )
     if len(sub.people) < len(dropouts):
-        raise InputError(f"{len(dropouts)} seat(s) to refill but only {len(sub.people)} people left in reserve")
+        raise InputError(
+            f"{count(len(dropouts), 'seat')} to refill but only {count(len(sub.people), 'person', 'people')} left in reserve"
+        )
     ctx = ReplacementContext(info["round"] + 1, info["root"], info["commitment"], tuple(dropouts), tuple(excluded))
     prepared = prepare_lottery(
         sub,

@@ -142,7 +142,7 @@ def test_impossible_quotas_are_explained_relaxed_or_refused(tmp_path):
     ("people.csv", "id,gender,age\nt1,f,\n", "people.csv, line 2: column \"age\": empty, but age has quotas"),
     ("categories.csv", "feature,value,min,max\ngender,f,one,2\n", "categories.csv, line 2: column \"min\": 'one' is not"),
     ("categories.csv", "feature,value,min,max\nsex,f,1,2\n", "categories.csv, line 2: column \"feature\": 'sex' is not a column"),
-    ("categories.csv", "feature,value,minimum,max\n", "categories.csv, line 1: missing column(s) min"),
+    ("categories.csv", "feature,value,minimum,max\n", "categories.csv, line 1: missing column min"),
     ("categories.csv", "feature,value,min,max\ngender,f,3,2\n", "categories.csv, line 2: gender = f: the minimum (3) is larger"),
     ("categories.csv", "feature,value,min,max\ngender,f,1,2\ngender,f,1,2\n", "categories.csv, line 3: gender = f is listed twice"),
     ("instance.json", '{"name": "x"}', 'instance.json: needs a "panel_size" entry'),

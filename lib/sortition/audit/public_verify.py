@@ -242,9 +242,10 @@ def _check_counts(pl: PublicLottery, res) -> None:
         res.fail(f"{len(bad)} of the {pl.M} listed panels break a published quota: " + " | ".join(bad[:5]) + more)
     elif pl.quotas:
         res.good(
-            f"all {pl.M} listed panels meet the {len(pl.quotas)} published quota(s)"
+            f"all {pl.M} listed panels meet the {len(pl.quotas)} published quota{'' if len(pl.quotas) == 1 else 's'}"
             + (
-                f"; {len(pl.withheld)} quota(s) of small groups are withheld and checked by the auditors"
+                f"; {len(pl.withheld)} quota{'' if len(pl.withheld) == 1 else 's'} of small groups "
+                f"{'is' if len(pl.withheld) == 1 else 'are'} withheld and checked by the auditors"
                 if pl.withheld
                 else ""
             )

@@ -120,7 +120,7 @@ class RecordCheck:
         lines.append(
             "PASS: the public record is whole and every rule holds"
             if self.ok
-            else f"FAIL: {len(self.problems)} problem(s) in the public record"
+            else f"FAIL: {len(self.problems)} problem{'' if len(self.problems) == 1 else 's'} in the public record"
         )
         return "\n".join(lines)
 

@@ -159,7 +159,8 @@ def _first_difference(name: str, got: bytes, want: bytes, source: str) -> str:
             f"{name}, line {len(w) + (0 if w[-1] == '' else 1)}: the bundle has extra lines that {source} does not give"
         )
     if len(g) < len(w):
-        return f"{name}: the bundle's file ends at line {len(g)}, but {source} gives {len(w) - len(g)} more line(s)"
+        more = len(w) - len(g)
+        return f"{name}: the bundle's file ends at line {len(g)}, but {source} gives {more} more line{'' if more == 1 else 's'}"
     return f"{name}: the bytes differ from what {source} gives (line ends or invisible characters)"
 
 
