@@ -134,18 +134,20 @@ def leave_pages_folder_mode() -> None:
     """A freshly started server's first run goes through Streamlit's old "pages folder" mode (until app.py
     first calls st.navigation): a first visit by a link that is not a file name of pages/ (/sign-in,
     /check-in, /survey: a volunteer reloading at the door after a restart) got "Page not found" in front
-    of the page. Leave that mode for good and load the same address again, now routed by our menu."""
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # pragma: no cover - another Streamlit version
-        return
-    if PagesManager.uses_pages_directory and requested_path():
-        PagesManager.uses_pages_directory = False
+    of the page. Leave that mode for good and load the same address again, now routed by our menu. Asked of this
+    run (pages.common.through_pages_folder): two first visitors at the same instant both come in through that mode,
+    and the first one's run may have left it before the second one's gets here."""
+    from pages.common import leave_pages_folder_mode_for_good, through_pages_folder
+
+    if through_pages_folder() and requested_path():
+        leave_pages_folder_mode_for_good()
         import json
-        from urllib.parse import urlparse
+        from urllib.parse import urlencode, urlparse
 
         asked = urlparse(st.context.url or "")
-        target = "/" + "/".join(p for p in asked.path.split("/") if p) + (f"?{asked.query}" if asked.query else "")
+        # st.context.url has no query: the card's ?code=… (or an invitation's ?invite=…) comes from st.query_params
+        query = urlencode(st.query_params.to_dict())
+        target = "/" + "/".join(p for p in asked.path.split("/") if p) + (f"?{query}" if query else "")
         # the browser has already been moved to "/" by the "Page not found" box: go to the address asked for
         js = json.dumps(target).replace("<", "\\u003c")
         st.html(f"<script>(window.parent || window).location.replace({js});</script>", unsafe_allow_javascript=True)

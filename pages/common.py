@@ -70,17 +70,42 @@ def _run_by_router() -> bool:
     return "streamlit.testing.v1.app_test" in sys.modules
 
 
+def through_pages_folder() -> bool:
+    """Whether this run went through Streamlit's old "pages folder" mode (a freshly started server's first runs).
+    Asked of the run itself (Streamlit's runner called its ``_mpa_v1`` on the way to this line), not of the flag
+    Streamlit keeps for the whole server (``PagesManager.uses_pages_directory``): any session's run may turn that
+    off meanwhile. Two first visitors at the same instant both came in through that mode, and the second found
+    the flag already off (turned off by the first one's app.py), so it kept "Page not found"."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:  # pragma: no cover - another Streamlit version
+        return False
+    if not hasattr(script_runner, "_mpa_v1"):  # pragma: no cover - another Streamlit version: the flag as before
+        return bool(PagesManager.uses_pages_directory)
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "_mpa_v1" and frame.f_globals.get("__name__") == script_runner.__name__:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def leave_pages_folder_mode_for_good() -> None:
+    """Turn Streamlit's old "pages folder" mode off for the whole server (st.navigation does too)."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - another Streamlit version
+        return
+    PagesManager.uses_pages_directory = False
+
+
 def run_page(body: Callable[[], None]) -> None:
     """Run a page body; people see plain words, never a traceback."""
     if not _run_by_router():
-        try:  # leave that mode for good and run again through app.py, which checks who may see the page
-            from streamlit.runtime.pages_manager import PagesManager
-
-            if PagesManager.uses_pages_directory:
-                PagesManager.uses_pages_directory = False
-                st.rerun()
-        except ImportError:  # pragma: no cover - another Streamlit version
-            pass
+        if through_pages_folder():  # leave that mode for good and run again through app.py, which checks who
+            leave_pages_folder_mode_for_good()  # may see the page
+            st.rerun()
         st.warning("This page opens from Kleroterion's menu. [Go to the start page](./)")
         return
 
