@@ -40,7 +40,9 @@ DEFAULT_BEFORE = "82582c7"   # the code before issue 15 point 3's second round (
 METRICS = [("runs", "script runs"), ("full", "  of which whole runs"), ("fragment", "  of which fragment runs"),
            ("script_cpu", "script processor ms"), ("queries", "DuckDB statements"),
            ("query_cpu", "DuckDB processor ms"), ("proc_cpu", "server process processor ms"),
-           ("frames", "frames to the browser"), ("kbytes", "kB to the browser"), ("deltas", "element updates")]
+           ("frames", "frames to the browser"), ("kbytes", "kB to the browser"), ("deltas", "element updates"),
+           ("browser_cpu", "Chromium processor ms"), ("task_ms", "  of which the page's main thread ms"),
+           ("script_ms", "  of which running script ms"), ("layout_ms", "  of which layout and style ms")]
 
 
 def export_tree(rev: str, dest: Path) -> Path:
@@ -110,6 +112,15 @@ class Frames:
         cdp = ctx.new_cdp_session(page)
         cdp.on("Network.webSocketFrameReceived", self._received)
         cdp.send("Network.enable")
+        cdp.send("Performance.enable")
+        self.cdp = cdp
+
+    def renderer(self) -> dict[str, float]:
+        """The page's main thread so far (Chrome's Performance.getMetrics, seconds): all its tasks, running
+        script, and layout plus style recalculation."""
+        got = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
+        return {"task_ms": got.get("TaskDuration", 0.0), "script_ms": got.get("ScriptDuration", 0.0),
+                "layout_ms": got.get("LayoutDuration", 0.0) + got.get("RecalcStyleDuration", 0.0)}
 
     def _received(self, params: dict) -> None:
         import base64
@@ -165,16 +176,25 @@ def settle(page, srv: Server, frames: Frames, since: int | None = None) -> None:
         page.wait_for_timeout(100)
 
 
-def measure(page, srv: Server, frames: Frames, action) -> dict:
-    settle(page, srv, frames)
+def measure(page, srv: Server, frames: Frames, action, settled: bool = True) -> dict:
+    """One action's work. The browser's processor time is all of Chromium's processes (from /proc) and the
+    page's own main thread (Chrome's metrics); ``settled=False`` for the first action of a new page."""
+    from bench.load_bench import processes_cpu
+
+    if settled:
+        settle(page, srv, frames)
     n_runs, n_frames, cpu = len(srv.runs()), len(frames.frames), srv.cpu()
+    chromium, before = processes_cpu(b"chromium"), frames.renderer()
     action()
     settle(page, srv, frames, since=n_frames)
+    after = frames.renderer()
     runs = srv.runs()[n_runs:]
     out = {"runs": len(runs), "full": sum(r["kind"] == "full" for r in runs),
            "fragment": sum(r["kind"] == "fragment" for r in runs),
            "script_cpu": sum(r["cpu_ms"] for r in runs), "queries": sum(r["queries"] for r in runs),
-           "query_cpu": sum(r["query_cpu_ms"] for r in runs), "proc_cpu": (srv.cpu() - cpu) * 1000}
+           "query_cpu": sum(r["query_cpu_ms"] for r in runs), "proc_cpu": (srv.cpu() - cpu) * 1000,
+           "browser_cpu": (processes_cpu(b"chromium") - chromium) * 1000}
+    out.update({k: (after[k] - before[k]) * 1000 for k in after})
     out.update(frames.since(n_frames))
     return out
 
@@ -182,7 +202,8 @@ def measure(page, srv: Server, frames: Frames, action) -> dict:
 def sign_in_staff(page, role: str) -> None:
     from lib.access.auth import DEMO_PASSWORDS
 
-    page.goto(page.url.split("/sign-in")[0] + "/sign-in")
+    if not page.url.split("?")[0].endswith("/sign-in"):
+        page.goto(page.url.split("/sign-in")[0] + "/sign-in")
     page.get_by_text(role.capitalize(), exact=True).click()
     page.locator("input[type=password]").fill(DEMO_PASSWORDS[role])
     page.get_by_role("button", name="Sign in", exact=True).click()
@@ -209,11 +230,19 @@ def run_version(label: str, tree: Path, db_path: Path, setup: dict, taps: int, b
             page = ctx.new_page()
             page.set_default_timeout(120_000)
             frames = Frames(ctx, page)
-            page.goto(srv.url + "/sign-in")
-            page.get_by_role("heading", name="Sign in").first.wait_for()
+            first = f"{srv.url}/sign-in?code={setup['codes'][setup['ids'][0]]}" if who == "member" else \
+                f"{srv.url}/sign-in"
+
+            def load(first=first):
+                page.goto(first)
+                page.get_by_role("heading", name="Sign in").first.wait_for()
+            results.setdefault(f"Load the sign-in page ({who})", []).append(
+                measure(page, srv, frames, load, settled=False))
             if who == "volunteer":
-                sign_in_staff(page, "volunteer")
-                open_page(page, "Check-in")
+                results.setdefault("Sign in (volunteer)", []).append(
+                    measure(page, srv, frames, lambda: sign_in_staff(page, "volunteer")))
+                results.setdefault("Open Check-in", []).append(
+                    measure(page, srv, frames, lambda: open_page(page, "Check-in")))
                 page.set_viewport_size({"width": 390, "height": 844})   # the door is a phone
                 search = page.get_by_label("Find someone: first name or pseudonym")
                 for pid in setup["ids"][:taps]:
@@ -233,13 +262,15 @@ def run_version(label: str, tree: Path, db_path: Path, setup: dict, taps: int, b
                     results.setdefault("Tap Present", []).append(measure(page, srv, frames, tap))
             elif who == "member":
                 code = setup["codes"][setup["ids"][0]]
-                page.goto(f"{srv.url}/sign-in?code={code}")
-                page.get_by_role("tab", name="Assembly member").click()
-                box = page.get_by_label("Your access code (on your card)")
-                if box.input_value() != code:
-                    box.fill(code)
-                page.get_by_role("button", name="Open my pages").click()
-                page.get_by_text("Signed in as Assembly member").wait_for()
+
+                def member_sign_in(code=code):
+                    page.get_by_role("tab", name="Assembly member").click()
+                    box = page.get_by_label("Your access code (on your card)")
+                    if box.input_value() != code:
+                        box.fill(code)
+                    page.get_by_role("button", name="Open my pages").click()
+                    page.get_by_text("Signed in as Assembly member").wait_for()
+                results.setdefault("Sign in (member)", []).append(measure(page, srv, frames, member_sign_in))
                 results.setdefault("Open the survey", []).append(
                     measure(page, srv, frames, lambda: open_survey(page)))
                 groups = page.get_by_test_id("stMain").get_by_role("radiogroup")
@@ -251,8 +282,8 @@ def run_version(label: str, tree: Path, db_path: Path, setup: dict, taps: int, b
                     page.get_by_text("You have answered this survey").first.wait_for()
                 results.setdefault("Send the survey", []).append(measure(page, srv, frames, send))
             else:
-                sign_in_staff(page, "organiser")
-                settle(page, srv, frames)
+                results.setdefault("Sign in (organiser)", []).append(
+                    measure(page, srv, frames, lambda: sign_in_staff(page, "organiser")))
                 for name in ("Evaluation", "Support and stipends", "Check-in", "Evaluation", "Support and stipends"):
                     results.setdefault(f"Open {name}", []).append(
                         measure(page, srv, frames, lambda name=name: open_page(page, name)))
@@ -272,7 +303,8 @@ def open_survey(page) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--before", default=DEFAULT_BEFORE, help="the old code: a commit of this repository")
+    ap.add_argument("--before", default=DEFAULT_BEFORE, help="the old code: a commit of this repository "
+                    "('none': this checkout only)")
     ap.add_argument("--taps", type=int, default=6, help="check-ins measured (each after a search)")
     ap.add_argument("--members", type=int, default=12)
     ap.add_argument("--profile", metavar="DIR", help="also write a cProfile file per script run of the new code "
@@ -288,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="kl-work-"))
     base = tmp / "prepared.duckdb"
     setup = prepare(base, args.members)
-    old_tree = export_tree(args.before, tmp / "before")
+    old_tree = export_tree(args.before, tmp / "before") if args.before != "none" else None
     print(f"Old code: {args.before} (exported to {old_tree}); new code: this checkout. "
           f"{args.taps} check-ins, 1 survey send, 2 page switches each (load average "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}).", flush=True)
@@ -296,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
         for label, tree in (("old", old_tree), ("new", ROOT)):
+            if tree is None:
+                table[label] = {}
+                continue
             if args.profile:
                 os.environ["KLEROTERION_PROFILE_DIR"] = args.profile if label == "new" else ""
                 Path(args.profile).mkdir(parents=True, exist_ok=True)
