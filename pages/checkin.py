@@ -74,15 +74,16 @@ def door_fragment(session: P.Session) -> None:
 
 def door(session: P.Session) -> None:
     # The confirmation of a tap, right above the list it came from, in a place kept for it whether or not there
-    # is one: the search box and the list keep their places, so the phone updates them rather than rebuilding.
-    note = st.container()
+    # is one (an empty placeholder when there is none): the search box and the list keep their places, so the phone
+    # updates them rather than rebuilding. The answer is the run's first element, and one element: a box around it
+    # was one more message for the phone to handle before the answer, on every tap.
     if "checkin_note" in st.session_state:
         kind, message = st.session_state.pop("checkin_note")
-        getattr(note, kind)(message)
+        getattr(st, kind)(message)
+    else:
+        st.empty()
     summary = P.session_summary(db(), session.session_id)
-    st.markdown(
-        f"Checked in: {summary['attended']} of {len(P.current_members(db()))} · not marked yet: {summary['unmarked']}"
-    )
+    st.markdown(f"Checked in: {summary['attended']} of {summary['members']} · not marked yet: {summary['unmarked']}")
     st.text_input(
         "Find someone: first name or pseudonym", key="checkin_search", placeholder="For example Amira, or P-0042, or 42"
     )

@@ -198,7 +198,7 @@ def test_marking_is_idempotent_and_the_last_mark_wins_with_every_write_logged(de
     P.mark_attendance(demo_db, sid, panel[0], "present", "v1")
     P.mark_attendance(demo_db, sid, panel[0], "present", "v1")
     s = P.session_summary(demo_db, sid)
-    assert s["present"] == 1 and s["attended"] == 1 and s["unmarked"] == 29
+    assert s["present"] == 1 and s["attended"] == 1 and s["unmarked"] == 29 and s["members"] == 30
     P.mark_attendance(demo_db, sid, panel[0], "Late or part", "v2")
     assert P.session_marks(demo_db, sid) == {panel[0]: "late"}
     log = P.attendance_log_frame(demo_db, sid)

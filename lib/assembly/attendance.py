@@ -226,13 +226,15 @@ def attendance_log_frame(db: Database, session_id: int | None = None) -> pd.Data
 
 
 def session_summary(db: Database, session_id: int) -> dict[str, int]:
-    """Counts per mark for one session, plus ``unmarked`` (members still expected, no mark yet)."""
+    """Counts per mark for one session, plus ``unmarked`` (members still expected, no mark yet) and ``members``
+    (the members on the panel now, all expected)."""
     marks = session_marks(db, session_id)
     out = {m: 0 for m in MARKS}
     for m in marks.values():
         out[m] += 1
     expected = set(current_members(db))
     out["unmarked"] = len(expected - set(marks))
+    out["members"] = len(expected)
     out["attended"] = out[PRESENT] + out[LATE]
     return out
 

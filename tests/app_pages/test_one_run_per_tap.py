@@ -159,6 +159,26 @@ def test_a_tap_at_the_door_leaves_the_search_box_where_it_was(fast_app_env):
     assert confirmation is not None and confirmation < before       # above the search box, as before
 
 
+def test_the_answer_to_a_tap_is_the_doors_first_element_and_a_single_one(fast_app_env):
+    """The answer is what the volunteer waits for: the door's run sends it first, as one element beside the search
+    box, not inside a box of its own (the box was one more message for the phone to handle before the answer, on
+    every tap). Its place is kept when there is no answer, so the search box does not move."""
+    at = goto(open_app("volunteer"), CHECKIN)
+    d, ids = enrol_demo_panel(10)
+    session_today(d)
+    at.run()
+    is_search = lambda e: getattr(e, "key", None) == "checkin_search"   # noqa: E731
+    search = _where(at, is_search)
+    at.text_input(key="checkin_search").input(ids[3]).run()
+    [b for b in at.button if b.label == "Present"][0].click().run()
+    assert_ok(at)
+    answer = _where(at, lambda e: f"({ids[3]}): present." in str(getattr(e, "value", "")))
+    assert answer is not None and len(answer) == len(search), "the answer sits in a box of its own"
+    assert answer[:-1] == search[:-1] and answer[-1] == search[-1] - 2    # the answer, the count, the search box
+    assert "Checked in: 1 of 10 · not marked yet: 9" in texts(at)
+    assert _where(at, is_search) == search
+
+
 def _elements(node) -> int:
     """How many elements the page's tree holds (what the phone builds when the door is drawn again)."""
     return sum(1 + _elements(child) for child in getattr(node, "children", {}).values())
