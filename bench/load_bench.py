@@ -604,7 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Processor time during the load, browsers' start included ({cores} cores x {window:.0f} s = "
           f"{cores * window:.0f} s): "
           f"machine busy {busy1 - busy0:.0f} s, of which the app server {server_cpu:.0f} s and processes at low "
-          f"priority (nice > 0: other work on the machine) {nice1 - nice0:.0f} s; the rest is the browsers and "
+          f"priority (nice > 0: other work on the machine, and the renderer Chromium starts at nice 5 for each new "
+          f"browser session, some 0.5 s each) {nice1 - nice0:.0f} s; the rest is the browsers and "
           "this benchmark's own driver. On the day the browsers' share is on the phones.")
     print(f"Of which: Chromium (all its processes) {out['chromium_cpu']:.0f} s, Playwright's driver (Node.js) "
           f"{out['driver_cpu']:.0f} s, this benchmark's Python process {self_cpu:.0f} s. Chromium's processes ran "
