@@ -10,8 +10,8 @@ What it does
   ``lib.evaluation.submit_answers`` (and the check-ins with ``lib.assembly.mark_attendance``)
   on a copy of that file, no server.
 * Load: a real ``streamlit run`` on 127.0.0.1 and one Chromium (Playwright) with at most
-  ``--concurrency`` browser sessions open at once (Chromium may not raise its own priority above the
-  server's: chromium_at_ordinary_priority). Each member session signs in with its access
+  ``--concurrency`` browser sessions open at once. Other work on the machine at nice 19 yields to them
+  (favour_groups; ``--fair-share`` leaves the kernel's scheduling groups as they are). Each member session signs in with its access
   card link, opens the survey, answers every question and presses "Send my answers"; each
   volunteer session signs in and checks in its share of the members (search by pseudonym, press
   "Present"). Member and volunteer sessions are interleaved, so both kinds run at the same time.
@@ -45,6 +45,7 @@ from lib.demo.load import load_demo  # noqa: E402
 from lib.recruitment.signups.store import pool_frame  # noqa: E402
 
 CHOICES = [5, 4, 3, 2, 1, 0]
+FAVOUR = True   # favour_groups: set from --fair-share
 
 
 def answer_for(k: int, j: int) -> int:
@@ -364,27 +365,54 @@ async def volunteer_task(browser, url: str, v: int, pids: list[str], out: dict) 
         await ctx.close()
 
 
-def chromium_at_ordinary_priority() -> str | None:
-    """Chromium, unable to raise its own priority. Started by root (as here), Chromium sets its browser and GPU
-    processes to nice -8: measured, they then took the processor from the app server (nice 0), which on the day runs
-    on a machine of its own, the browsers being on the phones; started by an ordinary user, as on a phone or a
-    laptop, Chromium cannot. A wrapper drops that one right (CAP_SYS_NICE, with setpriv) and starts Chromium: every
-    process of the benchmark then runs at the same priority, nice 0. Without setpriv, Chromium as it is."""
-    from tests.e2e.conftest import _chromium
+GROUP_NICE = -10
 
-    real, setpriv = _chromium(), shutil.which("setpriv")
-    if not real or not setpriv or os.geteuid() != 0:
-        return real
-    wrapper = Path(tempfile.mkdtemp(prefix="kl-chromium-")) / "chromium"
-    wrapper.write_text(f'#!/bin/sh\nexec {setpriv} --bounding-set -sys_nice -- {real} "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper)
+
+def autogroups(pids) -> dict[str, int]:
+    """The kernel's scheduling groups (autogroups, one per session) of these processes: group -> one of its pids."""
+    out: dict[str, int] = {}
+    for pid in pids:
+        try:
+            out.setdefault(Path(f"/proc/{pid}/autogroup").read_text().split()[0], int(pid))
+        except (OSError, IndexError):
+            continue
+    return out
+
+
+def favour_groups(pids) -> list[str]:
+    """Give the scheduling groups of these processes the weight of nice GROUP_NICE, against other groups.
+
+    With the kernel's autogroup scheduling (on here), the processor is shared between groups (one per session)
+    first, and a nice value counts only inside its own group: other people's experiments at nice 19 each took a
+    whole group's share, a third of the machine and more in earlier runs. With this, work at nice 19 yields to the
+    benchmark as its nice value asks. The benchmark's own groups (this process with the app server and Playwright's
+    driver; Chromium, which Playwright starts in a session of its own) get the same weight, so between the server
+    and the browsers nothing changes. Returns what was done, for the report."""
+    done = []
+    for group, pid in autogroups(pids).items():
+        try:
+            Path(f"/proc/{pid}/autogroup").write_text(str(GROUP_NICE))
+            done.append(f"{group} ({Path(f'/proc/{pid}/comm').read_text().strip()}) at nice {GROUP_NICE}")
+        except OSError as e:
+            done.append(f"{group}: not changed ({e.strerror})")
+    return done
+
+
+def chromium_pids() -> set[str]:
+    return {pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline_has(pid, b"chromium")}
+
+
+def _cmdline_has(pid: str, word: bytes) -> bool:
+    try:
+        return word in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> dict:
     from playwright.async_api import async_playwright
 
-    from tests.e2e.conftest import CHROMIUM_ARGS
+    from tests.e2e.conftest import CHROMIUM_ARGS, _chromium
 
     out = {"saves": [], "checks": [], "errors": [], "save_server": [], "check_server": [], "save_browser": [],
            "check_browser": [], "save_frames": [], "check_frames": [], "save_seen": [], "check_seen": []}
@@ -399,8 +427,9 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
         jobs.append(("vol", len([j for j in jobs if j[0] == "vol"]), None))
     sem = asyncio.Semaphore(concurrency)
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium_at_ordinary_priority(), headless=True,
-                                          args=CHROMIUM_ARGS)
+        before = chromium_pids()
+        browser = await p.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
+        out["groups"] = favour_groups(chromium_pids() - before) if FAVOUR else []
         # warm the server up (a fresh server shown a page address first says "page not found")
         warm = await browser.new_page()
         await warm.goto(url)
@@ -520,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--members", type=int, default=100)
     ap.add_argument("--volunteers", type=int, default=20)
     ap.add_argument("--concurrency", type=int, default=8, help="browser sessions open at once")
+    ap.add_argument("--fair-share", action="store_true", help="leave the scheduling groups' weights as they are "
+                    "(other work at nice 19 then takes a whole group's share: see favour_groups)")
     args = ap.parse_args(argv)
     checkin_page = (ROOT / "pages" / "checkin.py").exists()
     volunteers = args.volunteers if checkin_page else 0
@@ -543,6 +574,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Load: streamlit run + Chromium, {args.members} members and {volunteers} volunteers, "
           f"at most {args.concurrency} browser sessions at once (load average now: "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}) …", flush=True)
+    global FAVOUR
+    FAVOUR = not args.fair_share
+    own_group = favour_groups([os.getpid()]) if FAVOUR else []      # the app server, started next, is in it too
     srv = StreamlitServer(path)
     try:
         busy0, nice0 = machine_cpu()
@@ -609,7 +643,14 @@ def main(argv: list[str] | None = None) -> int:
           "this benchmark's own driver. On the day the browsers' share is on the phones.")
     print(f"Of which: Chromium (all its processes) {out['chromium_cpu']:.0f} s, Playwright's driver (Node.js) "
           f"{out['driver_cpu']:.0f} s, this benchmark's Python process {self_cpu:.0f} s. Chromium's processes ran "
-          f"at nice {', '.join(map(str, out['chromium_nice']))} (the app server at 0).")
+          f"at nice {', '.join(map(str, out['chromium_nice']))} inside their group (Chromium started by root sets its "
+          "browser and GPU processes to -8, ahead of its pages' renderers), the app server at 0 inside its own.")
+    if FAVOUR:
+        print("Scheduling groups (kernel autogroups) favoured against other work on the machine: "
+              + "; ".join(own_group + out["groups"]) + ". Inside the benchmark nothing changes: the server's group "
+              "and Chromium's group have the same weight, as before (see favour_groups).")
+    else:
+        print("Scheduling groups left as they are (--fair-share): other work at nice 19 takes a whole group's share.")
     ok = not (out["errors"] or server_errors or problems)
     print("Browser steps failed:", len(out["errors"]))
     for e in out["errors"][:10]:
