@@ -46,6 +46,7 @@ from lib.recruitment.signups.store import pool_frame  # noqa: E402
 
 CHOICES = [5, 4, 3, 2, 1, 0]
 FAVOUR = True   # favour_groups: set from --fair-share
+ORDINARY_CHROMIUM = False   # chromium_without_priority_boost: set from --ordinary-chromium
 
 
 def answer_for(k: int, j: int) -> int:
@@ -398,6 +399,21 @@ def favour_groups(pids) -> list[str]:
     return done
 
 
+def chromium_without_priority_boost() -> str | None:
+    """Chromium unable to raise its own priority (``--ordinary-chromium``): started by root, as here, it sets its
+    browser and GPU processes to nice -8, ahead of its pages' renderers inside its group; an ordinary user's cannot.
+    A wrapper starts it through setpriv without that one right (CAP_SYS_NICE). Without setpriv: Chromium as it is."""
+    from tests.e2e.conftest import _chromium
+
+    real, setpriv = _chromium(), shutil.which("setpriv")
+    if not real or not setpriv or os.geteuid() != 0:
+        return real
+    wrapper = Path(tempfile.mkdtemp(prefix="kl-chromium-")) / "chromium"
+    wrapper.write_text(f'#!/bin/sh\nexec {setpriv} --bounding-set -sys_nice -- {real} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 def chromium_pids() -> set[str]:
     return {pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline_has(pid, b"chromium")}
 
@@ -428,7 +444,8 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
     sem = asyncio.Semaphore(concurrency)
     async with async_playwright() as p:
         before = chromium_pids()
-        browser = await p.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
+        exe = chromium_without_priority_boost() if ORDINARY_CHROMIUM else _chromium()
+        browser = await p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
         out["groups"] = favour_groups(chromium_pids() - before) if FAVOUR else []
         # warm the server up (a fresh server shown a page address first says "page not found")
         warm = await browser.new_page()
@@ -549,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--members", type=int, default=100)
     ap.add_argument("--volunteers", type=int, default=20)
     ap.add_argument("--concurrency", type=int, default=8, help="browser sessions open at once")
+    ap.add_argument("--ordinary-chromium", action="store_true", help="an experiment: Chromium may not raise its "
+                    "browser and GPU processes' priority above its renderers' (see chromium_without_priority_boost)")
     ap.add_argument("--fair-share", action="store_true", help="leave the scheduling groups' weights as they are "
                     "(other work at nice 19 then takes a whole group's share: see favour_groups)")
     args = ap.parse_args(argv)
@@ -574,8 +593,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Load: streamlit run + Chromium, {args.members} members and {volunteers} volunteers, "
           f"at most {args.concurrency} browser sessions at once (load average now: "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}) …", flush=True)
-    global FAVOUR
-    FAVOUR = not args.fair_share
+    global FAVOUR, ORDINARY_CHROMIUM
+    FAVOUR, ORDINARY_CHROMIUM = not args.fair_share, args.ordinary_chromium
     own_group = favour_groups([os.getpid()]) if FAVOUR else []      # the app server, started next, is in it too
     srv = StreamlitServer(path)
     try:
