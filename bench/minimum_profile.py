@@ -71,6 +71,7 @@ class _Done(TimeoutError):
 
 def profile(pool: str, limit: float, every: int = 20) -> list[str]:
     """The lines described in the module's note."""
+    import lib.sortition.design_master as dm
     import lib.sortition.leximin as lx
 
     if pool == "demo":
@@ -130,6 +131,7 @@ def profile(pool: str, limit: float, every: int = 20) -> list[str]:
     timed(lx._Solver, "covering_columns", "covering seeds")
     timed(lx._Solver, "relaxed_leximin", "relaxation")
     timed(lx._Solver, "new_columns", "heuristic pricing in all")
+    timed(dm, "design_level1", "design master (level 1, design_master.py)")
     closed: dict[str, float] = {}
     orig_reach, orig_time = lx._Solver._reach_level, lx.time
 
