@@ -25,6 +25,19 @@ proven minimum, engine at 3e728f3):
   uniform on that group, and it is an optimal dual of the whole master (so every panel of an optimal
   lottery has exactly 34 of them).
 
+Kept (December 2026, ``design_master.py``): level 1 on a *design master* for the group at the top of
+its quota range (one row per sample of an equal-chance design, the group's rows left out, one LP per
+sample as pricing, a sample that no panel completes repaired by an exchange with another sample; it
+gives up rather than stall). Processor seconds to the proven minimum, before -> after, ``nice -n 19``
+at load 12-19 on 2 cores ("> x": the run stopped unproven at x; HiGHS's own limits are wall-clock, so
+a loaded run can stop early): c:0 77.5 -> 9.7, c:1 56.7 -> 4.2, c:2 > 82 -> 23.7, b:0 24.0 -> 8.2,
+f:0 12.7 -> 7.5, f:1 15.6 -> 5.4, national d:0 (> 120 s wall in the 20-seed run) -> 43.0; fresh
+seeds b:5813 5.2 -> 1.7, c:7291 > 59 -> 13.4, f:4406 15.9 -> 7.1. Unchanged: demo, a:0-a:2, e:0-e:2
+(0.4-5.7 s, the same master solves and simplex iterations: no tail, so no design), and city b:3,
+whose bound is set by several quotas together (526 of 569 types pinned, no single group: > 150).
+The design's own time is nearly all that is left: per round and sample one LP (about 2 ms) and one
+or two roundings (4-8 ms), 15-35 rounds; so it grows with the samples (c:2 55, d:0 86).
+
 Tried on level 1 (processor seconds to the minimum, before -> after), none kept:
 equal-chance design seeds and pricing for that range-quota group (``design_columns`` extended from
 exact quotas): c:0 71 -> 19, but c:1 52 -> not proven in 150 (z stalls at 0.99999), f:0 11 -> 34,

@@ -29,7 +29,11 @@ need others. It is used only when it reaches z = 1 (then its columns, added to t
 master, reach the proven bound there: level 1 is closed exactly as before); when a sample cannot
 be completed (a G-part that no valid panel extends, e.g. two members of one household or too many
 of one age band), when its pricing finds nothing, or when its time is up, it gives up and the
-engine's master goes on as before, without its columns.
+engine's master goes on as before, without its columns. It runs once, from ``design_hook`` (called
+by ``_Solver._reach_level`` after each solve of level 1's master): at the first round on pools of
+``DESIGN_FROM_TYPES`` types or more, on smaller ones only when the climb of z tails off
+(``worth_designing``), so that pools whose level 1 closes quickly (the demo, the local and at-quota
+shapes) pay nothing.
 """
 
 from __future__ import annotations
