@@ -175,3 +175,16 @@ def test_the_design_waits_for_the_climb_to_tail_off():
     slow = [0.95 + 0.0001 * i for i in range(25)]
     assert dmod.worth_designing(slow)  # 0.9524 at 1e-4 a round: 476 rounds to go
     assert not dmod.worth_designing(slow[:15])  # too few rounds to tell
+
+
+@pytest.mark.parametrize("N, m", [(836, 39), (50, 7), (9, 4), (100, 30)])
+def test_the_cyclic_design_gives_everybody_exactly_m_over_n(N, m):
+    """The fallback for lists that equal_chance_samples leaves out (836 people, 39 seats: a region pool)."""
+    samples = dmod.cyclic_samples(N, m)
+    assert samples is not None
+    chance = np.zeros(N)
+    for w, pos in samples:
+        assert len(pos) == m and len(set(pos.tolist())) == m and w > 0
+        chance[pos] += w
+    assert sum(w for w, _ in samples) == pytest.approx(1.0, abs=1e-12)
+    assert np.abs(chance - m / N).max() <= 1e-12
