@@ -70,8 +70,8 @@ How it is computed (all LPs and MIPs by HiGHS):
    master goes on as before. It starts at level 1's first round on pools of
    ``DESIGN_FROM_TYPES`` (500) types or more, on smaller ones only once the climb of z tails
    off (``worth_designing``). Processor seconds to the proven minimum, before -> after: region
-   c:0 77.5 -> 9.7, c:1 56.7 -> 4.2, c:2 > 82 -> 23.7, city b:0 24 -> 8.2, households f:0 12.7 ->
-   7.5, national d:0 -> 43; demo, a and e unchanged (``bench/minimum_profile.py``). New columns
+   c:0 77.5 -> 9.0, c:1 56.7 -> 4.5, c:2 > 82 -> 14.7, city b:0 24 -> 7.5, households f:0 12.7 ->
+   6.1, national d:0 -> 32.4; demo, a and e unchanged (``bench/minimum_profile.py``). New columns
    come from cheap heuristics first: one-seat swaps from the columns in the basis
    (vectorised over the whole basis) and the LP relaxation of the pricing problem rounded
    (dependent rounding with exchange repair, ``sampling.py``, in milliseconds; a tiny MIP over its
