@@ -25,6 +25,22 @@ proven minimum, engine at 3e728f3):
   uniform on that group, and it is an optimal dual of the whole master (so every panel of an optimal
   lottery has exactly 34 of them).
 
+Kept (December 2026, ``design_master.py``): level 1 on a *design master* for the group at the top of
+its quota range (one row per sample of an equal-chance design, the group's rows left out, one LP per
+sample as pricing, a sample that no panel completes repaired by an exchange with another sample; it
+gives up rather than stall). Processor seconds to the proven minimum, before -> after, ``nice -n 19``
+at load 5-19 on 2 cores ("> x": the run stopped unproven at x; HiGHS's own limits are wall-clock, so
+a loaded run can stop early): c:0 77.5 -> 9.0, c:1 56.7 -> 4.5, c:2 > 82 -> 14.7, b:0 24.0 -> 7.5,
+f:0 12.7 -> 6.1, f:1 15.6 -> 3.7, national d:0 (> 120 s wall in the 20-seed run) -> 32.4; fresh
+seeds b:5813 5.2 -> 1.2, c:7291 > 59 -> 11.2, f:4406 15.9 -> 4.3, c:424242 > 88 -> 13.7 (its design
+is ``cyclic_samples``), b:31337 > 88 -> > 149 (no single group). Unchanged: demo, a:0-a:2, e:0-e:2 (0.4-5.7 s,
+the same master solves and simplex iterations: no tail, so no design), and city b:3, whose bound is
+set by several quotas together (526 of 569 types pinned, no single group: > 150). The design's own
+time is nearly all that is left: per round and sample one LP (about 2-3 ms) and two dependent
+roundings (about 6 ms), 15-35 rounds, so it grows with the samples (c:2 55, d:0 86). The small
+rounding MIP in every pricing round (14 ms a call) cost c:2 23.7 s instead of 15.5; two completions
+per sample at the start instead of one: no gain (c:2 24.3).
+
 Tried on level 1 (processor seconds to the minimum, before -> after), none kept:
 equal-chance design seeds and pricing for that range-quota group (``design_columns`` extended from
 exact quotas): c:0 71 -> 19, but c:1 52 -> not proven in 150 (z stalls at 0.99999), f:0 11 -> 34,
@@ -71,6 +87,7 @@ class _Done(TimeoutError):
 
 def profile(pool: str, limit: float, every: int = 20) -> list[str]:
     """The lines described in the module's note."""
+    import lib.sortition.design_master as dm
     import lib.sortition.leximin as lx
 
     if pool == "demo":
@@ -130,6 +147,7 @@ def profile(pool: str, limit: float, every: int = 20) -> list[str]:
     timed(lx._Solver, "covering_columns", "covering seeds")
     timed(lx._Solver, "relaxed_leximin", "relaxation")
     timed(lx._Solver, "new_columns", "heuristic pricing in all")
+    timed(dm, "design_level1", "design master (level 1, design_master.py)")
     closed: dict[str, float] = {}
     orig_reach, orig_time = lx._Solver._reach_level, lx.time
 
