@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
 import highspy
 import numpy as np
@@ -48,8 +48,10 @@ import numpy as np
 from lib.sortition.systematic import equal_chance_samples, serpentine_order
 from lib.sortition.typespace import INF, new_highs
 
-if TYPE_CHECKING:  # pragma: no cover
-    from lib.sortition.leximin import _MasterBase, _Solver
+# leximin's _Solver and _MasterBase: leximin imports this module, so this one does not import leximin (not even
+# for the types: tests/test_architecture.py forbids the cycle); what it uses of them is named in each docstring
+_Solver = Any
+_MasterBase = Any
 
 DESIGN_TOL = 1e-9  # reduced cost a completion must exceed; z >= 1 - DESIGN_TOL closes
 DESIGN_ROUNDS = 60  # pricing rounds of the design master at most
@@ -98,7 +100,7 @@ def cyclic_samples(N: int, m: int) -> list[tuple[float, np.ndarray]] | None:
     return out
 
 
-def design_samples(solver: "_Solver", qi: int, v1: float) -> list[tuple[float, np.ndarray]] | None:
+def design_samples(solver: _Solver, qi: int, v1: float) -> list[tuple[float, np.ndarray]] | None:
     """The equal-chance design over quota ``qi``'s people: (weight, seats per type) samples of
     ``max`` people, everybody in the group in exactly ``max / |G|`` of the weight."""
     ts = solver.ts
@@ -188,18 +190,16 @@ REPAIR_TRIES = 40  # exchanges tried (one small LP each) to repair a sample that
 
 
 def lp_point(
-    solver: "_Solver", group: np.ndarray, part: np.ndarray, prices: np.ndarray
+    solver: _Solver, group: np.ndarray, part: np.ndarray, prices: np.ndarray
 ) -> tuple[float, np.ndarray | None]:
     """The best fractional panel with exactly ``part`` from the group at ``prices`` outside it (the LP
     pricer's model with the group's seats fixed) and its value (-inf, None: no panel extends ``part``)."""
-    from lib.sortition.leximin import _run
-
     lp = solver.lp_pricer
     w = np.where(group, 0.0, prices)
     lp.set_bounds(np.where(group, part, 0.0), np.where(group, part, solver.n))
     try:
         lp.h.changeColsCost(solver.ts.T, lp.all, w)
-        _run(lp.h, solver.remaining())
+        solver.run_lp(lp.h)
         if lp.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return -math.inf, None
         x = np.asarray(lp.h.getSolution().col_value, dtype=np.float64)
@@ -209,7 +209,7 @@ def lp_point(
 
 
 def round_point(
-    solver: "_Solver",
+    solver: _Solver,
     group: np.ndarray,
     part: np.ndarray,
     x: np.ndarray,
@@ -238,7 +238,7 @@ def round_point(
 
 
 def complete(
-    solver: "_Solver", group: np.ndarray, part: np.ndarray, prices: np.ndarray, *, count: int = 2, small: bool = True
+    solver: _Solver, group: np.ndarray, part: np.ndarray, prices: np.ndarray, *, count: int = 2, small: bool = True
 ) -> tuple[float, list[np.ndarray]]:
     """``lp_point`` and ``round_point``: valid completions of ``part`` good at ``prices``, and the LP
     bound on ``prices . c`` over all (fractional) ones."""
@@ -248,13 +248,13 @@ def complete(
     return bound, round_point(solver, group, part, x, prices, count=count, small=small)
 
 
-def _completable(solver: "_Solver", group: np.ndarray, part: np.ndarray) -> bool:
+def _completable(solver: _Solver, group: np.ndarray, part: np.ndarray) -> bool:
     """Whether some fractional panel extends ``part``."""
     return lp_point(solver, group, part, np.zeros(solver.ts.T))[1] is not None
 
 
 def repair_sample(
-    solver: "_Solver", group: np.ndarray, samples: list[tuple[float, np.ndarray]], i: int, prices: np.ndarray
+    solver: _Solver, group: np.ndarray, samples: list[tuple[float, np.ndarray]], i: int, prices: np.ndarray
 ) -> bool:
     """Repair sample i (that no valid panel completes) by exchanging one of its people with a person
     of another sample j of at least its weight: i gives p and takes q, and a copy of j with i's
@@ -310,7 +310,7 @@ def repair_sample(
     return False
 
 
-def _budget(solver: "_Solver"):
+def _budget(solver: _Solver):
     """A test that says when the design has used its share of the time: DESIGN_TIME_SHARE of the
     computation's time left when it started (on the solver's clock), DESIGN_SECONDS without a limit."""
     left = solver.remaining()
@@ -322,7 +322,7 @@ def _budget(solver: "_Solver"):
 
 
 def first_completions(
-    solver: "_Solver", group: np.ndarray, samples: list[tuple[float, np.ndarray]], x: np.ndarray, over
+    solver: _Solver, group: np.ndarray, samples: list[tuple[float, np.ndarray]], x: np.ndarray, over
 ) -> list[np.ndarray] | None:
     """One valid panel per sample (in order; ``samples`` may be repaired in place), aimed at the
     targets ``x`` (seats) outside the group not reached so far; None when a sample can be neither
@@ -362,7 +362,7 @@ def first_completions(
 
 
 def price_samples(
-    solver: "_Solver",
+    solver: _Solver,
     dm: DesignMaster,
     group: np.ndarray,
     samples: list[tuple[float, np.ndarray]],
@@ -389,7 +389,7 @@ def price_samples(
     return added
 
 
-def design_level1(solver: "_Solver", master: "_MasterBase", qi: int, v1: float) -> list[np.ndarray] | None:
+def design_level1(solver: _Solver, master: _MasterBase, qi: int, v1: float) -> list[np.ndarray] | None:
     """Columns that reach level 1 (z = 1 in ``master``) by the design of quota ``qi``'s group, or
     None (see the module's note: it gives up rather than stall)."""
     ts = solver.ts
@@ -440,7 +440,7 @@ ACTIVATE = "auto"  # "auto": "start" on pools of DESIGN_FROM_TYPES types or more
 DESIGN_FROM_TYPES = 500  # "start": at level 1's first round; "tail": once worth_designing says so
 
 
-def design_hook(solver: "_Solver", master: "_MasterBase", z: float) -> bool:
+def design_hook(solver: _Solver, master: _MasterBase, z: float) -> bool:
     """Called after each solve of level 1's master (z: its value): runs the design once, when the
     climb tails off; True when its columns were added (the master then reaches z = 1)."""
     state = solver.__dict__.setdefault("_design_state", {"zs": [], "tried": ACTIVATE == "off"})

@@ -964,6 +964,11 @@ class _Solver:
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.perf_counter()
 
+    def run_lp(self, h) -> None:
+        """Solve ``h`` within the computation's time left (``_run``; design_master.py solves through this, so
+        that it needs no import of this module, which imports it)."""
+        _run(h, self.remaining())
+
     def check_time(self) -> None:
         r = self.remaining()
         if r is not None and r <= 0:
