@@ -135,6 +135,7 @@ import numpy as np
 from lib.sortition.feasibility import FeasibilityReport, InfeasibleQuotas, check_types  # noqa: F401  (re-exported)
 from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
 from lib.sortition.audit.model import Instance, InputError
+from lib.sortition.caratheodory import FaceDecomposer
 from lib.sortition.design_master import design_hook
 from lib.sortition.sampling import PanelSampler
 from lib.sortition.systematic import equal_chance_samples, serpentine_order
@@ -177,6 +178,8 @@ PRICE_POINTS = 8  # prices between the smoothed and the true ones at which the L
 LP_ROUNDINGS = 2  # roundings of the LP pricer's point tried by exchange repair before its small MIP
 GAP_TOL = 1e-6  # a level/stage after the first closes when its proven gap (probability units) is below this
 LEVEL_GROUPS = 4  # the decomposition's levels after the first are grouped into at most this many (group_levels)
+CARATHEODORY_SHARE = 0.0  # the direct decomposition (caratheodory.py) may use this share of the time left (0: off)
+CARATHEODORY_SECONDS = 60.0  # and at most this long
 COLUMN_CAP = 3  # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
@@ -1517,6 +1520,7 @@ class _Solver:
             seeds.append(c)
         seeds.extend(self.design_columns(target, values))
         seeds.extend(self.covering_columns(near, seeds))
+        seeds.extend(self.caratheodory_columns())
         got = self.decompose(target, seeds, values, more)
         if got is not None:
             self.method = "relaxation+decomposition"
@@ -1535,6 +1539,21 @@ class _Solver:
             # the finished levels' floors could not all be held once their types were fixed (seen on one
             # generated pool of 20: "The stage LP failed"); from the first stage, no floors are needed
             return self.staged_afresh()
+
+    def caratheodory_columns(self) -> list[np.ndarray]:
+        """Panels of a direct decomposition of the relaxed leximin point (``caratheodory.py``) as seed columns,
+        within CARATHEODORY_SHARE of the time left. Off (0): the levels after the first need the changes in
+        bench/caratheodory_wip.patch to use them (see that module's note)."""
+        if CARATHEODORY_SHARE <= 0:
+            return []
+        p, _ = self.relaxed_leximin()
+        left = self.remaining()
+        seconds = CARATHEODORY_SECONDS if left is None else min(CARATHEODORY_SECONDS, CARATHEODORY_SHARE * left)
+        fd = FaceDecomposer(self.ts)
+        x = fd.target(np.maximum(0.0, p - FIX_SLACK))
+        if x is None:
+            return []
+        return list(fd.decompose(x, seconds=seconds, clock=time.perf_counter).panels)
 
     def staged_afresh(self):
         """The staged algorithm from its first stage, with every column found so far (the levels reached,
