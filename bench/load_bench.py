@@ -522,7 +522,11 @@ def processes_cpu(word: bytes) -> float:
     """Processor seconds used so far by the live processes whose command line holds ``word``, with the
     children they have already reaped (a closed tab's renderer counts in its parent's figure)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    return sum(sum(int(x) for x in fields[11:15]) for fields in _process_stats(word)) / tick
+
+
+def _process_stats(word: bytes):
+    """The fields of /proc/<pid>/stat after the command name, for each live process whose command line holds ``word``."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -532,24 +536,12 @@ def processes_cpu(word: bytes) -> float:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        total += sum(int(x) for x in fields[11:15])
-    return total / tick
+        yield stat[stat.rindex(")") + 2:].split()
 
 
 def processes_nice(word: bytes) -> list[int]:
     """The priorities (nice values) of the live processes whose command line holds ``word``, each once."""
-    seen = set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if word not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                continue
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        seen.add(int(stat[stat.rindex(")") + 2:].split()[16]))
+    seen = {int(fields[16]) for fields in _process_stats(word)}
     return sorted(seen)
 
 

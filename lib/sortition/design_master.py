@@ -45,7 +45,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from lib.sortition.systematic import equal_chance_samples, serpentine_order
+from lib.sortition.systematic import aside_and_blocks, equal_chance_samples, serpentine_order
 from lib.sortition.typespace import INF, new_highs
 
 # leximin's _Solver and _MasterBase: leximin imports this module, so this one does not import leximin (not even
@@ -87,17 +87,27 @@ def cyclic_samples(N: int, m: int) -> list[tuple[float, np.ndarray]] | None:
     q, r = divmod(N, m)
     if r == 0:
         return None
-    aside = np.unique(np.floor((np.arange(r) + 0.5) * N / r).astype(np.int64))
-    if len(aside) != r:
+    split = aside_and_blocks(N, r, q)
+    if split is None:
         return None
-    rest = np.setdiff1d(np.arange(N), aside)
-    blocks = [rest[j::q] for j in range(q)]
+    aside, blocks = split
     out: list[tuple[float, np.ndarray]] = [(m / N, b) for b in blocks[:-1]]
     last = blocks[-1]
     out.append((r / N, last))
     for k in range(m):
         out.append((1.0 / N, np.sort(np.concatenate([aside, last[(k + np.arange(m - r)) % m]]))))
     return out
+
+
+def people_in_order(ts, members: np.ndarray, cols: list[int]) -> np.ndarray:
+    """The group's people (a type index per person), listed by their other features ``cols`` (the tightest
+    first) in serpentine order, so that an equal-chance design over the list spreads every feature evenly."""
+    vocab: list[dict[str | None, int]] = [{} for _ in ts.features]
+    codes = np.array(
+        [[vocab[j].setdefault(ts.keys[t][j], len(vocab[j])) for j in cols] for t in members], dtype=np.int64
+    ).reshape(len(members), len(cols))
+    order = members[serpentine_order(codes)]
+    return np.repeat(order, ts.sizes[order])
 
 
 def design_samples(solver: _Solver, qi: int, v1: float) -> list[tuple[float, np.ndarray]] | None:
@@ -109,13 +119,7 @@ def design_samples(solver: _Solver, qi: int, v1: float) -> list[tuple[float, np.
     members = np.flatnonzero(group)
     if int(ts.sizes[members].sum()) < 2:
         return None
-    cols = solver.tight_order(v1, q.feature)
-    vocab: list[dict[str | None, int]] = [{} for _ in ts.features]
-    codes = np.array(
-        [[vocab[j].setdefault(ts.keys[t][j], len(vocab[j])) for j in cols] for t in members], dtype=np.int64
-    ).reshape(len(members), len(cols))
-    order = members[serpentine_order(codes)]
-    people = np.repeat(order, ts.sizes[order])
+    people = people_in_order(ts, members, solver.tight_order(v1, q.feature))
     samples = equal_chance_samples(len(people), int(q.max)) or cyclic_samples(len(people), int(q.max))
     if samples is None:
         return None

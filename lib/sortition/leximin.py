@@ -136,9 +136,9 @@ from lib.sortition.feasibility import FeasibilityReport, InfeasibleQuotas, check
 from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
 from lib.sortition.audit.model import Instance, InputError
 from lib.sortition.caratheodory import FaceDecomposer
-from lib.sortition.design_master import design_hook
+from lib.sortition.design_master import design_hook, people_in_order
 from lib.sortition.sampling import PanelSampler
-from lib.sortition.systematic import equal_chance_samples, serpentine_order
+from lib.sortition.systematic import equal_chance_samples
 from lib.sortition.typespace import (
     INF,
     CompositionModel,
@@ -1210,13 +1210,7 @@ class _Solver:
         if abs(seats - ts.quotas[qi].min) > 1e-6 or len(members) < 2:
             return []
         # order the group's people by their other features, the tightest first
-        cols = self.tight_order(values[0], ts.quotas[qi].feature)
-        vocab: list[dict[str | None, int]] = [{} for _ in ts.features]
-        codes = np.array(
-            [[vocab[j].setdefault(ts.keys[t][j], len(vocab[j])) for j in cols] for t in members], dtype=np.int64
-        ).reshape(len(members), len(cols))
-        order = members[serpentine_order(codes)]
-        people = np.repeat(order, ts.sizes[order])
+        people = people_in_order(ts, members, self.tight_order(values[0], ts.quotas[qi].feature))
         samples = equal_chance_samples(len(people), int(ts.quotas[qi].min))
         if samples is None:
             return []

@@ -19,6 +19,16 @@ import math
 import numpy as np
 
 
+def aside_and_blocks(N: int, r: int, q: int) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """``r`` people of the list 0..N-1 set aside, spread evenly along it, and the others dealt into ``q`` blocks
+    (every q-th); None when the spread would pick somebody twice."""
+    aside = np.unique(np.floor((np.arange(r) + 0.5) * N / r).astype(np.int64))
+    if len(aside) != r:
+        return None
+    rest = np.setdiff1d(np.arange(N), aside)
+    return aside, [rest[j::q] for j in range(q)]
+
+
 def equal_chance_samples(N: int, m: int) -> list[tuple[float, np.ndarray]] | None:
     """A small lottery over m-person samples of a list of N people, each person exactly m / N.
 
@@ -50,11 +60,10 @@ def equal_chance_samples(N: int, m: int) -> list[tuple[float, np.ndarray]] | Non
     e, s = m // g, (m - r) // g
     if s > q:
         return None
-    aside = np.unique(np.floor((np.arange(r) + 0.5) * N / r).astype(np.int64))
-    if len(aside) != r:
+    split = aside_and_blocks(N, r, q)
+    if split is None:
         return None
-    rest = np.setdiff1d(np.arange(N), aside)
-    blocks = [rest[j::q] for j in range(q)]
+    aside, blocks = split
     # the dealt blocks are spread over the block indices too
     dealt = sorted({int(x) for x in np.floor((np.arange(s) + 0.5) * q / s)})
     if len(dealt) != s:
