@@ -15,6 +15,14 @@ What it does
   card link, opens the survey, answers every question and presses "Send my answers"; each
   volunteer session signs in and checks in its share of the members (search by pseudonym, press
   "Present"). Member and volunteer sessions are interleaved, so both kinds run at the same time.
+* Browsers: by default each session is a fresh browser context, a phone that has never opened the app (it
+  fetches Streamlit's 99 files, 3 MB of scripts, fonts and icons, and Chromium compiles the scripts again:
+  2.3-2.8 processor-seconds of Chromium and 0.2-0.3 of the app server per session). ``--cached-phones``: the
+  sessions share ``--concurrency`` phones (one Chromium profile on disk, with its HTTP and code cache; a host
+  name and so cookies of its own per phone) that opened the app once before the load; each session takes a
+  free one with its cookies cleared, in a new tab,
+  as a member who opened the card's link before or a volunteer who tried the app the day before (see Phones).
+  Both are reported in bench/results/load_20261207_evening.md; the target was set on the default.
 * Times: from pressing the button to the confirmation on screen (save an answer; check one
   person in). Reports p50/p95/max and the ratio to the direct baseline.
 * Checks: afterwards, the database must hold exactly one response per member, the answers must
@@ -34,6 +42,8 @@ import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -47,6 +57,7 @@ from lib.recruitment.signups.store import pool_frame  # noqa: E402
 CHOICES = [5, 4, 3, 2, 1, 0]
 FAVOUR = True   # favour_groups: set from --fair-share
 ORDINARY_CHROMIUM = False   # chromium_without_priority_boost: set from --ordinary-chromium
+CACHED_PHONES = False   # Phones: set from --cached-phones
 
 
 def answer_for(k: int, j: int) -> int:
@@ -137,6 +148,7 @@ class FrameClock:
     def __init__(self) -> None:
         self.sent: list[float] = []
         self.received: list[tuple[float, bytes]] = []
+        self.cdp: Any = None
 
     @classmethod
     async def attach(cls, ctx, page) -> "FrameClock":
@@ -145,7 +157,15 @@ class FrameClock:
         cdp.on("Network.webSocketFrameSent", clock._sent)
         cdp.on("Network.webSocketFrameReceived", clock._received)
         await cdp.send("Network.enable")
+        await cdp.send("Performance.enable")
+        clock.cdp = cdp
         return clock
+
+    async def page_cpu(self) -> tuple[float, float]:
+        """Processor seconds so far of the page's main thread and of its whole renderer process (Chrome's
+        ThreadTime and ProcessTime: time on a core, not time waited)."""
+        got = {m["name"]: m["value"] for m in (await self.cdp.send("Performance.getMetrics"))["metrics"]}
+        return got.get("ThreadTime", float("nan")), got.get("ProcessTime", float("nan"))
 
     def _sent(self, params: dict) -> None:
         self.sent.append(params["timestamp"])
@@ -222,6 +242,71 @@ window.__klWatch = (needle) => {
 """
 
 
+SERVER_PID = 0     # the app server's process (main sets it), for TapCost
+
+
+def schedstat(pid: int) -> tuple[float, float]:
+    """(seconds on a core, seconds waiting in the run queue for one) of a process's live threads so far, from
+    /proc/<pid>/task/*/schedstat (the kernel's scheduler statistics)."""
+    run = wait = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return float("nan"), float("nan")
+    for tid in tasks:
+        try:
+            fields = Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()
+        except OSError:
+            continue
+        run, wait = run + int(fields[0]), wait + int(fields[1])
+    return run / 1e9, wait / 1e9
+
+
+class TapCost:
+    """Where one tap's time goes, from just before Playwright's click to just after the confirmation is painted:
+    the tapping page's main thread and its renderer process on a core (Chrome's own counters), and the app
+    server's process on a core and waiting in the run queue for one (the kernel's, all its threads; the server's
+    work in that window may be for any session). Recorded per tap as (on screen, page main thread, renderer
+    process, server on a core, server waiting for a core), in seconds."""
+
+    def __init__(self, clock: "FrameClock") -> None:
+        self.clock = clock
+        self.page0 = self.server0 = (0.0, 0.0)
+
+    @classmethod
+    async def start(cls, clock: "FrameClock") -> "TapCost":
+        cost = cls(clock)
+        cost.page0 = await clock.page_cpu()
+        cost.server0 = schedstat(SERVER_PID)
+        return cost
+
+    async def stop(self, into: list, seen: float | None) -> None:
+        server1 = schedstat(SERVER_PID)
+        page1 = await self.clock.page_cpu()
+        if seen is not None:
+            into.append((seen, page1[0] - self.page0[0], page1[1] - self.page0[1], server1[0] - self.server0[0],
+                         server1[1] - self.server0[1]))
+
+
+def cost_lines(name: str, costs: list) -> list[str]:
+    """The tap's time split, at the median tap and over the slowest 5% of taps (those at or above the p95)."""
+    if not costs:
+        return []
+    p95 = pct([c[0] for c in costs], .95)
+    slow = [c for c in costs if c[0] >= p95]
+    lines = []
+    for label, group in (("median tap", None), (f"slowest {len(slow)} (>= p95)", slow)):
+        if group is None:
+            vals = [pct([c[i] for c in costs], .5) for i in range(5)]
+        else:
+            vals = [sum(c[i] for c in group) / len(group) for i in range(5)]
+        seen, main, proc, srv_run, srv_wait = (v * 1000 for v in vals)
+        lines.append(f"  {name}, {label}: on screen {seen:.0f} ms; the page's main thread on a core {main:.0f}, its "
+                     f"renderer process {proc:.0f}; the app server on a core {srv_run:.0f}, waiting for a core "
+                     f"{srv_wait:.0f}")
+    return lines
+
+
 async def watch(page, needle: str) -> None:
     """Start the page's clock for the next tap; the confirmation's text is ``needle``."""
     await page.evaluate("needle => window.__klWatch(needle)", needle)
@@ -260,10 +345,8 @@ async def open_page(page, name: str) -> None:
     await wait_idle(page)
 
 
-async def member_task(browser, url: str, k: int, code: str, n_questions: int, out: dict) -> None:
-    ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
-    await ctx.add_init_script(PAGE_CLOCK)
-    page = await ctx.new_page()
+async def member_task(phones: "Phones", url: str, k: int, code: str, n_questions: int, out: dict) -> None:
+    ctx, page, url = await phones.take(url)
     page.set_default_timeout(120_000)
     try:
         clock = await FrameClock.attach(ctx, page)
@@ -287,11 +370,13 @@ async def member_task(browser, url: str, k: int, code: str, n_questions: int, ou
             choice = groups.nth(j).get_by_text(ev.ANSWERS[answer_for(k, j)], exact=True)
             await choice.click()          # inside a form: chosen in the browser at once, nothing sent yet
         await watch(page, "You have answered this survey")
+        cost = await TapCost.start(clock)
         since = clock.mark()
         t0 = time.perf_counter()
         await page.get_by_role("button", name="Send my answers").click()
         await painted(page)
         total = time.perf_counter() - t0
+        await cost.stop(out["save_cost"], await on_screen(page))
         out["saves"].append(total)
         seen = await on_screen(page)
         if seen is not None:
@@ -305,15 +390,13 @@ async def member_task(browser, url: str, k: int, code: str, n_questions: int, ou
     except Exception as e:  # noqa: BLE001 - counted and reported
         out["errors"].append(f"member {k}: {type(e).__name__}: {str(e).splitlines()[0]}")
     finally:
-        await ctx.close()
+        await phones.give_back(ctx, page, url)
 
 
-async def volunteer_task(browser, url: str, v: int, pids: list[str], out: dict) -> None:
+async def volunteer_task(phones: "Phones", url: str, v: int, pids: list[str], out: dict) -> None:
     from lib.access.auth import DEMO_PASSWORDS
 
-    ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
-    await ctx.add_init_script(PAGE_CLOCK)
-    page = await ctx.new_page()
+    ctx, page, url = await phones.take(url)
     page.set_default_timeout(120_000)
     try:
         clock = await FrameClock.attach(ctx, page)
@@ -345,11 +428,13 @@ async def volunteer_task(browser, url: str, v: int, pids: list[str], out: dict) 
             }""", pid)
             present = page.locator(f".st-key-checkin_row_{pid}").get_by_role("button", name="Present", exact=True)
             await watch(page, f"({pid}): present")
+            cost = await TapCost.start(clock)
             since = clock.mark()
             t0 = time.perf_counter()
             await present.click()
             await painted(page)
             total = time.perf_counter() - t0
+            await cost.stop(out["check_cost"], await on_screen(page))
             out["checks"].append(total)
             seen = await on_screen(page)
             if seen is not None:
@@ -363,7 +448,91 @@ async def volunteer_task(browser, url: str, v: int, pids: list[str], out: dict) 
     except Exception as e:  # noqa: BLE001
         out["errors"].append(f"volunteer {v}: {type(e).__name__}: {str(e).splitlines()[0]}")
     finally:
-        await ctx.close()
+        await phones.give_back(ctx, page, url)
+
+
+VIEWPORT = {"width": 1000, "height": 900}
+
+
+class Phones:
+    """Where each browser session runs.
+
+    Fresh (the default, as in every run before 2026-12-07 18:00): a new browser context per session, as a phone
+    that has never opened the app: nothing cached, so each session's first page load fetches Streamlit's 99 files
+    (3 MB of scripts, fonts, icons) from the app server and Chromium compiles the scripts again.
+
+    Cached phones (``--cached-phones``): ``--concurrency`` phones that opened the app once before the load starts,
+    in one Chromium profile on disk (a persistent context: an HTTP cache and V8's code cache, as a phone's browser
+    keeps). Phone i reaches the app as http://phone<i>.localhost:<port> (Chromium sends every *.localhost to this
+    machine, and keeps cookies per name), so that each phone has cookies of its own while Chromium stays one
+    browser, in one scheduling group, as in the default. Each session takes a free phone, with that phone's
+    cookies cleared (a new person, signed out), in a new tab. Streamlit serves its files as "immutable, max-age
+    one year", so a phone that has been to the app before asks the server only for the page itself and reuses
+    the scripts it compiled: a volunteer who tried the link the day before, a member who opened the card's link
+    once. Measured one load at a time (17:45 UTC, load average 7-12): the sign-in page's first load took the app
+    server 0.06-0.07 processor-s instead of 0.18-0.26, and Chromium (all its processes) 1.3-1.5 instead of
+    2.3-4.4 (its page's main thread: about 1 s either way)."""
+
+    def __init__(self, cached: bool) -> None:
+        self.cached = cached
+        self.browser: Any = None
+        self.context: Any = None
+        self.free: asyncio.Queue = asyncio.Queue()
+        self.profile: str | None = None
+
+    async def start(self, p, exe: str | None, args: list[str], url: str, count: int) -> None:
+        if not self.cached:
+            self.browser = await p.chromium.launch(executable_path=exe, headless=True, args=args)
+            return
+        self.profile = tempfile.mkdtemp(prefix="kl-phones-")
+        self.context = ctx = await p.chromium.launch_persistent_context(
+            self.profile, executable_path=exe, headless=True, args=args, viewport=VIEWPORT)
+        await ctx.add_init_script(PAGE_CLOCK)
+        for old in ctx.pages:           # the tab a persistent context opens with
+            await old.close()
+        port = urlparse(url).port
+        for i in range(count):
+            phone = f"http://phone{i + 1}.localhost:{port}"
+            await warm_up(await ctx.new_page(), phone)     # the phone has been to the app before
+            self.free.put_nowait(phone)
+        await ctx.clear_cookies()
+
+    async def warm_page(self):
+        """A page for warming the server up (fresh) or None (cached: each phone warmed it up already)."""
+        return await self.browser.new_page() if self.browser else None
+
+    async def take(self, url: str):
+        """(context, page, the app's address for it) for a new browser session."""
+        if self.browser:
+            ctx = await self.browser.new_context(viewport=VIEWPORT)
+            await ctx.add_init_script(PAGE_CLOCK)
+            return ctx, await ctx.new_page(), url
+        phone = await self.free.get()
+        await self.context.clear_cookies(domain=urlparse(phone).hostname)    # a new person on this phone
+        return self.context, await self.context.new_page(), phone
+
+    async def give_back(self, ctx, page, url: str) -> None:
+        if self.browser:
+            await ctx.close()
+            return
+        await page.close()
+        self.free.put_nowait(url)
+
+    async def close(self) -> None:
+        if self.browser:
+            await self.browser.close()
+        if self.context:
+            await self.context.close()
+        if self.profile:
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+async def warm_up(page, url: str) -> None:
+    """Open the app once and wait for the Overview (a fresh server shown a page address first says "page not
+    found"), then close the page."""
+    await page.goto(url)
+    await page.get_by_role("heading", name="The steps").wait_for(timeout=120_000)
+    await page.close()
 
 
 GROUP_NICE = -10
@@ -431,7 +600,8 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
     from tests.e2e.conftest import CHROMIUM_ARGS, _chromium
 
     out = {"saves": [], "checks": [], "errors": [], "save_server": [], "check_server": [], "save_browser": [],
-           "check_browser": [], "save_frames": [], "check_frames": [], "save_seen": [], "check_seen": []}
+           "check_browser": [], "save_frames": [], "check_frames": [], "save_seen": [], "check_seen": [],
+           "save_cost": [], "check_cost": []}
     ids = setup["ids"]
     shares = [ids[i::volunteers] for i in range(volunteers)] if volunteers else []
     jobs = []
@@ -445,13 +615,12 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
     async with async_playwright() as p:
         before = chromium_pids()
         exe = chromium_without_priority_boost() if ORDINARY_CHROMIUM else _chromium()
-        browser = await p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        phones = Phones(CACHED_PHONES)
+        await phones.start(p, exe, CHROMIUM_ARGS, url, concurrency)
         out["groups"] = favour_groups(chromium_pids() - before) if FAVOUR else []
-        # warm the server up (a fresh server shown a page address first says "page not found")
-        warm = await browser.new_page()
-        await warm.goto(url)
-        await warm.get_by_role("heading", name="The steps").wait_for(timeout=120_000)
-        await warm.close()
+        warm = await phones.warm_page()
+        if warm is not None:
+            await warm_up(warm, url)
 
         done = [0]
 
@@ -459,9 +628,9 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
             async with sem:
                 kind, i, pid = job
                 if kind == "member":
-                    await member_task(browser, url, i, setup["codes"][pid], len(setup["questions"]), out)
+                    await member_task(phones, url, i, setup["codes"][pid], len(setup["questions"]), out)
                 else:
-                    await volunteer_task(browser, url, i, shares[i], out)
+                    await volunteer_task(phones, url, i, shares[i], out)
                 done[0] += 1
                 if done[0] % 10 == 0 or done[0] == len(jobs):
                     print(f"  {done[0]}/{len(jobs)} browser sessions done ({len(out['errors'])} failed)", flush=True)
@@ -473,7 +642,7 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
         out["chromium_cpu"] = processes_cpu(b"chromium")
         out["chromium_nice"] = processes_nice(b"chromium")
         out["driver_cpu"] = processes_cpu(b"run-driver")
-        await browser.close()
+        await phones.close()
     return out
 
 
@@ -560,6 +729,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=8, help="browser sessions open at once")
     ap.add_argument("--ordinary-chromium", action="store_true", help="an experiment: Chromium may not raise its "
                     "browser and GPU processes' priority above its renderers' (see chromium_without_priority_boost)")
+    ap.add_argument("--cached-phones", action="store_true", help="each browser session on one of --concurrency "
+                    "phones that have opened the app before (their cache kept; see Phones), instead of a fresh "
+                    "browser context that fetches and compiles Streamlit's 3 MB of scripts again")
     ap.add_argument("--fair-share", action="store_true", help="leave the scheduling groups' weights as they are "
                     "(other work at nice 19 then takes a whole group's share: see favour_groups)")
     args = ap.parse_args(argv)
@@ -582,11 +754,13 @@ def main(argv: list[str] | None = None) -> int:
     print("Baseline: the same saves straight through lib.evaluation (no server) …", flush=True)
     b_saves, b_checks = baseline(base_path, setup)
 
+    where = (f"on {args.concurrency} phones that have opened the app before (--cached-phones)" if args.cached_phones
+             else "each in a fresh browser context (nothing cached)")
     print(f"Load: streamlit run + Chromium, {args.members} members and {volunteers} volunteers, "
-          f"at most {args.concurrency} browser sessions at once (load average now: "
+          f"at most {args.concurrency} browser sessions at once, {where} (load average now: "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}) …", flush=True)
-    global FAVOUR, ORDINARY_CHROMIUM
-    FAVOUR, ORDINARY_CHROMIUM = not args.fair_share, args.ordinary_chromium
+    global FAVOUR, ORDINARY_CHROMIUM, CACHED_PHONES
+    FAVOUR, ORDINARY_CHROMIUM, CACHED_PHONES = not args.fair_share, args.ordinary_chromium, args.cached_phones
     own_group = favour_groups([os.getpid()]) if FAVOUR else []      # the app server, started next, is in it too
     srv = StreamlitServer(path)
     try:
@@ -594,6 +768,8 @@ def main(argv: list[str] | None = None) -> int:
         server0 = process_cpu(srv.proc.pid)
         window0 = time.perf_counter()
         self0 = time.process_time()
+        global SERVER_PID
+        SERVER_PID = srv.proc.pid
         out = asyncio.run(run_load(srv.url, setup, volunteers, args.concurrency))
         busy1, nice1 = machine_cpu()
         window = time.perf_counter() - window0
@@ -634,6 +810,11 @@ def main(argv: list[str] | None = None) -> int:
             f, b, d = (pct([x[i] for x in out[key]], .5) for i in range(3))
             print(f"What the browser received per {name} (median, until idle): {f:.0f} frames, {b / 1000:.1f} kB, "
                   f"{d:.0f} element updates")
+    print("Where a tap's time goes (TapCost; per tap, from just before the click to the confirmation painted; "
+          "'on a core' is processor time, the rest of 'on screen' is waiting: for a core, for the other processes "
+          "of the browser, for the network):")
+    for line in cost_lines("Survey send", out["save_cost"]) + cost_lines("Check-in tap", out["check_cost"]):
+        print(line)
     targets = {"check-in p95 <= 500 ms": pct(out["check_seen"], .95) <= 0.5 if out["check_seen"] else None,
                "survey save p95 <= 1000 ms": pct(out["save_seen"], .95) <= 1.0 if out["save_seen"] else None}
     print("Speed targets (issue 15):", ", ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items()
