@@ -235,6 +235,10 @@ _MEMBER_REFUSALS = [
     i18n.N_("Your access code no longer works (it was replaced or stopped). Ask the organisers for a new card."),
     i18n.N_("Only the member who proposed this question can accept or decline new wording."),
     i18n.N_("There is no suggestion waiting for this question."),
+    i18n.N_(
+        "The same question has already been proposed ({qid}), so it was not added again. Members can endorse it "
+        "in an endorsement round once the organisers have checked it."
+    ),
 ]
 
 

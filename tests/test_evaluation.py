@@ -443,3 +443,36 @@ def test_volunteers_typing_at_the_same_moment_cannot_pass_the_cap_together(ten):
     assert outcomes.count("saved") == 5 and outcomes.count("refused") == 7, outcomes
     ev.close_wave(db, w, now=T0)
     assert ev.answer_counts(db, w) == {"online": 0, "paper": 5}
+
+
+def test_the_same_question_proposed_twice_is_kept_once_so_no_survey_asks_it_twice(ten):
+    """A double tap on "Propose", a second tab, or two members with the same idea: the organisers used to get
+    the question twice, accept both, and the survey then asked it twice (found driving the real app)."""
+    db, s, _ = ten
+    q = ev.propose_question(db, s[0], "I felt heard.", "whether people could speak")
+    with pytest.raises(UserError, match=f"already been proposed \\({q}\\)"):
+        ev.propose_question(db, s[0], "I felt heard.", "whether people could speak")
+    with pytest.raises(UserError, match="already been proposed"):
+        ev.propose_question(db, s[1], "  i felt   HEARD ", "something else")
+    assert ev.questions_to_check(db)["question_id"].tolist() == [q]
+    ev.check_question(db, q, True, actor="organiser")
+    ev.propose_question(db, s[2], "I felt heard by the experts.", "another question")  # a different one is welcome
+    assert len(ev.questions_frame(db, "member")) == 2
+
+
+def test_a_question_the_organisers_did_not_accept_may_be_proposed_again(ten):
+    db, s, _ = ten
+    q = ev.propose_question(db, s[0], "I felt heard.", "whether people could speak")
+    ev.check_question(db, q, False, "please say which session", actor="organiser")
+    again = ev.propose_question(db, s[0], "I felt heard.", "whether people could speak")
+    assert again != q
+
+
+def test_the_refusal_of_a_question_proposed_twice_reads_in_spanish(ten):
+    from lib import i18n
+
+    db, s, _ = ten
+    q = ev.propose_question(db, s[0], "Me sentí escuchado.", "si la gente pudo hablar")
+    with pytest.raises(UserError) as refused:
+        ev.propose_question(db, s[1], "Me sentí escuchado", "otra cosa")
+    assert i18n.said("es", str(refused.value)).startswith(f"La misma pregunta ya se ha propuesto ({q})")

@@ -152,6 +152,30 @@ def edit_core_wording(db: Database, question_id: str, wording: str, actor: str =
     return db.transaction(write)
 
 
+ALREADY_PROPOSED = (
+    "The same question has already been proposed ({qid}), so it was not added again. Members can endorse it "
+    "in an endorsement round once the organisers have checked it."
+)
+
+
+def _comparable(text: str) -> str:
+    """A question's wording as compared for sameness: case, spaces and the closing full stop or question mark
+    do not count."""
+    return " ".join(str(text).casefold().split()).rstrip(" .?!")
+
+
+def _same_question(cur, text: str) -> str | None:
+    """The members' question (M3 …) that already asks ``text`` in any of its wordings, unless the organisers did
+    not accept it or a round did not adopt it (then it may be proposed again); None if there is none."""
+    rows = cur.execute(
+        "SELECT q.question_id, w.wording FROM eval_questions q JOIN eval_wordings w ON w.question_id = q.question_id "
+        "WHERE q.kind = 'member' AND coalesce(q.check_state, '') <> 'declined' "
+        "AND coalesce(q.status, '') <> 'not_adopted' ORDER BY q.position"
+    ).fetchall()
+    wanted = _comparable(text)
+    return next((qid for qid, wording in rows if _comparable(wording) == wanted), None)
+
+
 def propose_question(db: Database, session: MemberSession, wording: str, purpose: str) -> str:
     """A member proposes a question and says what they want to learn. Returns its id (M1, M2 …)."""
     token = _session_token(session)
@@ -161,6 +185,9 @@ def propose_question(db: Database, session: MemberSession, wording: str, purpose
 
     def write(cur):
         _check_active(cur, token)
+        same = _same_question(cur, text)
+        if same:
+            raise UserError(ALREADY_PROPOSED.format(qid=same))
         n = cur.execute("SELECT nextval('eval_member_q_seq')").fetchall()[0][0]
         qid = f"M{n}"
         cur.execute(
