@@ -20,7 +20,7 @@ What it does
   2.3-2.8 processor-seconds of Chromium and 0.2-0.3 of the app server per session). ``--cached-phones``: the
   sessions share ``--concurrency`` phones (one Chromium profile on disk, with its HTTP and code cache; a host
   name and so cookies of its own per phone) that opened the app once before the load; each session takes a
-  free one with its cookies cleared, in a new tab,
+  free one with its cookies cleared, in a new window,
   as a member who opened the card's link before or a volunteer who tried the app the day before (see Phones).
   Both are reported in bench/results/load_20261207_evening.md; the target was set on the default.
 * Times: from pressing the button to the confirmation on screen (save an answer; check one
@@ -513,7 +513,7 @@ class Phones:
     keeps). Phone i reaches the app as http://phone<i>.localhost:<port> (Chromium sends every *.localhost to this
     machine, and keeps cookies per name), so that each phone has cookies of its own while Chromium stays one
     browser, in one scheduling group, as in the default. Each session takes a free phone, with that phone's
-    cookies cleared (a new person, signed out), in a new tab. Streamlit serves its files as "immutable, max-age
+    cookies cleared (a new person, signed out), in a new window (Phones.new_window). Streamlit serves its files as "immutable, max-age
     one year", so a phone that has been to the app before asks the server only for the page itself and reuses
     the scripts it compiled: a volunteer who tried the link the day before, a member who opened the card's link
     once. Measured one load at a time (17:45 UTC, load average 7-12): the sign-in page's first load took the app
@@ -526,6 +526,8 @@ class Phones:
         self.context: Any = None
         self.free: asyncio.Queue = asyncio.Queue()
         self.profile: str | None = None
+        self.launcher: Any = None
+        self.lock = asyncio.Lock()
 
     async def start(self, p, exe: str | None, args: list[str], url: str, count: int) -> None:
         if not self.cached:
@@ -535,14 +537,22 @@ class Phones:
         self.context = ctx = await p.chromium.launch_persistent_context(
             self.profile, executable_path=exe, headless=True, args=args, viewport=VIEWPORT)
         await ctx.add_init_script(PAGE_CLOCK)
-        for old in ctx.pages:           # the tab a persistent context opens with
-            await old.close()
+        self.launcher = await ctx.new_cdp_session(ctx.pages[0])     # the tab it opens with: kept, blank
         port = urlparse(url).port
         for i in range(count):
             phone = f"http://phone{i + 1}.localhost:{port}"
-            await warm_up(await ctx.new_page(), phone)     # the phone has been to the app before
+            await warm_up(await self.new_window(), phone)     # the phone has been to the app before
             self.free.put_nowait(phone)
         await ctx.clear_cookies()
+
+    async def new_window(self):
+        """A page in a window of its own, as each fresh context has (Playwright opens a persistent context's pages
+        as tabs of one window, and Chromium then drew the tabs' frames late: measured 18:25 UTC, from the
+        confirmation's text in the page to its frame painted, median 198 ms and p90 896 ms)."""
+        async with self.lock:
+            async with self.context.expect_page() as opened:
+                await self.launcher.send("Target.createTarget", {"url": "about:blank", "newWindow": True})
+            return await opened.value
 
     async def warm_page(self):
         """A page for warming the server up (fresh) or None (cached: each phone warmed it up already)."""
@@ -556,7 +566,7 @@ class Phones:
             return ctx, await ctx.new_page(), url
         phone = await self.free.get()
         await self.context.clear_cookies(domain=urlparse(phone).hostname)    # a new person on this phone
-        return self.context, await self.context.new_page(), phone
+        return self.context, await self.new_window(), phone
 
     async def give_back(self, ctx, page, url: str) -> None:
         if self.browser:
