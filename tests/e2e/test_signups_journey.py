@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in, wait_idle
+from tests.e2e.conftest import open_page, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -42,3 +42,18 @@ def test_a_volunteer_cannot_open_signups_by_typing_its_address(server, page):
     assert page.get_by_text("Problems to look at").count() == 0
     assert page.get_by_role("button", name="Bring in the demo sign-ups").count() == 0
     assert "@example.org" not in page.content()
+
+
+def test_a_table_on_screen_offers_no_download_that_would_run_formulas(server, page):
+    """Streamlit's own "Download as CSV" on a table (in the toolbar over it) writes every cell as it is: a sign-up
+    who typed their name as =HYPERLINK("http://…","click") would become a live formula in the organiser's
+    spreadsheet. The app's own download buttons put a ' before such cells (tests/test_export_formulas.py), so
+    the tables on screen offer none of their own; searching a table still works."""
+    sign_in(page, server.url, "organiser")
+    open_page(page, "Sign-ups")
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    table.hover()
+    toolbar = page.get_by_test_id("stElementToolbar").first
+    expect(toolbar.get_by_role("button", name="Search")).to_be_visible()
+    expect(toolbar.get_by_role("button", name="Download as CSV")).to_have_count(0)
