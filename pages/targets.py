@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib.access.auth import actor_name
+from lib.access.auth import actor_in_sentence, actor_in_words, actor_name
 from lib.recruitment.categories import load_fields
 from lib.plaintext import md
 from lib.recruitment.quota_board import eligible_counts, pool_signature
@@ -160,7 +160,7 @@ def version_line(info) -> None:
                    f"on {info.frozen_at:%d %b %Y at %H:%M}. These targets can no longer change, so everybody can "
                    "check the draw used exactly them.", icon=":material/lock:")
     else:
-        st.caption(f"Version {info.version}, saved by {md(info.created_by or 'an organiser')} on "
+        st.caption(f"Version {info.version}, saved by {md(actor_in_sentence(info.created_by))} on "
                    f"{info.created_at:%d %b %Y at %H:%M}: “{md(info.note or '')}”. Not frozen yet.")
 
 
@@ -229,7 +229,7 @@ def quota_table_version(database, fields, info) -> None:
         st.success(f"**Frozen for the draw**: version {info.version} was frozen by {md(actor_name(info.frozen_by) or 'an organiser')} "
                    f"on {info.frozen_at:%d %b %Y at %H:%M}. These quotas can no longer change.", icon=":material/lock:")
     else:
-        st.caption(f"Version {info.version}, saved by {md(info.created_by or 'an organiser')} on "
+        st.caption(f"Version {info.version}, saved by {md(actor_in_sentence(info.created_by))} on "
                    f"{info.created_at:%d %b %Y at %H:%M}: “{md(info.note or '')}”. Not frozen yet.")
     st.subheader(f"Seats for each group, from {md(source)}")
     st.write(f"These fewest and most seats come straight from the quota table, for a panel of {k}. To change them, "
@@ -261,10 +261,10 @@ def history(database) -> None:
     hist = all_versions(database)
     if hist:
         st.dataframe(pd.DataFrame([{
-            "Version": h.version, "When": f"{h.created_at:%d %b %Y %H:%M}", "Who": h.created_by or "–",
+            "Version": h.version, "When": f"{h.created_at:%d %b %Y %H:%M}", "Who": actor_in_words(h.created_by) or "–",
             "Why": h.note or "–", "What changed": h.changes or ("First version." if h.version == 1 else "–"),
             "Panel size": h.panel_size,
-            "Frozen": f"{h.frozen_at:%d %b %Y %H:%M} by {h.frozen_by or '–'}" if h.frozen else "no"}
+            "Frozen": f"{h.frozen_at:%d %b %Y %H:%M} by {actor_in_sentence(h.frozen_by)}" if h.frozen else "no"}
             for h in hist]), hide_index=True, width="stretch")
     else:
         st.caption("Nothing saved yet.")

@@ -92,7 +92,7 @@ def account_list() -> list[accounts.Account]:
                     "Role": auth.ROLE_LABELS[a.role],
                     "Status": status_words(a, now),
                     "Last signed in": a.last_sign_in.strftime("%d %b %Y %H:%M") if a.last_sign_in is not None else "",
-                    "Invited by": a.created_by or "",
+                    "Invited by": auth.actor_in_words(a.created_by),
                 }
                 for a in rows
             ]

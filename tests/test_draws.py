@@ -300,3 +300,27 @@ def test_no_draw_on_frozen_targets_whose_questions_changed_since(small_db):
     with pytest.raises(draws.DrawError, match="Freeze the newer target version"):
         draws.check_inputs(small_db)
     assert draws.latest_draw(small_db) is None
+
+
+def test_a_second_computation_is_refused_naming_who_started_the_first_in_plain_words(small_db, monkeypatch):
+    """Two organisers' tabs pressing "Compute" at once: the second was told "started by organiser:Sam Lee"."""
+    import threading
+
+    from lib.draws import jobs
+
+    release = threading.Event()
+
+    def slow_draw(db, **_kw):
+        release.wait(30)
+        raise draws.DrawError("stopped by the test")
+
+    monkeypatch.setattr(jobs, "compute_draw", slow_draw)
+    first = draws.start_draw_job(small_db, actor="organiser:Sam Lee")
+    try:
+        with pytest.raises(draws.DrawError) as refused:
+            draws.start_draw_job(small_db, actor="organiser:Ana")
+        assert "started by Sam Lee is still running" in str(refused.value)
+        assert "organiser:" not in str(refused.value)
+    finally:
+        release.set()
+        draws.wait_for_job(small_db, first, timeout=30)

@@ -275,6 +275,17 @@ def actor_name(actor: str | None) -> str | None:
     return None
 
 
+def actor_in_sentence(actor: str | None) -> str:
+    """Who did it, inside a sentence: "started by Sam Lee", "saved by an organiser" (a shared password or
+    nobody recorded), or the record as written (e.g. a name typed on the targets page)."""
+    words = actor_in_words(actor)
+    if not words:
+        return "an organiser"
+    if actor_name(actor) is None and words.startswith(("An ", "A ")):
+        return words[0].lower() + words[1:]
+    return words
+
+
 def actor_in_words(actor: str | None) -> str:
     """Who did it, for a history table's "By" column: the person's name ("organiser:Sam Lee" -> "Sam Lee"),
     else the role in words ("volunteer" -> "A volunteer", for a shared password), else the record as

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from lib.access.auth import actor_in_words
 from lib.draws.chances import chance_text, fairness_summary
 from lib.draws.compute import OBJECTIVE_LABELS
 from lib.draws.records import DrawRecord
@@ -279,7 +280,7 @@ def history_table(records: Iterable[DrawRecord]) -> pd.DataFrame:
                 "Kind": "replacement round " + str(r.round) if r.kind == "replacement" else "draw",
                 "Status": STATUS_WORDS.get(r.status, r.status),
                 "Created": f"{r.created_at:%d %b %Y %H:%M}",
-                "By": r.created_by or "",
+                "By": actor_in_words(r.created_by),
                 "Commitment": (r.commitment or "")[:16] + ("…" if r.commitment else ""),
                 "Public number": r.public_number or "",
                 "Re-run of": r.rerun_of or "",

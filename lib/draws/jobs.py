@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Sequence
 
+from lib.access.auth import actor_in_sentence
 from lib.draws.compute import EngineState, Progress, compute_draw, engine_of
 from lib.draws.records import DrawError, DrawRecord
 from lib.draws.replacements import prepare_replacement
@@ -144,7 +145,7 @@ def _start_job(
     other = running_job(db)
     if other is not None:
         raise DrawError(
-            f"A computation started by {other.started_by or 'an organiser'} is still running. Wait for it to finish."
+            f"A computation started by {actor_in_sentence(other.started_by)} is still running. Wait for it to finish."
         )
 
     def create(cur):

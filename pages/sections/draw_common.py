@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import draws
+from lib.access.auth import actor_in_sentence
 from lib.draws.ceremony_steps import CeremonyStep, step
 from lib.draws.explain import Labels
 from lib.plaintext import md
@@ -40,7 +41,7 @@ def _progress(job_id: int) -> None:
         return
     st.progress(min(1.0, max(0.0, job.progress)), text=job.message or "Working…")
     st.caption(
-        f"Started by {md(job.started_by or 'an organiser')} at {job.started_at:%H:%M:%S}. You can leave this "
+        f"Started by {md(actor_in_sentence(job.started_by))} at {job.started_at:%H:%M:%S}. You can leave this "
         "page and come back: the computation carries on, and the result is kept."
     )
     state = draws.engine_state(db(), job_id)

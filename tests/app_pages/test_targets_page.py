@@ -117,3 +117,17 @@ def test_only_organisers_can_reach_the_targets_page(app_env):
         at = open_app(role)
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(TARGETS)
+
+
+def test_who_saved_the_targets_reads_as_their_name_not_the_records_role_and_name(app_env):
+    """Targets saved on "Set up the assembly" record the signed-in person as "organiser:Sam Lee"; the page
+    said "saved by organiser:Sam Lee" and listed that in its history."""
+    from lib.recruitment.targets import load_targets, save_target_version
+    from lib.resources import get_db
+
+    save_target_version(get_db(), load_targets(get_db()), panel_size=30, note="from the quota table",
+                        actor="organiser:Sam Lee")
+    at = goto(open_app(), TARGETS)
+    page = texts(at)
+    assert "Version 2, saved by Sam Lee on" in page and "organiser:" not in page
+    assert _frame(at, "Version")["Who"].tolist() == ["Sam Lee", "demo"]
