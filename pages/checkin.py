@@ -88,13 +88,18 @@ def door(session: P.Session) -> None:
         "Find someone: first name or pseudonym", key="checkin_search", placeholder="For example Amira, or P-0042, or 42"
     )
     search = st.session_state.get("checkin_search", "")
-    if not search.strip() and not st.toggle(
+    searching = bool(search.strip())
+    # The switch keeps its place while a name is typed (greyed out, as the search decides what is listed): the phone
+    # then updates it after a search and after a tap instead of removing it and building it again each time.
+    list_on = st.toggle(
         f"Show who is still to come ({summary['unmarked']})",
-        value=st.session_state.get("checkin_list_on", False),  # kept while a search hides the switch
+        value=st.session_state.get("checkin_list_on", False),
         key="checkin_list",
         on_change=_keep_list,
+        disabled=searching,
         help="A short list of people not marked yet, for a small door. Searching is quicker.",
-    ):
+    )
+    if not searching and not list_on:
         # After each tap the search box is empty again: the phone then redraws the answer, the count and the
         # box, not a list of people it was not asked for (six rows were 48 elements to build after every tap).
         return

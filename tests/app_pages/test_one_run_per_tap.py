@@ -214,3 +214,28 @@ def test_after_a_tap_the_phone_redraws_only_the_answer_and_the_empty_search_box(
     [b for b in at.button if b.label == "Present"][0].click().run()
     assert_ok(at)
     assert len([b for b in at.button if b.label == "Present"]) == 6, "the list asked for stays after a search"
+
+
+def test_the_list_switch_keeps_its_place_greyed_out_while_a_name_is_typed(fast_app_env):
+    """The switch "Show who is still to come" stays where it is during a search, greyed out (the search decides who
+    is listed), instead of disappearing with the search and coming back after the tap: the phone updates it rather
+    than building it again after every search and every tap. What it asks for is kept across the search and tap."""
+    from lib import assembly as P
+
+    at = goto(open_app("volunteer"), CHECKIN)
+    d, ids = enrol_demo_panel(10)
+    sid = session_today(d)
+    at.run()
+    is_switch = lambda e: getattr(e, "key", None) == "checkin_list"   # noqa: E731
+    before = _where(at, is_switch)
+    assert before is not None and not at.toggle(key="checkin_list").disabled
+    at.text_input(key="checkin_search").input(ids[3]).run()
+    assert _where(at, is_switch) == before, "the switch left its place during the search"
+    assert at.toggle(key="checkin_list").disabled
+    assert len([b for b in at.button if b.label == "Present"]) == 1
+    [b for b in at.button if b.label == "Present"][0].click().run()
+    assert_ok(at)
+    assert P.session_marks(d, sid) == {ids[3]: "present"}
+    assert _where(at, is_switch) == before and not at.toggle(key="checkin_list").disabled
+    assert at.toggle(key="checkin_list").label == "Show who is still to come (9)"
+    assert not at.toggle(key="checkin_list").value and not [b for b in at.button if b.label == "Present"]
