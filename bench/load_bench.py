@@ -25,6 +25,9 @@ What it does
   Both are reported in bench/results/load_20261207_evening.md; the target was set on the default.
 * Times: from pressing the button to the confirmation on screen (save an answer; check one
   person in). Reports p50/p95/max and the ratio to the direct baseline.
+* Where a tap's time goes (TapCost, per tap): the tapping page's main thread and renderer on a core, the page's main
+  thread waiting in the kernel's run queue for a core, the app server on a core and its event loop waiting for one.
+  On this machine under this load the waits, not the work, make the p95 (bench/results/load_20261207_evening.md).
 * Checks: afterwards, the database must hold exactly one response per member, the answers must
   be exactly the ones clicked (per question and answer: nothing lost, nothing doubled), every
   member checked in once as present, no browser step failed, and no error in the server log.

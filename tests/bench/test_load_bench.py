@@ -50,3 +50,26 @@ def test_the_processor_time_of_processes_counts_the_children_they_have_already_r
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_a_taps_waits_count_the_threads_alive_at_its_end_and_never_go_below_zero():
+    """A thread that ended during the tap is left out (summing every thread's counters made the server's wait
+    negative in a run); ``only`` reads the one thread asked for (the event loop, the page's main thread)."""
+    from bench.load_bench import thread_delta
+
+    before = {"1": (100, 50), "2": (10, 5), "3": (7_000, 9_000)}       # thread 3 ends during the tap
+    after = {"1": (300, 80), "2": (20, 25), "4": (5, 1)}               # thread 4 starts during it
+    run, wait = thread_delta(before, after)
+    assert (round(run * 1e9), round(wait * 1e9)) == (200 + 10 + 5, 30 + 20 + 1)
+    run, wait = thread_delta(before, after, only="1")
+    assert (round(run * 1e9), round(wait * 1e9)) == (200, 30)
+
+
+def test_the_tap_split_is_reported_at_the_median_and_for_the_slowest_taps_without_unknown_waits():
+    from bench.load_bench import cost_lines
+
+    nan = float("nan")
+    costs = [(0.1 * i, 0.05, 0.08, 0.02, 0.1 * i, nan if i == 20 else 0.01 * i, 0.0) for i in range(1, 21)]
+    median, slow = cost_lines("Check-in tap", costs)
+    assert "median: on screen 1000 ms" in median or "median: on screen 1100 ms" in median
+    assert "slowest 2 (>= p95)" in slow and "waiting for one 190 " in slow    # the unknown wait is left out
