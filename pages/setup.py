@@ -16,6 +16,7 @@ from pages.common import act, current_actor, db, require, run_page, show_flashes
 
 STEPS = ["1. The assembly", "2. The questions", "3. The targets", "4. Sign-ups and the draw"]
 DRAFT = "setup_draft"
+BASE = "setup_draft_base"  # the questions as saved when the draft was started
 ANSWERS_HELP = ("One answer per line, as people see it. After “=”, list other ways people may write the same "
                 "answer, separated by commas. For example:  \nWoman = F, female, women  \nMan = M, male")
 
@@ -38,6 +39,8 @@ def _forget_question_widgets() -> None:
     for k in [k for k in st.session_state if str(k).startswith(("q_label_", "q_wording_", "q_answers_", "q_blank_"))]:
         del st.session_state[k]
     st.session_state.pop(DRAFT, None)
+    st.session_state.pop(BASE, None)
+    st.session_state.pop("setup_questions_changed", None)
 
 
 # --- 1 -----------------------------------------------------------------------------------------
@@ -62,6 +65,7 @@ def step_basics() -> None:
 def _draft() -> list[Field]:
     if DRAFT not in st.session_state:
         st.session_state[DRAFT] = load_fields(db())
+        st.session_state[BASE] = load_fields(db())
     return st.session_state[DRAFT]
 
 
@@ -154,12 +158,20 @@ def step_questions() -> None:
     if changed and saved:
         st.caption("You have changes that are not saved yet.")
     if st.button("Save the questions", type="primary", disabled=not built):
-        act(lambda: setup.save_questions(database, built, actor=current_actor(), new_version=new_version),
-            lambda result: md(result.summary()), show_refusal=show_error,
+        act(lambda: setup.save_questions(database, built, actor=current_actor(), new_version=new_version,
+                                         based_on=st.session_state.get(BASE)),
+            lambda result: md(result.summary()), show_refusal=_refused,
             before_rerun=lambda _r: (_forget_question_widgets(), go_to(2)))
+    if st.session_state.get("setup_questions_changed"):
+        st.button("Start again from the saved questions", on_click=_forget_question_widgets, icon=":material/refresh:")
 
     if saved:
         _keep_a_copy(database, saved)
+
+
+def _refused(e: Exception) -> None:
+    st.session_state["setup_questions_changed"] = isinstance(e, setup.QuestionsChanged)
+    show_error(e)
 
 
 def _questions_from_a_file(database, saved: bool, new_version: bool) -> None:

@@ -366,3 +366,15 @@ def test_downloads_never_carry_a_formula_and_still_read_back_the_same(db):
     assert "\n" + "area,North,0,6" in cats
     with pytest.raises(FieldsError, match="holds a “|”"):
         setup.save_questions(db, [setup.build_field("area", "Area", "", "North = a|b\nSouth", False)], actor="o")
+
+
+def test_saving_questions_based_on_an_old_copy_is_refused_and_keeps_the_newer_save(db):
+    """Two organisers editing the questions at once: the second save must not quietly undo the first."""
+    gender = setup.build_field("gender", "Gender", "", "Woman\nMan", False)
+    age = setup.build_field("age", "Age", "", "Young\nOld", False)
+    setup.save_questions(db, [gender], actor="organiser:Ana", based_on=[])
+    with pytest.raises(setup.QuestionsChanged, match="The saved questions now are: Gender"):
+        setup.save_questions(db, [age], actor="organiser:Sam", based_on=[])
+    assert [f.key for f in load_fields(db)] == ["gender"]
+    setup.save_questions(db, [gender, age], actor="organiser:Sam", based_on=load_fields(db))
+    assert [f.key for f in load_fields(db)] == ["gender", "age"]

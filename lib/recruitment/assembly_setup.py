@@ -41,6 +41,7 @@ from lib.recruitment.categories import (
     norm,
     norm_many,
     parse_fields_csv,
+    read_fields,
     unprotect,
     write_fields,
 )
@@ -80,6 +81,10 @@ class DemoDatabase(UserError):
 
 class QuestionsFrozen(UserError):
     """The targets are frozen for a draw: changing the questions must be confirmed (a new version)."""
+
+
+class QuestionsChanged(UserError):
+    """Someone else saved the questions after this person started editing them: saving would undo that."""
 
 
 DEMO_REFUSAL = (
@@ -296,15 +301,28 @@ def save_questions(
     actor: str | None,
     new_version: bool = False,
     intro: str = "These questions cannot be saved; nothing was changed:",
+    based_on: list[Field] | None = None,
 ) -> SavedQuestions:
     """Check and save the questions, all or nothing. When the targets are frozen for a draw, refused with
     ``QuestionsFrozen`` unless ``new_version``: then a new target version is started in the same
-    transaction (the same numbers for the answers that remain) and the frozen version is left intact."""
+    transaction (the same numbers for the answers that remain) and the frozen version is left intact.
+    ``based_on``: the questions as saved when this person started editing; if someone else has saved others
+    since (another organiser, another tab), refused with ``QuestionsChanged`` rather than undoing their save."""
     check_fields(fields, intro)
     keys = {f.key for f in fields}
 
     def write(cur):
         _ensure_not_demo_in(cur)
+        if based_on is not None:
+            now = read_fields(cur)
+            if now != based_on:
+                listed = ", ".join(f.label for f in now) or "none"
+                raise QuestionsChanged(
+                    "Someone else saved the questions (in another tab or on another device) after you started "
+                    f"changing them here, so yours were not saved: that would have undone their change. The saved "
+                    f"questions now are: {listed}. Press “Start again from the saved questions” and make your "
+                    "changes again."
+                )
         latest = cur.execute(
             "SELECT version, frozen_at IS NOT NULL FROM target_versions ORDER BY version DESC LIMIT 1"
         ).fetchall()

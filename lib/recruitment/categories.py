@@ -529,12 +529,23 @@ def save_fields(db: Database, fields: list[Field]) -> None:
     db.transaction(lambda cur: write_fields(cur, fields))
 
 
+_FIELDS_SQL = (
+    "SELECT f.field, f.label, coalesce(f.question, ''), f.blank_value, v.value, v.label, v.aliases "
+    "FROM strat_fields f LEFT JOIN strat_values v USING (field) "
+    "ORDER BY f.position, v.position"
+)
+
+
 def load_fields(db: Database) -> list[Field]:
-    rows = db.query(
-        "SELECT f.field, f.label, coalesce(f.question, ''), f.blank_value, v.value, v.label, v.aliases "
-        "FROM strat_fields f LEFT JOIN strat_values v USING (field) "
-        "ORDER BY f.position, v.position"
-    )
+    return _fields_from_rows(db.query(_FIELDS_SQL))
+
+
+def read_fields(cur) -> list[Field]:
+    """The questions as saved, read inside a transaction (``cur``)."""
+    return _fields_from_rows(cur.execute(_FIELDS_SQL).fetchall())
+
+
+def _fields_from_rows(rows) -> list[Field]:
     fields: dict[str, Field] = {}
     for key, label, question, blank, value, vlabel, aliases in rows:
         f = fields.setdefault(key, Field(key, label, question, blank_value=blank))

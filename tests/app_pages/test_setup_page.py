@@ -329,3 +329,32 @@ def test_targets_page_starts_a_new_version_after_the_freeze_and_keeps_the_frozen
         "SELECT version, frozen_at IS NOT NULL, (SELECT count(*) FROM targets t WHERE t.version = v.version) "
         "FROM target_versions v ORDER BY 1"))
     assert rows == [(1, True, 29), (2, False, 29)]
+
+
+def test_step_2_a_save_from_another_tab_is_not_silently_undone(real_env):
+    """Two organisers (or two tabs) editing the questions: each saved its own list, so the second save quietly
+    threw away the question the first had just saved (found driving the real app in two tabs)."""
+    from lib.recruitment import assembly_setup as setup
+    from lib.resources import get_db
+
+    at = step(goto(open_app("organiser"), SETUP), 2)
+    box(at, "A new question").set_value("Age band")
+    at = click(at, "Add this question")
+    [a for a in at.text_area if a.label == "Answers"][0].set_value("Young\nOld")
+    at.run()
+    # Meanwhile, in another tab: "Gender" is saved.
+    setup.save_questions(get_db(), [setup.build_field("gender", "Gender", "", "Woman\nMan", False)],
+                         actor="organiser:Ana")
+    at = click(at, "Save the questions")
+    assert "Someone else saved the questions" in errors(at) and "Gender" in errors(at)
+    assert [f.key for f in load_fields(get_db())] == ["gender"]          # their save stands
+    assert [a.value for a in at.text_area if a.label == "Answers"] == ["Young\nOld"]   # what was typed stays
+    at = click(at, "Start again from the saved questions")
+    assert [w.value for w in at.text_input if w.label == "Name of the question"] == ["Gender"]
+    box(at, "A new question").set_value("Age band")
+    at = click(at, "Add this question")
+    [a for a in at.text_area if a.label == "Answers"][1].set_value("Young\nOld")
+    at.run()
+    at = click(at, "Save the questions")
+    assert "Saved 2 questions." in texts(at)
+    assert [f.key for f in load_fields(get_db())] == ["gender", "age_band"]
