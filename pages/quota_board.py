@@ -116,6 +116,8 @@ def _board_body() -> None:
     lines = look_for_lines(board, organiser=organiser)
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
+    elif not board.has_targets:
+        st.caption("Once the organisers set the targets, this shows which groups still need more sign-ups.")
     else:
         st.success(
             "Every group has enough sign-ups to be safe. Keep going: more sign-ups give everyone a fairer chance."

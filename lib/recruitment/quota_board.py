@@ -90,7 +90,10 @@ class Board:
 
     def field_status(self, field_key: str) -> str:
         """The words beside a field's name on the board: "all safe" only when none of its groups is
-        listed under "Who to look for next"."""
+        listed under "Who to look for next"; "no targets yet" while none of its groups has a target (nothing
+        to be safe against, even with no sign-ups at all)."""
+        if not any(r.target_share is not None or r.min_seats is not None for r in self.rows if r.field == field_key):
+            return "no targets yet"
         short = sum(1 for r in self.rows if r.field == field_key and r.still_needed > 0)
         return f"{short} group{'s' if short != 1 else ''} still needed" if short else "all safe"
 

@@ -107,3 +107,20 @@ def test_no_group_to_look_for_sits_in_a_field_marked_all_safe(app_env):
             assert listed_fields and "Age band" in listed_fields
         else:
             assert not look_for and "Age band" in safe_fields
+
+
+def test_before_any_targets_or_sign_ups_the_board_never_calls_a_group_safe(app_env, monkeypatch):
+    """A new group's first day: questions set up, no targets, nobody signed up yet. The board told volunteers
+    "Every group has enough sign-ups to be safe" and "Age · all safe" with 0 sign-ups (found on a real
+    assembly with the demo off); without targets there is nothing to be safe against."""
+    monkeypatch.setenv("KLEROTERION_DEMO", "0")
+    from lib.recruitment import assembly_setup as setup
+    from lib.resources import get_db
+
+    setup.save_questions(get_db(), [setup.build_field("age", "Age", "", "Young\nOld", False)], actor="organiser")
+    at = goto(open_app("volunteer"), BOARD)
+    page = texts(at) + " ".join(e.label for e in at.expander)
+    assert _metrics(at)["Signed up"] == "0"
+    assert "The organisers have not set the targets yet" in page
+    assert "enough sign-ups to be safe" not in page and "all safe" not in page
+    assert "Age · no targets yet" in page
