@@ -45,7 +45,7 @@ def test_field_chart_bars_per_stage_with_the_quota_band_behind():
     enc = bars["encoding"]
     assert enc["x"]["sort"] == ["16 to 24", "25 to 64", "65 and over"]
     assert enc["xOffset"]["field"] == "Stage"
-    assert enc["y"]["field"] == "Share" and enc["y"]["axis"]["format"] == "%"
+    assert enc["y"]["field"] == "Share" and enc["y"]["axis"]["format"] == ".0%"
     assert enc["color"]["scale"]["domain"] == ["Community (target)", "Signed up", "Selected"]
     colours = enc["color"]["scale"]["range"]
     assert set(colours) <= PALETTE and len(set(colours)) == 3
@@ -74,7 +74,7 @@ def test_chance_chart_fair_against_legacy():
     # Told apart by dash pattern too, so it reads in black and white.
     assert enc["strokeDash"]["scale"]["range"] == [[1, 0], [6, 4]]
     assert enc["x"]["scale"]["domain"] == [0, 100] and "lowest to highest" in enc["x"]["title"]
-    assert enc["y"]["axis"]["format"] == "%"
+    assert enc["y"]["axis"]["format"] == ".0%"
     assert _dataset(spec, rule) == [{"Chance": 0.12, "label": "Everyone equal"}]
     fair_only = charts.chance_chart(chance_curve({"a": 0.2, "b": 0.3}, None)).to_dict()
     assert "layer" in fair_only and len(fair_only["layer"]) == 1
@@ -90,5 +90,30 @@ def test_tvd_chart_one_dot_per_field_and_stage():
     got = {(r["Field"], r["Stage"]): round(r["Distance"], 6) for r in data}
     # Sign-ups: ½(|0.05−0.2| + |0.5−0.5| + |0.45−0.3|) = 0.15; selected equals the targets: 0.
     assert got == {("Age band", "Signed up"): 0.15, ("Age band", "Selected"): 0.0}
-    assert spec["encoding"]["x"]["axis"]["format"] == "%"
+    assert spec["encoding"]["x"]["axis"]["format"] == ".0%"
     assert set(spec["encoding"]["color"]["scale"]["range"]) <= PALETTE
+
+
+def test_with_nobody_signed_up_yet_the_share_axes_read_in_whole_percentages():
+    """A new group's first look at "How representative?": every sign-up count is 0. A bare "%" axis format then
+    labels the flat axis "0.000000%" (seen in the browser); whole percentages read "0%"."""
+    pop = population_stage([Target("age", "16-24", 0.2), Target("age", "25-64", 0.5), Target("age", "65+", 0.3)],
+                           [AGE])
+    nobody = stage_from_counts({("age", "16-24"): 0, ("age", "25-64"): 0, ("age", "65+"): 0}, [AGE])
+    comp = comparison({"population": pop, "signups": nobody}, [AGE], quotas=(), panel_size=10)
+    stages = {s: g[["field", "value", "count", "share"]] for s, g in comp.groupby("stage", sort=False)}
+    specs = [charts.field_chart(comp, "Age band").to_dict(), charts.tvd_chart(tvd_table(stages, [AGE])).to_dict()]
+
+    def axis_formats(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "axis" and isinstance(value, dict) and "format" in value:
+                    yield value["format"]
+                else:
+                    yield from axis_formats(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from axis_formats(item)
+
+    formats = [f for spec in specs for f in axis_formats(spec)]
+    assert formats and all(f == ".0%" for f in formats), formats

@@ -48,6 +48,7 @@ _STAGE_COLOURS = [
     CHART_PALETTE[c]
     for c in ("black", "brown", "violet", "blue", "bluish_green", "reddish_purple", "vermillion", "mauve")
 ]
+PERCENT_AXIS = ".0%"  # whole percentages: a bare "%" shows "0.000000%" when every value is 0 (nobody signed up yet)
 BAND_COLOUR = "#999999"  # the quota band's light fill, behind the bars ...
 BAND_EDGE = "#6B6B6B"  # ... and its outline, which keeps 5.3:1 on white
 
@@ -94,7 +95,7 @@ def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart | alt.Fa
         .encode(
             x=x,
             xOffset=alt.XOffset("Stage:N", sort=domain),
-            y=alt.Y("Share:Q", title="Share of people", axis=alt.Axis(format="%")),
+            y=alt.Y("Share:Q", title="Share of people", axis=alt.Axis(format=PERCENT_AXIS)),
             color=alt.Color(
                 "Stage:N",
                 scale=alt.Scale(domain=domain, range=colours),
@@ -118,7 +119,7 @@ def field_chart(comp: pd.DataFrame, field_label: str) -> alt.LayerChart | alt.Fa
             .mark_bar(color=BAND_COLOUR, fillOpacity=0.35, stroke=BAND_EDGE, strokeWidth=1)
             .encode(
                 x=x,
-                y=alt.Y("band_min:Q", title="Share of people", axis=alt.Axis(format="%")),
+                y=alt.Y("band_min:Q", title="Share of people", axis=alt.Axis(format=PERCENT_AXIS)),
                 y2=alt.Y2("band_max:Q"),
                 tooltip=[
                     alt.Tooltip("Group:N"),
@@ -175,7 +176,7 @@ def chance_chart(
                 "Chance:Q",
                 title=t(N_("Chance of being picked")),
                 scale=y_scale,
-                axis=alt.Axis(format="%", values=ticks, labelOverlap=False),
+                axis=alt.Axis(format=PERCENT_AXIS, values=ticks, labelOverlap=False),
             ),
             color=alt.Color(
                 "Method:N",
@@ -255,7 +256,7 @@ def tvd_chart(table: pd.DataFrame) -> alt.Chart:
             x=alt.X(
                 "Distance:Q",
                 title="Distance from the community (0 = the same)",
-                axis=alt.Axis(format="%"),
+                axis=alt.Axis(format=PERCENT_AXIS),
                 scale=alt.Scale(domainMin=0),
             ),
             color=alt.Color(
