@@ -42,7 +42,7 @@ def test_the_smallest_chances_are_visible_next_to_zero():
     assert _y_position(scale, 0.03, top) - _y_position(scale, 0.0, top) >= 0.2
     # the equal share and the scarce groups are still told apart
     assert _y_position(scale, 0.6, top) - _y_position(scale, 0.05, top) >= 0.2
-    assert y["axis"]["format"] == "%" and (0.03 in y["axis"]["values"] or 0.02 in y["axis"]["values"])
+    assert y["axis"]["format"] == ".0%" and (0.03 in y["axis"]["values"] or 0.02 in y["axis"]["values"])
 
 
 def test_the_legend_is_above_the_chart_and_never_shortened():
