@@ -120,6 +120,17 @@ How it is computed (all LPs and MIPs by HiGHS):
    ``GAP_TOL``. When it takes over from the decomposition at level s > 1, the finished
    levels' types keep their values: each level reached its relaxed stages' upper bounds, and
    the relaxation pins those types in every optimum, so they are pinned in the leximin too.
+
+**The direct decomposition** (``caratheodory.py``, ``CARATHEODORY_SHARE``): once the whole p* is
+known (after the minimum is proven on pools where level 1 goes first; else before level 1), p* is
+split into valid panels by Carathéodory steps, and those panels join the master as columns (the
+master still decides and certifies). For the later levels to use them: each level's floor is what
+its master's weights reached (less FIX_SLACK, never above the target; floors at the exact targets
+made level 2's master infeasible), a later level's gap is also bounded by the largest shortfall of
+a type below its target in the weights themselves, steps below ``STEP_TOL`` are none, a master solve
+that ends "Unknown" is retried afresh once, and a later level whose master still ends "Unknown" is
+closed when the LP's weights, checked type by type, are within GAP_TOL of every target
+(``_close_unsure``; seen on the city pool b:0's last level). Figures: see docs/adr/0001.
 """
 
 from __future__ import annotations
@@ -176,9 +187,10 @@ DESIGN_SHARE = 0.3  # the equal-chance design may use this share of the time lef
 DESIGN_PRICED = 4  # samples of the design completed afresh at the current prices in each round
 PRICE_POINTS = 8  # prices between the smoothed and the true ones at which the LP pricer also looks (new_columns)
 LP_ROUNDINGS = 2  # roundings of the LP pricer's point tried by exchange repair before its small MIP
+STEP_TOL = 1e-8  # a type within this of its level's target (probability) is held at its floor there
 GAP_TOL = 1e-6  # a level/stage after the first closes when its proven gap (probability units) is below this
 LEVEL_GROUPS = 4  # the decomposition's levels after the first are grouped into at most this many (group_levels)
-CARATHEODORY_SHARE = 0.0  # the direct decomposition (caratheodory.py) may use this share of the time left (0: off)
+CARATHEODORY_SHARE = 0.5  # the direct decomposition (caratheodory.py) may use this share of the time left
 CARATHEODORY_SECONDS = 60.0  # and at most this long
 COLUMN_CAP = 3  # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
@@ -634,6 +646,7 @@ class _MasterBase:
         self.ts = ts
         self.remaining = remaining
         self.restarts = 0  # solves started afresh after stalling (see solve)
+        self.unsure = False  # the last solve ended "Unknown"/"Not Set" even afresh (see unsure_weights)
         self.n = ts.sizes.astype(np.float64)
         self.open = np.ones(ts.T, dtype=bool)  # rows that carry z
         self.zcoef = self.n.copy()  # row t reads sum_j c_jt lambda_j - zcoef_t z >= rhs
@@ -711,13 +724,35 @@ class _MasterBase:
                 _run(h, self.remaining())
             finally:
                 h.setOptionValue("simplex_strategy", self.SIMPLEX)
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if h.getModelStatus() in (highspy.HighsModelStatus.kUnknown, highspy.HighsModelStatus.kNotset):
+            # a warm re-solve that ended numerically unsure (seen in the dual form, once the master held the
+            # panels of caratheodory.py): solved afresh, it was optimal
+            self.restarts += 1
+            h.clearSolver()
+            _run(h, self.remaining())
+        status = h.getModelStatus()
+        self.unsure = status in (highspy.HighsModelStatus.kUnknown, highspy.HighsModelStatus.kNotset)
+        if status != highspy.HighsModelStatus.kOptimal:
             return None
         z, lam, w, mu = self._read_solution()
         s = float(np.dot(self.zcoef[self.open], w[self.open]))
         if s > 0:
             w, mu = w / s, mu / s
         return z, lam, w, mu, s
+
+    def unsure_weights(self) -> np.ndarray | None:
+        """After a solve that ended "Unknown" (``self.unsure``): the weights the LP holds, clipped at 0 and
+        summing to 1, or None when it holds none. Nothing is claimed for them: the caller checks them."""
+        if not self.unsure:
+            return None
+        sol = self.h.getSolution()
+        if not (sol.dual_valid if isinstance(self, _DualMaster) else sol.value_valid):
+            return None
+        lam = np.maximum(self._read_solution()[1], 0.0)
+        total = float(lam.sum())
+        if not np.isfinite(lam).all() or total <= 0:
+            return None
+        return lam / total
 
     def reduced_costs(self, w: np.ndarray, mu: float) -> np.ndarray:
         C = np.array(self.columns, dtype=np.float64)
@@ -958,6 +993,7 @@ class _Solver:
         self.maximin_seconds = math.nan  # when the minimum probability was proven optimal
         self.level_gaps: list[float] = []  # each closed level's / stage's proven gap (GAP_TOL)
         self.level_z = 1.0  # the share of its step the last closed level reached
+        self.unsure_closed = 0  # later levels closed from an "Unknown" master's weights (_close_unsure)
         self.resume: tuple[int, np.ndarray, np.ndarray] = (0, np.zeros(ts.T, dtype=bool), np.zeros(ts.T))
         self.floors_failed = False  # the decomposition's floors could not be met (LP noise)
         self.staged_from = 0  # the level from which the staged algorithm went on (0: not used / from the start)
@@ -1291,6 +1327,9 @@ class _Solver:
         while True:
             res = m.solve()
             if res is None:
+                lam = self._close_unsure(m) if s > 0 else None
+                if lam is not None:
+                    return lam
                 if s > 0:
                     # the earlier levels' floors cannot all be met: the relaxed targets are a
                     # hair above what panels reach (LP noise above FIX_SLACK); the staged
@@ -1304,8 +1343,12 @@ class _Solver:
             lam = m.purge(lam, w, mu, cap)
             self.last = (m, lam)
             self.share = z if s == 0 else 1.0
-            if z >= 1.0 - DECOMP_TOL or (s > 0 and (1.0 - z) * step < GAP_TOL):
-                self.level_gaps.append(max(0.0, (1.0 - z) * step))
+            gap = (1.0 - z) * step
+            if s > 0 and gap >= GAP_TOL:
+                # the same bound type by type, never larger: the largest shortfall below the targets
+                gap = min(gap, self._shortfall(m, lam))
+            if z >= 1.0 - DECOMP_TOL or (s > 0 and gap < GAP_TOL):
+                self.level_gaps.append(max(0.0, gap))
                 self.level_z = min(1.0, z)
                 return lam
             self.check_time()
@@ -1325,6 +1368,33 @@ class _Solver:
             if value - mu > PRICING_TOL and m.add([c]):
                 continue
             return None  # numerically stuck: let the exact staged algorithm decide
+
+    def _close_unsure(self, m: "_MasterBase") -> np.ndarray | None:
+        """A later level whose master ended "Unknown" even when solved afresh (the city-shaped pool b:0's last
+        level, seeded by caratheodory.py: primal-dual error 1.5e-7) is closed when the weights the LP holds,
+        checked directly, leave no type more than GAP_TOL below its target (an upper bound: the relaxed
+        leximin); the gap recorded is that largest shortfall. Else None (the staged algorithm decides)."""
+        lam = m.unsure_weights()
+        if lam is None:
+            return None
+        gap = self._shortfall(m, lam)
+        if gap >= GAP_TOL:
+            return None
+        self.unsure_closed += 1
+        self.last = (m, lam)
+        self.share = 1.0
+        self.level_gaps.append(gap)
+        self.level_z = 1.0
+        return lam
+
+    def _reached(self, m: "_MasterBase", lam: np.ndarray) -> np.ndarray:
+        """Each type's probability in the master's solution ``lam``."""
+        C = np.array(m.columns[: len(lam)], dtype=np.float64).reshape(len(lam), self.ts.T)
+        return (lam @ C) / self.n
+
+    def _shortfall(self, m: "_MasterBase", lam: np.ndarray) -> float:
+        """The largest shortfall of a type below its target in the master's solution (probability)."""
+        return max(0.0, float(np.max((m.rhs + m.zcoef) / self.n - self._reached(m, lam))))
 
     @staticmethod
     def group_levels(values: list[float]) -> list[float]:
@@ -1381,7 +1451,9 @@ class _Solver:
             if s == 1 and isinstance(m, _PrimalMaster) and ts.T >= DUAL_FROM_TYPES:
                 # on large pools the later levels re-solve faster in the dual form (see _DualMaster)
                 m = self.decomp_master = _DualMaster.from_primal(m)
-            m.set_rows(self.n * (upto - below), self.n * below)
+            # a step below STEP_TOL (the type is already that close to its target) is none: a coefficient of
+            # 1e-9 on z made HiGHS fail on the master (a city-shaped pool seeded by caratheodory.py)
+            m.set_rows(self.n * np.where(upto - below < STEP_TOL, 0.0, upto - below), self.n * below)
             self.smoothed = None
             lam = self._reach_level(m, s, len(levels), below, cap)
             if lam is None:
@@ -1393,8 +1465,11 @@ class _Solver:
             if s == 0:
                 self.maximin_seconds = time.perf_counter() - self.t0
             self.snapshot(force=(s == 0))
-            # the next level's floor: what this one reached (its target, or within GAP_TOL of it)
-            below = below + self.level_z * (upto - below) if s > 0 else upto
+            # the next level's floor: what this one reached (its target, or within GAP_TOL of it; level 1:
+            # within DECOMP_TOL), and never above what the master's solution gives (it meets its rows only
+            # within the LP's tolerance): with the floors at the exact targets, level 2's master was
+            # infeasible on city- and households-shaped pools seeded by caratheodory.py
+            below = np.maximum(0.0, np.minimum(upto, self._reached(m, lam) - FIX_SLACK))
             if s == 0 and more is not None:
                 target, values = more()
                 goal = np.maximum(0.0, target - FIX_SLACK)
@@ -1503,6 +1578,9 @@ class _Solver:
             def more() -> tuple[np.ndarray, list[float]]:
                 p, vals = self.relaxed_leximin()
                 self.stages = len(set(round(v, 12) for v in vals))
+                # the direct decomposition needs the whole p*: its panels join the master once the
+                # minimum is proven (seeded before it, they delayed the minimum by the relaxation's stages)
+                self.decomp_master.add(self.caratheodory_columns())
                 return p, vals
         else:
             target, values = self.relaxed_leximin()
@@ -1514,7 +1592,8 @@ class _Solver:
             seeds.append(c)
         seeds.extend(self.design_columns(target, values))
         seeds.extend(self.covering_columns(near, seeds))
-        seeds.extend(self.caratheodory_columns())
+        if more is None:
+            seeds.extend(self.caratheodory_columns())
         got = self.decompose(target, seeds, values, more)
         if got is not None:
             self.method = "relaxation+decomposition"
@@ -1535,9 +1614,8 @@ class _Solver:
             return self.staged_afresh()
 
     def caratheodory_columns(self) -> list[np.ndarray]:
-        """Panels of a direct decomposition of the relaxed leximin point (``caratheodory.py``) as seed columns,
-        within CARATHEODORY_SHARE of the time left. Off (0): the levels after the first need the changes in
-        bench/caratheodory_wip.patch to use them (see that module's note)."""
+        """Panels of a direct decomposition of the relaxed leximin point (``caratheodory.py``), as seed
+        columns for the master, within CARATHEODORY_SHARE of the time left."""
         if CARATHEODORY_SHARE <= 0:
             return []
         p, _ = self.relaxed_leximin()
