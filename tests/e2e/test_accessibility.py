@@ -302,11 +302,14 @@ def reissuing_a_card(desktop, base: str) -> list:
     from playwright.sync_api import expect
 
     _open(desktop, base, "Evaluation", "evaluation", by_menu=True)
+    _settle(desktop)                            # a click on a page still running its last rerun can be lost
     main = desktop.locator(MAIN)
     main.get_by_role("tab", name="Access cards").click()
     make = main.get_by_role("button", name="Make a new card (the old code stops working)")
     if not make.is_visible():                   # the expander may have been left open by explore()
         main.get_by_text("Print a member's card again (lost or never printed)").click()
+    expect(make).to_be_visible(timeout=SLOW)
+    _settle(desktop)
     make.click()
     expect(desktop.get_by_text("made. Download and print them now")).to_be_visible(timeout=SLOW)
     _settle(desktop)
