@@ -83,6 +83,14 @@ def run(pool: str, limit: float, settings: list[str] | None = None, wall_factor:
         events.append(f"  level {s + 1} of {n_levels} {state} at {time.process_time() - t0:7.2f} s")
         return r
 
+    orig_direct = lx._Solver.direct_close
+
+    def direct(self, goal, levels, *a):
+        r = orig_direct(self, goal, levels, *a)
+        if r is not None:
+            events.append(f"  levels 2-{len(levels)} closed from the direct decomposition at {time.process_time() - t0:7.2f} s")
+        return r
+
     def snap(self, *, force=False):
         if self.method.startswith("staged") or "then staged" in self.method:
             events.append(f"  staged stage {self.stages} closed at {time.process_time() - t0:7.2f} s")
@@ -92,6 +100,7 @@ def run(pool: str, limit: float, settings: list[str] | None = None, wall_factor:
     lx.limit_next_solve = tsp.limit_next_solve = limit_next_solve
     lx._Solver._reach_level = reach
     lx._Solver.snapshot = snap
+    lx._Solver.direct_close = direct
     lines = []
     last = [-1e9]
 
@@ -113,6 +122,7 @@ def run(pool: str, limit: float, settings: list[str] | None = None, wall_factor:
         lines.append(f"{pool}: error {e} after {time.process_time() - t0:.2f} s")
     finally:
         lx.time, lx._Solver._reach_level, lx._Solver.snapshot = orig_time, orig_reach, orig_snap
+        lx._Solver.direct_close = orig_direct
         lx.limit_next_solve = tsp.limit_next_solve = orig_limit
         for mod, name, value in saved:
             setattr(mod, name, value)

@@ -121,16 +121,23 @@ How it is computed (all LPs and MIPs by HiGHS):
    levels' types keep their values: each level reached its relaxed stages' upper bounds, and
    the relaxation pins those types in every optimum, so they are pinned in the leximin too.
 
-**The direct decomposition** (``caratheodory.py``, ``CARATHEODORY_SHARE``): once the whole p* is
-known (after the minimum is proven on pools where level 1 goes first; else before level 1), p* is
-split into valid panels by Carathéodory steps, and those panels join the master as columns (the
-master still decides and certifies). For the later levels to use them: each level's floor is what
-its master's weights reached (less FIX_SLACK, never above the target; floors at the exact targets
-made level 2's master infeasible), a later level's gap is also bounded by the largest shortfall of
-a type below its target in the weights themselves, steps below ``STEP_TOL`` are none, a master solve
-that ends "Unknown" is retried afresh once, and a later level whose master still ends "Unknown" is
-closed when the LP's weights, checked type by type, are within GAP_TOL of every target
-(``_close_unsure``; seen on the city pool b:0's last level). Figures: see docs/adr/0001.
+**The direct decomposition** (``caratheodory.py``, ``CARATHEODORY_SHARE``): once the minimum is proven
+(on pools where level 1 goes first; else before level 1, as seeds) and the whole p* is known, p* is split
+into valid panels by Carathéodory steps, from the point of Q nearest to p* that keeps every type at what
+level 1's master reached (``FaceDecomposer.target`` with ``floor``). **It closes the later levels at once**
+(``direct_close``, no master solve) when its panels, each checked against the panel rule, with its
+weights give every type at least that floor (within FIX_SLACK: the minimum stays proven) and at most
+GAP_TOL less than its relaxed leximin value (the later levels' stopping rule, type by type); each later
+level's gap is its types' largest shortfall. Else its panels join the master as columns, but only on
+pools of fewer than ``LATE_SEED_BELOW_TYPES`` (500) types: on the households and region shapes, level
+2's first master solve with them ran far past the time limit. Every HiGHS solve inside the decomposition
+gets the time left as its limit, and each step checks the engine's deadline and stop request. For the
+master with those panels: each level's floor is what its master's weights reached (less FIX_SLACK,
+never above the target; floors at the exact targets made level 2's master infeasible), a later level's
+gap is also bounded by the largest shortfall of a type below its target in the weights themselves,
+steps below ``STEP_TOL`` are none, a master solve that ends "Unknown" is retried afresh once, and a later
+level whose master still ends "Unknown" is closed when the LP's weights, checked type by type, are within
+GAP_TOL of every target (``_close_unsure``). Measured: see docs/adr/0001.
 """
 
 from __future__ import annotations
@@ -146,7 +153,7 @@ import numpy as np
 from lib.sortition.feasibility import FeasibilityReport, InfeasibleQuotas, check_types  # noqa: F401  (re-exported)
 from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
 from lib.sortition.audit.model import Instance, InputError
-from lib.sortition.caratheodory import FaceDecomposer
+from lib.sortition.caratheodory import Decomposition, FaceDecomposer
 from lib.sortition.design_master import design_hook, people_in_order
 from lib.sortition.sampling import PanelSampler
 from lib.sortition.systematic import equal_chance_samples
@@ -192,6 +199,9 @@ GAP_TOL = 1e-6  # a level/stage after the first closes when its proven gap (prob
 LEVEL_GROUPS = 4  # the decomposition's levels after the first are grouped into at most this many (group_levels)
 CARATHEODORY_SHARE = 0.5  # the direct decomposition (caratheodory.py) may use this share of the time left
 CARATHEODORY_SECONDS = 60.0  # and at most this long
+# when direct_close cannot close the later levels, the decomposition's panels join the master only on pools
+# with fewer types (on the households and region shapes, level 2's first master solve with them ran on)
+LATE_SEED_BELOW_TYPES = 500
 COLUMN_CAP = 3  # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
@@ -961,11 +971,20 @@ def fix_stage(rel, fixed: np.ndarray, p: np.ndarray, z: float, y: np.ndarray) ->
         rel.fix(int(t), z)
 
 
+class _Panels:
+    """Panels as a lottery's columns, without a master LP (``_Solver.direct_close``): what
+    ``_Solver.distribution`` reads of a master."""
+
+    def __init__(self, columns: list[np.ndarray]):
+        self.columns = columns
+
+
 class _Solver:
     # set by relaxed_leximin(): the relaxation's progress (fixed types, their chances, the stages'
     # values) and the types fixed so far
     _relaxed_state: tuple[np.ndarray, np.ndarray, list[float]]
     relaxed_fixed: np.ndarray
+    last: "tuple[_MasterBase | _Panels, np.ndarray]"  # the lottery found so far: (its columns, their weights)
 
     def __init__(self, ts: TypeSpace, deadline: float | None, progress, control: Control | None = None):
         self.ts = ts
@@ -994,6 +1013,9 @@ class _Solver:
         self.level_gaps: list[float] = []  # each closed level's / stage's proven gap (GAP_TOL)
         self.level_z = 1.0  # the share of its step the last closed level reached
         self.unsure_closed = 0  # later levels closed from an "Unknown" master's weights (_close_unsure)
+        self.carath: Decomposition | None = None  # the direct decomposition of p*, once run (caratheodory_columns)
+        self.late_panels: list[np.ndarray] = []  # its panels, when it ran after the minimum
+        self.direct_closed = False  # the later levels were closed from it at once (direct_close)
         self.resume: tuple[int, np.ndarray, np.ndarray] = (0, np.zeros(ts.T, dtype=bool), np.zeros(ts.T))
         self.floors_failed = False  # the decomposition's floors could not be met (LP noise)
         self.staged_from = 0  # the level from which the staged algorithm went on (0: not used / from the start)
@@ -1479,6 +1501,13 @@ class _Solver:
                 if levels[0] > v + 1e-12:  # cannot happen (stage 1 is level 1): keep the order safe
                     levels.insert(0, v)
                 levels = levels[:1] + self.group_levels(levels[1:])
+                # the direct decomposition needs the whole p*: it runs once the minimum is proven (seeded
+                # before it, its panels delayed the minimum by the relaxation's stages)
+                direct = self.direct_close(goal, levels, below)
+                if direct is not None:
+                    return direct
+                if ts.T < LATE_SEED_BELOW_TYPES:
+                    m.add(self.late_panels)
         return m, lam
 
     # -- step 3
@@ -1578,9 +1607,6 @@ class _Solver:
             def more() -> tuple[np.ndarray, list[float]]:
                 p, vals = self.relaxed_leximin()
                 self.stages = len(set(round(v, 12) for v in vals))
-                # the direct decomposition needs the whole p*: its panels join the master once the
-                # minimum is proven (seeded before it, they delayed the minimum by the relaxation's stages)
-                self.decomp_master.add(self.caratheodory_columns())
                 return p, vals
         else:
             target, values = self.relaxed_leximin()
@@ -1613,19 +1639,65 @@ class _Solver:
             # generated pool of 20: "The stage LP failed"); from the first stage, no floors are needed
             return self.staged_afresh()
 
-    def caratheodory_columns(self) -> list[np.ndarray]:
+    def caratheodory_columns(self, floor: np.ndarray | None = None) -> list[np.ndarray]:
         """Panels of a direct decomposition of the relaxed leximin point (``caratheodory.py``), as seed
-        columns for the master, within CARATHEODORY_SHARE of the time left."""
+        columns for the master, within CARATHEODORY_SHARE of the time left. With ``floor`` (what level 1's
+        master reached), the point decomposed gives every type at least that much (see
+        ``FaceDecomposer.target``)."""
         if CARATHEODORY_SHARE <= 0:
             return []
         p, _ = self.relaxed_leximin()
         left = self.remaining()
         seconds = CARATHEODORY_SECONDS if left is None else min(CARATHEODORY_SECONDS, CARATHEODORY_SHARE * left)
         fd = FaceDecomposer(self.ts)
-        x = fd.target(np.maximum(0.0, p - FIX_SLACK))
+        x = fd.target(np.maximum(0.0, p - FIX_SLACK), seconds=self.remaining(), floor=floor)
         if x is None:
             return []
-        return list(fd.decompose(x, seconds=seconds, clock=time.perf_counter).panels)
+        d = fd.decompose(x, seconds=seconds, clock=time.perf_counter, on_step=self.check_time)
+        self.carath = d
+        return list(d.panels)
+
+    def direct_close(
+        self, goal: np.ndarray, levels: list[float], floor: np.ndarray
+    ) -> "tuple[_Panels, np.ndarray] | None":
+        """Once the minimum is proven (level 1's master reached ``floor``, type by type), the direct
+        decomposition of the relaxed leximin point (``caratheodory_columns``, the point taken at or above
+        ``floor``) closes the later levels at once, without a master solve: its panels (each checked against
+        the panel rule) with its weights are the lottery when, type by type, they give every type at least
+        ``floor`` (within FIX_SLACK: what the master holds the later levels to, so the minimum stays proven)
+        and at most GAP_TOL less than its target (``goal``: the relaxed leximin, a proven upper bound), the
+        stopping rule of the later levels. Each later level's gap is its types' largest shortfall. Else None,
+        and the levels go on in the master (its panels in ``self.late_panels``). On the households and region
+        shapes, the master's first solve of level 2 with those panels added ran far past the time limit (see
+        docs/adr/0001)."""
+        self.report(
+            f"Building panels: level 2 of {len(levels)}, splitting the fairest lottery into panels",
+            0.3 + 0.7 / len(levels),
+        )
+        self.late_panels = self.caratheodory_columns(floor)
+        d = self.carath
+        if d is None or len(d.weights) == 0 or float(d.weights.sum()) <= 0:
+            return None
+        ts = self.ts
+        if not all(ts.is_valid_composition(c) for c in d.panels):
+            return None
+        lam = d.weights / math.fsum(d.weights)
+        reached = (lam @ d.panels.astype(np.float64)) / self.n
+        if (reached < floor - FIX_SLACK).any():
+            return None
+        short = goal - reached
+        if float(short.max(initial=0.0)) >= GAP_TOL:
+            return None
+        for lo, hi in zip(levels[:-1], levels[1:]):
+            part = goal > lo + 1e-12
+            self.level_gaps.append(max(0.0, float(np.max(np.minimum(goal[part], hi) - reached[part], initial=0.0))))
+        self.direct_closed = True
+        self.level_z = 1.0
+        self.share = 1.0
+        panels = _Panels([c for c in d.panels])
+        self.last = (panels, lam)
+        self.snapshot(force=True)
+        return panels, lam
 
     def staged_afresh(self):
         """The staged algorithm from its first stage, with every column found so far (the levels reached,

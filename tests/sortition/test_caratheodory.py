@@ -53,6 +53,20 @@ def test_with_two_features_q_is_integral_and_the_decomposition_is_complete():
 
 # --- the engine with the decomposition's panels as seeds (CARATHEODORY_SHARE > 0) -----------------
 
+def _never_close_directly(monkeypatch) -> None:
+    """The decomposition still runs after the minimum (its panels in ``late_panels``), but never closes the
+    later levels itself (``direct_close`` refuses): they go on in the master."""
+    import lib.sortition.leximin as engine
+
+    real = engine._Solver.direct_close
+
+    def refuse(self, *a):
+        real(self, *a)
+        return None
+
+    monkeypatch.setattr(engine._Solver, "direct_close", refuse)
+
+
 def _recording(monkeypatch):
     """Switch the decomposition on in the engine and record each Decomposition it returns."""
     import lib.sortition.leximin as engine
@@ -120,6 +134,8 @@ def test_a_later_level_whose_master_ends_unknown_is_closed_from_its_weights_chec
 
     monkeypatch.setattr(engine, "CARATHEODORY_SHARE", 0.5)
     monkeypatch.setattr(engine, "DUAL_FROM_TYPES", engine.DUAL_FROM_TYPES if dual_from is None else dual_from)
+    # the later levels in the master (the decomposition's panels as its seeds), not closed at once from them
+    _never_close_directly(monkeypatch)
     level = [0]
     real_reach, real_solve = engine._Solver._reach_level, engine._MasterBase.solve
 
@@ -149,3 +165,147 @@ def test_a_later_level_whose_master_ends_unknown_is_closed_from_its_weights_chec
     target, _ = engine._Solver(ts, None, None).relaxed_leximin()
     for pid, p in dist.probabilities.items():
         assert p == pytest.approx(target[ts.type_of[pid]], abs=1e-6)
+
+
+# --- the later levels closed at once from the decomposition (direct_close) ---------------------------
+
+def _count_later_master_solves(monkeypatch) -> list[int]:
+    """Record the level (0: the minimum) of every master solve."""
+    import lib.sortition.leximin as engine
+
+    level, solves = [0], []
+    real_reach, real_solve = engine._Solver._reach_level, engine._MasterBase.solve
+
+    def reach(self, m, s, *a, **kw):
+        level[0] = s
+        return real_reach(self, m, s, *a, **kw)
+
+    def solve(self):
+        solves.append(level[0])
+        return real_solve(self)
+
+    monkeypatch.setattr(engine._Solver, "_reach_level", reach)
+    monkeypatch.setattr(engine._MasterBase, "solve", solve)
+    return solves
+
+
+def test_the_later_levels_are_closed_from_the_decomposition_without_a_master_solve(monkeypatch):
+    """Once the minimum is proven, a complete decomposition of the relaxed leximin point closes every later
+    level at once: no master solve after level 1, every panel valid, the lottery complete, each type at its
+    relaxed leximin value (the proven upper bounds) within the stopping rule's GAP_TOL, the minimum exact."""
+    import lib.sortition.leximin as engine
+    from lib.sortition.typespace import build_types
+    from tests.sortition.test_leximin import generated_instance
+
+    _recording(monkeypatch)
+    solves = _count_later_master_solves(monkeypatch)
+    inst = generated_instance()
+    dist = leximin(inst, time_limit=120)
+    check_distribution(inst, dist)
+    assert solves and max(solves) == 0, "a later level was solved in the master"
+    assert dist.complete and dist.method == "relaxation+decomposition" and dist.gap <= 1e-9
+    assert len(dist.level_gaps) > 1 and max(dist.level_gaps) < engine.GAP_TOL
+    ts = build_types(inst)
+    assert all(ts.is_valid_composition(np.array(c)) for c in dist.compositions)
+    target, _ = engine._Solver(ts, None, None).relaxed_leximin()
+    for pid, p in dist.probabilities.items():
+        assert p == pytest.approx(target[ts.type_of[pid]], abs=engine.GAP_TOL)
+
+
+def test_an_incomplete_decomposition_does_not_close_the_later_levels(monkeypatch):
+    """A decomposition that reaches p* only in part (here: its last panels dropped) leaves the later levels
+    to the master (a master solve after level 1), and the lottery is still the exact leximin."""
+    import lib.sortition.leximin as engine
+    from lib.sortition.typespace import build_types
+    from tests.sortition.test_leximin import generated_instance
+
+    monkeypatch.setattr(engine, "CARATHEODORY_SHARE", 0.5)
+    real = FaceDecomposer.decompose
+
+    def partial(self, *a, **kw):
+        d = real(self, *a, **kw)
+        keep = max(1, len(d.weights) // 2)
+        d.panels, d.weights = d.panels[:keep], d.weights[:keep]
+        d.mass = 1.0 - float(d.weights.sum())
+        return d
+
+    monkeypatch.setattr(FaceDecomposer, "decompose", partial)
+    solves = _count_later_master_solves(monkeypatch)
+    inst = generated_instance()
+    dist = leximin(inst, time_limit=120)
+    check_distribution(inst, dist)
+    assert solves and max(solves) > 0, "the later levels were closed from an incomplete decomposition"
+    assert dist.complete and dist.gap <= 1e-9
+    ts = build_types(inst)
+    target, _ = engine._Solver(ts, None, None).relaxed_leximin()
+    for pid, p in dist.probabilities.items():
+        assert p == pytest.approx(target[ts.type_of[pid]], abs=1e-6)
+
+
+@pytest.mark.parametrize("late_seed_below", [10**9, 0], ids=["small pool: seeded", "large pool: not seeded"])
+def test_the_decomposition_seeds_the_later_levels_master_only_below_late_seed_below_types(late_seed_below, monkeypatch):
+    """When the decomposition cannot close the later levels, its panels join the master after the minimum
+    only on pools with fewer than LATE_SEED_BELOW_TYPES types (on large pools, level 2's first master solve
+    with them ran far past the time limit); the lottery is the exact leximin either way."""
+    import lib.sortition.leximin as engine
+    from lib.sortition.typespace import build_types
+    from tests.sortition.test_leximin import generated_instance
+
+    got = _recording(monkeypatch)
+    monkeypatch.setattr(engine, "LATE_SEED_BELOW_TYPES", late_seed_below)
+    _never_close_directly(monkeypatch)
+    added: list[set[bytes]] = []
+    real_add = engine._MasterBase.add
+
+    def add(self, cs):
+        added.append({c.astype(np.int64).tobytes() for c in cs})
+        return real_add(self, cs)
+
+    monkeypatch.setattr(engine._MasterBase, "add", add)
+    inst = generated_instance()
+    dist = leximin(inst, time_limit=120)
+    check_distribution(inst, dist)
+    assert got, "the decomposition was not run"
+    panels = {c.astype(np.int64).tobytes() for c in got[0].panels}
+    seeded = any(batch == panels for batch in added)
+    assert seeded == (late_seed_below > 0)
+    assert dist.complete and dist.gap <= 1e-9
+    ts = build_types(inst)
+    target, _ = engine._Solver(ts, None, None).relaxed_leximin()
+    for pid, p in dist.probabilities.items():
+        assert p == pytest.approx(target[ts.type_of[pid]], abs=1e-6)
+
+
+def test_every_solve_of_the_decomposition_ends_by_its_deadline(monkeypatch):
+    """Each HiGHS run inside a decomposition (the face LP, the dive, the rounding MIPs) gets a time limit no
+    longer than the decomposition's time left, so that none can run past the draw's deadline."""
+    import lib.sortition.typespace as tsp
+
+    from tests.sortition.test_leximin import generated_instance
+
+    ts, _ = types_and_a_first_panel(generated_instance())
+    s = _Solver(ts, None, None)
+    p, _ = s.relaxed_leximin()
+    fd = FaceDecomposer(ts)
+    x = fd.target(np.maximum(0.0, p - FIX_SLACK), seconds=30.0)
+    assert x is not None
+    limits: list[float | None] = []
+    real_limit = tsp.limit_next_solve
+
+    def limit(h, seconds):
+        limits.append(seconds)
+        return real_limit(h, seconds)
+
+    runs = [0]
+    real_run = type(fd.lp).run
+
+    def run(self):
+        runs[0] += 1
+        return real_run(self)
+
+    monkeypatch.setattr(tsp, "limit_next_solve", limit)
+    monkeypatch.setattr(type(fd.lp), "run", run)
+    seconds = 2.0
+    fd.decompose(x, seconds=seconds, max_steps=30)
+    assert runs[0] > 0 and len(limits) >= runs[0], "a solve ran without a time limit"
+    assert all(v is not None and 0.0 <= v <= seconds for v in limits)
