@@ -135,8 +135,8 @@ every floor, minimise the largest shortfall; no pricing, ``_reweigh``) and check
 demo 45.5 -> 7.7, e:0 7.2 -> 5.9, e:1 14.6 -> 2.8, e:2 12.9 -> 5.4, a:0 2.7 -> 1.0, city b:0 inc. ->
 10.5, region c:0 inc. -> 17.5, households f:0 inc. -> 8.8, f:1 inc. -> 6.1, national d:0 (120 s
 limit) inc. -> 62.1; fresh seeds f:4406 9.2, b:5813 3.6, c:7291 25.9 (the minimum unchanged);
-but a:1 2.1 -> 2.6-2.8 and a:2 2.5 -> 3.1-3.3 (the decomposition, about 1.8 s there, is slower than
-the master). Else its panels join the master as columns, but only on
+a:1 2.4, 2.2 -> 2.2, 2.1 and a:2 2.9, 2.6 -> 3.1, 2.9 (runs in turns: there the decomposition is about
+as slow as the master). When it cannot close them, its panels join the master as columns, but only on
 pools of fewer than ``LATE_SEED_BELOW_TYPES`` (500) types: on the households and region shapes, level
 2's first master solve with them ran far past the time limit. Every HiGHS solve inside the decomposition
 gets the time left as its limit, and each step checks the engine's deadline and stop request. For the
