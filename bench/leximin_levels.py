@@ -4,7 +4,8 @@
 
 Runs ``leximin`` on a generated pool (``shape:seed``, see ``bench/shapes.py``, or ``demo``) with the
 engine's clock on *processor* time (as ``bench/minimum_profile.py``) and prints when each level of the
-decomposition (or stage of the staged algorithm) closed, when the minimum was proven optimal, and whether
+decomposition (or stage of the staged algorithm) closed (the later levels at once when the direct decomposition
+closes them, ``direct_close``), when the minimum was proven optimal, and whether
 LEXIMIN was completed within ``--limit`` processor seconds. HiGHS's own time limits run on wall-clock
 time, which on a loaded machine runs several times faster than this process's processor time: the probe
 multiplies them (and ``MASTER_STALL_SECONDS``) by ``--wall-factor`` (default 20), so that a solve is not

@@ -139,7 +139,8 @@ a:1 2.4, 2.2 -> 2.2, 2.1 and a:2 2.9, 2.6 -> 3.1, 2.9 (runs in turns: there the 
 as slow as the master). When it cannot close them, its panels join the master as columns, but only on
 pools of fewer than ``LATE_SEED_BELOW_TYPES`` (500) types: on the households and region shapes, level
 2's first master solve with them ran far past the time limit. Every HiGHS solve inside the decomposition
-gets the time left as its limit, and each step checks the engine's deadline and stop request. For the
+gets the time left as its limit, and each step checks the engine's deadline and stop request.
+``KLEROTERION_CARATHEODORY_SHARE=0`` in the environment (the worker process reads it) switches it off. For the
 master with those panels: each level's floor is what its master's weights reached (less FIX_SLACK,
 never above the target; floors at the exact targets made level 2's master infeasible), a later level's
 gap is also bounded by the largest shortfall of a type below its target in the weights themselves,
@@ -151,6 +152,7 @@ GAP_TOL of every target (``_close_unsure``). Measured: see docs/adr/0001.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -205,7 +207,9 @@ LP_ROUNDINGS = 2  # roundings of the LP pricer's point tried by exchange repair 
 STEP_TOL = 1e-8  # a type within this of its level's target (probability) is held at its floor there
 GAP_TOL = 1e-6  # a level/stage after the first closes when its proven gap (probability units) is below this
 LEVEL_GROUPS = 4  # the decomposition's levels after the first are grouped into at most this many (group_levels)
-CARATHEODORY_SHARE = 0.5  # the direct decomposition (caratheodory.py) may use this share of the time left
+# the direct decomposition (caratheodory.py) may use this share of the time left; KLEROTERION_CARATHEODORY_SHARE=0
+# (read by the worker process too) switches it off: the later levels then go on in the master alone
+CARATHEODORY_SHARE = float(os.environ.get("KLEROTERION_CARATHEODORY_SHARE", "0.5"))
 CARATHEODORY_SECONDS = 60.0  # and at most this long
 # when direct_close cannot close the later levels, the decomposition's panels join the master only on pools
 # with fewer types (on the households and region shapes, level 2's first master solve with them ran on)
