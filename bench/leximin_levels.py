@@ -4,7 +4,8 @@
 
 Runs ``leximin`` on a generated pool (``shape:seed``, see ``bench/shapes.py``, or ``demo``) with the
 engine's clock on *processor* time (as ``bench/minimum_profile.py``) and prints when each level of the
-decomposition (or stage of the staged algorithm) closed, when the minimum was proven optimal, and whether
+decomposition (or stage of the staged algorithm) closed (the later levels at once when the direct decomposition
+closes them, ``direct_close``), when the minimum was proven optimal, and whether
 LEXIMIN was completed within ``--limit`` processor seconds. HiGHS's own time limits run on wall-clock
 time, which on a loaded machine runs several times faster than this process's processor time: the probe
 multiplies them (and ``MASTER_STALL_SECONDS``) by ``--wall-factor`` (default 20), so that a solve is not
@@ -83,6 +84,14 @@ def run(pool: str, limit: float, settings: list[str] | None = None, wall_factor:
         events.append(f"  level {s + 1} of {n_levels} {state} at {time.process_time() - t0:7.2f} s")
         return r
 
+    orig_direct = lx._Solver.direct_close
+
+    def direct(self, goal, levels, *a):
+        r = orig_direct(self, goal, levels, *a)
+        if r is not None:
+            events.append(f"  levels 2-{len(levels)} closed from the direct decomposition at {time.process_time() - t0:7.2f} s")
+        return r
+
     def snap(self, *, force=False):
         if self.method.startswith("staged") or "then staged" in self.method:
             events.append(f"  staged stage {self.stages} closed at {time.process_time() - t0:7.2f} s")
@@ -92,6 +101,7 @@ def run(pool: str, limit: float, settings: list[str] | None = None, wall_factor:
     lx.limit_next_solve = tsp.limit_next_solve = limit_next_solve
     lx._Solver._reach_level = reach
     lx._Solver.snapshot = snap
+    lx._Solver.direct_close = direct
     lines = []
     last = [-1e9]
 
@@ -113,6 +123,7 @@ def run(pool: str, limit: float, settings: list[str] | None = None, wall_factor:
         lines.append(f"{pool}: error {e} after {time.process_time() - t0:.2f} s")
     finally:
         lx.time, lx._Solver._reach_level, lx._Solver.snapshot = orig_time, orig_reach, orig_snap
+        lx._Solver.direct_close = orig_direct
         lx.limit_next_solve = tsp.limit_next_solve = orig_limit
         for mod, name, value in saved:
             setattr(mod, name, value)

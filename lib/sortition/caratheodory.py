@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import highspy
 import numpy as np
 
+import lib.sortition.typespace as _typespace
 from lib.sortition.sampling import PanelSampler
 from lib.sortition.typespace import INF, TypeSpace, _csr, composition_rows, new_highs
 
@@ -113,6 +115,14 @@ class FaceDecomposer:
             self.quota_rows = np.arange(1, 1 + len(ts.quotas))
             self.sampler = PanelSampler(ts)
         self.rng = np.random.default_rng(20261207)
+        self._deadline: float | None = None  # the running decomposition's deadline, on self._clock
+        self._clock = time.process_time
+
+    def _limit(self, h) -> None:
+        """Every solve of a decomposition ends by its deadline (HiGHS's own time limit, set before each run):
+        a solve that would run on stops there and counts as a failed one."""
+        left = None if self._deadline is None else max(0.0, self._deadline - self._clock())
+        _typespace.limit_next_solve(h, left)
 
     def _model(self, *, integer: bool):
         T = self.ts.T
@@ -126,17 +136,32 @@ class FaceDecomposer:
         h.addRows(self.R, lo, hi, len(self._idx), self._starts, self._idx, self._val)
         return h
 
-    def target(self, goal: np.ndarray) -> np.ndarray | None:
+    def target(
+        self, goal: np.ndarray, seconds: float | None = None, floor: np.ndarray | None = None
+    ) -> np.ndarray | None:
         """The point x of Q (exactly, up to rounding) with ``x_t >= n_t goal_t`` for every type t where
         possible: the least total shortfall ``sum_t max(0, n_t goal_t - x_t)``. The relaxation's p* meets
         Q only within its LP's tolerances (loosened up to 1e-7 when it must), and a decomposition of a
-        point outside Q cannot be completed. ``self.shortfall``: the largest shortfall, in probability."""
+        point outside Q cannot be completed. ``self.shortfall``: the largest shortfall, in probability.
+        With ``seconds``, the LP stops after that long (then None). With ``floor``, also ``x_t >= n_t floor_t``
+        for every type (a point the engine's level 1 reached: on the city pool b:0, p* lies 4.5e-8 outside Q,
+        and the least shortfall took it from a type at the minimum); if that is infeasible (LP noise), without."""
+        if floor is not None:
+            x = self._target(goal, seconds, floor)
+            if x is not None:
+                return x
+        return self._target(goal, seconds, None)
+
+    def _target(self, goal: np.ndarray, seconds: float | None, floor: np.ndarray | None) -> np.ndarray | None:
         T = self.ts.T
         h = new_highs()
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
         # columns: x_0..x_{T-1}, then the shortfalls u_0..u_{T-1} >= 0 (cost 1 each, minimised)
-        h.addVars(2 * T, np.zeros(2 * T), np.concatenate([self.n, np.full(T, INF)]))
+        lower = np.zeros(2 * T)
+        if floor is not None:
+            lower[:T] = np.clip(self.n * floor, 0.0, self.n)
+        h.addVars(2 * T, lower, np.concatenate([self.n, np.full(T, INF)]))
         h.changeColsCost(T, np.arange(T, 2 * T, dtype=np.int32), np.ones(T))
         lo = np.where(np.isfinite(self.lo), self.lo, -INF)
         hi = np.where(np.isfinite(self.hi), self.hi, INF)
@@ -145,6 +170,7 @@ class FaceDecomposer:
         idx[0::2] = np.arange(T)
         idx[1::2] = np.arange(T, 2 * T)
         h.addRows(T, self.n * goal, np.full(T, INF), 2 * T, np.arange(T, dtype=np.int32) * 2, idx, np.ones(2 * T))
+        _typespace.limit_next_solve(h, None if seconds is None else max(0.0, seconds))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
@@ -215,7 +241,9 @@ class FaceDecomposer:
         other = np.setdiff1d(np.arange(self.R), touched)
         if ((base[other] < rlo[other] - 1e-9) | (base[other] > rhi[other] + 1e-9)).any():
             return None
-        h = new_highs(mip_gap=1e-3, time_limit=seconds)
+        h = new_highs(mip_gap=1e-3)
+        left = None if self._deadline is None else max(0.0, self._deadline - self._clock())
+        _typespace.limit_next_solve(h, seconds if left is None else min(seconds, left))
         nf = len(fr)
         h.addVars(nf, lo[fr], hi[fr])
         h.changeColsIntegrality(nf, np.arange(nf, dtype=np.int32), np.ones(nf, dtype=np.uint8))
@@ -272,6 +300,7 @@ class FaceDecomposer:
                 other = float(np.floor(x[t])) if near > x[t] else float(np.ceil(x[t]))
                 for v in (near, other):
                     h.changeColBounds(t, v, v)
+                    self._limit(h)
                     h.run()
                     if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                         lo[t] = hi[t] = v
@@ -295,7 +324,8 @@ class FaceDecomposer:
         h.changeColsBounds(T, self.all, lo, hi)
         h.changeRowsBounds(self.R, self.rows_all, rlo, rhi)
         h.changeColsCost(T, self.all, w)
-        h.setOptionValue("time_limit", h.getRunTime() + seconds)
+        left = None if self._deadline is None else max(0.0, self._deadline - self._clock())
+        _typespace.limit_next_solve(h, seconds if left is None else min(seconds, left))
         h.run()
         if h.getInfo().primal_solution_status != 2:
             return None
@@ -309,9 +339,11 @@ class FaceDecomposer:
         h.changeColsBounds(T, self.all, clo, chi)
         h.changeRowsBounds(self.R, self.rows_all, rlo, rhi)
         h.changeColsCost(T, self.all, w)
+        self._limit(h)
         h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if h.getModelStatus() not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
             h.clearSolver()
+            self._limit(h)
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return None
@@ -345,7 +377,7 @@ class FaceDecomposer:
             if c2 is not None and self._in_face(c2, bounds):
                 stats.rounded += 1
                 return c2
-        left = WIDE_MIP_SECONDS if deadline is None else min(WIDE_MIP_SECONDS, deadline - time.process_time())
+        left = WIDE_MIP_SECONDS if deadline is None else min(WIDE_MIP_SECONDS, deadline - self._clock())
         if left <= 0:
             return None
         for widen in WIDEN:
@@ -364,10 +396,14 @@ class FaceDecomposer:
         power: float = 1.0,
         max_steps: int | None = None,
         clock=time.process_time,
+        on_step: Callable[[], None] | None = None,
     ) -> Decomposition:
-        """Panels and weights whose weighted sum is as much of ``x`` (a point of Q) as this finds."""
+        """Panels and weights whose weighted sum is as much of ``x`` (a point of Q) as this finds.
+        ``on_step()`` is called before every step (the engine's check of its deadline and of a stop request,
+        which end the decomposition by raising)."""
         t0 = clock()
         deadline = None if seconds is None else t0 + seconds
+        self._deadline, self._clock = deadline, clock
         ts = self.ts
         x_rem = np.clip(np.asarray(x, dtype=np.float64), 0.0, self.n).copy()
         r = 1.0
@@ -386,7 +422,7 @@ class FaceDecomposer:
             if out.steps >= limit:
                 out.stuck = "step limit"
                 break
-            if deadline is not None and clock() > deadline:
+            if self._out_of_time(on_step):
                 out.stuck = "time"
                 break
             slacks, tight = self._face(x_rem, r)
@@ -427,7 +463,16 @@ class FaceDecomposer:
         out.remainder = x_rem
         out.mass = max(0.0, r)
         out.seconds = clock() - t0
+        self._deadline = None
         return out
+
+    def _out_of_time(self, on_step: Callable[[], None] | None) -> bool:
+        """The running decomposition's deadline has passed (or ``on_step()`` raises: the engine's own)."""
+        if self._deadline is not None and self._clock() > self._deadline:
+            return True
+        if on_step is not None:
+            on_step()
+        return False
 
     def _add_to_pool(self, c: np.ndarray) -> None:
         key = c.astype(np.int64).tobytes()

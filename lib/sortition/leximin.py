@@ -120,11 +120,39 @@ How it is computed (all LPs and MIPs by HiGHS):
    ``GAP_TOL``. When it takes over from the decomposition at level s > 1, the finished
    levels' types keep their values: each level reached its relaxed stages' upper bounds, and
    the relaxation pins those types in every optimum, so they are pinned in the leximin too.
+
+**The direct decomposition** (``caratheodory.py``, ``CARATHEODORY_SHARE``): once the minimum is proven
+(on pools where level 1 goes first; else before level 1, as seeds) and the whole p* is known, p* is split
+into valid panels by Carathéodory steps, from the point of Q nearest to p* that keeps every type at what
+level 1's master reached (``FaceDecomposer.target`` with ``floor``). **It closes the later levels at once**
+(``direct_close``, no master solve) when its panels, each checked against the panel rule, with its
+weights give every type at least that floor (within FIX_SLACK: the minimum stays proven) and at most
+GAP_TOL less than its relaxed leximin value (the later levels' stopping rule, type by type); each later
+level's gap is its types' largest shortfall. When it stops with a sliver of p* left (1e-7 on local-shaped
+pools, where Q is not integral), its panels and level 1's lottery's are re-weighed by one small LP (keep
+every floor, minimise the largest shortfall; no pricing, ``_reweigh``) and checked the same way. Measured
+(processor s to complete LEXIMIN, 60 s limit; "inc." = incomplete at the limit), engine without -> with:
+demo 45.5 -> 7.7, e:0 7.2 -> 5.9, e:1 14.6 -> 2.8, e:2 12.9 -> 5.4, a:0 2.7 -> 1.0, city b:0 inc. ->
+10.5, region c:0 inc. -> 17.5, households f:0 inc. -> 8.8, f:1 inc. -> 6.1, national d:0 (120 s
+limit) inc. -> 62.1; fresh seeds f:4406 9.2, b:5813 3.6, c:7291 25.9 (the minimum unchanged);
+a:1 2.4, 2.2 -> 2.2, 2.1 and a:2 2.9, 2.6 -> 3.1, 2.9 (runs in turns: there the decomposition is about
+as slow as the master). When it cannot close them, its panels join the master as columns, but only on
+pools of fewer than ``LATE_SEED_BELOW_TYPES`` (500) types: on the households and region shapes, level
+2's first master solve with them ran far past the time limit. Every HiGHS solve inside the decomposition
+gets the time left as its limit, and each step checks the engine's deadline and stop request.
+``KLEROTERION_CARATHEODORY_SHARE=0`` in the environment (the worker process reads it) switches it off. For the
+master with those panels: each level's floor is what its master's weights reached (less FIX_SLACK,
+never above the target; floors at the exact targets made level 2's master infeasible), a later level's
+gap is also bounded by the largest shortfall of a type below its target in the weights themselves,
+steps below ``STEP_TOL`` are none, a master solve that ends "Unknown" is retried afresh once, and a later
+level whose master still ends "Unknown" is closed when the LP's weights, checked type by type, are within
+GAP_TOL of every target (``_close_unsure``). Measured: see docs/adr/0001.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -135,7 +163,7 @@ import numpy as np
 from lib.sortition.feasibility import FeasibilityReport, InfeasibleQuotas, check_types  # noqa: F401  (re-exported)
 from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
 from lib.sortition.audit.model import Instance, InputError
-from lib.sortition.caratheodory import FaceDecomposer
+from lib.sortition.caratheodory import Decomposition, FaceDecomposer
 from lib.sortition.design_master import design_hook, people_in_order
 from lib.sortition.sampling import PanelSampler
 from lib.sortition.systematic import equal_chance_samples
@@ -176,10 +204,16 @@ DESIGN_SHARE = 0.3  # the equal-chance design may use this share of the time lef
 DESIGN_PRICED = 4  # samples of the design completed afresh at the current prices in each round
 PRICE_POINTS = 8  # prices between the smoothed and the true ones at which the LP pricer also looks (new_columns)
 LP_ROUNDINGS = 2  # roundings of the LP pricer's point tried by exchange repair before its small MIP
+STEP_TOL = 1e-8  # a type within this of its level's target (probability) is held at its floor there
 GAP_TOL = 1e-6  # a level/stage after the first closes when its proven gap (probability units) is below this
 LEVEL_GROUPS = 4  # the decomposition's levels after the first are grouped into at most this many (group_levels)
-CARATHEODORY_SHARE = 0.0  # the direct decomposition (caratheodory.py) may use this share of the time left (0: off)
+# the direct decomposition (caratheodory.py) may use this share of the time left; KLEROTERION_CARATHEODORY_SHARE=0
+# (read by the worker process too) switches it off: the later levels then go on in the master alone
+CARATHEODORY_SHARE = float(os.environ.get("KLEROTERION_CARATHEODORY_SHARE", "0.5"))
 CARATHEODORY_SECONDS = 60.0  # and at most this long
+# when direct_close cannot close the later levels, the decomposition's panels join the master only on pools
+# with fewer types (on the households and region shapes, level 2's first master solve with them ran on)
+LATE_SEED_BELOW_TYPES = 500
 COLUMN_CAP = 3  # the master keeps at most COLUMN_CAP * (number of types) columns (at least 1000)
 
 
@@ -634,6 +668,7 @@ class _MasterBase:
         self.ts = ts
         self.remaining = remaining
         self.restarts = 0  # solves started afresh after stalling (see solve)
+        self.unsure = False  # the last solve ended "Unknown"/"Not Set" even afresh (see unsure_weights)
         self.n = ts.sizes.astype(np.float64)
         self.open = np.ones(ts.T, dtype=bool)  # rows that carry z
         self.zcoef = self.n.copy()  # row t reads sum_j c_jt lambda_j - zcoef_t z >= rhs
@@ -711,13 +746,35 @@ class _MasterBase:
                 _run(h, self.remaining())
             finally:
                 h.setOptionValue("simplex_strategy", self.SIMPLEX)
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if h.getModelStatus() in (highspy.HighsModelStatus.kUnknown, highspy.HighsModelStatus.kNotset):
+            # a warm re-solve that ended numerically unsure (seen in the dual form, once the master held the
+            # panels of caratheodory.py): solved afresh, it was optimal
+            self.restarts += 1
+            h.clearSolver()
+            _run(h, self.remaining())
+        status = h.getModelStatus()
+        self.unsure = status in (highspy.HighsModelStatus.kUnknown, highspy.HighsModelStatus.kNotset)
+        if status != highspy.HighsModelStatus.kOptimal:
             return None
         z, lam, w, mu = self._read_solution()
         s = float(np.dot(self.zcoef[self.open], w[self.open]))
         if s > 0:
             w, mu = w / s, mu / s
         return z, lam, w, mu, s
+
+    def unsure_weights(self) -> np.ndarray | None:
+        """After a solve that ended "Unknown" (``self.unsure``): the weights the LP holds, clipped at 0 and
+        summing to 1, or None when it holds none. Nothing is claimed for them: the caller checks them."""
+        if not self.unsure:
+            return None
+        sol = self.h.getSolution()
+        if not (sol.dual_valid if isinstance(self, _DualMaster) else sol.value_valid):
+            return None
+        lam = np.maximum(self._read_solution()[1], 0.0)
+        total = float(lam.sum())
+        if not np.isfinite(lam).all() or total <= 0:
+            return None
+        return lam / total
 
     def reduced_costs(self, w: np.ndarray, mu: float) -> np.ndarray:
         C = np.array(self.columns, dtype=np.float64)
@@ -926,11 +983,20 @@ def fix_stage(rel, fixed: np.ndarray, p: np.ndarray, z: float, y: np.ndarray) ->
         rel.fix(int(t), z)
 
 
+class _Panels:
+    """Panels as a lottery's columns, without a master LP (``_Solver.direct_close``): what
+    ``_Solver.distribution`` reads of a master."""
+
+    def __init__(self, columns: list[np.ndarray]):
+        self.columns = columns
+
+
 class _Solver:
     # set by relaxed_leximin(): the relaxation's progress (fixed types, their chances, the stages'
     # values) and the types fixed so far
     _relaxed_state: tuple[np.ndarray, np.ndarray, list[float]]
     relaxed_fixed: np.ndarray
+    last: "tuple[_MasterBase | _Panels, np.ndarray]"  # the lottery found so far: (its columns, their weights)
 
     def __init__(self, ts: TypeSpace, deadline: float | None, progress, control: Control | None = None):
         self.ts = ts
@@ -958,6 +1024,11 @@ class _Solver:
         self.maximin_seconds = math.nan  # when the minimum probability was proven optimal
         self.level_gaps: list[float] = []  # each closed level's / stage's proven gap (GAP_TOL)
         self.level_z = 1.0  # the share of its step the last closed level reached
+        self.unsure_closed = 0  # later levels closed from an "Unknown" master's weights (_close_unsure)
+        self.carath: Decomposition | None = None  # the direct decomposition of p*, once run (caratheodory_columns)
+        self.late_panels: list[np.ndarray] = []  # its panels, when it ran after the minimum
+        self.direct_closed = False  # the later levels were closed from it at once (direct_close)
+        self.reweighed = False  # ... with its panels re-weighed together with level 1's lottery (_reweigh)
         self.resume: tuple[int, np.ndarray, np.ndarray] = (0, np.zeros(ts.T, dtype=bool), np.zeros(ts.T))
         self.floors_failed = False  # the decomposition's floors could not be met (LP noise)
         self.staged_from = 0  # the level from which the staged algorithm went on (0: not used / from the start)
@@ -1291,6 +1362,9 @@ class _Solver:
         while True:
             res = m.solve()
             if res is None:
+                lam = self._close_unsure(m) if s > 0 else None
+                if lam is not None:
+                    return lam
                 if s > 0:
                     # the earlier levels' floors cannot all be met: the relaxed targets are a
                     # hair above what panels reach (LP noise above FIX_SLACK); the staged
@@ -1304,8 +1378,12 @@ class _Solver:
             lam = m.purge(lam, w, mu, cap)
             self.last = (m, lam)
             self.share = z if s == 0 else 1.0
-            if z >= 1.0 - DECOMP_TOL or (s > 0 and (1.0 - z) * step < GAP_TOL):
-                self.level_gaps.append(max(0.0, (1.0 - z) * step))
+            gap = (1.0 - z) * step
+            if s > 0 and gap >= GAP_TOL:
+                # the same bound type by type, never larger: the largest shortfall below the targets
+                gap = min(gap, self._shortfall(m, lam))
+            if z >= 1.0 - DECOMP_TOL or (s > 0 and gap < GAP_TOL):
+                self.level_gaps.append(max(0.0, gap))
                 self.level_z = min(1.0, z)
                 return lam
             self.check_time()
@@ -1325,6 +1403,33 @@ class _Solver:
             if value - mu > PRICING_TOL and m.add([c]):
                 continue
             return None  # numerically stuck: let the exact staged algorithm decide
+
+    def _close_unsure(self, m: "_MasterBase") -> np.ndarray | None:
+        """A later level whose master ended "Unknown" even when solved afresh (the city-shaped pool b:0's last
+        level, seeded by caratheodory.py: primal-dual error 1.5e-7) is closed when the weights the LP holds,
+        checked directly, leave no type more than GAP_TOL below its target (an upper bound: the relaxed
+        leximin); the gap recorded is that largest shortfall. Else None (the staged algorithm decides)."""
+        lam = m.unsure_weights()
+        if lam is None:
+            return None
+        gap = self._shortfall(m, lam)
+        if gap >= GAP_TOL:
+            return None
+        self.unsure_closed += 1
+        self.last = (m, lam)
+        self.share = 1.0
+        self.level_gaps.append(gap)
+        self.level_z = 1.0
+        return lam
+
+    def _reached(self, m: "_MasterBase", lam: np.ndarray) -> np.ndarray:
+        """Each type's probability in the master's solution ``lam``."""
+        C = np.array(m.columns[: len(lam)], dtype=np.float64).reshape(len(lam), self.ts.T)
+        return (lam @ C) / self.n
+
+    def _shortfall(self, m: "_MasterBase", lam: np.ndarray) -> float:
+        """The largest shortfall of a type below its target in the master's solution (probability)."""
+        return max(0.0, float(np.max((m.rhs + m.zcoef) / self.n - self._reached(m, lam))))
 
     @staticmethod
     def group_levels(values: list[float]) -> list[float]:
@@ -1381,7 +1486,9 @@ class _Solver:
             if s == 1 and isinstance(m, _PrimalMaster) and ts.T >= DUAL_FROM_TYPES:
                 # on large pools the later levels re-solve faster in the dual form (see _DualMaster)
                 m = self.decomp_master = _DualMaster.from_primal(m)
-            m.set_rows(self.n * (upto - below), self.n * below)
+            # a step below STEP_TOL (the type is already that close to its target) is none: a coefficient of
+            # 1e-9 on z made HiGHS fail on the master (a city-shaped pool seeded by caratheodory.py)
+            m.set_rows(self.n * np.where(upto - below < STEP_TOL, 0.0, upto - below), self.n * below)
             self.smoothed = None
             lam = self._reach_level(m, s, len(levels), below, cap)
             if lam is None:
@@ -1393,8 +1500,11 @@ class _Solver:
             if s == 0:
                 self.maximin_seconds = time.perf_counter() - self.t0
             self.snapshot(force=(s == 0))
-            # the next level's floor: what this one reached (its target, or within GAP_TOL of it)
-            below = below + self.level_z * (upto - below) if s > 0 else upto
+            # the next level's floor: what this one reached (its target, or within GAP_TOL of it; level 1:
+            # within DECOMP_TOL), and never above what the master's solution gives (it meets its rows only
+            # within the LP's tolerance): with the floors at the exact targets, level 2's master was
+            # infeasible on city- and households-shaped pools seeded by caratheodory.py
+            below = np.maximum(0.0, np.minimum(upto, self._reached(m, lam) - FIX_SLACK))
             if s == 0 and more is not None:
                 target, values = more()
                 goal = np.maximum(0.0, target - FIX_SLACK)
@@ -1404,6 +1514,13 @@ class _Solver:
                 if levels[0] > v + 1e-12:  # cannot happen (stage 1 is level 1): keep the order safe
                     levels.insert(0, v)
                 levels = levels[:1] + self.group_levels(levels[1:])
+                # the direct decomposition needs the whole p*: it runs once the minimum is proven (seeded
+                # before it, its panels delayed the minimum by the relaxation's stages)
+                direct = self.direct_close(goal, levels, below)
+                if direct is not None:
+                    return direct
+                if ts.T < LATE_SEED_BELOW_TYPES:
+                    m.add(self.late_panels)
         return m, lam
 
     # -- step 3
@@ -1514,7 +1631,8 @@ class _Solver:
             seeds.append(c)
         seeds.extend(self.design_columns(target, values))
         seeds.extend(self.covering_columns(near, seeds))
-        seeds.extend(self.caratheodory_columns())
+        if more is None:
+            seeds.extend(self.caratheodory_columns())
         got = self.decompose(target, seeds, values, more)
         if got is not None:
             self.method = "relaxation+decomposition"
@@ -1534,20 +1652,117 @@ class _Solver:
             # generated pool of 20: "The stage LP failed"); from the first stage, no floors are needed
             return self.staged_afresh()
 
-    def caratheodory_columns(self) -> list[np.ndarray]:
-        """Panels of a direct decomposition of the relaxed leximin point (``caratheodory.py``) as seed columns,
-        within CARATHEODORY_SHARE of the time left. Off (0): the levels after the first need the changes in
-        bench/caratheodory_wip.patch to use them (see that module's note)."""
+    def caratheodory_columns(self, floor: np.ndarray | None = None) -> list[np.ndarray]:
+        """Panels of a direct decomposition of the relaxed leximin point (``caratheodory.py``), as seed
+        columns for the master, within CARATHEODORY_SHARE of the time left. With ``floor`` (what level 1's
+        master reached), the point decomposed gives every type at least that much (see
+        ``FaceDecomposer.target``)."""
         if CARATHEODORY_SHARE <= 0:
             return []
         p, _ = self.relaxed_leximin()
         left = self.remaining()
         seconds = CARATHEODORY_SECONDS if left is None else min(CARATHEODORY_SECONDS, CARATHEODORY_SHARE * left)
         fd = FaceDecomposer(self.ts)
-        x = fd.target(np.maximum(0.0, p - FIX_SLACK))
+        x = fd.target(np.maximum(0.0, p - FIX_SLACK), seconds=self.remaining(), floor=floor)
         if x is None:
             return []
-        return list(fd.decompose(x, seconds=seconds, clock=time.perf_counter).panels)
+        d = fd.decompose(x, seconds=seconds, clock=time.perf_counter, on_step=self.check_time)
+        self.carath = d
+        return list(d.panels)
+
+    def direct_close(
+        self, goal: np.ndarray, levels: list[float], floor: np.ndarray
+    ) -> "tuple[_Panels, np.ndarray] | None":
+        """Once the minimum is proven (level 1's master reached ``floor``, type by type), the direct
+        decomposition of the relaxed leximin point (``caratheodory_columns``, the point taken at or above
+        ``floor``) closes the later levels at once, without a master solve: its panels (each checked against
+        the panel rule) with its weights are the lottery when, type by type, they give every type at least
+        ``floor`` (within FIX_SLACK: what the master holds the later levels to, so the minimum stays proven)
+        and at most GAP_TOL less than its target (``goal``: the relaxed leximin, a proven upper bound), the
+        stopping rule of the later levels. Each later level's gap is its types' largest shortfall. Else None,
+        and the levels go on in the master (its panels in ``self.late_panels``). On the households and region
+        shapes, the master's first solve of level 2 with those panels added ran far past the time limit (see
+        docs/adr/0001)."""
+        self.report(
+            f"Building panels: level 2 of {len(levels)}, splitting the fairest lottery into panels",
+            0.3 + 0.7 / len(levels),
+        )
+        self.late_panels = self.caratheodory_columns(floor)
+        d = self.carath
+        if d is None or len(d.weights) == 0 or float(d.weights.sum()) <= 0:
+            return None
+        ts = self.ts
+        panels = [c for c in d.panels if ts.is_valid_composition(c)]
+        if len(panels) < len(d.panels):
+            return None
+        lam = d.weights / math.fsum(d.weights)
+        if not self._closes(panels, lam, goal, floor):
+            # the decomposition stopped with a sliver of p* left (seen: 1e-7 on local-shaped pools, where Q
+            # is not integral): re-weigh its panels with level 1's lottery (one small LP, no pricing)
+            got = self._reweigh(panels, goal, floor)
+            if got is None:
+                return None
+            panels, lam = got
+            self.reweighed = True
+        reached = (lam @ np.array(panels, dtype=np.float64)) / self.n
+        for lo, hi in zip(levels[:-1], levels[1:]):
+            part = goal > lo + 1e-12
+            self.level_gaps.append(max(0.0, float(np.max(np.minimum(goal[part], hi) - reached[part], initial=0.0))))
+        self.direct_closed = True
+        self.level_z = 1.0
+        self.share = 1.0
+        out = _Panels(panels)
+        self.last = (out, lam)
+        self.snapshot(force=True)
+        return out, lam
+
+    def _closes(self, panels: list[np.ndarray], lam: np.ndarray, goal: np.ndarray, floor: np.ndarray) -> bool:
+        """Do these weights on these panels give every type at least ``floor`` (within FIX_SLACK) and at most
+        GAP_TOL less than ``goal`` (see direct_close)?"""
+        if len(panels) == 0 or (lam < 0).any() or abs(math.fsum(lam) - 1.0) > 1e-12:
+            return False
+        reached = (lam @ np.array(panels, dtype=np.float64)) / self.n
+        return bool((reached >= floor - FIX_SLACK).all() and float(np.max(goal - reached)) < GAP_TOL)
+
+    def _reweigh(
+        self, panels: list[np.ndarray], goal: np.ndarray, floor: np.ndarray
+    ) -> "tuple[list[np.ndarray], np.ndarray] | None":
+        """Weights on the decomposition's panels and level 1's lottery's panels (``self.last``) that keep
+        every type at its ``floor`` and minimise the largest shortfall below ``goal``: one LP over these
+        columns (no pricing), solved within the time left; its weights are then checked as any (``_closes``).
+        None when the LP or the check fails."""
+        m1, lam1 = self.last
+        keys = {c.astype(np.int64).tobytes() for c in panels}
+        cols = list(panels)
+        for c, x in zip(m1.columns[: len(lam1)], lam1):
+            if x > 1e-12 and c.astype(np.int64).tobytes() not in keys:
+                cols.append(np.asarray(c, dtype=np.int64))
+        J, T = len(cols), self.ts.T
+        C = np.array(cols, dtype=np.float64)
+        h = new_highs()
+        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        # columns: lambda_0..lambda_{J-1}, then the largest shortfall u (minimised)
+        h.addVars(J + 1, np.zeros(J + 1), np.full(J + 1, INF))
+        h.changeColsCost(1, np.array([J], dtype=np.int32), np.ones(1))
+        rows_lo = [np.ones(1), self.n * floor, self.n * goal]
+        blocks = [np.ones((1, J + 1)), np.hstack([C.T, np.zeros((T, 1))]), np.hstack([C.T, self.n[:, None]])]
+        blocks[0][0, J] = 0.0
+        A = np.vstack(blocks)
+        lo = np.concatenate(rows_lo)
+        hi = np.concatenate([np.ones(1), np.full(2 * T, INF)])
+        starts, idx, val = _csr([(list(map(int, np.flatnonzero(r))), list(r[np.flatnonzero(r)])) for r in A])
+        h.addRows(len(lo), lo, hi, len(idx), starts, idx, val)
+        _run(h, self.remaining())
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        lam = np.maximum(np.asarray(h.getSolution().col_value)[:J], 0.0)
+        if lam.sum() <= 0:
+            return None
+        lam = lam / math.fsum(lam)
+        keep = np.flatnonzero(lam > 0)
+        cols, lam = [cols[j] for j in keep], lam[keep] / math.fsum(lam[keep])
+        return (cols, lam) if self._closes(cols, lam, goal, floor) else None
 
     def staged_afresh(self):
         """The staged algorithm from its first stage, with every column found so far (the levels reached,

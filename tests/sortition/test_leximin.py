@@ -586,6 +586,8 @@ def test_a_stalling_master_solve_is_started_afresh_and_the_lottery_is_still_exac
 
     inst = generated_instance()
     monkeypatch.setattr(lx, "DUAL_FROM_TYPES", 0)  # both masters: level 1's and the later levels' (dual form)
+    # the later levels in the master (the direct decomposition would close them without one)
+    monkeypatch.setattr(lx, "CARATHEODORY_SHARE", 0.0)
     plain = leximin(inst, time_limit=60)
     restarts: dict[str, list[int]] = {"_PrimalMaster": [], "_DualMaster": []}
     for cls in (lx._PrimalMaster, lx._DualMaster):
@@ -785,6 +787,9 @@ def test_the_stopping_rule_closes_a_level_only_with_its_proven_gap_below_the_tol
     dist = leximin(inst, time_limit=120)
     assert dist.complete and dist.level_gaps and max(dist.level_gaps) < 1e-6
     monkeypatch.setattr(engine, "GAP_TOL", 1e-2)
+    # the direct decomposition's panels reach every level of this pool exactly: without them, so that
+    # the rule bites
+    monkeypatch.setattr(engine, "CARATHEODORY_SHARE", 0.0)
     coarse = leximin(inst, time_limit=120)
     check_distribution(inst, coarse)
     assert coarse.complete and coarse.gap <= 1e-9  # the minimum: exact
@@ -838,6 +843,8 @@ def test_with_the_dual_master_after_level_1_every_level_and_the_staged_resume_st
     from lib.sortition.typespace import build_types
 
     monkeypatch.setattr(engine, "DUAL_FROM_TYPES", 0)
+    # the later levels in the master (the direct decomposition would close them without one)
+    monkeypatch.setattr(engine, "CARATHEODORY_SHARE", 0.0)
     converted = []
     from_primal = engine._DualMaster.__dict__["from_primal"]
 
