@@ -148,6 +148,7 @@ from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
 from lib.sortition.audit.model import Instance, InputError
 from lib.sortition.caratheodory import FaceDecomposer
 from lib.sortition.design_master import design_hook, people_in_order
+from lib.sortition.hull_seed import hull_hook
 from lib.sortition.sampling import PanelSampler
 from lib.sortition.systematic import equal_chance_samples
 from lib.sortition.typespace import (
@@ -1338,8 +1339,10 @@ class _Solver:
                     return None
                 raise LeximinError("The decomposition LP failed.")
             z, lam, w, mu, _ = res
-            if s == 0 and z < 1.0 - DECOMP_TOL and design_hook(self, m, z):
-                continue  # level 1 by the equal-chance design (design_master.py): its columns reach z = 1
+            if s == 0 and z < 1.0 - DECOMP_TOL and (design_hook(self, m, z) or hull_hook(self, m, z)):
+                # level 1 by the equal-chance design (design_master.py) or, when no single group sets the
+                # minimum, by a direct decomposition of p* (hull_seed.py): their columns reach z = 1
+                continue
             lam = m.purge(lam, w, mu, cap)
             self.last = (m, lam)
             self.share = z if s == 0 else 1.0
@@ -1618,6 +1621,9 @@ class _Solver:
         columns for the master, within CARATHEODORY_SHARE of the time left."""
         if CARATHEODORY_SHARE <= 0:
             return []
+        cached = getattr(self, "hull_panels", None)  # the same p*, decomposed for level 1 already (hull_seed.py)
+        if cached is not None:
+            return list(cached)
         p, _ = self.relaxed_leximin()
         left = self.remaining()
         seconds = CARATHEODORY_SECONDS if left is None else min(CARATHEODORY_SECONDS, CARATHEODORY_SHARE * left)
