@@ -41,6 +41,27 @@ roundings (about 6 ms), 15-35 rounds, so it grows with the samples (c:2 55, d:0 
 rounding MIP in every pricing round (14 ms a call) cost c:2 23.7 s instead of 15.5; two completions
 per sample at the start instead of one: no gain (c:2 24.3).
 
+Kept (December 2026, ``hull_seed.py``): where no single group sets the minimum (several quotas bind
+together) or the design master gives up, level 1 seeded by a direct decomposition of the relaxed
+leximin point (``caratheodory.FaceDecomposer`` on p*, moved into Q with the pinned types' shortfall
+weighted). On every city seed measured the relaxed bound v_1 *is* the proven minimum and p* is a
+mixture of valid panels: about 180 panels to a remaining mass below 1e-10 in 1.6-2.6 s (b:3,
+b:31337, b:2025302819, b:1330174358), after which level 1's master reaches z = 1 at its next solve.
+Processor seconds to the proven minimum, before -> after (``nice -n 19``, load 12-29 on 2 cores; "> x":
+stopped unproven at x, early when HiGHS's wall-clock limits ran out on the loaded machine): b:3 > 99
+(z 0.9916) -> 2.5, b:31337 > 149 -> 2.5; 12 fresh seeds (never tuned on) b:1950636665 6.4 -> 3.8,
+b:397794274 2.5 -> 2.9, b:620652665 > 14.7 -> 4.0, b:3045271687 2.7 -> 2.6, b:3636290970 2.6 -> 2.9,
+b:4135362490 7.1 -> 3.6, b:3711874488 2.7 -> 3.3, b:3863838739 12.8 -> 4.1, b:4064955107 7.5 -> 6.8,
+b:1375592518 7.8 -> 7.7, b:3050780810 2.3 -> 2.3, b:981170277 > 18.8 -> 5.0; the 9 seeds of
+``results/leximin_minimum_bcf_design_20261207.md`` unproven in 60 s there: 2.2-9.2 (RESULTS_BCF);
+region c:865038960 and c:2025302819 (unproven in 60 s there) 14.7 and 16.1 (the design master
+itself takes 14-15 s there). Unchanged: demo 4.8, a:0-a:2 0.5/0.8/1.4, e:1, e:2, b:0 6.0, c:0 7.5, f:0
+5.3 (the design master closes them first); e:0 1.0 -> 0.9 (the hull after the tail-off). The
+decomposition *before* the design master on pools where the design applies: b:0 6.0 -> 2.9, but c:0
+7.4 -> 11.9 (the region's decomposition takes about 10 s) and f:0 5.5 -> 12.1 (households: it does not
+complete), so the design goes first. Where the design tries and gives up, both are paid (b:1330174358:
+design 6.7 s, then the decomposition 2.3 s).
+
 Tried on level 1 (processor seconds to the minimum, before -> after), none kept:
 equal-chance design seeds and pricing for that range-quota group (``design_columns`` extended from
 exact quotas): c:0 71 -> 19, but c:1 52 -> not proven in 150 (z stalls at 0.99999), f:0 11 -> 34,
@@ -88,6 +109,7 @@ class _Done(TimeoutError):
 def profile(pool: str, limit: float, every: int = 20) -> list[str]:
     """The lines described in the module's note."""
     import lib.sortition.design_master as dm
+    import lib.sortition.hull_seed as hs
     import lib.sortition.leximin as lx
 
     if pool == "demo":
@@ -148,6 +170,7 @@ def profile(pool: str, limit: float, every: int = 20) -> list[str]:
     timed(lx._Solver, "relaxed_leximin", "relaxation")
     timed(lx._Solver, "new_columns", "heuristic pricing in all")
     timed(dm, "design_level1", "design master (level 1, design_master.py)")
+    timed(hs, "hull_panels", "hull decomposition (level 1, hull_seed.py)")
     closed: dict[str, float] = {}
     orig_reach, orig_time = lx._Solver._reach_level, lx.time
 

@@ -69,6 +69,23 @@ def target(fd: FaceDecomposer, goal: np.ndarray, weight: np.ndarray) -> np.ndarr
     return np.clip(sol[:T], 0.0, n)
 
 
+def _clock(solver: Any, left: float | None):
+    """The decomposition's clock: processor seconds (``FaceDecomposer.panel_in_face`` gives its MIP what
+    is left of the deadline by ``time.process_time``, so the deadline must be on that clock), run ahead to
+    the engine's own clock (``solver.remaining``) when that one moves faster (a busy machine), so that the
+    decomposition's share of the engine's time left holds on both clocks."""
+    if left is None:
+        return time.process_time
+    c0 = time.process_time()
+
+    def clock() -> float:
+        cpu = time.process_time() - c0
+        engine = left - float(solver.remaining() or 0.0)
+        return c0 + max(cpu, engine)
+
+    return clock
+
+
 def hull_panels(solver: Any, v1: float) -> list[np.ndarray]:
     """Panels of a direct decomposition of the relaxed leximin point (see the module's note); [] if the
     point cannot be moved into Q. Kept in ``solver.hull_panels``."""
@@ -82,10 +99,7 @@ def hull_panels(solver: Any, v1: float) -> list[np.ndarray]:
     x = target(fd, np.maximum(0.0, p - FIX_SLACK), weight)
     if x is None:
         return []
-    # the engine's own clock (``solver.remaining``), so that a benchmark that runs it on processor time
-    # runs this on processor time too
-    clock = time.perf_counter if left is None else (lambda: -float(solver.remaining()))
-    d = fd.decompose(x, seconds=seconds, clock=clock)
+    d = fd.decompose(x, seconds=seconds, clock=_clock(solver, left))
     out = list(d.panels)
     solver.hull_panels = out
     solver.hull_stats = {"mass": d.mass, "panels": len(out), "stuck": d.stuck, "seconds": d.seconds}
