@@ -45,22 +45,17 @@ Kept (December 2026, ``hull_seed.py``): where no single group sets the minimum (
 together) or the design master gives up, level 1 seeded by a direct decomposition of the relaxed
 leximin point (``caratheodory.FaceDecomposer`` on p*, moved into Q with the pinned types' shortfall
 weighted). On every city seed measured the relaxed bound v_1 *is* the proven minimum and p* is a
-mixture of valid panels: about 180 panels to a remaining mass below 1e-10 in 1.6-2.6 s (b:3,
-b:31337, b:2025302819, b:1330174358), after which level 1's master reaches z = 1 at its next solve.
-Processor seconds to the proven minimum, before -> after (``nice -n 19``, load 12-29 on 2 cores; "> x":
-stopped unproven at x, early when HiGHS's wall-clock limits ran out on the loaded machine): b:3 > 99
-(z 0.9916) -> 2.5, b:31337 > 149 -> 2.5; 12 fresh seeds (never tuned on) b:1950636665 6.4 -> 3.8,
-b:397794274 2.5 -> 2.9, b:620652665 > 14.7 -> 4.0, b:3045271687 2.7 -> 2.6, b:3636290970 2.6 -> 2.9,
-b:4135362490 7.1 -> 3.6, b:3711874488 2.7 -> 3.3, b:3863838739 12.8 -> 4.1, b:4064955107 7.5 -> 6.8,
-b:1375592518 7.8 -> 7.7, b:3050780810 2.3 -> 2.3, b:981170277 > 18.8 -> 5.0; the 9 seeds of
-``results/leximin_minimum_bcf_design_20261207.md`` unproven in 60 s there: 2.2-9.2 (RESULTS_BCF);
-region c:865038960 and c:2025302819 (unproven in 60 s there) 14.7 and 16.1 (the design master
-itself takes 14-15 s there). Unchanged: demo 4.8, a:0-a:2 0.5/0.8/1.4, e:1, e:2, b:0 6.0, c:0 7.5, f:0
-5.3 (the design master closes them first); e:0 1.0 -> 0.9 (the hull after the tail-off). The
-decomposition *before* the design master on pools where the design applies: b:0 6.0 -> 2.9, but c:0
-7.4 -> 11.9 (the region's decomposition takes about 10 s) and f:0 5.5 -> 12.1 (households: it does not
-complete), so the design goes first. Where the design tries and gives up, both are paid (b:1330174358:
-design 6.7 s, then the decomposition 2.3 s).
+mixture of valid panels: 170-200 panels to a remaining mass of about 1e-10 in 1.6-2.6 s, after which
+level 1's master reaches z = 1 at its next solve. Processor seconds to the proven minimum, before ->
+after, per pool: ``results/leximin_minimum_b_hull_20261207.md`` (b:3 > 99 -> 2.6, b:31337 > 149 ->
+2.7; demo, a, e, b:0, c:0, f:0 unchanged). The decomposition *before* the design master where the
+design applies: b:0 6.0 -> 2.9, but c:0 7.4 -> 11.9 (the region's decomposition takes about 10 s) and
+f:0 5.5 -> 12.1 (households: it does not complete), so the design goes first; where it tries and gives
+up, both are paid (b:765307813: design 13.2 s, then 2 s). Two traps: ``FaceDecomposer.panel_in_face``
+measures its MIP's time left by ``time.process_time``, so its deadline must be on that clock (on the
+engine's clock the face MIP never ran: b:2512591244 stuck at z 0.9999996 for 59 s, 3.1 s after the
+fix); and its small MIPs' limits are wall-clock, so a run starved of processor time (``nice -n 19``
+behind busy browsers) can stop the decomposition early (b:1894374588 once > 58, then 3.8).
 
 Tried on level 1 (processor seconds to the minimum, before -> after), none kept:
 equal-chance design seeds and pricing for that range-quota group (``design_columns`` extended from
