@@ -80,7 +80,7 @@ How it is computed (all LPs and MIPs by HiGHS):
    type its p*_t >= v_1, so the master reaches z = 1 at its next solve (its proof is unchanged); the
    panels are reused after the minimum by ``caratheodory_columns``. Processor seconds to the proven
    minimum (``bench/results/leximin_minimum_b_hull_20261207.md``): b:3 > 99 -> 2.6, b:31337 > 149 -> 2.7,
-   fresh city seeds where it runs 3.1-4.6 (before 6.4 to > 18.8; on seeds where the design master closes
+   fresh city seeds where it runs 3.7-4.9 (before 6.4 to > 18.8; on seeds where the design master closes
    level 1 nothing changes); after the design gives up, design + hull (b:765307813 15.0, b:1330174358
    7.1); demo, a, e, b:0, c:0, f:0 unchanged. New columns
    come from cheap heuristics first: one-seat swaps from the columns in the basis
