@@ -41,6 +41,22 @@ roundings (about 6 ms), 15-35 rounds, so it grows with the samples (c:2 55, d:0 
 rounding MIP in every pricing round (14 ms a call) cost c:2 23.7 s instead of 15.5; two completions
 per sample at the start instead of one: no gain (c:2 24.3).
 
+Kept (December 2026, ``hull_seed.py``): where no single group sets the minimum (several quotas bind
+together) or the design master gives up, level 1 seeded by a direct decomposition of the relaxed
+leximin point (``caratheodory.FaceDecomposer`` on p*, moved into Q with the pinned types' shortfall
+weighted). On every city seed measured the relaxed bound v_1 *is* the proven minimum and p* is a
+mixture of valid panels: 170-200 panels to a remaining mass of about 1e-10 in 1.6-2.6 s, after which
+level 1's master reaches z = 1 at its next solve. Processor seconds to the proven minimum, before ->
+after, per pool: ``results/leximin_minimum_b_hull_20261207.md`` (b:3 > 99 -> 2.6, b:31337 > 149 ->
+2.7; demo, a, e, b:0, c:0, f:0 unchanged). The decomposition *before* the design master where the
+design applies: b:0 6.0 -> 2.9, but c:0 7.4 -> 11.9 (the region's decomposition takes about 10 s) and
+f:0 5.5 -> 12.1 (households: it does not complete), so the design goes first; where it tries and gives
+up, both are paid (b:765307813: design 13.2 s, then 2 s). Two traps: ``FaceDecomposer.panel_in_face``
+measures its MIP's time left by ``time.process_time``, so its deadline must be on that clock (on the
+engine's clock the face MIP never ran: b:2512591244 stuck at z 0.9999996 for 59 s, 3.1 s after the
+fix); and its small MIPs' limits are wall-clock, so a run starved of processor time (``nice -n 19``
+behind busy browsers) can stop the decomposition early (b:1894374588 once > 58, then 3.8).
+
 Tried on level 1 (processor seconds to the minimum, before -> after), none kept:
 equal-chance design seeds and pricing for that range-quota group (``design_columns`` extended from
 exact quotas): c:0 71 -> 19, but c:1 52 -> not proven in 150 (z stalls at 0.99999), f:0 11 -> 34,
@@ -88,6 +104,7 @@ class _Done(TimeoutError):
 def profile(pool: str, limit: float, every: int = 20) -> list[str]:
     """The lines described in the module's note."""
     import lib.sortition.design_master as dm
+    import lib.sortition.hull_seed as hs
     import lib.sortition.leximin as lx
 
     if pool == "demo":
@@ -148,6 +165,7 @@ def profile(pool: str, limit: float, every: int = 20) -> list[str]:
     timed(lx._Solver, "relaxed_leximin", "relaxation")
     timed(lx._Solver, "new_columns", "heuristic pricing in all")
     timed(dm, "design_level1", "design master (level 1, design_master.py)")
+    timed(hs, "hull_panels", "hull decomposition (level 1, hull_seed.py)")
     closed: dict[str, float] = {}
     orig_reach, orig_time = lx._Solver._reach_level, lx.time
 

@@ -71,7 +71,18 @@ How it is computed (all LPs and MIPs by HiGHS):
    ``DESIGN_FROM_TYPES`` (500) types or more, on smaller ones only once the climb of z tails
    off (``worth_designing``). Processor seconds to the proven minimum, before -> after: region
    c:0 77.5 -> 9.0, c:1 56.7 -> 4.5, c:2 > 82 -> 14.7, city b:0 24 -> 7.5, households f:0 12.7 ->
-   6.1, national d:0 -> 32.4; demo, a and e unchanged (``bench/minimum_profile.py``). New columns
+   6.1, national d:0 -> 32.4; demo, a and e unchanged (``bench/minimum_profile.py``). Where no single
+   group sets the minimum (several quotas bind together: city b:3, 526 of 569 types pinned) or the
+   design master gives up, level 1 is seeded instead by a *direct decomposition of the relaxed leximin
+   point* (``hull_seed.py``, hooked after the design's hook): the whole relaxation (0.1-0.2 s on the
+   city shape), p* moved into Q with the pinned types' shortfall weighted, then ``caratheodory.py``'s
+   Carathéodory steps, about 180 panels to a mass below 1e-10 in about 2 s. That mixture gives every
+   type its p*_t >= v_1, so the master reaches z = 1 at its next solve (its proof is unchanged); the
+   panels are reused after the minimum by ``caratheodory_columns``. Processor seconds to the proven
+   minimum (``bench/results/leximin_minimum_b_hull_20261207.md``): b:3 > 99 -> 2.6, b:31337 > 149 -> 2.7,
+   fresh city seeds where it runs 3.7-4.9 (before 6.4 to > 18.8; on seeds where the design master closes
+   level 1 nothing changes); after the design gives up, design + hull (b:765307813 15.0, b:1330174358
+   7.1); demo, a, e, b:0, c:0, f:0 unchanged. New columns
    come from cheap heuristics first: one-seat swaps from the columns in the basis
    (vectorised over the whole basis) and the LP relaxation of the pricing problem rounded
    (dependent rounding with exchange repair, ``sampling.py``, in milliseconds; a tiny MIP over its
@@ -165,6 +176,7 @@ from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
 from lib.sortition.audit.model import Instance, InputError
 from lib.sortition.caratheodory import Decomposition, FaceDecomposer
 from lib.sortition.design_master import design_hook, people_in_order
+from lib.sortition.hull_seed import hull_hook
 from lib.sortition.sampling import PanelSampler
 from lib.sortition.systematic import equal_chance_samples
 from lib.sortition.typespace import (
@@ -1373,8 +1385,10 @@ class _Solver:
                     return None
                 raise LeximinError("The decomposition LP failed.")
             z, lam, w, mu, _ = res
-            if s == 0 and z < 1.0 - DECOMP_TOL and design_hook(self, m, z):
-                continue  # level 1 by the equal-chance design (design_master.py): its columns reach z = 1
+            if s == 0 and z < 1.0 - DECOMP_TOL and (design_hook(self, m, z) or hull_hook(self, m, z)):
+                # level 1 by the equal-chance design (design_master.py) or, when no single group sets the
+                # minimum, by a direct decomposition of p* (hull_seed.py): their columns reach z = 1
+                continue
             lam = m.purge(lam, w, mu, cap)
             self.last = (m, lam)
             self.share = z if s == 0 else 1.0
@@ -1659,6 +1673,9 @@ class _Solver:
         ``FaceDecomposer.target``)."""
         if CARATHEODORY_SHARE <= 0:
             return []
+        cached = getattr(self, "hull_panels", None)  # the same p*, decomposed for level 1 already (hull_seed.py)
+        if cached is not None:
+            return list(cached)
         p, _ = self.relaxed_leximin()
         left = self.remaining()
         seconds = CARATHEODORY_SECONDS if left is None else min(CARATHEODORY_SECONDS, CARATHEODORY_SHARE * left)

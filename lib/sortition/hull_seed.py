@@ -1,0 +1,125 @@
+"""Level 1 seeded by a direct decomposition of the relaxed leximin point (when no single group sets the minimum).
+
+``design_master.py`` closes level 1 (the minimum) fast when one group at the top of its quota range
+sets the bound. Where several quotas bind together (city pools like b:3: 526 of 569 types pinned at
+the bound, no single group) column generation tails off just as badly, and the design does not
+apply. But the relaxed leximin point p* (``_Solver.relaxed_leximin``, all its stages: 0.1-0.2 s on
+the city shape) is, on those pools, a mixture of valid panels: ``caratheodory.FaceDecomposer`` splits
+it into about 180 panels down to a remaining mass below 1e-10 in 1.6-2.6 processor seconds, without
+a master LP. Every type of that mixture reaches its p*_t >= v_1 (the relaxed level-1 bound), up to
+the remaining mass, so the mixture *is* a lottery whose smallest chance is the proven upper bound:
+once its panels are columns of level 1's master, the master reaches z = 1 at its next solves. The
+master's z = 1 stays the proof; nothing here needs to be exact.
+
+``hull_hook`` (called in ``_Solver._reach_level`` after ``design_hook``, level 1 only) runs this once:
+
+- on pools of ``design_master.DESIGN_FROM_TYPES`` types or more at level 1's first round, once the
+  design master was tried and did not add columns (no group at the top of its range, or it gave
+  up); on smaller pools only once the climb of z tails off (the design hook's own test), so the
+  demo and the small shapes, whose level 1 closes quickly, pay nothing;
+- the point decomposed is p* moved into Q by the least *weighted* shortfall (``target``): p* meets
+  Q only within the relaxation's tolerances (its later stages may loosen their floors up to 1e-7),
+  and a shortfall on a type pinned at v_1 would leave the master just below z = 1 (b:31337: 5 pinned
+  types short by 1e-7 with equal weights); the pinned types' shortfall costs ``PINNED_WEIGHT``
+  times more, so the others absorb it;
+- the panels are kept (``solver.hull_panels``) and reused by ``_Solver.caratheodory_columns`` after
+  the minimum (the same p*), so the later levels pay nothing twice.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import highspy
+import numpy as np
+
+from lib.sortition.caratheodory import FaceDecomposer
+from lib.sortition.typespace import INF, new_highs
+
+HULL = "auto"  # "auto": see hull_hook; "off": never
+HULL_SHARE = 0.5  # the decomposition may use this share of the time left
+HULL_SECONDS = 30.0  # and at most this long
+PINNED_WEIGHT = 1e4  # the target's shortfall on a type pinned at the level-1 bound costs this much more
+FIX_SLACK = 1e-10  # as in leximin.py: the point aimed at is p* less this
+
+
+def target(fd: FaceDecomposer, goal: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """The point x of Q with ``x_t >= n_t goal_t`` where possible: the least weighted total shortfall
+    ``sum_t weight_t max(0, n_t goal_t - x_t)`` (``FaceDecomposer.target`` with weights)."""
+    T = fd.ts.T
+    n = fd.n
+    h = new_highs()
+    h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+    h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+    h.addVars(2 * T, np.zeros(2 * T), np.concatenate([n, np.full(T, INF)]))
+    h.changeColsCost(T, np.arange(T, 2 * T, dtype=np.int32), np.asarray(weight, dtype=np.float64))
+    lo = np.where(np.isfinite(fd.lo), fd.lo, -INF)
+    hi = np.where(np.isfinite(fd.hi), fd.hi, INF)
+    h.addRows(fd.R, lo, hi, len(fd._idx), fd._starts, fd._idx, fd._val)
+    idx = np.empty(2 * T, dtype=np.int32)
+    idx[0::2] = np.arange(T)
+    idx[1::2] = np.arange(T, 2 * T)
+    h.addRows(T, n * goal, np.full(T, INF), 2 * T, np.arange(T, dtype=np.int32) * 2, idx, np.ones(2 * T))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    sol = np.asarray(h.getSolution().col_value)
+    return np.clip(sol[:T], 0.0, n)
+
+
+def _clock(solver: Any, left: float | None):
+    """The decomposition's clock: processor seconds (``FaceDecomposer.panel_in_face`` gives its MIP what
+    is left of the deadline by ``time.process_time``, so the deadline must be on that clock), run ahead to
+    the engine's own clock (``solver.remaining``) when that one moves faster (a busy machine), so that the
+    decomposition's share of the engine's time left holds on both clocks."""
+    if left is None:
+        return time.process_time
+    c0 = time.process_time()
+
+    def clock() -> float:
+        cpu = time.process_time() - c0
+        engine = left - float(solver.remaining() or 0.0)
+        return c0 + max(cpu, engine)
+
+    return clock
+
+
+def hull_panels(solver: Any, v1: float) -> list[np.ndarray]:
+    """Panels of a direct decomposition of the relaxed leximin point (see the module's note); [] if the
+    point cannot be moved into Q. Kept in ``solver.hull_panels``."""
+    fixed_before = solver.relaxed_fixed.copy()
+    p, _ = solver.relaxed_leximin()  # the whole relaxation (goes on from the stages done)
+    solver.relaxed_fixed = fixed_before  # level 1 still reads the first stage's pinned types
+    left = solver.remaining()
+    seconds = HULL_SECONDS if left is None else min(HULL_SECONDS, HULL_SHARE * max(0.0, left))
+    fd = FaceDecomposer(solver.ts)
+    weight = np.where(p <= v1 + 1e-9, PINNED_WEIGHT, 1.0)
+    x = target(fd, np.maximum(0.0, p - FIX_SLACK), weight)
+    if x is None:
+        return []
+    d = fd.decompose(x, seconds=seconds, clock=_clock(solver, left))
+    out = list(d.panels)
+    solver.hull_panels = out
+    solver.hull_stats = {"mass": d.mass, "panels": len(out), "stuck": d.stuck, "seconds": d.seconds}
+    return out
+
+
+def hull_hook(solver: Any, master: Any, z: float) -> bool:
+    """Called after each solve of level 1's master that the design hook passed on (z: its value):
+    decomposes p* once, when the design master was tried and added nothing (see the module's note);
+    True when its panels were added to the master."""
+    state = solver.__dict__.setdefault("_hull_state", {"tried": HULL == "off"})
+    design = solver.__dict__.get("_design_state")
+    if state["tried"] or design is None or not design.get("tried") or design.get("columns"):
+        return False
+    state["tried"] = True
+    v1 = solver.upper_bound
+    if not math.isfinite(v1) or v1 <= 0:
+        return False
+    t = time.perf_counter()
+    cols = hull_panels(solver, v1)
+    state["seconds"] = time.perf_counter() - t
+    state["columns"] = len(cols)
+    return len(cols) > 0 and master.add(cols) > 0
