@@ -137,7 +137,11 @@ class FaceDecomposer:
         return h
 
     def target(
-        self, goal: np.ndarray, seconds: float | None = None, floor: np.ndarray | None = None
+        self,
+        goal: np.ndarray,
+        seconds: float | None = None,
+        floor: np.ndarray | None = None,
+        weight: np.ndarray | None = None,
     ) -> np.ndarray | None:
         """The point x of Q (exactly, up to rounding) with ``x_t >= n_t goal_t`` for every type t where
         possible: the least total shortfall ``sum_t max(0, n_t goal_t - x_t)``. The relaxation's p* meets
@@ -145,24 +149,29 @@ class FaceDecomposer:
         point outside Q cannot be completed. ``self.shortfall``: the largest shortfall, in probability.
         With ``seconds``, the LP stops after that long (then None). With ``floor``, also ``x_t >= n_t floor_t``
         for every type (a point the engine's level 1 reached: on the city pool b:0, p* lies 4.5e-8 outside Q,
-        and the least shortfall took it from a type at the minimum); if that is infeasible (LP noise), without."""
+        and the least shortfall took it from a type at the minimum); if that is infeasible (LP noise), without.
+        With ``weight``, the shortfall of type t costs ``weight_t`` (hull_seed.py weighs the types pinned at
+        the level-1 bound)."""
         if floor is not None:
-            x = self._target(goal, seconds, floor)
+            x = self._target(goal, seconds, floor, weight)
             if x is not None:
                 return x
-        return self._target(goal, seconds, None)
+        return self._target(goal, seconds, None, weight)
 
-    def _target(self, goal: np.ndarray, seconds: float | None, floor: np.ndarray | None) -> np.ndarray | None:
+    def _target(
+        self, goal: np.ndarray, seconds: float | None, floor: np.ndarray | None, weight: np.ndarray | None = None
+    ) -> np.ndarray | None:
         T = self.ts.T
         h = new_highs()
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        # columns: x_0..x_{T-1}, then the shortfalls u_0..u_{T-1} >= 0 (cost 1 each, minimised)
+        # columns: x_0..x_{T-1}, then the shortfalls u_0..u_{T-1} >= 0 (cost 1 each, or weight_t; minimised)
         lower = np.zeros(2 * T)
         if floor is not None:
             lower[:T] = np.clip(self.n * floor, 0.0, self.n)
         h.addVars(2 * T, lower, np.concatenate([self.n, np.full(T, INF)]))
-        h.changeColsCost(T, np.arange(T, 2 * T, dtype=np.int32), np.ones(T))
+        cost = np.ones(T) if weight is None else np.asarray(weight, dtype=np.float64)
+        h.changeColsCost(T, np.arange(T, 2 * T, dtype=np.int32), cost)
         lo = np.where(np.isfinite(self.lo), self.lo, -INF)
         hi = np.where(np.isfinite(self.hi), self.hi, INF)
         h.addRows(self.R, lo, hi, len(self._idx), self._starts, self._idx, self._val)

@@ -32,11 +32,9 @@ import math
 import time
 from typing import Any
 
-import highspy
 import numpy as np
 
 from lib.sortition.caratheodory import FaceDecomposer
-from lib.sortition.typespace import INF, new_highs
 
 HULL = "auto"  # "auto": see hull_hook; "off": never
 HULL_SHARE = 0.5  # the decomposition may use this share of the time left
@@ -48,25 +46,7 @@ FIX_SLACK = 1e-10  # as in leximin.py: the point aimed at is p* less this
 def target(fd: FaceDecomposer, goal: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     """The point x of Q with ``x_t >= n_t goal_t`` where possible: the least weighted total shortfall
     ``sum_t weight_t max(0, n_t goal_t - x_t)`` (``FaceDecomposer.target`` with weights)."""
-    T = fd.ts.T
-    n = fd.n
-    h = new_highs()
-    h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-    h.addVars(2 * T, np.zeros(2 * T), np.concatenate([n, np.full(T, INF)]))
-    h.changeColsCost(T, np.arange(T, 2 * T, dtype=np.int32), np.asarray(weight, dtype=np.float64))
-    lo = np.where(np.isfinite(fd.lo), fd.lo, -INF)
-    hi = np.where(np.isfinite(fd.hi), fd.hi, INF)
-    h.addRows(fd.R, lo, hi, len(fd._idx), fd._starts, fd._idx, fd._val)
-    idx = np.empty(2 * T, dtype=np.int32)
-    idx[0::2] = np.arange(T)
-    idx[1::2] = np.arange(T, 2 * T)
-    h.addRows(T, n * goal, np.full(T, INF), 2 * T, np.arange(T, dtype=np.int32) * 2, idx, np.ones(2 * T))
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    sol = np.asarray(h.getSolution().col_value)
-    return np.clip(sol[:T], 0.0, n)
+    return fd.target(goal, weight=weight)
 
 
 def _clock(solver: Any, left: float | None):

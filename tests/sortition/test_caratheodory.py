@@ -11,7 +11,7 @@ from lib.sortition.audit.model import Instance, Person, Quota
 from lib.sortition.caratheodory import FaceDecomposer
 from lib.sortition.leximin import FIX_SLACK, _Solver, leximin, types_and_a_first_panel
 from tests.sortition.test_leximin import (
-    NOT_TIGHT_AT_LEVEL_2, TOL, _three_feature_instance, brute_leximin, check_distribution, expand, tiny_instances,
+    NOT_TIGHT_AT_LEVEL_2, TOL, assert_exact_leximin, _three_feature_instance, brute_leximin, check_distribution, tiny_instances,
     valid_panels,
 )
 
@@ -95,14 +95,7 @@ def test_with_the_decomposition_on_leximin_equals_brute_force_on_random_tiny_ins
     if not panels:
         return
     dist = leximin(inst)
-    check_distribution(inst, dist)
-    valid = set(panels)
-    assert all(panel in valid for panel, _ in expand(dist))
-    ref = brute_leximin(inst)
-    for pid, p in ref.items():
-        assert dist.probabilities[pid] == pytest.approx(p, abs=TOL), (pid, dist.method)
-    assert dist.min_probability == pytest.approx(min(ref.values()), abs=TOL)
-    assert dist.complete
+    assert_exact_leximin(inst, dist, panels)
     if dist.method.startswith("relaxation"):
         assert got, "the decomposition was not run"
 

@@ -109,6 +109,19 @@ def check_distribution(inst: Instance, dist) -> None:
         assert inst.panel_problems(panel) == []
 
 
+def assert_exact_leximin(inst: Instance, dist, panels: list[tuple[str, ...]]) -> None:
+    """``dist`` is a valid, complete lottery over ``panels`` (the valid ones) that equals brute-force leximin."""
+    check_distribution(inst, dist)
+    valid = set(panels)
+    for panel, _ in expand(dist):
+        assert panel in valid
+    ref = brute_leximin(inst)
+    for pid, p in ref.items():
+        assert dist.probabilities[pid] == pytest.approx(p, abs=TOL), (pid, dist.method)
+    assert dist.min_probability == pytest.approx(min(ref.values()), abs=TOL)
+    assert dist.complete
+
+
 def person(pid: str, household: str | None = None, **features: str) -> Person:
     return Person(pid, features, household)
 
@@ -241,15 +254,7 @@ def test_leximin_equals_brute_force_on_random_tiny_instances(dual_from, inst):
         dist = leximin(inst)
     finally:
         engine.DUAL_FROM_TYPES = saved
-    check_distribution(inst, dist)
-    valid = set(panels)
-    for panel, _ in expand(dist):
-        assert panel in valid
-    ref = brute_leximin(inst)
-    for pid, p in ref.items():
-        assert dist.probabilities[pid] == pytest.approx(p, abs=TOL), (pid, dist.method)
-    assert dist.min_probability == pytest.approx(min(ref.values()), abs=TOL)
-    assert dist.complete
+    assert_exact_leximin(inst, dist, panels)
 
 
 # --- shared benchmark instances ------------------------------------------------------------
