@@ -146,3 +146,29 @@ def test_where_p_star_is_no_mixture_of_panels_the_hull_panels_only_seed_and_the_
     assert dist.complete and dist.gap <= 1e-9
     for pid, p in brute_leximin(inst).items():
         assert dist.probabilities[pid] == pytest.approx(p, abs=TOL)
+
+
+def test_after_the_hull_seed_at_level_1_the_later_levels_still_close_from_the_decomposition(monkeypatch):
+    """A 1,000-person pool where no single group sets the minimum: the hull seed decomposes p* at level 1.
+    The later levels must still be closed at once by the decomposition of the point kept at level 1's floor
+    (direct_close), not handed to the master: reusing the hull's panels there left direct_close without a
+    decomposition, and level 2 ran 84 s in the master (the draw page's settle test ran past its minute)."""
+    from bench.pools import generate_pool
+    from tests.sortition.test_caratheodory import _count_later_master_solves
+
+    solves = _count_later_master_solves(monkeypatch)
+    seen = []
+    real = engine._Solver.direct_close
+
+    def spy(self, *a, **kw):
+        out = real(self, *a, **kw)
+        seen.append((getattr(self, "hull_panels", None) is not None, out is not None))
+        return out
+
+    monkeypatch.setattr(engine._Solver, "direct_close", spy)
+    inst = generate_pool(1000, 6, 60, seed=3)
+    dist = leximin(inst, time_limit=300)
+    check_distribution(inst, dist)
+    assert seen == [(True, True)], seen       # the hull ran at level 1, and direct_close closed the rest
+    assert solves and max(solves) == 0, "a later level was solved in the master"
+    assert dist.complete and dist.min_probability == pytest.approx(dist.upper_bound, abs=1e-9)
