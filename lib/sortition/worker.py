@@ -85,18 +85,30 @@ def _listen(inp: IO[bytes], stop: threading.Event, settle_box: list[float | None
 
 
 def _stall_after(snapshots: list[int], stall_after: int) -> None:
-    """Tests only: a solver that never returns once ``stall_after`` snapshots have been sent."""
+    """Tests only: a solver that never returns once ``stall_after`` snapshots have been sent: every HiGHS
+    solve from then on (the engine's ``_run`` and any other, e.g. the direct decomposition's, all made by
+    ``typespace.new_highs``) hangs."""
     from lib.sortition import leximin as lx
+    from lib.sortition import typespace
 
-    plain_run = lx._run
+    plain_run, base = lx._run, typespace._HighsClass
 
-    def stuck(h, *a, **kw):
+    def hang_if_due() -> None:
         if snapshots[0] >= stall_after:
             while True:
                 time.sleep(3600)
+
+    def stuck(h, *a, **kw):
+        hang_if_due()
         return plain_run(h, *a, **kw)
 
+    class Stuck(base):  # type: ignore[misc, valid-type]
+        def run(self, *a, **kw):
+            hang_if_due()
+            return base.run(self, *a, **kw)
+
     lx._run = stuck
+    typespace._HighsClass = Stuck  # type: ignore[misc]
 
 
 def _solver(objective: str) -> Callable[..., Distribution]:
