@@ -1438,7 +1438,11 @@ class _Solver:
 
     def _reached(self, m: "_MasterBase", lam: np.ndarray) -> np.ndarray:
         """Each type's probability in the master's solution ``lam``."""
-        C = np.array(m.columns[: len(lam)], dtype=np.float64).reshape(len(lam), self.ts.T)
+        return self._probabilities(m.columns[: len(lam)], lam)
+
+    def _probabilities(self, panels: list[np.ndarray], lam: np.ndarray) -> np.ndarray:
+        """Each type's probability in the lottery with weights ``lam`` on ``panels``."""
+        C = np.array(panels, dtype=np.float64).reshape(len(lam), self.ts.T)
         return (lam @ C) / self.n
 
     def _shortfall(self, m: "_MasterBase", lam: np.ndarray) -> float:
@@ -1726,7 +1730,7 @@ class _Solver:
                 return None
             panels, lam = got
             self.reweighed = True
-        reached = (lam @ np.array(panels, dtype=np.float64)) / self.n
+        reached = self._probabilities(panels, lam)
         for lo, hi in zip(levels[:-1], levels[1:]):
             part = goal > lo + 1e-12
             self.level_gaps.append(max(0.0, float(np.max(np.minimum(goal[part], hi) - reached[part], initial=0.0))))
@@ -1743,7 +1747,7 @@ class _Solver:
         GAP_TOL less than ``goal`` (see direct_close)?"""
         if len(panels) == 0 or (lam < 0).any() or abs(math.fsum(lam) - 1.0) > 1e-12:
             return False
-        reached = (lam @ np.array(panels, dtype=np.float64)) / self.n
+        reached = self._probabilities(panels, lam)
         return bool((reached >= floor - FIX_SLACK).all() and float(np.max(goal - reached)) < GAP_TOL)
 
     def _reweigh(
