@@ -28,6 +28,11 @@ What it does
 * Where a tap's time goes (TapCost, per tap): the tapping page's main thread and renderer on a core, the page's main
   thread waiting in the kernel's run queue for a core, the app server on a core and its event loop waiting for one.
   On this machine under this load the waits, not the work, make the p95 (bench/results/load_20261207_evening.md).
+* ``--split-cores``: the browsers (Chromium, Playwright's driver and this benchmark's process, which drives them)
+  on one core and the app server on the other (pin_all: each process's threads; children inherit it), so the
+  server's share is what the server needs when the simulated phones are not on its processor, as on the day (the
+  phones have processors of their own). Reported: each core's busy time and whether the pinning held to the end
+  (pinning_report). Other work on the machine may still use either core.
 * Checks: afterwards, the database must hold exactly one response per member, the answers must
   be exactly the ones clicked (per question and answer: nothing lost, nothing doubled), every
   member checked in once as present, no browser step failed, and no error in the server log.
@@ -61,6 +66,7 @@ CHOICES = [5, 4, 3, 2, 1, 0]
 FAVOUR = True   # favour_groups: set from --fair-share
 ORDINARY_CHROMIUM = False   # chromium_without_priority_boost: set from --ordinary-chromium
 CACHED_PHONES = False   # Phones: set from --cached-phones
+SPLIT: tuple[int, int] | None = None   # (the browsers' core, the app server's core): set from --split-cores
 
 
 def answer_for(k: int, j: int) -> int:
@@ -702,6 +708,8 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
         out["chromium_cpu"] = processes_cpu(b"chromium")
         out["chromium_nice"] = processes_nice(b"chromium")
         out["driver_cpu"] = processes_cpu(b"run-driver")
+        if SPLIT:     # this benchmark's own browsers (other people's Chromium may run on the machine meanwhile)
+            out["pinning"] = pinning_report(SPLIT, SERVER_PID, descendants(os.getpid()) - {SERVER_PID} - descendants(SERVER_PID))
         await phones.close()
     return out
 
@@ -782,6 +790,83 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / tick
 
 
+def pin_all(pid: int, cores: set[int]) -> None:
+    """Allow every thread of process ``pid`` only on ``cores`` (a thread's affinity is its own in Linux; the
+    threads and processes it starts afterwards inherit it)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cores)
+        except OSError:       # the thread ended meanwhile
+            continue
+
+
+def descendants(pid: int) -> set[int]:
+    """The live processes started, directly or not, by process ``pid``."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def allowed_cores(pid: int) -> set[frozenset[int]]:
+    """The distinct sets of cores the threads of process ``pid`` may run on."""
+    out = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out.add(frozenset(os.sched_getaffinity(int(tid))))
+        except OSError:
+            continue
+    return out
+
+
+def pinning_report(split: tuple[int, int], server_pid: int, browser_pids) -> tuple[bool, str]:
+    """Whether every thread of the app server may run only on its core and every thread of the browsers only on
+    theirs, read at the end of the load (before the browsers close): (held, a line for the report)."""
+    browser_core, server_core = split
+    server = allowed_cores(server_pid)
+    browsers: set[frozenset[int]] = set()
+    n = 0
+    for pid in browser_pids:
+        try:
+            browsers |= allowed_cores(int(pid))
+            n += 1
+        except OSError:
+            continue
+    held = server == {frozenset({server_core})} and browsers == {frozenset({browser_core})}
+
+    def show(sets):
+        return " and ".join("{" + ", ".join(map(str, sorted(c))) + "}" for c in sorted(sets, key=sorted)) or "none"
+
+    return held, (f"Cores: the app server's threads allowed on {show(server)}, the threads of {n} browser processes "
+                  f"(Chromium, Playwright's driver: all this benchmark started but the server) on {show(browsers)}: the pinning "
+                  f"{'held' if held else 'did NOT hold'} to the end of the load.")
+
+
+def cores_cpu() -> list[float]:
+    """Busy processor seconds so far of each core, from /proc/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = []
+    for line in Path("/proc/stat").read_text().splitlines()[1:]:
+        if not line.startswith("cpu"):
+            break
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in line.split()[1:9])
+        out.append((user + nice + system + irq + softirq + steal) / tick)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--members", type=int, default=100)
@@ -792,6 +877,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cached-phones", action="store_true", help="each browser session on one of --concurrency "
                     "phones that have opened the app before (their cache kept; see Phones), instead of a fresh "
                     "browser context that fetches and compiles Streamlit's 3 MB of scripts again")
+    ap.add_argument("--split-cores", action="store_true", help="the browsers (and this benchmark's driver) on "
+                    "core 0 and the app server on core 1, so the server's share is measured without the simulated "
+                    "phones on its processor")
     ap.add_argument("--fair-share", action="store_true", help="leave the scheduling groups' weights as they are "
                     "(other work at nice 19 then takes a whole group's share: see favour_groups)")
     args = ap.parse_args(argv)
@@ -816,14 +904,25 @@ def main(argv: list[str] | None = None) -> int:
 
     where = (f"on {args.concurrency} phones that have opened the app before (--cached-phones)" if args.cached_phones
              else "each in a fresh browser context (nothing cached)")
+    if args.split_cores:
+        if (os.cpu_count() or 1) < 2:
+            ap.error("--split-cores needs two cores")
+        where += "; the browsers on core 0, the app server on core 1 (--split-cores)"
     print(f"Load: streamlit run + Chromium, {args.members} members and {volunteers} volunteers, "
           f"at most {args.concurrency} browser sessions at once, {where} (load average now: "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}) …", flush=True)
-    global FAVOUR, ORDINARY_CHROMIUM, CACHED_PHONES
+    global FAVOUR, ORDINARY_CHROMIUM, CACHED_PHONES, SPLIT
     FAVOUR, ORDINARY_CHROMIUM, CACHED_PHONES = not args.fair_share, args.ordinary_chromium, args.cached_phones
+    SPLIT = (0, 1) if args.split_cores else None
     own_group = favour_groups([os.getpid()]) if FAVOUR else []      # the app server, started next, is in it too
+    if SPLIT:
+        pin_all(os.getpid(), {SPLIT[1]})        # the server started next inherits its core ...
     srv = StreamlitServer(path)
+    if SPLIT:
+        pin_all(srv.proc.pid, {SPLIT[1]})
+        pin_all(os.getpid(), {SPLIT[0]})        # ... and Playwright's driver and Chromium, started later, this one
     try:
+        cores0 = cores_cpu()
         busy0, nice0 = machine_cpu()
         server0 = process_cpu(srv.proc.pid)
         window0 = time.perf_counter()
@@ -832,6 +931,7 @@ def main(argv: list[str] | None = None) -> int:
         SERVER_PID = srv.proc.pid
         out = asyncio.run(run_load(srv.url, setup, volunteers, args.concurrency))
         busy1, nice1 = machine_cpu()
+        cores1 = cores_cpu()
         window = time.perf_counter() - window0
         server_cpu = process_cpu(srv.proc.pid) - server0
         self_cpu = time.process_time() - self0
@@ -897,6 +997,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{out['driver_cpu']:.0f} s, this benchmark's Python process {self_cpu:.0f} s. Chromium's processes ran "
           f"at nice {', '.join(map(str, out['chromium_nice']))} inside their group (Chromium started by root sets its "
           "browser and GPU processes to -8, ahead of its pages' renderers), the app server at 0 inside its own.")
+    print("Each core busy: " + ", ".join(f"core {i} {b - a:.0f} s of {window:.0f}" for i, (a, b) in
+                                          enumerate(zip(cores0, cores1))) + (
+        f" (core {SPLIT[0]}: the browsers, Playwright's driver, this benchmark; core {SPLIT[1]}: the app server; "
+        "other work on the machine on either)" if SPLIT else ""))
+    if SPLIT:
+        print(out["pinning"][1])
     if FAVOUR:
         print("Scheduling groups (kernel autogroups) favoured against other work on the machine: "
               + "; ".join(own_group + out["groups"]) + ". Inside the benchmark nothing changes: the server's group "

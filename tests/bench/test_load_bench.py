@@ -73,3 +73,33 @@ def test_the_tap_split_is_reported_at_the_median_and_for_the_slowest_taps_withou
     median, slow = cost_lines("Check-in tap", costs)
     assert "median: on screen 1000 ms" in median or "median: on screen 1100 ms" in median
     assert "slowest 2 (>= p95)" in slow and "waiting for one 190 " in slow    # the unknown wait is left out
+
+
+def test_split_cores_pins_every_thread_of_a_process_and_reports_a_thread_left_elsewhere():
+    """--split-cores: the server's threads on one core, the browsers' on the other; the report says whether that
+    held, and catches a process (here: a second child) still allowed on both cores."""
+    import os
+    import subprocess
+    import sys
+
+    from bench.load_bench import descendants, pin_all, pinning_report
+
+    code = "import threading, time; threading.Thread(target=time.sleep, args=(30,)).start(); time.sleep(30)"
+    server, browser, stray = (subprocess.Popen([sys.executable, "-c", code]) for _ in range(3))
+    try:
+        import time
+
+        deadline = time.time() + 10
+        while time.time() < deadline and any(len(os.listdir(f"/proc/{p.pid}/task")) < 2 for p in (server, browser)):
+            time.sleep(0.05)
+        pin_all(server.pid, {1})
+        pin_all(browser.pid, {0})
+        assert {server.pid, browser.pid, stray.pid} <= descendants(os.getpid())
+        held, line = pinning_report((0, 1), server.pid, [browser.pid])
+        assert held and "allowed on {1}" in line and "on {0}:" in line, line
+        held, line = pinning_report((0, 1), server.pid, [browser.pid, stray.pid])
+        assert not held and "{0} and {0, 1}" in line and "did NOT hold" in line, line
+    finally:
+        for p in (server, browser, stray):
+            p.kill()
+            p.wait()
