@@ -33,6 +33,11 @@ What it does
   server's share is what the server needs when the simulated phones are not on its processor, as on the day (the
   phones have processors of their own). Reported: each core's busy time and whether the pinning held to the end
   (pinning_report). Other work on the machine may still use either core.
+* The server's own clock (``--server-clock``, on with ``--split-cores``; bench/ws_clock): the server stamps when it
+  reads each websocket frame and when it writes a tap's answer, on the clock Chromium stamps its frames with, so
+  the frames' "server's share" splits into the tap sent to the answer written (the server's, network included),
+  the server reading the tap to writing the answer, and the answer written to the browser receiving it (the
+  browser's own, which a busy browser core delays: server_legs).
 * Checks: afterwards, the database must hold exactly one response per member, the answers must
   be exactly the ones clicked (per question and answer: nothing lost, nothing doubled), every
   member checked in once as present, no browser step failed, and no error in the server log.
@@ -208,6 +213,12 @@ class FrameClock:
                 continue
             deltas += msg.WhichOneof("type") == "delta" or bool(msg.ref_hash)
         return len(self.received), sum(len(raw) for _t, raw in self.received), deltas
+
+    def frame_times(self, since: int, needle: str) -> tuple[float, float] | None:
+        """(the tap's frame sent, the first frame holding ``needle`` received), on the browser's clock (seconds,
+        CLOCK_MONOTONIC on Linux, as the server's clock in bench/ws_clock)."""
+        share = self.server_share(since, needle)
+        return None if share is None else (self.sent[since], self.sent[since] + share)
 
     def server_share(self, since: int, needle: str) -> float | None:
         if len(self.sent) <= since:
@@ -438,6 +449,9 @@ async def member_task(phones: "Phones", url: str, k: int, code: str, n_questions
         if seen is not None:
             out["save_seen"].append(seen)
         share = clock.server_share(since, "You have answered this survey")
+        times = clock.frame_times(since, "You have answered this survey")
+        if times:
+            out["save_times"].append(("You have answered this survey", *times))
         if share is not None:
             out["save_server"].append(share)
             out["save_browser"].append(max(0.0, total - share))
@@ -496,6 +510,9 @@ async def volunteer_task(phones: "Phones", url: str, v: int, pids: list[str], ou
             if seen is not None:
                 out["check_seen"].append(seen)
             share = clock.server_share(since, f"({pid}): present")
+            times = clock.frame_times(since, f"({pid}): present")
+            if times:
+                out["check_times"].append((f"({pid}): present", *times))
             if share is not None:
                 out["check_server"].append(share)
                 out["check_browser"].append(max(0.0, total - share))
@@ -667,7 +684,7 @@ async def run_load(url: str, setup: dict, volunteers: int, concurrency: int) -> 
 
     out = {"saves": [], "checks": [], "errors": [], "save_server": [], "check_server": [], "save_browser": [],
            "check_browser": [], "save_frames": [], "check_frames": [], "save_seen": [], "check_seen": [],
-           "save_cost": [], "check_cost": []}
+           "save_cost": [], "check_cost": [], "save_times": [], "check_times": []}
     ids = setup["ids"]
     shares = [ids[i::volunteers] for i in range(volunteers)] if volunteers else []
     jobs = []
@@ -790,6 +807,49 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / tick
 
 
+def server_legs(log: str, taps: list[tuple[str, float, float]]) -> tuple[list[tuple[float, float, float]], int]:
+    """Each tap's time split at the app server (bench/ws_clock's log; all times CLOCK_MONOTONIC): (the tap's frame
+    sent by the browser to the answer handed to the server's socket, of which the server's reading the tap to
+    writing the answer, the answer written to the browser receiving it). ``taps``: (needle, sent, received) from the
+    browser. A tap is matched to the server's answer by its words (a check-in's pseudonym), or, for a survey's
+    answer (the same words for everyone), to the only answer written between its sending and receiving; taps with
+    none or more than one such answer are left out and counted. Returns (the legs, how many taps were left out)."""
+    ins: dict[str, list[float]] = {}
+    outs: list[tuple[float, str, bytes]] = []
+    for line in log.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "in":
+            ins.setdefault(parts[2], []).append(float(parts[1]))
+        elif len(parts) == 4 and parts[0] == "out":
+            outs.append((float(parts[1]), parts[2], bytes.fromhex(parts[3])))
+    legs, left_out = [], 0
+    for needle, sent, received in taps:
+        want = needle.encode()
+        found = [(t, conn) for t, conn, text in outs if want in text and sent <= t <= received]
+        if len(found) != 1:
+            left_out += 1
+            continue
+        t_out, conn = found[0]
+        t_in = next((t for t in ins.get(conn, []) if sent <= t <= t_out), None)
+        if t_in is None:
+            left_out += 1
+            continue
+        legs.append((t_out - sent, t_out - t_in, received - t_out))
+    return legs, left_out
+
+
+def legs_lines(name: str, legs: list[tuple[float, float, float]], left_out: int) -> list[str]:
+    if not legs:
+        return [f"  {name}: no tap matched at the server ({left_out} left out)"]
+
+    def p(i: int) -> str:
+        return f"{pct([x[i] for x in legs], .5) * 1000:.0f} / {pct([x[i] for x in legs], .95) * 1000:.0f}"
+
+    return [f"  {name} ({len(legs)} taps, {left_out} left out), p50 / p95 ms: the tap's frame sent to the answer "
+            f"handed to the server's socket {p(0)}; of which the server's reading the tap to writing the answer "
+            f"{p(1)}; the answer written to the browser receiving it (the browser's side) {p(2)}"]
+
+
 def pin_all(pid: int, cores: set[int]) -> None:
     """Allow every thread of process ``pid`` only on ``cores`` (a thread's affinity is its own in Linux; the
     threads and processes it starts afterwards inherit it)."""
@@ -880,6 +940,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split-cores", action="store_true", help="the browsers (and this benchmark's driver) on "
                     "core 0 and the app server on core 1, so the server's share is measured without the simulated "
                     "phones on its processor")
+    ap.add_argument("--server-clock", action="store_true", help="the server's own timestamps of each tap (bench/"
+                    "ws_clock), to split the server's share at the server (on with --split-cores)")
     ap.add_argument("--fair-share", action="store_true", help="leave the scheduling groups' weights as they are "
                     "(other work at nice 19 then takes a whole group's share: see favour_groups)")
     args = ap.parse_args(argv)
@@ -917,7 +979,10 @@ def main(argv: list[str] | None = None) -> int:
     own_group = favour_groups([os.getpid()]) if FAVOUR else []      # the app server, started next, is in it too
     if SPLIT:
         pin_all(os.getpid(), {SPLIT[1]})        # the server started next inherits its core ...
-    srv = StreamlitServer(path)
+    ws_log = tmp / "ws_clock.log" if (args.server_clock or args.split_cores) else None
+    env = ({"PYTHONPATH": os.pathsep.join([str(ROOT / "bench" / "ws_clock")] + [x for x in [
+        os.environ.get("PYTHONPATH")] if x]), "KL_WS_LOG": str(ws_log)} if ws_log else None)
+    srv = StreamlitServer(path, env)
     if SPLIT:
         pin_all(srv.proc.pid, {SPLIT[1]})
         pin_all(os.getpid(), {SPLIT[0]})        # ... and Playwright's driver and Chromium, started later, this one
@@ -970,6 +1035,12 @@ def main(argv: list[str] | None = None) -> int:
             f, b, d = (pct([x[i] for x in out[key]], .5) for i in range(3))
             print(f"What the browser received per {name} (median, until idle): {f:.0f} frames, {b / 1000:.1f} kB, "
                   f"{d:.0f} element updates")
+    if ws_log is not None:
+        print("At the server (its own clock, bench/ws_clock; the same clock as the browser's frames):")
+        clock_log = ws_log.read_text() if ws_log.exists() else ""
+        for name, key in (("Survey send", "save_times"), ("Check-in tap", "check_times")):
+            for line in legs_lines(name, *server_legs(clock_log, out[key])):
+                print(line)
     print("Where a tap's time goes (TapCost: per tap, from just before Playwright's click to the confirmation "
           "painted, a little longer than 'on screen'; 'on a core' is processor time, 'waiting' is time in the "
           "kernel's run queue, ready to run but without a core):")

@@ -103,3 +103,24 @@ def test_split_cores_pins_every_thread_of_a_process_and_reports_a_thread_left_el
         for p in (server, browser, stray):
             p.kill()
             p.wait()
+
+
+def test_the_server_clock_splits_a_tap_at_the_server_and_leaves_out_an_answer_it_cannot_tell_apart():
+    """bench/ws_clock's log (the server read a frame: 'in'; wrote an answer: 'out' with its words) against the
+    browser's (needle, sent, received): sent -> answer written, read -> written, written -> received."""
+    from bench.load_bench import server_legs
+
+    def out(t, conn, text):
+        return f"out {t} {conn} {text.encode().hex()}"
+
+    log = "\n".join([
+        "in 10.000 7", "in 10.020 7", out(10.050, 7, "Amira (P-0042): present"),     # the tap read at 10.020
+        "in 10.030 8", out(10.060, 8, "Ben (P-0043): present"),
+        "in 20.010 7", out(20.040, 7, "You have answered this survey"),
+        "in 20.011 8", out(20.041, 8, "You have answered this survey"),                 # two at once
+    ])
+    taps = [("(P-0042): present", 10.010, 10.200), ("(P-0043): present", 10.025, 10.070),
+            ("You have answered this survey", 20.000, 20.100), ("(P-0099): present", 30.0, 30.1)]
+    legs, left_out = server_legs(log, taps)
+    assert [tuple(round(x * 1000) for x in leg) for leg in legs] == [(40, 30, 150), (35, 30, 10)]
+    assert left_out == 2        # the survey answer (two written meanwhile) and the tap never answered
