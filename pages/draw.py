@@ -13,7 +13,7 @@ import streamlit as st
 
 from lib import draws
 from lib.draws.ceremony_steps import draw_screen
-from pages.common import db, require, run_page, show_flashes
+from pages.common import db, flash, require, run_page, show_flashes
 from pages.sections.draw_ceremony import ceremony
 from pages.sections.draw_common import show_job, step_header
 from pages.sections.draw_inputs import steps_1_and_2
@@ -62,6 +62,30 @@ def _published(rec: draws.DrawRecord) -> None:
             st.rerun()
 
 
+def _where(d) -> tuple:
+    """Where the draw is, as stored: the latest draw and its step, the last computations, the frozen targets."""
+    rec = draws.latest_draw(d)
+    jobs = [draws.last_job(d, kind) for kind in ("draw", "replacement")]
+    inputs = draws.frozen_inputs(d)
+    return (
+        (rec.draw_id, rec.status) if rec else None,
+        tuple((j.job_id, j.status) if j else None for j in jobs),
+        (inputs.target_version, inputs.one_per_household) if inputs else None,
+    )
+
+
+@st.fragment(run_every=3.0)
+def _watch(shown: tuple) -> None:
+    """A page left open in a second tab (or by a second organiser) follows the draw within a few seconds,
+    instead of offering a step that is over (e.g. "Compute" once the lottery is ready)."""
+    if _where(db()) != shown:
+        st.session_state.pop("new_draw", None)
+        flash(
+            "info", "The draw has moved on (in another tab or by another organiser): this page now shows where it is."
+        )
+        st.rerun(scope="app")
+
+
 def body() -> None:
     if not require("draw", "Only organisers can run the draw. Please sign in as an organiser."):
         return
@@ -69,6 +93,7 @@ def body() -> None:
     st.caption("A fair, public draw in six steps. Every step is saved: you can close this page and come back.")
     show_flashes()
     d = db()
+    shown = _where(d)
     rec = draws.latest_draw(d)
     screen = draw_screen(
         rec.status if rec else None, computing=show_job("draw"), starting_again=bool(st.session_state.get("new_draw"))
@@ -83,6 +108,8 @@ def body() -> None:
         st.divider()
         replacements()
     history()
+    if screen != "computing":  # while computing, the progress follows the job (draw_common)
+        _watch(shown)
 
 
 run_page(body)

@@ -56,6 +56,7 @@ __all__, __getattr__ = public_face(
             "stop_job",
             "extend_job",
             "start_draw_job",
+            "DrawMovedOn",
             "start_replacement_job",
             "wait_for_job",
         ),

@@ -11,11 +11,11 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Sequence
+from typing import Callable, Literal, Sequence
 
 from lib.access.auth import actor_in_sentence
 from lib.draws.compute import EngineState, Progress, compute_draw, engine_of
-from lib.draws.records import DrawError, DrawRecord
+from lib.draws.records import DrawError, DrawRecord, latest_draw
 from lib.draws.replacements import prepare_replacement
 from lib.errors import UserError
 from lib.sortition.audit.model import InputError
@@ -44,6 +44,13 @@ _ACTIVE: dict[tuple[str, int], threading.Thread] = {}
 
 
 _ACTIVE_LOCK = threading.Lock()
+# One check-and-start at a time: two tabs (or two organisers) pressing "Compute" at the same instant both found
+# nothing running before either had stored its job. The app has one process per database (lib/store/db.py).
+_START_LOCK = threading.Lock()
+
+
+class DrawMovedOn(DrawError):
+    """The draw changed since the page that asked for a computation was drawn (another tab or organiser)."""
 
 
 def _job(db: Database, where: str, params: list) -> Job | None:
@@ -140,14 +147,14 @@ def _finish(
 
 
 def _start_job(
-    db: Database, kind: str, actor: str | None, work: Callable[[Progress], DrawRecord], *, wait: bool = False
+    db: Database,
+    kind: str,
+    actor: str | None,
+    work: Callable[[Progress], DrawRecord],
+    *,
+    wait: bool = False,
+    check: Callable[[], None] | None = None,
 ) -> int:
-    other = running_job(db)
-    if other is not None:
-        raise DrawError(
-            f"A computation started by {actor_in_sentence(other.started_by)} is still running. Wait for it to finish."
-        )
-
     def create(cur):
         job_id = cur.execute("SELECT nextval('draw_job_seq')").fetchall()[0][0]
         cur.execute(
@@ -156,7 +163,16 @@ def _start_job(
         )
         return job_id
 
-    job_id = db.transaction(create)
+    with _START_LOCK:
+        if check is not None:
+            check()
+        other = running_job(db)
+        if other is not None:
+            raise DrawError(
+                f"A computation started by {actor_in_sentence(other.started_by)} is still running. "
+                "Wait for it to finish."
+            )
+        job_id = db.transaction(create)
     last = [0.0]
 
     last_message = [""]
@@ -208,9 +224,29 @@ def _start_job(
     return job_id
 
 
-def start_draw_job(db: Database, *, actor: str | None, wait: bool = False, **kw) -> int:
-    """Run ``compute_draw`` in the background; returns the job id (see ``get_job``)."""
-    return _start_job(db, "draw", actor, lambda p: compute_draw(db, actor=actor, progress=p, **kw), wait=wait)
+def start_draw_job(
+    db: Database, *, actor: str | None, wait: bool = False, seen_latest: int | None | Literal["any"] = "any", **kw
+) -> int:
+    """Run ``compute_draw`` in the background; returns the job id (see ``get_job``).
+
+    ``seen_latest``: the latest draw's id (None: no draw yet) on the page that asked. When the latest draw is
+    another one by now (another tab or organiser computed or started again meanwhile), nothing is started and
+    DrawMovedOn says so: a click left on an old screen must not compute again over the newer lottery."""
+
+    def unchanged() -> None:
+        if seen_latest == "any":
+            return
+        latest = latest_draw(db)
+        if (latest.draw_id if latest else None) != seen_latest:
+            raise DrawMovedOn(
+                "The draw moved on in another tab or by another organiser since this page was shown"
+                + (f" (the latest lottery is now draw {latest.draw_id})" if latest else "")
+                + ", so nothing new was computed. This page now shows where the draw is."
+            )
+
+    return _start_job(
+        db, "draw", actor, lambda p: compute_draw(db, actor=actor, progress=p, **kw), wait=wait, check=unchanged
+    )
 
 
 def start_replacement_job(

@@ -11,7 +11,8 @@ from lib import draws
 from lib.plaintext import md
 from lib.recruitment.targets import latest_version, version_info
 from lib.store.settings import set_setting
-from pages.common import act, current_actor, db
+from lib.errors import UserError
+from pages.common import act, current_actor, db, flash
 from pages.sections.draw_common import labels, step_header
 
 
@@ -36,14 +37,19 @@ def steps_1_and_2(published: draws.DrawRecord | None) -> None:
         f" by {md(actor_name(inputs.frozen_by) or 'an organiser')}), a panel of **{inputs.panel_size}** "
         f"people, drawn from **{len(pool.people)}** eligible sign-ups."
     )
-    households = st.toggle(
+    if st.session_state.pop("households_changed", False):
+        wanted = bool(st.session_state.get("households"))
+        if wanted != inputs.one_per_household:
+            act(lambda: set_setting(d, "one_per_household", wanted, current_actor()), None)
+    # Otherwise the switch shows the stored rule: a second tab's switch, left as it was, must not put back the
+    # rule another tab (or organiser) has just changed, at its next click.
+    st.session_state["households"] = inputs.one_per_household
+    st.toggle(
         "At most one person per household",
-        value=inputs.one_per_household,
         key="households",
+        on_change=_households_changed,
         help="People who gave the same address count as one household; at most one of them can be on the panel.",
     )
-    if households != inputs.one_per_household:
-        act(lambda: set_setting(d, "one_per_household", bool(households), current_actor()), None)
     key = draws.inputs_hash(pool)
     if published is not None:
         kind, text = explain.earlier_draw_notice(published, key == published.inputs_hash)
@@ -55,6 +61,24 @@ def steps_1_and_2(published: draws.DrawRecord | None) -> None:
         return
     st.divider()
     _step_2(published, relaxation)
+
+
+def _households_changed() -> None:
+    st.session_state["households_changed"] = True
+
+
+def _seen(latest_id: int | None) -> None:
+    """The latest draw the page showed when "Compute" was pressed (the button's arguments are those of its run)."""
+    st.session_state["compute_seen"] = latest_id
+
+
+def _moved_on(e: UserError) -> None:
+    """The draw moved on in another tab: say so above the current step, not here under an old one."""
+    if isinstance(e, draws.DrawMovedOn):
+        st.session_state.pop("new_draw", None)
+        flash("warning", str(e))
+        st.rerun()
+    st.error(md(str(e)))
 
 
 def _freeze_first() -> None:
@@ -122,18 +146,23 @@ def _step_2(published: draws.DrawRecord | None, relaxation: list) -> None:
     reason = ""
     if published is not None:
         reason = st.text_input("Why is the draw run again? (shown with the re-run)", key="rerun_reason")
-    if st.button("Compute the fair lottery", type="primary", key="compute"):
+    latest = draws.latest_draw(db())
+    shown = latest.draw_id if latest else None
+    if st.button("Compute the fair lottery", type="primary", key="compute", on_click=_seen, args=(shown,)):
         if published is not None and not reason.strip():
             st.error("Please say why the draw is run again. It is published with the re-run.")
             return
+        seen = st.session_state.pop("compute_seen", shown)
         act(
             lambda: draws.start_draw_job(
                 db(),
                 actor=current_actor(),
                 relaxation=relaxation,
                 note=reason.strip() or None,
+                seen_latest=seen,
             ),
             None,
+            show_refusal=_moved_on,
             before_rerun=lambda _job: st.session_state.pop("new_draw", None),
         )
 
