@@ -15,6 +15,13 @@ from lib.access.pages import PAGES
 from lib.errors import UserError
 
 st.set_page_config(page_title="Kleroterion", page_icon="🎲", layout="wide")
+# Tabs wrap onto a second line instead of running off the side of a phone (390 px: the sign-in page's third
+# tab, the Evaluation page's last two), where a member would have to find Streamlit's small scroll arrow
+# (tests/e2e/test_phone_width.py). Style only: Streamlit puts it out of the page's flow.
+st.html(
+    "<style>[data-testid='stTabs'] [role='tablist'] {flex-wrap: wrap; row-gap: 0.25rem}"
+    " [data-testid='stTabsScrollLeft'], [data-testid='stTabsScrollRight'] {display: none}</style>"
+)
 
 P = auth.PUBLIC  # the page list, with the roles that may open each page, is lib/access/pages.py
 
