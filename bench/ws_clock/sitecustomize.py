@@ -1,9 +1,9 @@
 """The app server's own clock for the load benchmark (bench/load_bench.py, ``--server-clock``; on with
 ``--split-cores``): when the server read each websocket frame from a browser, and when it handed the frame holding a
-tap's answer to the socket. Loaded by Python at start-up (``sitecustomize``) when this directory is on PYTHONPATH and
-KL_WS_LOG names the file to write; otherwise it does nothing. Times are time.monotonic() (CLOCK_MONOTONIC), the clock
-Chromium stamps its websocket frames with, so the two can be compared. Lines: ``in <t> <connection>`` and
-``out <t> <connection> <hex of the needle found>``."""
+tap's answer to the socket (stamped as the write starts). Loaded by Python at start-up (``sitecustomize``) when this
+directory is on PYTHONPATH and KL_WS_LOG names the file to write; otherwise it does nothing. Times are
+time.monotonic() (CLOCK_MONOTONIC), the clock Chromium stamps its websocket frames with, so the two can be compared.
+Lines: ``in <t> <connection>`` and ``out <t> <connection> <hex of the needle found>``."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ if _LOG:
         return data
 
     async def send_bytes(self: WebSocket, data: bytes) -> None:
-        await _send(self, data)
-        t = time.monotonic()
+        t = time.monotonic()  # stamped as it is written: stamped after the await, a starved loop stamped it late,
+        await _send(self, data)  # after the browser had it (7 of 100 check-ins unmatched in a run at load 26-28)
         for needle in _NEEDLES:
             at = data.find(needle)
             if at >= 0:      # the answer's words with what precedes them (the pseudonym), for matching
