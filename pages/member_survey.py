@@ -7,6 +7,7 @@ import streamlit as st
 from lib import evaluation as ev
 from lib.plaintext import md
 from lib.errors import UserError
+from lib.i18n import N_
 from pages.common import db, flash, run_page, show_errors, show_flashes
 from pages.eval_common import answer_radios, member_session, waiting_note
 from pages.language import _, current_language, ngettext, survey_name
@@ -108,18 +109,31 @@ def one_survey(session: ev.MemberSession, wave: ev.Wave) -> None:
             )
 
 
+SURVEY_CHANGED = N_(
+    "This survey changed since you opened this page (the organisers restored a backup or opened another "
+    "survey), so your answers were not sent and nothing was kept. Please answer the survey shown below."
+)
+
+
 def send(session: ev.MemberSession, wave: ev.Wave, prefix: str, ids: list, ask: bool = False) -> None:
     """A send button's callback: with some questions unanswered (and ``ask``), ask first; otherwise send the
     member's answers. The run that follows shows the thank-you, the question or the reason in plain words."""
     confirm = f"survey_confirm_{wave.wave_id}"
     answers = {q: st.session_state.get(f"{prefix}_{q}") for q in ids}
     missing = [q for q, a in answers.items() if a is None]
-    if ask and missing and len(missing) < len(answers):
-        st.session_state[confirm] = True
-        return
-    st.session_state.pop(confirm, None)
     try:
-        ev.submit_answers(db(), session, wave.wave_id, answers)
+        if ask and missing and len(missing) < len(answers):
+            ev.check_survey(db(), wave.wave_id, wave.opened_at)  # before asking "send anyway?" about it
+            st.session_state[confirm] = True
+            return
+        st.session_state.pop(confirm, None)
+        ev.submit_answers(db(), session, wave.wave_id, answers, opened_at=wave.opened_at)
+    except ev.SurveyChanged:
+        st.session_state.pop(confirm, None)
+        for q in ids:  # those answers were for another survey: the one shown now starts empty
+            st.session_state.pop(f"{prefix}_{q}", None)
+        flash("error", _(SURVEY_CHANGED))
+        return
     except UserError as e:  # said above the survey by the run that follows; what was chosen stays in the form
         flash("error", md(e))
         return

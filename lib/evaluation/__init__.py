@@ -49,6 +49,8 @@ __all__, __getattr__ = public_face(
             "answer_state",
             "has_answered",
             "submit_answers",
+            "SurveyChanged",
+            "check_survey",
         ),
         "settings": (
             "current_members",

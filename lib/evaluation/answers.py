@@ -16,6 +16,7 @@ import secrets
 import threading
 import weakref
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -407,8 +408,35 @@ def _checkpoint(db: Database) -> None:
         pass
 
 
-def submit_answers(db: Database, session: MemberSession, wave_id: int, answers: Mapping[str, int]) -> None:
+class SurveyChanged(UserError):
+    """The survey under this number is not the one the member's page showed: a backup was restored meanwhile
+    (an older one, then another survey opened and took the same number)."""
+
+
+def _check_survey(cur, wave_id: int, opened_at: datetime) -> None:
+    found = cur.execute("SELECT opened_at FROM eval_waves WHERE wave_id = ?", [wave_id]).fetchall()
+    if not found or found[0][0] != opened_at:
+        raise SurveyChanged("This survey is not the one your page showed any more.")
+
+
+def check_survey(db: Database, wave_id: int, opened_at: datetime) -> None:
+    """SurveyChanged when survey ``wave_id`` is not the one opened at ``opened_at`` (see ``submit_answers``)."""
+    with db.cursor() as cur:
+        _check_survey(cur, wave_id, opened_at)
+
+
+def submit_answers(
+    db: Database,
+    session: MemberSession,
+    wave_id: int,
+    answers: Mapping[str, int],
+    *,
+    opened_at: datetime | None = None,
+) -> None:
     """A member's answers to a wave: once per member per wave, stored with no link to the member.
+
+    ``opened_at``: when the survey the member answered was opened (the page's Wave). The number alone can name
+    another survey after a backup is restored; then SurveyChanged, and nothing is kept.
 
     Nothing is written now: the answers (and the member's mark) wait in memory and are written with
     others' in a batch of at least BATCH (see ``_add_waiting``), or when the survey closes."""
@@ -418,6 +446,8 @@ def submit_answers(db: Database, session: MemberSession, wave_id: int, answers: 
     scope = ("wave", wave_id)
     with state.lock:
         with db.cursor() as cur:  # reads only
+            if opened_at is not None:
+                _check_survey(cur, wave_id, opened_at)
             _check_active(cur, token)
             clean = _validate_answers(cur, wave_id, answers)
             stored = _stored_marks(cur, state.key, "wave", wave_id)
