@@ -289,7 +289,7 @@ def body() -> None:
 
 def log_tab() -> None:
     st.caption("Everything that happened, in order. Who endorsed or answered what is never recorded.")
-    st.dataframe(ev.log_frame(db()), hide_index=True, width="stretch")
+    st.dataframe(ev.log_table(db()), hide_index=True, width="stretch")
 
 
 run_page(body)

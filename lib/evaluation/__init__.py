@@ -63,7 +63,7 @@ __all__, __getattr__ = public_face(
             "eval_settings",
             "save_eval_settings",
         ),
-        "event_log": ("log_frame",),
+        "event_log": ("log_frame", "log_table"),
         "questions": (
             "ensure_core",
             "ensure_core_translations",

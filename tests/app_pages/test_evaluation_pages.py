@@ -447,3 +447,19 @@ def test_the_evaluation_page_draws_only_its_open_tab(app_env):
     tab(at, "Surveys")
     assert [s for s in at.selectbox if s.label == "Which survey"]
     assert card not in texts(at)
+
+
+def test_the_log_tab_reads_in_words_not_database_names(app_env):
+    """The organisers' Log: headings and events in words (never ``logged_at``, ``question_id`` or an event key
+    like ``codes_issued``), and who did it without the record's "role:name" form."""
+    d, _ = with_codes(3)
+    ev.issue_codes(d, pool_frame(d)["person_id"].tolist()[3:5], actor="organiser:Sam Lee")
+    at = tab(goto(open_app("organiser"), ADMIN), "Log")
+    [table] = at.dataframe
+    frame = table.value
+    assert list(frame.columns) == ["When", "By", "What happened", "About", "Details"]
+    assert "Access cards made" in frame["What happened"].tolist()
+    assert "Sam Lee" in frame["By"].tolist()
+    shown = " ".join(frame.astype(str).to_numpy().ravel())
+    for raw in ("codes_issued", "organiser:Sam Lee", "logged_at", "question_id", "wave_id", "_"):
+        assert raw not in shown + " ".join(frame.columns), raw
