@@ -6,7 +6,13 @@ to the proven minimum and to complete LEXIMIN, one JSON line per pool, each run 
 HiGHS's own time limits stay wall-clock, so a starved run can still stop a solve early. Used for
 ``results/leximin_region_hull_first_20261207.md``.
 """
-import json, math, os, subprocess, sys, time, types
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 
 def one(pool, limit):
@@ -26,7 +32,8 @@ def one(pool, limit):
     try:
         d = lx.leximin(inst, time_limit=limit)
     except Exception as e:
-        print(json.dumps({"pool": pool, "error": repr(e)[:200], "cpu": time.process_time() - c0})); return
+        print(json.dumps({"pool": pool, "error": repr(e)[:200], "cpu": time.process_time() - c0}))
+        return
     cpu = time.process_time() - c0
     print(json.dumps({"pool": pool, "min_cpu": None if math.isnan(d.maximin_seconds) else d.maximin_seconds,
                       "complete": bool(d.complete), "cpu": cpu, "min": d.min_probability, "bound": d.upper_bound,
@@ -39,7 +46,7 @@ def main():
     par = int(os.environ.get("PAR", "2"))
     def run(p):
         try:
-            r = subprocess.run(["nice", "-n", "19", ".venv/bin/python", __file__, "--one", p, limit],
+            r = subprocess.run(["nice", "-n", "19", ".venv/bin/python", os.path.abspath(__file__), "--one", p, limit],
                                capture_output=True, text=True, timeout=float(limit) * 8 + 120)
             line = (r.stdout.strip().splitlines() or [json.dumps({"pool": p, "error": r.stderr[-300:]})])[-1]
         except subprocess.TimeoutExpired:
