@@ -89,7 +89,10 @@ How it is computed (all LPs and MIPs by HiGHS):
    (``hull_seed.closing_decomposition``), so p* is decomposed once instead of twice. On the region shape
    the design master took 16-30 processor s on slow seeds (often to give up), the decomposition about 7 s
    (after the faster exchange repair in ``sampling.py``). Processor s to the proven minimum / to complete
-   LEXIMIN (60 s limit on the processor clock), before -> after: see ``bench/results/
+   LEXIMIN (60 s limit on the processor clock), before -> after: c:2729554363 36.7/47.1 -> 7.2/7.5,
+   c:223204864 27.6/36.5 -> 7.0/7.1, c:743482661 20.7/31.3 -> 7.4/7.6, fresh c:1957405947 12.5/22.2 ->
+   6.8/7.1, b:0 7.6/10.4 -> 2.1/2.2; where the decomposition stops short the design master still runs
+   (c:2084775706 19.4, c:3582178256 26.9 -> 19.5); all in ``bench/results/
    leximin_region_hull_first_20261207.md``. Households pools keep the design first. New columns
    come from cheap heuristics first: one-seat swaps from the columns in the basis
    (vectorised over the whole basis) and the LP relaxation of the pricing problem rounded
