@@ -23,7 +23,13 @@ master's z = 1 stays the proof; nothing here needs to be exact.
   types short by 1e-7 with equal weights); the pinned types' shortfall costs ``PINNED_WEIGHT``
   times more, so the others absorb it;
 - the panels are kept (``solver.hull_panels``) and reused by ``_Solver.caratheodory_columns`` after
-  the minimum (the same p*), so the later levels pay nothing twice.
+  the minimum (the same p*), so the later levels pay nothing twice;
+- the decomposition itself (panels *and* weights, ``solver.hull_decomposition``) is offered to
+  ``_Solver.direct_close`` first (``closing_decomposition``): when its lottery already gives every type
+  at least what level 1's master reached and at most GAP_TOL less than its relaxed leximin value (the
+  check direct_close makes of any decomposition, ``_Solver._closes``), the later levels close with it,
+  and the second decomposition of p* (at level 1's floor, about 10 processor seconds on the region
+  shape) is not made; else direct_close decomposes afresh as before.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from lib.sortition.caratheodory import FaceDecomposer
 HULL = "auto"  # "auto": see hull_hook; "off": never
 HULL_SHARE = 0.5  # the decomposition may use this share of the time left
 HULL_SECONDS = 30.0  # and at most this long
+HULL_FIRST = True  # on pools without shared households, decompose p* before the design master (hull_first)
+HULL_FIRST_BELOW_TYPES = 2000  # ... on pools of fewer types (not measured above: the national shape)
 PINNED_WEIGHT = 1e4  # the target's shortfall on a type pinned at the level-1 bound costs this much more
 FIX_SLACK = 1e-10  # as in leximin.py: the point aimed at is p* less this
 
@@ -82,6 +90,7 @@ def hull_panels(solver: Any, v1: float) -> list[np.ndarray]:
     d = fd.decompose(x, seconds=seconds, clock=_clock(solver, left))
     out = list(d.panels)
     solver.hull_panels = out
+    solver.hull_decomposition = d
     solver.hull_stats = {"mass": d.mass, "panels": len(out), "stuck": d.stuck, "seconds": d.seconds}
     return out
 
@@ -95,6 +104,57 @@ def hull_hook(solver: Any, master: Any, z: float) -> bool:
     if state["tried"] or design is None or not design.get("tried") or design.get("columns"):
         return False
     state["tried"] = True
+    v1 = solver.upper_bound
+    if not math.isfinite(v1) or v1 <= 0:
+        return False
+    t = time.perf_counter()
+    cols = hull_panels(solver, v1)
+    state["seconds"] = time.perf_counter() - t
+    state["columns"] = len(cols)
+    return len(cols) > 0 and master.add(cols) > 0
+
+
+def closing_decomposition(solver: Any, goal: np.ndarray, floor: np.ndarray) -> Any:
+    """The hull's decomposition of p* (``solver.hull_decomposition``) when it closes the later levels as it
+    is: every panel valid and its normalised weights passing ``solver._closes(panels, weights, goal,
+    floor)`` (every type at least ``floor`` within FIX_SLACK, at most GAP_TOL below ``goal``); else None.
+    Called by ``_Solver.direct_close`` before it decomposes p* at level 1's floor."""
+    d = solver.__dict__.get("hull_decomposition")
+    if d is None or len(d.weights) == 0 or float(d.weights.sum()) <= 0:
+        return None
+    panels = list(d.panels)
+    if not all(solver.ts.is_valid_composition(c) for c in panels):
+        return None
+    lam = d.weights / math.fsum(d.weights)
+    return d if solver._closes(panels, lam, goal, floor) else None
+
+
+def hull_first(solver: Any) -> bool:
+    """Decompose p* *before* the design master (``early_hull_hook``): on pools where the design master would
+    start at level 1's first round (``design_master.DESIGN_FROM_TYPES`` types or more, fewer than
+    ``HULL_FIRST_BELOW_TYPES``) and with no household of two or more (there Q is not integral and the
+    decomposition often stops short: households f:0 5.5 -> 12.1 s to the minimum when it went first)."""
+    from lib.sortition.design_master import DESIGN_FROM_TYPES
+
+    ts = solver.ts
+    return (
+        HULL_FIRST
+        and HULL != "off"
+        and DESIGN_FROM_TYPES <= ts.T < HULL_FIRST_BELOW_TYPES
+        and not any(len(h) > 1 for h in ts.households)
+    )
+
+
+def early_hull_hook(solver: Any, master: Any, z: float) -> bool:
+    """Called after each solve of level 1's master before ``design_hook``: on the pools of ``hull_first``, at
+    level 1's first round, decomposes p* (``hull_panels``) and adds its panels to the master; True when it
+    added some. The master's z = 1 stays the proof; when the panels do not reach it (the decomposition stopped
+    short), the design master runs at the next round as before (``hull_hook`` does not run again)."""
+    state = solver.__dict__.setdefault("_hull_state", {"tried": HULL == "off"})
+    if state["tried"] or not hull_first(solver):
+        return False
+    state["tried"] = True
+    state["first"] = True
     v1 = solver.upper_bound
     if not math.isfinite(v1) or v1 <= 0:
         return False

