@@ -33,14 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("pool", help="shape:seed, e.g. f:0")
     ap.add_argument("--limit", type=float, default=60.0, help="the engine's time limit, in processor seconds")
     ap.add_argument("--dump-at", type=int, default=0, help="write the master of this solve (1 = the first)")
+    ap.add_argument("--with-decomposition", action="store_true",
+                    help="keep the direct decomposition on (it closes most pools' later levels without the master)")
     args = ap.parse_args(argv)
-    for line in probe(args.pool, args.limit, args.dump_at):
+    for line in probe(args.pool, args.limit, args.dump_at, args.with_decomposition):
         print(line, flush=True)
     return 0
 
 
-def probe(pool: str, limit: float, dump_at: int = 0) -> list[str]:
-    """The per-solve lines (see the module's note) and a closing summary line."""
+def probe(pool: str, limit: float, dump_at: int = 0, decomposition: bool = False) -> list[str]:
+    """The per-solve lines (see the module's note) and a closing summary line. The direct decomposition
+    (``leximin.CARATHEODORY_SHARE``) closes the later levels without a master solve on most pools, so the
+    probe switches it off for its run (the later levels then go on in the master, which is what it
+    measures), unless ``decomposition``."""
     import lib.sortition.leximin as lx
     from bench.shapes import generate
 
@@ -87,6 +92,9 @@ def probe(pool: str, limit: float, dump_at: int = 0) -> list[str]:
         state["level"] -= 1  # it sets the rows it carries over: not a new level
         return m
 
+    orig_share = lx.CARATHEODORY_SHARE
+    if not decomposition:
+        lx.CARATHEODORY_SHARE = 0.0
     lx.time = clock
     lx._DualMaster.from_primal = classmethod(convert)
     for cls, _solve, _set_rows in saved:
@@ -97,6 +105,7 @@ def probe(pool: str, limit: float, dump_at: int = 0) -> list[str]:
         dist = lx.leximin(inst, time_limit=limit)
     finally:
         lx.time = orig_time
+        lx.CARATHEODORY_SHARE = orig_share
         lx._DualMaster.from_primal = from_primal
         for cls, orig_solve, orig_set_rows in saved:
             for name, orig in (("solve", orig_solve), ("set_rows", orig_set_rows)):

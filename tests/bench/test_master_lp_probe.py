@@ -8,10 +8,11 @@ import lib.sortition.leximin as lx
 from bench.master_lp_probe import probe
 
 
-def test_every_master_solve_after_the_first_starts_from_the_kept_basis(monkeypatch):
-    # the later levels in the master (on a:0 the direct decomposition closes them without a master solve)
-    monkeypatch.setattr(lx, "CARATHEODORY_SHARE", 0.0)
-    solve, primal, clock = lx._DualMaster.solve, lx._PrimalMaster.solve, lx.time
+def test_every_master_solve_after_the_first_starts_from_the_kept_basis():
+    # the probe switches the direct decomposition off itself (on a:0 it closes the later levels without a
+    # master solve), so the later levels are solved in the master
+    solve, primal, clock, share = lx._DualMaster.solve, lx._PrimalMaster.solve, lx.time, lx.CARATHEODORY_SHARE
+    assert share > 0, "the decomposition is off already: the test shows nothing"
     lines = probe("a:0", 60.0)
     *solves, summary = lines
     assert summary.startswith("complete True")
@@ -24,3 +25,4 @@ def test_every_master_solve_after_the_first_starts_from_the_kept_basis(monkeypat
     assert any("level 2" in line for line in solves)
     # the engine is left as it was
     assert lx._DualMaster.solve is solve and lx._PrimalMaster.solve is primal and lx.time is clock
+    assert lx.CARATHEODORY_SHARE == share
