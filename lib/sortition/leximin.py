@@ -1729,6 +1729,8 @@ class _Solver:
             f"Building panels: level 2 of {len(levels)}, splitting the fairest lottery into panels",
             0.3 + 0.7 / len(levels),
         )
+        if CARATHEODORY_SHARE <= 0:  # switched off (KLEROTERION_CARATHEODORY_SHARE=0): the master closes them
+            return None
         d = closing_decomposition(self, goal, floor)  # level 1's hull decomposition, when it closes as it is
         if d is None:
             self.late_panels = self.caratheodory_columns(floor)

@@ -29,10 +29,14 @@ def test_the_worker_gives_the_same_lottery_as_the_engine():
         assert there.probabilities[pid] == pytest.approx(p, abs=1e-7)
 
 
-def test_a_solver_that_never_returns_cannot_stall_the_draw():
+def test_a_solver_that_never_returns_cannot_stall_the_draw(monkeypatch):
     """After the first snapshot (the minimum proven), every solve hangs for ever. The call must come
-    back within the time limit plus the grace period, with the best valid lottery so far."""
+    back within the time limit plus the grace period, with the best valid lottery so far. The later
+    levels go to the master here (the direct decomposition switched off in the worker's environment): on
+    this pool the decomposition made at level 1 closes them with no solve at all, so nothing would hang."""
     from bench.pools import generate_pool
+
+    monkeypatch.setenv("KLEROTERION_CARATHEODORY_SHARE", "0")
 
     inst = generate_pool(1000, 6, 60, seed=1)
     limit, grace = 20.0, 2.0
@@ -57,10 +61,13 @@ def test_stuck_before_any_lottery_is_a_plain_error():
     assert time.monotonic() - t0 < 1.0 + 1.0 + 5
 
 
-def test_a_stop_request_keeps_the_lottery_found_so_far():
+def test_a_stop_request_keeps_the_lottery_found_so_far(monkeypatch):
     """Stop as soon as the minimum is proven (the engine reports level 2): the call comes back within
-    the grace period with a valid lottery whose minimum is the proven best."""
+    the grace period with a valid lottery whose minimum is the proven best. The later levels go to the
+    master (the direct decomposition switched off): with it, level 1's decomposition closes them at once."""
     from bench.pools import generate_pool
+
+    monkeypatch.setenv("KLEROTERION_CARATHEODORY_SHARE", "0")
 
     inst = generate_pool(1000, 6, 60, seed=2)
     asked: dict = {}
