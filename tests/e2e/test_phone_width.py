@@ -4,7 +4,8 @@ scroll of the page) and every tab label on the screen, in real Chromium against 
 Members may not be confident with computers: a tab pushed past the right edge of the screen (the sign-in
 page's "I have an invitation", the Evaluation page's "You said, we did" and "Log") is a choice they never see.
 Tables (data frames) scroll inside their own box, which a person sees; they are the one thing allowed to be
-wider than their box.
+wider than their box. What a box on the screen cuts off (a progress bar's fill at 0%, moved a whole track to the
+left) is not on the screen either.
 """
 
 from __future__ import annotations
@@ -30,10 +31,22 @@ MEASURE = """() => {
               + '[data-testid="stCode"], [data-testid="stSidebarCollapsedControl"]';
     const name = e => (e.getAttribute('data-testid') || e.tagName.toLowerCase()) + ' "'
                       + (e.textContent || '').trim().slice(0, 40) + '"';
+    const out_of = r => r.right > w + 1 || r.left < -1;
+    // cut off by a box of the page's content, itself on the screen, that hides what overflows it (a progress
+    // bar's fill, moved left of its track by 100% at 0%): nobody sees the part outside. Only boxes inside the
+    // main area count: the app's own frame also hides overflow, but what it cuts off is lost or scrolls
+    const main = document.querySelector('[data-testid="stMain"]');
+    const clipped = e => {
+        for (let p = e.parentElement; p && p !== main; p = p.parentElement) {
+            const o = getComputedStyle(p).overflowX;
+            if ((o === 'hidden' || o === 'clip') && !out_of(p.getBoundingClientRect())) return true;
+        }
+        return false;
+    };
     const out = [...document.querySelectorAll('[data-testid="stMain"] *')].filter(e => {
         if (e.closest(own)) return false;
         const r = e.getBoundingClientRect();
-        return r.width > 0 && r.height > 0 && (r.right > w + 1 || r.left < -1);
+        return r.width > 0 && r.height > 0 && out_of(r) && !clipped(e);
     }).map(e => name(e) + ' ' + Math.round(e.getBoundingClientRect().left) + '-'
                 + Math.round(e.getBoundingClientRect().right));
     const tabs = [...document.querySelectorAll('[role="tab"]')].map(t => {
