@@ -95,14 +95,9 @@ def hull_panels(solver: Any, v1: float) -> list[np.ndarray]:
     return out
 
 
-def hull_hook(solver: Any, master: Any, z: float) -> bool:
-    """Called after each solve of level 1's master that the design hook passed on (z: its value):
-    decomposes p* once, when the design master was tried and added nothing (see the module's note);
-    True when its panels were added to the master."""
-    state = solver.__dict__.setdefault("_hull_state", {"tried": HULL == "off"})
-    design = solver.__dict__.get("_design_state")
-    if state["tried"] or design is None or not design.get("tried") or design.get("columns"):
-        return False
+def _seed_once(solver: Any, master: Any, state: dict) -> bool:
+    """Decompose p* (``hull_panels``, at the level-1 bound) once, record its time and panel count in
+    ``state`` and add the panels to level 1's master; True when the master took some."""
     state["tried"] = True
     v1 = solver.upper_bound
     if not math.isfinite(v1) or v1 <= 0:
@@ -112,6 +107,17 @@ def hull_hook(solver: Any, master: Any, z: float) -> bool:
     state["seconds"] = time.perf_counter() - t
     state["columns"] = len(cols)
     return len(cols) > 0 and master.add(cols) > 0
+
+
+def hull_hook(solver: Any, master: Any, z: float) -> bool:
+    """Called after each solve of level 1's master that the design hook passed on (z: its value):
+    decomposes p* once, when the design master was tried and added nothing (see the module's note);
+    True when its panels were added to the master."""
+    state = solver.__dict__.setdefault("_hull_state", {"tried": HULL == "off"})
+    design = solver.__dict__.get("_design_state")
+    if state["tried"] or design is None or not design.get("tried") or design.get("columns"):
+        return False
+    return _seed_once(solver, master, state)
 
 
 def closing_decomposition(solver: Any, goal: np.ndarray, floor: np.ndarray) -> Any:
@@ -153,13 +159,5 @@ def early_hull_hook(solver: Any, master: Any, z: float) -> bool:
     state = solver.__dict__.setdefault("_hull_state", {"tried": HULL == "off"})
     if state["tried"] or not hull_first(solver):
         return False
-    state["tried"] = True
     state["first"] = True
-    v1 = solver.upper_bound
-    if not math.isfinite(v1) or v1 <= 0:
-        return False
-    t = time.perf_counter()
-    cols = hull_panels(solver, v1)
-    state["seconds"] = time.perf_counter() - t
-    state["columns"] = len(cols)
-    return len(cols) > 0 and master.add(cols) > 0
+    return _seed_once(solver, master, state)
