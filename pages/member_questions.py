@@ -3,6 +3,8 @@ object to a decision (which reopens the question for a new round)."""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from lib import evaluation as ev
@@ -120,15 +122,25 @@ def propose_section(session: ev.MemberSession) -> None:
             _("What do you want to learn from it?"), max_chars=ev.MAX_TEXT, key=f"propose_purpose_{n}"
         )
         ok = st.form_submit_button(_("Propose this question"), type="primary")
-    if ok:
+    thanks = _(
+        "Thank you: your question is saved. It is waiting for a check by the organisers; once "
+        "accepted, it goes into the next endorsement round."
+    )
+    if ok and not (wording or "").strip() and not (purpose or "").strip() and _just_saved():
+        # the second tap of a double tap, arriving after the first one saved and emptied the boxes
+        st.success(thanks)
+    elif ok:
         act(
             lambda: ev.propose_question(db(), session, wording, purpose),
-            _(
-                "Thank you: your question is saved. It is waiting for a check by the organisers; once "
-                "accepted, it goes into the next endorsement round."
-            ),
-            before_rerun=lambda _r: st.session_state.update(propose_form=n + 1),
+            thanks,
+            before_rerun=lambda _r: st.session_state.update(propose_form=n + 1, proposed_at=time.monotonic()),
         )
+
+
+def _just_saved(within: float = 60.0) -> bool:
+    """A question was saved in this session less than ``within`` seconds ago."""
+    at = st.session_state.get("proposed_at")
+    return at is not None and time.monotonic() - at < within
 
 
 def mine_section(session: ev.MemberSession) -> None:

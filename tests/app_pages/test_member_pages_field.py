@@ -168,3 +168,27 @@ def test_members_see_their_questions_by_wording_never_by_internal_code(app_env):
                        *(str(df.value.to_csv()) for df in at.dataframe)])
     assert "The sessions started on time." in shown
     assert "M1" not in shown                               # the survey numbers questions 1-7; no M1 anywhere
+
+
+def test_a_second_tap_that_reaches_the_emptied_form_after_a_save_thanks_again_and_an_empty_tap_still_asks(app_env):
+    """On a slow phone the second tap of a double tap on "Propose this question" can arrive after the first one
+    saved and the boxes were emptied (seen in CI: the member saw "Please write your question: it is empty"
+    under their saved question). Within a minute of a save, an empty send says the question is saved; an
+    empty send with no save just before still asks for the question."""
+    open_app(None)
+    _d, codes = with_codes(6)
+    at = goto(member_app(next(iter(codes.values()))), QUESTIONS)
+    button(at, "Propose this question").click()                 # nothing typed, nothing saved before
+    at.run()
+    assert "it is empty" in texts(at)
+    at.text_area[0].input("The breaks were long enough.")
+    at.text_area[1].input("Whether the timing works")
+    button(at, "Propose this question").click()
+    at.run()
+    assert "your question is saved" in texts(at)
+    button(at, "Propose this question").click()                 # the late second tap: the new, empty form
+    at.run()
+    assert_ok(at)
+    assert "your question is saved" in texts(at)
+    assert "it is empty" not in texts(at)
+    assert len(ev.questions_frame(database(), "member")) == 1
