@@ -126,13 +126,8 @@ def closing_decomposition(solver: Any, goal: np.ndarray, floor: np.ndarray) -> A
     floor)`` (every type at least ``floor`` within FIX_SLACK, at most GAP_TOL below ``goal``); else None.
     Called by ``_Solver.direct_close`` before it decomposes p* at level 1's floor."""
     d = solver.__dict__.get("hull_decomposition")
-    if d is None or len(d.weights) == 0 or float(d.weights.sum()) <= 0:
-        return None
-    panels = list(d.panels)
-    if not all(solver.ts.is_valid_composition(c) for c in panels):
-        return None
-    lam = d.weights / math.fsum(d.weights)
-    return d if solver._closes(panels, lam, goal, floor) else None
+    lottery = solver.as_lottery(d)
+    return d if lottery is not None and solver._closes(*lottery, goal, floor) else None
 
 
 def hull_first(solver: Any) -> bool:

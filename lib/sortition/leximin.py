@@ -177,7 +177,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import highspy
 import numpy as np
@@ -1712,6 +1712,16 @@ class _Solver:
         self.carath = d
         return list(d.panels)
 
+    def as_lottery(self, d: Any) -> "tuple[list[np.ndarray], np.ndarray] | None":
+        """A decomposition's panels and its weights normalised to 1, or None when it has no weight or a panel
+        breaks the panel rule (each checked: the decomposition's panels are rounded, not proven)."""
+        if d is None or len(d.weights) == 0 or float(d.weights.sum()) <= 0:
+            return None
+        panels = list(d.panels)
+        if not all(self.ts.is_valid_composition(c) for c in panels):
+            return None
+        return panels, d.weights / math.fsum(d.weights)
+
     def direct_close(
         self, goal: np.ndarray, levels: list[float], floor: np.ndarray
     ) -> "tuple[_Panels, np.ndarray] | None":
@@ -1738,13 +1748,10 @@ class _Solver:
         else:
             self.late_panels = list(d.panels)
             self.hull_closed = True
-        if d is None or len(d.weights) == 0 or float(d.weights.sum()) <= 0:
+        lottery = self.as_lottery(d)
+        if lottery is None:
             return None
-        ts = self.ts
-        panels = [c for c in d.panels if ts.is_valid_composition(c)]
-        if len(panels) < len(d.panels):
-            return None
-        lam = d.weights / math.fsum(d.weights)
+        panels, lam = lottery
         if not self._closes(panels, lam, goal, floor):
             # the decomposition stopped with a sliver of p* left (seen: 1e-7 on local-shaped pools, where Q
             # is not integral): re-weigh its panels with level 1's lottery (one small LP, no pricing)
